@@ -1,0 +1,323 @@
+/*
+ * onecount/connector.h - the contract between ONEcount's connector runtime
+ * and a connector plugin (a dlopen-able shared object), plus the loader a
+ * runtime links to find, load and negotiate with such a plugin.
+ *
+ * This is the only installed header of onecount-hubspot.
+ *
+ * Design rules (see DESIGN.md section 2):
+ *  - The plugin exports one function, oc_connector_entry(). The host
+ *    allocates struct oc_connector, zeroed, calls the entry with its newest
+ *    ABI version and steps down while the plugin answers
+ *    OC_E_NOT_IMPLEMENTED.
+ *  - Every struct that crosses the boundary starts with uint32_t
+ *    struct_size and only ever grows at the end. A reader never touches a
+ *    member that lies beyond the struct_size the writer declared.
+ *  - One status type: oc_status, OC_OK == 0.
+ *  - Nothing allocated crosses the boundary. Errors are written into a
+ *    caller-owned struct oc_error; records are lent to the host's emit
+ *    callback for the duration of the call only.
+ *
+ * Thread rules: different instances may be used from different threads at
+ * the same time; one instance is used by one thread at a time. The entry
+ * function and init() may be called from any thread.
+ */
+#ifndef ONECOUNT_CONNECTOR_H
+#define ONECOUNT_CONNECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Versions                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* An ABI version is major << 16 | minor. A minor bump only appends members;
+ * a major bump may change anything. The manifest writes it "1.0". */
+#define OC_ABI_MAKE(major, minor) ((uint32_t)(((major) << 16) | (minor)))
+#define OC_ABI_MAJOR(v) ((unsigned)((v) >> 16))
+#define OC_ABI_MINOR(v) ((unsigned)((v)&0xffffu))
+#define OC_ABI_VERSION_1_0 OC_ABI_MAKE(1, 0)
+/* The newest ABI this header describes. */
+#define OC_ABI_VERSION OC_ABI_VERSION_1_0
+
+/* ---------------------------------------------------------------------- */
+/* Status                                                                  */
+/* ---------------------------------------------------------------------- */
+
+typedef int oc_status;
+
+enum {
+    OC_OK = 0,
+    OC_E_INVALID = 1,         /* bad argument or input from the caller      */
+    OC_E_CONFIG = 2,          /* bad or missing option, unusable list, ...  */
+    OC_E_NOT_FOUND = 3,       /* the thing asked for does not exist         */
+    OC_E_AUTH = 4,            /* token invalid, expired or missing scopes   */
+    OC_E_BUDGET = 5,          /* HubSpot daily limit or configured budget   */
+    OC_E_PARTIAL = 6,         /* some records failed; see emitted results   */
+    OC_E_TRANSIENT = 7,       /* network/server trouble persisted past retries */
+    OC_E_NOT_IMPLEMENTED = 8, /* operation or ABI version not supported     */
+    OC_E_NOMEM = 9,           /* allocation failed                          */
+    OC_E_PROTOCOL = 10,       /* the server's answer made no sense          */
+    OC_E_CANCELLED = 11,      /* the host's cancelled() said stop           */
+    OC_E_IO = 12,             /* local file or state storage failed         */
+    OC_E_ABI = 13,            /* loader: plugin/manifest/ABI mismatch       */
+    OC_E_RANGE = 14           /* caller's buffer too small (see state_get)  */
+};
+
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                  */
+/* ---------------------------------------------------------------------- */
+
+#define OC_ERROR_MESSAGE_SIZE 512
+#define OC_ERROR_ID_SIZE 64
+
+/* Filled by the plugin when an operation fails. Owned by the caller, who
+ * sets struct_size = sizeof(struct oc_error) and may reuse it between calls;
+ * the plugin clears what it writes. All strings are NUL-terminated and never
+ * contain the access token. */
+struct oc_error {
+    uint32_t struct_size;
+    oc_status status;          /* same value the function returned          */
+    int http_status;           /* last HTTP status involved, 0 if none      */
+    int retryable;             /* nonzero: retrying later can succeed       */
+    int64_t retry_after_ms;    /* suggested wait, 0 if unknown              */
+    char message[OC_ERROR_MESSAGE_SIZE]; /* what happened, what to do       */
+    char correlation_id[OC_ERROR_ID_SIZE]; /* HubSpot correlationId or ""   */
+    char category[OC_ERROR_ID_SIZE];       /* HubSpot category or ""        */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Records                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* How a field's value should be written as JSON. The value is always text. */
+enum oc_field_type {
+    OC_FIELD_STRING = 0,
+    OC_FIELD_NUMBER = 1, /* value is a JSON number literal, e.g. "17"        */
+    OC_FIELD_BOOL = 2,   /* value is "true" or "false"                      */
+    OC_FIELD_NULL = 3    /* value is ignored                                */
+};
+
+struct oc_field {
+    const char *key;   /* NUL-terminated, stable name                         */
+    const char *value; /* NUL-terminated UTF-8                                */
+    int type;          /* enum oc_field_type                                  */
+};
+
+/* A flat record. Lent to the host: every pointer in it is valid only until
+ * the emit callback returns. */
+struct oc_record {
+    uint32_t struct_size;
+    const char *kind; /* "email_event", "push_result", "contact",
+                         "lookup_miss", "authorization", "usage", ...  */
+    const char *id;   /* primary key of the record, may be NULL               */
+    size_t nfields;
+    const struct oc_field *fields;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Host services                                                           */
+/* ---------------------------------------------------------------------- */
+
+enum oc_log_level {
+    OC_LOG_ERROR = 0,
+    OC_LOG_WARN = 1,
+    OC_LOG_INFO = 2,
+    OC_LOG_DEBUG = 3
+};
+
+/* Services the host lends to a plugin instance. The host owns the struct;
+ * it must stay valid, unchanged, until release() of every instance created
+ * with it. Any member may be NULL except where noted; the plugin then
+ * does without (no logging, no durable state, wall clock, ...). Callbacks
+ * are called only from the thread currently using the instance. */
+struct oc_host {
+    uint32_t struct_size;
+    void *ctx; /* passed back as the first argument of every callback */
+
+    /* One line of text, no trailing newline, never containing secrets. */
+    void (*log)(void *ctx, int level, const char *message);
+
+    /* Durable key/value state (cursors, usage counters). Keys are short
+     * ASCII names chosen by the plugin; values are opaque bytes.
+     * state_get copies the value into buf (bufsize bytes) and sets *len to
+     * its length; OC_E_NOT_FOUND if absent; OC_E_RANGE if bufsize is too
+     * small (then *len is the size needed and buf is untouched).
+     * state_put stores value (len bytes; value NULL deletes the key) and
+     * returns only once the value is durable. */
+    oc_status (*state_get)(void *ctx, const char *key, void *buf, size_t bufsize,
+                           size_t *len);
+    oc_status (*state_put)(void *ctx, const char *key, const void *value, size_t len);
+
+    /* Receives every output record: pulled events, push results, lookup
+     * answers, usage. Returning nonzero asks the plugin to stop the
+     * operation, which then returns OC_E_CANCELLED. Required for
+     * pull, push, lookup and usage. */
+    oc_status (*emit)(void *ctx, const struct oc_record *record);
+
+    /* Progress of long work: stage is a short name ("push", "pull"),
+     * done/total in units of the stage (total 0 if unknown). */
+    void (*progress)(void *ctx, const char *stage, uint64_t done, uint64_t total);
+
+    /* Milliseconds since the Unix epoch. Tests inject virtual time. */
+    int64_t (*now_ms)(void *ctx);
+    /* Sleep (or advance virtual time) by ms milliseconds. */
+    void (*sleep_ms)(void *ctx, int64_t ms);
+    /* Nonzero: stop as soon as state is consistent (OC_E_CANCELLED). */
+    int (*cancelled)(void *ctx);
+};
+
+/* ---------------------------------------------------------------------- */
+/* Operations                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* One configuration option. Keys are documented in the plugin's README and
+ * listed in its manifest (options = ...). */
+struct oc_option {
+    const char *key;
+    const char *value;
+};
+
+struct oc_pull_request {
+    uint32_t struct_size;
+    const char *stream;   /* "email_events" when NULL                          */
+    int64_t since_ms;     /* where a stream without a cursor starts; 0: default */
+    const char *types;    /* comma-separated filter, e.g. "OPEN,CLICK"; NULL: all */
+};
+
+/* Push input is pulled from the host one record at a time so that a bulk
+ * push never holds its whole input in memory. next() fills *record with the
+ * next input and returns OC_OK, returns OC_E_NOT_FOUND at the end, or any
+ * other status to abort. The record (kind "contact", fields are HubSpot
+ * contact properties, "email" required) stays valid until the next call of
+ * next() or the end of push(). A record of kind "invalid" carries a field
+ * "error" and is reported as a failed result without any call.
+ * record->id names the input's position (e.g. "line 12"); results echo it
+ * as field "input". */
+struct oc_push_request {
+    uint32_t struct_size;
+    const char *list_id;  /* HubSpot v3 (ILS) list id                         */
+    oc_status (*next)(void *ctx, struct oc_record *record);
+    void *next_ctx;
+};
+
+enum oc_lookup_by { OC_LOOKUP_EMAIL = 0, OC_LOOKUP_ID = 1 };
+
+struct oc_lookup_request {
+    uint32_t struct_size;
+    int by;                     /* enum oc_lookup_by                           */
+    size_t nqueries;
+    const char *const *queries; /* owned by the caller, valid during the call  */
+};
+
+struct oc_instance; /* opaque, owned by the plugin */
+
+/* The vtable the plugin fills in. Operation members a plugin does not
+ * support may point to a function answering OC_E_NOT_IMPLEMENTED, but are
+ * never NULL when the ABI version says they exist. */
+struct oc_connector {
+    uint32_t struct_size;
+    uint32_t abi_version;     /* the ABI the plugin filled in               */
+    const char *name;         /* static, e.g. "hubspot"                     */
+    const char *version;      /* static, the plugin build, e.g. "0.1.0"     */
+    const char *capabilities; /* static, comma-separated                    */
+
+    /* Create an instance. host must outlive it. opts are copied; the
+     * caller may free them on return. On success *out is owned by the
+     * caller, who frees it with release(). */
+    oc_status (*init)(const struct oc_host *host, const struct oc_option *opts,
+                      size_t nopts, struct oc_instance **out, struct oc_error *err);
+
+    /* Check the token and its scopes. Emits one "authorization" record.
+     * OC_E_AUTH names every missing scope in err->message. */
+    oc_status (*authorize)(struct oc_instance *inst, struct oc_error *err);
+
+    /* Emit records newer than the stream's saved cursor, then advance it. */
+    oc_status (*pull)(struct oc_instance *inst, const struct oc_pull_request *req,
+                      struct oc_error *err);
+
+    /* Upsert contacts and add them to a list; emits one "push_result" per
+     * input. OC_E_PARTIAL when any input failed. */
+    oc_status (*push)(struct oc_instance *inst, const struct oc_push_request *req,
+                      struct oc_error *err);
+
+    /* Emits one "contact" or "lookup_miss" record per query, in query
+     * order. OC_E_NOT_FOUND when any query found nothing. */
+    oc_status (*lookup)(struct oc_instance *inst, const struct oc_lookup_request *req,
+                        struct oc_error *err);
+
+    /* Emits one "usage" record: calls today by endpoint, limits last seen. */
+    oc_status (*usage)(struct oc_instance *inst, struct oc_error *err);
+
+    /* Destroy an instance. NULL is a no-op. */
+    void (*release)(struct oc_instance *inst);
+};
+
+/* The plugin entry point (exported by the plugin, the only exported
+ * symbol). The host passes a zeroed out of out_size bytes. A plugin that
+ * cannot speak abi_version returns OC_E_NOT_IMPLEMENTED and leaves out
+ * untouched; otherwise it fills at most out_size bytes, sets
+ * out->struct_size to what it filled and out->abi_version. */
+typedef oc_status (*oc_connector_entry_fn)(uint32_t abi_version, struct oc_connector *out,
+                                           size_t out_size, struct oc_error *err);
+#define OC_CONNECTOR_ENTRY "oc_connector_entry"
+
+/* ---------------------------------------------------------------------- */
+/* Loader (host side, linked by a runtime from liboc_loader.a)             */
+/* ---------------------------------------------------------------------- */
+
+/* A parsed plugin.manifest. Strings are owned by the manifest. */
+struct oc_manifest {
+    char *path;         /* the manifest file as given                         */
+    char *dir;          /* its directory, base of relative library paths      */
+    char *name;
+    char *version;
+    char *abi;          /* as written, e.g. "1.0"                            */
+    uint32_t abi_version;
+    char *library;      /* as written                                        */
+    char *library_path; /* resolved against dir                              */
+    char *entry;
+    char *capabilities;
+    char *scopes;
+    char *options;      /* comma-separated; a trailing '*' marks a secret     */
+};
+
+/* Parse a manifest file. On success *out is allocated and owned by the
+ * caller (free with oc_manifest_free). On failure err names the file, the
+ * line and what is wrong. */
+oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc_error *err);
+void oc_manifest_free(struct oc_manifest *m);
+
+/* A loaded plugin. The shared object is never unloaded (libcurl must not
+ * be), so the pointers in connector stay valid for the life of the
+ * process; the struct itself is owned by the caller (oc_plugin_free). */
+struct oc_plugin {
+    struct oc_manifest *manifest; /* owned */
+    void *handle;                 /* dlopen handle, never dlclose'd */
+    struct oc_connector connector;
+};
+
+/* Load the plugin the manifest describes: dlopen(RTLD_NOW|RTLD_LOCAL),
+ * resolve the entry, negotiate the ABI newest-first, check that required
+ * slots are present and that name/version/abi agree with the manifest.
+ * Takes ownership of manifest in every case. On success *out is owned by
+ * the caller. Failures return OC_E_ABI with err naming the mismatch. */
+oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
+                         struct oc_error *err);
+void oc_plugin_free(struct oc_plugin *p);
+
+/* A short constant name for a status ("OC_E_AUTH"). Never NULL; the string
+ * is static. */
+const char *oc_status_name(oc_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ONECOUNT_CONNECTOR_H */

@@ -1,0 +1,22 @@
+/*
+ * redact.h - keep the access token out of every log line and message.
+ *
+ * Two layers: anything shaped like a HubSpot token (pat-xxN-<uuid>) is
+ * masked wherever it appears, and the exact secrets registered by live
+ * instances are masked whatever their shape. Registration is process-wide
+ * and thread-safe because log lines can be built on any instance's thread.
+ */
+#ifndef HS_REDACT_H
+#define HS_REDACT_H
+
+#include <stddef.h>
+
+#define HS_REDACTED "[REDACTED]"
+
+/* Remember secret (copied) until hs_redact_forget(secret). */
+void hs_redact_register(const char *secret);
+void hs_redact_forget(const char *secret);
+/* Mask every secret in s, in place (the result is never longer than s). */
+void hs_redact_inplace(char *s);
+
+#endif
