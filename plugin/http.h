@@ -1,0 +1,112 @@
+/*
+ * http.h - the one HTTP client every HubSpot call goes through.
+ *
+ * One struct hs_http per plugin instance: its own libcurl handles
+ * (keep-alive, CURLOPT_NOSIGNAL, TLS verification always on), its pacer,
+ * its retry policy and its usage counters. Not thread-safe: one thread at a
+ * time, like the instance that owns it.
+ *
+ * Pacing: the client waits (through the host's sleep_ms, so tests run on
+ * virtual time) before a call would exceed the burst window learned from
+ * X-HubSpot-RateLimit-Max / -Remaining / -Interval-Milliseconds, or the
+ * configured burst_max per burst_window_ms when the headers are absent;
+ * search calls at most 5 per second.
+ *
+ * Retries: 429 by Retry-After, else by policyName (TEN_SECONDLY_ROLLING:
+ * wait out the window; SECONDLY: 1 s; DAILY: stop, OC_E_BUDGET, no retry).
+ * 5xx, 423, timeouts, resets, empty and truncated/malformed 2xx bodies:
+ * exponential backoff with jitter, at most max_retries retries. 400, 401,
+ * 403 and 404 are never retried.
+ *
+ * Usage: every attempt is counted by endpoint name with 429s, retries and
+ * the last-seen limit headers, persisted through host state per day; a
+ * configured daily_budget is never exceeded (OC_E_BUDGET before the call).
+ */
+#ifndef HS_HTTP_H
+#define HS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onecount/connector.h"
+#include "plugin/buf.h"
+#include "plugin/json.h"
+
+struct hs_http_config {
+    const char *base_url;     /* e.g. "https://api.hubapi.com", no trailing '/' */
+    const char *token;        /* bearer token; copied, registered for redaction */
+    const char *user_agent;   /* NULL: "onecount-hubspot/<version>"            */
+    long connect_timeout_ms;  /* 0: 10000 */
+    long timeout_ms;          /* 0: 30000 (whole transfer) */
+    int max_retries;          /* <0: 5 */
+    int max_concurrency;      /* 0: 4; requests in flight in hs_http_run    */
+    int burst_max;            /* 0: 100 calls per burst window              */
+    int64_t burst_window_ms;  /* 0: 10000 */
+    int64_t daily_budget;     /* 0: no budget of our own                    */
+    size_t max_body;          /* 0: HS_JSON_MAX_BYTES                       */
+};
+
+struct hs_http;
+
+/* Create a client. cfg strings are copied; host must outlive the client.
+ * On success *out is owned by the caller (hs_http_free). */
+oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *host,
+                      struct hs_http **out, struct oc_error *err);
+void hs_http_free(struct hs_http *h);
+
+/* One request. The caller fills the inputs (borrowed: they must stay valid
+ * until the request has run) and reads the outputs, which the request owns
+ * until hs_http_req_free(). */
+struct hs_http_req {
+    /* inputs */
+    const char *method;   /* "GET", "POST", "PUT", "DELETE"                   */
+    const char *path;     /* path and query, URL-encoded, starting with '/'   */
+    const char *body;     /* JSON request body or NULL                        */
+    size_t body_len;
+    const char *endpoint; /* usage bucket, e.g. "contacts.batch.upsert"       */
+    int search;           /* nonzero: subject to the 5/s search limit         */
+    /* outputs */
+    long status;          /* final HTTP status, 0 if no response at all       */
+    struct hs_buf resp;   /* final response body                              */
+    struct hs_json json;  /* resp parsed, when it is non-empty JSON           */
+    int attempts;         /* calls made for this request, retries included    */
+    oc_status rc;         /* see hs_http_run                                  */
+    struct oc_error err;  /* filled when rc != OC_OK                          */
+};
+
+/* Set up r with its inputs; outputs cleared. */
+void hs_http_req_init(struct hs_http_req *r, const char *method, const char *path,
+                      const char *body, size_t body_len, const char *endpoint);
+/* Free the outputs (inputs are borrowed and left alone). */
+void hs_http_req_free(struct hs_http_req *r);
+
+/* Run n requests, up to max_concurrency at a time, each with pacing and
+ * retries. Each request ends with its own rc:
+ *   OC_OK            2xx (207 included) with a well-formed body (or none)
+ *   OC_E_INVALID     400, 409, 414 and other 4xx not listed here
+ *   OC_E_AUTH        401, 403 (message names missing scopes), 530
+ *   OC_E_NOT_FOUND   404
+ *   OC_E_BUDGET      429 DAILY, or the daily budget reached
+ *   OC_E_TRANSIENT   5xx/423/429/network trouble still there after retries
+ *   OC_E_PROTOCOL    a 2xx whose body stayed malformed after retries
+ *   OC_E_CANCELLED   the host asked to stop
+ * For non-2xx answers status, resp and json stay available. The function
+ * returns OC_OK when every request ran to its own end, or OC_E_BUDGET /
+ * OC_E_CANCELLED (also written to err) when the batch was stopped; requests
+ * not yet sent then carry that rc and status 0. */
+oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n,
+                      struct oc_error *err);
+/* One request; returns r->rc and copies r->err to err when it fails. */
+oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error *err);
+
+/* Emit one "usage" record (kind "usage") through the host: calls today,
+ * by endpoint, 429s, retries, budget, limits and remaining as last seen. */
+oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err);
+/* Calls made by this client since it was created (all attempts). */
+uint64_t hs_http_calls(const struct hs_http *h);
+
+/* Append s percent-encoded for a path segment or query value (RFC 3986
+ * unreserved characters kept, everything else %XX, so '+' and '@' too). */
+int hs_url_encode(struct hs_buf *out, const char *s);
+
+#endif
