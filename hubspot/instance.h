@@ -53,6 +53,12 @@ struct oc_instance {
     struct hs_pull_state *pull_state;     /* pull.c   */
 };
 
+/* Create an instance (the ABI's init): options parsed, HTTP client made.
+ * On success *out is owned by the caller, freed with hs_instance_release. */
+oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *opts, size_t n,
+                          struct oc_instance **out, struct oc_error *err);
+void hs_instance_release(struct oc_instance *in);
+
 /* options.c */
 oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, size_t n,
                            struct oc_error *err);

@@ -1,0 +1,2 @@
+build/lead/obj/plugin/buf.o: plugin/buf.c plugin/buf.h
+plugin/buf.h:

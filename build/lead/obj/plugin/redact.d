@@ -1,0 +1,2 @@
+build/lead/obj/plugin/redact.o: plugin/redact.c plugin/redact.h
+plugin/redact.h:

@@ -1,0 +1,105 @@
+/*
+ * instance.c - creating and releasing a HubSpot plugin instance, and the
+ * small host-service wrappers every capability uses.
+ */
+#include "hubspot/instance.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plugin/error.h"
+#include "plugin/redact.h"
+
+static int host_has(const struct oc_host *h, size_t end) { return h && h->struct_size >= end; }
+#define HOST_FN(h, m) \
+    (host_has((h), offsetof(struct oc_host, m) + sizeof((h)->m)) ? (h)->m : NULL)
+
+oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *opts, size_t n,
+                          struct oc_instance **out, struct oc_error *err)
+{
+    hs_error_clear(err);
+    if(!out)
+        return hs_fail(err, OC_E_INVALID, "init: out must not be NULL");
+    *out = NULL;
+    if(!host || host->struct_size < offsetof(struct oc_host, cancelled))
+        return hs_fail(err, OC_E_INVALID,
+                       "init: struct oc_host is missing or older than ABI 1.0 (struct_size)");
+    struct oc_instance *in = calloc(1, sizeof *in);
+    if(!in)
+        return hs_fail(err, OC_E_NOMEM, "init: out of memory");
+    in->host = host;
+    oc_status rc = hs_options_parse(&in->opt, opts, n, err);
+    if(rc)
+        goto fail;
+    hs_redact_register(in->opt.access_token);
+    struct hs_http_config cfg = {
+        .base_url = in->opt.base_url,
+        .token = in->opt.access_token,
+        .connect_timeout_ms = in->opt.connect_timeout_ms,
+        .timeout_ms = in->opt.timeout_ms,
+        .max_retries = in->opt.max_retries,
+        .max_concurrency = in->opt.max_concurrency,
+        .burst_max = in->opt.burst_max,
+        .burst_window_ms = in->opt.burst_window_ms,
+        .daily_budget = in->opt.daily_budget,
+    };
+    rc = hs_http_new(&cfg, host, &in->http, err);
+    if(rc)
+        goto fail;
+    *out = in;
+    return OC_OK;
+fail:
+    hs_instance_release(in);
+    return rc;
+}
+
+void hs_instance_release(struct oc_instance *in)
+{
+    if(!in)
+        return;
+    hs_lookup_release(in);
+    hs_push_release(in);
+    hs_pull_release(in);
+    hs_http_free(in->http);
+    if(in->opt.access_token)
+        hs_redact_forget(in->opt.access_token);
+    hs_options_free(&in->opt);
+    free(in);
+}
+
+void hs_log(const struct oc_instance *in, int level, const char *fmt, ...)
+{
+    void (*log)(void *, int, const char *) = in ? HOST_FN(in->host, log) : NULL;
+    if(!log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    hs_redact_inplace(line);
+    log(in->host->ctx, level, line);
+}
+
+int64_t hs_now_ms(const struct oc_instance *in)
+{
+    int64_t (*now)(void *) = in ? HOST_FN(in->host, now_ms) : NULL;
+    if(now)
+        return now(in->host->ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
+                  const struct oc_field *fields, size_t n)
+{
+    struct oc_record r = {sizeof r, kind, id, n, fields};
+    oc_status (*emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
+    if(!emit)
+        return OC_E_INVALID;
+    return emit(in->host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
+}
