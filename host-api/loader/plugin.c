@@ -1,0 +1,359 @@
+/*
+ * plugin.c - loading a connector plugin: dlopen, entry lookup, ABI
+ * negotiation, vtable and identity checks (DESIGN.md section 2).
+ *
+ * The shared object is never dlclose'd, on success or on any failure after
+ * a successful dlopen. The plugin links libcurl (and through it OpenSSL),
+ * whose global init registers atexit handlers and thread-local destructors
+ * pointing into code that an unload would unmap; the process would then
+ * crash at exit or at the next thread exit. Leaking one mapping per failed
+ * load is the safe price. The plugin is also linked -z nodelete, so even a
+ * host that does call dlclose cannot unload it.
+ */
+#include "host-api/loader/loader.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ABI versions this host can drive, newest first. Negotiation tries each
+ * in order and stops at the first the plugin accepts. A new ABI version is
+ * added at the front. */
+static const uint32_t host_abis[] = {
+    OC_ABI_VERSION_1_0,
+};
+/* The symbol type is the low 4 bits of st_info in both ELF classes. */
+#define OCL_ST_TYPE(info) ((unsigned)(info)&0xfu)
+
+#define NHOST_ABIS (sizeof host_abis / sizeof host_abis[0])
+
+/* "1.0, 0.9" into buf. */
+static void format_abis(char *buf, size_t size, const uint32_t *v, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for(size_t i = 0; i < n && used < size; i++) {
+        int w = snprintf(buf + used, size - used, "%s%u.%u", i ? ", " : "",
+                         OC_ABI_MAJOR(v[i]), OC_ABI_MINOR(v[i]));
+        if(w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* A member the negotiated ABI requires: non-NULL, inside struct_size. */
+struct slot {
+    const char *name;
+    uint32_t since;  /* first ABI version (same major) that has it */
+    size_t end;      /* offset just past the member */
+    int present;
+};
+
+#define OCL_END(m) (offsetof(struct oc_connector, m) + sizeof(((struct oc_connector *)0)->m))
+#define OCL_SLOT(m, since) {#m, since, OCL_END(m), c->m != NULL}
+
+/* Checks the vtable c the plugin filled for ABI abi. Returns the name of
+ * the first bad slot, or NULL when all is well. *need is nonzero (the bytes
+ * the slot needs) when the problem is that struct_size stops short of it,
+ * zero when the slot is NULL. */
+static const char *check_slots(const struct oc_connector *c, uint32_t abi, size_t *need)
+{
+    /* Minor versions only append, so a version requires every slot whose
+     * `since` is not newer than it within the same major. */
+    const struct slot slots[] = {
+        OCL_SLOT(name, OC_ABI_VERSION_1_0),
+        OCL_SLOT(version, OC_ABI_VERSION_1_0),
+        OCL_SLOT(capabilities, OC_ABI_VERSION_1_0),
+        OCL_SLOT(init, OC_ABI_VERSION_1_0),
+        OCL_SLOT(authorize, OC_ABI_VERSION_1_0),
+        OCL_SLOT(pull, OC_ABI_VERSION_1_0),
+        OCL_SLOT(push, OC_ABI_VERSION_1_0),
+        OCL_SLOT(lookup, OC_ABI_VERSION_1_0),
+        OCL_SLOT(usage, OC_ABI_VERSION_1_0),
+        OCL_SLOT(release, OC_ABI_VERSION_1_0),
+    };
+    *need = 0;
+    for(size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        if(OC_ABI_MAJOR(slots[i].since) != OC_ABI_MAJOR(abi) || slots[i].since > abi)
+            continue;
+        if(c->struct_size < slots[i].end) {
+            *need = slots[i].end;
+            return slots[i].name;
+        }
+        if(!slots[i].present)
+            return slots[i].name;
+    }
+    return NULL;
+}
+
+/* Order-insensitive comparison of two comma-separated lists; blanks around
+ * items are ignored. Returns 0 when both hold the same items. */
+static int same_items(const char *a, const char *b)
+{
+    for(int pass = 0; pass < 2; pass++) {
+        const char *x = pass ? b : a, *y = pass ? a : b;
+        const char *p = x;
+        while(*p) {
+            while(*p == ' ' || *p == '\t' || *p == ',')
+                p++;
+            if(!*p)
+                break;
+            size_t len = strcspn(p, ",");
+            size_t tl = len;
+            while(tl && (p[tl - 1] == ' ' || p[tl - 1] == '\t'))
+                tl--;
+            int found = 0;
+            const char *q = y;
+            while(*q && !found) {
+                while(*q == ' ' || *q == '\t' || *q == ',')
+                    q++;
+                size_t ql = strcspn(q, ",");
+                size_t qt = ql;
+                while(qt && (q[qt - 1] == ' ' || q[qt - 1] == '\t'))
+                    qt--;
+                if(qt == tl && !memcmp(p, q, tl))
+                    found = 1;
+                q += ql;
+            }
+            if(!found)
+                return -1;
+            p += len;
+        }
+    }
+    return 0;
+}
+
+void oc_plugin_free(struct oc_plugin *p)
+{
+    if(!p)
+        return;
+    /* p->handle is deliberately not dlclose'd: see the top of this file. */
+    oc_manifest_free(p->manifest);
+    free(p);
+}
+
+oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
+                         struct oc_error *err)
+{
+    oc_status rc;
+    struct oc_manifest *m = manifest;
+    struct oc_connector conn;
+    struct oc_plugin *p = NULL;
+    void *handle = NULL;
+
+    if(out)
+        *out = NULL;
+    if(!m || !out) {
+        rc = ocl_fail(err, OC_E_INVALID, "oc_plugin_load: manifest and out must not be NULL");
+        goto fail;
+    }
+    ocl_error_clear(err);
+    const char *lib = m->library_path;
+
+    /* stat first: dlerror() says "cannot open shared object file" for a
+     * missing file and for a file it cannot use alike. */
+    struct stat st;
+    if(stat(lib, &st)) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: library %s (library = %s) cannot be opened: %s; build the plugin "
+                      "or fix 'library' (relative paths start at the manifest's directory)",
+                      m->path, lib, m->library, strerror(errno));
+        goto fail;
+    }
+    if(!S_ISREG(st.st_mode)) {
+        rc = ocl_fail(err, OC_E_ABI, "%s: library %s is not a regular file; 'library' "
+                      "must name the plugin's .so", m->path, lib);
+        goto fail;
+    }
+
+    /* A path with a '/' (resolve() guarantees one) makes dlopen load that
+     * file, never search LD_LIBRARY_PATH. NOW: unresolved symbols fail
+     * here, not mid-pull; LOCAL: two versions of a plugin loaded side by
+     * side cannot bind to each other's symbols. */
+    dlerror();
+    handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if(!handle) {
+        const char *why = dlerror();
+        rc = ocl_fail(err, OC_E_ABI, "%s: library %s is not a loadable shared object: %s",
+                      m->path, lib, why ? why : "unknown dlopen error");
+        goto fail;
+    }
+
+    dlerror();
+    void *sym = dlsym(handle, m->entry);
+    if(!sym) {
+        const char *why = dlerror();
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: library %s has no entry symbol '%s' (the manifest's entry): %s; "
+                      "is this a onecount connector, and is the symbol exported?",
+                      m->path, lib, m->entry, why ? why : "symbol is NULL");
+        goto fail;
+    }
+
+    /* dlsym on a handle also searches the library's dependencies, and a
+     * data symbol can carry the entry's name (the unversioned-data-plugin
+     * pattern DESIGN.md rules out). Insist on a function defined in the
+     * plugin itself. */
+    Dl_info info;
+    const ElfW(Sym) *esym = NULL;
+    struct link_map *own = NULL, *def = NULL;
+    if(dlinfo(handle, RTLD_DI_LINKMAP, &own) ||
+       !dladdr1(sym, &info, (void **)&def, RTLD_DL_LINKMAP) ||
+       !dladdr1(sym, &info, (void **)&esym, RTLD_DL_SYMENT)) {
+        rc = ocl_fail(err, OC_E_ABI, "%s: cannot inspect entry symbol '%s' in %s",
+                      m->path, m->entry, lib);
+        goto fail;
+    }
+    if(def != own) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: entry symbol '%s' is not defined by %s but by %s; the plugin "
+                      "must define its own entry",
+                      m->path, m->entry, lib, info.dli_fname ? info.dli_fname : "?");
+        goto fail;
+    }
+    if(esym && OCL_ST_TYPE(esym->st_info) != STT_FUNC &&
+       OCL_ST_TYPE(esym->st_info) != STT_GNU_IFUNC) {
+        unsigned t = OCL_ST_TYPE(esym->st_info);
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: entry symbol '%s' in %s is not a function but %s (ELF symbol "
+                      "type %u); the entry must be an oc_connector_entry_fn",
+                      m->path, m->entry, lib,
+                      t == STT_OBJECT ? "a data object" : t == STT_TLS ? "thread-local data"
+                                                                       : "something else",
+                      t);
+        goto fail;
+    }
+    oc_connector_entry_fn entry;
+    /* POSIX guarantees a function's address survives this conversion. */
+    memcpy(&entry, &sym, sizeof entry);
+
+    uint32_t tried[NHOST_ABIS];
+    size_t ntried = 0;
+    uint32_t abi = 0;
+    for(size_t i = 0; i < NHOST_ABIS; i++) {
+        struct oc_error perr;
+        memset(&perr, 0, sizeof perr);
+        perr.struct_size = sizeof perr;
+        memset(&conn, 0, sizeof conn);
+        tried[ntried++] = host_abis[i];
+        oc_status prc = entry(host_abis[i], &conn, sizeof conn, &perr);
+        if(prc == OC_E_NOT_IMPLEMENTED)
+            continue;
+        if(prc != OC_OK) {
+            perr.message[sizeof perr.message - 1] = '\0';
+            rc = ocl_fail(err, OC_E_ABI, "%s: %s refused ABI %u.%u with %s: %s", m->path, lib,
+                          OC_ABI_MAJOR(host_abis[i]), OC_ABI_MINOR(host_abis[i]),
+                          oc_status_name(prc), perr.message[0] ? perr.message : "(no message)");
+            goto fail;
+        }
+        abi = host_abis[i];
+        break;
+    }
+    if(!abi) {
+        char list[128];
+        format_abis(list, sizeof list, tried, ntried);
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: %s speaks none of the ABI versions this host tried (%s) and the "
+                      "manifest declares abi %s; use a plugin build for ABI %s or a newer host",
+                      m->path, lib, list, m->abi, list);
+        goto fail;
+    }
+    /* A plugin may accept a newer minor and fill an older one of the same
+     * major (minor versions only append, so the older table is a valid
+     * prefix). The host then drives what was filled, provided it knows
+     * that version; anything newer than asked, or of another major, is a
+     * broken plugin. */
+    if(conn.abi_version != abi) {
+        int known = 0;
+        for(size_t i = 0; i < NHOST_ABIS; i++)
+            known |= host_abis[i] == conn.abi_version;
+        if(OC_ABI_MAJOR(conn.abi_version) != OC_ABI_MAJOR(abi) || conn.abi_version > abi ||
+           !known) {
+            rc = ocl_fail(err, OC_E_ABI,
+                          "%s: %s accepted ABI %u.%u but filled the vtable for %u.%u, which "
+                          "this host cannot use; the plugin is broken",
+                          m->path, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi),
+                          OC_ABI_MAJOR(conn.abi_version), OC_ABI_MINOR(conn.abi_version));
+            goto fail;
+        }
+        abi = conn.abi_version;
+    }
+    if(conn.struct_size > sizeof conn) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: %s claims to have filled %u bytes of struct oc_connector, more "
+                      "than the %zu the host passed",
+                      m->path, lib, (unsigned)conn.struct_size, sizeof conn);
+        goto fail;
+    }
+    size_t need;
+    const char *bad = check_slots(&conn, abi, &need);
+    if(bad && need) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: %s filled %u bytes of struct oc_connector, too few for slot '%s' "
+                      "which ABI %u.%u requires (%zu bytes)",
+                      m->path, lib, (unsigned)conn.struct_size, bad, OC_ABI_MAJOR(abi),
+                      OC_ABI_MINOR(abi), need);
+        goto fail;
+    }
+    if(bad) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: %s left required slot '%s' NULL (ABI %u.%u); an unsupported "
+                      "operation must point to a function returning OC_E_NOT_IMPLEMENTED",
+                      m->path, lib, bad, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi));
+        goto fail;
+    }
+
+    if(strcmp(conn.name, m->name)) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: manifest name '%s' but %s reports name '%s'; the manifest and "
+                      "the library belong to different plugins",
+                      m->path, m->name, lib, conn.name);
+        goto fail;
+    }
+    if(strcmp(conn.version, m->version)) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: manifest version '%s' but %s reports version '%s'; install the "
+                      "manifest that came with this build",
+                      m->path, m->version, lib, conn.version);
+        goto fail;
+    }
+    if(m->abi_version != abi) {
+        char list[128];
+        format_abis(list, sizeof list, host_abis, NHOST_ABIS);
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: manifest abi %s but %s negotiated ABI %u.%u with this host "
+                      "(which speaks %s); the manifest does not describe this library",
+                      m->path, m->abi, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi), list);
+        goto fail;
+    }
+    /* A runtime may schedule work from the manifest without loading the
+     * plugin, so a manifest promising what the library lacks (or hiding
+     * what it has) is refused here rather than failing mid-job. */
+    if(same_items(m->capabilities, conn.capabilities)) {
+        rc = ocl_fail(err, OC_E_ABI,
+                      "%s: manifest capabilities '%s' but %s reports '%s'",
+                      m->path, m->capabilities, lib, conn.capabilities);
+        goto fail;
+    }
+
+    p = calloc(1, sizeof *p);
+    if(!p) {
+        rc = ocl_fail(err, OC_E_NOMEM, "out of memory loading %s", lib);
+        goto fail;
+    }
+    p->manifest = m;
+    p->handle = handle;
+    p->connector = conn;
+    *out = p;
+    return OC_OK;
+
+fail:
+    /* handle, if any, stays loaded: see the top of this file. */
+    oc_manifest_free(m);
+    return rc;
+}
