@@ -1,0 +1,1140 @@
+/*
+ * json.c - strict JSON reader on jsmn and a streaming writer; see json.h.
+ *
+ * Parsing is two linear passes. validate() checks the whole RFC 8259
+ * grammar and counts the tokens; then jsmn tokenizes into an array of
+ * exactly that size. Validating first is needed because jsmn's strict mode
+ * accepts a lot that is not JSON ("[1 2]", {"a" "b"}, "[1,]", 01, tru,
+ * raw control characters, invalid UTF-8, lone surrogates, several root
+ * values) and cannot say where a document broke; counting first means jsmn
+ * never runs out of tokens, so no regrowth and no re-parse. jsmn is built
+ * with JSMN_PARENT_LINKS: without them it scans back over all tokens at
+ * every closing bracket, which is quadratic on a page of 1000 objects, and
+ * the parent links give the subtree sizes behind the O(1) hs_json_skip().
+ */
+#include "plugin/json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+struct hs_json_tok {
+    int start;          /* strings: first byte after the quote */
+    int end;            /* one past the last byte (strings: the closing quote) */
+    int size;           /* members / items of a container */
+    int next;           /* index just past the subtree; a key's includes its value */
+    unsigned char type; /* enum hs_json_type */
+    unsigned char esc;  /* string holding a backslash: must be decoded */
+};
+
+/* ---- shared byte-level helpers ---- */
+
+/* Length of the well-formed UTF-8 sequence at p (n > 0 bytes available),
+ * or 0 with *bad set to the length of its maximal ill-formed prefix (what
+ * one U+FFFD replaces, as Unicode recommends). Rejects overlongs,
+ * surrogates and code points above U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n, size_t *bad)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    if(c < 0x80)
+        return 1;
+    if(c >= 0xC2 && c <= 0xDF)
+        need = 1;
+    else if(c == 0xE0) {
+        need = 2;
+        lo = 0xA0;
+    } else if((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+        need = 2;
+    else if(c == 0xED) {
+        need = 2;
+        hi = 0x9F;
+    } else if(c == 0xF0) {
+        need = 3;
+        lo = 0x90;
+    } else if(c >= 0xF1 && c <= 0xF3)
+        need = 3;
+    else if(c == 0xF4) {
+        need = 3;
+        hi = 0x8F;
+    } else {
+        *bad = 1;
+        return 0;
+    }
+    for(size_t i = 1; i <= need; i++) {
+        if(i >= n || p[i] < lo || p[i] > hi) {
+            *bad = i;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need + 1;
+}
+
+static int hexval(unsigned char c)
+{
+    if(c >= '0' && c <= '9')
+        return c - '0';
+    if(c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if(c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The 4 hex digits at p as a number, -1 if any is not hex. */
+static long hex4(const unsigned char *p)
+{
+    long v = 0;
+    for(int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if(h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+static int utf8_put(unsigned long cp, char *o)
+{
+    if(cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if(cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if(cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decode the escape at p (p[0] == '\\') of an already validated string into
+ * o (up to 4 bytes); returns the bytes written, *adv the bytes consumed.
+ * No bounds checks: validate() guaranteed the escape is complete. */
+static int unescape1(const char *p, char *o, int *adv)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    *adv = 2;
+    switch(u[1]) {
+    case 'b': o[0] = '\b'; return 1;
+    case 'f': o[0] = '\f'; return 1;
+    case 'n': o[0] = '\n'; return 1;
+    case 'r': o[0] = '\r'; return 1;
+    case 't': o[0] = '\t'; return 1;
+    case 'u': break;
+    default: o[0] = (char)u[1]; return 1; /* " \ / */
+    }
+    unsigned long cp = (unsigned long)hex4(u + 2);
+    *adv = 6;
+    if(cp >= 0xD800 && cp <= 0xDBFF) {
+        unsigned long lo = (unsigned long)hex4(u + 8);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        *adv = 12;
+    }
+    return utf8_put(cp, o);
+}
+
+/* Bytes that may stand for themselves inside a JSON string literal (and
+ * need no UTF-8 check): printable ASCII but quote and backslash. */
+static int is_plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+/* ---- validation ---- */
+
+struct vctx {
+    const unsigned char *s;
+    size_t len;
+    char *why;
+    size_t whysize;
+};
+
+__attribute__((format(printf, 2, 3))) static int vfail(const struct vctx *v, const char *fmt, ...)
+{
+    if(v->why && v->whysize) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(v->why, v->whysize, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static int truncated(const struct vctx *v, const char *inside)
+{
+    return vfail(v, "truncated document: unexpected end of input at byte %zu%s", v->len, inside);
+}
+
+static int is_ws(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static size_t skip_ws(const struct vctx *v, size_t p)
+{
+    while(p < v->len && is_ws(v->s[p]))
+        p++;
+    return p;
+}
+
+/* Index of the first byte at or after p that is not plain string text
+ * (quote, backslash, control, non-ASCII), or len. Eight bytes at a time
+ * while none of them is special: the bit tricks below can flag a byte
+ * wrongly only after a truly special one, so a zero mask is exact. */
+static size_t plain_run(const unsigned char *s, size_t p, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while(p + 8 <= len) {
+        uint64_t x, q, b;
+        memcpy(&x, s + p, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        if((((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high)
+            break;
+        p += 8;
+    }
+    while(p < len && is_plain(s[p]))
+        p++;
+    return p;
+}
+
+/* The \uXXXX at p (s[p] == '\\', s[p + 1] == 'u') into *cp. */
+static int check_u(const struct vctx *v, size_t p, long *cp)
+{
+    for(size_t i = p + 2; i < p + 6; i++) {
+        if(i >= v->len)
+            return truncated(v, " inside a \\u escape");
+        if(hexval(v->s[i]) < 0)
+            return vfail(v, "invalid \\u escape (needs 4 hex digits) at byte %zu", p);
+    }
+    *cp = hex4(v->s + p + 2);
+    return 0;
+}
+
+/* *pos at the opening quote; on success just past the closing one. */
+static int scan_string(const struct vctx *v, size_t *pos)
+{
+    const unsigned char *s = v->s;
+    size_t len = v->len, p = *pos + 1;
+    for(;;) {
+        p = plain_run(s, p, len);
+        if(p >= len)
+            return truncated(v, " inside a string");
+        if(s[p] == '"') {
+            *pos = p + 1;
+            return 0;
+        }
+        if(s[p] < 0x20)
+            return vfail(v, "raw control character 0x%02X in a string at byte %zu (must be escaped)",
+                         s[p], p);
+        if(s[p] >= 0x80) {
+            size_t bad, n = utf8_len(s + p, len - p, &bad);
+            if(!n && p + bad >= len)
+                return truncated(v, " inside a UTF-8 sequence");
+            if(!n)
+                return vfail(v, "invalid UTF-8 in a string at byte %zu", p);
+            p += n;
+            continue;
+        }
+        /* a backslash */
+        if(p + 1 >= len)
+            return truncated(v, " inside a string");
+        switch(s[p + 1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            break;
+        case 'u': {
+            long cp;
+            if(check_u(v, p, &cp))
+                return -1;
+            if(cp >= 0xDC00 && cp <= 0xDFFF)
+                return vfail(v, "lone low surrogate \\u%04lX at byte %zu", cp, p);
+            p += 6;
+            if(cp < 0xD800 || cp > 0xDBFF)
+                break;
+            long lo = -1;
+            if(p >= len || (s[p] == '\\' && p + 1 >= len))
+                return truncated(v, " inside a surrogate pair");
+            if(s[p] == '\\' && s[p + 1] == 'u' && check_u(v, p, &lo))
+                return -1;
+            if(lo < 0xDC00 || lo > 0xDFFF)
+                return vfail(v, "high surrogate \\u%04lX at byte %zu not followed by a low "
+                                "surrogate", cp, p - 6);
+            p += 6;
+            break;
+        }
+        default:
+            if(s[p + 1] >= 0x20 && s[p + 1] < 0x7F)
+                return vfail(v, "invalid escape '\\%c' at byte %zu", s[p + 1], p);
+            return vfail(v, "invalid escape (backslash then byte 0x%02X) at byte %zu",
+                         s[p + 1], p);
+        }
+    }
+}
+
+/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(const struct vctx *v, size_t *pos)
+{
+    const unsigned char *s = v->s;
+    size_t len = v->len, start = *pos, p = start;
+    if(s[p] == '-')
+        p++;
+    if(p >= len || !is_digit(s[p]))
+        goto bad;
+    if(s[p] == '0') {
+        p++;
+        if(p < len && is_digit(s[p]))
+            return vfail(v, "invalid number at byte %zu (leading zero)", start);
+    } else {
+        while(p < len && is_digit(s[p]))
+            p++;
+    }
+    if(p < len && s[p] == '.') {
+        p++;
+        if(p >= len || !is_digit(s[p]))
+            goto bad;
+        while(p < len && is_digit(s[p]))
+            p++;
+    }
+    if(p < len && (s[p] == 'e' || s[p] == 'E')) {
+        p++;
+        if(p < len && (s[p] == '+' || s[p] == '-'))
+            p++;
+        if(p >= len || !is_digit(s[p]))
+            goto bad;
+        while(p < len && is_digit(s[p]))
+            p++;
+    }
+    if(p < len && (s[p] == '.' || s[p] == '+' || s[p] == '-' || s[p] == '_' ||
+                   (s[p] >= 'a' && s[p] <= 'z') || (s[p] >= 'A' && s[p] <= 'Z')))
+        goto bad;
+    *pos = p;
+    return 0;
+bad:
+    return vfail(v, "invalid number at byte %zu", start);
+}
+
+static int scan_literal(const struct vctx *v, size_t *pos)
+{
+    const unsigned char *s = v->s;
+    size_t p = *pos, avail = v->len - p;
+    const char *lit = s[p] == 't' ? "true" : s[p] == 'f' ? "false" : "null";
+    size_t n = strlen(lit);
+    if(avail < n) {
+        if(!memcmp(s + p, lit, avail))
+            return truncated(v, " inside a literal");
+        goto bad;
+    }
+    if(memcmp(s + p, lit, n))
+        goto bad;
+    if(n < avail && ((s[p + n] >= 'a' && s[p + n] <= 'z') || (s[p + n] >= 'A' && s[p + n] <= 'Z') ||
+                     is_digit(s[p + n]) || s[p + n] == '_'))
+        goto bad;
+    *pos = p + n;
+    return 0;
+bad:
+    return vfail(v, "invalid literal at byte %zu (expected true, false or null)", p);
+}
+
+static const char *describe(unsigned char c, char *tmp, size_t n)
+{
+    if(c >= 0x20 && c < 0x7F)
+        snprintf(tmp, n, "'%c'", c);
+    else
+        snprintf(tmp, n, "byte 0x%02X", c);
+    return tmp;
+}
+
+/* Check the whole grammar; count tokens (values and member names) into
+ * *count. *root_start and *root_end bound the root value for the case where
+ * it is a bare number or literal, which jsmn's strict mode cannot parse
+ * at the very end of the input. */
+static int validate(const struct vctx *v, size_t *count, size_t *root_start, size_t *root_end)
+{
+    const unsigned char *s = v->s;
+    size_t len = v->len, p, n = 0;
+    unsigned char stack[HS_JSON_MAX_DEPTH]; /* '{' or '[' */
+    int depth = 0;
+    char tmp[16];
+
+    p = skip_ws(v, 0);
+    if(p >= len)
+        return vfail(v, "empty document: no JSON value in %zu bytes", len);
+    *root_start = p;
+
+value:
+    if(p >= len)
+        return truncated(v, " where a value was expected");
+    switch(s[p]) {
+    case '{':
+    case '[':
+        if(depth >= HS_JSON_MAX_DEPTH)
+            return vfail(v, "nesting deeper than %d levels at byte %zu", HS_JSON_MAX_DEPTH, p);
+        stack[depth++] = s[p];
+        n++;
+        p = skip_ws(v, p + 1);
+        if(p >= len)
+            return truncated(v, "");
+        if(stack[depth - 1] == '{') {
+            if(s[p] == '}') {
+                p++;
+                depth--;
+                goto after;
+            }
+            goto key;
+        }
+        if(s[p] == ']') {
+            p++;
+            depth--;
+            goto after;
+        }
+        goto value;
+    case '"':
+        if(scan_string(v, &p))
+            return -1;
+        break;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        if(scan_number(v, &p))
+            return -1;
+        break;
+    case 't':
+    case 'f':
+    case 'n':
+        if(scan_literal(v, &p))
+            return -1;
+        break;
+    default:
+        return vfail(v, "expected a value at byte %zu, found %s", p, describe(s[p], tmp, sizeof tmp));
+    }
+    n++;
+    goto after;
+
+key:
+    if(s[p] != '"')
+        return vfail(v, "expected a member name in double quotes at byte %zu, found %s", p,
+                     describe(s[p], tmp, sizeof tmp));
+    if(scan_string(v, &p))
+        return -1;
+    n++;
+    p = skip_ws(v, p);
+    if(p >= len)
+        return truncated(v, " where ':' was expected");
+    if(s[p] != ':')
+        return vfail(v, "expected ':' after a member name at byte %zu, found %s", p,
+                     describe(s[p], tmp, sizeof tmp));
+    p = skip_ws(v, p + 1);
+    goto value;
+
+after:
+    if(depth == 0) {
+        *root_end = p;
+        p = skip_ws(v, p);
+        if(p < len)
+            return vfail(v, "trailing characters after the JSON value at byte %zu", p);
+        *count = n;
+        return 0;
+    }
+    p = skip_ws(v, p);
+    if(p >= len)
+        return truncated(v, "");
+    if(s[p] == ',') {
+        p = skip_ws(v, p + 1);
+        if(p >= len)
+            return truncated(v, "");
+        if(stack[depth - 1] == '{')
+            goto key;
+        goto value;
+    }
+    if(s[p] == (stack[depth - 1] == '{' ? '}' : ']')) {
+        p++;
+        depth--;
+        goto after;
+    }
+    return vfail(v, "expected ',' or '%c' at byte %zu, found %s", stack[depth - 1] == '{' ? '}' : ']',
+                 p, describe(s[p], tmp, sizeof tmp));
+}
+
+static unsigned char prim_type(char c)
+{
+    return c == 't' || c == 'f' ? HS_JSON_BOOL : c == 'n' ? HS_JSON_NULL : HS_JSON_NUMBER;
+}
+
+/* jsmn writes its tokens into the array that becomes ours: each slot is
+ * read as a jsmntok_t and rewritten as a hs_json_tok in place, which saves
+ * a second token-sized array (and its page faults) per document. */
+_Static_assert(sizeof(jsmntok_t) == sizeof(struct hs_json_tok), "token layouts must have one size");
+
+int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, size_t whysize)
+{
+    struct vctx v = {(const unsigned char *)text, len, why, whysize};
+    struct hs_json_tok *tok = NULL;
+    size_t count = 0, rs = 0, re = 0;
+
+    memset(j, 0, sizeof *j);
+    if(why && whysize)
+        why[0] = '\0';
+    if(!text && len)
+        return vfail(&v, "no document text (NULL pointer with length %zu)", len);
+    if(len > HS_JSON_MAX_BYTES) {
+        vfail(&v, "document of %zu bytes is over the %u-byte limit", len, HS_JSON_MAX_BYTES);
+        goto fail;
+    }
+    if(validate(&v, &count, &rs, &re))
+        goto fail;
+    tok = malloc(count * sizeof *tok);
+    if(!tok) {
+        vfail(&v, "out of memory for %zu tokens", count);
+        goto fail;
+    }
+    if(text[rs] != '{' && text[rs] != '[' && text[rs] != '"') {
+        tok[0] = (struct hs_json_tok){(int)rs, (int)re, 0, 1, prim_type(text[rs]), 0};
+        goto done;
+    }
+    jsmn_parser jp;
+    jsmn_init(&jp);
+    int r = jsmn_parse(&jp, text, len, (jsmntok_t *)(void *)tok, (unsigned)count);
+    if(r != (int)count) {
+        vfail(&v, "internal error: jsmn returned %d for a document validated as %zu tokens", r,
+              count);
+        goto fail;
+    }
+    /* next: every token still open on the stack (its chain of ancestors,
+     * at most a container and a member name per level) ends where the
+     * first token that is not its descendant starts. */
+    int stack[2 * HS_JSON_MAX_DEPTH + 2], top = 0;
+    for(size_t i = 0; i < count; i++) {
+        jsmntok_t t;
+        struct hs_json_tok o;
+        memcpy(&t, &tok[i], sizeof t);
+        while(top > 0 && stack[top - 1] != t.parent)
+            tok[stack[--top]].next = (int)i;
+        stack[top++] = (int)i;
+        o.start = t.start;
+        o.end = t.end;
+        o.size = t.size;
+        o.next = (int)count;
+        o.esc = 0;
+        switch(t.type) {
+        case JSMN_OBJECT: o.type = HS_JSON_OBJECT; break;
+        case JSMN_ARRAY: o.type = HS_JSON_ARRAY; break;
+        case JSMN_STRING:
+            o.type = HS_JSON_STRING;
+            o.size = 0;
+            o.esc = memchr(text + t.start, '\\', (size_t)(t.end - t.start)) != NULL;
+            break;
+        default: o.type = prim_type(text[t.start]); break;
+        }
+        memcpy(&tok[i], &o, sizeof o);
+    }
+done:
+    j->text = text;
+    j->len = len;
+    j->tok = tok;
+    j->ntok = (int)count;
+    return 0;
+fail:
+    free(tok);
+    memset(j, 0, sizeof *j);
+    return -1;
+}
+
+void hs_json_free(struct hs_json *j)
+{
+    if(!j)
+        return;
+    free(j->tok);
+    memset(j, 0, sizeof *j);
+}
+
+/* ---- access ---- */
+
+static const struct hs_json_tok *tk(const struct hs_json *j, int t)
+{
+    if(!j || !j->tok || t < 0 || t >= j->ntok)
+        return NULL;
+    return &j->tok[t];
+}
+
+enum hs_json_type hs_json_type(const struct hs_json *j, int t)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    return k ? (enum hs_json_type)k->type : HS_JSON_NONE;
+}
+
+int hs_json_size(const struct hs_json *j, int t)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    return k && (k->type == HS_JSON_OBJECT || k->type == HS_JSON_ARRAY) ? k->size : 0;
+}
+
+int hs_json_skip(const struct hs_json *j, int t)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    return k ? k->next : -1;
+}
+
+/* Reads the unescaped bytes of a string token one at a time. */
+struct cursor {
+    const char *p, *end;
+    char u[4];
+    int un, ui;
+};
+
+static void cur_init(struct cursor *c, const struct hs_json *j, const struct hs_json_tok *k)
+{
+    c->p = j->text + k->start;
+    c->end = j->text + k->end;
+    c->un = c->ui = 0;
+}
+
+/* Next byte (0..255) or -1 at the end. */
+static int cur_byte(struct cursor *c)
+{
+    if(c->ui < c->un)
+        return (unsigned char)c->u[c->ui++];
+    if(c->p >= c->end)
+        return -1;
+    if(*c->p != '\\')
+        return (unsigned char)*c->p++;
+    int adv;
+    c->un = unescape1(c->p, c->u, &adv);
+    c->p += adv;
+    c->ui = 1;
+    return (unsigned char)c->u[0];
+}
+
+static int str_eq_n(const struct hs_json *j, const struct hs_json_tok *k, const char *s, size_t n)
+{
+    size_t raw = (size_t)(k->end - k->start);
+    if(!k->esc)
+        return raw == n && memcmp(j->text + k->start, s, n) == 0;
+    if(n > raw) /* unescaping never makes a string longer */
+        return 0;
+    struct cursor c;
+    cur_init(&c, j, k);
+    for(size_t i = 0; i < n; i++)
+        if(cur_byte(&c) != (unsigned char)s[i])
+            return 0;
+    return cur_byte(&c) < 0;
+}
+
+static int get_n(const struct hs_json *j, int obj, const char *key, size_t n)
+{
+    const struct hs_json_tok *o = tk(j, obj);
+    if(!o || o->type != HS_JSON_OBJECT)
+        return -1;
+    int k = obj + 1;
+    for(int i = 0; i < o->size; i++) {
+        if(str_eq_n(j, &j->tok[k], key, n))
+            return k + 1;
+        k = j->tok[k].next;
+    }
+    return -1;
+}
+
+int hs_json_get(const struct hs_json *j, int obj, const char *key)
+{
+    return key ? get_n(j, obj, key, strlen(key)) : -1;
+}
+
+int hs_json_path(const struct hs_json *j, int obj, const char *path)
+{
+    if(!path)
+        return -1;
+    int t = obj;
+    for(;;) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        t = get_n(j, t, path, n);
+        if(t < 0 || !dot)
+            return t;
+        path = dot + 1;
+    }
+}
+
+int hs_json_item(const struct hs_json *j, int arr, int i)
+{
+    const struct hs_json_tok *a = tk(j, arr);
+    if(!a || a->type != HS_JSON_ARRAY || i < 0 || i >= a->size)
+        return -1;
+    int t = arr + 1;
+    while(i-- > 0)
+        t = j->tok[t].next;
+    return t;
+}
+
+const char *hs_json_raw(const struct hs_json *j, int t, size_t *len)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    if(!k) {
+        if(len)
+            *len = 0;
+        return NULL;
+    }
+    if(len)
+        *len = (size_t)(k->end - k->start);
+    return j->text + k->start;
+}
+
+/* Unescaped bytes of [p, end) (validated string text) into o, which has
+ * room for end - p bytes; returns the length written. */
+static size_t unescape_to(const char *p, const char *end, char *o)
+{
+    char *o0 = o;
+    while(p < end) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t n = bs ? (size_t)(bs - p) : (size_t)(end - p);
+        memcpy(o, p, n);
+        o += n;
+        p += n;
+        if(!bs)
+            break;
+        int adv;
+        o += unescape1(p, o, &adv);
+        p += adv;
+    }
+    return (size_t)(o - o0);
+}
+
+int hs_json_str(const struct hs_json *j, int t, struct hs_buf *out)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    if(!k || !out || k->type == HS_JSON_OBJECT || k->type == HS_JSON_ARRAY)
+        return -1;
+    const char *p = j->text + k->start;
+    size_t raw = (size_t)(k->end - k->start);
+    if(!k->esc)
+        return hs_buf_append(out, p, raw);
+    if(hs_buf_reserve(out, raw))
+        return -1;
+    out->len += unescape_to(p, p + raw, out->data + out->len);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+char *hs_json_strdup(const struct hs_json *j, int t)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    if(!k || k->type == HS_JSON_OBJECT || k->type == HS_JSON_ARRAY)
+        return NULL;
+    const char *p = j->text + k->start;
+    size_t raw = (size_t)(k->end - k->start);
+    char *s = malloc(raw + 1);
+    if(!s)
+        return NULL;
+    size_t n = k->esc ? unescape_to(p, p + raw, s) : (memcpy(s, p, raw), raw);
+    s[n] = '\0';
+    /* A "\u0000" would silently cut the C string short; refuse instead. */
+    if(k->esc && memchr(s, '\0', n)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int hs_json_eq(const struct hs_json *j, int t, const char *s)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    if(!k || !s || k->type != HS_JSON_STRING)
+        return 0;
+    return str_eq_n(j, k, s, strlen(s));
+}
+
+/* Exact decimal to int64: -?(0|[1-9][0-9]*), nothing else. */
+static int parse_i64(const char *p, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if(n && p[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    if(i >= n || (p[i] == '0' && n - i > 1))
+        return -1;
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX, v = 0;
+    for(; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if(d > 9 || v > (limit - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if(!neg)
+        *out = (int64_t)v;
+    else if(v == (uint64_t)INT64_MAX + 1u)
+        *out = INT64_MIN;
+    else
+        *out = -(int64_t)v;
+    return 0;
+}
+
+int hs_json_int64(const struct hs_json *j, int t, int64_t *out)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    int64_t v;
+    if(!k || !out || !(k->type == HS_JSON_NUMBER || (k->type == HS_JSON_STRING && !k->esc)))
+        return -1;
+    if(parse_i64(j->text + k->start, (size_t)(k->end - k->start), &v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int hs_json_bool(const struct hs_json *j, int t)
+{
+    const struct hs_json_tok *k = tk(j, t);
+    if(!k || k->type != HS_JSON_BOOL)
+        return -1;
+    return j->text[k->start] == 't';
+}
+
+/* ---- escaping (shared by canonical and the writer) ---- */
+
+static const char hexd[] = "0123456789abcdef";
+
+/* Escape of byte c if it needs one (quote, backslash, control), else 0. */
+static size_t esc_byte(unsigned char c, char *o)
+{
+    o[0] = '\\';
+    switch(c) {
+    case '"': o[1] = '"'; return 2;
+    case '\\': o[1] = '\\'; return 2;
+    case '\b': o[1] = 'b'; return 2;
+    case '\f': o[1] = 'f'; return 2;
+    case '\n': o[1] = 'n'; return 2;
+    case '\r': o[1] = 'r'; return 2;
+    case '\t': o[1] = 't'; return 2;
+    default: break;
+    }
+    if(c >= 0x20)
+        return 0;
+    memcpy(o + 1, "u00", 3);
+    o[4] = hexd[c >> 4];
+    o[5] = hexd[c & 15];
+    return 6;
+}
+
+static int put_byte_escaped(struct hs_buf *out, unsigned char c)
+{
+    char e[6];
+    size_t n = esc_byte(c, e);
+    return n ? hs_buf_append(out, e, n) : hs_buf_putc(out, (char)c);
+}
+
+int hs_json_quote(struct hs_buf *out, const char *s, size_t len)
+{
+    static const char fffd[3] = {(char)0xEF, (char)0xBF, (char)0xBD};
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    if(!out || (!s && len))
+        return -1;
+    if(hs_buf_reserve(out, len + 2))
+        return -1;
+    hs_buf_putc(out, '"');
+    while(p < end) {
+        const unsigned char *q = p;
+        while(q < end && is_plain(*q))
+            q++;
+        hs_buf_append(out, p, (size_t)(q - p));
+        if(q >= end)
+            break;
+        p = q;
+        if(*p >= 0x80) {
+            size_t bad, n = utf8_len(p, (size_t)(end - p), &bad);
+            if(n)
+                hs_buf_append(out, p, n);
+            else
+                hs_buf_append(out, fffd, sizeof fffd);
+            p += n ? n : bad;
+        } else {
+            put_byte_escaped(out, *p);
+            p++;
+        }
+    }
+    hs_buf_putc(out, '"');
+    return hs_buf_ok(out) ? 0 : -1;
+}
+
+/* ---- canonical form ---- */
+
+/* String token re-escaped minimally. Validated text without backslashes
+ * is already minimal, so only escaped strings need work. */
+static void canon_string(const struct hs_json *j, const struct hs_json_tok *k, struct hs_buf *out)
+{
+    const char *p = j->text + k->start, *end = j->text + k->end;
+    hs_buf_putc(out, '"');
+    while(p < end) {
+        const char *bs = k->esc ? memchr(p, '\\', (size_t)(end - p)) : NULL;
+        size_t n = bs ? (size_t)(bs - p) : (size_t)(end - p);
+        hs_buf_append(out, p, n);
+        p += n;
+        if(!bs)
+            break;
+        char u[4];
+        int adv, un = unescape1(p, u, &adv);
+        for(int i = 0; i < un; i++)
+            put_byte_escaped(out, (unsigned char)u[i]);
+        p += adv;
+    }
+    hs_buf_putc(out, '"');
+}
+
+static int key_cmp(const void *a, const void *b, void *arg)
+{
+    const struct hs_json *j = arg;
+    int ia = *(const int *)a, ib = *(const int *)b;
+    const struct hs_json_tok *ka = &j->tok[ia], *kb = &j->tok[ib];
+    int r;
+    if(!ka->esc && !kb->esc) {
+        size_t la = (size_t)(ka->end - ka->start), lb = (size_t)(kb->end - kb->start);
+        r = memcmp(j->text + ka->start, j->text + kb->start, la < lb ? la : lb);
+        if(!r)
+            r = la < lb ? -1 : la > lb;
+    } else {
+        struct cursor ca, cb;
+        cur_init(&ca, j, ka);
+        cur_init(&cb, j, kb);
+        int x, y;
+        do {
+            x = cur_byte(&ca);
+            y = cur_byte(&cb);
+        } while(x == y && x >= 0);
+        r = x < y ? -1 : x > y;
+    }
+    /* Equal (duplicate) names keep document order, so the result is
+     * deterministic whatever qsort does. */
+    return r ? r : (ia < ib ? -1 : ia > ib);
+}
+
+/* scratch has room for the member lists of t's whole ancestry; nesting is
+ * bounded by HS_JSON_MAX_DEPTH, so recursion is too. */
+static void canon(const struct hs_json *j, int t, struct hs_buf *out, int *scratch)
+{
+    const struct hs_json_tok *k = &j->tok[t];
+    int c = t + 1;
+    switch(k->type) {
+    case HS_JSON_OBJECT:
+        for(int i = 0; i < k->size; i++) {
+            scratch[i] = c;
+            c = j->tok[c].next;
+        }
+        qsort_r(scratch, (size_t)k->size, sizeof *scratch, key_cmp, (void *)j);
+        hs_buf_putc(out, '{');
+        for(int i = 0; i < k->size; i++) {
+            if(i)
+                hs_buf_putc(out, ',');
+            canon_string(j, &j->tok[scratch[i]], out);
+            hs_buf_putc(out, ':');
+            canon(j, scratch[i] + 1, out, scratch + k->size);
+        }
+        hs_buf_putc(out, '}');
+        break;
+    case HS_JSON_ARRAY:
+        hs_buf_putc(out, '[');
+        for(int i = 0; i < k->size; i++) {
+            if(i)
+                hs_buf_putc(out, ',');
+            canon(j, c, out, scratch);
+            c = j->tok[c].next;
+        }
+        hs_buf_putc(out, ']');
+        break;
+    case HS_JSON_STRING:
+        canon_string(j, k, out);
+        break;
+    default:
+        hs_buf_append(out, j->text + k->start, (size_t)(k->end - k->start));
+        break;
+    }
+}
+
+int hs_json_canonical(const struct hs_json *j, int t, struct hs_buf *out)
+{
+    if(!tk(j, t) || !out)
+        return -1;
+    /* One scratch array for every object's member list: the lists alive at
+     * once belong to one chain of ancestors, whose members are distinct
+     * tokens, so ntok entries always suffice. */
+    int *scratch = malloc((size_t)j->ntok * sizeof *scratch);
+    if(!scratch) {
+        out->oom = 1;
+        return -1;
+    }
+    canon(j, t, out, scratch);
+    free(scratch);
+    return hs_buf_ok(out) ? 0 : -1;
+}
+
+/* ---- writer ---- */
+
+void hs_jw_init(struct hs_jw *w, struct hs_buf *out)
+{
+    memset(w, 0, sizeof *w);
+    w->out = out;
+    w->first[0] = 1;
+    if(!out)
+        w->err = HS_JW_E_USAGE;
+}
+
+static void jw_check_oom(struct hs_jw *w)
+{
+    if(!w->err && w->out->oom)
+        w->err = HS_JW_E_NOMEM;
+}
+
+/* Comma and state bookkeeping before a value; nonzero when the value must
+ * not be written. */
+static int jw_before_value(struct hs_jw *w)
+{
+    if(w->err)
+        return -1;
+    if(w->depth == 0)
+        return 0;
+    if(w->is_obj[w->depth]) {
+        if(!w->after_key) {
+            w->err = HS_JW_E_USAGE;
+            return -1;
+        }
+        w->after_key = 0;
+        return 0;
+    }
+    if(!w->first[w->depth])
+        hs_buf_putc(w->out, ',');
+    w->first[w->depth] = 0;
+    return 0;
+}
+
+static void jw_open(struct hs_jw *w, char c, int is_obj)
+{
+    if(jw_before_value(w))
+        return;
+    if(w->depth >= HS_JSON_MAX_DEPTH) {
+        w->err = HS_JW_E_DEPTH;
+        return;
+    }
+    hs_buf_putc(w->out, c);
+    w->depth++;
+    w->first[w->depth] = 1;
+    w->is_obj[w->depth] = (unsigned char)is_obj;
+    jw_check_oom(w);
+}
+
+static void jw_close(struct hs_jw *w, char c, int is_obj)
+{
+    if(w->err)
+        return;
+    if(w->depth == 0 || w->is_obj[w->depth] != is_obj || w->after_key) {
+        w->err = HS_JW_E_USAGE;
+        return;
+    }
+    hs_buf_putc(w->out, c);
+    w->depth--;
+    jw_check_oom(w);
+}
+
+void hs_jw_obj(struct hs_jw *w) { jw_open(w, '{', 1); }
+void hs_jw_obj_end(struct hs_jw *w) { jw_close(w, '}', 1); }
+void hs_jw_arr(struct hs_jw *w) { jw_open(w, '[', 0); }
+void hs_jw_arr_end(struct hs_jw *w) { jw_close(w, ']', 0); }
+
+void hs_jw_key(struct hs_jw *w, const char *key)
+{
+    if(w->err)
+        return;
+    if(!key || w->depth == 0 || !w->is_obj[w->depth] || w->after_key) {
+        w->err = HS_JW_E_USAGE;
+        return;
+    }
+    if(!w->first[w->depth])
+        hs_buf_putc(w->out, ',');
+    w->first[w->depth] = 0;
+    hs_json_quote(w->out, key, strlen(key));
+    hs_buf_putc(w->out, ':');
+    w->after_key = 1;
+    jw_check_oom(w);
+}
+
+void hs_jw_strn(struct hs_jw *w, const char *s, size_t len)
+{
+    if(!s && len) {
+        if(!w->err)
+            w->err = HS_JW_E_USAGE;
+        return;
+    }
+    if(jw_before_value(w))
+        return;
+    hs_json_quote(w->out, s ? s : "", len);
+    jw_check_oom(w);
+}
+
+void hs_jw_str(struct hs_jw *w, const char *s)
+{
+    if(!s) {
+        hs_jw_null(w);
+        return;
+    }
+    hs_jw_strn(w, s, strlen(s));
+}
+
+void hs_jw_int(struct hs_jw *w, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* Through the unsigned magnitude so INT64_MIN does not overflow. */
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + m % 10);
+        m /= 10;
+    } while(m);
+    if(v < 0)
+        *--p = '-';
+    hs_jw_raw(w, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void hs_jw_bool(struct hs_jw *w, int v) { hs_jw_raw(w, v ? "true" : "false", v ? 4 : 5); }
+
+void hs_jw_null(struct hs_jw *w) { hs_jw_raw(w, "null", 4); }
+
+void hs_jw_raw(struct hs_jw *w, const char *json, size_t len)
+{
+    if(!json || !len) {
+        if(!w->err)
+            w->err = HS_JW_E_USAGE;
+        return;
+    }
+    if(jw_before_value(w))
+        return;
+    hs_buf_append(w->out, json, len);
+    jw_check_oom(w);
+}
+
+void hs_jw_kstr(struct hs_jw *w, const char *key, const char *s)
+{
+    hs_jw_key(w, key);
+    hs_jw_str(w, s);
+}
+
+void hs_jw_kint(struct hs_jw *w, const char *key, int64_t v)
+{
+    hs_jw_key(w, key);
+    hs_jw_int(w, v);
+}
+
+int hs_jw_error(const struct hs_jw *w)
+{
+    if(w->err)
+        return w->err;
+    return w->out && w->out->oom ? HS_JW_E_NOMEM : 0;
+}

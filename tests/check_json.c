@@ -1,0 +1,830 @@
+/* check_json.c - the JSON reader's strictness, accessors, canonical form
+ * and the writer's escaping (plugin/json.c). */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/buf.h"
+#include "plugin/json.h"
+
+/* Parse s (length n) and expect a failure whose reason contains each of
+ * the given substrings. */
+static void reject_n(const char *s, size_t n, const char *want1, const char *want2)
+{
+    struct hs_json j;
+    char why[256];
+    int rc = hs_json_parse(&j, s, n, why, sizeof why);
+    ck_assert_msg(rc == -1, "accepted invalid JSON: %.*s", (int)n, s);
+    ck_assert_ptr_null(j.tok);
+    ck_assert_int_eq(j.ntok, 0);
+    ck_assert_msg(strstr(why, "byte") != NULL, "reason without offset for %.*s: %s", (int)n, s, why);
+    if(want1)
+        ck_assert_msg(strstr(why, want1) != NULL, "for %.*s: reason '%s' lacks '%s'", (int)n, s, why,
+                      want1);
+    if(want2)
+        ck_assert_msg(strstr(why, want2) != NULL, "for %.*s: reason '%s' lacks '%s'", (int)n, s, why,
+                      want2);
+    hs_json_free(&j);
+}
+
+static void reject(const char *s, const char *want1, const char *want2)
+{
+    reject_n(s, strlen(s), want1, want2);
+}
+
+static void accept(const char *s)
+{
+    struct hs_json j;
+    char why[256] = "";
+    int rc = hs_json_parse(&j, s, strlen(s), why, sizeof why);
+    ck_assert_msg(rc == 0, "rejected valid JSON %s: %s", s, why);
+    ck_assert_int_ge(j.ntok, 1);
+    ck_assert_str_eq(why, "");
+    hs_json_free(&j);
+}
+
+/* Canonical form of s as a malloc'd string. */
+static char *canon_of(const char *s)
+{
+    struct hs_json j;
+    struct hs_buf b = HS_BUF_INIT;
+    char why[256] = "";
+    ck_assert_msg(hs_json_parse(&j, s, strlen(s), why, sizeof why) == 0, "%s: %s", s, why);
+    ck_assert_int_eq(hs_json_canonical(&j, 0, &b), 0);
+    hs_json_free(&j);
+    char *r = hs_buf_take(&b);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static void canon_is(const char *s, const char *want)
+{
+    char *c = canon_of(s);
+    ck_assert_str_eq(c, want);
+    free(c);
+}
+
+/* ---- acceptance ---- */
+
+START_TEST(test_accepts_valid)
+{
+    static const char *ok[] = {
+        "0", "-0", "7", "-12.5e+10", "1E-3", "0.0", "true", "false", "null", "\"\"", " \"x\" ",
+        "[]", "{}", " \t\r\n[ ]\n", "{\"a\":{}}", "[[],[[]],{}]", "[1,-1,0.5,1e9,true,false,null,\"s\"]",
+        "{\"\":0}", "\"\\u0000\"", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"",
+        "\"\\ud83d\\ude00\"", "\"\x7F\"", "{\"a\" : [ 1 , 2 ] , \"b\" : null}",
+    };
+    for(size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        accept(ok[i]);
+}
+END_TEST
+
+START_TEST(test_root_primitive_tokens)
+{
+    struct hs_json j;
+    int64_t v = 0;
+    ck_assert_int_eq(hs_json_parse(&j, " 42 ", 4, NULL, 0), 0);
+    ck_assert_int_eq(j.ntok, 1);
+    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_NUMBER);
+    ck_assert_int_eq(hs_json_int64(&j, 0, &v), 0);
+    ck_assert_int_eq(v, 42);
+    ck_assert_int_eq(hs_json_skip(&j, 0), 1);
+    hs_json_free(&j);
+    ck_assert_int_eq(hs_json_parse(&j, "false", 5, NULL, 0), 0);
+    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_BOOL);
+    ck_assert_int_eq(hs_json_bool(&j, 0), 0);
+    hs_json_free(&j);
+    ck_assert_int_eq(hs_json_parse(&j, "null", 4, NULL, 0), 0);
+    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_NULL);
+    ck_assert_int_eq(hs_json_bool(&j, 0), -1);
+    hs_json_free(&j);
+    /* the text need not be NUL-terminated: "12" out of "123" */
+    ck_assert_int_eq(hs_json_parse(&j, "123", 2, NULL, 0), 0);
+    ck_assert_int_eq(hs_json_int64(&j, 0, &v), 0);
+    ck_assert_int_eq(v, 12);
+    hs_json_free(&j);
+    hs_json_free(&j); /* idempotent */
+    hs_json_free(NULL);
+}
+END_TEST
+
+/* ---- rejections ---- */
+
+START_TEST(test_rejects_numbers)
+{
+    reject("01", "invalid number", "byte 0");
+    reject("[1,01]", "invalid number", "byte 3");
+    reject("-01", "invalid number", NULL);
+    reject("1.", "invalid number", NULL);
+    reject("[1.]", "invalid number", "byte 1");
+    reject("1.e5", "invalid number", NULL);
+    reject("-", "invalid number", NULL);
+    reject("[-]", "invalid number", NULL);
+    reject("+1", "expected a value", "'+'");
+    reject("1e", "invalid number", NULL);
+    reject("1e+", "invalid number", NULL);
+    reject("[1E-]", "invalid number", NULL);
+    reject(".5", "expected a value", NULL);
+    reject("0x10", "invalid number", NULL);
+    reject("1_000", "invalid number", NULL);
+    reject("1.5.2", "invalid number", NULL);
+    reject("[1-2]", "invalid number", NULL);
+    reject("NaN", "expected a value", NULL);
+    reject("-Infinity", "invalid number", NULL);
+    reject("{\"a\":-}", "invalid number", "byte 5");
+}
+END_TEST
+
+START_TEST(test_rejects_literals)
+{
+    reject("trUe", "invalid literal", "byte 0");
+    reject("nul", "truncated", NULL);
+    reject("[nul]", "invalid literal", "byte 1");
+    reject("nulll", "invalid literal", NULL);
+    reject("truex", "invalid literal", NULL);
+    reject("[fals]", "invalid literal", NULL);
+    reject("[True]", "expected a value", "'T'");
+    reject("[undefined]", "expected a value", NULL);
+    reject("{\"a\":nan}", "invalid literal", "byte 5");
+}
+END_TEST
+
+START_TEST(test_rejects_strings)
+{
+    reject("\"a\x01z\"", "control character 0x01", "byte 2");
+    reject("[\"line\nbreak\"]", "control character 0x0A", "byte 6");
+    reject("\"tab\there\"", "control character 0x09", NULL);
+    reject_n("\"a\0b\"", 5, "control character 0x00", "byte 2");
+    reject("\"\\x41\"", "invalid escape '\\x'", "byte 1");
+    reject("\"\\a\"", "invalid escape", NULL);
+    reject("\"\\'\"", "invalid escape", NULL);
+    reject("\"\\U0041\"", "invalid escape", NULL);
+    reject("\"\\u12\"", "invalid \\u", "byte 1");
+    reject("\"\\u12G4\"", "invalid \\u", NULL);
+    reject("\"\\ud800\"", "not followed by a low surrogate", "byte 1");
+    reject("\"\\ud800x\"", "not followed by a low surrogate", NULL);
+    reject("\"\\uD83D\\u0041\"", "not followed by a low surrogate", NULL);
+    reject("\"\\ud83d\\ud83d\"", "not followed by a low surrogate", NULL);
+    reject("\"\\udc00\"", "lone low surrogate", "byte 1");
+    reject("\"x\\uDE00\\uD83D\"", "lone low surrogate", "byte 2");
+    reject("\"\xC0\x80\"", "invalid UTF-8", "byte 1");           /* overlong NUL */
+    reject("\"\xE0\x80\xAF\"", "invalid UTF-8", NULL);            /* overlong '/' */
+    reject("\"\xED\xA0\x80\"", "invalid UTF-8", NULL);            /* encoded surrogate */
+    reject("\"\xF4\x90\x80\x80\"", "invalid UTF-8", NULL);        /* above U+10FFFF */
+    reject("\"\xF5\x80\x80\x80\"", "invalid UTF-8", NULL);
+    reject("\"ab\xFF\"", "invalid UTF-8", "byte 3");
+    reject("\"\x80\"", "invalid UTF-8", NULL);                    /* stray continuation */
+    reject("\"\xE2\x82\"", "invalid UTF-8", NULL);                /* cut by the quote */
+    reject("{\"k\xC3\":1}", "invalid UTF-8", "byte 3");           /* in a name too */
+}
+END_TEST
+
+START_TEST(test_rejects_structure)
+{
+    reject("", "empty document", NULL);
+    reject(" \n\t ", "empty document", NULL);
+    reject_n(NULL, 0, "empty document", NULL);
+    reject("[1 2]", "expected ',' or ']'", "byte 3");
+    reject("{\"a\" \"b\"}", "expected ':'", "byte 5");
+    reject("{\"a\":1 \"b\":2}", "expected ',' or '}'", "byte 7");
+    reject("[,1]", "expected a value", "byte 1");
+    reject("[1,]", "expected a value", "byte 3");
+    reject("{\"a\":1,}", "member name", "byte 7");
+    reject("{\"a\"}", "expected ':'", NULL);
+    reject("{1:2}", "member name", NULL);
+    reject("{a:1}", "member name", NULL);
+    reject("[\"a\":1]", "expected ',' or ']'", NULL);
+    reject("{\"a\":1]", "expected ',' or '}'", NULL);
+    reject("[}", "expected a value", NULL);
+    reject("]", "expected a value", NULL);
+    reject("1 2", "trailing characters", "byte 2");
+    reject("{} x", "trailing characters", "byte 3");
+    reject("[1]]", "trailing characters", "byte 3");
+    reject("{}{}", "trailing characters", NULL);
+    reject_n("{}\0", 3, "trailing characters", "byte 2");
+    reject("\"a\"\"b\"", "trailing characters", NULL);
+    reject("\xEF\xBB\xBF{}", "expected a value", "byte 0x");
+    reject("/* c */ 1", "expected a value", NULL);
+}
+END_TEST
+
+/* Every proper prefix of a document is truncated, and says so with the
+ * offset where the input ended. */
+START_TEST(test_rejects_truncated)
+{
+    static const char doc[] =
+        "{\"a\":[1,-2.5e3,{\"b\":\"c\\u00e9\\ud83d\\ude00\\n\"}],\"t\":true,\"f\":false,\"n\":null,"
+        "\"s\":\"x\xC3\xA9\"}";
+    accept(doc);
+    size_t len = strlen(doc);
+    for(size_t n = 1; n < len; n++) {
+        char want[64];
+        snprintf(want, sizeof want, "at byte %zu", n);
+        /* a number cut short ("-" or "-2.5e") is a bad number, not a cut */
+        if(n >= 8 && n <= 14 && (doc[n - 1] == '-' || doc[n - 1] == '.' || doc[n - 1] == 'e')) {
+            reject_n(doc, n, "invalid number", NULL);
+            continue;
+        }
+        reject_n(doc, n, "truncated", want);
+    }
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+    char doc[2 * (HS_JSON_MAX_DEPTH + 1) + 1];
+    struct hs_json j;
+    char why[256];
+    /* exactly at the limit */
+    memset(doc, '[', HS_JSON_MAX_DEPTH);
+    memset(doc + HS_JSON_MAX_DEPTH, ']', HS_JSON_MAX_DEPTH);
+    ck_assert_int_eq(hs_json_parse(&j, doc, 2 * HS_JSON_MAX_DEPTH, why, sizeof why), 0);
+    ck_assert_int_eq(j.ntok, HS_JSON_MAX_DEPTH);
+    ck_assert_int_eq(hs_json_skip(&j, 0), HS_JSON_MAX_DEPTH);
+    ck_assert_int_eq(hs_json_skip(&j, HS_JSON_MAX_DEPTH - 1), HS_JSON_MAX_DEPTH);
+    hs_json_free(&j);
+    /* one beyond */
+    memset(doc, '[', HS_JSON_MAX_DEPTH + 1);
+    memset(doc + HS_JSON_MAX_DEPTH + 1, ']', HS_JSON_MAX_DEPTH + 1);
+    reject_n(doc, 2 * (HS_JSON_MAX_DEPTH + 1), "nesting deeper than 64", "byte 64");
+
+    /* objects count the same as arrays */
+    struct hs_buf b = HS_BUF_INIT;
+    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
+        hs_buf_puts(&b, "{\"k\":");
+    hs_buf_puts(&b, "1");
+    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
+        hs_buf_putc(&b, '}');
+    ck_assert_int_eq(hs_json_parse(&j, b.data, b.len, why, sizeof why), 0);
+    struct hs_buf path = HS_BUF_INIT;
+    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
+        hs_buf_puts(&path, i ? ".k" : "k");
+    int t = hs_json_path(&j, 0, path.data);
+    int64_t v = 0;
+    ck_assert_int_eq(hs_json_int64(&j, t, &v), 0);
+    ck_assert_int_eq(v, 1);
+    /* canonical recursion handles the deepest document */
+    struct hs_buf c = HS_BUF_INIT;
+    ck_assert_int_eq(hs_json_canonical(&j, 0, &c), 0);
+    ck_assert_str_eq(c.data, b.data);
+    hs_buf_free(&c);
+    hs_json_free(&j);
+    hs_buf_reset(&b);
+    for(int i = 0; i <= HS_JSON_MAX_DEPTH; i++)
+        hs_buf_puts(&b, "{\"k\":");
+    reject_n(b.data, b.len, "nesting deeper", NULL);
+    hs_buf_free(&b);
+    hs_buf_free(&path);
+
+    /* size: checked before a byte is read, so untouched calloc pages do */
+    char *big = calloc(1, (size_t)HS_JSON_MAX_BYTES + 1);
+    ck_assert_ptr_nonnull(big);
+    reject_n(big, (size_t)HS_JSON_MAX_BYTES + 1, "over the 67108864-byte limit", "67108865");
+    free(big);
+}
+END_TEST
+
+/* ---- strings ---- */
+
+static char *str_at(const struct hs_json *j, int t)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    ck_assert_int_eq(hs_json_str(j, t, &b), 0);
+    char *s = hs_buf_take(&b);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+START_TEST(test_unescape)
+{
+    static const char doc[] =
+        "{\"plain\":\"abc\",\"esc\":\"q\\\"b\\\\s\\/b\\bf\\fn\\nr\\rt\\t\","
+        "\"u\":\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\\uDBFF\\uDFFF\","
+        "\"raw\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\",\"nul\":\"a\\u0000b\","
+        "\"\\u006bey\":1,\"n\":-3.25,\"b\":true}";
+    struct hs_json j;
+    char why[256] = "";
+    ck_assert_msg(hs_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s", why);
+    char *s = str_at(&j, hs_json_get(&j, 0, "plain"));
+    ck_assert_str_eq(s, "abc");
+    free(s);
+    s = str_at(&j, hs_json_get(&j, 0, "esc"));
+    ck_assert_str_eq(s, "q\"b\\s/b\bf\fn\nr\rt\t");
+    free(s);
+    s = str_at(&j, hs_json_get(&j, 0, "u"));
+    ck_assert_str_eq(s, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF");
+    free(s);
+    s = hs_json_strdup(&j, hs_json_get(&j, 0, "raw"));
+    ck_assert_str_eq(s, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+    free(s);
+    ck_assert(hs_json_eq(&j, hs_json_get(&j, 0, "u"), "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF"));
+    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "u"), "A\xC3\xA9"));
+    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "plain"), "abcd"));
+    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "plain"), "ab"));
+    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "n"), "-3.25")); /* strings only */
+
+    /* \u0000: hs_json_str keeps the byte, strdup refuses to cut it short */
+    int t = hs_json_get(&j, 0, "nul");
+    struct hs_buf b = HS_BUF_INIT;
+    ck_assert_int_eq(hs_json_str(&j, t, &b), 0);
+    ck_assert_uint_eq(b.len, 3);
+    ck_assert_mem_eq(b.data, "a\0b", 3);
+    hs_buf_free(&b);
+    ck_assert_ptr_null(hs_json_strdup(&j, t));
+    ck_assert(!hs_json_eq(&j, t, "a"));
+
+    /* names are compared unescaped */
+    t = hs_json_get(&j, 0, "key");
+    ck_assert_int_ge(t, 0);
+    ck_assert_int_eq(hs_json_type(&j, t), HS_JSON_NUMBER);
+    ck_assert_int_eq(hs_json_get(&j, 0, "\\u006bey"), -1);
+    ck_assert_int_eq(hs_json_get(&j, 0, "ke"), -1);
+    ck_assert_int_eq(hs_json_get(&j, 0, "keys"), -1);
+
+    /* numbers and literals give their text */
+    s = str_at(&j, hs_json_get(&j, 0, "n"));
+    ck_assert_str_eq(s, "-3.25");
+    free(s);
+    s = hs_json_strdup(&j, hs_json_get(&j, 0, "b"));
+    ck_assert_str_eq(s, "true");
+    free(s);
+    ck_assert_ptr_null(hs_json_strdup(&j, 0)); /* object */
+    b = (struct hs_buf)HS_BUF_INIT;
+    ck_assert_int_eq(hs_json_str(&j, 0, &b), -1);
+    ck_assert_int_eq(hs_json_str(&j, 999, &b), -1);
+    ck_assert_uint_eq(b.len, 0);
+    hs_buf_free(&b);
+
+    size_t n = 0;
+    const char *raw = hs_json_raw(&j, hs_json_get(&j, 0, "esc"), &n);
+    ck_assert_uint_eq(n, 24);
+    ck_assert_mem_eq(raw, "q\\\"b", 4);
+    hs_json_free(&j);
+}
+END_TEST
+
+/* ---- integers ---- */
+
+static int int_of(const char *doc, int64_t *v)
+{
+    struct hs_json j;
+    char why[256] = "";
+    ck_assert_msg(hs_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s: %s", doc, why);
+    int rc = hs_json_int64(&j, 0, v);
+    hs_json_free(&j);
+    return rc;
+}
+
+START_TEST(test_int64)
+{
+    static const struct {
+        const char *doc;
+        int ok;
+        int64_t v;
+    } cases[] = {
+        {"0", 1, 0},
+        {"-0", 1, 0},
+        {"17", 1, 17},
+        {"-17", 1, -17},
+        {"9223372036854775807", 1, INT64_MAX},
+        {"-9223372036854775808", 1, INT64_MIN},
+        {"9007199254740993", 1, 9007199254740993LL}, /* 2^53+1: no double round trip */
+        {"-9007199254740993", 1, -9007199254740993LL},
+        {"9223372036854775806", 1, INT64_MAX - 1},
+        {"9223372036854775808", 0, 0},
+        {"-9223372036854775809", 0, 0},
+        {"18446744073709551616", 0, 0},
+        {"99999999999999999999999", 0, 0},
+        {"1.0", 0, 0},
+        {"1e3", 0, 0},
+        {"-1.5", 0, 0},
+        {"\"12345678901\"", 1, 12345678901LL},
+        {"\"-9223372036854775808\"", 1, INT64_MIN},
+        {"\"9223372036854775808\"", 0, 0},
+        {"\"12a\"", 0, 0},
+        {"\" 1\"", 0, 0},
+        {"\"+1\"", 0, 0},
+        {"\"01\"", 0, 0},
+        {"\"\"", 0, 0},
+        {"\"-\"", 0, 0},
+        {"\"1.5\"", 0, 0},
+        {"\"\\u0031\"", 0, 0},
+        {"true", 0, 0},
+        {"null", 0, 0},
+        {"[1]", 0, 0},
+        {"{}", 0, 0},
+    };
+    for(size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int64_t v = 123456;
+        int rc = int_of(cases[i].doc, &v);
+        if(cases[i].ok) {
+            ck_assert_msg(rc == 0, "%s not read as an integer", cases[i].doc);
+            ck_assert_msg(v == cases[i].v, "%s read as %lld", cases[i].doc, (long long)v);
+        } else {
+            ck_assert_msg(rc == -1, "%s accepted as an integer", cases[i].doc);
+            ck_assert_msg(v == 123456, "%s changed *out on failure", cases[i].doc);
+        }
+    }
+}
+END_TEST
+
+/* ---- navigation ---- */
+
+START_TEST(test_navigation)
+{
+    static const char doc[] =
+        "{\"results\":[{\"id\":\"1\",\"props\":{\"email\":\"a@x.io\",\"tags\":[1,[2,3],{}]}},"
+        "{\"id\":\"2\",\"props\":{}},"
+        "{\"id\":3,\"props\":null}],"
+        "\"paging\":{\"next\":{\"after\":\"MTA=\",\"link\":\"?after=MTA\"}},"
+        "\"hasMore\":false,\"total\":3}";
+    struct hs_json j;
+    char why[256] = "";
+    ck_assert_msg(hs_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s", why);
+    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_OBJECT);
+    ck_assert_int_eq(hs_json_size(&j, 0), 4);
+    ck_assert_int_eq(hs_json_skip(&j, 0), j.ntok);
+    ck_assert_int_eq(hs_json_type(&j, -1), HS_JSON_NONE);
+    ck_assert_int_eq(hs_json_type(&j, j.ntok), HS_JSON_NONE);
+    ck_assert_int_eq(hs_json_skip(&j, -1), -1);
+    ck_assert_int_eq(hs_json_skip(&j, j.ntok), -1);
+    ck_assert_int_eq(hs_json_size(&j, -1), 0);
+
+    int res = hs_json_get(&j, 0, "results");
+    ck_assert_int_eq(res, 2);
+    ck_assert_int_eq(hs_json_type(&j, res), HS_JSON_ARRAY);
+    ck_assert_int_eq(hs_json_size(&j, res), 3);
+
+    /* the documented loop, with skip jumping over nested subtrees */
+    const char *ids[] = {"1", "2", "3"};
+    int i, t;
+    for(i = 0, t = res + 1; i < hs_json_size(&j, res); i++, t = hs_json_skip(&j, t)) {
+        ck_assert_int_eq(t, hs_json_item(&j, res, i));
+        ck_assert_int_eq(hs_json_type(&j, t), HS_JSON_OBJECT);
+        int id = hs_json_get(&j, t, "id");
+        char *s = hs_json_strdup(&j, id);
+        ck_assert_str_eq(s, ids[i]);
+        free(s);
+        int64_t v;
+        ck_assert_int_eq(hs_json_int64(&j, id, &v), 0);
+        ck_assert_int_eq(v, i + 1);
+    }
+    ck_assert_int_eq(t, hs_json_skip(&j, res));
+    /* the member after "results" is the name "paging" */
+    ck_assert(hs_json_eq(&j, t, "paging"));
+    ck_assert_int_eq(hs_json_skip(&j, 1), t); /* a name's subtree includes its value */
+    ck_assert_int_eq(hs_json_skip(&j, t), hs_json_skip(&j, t + 1));
+
+    ck_assert_int_eq(hs_json_item(&j, res, 3), -1);
+    ck_assert_int_eq(hs_json_item(&j, res, -1), -1);
+    ck_assert_int_eq(hs_json_item(&j, 0, 0), -1); /* not an array */
+
+    int tags = hs_json_path(&j, hs_json_item(&j, res, 0), "props.tags");
+    ck_assert_int_eq(hs_json_size(&j, tags), 3);
+    int inner = hs_json_item(&j, tags, 1);
+    ck_assert_int_eq(hs_json_type(&j, inner), HS_JSON_ARRAY);
+    int64_t v = 0;
+    ck_assert_int_eq(hs_json_int64(&j, hs_json_item(&j, inner, 1), &v), 0);
+    ck_assert_int_eq(v, 3);
+    ck_assert_int_eq(hs_json_type(&j, hs_json_item(&j, tags, 2)), HS_JSON_OBJECT);
+    ck_assert_int_eq(hs_json_size(&j, hs_json_item(&j, tags, 2)), 0);
+    size_t n = 0;
+    const char *raw = hs_json_raw(&j, inner, &n);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_mem_eq(raw, "[2,3]", 5);
+    ck_assert_ptr_null(hs_json_raw(&j, -5, &n));
+    ck_assert_uint_eq(n, 0);
+
+    int after = hs_json_path(&j, 0, "paging.next.after");
+    ck_assert(hs_json_eq(&j, after, "MTA="));
+    ck_assert_int_eq(hs_json_path(&j, 0, "paging.next.before"), -1);
+    ck_assert_int_eq(hs_json_path(&j, 0, "paging.prev.after"), -1);
+    ck_assert_int_eq(hs_json_path(&j, 0, "paging.next.after.x"), -1); /* through a string */
+    ck_assert_int_eq(hs_json_path(&j, 0, "paging."), -1);
+    ck_assert_int_eq(hs_json_path(&j, 0, "total"), hs_json_get(&j, 0, "total"));
+    ck_assert_int_eq(hs_json_path(&j, 0, NULL), -1);
+    ck_assert_int_eq(hs_json_get(&j, 0, NULL), -1);
+    ck_assert_int_eq(hs_json_get(&j, res, "id"), -1); /* not an object */
+    ck_assert_int_eq(hs_json_get(&j, -1, "id"), -1);
+    ck_assert_int_eq(hs_json_get(&j, 0, "props"), -1); /* nested names don't leak up */
+
+    ck_assert_int_eq(hs_json_bool(&j, hs_json_get(&j, 0, "hasMore")), 0);
+    ck_assert_int_eq(hs_json_bool(&j, hs_json_get(&j, 0, "total")), -1);
+    ck_assert_int_eq(hs_json_type(&j, hs_json_path(&j, hs_json_item(&j, res, 2), "props")), HS_JSON_NULL);
+    hs_json_free(&j);
+
+    /* duplicate names: the first wins */
+    ck_assert_int_eq(hs_json_parse(&j, "{\"a\":1,\"a\":2}", 13, NULL, 0), 0);
+    ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, 0, "a"), &v), 0);
+    ck_assert_int_eq(v, 1);
+    hs_json_free(&j);
+}
+END_TEST
+
+/* A wide document: nothing may be quadratic, and skip must still land on
+ * each sibling. */
+START_TEST(test_wide_document)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    const int n = 20000;
+    hs_buf_puts(&b, "{\"events\":[");
+    for(int i = 0; i < n; i++)
+        hs_buf_printf(&b, "%s{\"id\":%d,\"type\":\"OPEN\",\"x\":{\"y\":[%d]}}", i ? "," : "", i, i);
+    hs_buf_puts(&b, "],\"hasMore\":true}");
+    struct hs_json j;
+    char why[256] = "";
+    ck_assert_msg(hs_json_parse(&j, b.data, b.len, why, sizeof why) == 0, "%s", why);
+    int ev = hs_json_get(&j, 0, "events");
+    ck_assert_int_eq(hs_json_size(&j, ev), n);
+    int i, t;
+    int64_t sum = 0;
+    for(i = 0, t = ev + 1; i < hs_json_size(&j, ev); i++, t = hs_json_skip(&j, t)) {
+        int64_t v;
+        ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, t, "id"), &v), 0);
+        sum += v;
+    }
+    ck_assert_int_eq(sum, (int64_t)n * (n - 1) / 2);
+    ck_assert_int_eq(hs_json_bool(&j, hs_json_get(&j, 0, "hasMore")), 1);
+    ck_assert_int_eq(hs_json_skip(&j, hs_json_item(&j, ev, n - 1)), t);
+    ck_assert_int_eq(t, j.ntok - 2); /* "hasMore" and its value follow */
+    hs_json_free(&j);
+    hs_buf_free(&b);
+}
+END_TEST
+
+/* ---- canonical ---- */
+
+START_TEST(test_canonical)
+{
+    const char *want = "{\"a\":[true,null,{\"c\":1.50,\"d\":\"x\"}],\"b\":-1e5}";
+    canon_is("{\"b\":-1e5,\"a\":[true,null,{\"d\":\"x\",\"c\":1.50}]}", want);
+    canon_is(" {\n \"a\" : [ true ,\tnull , { \"c\" : 1.50 , \"d\" : \"x\" } ] ,\r\n \"b\" : -1e5 } ", want);
+    /* names are sorted unescaped: \u0062 is "b" */
+    canon_is("{\"\\u0062\":-1e5,\"a\":[true,null,{\"\\u0064\":\"\\u0078\",\"c\":1.50}]}", want);
+    /* bytewise order: upper case, lower case, prefixes first, then UTF-8 */
+    canon_is("{\"\xC3\xA9\":1,\"ab\":2,\"a\":3,\"B\":4,\"\":5}",
+             "{\"\":5,\"B\":4,\"a\":3,\"ab\":2,\"\xC3\xA9\":1}");
+    canon_is("{\"\\u00e9\":1,\"z\":2}", "{\"z\":2,\"\xC3\xA9\":1}");
+    /* minimal escapes: only what JSON requires, short forms preferred */
+    canon_is("[\"\\u0041\\/\\n\\u001F\\\"\\\\\\u00e9\\ud83d\\ude00\\u0008\\u007f\"]",
+             "[\"A/\\n\\u001f\\\"\\\\\xC3\xA9\xF0\x9F\x98\x80\\b\x7F\"]");
+    /* numbers as written, not normalised */
+    canon_is("[1.0,1e2,-0,1E+2]", "[1.0,1e2,-0,1E+2]");
+    /* duplicate names keep document order */
+    canon_is("{\"k\":2,\"a\":0,\"k\":1}", "{\"a\":0,\"k\":2,\"k\":1}");
+    canon_is("{\"\\u006b\":2,\"k\":1}", "{\"k\":2,\"k\":1}");
+    canon_is("\"s\"", "\"s\"");
+    canon_is("{}", "{}");
+    canon_is("[[],{}]", "[[],{}]");
+
+    /* differently ordered documents compare equal, different ones don't */
+    char *x = canon_of("{\"inputs\":[{\"id\":\"a@x.io\",\"properties\":{\"email\":\"a@x.io\",\"firstname\":\"A\"},"
+                       "\"idProperty\":\"email\"}]}");
+    char *y = canon_of("{ \"inputs\" : [ { \"idProperty\" : \"email\" , \"properties\" : { \"firstname\" : \"A\","
+                       " \"email\" : \"a\\u0040x.io\" } , \"id\" : \"a@x.io\" } ] }");
+    char *z = canon_of("{\"inputs\":[{\"id\":\"a@x.io\",\"properties\":{\"email\":\"a@x.io\",\"firstname\":\"B\"},"
+                       "\"idProperty\":\"email\"}]}");
+    ck_assert_str_eq(x, y);
+    ck_assert_str_ne(x, z);
+    free(x);
+    free(y);
+    free(z);
+
+    /* a subtree, and a bad token */
+    struct hs_json j;
+    struct hs_buf b = HS_BUF_INIT;
+    const char *sub = "{\"o\":{\"z\":1,\"y\":2},\"p\":0}";
+    ck_assert_int_eq(hs_json_parse(&j, sub, strlen(sub), NULL, 0), 0);
+    ck_assert_int_eq(hs_json_canonical(&j, hs_json_get(&j, 0, "o"), &b), 0);
+    ck_assert_str_eq(b.data, "{\"y\":2,\"z\":1}");
+    ck_assert_int_eq(hs_json_canonical(&j, 99, &b), -1);
+    ck_assert_str_eq(b.data, "{\"y\":2,\"z\":1}");
+    hs_buf_free(&b);
+    hs_json_free(&j);
+
+    /* canonical output is valid JSON and a fixed point */
+    char *c1 = canon_of("{\"z\":[\"\\u0001\\t\",{\"b\":null,\"a\":\"\\\"\"}],\"y\":\"\\ud834\\udd1e\"}");
+    char *c2 = canon_of(c1);
+    ck_assert_str_eq(c1, c2);
+    free(c1);
+    free(c2);
+}
+END_TEST
+
+/* ---- writer ---- */
+
+START_TEST(test_writer)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    struct hs_jw w;
+    hs_jw_init(&w, &b);
+    hs_jw_obj(&w);
+    hs_jw_kstr(&w, "q\"k", "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f\xC3\xA9");
+    hs_jw_kint(&w, "max", INT64_MAX);
+    hs_jw_kint(&w, "min", INT64_MIN);
+    hs_jw_kint(&w, "zero", 0);
+    hs_jw_key(&w, "list");
+    hs_jw_arr(&w);
+    hs_jw_bool(&w, 1);
+    hs_jw_bool(&w, 0);
+    hs_jw_null(&w);
+    hs_jw_str(&w, NULL);
+    hs_jw_arr(&w);
+    hs_jw_arr_end(&w);
+    hs_jw_obj(&w);
+    hs_jw_obj_end(&w);
+    hs_jw_raw(&w, "1.5e3", 5);
+    hs_jw_strn(&w, "ab\0c", 4);
+    hs_jw_arr_end(&w);
+    hs_jw_kstr(&w, "bad", "x\xFFy\xE2\x82z\xF0\x9F\x98");
+    hs_jw_obj_end(&w);
+    ck_assert_int_eq(hs_jw_error(&w), 0);
+    ck_assert_int_eq(w.depth, 0);
+    ck_assert_str_eq(b.data,
+                     "{\"q\\\"k\":\"a\\\"b\\\\c/d\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xC3\xA9\","
+                     "\"max\":9223372036854775807,\"min\":-9223372036854775808,\"zero\":0,"
+                     "\"list\":[true,false,null,null,[],{},1.5e3,\"ab\\u0000c\"],"
+                     "\"bad\":\"x\xEF\xBF\xBDy\xEF\xBF\xBDz\xEF\xBF\xBD\"}");
+
+    /* and the reader gets every value back */
+    struct hs_json j;
+    char why[256] = "";
+    ck_assert_msg(hs_json_parse(&j, b.data, b.len, why, sizeof why) == 0, "%s", why);
+    ck_assert(hs_json_eq(&j, hs_json_get(&j, 0, "q\"k"), "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f\xC3\xA9"));
+    int64_t v;
+    ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, 0, "max"), &v), 0);
+    ck_assert_int_eq(v, INT64_MAX);
+    ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, 0, "min"), &v), 0);
+    ck_assert_int_eq(v, INT64_MIN);
+    int list = hs_json_get(&j, 0, "list");
+    ck_assert_int_eq(hs_json_size(&j, list), 8);
+    struct hs_buf s = HS_BUF_INIT;
+    ck_assert_int_eq(hs_json_str(&j, hs_json_item(&j, list, 7), &s), 0);
+    ck_assert_uint_eq(s.len, 4);
+    ck_assert_mem_eq(s.data, "ab\0c", 4);
+    hs_buf_free(&s);
+    hs_json_free(&j);
+
+    /* top-level values go back to back; the caller separates them */
+    hs_buf_reset(&b);
+    hs_jw_init(&w, &b);
+    hs_jw_int(&w, -5);
+    hs_jw_str(&w, "");
+    ck_assert_int_eq(hs_jw_error(&w), 0);
+    ck_assert_str_eq(b.data, "-5\"\"");
+    hs_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_writer_errors)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    struct hs_jw w;
+
+    /* depth: HS_JSON_MAX_DEPTH containers fit, one more does not */
+    hs_jw_init(&w, &b);
+    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
+        hs_jw_arr(&w);
+    ck_assert_int_eq(hs_jw_error(&w), 0);
+    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
+        hs_jw_arr_end(&w);
+    ck_assert_int_eq(hs_jw_error(&w), 0);
+    struct hs_json j;
+    ck_assert_int_eq(hs_json_parse(&j, b.data, b.len, NULL, 0), 0);
+    hs_json_free(&j);
+    hs_buf_reset(&b);
+    hs_jw_init(&w, &b);
+    for(int i = 0; i <= HS_JSON_MAX_DEPTH; i++)
+        hs_jw_arr(&w);
+    ck_assert_int_eq(hs_jw_error(&w), HS_JW_E_DEPTH);
+    size_t len = b.len;
+    hs_jw_arr_end(&w); /* sticky: nothing more is written */
+    hs_jw_int(&w, 1);
+    ck_assert_uint_eq(b.len, len);
+    ck_assert_int_eq(hs_jw_error(&w), HS_JW_E_DEPTH);
+
+    struct {
+        const char *what;
+        int step;
+    } misuse[] = {{"close with nothing open", 0}, {"] closing {", 1}, {"} closing [", 2},
+                  {"key in an array", 3},         {"value without key", 4}, {"close after key", 5},
+                  {"key after key", 6},           {"key at top level", 7},  {"empty raw", 8}};
+    for(size_t i = 0; i < sizeof misuse / sizeof *misuse; i++) {
+        hs_buf_reset(&b);
+        hs_jw_init(&w, &b);
+        switch(misuse[i].step) {
+        case 0: hs_jw_obj_end(&w); break;
+        case 1: hs_jw_obj(&w); hs_jw_arr_end(&w); break;
+        case 2: hs_jw_arr(&w); hs_jw_obj_end(&w); break;
+        case 3: hs_jw_arr(&w); hs_jw_key(&w, "k"); break;
+        case 4: hs_jw_obj(&w); hs_jw_int(&w, 1); break;
+        case 5: hs_jw_obj(&w); hs_jw_key(&w, "k"); hs_jw_obj_end(&w); break;
+        case 6: hs_jw_obj(&w); hs_jw_key(&w, "k"); hs_jw_key(&w, "l"); break;
+        case 7: hs_jw_key(&w, "k"); break;
+        default: hs_jw_arr(&w); hs_jw_raw(&w, "", 0); break;
+        }
+        ck_assert_msg(hs_jw_error(&w) == HS_JW_E_USAGE, "%s not reported", misuse[i].what);
+    }
+
+    /* out of memory in the buffer is reported */
+    hs_buf_reset(&b);
+    hs_jw_init(&w, &b);
+    hs_jw_obj(&w);
+    b.oom = 1;
+    hs_jw_kstr(&w, "k", "v");
+    ck_assert_int_eq(hs_jw_error(&w), HS_JW_E_NOMEM);
+    hs_buf_free(&b);
+    ck_assert_int_eq(hs_json_quote(&b, "x", 1), 0);
+    b.oom = 1;
+    ck_assert_int_eq(hs_json_quote(&b, "x", 1), -1);
+    hs_buf_free(&b);
+}
+END_TEST
+
+static char *quoted(const char *s, size_t n)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    ck_assert_int_eq(hs_json_quote(&b, s, n), 0);
+    return hs_buf_take(&b);
+}
+
+START_TEST(test_quote)
+{
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *out;
+    } cases[] = {
+        {"", 0, "\"\""},
+        {"plain text", 10, "\"plain text\""},
+        {"\"\\/", 3, "\"\\\"\\\\/\""},
+        {"\x00\x07\x1b", 3, "\"\\u0000\\u0007\\u001b\""},
+        {"\xC3", 1, "\"\xEF\xBF\xBD\""},                         /* cut at the end */
+        {"\xE2\x82" "A", 3, "\"\xEF\xBF\xBD" "A\""},             /* maximal subpart: one U+FFFD */
+        {"\xF0\x9F\x98", 3, "\"\xEF\xBF\xBD\""},
+        {"\xED\xA0\x80", 3, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""}, /* surrogate */
+        {"\xC0\xAF", 2, "\"\xEF\xBF\xBD\xEF\xBF\xBD\""},         /* overlong */
+        {"\xF4\x8F\xBF\xBF", 4, "\"\xF4\x8F\xBF\xBF\""},          /* U+10FFFF is fine */
+        {"\xF4\x90\x80\x80", 4, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""},
+    };
+    for(size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *q = quoted(cases[i].in, cases[i].n);
+        ck_assert_msg(strcmp(q, cases[i].out) == 0, "case %zu: got %s", i, q);
+        free(q);
+    }
+
+    /* every byte value and a mix of UTF-8 survive quote -> parse -> unescape */
+    char all[256 + 16];
+    for(int c = 0; c < 128; c++)
+        all[c] = (char)c;
+    memcpy(all + 128, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xDF\xBF\xEF\xBF\xBF", 14);
+    size_t n = 128 + 14;
+    char *q = quoted(all, n);
+    struct hs_json j;
+    char why[256] = "";
+    ck_assert_msg(hs_json_parse(&j, q, strlen(q), why, sizeof why) == 0, "%s", why);
+    struct hs_buf b = HS_BUF_INIT;
+    ck_assert_int_eq(hs_json_str(&j, 0, &b), 0);
+    ck_assert_uint_eq(b.len, n);
+    ck_assert_mem_eq(b.data, all, n);
+    /* and the canonical form of that string is what the writer wrote */
+    hs_buf_reset(&b);
+    ck_assert_int_eq(hs_json_canonical(&j, 0, &b), 0);
+    ck_assert_str_eq(b.data, q);
+    hs_buf_free(&b);
+    hs_json_free(&j);
+    free(q);
+}
+END_TEST
+
+extern Suite *make_json_suite(void);
+
+Suite *make_json_suite(void)
+{
+    Suite *s = suite_create("json");
+    TCase *tc = tcase_create("reader");
+    tcase_add_test(tc, test_accepts_valid);
+    tcase_add_test(tc, test_root_primitive_tokens);
+    tcase_add_test(tc, test_rejects_numbers);
+    tcase_add_test(tc, test_rejects_literals);
+    tcase_add_test(tc, test_rejects_strings);
+    tcase_add_test(tc, test_rejects_structure);
+    tcase_add_test(tc, test_rejects_truncated);
+    tcase_add_test(tc, test_limits);
+    tcase_add_test(tc, test_unescape);
+    tcase_add_test(tc, test_int64);
+    tcase_add_test(tc, test_navigation);
+    tcase_add_test(tc, test_wide_document);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("canonical");
+    tcase_add_test(tc, test_canonical);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("writer");
+    tcase_add_test(tc, test_writer);
+    tcase_add_test(tc, test_writer_errors);
+    tcase_add_test(tc, test_quote);
+    suite_add_tcase(s, tc);
+    return s;
+}
