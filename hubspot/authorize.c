@@ -1,9 +1,356 @@
-/* authorize.c - token and scope check. Not implemented yet (issue 5). */
+/*
+ * authorize.c - "is my token right?": the token's shape, the scopes it
+ * grants against the ones the plugin needs, and the portal it belongs to.
+ *
+ * Calls (API-NOTES sections 1.3, 1.4):
+ *   POST /oauth/v2/private-apps/get/access-token-info  {"tokenKey": token}
+ *        -> hubId, appId, scopes[]
+ *   GET  /account-info/v3/details -> portalId, timeZone, dataHostingLocation
+ * One "authorization" record is emitted whenever HubSpot accepted the
+ * token, missing scopes included, so a host can show what is there and what
+ * is not in one place.
+ *
+ * The token never leaves this file except inside the token-info body (the
+ * HTTP client redacts it from everything it logs) and is never put in a
+ * message: only its shape is described.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "hubspot/instance.h"
+#include "hubspot/scopes.h"
 #include "plugin/error.h"
+#include "plugin/json.h"
+
+#define TOKEN_INFO_PATH "/oauth/v2/private-apps/get/access-token-info"
+#define ACCOUNT_PATH "/account-info/v3/details"
+
+#define FIX_TOKEN                                                                  \
+    "copy the whole token again from HubSpot (Settings > Integrations > Private Apps " \
+    "or Service Keys) and set HUBSPOT_ACCESS_TOKEN or access_token in the config to it"
+
+struct auth_info {
+    int verified;            /* scopes known (token-info answered)          */
+    int64_t hub_id, app_id, portal_id;
+    int has_hub, has_app, has_portal;
+    char *time_zone, *data_hosting_location, *account_type, *ui_domain;
+    char **scopes;           /* granted, owned                              */
+    size_t nscopes;
+    struct hs_buf granted;   /* the same, comma-joined                      */
+};
+
+static void auth_info_free(struct auth_info *ai)
+{
+    for(size_t i = 0; i < ai->nscopes; i++)
+        free(ai->scopes[i]);
+    free(ai->scopes);
+    free(ai->time_zone);
+    free(ai->data_hosting_location);
+    free(ai->account_type);
+    free(ai->ui_domain);
+    hs_buf_free(&ai->granted);
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* pat-<letters><digits>-<8-4-4-4-12 hex>, the shape of private app tokens
+ * and (per third-party reports, UNCONFIRMED) of service keys. The hublet
+ * segment is matched loosely because HubSpot publishes no list of hublets
+ * (UNCONFIRMED, API-NOTES 1.1); it is never parsed for routing. */
+static int token_shape_ok(const char *t)
+{
+    static const size_t groups[] = {8, 4, 4, 4, 12};
+    if(!t || strncmp(t, "pat-", 4))
+        return 0;
+    const char *p = t + 4, *start = p;
+    while(*p >= 'a' && *p <= 'z')
+        p++;
+    if(p == start)
+        return 0;
+    start = p;
+    while(*p >= '0' && *p <= '9')
+        p++;
+    if(p == start || *p++ != '-')
+        return 0;
+    for(size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        for(size_t i = 0; i < groups[g]; i++, p++)
+            if(!is_hex(*p))
+                return 0;
+        if(g + 1 < sizeof groups / sizeof groups[0] && *p++ != '-')
+            return 0;
+    }
+    return *p == '\0';
+}
+
+/* Keep what the HTTP layer learnt about the failed call (status,
+ * correlationId, category) under our own message. */
+static void keep_http_details(struct oc_error *err, const struct hs_http_req *r)
+{
+    if(!HS_ERR_HAS(err, category))
+        return;
+    err->http_status = (int)r->status;
+    snprintf(err->correlation_id, sizeof err->correlation_id, "%s", r->err.correlation_id);
+    snprintf(err->category, sizeof err->category, "%s", r->err.category);
+}
+
+/* 401 and 530 mean the same to the publisher on either call: the token
+ * itself is wrong. Returns OC_OK when r is neither. */
+static oc_status token_rejected(const struct hs_http_req *r, struct oc_error *err)
+{
+    oc_status rc = OC_OK;
+    if(r->status == 401)
+        rc = hs_fail(err, OC_E_AUTH,
+                     "HubSpot rejected the access token as invalid or expired (HTTP 401); "
+                     "check that the private app or service key still exists, then " FIX_TOKEN);
+    else if(r->status == 530)
+        rc = hs_fail(err, OC_E_AUTH,
+                     "HubSpot rejected the access token as malformed (HTTP 530); " FIX_TOKEN);
+    if(rc)
+        keep_http_details(err, r);
+    return rc;
+}
+
+static oc_status oom(struct oc_error *err, const char *what)
+{
+    return hs_fail(err, OC_E_NOMEM, "authorize: out of memory %s", what);
+}
+
+static oc_status parse_token_info(struct oc_instance *in, const struct hs_json *j,
+                                  struct auth_info *ai, struct oc_error *err)
+{
+    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
+        return hs_fail(err, OC_E_PROTOCOL,
+                       "HubSpot's token-info answer is not a JSON object; rerun with -v and "
+                       "report it with the correlation id");
+    ai->has_hub = hs_json_int64(j, hs_json_get(j, 0, "hubId"), &ai->hub_id) == 0;
+    ai->has_app = hs_json_int64(j, hs_json_get(j, 0, "appId"), &ai->app_id) == 0;
+    int arr = hs_json_get(j, 0, "scopes");
+    if(hs_json_type(j, arr) != HS_JSON_ARRAY) {
+        /* The answer's shape is known from third-party clients only
+         * (UNCONFIRMED, API-NOTES 1.3): without a scopes array we report
+         * the scopes as unverified rather than all missing. */
+        hs_log(in, OC_LOG_WARN,
+               "authorize: HubSpot's token-info answer has no scopes list; scopes not verified");
+        return OC_OK;
+    }
+    int n = hs_json_size(j, arr);
+    ai->scopes = calloc(n ? (size_t)n : 1, sizeof *ai->scopes);
+    if(!ai->scopes)
+        return oom(err, "reading scopes");
+    for(int i = 0, t = arr + 1; i < n; i++, t = hs_json_skip(j, t)) {
+        if(hs_json_type(j, t) != HS_JSON_STRING)
+            continue;
+        char *s = hs_json_strdup(j, t);
+        if(!s)
+            return oom(err, "reading scopes");
+        ai->scopes[ai->nscopes++] = s;
+        if(ai->nscopes > 1)
+            hs_buf_putc(&ai->granted, ',');
+        hs_buf_puts(&ai->granted, s);
+    }
+    if(!hs_buf_ok(&ai->granted))
+        return oom(err, "reading scopes");
+    ai->verified = 1;
+    return OC_OK;
+}
+
+static void wipe(struct hs_buf *b)
+{
+    volatile char *p = b->data;
+    for(size_t i = 0; p && i < b->len; i++)
+        p[i] = 0;
+    hs_buf_free(b);
+}
+
+static oc_status token_info(struct oc_instance *in, struct auth_info *ai, struct oc_error *err)
+{
+    struct hs_buf body = HS_BUF_INIT;
+    struct hs_jw w;
+    struct hs_http_req r;
+    hs_http_req_init(&r, "POST", TOKEN_INFO_PATH, NULL, 0, "oauth.token-info");
+    oc_status rc;
+    hs_jw_init(&w, &body);
+    hs_jw_obj(&w);
+    hs_jw_kstr(&w, "tokenKey", in->opt.access_token);
+    hs_jw_obj_end(&w);
+    if(hs_jw_error(&w)) {
+        rc = oom(err, "building the token-info request");
+        goto out;
+    }
+    /* HubSpot documents the body; third-party notes say EU tokens also
+     * need the Bearer header (UNCONFIRMED): the client always sends it. */
+    r.body = body.data;
+    r.body_len = body.len;
+    rc = hs_http_call(in->http, &r, err);
+    if(rc == OC_OK) {
+        rc = parse_token_info(in, &r.json, ai, err);
+        goto out;
+    }
+    oc_status bad = token_rejected(&r, err);
+    if(bad) {
+        rc = bad;
+        goto out;
+    }
+    if(r.status == 404 || r.status == 400) {
+        /* Whether access-token-info answers for service keys is
+         * UNCONFIRMED (API-NOTES 0.1). A 404/400 here is taken to mean
+         * "this kind of token cannot be introspected": the account-info
+         * call that follows still proves the token works, and the record
+         * says the scopes are unverified instead of failing a working
+         * token. A token HubSpot does not accept fails there with 401. */
+        hs_log(in, OC_LOG_WARN,
+               "authorize: HubSpot's token-info endpoint answered %ld for this token (service "
+               "keys may not support it); scopes cannot be verified",
+               r.status);
+        hs_error_clear(err);
+        rc = OC_OK;
+    }
+out:
+    hs_http_req_free(&r);
+    wipe(&body);
+    return rc;
+}
+
+static oc_status account_details(struct oc_instance *in, struct auth_info *ai,
+                                 struct oc_error *err)
+{
+    struct hs_http_req r;
+    hs_http_req_init(&r, "GET", ACCOUNT_PATH, NULL, 0, "account-info.details");
+    oc_status rc = hs_http_call(in->http, &r, err);
+    if(rc) {
+        oc_status bad = token_rejected(&r, err);
+        if(bad)
+            rc = bad;
+        goto out;
+    }
+    const struct hs_json *j = &r.json;
+    if(hs_json_type(j, 0) != HS_JSON_OBJECT) {
+        rc = hs_fail(err, OC_E_PROTOCOL,
+                     "HubSpot's account-info answer is not a JSON object; rerun with -v and "
+                     "report it with the correlation id");
+        goto out;
+    }
+    ai->has_portal = hs_json_int64(j, hs_json_get(j, 0, "portalId"), &ai->portal_id) == 0;
+    static const struct {
+        const char *key;
+        size_t off;
+    } strs[] = {
+        {"timeZone", offsetof(struct auth_info, time_zone)},
+        {"dataHostingLocation", offsetof(struct auth_info, data_hosting_location)},
+        {"accountType", offsetof(struct auth_info, account_type)},
+        {"uiDomain", offsetof(struct auth_info, ui_domain)},
+    };
+    for(size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        int t = hs_json_get(j, 0, strs[i].key);
+        if(hs_json_type(j, t) != HS_JSON_STRING)
+            continue; /* optional in practice whatever the spec says */
+        char *v = hs_json_strdup(j, t);
+        if(!v) {
+            rc = oom(err, "reading account details");
+            goto out;
+        }
+        *(char **)(void *)((char *)ai + strs[i].off) = v;
+    }
+out:
+    hs_http_req_free(&r);
+    return rc;
+}
+
+static void add_str(struct oc_field *f, size_t *n, const char *key, const char *v)
+{
+    if(v)
+        f[(*n)++] = (struct oc_field){key, v, OC_FIELD_STRING};
+}
+
+static void add_num(struct oc_field *f, size_t *n, const char *key, int have, int64_t v,
+                    char *buf, size_t bufsize)
+{
+    if(!have)
+        return;
+    snprintf(buf, bufsize, "%lld", (long long)v);
+    f[(*n)++] = (struct oc_field){key, buf, OC_FIELD_NUMBER};
+}
+
+static oc_status emit_record(struct oc_instance *in, const struct auth_info *ai,
+                             const char *status, const struct hs_buf *missing,
+                             const struct hs_buf *blocked, struct oc_error *err)
+{
+    char portal[24], hub[24], app[24];
+    struct oc_field f[16];
+    size_t n = 0;
+    add_num(f, &n, "portal_id", ai->has_portal, ai->portal_id, portal, sizeof portal);
+    add_num(f, &n, "hub_id", ai->has_hub, ai->hub_id, hub, sizeof hub);
+    add_num(f, &n, "app_id", ai->has_app, ai->app_id, app, sizeof app);
+    add_str(f, &n, "time_zone", ai->time_zone);
+    add_str(f, &n, "data_hosting_location", ai->data_hosting_location);
+    add_str(f, &n, "account_type", ai->account_type);
+    add_str(f, &n, "ui_domain", ai->ui_domain);
+    if(ai->verified) {
+        add_str(f, &n, "scopes_granted", hs_buf_str(&ai->granted));
+        add_str(f, &n, "scopes_missing", hs_buf_str(missing));
+        add_str(f, &n, "blocked", hs_buf_str(blocked));
+    } else {
+        add_str(f, &n, "note",
+                "HubSpot did not report this token's scopes (its token-info endpoint may not "
+                "support service keys); the token works, but check its scopes in HubSpot: "
+                HS_SCOPES);
+    }
+    add_str(f, &n, "status", status);
+    oc_status rc = hs_emit(in, "authorization", ai->has_portal ? portal : NULL, f, n);
+    if(rc == OC_E_CANCELLED)
+        return hs_fail(err, rc, "authorize: the host asked to stop");
+    if(rc)
+        return hs_fail(err, rc, "authorize: the host has no emit callback for records");
+    return OC_OK;
+}
 
 oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
 {
-    (void)in;
-    return hs_fail(err, OC_E_NOT_IMPLEMENTED, "authorize is not implemented in this build");
+    struct auth_info ai = {0};
+    struct hs_buf missing = HS_BUF_INIT, blocked = HS_BUF_INIT;
+    oc_status rc;
+    hs_error_clear(err);
+    if(!token_shape_ok(in->opt.access_token)) {
+        rc = hs_fail(err, OC_E_AUTH,
+                     "the token does not look like a HubSpot private app or service key token "
+                     "(pat-<region>-<uuid>); " FIX_TOKEN);
+        goto out;
+    }
+    rc = token_info(in, &ai, err);
+    if(rc)
+        goto out;
+    rc = account_details(in, &ai, err);
+    if(rc)
+        goto out;
+    int nmissing = 0;
+    if(ai.verified) {
+        nmissing = hs_scopes_missing(HS_SCOPES, (const char *const *)ai.scopes, ai.nscopes,
+                                     &missing, &blocked);
+        if(nmissing < 0) {
+            rc = oom(err, "comparing scopes");
+            goto out;
+        }
+    }
+    const char *status = !ai.verified ? "scopes_unverified" : nmissing ? "missing_scopes" : "ok";
+    rc = emit_record(in, &ai, status, &missing, &blocked, err);
+    if(rc)
+        goto out;
+    if(nmissing) {
+        rc = hs_fail(err, OC_E_AUTH,
+                     "the token lacks %d scope%s the plugin needs: %s. Add %s to the private "
+                     "app or service key in HubSpot (Scopes tab), then run authorize again",
+                     nmissing, nmissing == 1 ? "" : "s", hs_buf_str(&blocked),
+                     nmissing == 1 ? "it" : "them");
+        goto out;
+    }
+    hs_error_clear(err);
+out:
+    auth_info_free(&ai);
+    hs_buf_free(&missing);
+    hs_buf_free(&blocked);
+    return rc;
 }

@@ -1,13 +1,881 @@
-/* lookup.c - contact lookup. Not implemented yet (issue 5). */
-#include "hubspot/instance.h"
+/*
+ * lookup.c - "who is this unknown clicker?": contacts by email or record id.
+ *
+ * Calls (API-NOTES 4.1, 4.3; never search, which has its own 5/s limit, a
+ * 10,000-result cap and lags behind writes):
+ *   one query    GET  /crm/v3/objects/contacts/{email}?idProperty=email&properties=...
+ *                     (or /{id}?properties=...); 404 means unknown
+ *   several      POST /crm/v3/objects/contacts/batch/read, 100 inputs a call;
+ *                     misses come back as 207 errors
+ *
+ * Queries are worked through in windows of 100 x max_concurrency so memory
+ * stays bounded whatever the input size, and one window's batch calls run
+ * concurrently. Within a window, duplicate queries cost one lookup; across
+ * windows the cache catches them (unless cache_ttl_ms is 0). Answers, misses
+ * included, are cached per instance for cache_ttl_ms on the host clock, in
+ * a bounded table that evicts the oldest entry.
+ *
+ * A window needing exactly one lookup uses GET even when the request had
+ * several queries: its 404 is an unambiguous miss, whereas batch misses rest
+ * on an error shape HubSpot does not document (UNCONFIRMED, API-NOTES 4.3).
+ */
+#include "hubspot/lookup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hubspot/email.h"
 #include "plugin/error.h"
+#include "plugin/json.h"
+
+#define CONTACTS_PATH "/crm/v3/objects/contacts"
+/* UNCONFIRMED in HubSpot's spec, widely reported (API-NOTES 4.3). */
+#define BATCH_MAX 100
+#define ID_MAX_DIGITS 20
+
+/* ---- answers ---------------------------------------------------------- */
+
+/* One lookup result, owned. A found contact's fields ("id" first, then
+ * properties, created_at, updated_at) point into text, which holds
+ * "key\0value\0" pairs. */
+struct answer {
+    int found;
+    char *text;
+    size_t nfields;
+    struct oc_field *fields;
+};
+
+static void answer_free(struct answer *a)
+{
+    free(a->text);
+    free(a->fields);
+    memset(a, 0, sizeof *a);
+}
+
+/* Take the pairs built in b as a's fields. -1 on oom (b is freed either way). */
+static int answer_take(struct answer *a, struct hs_buf *b, size_t n)
+{
+    if(!hs_buf_ok(b) || !n) {
+        hs_buf_free(b);
+        return -1;
+    }
+    a->fields = calloc(n, sizeof *a->fields);
+    a->text = hs_buf_take(b);
+    if(!a->fields || !a->text) {
+        answer_free(a);
+        return -1;
+    }
+    const char *p = a->text;
+    for(size_t i = 0; i < n; i++) {
+        a->fields[i].key = p;
+        p += strlen(p) + 1;
+        a->fields[i].value = p;
+        p += strlen(p) + 1;
+        a->fields[i].type = OC_FIELD_STRING;
+    }
+    a->nfields = n;
+    a->found = 1;
+    return 0;
+}
+
+static void put_pair(struct hs_buf *b, const char *key, const struct hs_json *j, int t)
+{
+    hs_buf_append(b, key, strlen(key) + 1);
+    size_t start = b->len;
+    hs_json_str(j, t, b);
+    /* A \u0000 in HubSpot's text would end the value early anyway; cut it
+     * there so the pair walk in answer_take stays in step. */
+    if(b->data && b->len > start) {
+        char *nul = memchr(b->data + start, '\0', b->len - start);
+        if(nul) {
+            b->len = (size_t)(nul - b->data);
+        }
+    }
+    hs_buf_putc(b, '\0');
+}
+
+static int scalar(const struct hs_json *j, int t)
+{
+    enum hs_json_type ty = hs_json_type(j, t);
+    return ty == HS_JSON_STRING || ty == HS_JSON_NUMBER || ty == HS_JSON_BOOL;
+}
+
+/* Record field names of our own, never overwritten by a property. */
+static int reserved(const char *name)
+{
+    return !strcmp(name, "query") || !strcmp(name, "id") || !strcmp(name, "kind") ||
+           !strcmp(name, "created_at") || !strcmp(name, "updated_at");
+}
+
+struct props {
+    char *text; /* the option, split in place */
+    char **v;
+    size_t n;
+};
+
+static int props_has(const struct props *p, const char *name)
+{
+    for(size_t i = 0; i < p->n; i++)
+        if(!strcmp(p->v[i], name))
+            return 1;
+    return 0;
+}
+
+/* Contact object obj (SimplePublicObject) into a. 0, -1 oom, -2 no id. */
+static int contact_answer(const struct hs_json *j, int obj, const struct props *pr,
+                          struct answer *a)
+{
+    int idt = hs_json_get(j, obj, "id");
+    if(hs_json_type(j, obj) != HS_JSON_OBJECT || !scalar(j, idt))
+        return -2;
+    struct hs_buf b = HS_BUF_INIT;
+    size_t n = 0;
+    put_pair(&b, "id", j, idt), n++;
+    int po = hs_json_get(j, obj, "properties");
+    if(hs_json_type(j, po) == HS_JSON_OBJECT) {
+        /* Configured properties first, in configured order, so output is
+         * stable whatever order HubSpot answers in; then whatever else it
+         * returned (hs_object_id, createdate, ...). Nulls are omitted. */
+        for(size_t i = 0; i < pr->n; i++) {
+            int t = hs_json_get(j, po, pr->v[i]);
+            if(!reserved(pr->v[i]) && scalar(j, t))
+                put_pair(&b, pr->v[i], j, t), n++;
+        }
+        int m = hs_json_size(j, po);
+        for(int i = 0, k = po + 1; i < m; i++, k = hs_json_skip(j, k + 1)) {
+            if(!scalar(j, k + 1))
+                continue;
+            char *name = hs_json_strdup(j, k);
+            if(!name) {
+                hs_buf_free(&b);
+                return -1;
+            }
+            if(*name && !reserved(name) && !props_has(pr, name))
+                put_pair(&b, name, j, k + 1), n++;
+            free(name);
+        }
+    }
+    int t = hs_json_get(j, obj, "createdAt");
+    if(scalar(j, t))
+        put_pair(&b, "created_at", j, t), n++;
+    t = hs_json_get(j, obj, "updatedAt");
+    if(scalar(j, t))
+        put_pair(&b, "updated_at", j, t), n++;
+    return answer_take(a, &b, n);
+}
+
+/* ---- properties option ------------------------------------------------- */
+
+static void props_free(struct props *p)
+{
+    free(p->text);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+static int props_parse(const char *csv, struct props *p)
+{
+    memset(p, 0, sizeof *p);
+    p->text = strdup(csv ? csv : "");
+    if(!p->text)
+        return -1;
+    size_t max = 1;
+    for(const char *c = p->text; *c; c++)
+        max += *c == ',';
+    p->v = calloc(max, sizeof *p->v);
+    if(!p->v) {
+        props_free(p);
+        return -1;
+    }
+    char *s = p->text;
+    while(s) {
+        char *comma = strchr(s, ',');
+        if(comma)
+            *comma = '\0';
+        while(*s == ' ' || *s == '\t')
+            s++;
+        size_t len = strlen(s);
+        while(len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+            s[--len] = '\0';
+        if(len && !props_has(p, s))
+            p->v[p->n++] = s;
+        s = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+/* ---- cache -------------------------------------------------------------- */
+
+struct centry {
+    char *key; /* NULL: slot free */
+    int by;
+    uint32_t hash;
+    int64_t expires_ms;
+    long next; /* next slot in the same bucket, -1: none */
+    struct answer a;
+};
+
+/* Slots are filled round-robin, so the slot at head is always the oldest
+ * (or free): evicting it is "evict oldest" without any list upkeep. */
+struct hs_lookup_cache {
+    size_t cap, head, count;
+    struct centry *slot;
+    long *bucket; /* cap heads, -1: empty */
+};
+
+static uint32_t key_hash(int by, const char *key)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)by;
+    for(const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static void cache_free(struct hs_lookup_cache *c)
+{
+    if(!c)
+        return;
+    for(size_t i = 0; i < c->cap; i++) {
+        free(c->slot[i].key);
+        answer_free(&c->slot[i].a);
+    }
+    free(c->slot);
+    free(c->bucket);
+    free(c);
+}
+
+static struct hs_lookup_cache *cache_new(size_t cap)
+{
+    struct hs_lookup_cache *c = calloc(1, sizeof *c);
+    if(!c)
+        return NULL;
+    c->cap = cap;
+    c->slot = calloc(cap, sizeof *c->slot);
+    c->bucket = malloc(cap * sizeof *c->bucket);
+    if(!c->slot || !c->bucket) {
+        free(c->slot);
+        free(c->bucket);
+        free(c);
+        return NULL;
+    }
+    for(size_t i = 0; i < cap; i++)
+        c->bucket[i] = -1;
+    return c;
+}
+
+static void cache_drop(struct hs_lookup_cache *c, long i)
+{
+    struct centry *e = &c->slot[i];
+    long *pp = &c->bucket[e->hash % c->cap];
+    while(*pp != i)
+        pp = &c->slot[*pp].next;
+    *pp = e->next;
+    free(e->key);
+    answer_free(&e->a);
+    memset(e, 0, sizeof *e);
+    c->count--;
+}
+
+static long cache_index(const struct hs_lookup_cache *c, int by, const char *key, uint32_t hash)
+{
+    for(long i = c->bucket[hash % c->cap]; i >= 0; i = c->slot[i].next)
+        if(c->slot[i].hash == hash && c->slot[i].by == by && !strcmp(c->slot[i].key, key))
+            return i;
+    return -1;
+}
+
+/* The live answer for key at now, or NULL (an expired entry is dropped). */
+static const struct answer *cache_find(struct hs_lookup_cache *c, int by, const char *key,
+                                       uint32_t hash, int64_t now)
+{
+    if(!c)
+        return NULL;
+    long i = cache_index(c, by, key, hash);
+    if(i < 0)
+        return NULL;
+    if(now >= c->slot[i].expires_ms) {
+        cache_drop(c, i);
+        return NULL;
+    }
+    return &c->slot[i].a;
+}
+
+/* Store a under key; takes ownership of key and of a's contents. */
+static void cache_put(struct hs_lookup_cache *c, int by, char *key, uint32_t hash,
+                      struct answer *a, int64_t expires_ms)
+{
+    long old = cache_index(c, by, key, hash);
+    if(old >= 0)
+        cache_drop(c, old);
+    long i = (long)c->head;
+    if(c->slot[i].key)
+        cache_drop(c, i);
+    struct centry *e = &c->slot[i];
+    e->key = key;
+    e->by = by;
+    e->hash = hash;
+    e->expires_ms = expires_ms;
+    e->a = *a;
+    memset(a, 0, sizeof *a);
+    e->next = c->bucket[hash % c->cap];
+    c->bucket[hash % c->cap] = i;
+    c->head = (c->head + 1) % c->cap;
+    c->count++;
+}
+
+oc_status hs_lookup_cache_limit(struct oc_instance *in, size_t max)
+{
+    if(!in || !max)
+        return OC_E_INVALID;
+    cache_free(in->lookup_cache);
+    in->lookup_cache = cache_new(max);
+    return in->lookup_cache ? OC_OK : OC_E_NOMEM;
+}
+
+size_t hs_lookup_cache_count(const struct oc_instance *in)
+{
+    return in && in->lookup_cache ? in->lookup_cache->count : 0;
+}
+
+void hs_lookup_release(struct oc_instance *in)
+{
+    if(!in)
+        return;
+    cache_free(in->lookup_cache);
+    in->lookup_cache = NULL;
+}
+
+/* ---- one window of queries --------------------------------------------- */
+
+enum { Q_INVALID, Q_HIT, Q_PEND };
+
+struct qstate {
+    int kind;
+    const char *why;          /* Q_INVALID                     */
+    const struct answer *hit; /* Q_HIT: lives in the cache     */
+    size_t pend;              /* Q_PEND: index into window.p   */
+};
+
+/* A distinct query the window must ask HubSpot about. */
+struct pend {
+    char *key;  /* cache key: trimmed, emails lowercased */
+    char *send; /* trimmed, as written: what HubSpot is asked */
+    uint32_t hash;
+    int done;   /* answer a is final (found or not) */
+    size_t batch;
+    struct answer a;
+};
+
+struct window {
+    size_t cap;
+    struct qstate *q;
+    struct pend *p;
+    size_t np;
+    long *table; /* open addressing over p, -1 empty */
+    size_t tsize;
+};
+
+static void window_reset(struct window *w)
+{
+    for(size_t i = 0; i < w->np; i++) {
+        free(w->p[i].key);
+        free(w->p[i].send);
+        answer_free(&w->p[i].a);
+    }
+    memset(w->p, 0, w->cap * sizeof *w->p);
+    w->np = 0;
+    for(size_t i = 0; i < w->tsize; i++)
+        w->table[i] = -1;
+}
+
+static void window_free(struct window *w)
+{
+    if(w->p)
+        window_reset(w);
+    free(w->q);
+    free(w->p);
+    free(w->table);
+    memset(w, 0, sizeof *w);
+}
+
+static int window_init(struct window *w, size_t cap)
+{
+    memset(w, 0, sizeof *w);
+    w->cap = cap;
+    for(w->tsize = 16; w->tsize < 2 * cap; w->tsize *= 2)
+        ;
+    w->q = calloc(cap, sizeof *w->q);
+    w->p = calloc(cap, sizeof *w->p);
+    w->table = malloc(w->tsize * sizeof *w->table);
+    if(!w->q || !w->p || !w->table) {
+        window_free(w);
+        return -1;
+    }
+    window_reset(w);
+    return 0;
+}
+
+static char *trimmed_dup(const char *s)
+{
+    if(!s)
+        s = "";
+    while(*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while(n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    return strndup(s, n);
+}
+
+static const char *id_problem(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    if(!*s || s[n] || n > ID_MAX_DIGITS)
+        return "a HubSpot record id is digits only (e.g. 51); for an address use lookup by email";
+    return NULL;
+}
+
+/* Decide how query q is answered: invalid, from the cache, or by a lookup
+ * shared with any identical query of the window. */
+static oc_status classify(struct hs_lookup_cache *c, int by, const char *q, int64_t now,
+                          struct window *w, struct qstate *qs)
+{
+    char *send = trimmed_dup(q), *key = NULL;
+    if(!send)
+        return OC_E_NOMEM;
+    memset(qs, 0, sizeof *qs);
+    qs->why = by == OC_LOOKUP_EMAIL ? hs_email_problem(send) : id_problem(send);
+    if(qs->why) {
+        qs->kind = Q_INVALID;
+        free(send);
+        return OC_OK;
+    }
+    key = strdup(send);
+    if(!key) {
+        free(send);
+        return OC_E_NOMEM;
+    }
+    /* HubSpot matches emails case-insensitively (it stores them lowercased),
+     * so A@x.com and a@x.com are one contact and one cache entry. */
+    if(by == OC_LOOKUP_EMAIL)
+        for(char *p = key; *p; p++)
+            if(*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+    uint32_t hash = key_hash(by, key);
+    qs->hit = cache_find(c, by, key, hash, now);
+    if(qs->hit) {
+        qs->kind = Q_HIT;
+        goto drop;
+    }
+    qs->kind = Q_PEND;
+    size_t mask = w->tsize - 1, slot = hash & mask;
+    for(; w->table[slot] >= 0; slot = (slot + 1) & mask) {
+        struct pend *p = &w->p[w->table[slot]];
+        if(p->hash == hash && !strcmp(p->key, key)) {
+            qs->pend = (size_t)w->table[slot];
+            goto drop;
+        }
+    }
+    qs->pend = w->np;
+    w->table[slot] = (long)w->np;
+    w->p[w->np++] = (struct pend){.key = key, .send = send, .hash = hash};
+    return OC_OK;
+drop:
+    free(key);
+    free(send);
+    return OC_OK;
+}
+
+/* ---- fetching ------------------------------------------------------------ */
+
+static oc_status oom(struct oc_error *err, const char *what)
+{
+    return hs_fail(err, OC_E_NOMEM, "lookup: out of memory %s", what);
+}
+
+static void copy_err(struct oc_error *dst, const struct oc_error *src)
+{
+    if(!HS_ERR_HAS(dst, message))
+        return;
+    uint32_t size = dst->struct_size;
+    size_t n = size < sizeof *dst ? size : sizeof *dst;
+    memcpy(dst, src, n);
+    dst->struct_size = size;
+}
+
+static oc_status malformed(struct oc_error *err, const char *what)
+{
+    return hs_fail(err, OC_E_PROTOCOL,
+                   "lookup: HubSpot's %s answer has no contact id; rerun with -v and report it "
+                   "with the correlation id",
+                   what);
+}
+
+static oc_status get_one(struct oc_instance *in, int by, struct pend *p, const struct props *pr,
+                         struct oc_error *err)
+{
+    struct hs_buf path = HS_BUF_INIT;
+    struct hs_http_req r;
+    oc_status rc;
+    hs_http_req_init(&r, "GET", NULL, NULL, 0, "contacts.read");
+    /* The email goes in the path, percent-encoded so '+' and '@' survive
+     * (practice, not documented: UNCONFIRMED, API-NOTES 4.1). */
+    hs_buf_puts(&path, CONTACTS_PATH "/");
+    int bad = hs_url_encode(&path, p->send);
+    char sep = '?';
+    if(by == OC_LOOKUP_EMAIL) {
+        hs_buf_puts(&path, "?idProperty=email");
+        sep = '&';
+    }
+    if(pr->n) {
+        hs_buf_putc(&path, sep);
+        hs_buf_puts(&path, "properties=");
+        for(size_t i = 0; i < pr->n; i++) {
+            if(i)
+                hs_buf_putc(&path, ',');
+            bad |= hs_url_encode(&path, pr->v[i]);
+        }
+    }
+    if(bad || !hs_buf_ok(&path)) {
+        rc = oom(err, "building the request");
+        goto out;
+    }
+    r.path = path.data;
+    rc = hs_http_call(in->http, &r, err);
+    if(rc == OC_E_NOT_FOUND) {
+        p->done = 1;
+        rc = OC_OK;
+        hs_error_clear(err);
+    } else if(rc == OC_OK) {
+        int x = contact_answer(&r.json, 0, pr, &p->a);
+        if(x == -1)
+            rc = oom(err, "reading a contact");
+        else if(x == -2)
+            rc = malformed(err, "contact");
+        else
+            p->done = 1;
+    }
+out:
+    hs_http_req_free(&r);
+    hs_buf_free(&path);
+    return rc;
+}
+
+static int key_eq(int by, const char *a, const char *b)
+{
+    return by == OC_LOOKUP_EMAIL ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+/* The open query of w->p[lo, hi) matching text token t, or NULL. */
+static struct pend *match(const struct hs_json *j, int t, int by, struct window *w, size_t lo,
+                          size_t hi)
+{
+    if(hs_json_type(j, t) != HS_JSON_STRING && hs_json_type(j, t) != HS_JSON_NUMBER)
+        return NULL;
+    char *s = hs_json_strdup(j, t);
+    struct pend *found = NULL;
+    for(size_t i = lo; s && i < hi && !found; i++)
+        if(!w->p[i].done && key_eq(by, w->p[i].key, s))
+            found = &w->p[i];
+    free(s);
+    return found;
+}
+
+static void mark_missing(const struct hs_json *j, int t, int by, struct window *w, size_t lo,
+                         size_t hi)
+{
+    struct pend *p = match(j, t, by, w, lo, hi);
+    if(p)
+        p->done = 1;
+}
+
+/* One batch/read answer for w->p[lo, hi). Results are matched to queries
+ * by record id, or by the email property for email lookups (the answer
+ * does not echo the input). Misses are taken from the 207 errors: their
+ * exact shape is UNCONFIRMED (API-NOTES 4.3), so every string in every
+ * context array, and an error's own id, counts. *unmatched counts results
+ * that matched no query (e.g. a contact found through a secondary email). */
+static oc_status read_batch(const struct hs_json *j, int by, struct window *w, size_t lo,
+                            size_t hi, const struct props *pr, int *unmatched,
+                            struct oc_error *err)
+{
+    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
+        return hs_fail(err, OC_E_PROTOCOL,
+                       "lookup: HubSpot's batch/read answer is not a JSON object; rerun with -v "
+                       "and report it with the correlation id");
+    int res = hs_json_get(j, 0, "results");
+    int n = hs_json_type(j, res) == HS_JSON_ARRAY ? hs_json_size(j, res) : 0;
+    for(int i = 0, t = res + 1; i < n; i++, t = hs_json_skip(j, t)) {
+        int kt = by == OC_LOOKUP_EMAIL ? hs_json_path(j, t, "properties.email")
+                                       : hs_json_get(j, t, "id");
+        struct pend *p = match(j, kt, by, w, lo, hi);
+        int x = p ? contact_answer(j, t, pr, &p->a) : -2;
+        if(x == -1)
+            return oom(err, "reading contacts");
+        if(x == -2) {
+            (*unmatched)++;
+            continue;
+        }
+        p->done = 1;
+    }
+    int errs = hs_json_get(j, 0, "errors");
+    n = hs_json_type(j, errs) == HS_JSON_ARRAY ? hs_json_size(j, errs) : 0;
+    for(int i = 0, e = errs + 1; i < n; i++, e = hs_json_skip(j, e)) {
+        mark_missing(j, hs_json_get(j, e, "id"), by, w, lo, hi);
+        int ctx = hs_json_get(j, e, "context");
+        if(hs_json_type(j, ctx) != HS_JSON_OBJECT)
+            continue;
+        int m = hs_json_size(j, ctx);
+        for(int k = 0, kt = ctx + 1; k < m; k++, kt = hs_json_skip(j, kt + 1)) {
+            int arr = kt + 1;
+            if(hs_json_type(j, arr) != HS_JSON_ARRAY)
+                continue;
+            int na = hs_json_size(j, arr);
+            for(int a = 0, v = arr + 1; a < na; a++, v = hs_json_skip(j, v))
+                mark_missing(j, v, by, w, lo, hi);
+        }
+    }
+    return OC_OK;
+}
+
+static int batch_body(struct hs_buf *b, int by, const struct pend *p, size_t n,
+                      const struct props *pr)
+{
+    struct hs_jw w;
+    hs_jw_init(&w, b);
+    hs_jw_obj(&w);
+    if(by == OC_LOOKUP_EMAIL)
+        hs_jw_kstr(&w, "idProperty", "email");
+    hs_jw_key(&w, "inputs");
+    hs_jw_arr(&w);
+    for(size_t i = 0; i < n; i++) {
+        hs_jw_obj(&w);
+        hs_jw_kstr(&w, "id", p[i].send);
+        hs_jw_obj_end(&w);
+    }
+    hs_jw_arr_end(&w);
+    hs_jw_key(&w, "properties");
+    hs_jw_arr(&w);
+    for(size_t i = 0; i < pr->n; i++)
+        hs_jw_str(&w, pr->v[i]);
+    /* Results are matched to email queries by their email property. */
+    if(by == OC_LOOKUP_EMAIL && !props_has(pr, "email"))
+        hs_jw_str(&w, "email");
+    hs_jw_arr_end(&w);
+    hs_jw_obj_end(&w);
+    return hs_jw_error(&w) ? -1 : 0;
+}
+
+static oc_status batch_read(struct oc_instance *in, int by, struct window *w,
+                            const struct props *pr, struct oc_error *err)
+{
+    size_t nb = (w->np + BATCH_MAX - 1) / BATCH_MAX;
+    struct hs_http_req *reqs = calloc(nb, sizeof *reqs);
+    struct hs_buf *bodies = calloc(nb, sizeof *bodies);
+    int *unmatched = calloc(nb, sizeof *unmatched);
+    size_t ninit = 0;
+    oc_status rc = OC_OK;
+    if(!reqs || !bodies || !unmatched) {
+        rc = oom(err, "preparing batch reads");
+        goto out;
+    }
+    for(size_t b = 0; b < nb; b++, ninit++) {
+        size_t lo = b * BATCH_MAX, hi = lo + BATCH_MAX < w->np ? lo + BATCH_MAX : w->np;
+        for(size_t i = lo; i < hi; i++)
+            w->p[i].batch = b;
+        hs_http_req_init(&reqs[b], "POST", CONTACTS_PATH "/batch/read", NULL, 0,
+                         "contacts.batch.read");
+        if(batch_body(&bodies[b], by, &w->p[lo], hi - lo, pr)) {
+            ninit++;
+            rc = oom(err, "building a batch read");
+            goto out;
+        }
+        reqs[b].body = bodies[b].data;
+        reqs[b].body_len = bodies[b].len;
+    }
+    rc = hs_http_run(in->http, reqs, nb, err);
+    if(rc)
+        goto out;
+    for(size_t b = 0; b < nb; b++) {
+        size_t lo = b * BATCH_MAX, hi = lo + BATCH_MAX < w->np ? lo + BATCH_MAX : w->np;
+        if(reqs[b].rc == OC_E_NOT_FOUND) {
+            /* Not documented for batch/read; if HubSpot answers a batch of
+             * unknown contacts with a plain 404, they are all misses. */
+            for(size_t i = lo; i < hi; i++)
+                w->p[i].done = 1;
+            continue;
+        }
+        if(reqs[b].rc) {
+            rc = reqs[b].rc;
+            copy_err(err, &reqs[b].err);
+            goto out;
+        }
+        rc = read_batch(&reqs[b].json, by, w, lo, hi, pr, &unmatched[b], err);
+        if(rc)
+            goto out;
+    }
+    /* A query neither answered nor named in an error is a miss, unless its
+     * batch returned a contact we could not pair with any query: then ask
+     * for it alone rather than report a contact HubSpot has as unknown. */
+    for(size_t i = 0; i < w->np; i++) {
+        if(w->p[i].done)
+            continue;
+        if(!unmatched[w->p[i].batch]) {
+            w->p[i].done = 1;
+            continue;
+        }
+        rc = get_one(in, by, &w->p[i], pr, err);
+        if(rc)
+            goto out;
+    }
+out:
+    for(size_t b = 0; b < ninit; b++)
+        hs_http_req_free(&reqs[b]);
+    for(size_t b = 0; bodies && b < nb; b++)
+        hs_buf_free(&bodies[b]);
+    free(reqs);
+    free(bodies);
+    free(unmatched);
+    return rc;
+}
+
+/* ---- emitting -------------------------------------------------------------- */
+
+struct scratch {
+    struct oc_field *f;
+    size_t cap;
+};
+
+static oc_status emit_query(struct oc_instance *in, int by, const char *query,
+                            const struct qstate *qs, const struct window *w, struct scratch *s,
+                            int *miss, struct oc_error *err)
+{
+    const char *q = query ? query : "";
+    const struct answer *a = qs->kind == Q_HIT ? qs->hit
+                             : qs->kind == Q_PEND ? &w->p[qs->pend].a
+                                                  : NULL;
+    oc_status rc;
+    *miss = !a || !a->found;
+    if(a && a->found) {
+        if(s->cap < a->nfields + 1) {
+            struct oc_field *g = realloc(s->f, (a->nfields + 1) * sizeof *g);
+            if(!g)
+                return oom(err, "emitting a contact");
+            s->f = g;
+            s->cap = a->nfields + 1;
+        }
+        s->f[0] = (struct oc_field){"query", q, OC_FIELD_STRING};
+        memcpy(s->f + 1, a->fields, a->nfields * sizeof *a->fields);
+        rc = hs_emit(in, "contact", a->fields[0].value, s->f, a->nfields + 1);
+    } else if(a) {
+        struct oc_field f[] = {{"query", q, OC_FIELD_STRING},
+                               {"status", "not_found", OC_FIELD_STRING}};
+        rc = hs_emit(in, "lookup_miss", q, f, 2);
+    } else {
+        char why[256];
+        snprintf(why, sizeof why, "%s%s", by == OC_LOOKUP_EMAIL ? "email address " : "",
+                 qs->why);
+        struct oc_field f[] = {{"query", q, OC_FIELD_STRING},
+                               {"status", "invalid", OC_FIELD_STRING},
+                               {"error", why, OC_FIELD_STRING}};
+        rc = hs_emit(in, "lookup_miss", q, f, 3);
+    }
+    if(rc == OC_E_CANCELLED)
+        return hs_fail(err, rc, "lookup: the host asked to stop");
+    if(rc)
+        return hs_fail(err, rc, "lookup: the host has no emit callback for records");
+    return OC_OK;
+}
+
+static void progress(struct oc_instance *in, uint64_t done, uint64_t total)
+{
+    const struct oc_host *h = in->host;
+    if(h->struct_size >= offsetof(struct oc_host, progress) + sizeof h->progress && h->progress)
+        h->progress(h->ctx, "lookup", done, total);
+}
 
 oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
                     struct oc_error *err)
 {
-    (void)in;
-    (void)req;
-    return hs_fail(err, OC_E_NOT_IMPLEMENTED, "lookup is not implemented in this build");
+    struct props pr = {0};
+    struct window w = {0};
+    struct scratch s = {0};
+    size_t nmiss = 0, ninvalid = 0;
+    oc_status rc = OC_OK;
+    hs_error_clear(err);
+    if(!req || (req->nqueries && !req->queries) ||
+       (req->by != OC_LOOKUP_EMAIL && req->by != OC_LOOKUP_ID))
+        return hs_fail(err, OC_E_INVALID,
+                       "lookup: the request needs queries and by = email or id");
+    if(!req->nqueries)
+        return OC_OK;
+    int64_t ttl = in->opt.cache_ttl_ms;
+    if(ttl > 0 && !in->lookup_cache && !(in->lookup_cache = cache_new(HS_LOOKUP_CACHE_MAX))) {
+        rc = oom(err, "creating the cache");
+        goto out;
+    }
+    size_t conc = in->opt.max_concurrency > 0 ? (size_t)in->opt.max_concurrency : 1;
+    size_t wcap = BATCH_MAX * conc;
+    if(wcap > req->nqueries)
+        wcap = req->nqueries;
+    if(props_parse(in->opt.lookup_properties, &pr) || window_init(&w, wcap)) {
+        rc = oom(err, "preparing the lookup");
+        goto out;
+    }
+    struct hs_lookup_cache *cache = ttl > 0 ? in->lookup_cache : NULL;
+    for(size_t base = 0; base < req->nqueries; base += wcap) {
+        size_t n = req->nqueries - base < wcap ? req->nqueries - base : wcap;
+        /* One clock reading per window: a hit found for one query must not
+         * expire (and be freed) while a later query of the window looks. */
+        int64_t now = hs_now_ms(in);
+        size_t nhit = 0;
+        for(size_t i = 0; i < n; i++) {
+            rc = classify(cache, req->by, req->queries[base + i], now, &w, &w.q[i]);
+            if(rc) {
+                rc = oom(err, "reading the queries");
+                goto out;
+            }
+            nhit += w.q[i].kind == Q_HIT;
+        }
+        hs_log(in, OC_LOG_DEBUG, "lookup: %zu queries, %zu answered from the cache, %zu to ask",
+               n, nhit, w.np);
+        if(w.np == 1)
+            rc = get_one(in, req->by, &w.p[0], &pr, err);
+        else if(w.np > 1)
+            rc = batch_read(in, req->by, &w, &pr, err);
+        if(rc)
+            goto out;
+        for(size_t i = 0; i < n; i++) {
+            int miss;
+            rc = emit_query(in, req->by, req->queries[base + i], &w.q[i], &w, &s, &miss, err);
+            if(rc)
+                goto out;
+            nmiss += miss;
+            ninvalid += w.q[i].kind == Q_INVALID;
+        }
+        /* Only now: storing can evict entries the window's hits point to. */
+        int64_t expires = hs_now_ms(in) + ttl;
+        for(size_t i = 0; cache && i < w.np; i++) {
+            cache_put(cache, req->by, w.p[i].key, w.p[i].hash, &w.p[i].a, expires);
+            w.p[i].key = NULL;
+        }
+        window_reset(&w);
+        if(req->nqueries > wcap)
+            progress(in, base + n, req->nqueries);
+    }
+    if(nmiss)
+        rc = hs_fail(err, OC_E_NOT_FOUND,
+                     "lookup: %zu of %zu quer%s found no contact (%zu unknown to HubSpot, %zu "
+                     "not valid %s); see the lookup_miss records",
+                     nmiss, req->nqueries, req->nqueries == 1 ? "y" : "ies", nmiss - ninvalid,
+                     ninvalid, req->by == OC_LOOKUP_EMAIL ? "email addresses" : "record ids");
+    else
+        hs_error_clear(err);
+out:
+    window_free(&w);
+    props_free(&pr);
+    free(s.f);
+    return rc;
 }
-
-void hs_lookup_release(struct oc_instance *in) { (void)in; }

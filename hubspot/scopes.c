@@ -1,0 +1,85 @@
+/* scopes.c - see scopes.h. Scope names and alternatives: API-NOTES section 2
+ * (the security blocks of HubSpot's OpenAPI operations). */
+#include "hubspot/scopes.h"
+
+#include <string.h>
+
+struct need {
+    const char *scope;
+    const char *blocks;
+};
+
+/* Kept in HS_SCOPES order so messages list scopes the way the manifest does. */
+static const struct need needs[] = {
+    {"crm.objects.contacts.read", "lookup cannot read contacts"},
+    {"crm.objects.contacts.write", "push cannot create or update contacts"},
+    {"crm.lists.read", "push cannot check the list or change its members"},
+    {"crm.lists.write", "push cannot add contacts to lists"},
+    {"content", "pull cannot read email events"},
+};
+
+const char *hs_scope_blocks(const char *scope)
+{
+    for(size_t i = 0; scope && i < sizeof needs / sizeof needs[0]; i++)
+        if(!strcmp(needs[i].scope, scope))
+            return needs[i].blocks;
+    return "the plugin manifest requires it";
+}
+
+static int granted_has(const char *const *granted, size_t n, const char *scope, size_t len)
+{
+    for(size_t i = 0; i < n; i++)
+        if(granted[i] && strlen(granted[i]) == len && !memcmp(granted[i], scope, len))
+            return 1;
+    return 0;
+}
+
+/* Lists' membership operations accept either requirement set
+ * {crm.lists.read, crm.lists.write} or {cms.membership.access_groups.write,
+ * crm.lists.read}; only the write half can be substituted. */
+static int satisfied_otherwise(const char *const *granted, size_t n, const char *scope,
+                               size_t len)
+{
+    static const char lw[] = "crm.lists.write";
+    if(len != sizeof lw - 1 || memcmp(scope, lw, len))
+        return 0;
+    static const char ag[] = "cms.membership.access_groups.write";
+    static const char lr[] = "crm.lists.read";
+    return granted_has(granted, n, ag, sizeof ag - 1) && granted_has(granted, n, lr, sizeof lr - 1);
+}
+
+int hs_scopes_missing(const char *required, const char *const *granted, size_t ngranted,
+                      struct hs_buf *missing, struct hs_buf *blocked)
+{
+    int nmissing = 0;
+    const char *p = required ? required : "";
+    while(*p) {
+        size_t len = strcspn(p, ",");
+        const char *scope = p;
+        p += len;
+        if(*p == ',')
+            p++;
+        while(len && scope[0] == ' ')
+            scope++, len--;
+        while(len && scope[len - 1] == ' ')
+            len--;
+        if(!len || granted_has(granted, ngranted, scope, len) ||
+           satisfied_otherwise(granted, ngranted, scope, len))
+            continue;
+        char name[128];
+        if(len >= sizeof name)
+            len = sizeof name - 1;
+        memcpy(name, scope, len);
+        name[len] = '\0';
+        if(nmissing) {
+            hs_buf_putc(missing, ',');
+            hs_buf_puts(blocked, "; ");
+        }
+        hs_buf_puts(missing, name);
+        hs_buf_printf(blocked, "%s: %s", name, hs_scope_blocks(name));
+        nmissing++;
+    }
+    if(!hs_buf_ok(missing) || !hs_buf_ok(blocked))
+        return -1;
+    return nmissing;
+}

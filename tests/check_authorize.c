@@ -1,0 +1,273 @@
+/* check_authorize.c - the "authorize" suite: token shape, token-info and
+ * account-info against cassettes, the scope table, and that the token shows
+ * up nowhere. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hubspot/scopes.h"
+#include "tests/support/scenario.h"
+
+#define CASS(name) "fixtures/hubspot/authorize-" name ".json"
+
+static const char *records(const struct scenario *s) { return hs_buf_str(&s->th.records); }
+
+static void start(struct scenario *s, const char *cassette, const char *const *opts)
+{
+    int rc = sc_start(s, cassette, opts);
+    ck_assert_msg(rc == 0, "sc_start(%s): %s", cassette, s->err.message);
+}
+
+static void verify_stop(struct scenario *s)
+{
+    ck_assert_msg(sc_verify(s) == 0, "%s", sc_report(s));
+    sc_stop(s);
+}
+
+#define ASSERT_HAS(hay, needle) \
+    ck_assert_msg(strstr((hay), (needle)) != NULL, "expected '%s' in: %s", (needle), (hay))
+#define ASSERT_LACKS(hay, needle) \
+    ck_assert_msg(strstr((hay), (needle)) == NULL, "did not expect '%s' in: %s", (needle), (hay))
+
+START_TEST(test_ok)
+{
+    struct scenario s;
+    start(&s, CASS("ok"), NULL);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
+    ck_assert_str_eq(s.err.message, "");
+    ck_assert_uint_eq(s.th.nrecords, 1);
+    const char *r = records(&s);
+    ASSERT_HAS(r, "\"kind\":\"authorization\"");
+    ASSERT_HAS(r, "\"portal_id\":12345678,\"hub_id\":12345678,\"app_id\":3456789");
+    ASSERT_HAS(r, "\"time_zone\":\"US/Eastern\"");
+    ASSERT_HAS(r, "\"data_hosting_location\":\"na1\"");
+    ASSERT_HAS(r, "\"account_type\":\"STANDARD\"");
+    ASSERT_HAS(r, "\"ui_domain\":\"app.hubspot.com\"");
+    ASSERT_HAS(r, "\"scopes_granted\":\"crm.objects.contacts.read,crm.objects.contacts.write,"
+                  "crm.lists.read,crm.lists.write,content,oauth,crm.objects.companies.read\"");
+    ASSERT_HAS(r, "\"scopes_missing\":\"\"");
+    ASSERT_HAS(r, "\"blocked\":\"\"");
+    ASSERT_HAS(r, "\"status\":\"ok\"");
+    ck_assert_uint_eq(fx_server_requests(s.srv), 2);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_missing_scopes)
+{
+    struct scenario s;
+    start(&s, CASS("missing-scopes"), NULL);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
+    const char *m = s.err.message;
+    ASSERT_HAS(m, "lacks 2 scopes");
+    ASSERT_HAS(m, "crm.lists.write: push cannot add contacts to lists");
+    ASSERT_HAS(m, "content: pull cannot read email events");
+    ASSERT_LACKS(m, "crm.lists.read");
+    ASSERT_LACKS(m, "crm.objects.contacts");
+    /* The record still comes, so a host can show everything in one place. */
+    ck_assert_uint_eq(s.th.nrecords, 1);
+    const char *r = records(&s);
+    ASSERT_HAS(r, "\"scopes_missing\":\"crm.lists.write,content\"");
+    ASSERT_HAS(r, "\"blocked\":\"crm.lists.write: push cannot add contacts to lists; content: "
+                  "pull cannot read email events\"");
+    ASSERT_HAS(r, "\"status\":\"missing_scopes\"");
+    ASSERT_HAS(r, "\"portal_id\":12345678");
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_lists_alternative)
+{
+    struct scenario s;
+    start(&s, CASS("lists-alternative"), NULL);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
+    ASSERT_HAS(records(&s), "\"scopes_missing\":\"\"");
+    ASSERT_HAS(records(&s), "\"status\":\"ok\"");
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_invalid_401)
+{
+    struct scenario s;
+    start(&s, CASS("invalid-401"), NULL);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
+    ASSERT_HAS(s.err.message, "invalid or expired");
+    ASSERT_HAS(s.err.message, "HUBSPOT_ACCESS_TOKEN");
+    ck_assert_int_eq(s.err.http_status, 401);
+    ck_assert_str_eq(s.err.correlation_id, "4c7e2b1a-0000-4000-a000-000000000401");
+    ck_assert_str_eq(s.err.category, "INVALID_AUTHENTICATION");
+    ck_assert_uint_eq(s.th.nrecords, 0);
+    /* 401 is final: no retry, and no account-info call after it. */
+    ck_assert_uint_eq(fx_server_requests(s.srv), 1);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_malformed_530)
+{
+    struct scenario s;
+    start(&s, CASS("malformed-530"), NULL);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
+    ASSERT_HAS(s.err.message, "malformed");
+    ASSERT_LACKS(s.err.message, "expired");
+    ck_assert_int_eq(s.err.http_status, 530);
+    ck_assert_uint_eq(s.th.nrecords, 0);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 1);
+    verify_stop(&s);
+}
+END_TEST
+
+static const char *const bad_tokens[] = {
+    "not-a-token",
+    "pat-na1-1234",
+    "pat-na1-00000000-0000-4000-8000-00000000000",   /* one hex digit short */
+    "pat-na1-00000000-0000-4000-8000-0000000000000", /* one too many */
+    "pat--00000000-0000-4000-8000-000000000000",      /* no hublet */
+    "pat-na-00000000-0000-4000-8000-000000000000",    /* hublet without digits */
+    "pat-1-00000000-0000-4000-8000-000000000000",     /* hublet without letters */
+    "pat-na1-0000000g-0000-4000-8000-000000000000",   /* not hex */
+    "pat-na1-000000000-000-4000-8000-000000000000",   /* groups misplaced */
+    "Bearer pat-na1-00000000-0000-4000-8000-000000000000",
+    "pat-na1-00000000-0000-4000-8000-000000000000 ",
+    "PAT-NA1-00000000-0000-4000-8000-000000000000",
+};
+
+START_TEST(test_bad_shape)
+{
+    struct scenario s;
+    const char *tok = bad_tokens[_i];
+    const char *opts[] = {"access_token", tok, NULL};
+    start(&s, CASS("bad-shape"), opts);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
+    ASSERT_HAS(s.err.message, "does not look like a HubSpot private app or service key token "
+                              "(pat-<region>-<uuid>)");
+    ck_assert_msg(strstr(s.err.message, tok) == NULL, "token echoed: %s", s.err.message);
+    ASSERT_LACKS(s.err.message, "0000-4000");
+    ck_assert_uint_eq(s.th.nrecords, 0);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 0);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_good_shapes_accepted)
+{
+    /* Other hublets and upper-case hex pass the local check and reach
+     * HubSpot; the replay server then refuses them (wrong token), which
+     * proves a call was attempted. */
+    static const char *const good[] = {
+        "pat-eu1-0123abcd-4567-89ef-ABCD-0123456789ab",
+        "pat-na2-00000000-0000-4000-8000-000000000000",
+        "pat-ap12-00000000-0000-4000-8000-000000000000",
+    };
+    for(size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct scenario s;
+        const char *opts[] = {"access_token", good[i], "max_retries", "0", NULL};
+        start(&s, CASS("bad-shape"), opts);
+        ck_assert_int_ne(hs_authorize(s.in, &s.err), OC_OK);
+        ASSERT_LACKS(s.err.message, "does not look like");
+        ck_assert_uint_ge(fx_server_requests(s.srv), 1);
+        ck_assert_msg(strstr(s.err.message, good[i]) == NULL, "token echoed: %s", s.err.message);
+        sc_stop(&s);
+    }
+}
+END_TEST
+
+START_TEST(test_service_key_unverified)
+{
+    struct scenario s;
+    start(&s, CASS("service-key"), NULL);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
+    ck_assert_uint_eq(s.th.nrecords, 1);
+    const char *r = records(&s);
+    ASSERT_HAS(r, "\"status\":\"scopes_unverified\"");
+    ASSERT_HAS(r, "\"portal_id\":12345678");
+    ASSERT_HAS(r, "\"time_zone\":\"US/Eastern\"");
+    ASSERT_HAS(r, "\"note\":\"HubSpot did not report this token's scopes");
+    /* Unknown is not the same as none missing. */
+    ASSERT_LACKS(r, "scopes_missing");
+    ASSERT_LACKS(r, "hub_id");
+    ASSERT_HAS(hs_buf_str(&s.th.logs), "WARN authorize: HubSpot's token-info endpoint answered 404");
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_scope_table)
+{
+    struct hs_buf missing = HS_BUF_INIT, blocked = HS_BUF_INIT;
+    const char *all[] = {"content", "crm.lists.write", "crm.lists.read",
+                         "crm.objects.contacts.write", "crm.objects.contacts.read"};
+    ck_assert_int_eq(hs_scopes_missing(HS_SCOPES, all, 5, &missing, &blocked), 0);
+    ck_assert_str_eq(hs_buf_str(&missing), "");
+
+    ck_assert_int_eq(hs_scopes_missing(HS_SCOPES, NULL, 0, &missing, &blocked), 5);
+    ck_assert_str_eq(hs_buf_str(&missing), HS_SCOPES);
+    ASSERT_HAS(hs_buf_str(&blocked), "crm.objects.contacts.read: lookup cannot read contacts; ");
+    ASSERT_HAS(hs_buf_str(&blocked), "crm.objects.contacts.write: push cannot create or update");
+    ASSERT_HAS(hs_buf_str(&blocked), "crm.lists.read: push cannot");
+
+    /* The access-groups alternative stands in for crm.lists.write only
+     * together with crm.lists.read. */
+    hs_buf_reset(&missing);
+    hs_buf_reset(&blocked);
+    const char *alt_only[] = {"content", "cms.membership.access_groups.write",
+                              "crm.objects.contacts.write", "crm.objects.contacts.read"};
+    ck_assert_int_eq(hs_scopes_missing(HS_SCOPES, alt_only, 4, &missing, &blocked), 2);
+    ck_assert_str_eq(hs_buf_str(&missing), "crm.lists.read,crm.lists.write");
+
+    /* Scope names are exact: no prefix or case games. */
+    hs_buf_reset(&missing);
+    hs_buf_reset(&blocked);
+    const char *near[] = {"crm.lists.writer", "CONTENT", "crm.lists"};
+    ck_assert_int_eq(hs_scopes_missing("crm.lists.write, content", near, 3, &missing, &blocked), 2);
+    ck_assert_str_eq(hs_buf_str(&missing), "crm.lists.write,content");
+
+    ck_assert_str_eq(hs_scope_blocks("crm.lists.write"), "push cannot add contacts to lists");
+    ck_assert_str_eq(hs_scope_blocks("something.else"), "the plugin manifest requires it");
+    hs_buf_free(&missing);
+    hs_buf_free(&blocked);
+}
+END_TEST
+
+/* Every path of authorize, with the placeholder token: no record, log line
+ * or error message may contain any part of it that identifies a token. */
+START_TEST(test_token_never_shown)
+{
+    static const char *const cassettes[] = {CASS("ok"), CASS("missing-scopes"),
+                                            CASS("invalid-401"), CASS("malformed-530"),
+                                            CASS("service-key")};
+    for(size_t i = 0; i < sizeof cassettes / sizeof cassettes[0]; i++) {
+        struct scenario s;
+        start(&s, cassettes[i], NULL);
+        hs_authorize(s.in, &s.err);
+        /* Capture every log level the plugin has. */
+        const char *where[] = {records(&s), hs_buf_str(&s.th.logs), s.err.message};
+        for(size_t k = 0; k < 3; k++) {
+            ck_assert_msg(strstr(where[k], "pat-na1-") == NULL, "%s: token in %s", cassettes[i],
+                          where[k]);
+            ck_assert_msg(strstr(where[k], "00000000-0000-4000-8000") == NULL, "%s: token in %s",
+                          cassettes[i], where[k]);
+        }
+        verify_stop(&s);
+    }
+}
+END_TEST
+
+extern Suite *make_authorize_suite(void);
+Suite *make_authorize_suite(void)
+{
+    Suite *s = suite_create("authorize");
+    TCase *tc = tcase_create("authorize");
+    tcase_add_test(tc, test_ok);
+    tcase_add_test(tc, test_missing_scopes);
+    tcase_add_test(tc, test_lists_alternative);
+    tcase_add_test(tc, test_invalid_401);
+    tcase_add_test(tc, test_malformed_530);
+    tcase_add_loop_test(tc, test_bad_shape, 0, (int)(sizeof bad_tokens / sizeof bad_tokens[0]));
+    tcase_add_test(tc, test_good_shapes_accepted);
+    tcase_add_test(tc, test_service_key_unverified);
+    tcase_add_test(tc, test_scope_table);
+    tcase_add_test(tc, test_token_never_shown);
+    suite_add_tcase(s, tc);
+    return s;
+}

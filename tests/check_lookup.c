@@ -1,0 +1,537 @@
+/* check_lookup.c - the "lookup" suite: GET by email and id, batch/read with
+ * misses, syntax checks before any call, the cache (hits, misses, TTL on
+ * the virtual clock, eviction), URL encoding, and no token in any output. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubspot/email.h"
+#include "hubspot/lookup.h"
+#include "plugin/json.h"
+#include "tests/support/scenario.h"
+
+#define CASS(name) "fixtures/hubspot/lookup-" name ".json"
+
+#define ASSERT_HAS(hay, needle) \
+    ck_assert_msg(strstr((hay), (needle)) != NULL, "expected '%s' in: %s", (needle), (hay))
+#define ASSERT_LACKS(hay, needle) \
+    ck_assert_msg(strstr((hay), (needle)) == NULL, "did not expect '%s' in: %s", (needle), (hay))
+
+static void start(struct scenario *s, const char *cassette, const char *const *opts)
+{
+    int rc = sc_start(s, cassette, opts);
+    ck_assert_msg(rc == 0, "sc_start(%s): %s", cassette ? cassette : "-", s->err.message);
+}
+
+static void verify_stop(struct scenario *s)
+{
+    ck_assert_msg(sc_verify(s) == 0, "%s", sc_report(s));
+    sc_stop(s);
+}
+
+static oc_status lookup(struct scenario *s, int by, const char *const *q, size_t n)
+{
+    struct oc_lookup_request req = {sizeof req, by, n, q};
+    return hs_lookup(s->in, &req, &s->err);
+}
+
+/* Line i (0-based) of the captured records, copied into out. */
+static const char *line(const struct scenario *s, size_t i, char *out, size_t outsize)
+{
+    const char *p = hs_buf_str(&s->th.records);
+    while(i-- && p)
+        if((p = strchr(p, '\n')))
+            p++;
+    ck_assert_msg(p && *p, "no record line %zu in: %s", i, hs_buf_str(&s->th.records));
+    size_t n = strcspn(p, "\n");
+    ck_assert_uint_lt(n, outsize);
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return out;
+}
+
+static void forget_records(struct scenario *s)
+{
+    hs_buf_reset(&s->th.records);
+    s->th.nrecords = 0;
+}
+
+#define ANN_RECORD                                                                           \
+    "\"id\":\"51\",\"email\":\"ann@example.com\",\"firstname\":\"Ann\",\"lastname\":\"Lee\","  \
+    "\"company\":\"Acme\",\"hs_email_last_open_date\":\"2026-11-20T08:15:00.000Z\","           \
+    "\"hs_email_last_send_date\":\"2026-11-19T12:00:00.000Z\","                                \
+    "\"hs_email_last_email_name\":\"November newsletter\","                                    \
+    "\"createdate\":\"2025-03-04T10:00:00.000Z\",\"hs_object_id\":\"51\","                      \
+    "\"lastmodifieddate\":\"2026-11-20T08:16:00.000Z\","                                       \
+    "\"created_at\":\"2025-03-04T10:00:00.000Z\",\"updated_at\":\"2026-11-20T08:16:00.000Z\"}"
+
+START_TEST(test_found)
+{
+    struct scenario s;
+    char l[2048];
+    start(&s, CASS("found"), NULL);
+    const char *q[] = {"ann@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 1), OC_OK);
+    ck_assert_str_eq(s.err.message, "");
+    ck_assert_uint_eq(s.th.nrecords, 1);
+    /* Configured properties first in configured order, nulls omitted
+     * (hs_email_last_click_date), then what else HubSpot returned. */
+    ck_assert_str_eq(line(&s, 0, l, sizeof l),
+                     "{\"kind\":\"contact\",\"query\":\"ann@example.com\"," ANN_RECORD);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_not_found)
+{
+    struct scenario s;
+    char l[512];
+    start(&s, CASS("not-found"), NULL);
+    const char *q[] = {"nobody@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 1), OC_E_NOT_FOUND);
+    ASSERT_HAS(s.err.message, "1 of 1 query found no contact");
+    ck_assert_str_eq(line(&s, 0, l, sizeof l),
+                     "{\"kind\":\"lookup_miss\",\"query\":\"nobody@example.com\","
+                     "\"status\":\"not_found\"}");
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_by_id)
+{
+    struct scenario s;
+    char l[2048];
+    start(&s, CASS("by-id"), NULL);
+    const char *q[] = {" 51 "};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_ID, q, 1), OC_OK);
+    ck_assert_str_eq(line(&s, 0, l, sizeof l),
+                     "{\"kind\":\"contact\",\"query\":\" 51 \"," ANN_RECORD);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_batch_misses)
+{
+    struct scenario s;
+    char l[2048];
+    start(&s, CASS("batch-misses"), NULL);
+    /* ANN@ repeats ann@ (emails are case-insensitive): one input for both. */
+    const char *q[] = {"ann@example.com", "nobody@example.com", "Bob@Example.com",
+                       "ghost@example.com", "ANN@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 5), OC_E_NOT_FOUND);
+    ASSERT_HAS(s.err.message, "2 of 5 queries found no contact (2 unknown to HubSpot, 0 not valid");
+    ck_assert_uint_eq(s.th.nrecords, 5);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 1);
+    /* In query order, whatever order HubSpot answered in. */
+    ASSERT_HAS(line(&s, 0, l, sizeof l), "\"kind\":\"contact\",\"query\":\"ann@example.com\",\"id\":\"51\"");
+    ck_assert_str_eq(line(&s, 1, l, sizeof l),
+                     "{\"kind\":\"lookup_miss\",\"query\":\"nobody@example.com\","
+                     "\"status\":\"not_found\"}");
+    ASSERT_HAS(line(&s, 2, l, sizeof l),
+               "\"kind\":\"contact\",\"query\":\"Bob@Example.com\",\"id\":\"52\","
+               "\"email\":\"bob@example.com\",\"firstname\":\"Bob\",\"lastname\":\"Ray\",");
+    ASSERT_LACKS(l, "company"); /* null in HubSpot's answer */
+    /* Named in no error and in no result: still a miss. */
+    ck_assert_str_eq(line(&s, 3, l, sizeof l),
+                     "{\"kind\":\"lookup_miss\",\"query\":\"ghost@example.com\","
+                     "\"status\":\"not_found\"}");
+    ck_assert_str_eq(line(&s, 4, l, sizeof l),
+                     "{\"kind\":\"contact\",\"query\":\"ANN@example.com\"," ANN_RECORD);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_batch_ids)
+{
+    struct scenario s;
+    char l[2048];
+    start(&s, CASS("batch-ids"), NULL);
+    const char *q[] = {"51", "52", "999", "51"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_ID, q, 4), OC_E_NOT_FOUND);
+    ck_assert_uint_eq(s.th.nrecords, 4);
+    ASSERT_HAS(line(&s, 0, l, sizeof l), "\"query\":\"51\",\"id\":\"51\"");
+    ASSERT_HAS(line(&s, 1, l, sizeof l), "\"query\":\"52\",\"id\":\"52\"");
+    ck_assert_str_eq(line(&s, 2, l, sizeof l),
+                     "{\"kind\":\"lookup_miss\",\"query\":\"999\",\"status\":\"not_found\"}");
+    ASSERT_HAS(line(&s, 3, l, sizeof l), "\"query\":\"51\",\"id\":\"51\"");
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_batch_secondary_email)
+{
+    struct scenario s;
+    char l[2048];
+    start(&s, CASS("batch-secondary"), NULL);
+    const char *q[] = {"ann.old@example.com", "nobody@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 2), OC_E_NOT_FOUND);
+    ASSERT_HAS(line(&s, 0, l, sizeof l),
+               "\"kind\":\"contact\",\"query\":\"ann.old@example.com\",\"id\":\"51\"");
+    ASSERT_HAS(line(&s, 1, l, sizeof l), "\"query\":\"nobody@example.com\",\"status\":\"not_found\"");
+    ck_assert_uint_eq(fx_server_requests(s.srv), 2);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_invalid_email_no_call)
+{
+    struct scenario s;
+    char l[512];
+    start(&s, CASS("invalid"), NULL);
+    const char *q[] = {"not-an-email", "a@@example.com", "jo@example", "", NULL};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 5), OC_E_NOT_FOUND);
+    ASSERT_HAS(s.err.message, "5 of 5 queries found no contact (0 unknown to HubSpot, 5 not valid "
+                              "email addresses)");
+    ck_assert_uint_eq(s.th.nrecords, 5);
+    ck_assert_str_eq(line(&s, 0, l, sizeof l),
+                     "{\"kind\":\"lookup_miss\",\"query\":\"not-an-email\",\"status\":\"invalid\","
+                     "\"error\":\"email address has no @\"}");
+    ASSERT_HAS(line(&s, 1, l, sizeof l), "\"error\":\"email address has more than one @\"");
+    ASSERT_HAS(line(&s, 2, l, sizeof l), "\"error\":\"email address has no dot in the domain");
+    ASSERT_HAS(line(&s, 3, l, sizeof l), "\"query\":\"\",\"status\":\"invalid\"");
+    ASSERT_HAS(line(&s, 4, l, sizeof l), "\"query\":\"\",\"status\":\"invalid\"");
+    ck_assert_uint_eq(fx_server_requests(s.srv), 0);
+
+    forget_records(&s);
+    const char *ids[] = {"12ab", "-5", "123456789012345678901"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_ID, ids, 3), OC_E_NOT_FOUND);
+    ck_assert_uint_eq(s.th.nrecords, 3);
+    ASSERT_HAS(line(&s, 0, l, sizeof l), "\"error\":\"a HubSpot record id is digits only");
+    ck_assert_uint_eq(fx_server_requests(s.srv), 0);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_invalid_mixed_with_valid)
+{
+    struct scenario s;
+    char l[2048];
+    start(&s, CASS("found"), NULL);
+    /* The invalid one costs nothing; the valid one is a plain GET. */
+    const char *q[] = {"ann@@example.com", "ann@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 2), OC_E_NOT_FOUND);
+    ASSERT_HAS(line(&s, 0, l, sizeof l), "\"status\":\"invalid\"");
+    ASSERT_HAS(line(&s, 1, l, sizeof l), "\"kind\":\"contact\",\"query\":\"ann@example.com\"");
+    ck_assert_uint_eq(fx_server_requests(s.srv), 1);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_cache_saves_calls)
+{
+    struct scenario s;
+    char l[2048];
+    const char *opts[] = {"cache_ttl_ms", "60000", NULL};
+    start(&s, CASS("cache"), opts);
+    const char *ann[] = {"ann@example.com"}, *nobody[] = {"nobody@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, nobody, 1), OC_E_NOT_FOUND);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 2);
+    ck_assert_uint_eq(hs_lookup_cache_count(s.in), 2);
+
+    /* Answer and miss again, just inside the TTL: no request at all. */
+    th_advance(&s.th, 59999);
+    forget_records(&s);
+    const char *again[] = {"ann@example.com", "nobody@example.com", "Ann@Example.COM"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, again, 3), OC_E_NOT_FOUND);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 2);
+    ck_assert_str_eq(line(&s, 0, l, sizeof l),
+                     "{\"kind\":\"contact\",\"query\":\"ann@example.com\"," ANN_RECORD);
+    ck_assert_str_eq(line(&s, 1, l, sizeof l),
+                     "{\"kind\":\"lookup_miss\",\"query\":\"nobody@example.com\","
+                     "\"status\":\"not_found\"}");
+    ASSERT_HAS(line(&s, 2, l, sizeof l), "\"query\":\"Ann@Example.COM\",\"id\":\"51\"");
+
+    /* TTL over on the virtual clock: HubSpot is asked again. */
+    th_advance(&s.th, 1);
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 3);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_cache_off)
+{
+    struct scenario s;
+    const char *opts[] = {"cache_ttl_ms", "0", NULL};
+    start(&s, CASS("cache"), opts);
+    const char *ann[] = {"ann@example.com"}, *nobody[] = {"nobody@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, nobody, 1), OC_E_NOT_FOUND);
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 3);
+    ck_assert_uint_eq(hs_lookup_cache_count(s.in), 0);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_http_error_passed_on)
+{
+    struct scenario s;
+    start(&s, CASS("forbidden"), NULL);
+    const char *q[] = {"ann@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 1), OC_E_AUTH);
+    ASSERT_HAS(s.err.message, "crm.objects.contacts.read");
+    ck_assert_int_eq(s.err.http_status, 403);
+    ck_assert_uint_eq(s.th.nrecords, 0);
+    ck_assert_uint_eq(hs_lookup_cache_count(s.in), 0);
+    verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_host_stops)
+{
+    struct scenario s;
+    start(&s, CASS("batch-misses"), NULL);
+    s.th.stop_after = 2;
+    const char *q[] = {"ann@example.com", "nobody@example.com", "Bob@Example.com",
+                       "ghost@example.com", "ANN@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 5), OC_E_CANCELLED);
+    ck_assert_uint_eq(s.th.nrecords, 2);
+    verify_stop(&s);
+}
+END_TEST
+
+/* ---- a programmable server for what cassettes cannot show ---- */
+
+struct fake {
+    pthread_mutex_t mu;
+    int calls, batch_calls, max_inputs;
+    char last_path[512];
+    char last_query[1024];
+};
+
+/* GET: 404 for everything (the raw target is kept). batch/read: every input
+ * found, except those starting with "miss", named in a 207 error. */
+static int fake_handler(void *ctx, const struct fx_request *req, struct fx_response *resp)
+{
+    struct fake *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    f->calls++;
+    snprintf(f->last_path, sizeof f->last_path, "%s", req->path);
+    snprintf(f->last_query, sizeof f->last_query, "%s", req->query);
+    pthread_mutex_unlock(&f->mu);
+    hs_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    if(strcmp(req->method, "POST")) {
+        resp->status = 404;
+        hs_buf_puts(&resp->body, "{\"status\":\"error\",\"message\":\"Object not found.\","
+                                 "\"correlationId\":\"x\",\"category\":\"OBJECT_NOT_FOUND\"}");
+        return 0;
+    }
+    struct hs_json j = {0};
+    if(hs_json_parse(&j, req->body, req->body_len, NULL, 0))
+        return -1;
+    int inputs = hs_json_get(&j, 0, "inputs");
+    int n = hs_json_size(&j, inputs);
+    pthread_mutex_lock(&f->mu);
+    f->batch_calls++;
+    if(n > f->max_inputs)
+        f->max_inputs = n;
+    pthread_mutex_unlock(&f->mu);
+    struct hs_buf results = HS_BUF_INIT, misses = HS_BUF_INIT;
+    for(int i = 0, t = inputs + 1; i < n; i++, t = hs_json_skip(&j, t)) {
+        char *id = hs_json_strdup(&j, hs_json_get(&j, t, "id"));
+        if(!id)
+            continue;
+        if(!strncmp(id, "miss", 4)) {
+            hs_buf_printf(&misses, "%s\"%s\"", misses.len ? "," : "", id);
+        } else {
+            hs_buf_printf(&results,
+                          "%s{\"id\":\"%d\",\"properties\":{\"email\":\"%s\"},"
+                          "\"createdAt\":\"2025-01-01T00:00:00Z\",\"updatedAt\":\"2025-01-01T00:00:00Z\"}",
+                          results.len ? "," : "", 1000 + atoi(id + 4), id);
+        }
+        free(id);
+    }
+    hs_json_free(&j);
+    resp->status = misses.len ? 207 : 200;
+    hs_buf_printf(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[%s]", hs_buf_str(&results));
+    if(misses.len)
+        hs_buf_printf(&resp->body,
+                      ",\"numErrors\":1,\"errors\":[{\"status\":\"error\",\"category\":"
+                      "\"OBJECT_NOT_FOUND\",\"message\":\"Could not get some CONTACT objects\","
+                      "\"context\":{\"ids\":[%s]}}]",
+                      hs_buf_str(&misses));
+    hs_buf_puts(&resp->body, "}");
+    hs_buf_free(&results);
+    hs_buf_free(&misses);
+    return 0;
+}
+
+static void start_fake(struct scenario *s, struct fake *f, const char *const *opts)
+{
+    memset(f, 0, sizeof *f);
+    pthread_mutex_init(&f->mu, NULL);
+    struct fx_options fo = {.dynamic = fake_handler, .dynamic_ctx = f};
+    int rc = sc_start_with(s, NULL, opts, &fo);
+    ck_assert_msg(rc == 0, "sc_start_with: %s", s->err.message);
+}
+
+static void stop_fake(struct scenario *s, struct fake *f)
+{
+    sc_stop(s);
+    pthread_mutex_destroy(&f->mu);
+}
+
+START_TEST(test_plus_encoded)
+{
+    struct scenario s;
+    struct fake f;
+    const char *opts[] = {"lookup_properties", "email, firstname ,hs_email_last_open_date", NULL};
+    start_fake(&s, &f, opts);
+    const char *q[] = {"jo+news@example.com"};
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 1), OC_E_NOT_FOUND);
+    ck_assert_int_eq(f.calls, 1);
+    /* '+' would read as a space to many servers, so it travels as %2B. */
+    ck_assert_str_eq(f.last_path, "/crm/v3/objects/contacts/jo%2Bnews%40example.com");
+    ck_assert_str_eq(f.last_query,
+                     "idProperty=email&properties=email,firstname,hs_email_last_open_date");
+    ASSERT_HAS(hs_buf_str(&s.th.records), "\"query\":\"jo+news@example.com\",\"status\":\"not_found\"");
+    stop_fake(&s, &f);
+}
+END_TEST
+
+START_TEST(test_batches_of_100)
+{
+    struct scenario s;
+    struct fake f;
+    char l[512], want[128];
+    start_fake(&s, &f, NULL);
+    enum { N = 250 };
+    static char buf[N + 10][48];
+    const char *q[N + 10];
+    for(int i = 0; i < N; i++) {
+        snprintf(buf[i], sizeof buf[i], "%s%03d@example.com", i % 10 == 3 ? "miss" : "user", i);
+        q[i] = buf[i];
+    }
+    for(int i = 0; i < 10; i++) /* duplicates cost nothing */
+        q[N + i] = buf[i * 7];
+    ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, N + 10), OC_E_NOT_FOUND);
+    ck_assert_int_eq(f.batch_calls, 3);
+    ck_assert_int_eq(f.calls, 3);
+    ck_assert_int_eq(f.max_inputs, 100);
+    ck_assert_uint_eq(s.th.nrecords, N + 10);
+    for(int i = 0; i < N + 10; i++) {
+        const char *src = q[i];
+        line(&s, (size_t)i, l, sizeof l);
+        snprintf(want, sizeof want, "\"query\":\"%s\"", src);
+        ASSERT_HAS(l, want);
+        ASSERT_HAS(l, strncmp(src, "miss", 4) ? "\"kind\":\"contact\"" : "\"status\":\"not_found\"");
+    }
+    stop_fake(&s, &f);
+}
+END_TEST
+
+START_TEST(test_cache_evicts_oldest)
+{
+    struct scenario s;
+    struct fake f;
+    start_fake(&s, &f, NULL);
+    ck_assert_int_eq(hs_lookup_cache_limit(s.in, 2), OC_OK);
+    ck_assert_int_eq(hs_lookup_cache_limit(s.in, 0), OC_E_INVALID);
+    ck_assert_int_eq(hs_lookup_cache_limit(s.in, 2), OC_OK);
+    const char *a[] = {"a@example.com"}, *b[] = {"b@example.com"}, *c[] = {"c@example.com"};
+    lookup(&s, OC_LOOKUP_EMAIL, a, 1);
+    lookup(&s, OC_LOOKUP_EMAIL, b, 1);
+    lookup(&s, OC_LOOKUP_EMAIL, c, 1);
+    ck_assert_int_eq(f.calls, 3);
+    ck_assert_uint_eq(hs_lookup_cache_count(s.in), 2);
+    lookup(&s, OC_LOOKUP_EMAIL, c, 1); /* newest: kept */
+    lookup(&s, OC_LOOKUP_EMAIL, b, 1);
+    ck_assert_int_eq(f.calls, 3);
+    lookup(&s, OC_LOOKUP_EMAIL, a, 1); /* oldest: was evicted */
+    ck_assert_int_eq(f.calls, 4);
+    ck_assert_uint_eq(hs_lookup_cache_count(s.in), 2);
+    stop_fake(&s, &f);
+}
+END_TEST
+
+START_TEST(test_token_never_shown)
+{
+    static const struct {
+        const char *cassette;
+        int by;
+        const char *q[3];
+        size_t n;
+    } runs[] = {
+        {CASS("found"), OC_LOOKUP_EMAIL, {"ann@example.com"}, 1},
+        {CASS("not-found"), OC_LOOKUP_EMAIL, {"nobody@example.com"}, 1},
+        {CASS("forbidden"), OC_LOOKUP_EMAIL, {"ann@example.com"}, 1},
+        {CASS("batch-ids"), OC_LOOKUP_ID, {"51", "52", "999"}, 3},
+    };
+    for(size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        struct scenario s;
+        start(&s, runs[i].cassette, NULL);
+        lookup(&s, runs[i].by, runs[i].q, runs[i].n);
+        const char *where[] = {hs_buf_str(&s.th.records), hs_buf_str(&s.th.logs), s.err.message};
+        for(size_t k = 0; k < 3; k++) {
+            ck_assert_msg(strstr(where[k], "pat-na1-") == NULL, "token in %s", where[k]);
+            ck_assert_msg(strstr(where[k], "00000000-0000-4000-8000") == NULL, "token in %s",
+                          where[k]);
+        }
+        verify_stop(&s);
+    }
+}
+END_TEST
+
+START_TEST(test_email_syntax)
+{
+    static const char *const good[] = {
+        "ann@example.com", "jo+news@example.com", "a.b-c_d@sub.example.co.uk",
+        "x@xn--bcher-kva.example", "o'brien@example.ie", "user@\xc3\xa9xample.fr",
+        "\xe7\x94\xa8\xe6\x88\xb7@example.cn", "1@example.com",
+    };
+    static const char *const bad[] = {
+        "", "plain", "@example.com", "ann@", "ann@@example.com", "a@b@example.com",
+        "ann@example", ".ann@example.com", "ann.@example.com", "an..n@example.com",
+        "ann smith@example.com", "ann@exa mple.com", "ann@-example.com", "ann@example-.com",
+        "ann@example..com", "ann@.example.com", "ann@example.com.", "ann@[127.0.0.1]",
+        "ann@example.123", "\"ann\"@example.com", "ann,bob@example.com", "ann@exa_mple.com",
+        "ann\xff@example.com", "ann@example.c\xc3", "ann\r@example.com",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.com",
+    };
+    for(size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        ck_assert_msg(hs_email_valid(good[i]), "'%s' rejected: %s", good[i],
+                      hs_email_problem(good[i]));
+    for(size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!hs_email_valid(bad[i]), "'%s' accepted", bad[i]);
+    ck_assert(!hs_email_valid(NULL));
+    ck_assert_str_eq(hs_email_problem("plain"), "has no @");
+    char longest[300];
+    memset(longest, 'a', sizeof longest);
+    memcpy(longest + 240, "@example.com", 13);
+    ck_assert_str_eq(hs_email_problem(longest), "has more than 64 characters before the @");
+    memset(longest, 'a', sizeof longest);
+    longest[299] = '\0';
+    longest[10] = '@';
+    ck_assert_str_eq(hs_email_problem(longest), "is longer than 254 characters");
+}
+END_TEST
+
+extern Suite *make_lookup_suite(void);
+Suite *make_lookup_suite(void)
+{
+    Suite *s = suite_create("lookup");
+    TCase *tc = tcase_create("lookup");
+    tcase_add_test(tc, test_found);
+    tcase_add_test(tc, test_not_found);
+    tcase_add_test(tc, test_by_id);
+    tcase_add_test(tc, test_batch_misses);
+    tcase_add_test(tc, test_batch_ids);
+    tcase_add_test(tc, test_batch_secondary_email);
+    tcase_add_test(tc, test_invalid_email_no_call);
+    tcase_add_test(tc, test_invalid_mixed_with_valid);
+    tcase_add_test(tc, test_cache_saves_calls);
+    tcase_add_test(tc, test_cache_off);
+    tcase_add_test(tc, test_http_error_passed_on);
+    tcase_add_test(tc, test_host_stops);
+    tcase_add_test(tc, test_plus_encoded);
+    tcase_add_test(tc, test_batches_of_100);
+    tcase_add_test(tc, test_cache_evicts_oldest);
+    tcase_add_test(tc, test_token_never_shown);
+    tcase_add_test(tc, test_email_syntax);
+    suite_add_tcase(s, tc);
+    return s;
+}
