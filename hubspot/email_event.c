@@ -1,0 +1,241 @@
+/* email_event.c - see email_event.h. */
+#include "hubspot/email_event.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The keys every consumer looks for first, in output order. The rest keep
+ * HubSpot's order, so a line reads id, created, type, recipient, ... */
+#define LEAD(s) {s, sizeof s - 1}
+static const struct {
+    const char *name;
+    size_t len;
+} lead_keys[] = {LEAD("id"),        LEAD("created"),         LEAD("type"),
+                 LEAD("recipient"), LEAD("emailCampaignId"), LEAD("url")};
+#define NLEAD (sizeof lead_keys / sizeof lead_keys[0])
+
+static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static int is_lower_or_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+int hs_email_event_key(struct hs_buf *out, const char *key, size_t len)
+{
+    /* At most one '_' per character: reserve once, write in place (this
+     * runs for every field of every event). */
+    if(hs_buf_reserve(out, 2 * len))
+        return -1;
+    char *o = out->data + out->len;
+    char prev_out = out->len ? out->data[out->len - 1] : '\0';
+    for(size_t i = 0; i < len; i++) {
+        char c = key[i];
+        if(is_upper(c)) {
+            /* A word starts at an upper-case letter after a lower-case one
+             * (sentBy), or at the last capital of an acronym followed by
+             * lower case (HTTPServer -> http_server). */
+            int boundary = i > 0 && (is_lower_or_digit(key[i - 1]) ||
+                                     (is_upper(key[i - 1]) && i + 1 < len &&
+                                      key[i + 1] >= 'a' && key[i + 1] <= 'z'));
+            if(boundary && prev_out && prev_out != '_')
+                *o++ = '_';
+            c = (char)(c - 'A' + 'a');
+        } else if(!is_lower_or_digit(c)) {
+            c = '_';
+        }
+        *o++ = prev_out = c;
+    }
+    *o = '\0';
+    out->len = (size_t)(o - out->data);
+    return 0;
+}
+
+int hs_email_event_identity(const struct hs_json *j, int ev, struct hs_buf *id, int64_t *created,
+                            char *why, size_t whysize)
+{
+    hs_buf_reset(id);
+    if(hs_json_type(j, ev) != HS_JSON_OBJECT) {
+        snprintf(why, whysize, "is not a JSON object");
+        return -1;
+    }
+    int t = hs_json_get(j, ev, "id");
+    enum hs_json_type ty = hs_json_type(j, t);
+    if((ty != HS_JSON_STRING && ty != HS_JSON_NUMBER) || hs_json_str(j, t, id) || !id->len) {
+        snprintf(why, whysize, "has no id");
+        return -1;
+    }
+    t = hs_json_get(j, ev, "created");
+    if(hs_json_type(j, t) == HS_JSON_NONE || hs_json_type(j, t) == HS_JSON_NULL) {
+        snprintf(why, whysize, "(id %.80s) has no created timestamp", hs_buf_str(id));
+        return -1;
+    }
+    if(hs_json_int64(j, t, created) || *created < 0) {
+        snprintf(why, whysize, "(id %.80s) has a created value that is not a timestamp in ms",
+                 hs_buf_str(id));
+        return -1;
+    }
+    return 0;
+}
+
+/* Start a field: key copied into text, value to be appended by the caller
+ * (then NUL-terminated by end_field). */
+static int begin_field(struct hs_email_event *e, const char *key, size_t klen, int type)
+{
+    if(e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 32;
+        size_t *off = realloc(e->off, cap * 2 * sizeof *off);
+        if(!off)
+            return -1;
+        e->off = off;
+        struct oc_field *f = realloc(e->fields, cap * sizeof *f);
+        if(!f)
+            return -1;
+        e->fields = f;
+        e->cap = cap;
+    }
+    e->off[2 * e->n] = e->text.len;
+    hs_buf_append(&e->text, key, klen);
+    hs_buf_putc(&e->text, '\0');
+    e->off[2 * e->n + 1] = e->text.len;
+    e->fields[e->n].type = type;
+    e->n++;
+    return hs_buf_ok(&e->text) ? 0 : -1;
+}
+
+static int end_field(struct hs_email_event *e) { return hs_buf_putc(&e->text, '\0'); }
+
+/* Flatten value token t under the key held in e->scratch (the path so far). */
+static int add_value(struct hs_email_event *e, const struct hs_json *j, int t)
+{
+    size_t klen = e->scratch.len;
+    switch(hs_json_type(j, t)) {
+    case HS_JSON_OBJECT: {
+        int n = hs_json_size(j, t);
+        int k = t + 1;
+        for(int i = 0; i < n; i++) {
+            size_t rawlen;
+            const char *raw = hs_json_raw(j, k, &rawlen);
+            e->scratch.len = klen;
+            if(klen)
+                hs_buf_putc(&e->scratch, '_');
+            if(hs_email_event_key(&e->scratch, raw, rawlen) || add_value(e, j, k + 1))
+                return -1;
+            k = hs_json_skip(j, k + 1);
+        }
+        e->scratch.len = klen;
+        if(e->scratch.data)
+            e->scratch.data[klen] = '\0';
+        return 0;
+    }
+    case HS_JSON_ARRAY:
+        /* Arrays (subscriptions, ...) stay whole: their items rarely share a
+         * shape, and numbering them would make unstable column names. */
+        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) ||
+           hs_json_canonical(j, t, &e->text))
+            return -1;
+        return end_field(e);
+    case HS_JSON_STRING:
+        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) || hs_json_str(j, t, &e->text))
+            return -1;
+        return end_field(e);
+    case HS_JSON_NUMBER:
+    case HS_JSON_BOOL: {
+        size_t len;
+        const char *raw = hs_json_raw(j, t, &len);
+        int type = hs_json_type(j, t) == HS_JSON_NUMBER ? OC_FIELD_NUMBER : OC_FIELD_BOOL;
+        if(begin_field(e, e->scratch.data, klen, type) || hs_buf_append(&e->text, raw, len))
+            return -1;
+        return end_field(e);
+    }
+    case HS_JSON_NULL:
+        if(begin_field(e, e->scratch.data, klen, OC_FIELD_NULL))
+            return -1;
+        return end_field(e);
+    default:
+        return 0;
+    }
+}
+
+static int lead_index(const struct hs_json *j, int k)
+{
+    size_t len;
+    const char *raw = hs_json_raw(j, k, &len);
+    if(memchr(raw, '\\', len)) {
+        /* An escaped key: compare unescaped (never seen from HubSpot). */
+        for(size_t i = 0; i < NLEAD; i++)
+            if(hs_json_eq(j, k, lead_keys[i].name))
+                return (int)i;
+        return -1;
+    }
+    for(size_t i = 0; i < NLEAD; i++)
+        if(len == lead_keys[i].len && !memcmp(raw, lead_keys[i].name, len))
+            return (int)i;
+    return -1;
+}
+
+static int add_member(struct hs_email_event *e, const struct hs_json *j, int k)
+{
+    size_t rawlen;
+    const char *raw = hs_json_raw(j, k, &rawlen);
+    hs_buf_reset(&e->scratch);
+    if(hs_email_event_key(&e->scratch, raw, rawlen))
+        return -1;
+    return add_value(e, j, k + 1);
+}
+
+oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_email_event *e)
+{
+    hs_buf_reset(&e->text);
+    e->n = 0;
+    int lead[NLEAD];
+    for(size_t i = 0; i < NLEAD; i++)
+        lead[i] = -1;
+    int n = hs_json_size(j, ev);
+    for(int i = 0, k = ev + 1; i < n; i++, k = hs_json_skip(j, k + 1)) {
+        int li = lead_index(j, k);
+        if(li >= 0)
+            lead[li] = k;
+    }
+    if(lead[0] < 0 || lead[1] < 0)
+        return OC_E_PROTOCOL;
+
+    /* id and created have fixed types whatever HubSpot sent (created may
+     * come as a string holding the number). */
+    int64_t created;
+    if(hs_json_int64(j, lead[1] + 1, &created))
+        return OC_E_PROTOCOL;
+    if(begin_field(e, "id", 2, OC_FIELD_STRING) || hs_json_str(j, lead[0] + 1, &e->text) ||
+       end_field(e))
+        goto oom;
+    if(begin_field(e, "created", 7, OC_FIELD_NUMBER) ||
+       hs_buf_printf(&e->text, "%" PRId64, created) || end_field(e))
+        goto oom;
+    for(size_t i = 2; i < NLEAD; i++)
+        if(lead[i] >= 0 && add_member(e, j, lead[i]))
+            goto oom;
+    for(int i = 0, k = ev + 1; i < n; i++, k = hs_json_skip(j, k + 1)) {
+        int is_lead = 0;
+        for(size_t l = 0; l < NLEAD; l++)
+            is_lead |= lead[l] == k;
+        if(!is_lead && add_member(e, j, k))
+            goto oom;
+    }
+
+    /* Pointers only now: text may have moved while it grew. */
+    for(size_t i = 0; i < e->n; i++) {
+        e->fields[i].key = e->text.data + e->off[2 * i];
+        e->fields[i].value = e->text.data + e->off[2 * i + 1];
+    }
+    return OC_OK;
+oom:
+    e->n = 0;
+    return OC_E_NOMEM;
+}
+
+void hs_email_event_free(struct hs_email_event *e)
+{
+    hs_buf_free(&e->text);
+    hs_buf_free(&e->scratch);
+    free(e->off);
+    free(e->fields);
+    memset(e, 0, sizeof *e);
+}

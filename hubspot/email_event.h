@@ -1,0 +1,57 @@
+/*
+ * email_event.h - one HubSpot email event (an object of the events array
+ * of GET /email/public/v1/events) turned into a flat record.
+ *
+ * Field names are stable snake_case: camelCase keys are split at word
+ * boundaries (emailCampaignId -> email_campaign_id), nested objects are
+ * joined with '_' (browser.name -> browser_name, sentBy.created ->
+ * sent_by_created), arrays are kept as compact JSON text. id, created,
+ * type, recipient, email_campaign_id and url come first when present; the
+ * rest follow in the order HubSpot sent them. Unknown keys and unknown
+ * event types are kept as they are: HubSpot adds fields and types over
+ * time, and dropping them would lose data silently.
+ */
+#ifndef HS_EMAIL_EVENT_H
+#define HS_EMAIL_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onecount/connector.h"
+#include "plugin/buf.h"
+#include "plugin/json.h"
+
+/* Reusable flattening buffers. Zero-initialise (or HS_EMAIL_EVENT_INIT);
+ * all memory is owned by the struct and freed by hs_email_event_free().
+ * Reusing one struct for every event of a pull keeps the pull free of
+ * per-event allocations once the buffers have grown to the largest event. */
+struct hs_email_event {
+    struct hs_buf text;       /* keys and values, each NUL-terminated */
+    size_t *off;              /* 2 offsets into text per field: key, value */
+    struct oc_field *fields;  /* filled by hs_email_event_flatten */
+    size_t n, cap;
+    struct hs_buf scratch;    /* array JSON and key building */
+};
+
+#define HS_EMAIL_EVENT_INIT {HS_BUF_INIT, NULL, NULL, 0, 0, HS_BUF_INIT}
+
+/* Read an event's identity (id + created, HubSpot's EventId). id (a string
+ * or a number in the JSON) is appended, unescaped, to the reset buffer id.
+ * Returns 0, or -1 with a reason in why (e.g. "has no id") when the event
+ * is not an object, has no non-empty id or no integer created. */
+int hs_email_event_identity(const struct hs_json *j, int ev, struct hs_buf *id, int64_t *created,
+                            char *why, size_t whysize);
+
+/* Flatten event ev (identity already checked) into e->fields[0..e->n).
+ * The fields point into e and stay valid until the next flatten or
+ * hs_email_event_free. OC_E_NOMEM when memory ran out; OC_E_PROTOCOL when
+ * the identity is missing. */
+oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_email_event *e);
+
+void hs_email_event_free(struct hs_email_event *e);
+
+/* Append the stable field name for a HubSpot key (camelCase to
+ * snake_case, anything but [a-z0-9] to '_') to out. 0, or -1 on oom. */
+int hs_email_event_key(struct hs_buf *out, const char *key, size_t len);
+
+#endif

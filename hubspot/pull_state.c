@@ -1,0 +1,419 @@
+/* pull_state.c - see pull_state.h. */
+#include "hubspot/pull_state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/error.h"
+#include "plugin/json.h"
+
+#define STATE_VERSION 1
+
+struct hs_event_slot {
+    char *id; /* NULL: empty slot */
+    int64_t created;
+    uint64_t hash;
+};
+
+/* ---- event identity set: open addressing, linear probing ---- */
+
+static uint64_t ident_hash(const char *id, int64_t created)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for(const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    h ^= (uint64_t)created * 0x9E3779B97F4A7C15u;
+    return h ^ (h >> 29);
+}
+
+static struct hs_event_slot *find_slot(struct hs_event_slot *slot, size_t cap, const char *id,
+                                       int64_t created, uint64_t h)
+{
+    size_t mask = cap - 1;
+    for(size_t i = h & mask;; i = (i + 1) & mask) {
+        struct hs_event_slot *e = &slot[i];
+        if(!e->id || (e->hash == h && e->created == created && !strcmp(e->id, id)))
+            return e;
+    }
+}
+
+int hs_event_set_has(const struct hs_event_set *s, const char *id, int64_t created)
+{
+    if(!s->n)
+        return 0;
+    return find_slot(s->slot, s->cap, id, created, ident_hash(id, created))->id != NULL;
+}
+
+/* Move every entry into a table of cap slots (a power of two). */
+static int rehash(struct hs_event_set *s, size_t cap, int64_t min_created)
+{
+    struct hs_event_slot *slot = calloc(cap, sizeof *slot);
+    if(!slot)
+        return -1;
+    size_t n = 0;
+    for(size_t i = 0; i < s->cap; i++) {
+        struct hs_event_slot *e = &s->slot[i];
+        if(!e->id)
+            continue;
+        if(e->created < min_created) {
+            free(e->id);
+            continue;
+        }
+        *find_slot(slot, cap, e->id, e->created, e->hash) = *e;
+        n++;
+    }
+    free(s->slot);
+    s->slot = slot;
+    s->cap = cap;
+    s->n = n;
+    return 0;
+}
+
+int hs_event_set_add(struct hs_event_set *s, const char *id, int64_t created)
+{
+    /* Keep the load factor under 1/2 so probes stay short. */
+    if((s->n + 1) * 2 > s->cap && rehash(s, s->cap ? s->cap * 2 : 16, HS_PULL_NONE))
+        return -1;
+    uint64_t h = ident_hash(id, created);
+    struct hs_event_slot *e = find_slot(s->slot, s->cap, id, created, h);
+    if(e->id)
+        return 0;
+    e->id = strdup(id);
+    if(!e->id)
+        return -1;
+    e->created = created;
+    e->hash = h;
+    s->n++;
+    return 1;
+}
+
+int hs_event_set_prune(struct hs_event_set *s, int64_t min_created)
+{
+    if(!s->cap)
+        return 0;
+    size_t keep = 0;
+    for(size_t i = 0; i < s->cap; i++)
+        if(s->slot[i].id && s->slot[i].created >= min_created)
+            keep++;
+    if(keep == s->n)
+        return 0;
+    size_t cap = 16;
+    while(keep * 2 > cap)
+        cap *= 2;
+    return rehash(s, cap, min_created);
+}
+
+void hs_event_set_clear(struct hs_event_set *s)
+{
+    for(size_t i = 0; i < s->cap; i++) {
+        free(s->slot[i].id);
+        s->slot[i].id = NULL;
+    }
+    s->n = 0;
+    /* A small table is kept: at_low is emptied for nearly every event of a
+     * page (each is older than the last), and reallocating it each time
+     * would be the pull's main allocation cost. */
+    if(s->cap > 64)
+        hs_event_set_free(s);
+}
+
+void hs_event_set_free(struct hs_event_set *s)
+{
+    for(size_t i = 0; i < s->cap; i++)
+        free(s->slot[i].id);
+    free(s->slot);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- stream state ---- */
+
+void hs_stream_state_init(struct hs_stream_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->cursor = HS_PULL_NONE;
+    s->low = HS_PULL_NONE;
+}
+
+void hs_stream_state_free(struct hs_stream_state *s)
+{
+    hs_event_set_free(&s->seen);
+    hs_event_set_free(&s->at_low);
+    hs_event_set_free(&s->page);
+    free(s->offset);
+    hs_stream_state_init(s);
+}
+
+void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end)
+{
+    s->in_window = 1;
+    s->start = start;
+    s->end = end;
+    s->query_end = end;
+    free(s->offset);
+    s->offset = NULL;
+    s->low = HS_PULL_NONE;
+    hs_event_set_clear(&s->at_low);
+    hs_event_set_clear(&s->page);
+}
+
+int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created)
+{
+    return hs_event_set_has(&s->seen, id, created) ||
+           (created == s->low && hs_event_set_has(&s->at_low, id, created)) ||
+           hs_event_set_has(&s->page, id, created);
+}
+
+int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from)
+{
+    if(s->low == HS_PULL_NONE || created < s->low) {
+        s->low = created;
+        hs_event_set_clear(&s->at_low);
+    }
+    if(created == s->low && hs_event_set_add(&s->at_low, id, created) < 0)
+        return -1;
+    return created >= keep_from && hs_event_set_add(&s->seen, id, created) < 0 ? -1 : 0;
+}
+
+int hs_stream_interrupted(struct hs_stream_state *s, const char *id, int64_t created)
+{
+    return hs_event_set_add(&s->page, id, created) < 0 ? -1 : 0;
+}
+
+int hs_stream_page_done(struct hs_stream_state *s, const char *next)
+{
+    char *copy = next ? strdup(next) : NULL;
+    if(next && !copy)
+        return -1;
+    free(s->offset);
+    s->offset = copy;
+    hs_event_set_clear(&s->page);
+    return 0;
+}
+
+void hs_stream_restart(struct hs_stream_state *s)
+{
+    /* Everything newer than low was processed (newest-first order), so
+     * only [start, low] is asked again; ties at low are skipped by at_low. */
+    if(s->low != HS_PULL_NONE && s->low < s->query_end)
+        s->query_end = s->low < s->start ? s->start : s->low;
+    free(s->offset);
+    s->offset = NULL;
+    hs_event_set_clear(&s->page);
+}
+
+int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms)
+{
+    if(hs_event_set_prune(&s->seen, s->end - lookback_ms))
+        return -1;
+    s->cursor = s->end;
+    s->in_window = 0;
+    s->start = s->end = s->query_end = 0;
+    free(s->offset);
+    s->offset = NULL;
+    s->low = HS_PULL_NONE;
+    hs_event_set_clear(&s->at_low);
+    hs_event_set_clear(&s->page);
+    return 0;
+}
+
+/* ---- serialization ---- */
+
+static void write_pairs(struct hs_jw *w, const char *key, const struct hs_event_set *set)
+{
+    hs_jw_key(w, key);
+    hs_jw_arr(w);
+    for(size_t i = 0; i < set->cap; i++) {
+        if(!set->slot[i].id)
+            continue;
+        hs_jw_arr(w);
+        hs_jw_str(w, set->slot[i].id);
+        hs_jw_int(w, set->slot[i].created);
+        hs_jw_arr_end(w);
+    }
+    hs_jw_arr_end(w);
+}
+
+int hs_stream_state_json(const struct hs_stream_state *s, struct hs_buf *out)
+{
+    struct hs_jw w;
+    hs_jw_init(&w, out);
+    hs_jw_obj(&w);
+    hs_jw_kint(&w, "v", STATE_VERSION);
+    if(s->cursor != HS_PULL_NONE)
+        hs_jw_kint(&w, "cursor", s->cursor);
+    write_pairs(&w, "seen", &s->seen);
+    if(s->in_window) {
+        hs_jw_key(&w, "window");
+        hs_jw_obj(&w);
+        hs_jw_kint(&w, "start", s->start);
+        hs_jw_kint(&w, "end", s->end);
+        if(s->query_end != s->end)
+            hs_jw_kint(&w, "query_end", s->query_end);
+        if(s->offset)
+            hs_jw_kstr(&w, "offset", s->offset);
+        if(s->low != HS_PULL_NONE) {
+            hs_jw_kint(&w, "low", s->low);
+            hs_jw_key(&w, "at_low");
+            hs_jw_arr(&w);
+            for(size_t i = 0; i < s->at_low.cap; i++)
+                if(s->at_low.slot[i].id)
+                    hs_jw_str(&w, s->at_low.slot[i].id);
+            hs_jw_arr_end(&w);
+        }
+        if(s->page.n)
+            write_pairs(&w, "page", &s->page);
+        hs_jw_obj_end(&w);
+    }
+    hs_jw_obj_end(&w);
+    return hs_jw_error(&w) ? -1 : 0;
+}
+
+static int get_int(const struct hs_json *j, int obj, const char *key, int64_t *v, int required)
+{
+    int t = hs_json_get(j, obj, key);
+    if(t < 0)
+        return required ? -1 : 0;
+    return hs_json_type(j, t) == HS_JSON_NUMBER && hs_json_int64(j, t, v) == 0 ? 0 : -1;
+}
+
+static int read_pairs(const struct hs_json *j, int obj, const char *key, struct hs_event_set *set,
+                      struct hs_buf *tmp)
+{
+    int arr = hs_json_get(j, obj, key);
+    if(arr < 0)
+        return 0;
+    if(hs_json_type(j, arr) != HS_JSON_ARRAY)
+        return -1;
+    for(int i = 0, t = arr + 1; i < hs_json_size(j, arr); i++, t = hs_json_skip(j, t)) {
+        int64_t created;
+        hs_buf_reset(tmp);
+        if(hs_json_type(j, t) != HS_JSON_ARRAY || hs_json_size(j, t) != 2 ||
+           hs_json_type(j, t + 1) != HS_JSON_STRING || hs_json_str(j, t + 1, tmp) ||
+           hs_json_type(j, t + 2) != HS_JSON_NUMBER || hs_json_int64(j, t + 2, &created) ||
+           hs_event_set_add(set, hs_buf_str(tmp), created) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t len, char *why,
+                          size_t whysize)
+{
+    hs_stream_state_init(s);
+    struct hs_json j = {0};
+    struct hs_buf tmp = HS_BUF_INIT;
+    const char *what = "not a JSON object";
+    char jwhy[128] = "";
+    int64_t v = 0;
+    if(hs_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
+        snprintf(why, whysize, "not valid JSON (%s)", jwhy);
+        goto fail;
+    }
+    if(hs_json_type(&j, 0) != HS_JSON_OBJECT)
+        goto bad;
+    what = "unsupported version";
+    if(get_int(&j, 0, "v", &v, 1) || v != STATE_VERSION)
+        goto bad;
+    what = "bad cursor";
+    if(hs_json_get(&j, 0, "cursor") >= 0 && get_int(&j, 0, "cursor", &s->cursor, 1))
+        goto bad;
+    what = "bad seen list";
+    if(read_pairs(&j, 0, "seen", &s->seen, &tmp))
+        goto bad;
+    int win = hs_json_get(&j, 0, "window");
+    if(win >= 0) {
+        what = "bad window";
+        if(hs_json_type(&j, win) != HS_JSON_OBJECT || get_int(&j, win, "start", &s->start, 1) ||
+           get_int(&j, win, "end", &s->end, 1) || s->start > s->end)
+            goto bad;
+        s->in_window = 1;
+        s->query_end = s->end;
+        if(get_int(&j, win, "query_end", &s->query_end, 0) || s->query_end < s->start ||
+           s->query_end > s->end)
+            goto bad;
+        int t = hs_json_get(&j, win, "offset");
+        if(t >= 0 && (hs_json_type(&j, t) != HS_JSON_STRING || !(s->offset = hs_json_strdup(&j, t))))
+            goto bad;
+        t = hs_json_get(&j, win, "low");
+        if(t >= 0) {
+            if(get_int(&j, win, "low", &s->low, 1))
+                goto bad;
+            int arr = hs_json_get(&j, win, "at_low");
+            if(hs_json_type(&j, arr) != HS_JSON_ARRAY)
+                goto bad;
+            for(int i = 0, it = arr + 1; i < hs_json_size(&j, arr); i++, it = hs_json_skip(&j, it)) {
+                hs_buf_reset(&tmp);
+                if(hs_json_type(&j, it) != HS_JSON_STRING || hs_json_str(&j, it, &tmp) ||
+                   hs_event_set_add(&s->at_low, hs_buf_str(&tmp), s->low) < 0)
+                    goto bad;
+            }
+        }
+        if(read_pairs(&j, win, "page", &s->page, &tmp))
+            goto bad;
+    }
+    hs_json_free(&j);
+    hs_buf_free(&tmp);
+    return 0;
+bad:
+    snprintf(why, whysize, "%s", what);
+fail:
+    hs_json_free(&j);
+    hs_buf_free(&tmp);
+    hs_stream_state_free(s);
+    return -1;
+}
+
+oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
+                               struct hs_stream_state *s, struct oc_error *err)
+{
+    hs_stream_state_init(s);
+    if(!host || !host->state_get)
+        return OC_OK;
+    char small[4096];
+    char *buf = small;
+    size_t len = 0;
+    oc_status rc = host->state_get(host->ctx, key, small, sizeof small, &len);
+    if(rc == OC_E_NOT_FOUND)
+        return OC_OK;
+    if(rc == OC_E_RANGE) {
+        buf = malloc(len ? len : 1);
+        if(!buf)
+            return hs_fail(err, OC_E_NOMEM, "out of memory reading state %s (%zu bytes)", key, len);
+        size_t want = len;
+        rc = host->state_get(host->ctx, key, buf, want, &len);
+    }
+    if(rc) {
+        rc = hs_fail(err, OC_E_IO, "reading state %s failed (status %d); check the state file",
+                     key, rc);
+        goto out;
+    }
+    char why[160];
+    if(hs_stream_state_parse(s, buf, len, why, sizeof why))
+        rc = hs_fail(err, OC_E_IO,
+                     "state %s is unreadable (%s); remove it to start this stream over from "
+                     "--since, which may emit events again",
+                     key, why);
+out:
+    if(buf != small)
+        free(buf);
+    return rc;
+}
+
+oc_status hs_stream_state_save(const struct oc_host *host, const char *key,
+                               const struct hs_stream_state *s, struct hs_buf *scratch,
+                               struct oc_error *err)
+{
+    if(!host || !host->state_put)
+        return OC_OK;
+    hs_buf_reset(scratch);
+    if(hs_stream_state_json(s, scratch))
+        return hs_fail(err, OC_E_NOMEM, "out of memory saving state %s", key);
+    oc_status rc = host->state_put(host->ctx, key, scratch->data, scratch->len);
+    if(rc)
+        return hs_fail(err, OC_E_IO,
+                       "saving state %s failed (status %d); check that the state file is "
+                       "writable, then rerun",
+                       key, rc);
+    return OC_OK;
+}

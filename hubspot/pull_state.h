@@ -1,0 +1,117 @@
+/*
+ * pull_state.h - the durable progress of one pull stream (email_events, or
+ * email_events of one event type): cursor, the window in progress, its
+ * page offset, and the event identities needed so that no event is emitted
+ * twice.
+ *
+ * How "nothing missed, nothing twice" is kept with bounded memory:
+ *  - cursor: inclusive end of the last completed window. The next run
+ *    starts at cursor - lookback, so late-arriving events are caught.
+ *  - seen: identities (id + created) processed with created >= cursor -
+ *    lookback (for the window in progress: >= its end - lookback). They
+ *    are what the overlap would re-deliver, so they are skipped; the set
+ *    is bounded by the events of one lookback period, not by history.
+ *  - inside a window HubSpot pages newest first. low is the oldest created
+ *    processed so far, at_low the identities processed at exactly low.
+ *    When an offset expires the query restarts with endTimestamp = low:
+ *    everything newer was already processed, ties at low are skipped by
+ *    at_low. This rests on HubSpot's documented reverse-chronological
+ *    order; it is what keeps a 100,000-event window from having to keep
+ *    100,000 ids.
+ *  - page: identities processed from the page fetched with offset when a
+ *    run stopped in the middle of it (emit cancelled); refetching that page
+ *    skips them.
+ *
+ * The serialized form (JSON, compact):
+ *   {"v":1,"cursor":C,"seen":[["id",created],...],
+ *    "window":{"start":S,"end":E,"query_end":Q,"offset":"..","low":L,
+ *              "at_low":["id",...],"page":[["id",created],...]}}
+ * with "cursor" absent before the first completed window and "window"
+ * absent between windows.
+ */
+#ifndef HS_PULL_STATE_H
+#define HS_PULL_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onecount/connector.h"
+#include "plugin/buf.h"
+
+#define HS_PULL_NONE INT64_MIN
+
+/* A set of event identities. Zero-initialised is empty; memory is the
+ * set's (hs_event_set_free). */
+struct hs_event_set {
+    struct hs_event_slot *slot;
+    size_t cap, n;
+};
+
+/* 1 when (id, created) is in the set. */
+int hs_event_set_has(const struct hs_event_set *s, const char *id, int64_t created);
+/* Add a copy of id. 1 added, 0 already there, -1 out of memory. */
+int hs_event_set_add(struct hs_event_set *s, const char *id, int64_t created);
+/* Drop every identity with created < min_created. 0, or -1 on oom (the
+ * set is then unchanged). */
+int hs_event_set_prune(struct hs_event_set *s, int64_t min_created);
+/* Empty the set (a small table stays allocated for reuse). */
+void hs_event_set_clear(struct hs_event_set *s);
+/* Empty the set and release all its memory. */
+void hs_event_set_free(struct hs_event_set *s);
+
+struct hs_stream_state {
+    int64_t cursor;  /* HS_PULL_NONE before the first completed window */
+    struct hs_event_set seen;
+    int in_window;   /* a window was started and is not complete */
+    int64_t start, end, query_end; /* inclusive bounds (ms) */
+    char *offset;    /* next page's offset; NULL: first page of the query */
+    int64_t low;     /* HS_PULL_NONE: nothing processed in the window yet */
+    struct hs_event_set at_low;
+    struct hs_event_set page;
+};
+
+/* Empty state (no cursor, no window). */
+void hs_stream_state_init(struct hs_stream_state *s);
+void hs_stream_state_free(struct hs_stream_state *s);
+
+/* Read key through host->state_get into s (initialised by the call). A
+ * missing key, or a host without state, gives the empty state. OC_E_IO
+ * with a message naming the key when the stored value is unreadable. */
+oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
+                               struct hs_stream_state *s, struct oc_error *err);
+/* Serialize s (into scratch, reused) and store it under key. A host
+ * without state_put keeps nothing (OC_OK). */
+oc_status hs_stream_state_save(const struct oc_host *host, const char *key,
+                               const struct hs_stream_state *s, struct hs_buf *scratch,
+                               struct oc_error *err);
+/* The serialized form (appended to out). 0, or -1 on oom. */
+int hs_stream_state_json(const struct hs_stream_state *s, struct hs_buf *out);
+/* Parse the serialized form into s (initialised by the call). 0, or -1
+ * with a reason in why. */
+int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t len, char *why,
+                          size_t whysize);
+
+/* Begin window [start, end]: first page of a query ending at end. */
+void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end);
+/* 1 when (id, created) was already processed (seen, at low, or on the
+ * interrupted page). */
+int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created);
+/* Record (id, created) as processed: it moves the window's low mark, and
+ * is remembered in seen when created >= keep_from (window end - lookback).
+ * 0, or -1 on oom. */
+int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from);
+/* The run stops in the middle of the page fetched with offset: record
+ * (id, created) as processed on it, so that refetching the page skips it.
+ * Called for every event of the page handled so far (only then, which
+ * keeps the per-event path free of allocations). 0, or -1 on oom. */
+int hs_stream_interrupted(struct hs_stream_state *s, const char *id, int64_t created);
+/* The page was fully processed; next is the offset of the page after it
+ * (copied; NULL when none). 0, or -1 on oom. */
+int hs_stream_page_done(struct hs_stream_state *s, const char *next);
+/* The offset expired: restart the query at its oldest processed point. */
+void hs_stream_restart(struct hs_stream_state *s);
+/* The window is complete: the cursor moves to its end, seen keeps only
+ * created >= end - lookback. 0, or -1 on oom. */
+int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms);
+
+#endif

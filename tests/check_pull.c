@@ -1,0 +1,605 @@
+/*
+ * check_pull.c - the email_events pull against cassettes: paging, windows,
+ * cursor and lookback, resume after interruptions, expired offsets,
+ * malformed pages, type filters; plus the event flattener and the state
+ * format on their own.
+ *
+ * Cassette events are named by their recipient's local part (e1@...), so
+ * the emitted sequence reads as "e1,e2,e3".
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubspot/email_event.h"
+#include "hubspot/pull_state.h"
+#include "plugin/json.h"
+#include "tests/support/scenario.h"
+
+#define NOW INT64_C(1795824000000) /* recorded_at 2026-11-28T00:00:00Z */
+#define HOUR INT64_C(3600000)
+#define LOOKBACK INT64_C(600000)
+
+static struct oc_pull_request preq(int64_t since, const char *types)
+{
+    struct oc_pull_request r = {sizeof r, NULL, since, types};
+    return r;
+}
+
+/* Recipients' local parts of the records from index `from` on, comma-joined. */
+static const char *names_from(struct scenario *s, size_t from)
+{
+    static char out[2048];
+    out[0] = '\0';
+    const char *p = hs_buf_str(&s->th.records);
+    for(size_t i = 0; *p; i++) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if(i >= from) {
+            struct hs_json j = {0};
+            ck_assert_int_eq(hs_json_parse(&j, p, len, NULL, 0), 0);
+            char *r = hs_json_strdup(&j, hs_json_get(&j, 0, "recipient"));
+            ck_assert_ptr_nonnull(r);
+            char *at = strchr(r, '@');
+            if(at)
+                *at = '\0';
+            if(out[0])
+                strcat(out, ",");
+            strcat(out, r);
+            free(r);
+            hs_json_free(&j);
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    return out;
+}
+
+static const char *names(struct scenario *s) { return names_from(s, 0); }
+
+/* Text of the record parsed last by record_at (freed by the teardown). */
+static struct hs_buf line = HS_BUF_INIT;
+
+static void free_line(void) { hs_buf_free(&line); }
+
+/* Progress reports seen by the host. */
+static uint64_t progress_done[16];
+static int nprogress;
+
+static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    ck_assert_str_eq(stage, "pull");
+    ck_assert_uint_eq(total, 0);
+    if(nprogress < 16)
+        progress_done[nprogress++] = done;
+}
+
+/* The n-th record (0-based) as parsed JSON; free with hs_json_free. The
+ * text lives in `line` until the next call. */
+static void record_at(struct scenario *s, size_t n, struct hs_json *j)
+{
+    const char *p = hs_buf_str(&s->th.records);
+    for(size_t i = 0; i < n; i++) {
+        p = strchr(p, '\n');
+        ck_assert_ptr_nonnull(p);
+        p++;
+    }
+    const char *nl = strchr(p, '\n');
+    hs_buf_reset(&line);
+    hs_buf_append(&line, p, nl ? (size_t)(nl - p) : strlen(p));
+    ck_assert_int_eq(hs_json_parse(j, line.data, line.len, NULL, 0), 0);
+}
+
+static char *rec_str(struct hs_json *j, const char *key)
+{
+    return hs_json_strdup(j, hs_json_get(j, 0, key));
+}
+
+static void assert_field(struct hs_json *j, const char *key, const char *want)
+{
+    char *v = rec_str(j, key);
+    ck_assert_msg(v != NULL, "record has no field %s", key);
+    ck_assert_str_eq(v, want);
+    free(v);
+}
+
+/* The stream state, parsed. */
+static void load_state(struct scenario *s, const char *key, struct hs_stream_state *st)
+{
+    const char *v = th_state(&s->th, key);
+    ck_assert_msg(v != NULL, "no state under %s", key);
+    char why[160];
+    ck_assert_msg(hs_stream_state_parse(st, v, strlen(v), why, sizeof why) == 0, "%s: %s", v, why);
+}
+
+static void start(struct scenario *s, const char *cassette, const char *const *opts)
+{
+    ck_assert_msg(sc_start(s, cassette, opts) == 0, "%s", s->err.message);
+}
+
+static void verify(struct scenario *s) { ck_assert_msg(sc_verify(s) == 0, "%s", sc_report(s)); }
+
+static int seen_has(const struct hs_stream_state *st, struct scenario *s, size_t rec)
+{
+    struct hs_json j = {0};
+    record_at(s, rec, &j);
+    char *id = rec_str(&j, "id");
+    int64_t created = 0;
+    hs_json_int64(&j, hs_json_get(&j, 0, "created"), &created);
+    int has = hs_event_set_has(&st->seen, id, created);
+    free(id);
+    hs_json_free(&j);
+    return has;
+}
+
+/* ---- cassette scenarios ---- */
+
+START_TEST(first_run_three_pages)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-first-run.json", NULL);
+    s.th.host.progress = on_progress;
+    nprogress = 0;
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "e1,e2,e3,e4,e5,e6");
+    ck_assert_uint_eq(fx_server_requests(s.srv), 3);
+    /* One report per page, counting events so far. */
+    ck_assert_int_eq(nprogress, 3);
+    ck_assert_uint_eq(progress_done[0], 3);
+    ck_assert_uint_eq(progress_done[1], 5);
+    ck_assert_uint_eq(progress_done[2], 6);
+
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, NOW);
+    ck_assert_int_eq(st.in_window, 0);
+    /* Only the two events inside the lookback are remembered. */
+    ck_assert_uint_eq(st.seen.n, 2);
+    ck_assert(seen_has(&st, &s, 0));
+    ck_assert(seen_has(&st, &s, 1));
+    ck_assert(!seen_has(&st, &s, 2));
+    hs_stream_state_free(&st);
+
+    /* A click carries its url and the flattened nested objects. */
+    struct hs_json j = {0};
+    record_at(&s, 1, &j);
+    assert_field(&j, "kind", "email_event");
+    assert_field(&j, "type", "CLICK");
+    assert_field(&j, "url", "https://news.example.org/story/e2?utm_source=hs_email");
+    assert_field(&j, "email_campaign_id", "157830478");
+    ck_assert_int_eq(hs_json_type(&j, hs_json_get(&j, 0, "email_campaign_id")), HS_JSON_NUMBER);
+    ck_assert_int_eq(hs_json_type(&j, hs_json_get(&j, 0, "created")), HS_JSON_NUMBER);
+    assert_field(&j, "browser_name", "Safari");
+    assert_field(&j, "browser_version", "[\"17.2\"]");
+    assert_field(&j, "location_city", "cambridge");
+    assert_field(&j, "sent_by_created", "1795820280000");
+    assert_field(&j, "user_agent",
+                 "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 (KHTML, like "
+                 "Gecko) Version/17.2 Safari/605.1.15");
+    ck_assert_int_eq(hs_json_type(&j, hs_json_get(&j, 0, "obsoleted_by")), HS_JSON_NULL);
+    hs_json_free(&j);
+    record_at(&s, 3, &j);
+    assert_field(&j, "type", "BOUNCE");
+    assert_field(&j, "category", "MAILBOX_FULL");
+    assert_field(&j, "status", "5.2.2");
+    char *resp = rec_str(&j, "response");
+    ck_assert_ptr_nonnull(resp);
+    ck_assert_ptr_nonnull(strstr(resp, "over quota"));
+    free(resp);
+    hs_json_free(&j);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(second_run_new_and_late)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-second-run.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "b1,b2,b3");
+    th_advance(&s.th, HOUR);
+    /* since is only for a stream without a cursor: ignored now. */
+    r.since_ms = NOW - 5 * HOUR;
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    /* New ones and the late one, once; b1 and b2 were seen in the lookback. */
+    ck_assert_str_eq(names_from(&s, 3), "bn2,bn1,blate");
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, NOW + HOUR);
+    ck_assert_uint_eq(st.seen.n, 1); /* bn2 only: the rest is older than the lookback */
+    ck_assert(seen_has(&st, &s, 3));
+    hs_stream_state_free(&st);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(interrupted_by_host_then_resumed)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-interrupted.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    s.th.stop_after = 4;
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_CANCELLED);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "state saved"));
+    ck_assert_str_eq(names(&s), "a1,a2,a3,a4");
+
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, HS_PULL_NONE);
+    ck_assert(st.in_window);
+    ck_assert_int_eq(st.start, NOW - HOUR);
+    ck_assert_int_eq(st.end, NOW);
+    ck_assert_str_eq(st.offset, "o1"); /* the page it stopped in */
+    ck_assert_uint_eq(st.page.n, 1);
+    hs_stream_state_free(&st);
+
+    s.th.stop_after = 0;
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "a1,a2,a3,a4,a5,a6,a7");
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, NOW);
+    ck_assert(!st.in_window);
+    hs_stream_state_free(&st);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(daily_limit_then_resumed)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-daily-limit.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_BUDGET);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "state saved"));
+    ck_assert_str_eq(names(&s), "a1,a2,a3");
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events", &st);
+    ck_assert(st.in_window);
+    ck_assert_str_eq(st.offset, "o1");
+    ck_assert_uint_eq(st.page.n, 0);
+    hs_stream_state_free(&st);
+
+    th_advance(&s.th, HOUR);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    /* The window finishes, then the lookback window up to the new now
+     * brings the event that happened meanwhile; a1 and a2 are not repeated. */
+    ck_assert_str_eq(names(&s), "a1,a2,a3,a4,a5,a6,a7,a0");
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, NOW + HOUR);
+    hs_stream_state_free(&st);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(expired_offset_restarts_window)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-expired-offset.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    /* x2 and x3 (at the restart point) come again and are skipped; x4 shares
+     * their timestamp but is new. */
+    ck_assert_str_eq(names(&s), "x1,x2,x3,x4,x5,x6");
+    ck_assert_ptr_nonnull(strstr(hs_buf_str(&s.th.logs), "offset"));
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, NOW);
+    hs_stream_state_free(&st);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(empty_poll_one_call)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-empty-poll.json", NULL);
+    static const char seed[] =
+        "{\"v\":1,\"cursor\":1795820400000,\"seen\":[[\"z1\",1795820300000],[\"z2\",1795820399000]]}";
+    ck_assert_int_eq(s.th.host.state_put(s.th.host.ctx, "pull/email_events", seed, strlen(seed)),
+                     OC_OK);
+    struct oc_pull_request r = preq(0, NULL);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 1);
+    ck_assert_uint_eq(s.th.nrecords, 0);
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, NOW);
+    ck_assert_uint_eq(st.seen.n, 0); /* both older than the new cursor's lookback */
+    hs_stream_state_free(&st);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(unknown_types_kept)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-unknown-types.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "u1,u2,u3");
+    struct hs_json j = {0};
+    record_at(&s, 0, &j);
+    assert_field(&j, "type", "SMS_REPLY");
+    assert_field(&j, "reply_channel_kind", "sms");
+    assert_field(&j, "reply_channel_carrier_name", "ExampleTel");
+    assert_field(&j, "reply_channel_carrier_mcc", "310");
+    assert_field(&j, "tags", "[\"a\",\"b\"]");
+    hs_json_free(&j);
+    record_at(&s, 1, &j);
+    assert_field(&j, "type", "STATUSCHANGE");
+    assert_field(&j, "portal_subscription_status", "UNSUBSCRIBED");
+    assert_field(&j, "subscriptions", "[{\"id\":4473,\"status\":\"UNSUBSCRIBED\"}]");
+    hs_json_free(&j);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(malformed_pages)
+{
+    static const char *const want[] = {
+        "no events array",
+        "hasMore but gives no offset",
+        "has no id",
+        "has no created",
+    };
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-malformed.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    for(size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_PROTOCOL);
+        ck_assert_msg(strstr(s.err.message, want[i]) != NULL, "case %zu: %s", i, s.err.message);
+        /* Nothing of the bad page went out (m3 is valid on two of them). */
+        ck_assert_str_eq(names(&s), "m1,m2");
+        struct hs_stream_state st;
+        load_state(&s, "pull/email_events", &st);
+        ck_assert_str_eq(st.offset, "o1");
+        hs_stream_state_free(&st);
+    }
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "m1,m2,m3,m4");
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(types_each_own_cursor)
+{
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-types.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, " open,CLICK,open");
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "o1,o2,c1,c2");
+    ck_assert_ptr_null(th_state(&s.th, "pull/email_events"));
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events/OPEN", &st);
+    ck_assert_int_eq(st.cursor, NOW);
+    hs_stream_state_free(&st);
+    load_state(&s, "pull/email_events/CLICK", &st);
+    ck_assert_int_eq(st.cursor, NOW);
+    hs_stream_state_free(&st);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(two_windows_failure_costs_one)
+{
+    static const char *const opts[] = {"pull_window_ms", "3600000", NULL};
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-two-windows.json", opts);
+    int64_t since = NOW - 5400000;
+    struct oc_pull_request r = preq(since, NULL);
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_BUDGET);
+    ck_assert_str_eq(names(&s), "w1a,w1b");
+    struct hs_stream_state st;
+    load_state(&s, "pull/email_events", &st);
+    /* The first window is done and kept; the second is not started. */
+    ck_assert_int_eq(st.cursor, since + HOUR);
+    ck_assert(!st.in_window);
+    ck_assert_uint_eq(st.seen.n, 1); /* w1a: within the lookback of the cursor */
+    hs_stream_state_free(&st);
+
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "w1a,w1b,w2a");
+    load_state(&s, "pull/email_events", &st);
+    ck_assert_int_eq(st.cursor, NOW);
+    hs_stream_state_free(&st);
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(default_start_days_back)
+{
+    static const char *const opts[] = {"pull_start_days", "1", NULL};
+    struct scenario s;
+    start(&s, "fixtures/hubspot/pull-default-start.json", opts);
+    ck_assert_msg(hs_pull(s.in, NULL, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "k1");
+    verify(&s);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(bad_requests_make_no_call)
+{
+    struct scenario s;
+    start(&s, NULL, NULL);
+    struct oc_pull_request r = preq(0, NULL);
+    r.stream = "contacts_v9";
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "contacts_v9"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "email_events"));
+    r = preq(0, "OPEN,CL1CK");
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "CL1CK"));
+    r = preq(0, " , ");
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_INVALID);
+    ck_assert_uint_eq(fx_server_requests(s.srv), 0);
+    sc_stop(&s);
+}
+END_TEST
+
+START_TEST(unreadable_state_refused)
+{
+    struct scenario s;
+    start(&s, NULL, NULL);
+    static const char junk[] = "{\"v\":1,\"cursor\":\"yesterday\"}";
+    s.th.host.state_put(s.th.host.ctx, "pull/email_events", junk, strlen(junk));
+    struct oc_pull_request r = preq(0, NULL);
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_IO);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "pull/email_events"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "bad cursor"));
+    ck_assert_uint_eq(fx_server_requests(s.srv), 0);
+    sc_stop(&s);
+}
+END_TEST
+
+/* ---- units ---- */
+
+START_TEST(key_names)
+{
+    static const char *const cases[][2] = {
+        {"emailCampaignId", "email_campaign_id"}, {"sentBy", "sent_by"},
+        {"userAgent", "user_agent"},              {"hmid", "hmid"},
+        {"HTTPServer", "http_server"},            {"ip4Address", "ip4_address"},
+        {"drop-reason", "drop_reason"},           {"URL", "url"},
+    };
+    for(size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hs_buf b = HS_BUF_INIT;
+        ck_assert_int_eq(hs_email_event_key(&b, cases[i][0], strlen(cases[i][0])), 0);
+        ck_assert_str_eq(hs_buf_str(&b), cases[i][1]);
+        hs_buf_free(&b);
+    }
+}
+END_TEST
+
+START_TEST(flatten_order_and_types)
+{
+    static const char ev[] =
+        "{\"appId\":113,\"type\":\"CLICK\",\"created\":\"1700000000000\",\"id\":7,"
+        "\"filteredEvent\":false,\"location\":{},\"sentBy\":{\"id\":\"s\",\"created\":1}}";
+    struct hs_json j = {0};
+    ck_assert_int_eq(hs_json_parse(&j, ev, strlen(ev), NULL, 0), 0);
+    struct hs_buf id = HS_BUF_INIT;
+    int64_t created = 0;
+    char why[100];
+    ck_assert_int_eq(hs_email_event_identity(&j, 0, &id, &created, why, sizeof why), 0);
+    ck_assert_str_eq(hs_buf_str(&id), "7");
+    ck_assert_int_eq(created, INT64_C(1700000000000));
+    struct hs_email_event e = HS_EMAIL_EVENT_INIT;
+    ck_assert_int_eq(hs_email_event_flatten(&j, 0, &e), OC_OK);
+    static const char *const keys[] = {"id", "created", "type", "app_id", "filtered_event",
+                                       "sent_by_id", "sent_by_created"};
+    static const int types[] = {OC_FIELD_STRING, OC_FIELD_NUMBER, OC_FIELD_STRING, OC_FIELD_NUMBER,
+                                OC_FIELD_BOOL, OC_FIELD_STRING, OC_FIELD_NUMBER};
+    ck_assert_uint_eq(e.n, 7);
+    for(size_t i = 0; i < e.n; i++) {
+        ck_assert_str_eq(e.fields[i].key, keys[i]);
+        ck_assert_int_eq(e.fields[i].type, types[i]);
+    }
+    ck_assert_str_eq(e.fields[1].value, "1700000000000");
+    ck_assert_str_eq(e.fields[4].value, "false");
+    hs_email_event_free(&e);
+    hs_buf_free(&id);
+    hs_json_free(&j);
+
+    static const char bad[] = "{\"id\":\"\",\"created\":1}";
+    ck_assert_int_eq(hs_json_parse(&j, bad, strlen(bad), NULL, 0), 0);
+    ck_assert_int_eq(hs_email_event_identity(&j, 0, &id, &created, why, sizeof why), -1);
+    ck_assert_str_eq(why, "has no id");
+    hs_buf_free(&id);
+    hs_json_free(&j);
+}
+END_TEST
+
+START_TEST(state_round_trip)
+{
+    struct hs_stream_state st;
+    hs_stream_state_init(&st);
+    st.cursor = 1000;
+    char name[16];
+    for(int i = 0; i < 100; i++) {
+        snprintf(name, sizeof name, "id%d", i);
+        ck_assert_int_eq(hs_event_set_add(&st.seen, name, 900 + i), 1);
+    }
+    ck_assert_int_eq(hs_event_set_add(&st.seen, "id5", 905), 0);
+    hs_stream_begin(&st, 400, 2000);
+    ck_assert_int_eq(hs_stream_mark(&st, "w1", 1500, 1400), 0);
+    ck_assert_int_eq(hs_stream_mark(&st, "w2", 1200, 1400), 0);
+    ck_assert_int_eq(hs_stream_mark(&st, "w3", 1200, 1400), 0);
+    ck_assert_int_eq(hs_stream_page_done(&st, "next\"page"), 0);
+    ck_assert_int_eq(hs_stream_mark(&st, "w4", 1100, 1400), 0);
+
+    struct hs_buf b = HS_BUF_INIT;
+    ck_assert_int_eq(hs_stream_state_json(&st, &b), 0);
+    struct hs_stream_state back;
+    char why[100];
+    ck_assert_msg(hs_stream_state_parse(&back, b.data, b.len, why, sizeof why) == 0, "%s", why);
+    ck_assert_int_eq(back.cursor, 1000);
+    ck_assert_uint_eq(back.seen.n, 101); /* 100 + w1 */
+    ck_assert_int_eq(back.low, 1100);
+    ck_assert(hs_stream_processed(&back, "w4", 1100));
+    ck_assert(hs_stream_processed(&back, "w1", 1500));
+    ck_assert(!hs_stream_processed(&back, "w2", 1200)); /* neither seen, at low nor on the page */
+    ck_assert_str_eq(back.offset, "next\"page");
+
+    hs_stream_restart(&back);
+    ck_assert_int_eq(back.query_end, 1100);
+    ck_assert_ptr_null(back.offset);
+    ck_assert(hs_stream_processed(&back, "w4", 1100)); /* still skipped: at low */
+    ck_assert_int_eq(hs_stream_finish(&back, 600), 0);
+    ck_assert_int_eq(back.cursor, 2000);
+    ck_assert_uint_eq(back.seen.n, 1); /* created >= 1400: w1 only */
+    ck_assert(hs_event_set_has(&back.seen, "w1", 1500));
+    hs_stream_state_free(&back);
+    hs_stream_state_free(&st);
+    hs_buf_free(&b);
+
+    static const char *const bad[] = {"[]", "{\"v\":2}", "{\"v\":1,\"seen\":[[\"a\"]]}",
+                                      "{\"v\":1,\"window\":{\"start\":5,\"end\":1}}", "{"};
+    for(size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_int_eq(hs_stream_state_parse(&back, bad[i], strlen(bad[i]), why, sizeof why), -1);
+}
+END_TEST
+
+extern Suite *make_pull_suite(void);
+
+Suite *make_pull_suite(void)
+{
+    Suite *s = suite_create("pull");
+    TCase *tc = tcase_create("cassettes");
+    tcase_set_timeout(tc, 20);
+    tcase_add_checked_fixture(tc, NULL, free_line);
+    tcase_add_test(tc, first_run_three_pages);
+    tcase_add_test(tc, second_run_new_and_late);
+    tcase_add_test(tc, interrupted_by_host_then_resumed);
+    tcase_add_test(tc, daily_limit_then_resumed);
+    tcase_add_test(tc, expired_offset_restarts_window);
+    tcase_add_test(tc, empty_poll_one_call);
+    tcase_add_test(tc, unknown_types_kept);
+    tcase_add_test(tc, malformed_pages);
+    tcase_add_test(tc, types_each_own_cursor);
+    tcase_add_test(tc, two_windows_failure_costs_one);
+    tcase_add_test(tc, default_start_days_back);
+    tcase_add_test(tc, bad_requests_make_no_call);
+    tcase_add_test(tc, unreadable_state_refused);
+    suite_add_tcase(s, tc);
+    TCase *units = tcase_create("units");
+    tcase_add_test(units, key_names);
+    tcase_add_test(units, flatten_order_and_types);
+    tcase_add_test(units, state_round_trip);
+    suite_add_tcase(s, units);
+    return s;
+}
