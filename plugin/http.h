@@ -49,7 +49,14 @@ struct hs_http_config {
 struct hs_http;
 
 /* Create a client. cfg strings are copied; host must outlive the client.
- * On success *out is owned by the caller (hs_http_free). */
+ * On success *out is owned by the caller (hs_http_free). Refuses
+ * (OC_E_CONFIG) a missing token, a base_url that is not https:// (plain
+ * http:// only to 127.0.0.0/8, localhost or [::1], so the token never
+ * travels in clear) or that carries user@. A token with whitespace or
+ * control characters is accepted (authorize reports its shape) but never
+ * sent: every request then ends OC_E_AUTH with attempts 0. The token is
+ * registered for redaction until hs_http_free. Loads today's usage from host state key
+ * "usage" (see plugin/usage.h for the format). */
 oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *host,
                       struct hs_http **out, struct oc_error *err);
 void hs_http_free(struct hs_http *h);
@@ -88,7 +95,11 @@ void hs_http_req_free(struct hs_http_req *r);
  *   OC_E_NOT_FOUND   404
  *   OC_E_BUDGET      429 DAILY, or the daily budget reached
  *   OC_E_TRANSIENT   5xx/423/429/network trouble still there after retries
- *   OC_E_PROTOCOL    a 2xx whose body stayed malformed after retries
+ *   OC_E_PROTOCOL    a 2xx whose body stayed malformed (or empty, other than
+ *                    204/205) after retries; a body over max_body (not
+ *                    retried: the same request brings the same body)
+ *   OC_E_CONFIG      TLS verification failed (never retried, never disabled);
+ *                    a 3xx (redirects are never followed: wrong base_url)
  *   OC_E_CANCELLED   the host asked to stop
  * For non-2xx answers status, resp and json stay available. The function
  * returns OC_OK when every request ran to its own end, or OC_E_BUDGET /
@@ -99,8 +110,15 @@ oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n,
 /* One request; returns r->rc and copies r->err to err when it fails. */
 oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error *err);
 
-/* Emit one "usage" record (kind "usage") through the host: calls today,
- * by endpoint, 429s, retries, budget, limits and remaining as last seen. */
+/* Emit one "usage" record (kind "usage", id the day) through the host:
+ * calls today, by endpoint, 429s, retries, budget, limits and remaining as
+ * last seen. Fields: day (string, UTC "YYYY-MM-DD"), calls, calls_429,
+ * retries (numbers); budget and budget_remaining when a daily_budget is
+ * set; limit_max, limit_remaining, limit_interval_ms, daily_limit,
+ * daily_remaining only when ever seen in a response; by_endpoint_json, a
+ * string holding a JSON object {"name":{"calls":..,"errors":..,"429":..,
+ * "retries":..}} (the record ABI is flat). Usage is persisted (host state
+ * key "usage") at the end of every hs_http_run, and counts every attempt. */
 oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err);
 /* Calls made by this client since it was created (all attempts). */
 uint64_t hs_http_calls(const struct hs_http *h);

@@ -1,0 +1,1044 @@
+/*
+ * http.c - see http.h. The transport and the batch scheduler; the rules it
+ * applies live beside it: pacer.c (when a call may go), retry.c (which
+ * failure is worth another try, and the wait), usage.c (counting and
+ * persistence), headers.c (what a response's headers say), apierror.c
+ * (HubSpot's error bodies into struct oc_error).
+ *
+ * Scheduling: each request is READY (with a not-before time), IN FLIGHT in
+ * one of max_concurrency slots, or DONE. The loop starts the lowest READY
+ * request whose time has come while a slot is free and the pacer allows;
+ * otherwise it polls the transfers in flight, and only when nothing is in
+ * flight does it sleep, through the host, until the next request may go.
+ * So the host's clock is the only clock that decides waits (tests run on
+ * virtual time) while transfers themselves run on the wire.
+ */
+#include "plugin/http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "hubspot/instance.h" /* HS_PLUGIN_VERSION, for the User-Agent */
+#include "plugin/apierror.h"
+#include "plugin/error.h"
+#include "plugin/headers.h"
+#include "plugin/pacer.h"
+#include "plugin/redact.h"
+#include "plugin/retry.h"
+#include "plugin/usage.h"
+
+#define MAX_SLOTS 32
+#define DAY_MS 86400000LL
+/* Longest single poll while transfers are in flight, so cancellation and
+ * wall-clock pacing are looked at regularly. */
+#define POLL_CAP_MS 200
+
+/* A member of the host struct may be read only if the host's struct_size
+ * says it is there (the struct grows by appending). */
+#define HOST_HAS(host, m) \
+    ((host) && (host)->struct_size >= offsetof(struct oc_host, m) + sizeof((host)->m) && (host)->m)
+
+enum rstate { R_READY = 0, R_FLIGHT, R_DONE };
+
+struct rctl {
+    int state;
+    int64_t not_before;
+};
+
+struct slot {
+    struct hs_http *h;
+    CURL *easy;   /* created on first use, reused: keeps its connection */
+    size_t req;   /* index in the running batch while busy */
+    int busy;
+    int oversize; /* the body passed max_body: transfer aborted */
+    int oom;
+    struct hs_resp_headers hdr;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct hs_http {
+    const struct oc_host *host;
+    char *base_url;
+    char *token;
+    char *user_agent;
+    long connect_timeout_ms, timeout_ms;
+    int max_retries;
+    int nslots;
+    size_t max_body;
+    int64_t budget;
+    CURLM *multi;
+    struct slot *slots;
+    struct curl_slist *hdr_plain; /* Authorization, Accept, Expect */
+    struct curl_slist *hdr_json;  /* the same plus Content-Type     */
+    struct hs_pacer pacer;
+    struct hs_usage total; /* today's counts, other runs' included      */
+    struct hs_usage delta; /* what this client added since last persist */
+    int dirty;
+    int64_t day_end_ms;
+    uint64_t calls;
+    int token_bad; /* whitespace/control characters: nothing is sent */
+    /* the running batch */
+    struct hs_http_req *reqs;
+    struct rctl *ctl;
+    size_t inflight;
+    oc_status stop; /* OC_E_BUDGET / OC_E_CANCELLED: start nothing more */
+    char stop_msg[OC_ERROR_MESSAGE_SIZE];
+};
+
+/* ---- process-wide libcurl setup ---- */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+static int global_threadsafe;
+
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    global_threadsafe = v && (v->features & CURL_VERSION_THREADSAFE);
+}
+
+/* ---- host services, with fallbacks ---- */
+
+static int64_t now_ms(const struct hs_http *h)
+{
+    if(HOST_HAS(h->host, now_ms))
+        return h->host->now_ms(h->host->ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(const struct hs_http *h, int64_t ms)
+{
+    if(ms <= 0)
+        return;
+    if(HOST_HAS(h->host, sleep_ms)) {
+        h->host->sleep_ms(h->host->ctx, ms);
+        return;
+    }
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while(nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+static int cancelled(const struct hs_http *h)
+{
+    return HOST_HAS(h->host, cancelled) && h->host->cancelled(h->host->ctx);
+}
+
+static void hlog(const struct hs_http *h, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void hlog(const struct hs_http *h, int level, const char *fmt, ...)
+{
+    if(!HOST_HAS(h->host, log))
+        return;
+    char line[OC_ERROR_MESSAGE_SIZE * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    hs_redact_inplace(line);
+    h->host->log(h->host->ctx, level, line);
+}
+
+/* ---- configuration checks ---- */
+
+/* Nonzero when host (the authority's host part, len bytes) is loopback:
+ * localhost, [::1] or a dotted quad in 127.0.0.0/8. */
+static int loopback(const char *host, size_t len)
+{
+    if((len == 9 && !strncasecmp(host, "localhost", 9)) || (len == 5 && !strncmp(host, "[::1]", 5)))
+        return 1;
+    char ip[16];
+    if(len >= sizeof ip)
+        return 0;
+    memcpy(ip, host, len);
+    ip[len] = '\0';
+    unsigned a, b, c, d;
+    int used = 0;
+    if(sscanf(ip, "%3u.%3u.%3u.%3u%n", &a, &b, &c, &d, &used) != 4 || (size_t)used != len)
+        return 0;
+    for(size_t i = 0; i < len; i++)
+        if(ip[i] != '.' && (ip[i] < '0' || ip[i] > '9'))
+            return 0;
+    return a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+static oc_status check_base_url(const char *url, struct oc_error *err)
+{
+    int https = !strncasecmp(url, "https://", 8);
+    int http = !https && !strncasecmp(url, "http://", 7);
+    if(!https && !http)
+        return hs_fail(err, OC_E_CONFIG,
+                       "base_url \"%s\" must start with https:// (or http:// for a loopback test "
+                       "server); fix base_url or HUBSPOT_BASE_URL",
+                       url);
+    const char *auth = url + (https ? 8 : 7);
+    size_t alen = strcspn(auth, "/?#");
+    if(memchr(auth, '@', alen))
+        return hs_fail(err, OC_E_CONFIG,
+                       "base_url must not carry credentials (user@host); the token is sent as a "
+                       "bearer header: remove them from base_url");
+    const char *host = auth;
+    size_t hlen;
+    if(*host == '[') {
+        const char *close = memchr(host, ']', alen);
+        hlen = close ? (size_t)(close - host) + 1 : alen;
+    } else {
+        const char *colon = memchr(host, ':', alen);
+        hlen = colon ? (size_t)(colon - host) : alen;
+    }
+    if(hlen == 0)
+        return hs_fail(err, OC_E_CONFIG, "base_url \"%s\" names no host; fix base_url", url);
+    if(http && !loopback(host, hlen))
+        return hs_fail(err, OC_E_CONFIG,
+                       "base_url \"%s\" uses plain http to a host that is not loopback, so the "
+                       "access token would travel in clear: use https:// (plain http is allowed "
+                       "only for 127.0.0.0/8, localhost and [::1])",
+                       url);
+    return OC_OK;
+}
+
+/* ---- usage: day rollover and persistence ---- */
+
+/* Add the saved usage of `day` (if the saved record is of that day) to
+ * into. Unreadable state is logged and counted as nothing. */
+static void read_saved(struct hs_http *h, const char *day, struct hs_usage *into)
+{
+    if(!HOST_HAS(h->host, state_get))
+        return;
+    char small[4096];
+    char *big = NULL;
+    char *buf = small;
+    size_t len = 0;
+    oc_status rc = h->host->state_get(h->host->ctx, HS_USAGE_KEY, small, sizeof small, &len);
+    if(rc == OC_E_RANGE && len > 0 && len <= HS_JSON_MAX_BYTES && (big = malloc(len))) {
+        buf = big;
+        rc = h->host->state_get(h->host->ctx, HS_USAGE_KEY, big, len, &len);
+    }
+    if(rc == OC_E_NOT_FOUND)
+        goto out;
+    if(rc) {
+        hlog(h, OC_LOG_WARN,
+             "usage: could not read saved usage (host status %d); counting today's calls from "
+             "zero, so daily_budget only covers calls made from now on",
+             rc);
+        goto out;
+    }
+    struct hs_usage saved;
+    char why[128];
+    hs_usage_init(&saved);
+    if(hs_usage_from_json(&saved, buf, len, why, sizeof why)) {
+        hlog(h, OC_LOG_WARN,
+             "usage: saved usage is unreadable (%s); counting today's calls from zero (it will "
+             "be overwritten)",
+             why);
+        goto out;
+    }
+    if(!strcmp(saved.day, day) && hs_usage_add(into, &saved))
+        hlog(h, OC_LOG_WARN, "usage: out of memory loading saved usage");
+    hs_usage_free(&saved);
+out:
+    free(big);
+}
+
+/* Merge what this client counted into what is stored (another client on
+ * the same state may have counted too), store it, and adopt the sum. A
+ * failed write keeps the delta for the next try. */
+static void persist_usage(struct hs_http *h)
+{
+    if(!h->dirty || !HOST_HAS(h->host, state_put))
+        return;
+    struct hs_usage merged;
+    struct hs_buf json = HS_BUF_INIT;
+    oc_status rc = OC_E_NOMEM;
+    hs_usage_init(&merged);
+    hs_usage_reset(&merged, h->delta.day);
+    merged.budget = h->budget;
+    read_saved(h, h->delta.day, &merged);
+    if(hs_usage_add(&merged, &h->delta) || hs_usage_to_json(&merged, &json))
+        goto out;
+    rc = h->host->state_put(h->host->ctx, HS_USAGE_KEY, json.data, json.len);
+    if(rc)
+        goto out;
+    hs_usage_free(&h->total);
+    h->total = merged;
+    hs_usage_init(&merged);
+    char day[11];
+    memcpy(day, h->delta.day, sizeof day);
+    hs_usage_reset(&h->delta, day);
+    h->dirty = 0;
+out:
+    if(rc)
+        hlog(h, OC_LOG_WARN,
+             "usage: could not save usage counters (status %d); will try again after the next "
+             "call",
+             rc);
+    hs_buf_free(&json);
+    hs_usage_free(&merged);
+}
+
+/* Start a new day's counts when the clock has passed UTC midnight (after
+ * saving the old day's). */
+static void roll_day(struct hs_http *h, int64_t now)
+{
+    if(now < h->day_end_ms)
+        return;
+    char today[11];
+    hs_usage_day(now, today);
+    h->day_end_ms = (now / DAY_MS + 1) * DAY_MS;
+    if(!strcmp(today, h->delta.day))
+        return;
+    persist_usage(h);
+    hs_usage_reset(&h->delta, today);
+    hs_usage_reset(&h->total, today);
+    h->total.budget = h->budget;
+}
+
+static void count(struct hs_http *h, const char *endpoint, enum hs_usage_what what)
+{
+    /* Out of memory only loses a counter; the call itself is unaffected. */
+    hs_usage_count(&h->total, endpoint, what);
+    hs_usage_count(&h->delta, endpoint, what);
+    h->dirty = 1;
+}
+
+static void learn_limits(struct hs_http *h, const struct hs_resp_headers *hd, int64_t now)
+{
+    int64_t v[HS_LIM_COUNT] = {hd->rl_max, hd->rl_remaining, hd->rl_interval_ms, hd->rl_daily,
+                               hd->rl_daily_remaining};
+    for(int i = 0; i < HS_LIM_COUNT; i++) {
+        if(v[i] >= 0) {
+            h->total.limits[i] = h->delta.limits[i] = v[i];
+            h->dirty = 1;
+        }
+    }
+    hs_pacer_learn(&h->pacer, now, hd->rl_max, hd->rl_remaining, hd->rl_interval_ms,
+                   (int64_t)h->inflight);
+}
+
+/* ---- client lifetime ---- */
+
+static char *dup_or(const char *s, const char *fallback)
+{
+    return strdup(s && *s ? s : fallback);
+}
+
+oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *host,
+                      struct hs_http **out, struct oc_error *err)
+{
+    struct hs_http *h = NULL;
+    struct hs_buf auth = HS_BUF_INIT;
+    oc_status rc;
+    *out = NULL;
+
+    pthread_once(&global_once, global_init);
+    if(global_rc != CURLE_OK)
+        return hs_fail(err, OC_E_CONFIG,
+                       "libcurl failed to initialise (curl_global_init: %s); check the libcurl "
+                       "installation",
+                       curl_easy_strerror(global_rc));
+    if(!cfg || !cfg->token || !*cfg->token)
+        return hs_fail(err, OC_E_CONFIG,
+                       "no access token: set HUBSPOT_ACCESS_TOKEN or access_token in the config");
+    /* A token with whitespace or control characters is accepted here (the
+     * authorize step reports its shape to the user) but never put in a
+     * header: CR/LF would inject headers. Every request is refused. */
+    int token_bad = 0;
+    for(const char *p = cfg->token; *p; p++)
+        if((unsigned char)*p <= ' ' || *p == 0x7f)
+            token_bad = 1;
+    const char *base = cfg->base_url && *cfg->base_url ? cfg->base_url : "https://api.hubapi.com";
+    if((rc = check_base_url(base, err)))
+        return rc;
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    if(!strncasecmp(base, "https://", 8) && !(cv->features & CURL_VERSION_SSL))
+        return hs_fail(err, OC_E_CONFIG,
+                       "this libcurl (%s) has no TLS support, so https://%s cannot be reached; "
+                       "install a libcurl built with TLS",
+                       cv->version, base + 8);
+
+    rc = OC_E_NOMEM;
+    if(!(h = calloc(1, sizeof *h)))
+        goto fail;
+    h->host = host;
+    h->token_bad = token_bad;
+    h->base_url = dup_or(base, base);
+    h->token = strdup(cfg->token);
+    if(cfg->user_agent && *cfg->user_agent) {
+        h->user_agent = strdup(cfg->user_agent);
+    } else {
+        struct hs_buf ua = HS_BUF_INIT;
+        hs_buf_printf(&ua, "onecount-hubspot/%s libcurl/%s", HS_PLUGIN_VERSION, cv->version);
+        h->user_agent = hs_buf_take(&ua);
+    }
+    if(!h->base_url || !h->token || !h->user_agent)
+        goto fail;
+    hs_redact_register(h->token);
+    size_t bl = strlen(h->base_url);
+    while(bl > 0 && h->base_url[bl - 1] == '/')
+        h->base_url[--bl] = '\0';
+
+    h->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
+    h->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
+    h->max_retries = cfg->max_retries >= 0 ? cfg->max_retries : 5;
+    h->nslots = cfg->max_concurrency > 0 ? cfg->max_concurrency : 4;
+    if(h->nslots > MAX_SLOTS)
+        h->nslots = MAX_SLOTS;
+    h->max_body = cfg->max_body ? cfg->max_body : HS_JSON_MAX_BYTES;
+    h->budget = cfg->daily_budget > 0 ? cfg->daily_budget : 0;
+    hs_pacer_init(&h->pacer, cfg->burst_max > 0 ? cfg->burst_max : 100,
+                  cfg->burst_window_ms > 0 ? cfg->burst_window_ms : 10000);
+
+    if(!(h->slots = calloc((size_t)h->nslots, sizeof *h->slots)) || !(h->multi = curl_multi_init()))
+        goto fail;
+    for(int i = 0; i < h->nslots; i++)
+        h->slots[i].h = h;
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->nslots);
+
+    if(!h->token_bad)
+        hs_buf_printf(&auth, "Authorization: Bearer %s", h->token);
+    else
+        hs_buf_puts(&auth, "X-No-Authorization: malformed token not sent");
+    const char *common[] = {"Accept: application/json", "Expect:"};
+    struct curl_slist *t;
+    if(!hs_buf_ok(&auth))
+        goto fail;
+    for(int pass = 0; pass < 2; pass++) {
+        struct curl_slist **l = pass ? &h->hdr_json : &h->hdr_plain;
+        if(!(t = curl_slist_append(*l, auth.data)))
+            goto fail;
+        *l = t;
+        for(size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
+            if(!(t = curl_slist_append(*l, common[i])))
+                goto fail;
+            *l = t;
+        }
+    }
+    if(!(t = curl_slist_append(h->hdr_json, "Content-Type: application/json")))
+        goto fail;
+    h->hdr_json = t;
+    explicit_bzero(auth.data, auth.len);
+    hs_buf_free(&auth);
+
+    int64_t now = now_ms(h);
+    char today[11];
+    hs_usage_day(now, today);
+    h->day_end_ms = (now / DAY_MS + 1) * DAY_MS;
+    hs_usage_init(&h->total);
+    hs_usage_init(&h->delta);
+    hs_usage_reset(&h->delta, today);
+    hs_usage_reset(&h->total, today);
+    h->total.budget = h->budget;
+    read_saved(h, today, &h->total);
+
+    /* libcurl without CURL_VERSION_THREADSAFE (before 7.84) only lacks a
+     * thread-safe curl_global_init; ours runs under pthread_once and every
+     * instance has its own handles, so the plugin itself is safe. Refusing
+     * would lock out older distributions for a risk that exists only if
+     * the host also initialises libcurl from another thread: say so
+     * instead. */
+    if(!global_threadsafe)
+        hlog(h, OC_LOG_WARN,
+             "libcurl %s does not declare CURL_VERSION_THREADSAFE; if the host initialises "
+             "libcurl itself from another thread, upgrade to libcurl 7.84 or newer",
+             cv->version);
+    *out = h;
+    return OC_OK;
+fail:
+    if(auth.data)
+        explicit_bzero(auth.data, auth.len);
+    hs_buf_free(&auth);
+    hs_http_free(h);
+    return hs_fail(err, OC_E_NOMEM, "out of memory creating the HTTP client");
+}
+
+void hs_http_free(struct hs_http *h)
+{
+    if(!h)
+        return;
+    for(int i = 0; h->slots && i < h->nslots; i++) {
+        if(h->slots[i].easy) {
+            if(h->multi && h->slots[i].busy)
+                curl_multi_remove_handle(h->multi, h->slots[i].easy);
+            curl_easy_cleanup(h->slots[i].easy);
+        }
+    }
+    if(h->multi)
+        curl_multi_cleanup(h->multi);
+    free(h->slots);
+    /* The lists hold the token in "Authorization: Bearer ..." lines. */
+    for(int pass = 0; pass < 2; pass++)
+        for(struct curl_slist *l = pass ? h->hdr_json : h->hdr_plain; l; l = l->next)
+            explicit_bzero(l->data, strlen(l->data));
+    curl_slist_free_all(h->hdr_plain);
+    curl_slist_free_all(h->hdr_json);
+    if(h->token) {
+        hs_redact_forget(h->token);
+        explicit_bzero(h->token, strlen(h->token));
+        free(h->token);
+    }
+    free(h->base_url);
+    free(h->user_agent);
+    hs_usage_free(&h->total);
+    hs_usage_free(&h->delta);
+    free(h);
+}
+
+uint64_t hs_http_calls(const struct hs_http *h) { return h ? h->calls : 0; }
+
+/* ---- requests ---- */
+
+void hs_http_req_init(struct hs_http_req *r, const char *method, const char *path,
+                      const char *body, size_t body_len, const char *endpoint)
+{
+    memset(r, 0, sizeof *r);
+    r->method = method;
+    r->path = path;
+    r->body = body;
+    r->body_len = body_len;
+    r->endpoint = endpoint;
+    r->err.struct_size = sizeof r->err;
+}
+
+void hs_http_req_free(struct hs_http_req *r)
+{
+    if(!r)
+        return;
+    hs_json_free(&r->json);
+    hs_buf_free(&r->resp);
+}
+
+/* "POST /crm/v3/objects/contacts/batch/upsert": the call named in
+ * messages, query left out (it can be long and adds nothing). */
+static void what(const struct hs_http_req *r, char *out, size_t size)
+{
+    const char *p = r->path ? r->path : "/";
+    int plen = (int)strcspn(p, "?");
+    snprintf(out, size, "%s %.*s", r->method ? r->method : "GET", plen > 200 ? 200 : plen, p);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct slot *s = ud;
+    struct hs_http_req *r = &s->h->reqs[s->req];
+    size_t len = size * n;
+    if(len > s->h->max_body || r->resp.len > s->h->max_body - len) {
+        s->oversize = 1;
+        return CURL_WRITEFUNC_ERROR;
+    }
+    if(hs_buf_append(&r->resp, data, len)) {
+        s->oom = 1;
+        return CURL_WRITEFUNC_ERROR;
+    }
+    return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+    struct slot *s = ud;
+    hs_headers_line(&s->hdr, data, size * n);
+    return size * n;
+}
+
+/* Configure s->easy for one attempt of r. Returns 0, or -1 when libcurl
+ * refused an option (out of memory, or an option this build lacks). */
+static int setup(struct hs_http *h, struct slot *s, const struct hs_http_req *r)
+{
+    CURL *e = s->easy;
+    struct hs_buf url = HS_BUF_INIT;
+    hs_buf_printf(&url, "%s%s", h->base_url, r->path ? r->path : "/");
+    if(!hs_buf_ok(&url))
+        return -1;
+    /* reset keeps the connection, DNS and TLS session caches. */
+    curl_easy_reset(e);
+    CURLcode c = CURLE_OK;
+    const char *m = r->method ? r->method : "GET";
+    int has_body = r->body != NULL;
+#define SET(opt, val)                          \
+    do {                                       \
+        if(c == CURLE_OK)                      \
+            c = curl_easy_setopt(e, opt, val); \
+    } while(0)
+    SET(CURLOPT_URL, url.data);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, h->timeout_ms);
+    /* Verification is never switched off, whatever the options say. */
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_USERAGENT, h->user_agent);
+    SET(CURLOPT_ACCEPT_ENCODING, "");
+    SET(CURLOPT_HTTPHEADER, has_body ? h->hdr_json : h->hdr_plain);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, s);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, s);
+    SET(CURLOPT_ERRORBUFFER, s->errbuf);
+    SET(CURLOPT_PRIVATE, s);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
+    if(!strcmp(m, "GET")) {
+        SET(CURLOPT_HTTPGET, 1L);
+    } else if(!strcmp(m, "POST")) {
+        SET(CURLOPT_POST, 1L);
+    } else {
+        SET(CURLOPT_CUSTOMREQUEST, m);
+    }
+    if(has_body || !strcmp(m, "POST")) {
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(has_body ? r->body_len : 0));
+        SET(CURLOPT_POSTFIELDS, has_body ? r->body : "");
+    }
+#undef SET
+    hs_buf_free(&url);
+    return c == CURLE_OK ? 0 : -1;
+}
+
+static void req_done(struct hs_http *h, size_t i, oc_status rc)
+{
+    h->reqs[i].rc = rc;
+    h->ctl[i].state = R_DONE;
+}
+
+static void start(struct hs_http *h, struct slot *s, size_t i, int64_t now)
+{
+    struct hs_http_req *r = &h->reqs[i];
+    char w[256];
+    hs_json_free(&r->json);
+    hs_buf_reset(&r->resp);
+    r->status = 0;
+    hs_headers_reset(&s->hdr);
+    s->oversize = s->oom = 0;
+    s->errbuf[0] = '\0';
+    s->req = i;
+    if((!s->easy && !(s->easy = curl_easy_init())) || setup(h, s, r) ||
+       curl_multi_add_handle(h->multi, s->easy) != CURLM_OK) {
+        what(r, w, sizeof w);
+        hs_fail(&r->err, OC_E_NOMEM, "%s: could not set up the transfer (out of memory)", w);
+        req_done(h, i, OC_E_NOMEM);
+        return;
+    }
+    s->busy = 1;
+    h->inflight++;
+    h->ctl[i].state = R_FLIGHT;
+    r->attempts++;
+    h->calls++;
+    count(h, r->endpoint, HS_USE_CALL);
+    if(r->attempts > 1)
+        count(h, r->endpoint, HS_USE_RETRY);
+    hs_pacer_sent(&h->pacer, now, r->search);
+}
+
+/* Put request i back in the queue after wait ms, or end it when no
+ * retries are left or the wait is longer than we sleep through. The
+ * caller has already filled r->err describing this attempt's failure. */
+static void retry_or_fail(struct hs_http *h, size_t i, int64_t now, int64_t wait, oc_status rc)
+{
+    struct hs_http_req *r = &h->reqs[i];
+    r->err.retryable = 1;
+    r->err.retry_after_ms = wait;
+    if(r->attempts > h->max_retries || wait > HS_RETRY_MAX_WAIT_MS || h->stop) {
+        r->err.status = rc;
+        req_done(h, i, rc);
+        return;
+    }
+    char w[256];
+    what(r, w, sizeof w);
+    hlog(h, OC_LOG_INFO, "%s: %s; retry %d of %d in %lld ms", w, r->err.message, r->attempts,
+         h->max_retries, (long long)wait);
+    h->ctl[i].state = R_READY;
+    h->ctl[i].not_before = now + wait;
+}
+
+/* A transfer ended: decide what it means for its request. */
+static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
+{
+    size_t i = s->req;
+    struct hs_http_req *r = &h->reqs[i];
+    char w[256];
+    what(r, w, sizeof w);
+    curl_multi_remove_handle(h->multi, s->easy);
+    s->busy = 0;
+    h->inflight--;
+    int64_t now = now_ms(h);
+    long status = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+    if(status > 0)
+        learn_limits(h, &s->hdr, now);
+
+    if(s->oom) {
+        hs_fail(&r->err, OC_E_NOMEM, "%s: out of memory reading the response", w);
+        req_done(h, i, OC_E_NOMEM);
+        return;
+    }
+    if(s->oversize || cc == CURLE_FILESIZE_EXCEEDED) {
+        /* Not retried: the same request would bring the same body. */
+        r->status = status;
+        count(h, r->endpoint, HS_USE_ERROR);
+        hs_fail(&r->err, OC_E_PROTOCOL,
+                "%s: the response is larger than max_body (%zu bytes), transfer aborted; raise "
+                "max_body if HubSpot really sends that much",
+                w, h->max_body);
+        r->err.http_status = (int)status;
+        req_done(h, i, OC_E_PROTOCOL);
+        return;
+    }
+    if(cc != CURLE_OK) {
+        count(h, r->endpoint, HS_USE_ERROR);
+        const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc);
+        if(hs_retry_curl(cc)) {
+            hs_fail(&r->err, OC_E_TRANSIENT,
+                    "%s: %s after %d attempt%s; check the network and base_url, then rerun "
+                    "(nothing was lost)",
+                    w, detail, r->attempts, r->attempts > 1 ? "s" : "");
+            retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        } else if(cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+                  cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR) {
+            hs_fail(&r->err, OC_E_CONFIG,
+                    "%s: TLS verification failed (%s); verification is never disabled: check "
+                    "the system CA certificates, the clock and base_url",
+                    w, detail);
+            req_done(h, i, OC_E_CONFIG);
+        } else {
+            hs_fail(&r->err, OC_E_TRANSIENT, "%s: %s; check base_url and the network", w, detail);
+            req_done(h, i, OC_E_TRANSIENT);
+        }
+        return;
+    }
+
+    r->status = status;
+    char why[160] = "";
+    int parsed = r->resp.len > 0 &&
+                 !hs_json_parse(&r->json, r->resp.data, r->resp.len, why, sizeof why);
+    if(status >= 200 && status < 300) {
+        /* Only 204/205 mean "no body"; an empty 200 is a body lost on the way. */
+        if(parsed || (r->resp.len == 0 && (status == 204 || status == 205))) {
+            hs_error_clear(&r->err);
+            req_done(h, i, OC_OK);
+            return;
+        }
+        count(h, r->endpoint, HS_USE_ERROR);
+        if(!r->resp.len)
+            snprintf(why, sizeof why, "empty body");
+        hs_fail(&r->err, OC_E_PROTOCOL,
+                "%s: HTTP %ld with a malformed JSON body (%s) after %d attempt%s; rerun later, "
+                "and report it with the correlationId if it persists%s%s",
+                w, status, why, r->attempts, r->attempts > 1 ? "s" : "",
+                s->hdr.correlation_id[0] ? " " : "", s->hdr.correlation_id);
+        r->err.http_status = (int)status;
+        snprintf(r->err.correlation_id, sizeof r->err.correlation_id, "%s", s->hdr.correlation_id);
+        retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL);
+        return;
+    }
+
+    count(h, r->endpoint, HS_USE_ERROR);
+    const struct hs_json *j = parsed ? &r->json : NULL;
+    if(status == 429) {
+        count(h, r->endpoint, HS_USE_429);
+        char policy[64];
+        enum hs_rate_policy p = hs_rate_policy_parse(hs_api_field(j, "policyName", policy, sizeof policy));
+        if(p == HS_POLICY_DAILY) {
+            hs_api_error(&r->err, OC_E_BUDGET, w, status, j, s->hdr.correlation_id, r->attempts);
+            req_done(h, i, OC_E_BUDGET);
+            if(!h->stop) {
+                h->stop = OC_E_BUDGET;
+                snprintf(h->stop_msg, sizeof h->stop_msg, "%s", r->err.message);
+            }
+            hlog(h, OC_LOG_WARN, "%s", r->err.message);
+            return;
+        }
+        int64_t wait;
+        if(s->hdr.retry_after_ms >= 0)
+            wait = s->hdr.retry_after_ms;
+        else if(p == HS_POLICY_SECONDLY)
+            wait = HS_RETRY_SECONDLY_MS;
+        else /* TEN_SECONDLY_ROLLING, or unnamed: the window is full */
+            wait = hs_pacer_window_ms(&h->pacer);
+        /* Everyone waits, not just this request: the window is shared. */
+        if(p != HS_POLICY_SECONDLY || !r->search)
+            hs_pacer_block(&h->pacer, now + wait);
+        hs_api_error(&r->err, OC_E_TRANSIENT, w, status, j, s->hdr.correlation_id, r->attempts);
+        retry_or_fail(h, i, now, wait, OC_E_TRANSIENT);
+        return;
+    }
+    if(hs_retry_status(status)) {
+        int64_t wait = hs_retry_backoff_ms(i, r->attempts);
+        if(status == 423 && wait < HS_RETRY_LOCKED_MS)
+            wait = HS_RETRY_LOCKED_MS;
+        if(s->hdr.retry_after_ms > wait)
+            wait = s->hdr.retry_after_ms;
+        hs_api_error(&r->err, OC_E_TRANSIENT, w, status, j, s->hdr.correlation_id, r->attempts);
+        retry_or_fail(h, i, now, wait, OC_E_TRANSIENT);
+        return;
+    }
+    oc_status rc = hs_api_status(status);
+    hs_api_error(&r->err, rc, w, status, j, s->hdr.correlation_id, r->attempts);
+    req_done(h, i, rc);
+}
+
+/* Collect finished transfers; returns how many. */
+static int drain(struct hs_http *h)
+{
+    int got = 0, left;
+    CURLMsg *m;
+    while((m = curl_multi_info_read(h->multi, &left))) {
+        if(m->msg != CURLMSG_DONE)
+            continue;
+        struct slot *s = NULL;
+        CURL *e = m->easy_handle;
+        CURLcode cc = m->data.result;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&s);
+        if(s) {
+            finish(h, s, cc);
+            got++;
+        }
+    }
+    return got;
+}
+
+static struct slot *free_slot(struct hs_http *h)
+{
+    for(int i = 0; i < h->nslots; i++)
+        if(!h->slots[i].busy)
+            return &h->slots[i];
+    return NULL;
+}
+
+/* End every request that has not been sent (or waits for a retry) with
+ * the batch's stop status. */
+static void stop_waiting(struct hs_http *h, size_t n)
+{
+    for(size_t i = 0; i < n; i++) {
+        if(h->ctl[i].state != R_READY)
+            continue;
+        struct hs_http_req *r = &h->reqs[i];
+        char w[256];
+        what(r, w, sizeof w);
+        hs_fail(&r->err, h->stop, "%s: not sent: %s", w, h->stop_msg);
+        r->err.retryable = 1;
+        req_done(h, i, h->stop);
+    }
+}
+
+static void set_stop(struct hs_http *h, oc_status rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_stop(struct hs_http *h, oc_status rc, const char *fmt, ...)
+{
+    if(h->stop)
+        return;
+    h->stop = rc;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->stop_msg, sizeof h->stop_msg, fmt, ap);
+    va_end(ap);
+    hs_redact_inplace(h->stop_msg);
+    hlog(h, OC_LOG_WARN, "%s", h->stop_msg);
+}
+
+oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, struct oc_error *err)
+{
+    hs_error_clear(err);
+    if(n == 0)
+        return OC_OK;
+    struct rctl *ctl = calloc(n, sizeof *ctl);
+    if(!ctl)
+        return hs_fail(err, OC_E_NOMEM, "out of memory starting %zu HTTP requests", n);
+    for(size_t i = 0; i < n; i++) {
+        struct hs_http_req *r = &reqs[i];
+        hs_json_free(&r->json);
+        hs_buf_reset(&r->resp);
+        r->status = 0;
+        r->attempts = 0;
+        r->rc = OC_OK;
+        r->err.struct_size = sizeof r->err;
+        hs_error_clear(&r->err);
+    }
+    if(h->token_bad) {
+        for(size_t i = 0; i < n; i++) {
+            char w[256];
+            what(&reqs[i], w, sizeof w);
+            hs_fail(&reqs[i].err, OC_E_AUTH,
+                    "%s: not sent: the access token contains spaces or control characters; copy "
+                    "it again from HubSpot (Settings > Integrations > Private Apps) without "
+                    "surrounding whitespace",
+                    w);
+            reqs[i].rc = OC_E_AUTH;
+        }
+        free(ctl);
+        return OC_OK;
+    }
+    h->reqs = reqs;
+    h->ctl = ctl;
+    h->inflight = 0;
+    h->stop = OC_OK;
+    h->stop_msg[0] = '\0';
+
+    size_t done;
+    for(;;) {
+        done = 0;
+        for(size_t i = 0; i < n; i++)
+            done += ctl[i].state == R_DONE;
+        if(done == n)
+            break;
+        if(!h->stop && cancelled(h))
+            set_stop(h, OC_E_CANCELLED, "the host asked to stop; rerun to continue");
+        if(h->stop) {
+            /* In-flight transfers finish (their effect on HubSpot is real
+             * and their answers are wanted); nothing new starts. */
+            stop_waiting(h, n);
+            if(h->inflight == 0)
+                continue;
+        }
+
+        int64_t now = now_ms(h);
+        int64_t wake = INT64_MAX;
+        struct slot *s;
+        while(!h->stop && (s = free_slot(h))) {
+            size_t pick = n;
+            for(size_t i = 0; i < n; i++) {
+                if(ctl[i].state != R_READY)
+                    continue;
+                if(ctl[i].not_before <= now) {
+                    pick = i;
+                    break;
+                }
+                if(ctl[i].not_before < wake)
+                    wake = ctl[i].not_before;
+            }
+            if(pick == n)
+                break;
+            int64_t pw = hs_pacer_wait(&h->pacer, now, reqs[pick].search);
+            if(pw > 0) {
+                if(now + pw < wake)
+                    wake = now + pw;
+                break;
+            }
+            roll_day(h, now);
+            if(h->budget && h->total.calls >= (uint64_t)h->budget) {
+                set_stop(h, OC_E_BUDGET,
+                         "the daily call budget of %lld calls is used up (%llu calls on %s, UTC); "
+                         "raise daily_budget or resume tomorrow (state is saved)",
+                         (long long)h->budget, (unsigned long long)h->total.calls, h->total.day);
+                break;
+            }
+            start(h, s, pick, now);
+        }
+        if(h->stop && h->inflight == 0)
+            continue;
+
+        if(h->inflight > 0) {
+            int running = 0;
+            curl_multi_perform(h->multi, &running);
+            if(drain(h) == 0) {
+                int64_t t = wake == INT64_MAX ? POLL_CAP_MS : wake - now;
+                if(t > POLL_CAP_MS)
+                    t = POLL_CAP_MS;
+                if(t < 1)
+                    t = 1;
+                curl_multi_poll(h->multi, NULL, 0, (int)t, NULL);
+            }
+        } else if(wake != INT64_MAX) {
+            hlog(h, OC_LOG_DEBUG, "http: waiting %lld ms for the rate limit or a retry",
+                 (long long)(wake - now));
+            sleep_ms(h, wake - now);
+        }
+    }
+
+    persist_usage(h);
+    oc_status rc = h->stop;
+    if(rc)
+        hs_fail(err, rc, "%s", h->stop_msg);
+    if(rc && HS_ERR_HAS(err, retryable))
+        err->retryable = 1;
+    h->reqs = NULL;
+    h->ctl = NULL;
+    free(ctl);
+    return rc;
+}
+
+oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error *err)
+{
+    oc_status rc = hs_http_run(h, r, 1, err);
+    if(r->rc && HS_ERR_HAS(err, category)) {
+        uint32_t size = err->struct_size;
+        memcpy(err, &r->err, size < sizeof r->err ? size : sizeof r->err);
+        err->struct_size = size;
+    }
+    return r->rc ? r->rc : rc;
+}
+
+/* ---- usage record ---- */
+
+oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err)
+{
+    if(!HOST_HAS(h->host, emit))
+        return hs_fail(err, OC_E_INVALID, "the host gives no emit callback, so usage cannot be "
+                                          "reported; use a host that implements emit");
+    roll_day(h, now_ms(h));
+    struct oc_field f[16];
+    char num[12][24];
+    size_t nf = 0, nn = 0;
+    struct hs_buf eps = HS_BUF_INIT;
+#define NUM(key, v)                                                           \
+    do {                                                                      \
+        snprintf(num[nn], sizeof num[nn], "%lld", (long long)(v));            \
+        f[nf++] = (struct oc_field){(key), num[nn++], OC_FIELD_NUMBER};       \
+    } while(0)
+    f[nf++] = (struct oc_field){"day", h->total.day, OC_FIELD_STRING};
+    NUM("calls", h->total.calls);
+    NUM("calls_429", h->total.n429);
+    NUM("retries", h->total.retries);
+    if(h->budget) {
+        NUM("budget", h->budget);
+        int64_t left = h->budget - (int64_t)h->total.calls;
+        NUM("budget_remaining", left > 0 ? left : 0);
+    }
+    static const char *const lim_keys[HS_LIM_COUNT] = {
+        "limit_max", "limit_remaining", "limit_interval_ms", "daily_limit", "daily_remaining"};
+    for(int i = 0; i < HS_LIM_COUNT; i++)
+        if(h->total.limits[i] >= 0)
+            NUM(lim_keys[i], h->total.limits[i]);
+#undef NUM
+    if(hs_usage_endpoints_json(&h->total, &eps)) {
+        hs_buf_free(&eps);
+        return hs_fail(err, OC_E_NOMEM, "out of memory building the usage record");
+    }
+    /* The record ABI is flat, so the per-endpoint table travels as JSON
+     * text in one string field. */
+    f[nf++] = (struct oc_field){"by_endpoint_json", eps.data, OC_FIELD_STRING};
+    struct oc_record rec = {sizeof rec, "usage", h->total.day, nf, f};
+    oc_status rc = h->host->emit(h->host->ctx, &rec);
+    hs_buf_free(&eps);
+    if(rc)
+        return hs_fail(err, OC_E_CANCELLED, "the host stopped the usage report");
+    return OC_OK;
+}
+
+/* ---- URLs ---- */
+
+int hs_url_encode(struct hs_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for(const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+           *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            hs_buf_putc(out, (char)*p);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            hs_buf_append(out, e, 3);
+        }
+    }
+    return hs_buf_ok(out) ? 0 : -1;
+}

@@ -1,0 +1,82 @@
+/* pacer.c - see pacer.h. */
+#include "plugin/pacer.h"
+
+#include <string.h>
+
+void hs_pacer_init(struct hs_pacer *p, int burst_max, int64_t window_ms)
+{
+    memset(p, 0, sizeof *p);
+    p->cfg_max = burst_max > 0 ? burst_max : 1;
+    p->cfg_window_ms = window_ms > 0 ? window_ms : 1;
+    p->hdr_max = p->hdr_window_ms = p->hdr_remaining = -1;
+}
+
+int64_t hs_pacer_window_ms(const struct hs_pacer *p)
+{
+    return p->hdr_window_ms > 0 ? p->hdr_window_ms : p->cfg_window_ms;
+}
+
+static int64_t guard(int64_t window) { return window / 100 + 1; }
+
+static int64_t later(int64_t a, int64_t b) { return a > b ? a : b; }
+
+int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now, int search)
+{
+    int64_t until = p->blocked_until_ms;
+    int64_t window = hs_pacer_window_ms(p);
+
+    /* A learned Max of 0 would stop everything forever; trust config then. */
+    int64_t max = p->hdr_max > 0 ? p->hdr_max : p->cfg_max;
+    if(max > HS_PACER_RING)
+        max = HS_PACER_RING;
+    if((int64_t)p->nring >= max) {
+        size_t k = (p->ring_head + HS_PACER_RING - (size_t)max) % HS_PACER_RING;
+        until = later(until, p->ring[k] + window + guard(window));
+    }
+
+    if(p->hdr_remaining >= 0 && now < p->hdr_at_ms + window &&
+       p->sent_since_hdr >= p->hdr_remaining)
+        until = later(until, p->hdr_at_ms + window + guard(window));
+
+    if(search && p->nsearch >= HS_PACER_SEARCH_MAX) {
+        /* Full ring: the slot about to be overwritten is the oldest. */
+        int64_t oldest = p->search[p->search_head];
+        until = later(until, oldest + HS_PACER_SEARCH_WINDOW_MS + guard(HS_PACER_SEARCH_WINDOW_MS));
+    }
+    return until > now ? until - now : 0;
+}
+
+void hs_pacer_sent(struct hs_pacer *p, int64_t now, int search)
+{
+    p->ring[p->ring_head] = now;
+    p->ring_head = (p->ring_head + 1) % HS_PACER_RING;
+    if(p->nring < HS_PACER_RING)
+        p->nring++;
+    p->sent_since_hdr++;
+    if(search) {
+        p->search[p->search_head] = now;
+        p->search_head = (p->search_head + 1) % HS_PACER_SEARCH_MAX;
+        if(p->nsearch < HS_PACER_SEARCH_MAX)
+            p->nsearch++;
+    }
+}
+
+void hs_pacer_learn(struct hs_pacer *p, int64_t now, int64_t max, int64_t remaining,
+                    int64_t interval_ms, int64_t unanswered)
+{
+    if(max > 0)
+        p->hdr_max = max;
+    if(interval_ms > 0)
+        p->hdr_window_ms = interval_ms;
+    if(remaining >= 0) {
+        p->hdr_remaining = remaining;
+        p->hdr_at_ms = now;
+        p->sent_since_hdr = unanswered > 0 ? unanswered : 0;
+    }
+}
+
+void hs_pacer_block(struct hs_pacer *p, int64_t until_ms)
+{
+    if(until_ms > p->blocked_until_ms)
+        p->blocked_until_ms = until_ms;
+}

@@ -1,0 +1,62 @@
+/*
+ * pacer.h - when may the next HubSpot call go out.
+ *
+ * Three rules, the strictest wins:
+ *  1. Our own rolling window: no more than `max` sends in any `window`
+ *     (max and window from X-HubSpot-RateLimit-Max / -Interval-Milliseconds
+ *     once seen, else the configured burst limit).
+ *  2. The server's word: after a response said Remaining R, at most R more
+ *     sends until that response's window has passed.
+ *  3. Search: at most HS_PACER_SEARCH_MAX per second.
+ * Plus a block set after a 429, so every request waits, not only the one
+ * that was refused.
+ *
+ * A small guard (1% of the window) is added to every window wait: the
+ * server counts a call when it arrives, we when we send, and uneven
+ * latency could otherwise let the window look shorter to the server.
+ *
+ * Pure bookkeeping: no clock, no sleeping; times are passed in (ms).
+ */
+#ifndef HS_PACER_H
+#define HS_PACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HS_PACER_RING 1024      /* burst limits above this are clamped */
+#define HS_PACER_SEARCH_MAX 5
+#define HS_PACER_SEARCH_WINDOW_MS 1000
+
+struct hs_pacer {
+    int cfg_max;
+    int64_t cfg_window_ms;
+    int64_t hdr_max;          /* -1 until a response carried it */
+    int64_t hdr_window_ms;    /* -1 until a response carried it */
+    int64_t hdr_remaining;    /* -1: no server word in force     */
+    int64_t hdr_at_ms;        /* when that word arrived          */
+    int64_t sent_since_hdr;   /* sends not reflected in it       */
+    int64_t blocked_until_ms; /* after a 429                     */
+    int64_t ring[HS_PACER_RING]; /* send times, oldest overwritten */
+    size_t nring, ring_head;     /* head: next slot to write       */
+    int64_t search[HS_PACER_SEARCH_MAX];
+    size_t nsearch, search_head;
+};
+
+/* Set up with the configured limit (burst_max calls per window_ms; both
+ * must be > 0). The struct is the caller's; nothing to free. */
+void hs_pacer_init(struct hs_pacer *p, int burst_max, int64_t window_ms);
+/* Milliseconds to wait before a call at now_ms may be sent; 0: send now. */
+int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now_ms, int search);
+/* Record a send at now_ms. */
+void hs_pacer_sent(struct hs_pacer *p, int64_t now_ms, int search);
+/* Learn from a response received at now_ms (-1: header absent).
+ * unanswered is the number of our calls still in flight, which the
+ * server's Remaining may not reflect yet. */
+void hs_pacer_learn(struct hs_pacer *p, int64_t now_ms, int64_t max, int64_t remaining,
+                    int64_t interval_ms, int64_t unanswered);
+/* Hold every call until until_ms (a 429 said the window is full). */
+void hs_pacer_block(struct hs_pacer *p, int64_t until_ms);
+/* The window in force (learned, else configured). */
+int64_t hs_pacer_window_ms(const struct hs_pacer *p);
+
+#endif
