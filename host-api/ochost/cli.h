@@ -1,0 +1,67 @@
+/*
+ * cli.h - ochost's command line: parsing and help texts.
+ *
+ * Global options may come before or after the command (`ochost info -v`
+ * works); each command accepts only its own options. Both `--opt value`
+ * and `--opt=value` are accepted. There is deliberately no option for the
+ * access token: a command line shows in `ps`.
+ */
+#ifndef OCH_CLI_H
+#define OCH_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum och_command {
+    OCH_CMD_NONE = 0,
+    OCH_CMD_HELP,
+    OCH_CMD_INFO,
+    OCH_CMD_AUTHORIZE,
+    OCH_CMD_PULL,
+    OCH_CMD_PUSH,
+    OCH_CMD_LOOKUP,
+    OCH_CMD_USAGE,
+    OCH_CMD_DEMO
+};
+
+struct och_cli {
+    /* global */
+    const char *manifest; /* default "./plugin.manifest" */
+    const char *config;   /* NULL: none */
+    const char *state;    /* default "./ochost.state" */
+    const char *fixtures;
+    const char *record;
+    int verbosity;        /* -1 quiet, 0 default, 1+ verbose */
+    int command;          /* enum och_command */
+    const char *command_name;
+    int help;             /* --help given: print help for command (or general) */
+    int help_command;     /* `ochost help CMD`: the CMD, OCH_CMD_NONE for general */
+    /* command options */
+    const char *stream;   /* pull */
+    const char *since;    /* pull, as written */
+    int64_t since_ms;     /* pull, parsed; 0 when not given */
+    const char *types;    /* pull */
+    const char *list;     /* push */
+    const char *input;    /* push, lookup */
+    const char *rejects;  /* push */
+    int json;             /* authorize */
+    int lookup_by;        /* enum oc_lookup_by, lookup with queries */
+    const char **queries; /* lookup --email/--id values; owned array, borrowed strings */
+    size_t nqueries;
+};
+
+/* Parse argv (borrowed: strings must outlive cli). Returns 0 on success,
+ * or 1 (usage error) after printing on stderr a message that names the bad
+ * argument and points at --help. cli owns the queries array: free with
+ * och_cli_free in every case. */
+int och_cli_parse(int argc, char **argv, struct och_cli *cli);
+void och_cli_free(struct och_cli *cli);
+
+/* Print the general help, or one command's, to f. */
+void och_cli_help(FILE *f, int command);
+
+/* The command's name ("push"), "ochost" for OCH_CMD_NONE. */
+const char *och_command_name(int command);
+
+#endif

@@ -1,0 +1,148 @@
+/* cmd_demo.c - `ochost demo`: the whole flow offline on the bundled
+ * fixtures, one session, a throwaway state file.
+ *
+ * The steps are data: keep them in step with the cassettes in
+ * fixtures/hubspot/demo/ (list id, looked-up email). "@/" at the start of
+ * an argument stands for the demo folder. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host-api/ochost/commands.h"
+#include "host-api/ochost/status.h"
+#include "plugin/buf.h"
+
+#define DEMO_DIR "fixtures/hubspot/demo"
+#define MAX_ARGS 8
+
+struct step {
+    const char *heading;
+    const char *argv[MAX_ARGS]; /* NULL-terminated */
+    unsigned ok_exits;          /* bit n set: exit code n is a success here */
+};
+
+#define OK(n) (1u << (n))
+
+static const struct step steps[] = {
+    {"authorize: check the token and its scopes", {"authorize", NULL}, OK(0)},
+    {"lookup: who clicked the email link?", {"lookup", "--email", "jane.doe@example.com", NULL},
+     OK(0) | OK(3)},
+    {"push: add the week's sign-ups to a list",
+     {"push", "--list", "101", "--input", "@/signups.csv", NULL}, OK(0) | OK(6)},
+    {"pull: email engagement since the last run", {"pull", NULL}, OK(0)},
+};
+
+static char *demo_dir(const char *manifest)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    const char *slash = strrchr(manifest, '/');
+    if(slash)
+        hs_buf_printf(&b, "%.*s/%s", (int)(slash - manifest), manifest, DEMO_DIR);
+    else
+        hs_buf_puts(&b, DEMO_DIR);
+    return hs_buf_take(&b);
+}
+
+static int run_step(struct och_session *s, const struct step *st, const char *dir, int index)
+{
+    char *argv[MAX_ARGS + 1];
+    char *owned[MAX_ARGS] = {0};
+    int argc = 0, code;
+    struct och_cli args;
+
+    argv[argc++] = "ochost";
+    for(int i = 0; st->argv[i] && argc < MAX_ARGS; i++) {
+        if(strncmp(st->argv[i], "@/", 2) == 0) {
+            struct hs_buf b = HS_BUF_INIT;
+            hs_buf_printf(&b, "%s/%s", dir, st->argv[i] + 2);
+            owned[i] = hs_buf_take(&b);
+            if(!owned[i]) {
+                code = OCH_EXIT_TRANSIENT;
+                goto out;
+            }
+            argv[argc++] = owned[i];
+        } else
+            argv[argc++] = (char *)st->argv[i];
+    }
+    argv[argc] = NULL;
+    fprintf(stderr, "\n== %d. %s\n== ochost", index, st->heading);
+    for(int i = 1; i < argc; i++)
+        fprintf(stderr, " %s", argv[i]);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+    code = och_cli_parse(argc, argv, &args);
+    if(!code) {
+        s->what = och_command_name(args.command);
+        code = och_cmd_run(s, &args);
+        fflush(stdout);
+    }
+    och_cli_free(&args);
+out:
+    for(int i = 0; i < MAX_ARGS; i++)
+        free(owned[i]);
+    return code;
+}
+
+int och_cmd_demo(const struct och_cli *cli)
+{
+    struct och_session s;
+    struct och_cli dcli = *cli;
+    char tmpdir[] = "/tmp/ochost-demo-XXXXXX";
+    char *dir = demo_dir(cli->manifest);
+    struct hs_buf state = HS_BUF_INIT;
+    struct stat sb;
+    int code = 0, opened = 0, have_tmp = 0;
+
+    if(!dir) {
+        fprintf(stderr, "ochost: demo: out of memory\n");
+        return OCH_EXIT_TRANSIENT;
+    }
+    errno = 0;
+    if(stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr,
+                "ochost: demo: the demo fixtures folder %s is missing (%s); run from the repository root "
+                "or pass --manifest pointing into it\n",
+                dir, strerror(errno ? errno : ENOTDIR));
+        code = OCH_EXIT_CONFIG;
+        goto out;
+    }
+    /* A throwaway state file, so every demo replays the same requests
+     * whatever an earlier run saved. */
+    if(!mkdtemp(tmpdir)) {
+        fprintf(stderr, "ochost: demo: cannot create a temporary folder: %s\n", strerror(errno));
+        code = OCH_EXIT_TRANSIENT;
+        goto out;
+    }
+    have_tmp = 1;
+    hs_buf_printf(&state, "%s/demo.state", tmpdir);
+    dcli.fixtures = dir;
+    dcli.record = NULL;
+    dcli.state = hs_buf_str(&state);
+    dcli.queries = NULL;
+    dcli.nqueries = 0;
+    code = och_session_open(&s, &dcli, OCH_SESSION_INSTANCE);
+    opened = 1;
+    for(size_t i = 0; !code && i < sizeof steps / sizeof steps[0]; i++) {
+        int rc = run_step(&s, &steps[i], dir, (int)i + 1);
+        if(rc < 32 && (steps[i].ok_exits & OK(rc)))
+            continue;
+        fprintf(stderr, "ochost: demo: step %zu (%s) failed with exit code %d\n", i + 1, steps[i].argv[0], rc);
+        code = rc;
+    }
+    s.what = "demo";
+out:
+    if(opened)
+        code = och_session_close(&s, code);
+    if(have_tmp) {
+        unlink(hs_buf_str(&state));
+        rmdir(tmpdir);
+    }
+    if(!code)
+        fprintf(stderr, "\nochost: demo: all steps done\n");
+    hs_buf_free(&state);
+    free(dir);
+    return code;
+}

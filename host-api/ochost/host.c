@@ -1,0 +1,231 @@
+/* host.c - the services ochost lends the plugin; see host.h. */
+#include "host-api/ochost/host.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host-api/ochost/status.h"
+#include "plugin/redact.h"
+
+static volatile sig_atomic_t cancel_flag;
+
+static const char *level_name(int level)
+{
+    switch(level) {
+    case OC_LOG_ERROR: return "error";
+    case OC_LOG_WARN: return "warning";
+    case OC_LOG_INFO: return "info";
+    default: return "debug";
+    }
+}
+
+static int wanted(const struct och_host *h, int level)
+{
+    /* -q: errors; default: warnings; -v: info; -vv: debug */
+    return level <= h->verbosity + OC_LOG_WARN;
+}
+
+static void emit_line(struct och_host *h, int level, const char *msg)
+{
+    char line[1024];
+    if(!wanted(h, level))
+        return;
+    snprintf(line, sizeof line, "%s", msg);
+    hs_redact_inplace(line);
+    och_host_progress_done(h);
+    fprintf(stderr, "ochost: %s: %s\n", level_name(level), line);
+}
+
+void och_log(struct och_host *h, int level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    emit_line(h, level, msg);
+}
+
+static void cb_log(void *ctx, int level, const char *message)
+{
+    emit_line(ctx, level, message ? message : "");
+}
+
+static oc_status cb_state_get(void *ctx, const char *key, void *buf, size_t bufsize, size_t *len)
+{
+    struct och_host *h = ctx;
+    if(!h->state)
+        return OC_E_NOT_FOUND;
+    return och_state_get(h->state, key, buf, bufsize, len);
+}
+
+static oc_status cb_state_put(void *ctx, const char *key, const void *value, size_t len)
+{
+    struct och_host *h = ctx;
+    if(!h->state)
+        return OC_E_IO;
+    /* Records emitted before a cursor moves must be out of our buffer
+     * first, or a crash right after the save would lose them. */
+    if(fflush(stdout)) {
+        och_log(h, OC_LOG_ERROR, "cannot write to stdout; state key \"%s\" not saved", key);
+        return OC_E_IO;
+    }
+    oc_status rc = och_state_put(h->state, key, value, len, &h->state_err);
+    if(rc)
+        och_log(h, OC_LOG_ERROR, "%s", h->state_err.message);
+    return rc;
+}
+
+static oc_status cb_emit(void *ctx, const struct oc_record *r)
+{
+    struct och_host *h = ctx;
+    if(!r)
+        return OC_E_INVALID;
+    if(!h->sink) {
+        och_log(h, OC_LOG_DEBUG, "dropped a %s record: no command is listening", r->kind ? r->kind : "?");
+        return OC_OK;
+    }
+    return h->sink(h->sink_ctx, r);
+}
+
+int64_t och_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define PROGRESS_EVERY_MS 1000
+#define BAR_WIDTH 30
+
+static void cb_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+    struct och_host *h = ctx;
+    FILE *out = h->progress_out;
+    if(h->verbosity < 0 || !out)
+        return;
+    stage = stage ? stage : "";
+    int64_t now = och_monotonic_ms();
+    int last = total && done >= total;
+    int new_stage = strncmp(h->progress_stage, stage, sizeof h->progress_stage - 1) != 0;
+    if(!last && !new_stage && now - h->progress_last_ms < (h->progress_tty ? 100 : PROGRESS_EVERY_MS))
+        return;
+    if(new_stage && h->progress_open)
+        och_host_progress_done(h);
+    h->progress_last_ms = now;
+    snprintf(h->progress_stage, sizeof h->progress_stage, "%s", stage);
+    if(h->progress_tty) {
+        char bar[BAR_WIDTH + 1];
+        if(total) {
+            uint64_t fill = done >= total ? BAR_WIDTH : done * BAR_WIDTH / total;
+            memset(bar, '#', fill);
+            memset(bar + fill, '.', BAR_WIDTH - fill);
+            bar[BAR_WIDTH] = '\0';
+            fprintf(out, "\r%s [%s] %llu/%llu", stage, bar, (unsigned long long)done,
+                    (unsigned long long)total);
+        } else
+            fprintf(out, "\r%s %llu", stage, (unsigned long long)done);
+        h->progress_open = 1;
+        if(last)
+            och_host_progress_done(h);
+    } else if(total)
+        fprintf(out, "ochost: %s: %llu of %llu\n", stage, (unsigned long long)done, (unsigned long long)total);
+    else
+        fprintf(out, "ochost: %s: %llu so far\n", stage, (unsigned long long)done);
+    fflush(out);
+}
+
+void och_host_progress_done(struct och_host *h)
+{
+    if(h->progress_open && h->progress_out) {
+        fputc('\n', h->progress_out);
+        fflush(h->progress_out);
+    }
+    h->progress_open = 0;
+}
+
+static int64_t cb_now(void *ctx)
+{
+    struct och_host *h = ctx;
+    if(h->virtual_clock)
+        return h->virtual_now_ms;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cb_sleep(void *ctx, int64_t ms)
+{
+    struct och_host *h = ctx;
+    if(ms <= 0)
+        return;
+    if(h->virtual_clock) {
+        h->virtual_now_ms += ms;
+        return;
+    }
+    /* Sleep in slices so a Ctrl-C ends a long backoff promptly. */
+    int64_t until = och_monotonic_ms() + ms;
+    while(!cancel_flag) {
+        int64_t left = until - och_monotonic_ms();
+        if(left <= 0)
+            break;
+        if(left > 100)
+            left = 100;
+        struct timespec ts = {left / 1000, (long)(left % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int cb_cancelled(void *ctx)
+{
+    (void)ctx;
+    return cancel_flag != 0;
+}
+
+void och_host_init(struct och_host *h, struct och_state *state, int verbosity)
+{
+    memset(h, 0, sizeof *h);
+    h->host.struct_size = sizeof h->host;
+    h->host.ctx = h;
+    h->host.log = cb_log;
+    h->host.state_get = cb_state_get;
+    h->host.state_put = cb_state_put;
+    h->host.emit = cb_emit;
+    h->host.progress = cb_progress;
+    h->host.now_ms = cb_now;
+    h->host.sleep_ms = cb_sleep;
+    h->host.cancelled = cb_cancelled;
+    h->state = state;
+    h->verbosity = verbosity;
+    och_error_init(&h->state_err);
+    h->progress_out = stderr;
+    h->progress_tty = isatty(STDERR_FILENO);
+}
+
+void och_host_virtual_clock(struct och_host *h, int64_t start_ms)
+{
+    h->virtual_clock = 1;
+    h->virtual_now_ms = start_ms;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cancel_flag = 1;
+}
+
+void och_host_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int och_host_cancel_requested(void) { return cancel_flag != 0; }

@@ -1,0 +1,66 @@
+/*
+ * host.h - ochost's struct oc_host: the services it lends the plugin.
+ *
+ *  log       stderr, filtered by -v/-q, masked by the redactor
+ *  state     the state file (state.h)
+ *  emit      forwarded to the running command's sink
+ *  progress  stderr: a throttled line per update, or a bar on a terminal
+ *  clock     wall clock, or in fixture mode a virtual clock that starts at
+ *            the cassette's recorded_at and moves only when the plugin
+ *            sleeps (so replays are identical and never wait)
+ *  cancelled SIGINT/SIGTERM set a flag (och_host_signals)
+ */
+#ifndef OCH_HOST_H
+#define OCH_HOST_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "host-api/ochost/state.h"
+#include "onecount/connector.h"
+
+/* Verbosity: -1 errors only (-q), 0 warnings (default), 1 info (-v),
+ * 2 debug (-vv). */
+struct och_host {
+    struct oc_host host; /* host.ctx points back to this struct */
+    int verbosity;
+    struct och_state *state; /* borrowed; NULL: no durable state */
+    struct oc_error state_err; /* the last state_put failure, for the report */
+    /* Where emitted records go; set by the running command. */
+    oc_status (*sink)(void *ctx, const struct oc_record *r);
+    void *sink_ctx;
+    /* clock */
+    int virtual_clock;
+    int64_t virtual_now_ms;
+    /* progress */
+    FILE *progress_out; /* stderr unless a test redirects it */
+    int progress_tty;
+    int64_t progress_last_ms; /* monotonic */
+    char progress_stage[32];
+    int progress_open; /* a bar line is on screen without its newline */
+};
+
+/* Set up h around state (borrowed, may be NULL). The callbacks are all
+ * set; the sink starts NULL (records are then dropped with a debug line). */
+void och_host_init(struct och_host *h, struct och_state *state, int verbosity);
+
+/* Switch to the virtual clock starting at start_ms. */
+void och_host_virtual_clock(struct och_host *h, int64_t start_ms);
+
+/* End a progress bar left on screen (prints its newline). */
+void och_host_progress_done(struct och_host *h);
+
+/* ochost's own log lines go through the same filter and format. */
+void och_log(struct och_host *h, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Install SIGINT/SIGTERM handlers that set the cancellation flag; a second
+ * signal gets the default action, so a stuck run can still be killed. */
+void och_host_signals(void);
+/* Nonzero once a cancellation signal arrived. */
+int och_host_cancel_requested(void);
+
+/* Monotonic milliseconds, for elapsed time and throttling. */
+int64_t och_monotonic_ms(void);
+
+#endif

@@ -1,0 +1,520 @@
+/* input.c - streaming JSON Lines / CSV push input; see input.h. */
+#include "host-api/ochost/input.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "host-api/ochost/status.h"
+#include "host-api/ochost/utf8.h"
+#include "plugin/json.h"
+
+#define CHUNK_SIZE 65536
+
+/* ---- byte source ---- */
+
+static int fill(struct och_input *in)
+{
+    if(in->pos < in->end)
+        return 0;
+    if(in->eof)
+        return -1;
+    size_t got = fread(in->chunk, 1, CHUNK_SIZE, in->f);
+    in->pos = 0;
+    in->end = got;
+    if(got == 0) {
+        in->eof = 1;
+        in->ioerr = ferror(in->f);
+        return -1;
+    }
+    return 0;
+}
+
+static int peek(struct och_input *in)
+{
+    return fill(in) ? EOF : (unsigned char)in->chunk[in->pos];
+}
+
+static int get(struct och_input *in)
+{
+    if(fill(in))
+        return EOF;
+    int c = (unsigned char)in->chunk[in->pos++];
+    if(c == '\n')
+        in->line++;
+    return c;
+}
+
+/* Keep the record's text, up to the cap; past it only remember that it
+ * was too long, so a runaway line cannot grow memory. */
+static void keep(struct och_input *in, int c)
+{
+    if(in->raw.len >= OCH_INPUT_MAX_RECORD) {
+        in->too_long = 1;
+        return;
+    }
+    hs_buf_putc(&in->raw, (char)c);
+}
+
+/* ---- field storage ---- */
+
+static void fields_reset(struct och_input *in)
+{
+    hs_buf_reset(&in->vals);
+    in->noffs = 0;
+}
+
+static int field_begin(struct och_input *in)
+{
+    if(in->noffs == in->capoffs) {
+        size_t nc = in->capoffs ? in->capoffs * 2 : 16;
+        size_t *o = realloc(in->offs, nc * sizeof *o);
+        if(!o)
+            return -1;
+        in->offs = o;
+        in->capoffs = nc;
+    }
+    in->offs[in->noffs++] = in->vals.len;
+    return 0;
+}
+
+static void field_end(struct och_input *in) { hs_buf_putc(&in->vals, '\0'); }
+
+static const char *field_at(const struct och_input *in, size_t i) { return in->vals.data + in->offs[i]; }
+
+static int fields_room(struct och_input *in, size_t n)
+{
+    if(n <= in->capfields)
+        return 0;
+    struct oc_field *f = realloc(in->fields, n * sizeof *f);
+    if(!f)
+        return -1;
+    in->fields = f;
+    in->capfields = n;
+    return 0;
+}
+
+/* ---- records ---- */
+
+static void set_id(struct och_input *in, uint64_t line, struct oc_record *rec)
+{
+    snprintf(in->id, sizeof in->id, "line %llu", (unsigned long long)line);
+    memset(rec, 0, sizeof *rec);
+    rec->struct_size = sizeof *rec;
+    rec->id = in->id;
+}
+
+static oc_status invalid(struct och_input *in, struct oc_record *rec, const char *email,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static oc_status invalid(struct och_input *in, struct oc_record *rec, const char *email,
+                         const char *fmt, ...)
+{
+    va_list ap;
+    hs_buf_reset(&in->errmsg);
+    hs_buf_printf(&in->errmsg, "%s: ", in->id);
+    va_start(ap, fmt);
+    hs_buf_vprintf(&in->errmsg, fmt, ap);
+    va_end(ap);
+    if(!hs_buf_ok(&in->errmsg) || fields_room(in, 2))
+        return OC_E_NOMEM;
+    rec->kind = "invalid";
+    in->fields[0] = (struct oc_field){"error", in->errmsg.data, OC_FIELD_STRING};
+    rec->nfields = 1;
+    if(email && *email) {
+        in->fields[1] = (struct oc_field){"email", email, OC_FIELD_STRING};
+        rec->nfields = 2;
+    }
+    rec->fields = in->fields;
+    return OC_OK;
+}
+
+/* Read one physical line into raw; 0, or -1 at end of input. */
+static int read_line(struct och_input *in)
+{
+    int c;
+    hs_buf_reset(&in->raw);
+    in->too_long = 0;
+    if(peek(in) == EOF)
+        return -1;
+    while((c = get(in)) != EOF && c != '\n')
+        keep(in, c);
+    if(in->raw.len && in->raw.data[in->raw.len - 1] == '\r')
+        in->raw.data[--in->raw.len] = '\0';
+    return 0;
+}
+
+static int blank(const char *s, size_t len)
+{
+    for(size_t i = 0; i < len; i++)
+        if(!isspace((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
+{
+    struct hs_json j = {0};
+    char why[128];
+    oc_status rc = OC_OK;
+    uint64_t start;
+    const char *email = NULL;
+
+    for(;;) {
+        start = in->line;
+        if(read_line(in))
+            return in->ioerr ? OC_E_IO : OC_E_NOT_FOUND;
+        if(!hs_buf_ok(&in->raw))
+            return OC_E_NOMEM;
+        if(!blank(hs_buf_str(&in->raw), in->raw.len))
+            break;
+    }
+    set_id(in, start, rec);
+    fields_reset(in);
+    if(in->too_long)
+        return invalid(in, rec, NULL, "longer than %u bytes", OCH_INPUT_MAX_RECORD);
+    if(hs_json_parse(&j, in->raw.data, in->raw.len, why, sizeof why))
+        return invalid(in, rec, NULL, "not valid JSON (%s)", why);
+    if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
+        rc = invalid(in, rec, NULL, "not a JSON object; each line must be one {...} object");
+        goto out;
+    }
+    int n = hs_json_size(&j, 0), emailf = -1;
+    size_t nf = 0;
+    /* Two passes: strings first (vals may move while growing), pointers
+     * after. */
+    for(int i = 0, k = 1; i < n; i++) {
+        int v = k + 1;
+        enum hs_json_type t = hs_json_type(&j, v);
+        size_t koff = in->vals.len;
+        if(hs_json_str(&j, k, &in->vals))
+            goto nomem_or_bad;
+        field_end(in);
+        const char *key = in->vals.data + koff;
+        if(!*key) {
+            rc = invalid(in, rec, NULL, "a key is empty");
+            goto out;
+        }
+        if(t == HS_JSON_NULL) {
+            in->vals.len = koff; /* null: no value, field left out */
+            in->vals.data[koff] = '\0';
+            k = hs_json_skip(&j, v);
+            continue;
+        }
+        if(t != HS_JSON_STRING && t != HS_JSON_NUMBER) {
+            char kc[64];
+            snprintf(kc, sizeof kc, "%s", key);
+            rc = invalid(in, rec, NULL, "value of \"%s\" must be a string or a number", kc);
+            goto out;
+        }
+        if(field_begin(in))
+            goto nomem;
+        in->offs[in->noffs - 1] = koff; /* the key, already stored */
+        if(field_begin(in))
+            goto nomem;
+        if(hs_json_str(&j, v, &in->vals))
+            goto nomem_or_bad;
+        field_end(in);
+        k = hs_json_skip(&j, v);
+    }
+    if(!hs_buf_ok(&in->vals))
+        goto nomem;
+    nf = in->noffs / 2;
+    if(fields_room(in, nf ? nf : 1))
+        goto nomem;
+    for(size_t i = 0; i < nf; i++) {
+        const char *key = field_at(in, 2 * i);
+        int is_email = strcasecmp(key, "email") == 0;
+        if(is_email) {
+            if(emailf >= 0) {
+                rc = invalid(in, rec, NULL, "more than one email key");
+                goto out;
+            }
+            emailf = (int)i;
+        }
+        /* Number literals are passed as their text; HubSpot properties are
+         * strings anyway. */
+        in->fields[i] = (struct oc_field){is_email ? "email" : key, field_at(in, 2 * i + 1),
+                                          OC_FIELD_STRING};
+    }
+    email = emailf >= 0 ? in->fields[emailf].value : NULL;
+    if(!email || !*email) {
+        rc = invalid(in, rec, NULL, "no \"email\" value");
+        goto out;
+    }
+    rec->kind = "contact";
+    rec->nfields = nf;
+    rec->fields = in->fields;
+out:
+    hs_json_free(&j);
+    return rc;
+nomem_or_bad:
+    if(hs_buf_ok(&in->vals)) {
+        rc = invalid(in, rec, NULL, "a key or value could not be decoded");
+        goto out;
+    }
+nomem:
+    rc = OC_E_NOMEM;
+    goto out;
+}
+
+/* Read one CSV record (RFC 4180, lenient about spaces before a quoted
+ * field and stray quotes inside unquoted ones). Fields go to vals/offs,
+ * the text to raw. Returns 0, -1 at end of input, -2 on oom. *bad gets a
+ * static description of a syntax error, NULL if none. */
+static int read_csv_record(struct och_input *in, const char **bad)
+{
+    int c;
+    *bad = NULL;
+    hs_buf_reset(&in->raw);
+    in->too_long = 0;
+    fields_reset(in);
+    if(peek(in) == EOF)
+        return -1;
+    for(;;) {
+        if(field_begin(in))
+            return -2;
+        /* field start: skip blanks, which also lets "a, b" work */
+        while((c = peek(in)) == ' ' || c == '\t')
+            keep(in, get(in));
+        if(c == '"') {
+            keep(in, get(in));
+            for(;;) {
+                c = get(in);
+                if(c == EOF) {
+                    *bad = "a quoted field is not closed before the end of the input";
+                    field_end(in);
+                    return 0;
+                }
+                keep(in, c);
+                if(c == '"') {
+                    if(peek(in) == '"') {
+                        keep(in, get(in));
+                        hs_buf_putc(&in->vals, '"');
+                        continue;
+                    }
+                    break;
+                }
+                hs_buf_putc(&in->vals, (char)c);
+            }
+            /* after the closing quote: blanks, then separator or line end */
+            while((c = peek(in)) == ' ' || c == '\t')
+                keep(in, get(in));
+            if(c != ',' && c != '\n' && c != '\r' && c != EOF) {
+                if(!*bad)
+                    *bad = "text after a closing quote (quotes inside a field must be doubled)";
+                while((c = peek(in)) != ',' && c != '\n' && c != EOF)
+                    keep(in, get(in));
+            }
+        } else {
+            size_t start = in->vals.len;
+            while((c = peek(in)) != ',' && c != '\n' && c != EOF) {
+                keep(in, get(in));
+                hs_buf_putc(&in->vals, (char)c);
+            }
+            /* trailing blanks and the CR of a CRLF are not data */
+            while(in->vals.len > start && (in->vals.data[in->vals.len - 1] == ' '
+                                           || in->vals.data[in->vals.len - 1] == '\t'
+                                           || in->vals.data[in->vals.len - 1] == '\r'))
+                in->vals.data[--in->vals.len] = '\0';
+        }
+        field_end(in);
+        c = get(in);
+        if(c == ',') {
+            keep(in, c);
+            continue;
+        }
+        if(c == '\r' && peek(in) == '\n')
+            get(in);
+        break; /* '\n', EOF (or a lone CR before EOF) */
+    }
+    if(in->raw.len && in->raw.data[in->raw.len - 1] == '\r')
+        in->raw.data[--in->raw.len] = '\0';
+    return hs_buf_ok(&in->vals) && hs_buf_ok(&in->raw) ? 0 : -2;
+}
+
+static int blank_record(const struct och_input *in)
+{
+    return in->noffs == 1 && !*field_at(in, 0) && blank(hs_buf_str(&in->raw), in->raw.len);
+}
+
+static oc_status next_csv(struct och_input *in, struct oc_record *rec)
+{
+    const char *bad;
+    uint64_t start;
+    int r;
+    for(;;) {
+        start = in->line;
+        r = read_csv_record(in, &bad);
+        if(r == -1)
+            return in->ioerr ? OC_E_IO : OC_E_NOT_FOUND;
+        if(r == -2)
+            return OC_E_NOMEM;
+        if(!blank_record(in))
+            break;
+    }
+    set_id(in, start, rec);
+    const char *email = in->noffs == in->ncols ? field_at(in, in->email_col) : NULL;
+    size_t badat;
+    if(in->too_long)
+        return invalid(in, rec, NULL, "record longer than %u bytes", OCH_INPUT_MAX_RECORD);
+    if(bad)
+        return invalid(in, rec, NULL, "%s", bad);
+    if(!och_utf8_valid(in->raw.data, in->raw.len, 0, &badat))
+        return invalid(in, rec, NULL, "not valid UTF-8 (byte %zu of the record); save the file as UTF-8",
+                       badat + 1);
+    if(in->noffs != in->ncols)
+        return invalid(in, rec, NULL, "%zu fields, but the header has %zu columns", in->noffs, in->ncols);
+    if(!*email)
+        return invalid(in, rec, NULL, "the email column is empty");
+    if(fields_room(in, in->ncols))
+        return OC_E_NOMEM;
+    size_t nf = 0;
+    for(size_t i = 0; i < in->ncols; i++) {
+        const char *v = field_at(in, i);
+        /* An empty cell leaves the HubSpot property alone instead of
+         * erasing it. */
+        if(!*v)
+            continue;
+        in->fields[nf++] = (struct oc_field){i == in->email_col ? "email" : in->cols[i], v,
+                                             OC_FIELD_STRING};
+    }
+    rec->kind = "contact";
+    rec->nfields = nf;
+    rec->fields = in->fields;
+    return OC_OK;
+}
+
+static oc_status read_header(struct och_input *in, struct oc_error *err)
+{
+    const char *bad;
+    uint64_t start = in->line;
+    int r = read_csv_record(in, &bad);
+    if(r == -2)
+        return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+    if(r == -1)
+        return OC_OK; /* nothing at all: no records */
+    if(bad || in->too_long || !och_utf8_valid(in->raw.data, in->raw.len, 0, NULL))
+        return och_fail(err, OC_E_CONFIG, "%s: line %llu: the CSV header is malformed (%s)", in->name,
+                        (unsigned long long)start,
+                        bad ? bad : in->too_long ? "too long" : "not valid UTF-8");
+    in->cols = calloc(in->noffs, sizeof *in->cols);
+    if(!in->cols)
+        return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+    in->ncols = in->noffs;
+    int have_email = 0;
+    for(size_t i = 0; i < in->ncols; i++) {
+        const char *s = field_at(in, i);
+        while(isspace((unsigned char)*s))
+            s++;
+        size_t len = strlen(s);
+        while(len && isspace((unsigned char)s[len - 1]))
+            len--;
+        in->cols[i] = strndup(s, len);
+        if(!in->cols[i])
+            return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+        if(!len)
+            return och_fail(err, OC_E_CONFIG, "%s: line %llu: header column %zu has no name", in->name,
+                            (unsigned long long)start, i + 1);
+        for(size_t k = 0; k < i; k++)
+            if(strcasecmp(in->cols[k], in->cols[i]) == 0)
+                return och_fail(err, OC_E_CONFIG, "%s: line %llu: header column \"%s\" appears twice",
+                                in->name, (unsigned long long)start, in->cols[i]);
+        if(strcasecmp(in->cols[i], "email") == 0) {
+            in->email_col = i;
+            have_email = 1;
+        }
+    }
+    if(!have_email)
+        return och_fail(err, OC_E_CONFIG,
+                        "%s: line %llu: the CSV header has no email column; the first line must name the "
+                        "columns, one of them \"email\"",
+                        in->name, (unsigned long long)start);
+    if(hs_buf_append(&in->header_raw, in->raw.data, in->raw.len))
+        return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+    return OC_OK;
+}
+
+oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct oc_error *err)
+{
+    memset(in, 0, sizeof *in);
+    in->f = f;
+    in->name = name;
+    in->line = 1;
+    in->chunk = malloc(CHUNK_SIZE);
+    if(!in->chunk)
+        return och_fail(err, OC_E_NOMEM, "out of memory opening %s", name);
+    /* A UTF-8 BOM, then whitespace, then the first byte decides. */
+    if(peek(in) == 0xef) {
+        if(in->end - in->pos >= 3 && (unsigned char)in->chunk[in->pos + 1] == 0xbb
+           && (unsigned char)in->chunk[in->pos + 2] == 0xbf)
+            in->pos += 3;
+    }
+    int c;
+    while((c = peek(in)) != EOF && isspace(c))
+        get(in);
+    if(in->ioerr)
+        return och_fail(err, OC_E_IO, "cannot read %s: %s", name, strerror(errno));
+    if(c == '[')
+        return och_fail(err, OC_E_CONFIG,
+                        "%s looks like a JSON array; give JSON Lines (one {...} object per line) or CSV", name);
+    if(c == '{' || c == EOF) {
+        in->format = OCH_INPUT_JSONL;
+        return OC_OK;
+    }
+    in->format = OCH_INPUT_CSV;
+    return read_header(in, err);
+}
+
+oc_status och_input_next(void *ctx, struct oc_record *rec)
+{
+    struct och_input *in = ctx;
+    return in->format == OCH_INPUT_CSV ? next_csv(in, rec) : next_jsonl(in, rec);
+}
+
+const char *och_input_raw(const struct och_input *in, size_t *len)
+{
+    if(len)
+        *len = in->raw.len;
+    return hs_buf_str(&in->raw);
+}
+
+const char *och_input_header(const struct och_input *in, size_t *len)
+{
+    if(in->format != OCH_INPUT_CSV)
+        return NULL;
+    if(len)
+        *len = in->header_raw.len;
+    return hs_buf_str(&in->header_raw);
+}
+
+size_t och_input_footprint(const struct och_input *in)
+{
+    size_t n = (in->chunk ? CHUNK_SIZE : 0) + in->raw.cap + in->vals.cap + in->errmsg.cap
+               + in->header_raw.cap + in->capoffs * sizeof *in->offs
+               + in->capfields * sizeof *in->fields;
+    for(size_t i = 0; i < in->ncols; i++)
+        n += in->cols[i] ? strlen(in->cols[i]) + 1 : 0;
+    return n + in->ncols * sizeof *in->cols;
+}
+
+void och_input_close(struct och_input *in)
+{
+    if(!in)
+        return;
+    free(in->chunk);
+    hs_buf_free(&in->raw);
+    hs_buf_free(&in->vals);
+    hs_buf_free(&in->errmsg);
+    hs_buf_free(&in->header_raw);
+    free(in->offs);
+    free(in->fields);
+    if(in->cols)
+        for(size_t i = 0; i < in->ncols; i++)
+            free(in->cols[i]);
+    free(in->cols);
+    memset(in, 0, sizeof *in);
+}

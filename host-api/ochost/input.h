@@ -1,0 +1,80 @@
+/*
+ * input.h - the push input reader: JSON Lines or CSV (RFC 4180), read one
+ * record at a time so memory stays flat however long the input is.
+ *
+ * The format is chosen by content: after an optional UTF-8 BOM and
+ * whitespace, '{' means JSON Lines, anything else CSV with a header line.
+ * Each record becomes a struct oc_record of kind "contact", id "line N"
+ * (the physical line where the record starts) and one field per non-empty
+ * value, with the email column/key renamed "email" whatever its case.
+ * A record that cannot be used (bad JSON, wrong column count, no email,
+ * invalid UTF-8, longer than OCH_INPUT_MAX_RECORD) becomes kind "invalid"
+ * with a field "error" naming the line and the problem, so the plugin
+ * reports it as a failed result and the run goes on.
+ *
+ * Memory: a fixed read chunk plus buffers sized by the longest record,
+ * never by the number of records.
+ */
+#ifndef OCH_INPUT_H
+#define OCH_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "onecount/connector.h"
+#include "plugin/buf.h"
+
+#define OCH_INPUT_MAX_RECORD (1024u * 1024u)
+
+enum och_input_format { OCH_INPUT_JSONL = 0, OCH_INPUT_CSV = 1 };
+
+struct och_input {
+    FILE *f;          /* borrowed */
+    const char *name; /* borrowed, used in messages */
+    int format;       /* enum och_input_format */
+    char *chunk;      /* fixed-size read buffer, owned */
+    size_t pos, end;
+    int eof, ioerr;
+    uint64_t line;    /* physical line of the next unread byte, 1-based */
+    /* the current record */
+    struct hs_buf raw;  /* its text as read, without the final newline */
+    int too_long;
+    struct hs_buf vals; /* field keys/values, NUL-separated */
+    size_t *offs;       /* start of each value in vals */
+    size_t noffs, capoffs;
+    struct oc_field *fields;
+    size_t capfields;
+    char id[32];
+    struct hs_buf errmsg;
+    /* CSV header */
+    char **cols;
+    size_t ncols, email_col;
+    struct hs_buf header_raw;
+};
+
+/* Start reading f (borrowed, must stay open until och_input_close). For
+ * CSV the header is read and checked here, before any HubSpot call:
+ * OC_E_CONFIG when it has no email column (case-insensitive), a repeated
+ * or empty column name, or the input is a JSON array. OC_E_IO when f
+ * cannot be read. in is owned by the caller; call och_input_close in every
+ * case after this returns. */
+oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct oc_error *err);
+
+/* Fill *rec with the next record: OC_OK, OC_E_NOT_FOUND at the end,
+ * OC_E_IO on a read error, OC_E_NOMEM. Everything rec points to is owned
+ * by in and valid until the next call or och_input_close. Matches the
+ * struct oc_push_request next() contract (ctx is the struct och_input). */
+oc_status och_input_next(void *in, struct oc_record *rec);
+
+/* The raw text of the record last returned (without its line end). */
+const char *och_input_raw(const struct och_input *in, size_t *len);
+/* CSV: the header record as read; NULL for JSON Lines. */
+const char *och_input_header(const struct och_input *in, size_t *len);
+
+/* Bytes of heap the reader holds right now (tests check it stays flat). */
+size_t och_input_footprint(const struct och_input *in);
+
+void och_input_close(struct och_input *in);
+
+#endif

@@ -1,0 +1,48 @@
+/* main.c - ochost, the reference host: parse, open a session, run one
+ * command, close. */
+#include <stdio.h>
+
+#include "host-api/ochost/cli.h"
+#include "host-api/ochost/commands.h"
+#include "host-api/ochost/session.h"
+#include "host-api/ochost/status.h"
+
+int och_cmd_run(struct och_session *s, const struct och_cli *args)
+{
+    switch(args->command) {
+    case OCH_CMD_INFO: return och_cmd_info(s, args);
+    case OCH_CMD_AUTHORIZE: return och_cmd_authorize(s, args);
+    case OCH_CMD_PULL: return och_cmd_pull(s, args);
+    case OCH_CMD_PUSH: return och_cmd_push(s, args);
+    case OCH_CMD_LOOKUP: return och_cmd_lookup(s, args);
+    case OCH_CMD_USAGE: return och_cmd_usage(s, args);
+    default:
+        fprintf(stderr, "ochost: '%s' cannot run here\n", och_command_name(args->command));
+        return OCH_EXIT_USAGE;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct och_cli cli;
+    struct och_session s;
+    int code = och_cli_parse(argc, argv, &cli);
+    if(code)
+        goto out;
+    if(cli.help || cli.command == OCH_CMD_HELP) {
+        och_cli_help(stdout, cli.help ? cli.command : cli.help_command);
+        goto out;
+    }
+    if(cli.command == OCH_CMD_DEMO) {
+        code = och_cmd_demo(&cli);
+        goto out;
+    }
+    code = och_session_open(&s, &cli, cli.command == OCH_CMD_INFO ? OCH_SESSION_PLUGIN_ONLY
+                                                                  : OCH_SESSION_INSTANCE);
+    if(!code)
+        code = och_cmd_run(&s, &cli);
+    code = och_session_close(&s, code);
+out:
+    och_cli_free(&cli);
+    return code;
+}

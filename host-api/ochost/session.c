@@ -1,0 +1,291 @@
+/* session.c - setting up and tearing down a run; see session.h. */
+#include "host-api/ochost/session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fixtures/record.h"
+#include "fixtures/replay.h"
+#include "host-api/ochost/status.h"
+#include "host-api/ochost/timeparse.h"
+#include "plugin/json.h"
+#include "plugin/redact.h"
+
+int och_session_report(struct och_session *s, oc_status status)
+{
+    och_host_progress_done(&s->host);
+    return och_report(s->what, status, &s->err);
+}
+
+static int fail_msg(struct och_session *s, oc_status status)
+{
+    return och_session_report(s, status);
+}
+
+/* The first cassette the replay server loads (a file, or the first *.json
+ * of a folder in name order), malloc'd path or NULL. */
+static char *first_cassette(const char *path)
+{
+    struct stat sb;
+    if(stat(path, &sb))
+        return NULL;
+    if(!S_ISDIR(sb.st_mode))
+        return strdup(path);
+    struct dirent **names = NULL;
+    int n = scandir(path, &names, NULL, alphasort);
+    char *found = NULL;
+    for(int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]->d_name);
+        if(!found && len > 5 && strcmp(names[i]->d_name + len - 5, ".json") == 0) {
+            struct hs_buf b = HS_BUF_INIT;
+            hs_buf_printf(&b, "%s/%s", path, names[i]->d_name);
+            found = hs_buf_take(&b);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return found;
+}
+
+/* The virtual clock's start: the first cassette's recorded_at. */
+static oc_status cassette_clock(const char *path, int64_t *start_ms, struct oc_error *err)
+{
+    char *file = first_cassette(path);
+    struct hs_buf text = HS_BUF_INIT;
+    struct hs_json j = {0};
+    char why[160];
+    oc_status rc = OC_OK;
+    FILE *f = NULL;
+
+    if(!file)
+        return och_fail(err, OC_E_CONFIG, "no cassette (*.json) in %s", path);
+    f = fopen(file, "rb");
+    if(!f) {
+        rc = och_fail(err, OC_E_CONFIG, "cannot read cassette %s: %s", file, strerror(errno));
+        goto out;
+    }
+    char chunk[8192];
+    size_t got;
+    while((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        hs_buf_append(&text, chunk, got);
+    if(!hs_buf_ok(&text)) {
+        rc = och_fail(err, OC_E_NOMEM, "out of memory reading cassette %s", file);
+        goto out;
+    }
+    if(hs_json_parse(&j, hs_buf_str(&text), text.len, why, sizeof why)) {
+        rc = och_fail(err, OC_E_CONFIG, "cassette %s is not valid JSON: %s", file, why);
+        goto out;
+    }
+    int t = hs_json_get(&j, 0, "recorded_at");
+    char *at = t >= 0 ? hs_json_strdup(&j, t) : NULL;
+    if(!at || och_parse_time(at, start_ms, why, sizeof why))
+        rc = och_fail(err, OC_E_CONFIG,
+                      "cassette %s needs \"recorded_at\" (ISO 8601) to start the replay clock%s%s", file,
+                      at ? ": " : "", at ? why : "");
+    free(at);
+out:
+    if(f)
+        fclose(f);
+    hs_json_free(&j);
+    hs_buf_free(&text);
+    free(file);
+    return rc;
+}
+
+static const char *env_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+#define DEFAULT_BASE_URL "https://api.hubapi.com"
+
+/* --record: the plugin talks to the recording proxy with the placeholder
+ * token; only the proxy holds the real one, and it never writes it. */
+static int start_recorder(struct och_session *s, const char **base_url)
+{
+    char why[512];
+    const char *upstream = *base_url ? *base_url : DEFAULT_BASE_URL;
+    const char *file = strrchr(s->cli->record, '/');
+    struct hs_buf scenario = HS_BUF_INIT;
+    file = file ? file + 1 : s->cli->record;
+    size_t len = strlen(file);
+    if(len > 5 && strcmp(file + len - 5, ".json") == 0)
+        len -= 5;
+    hs_buf_append(&scenario, file, len);
+    int64_t now = s->host.host.now_ms(s->host.host.ctx);
+    int r = fx_recorder_start(upstream, s->token, s->cli->record, hs_buf_str(&scenario), now, &s->rec, why,
+                              sizeof why);
+    hs_buf_free(&scenario);
+    if(r) {
+        s->rec = NULL;
+        och_fail(&s->err, OC_E_CONFIG, "cannot start recording into %s: %s", s->cli->record, why);
+        return fail_msg(s, OC_E_CONFIG);
+    }
+    *base_url = fx_recorder_url(s->rec);
+    och_log(&s->host, OC_LOG_INFO, "recording %s into %s through %s", upstream, s->cli->record, *base_url);
+    return 0;
+}
+
+static int start_fixtures(struct och_session *s, const char **base_url)
+{
+    char why[512];
+    int64_t start;
+    oc_status rc = cassette_clock(s->cli->fixtures, &start, &s->err);
+    if(rc)
+        return fail_msg(s, rc);
+    if(fx_server_start(s->cli->fixtures, NULL, &s->fx, why, sizeof why)) {
+        och_fail(&s->err, OC_E_CONFIG, "cannot start the replay server on %s: %s", s->cli->fixtures, why);
+        return fail_msg(s, OC_E_CONFIG);
+    }
+    och_host_virtual_clock(&s->host, start);
+    *base_url = fx_server_url(s->fx);
+    s->token = FX_PLACEHOLDER_TOKEN;
+    char when[40];
+    och_format_time(start, when, sizeof when);
+    och_log(&s->host, OC_LOG_INFO, "replaying %s at %s; clock starts at %s", s->cli->fixtures, *base_url, when);
+    return 0;
+}
+
+int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
+{
+    const char *base_url = NULL;
+    struct oc_option *opts = NULL;
+    size_t nopts = 0;
+    oc_status rc;
+    int code = 0;
+
+    memset(s, 0, sizeof *s);
+    s->cli = cli;
+    s->what = och_command_name(cli->command);
+    och_error_init(&s->err);
+    och_host_init(&s->host, NULL, cli->verbosity);
+    och_host_signals();
+
+    rc = oc_manifest_load(cli->manifest, &s->manifest, &s->err);
+    if(rc)
+        return fail_msg(s, rc == OC_E_NOMEM ? rc : OC_E_ABI);
+    if(cli->config) {
+        rc = och_config_load(&s->config, cli->config, s->manifest->options, stderr, &s->err);
+        if(rc)
+            return fail_msg(s, rc);
+        if(cli->verbosity > 0) {
+            struct hs_buf dump = HS_BUF_INIT;
+            och_config_dump(&s->config, s->manifest->options, &dump);
+            och_log(&s->host, OC_LOG_INFO, "config %s:\n%s", cli->config, hs_buf_str(&dump));
+            hs_buf_free(&dump);
+        }
+    }
+    if(mode == OCH_SESSION_INSTANCE) {
+        rc = och_state_load(&s->state, cli->state, &s->err);
+        if(rc)
+            return fail_msg(s, rc);
+        s->host.state = &s->state;
+        if(cli->fixtures) {
+            code = start_fixtures(s, &base_url);
+            if(code)
+                return code;
+        } else {
+            const char *env = env_nonempty("HUBSPOT_ACCESS_TOKEN");
+            s->token = env ? env : och_config_get(&s->config, "access_token");
+            if(!s->token || !*s->token) {
+                s->token = NULL;
+                och_fail(&s->err, OC_E_CONFIG,
+                         "no access token: set HUBSPOT_ACCESS_TOKEN in the environment, or access_token in a "
+                         "--config file (chmod 600); never pass it on the command line");
+                return fail_msg(s, OC_E_CONFIG);
+            }
+            och_log(&s->host, OC_LOG_INFO, "access token from %s",
+                    env ? "HUBSPOT_ACCESS_TOKEN" : cli->config);
+            base_url = env_nonempty("HUBSPOT_BASE_URL");
+            if(!base_url)
+                base_url = och_config_get(&s->config, "base_url");
+            if(base_url)
+                och_log(&s->host, OC_LOG_INFO, "HubSpot base URL %s", base_url);
+        }
+        hs_redact_register(s->token);
+        if(cli->record) {
+            code = start_recorder(s, &base_url);
+            if(code)
+                return code;
+        }
+    }
+
+    rc = oc_plugin_load(s->manifest, &s->plugin, &s->err);
+    s->manifest = NULL; /* the loader owns it now, in every case */
+    if(rc)
+        return fail_msg(s, rc == OC_E_NOMEM ? rc : OC_E_ABI);
+    s->conn = &s->plugin->connector;
+    if(mode != OCH_SESSION_INSTANCE)
+        return 0;
+
+    opts = calloc(s->config.n + 2, sizeof *opts);
+    if(!opts)
+        return fail_msg(s, och_fail(&s->err, OC_E_NOMEM, "out of memory building plugin options"));
+    for(size_t i = 0; i < s->config.n; i++) {
+        const char *k = s->config.e[i].key;
+        if(strcmp(k, "access_token") != 0 && strcmp(k, "base_url") != 0)
+            opts[nopts++] = (struct oc_option){k, s->config.e[i].value};
+    }
+    opts[nopts++] = (struct oc_option){"access_token", s->rec ? FX_PLACEHOLDER_TOKEN : s->token};
+    if(base_url)
+        opts[nopts++] = (struct oc_option){"base_url", base_url};
+    och_error_init(&s->err);
+    rc = s->conn->init(&s->host.host, opts, nopts, &s->inst, &s->err);
+    free(opts);
+    if(rc) {
+        s->inst = NULL;
+        return fail_msg(s, rc);
+    }
+    return 0;
+}
+
+int och_session_close(struct och_session *s, int code)
+{
+    och_host_progress_done(&s->host);
+    if(s->inst && s->conn && s->conn->release)
+        s->conn->release(s->inst);
+    s->inst = NULL;
+    if(s->fx) {
+        struct hs_buf report = HS_BUF_INIT;
+        if(fx_server_verify(s->fx, &report)) {
+            fprintf(stderr, "ochost: %s: the replay did not match the fixtures %s:\n%s%s", s->what,
+                    s->cli->fixtures, hs_buf_str(&report),
+                    report.len && report.data[report.len - 1] == '\n' ? "" : "\n");
+            code = OCH_EXIT_TRANSIENT;
+        }
+        hs_buf_free(&report);
+        fx_server_stop(s->fx);
+        s->fx = NULL;
+    }
+    if(s->rec) {
+        char why[512];
+        size_t n = fx_recorder_interactions(s->rec), failed = fx_recorder_failures(s->rec);
+        if(failed)
+            fprintf(stderr, "ochost: %s: %zu requests could not be forwarded and are not in %s\n", s->what,
+                    failed, s->cli->record);
+        if(fx_recorder_stop(s->rec, why, sizeof why)) {
+            fprintf(stderr, "ochost: %s: cassette %s not written: %s\n", s->what, s->cli->record, why);
+            code = OCH_EXIT_TRANSIENT;
+        } else if(s->cli->verbosity >= 0)
+            fprintf(stderr, "ochost: %s: recorded %zu interactions into %s\n", s->what, n, s->cli->record);
+        s->rec = NULL;
+    }
+    if(s->token)
+        hs_redact_forget(s->token);
+    s->token = NULL;
+    if(s->plugin)
+        oc_plugin_free(s->plugin);
+    if(s->manifest)
+        oc_manifest_free(s->manifest);
+    och_config_free(&s->config);
+    och_state_free(&s->state);
+    if(fflush(stdout) && !code) {
+        fprintf(stderr, "ochost: %s: cannot write to stdout: %s\n", s->what, strerror(errno));
+        code = OCH_EXIT_TRANSIENT;
+    }
+    return code;
+}

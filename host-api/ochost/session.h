@@ -1,0 +1,60 @@
+/*
+ * session.h - everything a command runs inside: manifest, config, state
+ * file, fixture server, loaded plugin and one plugin instance.
+ *
+ * Order matters for the error a user sees first: the manifest is parsed
+ * (exit 8 on failure), then the config (2), the state file (2), the
+ * fixtures (2), the credentials (2), and only then is the plugin loaded
+ * (8) and an instance created (its status mapped). So a missing token is
+ * reported as such even when the plugin library is not built yet.
+ */
+#ifndef OCH_SESSION_H
+#define OCH_SESSION_H
+
+#include <stddef.h>
+
+#include "host-api/ochost/cli.h"
+#include "host-api/ochost/config.h"
+#include "host-api/ochost/host.h"
+#include "host-api/ochost/state.h"
+#include "onecount/connector.h"
+
+struct fx_server;
+struct fx_recorder;
+
+struct och_session {
+    const struct och_cli *cli; /* borrowed: the global options */
+    const char *what;          /* command name used in messages */
+    struct oc_manifest *manifest; /* owned until the plugin takes it */
+    struct oc_plugin *plugin;     /* owned */
+    struct och_config config;
+    struct och_state state;
+    struct och_host host;
+    struct fx_server *fx;        /* owned, fixture mode only */
+    struct fx_recorder *rec;     /* owned, --record only */
+    struct oc_instance *inst;    /* owned */
+    struct oc_error err;         /* the last failure, for och_session_report */
+    const char *token;           /* borrowed (environment or config); registered for redaction */
+    const struct oc_connector *conn; /* &plugin->connector once loaded */
+};
+
+enum { OCH_SESSION_PLUGIN_ONLY = 0, OCH_SESSION_INSTANCE = 1 };
+
+/* Set up s for cli (borrowed; must outlive s). mode PLUGIN_ONLY loads the
+ * manifest, config and plugin only (info); INSTANCE does everything.
+ * Returns 0, or the exit code after printing the error on stderr. Call
+ * och_session_close in every case. */
+int och_session_open(struct och_session *s, const struct och_cli *cli, int mode);
+
+/* Release the instance, verify and stop the fixture server (or write the
+ * recorded cassette), free everything. Returns the final exit code: code,
+ * or 7 when the fixture server saw unmatched requests or unused
+ * interactions (its report goes to stderr) or the cassette could not be
+ * written. */
+int och_session_close(struct och_session *s, int code);
+
+/* Print "ochost: <what>: <message>" for status with s->err (the plugin's
+ * error) and return the exit code. */
+int och_session_report(struct och_session *s, oc_status status);
+
+#endif

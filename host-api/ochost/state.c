@@ -1,0 +1,399 @@
+/* state.c - the JSON state file; see state.h. */
+#include "host-api/ochost/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host-api/ochost/status.h"
+#include "host-api/ochost/utf8.h"
+#include "plugin/buf.h"
+#include "plugin/json.h"
+
+/* A state file this large is not something the plugin wrote. */
+#define STATE_MAX_BYTES (64u * 1024u * 1024u)
+
+static void kv_free_all(struct och_state *st)
+{
+    for(size_t i = 0; i < st->n; i++) {
+        free(st->kv[i].key);
+        free(st->kv[i].value);
+    }
+    free(st->kv);
+    st->kv = NULL;
+    st->n = st->cap = 0;
+}
+
+void och_state_free(struct och_state *st)
+{
+    if(!st)
+        return;
+    kv_free_all(st);
+    free(st->path);
+    st->path = NULL;
+}
+
+/* Index of key, or of where it would be inserted (with *found = 0). */
+static size_t find(const struct och_state *st, const char *key, int *found)
+{
+    size_t lo = 0, hi = st->n;
+    while(lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(st->kv[mid].key, key);
+        if(c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if(c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+static int grow(struct och_state *st)
+{
+    if(st->n < st->cap)
+        return 0;
+    size_t cap = st->cap ? st->cap * 2 : 16;
+    struct och_state_kv *kv = realloc(st->kv, cap * sizeof *kv);
+    if(!kv)
+        return -1;
+    st->kv = kv;
+    st->cap = cap;
+    return 0;
+}
+
+static int valid_key(const char *key)
+{
+    if(!key || !*key || strlen(key) > 200)
+        return 0;
+    for(const char *p = key; *p; p++)
+        if((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int read_file(const char *path, struct hs_buf *out, int *missing)
+{
+    *missing = 0;
+    FILE *f = fopen(path, "rb");
+    if(!f) {
+        *missing = errno == ENOENT;
+        return -1;
+    }
+    char chunk[8192];
+    size_t got;
+    while((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if(out->len + got > STATE_MAX_BYTES) {
+            errno = EFBIG;
+            goto fail;
+        }
+        if(hs_buf_append(out, chunk, got)) {
+            errno = ENOMEM;
+            goto fail;
+        }
+    }
+    if(ferror(f))
+        goto fail;
+    fclose(f);
+    return 0;
+fail:;
+    int e = errno;
+    fclose(f);
+    errno = e;
+    return -1;
+}
+
+#define RECOVER "move it aside (mv %s %s.bad) to start from an empty state; cursors then start over"
+
+oc_status och_state_load(struct och_state *st, const char *path, struct oc_error *err)
+{
+    struct hs_buf text = HS_BUF_INIT;
+    struct hs_json j = {0};
+    char why[160];
+    oc_status rc = OC_OK;
+    int missing;
+
+    memset(st, 0, sizeof *st);
+    st->path = strdup(path);
+    if(!st->path) {
+        rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+        goto fail;
+    }
+    if(read_file(path, &text, &missing)) {
+        if(missing)
+            goto done;
+        rc = och_fail(err, OC_E_CONFIG, "cannot read state file %s: %s; check its permissions or pass --state",
+                      path, strerror(errno));
+        goto fail;
+    }
+    if(hs_json_parse(&j, hs_buf_str(&text), text.len, why, sizeof why)) {
+        rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (%s); " RECOVER, path, why, path, path);
+        goto fail;
+    }
+    if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
+        rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (not a JSON object); " RECOVER, path,
+                      path, path);
+        goto fail;
+    }
+    int nmem = hs_json_size(&j, 0);
+    for(int i = 0, k = 1; i < nmem; i++) {
+        int v = k + 1;
+        char *key = hs_json_strdup(&j, k);
+        struct hs_buf val = HS_BUF_INIT;
+        int found;
+        if(!key) {
+            rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+            goto fail;
+        }
+        if(hs_json_type(&j, v) != HS_JSON_STRING || hs_json_str(&j, v, &val) || !valid_key(key)
+           || !och_utf8_valid(hs_buf_str(&val), val.len, 0, NULL)) {
+            rc = och_fail(err, OC_E_CONFIG,
+                          "state file %s is corrupt (member %d is not a key with a text value); " RECOVER,
+                          path, i + 1, path, path);
+            free(key);
+            hs_buf_free(&val);
+            goto fail;
+        }
+        size_t at = find(st, key, &found);
+        if(found || grow(st)) {
+            if(found)
+                rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (key \"%s\" appears twice); " RECOVER,
+                              path, key, path, path);
+            else
+                rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+            free(key);
+            hs_buf_free(&val);
+            goto fail;
+        }
+        size_t vlen = val.len;
+        char *vs = vlen ? hs_buf_take(&val) : strdup("");
+        hs_buf_free(&val);
+        if(!vs) {
+            free(key);
+            rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+            goto fail;
+        }
+        memmove(&st->kv[at + 1], &st->kv[at], (st->n - at) * sizeof st->kv[0]);
+        st->kv[at] = (struct och_state_kv){key, vs, vlen};
+        st->n++;
+        k = hs_json_skip(&j, v);
+    }
+done:
+    hs_json_free(&j);
+    hs_buf_free(&text);
+    return OC_OK;
+fail:
+    hs_json_free(&j);
+    hs_buf_free(&text);
+    kv_free_all(st);
+    return rc;
+}
+
+const char *och_state_value(const struct och_state *st, const char *key, size_t *len)
+{
+    int found;
+    if(!key)
+        return NULL;
+    size_t at = find(st, key, &found);
+    if(!found)
+        return NULL;
+    if(len)
+        *len = st->kv[at].len;
+    return st->kv[at].value;
+}
+
+oc_status och_state_get(const struct och_state *st, const char *key, void *buf, size_t bufsize,
+                        size_t *len)
+{
+    size_t n;
+    const char *v = och_state_value(st, key, &n);
+    if(!v)
+        return OC_E_NOT_FOUND;
+    if(len)
+        *len = n;
+    if(n > bufsize || (n && !buf))
+        return OC_E_RANGE;
+    if(n)
+        memcpy(buf, v, n);
+    return OC_OK;
+}
+
+/* Serialize with one member per line: diffable by eye and by tools. */
+static int serialize(const struct och_state *st, const char *skip, const char *key,
+                     const char *value, size_t len, struct hs_buf *out)
+{
+    size_t i = 0;
+    int first = 1, done = value == NULL;
+    hs_buf_puts(out, "{");
+    for(;;) {
+        const char *k = NULL, *v = NULL;
+        size_t vl = 0;
+        if(!done && (i >= st->n || strcmp(key, st->kv[i].key) < 0)) {
+            k = key, v = value, vl = len, done = 1;
+        } else if(i < st->n) {
+            if(skip && strcmp(st->kv[i].key, skip) == 0) {
+                i++;
+                continue;
+            }
+            k = st->kv[i].key, v = st->kv[i].value, vl = st->kv[i].len;
+            i++;
+        } else
+            break;
+        hs_buf_puts(out, first ? "\n  " : ",\n  ");
+        first = 0;
+        hs_json_quote(out, k, strlen(k));
+        hs_buf_puts(out, ": ");
+        hs_json_quote(out, v, vl);
+    }
+    hs_buf_puts(out, first ? "}\n" : "\n}\n");
+    return hs_buf_ok(out) ? 0 : -1;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if(!slash)
+        return strdup(".");
+    if(slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while(n) {
+        ssize_t w = write(fd, p, n);
+        if(w < 0) {
+            if(errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Write text to a temp file beside path and rename it over path. */
+static oc_status replace_file(const char *path, const struct hs_buf *text, struct oc_error *err)
+{
+    struct hs_buf tmp = HS_BUF_INIT;
+    char *dir = NULL;
+    int fd = -1, dfd = -1, e;
+    oc_status rc = OC_E_IO;
+
+    hs_buf_printf(&tmp, "%s.tmpXXXXXX", path);
+    dir = dir_of(path);
+    if(!hs_buf_ok(&tmp) || !dir) {
+        rc = och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
+        goto out;
+    }
+    fd = mkstemp(tmp.data);
+    if(fd < 0) {
+        och_fail(err, OC_E_IO, "cannot create a temporary file beside state file %s: %s; check that %s is writable",
+                 path, strerror(errno), dir);
+        goto out;
+    }
+    if(write_all(fd, text->data, text->len) || fsync(fd)) {
+        e = errno;
+        och_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
+        goto out_unlink;
+    }
+    if(close(fd)) {
+        fd = -1;
+        e = errno;
+        och_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
+        goto out_unlink;
+    }
+    fd = -1;
+    if(rename(tmp.data, path)) {
+        e = errno;
+        och_fail(err, OC_E_IO, "cannot replace state file %s: %s; the previous state is kept", path, strerror(e));
+        goto out_unlink;
+    }
+    /* The rename is durable only once the directory entry is. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if(dfd < 0 || fsync(dfd)) {
+        och_fail(err, OC_E_IO, "cannot sync directory %s of state file %s: %s", dir, path, strerror(errno));
+        goto out;
+    }
+    rc = OC_OK;
+    goto out;
+out_unlink:
+    unlink(tmp.data);
+out:
+    if(fd >= 0)
+        close(fd);
+    if(dfd >= 0)
+        close(dfd);
+    free(dir);
+    hs_buf_free(&tmp);
+    return rc;
+}
+
+oc_status och_state_put(struct och_state *st, const char *key, const void *value, size_t len,
+                        struct oc_error *err)
+{
+    struct hs_buf text = HS_BUF_INIT;
+    char *kcopy = NULL, *vcopy = NULL;
+    oc_status rc;
+    int found;
+
+    if(!valid_key(key))
+        return och_fail(err, OC_E_INVALID, "state key must be 1-200 printable ASCII characters");
+    if(value && !och_utf8_valid(value, len, 0, NULL))
+        return och_fail(err, OC_E_INVALID,
+                        "state value for \"%s\" is not UTF-8 text; ochost stores text values only", key);
+    size_t at = find(st, key, &found);
+    if(!value && !found)
+        return OC_OK;
+    if(value) {
+        vcopy = malloc(len + 1);
+        if(!found)
+            kcopy = strdup(key);
+        if(!vcopy || (!found && (!kcopy || grow(st)))) {
+            rc = och_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
+            goto fail;
+        }
+        memcpy(vcopy, value, len);
+        vcopy[len] = '\0';
+    }
+    /* The file is written before memory changes, so a failed write leaves
+     * both as they were. */
+    if(serialize(st, found ? key : NULL, key, value, len, &text)) {
+        rc = och_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
+        goto fail;
+    }
+    rc = replace_file(st->path, &text, err);
+    if(rc)
+        goto fail;
+    if(!value) {
+        free(st->kv[at].key);
+        free(st->kv[at].value);
+        memmove(&st->kv[at], &st->kv[at + 1], (st->n - at - 1) * sizeof st->kv[0]);
+        st->n--;
+    } else if(found) {
+        free(st->kv[at].value);
+        st->kv[at].value = vcopy;
+        st->kv[at].len = len;
+    } else {
+        memmove(&st->kv[at + 1], &st->kv[at], (st->n - at) * sizeof st->kv[0]);
+        st->kv[at] = (struct och_state_kv){kcopy, vcopy, len};
+        st->n++;
+    }
+    hs_buf_free(&text);
+    return OC_OK;
+fail:
+    free(kcopy);
+    free(vcopy);
+    hs_buf_free(&text);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * state.h - the durable key/value state file behind oc_host state_get/put.
+ *
+ * The file (default ./ochost.state) is one JSON object of key -> string.
+ * The plugin stores JSON text (cursors, usage counters), so values must be
+ * UTF-8 without NUL bytes; anything else is refused with OC_E_INVALID
+ * rather than mangled.
+ *
+ * Every put rewrites the whole file atomically: a temporary file in the
+ * same directory, fsync, rename over the old file, fsync of the directory.
+ * A crash leaves either the old or the new file, never a mix. A corrupt
+ * file is an error naming the file and the parse error, never silently
+ * reset: resetting would rewind cursors and re-emit or lose events.
+ *
+ * Not thread-safe: one instance uses it from one thread.
+ */
+#ifndef OCH_STATE_H
+#define OCH_STATE_H
+
+#include <stddef.h>
+
+#include "onecount/connector.h"
+
+struct och_state_kv {
+    char *key;
+    char *value; /* NUL-terminated; len excludes the NUL */
+    size_t len;
+};
+
+struct och_state {
+    char *path;               /* owned */
+    struct och_state_kv *kv;  /* owned, sorted by key */
+    size_t n, cap;
+};
+
+/* Load path into st (zeroed by this call). A missing file is an empty
+ * state (created on the first put). On failure st is left empty (safe to
+ * och_state_free) and err says what is wrong and how to recover:
+ * OC_E_CONFIG for a corrupt or unreadable file, OC_E_NOMEM. path is copied. */
+oc_status och_state_load(struct och_state *st, const char *path, struct oc_error *err);
+void och_state_free(struct och_state *st);
+
+/* The stored value of key, or NULL. *len (if not NULL) gets its length.
+ * Valid until the next put of that key or och_state_free. */
+const char *och_state_value(const struct och_state *st, const char *key, size_t *len);
+
+/* oc_host state_get semantics: copy into buf; OC_E_NOT_FOUND if absent;
+ * OC_E_RANGE (and *len = size needed, buf untouched) if bufsize is short. */
+oc_status och_state_get(const struct och_state *st, const char *key, void *buf, size_t bufsize,
+                        size_t *len);
+
+/* Store value (len bytes; NULL deletes key) and rewrite the file
+ * durably before returning. On any failure neither memory nor the file
+ * changes: OC_E_INVALID for a bad key or non-UTF-8 value, OC_E_IO when the
+ * file cannot be written (err names the file and the errno text). */
+oc_status och_state_put(struct och_state *st, const char *key, const void *value, size_t len,
+                        struct oc_error *err);
+
+#endif

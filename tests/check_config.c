@@ -1,0 +1,181 @@
+/* check_config.c - the ochost --config file. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host-api/ochost/config.h"
+#include "host-api/ochost/status.h"
+
+#define TOKEN "pat-na1-00000000-0000-4000-8000-000000000000"
+#define OPTIONS "access_token*,base_url,daily_budget,timeout_ms,client_secret *"
+
+static char path[64];
+
+static void setup(void)
+{
+    strcpy(path, "/tmp/check_config_XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+}
+
+static void teardown(void) { unlink(path); }
+
+static void write_cfg(const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, mode);
+}
+
+static char *slurp(FILE *f)
+{
+    static char buf[4096];
+    rewind(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    return buf;
+}
+
+START_TEST(comments_and_whitespace)
+{
+    struct och_config cfg;
+    struct oc_error err;
+    write_cfg("# a comment line\n"
+              "   \n"
+              "  base_url   =   http://127.0.0.1:8080/x#frag   # trailing comment\n"
+              "timeout_ms=5000\r\n"
+              "\t# indented comment\n"
+              "daily_budget = \"1000\"\n",
+              0600);
+    och_error_init(&err);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_OK);
+    ck_assert_uint_eq(cfg.n, 3);
+    ck_assert_str_eq(och_config_get(&cfg, "base_url"), "http://127.0.0.1:8080/x#frag");
+    ck_assert_str_eq(och_config_get(&cfg, "timeout_ms"), "5000");
+    ck_assert_str_eq(och_config_get(&cfg, "daily_budget"), "1000");
+    ck_assert_int_eq(cfg.e[1].line, 4);
+    ck_assert_ptr_null(och_config_get(&cfg, "access_token"));
+    och_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(unknown_key_lists_valid_ones)
+{
+    struct och_config cfg;
+    struct oc_error err;
+    write_cfg("base_url = http://127.0.0.1\ndialy_budget = 10\n", 0600);
+    och_error_init(&err);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_E_CONFIG);
+    ck_assert_int_eq(och_exit_code(OC_E_CONFIG), 2);
+    ck_assert_msg(strstr(err.message, "dialy_budget"), "names the key: %s", err.message);
+    ck_assert_msg(strstr(err.message, ":2:"), "names the line: %s", err.message);
+    ck_assert_msg(strstr(err.message, "daily_budget") && strstr(err.message, "base_url")
+                      && strstr(err.message, "access_token"),
+                  "lists the valid keys: %s", err.message);
+    ck_assert_msg(!strstr(err.message, "*"), "no secret marks in the list: %s", err.message);
+    ck_assert_uint_eq(cfg.n, 0);
+    och_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(duplicate_and_malformed_lines)
+{
+    struct och_config cfg;
+    struct oc_error err;
+    write_cfg("timeout_ms = 1\n# x\ntimeout_ms = 2\n", 0600);
+    och_error_init(&err);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, ":3:") && strstr(err.message, "line 1"), "%s", err.message);
+    och_config_free(&cfg);
+
+    write_cfg("timeout_ms 5000\n", 0600);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, ":1:") && strstr(err.message, "key = value"), "%s", err.message);
+    och_config_free(&cfg);
+
+    write_cfg(" = 5\n", 0600);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_E_CONFIG);
+    och_config_free(&cfg);
+
+    ck_assert_int_eq(och_config_load(&cfg, "/nonexistent/ochost.conf", OPTIONS, NULL, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, "/nonexistent/ochost.conf"), "%s", err.message);
+    och_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(secrets_never_printed)
+{
+    struct och_config cfg;
+    struct oc_error err;
+    struct hs_buf dump = HS_BUF_INIT;
+    write_cfg("access_token = " TOKEN "\nclient_secret = s3cr3t-value\nbase_url = http://127.0.0.1\n", 0600);
+    och_error_init(&err);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_OK);
+    ck_assert_str_eq(och_config_get(&cfg, "access_token"), TOKEN);
+    ck_assert(och_option_is_secret(OPTIONS, "access_token"));
+    ck_assert(och_option_is_secret(OPTIONS, "client_secret"));
+    ck_assert(!och_option_is_secret(OPTIONS, "base_url"));
+    /* access_token stays secret even if a manifest forgets the mark */
+    ck_assert(och_option_is_secret("access_token,base_url", "access_token"));
+    och_config_dump(&cfg, OPTIONS, &dump);
+    ck_assert_msg(!strstr(hs_buf_str(&dump), TOKEN), "%s", hs_buf_str(&dump));
+    ck_assert_msg(!strstr(hs_buf_str(&dump), "s3cr3t"), "%s", hs_buf_str(&dump));
+    ck_assert_msg(strstr(hs_buf_str(&dump), "access_token = [hidden]"), "%s", hs_buf_str(&dump));
+    ck_assert_msg(strstr(hs_buf_str(&dump), "base_url = http://127.0.0.1"), "%s", hs_buf_str(&dump));
+    hs_buf_free(&dump);
+    och_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(readable_secret_file_warns)
+{
+    struct och_config cfg;
+    struct oc_error err;
+    FILE *warn = tmpfile();
+    ck_assert_ptr_nonnull(warn);
+    write_cfg("access_token = " TOKEN "\n", 0644);
+    och_error_init(&err);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, warn, &err), OC_OK);
+    char *w = slurp(warn);
+    ck_assert_msg(strstr(w, "chmod 600") && strstr(w, path), "warns: %s", w);
+    ck_assert_msg(!strstr(w, TOKEN), "the warning must not show the token");
+    och_config_free(&cfg);
+    fclose(warn);
+
+    warn = tmpfile();
+    write_cfg("access_token = " TOKEN "\n", 0600);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, warn, &err), OC_OK);
+    ck_assert_str_eq(slurp(warn), "");
+    och_config_free(&cfg);
+    fclose(warn);
+
+    /* no secret in it: a readable file is fine */
+    warn = tmpfile();
+    write_cfg("base_url = http://127.0.0.1\n", 0644);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, warn, &err), OC_OK);
+    ck_assert_str_eq(slurp(warn), "");
+    och_config_free(&cfg);
+    fclose(warn);
+}
+END_TEST
+
+extern Suite *make_config_suite(void);
+Suite *make_config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("file");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, comments_and_whitespace);
+    tcase_add_test(tc, unknown_key_lists_valid_ones);
+    tcase_add_test(tc, duplicate_and_malformed_lines);
+    tcase_add_test(tc, secrets_never_printed);
+    tcase_add_test(tc, readable_secret_file_warns);
+    suite_add_tcase(s, tc);
+    return s;
+}

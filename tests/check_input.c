@@ -1,0 +1,382 @@
+/* check_input.c - ochost's push input reader: JSON Lines, CSV (RFC 4180),
+ * bad lines, streaming memory. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host-api/ochost/input.h"
+#include "host-api/ochost/rejects.h"
+#include "host-api/ochost/status.h"
+
+struct reader {
+    FILE *f;
+    struct och_input in;
+    struct oc_error err;
+};
+
+static oc_status open_text(struct reader *r, const char *text, size_t len)
+{
+    r->f = fmemopen((void *)text, len, "r");
+    ck_assert_ptr_nonnull(r->f);
+    och_error_init(&r->err);
+    return och_input_open(&r->in, r->f, "test-input", &r->err);
+}
+
+static void close_reader(struct reader *r)
+{
+    och_input_close(&r->in);
+    fclose(r->f);
+}
+
+static const char *field(const struct oc_record *rec, const char *key)
+{
+    for(size_t i = 0; i < rec->nfields; i++)
+        if(strcmp(rec->fields[i].key, key) == 0)
+            return rec->fields[i].value;
+    return NULL;
+}
+
+static void next_ok(struct reader *r, struct oc_record *rec, const char *kind, const char *id)
+{
+    ck_assert_int_eq(och_input_next(&r->in, rec), OC_OK);
+    ck_assert_str_eq(rec->kind, kind);
+    ck_assert_str_eq(rec->id, id);
+}
+
+static void expect_end(struct reader *r)
+{
+    struct oc_record rec;
+    ck_assert_int_eq(och_input_next(&r->in, &rec), OC_E_NOT_FOUND);
+}
+
+START_TEST(json_lines)
+{
+    static const char text[] = "\n"
+                               "{\"Email\": \"a@example.com\", \"firstname\": \"A\\u00e9\", \"age\": 42}\r\n"
+                               "   \n"
+                               "{\"email\":\"b@example.com\",\"company\":null,\"note\":\"x\\\"y\"}\n"
+                               "{\"email\":\"c@example.com\"}";
+    struct reader r;
+    struct oc_record rec;
+    size_t len;
+    ck_assert_int_eq(open_text(&r, text, sizeof text - 1), OC_OK);
+    ck_assert_int_eq(r.in.format, OCH_INPUT_JSONL);
+    ck_assert_ptr_null(och_input_header(&r.in, NULL));
+
+    next_ok(&r, &rec, "contact", "line 2");
+    ck_assert_uint_eq(rec.nfields, 3);
+    ck_assert_str_eq(field(&rec, "email"), "a@example.com"); /* key normalised */
+    ck_assert_str_eq(field(&rec, "firstname"), "A\xc3\xa9");
+    ck_assert_str_eq(field(&rec, "age"), "42");
+    ck_assert_str_eq(och_input_raw(&r.in, &len),
+                     "{\"Email\": \"a@example.com\", \"firstname\": \"A\\u00e9\", \"age\": 42}");
+
+    next_ok(&r, &rec, "contact", "line 4");
+    ck_assert_uint_eq(rec.nfields, 2); /* null left out */
+    ck_assert_ptr_null(field(&rec, "company"));
+    ck_assert_str_eq(field(&rec, "note"), "x\"y");
+
+    next_ok(&r, &rec, "contact", "line 5");
+    ck_assert_str_eq(field(&rec, "email"), "c@example.com");
+    expect_end(&r);
+    close_reader(&r);
+}
+END_TEST
+
+START_TEST(json_lines_bad_lines)
+{
+    static const char text[] = "{\"email\":\"ok@example.com\"}\n"
+                               "{\"email\": \"broken@example.com\"\n"
+                               "{\"name\":\"no email\"}\n"
+                               "{\"email\":\"x@example.com\",\"tags\":[1,2]}\n"
+                               "\"just a string\"\n"
+                               "{\"email\":\"\"}\n"
+                               "{\"email\":\"last@example.com\"}\n";
+    struct reader r;
+    struct oc_record rec;
+    ck_assert_int_eq(open_text(&r, text, sizeof text - 1), OC_OK);
+    next_ok(&r, &rec, "contact", "line 1");
+
+    next_ok(&r, &rec, "invalid", "line 2");
+    ck_assert_ptr_nonnull(field(&rec, "error"));
+    ck_assert_msg(strstr(field(&rec, "error"), "line 2") && strstr(field(&rec, "error"), "JSON"), "%s",
+                  field(&rec, "error"));
+    ck_assert_str_eq(och_input_raw(&r.in, NULL), "{\"email\": \"broken@example.com\"");
+
+    next_ok(&r, &rec, "invalid", "line 3");
+    ck_assert_msg(strstr(field(&rec, "error"), "line 3") && strstr(field(&rec, "error"), "email"), "%s",
+                  field(&rec, "error"));
+    next_ok(&r, &rec, "invalid", "line 4");
+    ck_assert_msg(strstr(field(&rec, "error"), "tags"), "%s", field(&rec, "error"));
+    next_ok(&r, &rec, "invalid", "line 5");
+    next_ok(&r, &rec, "invalid", "line 6");
+    next_ok(&r, &rec, "contact", "line 7"); /* a bad line never ends the run */
+    expect_end(&r);
+    close_reader(&r);
+}
+END_TEST
+
+START_TEST(csv_rfc4180)
+{
+    static const char text[] = "\xef\xbb\xbf Email , First Name,Company,notes\r\n"
+                               "a@example.com,Ann,\"Acme, Inc.\",\"she said \"\"hi\"\"\"\r\n"
+                               "b@example.com,Bob,,\"two\nlines\nhere\"\r\n"
+                               "\r\n"
+                               "c@example.com, Cy ,  \"Quoted, after blanks\" ,plain\n"
+                               "d@example.com,Dee,Dee Co,last-no-newline";
+    struct reader r;
+    struct oc_record rec;
+    size_t len;
+    ck_assert_int_eq(open_text(&r, text, sizeof text - 1), OC_OK);
+    ck_assert_int_eq(r.in.format, OCH_INPUT_CSV);
+    /* blanks before the first byte go with format detection; names are
+     * trimmed anyway */
+    ck_assert_str_eq(och_input_header(&r.in, &len), "Email , First Name,Company,notes");
+
+    next_ok(&r, &rec, "contact", "line 2");
+    ck_assert_str_eq(field(&rec, "email"), "a@example.com");
+    ck_assert_str_eq(field(&rec, "First Name"), "Ann"); /* header trimmed, case kept */
+    ck_assert_str_eq(field(&rec, "Company"), "Acme, Inc.");
+    ck_assert_str_eq(field(&rec, "notes"), "she said \"hi\"");
+    ck_assert_str_eq(och_input_raw(&r.in, NULL), "a@example.com,Ann,\"Acme, Inc.\",\"she said \"\"hi\"\"\"");
+
+    next_ok(&r, &rec, "contact", "line 3");
+    ck_assert_ptr_null(field(&rec, "Company")); /* empty cell not sent */
+    ck_assert_str_eq(field(&rec, "notes"), "two\nlines\nhere");
+    ck_assert_str_eq(och_input_raw(&r.in, NULL), "b@example.com,Bob,,\"two\nlines\nhere\"");
+
+    /* the blank line 6 is skipped; line numbers count physical lines */
+    next_ok(&r, &rec, "contact", "line 7");
+    ck_assert_str_eq(field(&rec, "First Name"), "Cy");
+    ck_assert_str_eq(field(&rec, "Company"), "Quoted, after blanks");
+    next_ok(&r, &rec, "contact", "line 8");
+    ck_assert_str_eq(field(&rec, "notes"), "last-no-newline");
+    expect_end(&r);
+    close_reader(&r);
+}
+END_TEST
+
+START_TEST(csv_bad_lines)
+{
+    static const char text[] = "email,name\n"
+                               "a@example.com,A\n"
+                               "b@example.com,B,extra\n"
+                               ",no email\n"
+                               "c@example.com,\"bad\"quote\n"
+                               "d@example.com,\xff\xfe\n"
+                               "e@example.com,E\n"
+                               "f@example.com,\"never closed\n";
+    struct reader r;
+    struct oc_record rec;
+    ck_assert_int_eq(open_text(&r, text, sizeof text - 1), OC_OK);
+    next_ok(&r, &rec, "contact", "line 2");
+    next_ok(&r, &rec, "invalid", "line 3");
+    ck_assert_msg(strstr(field(&rec, "error"), "line 3") && strstr(field(&rec, "error"), "3 fields"), "%s",
+                  field(&rec, "error"));
+    next_ok(&r, &rec, "invalid", "line 4");
+    ck_assert_msg(strstr(field(&rec, "error"), "email"), "%s", field(&rec, "error"));
+    next_ok(&r, &rec, "invalid", "line 5");
+    ck_assert_msg(strstr(field(&rec, "error"), "quote"), "%s", field(&rec, "error"));
+    next_ok(&r, &rec, "invalid", "line 6");
+    ck_assert_msg(strstr(field(&rec, "error"), "UTF-8"), "%s", field(&rec, "error"));
+    next_ok(&r, &rec, "contact", "line 7");
+    next_ok(&r, &rec, "invalid", "line 8");
+    ck_assert_msg(strstr(field(&rec, "error"), "not closed"), "%s", field(&rec, "error"));
+    expect_end(&r);
+    close_reader(&r);
+}
+END_TEST
+
+START_TEST(header_problems_stop_before_any_record)
+{
+    struct reader r;
+    static const char no_email[] = "mail,name\nx@example.com,X\n";
+    ck_assert_int_eq(open_text(&r, no_email, sizeof no_email - 1), OC_E_CONFIG);
+    ck_assert_int_eq(och_exit_code(OC_E_CONFIG), 2);
+    ck_assert_msg(strstr(r.err.message, "email") && strstr(r.err.message, "test-input"), "%s", r.err.message);
+    close_reader(&r);
+
+    static const char dup[] = "email,Email\n";
+    ck_assert_int_eq(open_text(&r, dup, sizeof dup - 1), OC_E_CONFIG);
+    ck_assert_msg(strstr(r.err.message, "twice"), "%s", r.err.message);
+    close_reader(&r);
+
+    static const char array[] = "  [{\"email\":\"a@example.com\"}]";
+    ck_assert_int_eq(open_text(&r, array, sizeof array - 1), OC_E_CONFIG);
+    ck_assert_msg(strstr(r.err.message, "JSON Lines"), "%s", r.err.message);
+    close_reader(&r);
+
+    static const char empty[] = " \n\n";
+    ck_assert_int_eq(open_text(&r, empty, sizeof empty - 1), OC_OK);
+    expect_end(&r);
+    close_reader(&r);
+}
+END_TEST
+
+/* 100,000 records through the reader: its heap stays what the first few
+ * records needed. */
+static void stream_many(int csv)
+{
+    struct reader r;
+    struct oc_record rec;
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    if(csv)
+        fputs("email,firstname,lastname,company\n", f);
+    for(int i = 0; i < 100000; i++) {
+        if(csv)
+            fprintf(f, "user%06d@example.com,First%06d,\"Last, %06d\",Company %02d\n", i, i, i, i % 97);
+        else
+            fprintf(f, "{\"email\":\"user%06d@example.com\",\"firstname\":\"First%06d\",\"n\":%d}\n", i,
+                    i, 100000 + i);
+    }
+    rewind(f);
+    r.f = f;
+    och_error_init(&r.err);
+    ck_assert_int_eq(och_input_open(&r.in, f, "generated", &r.err), OC_OK);
+    size_t after_first = 0, max = 0;
+    int n = 0;
+    while(och_input_next(&r.in, &rec) == OC_OK) {
+        ck_assert_str_eq(rec.kind, "contact");
+        n++;
+        size_t fp = och_input_footprint(&r.in);
+        if(n == 10)
+            after_first = fp;
+        if(fp > max)
+            max = fp;
+    }
+    ck_assert_int_eq(n, 100000);
+    ck_assert_str_eq(rec.id, csv ? "line 100001" : "line 100000");
+    ck_assert_msg(max == after_first, "reader grew from %zu to %zu bytes", after_first, max);
+    ck_assert_msg(max < 128 * 1024, "reader holds %zu bytes", max);
+    close_reader(&r);
+}
+
+START_TEST(streaming_memory_is_flat)
+{
+    stream_many(0);
+    stream_many(1);
+}
+END_TEST
+
+START_TEST(overlong_record_is_invalid_not_growth)
+{
+    size_t big = OCH_INPUT_MAX_RECORD + 1000;
+    char *text = malloc(big + 64);
+    ck_assert_ptr_nonnull(text);
+    size_t n = (size_t)sprintf(text, "{\"email\":\"a@example.com\",\"x\":\"");
+    memset(text + n, 'x', big);
+    n += big;
+    n += (size_t)sprintf(text + n, "\"}\n{\"email\":\"b@example.com\"}\n");
+    struct reader r;
+    struct oc_record rec;
+    ck_assert_int_eq(open_text(&r, text, n), OC_OK);
+    next_ok(&r, &rec, "invalid", "line 1");
+    ck_assert_msg(strstr(field(&rec, "error"), "longer"), "%s", field(&rec, "error"));
+    ck_assert_uint_lt(och_input_footprint(&r.in), 3 * OCH_INPUT_MAX_RECORD);
+    next_ok(&r, &rec, "contact", "line 2");
+    close_reader(&r);
+    free(text);
+}
+END_TEST
+
+static char *read_all(const char *path)
+{
+    static char buf[8192];
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* --rejects: failed inputs in the input's format, header first, in the
+ * order their results arrive; successes and unknown lines leave nothing. */
+START_TEST(rejects_in_input_format)
+{
+    char path[] = "/tmp/check_rejects_XXXXXX";
+    int fd = mkstemp(path);
+    struct och_rejects r;
+    struct oc_error err;
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    och_error_init(&err);
+    ck_assert_int_eq(och_rejects_open(&r, path, "email,notes", 11, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 2, "a@example.com,x", strlen("a@example.com,x")), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 3, "b@example.com,\"two\nlines\"", strlen("b@example.com,\"two\nlines\"")), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 5, "c@example.com,y", strlen("c@example.com,y")), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 6, "d@example.com,z", strlen("d@example.com,z")), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 5, 1), OC_OK); /* batches answer in any order */
+    ck_assert_int_eq(och_rejects_result(&r, 2, 0), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 3, 1), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 3, 1), OC_OK); /* a repeat writes nothing twice */
+    ck_assert_int_eq(och_rejects_result(&r, 99, 1), OC_OK);
+    ck_assert_uint_eq(r.n, 1); /* only line 6 still waits */
+    /* line 6 never got a result: written when the plugin claimed completion */
+    ck_assert_int_eq(och_rejects_close(&r, 1, &err), OC_OK);
+    ck_assert_str_eq(read_all(path), "email,notes\nc@example.com,y\nb@example.com,\"two\nlines\"\nd@example.com,z\n");
+
+    /* JSON Lines: no header; nothing failed: an empty file */
+    ck_assert_int_eq(och_rejects_open(&r, path, NULL, 0, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 1, "{\"email\":\"a@example.com\"}", strlen("{\"email\":\"a@example.com\"}")), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 1, 0), OC_OK);
+    ck_assert_int_eq(och_rejects_close(&r, 0, &err), OC_OK);
+    ck_assert_str_eq(read_all(path), "");
+
+    ck_assert_int_eq(och_rejects_open(&r, "/nonexistent/dir/rejects.csv", NULL, 0, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, "/nonexistent/dir/rejects.csv"), "%s", err.message);
+    ck_assert_int_eq(och_rejects_close(&r, 1, &err), OC_OK);
+    unlink(path);
+}
+END_TEST
+
+/* The pending map is bounded: past OCH_REJECTS_MAX_PENDING the oldest
+ * text is dropped, and a later failure for it is counted, not lost
+ * silently. */
+START_TEST(rejects_pending_is_bounded)
+{
+    char path[] = "/tmp/check_rejects_XXXXXX";
+    int fd = mkstemp(path);
+    struct och_rejects r;
+    struct oc_error err;
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    och_error_init(&err);
+    ck_assert_int_eq(och_rejects_open(&r, path, NULL, 0, &err), OC_OK);
+    for(uint64_t i = 1; i <= OCH_REJECTS_MAX_PENDING + 2; i++)
+        ck_assert_int_eq(och_rejects_keep(&r, i, "{}", 2), OC_OK);
+    ck_assert_uint_eq(r.n, OCH_REJECTS_MAX_PENDING);
+    ck_assert_uint_eq(r.evicted, 2);
+    ck_assert_int_eq(och_rejects_result(&r, 1, 1), OC_OK);
+    ck_assert_uint_eq(r.lost, 1);
+    ck_assert_int_eq(och_rejects_result(&r, 3, 1), OC_OK);
+    ck_assert_uint_eq(r.written, 1);
+    ck_assert_int_eq(och_rejects_close(&r, 0, &err), OC_OK);
+    ck_assert_str_eq(read_all(path), "{}\n");
+    unlink(path);
+}
+END_TEST
+
+extern Suite *make_input_suite(void);
+Suite *make_input_suite(void)
+{
+    Suite *s = suite_create("input");
+    TCase *tc = tcase_create("reader");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, json_lines);
+    tcase_add_test(tc, json_lines_bad_lines);
+    tcase_add_test(tc, csv_rfc4180);
+    tcase_add_test(tc, csv_bad_lines);
+    tcase_add_test(tc, header_problems_stop_before_any_record);
+    tcase_add_test(tc, streaming_memory_is_flat);
+    tcase_add_test(tc, overlong_record_is_invalid_not_growth);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rejects");
+    tcase_add_test(tc, rejects_in_input_format);
+    tcase_add_test(tc, rejects_pending_is_bounded);
+    suite_add_tcase(s, tc);
+    return s;
+}
