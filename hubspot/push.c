@@ -1,12 +1,665 @@
-/* push.c - list push. Not implemented yet (issue 6). */
-#include "hubspot/instance.h"
+/*
+ * push.c - the list push (issue 6): upsert contacts by email, add them to
+ * a list, one push_result per input.
+ *
+ * The run works in waves. A wave reads inputs into up to max_concurrency
+ * upsert batches of 100 (plus, when a chunk of record ids is ready, one
+ * memberships/add), sends them together through hs_http_run (which paces
+ * them under the rate limit), and settles every item the answers decide.
+ * Memory stays bounded whatever the input size: a wave's batches, a carry
+ * list of at most 100 inputs that could not join this wave (an email
+ * already in it: two concurrent upserts of one email could race at
+ * HubSpot), and the membership queue, which is drained a chunk per wave
+ * while it holds a chunk.
+ *
+ * Call count: 1 list check per instance and list, ceil(valid/100) upserts
+ * (more only when a whole batch is refused and split), ceil(ids/chunk)
+ * membership adds. A single sign-up after the check is 2 calls; 1 when the
+ * instance already knows the contact's id AND the input carries nothing
+ * but the email (with other properties the upsert is what updates them, so
+ * it cannot be skipped). The cache is the instance's (1024 entries,
+ * direct mapped), kept for cache_ttl_ms like lookup's; cache_ttl_ms = 0
+ * turns it off. A cached id HubSpot no longer knows (merged, deleted) is
+ * dropped and the input upserted after all.
+ *
+ * Every input ends with exactly one push_result. When the run has to stop
+ * (budget or daily limit, HubSpot unreachable past retries, token
+ * refused), the inputs not finished and those not yet read are reported
+ * failed with the reason, so the rejects file holds everything left to do.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hubspot/email.h"
+#include "hubspot/push.h"
 #include "plugin/error.h"
+
+#define CACHE_SLOTS 1024
+#define MAX_CONC 32 /* options.c caps max_concurrency there too */
+#define MEMBERSHIP_ENDPOINT "lists.memberships.add"
+
+/* ---- items ---- */
+
+void hs_push_item_free(struct hs_push_item *it)
+{
+    if(!it)
+        return;
+    free(it->input);
+    free(it->email);
+    free(it->key);
+    free(it->json);
+    free(it->record_id);
+    free(it->error);
+    free(it);
+}
+
+void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    hs_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    free(it->error);
+    it->error = hs_buf_take(&b);
+    if(!it->error)
+        it->error = strdup("failed (out of memory while describing why)");
+    it->status = HS_PUSH_FAILED;
+}
+
+/* ---- state ---- */
+
+struct hs_push_state *hs_push_state_get(struct oc_instance *in)
+{
+    if(in->push_state)
+        return in->push_state;
+    struct hs_push_state *st = calloc(1, sizeof *st);
+    if(!st)
+        return NULL;
+    if(in->opt.cache_ttl_ms > 0 && !(st->cache = hs_push_cache_new(CACHE_SLOTS))) {
+        free(st);
+        return NULL;
+    }
+    in->push_state = st;
+    return st;
+}
+
+void hs_push_release(struct oc_instance *in)
+{
+    if(!in || !in->push_state)
+        return;
+    struct hs_push_state *st = in->push_state;
+    for(size_t i = 0; i < st->nchecked; i++)
+        free(st->checked[i]);
+    hs_push_cache_free(st->cache);
+    free(st);
+    in->push_state = NULL;
+}
+
+/* ---- item queues ---- */
+
+struct itemq {
+    struct hs_push_item **v;
+    size_t n, cap;
+};
+
+static int q_push(struct itemq *q, struct hs_push_item *it)
+{
+    if(q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 128;
+        struct hs_push_item **v = realloc(q->v, cap * sizeof *v);
+        if(!v)
+            return -1;
+        q->v = v;
+        q->cap = cap;
+    }
+    q->v[q->n++] = it;
+    return 0;
+}
+
+static void q_free(struct itemq *q)
+{
+    for(size_t i = 0; i < q->n; i++)
+        hs_push_item_free(q->v[i]);
+    free(q->v);
+    memset(q, 0, sizeof *q);
+}
+
+/* ---- the run ---- */
+
+struct run {
+    struct oc_instance *in;
+    const struct oc_push_request *req;
+    struct hs_push_state *st;
+    size_t conc, chunk;
+    size_t active;               /* batches this wave may fill */
+    struct hs_push_item **slots; /* conc batches of HS_PUSH_BATCH */
+    size_t *nb;
+    struct hs_buf *body;         /* conc upsert bodies + 1 membership body */
+    struct hs_http_req *reqs;    /* conc + 1 */
+    size_t nreqs_live;           /* requests whose outputs need freeing */
+    struct hs_pushset wave;       /* keys (lowercased emails) in this wave */
+    struct itemq carry, pending, inflight;
+    struct hs_buf mpath;
+    uint64_t ord, done, added, already, failed;
+    int eof, input_broken;
+    oc_status stop;
+    struct oc_error stop_err;
+};
+
+static int host_has_progress(const struct oc_host *h)
+{
+    return h && h->progress &&
+           h->struct_size >= offsetof(struct oc_host, progress) + sizeof h->progress;
+}
+
+static void progress(struct run *R)
+{
+    if(host_has_progress(R->in->host))
+        R->in->host->progress(R->in->host->ctx, "push", R->done, 0);
+}
+
+static void set_stop(struct run *R, oc_status rc, const struct oc_error *why)
+{
+    if(R->stop)
+        return;
+    R->stop = rc;
+    R->stop_err = *why;
+    R->stop_err.struct_size = sizeof R->stop_err;
+    R->stop_err.status = rc;
+}
+
+static void set_stopf(struct run *R, oc_status rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_stopf(struct run *R, oc_status rc, const char *fmt, ...)
+{
+    if(R->stop)
+        return;
+    struct oc_error e = {sizeof e};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    va_end(ap);
+    set_stop(R, rc, &e);
+}
+
+static const char *status_name(int s)
+{
+    return s == HS_PUSH_ADDED ? "added" : s == HS_PUSH_ALREADY ? "already_member" : "failed";
+}
+
+/* One push_result. After the host asked to stop, nothing more is
+ * emitted (its emit said so). */
+static void emit_result(struct run *R, const char *input, const char *email, const char *id,
+                        int status, const char *error)
+{
+    if(R->stop == OC_E_CANCELLED)
+        return;
+    struct oc_field f[5];
+    size_t n = 0;
+    f[n++] = (struct oc_field){"input", input, OC_FIELD_STRING};
+    if(email)
+        f[n++] = (struct oc_field){"email", email, OC_FIELD_STRING};
+    if(id)
+        f[n++] = (struct oc_field){"id", id, OC_FIELD_STRING};
+    f[n++] = (struct oc_field){"status", status_name(status), OC_FIELD_STRING};
+    if(status == HS_PUSH_FAILED)
+        f[n++] = (struct oc_field){"error", error ? error : "failed", OC_FIELD_STRING};
+    R->done++;
+    if(status == HS_PUSH_ADDED)
+        R->added++;
+    else if(status == HS_PUSH_ALREADY)
+        R->already++;
+    else
+        R->failed++;
+    if(hs_emit(R->in, "push_result", input, f, n))
+        set_stopf(R, OC_E_CANCELLED, "the host asked to stop while receiving push results");
+}
+
+/* Emit it with its status and free it. */
+static void finish(struct run *R, struct hs_push_item *it)
+{
+    if(it->status == HS_PUSH_OPEN)
+        it->status = HS_PUSH_FAILED;
+    emit_result(R, it->input, it->email, it->record_id, it->status, it->error);
+    hs_push_item_free(it);
+}
+
+static char *dup_trimmed(const char *s)
+{
+    while(*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while(n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    return strndup(s, n);
+}
+
+static const char *field(const struct oc_record *r, const char *key)
+{
+    for(size_t i = 0; i < r->nfields && r->fields; i++)
+        if(r->fields[i].key && !strcasecmp(r->fields[i].key, key) &&
+           r->fields[i].type != OC_FIELD_NULL)
+            return r->fields[i].value;
+    return NULL;
+}
+
+/* Read the next input into a new item. *out stays NULL at the end of the
+ * input, when the input was finished at once (invalid), or on a stop. */
+static void read_item(struct run *R, struct hs_push_item **out)
+{
+    *out = NULL;
+    struct oc_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.struct_size = sizeof rec;
+    oc_status rc = R->req->next(R->req->next_ctx, &rec);
+    if(rc == OC_E_NOT_FOUND) {
+        R->eof = 1;
+        return;
+    }
+    if(rc) {
+        R->input_broken = 1;
+        set_stopf(R, rc, "reading the push input failed (status %d) after %llu inputs", rc,
+                  (unsigned long long)R->ord);
+        return;
+    }
+    uint64_t ord = ++R->ord;
+    struct hs_push_item *it = calloc(1, sizeof *it);
+    char name[48];
+    snprintf(name, sizeof name, "input %llu", (unsigned long long)ord);
+    const char *email = field(&rec, "email");
+    if(it) {
+        it->ord = ord;
+        it->input = strdup(rec.id && *rec.id ? rec.id : name);
+        if(email)
+            it->email = dup_trimmed(email);
+    }
+    if(!it || !it->input || (email && !it->email)) {
+        /* Still give the input its status before stopping. */
+        emit_result(R, rec.id && *rec.id ? rec.id : name, email, NULL, HS_PUSH_FAILED,
+                    "out of memory reading this input");
+        hs_push_item_free(it);
+        set_stopf(R, OC_E_NOMEM, "out of memory reading the push input");
+        return;
+    }
+    if(it->email && !*it->email) {
+        free(it->email);
+        it->email = NULL;
+    }
+    const char *problem;
+    if(rec.kind && !strcmp(rec.kind, "invalid")) {
+        const char *why = field(&rec, "error");
+        hs_push_item_fail(it, "%s", why && *why ? why : "the input could not be read");
+    } else if(!it->email) {
+        hs_push_item_fail(it, "no email: every input needs an email field (in CSV, an 'email' "
+                              "column); add it and re-run this input");
+    } else if((problem = hs_email_problem(it->email))) {
+        hs_push_item_fail(it, "email '%s' %s; fix the address and re-run this input", it->email,
+                          problem);
+    } else {
+        it->key = strdup(it->email);
+        if(!it->key || hs_upsert_item_json(it, rec.fields, rec.nfields)) {
+            hs_push_item_fail(it, "out of memory preparing this input");
+            finish(R, it);
+            set_stopf(R, OC_E_NOMEM, "out of memory preparing the push input");
+            return;
+        }
+        for(char *p = it->key; *p; p++)
+            if(*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        *out = it;
+        return;
+    }
+    finish(R, it);
+}
+
+/* Put it into this wave's first batch with room, unless its email is
+ * already in the wave. */
+static int place(struct run *R, struct hs_push_item *it)
+{
+    size_t klen = strlen(it->key);
+    if(hs_pushset_has(&R->wave, it->key, klen))
+        return 0;
+    for(size_t b = 0; b < R->active; b++) {
+        if(R->nb[b] == HS_PUSH_BATCH)
+            continue;
+        if(hs_pushset_add(&R->wave, it->key, klen) != 1)
+            return 0;
+        R->slots[b * HS_PUSH_BATCH + R->nb[b]++] = it;
+        return 1;
+    }
+    return 0;
+}
+
+static int wave_full(const struct run *R)
+{
+    return R->nb[R->active - 1] == HS_PUSH_BATCH;
+}
+
+/* Queue an item, or (out of memory) finish it failed and stop. */
+static void enqueue(struct run *R, struct itemq *q, struct hs_push_item *it)
+{
+    if(!q_push(q, it))
+        return;
+    hs_push_item_fail(it, "out of memory queueing this input");
+    finish(R, it);
+    set_stopf(R, OC_E_NOMEM, "out of memory queueing push inputs");
+}
+
+static void fill(struct run *R)
+{
+    /* When a membership chunk is due it takes one of the wave's slots, so
+     * the wave still runs in one round trip: hs_http_run returns only
+     * when its slowest request is done, and a 5th request behind 4 would
+     * double the wave's time while the rate window sits idle. */
+    R->active = R->conc > 1 && R->pending.n >= R->chunk ? R->conc - 1 : R->conc;
+    size_t keep = 0;
+    for(size_t i = 0; i < R->carry.n; i++) {
+        struct hs_push_item *it = R->carry.v[i];
+        if(!place(R, it))
+            R->carry.v[keep++] = it;
+    }
+    R->carry.n = keep;
+    const char *cached;
+    while(!R->eof && !R->stop && !wave_full(R) && R->carry.n < HS_PUSH_BATCH &&
+          R->pending.n < R->chunk + R->conc * HS_PUSH_BATCH) {
+        struct hs_push_item *it;
+        read_item(R, &it);
+        if(!it)
+            continue;
+        if(it->email_only && R->st->cache &&
+           (cached = hs_push_cache_get(R->st->cache, it->key, hs_now_ms(R->in),
+                                       R->in->opt.cache_ttl_ms))) {
+            it->record_id = strdup(cached);
+            it->from_cache = it->record_id != NULL;
+            if(it->from_cache) {
+                enqueue(R, &R->pending, it);
+                continue;
+            }
+        }
+        if(!place(R, it))
+            enqueue(R, &R->carry, it);
+    }
+}
+
+/* Settle the membership chunk in flight: finished items are emitted,
+ * stale cache hits go back to the carry list, the rest stay for the stop
+ * handler. */
+static void settle_membership(struct run *R, struct hs_http_req *r)
+{
+    struct oc_error e = {sizeof e};
+    oc_status rc = hs_membership_settle(r, R->req->list_id, R->inflight.v, R->inflight.n, &e);
+    if(rc) {
+        set_stop(R, rc, &e);
+        return;
+    }
+    size_t keep = 0;
+    for(size_t i = 0; i < R->inflight.n; i++) {
+        struct hs_push_item *it = R->inflight.v[i];
+        if(it->status != HS_PUSH_OPEN) {
+            finish(R, it);
+        } else if(it->from_cache && !it->record_id) {
+            hs_push_cache_drop(R->st->cache, it->key);
+            it->from_cache = 0;
+            enqueue(R, &R->carry, it);
+        } else {
+            R->inflight.v[keep++] = it;
+        }
+    }
+    R->inflight.n = keep;
+}
+
+static void settle_batch(struct run *R, struct hs_http_req *r, size_t b)
+{
+    struct hs_push_item **items = &R->slots[b * HS_PUSH_BATCH];
+    size_t n = R->nb[b];
+    struct oc_error e = {sizeof e};
+    oc_status rc = hs_upsert_settle(R->in, r, items, n, R->stop == OC_OK, &e);
+    if(rc)
+        set_stop(R, rc, &e);
+    for(size_t i = 0; i < n; i++) {
+        struct hs_push_item *it = items[i];
+        if(it->error) {
+            finish(R, it);
+        } else if(it->record_id) {
+            hs_push_cache_put(R->st->cache, it->key, it->record_id, hs_now_ms(R->in));
+            enqueue(R, &R->pending, it);
+        } else {
+            enqueue(R, &R->carry, it); /* unsettled: the stop handler reports it */
+        }
+    }
+    R->nb[b] = 0;
+}
+
+static void free_reqs(struct run *R)
+{
+    for(size_t i = 0; i < R->nreqs_live; i++)
+        hs_http_req_free(&R->reqs[i]);
+    R->nreqs_live = 0;
+}
+
+/* One wave: returns 0 when there was nothing left to do. */
+static int wave(struct run *R)
+{
+    fill(R);
+    if(R->stop)
+        return 0;
+    size_t nbatches = 0;
+    for(size_t b = 0; b < R->conc; b++)
+        nbatches += R->nb[b] > 0;
+    int want_m = R->pending.n >= R->chunk ||
+                 (R->pending.n && !nbatches && R->eof && !R->carry.n);
+    if(!nbatches && !want_m)
+        return !R->eof || R->carry.n || R->pending.n;
+
+    size_t nreq = 0;
+    if(want_m) {
+        size_t k = R->pending.n < R->chunk ? R->pending.n : R->chunk;
+        for(size_t i = 0; i < k; i++)
+            if(q_push(&R->inflight, R->pending.v[i])) {
+                /* inflight was sized for a chunk up front; cannot happen */
+                set_stopf(R, OC_E_NOMEM, "out of memory sending a membership chunk");
+                return 0;
+            }
+        memmove(R->pending.v, R->pending.v + k, (R->pending.n - k) * sizeof *R->pending.v);
+        R->pending.n -= k;
+        struct hs_buf *body = &R->body[R->conc];
+        if(hs_membership_body(body, R->inflight.v, R->inflight.n)) {
+            set_stopf(R, OC_E_NOMEM, "out of memory building a memberships/add body");
+            return 0;
+        }
+        hs_http_req_init(&R->reqs[nreq++], "PUT", hs_buf_str(&R->mpath), body->data, body->len,
+                         MEMBERSHIP_ENDPOINT);
+        R->nreqs_live = nreq;
+    }
+    size_t which[MAX_CONC + 1];
+    for(size_t b = 0; b < R->conc; b++) {
+        if(!R->nb[b])
+            continue;
+        if(hs_upsert_body(&R->body[b], &R->slots[b * HS_PUSH_BATCH], R->nb[b])) {
+            set_stopf(R, OC_E_NOMEM, "out of memory building an upsert body");
+            return 0;
+        }
+        which[nreq] = b;
+        hs_http_req_init(&R->reqs[nreq++], "POST", "/crm/v3/objects/contacts/batch/upsert",
+                         R->body[b].data, R->body[b].len, "contacts.batch.upsert");
+        R->nreqs_live = nreq;
+    }
+
+    struct oc_error e = {sizeof e};
+    oc_status rc = hs_http_run(R->in->http, R->reqs, nreq, &e);
+    if(rc)
+        set_stop(R, rc, &e);
+    size_t first = 0;
+    if(want_m)
+        settle_membership(R, &R->reqs[first++]);
+    for(size_t i = first; i < nreq; i++)
+        settle_batch(R, &R->reqs[i], which[i]);
+    free_reqs(R);
+    hs_pushset_clear(&R->wave);
+    progress(R);
+    return !R->stop;
+}
+
+/* The run cannot go on: every input not finished, and every input not yet
+ * read, gets a failed result saying why. */
+static void stop_all(struct run *R)
+{
+    char why[320];
+    snprintf(why, sizeof why, "%.300s", R->stop_err.message);
+    /* Items still in this wave's batches (the input broke while a wave
+     * was being filled) join the carry list first. */
+    for(size_t b = 0; b < R->conc; b++) {
+        for(size_t i = 0; i < R->nb[b]; i++)
+            if(q_push(&R->carry, R->slots[b * HS_PUSH_BATCH + i])) {
+                /* no room to queue it: report it here and now */
+                struct hs_push_item *it = R->slots[b * HS_PUSH_BATCH + i];
+                hs_push_item_fail(it, "not pushed: the push stopped: %s", why);
+                finish(R, it);
+            }
+        R->nb[b] = 0;
+    }
+    struct itemq *qs[] = {&R->inflight, &R->pending, &R->carry};
+    for(size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {
+        for(size_t i = 0; i < qs[q]->n; i++) {
+            struct hs_push_item *it = qs[q]->v[i];
+            if(it->record_id)
+                hs_push_item_fail(it,
+                                  "contact %s was upserted, but the push stopped before adding it "
+                                  "to list %s: %s; re-run this input (safe: upsert by email and "
+                                  "list add are idempotent)",
+                                  it->record_id, R->req->list_id, why);
+            else
+                hs_push_item_fail(it,
+                                  "not pushed: the push stopped before this input was finished: "
+                                  "%s; re-run it (safe: upsert by email is idempotent)",
+                                  why);
+            finish(R, it);
+        }
+        qs[q]->n = 0;
+    }
+    if(R->input_broken || R->stop == OC_E_CANCELLED)
+        return;
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "not attempted: the push stopped before reaching this input: %s; re-run it", why);
+    while(R->stop != OC_E_CANCELLED) {
+        struct oc_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.struct_size = sizeof rec;
+        oc_status rc = R->req->next(R->req->next_ctx, &rec);
+        if(rc)
+            break; /* the end, or the input broke: nothing more to report */
+        char name[48];
+        snprintf(name, sizeof name, "input %llu", (unsigned long long)++R->ord);
+        const char *email = field(&rec, "email");
+        emit_result(R, rec.id && *rec.id ? rec.id : name, email, NULL, HS_PUSH_FAILED, msg);
+    }
+}
+
+static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc_push_request *req,
+                          struct hs_push_state *st)
+{
+    memset(R, 0, sizeof *R);
+    R->in = in;
+    R->req = req;
+    R->st = st;
+    R->conc = in->opt.max_concurrency > 0 ? (size_t)in->opt.max_concurrency : 1;
+    if(R->conc > MAX_CONC)
+        R->conc = MAX_CONC;
+    R->chunk = in->opt.membership_chunk > 0 ? (size_t)in->opt.membership_chunk : 500;
+    R->slots = calloc(R->conc * HS_PUSH_BATCH, sizeof *R->slots);
+    R->nb = calloc(R->conc, sizeof *R->nb);
+    R->body = calloc(R->conc + 1, sizeof *R->body);
+    R->reqs = calloc(R->conc + 1, sizeof *R->reqs);
+    R->inflight.v = calloc(R->chunk, sizeof *R->inflight.v);
+    R->inflight.cap = R->chunk;
+    if(!R->slots || !R->nb || !R->body || !R->reqs || !R->inflight.v ||
+       hs_pushset_init(&R->wave, R->conc * HS_PUSH_BATCH))
+        return OC_E_NOMEM;
+    hs_buf_puts(&R->mpath, "/crm/v3/lists/");
+    hs_url_encode(&R->mpath, req->list_id);
+    hs_buf_puts(&R->mpath, "/memberships/add");
+    return hs_buf_ok(&R->mpath) ? OC_OK : OC_E_NOMEM;
+}
+
+static void run_free(struct run *R)
+{
+    free_reqs(R);
+    if(R->slots)
+        for(size_t b = 0; b < R->conc; b++)
+            for(size_t i = 0; i < R->nb[b]; i++)
+                hs_push_item_free(R->slots[b * HS_PUSH_BATCH + i]);
+    q_free(&R->carry);
+    q_free(&R->pending);
+    q_free(&R->inflight);
+    if(R->body)
+        for(size_t i = 0; i <= R->conc; i++)
+            hs_buf_free(&R->body[i]);
+    hs_pushset_free(&R->wave);
+    hs_buf_free(&R->mpath);
+    free(R->slots);
+    free(R->nb);
+    free(R->body);
+    free(R->reqs);
+}
 
 oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, struct oc_error *err)
 {
-    (void)in;
-    (void)req;
-    return hs_fail(err, OC_E_NOT_IMPLEMENTED, "push is not implemented in this build");
-}
+    hs_error_clear(err);
+    if(!in || !req || req->struct_size < offsetof(struct oc_push_request, next_ctx) +
+                                              sizeof req->next_ctx || !req->next)
+        return hs_fail(err, OC_E_INVALID,
+                       "push: the request is missing or has no next() input callback");
+    if(!in->host || !in->host->emit)
+        return hs_fail(err, OC_E_INVALID,
+                       "push: the host gives no emit() callback to receive push results");
+    struct hs_push_state *st = hs_push_state_get(in);
+    if(!st)
+        return hs_fail(err, OC_E_NOMEM, "push: out of memory");
+    oc_status rc = hs_push_list_check(in, st, req->list_id, err);
+    if(rc)
+        return rc;
 
-void hs_push_release(struct oc_instance *in) { (void)in; }
+    struct run R;
+    rc = run_init(&R, in, req, st);
+    if(rc) {
+        run_free(&R);
+        return hs_fail(err, rc, "push: out of memory setting up the run");
+    }
+    while(wave(&R))
+        ;
+    if(R.stop)
+        stop_all(&R);
+    progress(&R);
+    if(R.stop) {
+        rc = R.stop;
+        hs_fail(err, rc,
+                "push to list %s stopped after %llu inputs (%llu added, %llu already members, "
+                "%llu failed; every input has a push_result): %.300s",
+                req->list_id, (unsigned long long)R.done, (unsigned long long)R.added,
+                (unsigned long long)R.already, (unsigned long long)R.failed, R.stop_err.message);
+        if(HS_ERR_HAS(err, category)) {
+            err->http_status = R.stop_err.http_status;
+            err->retryable = R.stop_err.retryable || rc == OC_E_TRANSIENT || rc == OC_E_BUDGET;
+            err->retry_after_ms = R.stop_err.retry_after_ms;
+            memcpy(err->correlation_id, R.stop_err.correlation_id, sizeof err->correlation_id);
+            memcpy(err->category, R.stop_err.category, sizeof err->category);
+        }
+    } else if(R.failed) {
+        rc = hs_fail(err, OC_E_PARTIAL,
+                     "push to list %s: %llu of %llu inputs failed (%llu added, %llu already "
+                     "members); see the failed push_result records for why, fix them and re-run "
+                     "them (safe: upsert by email and list add are idempotent)",
+                     req->list_id, (unsigned long long)R.failed, (unsigned long long)R.done,
+                     (unsigned long long)R.added, (unsigned long long)R.already);
+    }
+    hs_log(in, OC_LOG_INFO, "push to list %s: %llu inputs, %llu added, %llu already members, %llu failed",
+           req->list_id, (unsigned long long)R.done, (unsigned long long)R.added,
+           (unsigned long long)R.already, (unsigned long long)R.failed);
+    run_free(&R);
+    return rc;
+}

@@ -1,0 +1,152 @@
+/*
+ * list_check.c - is the push's list one the API may add contacts to?
+ *
+ * Checked before any write, once per instance and list: HubSpot only lets
+ * the API change MANUAL and SNAPSHOT lists (a DYNAMIC list's members come
+ * from its filters), and ILS list ids differ from the legacy v1 ids many
+ * publishers still have written down. Finding that out after 30,000
+ * upserts would waste the calls and leave contacts half pushed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubspot/push.h"
+#include "plugin/apierror.h"
+#include "plugin/error.h"
+
+/* ILS list ids are decimal numbers; anything else is a typo or a list
+ * name, caught without spending a call. */
+static int plausible_id(const char *id)
+{
+    if(!id || !*id || strlen(id) > 20)
+        return 0;
+    for(const char *p = id; *p; p++)
+        if(*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+static int already_checked(const struct hs_push_state *st, const char *id)
+{
+    for(size_t i = 0; i < st->nchecked; i++)
+        if(!strcmp(st->checked[i], id))
+            return 1;
+    return 0;
+}
+
+static void remember(struct hs_push_state *st, const char *id)
+{
+    char *copy = strdup(id);
+    if(!copy)
+        return; /* only costs a second check later */
+    if(st->nchecked == HS_PUSH_CHECKED_MAX) {
+        free(st->checked[0]);
+        memmove(st->checked, st->checked + 1, (HS_PUSH_CHECKED_MAX - 1) * sizeof *st->checked);
+        st->nchecked--;
+    }
+    st->checked[st->nchecked++] = copy;
+}
+
+/* Judge the list object of a 200 answer. */
+static oc_status judge(const struct hs_json *j, const char *id, struct oc_error *err)
+{
+    int list = hs_json_get(j, 0, "list");
+    /* The SPEC wraps it in {"list": ...}; accept a bare object too. */
+    if(list < 0 || hs_json_type(j, list) != HS_JSON_OBJECT)
+        list = 0;
+    if(hs_json_type(j, list) != HS_JSON_OBJECT)
+        return hs_fail(err, OC_E_PROTOCOL,
+                       "GET /crm/v3/lists/%s answered 200 without a list object; rerun later, "
+                       "and report it if it persists",
+                       id);
+    char name[128] = "", type[32] = "", object[32] = "";
+    char *s;
+    if((s = hs_json_strdup(j, hs_json_get(j, list, "name")))) {
+        snprintf(name, sizeof name, "%s", s);
+        free(s);
+    }
+    if((s = hs_json_strdup(j, hs_json_get(j, list, "processingType")))) {
+        snprintf(type, sizeof type, "%s", s);
+        free(s);
+    }
+    if((s = hs_json_strdup(j, hs_json_get(j, list, "objectTypeId")))) {
+        snprintf(object, sizeof object, "%s", s);
+        free(s);
+    }
+    if(object[0] && strcmp(object, "0-1"))
+        return hs_fail(err, OC_E_CONFIG,
+                       "list %s (\"%s\") holds records of object type %s, not contacts (0-1); "
+                       "push adds contacts: give the id of a contact list",
+                       id, name, object);
+    if(!strcmp(type, "MANUAL") || !strcmp(type, "SNAPSHOT"))
+        return OC_OK;
+    if(!strcmp(type, "DYNAMIC"))
+        return hs_fail(err, OC_E_CONFIG,
+                       "list %s (\"%s\") is a DYNAMIC (active) list: its members come from its "
+                       "filters, and HubSpot only lets the API add contacts to MANUAL and SNAPSHOT "
+                       "(static) lists. Nothing was written. Use a static list, or change the "
+                       "list's filters so they match the contacts instead",
+                       id, name);
+    if(!type[0])
+        return hs_fail(err, OC_E_PROTOCOL,
+                       "GET /crm/v3/lists/%s answered without a processingType; cannot tell "
+                       "whether contacts may be added, so nothing was written",
+                       id);
+    return hs_fail(err, OC_E_CONFIG,
+                   "list %s (\"%s\") has processingType %s; HubSpot only lets the API add "
+                   "contacts to MANUAL and SNAPSHOT lists, so nothing was written",
+                   id, name, type);
+}
+
+oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
+                             const char *list_id, struct oc_error *err)
+{
+    if(!plausible_id(list_id))
+        return hs_fail(err, OC_E_CONFIG,
+                       "list id '%s' is not a HubSpot list id: give the number from the list's "
+                       "URL in HubSpot (.../objectLists/<id>/...), not its name",
+                       list_id ? list_id : "");
+    if(already_checked(st, list_id))
+        return OC_OK;
+
+    struct hs_buf path = HS_BUF_INIT;
+    struct hs_http_req r;
+    hs_http_req_init(&r, "GET", NULL, NULL, 0, "lists.get");
+    oc_status rc = OC_OK;
+    hs_buf_puts(&path, "/crm/v3/lists/");
+    hs_url_encode(&path, list_id);
+    hs_buf_puts(&path, "?includeFilters=false");
+    if(!hs_buf_ok(&path)) {
+        rc = hs_fail(err, OC_E_NOMEM, "out of memory checking list %s", list_id);
+        goto out;
+    }
+    r.path = hs_buf_str(&path);
+    rc = hs_http_call(in->http, &r, err);
+    if(rc == OC_E_NOT_FOUND) {
+        rc = hs_fail(err, OC_E_CONFIG,
+                     "list %s not found in this HubSpot account; nothing was written. Note that "
+                     "legacy v1 list ids (legacyListId) are not v3 (ILS) list ids: find the list "
+                     "id in the list's URL in HubSpot (.../objectLists/<id>/...), or map a legacy "
+                     "id with GET /crm/v3/lists/idmapping?legacyListId=<id>",
+                     list_id);
+    } else if(rc == OC_E_AUTH) {
+        char said[OC_ERROR_MESSAGE_SIZE];
+        snprintf(said, sizeof said, "%s", err->message);
+        rc = hs_fail(err, OC_E_AUTH,
+                     "cannot read list %s, so nothing was written: push needs the scopes "
+                     "crm.lists.read and crm.lists.write (and crm.objects.contacts.write); "
+                     "HubSpot said: %.300s",
+                     list_id, said);
+        if(HS_ERR_HAS(err, category))
+            err->http_status = (int)r.status;
+    } else if(rc == OC_OK) {
+        rc = judge(&r.json, list_id, err);
+        if(rc == OC_OK)
+            remember(st, list_id);
+    }
+out:
+    hs_http_req_free(&r);
+    hs_buf_free(&path);
+    return rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * membership.c - PUT /crm/v3/lists/{id}/memberships/add for the record ids
+ * of upserted contacts, and reading its answer back onto the items.
+ *
+ * HubSpot answers which ids it added (recordsIdsAdded, sic) and which do
+ * not exist (recordIdsMissing); an id in neither was already a member
+ * ("records that are already members of the list are ignored"). Adding
+ * twice changes nothing, which is what makes a retry after a lost answer
+ * safe. The price of that: when the first answer was lost after HubSpot
+ * applied it, the retry's answer calls those contacts already members.
+ * They are in the list either way.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubspot/push.h"
+#include "plugin/error.h"
+
+int hs_membership_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n)
+{
+    struct hs_pushset seen;
+    if(hs_pushset_init(&seen, n))
+        return -1;
+    hs_buf_reset(out);
+    hs_buf_putc(out, '[');
+    int first = 1;
+    for(size_t i = 0; i < n; i++) {
+        const char *id = items[i]->record_id;
+        if(!id || hs_pushset_add(&seen, id, strlen(id)) != 1)
+            continue; /* one contact pushed twice in a chunk is sent once */
+        if(!first)
+            hs_buf_putc(out, ',');
+        first = 0;
+        hs_json_quote(out, id, strlen(id));
+    }
+    hs_buf_putc(out, ']');
+    hs_pushset_free(&seen);
+    return hs_buf_ok(out) ? 0 : -1;
+}
+
+/* Fill set with the raw (still escaped) strings of array token arr. Ids
+ * are decimal strings, so raw equals unescaped; a number item (should
+ * HubSpot ever send one) reads the same. */
+static int load(struct hs_pushset *set, const struct hs_json *j, int arr)
+{
+    int n = hs_json_type(j, arr) == HS_JSON_ARRAY ? hs_json_size(j, arr) : 0;
+    if(hs_pushset_init(set, (size_t)n))
+        return -1;
+    int t = arr + 1;
+    for(int i = 0; i < n; i++, t = hs_json_skip(j, t)) {
+        size_t len;
+        const char *s = hs_json_raw(j, t, &len);
+        if(s)
+            hs_pushset_add(set, s, len);
+    }
+    return 0;
+}
+
+oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
+                               struct hs_push_item **items, size_t n, struct oc_error *err)
+{
+    if(r->rc == OC_E_AUTH && r->status == 403)
+        return hs_push_req_fail(err, r,
+                                "HubSpot refused to add contacts to list %s (HTTP 403 %s): the "
+                                "token lacks the scope crm.lists.write; add it to the private app "
+                                "in HubSpot (Settings > Integrations > Private Apps) and use the "
+                                "token it shows after saving",
+                                list_id, r->err.category);
+    if(r->rc && hs_push_is_stop(r->rc))
+        return hs_push_req_fail(err, r, "%s", r->err.message);
+    if(r->rc) {
+        for(size_t i = 0; i < n; i++) {
+            hs_push_item_fail(items[i],
+                              "contact %s was upserted, but adding it to list %s failed: %s",
+                              items[i]->record_id, list_id, r->err.message);
+            items[i]->status = HS_PUSH_FAILED;
+        }
+        return OC_OK;
+    }
+    const struct hs_json *j = &r->json;
+    int root = j->ntok > 0 && hs_json_type(j, 0) == HS_JSON_OBJECT;
+    int added = root ? hs_json_get(j, 0, "recordsIdsAdded") : -1;
+    if(hs_json_type(j, added) != HS_JSON_ARRAY && root) /* in case HubSpot fixes the spelling */
+        added = hs_json_get(j, 0, "recordIdsAdded");
+    int missing = root ? hs_json_get(j, 0, "recordIdsMissing") : -1;
+    if(hs_json_type(j, added) != HS_JSON_ARRAY && hs_json_type(j, missing) != HS_JSON_ARRAY) {
+        for(size_t i = 0; i < n; i++) {
+            hs_push_item_fail(items[i],
+                              "contact %s was upserted, but HubSpot's answer to memberships/add "
+                              "(HTTP %ld) lists neither recordsIdsAdded nor recordIdsMissing, so "
+                              "whether it is in list %s is unknown; re-run this input (safe: "
+                              "adding twice changes nothing)",
+                              items[i]->record_id, r->status, list_id);
+            items[i]->status = HS_PUSH_FAILED;
+        }
+        return OC_OK;
+    }
+    struct hs_pushset sadd, smiss, seen;
+    memset(&sadd, 0, sizeof sadd);
+    memset(&smiss, 0, sizeof smiss);
+    memset(&seen, 0, sizeof seen);
+    oc_status rc = OC_OK;
+    if(load(&sadd, j, added) || load(&smiss, j, missing) || hs_pushset_init(&seen, n)) {
+        rc = hs_fail(err, OC_E_NOMEM, "out of memory reading the memberships/add answer");
+        goto out;
+    }
+    for(size_t i = 0; i < n; i++) {
+        struct hs_push_item *it = items[i];
+        size_t len = strlen(it->record_id);
+        int first = hs_pushset_add(&seen, it->record_id, len) == 1;
+        if(hs_pushset_has(&sadd, it->record_id, len)) {
+            /* The same contact twice in one push: added once. */
+            it->status = first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
+        } else if(hs_pushset_has(&smiss, it->record_id, len)) {
+            if(it->from_cache) {
+                /* Our cached id is stale (contact merged or deleted):
+                 * hand it back for a fresh upsert. */
+                free(it->record_id);
+                it->record_id = NULL;
+                it->status = HS_PUSH_OPEN;
+            } else {
+                hs_push_item_fail(it,
+                                  "HubSpot says contact %s does not exist (deleted or merged "
+                                  "right after the upsert), so it was not added to list %s; "
+                                  "re-run this input",
+                                  it->record_id, list_id);
+                it->status = HS_PUSH_FAILED;
+            }
+        } else {
+            it->status = HS_PUSH_ALREADY;
+        }
+    }
+out:
+    hs_pushset_free(&sadd);
+    hs_pushset_free(&smiss);
+    hs_pushset_free(&seen);
+    return rc;
+}

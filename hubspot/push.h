@@ -1,0 +1,161 @@
+/*
+ * push.h - internals of the list push (issue 6), shared by push.c (the
+ * run: reading input, waves of concurrent calls, statuses), list_check.c
+ * (is the list usable), upsert.c (batch upsert and its answers),
+ * membership.c (memberships/add and its answer), push_cache.c (email ->
+ * record id) and push_set.c (a small hash set).
+ *
+ * An input becomes a struct hs_push_item the moment it is read (the
+ * host's record is only lent until the next next()), travels through an
+ * upsert batch (which gives it a record id or an error), waits in the
+ * membership queue, and is emitted as one push_result and freed. At any
+ * time only a bounded number of items exist: max_concurrency batches of
+ * 100, the carry list, and up to about two membership chunks.
+ */
+#ifndef HS_PUSH_H
+#define HS_PUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hubspot/instance.h"
+#include "plugin/http.h"
+
+#define HS_PUSH_BATCH 100 /* HubSpot's batch input cap (UNCONFIRMED, widely reported) */
+/* Extra upsert calls one whole-batch 400 may cost while being split: two
+ * bad inputs in a batch of 100 need at most 28. */
+#define HS_PUSH_SPLIT_MAX_EXTRA 30
+#define HS_PUSH_TRACE_PREFIX "push-"
+
+enum hs_push_status {
+    HS_PUSH_OPEN = 0, /* not finished yet */
+    HS_PUSH_ADDED,
+    HS_PUSH_ALREADY,
+    HS_PUSH_FAILED
+};
+
+/* One input on its way. Every string is owned by the item (hs_push_item_free). */
+struct hs_push_item {
+    uint64_t ord;      /* 1-based position in this run; the trace id is derived from it */
+    char *input;       /* the input's name for results ("line 12") */
+    char *email;       /* as given, surrounding blanks removed; NULL if none */
+    char *key;         /* email lowercased: duplicate and cache key */
+    char *json;        /* this input's upsert object, serialized */
+    size_t json_len;
+    char *record_id;   /* once HubSpot (or the cache) gave one */
+    char *error;       /* once it failed */
+    int email_only;    /* the input carries no property beyond email */
+    int from_cache;    /* record_id came from the instance cache */
+    int status;        /* enum hs_push_status */
+};
+
+void hs_push_item_free(struct hs_push_item *it);
+/* Replace it->error with a formatted message (best effort on oom: the
+ * item still fails, with a fixed text). */
+void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- push_set.c: a fixed-capacity open-addressing set of byte strings ---- */
+
+/* Keys are borrowed (pointer and length): they must outlive their use in
+ * the set. Capacity is fixed at init for `expect` keys; adding more than
+ * that fails with -1 rather than growing. */
+struct hs_pushset {
+    const char **key;
+    size_t *len;
+    size_t cap; /* power of two, > 2 * expect */
+    size_t n, expect;
+};
+
+int hs_pushset_init(struct hs_pushset *s, size_t expect); /* 0, or -1 on oom */
+void hs_pushset_free(struct hs_pushset *s);
+void hs_pushset_clear(struct hs_pushset *s);
+/* 1 when added, 0 when already present, -1 when full. */
+int hs_pushset_add(struct hs_pushset *s, const char *key, size_t len);
+int hs_pushset_has(const struct hs_pushset *s, const char *key, size_t len);
+
+/* ---- push_cache.c: per-instance email -> record id ---- */
+
+struct hs_push_cache;
+
+/* A direct-mapped cache of `slots` entries (a colliding entry replaces the
+ * older one), so its memory is fixed whatever the push volume. NULL on
+ * oom. Freed with hs_push_cache_free (NULL-safe). */
+struct hs_push_cache *hs_push_cache_new(size_t slots);
+void hs_push_cache_free(struct hs_push_cache *c);
+/* The record id stored for key (lowercased email) no older than ttl_ms at
+ * now_ms, or NULL. Valid until the next change to the cache. */
+const char *hs_push_cache_get(struct hs_push_cache *c, const char *key, int64_t now_ms,
+                              int64_t ttl_ms);
+/* Remember key -> id (both copied). Best effort: on oom nothing is kept. */
+void hs_push_cache_put(struct hs_push_cache *c, const char *key, const char *id, int64_t now_ms);
+void hs_push_cache_drop(struct hs_push_cache *c, const char *key);
+
+/* ---- per-instance push state (in->push_state), owned by push.c ---- */
+
+#define HS_PUSH_CHECKED_MAX 8
+
+struct hs_push_state {
+    char *checked[HS_PUSH_CHECKED_MAX]; /* list ids found usable, owned */
+    size_t nchecked;
+    struct hs_push_cache *cache;        /* NULL when cache_ttl_ms is 0 */
+};
+
+/* The instance's push state, created on first use; NULL on oom. */
+struct hs_push_state *hs_push_state_get(struct oc_instance *in);
+
+/* ---- list_check.c ---- */
+
+/* Make sure list_id names a MANUAL or SNAPSHOT contact list before
+ * anything is written: GET /crm/v3/lists/{id} once per instance and list
+ * (remembered in st). OC_E_CONFIG for an unknown, DYNAMIC or non-contact
+ * list, OC_E_AUTH when the token may not read lists, else what the HTTP
+ * client said; err says what to do. */
+oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
+                             const char *list_id, struct oc_error *err);
+
+/* ---- upsert.c ---- */
+
+/* Serialize one input's upsert object into it->json (replacing it):
+ * {"idProperty":"email","id":email,"properties":{...},"objectWriteTraceId":"push-<ord>"}.
+ * fields are the host's record fields (only read during the call); empty
+ * and null values are left out, so an empty CSV cell never wipes a
+ * property in HubSpot. Sets it->email_only. 0, or -1 on oom. */
+int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *fields, size_t n);
+
+/* Append {"inputs":[...]} for items[0..n) to out (reset first). 0 or -1. */
+int hs_upsert_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n);
+
+/* Nonzero when rc means the whole run must stop (no point in more calls). */
+int hs_push_is_stop(oc_status rc);
+
+/* Fill err with r->rc and a formatted message, keeping r's HTTP status,
+ * correlationId, category and retry hints. Returns r->rc. */
+oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Settle the items of a finished upsert request r (run by the caller over
+ * items[0..n)): each item gets a record_id or an error. A whole-batch 400
+ * is split to isolate the bad inputs (more calls, at most
+ * HS_PUSH_SPLIT_MAX_EXTRA) unless allow_split is 0. Returns OC_OK, or a
+ * stop status (hs_push_is_stop, also in err) with the items that could
+ * not be settled left open. */
+oc_status hs_upsert_settle(struct oc_instance *in, struct hs_http_req *r,
+                           struct hs_push_item **items, size_t n, int allow_split,
+                           struct oc_error *err);
+
+/* ---- membership.c ---- */
+
+/* Append the JSON array of the items' record ids to out (reset first),
+ * each id once. 0 or -1 on oom. */
+int hs_membership_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n);
+
+/* Settle the items of a finished memberships/add request r: status
+ * ADDED, ALREADY or FAILED; an item whose cached id HubSpot calls missing
+ * is handed back OPEN (record_id cleared, from_cache still set) for the
+ * caller to forget the cache entry and upsert it again. Returns OC_OK, or
+ * a stop status (items left OPEN). */
+oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
+                               struct hs_push_item **items, size_t n, struct oc_error *err);
+
+#endif

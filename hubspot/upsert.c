@@ -1,0 +1,526 @@
+/*
+ * upsert.c - POST /crm/v3/objects/contacts/batch/upsert for a batch of
+ * push items, and reading its answer back onto the items.
+ *
+ * Why upsert by email: it creates or updates in one call and is
+ * idempotent, so a retry after a lost answer neither duplicates a contact
+ * nor loses one. Why objectWriteTraceId: HubSpot's results come in any
+ * order and its 207 errors need a key to say which input they are about;
+ * the trace id is derived from the input's position, so a replayed run
+ * sends byte-identical requests.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hubspot/push.h"
+#include "plugin/apierror.h"
+#include "plugin/error.h"
+
+#define UPSERT_PATH "/crm/v3/objects/contacts/batch/upsert"
+#define UPSERT_ENDPOINT "contacts.batch.upsert"
+/* HubSpot's own words are kept to this much in a per-input error. */
+#define SAID_MAX 400
+
+int hs_push_is_stop(oc_status rc)
+{
+    /* Each of these would hit every following call too: budget or daily
+     * limit used up, HubSpot unreachable past retries, token refused, TLS
+     * broken, the host cancelling, or our memory gone. */
+    return rc == OC_E_BUDGET || rc == OC_E_TRANSIENT || rc == OC_E_AUTH || rc == OC_E_CONFIG ||
+           rc == OC_E_CANCELLED || rc == OC_E_NOMEM;
+}
+
+oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, const char *fmt, ...)
+{
+    char msg[OC_ERROR_MESSAGE_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hs_fail(err, r->rc, "%s", msg);
+    if(HS_ERR_HAS(err, category)) {
+        err->http_status = r->status ? (int)r->status : r->err.http_status;
+        err->retryable = r->err.retryable;
+        err->retry_after_ms = r->err.retry_after_ms;
+        memcpy(err->correlation_id, r->err.correlation_id, sizeof err->correlation_id);
+        memcpy(err->category, r->err.category, sizeof err->category);
+    }
+    return r->rc;
+}
+
+int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    struct hs_jw w;
+    char trace[48];
+    snprintf(trace, sizeof trace, HS_PUSH_TRACE_PREFIX "%llu", (unsigned long long)it->ord);
+    hs_jw_init(&w, &b);
+    hs_jw_obj(&w);
+    hs_jw_kstr(&w, "idProperty", "email");
+    hs_jw_kstr(&w, "id", it->email);
+    hs_jw_key(&w, "properties");
+    hs_jw_obj(&w);
+    /* Sent in properties too: whether create needs it there is
+     * UNCONFIRMED (API-NOTES 4.4), and it costs nothing. */
+    hs_jw_kstr(&w, "email", it->email);
+    it->email_only = 1;
+    for(size_t i = 0; i < n && f; i++) {
+        const char *k = f[i].key, *v = f[i].value;
+        if(!k || !*k || !strcasecmp(k, "email") || f[i].type == OC_FIELD_NULL || !v || !*v)
+            continue;
+        int dup = 0;
+        for(size_t p = 0; p < i && !dup; p++)
+            dup = f[p].key && !strcmp(f[p].key, k);
+        if(dup)
+            continue; /* duplicate column: the first wins, never two same keys */
+        hs_jw_kstr(&w, k, v);
+        it->email_only = 0;
+    }
+    hs_jw_obj_end(&w);
+    hs_jw_kstr(&w, "objectWriteTraceId", trace);
+    hs_jw_obj_end(&w);
+    if(hs_jw_error(&w) || !hs_buf_ok(&b)) {
+        hs_buf_free(&b);
+        return -1;
+    }
+    size_t len = b.len;
+    free(it->json);
+    it->json = hs_buf_take(&b);
+    it->json_len = len;
+    return it->json ? 0 : -1;
+}
+
+int hs_upsert_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n)
+{
+    hs_buf_reset(out);
+    hs_buf_puts(out, "{\"inputs\":[");
+    for(size_t i = 0; i < n; i++) {
+        if(i)
+            hs_buf_putc(out, ',');
+        hs_buf_append(out, items[i]->json, items[i]->json_len);
+    }
+    hs_buf_puts(out, "]}");
+    return hs_buf_ok(out) ? 0 : -1;
+}
+
+/* ---- matching answers to items ---- */
+
+static int open_item(const struct hs_push_item *it) { return !it->record_id && !it->error; }
+
+/* Index of the item whose trace id is string token t, or -1. */
+static long find_trace(const struct hs_json *j, int t, struct hs_push_item **items, size_t n)
+{
+    size_t len, plen = strlen(HS_PUSH_TRACE_PREFIX);
+    if(hs_json_type(j, t) != HS_JSON_STRING)
+        return -1;
+    const char *s = hs_json_raw(j, t, &len);
+    if(!s || len <= plen || len > plen + 20 || memcmp(s, HS_PUSH_TRACE_PREFIX, plen))
+        return -1;
+    uint64_t ord = 0;
+    for(size_t i = plen; i < len; i++) {
+        if(s[i] < '0' || s[i] > '9')
+            return -1;
+        ord = ord * 10 + (uint64_t)(s[i] - '0');
+    }
+    /* Items are placed in input order, so a batch is normally sorted;
+     * an item handed back for a second upsert can break that, hence the
+     * linear fallback. */
+    size_t lo = 0, hi = n;
+    while(lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(items[mid]->ord == ord)
+            return (long)mid;
+        if(items[mid]->ord < ord)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for(size_t i = 0; i < n; i++)
+        if(items[i]->ord == ord)
+            return (long)i;
+    return -1;
+}
+
+/* Index of the item whose email equals string token t ignoring case
+ * (HubSpot stores emails lowercased), or -1; an item still without an
+ * answer is preferred over one that has one. */
+static long find_email(const struct hs_json *j, int t, struct hs_push_item **items, size_t n)
+{
+    if(hs_json_type(j, t) != HS_JSON_STRING)
+        return -1;
+    struct hs_buf b = HS_BUF_INIT;
+    long found = -1;
+    if(!hs_json_str(j, t, &b) && b.len) {
+        for(size_t i = 0; i < n && found < 0; i++)
+            if(items[i]->email && open_item(items[i]) && !strcasecmp(items[i]->email, b.data))
+                found = (long)i;
+        for(size_t i = 0; i < n && found < 0; i++)
+            if(items[i]->email && !strcasecmp(items[i]->email, b.data))
+                found = (long)i;
+    }
+    hs_buf_free(&b);
+    return found;
+}
+
+static int email_char(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80 || (c && strchr(".!#$%&'*+/=?^_`{|}~-@", c));
+}
+
+/* Nonzero when text names email as a whole address (not inside a longer
+ * one: "a@b.co" is not in "xa@b.com"). */
+static int mentions(const char *text, const char *email)
+{
+    size_t el = strlen(email);
+    if(!el)
+        return 0;
+    for(const char *p = text; (p = strcasestr(p, email)); p++) {
+        unsigned char after = (unsigned char)p[el];
+        if(p > text && email_char((unsigned char)p[-1]))
+            continue;
+        if(after == '.' ? isalnum((unsigned char)p[el + 1]) != 0 : email_char(after))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+static void fail_said(struct hs_push_item *it, const char *category, const char *said)
+{
+    if(category && *category)
+        hs_push_item_fail(it, "HubSpot rejected this contact (%s): %.*s", category, SAID_MAX, said);
+    else
+        hs_push_item_fail(it, "HubSpot rejected this contact: %.*s", SAID_MAX, said);
+}
+
+/* Tie string token t (a trace id or an email) to an open item. */
+static long tie(const struct hs_json *j, int t, struct hs_push_item **items, size_t n)
+{
+    long k = find_trace(j, t, items, n);
+    return k >= 0 ? k : find_email(j, t, items, n);
+}
+
+/* One errors[] entry: give its message to every input it is about.
+ * UNCONFIRMED shape: HubSpot documents objectWriteTraceId as the key for
+ * multi-status matching but not where in the error it is echoed, so any
+ * string in context (SPEC: a map of string arrays) that is one of our
+ * trace ids or emails counts, then top-level objectWriteTraceId / id, and
+ * last an email of the batch quoted in the message. Returns how many
+ * inputs it was tied to. */
+static int apply_error(const struct hs_json *j, int e, struct hs_push_item **items, size_t n,
+                       char **said_out, char **cat_out)
+{
+    char *said = hs_json_strdup(j, hs_json_get(j, e, "message"));
+    char *cat = hs_json_strdup(j, hs_json_get(j, e, "category"));
+    if(!said)
+        said = strdup("(no message)");
+    int hits = 0;
+    long idx[2 * HS_PUSH_BATCH];
+    size_t nidx = 0;
+    int ctx = hs_json_get(j, e, "context");
+    if(hs_json_type(j, ctx) == HS_JSON_OBJECT) {
+        int m = ctx + 1;
+        for(int i = 0; i < hs_json_size(j, ctx); i++, m = hs_json_skip(j, m)) {
+            int v = m + 1;
+            if(hs_json_type(j, v) == HS_JSON_ARRAY) {
+                int s = v + 1;
+                for(int a = 0; a < hs_json_size(j, v); a++, s = hs_json_skip(j, s)) {
+                    long k = tie(j, s, items, n);
+                    if(k >= 0 && nidx < sizeof idx / sizeof idx[0])
+                        idx[nidx++] = k;
+                }
+            } else {
+                long k = tie(j, v, items, n);
+                if(k >= 0 && nidx < sizeof idx / sizeof idx[0])
+                    idx[nidx++] = k;
+            }
+        }
+    }
+    if(!nidx) {
+        static const char *const keys[] = {"objectWriteTraceId", "id"};
+        for(size_t i = 0; i < 2 && !nidx; i++) {
+            long k = tie(j, hs_json_get(j, e, keys[i]), items, n);
+            if(k >= 0)
+                idx[nidx++] = k;
+        }
+    }
+    if(!nidx && said) {
+        for(size_t i = 0; i < n && nidx < sizeof idx / sizeof idx[0]; i++)
+            if(open_item(items[i]) && items[i]->email && mentions(said, items[i]->email))
+                idx[nidx++] = (long)i;
+    }
+    for(size_t i = 0; i < nidx; i++) {
+        struct hs_push_item *it = items[idx[i]];
+        hits++;
+        if(open_item(it))
+            fail_said(it, cat, said ? said : "(out of memory reading the message)");
+    }
+    *said_out = said;
+    *cat_out = cat;
+    return hits;
+}
+
+/* Read a 2xx answer onto items[0..n). */
+static void apply(const struct hs_http_req *r, struct hs_push_item **items, size_t n)
+{
+    const struct hs_json *j = &r->json;
+    int root = j->ntok > 0 && hs_json_type(j, 0) == HS_JSON_OBJECT;
+    int results = root ? hs_json_get(j, 0, "results") : -1;
+    int errors = root ? hs_json_get(j, 0, "errors") : -1;
+    int nres = hs_json_type(j, results) == HS_JSON_ARRAY ? hs_json_size(j, results) : 0;
+    int nerr = hs_json_type(j, errors) == HS_JSON_ARRAY ? hs_json_size(j, errors) : 0;
+    if(nres == 0 && nerr == 0) {
+        /* A 2xx that says nothing is not a success: nothing proves the
+         * contacts exist, and there is no id to add to the list. */
+        for(size_t i = 0; i < n; i++)
+            hs_push_item_fail(items[i],
+                              "HubSpot answered HTTP %ld to the batch upsert with neither "
+                              "results nor errors, so this contact's fate is unknown; re-run "
+                              "this input (safe: upsert by email)",
+                              r->status);
+        return;
+    }
+    int t = results + 1;
+    for(int i = 0; i < nres; i++, t = hs_json_skip(j, t)) {
+        long k = find_trace(j, hs_json_get(j, t, "objectWriteTraceId"), items, n);
+        if(k < 0) /* no trace id echoed: fall back on the email */
+            k = find_email(j, hs_json_path(j, t, "properties.email"), items, n);
+        if(k < 0 || !open_item(items[k]))
+            continue;
+        struct hs_push_item *it = items[k];
+        int id = hs_json_get(j, t, "id");
+        enum hs_json_type ty = hs_json_type(j, id);
+        it->record_id = ty == HS_JSON_STRING || ty == HS_JSON_NUMBER ? hs_json_strdup(j, id) : NULL;
+        if(!it->record_id || !*it->record_id) {
+            free(it->record_id);
+            it->record_id = NULL;
+            hs_push_item_fail(it, "HubSpot's result for this input carries no record id, so it "
+                                  "cannot be added to the list; re-run it (safe: upsert by email)");
+        }
+    }
+    char *loose = NULL, *loose_cat = NULL;
+    int nloose = 0;
+    t = errors + 1;
+    for(int i = 0; i < nerr; i++, t = hs_json_skip(j, t)) {
+        char *said = NULL, *cat = NULL;
+        if(apply_error(j, t, items, n, &said, &cat) == 0) {
+            if(!nloose++) {
+                loose = said;
+                loose_cat = cat;
+                said = cat = NULL;
+            }
+        }
+        free(said);
+        free(cat);
+    }
+    size_t left = 0;
+    long last = -1;
+    for(size_t i = 0; i < n; i++)
+        if(open_item(items[i])) {
+            left++;
+            last = (long)i;
+        }
+    if(left == 1 && nloose == 1) {
+        /* One error no key tied to anything and one input without an
+         * answer: they belong together. */
+        fail_said(items[last], loose_cat, loose);
+    } else {
+        for(size_t i = 0; i < n; i++) {
+            if(!open_item(items[i]))
+                continue;
+            if(nloose)
+                hs_push_item_fail(items[i],
+                                  "HubSpot returned no result for this input; it also reported "
+                                  "%d error(s) it did not tie to an input, the first: %.*s; fix "
+                                  "and re-run this input",
+                                  nloose, SAID_MAX, loose);
+            else
+                hs_push_item_fail(items[i], "HubSpot returned no result for this input; re-run it "
+                                            "(safe: upsert by email)");
+        }
+    }
+    free(loose);
+    free(loose_cat);
+}
+
+static void fail_range(struct hs_push_item **items, size_t n, const char *fmt, const char *msg)
+{
+    for(size_t i = 0; i < n; i++)
+        if(open_item(items[i]))
+            hs_push_item_fail(items[i], fmt, msg);
+}
+
+/* HubSpot's "message" of an error answer, for comparing two answers
+ * (the full error text carries a different correlationId each time). */
+static char *said_of(const struct hs_http_req *r)
+{
+    char *s = r->json.ntok > 0 ? hs_json_strdup(&r->json, hs_json_get(&r->json, 0, "message")) : NULL;
+    return s ? s : strdup("");
+}
+
+struct node {
+    size_t lo, hi;
+    char *said;                          /* HubSpot's message, for comparing */
+    char msg[OC_ERROR_MESSAGE_SIZE];     /* the whole error text, for the items */
+};
+
+/* A whole-batch 400 names no input, so halve the batch until each bad
+ * input stands alone: about 2*log2(100) = 14 extra calls per bad input,
+ * halves of one level sent concurrently. Two guards keep the cost
+ * bounded: HS_PUSH_SPLIT_MAX_EXTRA calls per batch, and when all four
+ * quarters fail with the batch's own message the fault is not one input
+ * (an unknown property column, say) and the whole batch fails at once.
+ * The guard can misjudge four bad inputs with identical messages, one per
+ * quarter; they then fail with the batch, which is still their error. */
+static oc_status split(struct oc_instance *in, const struct hs_http_req *root,
+                       struct hs_push_item **items, size_t n, struct oc_error *err)
+{
+    oc_status rc = OC_OK;
+    struct node *fail = calloc(n, sizeof *fail), *next = calloc(n, sizeof *next);
+    struct hs_http_req *reqs = calloc(n, sizeof *reqs);
+    struct hs_buf *bodies = calloc(n, sizeof *bodies);
+    char *root_said = said_of(root);
+    size_t nfail = 0, nreq = 0;
+    int extra = 0, depth = 0;
+    if(!fail || !next || !reqs || !bodies || !root_said) {
+        rc = hs_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
+        goto out;
+    }
+    fail[0].lo = 0;
+    fail[0].hi = n;
+    fail[0].said = root_said;
+    root_said = NULL;
+    snprintf(fail[0].msg, sizeof fail[0].msg, "%s", root->err.message);
+    nfail = 1;
+    while(nfail) {
+        size_t nch = 2 * nfail;
+        if(extra + (int)nch > HS_PUSH_SPLIT_MAX_EXTRA) {
+            for(size_t f = 0; f < nfail; f++)
+                fail_range(items + fail[f].lo, fail[f].hi - fail[f].lo,
+                           "HubSpot refused a batch this input was in, and narrowing it down "
+                           "further would cost too many calls: %s",
+                           fail[f].msg);
+            break;
+        }
+        for(size_t f = 0; f < nfail; f++) {
+            size_t lo = fail[f].lo, hi = fail[f].hi, mid = lo + (hi - lo) / 2;
+            size_t part[3] = {lo, mid, hi};
+            for(int h = 0; h < 2; h++) {
+                size_t c = 2 * f + (size_t)h;
+                if(hs_upsert_body(&bodies[c], items + part[h], part[h + 1] - part[h])) {
+                    nreq = c + 1;
+                    rc = hs_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
+                    goto out;
+                }
+                hs_http_req_init(&reqs[c], "POST", UPSERT_PATH, bodies[c].data, bodies[c].len,
+                                 UPSERT_ENDPOINT);
+                next[c].lo = part[h];
+                next[c].hi = part[h + 1];
+            }
+        }
+        nreq = nch;
+        struct oc_error e = {sizeof e};
+        hs_http_run(in->http, reqs, nch, &e);
+        extra += (int)nch;
+        depth++;
+        size_t nnext = 0;
+        /* next[] doubles as the children's ranges; the failing ones are
+         * compacted to its front as they are read. */
+        for(size_t c = 0; c < nch; c++) {
+            struct hs_http_req *r = &reqs[c];
+            size_t lo = next[c].lo, hi = next[c].hi;
+            if(r->rc == OC_OK) {
+                apply(r, items + lo, hi - lo);
+            } else if(hs_push_is_stop(r->rc)) {
+                if(!rc)
+                    rc = hs_push_req_fail(err, r, "%s", r->err.message);
+            } else if(r->rc == OC_E_INVALID && r->status == 400 && hi - lo > 1) {
+                struct node *d = &next[nnext++];
+                d->lo = lo;
+                d->hi = hi;
+                d->said = said_of(r);
+                snprintf(d->msg, sizeof d->msg, "%s", r->err.message);
+            } else {
+                fail_range(items + lo, hi - lo, "%s", r->err.message);
+            }
+        }
+        for(size_t c = 0; c < nch; c++) {
+            hs_http_req_free(&reqs[c]);
+            hs_buf_free(&bodies[c]);
+        }
+        nreq = 0;
+        for(size_t f = 0; f < nfail; f++) {
+            free(fail[f].said);
+            fail[f].said = NULL;
+        }
+        struct node *swap = fail;
+        fail = next;
+        next = swap;
+        nfail = nnext;
+        if(rc)
+            break;
+        if(depth == 2 && nch == 4 && nfail == 4) {
+            char *rs = said_of(root);
+            int all = rs != NULL;
+            for(size_t f = 0; f < nfail && all; f++)
+                all = fail[f].said && !strcmp(rs, fail[f].said);
+            free(rs);
+            if(all) {
+                for(size_t f = 0; f < nfail; f++)
+                    fail_range(items + fail[f].lo, fail[f].hi - fail[f].lo,
+                               "HubSpot refused every part of the batch this input was in with "
+                               "the same error, so the cause is common to the batch (a property "
+                               "column, say), not one input: %s",
+                               fail[f].msg);
+                break;
+            }
+        }
+    }
+out:
+    for(size_t c = 0; c < nreq; c++) {
+        hs_http_req_free(&reqs[c]);
+        hs_buf_free(&bodies[c]);
+    }
+    if(fail)
+        for(size_t f = 0; f < n; f++)
+            free(fail[f].said);
+    if(next)
+        for(size_t f = 0; f < n; f++)
+            free(next[f].said);
+    free(root_said);
+    free(fail);
+    free(next);
+    free(reqs);
+    free(bodies);
+    return rc;
+}
+
+oc_status hs_upsert_settle(struct oc_instance *in, struct hs_http_req *r,
+                           struct hs_push_item **items, size_t n, int allow_split,
+                           struct oc_error *err)
+{
+    if(r->rc == OC_OK) {
+        apply(r, items, n);
+        return OC_OK;
+    }
+    if(r->rc == OC_E_AUTH && r->status == 403)
+        return hs_push_req_fail(err, r,
+                                "HubSpot refused to upsert contacts (HTTP 403 %s): the token "
+                                "lacks the scope crm.objects.contacts.write; add it to the private "
+                                "app in HubSpot (Settings > Integrations > Private Apps) and use "
+                                "the token it shows after saving",
+                                r->err.category);
+    if(hs_push_is_stop(r->rc))
+        return hs_push_req_fail(err, r, "%s", r->err.message);
+    if(r->rc == OC_E_INVALID && r->status == 400 && n > 1 && allow_split)
+        return split(in, r, items, n, err);
+    if(r->status == 400 && n > 1)
+        fail_range(items, n, "HubSpot refused the batch this input was in: %s", r->err.message);
+    else
+        fail_range(items, n, "%s", r->err.message);
+    return OC_OK;
+}
