@@ -32,7 +32,7 @@ static const struct step steps[] = {
      OK(0) | OK(3)},
     {"push: add the week's sign-ups to a list",
      {"push", "--list", "101", "--input", "@/signups.csv", NULL}, OK(0) | OK(6)},
-    {"pull: email engagement since the last run", {"pull", NULL}, OK(0)},
+    {"pull: email engagement since the last run", {"pull", "--since", "2026-11-27T00:00:00Z", NULL}, OK(0)},
 };
 
 static char *demo_dir(const char *manifest)
