@@ -20,6 +20,31 @@ static int64_t guard(int64_t window) { return window / 100 + 1; }
 
 static int64_t later(int64_t a, int64_t b) { return a > b ? a : b; }
 
+/* When the server's window, full as of its last word, gets a free slot.
+ * The server counted Max - Remaining calls in the window ending at
+ * hdr_at_ms; the oldest of them leaves the window `window` after it
+ * arrived. If our own ring holds that many sends inside the window, the
+ * (Max - Remaining)-th most recent send is taken as that oldest call: it
+ * is at least as recent as the true one (later sends only push it
+ * forward), so the estimate never frees a slot early. Otherwise other
+ * clients share the app's limit and only hdr_at_ms + window is safe.
+ * Without this a burst that empties the window waits its own length on
+ * top of every window. */
+static int64_t server_frees_at(const struct hs_pacer *p, int64_t window)
+{
+    int64_t safe = p->hdr_at_ms + window;
+    if(p->hdr_max <= 0)
+        return safe;
+    int64_t used = p->hdr_max - p->hdr_remaining;
+    if(used <= 0 || used > (int64_t)p->nring)
+        return safe;
+    size_t k = (p->ring_head + HS_PACER_RING - (size_t)used) % HS_PACER_RING;
+    int64_t oldest = p->ring[k];
+    if(oldest < p->hdr_at_ms - window || oldest > p->hdr_at_ms)
+        return safe;
+    return oldest + window;
+}
+
 int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now, int search)
 {
     int64_t until = p->blocked_until_ms;
@@ -36,7 +61,7 @@ int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now, int search)
 
     if(p->hdr_remaining >= 0 && now < p->hdr_at_ms + window &&
        p->sent_since_hdr >= p->hdr_remaining)
-        until = later(until, p->hdr_at_ms + window + guard(window));
+        until = later(until, server_frees_at(p, window) + guard(window));
 
     if(search && p->nsearch >= HS_PACER_SEARCH_MAX) {
         /* Full ring: the slot about to be overwritten is the oldest. */
