@@ -252,6 +252,30 @@ START_TEST(url_encode)
 }
 END_TEST
 
+START_TEST(pacer_server_window_from_oldest_send)
+{
+    struct hs_pacer p;
+    hs_pacer_init(&p, 100, 10000);
+    /* A burst of 4 sends spread over 1 s; the last answer says Max 4,
+     * Remaining 0. The server's window frees when the first of them ages
+     * out (t=0 + 10 s), not 10 s after the answer (t=1 s + 10 s). */
+    for(int i = 0; i < 4; i++)
+        hs_pacer_sent(&p, i * 333, 0);
+    hs_pacer_learn(&p, 1000, 4, 0, 10000, 0);
+    int64_t w = hs_pacer_wait(&p, 1000, 0);
+    ck_assert_int_ge(1000 + w, 10000);
+    ck_assert_int_le(1000 + w, 10000 + 10000 / 100 + 1);
+    /* Server counted more calls than we sent in its window (another client
+     * shares the app's limit): only answer time + window is safe. */
+    struct hs_pacer q;
+    hs_pacer_init(&q, 100, 10000);
+    hs_pacer_sent(&q, 900, 0);
+    hs_pacer_learn(&q, 1000, 4, 0, 10000, 0);
+    w = hs_pacer_wait(&q, 1000, 0);
+    ck_assert_int_ge(1000 + w, 11000);
+}
+END_TEST
+
 extern Suite *make_pacer_suite(void);
 
 Suite *make_pacer_suite(void)
@@ -260,6 +284,7 @@ Suite *make_pacer_suite(void)
     TCase *tc = tcase_create("rules");
     tcase_add_test(tc, pacer_config_window);
     tcase_add_test(tc, pacer_headers_remaining_zero);
+    tcase_add_test(tc, pacer_server_window_from_oldest_send);
     tcase_add_test(tc, pacer_search_five_per_second);
     tcase_add_test(tc, pacer_block_after_429);
     tcase_add_test(tc, retry_backoff_deterministic_and_bounded);
