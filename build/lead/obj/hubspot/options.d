@@ -1,9 +1,0 @@
-build/lead/obj/hubspot/options.o: hubspot/options.c hubspot/instance.h \
- host-api/include/onecount/connector.h plugin/http.h plugin/buf.h \
- plugin/json.h plugin/error.h
-hubspot/instance.h:
-host-api/include/onecount/connector.h:
-plugin/http.h:
-plugin/buf.h:
-plugin/json.h:
-plugin/error.h:

@@ -1,2 +1,0 @@
-build/lead/obj/plugin/buf.o: plugin/buf.c plugin/buf.h
-plugin/buf.h:

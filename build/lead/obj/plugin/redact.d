@@ -1,2 +1,0 @@
-build/lead/obj/plugin/redact.o: plugin/redact.c plugin/redact.h
-plugin/redact.h:
