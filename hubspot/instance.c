@@ -24,7 +24,7 @@ oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *op
     if(!out)
         return hs_fail(err, OC_E_INVALID, "init: out must not be NULL");
     *out = NULL;
-    if(!host || host->struct_size < offsetof(struct oc_host, cancelled))
+    if(!host || host->struct_size < offsetof(struct oc_host, cancelled) + sizeof host->cancelled)
         return hs_fail(err, OC_E_INVALID,
                        "init: struct oc_host is missing or older than ABI 1.0 (struct_size)");
     struct oc_instance *in = calloc(1, sizeof *in);

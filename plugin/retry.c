@@ -41,7 +41,10 @@ int64_t hs_retry_backoff_ms(size_t index, int retry)
 
 int hs_retry_status(long status)
 {
-    if(status == 530)
+    /* 530: malformed token, retrying cannot help. 599 is no HubSpot status:
+     * it is the replay server's "no interaction matches", and retrying it
+     * would only repeat the diagnostic and hide it behind "busy". */
+    if(status == 530 || status == 599)
         return 0;
     return status >= 500 || status == 423 || status == 429 || status == 477;
 }

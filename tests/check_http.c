@@ -246,6 +246,27 @@ START_TEST(t5xx_runs_then_success)
 }
 END_TEST
 
+/* The replay server's 599 ("no interaction matches") is a diagnostic, not
+ * a busy server: one attempt, and the diagnostic stays visible. */
+START_TEST(t599_unmatched_not_retried)
+{
+    struct env e = {0};
+    env_start(&e, CASSETTE(GET("/x", 200, "", OK_BODY)));
+    env_client(&e);
+    struct hs_http_req r;
+    ck_assert_int_ne(get(&e, &r, "/not-recorded"), OC_OK);
+    ck_assert_int_eq(r.attempts, 1);
+    ck_assert_int_eq(r.status, 599);
+    ck_assert_uint_eq(fx_server_requests(e.srv), 1);
+    hs_http_req_free(&r);
+    hs_http_req_init(&r, "GET", "/x", NULL, 0, "test.get");
+    struct oc_error err = {sizeof err};
+    ck_assert_int_eq(hs_http_call(e.h, &r, &err), OC_OK);
+    hs_http_req_free(&r);
+    env_end(&e, 0);
+}
+END_TEST
+
 START_TEST(t502_forever)
 {
     struct env e = {0};
@@ -812,6 +833,7 @@ Suite *make_http_suite(void)
     tcase_add_test(tc, t429_daily_stops);
     tcase_add_test(tc, t5xx_runs_then_success);
     tcase_add_test(tc, t502_forever);
+    tcase_add_test(tc, t599_unmatched_not_retried);
     tcase_add_test(tc, t_faults_retried);
     tcase_add_test(tc, t_malformed_then_protocol);
     tcase_add_test(tc, t423_locked_waits_two_seconds);
