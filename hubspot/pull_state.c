@@ -144,17 +144,24 @@ void hs_stream_state_free(struct hs_stream_state *s)
     hs_stream_state_init(s);
 }
 
+/* Forget a window's progress (paging offset, low mark, the events at it
+ * and on the current page), as at its start and after its end. */
+static void window_progress_clear(struct hs_stream_state *s)
+{
+    free(s->offset);
+    s->offset = NULL;
+    s->low = HS_PULL_NONE;
+    hs_event_set_clear(&s->at_low);
+    hs_event_set_clear(&s->page);
+}
+
 void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end)
 {
     s->in_window = 1;
     s->start = start;
     s->end = end;
     s->query_end = end;
-    free(s->offset);
-    s->offset = NULL;
-    s->low = HS_PULL_NONE;
-    hs_event_set_clear(&s->at_low);
-    hs_event_set_clear(&s->page);
+    window_progress_clear(s);
 }
 
 int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created)
@@ -209,11 +216,7 @@ int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms)
     s->cursor = s->end;
     s->in_window = 0;
     s->start = s->end = s->query_end = 0;
-    free(s->offset);
-    s->offset = NULL;
-    s->low = HS_PULL_NONE;
-    hs_event_set_clear(&s->at_low);
-    hs_event_set_clear(&s->page);
+    window_progress_clear(s);
     return 0;
 }
 

@@ -6,33 +6,16 @@
 #include <string.h>
 
 #include "hubspot/scopes.h"
-#include "tests/support/scenario.h"
+#include "tests/support/scenario_check.h"
 
 #define CASS(name) "fixtures/hubspot/authorize-" name ".json"
 
 static const char *records(const struct scenario *s) { return hs_buf_str(&s->th.records); }
 
-static void start(struct scenario *s, const char *cassette, const char *const *opts)
-{
-    int rc = sc_start(s, cassette, opts);
-    ck_assert_msg(rc == 0, "sc_start(%s): %s", cassette, s->err.message);
-}
-
-static void verify_stop(struct scenario *s)
-{
-    ck_assert_msg(sc_verify(s) == 0, "%s", sc_report(s));
-    sc_stop(s);
-}
-
-#define ASSERT_HAS(hay, needle) \
-    ck_assert_msg(strstr((hay), (needle)) != NULL, "expected '%s' in: %s", (needle), (hay))
-#define ASSERT_LACKS(hay, needle) \
-    ck_assert_msg(strstr((hay), (needle)) == NULL, "did not expect '%s' in: %s", (needle), (hay))
-
 START_TEST(test_ok)
 {
     struct scenario s;
-    start(&s, CASS("ok"), NULL);
+    sc_start_ok(&s, CASS("ok"), NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
     ck_assert_str_eq(s.err.message, "");
     ck_assert_uint_eq(s.th.nrecords, 1);
@@ -49,14 +32,14 @@ START_TEST(test_ok)
     ASSERT_HAS(r, "\"blocked\":\"\"");
     ASSERT_HAS(r, "\"status\":\"ok\"");
     ck_assert_uint_eq(fx_server_requests(s.srv), 2);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_missing_scopes)
 {
     struct scenario s;
-    start(&s, CASS("missing-scopes"), NULL);
+    sc_start_ok(&s, CASS("missing-scopes"), NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
     const char *m = s.err.message;
     ASSERT_HAS(m, "lacks 2 scopes");
@@ -72,25 +55,25 @@ START_TEST(test_missing_scopes)
                   "pull cannot read email events\"");
     ASSERT_HAS(r, "\"status\":\"missing_scopes\"");
     ASSERT_HAS(r, "\"portal_id\":12345678");
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_lists_alternative)
 {
     struct scenario s;
-    start(&s, CASS("lists-alternative"), NULL);
+    sc_start_ok(&s, CASS("lists-alternative"), NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
     ASSERT_HAS(records(&s), "\"scopes_missing\":\"\"");
     ASSERT_HAS(records(&s), "\"status\":\"ok\"");
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_invalid_401)
 {
     struct scenario s;
-    start(&s, CASS("invalid-401"), NULL);
+    sc_start_ok(&s, CASS("invalid-401"), NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
     ASSERT_HAS(s.err.message, "invalid or expired");
     ASSERT_HAS(s.err.message, "HUBSPOT_ACCESS_TOKEN");
@@ -100,21 +83,21 @@ START_TEST(test_invalid_401)
     ck_assert_uint_eq(s.th.nrecords, 0);
     /* 401 is final: no retry, and no account-info call after it. */
     ck_assert_uint_eq(fx_server_requests(s.srv), 1);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_malformed_530)
 {
     struct scenario s;
-    start(&s, CASS("malformed-530"), NULL);
+    sc_start_ok(&s, CASS("malformed-530"), NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
     ASSERT_HAS(s.err.message, "malformed");
     ASSERT_LACKS(s.err.message, "expired");
     ck_assert_int_eq(s.err.http_status, 530);
     ck_assert_uint_eq(s.th.nrecords, 0);
     ck_assert_uint_eq(fx_server_requests(s.srv), 1);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -138,7 +121,7 @@ START_TEST(test_bad_shape)
     struct scenario s;
     const char *tok = bad_tokens[_i];
     const char *opts[] = {"access_token", tok, NULL};
-    start(&s, CASS("bad-shape"), opts);
+    sc_start_ok(&s, CASS("bad-shape"), opts);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
     ASSERT_HAS(s.err.message, "does not look like a HubSpot private app or service key token "
                               "(pat-<region>-<uuid>)");
@@ -146,7 +129,7 @@ START_TEST(test_bad_shape)
     ASSERT_LACKS(s.err.message, "0000-4000");
     ck_assert_uint_eq(s.th.nrecords, 0);
     ck_assert_uint_eq(fx_server_requests(s.srv), 0);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -163,7 +146,7 @@ START_TEST(test_good_shapes_accepted)
     for(size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         struct scenario s;
         const char *opts[] = {"access_token", good[i], "max_retries", "0", NULL};
-        start(&s, CASS("bad-shape"), opts);
+        sc_start_ok(&s, CASS("bad-shape"), opts);
         ck_assert_int_ne(hs_authorize(s.in, &s.err), OC_OK);
         ASSERT_LACKS(s.err.message, "does not look like");
         ck_assert_uint_ge(fx_server_requests(s.srv), 1);
@@ -176,7 +159,7 @@ END_TEST
 START_TEST(test_service_key_unverified)
 {
     struct scenario s;
-    start(&s, CASS("service-key"), NULL);
+    sc_start_ok(&s, CASS("service-key"), NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
     ck_assert_uint_eq(s.th.nrecords, 1);
     const char *r = records(&s);
@@ -188,7 +171,7 @@ START_TEST(test_service_key_unverified)
     ASSERT_LACKS(r, "scopes_missing");
     ASSERT_LACKS(r, "hub_id");
     ASSERT_HAS(hs_buf_str(&s.th.logs), "WARN authorize: HubSpot's token-info endpoint answered 404");
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -238,7 +221,7 @@ START_TEST(test_token_never_shown)
                                             CASS("service-key")};
     for(size_t i = 0; i < sizeof cassettes / sizeof cassettes[0]; i++) {
         struct scenario s;
-        start(&s, cassettes[i], NULL);
+        sc_start_ok(&s, cassettes[i], NULL);
         hs_authorize(s.in, &s.err);
         /* Capture every log level the plugin has. */
         const char *where[] = {records(&s), hs_buf_str(&s.th.logs), s.err.message};
@@ -248,7 +231,7 @@ START_TEST(test_token_never_shown)
             ck_assert_msg(strstr(where[k], "00000000-0000-4000-8000") == NULL, "%s: token in %s",
                           cassettes[i], where[k]);
         }
-        verify_stop(&s);
+        sc_verify_stop(&s);
     }
 }
 END_TEST

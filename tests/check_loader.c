@@ -136,6 +136,15 @@ static void write_manifest(char *out, const char *file, const char *name, const 
     write_file(out, file, text, (size_t)n);
 }
 
+/* A manifest for what the test plugins report unless they are built to
+ * differ (testgood 1.2.3, ABI 1.0, pull,lookup: skel_connector in
+ * tests/plugins/skeleton.h), with the given library. */
+static void write_testgood_manifest(char *out, const char *file, const char *library)
+{
+    write_manifest(out, file, "testgood", "1.2.3", "1.0", library, OC_CONNECTOR_ENTRY,
+                   "pull,lookup");
+}
+
 #define ERR_INIT {.struct_size = sizeof(struct oc_error)}
 
 /* The code address held in a vtable slot, for dladdr() and comparisons
@@ -167,6 +176,16 @@ static void expect_refusal(const char *path, char *msg)
     ck_assert_int_eq(err.status, OC_E_ABI);
     ck_has(err.message, path);
     strcpy(msg, err.message);
+}
+
+/* Loads test plugin `plugin` (tests/plugins/<plugin>.c) through a
+ * testgood manifest and expects the refusal, whose message goes to msg. */
+static void refuse_testplugin(const char *plugin, char *msg)
+{
+    char lib[PATH_MAX], path[PATH_MAX];
+    testplugin(lib, plugin);
+    write_testgood_manifest(path, "m.manifest", lib);
+    expect_refusal(path, msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -419,8 +438,7 @@ START_TEST(test_load_relative_library)
     ck_assert_int_eq(mkdir(copy, 0700), 0);
     snprintf(copy, sizeof copy, "%s/plug/good.so", tmpdir);
     copy_file(lib, copy);
-    write_manifest(path, "rel.manifest", "testgood", "1.2.3", "1.0", "plug/good.so",
-                   OC_CONNECTOR_ENTRY, "pull,lookup");
+    write_testgood_manifest(path, "rel.manifest", "plug/good.so");
     struct oc_plugin *p = load_ok(path);
     ck_assert_str_eq(p->manifest->library_path, copy);
     Dl_info info;
@@ -433,8 +451,7 @@ END_TEST
 START_TEST(test_refuse_missing_library)
 {
     char path[PATH_MAX], msg[OC_ERROR_MESSAGE_SIZE], want[PATH_MAX];
-    write_manifest(path, "m.manifest", "testgood", "1.2.3", "1.0", "nothere.so",
-                   OC_CONNECTOR_ENTRY, "pull,lookup");
+    write_testgood_manifest(path, "m.manifest", "nothere.so");
     expect_refusal(path, msg);
     snprintf(want, sizeof want, "%s/nothere.so", tmpdir);
     ck_has(msg, want);
@@ -448,8 +465,7 @@ START_TEST(test_refuse_not_shared_object)
     static const char junk[] = "This is a text file pretending to be a plugin; it has no ELF "
                                "header at all, only words.\n";
     write_file(txt, "notes.txt", junk, sizeof junk - 1);
-    write_manifest(path, "m.manifest", "testgood", "1.2.3", "1.0", "notes.txt",
-                   OC_CONNECTOR_ENTRY, "pull,lookup");
+    write_testgood_manifest(path, "m.manifest", "notes.txt");
     expect_refusal(path, msg);
     ck_has(msg, txt);
     ck_has(msg, "not a loadable shared object");
@@ -459,8 +475,7 @@ START_TEST(test_refuse_not_shared_object)
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/adir", tmpdir);
     ck_assert_int_eq(mkdir(dir, 0700), 0);
-    write_manifest(path, "d.manifest", "testgood", "1.2.3", "1.0", "adir", OC_CONNECTOR_ENTRY,
-                   "pull,lookup");
+    write_testgood_manifest(path, "d.manifest", "adir");
     expect_refusal(path, msg);
     ck_has(msg, dir);
     ck_has(msg, "not a regular file");
@@ -509,8 +524,7 @@ START_TEST(test_refuse_unknown_abi)
     ck_has(msg, lib);
 
     /* A manifest claiming 1.0 changes nothing: the library decides. */
-    write_manifest(path, "m1.manifest", "testgood", "1.2.3", "1.0", lib, OC_CONNECTOR_ENTRY,
-                   "pull,lookup");
+    write_testgood_manifest(path, "m1.manifest", lib);
     expect_refusal(path, msg);
     ck_has(msg, "tried (1.0)");
 }
@@ -518,11 +532,8 @@ END_TEST
 
 START_TEST(test_refuse_filled_newer_abi)
 {
-    char lib[PATH_MAX], path[PATH_MAX], msg[OC_ERROR_MESSAGE_SIZE];
-    testplugin(lib, "lies_abi");
-    write_manifest(path, "m.manifest", "testgood", "1.2.3", "1.0", lib, OC_CONNECTOR_ENTRY,
-                   "pull,lookup");
-    expect_refusal(path, msg);
+    char msg[OC_ERROR_MESSAGE_SIZE];
+    refuse_testplugin("lies_abi", msg);
     ck_has(msg, "accepted ABI 1.0 but filled the vtable for 1.7");
 }
 END_TEST
@@ -540,22 +551,16 @@ END_TEST
 
 START_TEST(test_refuse_null_slot)
 {
-    char lib[PATH_MAX], path[PATH_MAX], msg[OC_ERROR_MESSAGE_SIZE];
-    testplugin(lib, "null_slot");
-    write_manifest(path, "m.manifest", "testgood", "1.2.3", "1.0", lib, OC_CONNECTOR_ENTRY,
-                   "pull,lookup");
-    expect_refusal(path, msg);
+    char msg[OC_ERROR_MESSAGE_SIZE];
+    refuse_testplugin("null_slot", msg);
     ck_has(msg, "required slot 'push' NULL");
 }
 END_TEST
 
 START_TEST(test_refuse_short_struct)
 {
-    char lib[PATH_MAX], path[PATH_MAX], msg[OC_ERROR_MESSAGE_SIZE];
-    testplugin(lib, "short_size");
-    write_manifest(path, "m.manifest", "testgood", "1.2.3", "1.0", lib, OC_CONNECTOR_ENTRY,
-                   "pull,lookup");
-    expect_refusal(path, msg);
+    char msg[OC_ERROR_MESSAGE_SIZE];
+    refuse_testplugin("short_size", msg);
     char want[128];
     snprintf(want, sizeof want, "filled %zu bytes of struct oc_connector, too few for slot 'usage'",
              offsetof(struct oc_connector, usage));
@@ -788,6 +793,17 @@ START_TEST(test_real_plugin_two_paths)
 }
 END_TEST
 
+/* Each test case gets the same fixtures: a base directory per case, a
+ * tmpdir per test inside it. */
+static TCase *loader_tcase(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 /* Declared `extern` so the build's suite scan (lines starting "Suite *")
  * sees only the definition. */
 extern Suite *make_loader_suite(void);
@@ -795,9 +811,7 @@ extern Suite *make_loader_suite(void);
 Suite *make_loader_suite(void)
 {
     Suite *s = suite_create("loader");
-    TCase *tc = tcase_create("manifest");
-    tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    TCase *tc = loader_tcase(s, "manifest");
     tcase_add_test(tc, test_manifest_repo);
     tcase_add_test(tc, test_manifest_format);
     tcase_add_loop_test(tc, test_manifest_refusals, 0,
@@ -805,11 +819,8 @@ Suite *make_loader_suite(void)
     tcase_add_test(tc, test_manifest_unreadable);
     tcase_add_test(tc, test_error_struct_size_respected);
     tcase_add_test(tc, test_status_name);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("plugin");
-    tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tc = loader_tcase(s, "plugin");
     tcase_add_test(tc, test_load_good);
     tcase_add_test(tc, test_load_relative_library);
     tcase_add_test(tc, test_refuse_missing_library);
@@ -825,14 +836,10 @@ Suite *make_loader_suite(void)
     tcase_add_test(tc, test_refuse_manifest_abi);
     tcase_add_test(tc, test_refuse_capabilities);
     tcase_add_test(tc, test_load_bad_args);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("real");
-    tcase_add_unchecked_fixture(tc, case_setup, case_teardown);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tc = loader_tcase(s, "real");
     tcase_add_test(tc, test_real_plugin);
     tcase_add_test(tc, test_real_plugin_exports);
     tcase_add_test(tc, test_real_plugin_two_paths);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -10,26 +10,9 @@
 #include "hubspot/email.h"
 #include "hubspot/lookup.h"
 #include "plugin/json.h"
-#include "tests/support/scenario.h"
+#include "tests/support/scenario_check.h"
 
 #define CASS(name) "fixtures/hubspot/lookup-" name ".json"
-
-#define ASSERT_HAS(hay, needle) \
-    ck_assert_msg(strstr((hay), (needle)) != NULL, "expected '%s' in: %s", (needle), (hay))
-#define ASSERT_LACKS(hay, needle) \
-    ck_assert_msg(strstr((hay), (needle)) == NULL, "did not expect '%s' in: %s", (needle), (hay))
-
-static void start(struct scenario *s, const char *cassette, const char *const *opts)
-{
-    int rc = sc_start(s, cassette, opts);
-    ck_assert_msg(rc == 0, "sc_start(%s): %s", cassette ? cassette : "-", s->err.message);
-}
-
-static void verify_stop(struct scenario *s)
-{
-    ck_assert_msg(sc_verify(s) == 0, "%s", sc_report(s));
-    sc_stop(s);
-}
 
 static oc_status lookup(struct scenario *s, int by, const char *const *q, size_t n)
 {
@@ -52,12 +35,6 @@ static const char *line(const struct scenario *s, size_t i, char *out, size_t ou
     return out;
 }
 
-static void forget_records(struct scenario *s)
-{
-    hs_buf_reset(&s->th.records);
-    s->th.nrecords = 0;
-}
-
 #define ANN_RECORD                                                                           \
     "\"id\":\"51\",\"email\":\"ann@example.com\",\"firstname\":\"Ann\",\"lastname\":\"Lee\","  \
     "\"company\":\"Acme\",\"hs_email_last_open_date\":\"2026-11-20T08:15:00.000Z\","           \
@@ -71,7 +48,7 @@ START_TEST(test_found)
 {
     struct scenario s;
     char l[2048];
-    start(&s, CASS("found"), NULL);
+    sc_start_ok(&s, CASS("found"), NULL);
     const char *q[] = {"ann@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 1), OC_OK);
     ck_assert_str_eq(s.err.message, "");
@@ -80,7 +57,7 @@ START_TEST(test_found)
      * (hs_email_last_click_date), then what else HubSpot returned. */
     ck_assert_str_eq(line(&s, 0, l, sizeof l),
                      "{\"kind\":\"contact\",\"query\":\"ann@example.com\"," ANN_RECORD);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -88,14 +65,14 @@ START_TEST(test_not_found)
 {
     struct scenario s;
     char l[512];
-    start(&s, CASS("not-found"), NULL);
+    sc_start_ok(&s, CASS("not-found"), NULL);
     const char *q[] = {"nobody@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 1), OC_E_NOT_FOUND);
     ASSERT_HAS(s.err.message, "1 of 1 query found no contact");
     ck_assert_str_eq(line(&s, 0, l, sizeof l),
                      "{\"kind\":\"lookup_miss\",\"query\":\"nobody@example.com\","
                      "\"status\":\"not_found\"}");
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -103,12 +80,12 @@ START_TEST(test_by_id)
 {
     struct scenario s;
     char l[2048];
-    start(&s, CASS("by-id"), NULL);
+    sc_start_ok(&s, CASS("by-id"), NULL);
     const char *q[] = {" 51 "};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_ID, q, 1), OC_OK);
     ck_assert_str_eq(line(&s, 0, l, sizeof l),
                      "{\"kind\":\"contact\",\"query\":\" 51 \"," ANN_RECORD);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -116,7 +93,7 @@ START_TEST(test_batch_misses)
 {
     struct scenario s;
     char l[2048];
-    start(&s, CASS("batch-misses"), NULL);
+    sc_start_ok(&s, CASS("batch-misses"), NULL);
     /* ANN@ repeats ann@ (emails are case-insensitive): one input for both. */
     const char *q[] = {"ann@example.com", "nobody@example.com", "Bob@Example.com",
                        "ghost@example.com", "ANN@example.com"};
@@ -139,7 +116,7 @@ START_TEST(test_batch_misses)
                      "\"status\":\"not_found\"}");
     ck_assert_str_eq(line(&s, 4, l, sizeof l),
                      "{\"kind\":\"contact\",\"query\":\"ANN@example.com\"," ANN_RECORD);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -147,7 +124,7 @@ START_TEST(test_batch_ids)
 {
     struct scenario s;
     char l[2048];
-    start(&s, CASS("batch-ids"), NULL);
+    sc_start_ok(&s, CASS("batch-ids"), NULL);
     const char *q[] = {"51", "52", "999", "51"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_ID, q, 4), OC_E_NOT_FOUND);
     ck_assert_uint_eq(s.th.nrecords, 4);
@@ -156,7 +133,7 @@ START_TEST(test_batch_ids)
     ck_assert_str_eq(line(&s, 2, l, sizeof l),
                      "{\"kind\":\"lookup_miss\",\"query\":\"999\",\"status\":\"not_found\"}");
     ASSERT_HAS(line(&s, 3, l, sizeof l), "\"query\":\"51\",\"id\":\"51\"");
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -164,14 +141,14 @@ START_TEST(test_batch_secondary_email)
 {
     struct scenario s;
     char l[2048];
-    start(&s, CASS("batch-secondary"), NULL);
+    sc_start_ok(&s, CASS("batch-secondary"), NULL);
     const char *q[] = {"ann.old@example.com", "nobody@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 2), OC_E_NOT_FOUND);
     ASSERT_HAS(line(&s, 0, l, sizeof l),
                "\"kind\":\"contact\",\"query\":\"ann.old@example.com\",\"id\":\"51\"");
     ASSERT_HAS(line(&s, 1, l, sizeof l), "\"query\":\"nobody@example.com\",\"status\":\"not_found\"");
     ck_assert_uint_eq(fx_server_requests(s.srv), 2);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -179,7 +156,7 @@ START_TEST(test_invalid_email_no_call)
 {
     struct scenario s;
     char l[512];
-    start(&s, CASS("invalid"), NULL);
+    sc_start_ok(&s, CASS("invalid"), NULL);
     const char *q[] = {"not-an-email", "a@@example.com", "jo@example", "", NULL};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 5), OC_E_NOT_FOUND);
     ASSERT_HAS(s.err.message, "5 of 5 queries found no contact (0 unknown to HubSpot, 5 not valid "
@@ -194,13 +171,13 @@ START_TEST(test_invalid_email_no_call)
     ASSERT_HAS(line(&s, 4, l, sizeof l), "\"query\":\"\",\"status\":\"invalid\"");
     ck_assert_uint_eq(fx_server_requests(s.srv), 0);
 
-    forget_records(&s);
+    th_forget_records(&s.th);
     const char *ids[] = {"12ab", "-5", "123456789012345678901"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_ID, ids, 3), OC_E_NOT_FOUND);
     ck_assert_uint_eq(s.th.nrecords, 3);
     ASSERT_HAS(line(&s, 0, l, sizeof l), "\"error\":\"a HubSpot record id is digits only");
     ck_assert_uint_eq(fx_server_requests(s.srv), 0);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -208,14 +185,14 @@ START_TEST(test_invalid_mixed_with_valid)
 {
     struct scenario s;
     char l[2048];
-    start(&s, CASS("found"), NULL);
+    sc_start_ok(&s, CASS("found"), NULL);
     /* The invalid one costs nothing; the valid one is a plain GET. */
     const char *q[] = {"ann@@example.com", "ann@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 2), OC_E_NOT_FOUND);
     ASSERT_HAS(line(&s, 0, l, sizeof l), "\"status\":\"invalid\"");
     ASSERT_HAS(line(&s, 1, l, sizeof l), "\"kind\":\"contact\",\"query\":\"ann@example.com\"");
     ck_assert_uint_eq(fx_server_requests(s.srv), 1);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -224,7 +201,7 @@ START_TEST(test_cache_saves_calls)
     struct scenario s;
     char l[2048];
     const char *opts[] = {"cache_ttl_ms", "60000", NULL};
-    start(&s, CASS("cache"), opts);
+    sc_start_ok(&s, CASS("cache"), opts);
     const char *ann[] = {"ann@example.com"}, *nobody[] = {"nobody@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, nobody, 1), OC_E_NOT_FOUND);
@@ -233,7 +210,7 @@ START_TEST(test_cache_saves_calls)
 
     /* Answer and miss again, just inside the TTL: no request at all. */
     th_advance(&s.th, 59999);
-    forget_records(&s);
+    th_forget_records(&s.th);
     const char *again[] = {"ann@example.com", "nobody@example.com", "Ann@Example.COM"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, again, 3), OC_E_NOT_FOUND);
     ck_assert_uint_eq(fx_server_requests(s.srv), 2);
@@ -248,7 +225,7 @@ START_TEST(test_cache_saves_calls)
     th_advance(&s.th, 1);
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
     ck_assert_uint_eq(fx_server_requests(s.srv), 3);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -256,41 +233,41 @@ START_TEST(test_cache_off)
 {
     struct scenario s;
     const char *opts[] = {"cache_ttl_ms", "0", NULL};
-    start(&s, CASS("cache"), opts);
+    sc_start_ok(&s, CASS("cache"), opts);
     const char *ann[] = {"ann@example.com"}, *nobody[] = {"nobody@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, nobody, 1), OC_E_NOT_FOUND);
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, ann, 1), OC_OK);
     ck_assert_uint_eq(fx_server_requests(s.srv), 3);
     ck_assert_uint_eq(hs_lookup_cache_count(s.in), 0);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_http_error_passed_on)
 {
     struct scenario s;
-    start(&s, CASS("forbidden"), NULL);
+    sc_start_ok(&s, CASS("forbidden"), NULL);
     const char *q[] = {"ann@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 1), OC_E_AUTH);
     ASSERT_HAS(s.err.message, "crm.objects.contacts.read");
     ck_assert_int_eq(s.err.http_status, 403);
     ck_assert_uint_eq(s.th.nrecords, 0);
     ck_assert_uint_eq(hs_lookup_cache_count(s.in), 0);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_host_stops)
 {
     struct scenario s;
-    start(&s, CASS("batch-misses"), NULL);
+    sc_start_ok(&s, CASS("batch-misses"), NULL);
     s.th.stop_after = 2;
     const char *q[] = {"ann@example.com", "nobody@example.com", "Bob@Example.com",
                        "ghost@example.com", "ANN@example.com"};
     ck_assert_int_eq(lookup(&s, OC_LOOKUP_EMAIL, q, 5), OC_E_CANCELLED);
     ck_assert_uint_eq(s.th.nrecords, 2);
-    verify_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -463,7 +440,7 @@ START_TEST(test_token_never_shown)
     };
     for(size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         struct scenario s;
-        start(&s, runs[i].cassette, NULL);
+        sc_start_ok(&s, runs[i].cassette, NULL);
         lookup(&s, runs[i].by, runs[i].q, runs[i].n);
         const char *where[] = {hs_buf_str(&s.th.records), hs_buf_str(&s.th.logs), s.err.message};
         for(size_t k = 0; k < 3; k++) {
@@ -471,7 +448,7 @@ START_TEST(test_token_never_shown)
             ck_assert_msg(strstr(where[k], "00000000-0000-4000-8000") == NULL, "token in %s",
                           where[k]);
         }
-        verify_stop(&s);
+        sc_verify_stop(&s);
     }
 }
 END_TEST

@@ -16,7 +16,7 @@
 #include "hubspot/email_event.h"
 #include "hubspot/pull_state.h"
 #include "plugin/json.h"
-#include "tests/support/scenario.h"
+#include "tests/support/scenario_check.h"
 
 #define NOW INT64_C(1795824000000) /* recorded_at 2026-11-28T00:00:00Z */
 #define HOUR INT64_C(3600000)
@@ -114,12 +114,14 @@ static void load_state(struct scenario *s, const char *key, struct hs_stream_sta
     ck_assert_msg(hs_stream_state_parse(st, v, strlen(v), why, sizeof why) == 0, "%s: %s", v, why);
 }
 
-static void start(struct scenario *s, const char *cassette, const char *const *opts)
+/* The stream under key has its cursor at want. */
+static void assert_cursor(struct scenario *s, const char *key, int64_t want)
 {
-    ck_assert_msg(sc_start(s, cassette, opts) == 0, "%s", s->err.message);
+    struct hs_stream_state st;
+    load_state(s, key, &st);
+    ck_assert_int_eq(st.cursor, want);
+    hs_stream_state_free(&st);
 }
-
-static void verify(struct scenario *s) { ck_assert_msg(sc_verify(s) == 0, "%s", sc_report(s)); }
 
 static int seen_has(const struct hs_stream_state *st, struct scenario *s, size_t rec)
 {
@@ -139,7 +141,7 @@ static int seen_has(const struct hs_stream_state *st, struct scenario *s, size_t
 START_TEST(first_run_three_pages)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-first-run.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-first-run.json", NULL);
     s.th.host.progress = on_progress;
     nprogress = 0;
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
@@ -190,15 +192,14 @@ START_TEST(first_run_three_pages)
     ck_assert_ptr_nonnull(strstr(resp, "over quota"));
     free(resp);
     hs_json_free(&j);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(second_run_new_and_late)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-second-run.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-second-run.json", NULL);
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "b1,b2,b3");
@@ -214,15 +215,14 @@ START_TEST(second_run_new_and_late)
     ck_assert_uint_eq(st.seen.n, 1); /* bn2 only: the rest is older than the lookback */
     ck_assert(seen_has(&st, &s, 3));
     hs_stream_state_free(&st);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(interrupted_by_host_then_resumed)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-interrupted.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-interrupted.json", NULL);
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     s.th.stop_after = 4;
     ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_CANCELLED);
@@ -246,15 +246,14 @@ START_TEST(interrupted_by_host_then_resumed)
     ck_assert_int_eq(st.cursor, NOW);
     ck_assert(!st.in_window);
     hs_stream_state_free(&st);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(daily_limit_then_resumed)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-daily-limit.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-daily-limit.json", NULL);
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_BUDGET);
     ck_assert_ptr_nonnull(strstr(s.err.message, "state saved"));
@@ -271,37 +270,30 @@ START_TEST(daily_limit_then_resumed)
     /* The window finishes, then the lookback window up to the new now
      * brings the event that happened meanwhile; a1 and a2 are not repeated. */
     ck_assert_str_eq(names(&s), "a1,a2,a3,a4,a5,a6,a7,a0");
-    load_state(&s, "pull/email_events", &st);
-    ck_assert_int_eq(st.cursor, NOW + HOUR);
-    hs_stream_state_free(&st);
-    verify(&s);
-    sc_stop(&s);
+    assert_cursor(&s, "pull/email_events", NOW + HOUR);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(expired_offset_restarts_window)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-expired-offset.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-expired-offset.json", NULL);
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     /* x2 and x3 (at the restart point) come again and are skipped; x4 shares
      * their timestamp but is new. */
     ck_assert_str_eq(names(&s), "x1,x2,x3,x4,x5,x6");
     ck_assert_ptr_nonnull(strstr(hs_buf_str(&s.th.logs), "offset"));
-    struct hs_stream_state st;
-    load_state(&s, "pull/email_events", &st);
-    ck_assert_int_eq(st.cursor, NOW);
-    hs_stream_state_free(&st);
-    verify(&s);
-    sc_stop(&s);
+    assert_cursor(&s, "pull/email_events", NOW);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(empty_poll_one_call)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-empty-poll.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-empty-poll.json", NULL);
     static const char seed[] =
         "{\"v\":1,\"cursor\":1795820400000,\"seen\":[[\"z1\",1795820300000],[\"z2\",1795820399000]]}";
     ck_assert_int_eq(s.th.host.state_put(s.th.host.ctx, "pull/email_events", seed, strlen(seed)),
@@ -315,15 +307,14 @@ START_TEST(empty_poll_one_call)
     ck_assert_int_eq(st.cursor, NOW);
     ck_assert_uint_eq(st.seen.n, 0); /* both older than the new cursor's lookback */
     hs_stream_state_free(&st);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(unknown_types_kept)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-unknown-types.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-unknown-types.json", NULL);
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "u1,u2,u3");
@@ -340,8 +331,7 @@ START_TEST(unknown_types_kept)
     assert_field(&j, "portal_subscription_status", "UNSUBSCRIBED");
     assert_field(&j, "subscriptions", "[{\"id\":4473,\"status\":\"UNSUBSCRIBED\"}]");
     hs_json_free(&j);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -354,7 +344,7 @@ START_TEST(malformed_pages)
         "has no created",
     };
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-malformed.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-malformed.json", NULL);
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     for(size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_PROTOCOL);
@@ -368,28 +358,21 @@ START_TEST(malformed_pages)
     }
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "m1,m2,m3,m4");
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(types_each_own_cursor)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-types.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/pull-types.json", NULL);
     struct oc_pull_request r = preq(NOW - HOUR, " open,CLICK,open");
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "o1,o2,c1,c2");
     ck_assert_ptr_null(th_state(&s.th, "pull/email_events"));
-    struct hs_stream_state st;
-    load_state(&s, "pull/email_events/OPEN", &st);
-    ck_assert_int_eq(st.cursor, NOW);
-    hs_stream_state_free(&st);
-    load_state(&s, "pull/email_events/CLICK", &st);
-    ck_assert_int_eq(st.cursor, NOW);
-    hs_stream_state_free(&st);
-    verify(&s);
-    sc_stop(&s);
+    assert_cursor(&s, "pull/email_events/OPEN", NOW);
+    assert_cursor(&s, "pull/email_events/CLICK", NOW);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -397,7 +380,7 @@ START_TEST(two_windows_failure_costs_one)
 {
     static const char *const opts[] = {"pull_window_ms", "3600000", NULL};
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-two-windows.json", opts);
+    sc_start_ok(&s, "fixtures/hubspot/pull-two-windows.json", opts);
     int64_t since = NOW - 5400000;
     struct oc_pull_request r = preq(since, NULL);
     ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_BUDGET);
@@ -412,11 +395,8 @@ START_TEST(two_windows_failure_costs_one)
 
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "w1a,w1b,w2a");
-    load_state(&s, "pull/email_events", &st);
-    ck_assert_int_eq(st.cursor, NOW);
-    hs_stream_state_free(&st);
-    verify(&s);
-    sc_stop(&s);
+    assert_cursor(&s, "pull/email_events", NOW);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -424,18 +404,17 @@ START_TEST(default_start_days_back)
 {
     static const char *const opts[] = {"pull_start_days", "1", NULL};
     struct scenario s;
-    start(&s, "fixtures/hubspot/pull-default-start.json", opts);
+    sc_start_ok(&s, "fixtures/hubspot/pull-default-start.json", opts);
     ck_assert_msg(hs_pull(s.in, NULL, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "k1");
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(bad_requests_make_no_call)
 {
     struct scenario s;
-    start(&s, NULL, NULL);
+    sc_start_ok(&s, NULL, NULL);
     struct oc_pull_request r = preq(0, NULL);
     r.stream = "contacts_v9";
     ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_INVALID);
@@ -454,7 +433,7 @@ END_TEST
 START_TEST(unreadable_state_refused)
 {
     struct scenario s;
-    start(&s, NULL, NULL);
+    sc_start_ok(&s, NULL, NULL);
     static const char junk[] = "{\"v\":1,\"cursor\":\"yesterday\"}";
     s.th.host.state_put(s.th.host.ctx, "pull/email_events", junk, strlen(junk));
     struct oc_pull_request r = preq(0, NULL);

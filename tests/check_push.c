@@ -13,7 +13,7 @@
 
 #include "hubspot/instance.h"
 #include "plugin/json.h"
-#include "tests/support/scenario.h"
+#include "tests/support/scenario_check.h"
 
 #define LIST "4242"
 
@@ -176,92 +176,81 @@ static void assert_each_once(const struct results *rs, size_t n)
         result_for(rs, p);
 }
 
-static void reset_records(struct scenario *s)
-{
-    hs_buf_reset(&s->th.records);
-    s->th.nrecords = 0;
-}
-
 static uint64_t calls(const struct scenario *s) { return hs_http_calls(s->in->http); }
 
-static void start(struct scenario *s, const char *cassette, const char *const *opts)
+/* Pushes f to LIST on s's instance, expecting status want, and returns the
+ * push_result lines of this push alone (earlier records are cleared), after
+ * checking that inputs 1..nresults each have exactly one. Free rs.v. */
+static struct results push_checked(struct scenario *s, struct feed *f, oc_status want,
+                                   size_t nresults)
 {
-    int rc = sc_start(s, cassette, opts);
-    ck_assert_msg(rc == 0, "%s", s->err.message);
+    th_forget_records(&s->th);
+    oc_status rc = push(s, f, LIST);
+    ck_assert_msg(rc == want, "push: %s, expected %s: %s", oc_status_name(rc),
+                  oc_status_name(want), s->err.message);
+    struct results rs = parse_results(s);
+    assert_each_once(&rs, nresults);
+    return rs;
 }
 
-static void verify(struct scenario *s) { ck_assert_msg(sc_verify(s) == 0, "%s", sc_report(s)); }
+/* push_checked for rows[0..n), each input getting its one result. */
+static struct results push_rows(struct scenario *s, const struct simple_row *rows, size_t n,
+                                oc_status want)
+{
+    struct feed f;
+    feed_rows(&f, rows, n);
+    return push_checked(s, &f, want, n);
+}
 
 /* ---- single sign-ups and the per-instance cache ---- */
 
 START_TEST(test_single_signup_call_counts)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-single.json", NULL);
-    struct feed f;
+    sc_start_ok(&s, "fixtures/hubspot/push-single.json", NULL);
 
     /* first sign-up: list check + upsert + add */
     static const struct simple_row ann[] = {{"ann@example.com", "Ann", NULL}};
-    feed_rows(&f, ann, 1);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
+    struct results rs = push_rows(&s, ann, 1, OC_OK);
     ck_assert_uint_eq(calls(&s), 3);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 1);
     ck_assert_str_eq(rs.v[0].status, "added");
     ck_assert_str_eq(rs.v[0].id, "501");
     ck_assert_str_eq(rs.v[0].email, "ann@example.com");
     free(rs.v);
 
     /* second sign-up on the same instance: the list is known: 2 calls */
-    reset_records(&s);
     static const struct simple_row bob[] = {{"bob@example.com", "Bob", "Stone"}};
-    feed_rows(&f, bob, 1);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
+    rs = push_rows(&s, bob, 1, OC_OK);
     ck_assert_uint_eq(calls(&s), 5);
-    rs = parse_results(&s);
-    assert_each_once(&rs, 1);
     ck_assert_str_eq(rs.v[0].status, "added");
     ck_assert_str_eq(rs.v[0].id, "502");
     free(rs.v);
 
     /* a known contact, email only (case differs): the cached id, 1 call */
-    reset_records(&s);
     static const struct simple_row ann_again[] = {{" Ann@Example.com ", NULL, NULL}};
-    feed_rows(&f, ann_again, 1);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
+    rs = push_rows(&s, ann_again, 1, OC_OK);
     ck_assert_uint_eq(calls(&s), 6);
-    rs = parse_results(&s);
-    assert_each_once(&rs, 1);
     ck_assert_str_eq(rs.v[0].status, "already_member");
     ck_assert_str_eq(rs.v[0].id, "501");
     ck_assert_str_eq(rs.v[0].email, "Ann@Example.com");
     free(rs.v);
 
     /* a stale cached id: HubSpot calls it missing, so upsert and add anew */
-    reset_records(&s);
     static const struct simple_row bob_again[] = {{"bob@example.com", NULL, NULL}};
-    feed_rows(&f, bob_again, 1);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
+    rs = push_rows(&s, bob_again, 1, OC_OK);
     ck_assert_uint_eq(calls(&s), 9);
-    rs = parse_results(&s);
-    assert_each_once(&rs, 1);
     ck_assert_str_eq(rs.v[0].status, "added");
     ck_assert_str_eq(rs.v[0].id, "777");
     free(rs.v);
 
     /* known contact with a property: the upsert is not skipped */
-    reset_records(&s);
     static const struct simple_row annie[] = {{"ann@example.com", "Annie", NULL}};
-    feed_rows(&f, annie, 1);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
+    rs = push_rows(&s, annie, 1, OC_OK);
     ck_assert_uint_eq(calls(&s), 11);
-    rs = parse_results(&s);
-    assert_each_once(&rs, 1);
     ck_assert_str_eq(rs.v[0].status, "already_member");
     free(rs.v);
 
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -308,14 +297,12 @@ static const char *bulk_row(size_t p, struct feed *f)
 START_TEST(test_bulk_invalid_emails_shuffled_results)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-bulk.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-bulk.json", NULL);
     struct feed f = {.n = 250, .row = bulk_row};
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_PARTIAL);
+    struct results rs = push_checked(&s, &f, OC_E_PARTIAL, 250);
     ck_assert_ptr_nonnull(strstr(s.err.message, "13 of 250 inputs failed"));
     /* list check, 3 concurrent upserts of 100/100/43, one membership add */
     ck_assert_uint_eq(calls(&s), 5);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 250);
     ck_assert_uint_eq(count_status(&rs, "added"), 234);
     ck_assert_uint_eq(count_status(&rs, "already_member"), 3);
     ck_assert_uint_eq(count_status(&rs, "failed"), 13);
@@ -347,50 +334,39 @@ START_TEST(test_bulk_invalid_emails_shuffled_results)
     ck_assert_str_eq(result_for(&rs, 100)->id, "10100");
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 100)->error, "does not exist"));
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_already_members)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-already.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-already.json", NULL);
     static const struct simple_row rows[] = {
         {"ann@example.com", NULL, NULL}, {"bob@example.com", NULL, NULL}, {"cy@example.com", NULL, NULL}};
-    struct feed f;
-    feed_rows(&f, rows, 3);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 3);
+    struct results rs = push_rows(&s, rows, 3, OC_OK);
     ck_assert_uint_eq(count_status(&rs, "already_member"), 3);
     ck_assert_str_eq(result_for(&rs, 3)->id, "603");
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_duplicate_email_added_once)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-duplicates.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-duplicates.json", NULL);
     static const struct simple_row rows[] = {{"dup@example.com", "First", NULL},
                                              {"other@example.com", NULL, NULL},
                                              {"DUP@example.com", "Second", NULL}};
-    struct feed f;
-    feed_rows(&f, rows, 3);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
+    struct results rs = push_rows(&s, rows, 3, OC_OK);
     ck_assert_uint_eq(calls(&s), 4);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 3);
     ck_assert_str_eq(result_for(&rs, 1)->status, "added");
     ck_assert_str_eq(result_for(&rs, 2)->status, "added");
     ck_assert_str_eq(result_for(&rs, 3)->status, "already_member");
     ck_assert_str_eq(result_for(&rs, 3)->id, "901");
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -399,7 +375,7 @@ END_TEST
 START_TEST(test_dynamic_list_refused_before_any_write)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-dynamic.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-dynamic.json", NULL);
     static const struct simple_row rows[] = {{"ann@example.com", NULL, NULL}};
     struct feed f;
     feed_rows(&f, rows, 1);
@@ -410,15 +386,14 @@ START_TEST(test_dynamic_list_refused_before_any_write)
     ck_assert_int_eq(f.calls, 0); /* the input was not even read */
     ck_assert_uint_eq(s.th.nrecords, 0);
     ck_assert_uint_eq(calls(&s), 1);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_unknown_list_mentions_legacy_ids)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-unknown-list.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-unknown-list.json", NULL);
     static const struct simple_row rows[] = {{"ann@example.com", NULL, NULL}};
     struct feed f;
     feed_rows(&f, rows, 1);
@@ -428,15 +403,14 @@ START_TEST(test_unknown_list_mentions_legacy_ids)
     ck_assert_ptr_nonnull(strstr(s.err.message, "idmapping"));
     ck_assert_int_eq(f.calls, 0);
     ck_assert_uint_eq(s.th.nrecords, 0);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_list_id_checked_locally_then_once)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-list-only.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-list-only.json", NULL);
     struct feed f;
     feed_rows(&f, NULL, 0);
     ck_assert_int_eq(push(&s, &f, "Newsletter"), OC_E_CONFIG);
@@ -449,8 +423,7 @@ START_TEST(test_list_id_checked_locally_then_once)
     ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
     ck_assert_uint_eq(calls(&s), 1);
     ck_assert_uint_eq(s.th.nrecords, 0);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -459,74 +432,56 @@ END_TEST
 START_TEST(test_missing_write_scope)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-missing-scope.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-missing-scope.json", NULL);
     static const struct simple_row rows[] = {{"ann@example.com", "Ann", NULL},
                                              {"bob@example.com", "Bob", NULL}};
-    struct feed f;
-    feed_rows(&f, rows, 2);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_AUTH);
+    struct results rs = push_rows(&s, rows, 2, OC_E_AUTH);
     ck_assert_ptr_nonnull(strstr(s.err.message, "crm.lists.write"));
     ck_assert_int_eq(s.err.http_status, 403);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 2);
     ck_assert_uint_eq(count_status(&rs, "failed"), 2);
     ck_assert_str_eq(result_for(&rs, 1)->id, "501");
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 1)->error, "crm.lists.write"));
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 2)->error, "was upserted"));
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_lost_response_retried_once_each)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-lost-response.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-lost-response.json", NULL);
     static const struct simple_row rows[] = {{"ann@example.com", "Ann", NULL},
                                              {"bob@example.com", "Bob", NULL},
                                              {"cy@example.com", "Cy", NULL}};
-    struct feed f;
-    feed_rows(&f, rows, 3);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
+    struct results rs = push_rows(&s, rows, 3, OC_OK);
     /* check, upsert (reset), identical upsert, add */
     ck_assert_uint_eq(calls(&s), 4);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 3);
     ck_assert_uint_eq(count_status(&rs, "added"), 3);
     ck_assert_str_eq(result_for(&rs, 2)->id, "702");
     free(rs.v);
     /* both upsert interactions played, exactly one add: nothing twice */
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_odd_answers_are_failures)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-odd-answers.json", NULL);
-    struct feed f;
+    sc_start_ok(&s, "fixtures/hubspot/push-odd-answers.json", NULL);
 
     /* 200 with neither results nor errors: nothing proves success */
     static const struct simple_row ab[] = {{"a@example.com", NULL, NULL}, {"b@example.com", NULL, NULL}};
-    feed_rows(&f, ab, 2);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_PARTIAL);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 2);
+    struct results rs = push_rows(&s, ab, 2, OC_E_PARTIAL);
     ck_assert_uint_eq(count_status(&rs, "failed"), 2);
     ck_assert_ptr_nonnull(strstr(rs.v[0].error, "neither results nor errors"));
     free(rs.v);
     ck_assert_uint_eq(calls(&s), 2); /* nothing to add */
 
     /* results missing for two inputs, one error naming nobody */
-    reset_records(&s);
     static const struct simple_row cde[] = {
         {"c@example.com", NULL, NULL}, {"d@example.com", NULL, NULL}, {"e@example.com", NULL, NULL}};
-    feed_rows(&f, cde, 3);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_PARTIAL);
-    rs = parse_results(&s);
-    assert_each_once(&rs, 3);
+    rs = push_rows(&s, cde, 3, OC_E_PARTIAL);
     ck_assert_str_eq(result_for(&rs, 1)->status, "added");
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 2)->error, "HubSpot returned no result"));
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 3)->error, "one of the inputs"));
@@ -534,18 +489,13 @@ START_TEST(test_odd_answers_are_failures)
 
     /* one loose error, one unanswered input: tied; an add answer without
      * its lists leaves the contact's membership unknown: failed */
-    reset_records(&s);
     static const struct simple_row fg[] = {{"f@example.com", NULL, NULL}, {"g@example.com", NULL, NULL}};
-    feed_rows(&f, fg, 2);
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_PARTIAL);
-    rs = parse_results(&s);
-    assert_each_once(&rs, 2);
+    rs = push_rows(&s, fg, 2, OC_E_PARTIAL);
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 2)->error, "HubSpot rejected this contact (VALIDATION_ERROR)"));
     ck_assert_str_eq(result_for(&rs, 1)->id, "1006");
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 1)->error, "neither recordsIdsAdded"));
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -561,19 +511,16 @@ START_TEST(test_429_mid_run_then_success)
 {
     static const char *const opts[] = {"max_concurrency", "1", NULL};
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-429.json", opts);
+    sc_start_ok(&s, "fixtures/hubspot/push-429.json", opts);
     struct feed f = {.n = 120, .row = rl_row};
     int64_t t0 = s.th.now_ms;
-    ck_assert_int_eq(push(&s, &f, LIST), OC_OK);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 120);
+    struct results rs = push_checked(&s, &f, OC_OK, 120);
     ck_assert_uint_eq(count_status(&rs, "added"), 120);
     free(rs.v);
     /* the 429 made the client wait (virtual time), then retry */
     ck_assert_int_ge(s.th.now_ms - t0, 1000);
     ck_assert_uint_eq(calls(&s), 5);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -594,39 +541,33 @@ static const char *split_row(size_t p, struct feed *f)
 START_TEST(test_whole_batch_400_is_split)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-split.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-split.json", NULL);
     struct feed f = {.n = 8, .row = split_row};
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_PARTIAL);
+    struct results rs = push_checked(&s, &f, OC_E_PARTIAL, 8);
     /* check, 1 refused batch, 6 calls of halving, 1 add */
     ck_assert_uint_eq(calls(&s), 9);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 8);
     ck_assert_uint_eq(count_status(&rs, "added"), 7);
     ck_assert_str_eq(result_for(&rs, 6)->status, "failed");
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 6)->error, "NOT_A_STATUS"));
     ck_assert_str_eq(result_for(&rs, 5)->id, "805");
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_batch_wide_400_not_split_to_the_end)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-split-common.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-split-common.json", NULL);
     struct feed f = {.n = 8, .row = split_row, .data = "common"};
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_PARTIAL);
+    struct results rs = push_checked(&s, &f, OC_E_PARTIAL, 8);
     /* check, batch, 2 halves, 4 quarters: then it is clearly the batch's fault */
     ck_assert_uint_eq(calls(&s), 8);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 8);
     ck_assert_uint_eq(count_status(&rs, "failed"), 8);
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 3)->error, "favourite_colour"));
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 3)->error, "common to the batch"));
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -642,14 +583,12 @@ START_TEST(test_budget_mid_run_every_input_has_a_status)
 {
     static const char *const opts[] = {"daily_budget", "3", "max_concurrency", "1", NULL};
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-budget.json", opts);
+    sc_start_ok(&s, "fixtures/hubspot/push-budget.json", opts);
     struct feed f = {.n = 350, .row = budget_row};
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_BUDGET);
+    struct results rs = push_checked(&s, &f, OC_E_BUDGET, 350);
     ck_assert_ptr_nonnull(strstr(s.err.message, "budget"));
     ck_assert_ptr_nonnull(strstr(s.err.message, "every input has a push_result"));
     ck_assert_uint_eq(calls(&s), 3);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 350);
     ck_assert_uint_eq(count_status(&rs, "failed"), 350);
     size_t with_id = 0;
     for(size_t i = 0; i < rs.n; i++) {
@@ -663,37 +602,33 @@ START_TEST(test_budget_mid_run_every_input_has_a_status)
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 350)->error, "not attempted"));
     ck_assert_str_eq(result_for(&rs, 350)->email, "b350@example.com");
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_input_error_reports_what_was_read)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-list-only.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-list-only.json", NULL);
     static const struct simple_row rows[] = {{"ann@example.com", NULL, NULL},
                                              {"bob@example.com", NULL, NULL},
                                              {"cy@example.com", NULL, NULL}};
     struct feed f;
     feed_rows(&f, rows, 3);
-    f.fail_at = 3;
-    ck_assert_int_eq(push(&s, &f, LIST), OC_E_IO);
+    f.fail_at = 3; /* inputs 1 and 2 were read, so they get results */
+    struct results rs = push_checked(&s, &f, OC_E_IO, 2);
     ck_assert_ptr_nonnull(strstr(s.err.message, "reading the push input failed"));
     ck_assert_uint_eq(calls(&s), 1);
-    struct results rs = parse_results(&s);
-    assert_each_once(&rs, 2);
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 1)->error, "not pushed"));
     free(rs.v);
-    verify(&s);
-    sc_stop(&s);
+    sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_host_cancel_stops_emitting)
 {
     struct scenario s;
-    start(&s, "fixtures/hubspot/push-bulk.json", NULL);
+    sc_start_ok(&s, "fixtures/hubspot/push-bulk.json", NULL);
     s.th.stop_after = 5; /* the 5th result (input 150, invalid) says stop */
     struct feed f = {.n = 250, .row = bulk_row};
     ck_assert_int_eq(push(&s, &f, LIST), OC_E_CANCELLED);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 
-#include "onecount/connector.h"
+#include "skeleton.h"
 
 struct oc_instance {
     const struct oc_host *host;
@@ -22,33 +22,6 @@ static oc_status g_init(const struct oc_host *host, const struct oc_option *opts
     return OC_OK;
 }
 
-static oc_status g_authorize(struct oc_instance *inst, struct oc_error *err)
-{
-    (void)inst, (void)err;
-    return OC_E_NOT_IMPLEMENTED;
-}
-
-static oc_status g_pull(struct oc_instance *inst, const struct oc_pull_request *req,
-                        struct oc_error *err)
-{
-    (void)inst, (void)req, (void)err;
-    return OC_E_NOT_IMPLEMENTED;
-}
-
-static oc_status g_push(struct oc_instance *inst, const struct oc_push_request *req,
-                        struct oc_error *err)
-{
-    (void)inst, (void)req, (void)err;
-    return OC_E_NOT_IMPLEMENTED;
-}
-
-static oc_status g_lookup(struct oc_instance *inst, const struct oc_lookup_request *req,
-                          struct oc_error *err)
-{
-    (void)inst, (void)req, (void)err;
-    return OC_E_NOT_IMPLEMENTED;
-}
-
 static oc_status g_usage(struct oc_instance *inst, struct oc_error *err)
 {
     (void)err;
@@ -64,33 +37,11 @@ static void g_release(struct oc_instance *inst)
     free(inst);
 }
 
-/* Exported despite -fvisibility=hidden: the one symbol a plugin shows. */
-__attribute__((visibility("default"))) oc_status
-oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_size,
-                   struct oc_error *err);
-
-oc_status oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_size,
-                             struct oc_error *err)
+SKELETON_ENTRY(oc_connector_entry)
 {
-    (void)err;
-    if(abi_version != OC_ABI_VERSION_1_0)
-        return OC_E_NOT_IMPLEMENTED;
-    struct oc_connector c = {
-        .struct_size = sizeof c,
-        .abi_version = OC_ABI_VERSION_1_0,
-        .name = "testgood",
-        .version = "1.2.3",
-        .capabilities = "pull,lookup",
-        .init = g_init,
-        .authorize = g_authorize,
-        .pull = g_pull,
-        .push = g_push,
-        .lookup = g_lookup,
-        .usage = g_usage,
-        .release = g_release,
-    };
-    if(out_size < sizeof c)
-        return OC_E_NOT_IMPLEMENTED;
-    *out = c;
-    return OC_OK;
+    struct oc_connector c = skel_connector();
+    c.init = g_init;
+    c.usage = g_usage;
+    c.release = g_release;
+    return skel_offer(abi_version, OC_ABI_VERSION_1_0, c, out, out_size, err);
 }

@@ -3,15 +3,9 @@
  * plugin's reason on. */
 #include <string.h>
 
-#include "onecount/connector.h"
+#include "skeleton.h"
 
-/* Exported despite -fvisibility=hidden: the one symbol a plugin shows. */
-__attribute__((visibility("default"))) oc_status
-oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_size,
-                   struct oc_error *err);
-
-oc_status oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_size,
-                             struct oc_error *err)
+SKELETON_ENTRY(oc_connector_entry)
 {
     (void)abi_version, (void)out, (void)out_size;
     if(err && err->struct_size >= sizeof *err) {

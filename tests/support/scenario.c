@@ -4,69 +4,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include "plugin/json.h"
-
-int64_t sc_parse_iso(const char *s)
-{
-    struct tm tm = {0};
-    int ms = 0, n = 0;
-    if(sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-              &tm.tm_min, &tm.tm_sec, &n) != 6)
-        return -1;
-    s += n;
-    if(*s == '.') {
-        int digits = 0;
-        for(s++; *s >= '0' && *s <= '9'; s++, digits++)
-            if(digits < 3)
-                ms = ms * 10 + (*s - '0');
-        while(digits > 0 && digits < 3) {
-            ms *= 10;
-            digits++;
-        }
-    }
-    if(strcmp(s, "Z"))
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-/* The cassette's recorded_at, so time-dependent requests replay exactly. */
-static int64_t recorded_at(const char *path)
-{
-    int64_t at = -1;
-    FILE *f = fopen(path, "rb");
-    if(!f)
-        return -1;
-    struct hs_buf b = HS_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        hs_buf_append(&b, chunk, n);
-    fclose(f);
-    struct hs_json j = {0};
-    if(hs_json_parse(&j, hs_buf_str(&b), b.len, NULL, 0) == 0) {
-        char *v = hs_json_strdup(&j, hs_json_get(&j, 0, "recorded_at"));
-        if(v)
-            at = sc_parse_iso(v);
-        free(v);
-    }
-    hs_json_free(&j);
-    hs_buf_free(&b);
-    return at;
-}
 
 int sc_start_with(struct scenario *s, const char *cassette, const char *const *opts,
                   const struct fx_options *fxopt)
 {
     memset(s, 0, sizeof *s);
     s->err.struct_size = sizeof s->err;
-    int64_t at = cassette ? recorded_at(cassette) : -1;
-    th_init(&s->th, at > 0 ? at : INT64_C(1795824000000)); /* 2026-11-28T00:00:00Z */
     char why[512] = "";
-    if(fx_server_start(cassette, fxopt, &s->srv, why, sizeof why)) {
+    int rc = fx_server_start(cassette, fxopt, &s->srv, why, sizeof why);
+    /* The clock starts at the cassette's recorded_at, so time-dependent
+     * requests replay exactly. */
+    int64_t at = s->srv ? fx_server_recorded_at(s->srv) : 0;
+    th_init(&s->th, at > 0 ? at : INT64_C(1795824000000)); /* 2026-11-28T00:00:00Z */
+    if(rc) {
         snprintf(s->err.message, sizeof s->err.message, "replay server: %s", why);
         return -1;
     }

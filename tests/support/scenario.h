@@ -38,8 +38,5 @@ int sc_start(struct scenario *s, const char *cassette, const char *const *opts);
 int sc_verify(struct scenario *s);
 const char *sc_report(const struct scenario *s);
 void sc_stop(struct scenario *s);
-/* Epoch ms of an ISO 8601 UTC timestamp "YYYY-MM-DDTHH:MM:SS[.mmm]Z", -1 if
- * malformed. */
-int64_t sc_parse_iso(const char *s);
 
 #endif

@@ -150,6 +150,12 @@ void th_free(struct testhost *t)
 
 void th_advance(struct testhost *t, int64_t ms) { t->now_ms += ms; }
 
+void th_forget_records(struct testhost *t)
+{
+    hs_buf_reset(&t->records);
+    t->nrecords = 0;
+}
+
 const char *th_state(const struct testhost *t, const char *key)
 {
     struct th_kv *kv = find(t, key);

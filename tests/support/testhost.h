@@ -42,6 +42,9 @@ struct testhost {
 void th_init(struct testhost *t, int64_t start_ms);
 void th_free(struct testhost *t);
 void th_advance(struct testhost *t, int64_t ms);
+/* Drop the records emitted so far (text and count), so a test sees the next
+ * call's alone. */
+void th_forget_records(struct testhost *t);
 /* The stored value for key as a C string, or NULL. Valid until the next put. */
 const char *th_state(const struct testhost *t, const char *key);
 /* Format a record as one JSON object line (no newline) into out. */
