@@ -72,6 +72,11 @@ void hs_headers_line(struct hs_resp_headers *h, const char *line, size_t len)
         return;
     }
     if(nlen == 24 && !strncasecmp(line, "X-HubSpot-Correlation-Id", 24)) {
+        /* It is echoed into error messages and onto terminals: anything
+         * but printable ASCII (HubSpot sends a UUID) makes it unknown. */
+        for(size_t i = 0; i < vlen; i++)
+            if((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+                return;
         if(vlen < sizeof h->correlation_id) {
             memcpy(h->correlation_id, v, vlen);
             h->correlation_id[vlen] = '\0';

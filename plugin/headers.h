@@ -22,7 +22,9 @@ struct hs_resp_headers {
     int64_t rl_daily;           /* X-HubSpot-RateLimit-Daily                  */
     int64_t rl_daily_remaining; /* X-HubSpot-RateLimit-Daily-Remaining        */
     int64_t retry_after_ms;     /* Retry-After in seconds, converted          */
-    char correlation_id[OC_ERROR_ID_SIZE]; /* X-HubSpot-Correlation-Id or "" */
+    /* X-HubSpot-Correlation-Id, or "" (also when it held anything but
+     * printable ASCII: it is echoed into messages) */
+    char correlation_id[OC_ERROR_ID_SIZE];
 };
 
 /* Forget everything (all numbers -1, id ""). */

@@ -58,6 +58,9 @@ struct slot {
     size_t req;   /* index in the running batch while busy */
     int busy;
     int oversize; /* the body passed max_body: transfer aborted */
+    int hdr_over; /* the headers passed HS_HTTP_MAX_HEADER_BYTES: aborted */
+    int hdr_done; /* the blank line ending the final header block came */
+    size_t hdr_bytes;
     int oom;
     struct hs_resp_headers hdr;
     char errbuf[CURL_ERROR_SIZE];
@@ -393,7 +396,7 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
     h->nslots = cfg->max_concurrency > 0 ? cfg->max_concurrency : 4;
     if(h->nslots > MAX_SLOTS)
         h->nslots = MAX_SLOTS;
-    h->max_body = cfg->max_body ? cfg->max_body : HS_JSON_MAX_BYTES;
+    h->max_body = cfg->max_body ? cfg->max_body : HS_HTTP_MAX_BODY;
     h->budget = cfg->daily_budget > 0 ? cfg->daily_budget : 0;
     hs_pacer_init(&h->pacer, cfg->burst_max > 0 ? cfg->burst_max : 100,
                   cfg->burst_window_ms > 0 ? cfg->burst_window_ms : 10000);
@@ -545,8 +548,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
     struct slot *s = ud;
-    hs_headers_line(&s->hdr, data, size * n);
-    return size * n;
+    size_t len = size * n;
+    if(len > HS_HTTP_MAX_HEADER_BYTES || s->hdr_bytes > HS_HTTP_MAX_HEADER_BYTES - len) {
+        s->hdr_over = 1;
+        return 0; /* anything but len aborts the transfer */
+    }
+    s->hdr_bytes += len;
+    /* A status line opens a block (an interim 1xx or the final answer),
+     * the blank line closes it. */
+    if(len >= 5 && !memcmp(data, "HTTP/", 5))
+        s->hdr_done = 0;
+    else if((len == 2 && data[0] == '\r' && data[1] == '\n') || (len == 1 && data[0] == '\n'))
+        s->hdr_done = 1;
+    hs_headers_line(&s->hdr, data, len);
+    return len;
 }
 
 /* Configure s->easy for one attempt of r. Returns 0, or -1 when libcurl
@@ -620,7 +635,8 @@ static void start(struct hs_http *h, struct slot *s, size_t i, int64_t now)
     hs_buf_reset(&r->resp);
     r->status = 0;
     hs_headers_reset(&s->hdr);
-    s->oversize = s->oom = 0;
+    s->oversize = s->oom = s->hdr_over = s->hdr_done = 0;
+    s->hdr_bytes = 0;
     s->errbuf[0] = '\0';
     s->req = i;
     if((!s->easy && !(s->easy = curl_easy_init())) || setup(h, s, r) ||
@@ -688,17 +704,63 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
         r->status = status;
         count(h, r->endpoint, HS_USE_ERROR);
         hs_fail(&r->err, OC_E_PROTOCOL,
-                "%s: the response is larger than max_body (%zu bytes), transfer aborted; raise "
-                "max_body if HubSpot really sends that much",
+                "%s: the response body passed the %zu-byte limit (max_body), transfer aborted "
+                "and not retried; HubSpot's answers are far smaller: check that base_url points "
+                "at HubSpot's API",
                 w, h->max_body);
         r->err.http_status = (int)status;
         req_done(h, i, OC_E_PROTOCOL);
         return;
     }
+    if(s->hdr_over) {
+        r->status = status;
+        count(h, r->endpoint, HS_USE_ERROR);
+        hs_fail(&r->err, OC_E_PROTOCOL,
+                "%s: the response headers passed %u bytes, transfer aborted and not retried; "
+                "HubSpot sends about 2 KiB: check that base_url points at HubSpot's API",
+                w, HS_HTTP_MAX_HEADER_BYTES);
+        r->err.http_status = (int)status;
+        req_done(h, i, OC_E_PROTOCOL);
+        return;
+    }
+    if(cc == CURLE_OUT_OF_MEMORY && s->hdr_bytes > 0 && !s->hdr_done) {
+        /* libcurl says "out of memory" for a single header line over its
+         * own limit (100 KB), which never reaches on_header whole. */
+        r->status = status;
+        count(h, r->endpoint, HS_USE_ERROR);
+        hs_fail(&r->err, OC_E_PROTOCOL,
+                "%s: libcurl refused the response headers (a header line over its 100 KB "
+                "limit, or out of memory), not retried; HubSpot sends about 2 KiB of headers: "
+                "check that base_url points at HubSpot's API",
+                w);
+        r->err.http_status = (int)status;
+        req_done(h, i, OC_E_PROTOCOL);
+        return;
+    }
+    if(cc == CURLE_OK && !s->hdr_done) {
+        /* libcurl takes a header block cut short by a close as a whole
+         * answer with no body; it is a dropped connection. */
+        count(h, r->endpoint, HS_USE_ERROR);
+        hs_fail(&r->err, OC_E_TRANSIENT,
+                "%s: the connection closed in the middle of the response headers after %d "
+                "attempt%s; check the network and base_url, then rerun (nothing was lost)",
+                w, r->attempts, r->attempts > 1 ? "s" : "");
+        retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        return;
+    }
     if(cc != CURLE_OK) {
         count(h, r->endpoint, HS_USE_ERROR);
         const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc);
-        if(hs_retry_curl(cc)) {
+        if(cc == CURLE_OPERATION_TIMEDOUT) {
+            /* Slow or stalled answers end here, trickling ones included:
+             * timeout_ms bounds the whole transfer, not the gaps. */
+            hs_fail(&r->err, OC_E_TRANSIENT,
+                    "%s: no complete answer within timeout_ms (%ld ms) after %d attempt%s (%s); "
+                    "check the network and base_url, raise timeout_ms if HubSpot is slow, then "
+                    "rerun (nothing was lost)",
+                    w, h->timeout_ms, r->attempts, r->attempts > 1 ? "s" : "", detail);
+            retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        } else if(hs_retry_curl(cc)) {
             hs_fail(&r->err, OC_E_TRANSIENT,
                     "%s: %s after %d attempt%s; check the network and base_url, then rerun "
                     "(nothing was lost)",
@@ -720,8 +782,21 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
 
     r->status = status;
     char why[160] = "";
-    int parsed = r->resp.len > 0 &&
-                 !hs_json_parse(&r->json, r->resp.data, r->resp.len, why, sizeof why);
+    int prc = r->resp.len > 0 ? hs_json_parse(&r->json, r->resp.data, r->resp.len, why, sizeof why)
+                              : -1;
+    int parsed = prc == 0;
+    if(status >= 200 && status < 300 && prc == -2) {
+        /* Well-formed as far as read, but over a reader limit: the same
+         * request would bring the same body, so no retry. */
+        count(h, r->endpoint, HS_USE_ERROR);
+        hs_fail(&r->err, OC_E_PROTOCOL,
+                "%s: HTTP %ld with a JSON body the reader refuses (%s), not retried; HubSpot's "
+                "answers are far smaller: check that base_url points at HubSpot's API",
+                w, status, why);
+        r->err.http_status = (int)status;
+        req_done(h, i, OC_E_PROTOCOL);
+        return;
+    }
     if(status >= 200 && status < 300) {
         /* Only 204/205 mean "no body"; an empty 200 is a body lost on the way. */
         if(parsed || (r->resp.len == 0 && (status == 204 || status == 205))) {

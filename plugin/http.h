@@ -43,8 +43,19 @@ struct hs_http_config {
     int burst_max;            /* 0: 100 calls per burst window              */
     int64_t burst_window_ms;  /* 0: 10000 */
     int64_t daily_budget;     /* 0: no budget of our own                    */
-    size_t max_body;          /* 0: HS_JSON_MAX_BYTES                       */
+    size_t max_body;          /* 0: HS_HTTP_MAX_BODY                        */
 };
+
+/* Default cap on one response body (after decompression). HubSpot's
+ * largest answers (a page of 1000 email events, a batch of 100 contacts)
+ * are around 1 MiB, so 16 MiB is ample, and it bounds what a broken or
+ * hostile server can make us hold: body plus tokens (HS_JSON_MAX_TOKENS)
+ * stays under 56 MiB per response. */
+#define HS_HTTP_MAX_BODY (16u * 1024u * 1024u)
+/* Cap on one response's header bytes (all header lines, interim 1xx
+ * answers included). HubSpot sends about 2 KiB; libcurl's own limits
+ * differ between versions, so this one is ours. */
+#define HS_HTTP_MAX_HEADER_BYTES (64u * 1024u)
 
 struct hs_http;
 
@@ -96,8 +107,10 @@ void hs_http_req_free(struct hs_http_req *r);
  *   OC_E_BUDGET      429 DAILY, or the daily budget reached
  *   OC_E_TRANSIENT   5xx/423/429/network trouble still there after retries
  *   OC_E_PROTOCOL    a 2xx whose body stayed malformed (or empty, other than
- *                    204/205) after retries; a body over max_body (not
- *                    retried: the same request brings the same body)
+ *                    204/205) after retries; a body over max_body, headers
+ *                    over HS_HTTP_MAX_HEADER_BYTES, or a body over a JSON
+ *                    reader limit (none retried: the same request brings
+ *                    the same answer)
  *   OC_E_CONFIG      TLS verification failed (never retried, never disabled);
  *                    a 3xx (redirects are never followed: wrong base_url)
  *   OC_E_CANCELLED   the host asked to stop

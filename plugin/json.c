@@ -163,6 +163,7 @@ struct vctx {
     size_t len;
     char *why;
     size_t whysize;
+    int limit; /* the failure was a limit (size, depth, tokens), not bad syntax */
 };
 
 __attribute__((format(printf, 2, 3))) static int vfail(const struct vctx *v, const char *fmt, ...)
@@ -363,7 +364,7 @@ static const char *describe(unsigned char c, char *tmp, size_t n)
  * *count. *root_start and *root_end bound the root value for the case where
  * it is a bare number or literal, which jsmn's strict mode cannot parse
  * at the very end of the input. */
-static int validate(const struct vctx *v, size_t *count, size_t *root_start, size_t *root_end)
+static int validate(struct vctx *v, size_t *count, size_t *root_start, size_t *root_end)
 {
     const unsigned char *s = v->s;
     size_t len = v->len, p, n = 0;
@@ -382,8 +383,10 @@ value:
     switch(s[p]) {
     case '{':
     case '[':
-        if(depth >= HS_JSON_MAX_DEPTH)
+        if(depth >= HS_JSON_MAX_DEPTH) {
+            v->limit = 1;
             return vfail(v, "nesting deeper than %d levels at byte %zu", HS_JSON_MAX_DEPTH, p);
+        }
         stack[depth++] = s[p];
         n++;
         p = skip_ws(v, p + 1);
@@ -441,6 +444,16 @@ key:
     goto value;
 
 after:
+    /* Every token passes here with n counting it, the last one too, so a
+     * document of exactly HS_JSON_MAX_TOKENS still parses. Checked while
+     * scanning: a hostile body stops here, before the token array it
+     * would need is allocated. */
+    if(n > HS_JSON_MAX_TOKENS) {
+        v->limit = 1;
+        return vfail(v, "more than %u tokens (values and member names) by byte %zu; documents "
+                        "this dense are refused to bound memory",
+                     HS_JSON_MAX_TOKENS, p);
+    }
     if(depth == 0) {
         *root_end = p;
         p = skip_ws(v, p);
@@ -491,6 +504,7 @@ int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, si
     if(!text && len)
         return vfail(&v, "no document text (NULL pointer with length %zu)", len);
     if(len > HS_JSON_MAX_BYTES) {
+        v.limit = 1;
         vfail(&v, "document of %zu bytes is over the %u-byte limit", len, HS_JSON_MAX_BYTES);
         goto fail;
     }
@@ -550,7 +564,7 @@ done:
 fail:
     free(tok);
     memset(j, 0, sizeof *j);
-    return -1;
+    return v.limit ? -2 : -1;
 }
 
 void hs_json_free(struct hs_json *j)

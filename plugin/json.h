@@ -21,6 +21,13 @@
 
 #define HS_JSON_MAX_BYTES (64u * 1024u * 1024u)
 #define HS_JSON_MAX_DEPTH 64
+/* Values plus member names. Each token costs 20 bytes, and a document of
+ * tiny values ("[0,0,0,...]") has one per 2 bytes: without this cap a
+ * 64 MiB document would need 640 MiB of tokens. Real HubSpot JSON runs
+ * one token per ~13 bytes (measured on the cassettes), so the cap admits
+ * any realistic document up to ~27 MiB, above the HTTP client's 16 MiB
+ * response limit, and bounds the token array at 40 MiB. */
+#define HS_JSON_MAX_TOKENS (2u * 1024u * 1024u)
 
 enum hs_json_type {
     HS_JSON_NONE = 0, /* no such token (index out of range or -1) */
@@ -41,12 +48,14 @@ struct hs_json {
     int ntok;
 };
 
-/* Parse text[0..len) (need not be NUL-terminated). Returns 0, or -1 with a
+/* Parse text[0..len) (need not be NUL-terminated). Returns 0; -1 with a
  * short reason naming the byte offset ("truncated document: unexpected end
  * of input at byte 812", "invalid escape '\\x' at byte 40", ...) written
- * to why (whysize bytes, may be NULL). The token array is allocated here
- * and freed by hs_json_free(); text is borrowed and must stay unchanged
- * while j is used. On failure j is left empty (safe to hs_json_free).
+ * to why (whysize bytes, may be NULL); or -2, also with a reason, when the
+ * text broke a limit (HS_JSON_MAX_BYTES, _DEPTH, _TOKENS): the same text
+ * always fails again, so a caller need not fetch it again. The token
+ * array is allocated here and freed by hs_json_free(); text is borrowed
+ * and must stay unchanged while j is used. On failure j is left empty (safe to hs_json_free).
  * Linear time; two allocations per document, none per token. */
 int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, size_t whysize);
 /* Free the tokens and empty j (idempotent; j may be NULL). */

@@ -16,7 +16,7 @@ static void reject_n(const char *s, size_t n, const char *want1, const char *wan
     struct hs_json j;
     char why[256];
     int rc = hs_json_parse(&j, s, n, why, sizeof why);
-    ck_assert_msg(rc == -1, "accepted invalid JSON: %.*s", (int)n, s);
+    ck_assert_msg(rc < 0, "accepted invalid JSON: %.*s", (int)n, s);
     ck_assert_ptr_null(j.tok);
     ck_assert_int_eq(j.ntok, 0);
     ck_assert_msg(strstr(why, "byte") != NULL, "reason without offset for %.*s: %s", (int)n, s, why);
