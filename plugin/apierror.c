@@ -39,6 +39,7 @@ const char *hs_api_field(const struct hs_json *j, const char *key, char *out, si
     if(!hs_json_str(j, t, &b))
         snprintf(out, size, "%s", hs_buf_str(&b));
     hs_buf_free(&b);
+    hs_text_clean(out);
     return out;
 }
 

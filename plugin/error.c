@@ -17,6 +17,48 @@ void hs_error_clear(struct oc_error *err)
     err->struct_size = size;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1..4), 0 if malformed. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0], n, min, cp;
+    if(c < 0x80)
+        return 1;
+    if(c >= 0xC2 && c <= 0xDF)
+        n = 1, min = 0x80, cp = c & 0x1F;
+    else if(c >= 0xE0 && c <= 0xEF)
+        n = 2, min = 0x800, cp = c & 0x0F;
+    else if(c >= 0xF0 && c <= 0xF4)
+        n = 3, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    for(unsigned i = 1; i <= n; i++) {
+        if((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if(cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n + 1;
+}
+
+void hs_text_clean(char *s)
+{
+    if(!s)
+        return;
+    unsigned char *p = (unsigned char *)s;
+    while(*p) {
+        if(*p < 0x20 || *p == 0x7f) {
+            *p++ = ' ';
+            continue;
+        }
+        size_t n = utf8_len(p);
+        if(n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}
+
 oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
 {
     if(!HS_ERR_HAS(err, message))
@@ -28,5 +70,6 @@ oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     hs_redact_inplace(err->message);
+    hs_text_clean(err->message);
     return status;
 }

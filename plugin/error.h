@@ -13,6 +13,11 @@
  * message; returns status so callers can write `return hs_fail(...)`. */
 oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Make s safe to print on a terminal or in a log line, in place: control
+ * bytes become spaces (server text must not forge log lines or drive a
+ * terminal) and bytes that are not well-formed UTF-8, including a sequence
+ * cut short by truncation, become '?'. The length never changes. */
+void hs_text_clean(char *s);
 /* Reset err to "no error". */
 void hs_error_clear(struct oc_error *err);
 /* Nonzero when err has room for member m (struct grown by size). */
