@@ -186,17 +186,18 @@ oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_emai
 {
     hs_buf_reset(&e->text);
     e->n = 0;
+    /* The lead keys are found with hs_json_get, as hs_email_event_identity
+     * finds id and created: with a key repeated the first copy wins in
+     * both, so the identity checked is the identity emitted, and the other
+     * copies are dropped below rather than emitted as second fields. */
     int lead[NLEAD];
-    for(size_t i = 0; i < NLEAD; i++)
-        lead[i] = -1;
-    int n = hs_json_size(j, ev);
-    for(int i = 0, k = ev + 1; i < n; i++, k = hs_json_skip(j, k + 1)) {
-        int li = lead_index(j, k);
-        if(li >= 0)
-            lead[li] = k;
+    for(size_t i = 0; i < NLEAD; i++) {
+        int v = hs_json_get(j, ev, lead_keys[i].name);
+        lead[i] = v > 0 ? v - 1 : -1; /* the member's name token precedes its value */
     }
     if(lead[0] < 0 || lead[1] < 0)
         return OC_E_PROTOCOL;
+    int n = hs_json_size(j, ev);
 
     /* id and created have fixed types whatever HubSpot sent (created may
      * come as a string holding the number). */
@@ -212,13 +213,9 @@ oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_emai
     for(size_t i = 2; i < NLEAD; i++)
         if(lead[i] >= 0 && add_member(e, j, lead[i]))
             goto oom;
-    for(int i = 0, k = ev + 1; i < n; i++, k = hs_json_skip(j, k + 1)) {
-        int is_lead = 0;
-        for(size_t l = 0; l < NLEAD; l++)
-            is_lead |= lead[l] == k;
-        if(!is_lead && add_member(e, j, k))
+    for(int i = 0, k = ev + 1; i < n; i++, k = hs_json_skip(j, k + 1))
+        if(lead_index(j, k) < 0 && add_member(e, j, k))
             goto oom;
-    }
 
     /* Pointers only now: text may have moved while it grew. */
     for(size_t i = 0; i < e->n; i++) {

@@ -44,8 +44,11 @@ int hs_email_event_identity(const struct hs_json *j, int ev, struct hs_buf *id, 
 
 /* Flatten event ev (identity already checked) into e->fields[0..e->n).
  * The fields point into e and stay valid until the next flatten or
- * hs_email_event_free. OC_E_NOMEM when memory ran out; OC_E_PROTOCOL when
- * the identity is missing. */
+ * hs_email_event_free. A key HubSpot repeats is read as
+ * hs_email_event_identity reads it (the first copy, hs_json_get's rule);
+ * later copies of id, created, type, recipient, emailCampaignId and url
+ * are dropped. OC_E_NOMEM when memory ran out; OC_E_PROTOCOL when the
+ * identity is missing (never after hs_email_event_identity accepted ev). */
 oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_email_event *e);
 
 void hs_email_event_free(struct hs_email_event *e);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hubspot/push.h"
 #include "plugin/error.h"
@@ -57,6 +58,22 @@ static int load(struct hs_pushset *set, const struct hs_json *j, int arr)
     return 0;
 }
 
+/* Whether a 400 is about the list's processing type. The wording is
+ * UNCONFIRMED (API-NOTES 5.2: "probably 400"), so any mention of the
+ * processing type or of its values counts. */
+static int about_processing_type(const struct hs_http_req *r)
+{
+    static const char *const words[] = {"processingtype", "processing type", "dynamic", "manual",
+                                        "snapshot"};
+    char *said = r->json.ntok > 0 ? hs_json_strdup(&r->json, hs_json_get(&r->json, 0, "message"))
+                                  : NULL;
+    int hit = 0;
+    for(size_t i = 0; i < sizeof words / sizeof words[0] && !hit; i++)
+        hit = (said && strcasestr(said, words[i])) || strcasestr(r->err.message, words[i]);
+    free(said);
+    return hit;
+}
+
 oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
                                struct hs_push_item **items, size_t n, struct oc_error *err)
 {
@@ -69,6 +86,25 @@ oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
                                 list_id, r->err.category);
     if(r->rc && hs_push_is_stop(r->rc))
         return hs_push_req_fail(err, r, "%s", r->err.message);
+    /* The list checked at the start can change under a long push. These
+     * two answers are about the list, not the chunk: every later chunk
+     * would fail alike while upserts went on for nothing. */
+    if(r->rc == OC_E_NOT_FOUND)
+        return hs_push_req_stop(err, r, OC_E_CONFIG,
+                                "list %s is gone: HubSpot answered 404 to memberships/add (was it "
+                                "deleted while the push ran?), so the push stops. Contacts upserted "
+                                "so far stay in HubSpot; check the list id, then re-run the failed "
+                                "inputs (safe: upsert by email and list add are idempotent). "
+                                "HubSpot said: %.300s",
+                                list_id, r->err.message);
+    if(r->rc == OC_E_INVALID && r->status == 400 && about_processing_type(r))
+        return hs_push_req_stop(err, r, OC_E_CONFIG,
+                                "list %s no longer takes contacts from the API: HubSpot refused "
+                                "memberships/add because of its processing type (changed while the "
+                                "push ran?); it only lets the API add to MANUAL and SNAPSHOT lists, "
+                                "so the push stops. Use a static list, then re-run the failed "
+                                "inputs. HubSpot said: %.300s",
+                                list_id, r->err.message);
     if(r->rc) {
         for(size_t i = 0; i < n; i++) {
             hs_push_item_fail(items[i],

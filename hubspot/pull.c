@@ -182,6 +182,28 @@ static oc_status check_page(struct run *r, const struct hs_json *j, int *events,
     return OC_OK;
 }
 
+/* The run stops inside the page: the first `handled` events of it were
+ * dealt with (emitted or skipped as seen). Record them as processed on
+ * this page and save, so that a rerun, which refetches the page (its
+ * offset is still the saved one), emits exactly the rest. The same for
+ * every way of stopping mid-page: a host cancel, an event that cannot be
+ * flattened, memory running out. Returns 0, or a status with err set. */
+static oc_status stop_in_page(struct run *r, const struct hs_json *j, int events, int handled,
+                              struct oc_error *err)
+{
+    struct hs_pull_state *ps = r->ps;
+    int64_t created;
+    for(int k = 0, u = events + 1; k < handled; k++, u = hs_json_skip(j, u)) {
+        hs_email_event_identity(j, u, &ps->id, &created, NULL, 0);
+        if(hs_stream_interrupted(&r->st, hs_buf_str(&ps->id), created))
+            return hs_fail(err, OC_E_NOMEM,
+                           "pull %s: out of memory saving the page; %" PRIu64 " events were "
+                           "emitted but not recorded, so a rerun may emit them again",
+                           r->label, r->emitted);
+    }
+    return save(r, err);
+}
+
 /* Emit the page's events that were not processed before. */
 static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
                            uint64_t *fresh, struct oc_error *err)
@@ -189,6 +211,9 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
     struct hs_pull_state *ps = r->ps;
     int64_t keep_from = r->st.end - r->in->opt.lookback_ms;
     int n = hs_json_size(j, events);
+    oc_status why = OC_OK;
+    int handled = 0;
+    char what[160] = "";
     for(int i = 0, t = events + 1; i < n; i++, t = hs_json_skip(j, t)) {
         int64_t created;
         hs_email_event_identity(j, t, &ps->id, &created, NULL, 0);
@@ -196,8 +221,16 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
         oc_status rc = OC_OK;
         if(!hs_stream_processed(&r->st, id, created)) {
             rc = hs_email_event_flatten(j, t, &ps->ev);
-            if(rc)
-                return hs_fail(err, rc, "pull %s: out of memory flattening event %s", r->label, id);
+            if(rc) {
+                /* Not emitted: the events before it are what was handled. */
+                why = rc;
+                handled = i;
+                snprintf(what, sizeof what,
+                         rc == OC_E_NOMEM ? "out of memory flattening event %.80s"
+                                          : "event %.80s could not be read as an event",
+                         id);
+                break;
+            }
             rc = hs_emit(r->in, "email_event", id, ps->ev.fields, ps->ev.n);
             /* A cancelling emit still delivered its record: it counts as
              * processed, or the rerun would emit it a second time. */
@@ -205,29 +238,35 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
             (*r->total)++;
             (*fresh)++;
         }
-        if(hs_stream_mark(&r->st, id, created, keep_from))
-            return hs_fail(err, OC_E_NOMEM, "pull %s: out of memory recording event %s",
-                           r->label, id);
+        if(hs_stream_mark(&r->st, id, created, keep_from)) {
+            why = OC_E_NOMEM;
+            handled = i + 1;
+            snprintf(what, sizeof what, "out of memory recording event %.80s", id);
+            break;
+        }
         if(rc) {
-            /* Everything of this page up to here was handled: a rerun
-             * refetches the page (its offset is still the saved one) and
-             * must skip exactly these. */
-            for(int k = 0, u = events + 1; k <= i; k++, u = hs_json_skip(j, u)) {
-                hs_email_event_identity(j, u, &ps->id, &created, NULL, 0);
-                if(hs_stream_interrupted(&r->st, hs_buf_str(&ps->id), created))
-                    return hs_fail(err, OC_E_NOMEM, "pull %s: out of memory saving the page",
-                                   r->label);
-            }
-            oc_status src = save(r, err);
-            if(src)
-                return src;
-            return hs_fail(err, OC_E_CANCELLED,
-                           "pull %s: stopped by the host after %" PRIu64 " events; state saved, "
-                           "a rerun resumes without emitting them again",
-                           r->label, r->emitted);
+            why = OC_E_CANCELLED;
+            handled = i + 1;
+            break;
         }
     }
-    return OC_OK;
+    if(!why)
+        return OC_OK;
+    oc_status src = stop_in_page(r, j, events, handled, err);
+    if(src)
+        return src;
+    if(why == OC_E_CANCELLED)
+        return hs_fail(err, OC_E_CANCELLED,
+                       "pull %s: stopped by the host after %" PRIu64 " events; state saved, "
+                       "a rerun resumes without emitting them again",
+                       r->label, r->emitted);
+    return hs_fail(err, why,
+                   "pull %s: %s after %" PRIu64 " events; state saved: a rerun fetches the page "
+                   "again and emits only what this run did not%s",
+                   r->label, what, r->emitted,
+                   why == OC_E_PROTOCOL ? " (if HubSpot keeps sending this event, report it "
+                                          "with the page's window from the -v log)"
+                                        : "");
 }
 
 /* Start the next window, or return 0 when the run has nothing left. */
@@ -299,6 +338,16 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
             if(rc)
                 goto out;
             continue;
+        }
+        if(rc == OC_E_NOT_FOUND) {
+            /* Not "found nothing" (exit 3 is lookup's): the events
+             * endpoint itself is missing, which no rerun fixes. */
+            hs_http_req_free(&req);
+            rc = with_context(r, OC_E_CONFIG, err,
+                              " (HTTP 404: HubSpot has no email events endpoint here any more; it "
+                              "retires old APIs, so check its changelog for the replacement and "
+                              "update the plugin; the stream's state is unchanged)");
+            goto out;
         }
         if(rc) {
             hs_http_req_free(&req);

@@ -392,11 +392,17 @@ oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
         goto out;
     }
     char why[160];
+    /* CONFIG, not IO: the same bytes fail the same way on every rerun, so
+     * only the user can fix it. */
     if(hs_stream_state_parse(s, buf, len, why, sizeof why))
-        rc = hs_fail(err, OC_E_IO,
-                     "state %s is unreadable (%s); remove it to start this stream over from "
-                     "--since, which may emit events again",
-                     key, why);
+        rc = hs_fail(err, OC_E_CONFIG,
+                     "state key \"%s\" is unreadable (%s), and a rerun will not fix it. To start "
+                     "this stream over, delete the \"%s\" member from the state file (with "
+                     "ochost: the JSON object in --state FILE, default ./ochost.state) and rerun "
+                     "with --since set to where events should start again; events after that may "
+                     "be emitted a second time. Moving the whole state file aside resets every "
+                     "stream's cursor and today's usage counts instead",
+                     key, why, key);
 out:
     if(buf != small)
         free(buf);

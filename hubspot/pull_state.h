@@ -75,8 +75,10 @@ void hs_stream_state_init(struct hs_stream_state *s);
 void hs_stream_state_free(struct hs_stream_state *s);
 
 /* Read key through host->state_get into s (initialised by the call). A
- * missing key, or a host without state, gives the empty state. OC_E_IO
- * with a message naming the key when the stored value is unreadable. */
+ * missing key, or a host without state, gives the empty state.
+ * OC_E_CONFIG with a message naming the key and how to reset it when the
+ * stored value is unreadable (a rerun cannot help); OC_E_IO when the host
+ * could not read it. */
 oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
                                struct hs_stream_state *s, struct oc_error *err);
 /* Serialize s (into scratch, reused) and store it under key. A host

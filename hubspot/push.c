@@ -6,15 +6,22 @@
  * upsert batches of 100 (plus, when a chunk of record ids is ready, one
  * memberships/add), sends them together through hs_http_run (which paces
  * them under the rate limit), and settles every item the answers decide.
- * Memory stays bounded whatever the input size: a wave's batches, a carry
- * list of at most 100 inputs that could not join this wave (an email
- * already in it: two concurrent upserts of one email could race at
- * HubSpot), and the membership queue, which is drained a chunk per wave
- * while it holds a chunk.
+ * Memory stays bounded whatever the input size: a wave's batches, the
+ * copies merged into them (at most as many as the batches hold), a carry
+ * list (inputs handed back for another upsert), and the membership queue,
+ * which is drained a chunk per wave while it holds a chunk.
+ *
+ * A repeated email joins the upsert of its first copy in the wave instead
+ * of a later wave (two concurrent upserts of one email could race at
+ * HubSpot, and one upsert per copy made a file of 1,000 rows of one
+ * address cost 1,000 calls): properties are merged, later rows winning
+ * per property, and every copy is answered from that one result with its
+ * own push_result. A copy read in a later wave is upserted again, unless
+ * it carries only the email and the instance already knows its id.
  *
  * Call count: 1 list check per instance and list, ceil(valid/100) upserts
- * (more only when a whole batch is refused and split), ceil(ids/chunk)
- * membership adds. A single sign-up after the check is 2 calls; 1 when the
+ * at most (repeated emails within a wave count once; more only when a
+ * whole batch is refused and split), ceil(ids/chunk) membership adds. A single sign-up after the check is 2 calls; 1 when the
  * instance already knows the contact's id AND the input carries nothing
  * but the email (with other properties the upsert is what updates them, so
  * it cannot be skipped). The cache is the instance's (1024 entries,
@@ -43,10 +50,8 @@
 
 /* ---- items ---- */
 
-void hs_push_item_free(struct hs_push_item *it)
+static void item_free_one(struct hs_push_item *it)
 {
-    if(!it)
-        return;
     free(it->input);
     free(it->email);
     free(it->key);
@@ -54,6 +59,18 @@ void hs_push_item_free(struct hs_push_item *it)
     free(it->record_id);
     free(it->error);
     free(it);
+}
+
+void hs_push_item_free(struct hs_push_item *it)
+{
+    if(!it)
+        return;
+    /* Copies never have copies of their own: one level. */
+    for(struct hs_push_item *c = it->copies, *next; c; c = next) {
+        next = c->copy_next;
+        item_free_one(c);
+    }
+    item_free_one(it);
 }
 
 void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
@@ -141,7 +158,8 @@ struct run {
     struct hs_buf *body;         /* conc upsert bodies + 1 membership body */
     struct hs_http_req *reqs;    /* conc + 1 */
     size_t nreqs_live;           /* requests whose outputs need freeing */
-    struct hs_pushset wave;       /* keys (lowercased emails) in this wave */
+    struct hs_pushset wave;       /* key (lowercased email) -> its item in this wave */
+    size_t ncopies, copies_max;   /* copies merged into this wave's items */
     struct itemq carry, pending, inflight;
     struct hs_buf mpath;
     uint64_t ord, done, added, already, failed;
@@ -316,17 +334,33 @@ static void read_item(struct run *R, struct hs_push_item **out)
     finish(R, it);
 }
 
-/* Put it into this wave's first batch with room, unless its email is
- * already in the wave. */
+/* Put it into this wave's first batch with room, or, when its email is
+ * already in the wave, merge it into that input's upsert. 1 when placed,
+ * 0 when it has to wait for another wave, -1 out of memory. */
 static int place(struct run *R, struct hs_push_item *it)
 {
     size_t klen = strlen(it->key);
-    if(hs_pushset_has(&R->wave, it->key, klen))
-        return 0;
+    struct hs_push_item *first = hs_pushset_get(&R->wave, it->key, klen);
+    if(first) {
+        if(R->ncopies >= R->copies_max)
+            return 0;
+        if(hs_upsert_item_merge(first, it))
+            return -1;
+        free(it->json); /* merged: only its own name and result are left */
+        it->json = NULL;
+        it->json_len = 0;
+        if(first->copies_last)
+            first->copies_last->copy_next = it;
+        else
+            first->copies = it;
+        first->copies_last = it;
+        R->ncopies++;
+        return 1;
+    }
     for(size_t b = 0; b < R->active; b++) {
         if(R->nb[b] == HS_PUSH_BATCH)
             continue;
-        if(hs_pushset_add(&R->wave, it->key, klen) != 1)
+        if(hs_pushset_put(&R->wave, it->key, klen, it) != 1)
             return 0;
         R->slots[b * HS_PUSH_BATCH + R->nb[b]++] = it;
         return 1;
@@ -359,13 +393,21 @@ static void fill(struct run *R)
     size_t keep = 0;
     for(size_t i = 0; i < R->carry.n; i++) {
         struct hs_push_item *it = R->carry.v[i];
-        if(!place(R, it))
+        int placed = R->stop ? 0 : place(R, it);
+        if(placed < 0) {
+            hs_push_item_fail(it, "out of memory merging this input with an earlier one");
+            finish(R, it);
+            set_stopf(R, OC_E_NOMEM, "out of memory merging repeated push inputs");
+        } else if(!placed) {
             R->carry.v[keep++] = it;
+        }
     }
     R->carry.n = keep;
     const char *cached;
+    /* The copies bound is checked before each read, so whatever is read
+     * next can still be merged. */
     while(!R->eof && !R->stop && !wave_full(R) && R->carry.n < HS_PUSH_BATCH &&
-          R->pending.n < R->chunk + R->conc * HS_PUSH_BATCH) {
+          R->ncopies < R->copies_max && R->pending.n < R->chunk + R->conc * HS_PUSH_BATCH) {
         struct hs_push_item *it;
         read_item(R, &it);
         if(!it)
@@ -380,8 +422,14 @@ static void fill(struct run *R)
                 continue;
             }
         }
-        if(!place(R, it))
+        int placed = place(R, it);
+        if(placed < 0) {
+            hs_push_item_fail(it, "out of memory merging this input with an earlier one");
+            finish(R, it);
+            set_stopf(R, OC_E_NOMEM, "out of memory merging repeated push inputs");
+        } else if(!placed) {
             enqueue(R, &R->carry, it);
+        }
     }
 }
 
@@ -412,6 +460,43 @@ static void settle_membership(struct run *R, struct hs_http_req *r)
     R->inflight.n = keep;
 }
 
+/* An upserted (or failed, or unsettled) item goes where its state says. */
+static void route(struct run *R, struct hs_push_item *it)
+{
+    if(it->error)
+        finish(R, it);
+    else if(it->record_id)
+        enqueue(R, &R->pending, it);
+    else
+        enqueue(R, &R->carry, it); /* unsettled: the stop handler reports it */
+}
+
+/* Hand the outcome of first's upsert to every copy merged into it, and
+ * route them after it (so first is the one a membership answer calls
+ * added). Before first is routed: finishing it frees it. */
+static struct hs_push_item *detach_copies(struct hs_push_item *first)
+{
+    struct hs_push_item *c = first->copies;
+    first->copies = first->copies_last = NULL;
+    for(struct hs_push_item *k = c; k; k = k->copy_next) {
+        if(first->error)
+            hs_push_item_fail(k, "%s", first->error);
+        else if(first->record_id && !(k->record_id = strdup(first->record_id)))
+            hs_push_item_fail(k, "out of memory copying the record id of %s", first->input);
+    }
+    return c;
+}
+
+static void route_copies(struct run *R, struct hs_push_item *c)
+{
+    while(c) {
+        struct hs_push_item *next = c->copy_next;
+        c->copy_next = NULL;
+        route(R, c);
+        c = next;
+    }
+}
+
 static void settle_batch(struct run *R, struct hs_http_req *r, size_t b)
 {
     struct hs_push_item **items = &R->slots[b * HS_PUSH_BATCH];
@@ -422,14 +507,11 @@ static void settle_batch(struct run *R, struct hs_http_req *r, size_t b)
         set_stop(R, rc, &e);
     for(size_t i = 0; i < n; i++) {
         struct hs_push_item *it = items[i];
-        if(it->error) {
-            finish(R, it);
-        } else if(it->record_id) {
+        struct hs_push_item *copies = detach_copies(it);
+        if(!it->error && it->record_id)
             hs_push_cache_put(R->st->cache, it->key, it->record_id, hs_now_ms(R->in));
-            enqueue(R, &R->pending, it);
-        } else {
-            enqueue(R, &R->carry, it); /* unsettled: the stop handler reports it */
-        }
+        route(R, it);
+        route_copies(R, copies);
     }
     R->nb[b] = 0;
 }
@@ -500,6 +582,7 @@ static int wave(struct run *R)
         settle_batch(R, &R->reqs[i], which[i]);
     free_reqs(R);
     hs_pushset_clear(&R->wave);
+    R->ncopies = 0;
     progress(R);
     return !R->stop;
 }
@@ -513,15 +596,15 @@ static void stop_all(struct run *R)
     /* Items still in this wave's batches (the input broke while a wave
      * was being filled) join the carry list first. */
     for(size_t b = 0; b < R->conc; b++) {
-        for(size_t i = 0; i < R->nb[b]; i++)
-            if(q_push(&R->carry, R->slots[b * HS_PUSH_BATCH + i])) {
-                /* no room to queue it: report it here and now */
-                struct hs_push_item *it = R->slots[b * HS_PUSH_BATCH + i];
-                hs_push_item_fail(it, "not pushed: the push stopped: %s", why);
-                finish(R, it);
-            }
+        for(size_t i = 0; i < R->nb[b]; i++) {
+            struct hs_push_item *it = R->slots[b * HS_PUSH_BATCH + i];
+            struct hs_push_item *copies = detach_copies(it);
+            route(R, it); /* unsettled: to the carry list, reported below */
+            route_copies(R, copies);
+        }
         R->nb[b] = 0;
     }
+    R->ncopies = 0;
     struct itemq *qs[] = {&R->inflight, &R->pending, &R->carry};
     for(size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {
         for(size_t i = 0; i < qs[q]->n; i++) {
@@ -571,6 +654,9 @@ static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc
     if(R->conc > MAX_CONC)
         R->conc = MAX_CONC;
     R->chunk = in->opt.membership_chunk > 0 ? (size_t)in->opt.membership_chunk : 500;
+    /* As many copies as batch slots: memory of the same order as the
+     * batches, and ochost's --rejects bound counts on it. */
+    R->copies_max = R->conc * HS_PUSH_BATCH;
     R->slots = calloc(R->conc * HS_PUSH_BATCH, sizeof *R->slots);
     R->nb = calloc(R->conc, sizeof *R->nb);
     R->body = calloc(R->conc + 1, sizeof *R->body);

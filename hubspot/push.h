@@ -10,7 +10,14 @@
  * upsert batch (which gives it a record id or an error), waits in the
  * membership queue, and is emitted as one push_result and freed. At any
  * time only a bounded number of items exist: max_concurrency batches of
- * 100, the carry list, and up to about two membership chunks.
+ * 100, as many copies merged into them (below), the carry list, and up to
+ * about two membership chunks.
+ *
+ * Repeated emails: a copy of an email already in the wave being filled is
+ * not sent again. Its properties are merged into the first copy's upsert
+ * (later rows win per property) and it rides along in that item's copies
+ * list; when the upsert is answered, every copy gets the same record id
+ * or error and still its own push_result under its own input id.
  */
 #ifndef HS_PUSH_H
 #define HS_PUSH_H
@@ -47,8 +54,12 @@ struct hs_push_item {
     int email_only;    /* the input carries no property beyond email */
     int from_cache;    /* record_id came from the instance cache */
     int status;        /* enum hs_push_status */
+    /* Later inputs with this email merged into this one's upsert, in input
+     * order (owned; each copy's json is dropped once merged). */
+    struct hs_push_item *copies, *copies_last, *copy_next;
 };
 
+/* Free it and the copies merged into it. NULL is a no-op. */
 void hs_push_item_free(struct hs_push_item *it);
 /* Replace it->error with a formatted message (best effort on oom: the
  * item still fails, with a fixed text). */
@@ -58,11 +69,13 @@ void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
 /* ---- push_set.c: a fixed-capacity open-addressing set of byte strings ---- */
 
 /* Keys are borrowed (pointer and length): they must outlive their use in
- * the set. Capacity is fixed at init for `expect` keys; adding more than
- * that fails with -1 rather than growing. */
+ * the set, and so must the values of hs_pushset_put. Capacity is fixed at
+ * init for `expect` keys; adding more than that fails with -1 rather than
+ * growing. */
 struct hs_pushset {
     const char **key;
     size_t *len;
+    void **val;
     size_t cap; /* power of two, > 2 * expect */
     size_t n, expect;
 };
@@ -73,6 +86,10 @@ void hs_pushset_clear(struct hs_pushset *s);
 /* 1 when added, 0 when already present, -1 when full. */
 int hs_pushset_add(struct hs_pushset *s, const char *key, size_t len);
 int hs_pushset_has(const struct hs_pushset *s, const char *key, size_t len);
+/* hs_pushset_add that also stores val (borrowed) with a new key. */
+int hs_pushset_put(struct hs_pushset *s, const char *key, size_t len, void *val);
+/* The value stored with key, NULL when absent (or stored as NULL). */
+void *hs_pushset_get(const struct hs_pushset *s, const char *key, size_t len);
 
 /* ---- push_cache.c: per-instance email -> record id ---- */
 
@@ -123,6 +140,12 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
  * property in HubSpot. Sets it->email_only. 0, or -1 on oom. */
 int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *fields, size_t n);
 
+/* Merge copy's properties into into's upsert object (copy's win where
+ * both have one; into keeps its email, id and trace id) and re-serialize
+ * into->json. Both items must come from hs_upsert_item_json; copy is only
+ * read. 0, or -1 on oom (into unchanged). */
+int hs_upsert_item_merge(struct hs_push_item *into, const struct hs_push_item *copy);
+
 /* Append {"inputs":[...]} for items[0..n) to out (reset first). 0 or -1. */
 int hs_upsert_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n);
 
@@ -133,6 +156,10 @@ int hs_push_is_stop(oc_status rc);
  * correlationId, category and retry hints. Returns r->rc. */
 oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with status rc instead of r->rc (an answer that means the run
+ * must stop, whatever the HTTP client called it). Returns rc. */
+oc_status hs_push_req_stop(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Settle the items of a finished upsert request r (run by the caller over
  * items[0..n)): each item gets a record_id or an error. A whole-batch 400
@@ -154,7 +181,9 @@ int hs_membership_body(struct hs_buf *out, struct hs_push_item *const *items, si
  * ADDED, ALREADY or FAILED; an item whose cached id HubSpot calls missing
  * is handed back OPEN (record_id cleared, from_cache still set) for the
  * caller to forget the cache entry and upsert it again. Returns OC_OK, or
- * a stop status (items left OPEN). */
+ * a stop status (items left OPEN): among them OC_E_CONFIG when the list
+ * itself went away (404) or stopped taking API adds (a 400 naming its
+ * processing type), since every later chunk would fail the same way. */
 oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
                                struct hs_push_item **items, size_t n, struct oc_error *err);
 

@@ -26,7 +26,8 @@ int hs_pushset_init(struct hs_pushset *s, size_t expect)
         cap *= 2;
     s->key = calloc(cap, sizeof *s->key);
     s->len = calloc(cap, sizeof *s->len);
-    if(!s->key || !s->len) {
+    s->val = calloc(cap, sizeof *s->val);
+    if(!s->key || !s->len || !s->val) {
         hs_pushset_free(s);
         return -1;
     }
@@ -39,6 +40,7 @@ void hs_pushset_free(struct hs_pushset *s)
 {
     free(s->key);
     free(s->len);
+    free(s->val);
     memset(s, 0, sizeof *s);
 }
 
@@ -60,6 +62,11 @@ static size_t find(const struct hs_pushset *s, const char *key, size_t len)
 
 int hs_pushset_add(struct hs_pushset *s, const char *key, size_t len)
 {
+    return hs_pushset_put(s, key, len, NULL);
+}
+
+int hs_pushset_put(struct hs_pushset *s, const char *key, size_t len, void *val)
+{
     if(!s->cap)
         return -1;
     size_t i = find(s, key, len);
@@ -70,6 +77,7 @@ int hs_pushset_add(struct hs_pushset *s, const char *key, size_t len)
     /* A zero-length key still needs a non-NULL marker. */
     s->key[i] = key ? key : "";
     s->len[i] = len;
+    s->val[i] = val;
     s->n++;
     return 1;
 }
@@ -77,4 +85,12 @@ int hs_pushset_add(struct hs_pushset *s, const char *key, size_t len)
 int hs_pushset_has(const struct hs_pushset *s, const char *key, size_t len)
 {
     return s->cap && s->key[find(s, key, len)] != NULL;
+}
+
+void *hs_pushset_get(const struct hs_pushset *s, const char *key, size_t len)
+{
+    if(!s->cap)
+        return NULL;
+    size_t i = find(s, key, len);
+    return s->key[i] ? s->val[i] : NULL;
 }

@@ -34,14 +34,14 @@ int hs_push_is_stop(oc_status rc)
            rc == OC_E_CANCELLED || rc == OC_E_NOMEM;
 }
 
-oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, const char *fmt, ...)
+static oc_status req_failv(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+                           const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static oc_status req_failv(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+                           const char *fmt, va_list ap)
 {
     char msg[OC_ERROR_MESSAGE_SIZE];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    hs_fail(err, r->rc, "%s", msg);
+    hs_fail(err, rc, "%s", msg);
     if(HS_ERR_HAS(err, category)) {
         err->http_status = r->status ? (int)r->status : r->err.http_status;
         err->retryable = r->err.retryable;
@@ -49,7 +49,26 @@ oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, co
         memcpy(err->correlation_id, r->err.correlation_id, sizeof err->correlation_id);
         memcpy(err->category, r->err.category, sizeof err->category);
     }
-    return r->rc;
+    return rc;
+}
+
+oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    oc_status rc = req_failv(err, r, r->rc, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+oc_status hs_push_req_stop(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    req_failv(err, r, rc, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
@@ -92,6 +111,85 @@ int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_
     it->json = hs_buf_take(&b);
     it->json_len = len;
     return it->json ? 0 : -1;
+}
+
+/* Write the member whose name token is m as key: value, both unescaped
+ * and requoted by the writer (k and v are scratch). */
+static void put_member(struct hs_jw *w, const struct hs_json *j, int m, struct hs_buf *k,
+                       struct hs_buf *v)
+{
+    hs_buf_reset(k);
+    hs_buf_reset(v);
+    if(hs_json_str(j, m, k) || hs_json_str(j, m + 1, v)) {
+        k->oom = 1; /* an item's own JSON always decodes: only memory can fail */
+        return;
+    }
+    hs_jw_key(w, hs_buf_str(k));
+    hs_jw_strn(w, hs_buf_str(v), v->len);
+}
+
+int hs_upsert_item_merge(struct hs_push_item *into, const struct hs_push_item *copy)
+{
+    if(copy->email_only || !copy->json || !into->json)
+        return 0; /* nothing to add */
+    struct hs_json a = {0}, c = {0};
+    struct hs_buf out = HS_BUF_INIT, k = HS_BUF_INIT, v = HS_BUF_INIT;
+    struct hs_jw w;
+    char trace[48];
+    int rc = -1;
+    /* Re-reading the items' own JSON keeps one form per item (the object
+     * HubSpot gets) instead of a second copy of every property. */
+    if(hs_json_parse(&a, into->json, into->json_len, NULL, 0) ||
+       hs_json_parse(&c, copy->json, copy->json_len, NULL, 0))
+        goto out;
+    int pa = hs_json_get(&a, 0, "properties"), pc = hs_json_get(&c, 0, "properties");
+    if(hs_json_type(&a, pa) != HS_JSON_OBJECT || hs_json_type(&c, pc) != HS_JSON_OBJECT)
+        goto out;
+    snprintf(trace, sizeof trace, HS_PUSH_TRACE_PREFIX "%llu", (unsigned long long)into->ord);
+    hs_jw_init(&w, &out);
+    hs_jw_obj(&w);
+    hs_jw_kstr(&w, "idProperty", "email");
+    hs_jw_kstr(&w, "id", into->email);
+    hs_jw_key(&w, "properties");
+    hs_jw_obj(&w);
+    /* into's properties in their order, the copy's value where it has one
+     * (email stays into's: it is the id the upsert is keyed on)... */
+    for(int i = 0, m = pa + 1; i < hs_json_size(&a, pa); i++, m = hs_json_skip(&a, m)) {
+        hs_buf_reset(&k);
+        if(hs_json_str(&a, m, &k))
+            goto out;
+        int cv = strcmp(hs_buf_str(&k), "email") ? hs_json_get(&c, pc, hs_buf_str(&k)) : -1;
+        put_member(&w, cv >= 0 ? &c : &a, cv >= 0 ? cv - 1 : m, &k, &v);
+    }
+    /* ...then the copy's new ones. */
+    for(int i = 0, m = pc + 1; i < hs_json_size(&c, pc); i++, m = hs_json_skip(&c, m)) {
+        hs_buf_reset(&k);
+        if(hs_json_str(&c, m, &k))
+            goto out;
+        if(hs_json_get(&a, pa, hs_buf_str(&k)) < 0)
+            put_member(&w, &c, m, &k, &v);
+    }
+    hs_jw_obj_end(&w);
+    hs_jw_kstr(&w, "objectWriteTraceId", trace);
+    hs_jw_obj_end(&w);
+    if(hs_jw_error(&w) || !hs_buf_ok(&out) || !hs_buf_ok(&k) || !hs_buf_ok(&v))
+        goto out;
+    size_t len = out.len;
+    char *json = hs_buf_take(&out);
+    if(!json)
+        goto out;
+    free(into->json);
+    into->json = json;
+    into->json_len = len;
+    into->email_only = 0;
+    rc = 0;
+out:
+    hs_json_free(&a);
+    hs_json_free(&c);
+    hs_buf_free(&out);
+    hs_buf_free(&k);
+    hs_buf_free(&v);
+    return rc;
 }
 
 int hs_upsert_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n)
@@ -516,6 +614,14 @@ oc_status hs_upsert_settle(struct oc_instance *in, struct hs_http_req *r,
                                 r->err.category);
     if(hs_push_is_stop(r->rc))
         return hs_push_req_fail(err, r, "%s", r->err.message);
+    if(r->rc == OC_E_NOT_FOUND)
+        /* Every following batch would meet the same 404: the endpoint is
+         * gone or moved, not the contacts. */
+        return hs_push_req_stop(err, r, OC_E_CONFIG,
+                                "HubSpot answered 404 to the batch upsert (%s): the contacts "
+                                "endpoint is not there, so the push stops; check base_url, and "
+                                "HubSpot's changelog for a retired API",
+                                r->err.message);
     if(r->rc == OC_E_INVALID && r->status == 400 && n > 1 && allow_split)
         return split(in, r, items, n, err);
     if(r->status == 400 && n > 1)

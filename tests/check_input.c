@@ -282,6 +282,70 @@ START_TEST(overlong_record_is_invalid_not_growth)
 }
 END_TEST
 
+/* A 5 MB CSV record (one field, its quote never closed, as a broken
+ * export makes) is one invalid record naming its line; the reader's own
+ * buffers stay near the record cap (text + values + read chunk, about
+ * 2 MB), not the record's size; the next record reads normally. */
+static void huge_csv_record(const char *open, const char *close)
+{
+    size_t big = 5u * 1024u * 1024u;
+    char *text = malloc(big + 128);
+    ck_assert_ptr_nonnull(text);
+    size_t n = (size_t)sprintf(text, "email\na@example.com\n%s", open);
+    memset(text + n, 'x', big);
+    n += big;
+    n += (size_t)sprintf(text + n, "%s", close);
+    struct reader r;
+    struct oc_record rec;
+    ck_assert_int_eq(open_text(&r, text, n), OC_OK);
+    next_ok(&r, &rec, "contact", "line 2");
+    next_ok(&r, &rec, "invalid", "line 3");
+    ck_assert_msg(strstr(field(&rec, "error"), "line 3") && strstr(field(&rec, "error"), "longer than"), "%s",
+                  field(&rec, "error"));
+    size_t fp = och_input_footprint(&r.in);
+    ck_assert_msg(fp < 2u * 1024u * 1024u + 128u * 1024u, "the reader holds %zu bytes for one long record", fp);
+    ck_assert_uint_le(r.in.vals.cap, 1024u * 1024u);
+    ck_assert_uint_le(r.in.raw.cap, 1024u * 1024u);
+    if(*close) {
+        next_ok(&r, &rec, "contact", "line 4");
+        ck_assert_str_eq(field(&rec, "email"), "b@example.com");
+    }
+    expect_end(&r);
+    close_reader(&r);
+    free(text);
+}
+
+START_TEST(huge_csv_record_memory_bounded)
+{
+    huge_csv_record("\"", "");                           /* unclosed quote to the end */
+    huge_csv_record("", "\nb@example.com\n");           /* plain, then a good record */
+    huge_csv_record("\"", "\"\nb@example.com\n");       /* quoted and closed */
+}
+END_TEST
+
+/* Many fields past the header's count: counted, not stored. */
+START_TEST(csv_extra_fields_not_stored)
+{
+    size_t nf = 200000;
+    char *text = malloc(2 * nf + 64);
+    ck_assert_ptr_nonnull(text);
+    size_t n = (size_t)sprintf(text, "email,name\nc@example.com");
+    for(size_t i = 0; i < nf; i++)
+        text[n++] = ',';
+    n += (size_t)sprintf(text + n, "\n");
+    struct reader r;
+    struct oc_record rec;
+    ck_assert_int_eq(open_text(&r, text, n), OC_OK);
+    next_ok(&r, &rec, "invalid", "line 2");
+    ck_assert_msg(strstr(field(&rec, "error"), "200001 fields, but the header has 2 columns"), "%s",
+                  field(&rec, "error"));
+    ck_assert_uint_le(r.in.capoffs, 16);
+    ck_assert_uint_le(r.in.vals.cap, 1024);
+    close_reader(&r);
+    free(text);
+}
+END_TEST
+
 static char *read_all(const char *path)
 {
     static char buf[8192];
@@ -370,6 +434,8 @@ Suite *make_input_suite(void)
     tcase_add_test(tc, json_lines_bad_lines);
     tcase_add_test(tc, csv_rfc4180);
     tcase_add_test(tc, csv_bad_lines);
+    tcase_add_test(tc, huge_csv_record_memory_bounded);
+    tcase_add_test(tc, csv_extra_fields_not_stored);
     tcase_add_test(tc, header_problems_stop_before_any_record);
     tcase_add_test(tc, streaming_memory_is_flat);
     tcase_add_test(tc, overlong_record_is_invalid_not_growth);

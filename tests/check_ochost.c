@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -355,6 +356,136 @@ START_TEST(fixtures_unused_interaction_exit_7)
 }
 END_TEST
 
+/* In fixture mode a run that stops early keeps its own exit code (its
+ * cassette is then never fully used, which is reported but is not the
+ * failure): a DYNAMIC list is 2, a plugin that cannot load is 8. */
+START_TEST(fixtures_keep_the_commands_exit_code)
+{
+    struct run r;
+    char state[PATH_MAX], input[PATH_MAX], bad[PATH_MAX], dir[PATH_MAX], cas[PATH_MAX];
+    snprintf(state, sizeof state, "%s/s.state", tmp);
+    write_file("one.jsonl", "{\"email\":\"ann@example.com\"}\n", 0644, input, sizeof input);
+    /* A folder of cassettes, as --fixtures takes: push-dynamic's list check
+     * plays first (name order), push-single's interactions stay unused. */
+    snprintf(dir, sizeof dir, "%s/fx", tmp);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    const char *const cassettes[] = {"push-dynamic.json", "push-single.json"};
+    for(size_t i = 0; i < 2; i++) {
+        struct hs_buf text = HS_BUF_INIT;
+        char src[PATH_MAX];
+        snprintf(src, sizeof src, "fixtures/hubspot/%s", cassettes[i]);
+        slurp(src, &text);
+        snprintf(src, sizeof src, "fx/%s", cassettes[i]);
+        write_file(src, hs_buf_str(&text), 0644, cas, sizeof cas);
+        hs_buf_free(&text);
+    }
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--state", state, "--fixtures", dir, "push", "--list",
+                                    "4242", "--input", input, NULL},
+               NULL, NULL);
+    ck_assert_msg(r.code == 2, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "DYNAMIC"), "the list error is printed: %s", ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "stopped early (exit 2)") && strstr(ERR(&r), "push-single"),
+                  "the unused interactions are still reported: %s", ERR(&r));
+    ck_assert_str_eq(OUT(&r), "");
+    run_free(&r);
+
+    /* the manifest parses, the fixtures start, then the library is missing */
+    write_file("bad.manifest",
+               "name = hubspot\nversion = 0.1.0\nabi = 1.0\nlibrary = missing.so\nentry = oc_connector_entry\n"
+               "capabilities = authorize\nscopes = x\noptions = access_token*\n",
+               0644, bad, sizeof bad);
+    run_ochost(&r, (const char *[]){"--manifest", bad, "--state", state, "--fixtures",
+                                    "fixtures/hubspot/authorize-ok.json", "authorize", NULL},
+               NULL, NULL);
+    ck_assert_msg(r.code == 8, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "missing.so"), "%s", ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "stopped early (exit 8)") && strstr(ERR(&r), "access-token-info"),
+                  "the unused interactions are still reported: %s", ERR(&r));
+    run_free(&r);
+}
+END_TEST
+
+/* A request the cassette does not hold got a 599 no HubSpot sends: the
+ * run's own outcome means nothing then, so it is 7 whatever it was. */
+START_TEST(fixtures_unmatched_request_exit_7)
+{
+    struct run r;
+    char state[PATH_MAX], input[PATH_MAX];
+    snprintf(state, sizeof state, "%s/s.state", tmp);
+    write_file("one.jsonl", "{\"email\":\"ann@example.com\"}\n", 0644, input, sizeof input);
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--state", state, "--fixtures",
+                                    "fixtures/hubspot/push-dynamic.json", "push", "--list", "99", "--input", input,
+                                    NULL},
+               NULL, NULL);
+    ck_assert_msg(r.code == 7, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "did not match the fixtures") && strstr(ERR(&r), "/crm/v3/lists/99"), "%s",
+                  ERR(&r));
+    run_free(&r);
+}
+END_TEST
+
+/* Another ochost holds the state file's lock: wait (briefly, here), then
+ * exit 2 saying so, without touching the file. */
+START_TEST(state_in_use_exit_2)
+{
+    struct run r;
+    char state[PATH_MAX], lock[PATH_MAX + 8];
+    write_file("busy.state", "{\"k\": \"v\"}\n", 0600, state, sizeof state);
+    snprintf(lock, sizeof lock, "%s.lock", state);
+    int fd = open(lock, O_RDWR | O_CREAT, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--state", state, "usage", NULL},
+               (const char *[]){"HUBSPOT_ACCESS_TOKEN=" TOKEN, "OCHOST_STATE_LOCK_WAIT_MS=150", NULL}, NULL);
+    ck_assert_msg(r.code == 2, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "another ochost is using state file") && strstr(ERR(&r), state), "%s",
+                  ERR(&r));
+    ck_assert_str_eq(OUT(&r), "");
+    run_free(&r);
+    close(fd); /* released: the next run goes ahead */
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--state", state, "usage", NULL},
+               (const char *[]){"HUBSPOT_ACCESS_TOKEN=" TOKEN, "OCHOST_STATE_LOCK_WAIT_MS=150", NULL}, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    run_free(&r);
+}
+END_TEST
+
+/* A 404 outside lookup is a configuration error (2), not "lookup found
+ * nothing" (3): from the plugin's pull, and from any other plugin path
+ * that reports NOT_FOUND (authorize here). */
+START_TEST(not_found_outside_lookup_exit_2)
+{
+    struct run r;
+    char state[PATH_MAX], cas[PATH_MAX];
+    snprintf(state, sizeof state, "%s/s.state", tmp);
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--state", state, "--fixtures",
+                                    "fixtures/hubspot/pull-endpoint-gone.json", "pull", "--since",
+                                    "2026-11-27T23:00:00Z", NULL},
+               NULL, NULL);
+    ck_assert_msg(r.code == 2, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "404"), "%s", ERR(&r));
+    run_free(&r);
+
+    write_file("account-404.json",
+               "{\"version\": 1, \"scenario\": \"account-404\", \"recorded_at\": \"2026-11-28T00:00:00Z\",\n"
+               " \"interactions\": [\n"
+               "  {\"request\": {\"method\": \"POST\", \"path\": \"/oauth/v2/private-apps/get/access-token-info\",\n"
+               "               \"body\": {\"tokenKey\": \"" TOKEN "\"}},\n"
+               "   \"response\": {\"status\": 200, \"body\": {\"hubId\": 12345678, \"appId\": 3456789,\n"
+               "     \"scopes\": [\"crm.objects.contacts.read\", \"crm.objects.contacts.write\", \"crm.lists.read\",\n"
+               "                \"crm.lists.write\", \"content\"]}}, \"fault\": null},\n"
+               "  {\"request\": {\"method\": \"GET\", \"path\": \"/account-info/v3/details\"},\n"
+               "   \"response\": {\"status\": 404, \"body\": {\"status\": \"error\", \"message\": \"Not found\",\n"
+               "     \"category\": \"OBJECT_NOT_FOUND\"}}, \"fault\": null} ] }\n",
+               0644, cas, sizeof cas);
+    unlink(state);
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--state", state, "--fixtures", cas, "authorize", NULL},
+               NULL, NULL);
+    ck_assert_msg(r.code == 2, "exit %d: %s", r.code, ERR(&r));
+    run_free(&r);
+}
+END_TEST
+
 /* No email column: exit 2 before any HubSpot call (an empty cassette
  * would turn any call into an unmatched request, exit 7). */
 START_TEST(push_without_email_column_exit_2)
@@ -459,6 +590,10 @@ Suite *make_ochost_suite(void)
     tcase_add_test(tc, corrupt_state_exit_2);
     tcase_add_test(tc, fixtures_unused_interaction_exit_7);
     tcase_add_test(tc, push_without_email_column_exit_2);
+    tcase_add_test(tc, fixtures_keep_the_commands_exit_code);
+    tcase_add_test(tc, fixtures_unmatched_request_exit_7);
+    tcase_add_test(tc, state_in_use_exit_2);
+    tcase_add_test(tc, not_found_outside_lookup_exit_2);
     tcase_add_test(tc, replays_bundled_cassettes);
     tcase_add_test(tc, demo_without_fixtures_folder);
     suite_add_tcase(s, tc);

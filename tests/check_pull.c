@@ -430,6 +430,53 @@ START_TEST(bad_requests_make_no_call)
 }
 END_TEST
 
+/* An event repeating its keys: the identity checked is the identity
+ * emitted (the first copy, as hs_json_get reads it), so the page does not
+ * fail halfway (which used to leave d1 emitted but unrecorded, re-emitted
+ * by the rerun), and the record carries each field once. */
+START_TEST(duplicate_keys_read_one_way)
+{
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/pull-duplicate-keys.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "d1,d2,d3,d4");
+    struct hs_json j = {0};
+    record_at(&s, 1, &j);
+    assert_field(&j, "id", "d2-first");
+    assert_field(&j, "created", "1795823900000");
+    assert_field(&j, "type", "CLICK");
+    assert_field(&j, "url", "https://news.example.org/first");
+    hs_json_free(&j);
+    static const char *const once[] = {"\"id\":", "\"created\":", "\"type\":", "\"url\":"};
+    for(size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
+        const char *first = strstr(line.data, once[i]);
+        ck_assert_msg(first && !strstr(first + 1, once[i]), "%s not once in %s", once[i], line.data);
+    }
+    assert_cursor(&s, "pull/email_events", NOW);
+    sc_verify_stop(&s);
+}
+END_TEST
+
+/* A 404 from the events endpoint means the endpoint is gone (HubSpot
+ * sunsets APIs), not "found nothing": a configuration error, the state
+ * left as it was. */
+START_TEST(endpoint_404_is_config)
+{
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/pull-endpoint-gone.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_CONFIG);
+    ck_assert_int_eq(s.err.status, OC_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "pull email_events"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "404"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "no email events endpoint"));
+    ck_assert_ptr_null(th_state(&s.th, "pull/email_events"));
+    ck_assert_uint_eq(s.th.nrecords, 0);
+    sc_verify_stop(&s);
+}
+END_TEST
+
 START_TEST(unreadable_state_refused)
 {
     struct scenario s;
@@ -437,9 +484,15 @@ START_TEST(unreadable_state_refused)
     static const char junk[] = "{\"v\":1,\"cursor\":\"yesterday\"}";
     s.th.host.state_put(s.th.host.ctx, "pull/email_events", junk, strlen(junk));
     struct oc_pull_request r = preq(0, NULL);
-    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_IO);
-    ck_assert_ptr_nonnull(strstr(s.err.message, "pull/email_events"));
+    /* A rerun reads the same bytes: CONFIG (exit 2), never the
+     * "rerun resumes" of a transient failure, and the message says how
+     * to get out of it. */
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "\"pull/email_events\""));
     ck_assert_ptr_nonnull(strstr(s.err.message, "bad cursor"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "delete the \"pull/email_events\" member"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "--state"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "rerun will not fix it"));
     ck_assert_uint_eq(fx_server_requests(s.srv), 0);
     sc_stop(&s);
 }
@@ -574,6 +627,8 @@ Suite *make_pull_suite(void)
     tcase_add_test(tc, default_start_days_back);
     tcase_add_test(tc, bad_requests_make_no_call);
     tcase_add_test(tc, unreadable_state_refused);
+    tcase_add_test(tc, duplicate_keys_read_one_way);
+    tcase_add_test(tc, endpoint_404_is_config);
     suite_add_tcase(s, tc);
     TCase *units = tcase_create("units");
     tcase_add_test(units, key_names);

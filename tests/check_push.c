@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "hubspot/instance.h"
+#include "host-api/ochost/rejects.h"
+#include "hubspot/push.h"
 #include "plugin/json.h"
 #include "tests/support/scenario_check.h"
 
@@ -360,13 +362,94 @@ START_TEST(test_duplicate_email_added_once)
                                              {"other@example.com", NULL, NULL},
                                              {"DUP@example.com", "Second", NULL}};
     struct results rs = push_rows(&s, rows, 3, OC_OK);
-    ck_assert_uint_eq(calls(&s), 4);
+    /* check, one upsert carrying the merged dup@ (firstname Second, as the
+     * cassette's body requires), one add */
+    ck_assert_uint_eq(calls(&s), 3);
     ck_assert_str_eq(result_for(&rs, 1)->status, "added");
     ck_assert_str_eq(result_for(&rs, 2)->status, "added");
     ck_assert_str_eq(result_for(&rs, 3)->status, "already_member");
     ck_assert_str_eq(result_for(&rs, 3)->id, "901");
+    ck_assert_str_eq(result_for(&rs, 3)->email, "DUP@example.com");
     free(rs.v);
     sc_verify_stop(&s);
+}
+END_TEST
+
+/* Mirrors duph_row() in push_gen.py. */
+static const char *duph_row(size_t p, struct feed *f)
+{
+    char email[64], first[32];
+    if(p % 6 == 0) {
+        snprintf(email, sizeof email, "u%zu@example.com", p);
+        snprintf(first, sizeof first, "U%zu", p);
+    } else {
+        snprintf(email, sizeof email, "%s", p % 5 == 0 ? "SAME@example.com" : "same@example.com");
+        snprintf(first, sizeof first, "Copy%zu", p);
+    }
+    put(f, "email", email);
+    put(f, "firstname", first);
+    if(p == 100)
+        put(f, "lastname", "Middle");
+    return "contact";
+}
+
+/* 250 of 300 rows are one address with a new first name each: one upsert
+ * for 51 distinct addresses (the cassette's body holds the repeated
+ * address once, with the last first name, Copy299, and the one last name
+ * a middle copy gave), every input its own result. */
+START_TEST(test_repeated_email_merged_into_one_upsert)
+{
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/push-duplicates-heavy.json", NULL);
+    struct feed f = {.n = 300, .row = duph_row};
+    struct results rs = push_checked(&s, &f, OC_OK, 300);
+    /* at most ceil(51 distinct / 100) upserts + 1 membership chunk + 1 check */
+    ck_assert_uint_le(calls(&s), 1 + 1 + 1);
+    ck_assert_uint_eq(count_status(&rs, "added"), 51);
+    ck_assert_uint_eq(count_status(&rs, "already_member"), 249);
+    ck_assert_str_eq(result_for(&rs, 1)->status, "added");
+    ck_assert_str_eq(result_for(&rs, 1)->id, "7000");
+    for(size_t p = 2; p <= 300; p++) {
+        const struct res *r = result_for(&rs, p);
+        if(p % 6)
+            ck_assert_msg(!strcmp(r->id, "7000") && !strcmp(r->status, "already_member"),
+                          "input %zu: %s %s", p, r->status, r->id);
+    }
+    ck_assert_str_eq(result_for(&rs, 100)->email, "SAME@example.com");
+    ck_assert_str_eq(result_for(&rs, 300)->id, "7300");
+    free(rs.v);
+    sc_verify_stop(&s);
+}
+END_TEST
+
+/* Merging on its own: later copies win per property, the first keeps its
+ * email, id and trace id, new properties are added. */
+START_TEST(test_upsert_item_merge)
+{
+    struct hs_push_item a = {.ord = 4, .email = "x@example.com"};
+    struct hs_push_item b = {.ord = 9, .email = "X@example.com"};
+    struct hs_push_item c = {.ord = 11, .email = "x@example.com"};
+    struct oc_field fa[] = {{"email", "x@example.com", OC_FIELD_STRING},
+                            {"firstname", "A", OC_FIELD_STRING},
+                            {"city", "Oslo \"old\"", OC_FIELD_STRING}};
+    struct oc_field fb[] = {{"email", "X@example.com", OC_FIELD_STRING},
+                            {"firstname", "B", OC_FIELD_STRING},
+                            {"phone", "12", OC_FIELD_STRING}};
+    struct oc_field fc[] = {{"email", "x@example.com", OC_FIELD_STRING}};
+    ck_assert_int_eq(hs_upsert_item_json(&a, fa, 3), 0);
+    ck_assert_int_eq(hs_upsert_item_json(&b, fb, 3), 0);
+    ck_assert_int_eq(hs_upsert_item_json(&c, fc, 1), 0);
+    ck_assert(c.email_only);
+    ck_assert_int_eq(hs_upsert_item_merge(&a, &b), 0);
+    ck_assert_int_eq(hs_upsert_item_merge(&a, &c), 0); /* email only: nothing changes */
+    ck_assert_str_eq(a.json, "{\"idProperty\":\"email\",\"id\":\"x@example.com\",\"properties\":"
+                             "{\"email\":\"x@example.com\",\"firstname\":\"B\",\"city\":"
+                             "\"Oslo \\\"old\\\"\",\"phone\":\"12\"},\"objectWriteTraceId\":\"push-4\"}");
+    ck_assert_uint_eq(a.json_len, strlen(a.json));
+    ck_assert(!a.email_only);
+    free(a.json);
+    free(b.json);
+    free(c.json);
 }
 END_TEST
 
@@ -442,6 +525,76 @@ START_TEST(test_missing_write_scope)
     ck_assert_str_eq(result_for(&rs, 1)->id, "501");
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 1)->error, "crm.lists.write"));
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 2)->error, "was upserted"));
+    free(rs.v);
+    sc_verify_stop(&s);
+}
+END_TEST
+
+static const char *gone_row(size_t p, struct feed *f)
+{
+    char email[64];
+    snprintf(email, sizeof email, "gone%zu@example.com", p);
+    put(f, "email", email);
+    return "contact";
+}
+
+/* The list changes under a long push (membership_chunk 100, one request at
+ * a time): the first memberships/add fails for a reason every later chunk
+ * would share, so the push stops there instead of upserting the rest. */
+static void list_changed_mid_run(const char *cassette, const char *why)
+{
+    static const char *const opts[] = {"membership_chunk", "100", "max_concurrency", "1", NULL};
+    struct scenario s;
+    sc_start_ok(&s, cassette, opts);
+    struct feed f = {.n = 250, .row = gone_row};
+    struct results rs = push_checked(&s, &f, OC_E_CONFIG, 250);
+    ck_assert_msg(strstr(s.err.message, why), "%s", s.err.message);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "list 4242"));
+    /* check, upsert 1-100, then add 1-100 beside upsert 101-200: no more */
+    ck_assert_uint_eq(calls(&s), 4);
+    ck_assert_uint_eq(count_status(&rs, "failed"), 250);
+    ck_assert_str_eq(result_for(&rs, 1)->id, "40001");
+    ck_assert_ptr_nonnull(strstr(result_for(&rs, 1)->error, why));
+    ck_assert_ptr_nonnull(strstr(result_for(&rs, 150)->error, "before adding it to list 4242"));
+    ck_assert_ptr_nonnull(strstr(result_for(&rs, 250)->error, "not attempted"));
+    ck_assert_ptr_nonnull(strstr(result_for(&rs, 250)->error, why));
+    free(rs.v);
+    sc_verify_stop(&s);
+}
+
+START_TEST(test_list_deleted_mid_run_stops)
+{
+    list_changed_mid_run("fixtures/hubspot/push-list-deleted.json", "list 4242 is gone");
+}
+END_TEST
+
+START_TEST(test_list_turned_dynamic_mid_run_stops)
+{
+    list_changed_mid_run("fixtures/hubspot/push-list-now-dynamic.json", "no longer takes contacts");
+}
+END_TEST
+
+static const char *nf_row(size_t p, struct feed *f)
+{
+    char email[64];
+    snprintf(email, sizeof email, "nf%zu@example.com", p);
+    put(f, "email", email);
+    return "contact";
+}
+
+/* A 404 from the upsert endpoint is not "found nothing" (lookup's exit 3)
+ * nor a per-contact failure: it stops the push as a configuration error. */
+START_TEST(test_upsert_404_stops_as_config)
+{
+    static const char *const opts[] = {"max_concurrency", "1", NULL};
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/push-upsert-404.json", opts);
+    struct feed f = {.n = 150, .row = nf_row};
+    struct results rs = push_checked(&s, &f, OC_E_CONFIG, 150);
+    ck_assert_ptr_nonnull(strstr(s.err.message, "404"));
+    ck_assert_ptr_nonnull(strstr(s.err.message, "base_url"));
+    ck_assert_uint_eq(calls(&s), 2);
+    ck_assert_uint_eq(count_status(&rs, "failed"), 150);
     free(rs.v);
     sc_verify_stop(&s);
 }
@@ -639,6 +792,108 @@ START_TEST(test_host_cancel_stops_emitting)
 }
 END_TEST
 
+/* ---- how many inputs the push holds at once (ochost's --rejects bound) ---- */
+
+/* A synthetic HubSpot for volume: the list is MANUAL, every upsert input
+ * gets an id derived from its email (so repeated emails share one), every
+ * add adds. Runs on the server's threads: no state. */
+static int synthetic_hubspot(void *ctx, const struct fx_request *req, struct fx_response *resp)
+{
+    (void)ctx;
+    resp->status = 200;
+    hs_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    if(!strcmp(req->method, "GET")) {
+        hs_buf_puts(&resp->body, "{\"list\":{\"listId\":\"4242\",\"name\":\"Volume\","
+                                 "\"objectTypeId\":\"0-1\",\"processingType\":\"MANUAL\"}}");
+        return 0;
+    }
+    struct hs_json j = {0};
+    if(hs_json_parse(&j, req->body, req->body_len, NULL, 0))
+        return -1;
+    if(!strcmp(req->method, "PUT")) {
+        hs_buf_puts(&resp->body, "{\"recordsIdsAdded\":");
+        hs_buf_append(&resp->body, req->body, req->body_len);
+        hs_buf_puts(&resp->body, ",\"recordIdsMissing\":[]}");
+        hs_json_free(&j);
+        return 0;
+    }
+    int inputs = hs_json_get(&j, 0, "inputs");
+    hs_buf_puts(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[");
+    for(int i = 0, t = inputs + 1; i < hs_json_size(&j, inputs); i++, t = hs_json_skip(&j, t)) {
+        char *email = hs_json_strdup(&j, hs_json_get(&j, t, "id"));
+        char *trace = hs_json_strdup(&j, hs_json_get(&j, t, "objectWriteTraceId"));
+        uint64_t h = 1469598103934665603u;
+        for(const char *c = email ? email : ""; *c; c++)
+            h = (h ^ (unsigned char)(*c | 0x20)) * 1099511628211u;
+        hs_buf_printf(&resp->body, "%s{\"id\":\"%llu\",\"objectWriteTraceId\":\"%s\"}", i ? "," : "",
+                      (unsigned long long)(h % 1000000000u), trace ? trace : "");
+        free(email);
+        free(trace);
+    }
+    hs_buf_puts(&resp->body, "]}");
+    hs_json_free(&j);
+    return 0;
+}
+
+/* Rows for the volume run: one address in three repeats, in bursts. */
+static const char *volume_row(size_t p, struct feed *f)
+{
+    char email[64];
+    if(p % 3 == 0)
+        snprintf(email, sizeof email, "burst%zu@example.com", p / 900);
+    else
+        snprintf(email, sizeof email, "v%zu@example.com", p);
+    put(f, "email", email);
+    put(f, "firstname", "V");
+    return "contact";
+}
+
+struct watch {
+    struct feed f;
+    struct scenario *s;
+    size_t max_open; /* inputs read whose result has not arrived, at most */
+};
+
+static oc_status watch_next(void *ctx, struct oc_record *r)
+{
+    struct watch *w = ctx;
+    size_t open = w->f.pos - w->s->th.nrecords;
+    if(open > w->max_open)
+        w->max_open = open;
+    return feed_next(&w->f, r);
+}
+
+/* The most inputs the push can hold unanswered, from its option values:
+ * a membership chunk plus the read-ahead before it, one wave of batches
+ * and as many merged copies, the carry list. */
+static size_t push_max_open(size_t chunk, size_t conc)
+{
+    return chunk + 3 * conc * 100 + 100;
+}
+
+START_TEST(test_inputs_held_stay_under_the_rejects_bound)
+{
+    static const char *const opts[] = {"membership_chunk", "700", "max_concurrency", "3",
+                                       "cache_ttl_ms", "0", NULL};
+    struct fx_options fo = {.dynamic = synthetic_hubspot};
+    struct scenario s;
+    int rc = sc_start_with(&s, NULL, opts, &fo);
+    ck_assert_msg(rc == 0, "%s", s.err.message);
+    s.th.keep_records = 0;
+    struct watch w = {.f = {.n = 6000, .row = volume_row}, .s = &s};
+    struct oc_push_request req = {sizeof req, LIST, watch_next, &w};
+    s.err.struct_size = sizeof s.err;
+    ck_assert_msg(hs_push(s.in, &req, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_uint_eq(s.th.nrecords, 6000);
+    ck_assert_msg(w.max_open <= push_max_open(700, 3), "held %zu inputs, more than %zu", w.max_open,
+                  push_max_open(700, 3));
+    ck_assert_uint_gt(w.max_open, 700); /* the measurement saw a chunk build up */
+    /* ochost keeps every one of them at the options' limits. */
+    ck_assert_uint_gt(OCH_REJECTS_MAX_PENDING, push_max_open(100000, 32));
+    sc_stop(&s);
+}
+END_TEST
+
 extern Suite *make_push_suite(void);
 Suite *make_push_suite(void)
 {
@@ -649,6 +904,12 @@ Suite *make_push_suite(void)
     tcase_add_test(tc, test_bulk_invalid_emails_shuffled_results);
     tcase_add_test(tc, test_already_members);
     tcase_add_test(tc, test_duplicate_email_added_once);
+    tcase_add_test(tc, test_repeated_email_merged_into_one_upsert);
+    tcase_add_test(tc, test_upsert_item_merge);
+    tcase_add_test(tc, test_list_deleted_mid_run_stops);
+    tcase_add_test(tc, test_list_turned_dynamic_mid_run_stops);
+    tcase_add_test(tc, test_upsert_404_stops_as_config);
+    tcase_add_test(tc, test_inputs_held_stay_under_the_rejects_bound);
     tcase_add_test(tc, test_dynamic_list_refused_before_any_write);
     tcase_add_test(tc, test_unknown_list_mentions_legacy_ids);
     tcase_add_test(tc, test_list_id_checked_locally_then_once);

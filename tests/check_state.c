@@ -226,6 +226,73 @@ START_TEST(failed_write_changes_nothing)
 }
 END_TEST
 
+/* Two runs on one state file: the second waits for the first's lock, then
+ * gives up with CONFIG (exit 2) naming the file; once the first is done,
+ * the next run starts from what the first wrote last. */
+START_TEST(second_run_waits_then_refused)
+{
+    struct och_state a, b;
+    struct oc_error err;
+    och_error_init(&err);
+    ck_assert_int_eq(och_state_open(&a, path, 0, NULL, &err), OC_OK);
+    ck_assert_int_eq(och_state_put(&a, "pull/email_events", "{\"v\":1}", 7, &err), OC_OK);
+
+    FILE *note = tmpfile();
+    ck_assert_ptr_nonnull(note);
+    ck_assert_int_eq(och_state_open(&b, path, 120, note, &err), OC_E_CONFIG);
+    ck_assert_int_eq(err.status, OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, "another ochost is using state file") && strstr(err.message, path),
+                  "%s", err.message);
+    ck_assert_msg(strstr(err.message, "--state"), "%s", err.message);
+    ck_assert_uint_eq(b.n, 0);
+    och_state_free(&b); /* safe after a refusal */
+    char said[512] = "";
+    rewind(note);
+    ck_assert_ptr_nonnull(fgets(said, sizeof said, note));
+    ck_assert_msg(strstr(said, "waiting up to 1 s"), "%s", said);
+    fclose(note);
+
+    /* A run that gets the lock reads the file after the holder's writes. */
+    och_state_free(&a);
+    ck_assert_int_eq(och_state_open(&b, path, 0, NULL, &err), OC_OK);
+    ck_assert_str_eq(och_state_value(&b, "pull/email_events", NULL), "{\"v\":1}");
+    /* A refused run takes nothing from the holder. */
+    ck_assert_int_eq(och_state_open(&a, path, 0, NULL, &err), OC_E_CONFIG);
+    och_state_free(&a);
+    ck_assert_int_eq(och_state_put(&b, "usage", "{}", 2, &err), OC_OK);
+    och_state_free(&b);
+}
+END_TEST
+
+START_TEST(lock_wait_from_environment)
+{
+    unsetenv("OCHOST_STATE_LOCK_WAIT_MS");
+    ck_assert_int_eq(och_state_lock_wait_ms(), OCH_STATE_LOCK_WAIT_MS);
+    ck_assert_int_eq(OCH_STATE_LOCK_WAIT_MS, 30000);
+    setenv("OCHOST_STATE_LOCK_WAIT_MS", "25", 1);
+    ck_assert_int_eq(och_state_lock_wait_ms(), 25);
+    setenv("OCHOST_STATE_LOCK_WAIT_MS", "soon", 1);
+    ck_assert_int_eq(och_state_lock_wait_ms(), OCH_STATE_LOCK_WAIT_MS);
+    setenv("OCHOST_STATE_LOCK_WAIT_MS", "-5", 1);
+    ck_assert_int_eq(och_state_lock_wait_ms(), OCH_STATE_LOCK_WAIT_MS);
+    unsetenv("OCHOST_STATE_LOCK_WAIT_MS");
+}
+END_TEST
+
+START_TEST(lock_file_not_creatable)
+{
+    struct och_state st;
+    struct oc_error err;
+    char bad[256];
+    snprintf(bad, sizeof bad, "%s/no-such-dir/ochost.state", dir);
+    och_error_init(&err);
+    ck_assert_int_eq(och_state_open(&st, bad, 0, NULL, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, "ochost.state.lock") && strstr(err.message, "writable"), "%s",
+                  err.message);
+    och_state_free(&st);
+}
+END_TEST
+
 extern Suite *make_state_suite(void);
 Suite *make_state_suite(void)
 {
@@ -239,6 +306,9 @@ Suite *make_state_suite(void)
     tcase_add_test(tc, parse_error_is_named);
     tcase_add_test(tc, put_refuses_binary_and_keeps_file);
     tcase_add_test(tc, failed_write_changes_nothing);
+    tcase_add_test(tc, second_run_waits_then_refused);
+    tcase_add_test(tc, lock_wait_from_environment);
+    tcase_add_test(tc, lock_file_not_creatable);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -76,6 +76,7 @@ static int run_step(struct och_session *s, const struct step *st, const char *di
     code = och_cli_parse(argc, argv, &args);
     if(!code) {
         s->what = och_command_name(args.command);
+        s->command = args.command;
         code = och_cmd_run(s, &args);
         fflush(stdout);
     }
@@ -137,6 +138,8 @@ out:
     if(opened)
         code = och_session_close(&s, code);
     if(have_tmp) {
+        unlink(hs_buf_str(&state));
+        hs_buf_puts(&state, ".lock"); /* the session's lock on it, released by now */
         unlink(hs_buf_str(&state));
         rmdir(tmpdir);
     }

@@ -52,7 +52,7 @@ static int get(struct och_input *in)
  * was too long, so a runaway line cannot grow memory. */
 static void keep(struct och_input *in, int c)
 {
-    if(in->raw.len >= OCH_INPUT_MAX_RECORD) {
+    if(in->too_long || in->raw.len >= OCH_INPUT_MAX_RECORD) {
         in->too_long = 1;
         return;
     }
@@ -65,10 +65,22 @@ static void fields_reset(struct och_input *in)
 {
     hs_buf_reset(&in->vals);
     in->noffs = 0;
+    in->nextra = 0;
+    in->skip_field = 0;
 }
 
+/* Values are stored only while they can still be used: not once the
+ * record is known too long (it becomes an invalid record whatever its
+ * values), nor past the header's column count (it is invalid anyway, only
+ * the count matters). So vals and offs stay within the record cap however
+ * long a runaway record (an unclosed quote, say) goes on. */
 static int field_begin(struct och_input *in)
 {
+    in->skip_field = in->too_long || (in->ncols && in->noffs > in->ncols);
+    if(in->skip_field) {
+        in->nextra++;
+        return 0;
+    }
     if(in->noffs == in->capoffs) {
         size_t nc = in->capoffs ? in->capoffs * 2 : 16;
         size_t *o = realloc(in->offs, nc * sizeof *o);
@@ -81,7 +93,18 @@ static int field_begin(struct och_input *in)
     return 0;
 }
 
-static void field_end(struct och_input *in) { hs_buf_putc(&in->vals, '\0'); }
+static void field_end(struct och_input *in)
+{
+    if(!in->skip_field && !in->too_long)
+        hs_buf_putc(&in->vals, '\0');
+}
+
+/* One byte of the current field's value. */
+static void field_putc(struct och_input *in, int c)
+{
+    if(!in->skip_field && !in->too_long)
+        hs_buf_putc(&in->vals, (char)c);
+}
 
 static const char *field_at(const struct och_input *in, size_t i) { return in->vals.data + in->offs[i]; }
 
@@ -293,12 +316,12 @@ static int read_csv_record(struct och_input *in, const char **bad)
                 if(c == '"') {
                     if(peek(in) == '"') {
                         keep(in, get(in));
-                        hs_buf_putc(&in->vals, '"');
+                        field_putc(in, '"');
                         continue;
                     }
                     break;
                 }
-                hs_buf_putc(&in->vals, (char)c);
+                field_putc(in, c);
             }
             /* after the closing quote: blanks, then separator or line end */
             while((c = peek(in)) == ' ' || c == '\t')
@@ -313,10 +336,10 @@ static int read_csv_record(struct och_input *in, const char **bad)
             size_t start = in->vals.len;
             while((c = peek(in)) != ',' && c != '\n' && c != EOF) {
                 keep(in, get(in));
-                hs_buf_putc(&in->vals, (char)c);
+                field_putc(in, c);
             }
             /* trailing blanks and the CR of a CRLF are not data */
-            while(in->vals.len > start && (in->vals.data[in->vals.len - 1] == ' '
+            while(!in->skip_field && !in->too_long && in->vals.len > start && (in->vals.data[in->vals.len - 1] == ' '
                                            || in->vals.data[in->vals.len - 1] == '\t'
                                            || in->vals.data[in->vals.len - 1] == '\r'))
                 in->vals.data[--in->vals.len] = '\0';
@@ -357,7 +380,7 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
             break;
     }
     set_id(in, start, rec);
-    const char *email = in->noffs == in->ncols ? field_at(in, in->email_col) : NULL;
+    const char *email = in->noffs == in->ncols && !in->nextra ? field_at(in, in->email_col) : NULL;
     size_t badat;
     if(in->too_long)
         return invalid(in, rec, NULL, "record longer than %u bytes", OCH_INPUT_MAX_RECORD);
@@ -366,8 +389,9 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
     if(!och_utf8_valid(in->raw.data, in->raw.len, 0, &badat))
         return invalid(in, rec, NULL, "not valid UTF-8 (byte %zu of the record); save the file as UTF-8",
                        badat + 1);
-    if(in->noffs != in->ncols)
-        return invalid(in, rec, NULL, "%zu fields, but the header has %zu columns", in->noffs, in->ncols);
+    if(in->noffs != in->ncols || in->nextra)
+        return invalid(in, rec, NULL, "%zu fields, but the header has %zu columns", in->noffs + in->nextra,
+                       in->ncols);
     if(!*email)
         return invalid(in, rec, NULL, "the email column is empty");
     if(fields_room(in, in->ncols))

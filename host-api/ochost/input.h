@@ -25,7 +25,10 @@
 #include "onecount/connector.h"
 #include "plugin/buf.h"
 
-#define OCH_INPUT_MAX_RECORD (1024u * 1024u)
+/* The longest record text kept (bytes). One less than 1 MiB so that the
+ * buffer holding it, with its NUL, is exactly 1 MiB: the reader's
+ * footprint stays near 2 MiB (text plus values) whatever a record does. */
+#define OCH_INPUT_MAX_RECORD (1024u * 1024u - 1u)
 
 enum och_input_format { OCH_INPUT_JSONL = 0, OCH_INPUT_CSV = 1 };
 
@@ -43,6 +46,8 @@ struct och_input {
     struct hs_buf vals; /* field keys/values, NUL-separated */
     size_t *offs;       /* start of each value in vals */
     size_t noffs, capoffs;
+    size_t nextra;      /* fields counted but not stored (see field_begin) */
+    int skip_field;     /* the current field is not stored */
     struct oc_field *fields;
     size_t capfields;
     char id[32];

@@ -76,9 +76,9 @@ oc_status och_rejects_keep(struct och_rejects *r, uint64_t line, const char *raw
     while(r->n && (r->n >= OCH_REJECTS_MAX_PENDING || r->bytes + len > OCH_REJECTS_MAX_BYTES)) {
         if(!r->evicted)
             fprintf(stderr,
-                    "ochost: warning: more than %u inputs await results; the oldest are no longer kept "
-                    "for %s\n",
-                    OCH_REJECTS_MAX_PENDING, r->path);
+                    "ochost: warning: more than %u inputs (or %u MB of their text) await results; the "
+                    "oldest are no longer kept for %s\n",
+                    OCH_REJECTS_MAX_PENDING, OCH_REJECTS_MAX_BYTES / (1024u * 1024u), r->path);
         evict_oldest(r);
     }
     if(r->head + r->n == r->cap) {

@@ -19,7 +19,14 @@
 
 #include "onecount/connector.h"
 
-#define OCH_REJECTS_MAX_PENDING 100000u
+/* Safely above what the HubSpot plugin can hold unanswered at its option
+ * limits: a membership chunk (membership_chunk <= 100,000) and the
+ * read-ahead before it (max_concurrency <= 32 batches of 100), a wave of
+ * upsert batches (3,200) with the copies of repeated emails merged into
+ * them (at most as many again), and its carry list (100): about 110,000.
+ * Entries are small (the text is bounded by OCH_REJECTS_MAX_BYTES too), so
+ * the margin costs little; eviction is for a plugin that holds far more. */
+#define OCH_REJECTS_MAX_PENDING 262144u
 #define OCH_REJECTS_MAX_BYTES (64u * 1024u * 1024u)
 
 struct och_pending;

@@ -17,7 +17,14 @@
 int och_session_report(struct och_session *s, oc_status status)
 {
     och_host_progress_done(&s->host);
-    return och_report(s->what, status, &s->err);
+    int code = och_report(s->what, status, &s->err);
+    /* Exit 3 promises "a lookup found nothing". NOT_FOUND from anything
+     * else is an endpoint or object the configuration points at that is
+     * not there (a retired API, a wrong base_url): a configuration error,
+     * which no rerun fixes. */
+    if(status == OC_E_NOT_FOUND && s->command != OCH_CMD_LOOKUP)
+        code = OCH_EXIT_CONFIG;
+    return code;
 }
 
 static int fail_msg(struct och_session *s, oc_status status)
@@ -161,6 +168,7 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
     memset(s, 0, sizeof *s);
     s->cli = cli;
     s->what = och_command_name(cli->command);
+    s->command = cli->command;
     och_error_init(&s->err);
     och_host_init(&s->host, NULL, cli->verbosity);
     och_host_signals();
@@ -180,7 +188,8 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
         }
     }
     if(mode == OCH_SESSION_INSTANCE) {
-        rc = och_state_load(&s->state, cli->state, &s->err);
+        rc = och_state_open(&s->state, cli->state, och_state_lock_wait_ms(), cli->verbosity >= 0 ? stderr : NULL,
+                            &s->err);
         if(rc)
             return fail_msg(s, rc);
         s->host.state = &s->state;
@@ -252,10 +261,24 @@ int och_session_close(struct och_session *s, int code)
     if(s->fx) {
         struct hs_buf report = HS_BUF_INIT;
         if(fx_server_verify(s->fx, &report)) {
-            fprintf(stderr, "ochost: %s: the replay did not match the fixtures %s:\n%s%s", s->what,
-                    s->cli->fixtures, hs_buf_str(&report),
+            /* A run that stopped early (bad list, refused token, budget)
+             * always leaves interactions unused: its own exit code says
+             * more than 7 would. An unmatched request is different: the
+             * plugin got a 599 no HubSpot would send, so whatever it then
+             * decided means nothing, and the replay failed. */
+            size_t unmatched = fx_server_unmatched(s->fx);
+            if(unmatched || !code)
+                fprintf(stderr, "ochost: %s: the replay did not match the fixtures %s:\n", s->what,
+                        s->cli->fixtures);
+            else
+                fprintf(stderr,
+                        "ochost: %s: the run stopped early (exit %d), so the fixtures %s were not all "
+                        "used:\n",
+                        s->what, code, s->cli->fixtures);
+            fprintf(stderr, "%s%s", hs_buf_str(&report),
                     report.len && report.data[report.len - 1] == '\n' ? "" : "\n");
-            code = OCH_EXIT_TRANSIENT;
+            if(unmatched || !code)
+                code = OCH_EXIT_TRANSIENT;
         }
         hs_buf_free(&report);
         fx_server_stop(s->fx);

@@ -3,7 +3,8 @@
  * file, fixture server, loaded plugin and one plugin instance.
  *
  * Order matters for the error a user sees first: the manifest is parsed
- * (exit 8 on failure), then the config (2), the state file (2), the
+ * (exit 8 on failure), then the config (2), the state file (locked for
+ * the whole session; 2 when another run holds it or it is corrupt), the
  * fixtures (2), the credentials (2), and only then is the plugin loaded
  * (8) and an instance created (its status mapped). So a missing token is
  * reported as such even when the plugin library is not built yet.
@@ -25,6 +26,7 @@ struct fx_recorder;
 struct och_session {
     const struct och_cli *cli; /* borrowed: the global options */
     const char *what;          /* command name used in messages */
+    int command;               /* enum och_command running now (demo runs several) */
     struct oc_manifest *manifest; /* owned until the plugin takes it */
     struct oc_plugin *plugin;     /* owned */
     struct och_config config;
@@ -47,14 +49,19 @@ enum { OCH_SESSION_PLUGIN_ONLY = 0, OCH_SESSION_INSTANCE = 1 };
 int och_session_open(struct och_session *s, const struct och_cli *cli, int mode);
 
 /* Release the instance, verify and stop the fixture server (or write the
- * recorded cassette), free everything. Returns the final exit code: code,
- * or 7 when the fixture server saw unmatched requests or unused
- * interactions (its report goes to stderr) or the cassette could not be
- * written. */
+ * recorded cassette), free everything, and release the state file's lock.
+ * Returns the final exit code: code, except 7 when the fixture server saw
+ * an unmatched request (whatever code was: the run's result rests on an
+ * answer HubSpot never gave), when code is 0 but interactions were left
+ * unused, or when the cassette could not be written. A nonzero code with
+ * only unused interactions (the run stopped early) is kept. The server's
+ * report goes to stderr in every case. */
 int och_session_close(struct och_session *s, int code);
 
 /* Print "ochost: <what>: <message>" for status with s->err (the plugin's
- * error) and return the exit code. */
+ * error) and return the exit code: och_exit_code's, except that
+ * OC_E_NOT_FOUND outside `lookup` is 2 (exit 3 means only that a lookup
+ * found nothing). */
 int och_session_report(struct och_session *s, oc_status status);
 
 #endif

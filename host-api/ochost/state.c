@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host-api/ochost/status.h"
@@ -35,6 +37,9 @@ void och_state_free(struct och_state *st)
     kv_free_all(st);
     free(st->path);
     st->path = NULL;
+    if(st->locked)
+        close(st->lock_fd); /* releases the flock */
+    st->locked = 0;
 }
 
 /* Index of key, or of where it would be inserted (with *found = 0). */
@@ -396,4 +401,96 @@ fail:
     free(vcopy);
     hs_buf_free(&text);
     return rc;
+}
+
+int och_state_lock_wait_ms(void)
+{
+    const char *v = getenv("OCHOST_STATE_LOCK_WAIT_MS");
+    if(v && *v) {
+        char *end;
+        errno = 0;
+        long ms = strtol(v, &end, 10);
+        if(!*end && !errno && ms >= 0 && ms <= 24L * 3600 * 1000)
+            return (int)ms;
+    }
+    return OCH_STATE_LOCK_WAIT_MS;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Take the exclusive lock on lockpath into *out (its descriptor). */
+static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, FILE *note, int *out,
+                           struct oc_error *err)
+{
+    oc_status rc;
+    int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if(fd < 0)
+        return och_fail(err, OC_E_CONFIG,
+                        "cannot create the lock file %s for state file %s: %s; check that its folder is "
+                        "writable, or pass --state with a path in a writable folder",
+                        lockpath, path, strerror(errno));
+    int64_t deadline = mono_ms() + wait_ms;
+    int told = 0;
+    for(;;) {
+        if(flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            *out = fd;
+            return OC_OK;
+        }
+        if(errno == EINTR)
+            continue;
+        if(errno != EWOULDBLOCK) {
+            rc = och_fail(err, OC_E_CONFIG, "cannot lock %s (the lock of state file %s): %s", lockpath, path,
+                          strerror(errno));
+            break;
+        }
+        int64_t left = deadline - mono_ms();
+        if(left <= 0) {
+            rc = och_fail(err, OC_E_CONFIG,
+                          "another ochost is using state file %s (it holds %s); waited %d.%d s. Let that "
+                          "run finish and try again, or give this run its own --state FILE",
+                          path, lockpath, wait_ms / 1000, wait_ms % 1000 / 100);
+            break;
+        }
+        if(!told && note) {
+            fprintf(note, "ochost: another ochost is using state file %s; waiting up to %d s for it\n", path,
+                    (wait_ms + 999) / 1000);
+            told = 1;
+        }
+        /* Polling, not a blocking flock: the wait must end on time, and a
+         * signal-based timeout would race with the run's own handlers. */
+        struct timespec nap = {0, (left < 50 ? left : 50) * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+    close(fd);
+    return rc;
+}
+
+oc_status och_state_open(struct och_state *st, const char *path, int wait_ms, FILE *note,
+                         struct oc_error *err)
+{
+    struct hs_buf lockpath = HS_BUF_INIT;
+    memset(st, 0, sizeof *st);
+    hs_buf_printf(&lockpath, "%s.lock", path);
+    if(!hs_buf_ok(&lockpath))
+        return och_fail(err, OC_E_NOMEM, "out of memory locking state file %s", path);
+    int fd = -1;
+    oc_status rc = take_lock(path, lockpath.data, wait_ms, note, &fd, err);
+    hs_buf_free(&lockpath);
+    if(rc)
+        return rc;
+    /* Read only once the lock is ours: what the previous holder wrote last
+     * is what this run starts from. */
+    rc = och_state_load(st, path, err);
+    if(rc) {
+        close(fd);
+        return rc;
+    }
+    st->lock_fd = fd;
+    st->locked = 1;
+    return OC_OK;
 }

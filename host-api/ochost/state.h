@@ -12,12 +12,22 @@
  * file is an error naming the file and the parse error, never silently
  * reset: resetting would rewind cursors and re-emit or lose events.
  *
+ * Two ochost runs on one state file (a cron pull and a sign-up push,
+ * say) would each write back their own stale copy of the other's keys:
+ * a pull cursor moved back re-emits events, usage counts get lost. So
+ * och_state_open holds an exclusive flock for the whole session, on a
+ * sidecar "<path>.lock" (the state file itself is replaced by rename on
+ * every put, so a lock on it would not survive the first write). The lock
+ * file stays after the run: removing it while another run waits on it
+ * would let a third run take a second lock on a new file.
+ *
  * Not thread-safe: one instance uses it from one thread.
  */
 #ifndef OCH_STATE_H
 #define OCH_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "onecount/connector.h"
 
@@ -31,13 +41,34 @@ struct och_state {
     char *path;               /* owned */
     struct och_state_kv *kv;  /* owned, sorted by key */
     size_t n, cap;
+    int lock_fd;              /* the "<path>.lock" descriptor while locked */
+    int locked;               /* lock_fd is open (0 after och_state_load alone) */
 };
+
+/* Default wait for another run's lock; OCHOST_STATE_LOCK_WAIT_MS in the
+ * environment overrides it (tests use a few ms). */
+#define OCH_STATE_LOCK_WAIT_MS 30000
+
+/* The lock wait to use: OCHOST_STATE_LOCK_WAIT_MS when it is a number of
+ * ms (0 = do not wait), else OCH_STATE_LOCK_WAIT_MS. */
+int och_state_lock_wait_ms(void);
+
+/* Lock path (see above), waiting up to wait_ms for another holder, then
+ * och_state_load it. note (may be NULL) gets one line when the lock is
+ * busy and the run starts waiting. OC_E_CONFIG when the lock stays busy
+ * (err names the state file and says another ochost is using it) or the
+ * lock file cannot be created; otherwise as och_state_load. On failure st
+ * holds nothing (safe to och_state_free); on success och_state_free
+ * releases the lock. */
+oc_status och_state_open(struct och_state *st, const char *path, int wait_ms, FILE *note,
+                         struct oc_error *err);
 
 /* Load path into st (zeroed by this call). A missing file is an empty
  * state (created on the first put). On failure st is left empty (safe to
  * och_state_free) and err says what is wrong and how to recover:
  * OC_E_CONFIG for a corrupt or unreadable file, OC_E_NOMEM. path is copied. */
 oc_status och_state_load(struct och_state *st, const char *path, struct oc_error *err);
+/* Free st's memory and release its lock, if it holds one. */
 void och_state_free(struct och_state *st);
 
 /* The stored value of key, or NULL. *len (if not NULL) gets its length.
