@@ -182,6 +182,44 @@ static int add_member(struct hs_email_event *e, const struct hs_json *j, int k)
     return add_value(e, j, k + 1);
 }
 
+#define NSLOTS 1024u /* events carry a few dozen fields; more fall back to a scan */
+
+static int begin_names(struct hs_email_event *e)
+{
+    if(!e->slots && !(e->slots = calloc(NSLOTS, sizeof *e->slots)))
+        return -1;
+    if(++e->gen == 0) { /* wrapped: old generations would look current */
+        memset(e->slots, 0, NSLOTS * sizeof *e->slots);
+        e->gen = 1;
+    }
+    return 0;
+}
+
+/* Nonzero when one of the first `kept` fields already has this name;
+ * otherwise remember it as field `kept`. */
+static int name_seen(struct hs_email_event *e, const char *key, size_t kept)
+{
+    if(kept >= NSLOTS / 2) {
+        for(size_t i = 0; i < kept; i++)
+            if(!strcmp(e->fields[i].key, key))
+                return 1;
+        return 0;
+    }
+    uint32_t h = 2166136261u;
+    for(const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    for(uint32_t i = h & (NSLOTS - 1);; i = (i + 1) & (NSLOTS - 1)) {
+        struct hs_email_event_slot *sl = &e->slots[i];
+        if(sl->gen != e->gen) {
+            sl->gen = e->gen;
+            sl->idx = (uint32_t)kept;
+            return 0;
+        }
+        if(!strcmp(e->fields[sl->idx].key, key))
+            return 1;
+    }
+}
+
 oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_email_event *e)
 {
     hs_buf_reset(&e->text);
@@ -217,11 +255,21 @@ oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_emai
         if(lead_index(j, k) < 0 && add_member(e, j, k))
             goto oom;
 
-    /* Pointers only now: text may have moved while it grew. */
+    /* Pointers only now: text may have moved while it grew. The first
+     * field of each name wins (the lead fields come first). */
+    if(begin_names(e))
+        goto oom;
+    size_t kept = 0;
     for(size_t i = 0; i < e->n; i++) {
-        e->fields[i].key = e->text.data + e->off[2 * i];
-        e->fields[i].value = e->text.data + e->off[2 * i + 1];
+        const char *key = e->text.data + e->off[2 * i];
+        if(name_seen(e, key, kept))
+            continue;
+        e->fields[kept].key = key;
+        e->fields[kept].value = e->text.data + e->off[2 * i + 1];
+        e->fields[kept].type = e->fields[i].type;
+        kept++;
     }
+    e->n = kept;
     return OC_OK;
 oom:
     e->n = 0;
@@ -234,5 +282,6 @@ void hs_email_event_free(struct hs_email_event *e)
     hs_buf_free(&e->scratch);
     free(e->off);
     free(e->fields);
+    free(e->slots);
     memset(e, 0, sizeof *e);
 }

@@ -31,6 +31,11 @@ struct hs_email_event {
     struct oc_field *fields;  /* filled by hs_email_event_flatten */
     size_t n, cap;
     struct hs_buf scratch;    /* array JSON and key building */
+    /* Names already given in the current event: different HubSpot keys can
+     * flatten to one name (appId and app_id), and a record must not carry
+     * a field twice. Open addressing, reset per event by bumping gen. */
+    struct hs_email_event_slot { uint32_t gen, idx; } *slots;
+    uint32_t gen;
 };
 
 #define HS_EMAIL_EVENT_INIT {HS_BUF_INIT, NULL, NULL, 0, 0, HS_BUF_INIT}

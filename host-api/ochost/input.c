@@ -215,6 +215,12 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
         size_t koff = in->vals.len;
         if(hs_json_str(&j, k, &in->vals))
             goto nomem_or_bad;
+        /* Fields are NUL-terminated C strings: a \u0000 would cut one short
+         * and send HubSpot something other than what the line says. */
+        if(memchr(in->vals.data + koff, '\0', in->vals.len - koff)) {
+            rc = invalid(in, rec, NULL, "a key holds \\u0000, which cannot be sent");
+            goto out;
+        }
         field_end(in);
         const char *key = in->vals.data + koff;
         if(!*key) {
@@ -238,8 +244,15 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
         in->offs[in->noffs - 1] = koff; /* the key, already stored */
         if(field_begin(in))
             goto nomem;
+        size_t voff = in->vals.len;
         if(hs_json_str(&j, v, &in->vals))
             goto nomem_or_bad;
+        if(memchr(in->vals.data + voff, '\0', in->vals.len - voff)) {
+            char kc[64];
+            snprintf(kc, sizeof kc, "%s", in->vals.data + koff);
+            rc = invalid(in, rec, NULL, "value of \"%s\" holds \\u0000, which cannot be sent", kc);
+            goto out;
+        }
         field_end(in);
         k = hs_json_skip(&j, v);
     }

@@ -151,7 +151,17 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
     int nmem = hs_json_size(&j, 0);
     for(int i = 0, k = 1; i < nmem; i++) {
         int v = k + 1;
-        char *key = hs_json_strdup(&j, k);
+        struct hs_buf kb = HS_BUF_INIT;
+        if(hs_json_str(&j, k, &kb) || memchr(hs_buf_str(&kb), '\0', kb.len)) {
+            int oom = !hs_buf_ok(&kb);
+            hs_buf_free(&kb);
+            rc = oom ? och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path)
+                     : och_fail(err, OC_E_CONFIG,
+                                "state file %s is corrupt (member %d has a key with \\u0000); " RECOVER,
+                                path, i + 1, path, path);
+            goto fail;
+        }
+        char *key = hs_buf_take(&kb);
         struct hs_buf val = HS_BUF_INIT;
         int found;
         if(!key) {
