@@ -8,7 +8,9 @@
  *   GET  /account-info/v3/details -> portalId, timeZone, dataHostingLocation
  * One "authorization" record is emitted whenever HubSpot accepted the
  * token, missing scopes included, so a host can show what is there and what
- * is not in one place.
+ * is not in one place. The account's time zone and UTC offset are saved
+ * under host state key "account" (plugin/usage.h), because HubSpot's daily
+ * limit resets at midnight there and usage counts its days by it.
  *
  * The token never leaves this file except inside the token-info body (the
  * HTTP client redacts it from everything it logs) and is never put in a
@@ -22,6 +24,7 @@
 #include "hubspot/scopes.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
+#include "plugin/usage.h"
 
 #define TOKEN_INFO_PATH "/oauth/v2/private-apps/get/access-token-info"
 #define ACCOUNT_PATH "/account-info/v3/details"
@@ -34,6 +37,8 @@ struct auth_info {
     int verified;            /* scopes known (token-info answered)          */
     int64_t hub_id, app_id, portal_id;
     int has_hub, has_app, has_portal;
+    int64_t offset_ms;       /* utcOffsetMilliseconds                       */
+    int has_offset;
     char *time_zone, *data_hosting_location, *account_type, *ui_domain;
     char **scopes;           /* granted, owned                              */
     size_t nscopes;
@@ -255,9 +260,54 @@ static oc_status account_details(struct oc_instance *in, struct auth_info *ai,
         }
         *(char **)(void *)((char *)ai + strs[i].off) = v;
     }
+    ai->has_offset =
+        hs_json_int64(j, hs_json_get(j, 0, "utcOffsetMilliseconds"), &ai->offset_ms) == 0 &&
+        ai->offset_ms >= -HS_USAGE_MAX_OFFSET_MS && ai->offset_ms <= HS_USAGE_MAX_OFFSET_MS;
 out:
     hs_http_req_free(&r);
     return rc;
+}
+
+/* Save the account's zone for usage (a snapshot: daylight saving moves the
+ * real offset, and the next authorize brings the new one) and switch this
+ * instance's usage day to it. Failing to save costs only the day's
+ * alignment, never the authorization, so it is a warning. */
+static void save_zone(struct oc_instance *in, const struct auth_info *ai)
+{
+    struct hs_usage_zone z;
+    struct hs_buf json = HS_BUF_INIT;
+    char basis[HS_USAGE_BASIS_SIZE];
+    if(!ai->has_offset) {
+        hs_log(in, OC_LOG_WARN,
+               "authorize: HubSpot's account-info answer has no usable utcOffsetMilliseconds; "
+               "usage days keep their previous basis, so the daily budget may reset at the "
+               "wrong hour: run authorize again later");
+        return;
+    }
+    hs_usage_zone_utc(&z);
+    z.known = 1;
+    z.offset_ms = ai->offset_ms;
+    z.at_ms = hs_now_ms(in);
+    z.portal_id = ai->has_portal && ai->portal_id >= 0 ? ai->portal_id : -1;
+    if(ai->time_zone && strlen(ai->time_zone) < sizeof z.name)
+        memcpy(z.name, ai->time_zone, strlen(ai->time_zone) + 1);
+    hs_usage_zone_basis(&z, basis, sizeof basis);
+    oc_status rc = OC_E_NOMEM;
+    if(hs_usage_zone_to_json(&z, &json))
+        goto out;
+    rc = OC_OK;
+    if(in->host && in->host->state_put)
+        rc = in->host->state_put(in->host->ctx, HS_ACCOUNT_KEY, json.data, json.len);
+out:
+    if(rc)
+        hs_log(in, OC_LOG_WARN,
+               "authorize: could not save the account's time zone (status %d); this run counts "
+               "usage days in %s, later runs by what was saved before (or UTC): check that "
+               "the state file is writable and run authorize again",
+               rc, basis);
+    hs_http_set_zone(in->http, &z);
+    hs_log(in, OC_LOG_DEBUG, "authorize: usage days now follow %s", basis);
+    hs_buf_free(&json);
 }
 
 static void add_str(struct oc_field *f, size_t *n, const char *key, const char *v)
@@ -326,6 +376,7 @@ oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
     rc = account_details(in, &ai, err);
     if(rc)
         goto out;
+    save_zone(in, &ai);
     int nmissing = 0;
     if(ai.verified) {
         nmissing = hs_scopes_missing(HS_SCOPES, (const char *const *)ai.scopes, ai.nscopes,

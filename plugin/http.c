@@ -35,7 +35,6 @@
 #include "plugin/usage.h"
 
 #define MAX_SLOTS 32
-#define DAY_MS 86400000LL
 /* Longest single poll while transfers are in flight, so cancellation and
  * wall-clock pacing are looked at regularly. */
 #define POLL_CAP_MS 200
@@ -85,6 +84,7 @@ struct hs_http {
     struct hs_usage delta; /* what this client added since last persist */
     int dirty;
     int64_t day_end_ms;
+    struct hs_usage_zone zone; /* the account's day (UTC until authorize) */
     uint64_t calls;
     int token_bad; /* whitespace/control characters: nothing is sent */
     /* the running batch */
@@ -246,7 +246,8 @@ static void read_saved(struct hs_http *h, const char *day, struct hs_usage *into
              why);
         goto out;
     }
-    if(!strcmp(saved.day, day) && hs_usage_add(into, &saved))
+    if(hs_usage_belongs(&saved, day, h->zone.known ? h->zone.offset_ms : 0) &&
+       hs_usage_add(into, &saved))
         hlog(h, OC_LOG_WARN, "usage: out of memory loading saved usage");
     hs_usage_free(&saved);
 out:
@@ -265,8 +266,10 @@ static void persist_usage(struct hs_http *h)
     oc_status rc = OC_E_NOMEM;
     hs_usage_init(&merged);
     hs_usage_reset(&merged, h->delta.day);
+    hs_usage_set_zone(&merged, &h->zone);
     merged.budget = h->budget;
     read_saved(h, h->delta.day, &merged);
+    merged.saved_at_ms = now_ms(h);
     if(hs_usage_add(&merged, &h->delta) || hs_usage_to_json(&merged, &json))
         goto out;
     rc = h->host->state_put(h->host->ctx, HS_USAGE_KEY, json.data, json.len);
@@ -289,15 +292,15 @@ out:
     hs_usage_free(&merged);
 }
 
-/* Start a new day's counts when the clock has passed UTC midnight (after
- * saving the old day's). */
+/* Start a new day's counts when the clock has passed midnight in the
+ * account's zone (after saving the old day's). */
 static void roll_day(struct hs_http *h, int64_t now)
 {
     if(now < h->day_end_ms)
         return;
     char today[11];
-    hs_usage_day(now, today);
-    h->day_end_ms = (now / DAY_MS + 1) * DAY_MS;
+    hs_usage_day_at(now, h->zone.offset_ms, today);
+    h->day_end_ms = hs_usage_next_reset(now, h->zone.offset_ms);
     if(!strcmp(today, h->delta.day))
         return;
     persist_usage(h);
@@ -433,11 +436,19 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
     hs_buf_free(&auth);
 
     int64_t now = now_ms(h);
-    char today[11];
-    hs_usage_day(now, today);
-    h->day_end_ms = (now / DAY_MS + 1) * DAY_MS;
+    char today[11], why[160];
+    if(hs_usage_zone_load(host, &h->zone, why, sizeof why))
+        hlog(h, OC_LOG_WARN,
+             "usage: the saved account time zone (state key \"" HS_ACCOUNT_KEY "\") is unusable "
+             "(%s); counting days in UTC, so the daily budget may reset at the wrong hour: run "
+             "authorize to save it again",
+             why);
+    hs_usage_day_at(now, h->zone.offset_ms, today);
+    h->day_end_ms = hs_usage_next_reset(now, h->zone.offset_ms);
     hs_usage_init(&h->total);
     hs_usage_init(&h->delta);
+    hs_usage_set_zone(&h->total, &h->zone);
+    hs_usage_set_zone(&h->delta, &h->zone);
     hs_usage_reset(&h->delta, today);
     hs_usage_reset(&h->total, today);
     h->total.budget = h->budget;
@@ -1003,9 +1014,10 @@ oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, str
             roll_day(h, now);
             if(h->budget && h->total.calls >= (uint64_t)h->budget) {
                 set_stop(h, OC_E_BUDGET,
-                         "the daily call budget of %lld calls is used up (%llu calls on %s, UTC); "
-                         "raise daily_budget or resume tomorrow (state is saved)",
-                         (long long)h->budget, (unsigned long long)h->total.calls, h->total.day);
+                         "the daily call budget of %lld calls is used up (%llu calls on %s, %s); "
+                         "raise daily_budget or resume after midnight there (state is saved)",
+                         (long long)h->budget, (unsigned long long)h->total.calls, h->total.day,
+                         h->total.basis);
                 break;
             }
             start(h, s, pick, now);
@@ -1056,13 +1068,44 @@ oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error
 
 /* ---- usage record ---- */
 
+void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z)
+{
+    int64_t now = now_ms(h);
+    char today[11];
+    /* What was counted so far is stored under the old basis first;
+     * read_saved then takes it into the new day if it falls there. */
+    persist_usage(h);
+    h->zone = *z;
+    if(!z->known)
+        h->zone.offset_ms = 0;
+    hs_usage_day_at(now, h->zone.offset_ms, today);
+    h->day_end_ms = hs_usage_next_reset(now, h->zone.offset_ms);
+    hs_usage_set_zone(&h->total, z);
+    hs_usage_set_zone(&h->delta, z);
+    if(h->dirty) {
+        /* Not stored (no state, or the write failed): keep the counts
+         * under the new day rather than lose them. */
+        memcpy(h->total.day, today, sizeof today);
+        memcpy(h->delta.day, today, sizeof today);
+        return;
+    }
+    hs_usage_reset(&h->delta, today);
+    hs_usage_reset(&h->total, today);
+    h->total.budget = h->budget;
+    read_saved(h, today, &h->total);
+    /* Store the counts under the new day at once, so state, this client
+     * and the next run agree. */
+    h->dirty = 1;
+    persist_usage(h);
+}
+
 oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err)
 {
     if(!HOST_HAS(h->host, emit))
         return hs_fail(err, OC_E_INVALID, "the host gives no emit callback, so usage cannot be "
                                           "reported; use a host that implements emit");
     roll_day(h, now_ms(h));
-    struct oc_field f[16];
+    struct oc_field f[20];
     char num[12][24];
     size_t nf = 0, nn = 0;
     struct hs_buf eps = HS_BUF_INIT;
@@ -1071,7 +1114,13 @@ oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err)
         snprintf(num[nn], sizeof num[nn], "%lld", (long long)(v));            \
         f[nf++] = (struct oc_field){(key), num[nn++], OC_FIELD_NUMBER};       \
     } while(0)
+    char resets[21];
+    hs_usage_iso(h->day_end_ms, resets);
     f[nf++] = (struct oc_field){"day", h->total.day, OC_FIELD_STRING};
+    f[nf++] = (struct oc_field){"day_basis", h->total.basis, OC_FIELD_STRING};
+    if(h->zone.known)
+        f[nf++] = (struct oc_field){"day_basis_note", HS_USAGE_SNAPSHOT_NOTE, OC_FIELD_STRING};
+    f[nf++] = (struct oc_field){"resets_at", resets, OC_FIELD_STRING};
     NUM("calls", h->total.calls);
     NUM("calls_429", h->total.n429);
     NUM("retries", h->total.retries);

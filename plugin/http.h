@@ -67,7 +67,9 @@ struct hs_http;
  * control characters is accepted (authorize reports its shape) but never
  * sent: every request then ends OC_E_AUTH with attempts 0. The token is
  * registered for redaction until hs_http_free. Loads today's usage from host state key
- * "usage" (see plugin/usage.h for the format). */
+ * "usage" (see plugin/usage.h for the format), today being the date in the
+ * account's time zone saved under host state key "account" by authorize
+ * (UTC, with a warning when that key is unreadable, until it exists). */
 oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *host,
                       struct hs_http **out, struct oc_error *err);
 void hs_http_free(struct hs_http *h);
@@ -125,7 +127,11 @@ oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error
 
 /* Emit one "usage" record (kind "usage", id the day) through the host:
  * calls today, by endpoint, 429s, retries, budget, limits and remaining as
- * last seen. Fields: day (string, UTC "YYYY-MM-DD"), calls, calls_429,
+ * last seen. Fields: day (string, "YYYY-MM-DD" in the account's time zone
+ * once authorize has saved it, else UTC), day_basis (which of the two, in
+ * words), day_basis_note (when the zone is known: its offset is a snapshot
+ * from the last authorize), resets_at (ISO 8601 UTC: when the day, and
+ * with it the budget, starts again), calls, calls_429,
  * retries (numbers); budget and budget_remaining when a daily_budget is
  * set; limit_max, limit_remaining, limit_interval_ms, daily_limit,
  * daily_remaining only when ever seen in a response; by_endpoint_json, a
@@ -133,6 +139,13 @@ oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error
  * "retries":..}} (the record ABI is flat). Usage is persisted (host state
  * key "usage") at the end of every hs_http_run, and counts every attempt. */
 oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err);
+struct hs_usage_zone;
+/* Count days in the account's zone z from now on (z is copied; see
+ * plugin/usage.h): authorize calls this after saving the zone, so the same
+ * instance's usage day, budget and reset time follow at once. Counts
+ * already made are stored first and taken into the new day when they fall
+ * in it. hs_http_new reads the saved zone itself. */
+void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z);
 /* Calls made by this client since it was created (all attempts). */
 uint64_t hs_http_calls(const struct hs_http *h);
 

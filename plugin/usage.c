@@ -16,6 +16,7 @@ void hs_usage_init(struct hs_usage *u)
     memset(u, 0, sizeof *u);
     for(int i = 0; i < HS_LIM_COUNT; i++)
         u->limits[i] = -1;
+    u->saved_at_ms = -1;
 }
 
 static void free_eps(struct hs_usage *u)
@@ -35,9 +36,13 @@ void hs_usage_free(struct hs_usage *u)
 
 void hs_usage_reset(struct hs_usage *u, const char *day)
 {
-    int64_t budget = u->budget;
+    int64_t budget = u->budget, offset = u->offset_ms;
+    char basis[sizeof u->basis];
+    memcpy(basis, u->basis, sizeof basis);
     hs_usage_free(u);
     u->budget = budget;
+    u->offset_ms = offset;
+    memcpy(u->basis, basis, sizeof basis);
     snprintf(u->day, sizeof u->day, "%s", day ? day : "");
 }
 
@@ -53,6 +58,200 @@ void hs_usage_day(int64_t now_ms, char out[11])
     if(tm.tm_year > 9999 - 1900 || tm.tm_year < -1900 ||
        !strftime(out, 11, "%Y-%m-%d", &tm))
         snprintf(out, 11, "9999-12-31");
+}
+
+/* a / b rounded towards minus infinity (b > 0): days before 1970 and
+ * negative offsets must still land on the right midnight. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b < 0) ? q - 1 : q;
+}
+
+void hs_usage_day_at(int64_t now_ms, int64_t offset_ms, char out[11])
+{
+    hs_usage_day(now_ms + offset_ms, out);
+}
+
+int64_t hs_usage_next_reset(int64_t now_ms, int64_t offset_ms)
+{
+    return (floor_div(now_ms + offset_ms, HS_USAGE_DAY_MS) + 1) * HS_USAGE_DAY_MS - offset_ms;
+}
+
+void hs_usage_iso(int64_t ms, char out[21])
+{
+    time_t s = (time_t)floor_div(ms, 1000);
+    struct tm tm;
+    if(!gmtime_r(&s, &tm) || tm.tm_year > 9999 - 1900 || tm.tm_year < -1900 ||
+       !strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 21, "9999-12-31T23:59:59Z");
+}
+
+/* Epoch ms of UTC midnight starting day ("YYYY-MM-DD"); -1 when day is not
+ * a real date (timegm would quietly turn 2026-02-31 into March). */
+static int day_start_utc(const char *day, int64_t *out)
+{
+    struct tm tm = {0};
+    char back[11];
+    if(strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    if(t == (time_t)-1)
+        return -1;
+    *out = (int64_t)t * 1000;
+    hs_usage_day(*out, back);
+    return strcmp(back, day) ? -1 : 0;
+}
+
+int hs_usage_belongs(const struct hs_usage *saved, const char *day, int64_t offset_ms)
+{
+    if(saved->offset_ms == offset_ms)
+        return !strcmp(saved->day, day);
+    int64_t s0, t0;
+    if(day_start_utc(saved->day, &s0) || day_start_utc(day, &t0))
+        return 0;
+    s0 -= saved->offset_ms; /* local midnight of the saved day, in UTC */
+    t0 -= offset_ms;
+    int64_t s1 = s0 + HS_USAGE_DAY_MS;
+    if(saved->saved_at_ms >= 0 && saved->saved_at_ms < s1)
+        s1 = saved->saved_at_ms; /* no call of it came after it was stored */
+    return s1 > t0 && s0 < t0 + HS_USAGE_DAY_MS;
+}
+
+/* ---- the account's zone ---- */
+
+void hs_usage_zone_utc(struct hs_usage_zone *z)
+{
+    memset(z, 0, sizeof *z);
+    z->at_ms = -1;
+    z->portal_id = -1;
+}
+
+void hs_usage_zone_basis(const struct hs_usage_zone *z, char *out, size_t size)
+{
+    if(!z->known) {
+        snprintf(out, size, "UTC (run authorize to learn the account's time zone)");
+        return;
+    }
+    int64_t mins = (z->offset_ms < 0 ? -z->offset_ms : z->offset_ms) / 60000;
+    char asof[32] = "";
+    if(z->at_ms >= 0) {
+        char d[11];
+        hs_usage_day_at(z->at_ms, z->offset_ms, d);
+        snprintf(asof, sizeof asof, ", as of %s", d);
+    }
+    snprintf(out, size, "%s (UTC%c%02d:%02d%s)", z->name[0] ? z->name : "the account's time zone",
+             z->offset_ms < 0 ? '-' : '+', (int)(mins / 60), (int)(mins % 60), asof);
+}
+
+void hs_usage_set_zone(struct hs_usage *u, const struct hs_usage_zone *z)
+{
+    u->offset_ms = z->known ? z->offset_ms : 0;
+    hs_usage_zone_basis(z, u->basis, sizeof u->basis);
+}
+
+int hs_usage_zone_to_json(const struct hs_usage_zone *z, struct hs_buf *out)
+{
+    struct hs_jw w;
+    hs_jw_init(&w, out);
+    hs_jw_obj(&w);
+    hs_jw_kstr(&w, "time_zone", z->name);
+    hs_jw_kint(&w, "utc_offset_ms", z->offset_ms);
+    if(z->portal_id >= 0)
+        hs_jw_kint(&w, "portal_id", z->portal_id);
+    if(z->at_ms >= 0)
+        hs_jw_kint(&w, "at", z->at_ms);
+    hs_jw_obj_end(&w);
+    return hs_jw_error(&w) ? -1 : 0;
+}
+
+/* Optional non-negative integer member: 0 (absent: *out untouched), -1
+ * when present but not one. */
+static int opt_count(const struct hs_json *j, const char *key, int64_t *out)
+{
+    int t = hs_json_get(j, 0, key);
+    int64_t v;
+    if(t < 0)
+        return 0;
+    if(hs_json_int64(j, t, &v) || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int hs_usage_zone_from_json(struct hs_usage_zone *z, const char *text, size_t len, char *why,
+                            size_t whysize)
+{
+    struct hs_json j = {0};
+    char jwhy[128] = "";
+    const char *bad = NULL;
+    hs_usage_zone_utc(z);
+    if(hs_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
+        snprintf(why, whysize, "not JSON (%s)", jwhy);
+        return -1;
+    }
+    if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
+        bad = "not a JSON object";
+        goto fail;
+    }
+    int t = hs_json_get(&j, 0, "utc_offset_ms");
+    if(t < 0 || hs_json_int64(&j, t, &z->offset_ms) || z->offset_ms > HS_USAGE_MAX_OFFSET_MS ||
+       z->offset_ms < -HS_USAGE_MAX_OFFSET_MS) {
+        bad = "no \"utc_offset_ms\" within 18 hours of UTC";
+        goto fail;
+    }
+    t = hs_json_get(&j, 0, "time_zone");
+    if(t >= 0) {
+        char *name = hs_json_type(&j, t) == HS_JSON_STRING ? hs_json_strdup(&j, t) : NULL;
+        size_t n = name ? strlen(name) : 0;
+        if(name && n < sizeof z->name)
+            memcpy(z->name, name, n + 1);
+        free(name);
+        if(!name || n >= sizeof z->name) {
+            bad = "\"time_zone\" is not a short string";
+            goto fail;
+        }
+    }
+    if(opt_count(&j, "at", &z->at_ms) || opt_count(&j, "portal_id", &z->portal_id)) {
+        bad = "\"at\" or \"portal_id\" is not a non-negative integer";
+        goto fail;
+    }
+    z->known = 1;
+    hs_json_free(&j);
+    return 0;
+fail:
+    snprintf(why, whysize, "%s", bad);
+    hs_json_free(&j);
+    hs_usage_zone_utc(z);
+    return -1;
+}
+
+/* HOST_HAS of http.c: a member is there only if struct_size covers it. */
+#define HOST_HAS(host, m) \
+    ((host) && (host)->struct_size >= offsetof(struct oc_host, m) + sizeof((host)->m) && (host)->m)
+
+int hs_usage_zone_load(const struct oc_host *host, struct hs_usage_zone *z, char *why,
+                       size_t whysize)
+{
+    char buf[1024]; /* the record is under 200 bytes; more is not ours */
+    size_t len = 0;
+    hs_usage_zone_utc(z);
+    if(!HOST_HAS(host, state_get))
+        return 0;
+    oc_status rc = host->state_get(host->ctx, HS_ACCOUNT_KEY, buf, sizeof buf, &len);
+    if(rc == OC_E_NOT_FOUND)
+        return 0;
+    if(rc == OC_E_RANGE) {
+        snprintf(why, whysize, "it is %zu bytes, too long to be an account record", len);
+        return -1;
+    }
+    if(rc) {
+        snprintf(why, whysize, "the host could not read it (status %d)", rc);
+        return -1;
+    }
+    return hs_usage_zone_from_json(z, buf, len < sizeof buf ? len : sizeof buf, why, whysize);
 }
 
 static struct hs_usage_ep *endpoint(struct hs_usage *u, const char *name)
@@ -160,6 +359,19 @@ int hs_usage_to_json(const struct hs_usage *u, struct hs_buf *out)
             hs_jw_kint(&w, limit_names[i], u->limits[i]);
     hs_jw_obj_end(&w);
     hs_jw_kint(&w, "budget", u->budget);
+    if(u->basis[0])
+        hs_jw_kstr(&w, "day_basis", u->basis);
+    if(u->basis[0] || u->offset_ms) {
+        char iso[21];
+        int64_t start;
+        hs_jw_kint(&w, "utc_offset_ms", u->offset_ms);
+        if(!day_start_utc(u->day, &start)) {
+            hs_usage_iso(start - u->offset_ms + HS_USAGE_DAY_MS, iso);
+            hs_jw_kstr(&w, "resets_at", iso);
+        }
+    }
+    if(u->saved_at_ms >= 0)
+        hs_jw_kint(&w, "saved_at", u->saved_at_ms);
     hs_jw_obj_end(&w);
     return rc || hs_jw_error(&w) ? -1 : 0;
 }
@@ -246,6 +458,24 @@ int hs_usage_from_json(struct hs_usage *u, const char *text, size_t len, char *w
                 u->limits[i] = v;
         }
     }
+    /* A record without these was kept on UTC days (before the zone was
+     * known, or by an older version). */
+    int off = hs_json_get(&j, 0, "utc_offset_ms");
+    if(off >= 0 && (hs_json_int64(&j, off, &u->offset_ms) ||
+                    u->offset_ms > HS_USAGE_MAX_OFFSET_MS || u->offset_ms < -HS_USAGE_MAX_OFFSET_MS)) {
+        bad = "\"utc_offset_ms\" is not an offset within 18 hours of UTC";
+        goto fail;
+    }
+    if(opt_count(&j, "saved_at", &u->saved_at_ms)) {
+        bad = "\"saved_at\" is not a non-negative integer";
+        goto fail;
+    }
+    int basis = hs_json_get(&j, 0, "day_basis");
+    char *b = basis >= 0 && hs_json_type(&j, basis) == HS_JSON_STRING ? hs_json_strdup(&j, basis) : NULL;
+    /* Only words for people: an odd one is dropped, not fatal. */
+    if(b && strlen(b) < sizeof u->basis)
+        memcpy(u->basis, b, strlen(b) + 1);
+    free(b);
     hs_json_free(&j);
     return 0;
 fail:

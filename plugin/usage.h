@@ -12,10 +12,23 @@
  * "calls" counts attempts (retries included: HubSpot counts every one);
  * "errors" attempts that got no 2xx; "limits" only the ones ever seen.
  *
- * The day is the UTC date of the host clock. HubSpot resets its daily
- * limit at midnight in the account's time zone (whether the Daily headers
- * are sent to private apps is UNCONFIRMED); a later issue may pass the
- * account's zone in. Until then a day here can straddle HubSpot's reset.
+ * When the day basis is known (hs_usage_set_zone) the record also carries
+ *    "day_basis":"US/Eastern (UTC-05:00, as of 2026-11-28)",
+ *    "utc_offset_ms":-18000000,"resets_at":"2026-11-28T05:00:00Z"
+ * and, once stored, "saved_at" (epoch ms). resets_at is derived from day
+ * and utc_offset_ms (never read back).
+ *
+ * The day: HubSpot resets its daily limit at midnight in the account's
+ * time zone (API-NOTES 1.4, 3.1), so "today" is the date of
+ * now + utc_offset_ms, the offset authorize read from
+ * GET /account-info/v3/details and saved under host state key
+ * HS_ACCOUNT_KEY. Until authorize has run the day is the UTC date and the
+ * record says so. The offset is a snapshot: a daylight saving change
+ * moves the account's real offset by an hour and ours only follows when
+ * authorize runs again (every authorize refreshes it). HubSpot gives no
+ * rule set, and the IANA name it sends ("US/Eastern") is not read through
+ * the C library's zone database on purpose: the host's zoneinfo may be
+ * missing or differ, and the same state must count the same everywhere.
  */
 #ifndef HS_USAGE_H
 #define HS_USAGE_H
@@ -23,9 +36,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onecount/connector.h"
 #include "plugin/buf.h"
 
 #define HS_USAGE_KEY "usage"
+/* {"time_zone":"US/Eastern","utc_offset_ms":-18000000,"portal_id":N,"at":ms},
+ * written by authorize (hubspot/authorize.c), read by the HTTP client. */
+#define HS_ACCOUNT_KEY "account"
+#define HS_USAGE_BASIS_SIZE 160
+/* Offsets beyond this are not a real zone's (real ones span -12h..+14h). */
+#define HS_USAGE_MAX_OFFSET_MS (18LL * 3600 * 1000)
+#define HS_USAGE_DAY_MS 86400000LL
+/* For people reading a usage record whose day follows the account's zone. */
+#define HS_USAGE_SNAPSHOT_NOTE                                                              \
+    "the UTC offset is the one HubSpot reported at the last authorize and does not follow " \
+    "daylight saving changes by itself: run authorize after a change to move the reset"
 #define HS_USAGE_MAX_ENDPOINTS 64 /* more names are counted under "other" */
 
 struct hs_usage_ep {
@@ -49,6 +74,19 @@ struct hs_usage {
     size_t nep;
     int64_t limits[HS_LIM_COUNT]; /* -1: never seen                */
     int64_t budget;               /* configured, 0: none           */
+    int64_t offset_ms;            /* day = date of now + offset_ms  */
+    int64_t saved_at_ms;          /* last stored (epoch ms), -1: unknown */
+    char basis[HS_USAGE_BASIS_SIZE]; /* "" until hs_usage_set_zone  */
+};
+
+/* The account's time zone as authorize last saw it. Plain data, no
+ * allocation. */
+struct hs_usage_zone {
+    int known;           /* 0: never learnt, days are UTC dates          */
+    char name[64];       /* HubSpot's timeZone, e.g. "US/Eastern" ("" if none) */
+    int64_t offset_ms;   /* utcOffsetMilliseconds when it was learnt     */
+    int64_t at_ms;       /* when authorize learnt it, -1: unknown        */
+    int64_t portal_id;   /* -1: unknown                                  */
 };
 
 /* What an attempt adds to its endpoint's counters. */
@@ -57,10 +95,50 @@ enum hs_usage_what { HS_USE_CALL, HS_USE_ERROR, HS_USE_429, HS_USE_RETRY };
 /* The struct is the caller's; hs_usage_free releases what it owns. */
 void hs_usage_init(struct hs_usage *u);
 void hs_usage_free(struct hs_usage *u);
-/* Forget counts and limits, keep budget; set day. */
+/* Forget counts and limits (and saved_at), keep budget and day basis; set
+ * day. */
 void hs_usage_reset(struct hs_usage *u, const char *day);
 /* UTC date of epoch milliseconds into out (11 bytes). */
 void hs_usage_day(int64_t now_ms, char out[11]);
+/* The date at now_ms in a zone offset_ms from UTC into out (11 bytes). */
+void hs_usage_day_at(int64_t now_ms, int64_t offset_ms, char out[11]);
+/* Epoch ms of the first midnight after now_ms in a zone offset_ms from
+ * UTC: when the day of hs_usage_day_at ends. */
+int64_t hs_usage_next_reset(int64_t now_ms, int64_t offset_ms);
+/* Epoch ms as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
+void hs_usage_iso(int64_t ms, char out[21]);
+
+/* A zone meaning "not learnt": UTC days. */
+void hs_usage_zone_utc(struct hs_usage_zone *z);
+/* Human description of the day basis into out (size bytes, always
+ * terminated): "UTC (run authorize to learn the account's time zone)" or
+ * "US/Eastern (UTC-05:00, as of 2026-11-28)" (the date is the account's
+ * date when authorize learnt the offset). */
+void hs_usage_zone_basis(const struct hs_usage_zone *z, char *out, size_t size);
+/* Use z's offset and description as u's day basis (u->day is left alone). */
+void hs_usage_set_zone(struct hs_usage *u, const struct hs_usage_zone *z);
+/* The HS_ACCOUNT_KEY JSON for z (appended to out). -1 on oom. */
+int hs_usage_zone_to_json(const struct hs_usage_zone *z, struct hs_buf *out);
+/* Parse the HS_ACCOUNT_KEY JSON into z. On failure z is UTC (unknown) and
+ * -1 comes back with the reason in why (whysize bytes). */
+int hs_usage_zone_from_json(struct hs_usage_zone *z, const char *text, size_t len, char *why,
+                            size_t whysize);
+/* Read HS_ACCOUNT_KEY through host->state_get (host may be NULL or lack
+ * state_get: then z is UTC and 0 comes back). 0 with z filled (known or,
+ * when the key is absent, UTC); -1 with z UTC and the reason in why when
+ * the key cannot be read or is not an account record. host is borrowed
+ * for the call only. */
+int hs_usage_zone_load(const struct oc_host *host, struct hs_usage_zone *z, char *why,
+                       size_t whysize);
+/* Nonzero when the counts of saved (a record read back from state) belong
+ * to the day `day` of a zone offset_ms from UTC. Same basis: the same
+ * date. A record kept on another basis (UTC before the first authorize,
+ * or an offset since changed by daylight saving) belongs when the span in
+ * which its calls were made, from its day's start to when it was saved
+ * (or its day's end if unknown), overlaps that day: when that is
+ * ambiguous its calls are counted, because HubSpot's limit is what costs
+ * fees and undercounting is the expensive mistake. */
+int hs_usage_belongs(const struct hs_usage *saved, const char *day, int64_t offset_ms);
 /* Count one event for endpoint (NULL: "other"). -1 on oom. */
 int hs_usage_count(struct hs_usage *u, const char *endpoint, enum hs_usage_what what);
 /* dst += src (counts summed per endpoint; src's known limits win). */

@@ -540,7 +540,9 @@ START_TEST(t_usage_persisted_and_reloaded)
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(hs_http_usage_emit(e.h, &err), OC_OK);
     const char *rec = hs_buf_str(&e.th.records);
-    ck_assert_msg(strstr(rec, "\"kind\":\"usage\",\"day\":\"2026-11-28\",\"calls\":3,\"calls_429\":1,"
+    ck_assert_msg(strstr(rec, "\"kind\":\"usage\",\"day\":\"2026-11-28\","
+                              "\"day_basis\":\"UTC (run authorize to learn the account's time zone)\","
+                              "\"resets_at\":\"2026-11-29T00:00:00Z\",\"calls\":3,\"calls_429\":1,"
                               "\"retries\":1,\"budget\":10,\"budget_remaining\":7,\"limit_max\":100,"
                               "\"limit_remaining\":98,\"daily_limit\":250000,"
                               "\"daily_remaining\":249000,\"by_endpoint_json\":"
