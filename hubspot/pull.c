@@ -26,6 +26,7 @@
 
 #include "hubspot/email_event.h"
 #include "hubspot/instance.h"
+#include "hubspot/pull_contacts.h"
 #include "hubspot/pull_state.h"
 #include "plugin/error.h"
 
@@ -446,10 +447,12 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
                        "pull: struct oc_pull_request is older than ABI 1.0 (struct_size %u)",
                        (unsigned)req->struct_size);
     const char *stream = req && req->stream ? req->stream : "email_events";
+    if(!strcmp(stream, "contacts"))
+        return hs_pull_contacts(in, req, err);
     if(strcmp(stream, "email_events"))
         return hs_fail(err, OC_E_INVALID,
                        "pull: unknown stream '%s'; the streams this plugin pulls are: "
-                       "email_events",
+                       "email_events, contacts",
                        stream);
     if(!in->host->emit)
         return hs_fail(err, OC_E_INVALID, "pull: the host gave no emit callback");
