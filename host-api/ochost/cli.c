@@ -48,7 +48,7 @@ static const struct command commands[] = {
      "pull [--stream S] [--since T] [--types A,B]", {O_STREAM, O_SINCE, O_TYPES, -1},
      "Emits records newer than the stream's saved cursor as JSON Lines on\n"
      "stdout, then saves the cursor in the state file.\n"
-     "  --stream S   the stream (default email_events)\n"
+     "  --stream S   email_events (default) or contacts (changed contacts)\n"
      "  --since T    where a stream with no cursor yet starts: ISO 8601\n"
      "               (2026-11-01T00:00:00Z, or with an offset) or epoch ms\n"
      "  --types A,B  only these event types, e.g. OPEN,CLICK\n"},
