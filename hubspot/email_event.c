@@ -262,7 +262,8 @@ oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_emai
     size_t kept = 0;
     for(size_t i = 0; i < e->n; i++) {
         const char *key = e->text.data + e->off[2 * i];
-        if(name_seen(e, key, kept))
+        /* A key "" (never seen from HubSpot) has no usable column name. */
+        if(!*key || name_seen(e, key, kept))
             continue;
         e->fields[kept].key = key;
         e->fields[kept].value = e->text.data + e->off[2 * i + 1];
