@@ -406,8 +406,9 @@ int hs_usage_from_json(struct hs_usage *u, const char *text, size_t len, char *w
     }
     int t = hs_json_get(&j, 0, "day");
     struct hs_buf day = HS_BUF_INIT;
+    int64_t day_ms;
     if(t < 0 || hs_json_type(&j, t) != HS_JSON_STRING || hs_json_str(&j, t, &day) ||
-       day.len != 10) {
+       day.len != 10 || strlen(hs_buf_str(&day)) != 10 || day_start_utc(hs_buf_str(&day), &day_ms)) {
         hs_buf_free(&day);
         bad = "no \"day\" of the form YYYY-MM-DD";
         goto fail;
