@@ -96,13 +96,24 @@ void hs_redact_inplace(char *s)
         }
     }
     pthread_mutex_unlock(&lock);
+    char *last = NULL;
     for(char *p = s; (p = strstr(p, "pat-"));) {
         size_t n = token_shape(p);
         if(n) {
             mask(s, (size_t)(p - s), n);
             p += strlen(HS_REDACTED) < n ? strlen(HS_REDACTED) : n;
         } else {
+            last = p;
             p += 4;
         }
+    }
+    /* A message cut to fit its buffer can end inside a token, too short for
+     * the shape rule: mask a trailing "pat-..." fragment whatever its length. */
+    if(last) {
+        size_t i = 4;
+        while(isalnum((unsigned char)last[i]) || last[i] == '-')
+            i++;
+        if(!last[i])
+            mask(s, (size_t)(last - s), i);
     }
 }
