@@ -99,6 +99,19 @@ static oc_status judge(const struct hs_json *j, const char *id, struct oc_error 
                    id, name, type);
 }
 
+void hs_push_list_forget(struct hs_push_state *st, const char *list_id)
+{
+    for(size_t i = 0; i < st->nchecked; i++) {
+        if(!strcmp(st->checked[i], list_id)) {
+            free(st->checked[i]);
+            memmove(st->checked + i, st->checked + i + 1,
+                    (st->nchecked - i - 1) * sizeof *st->checked);
+            st->nchecked--;
+            return;
+        }
+    }
+}
+
 oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
                              const char *list_id, struct oc_error *err)
 {

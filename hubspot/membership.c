@@ -91,19 +91,19 @@ oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
      * would fail alike while upserts went on for nothing. */
     if(r->rc == OC_E_NOT_FOUND)
         return hs_push_req_stop(err, r, OC_E_CONFIG,
-                                "list %s is gone: HubSpot answered 404 to memberships/add (was it "
-                                "deleted while the push ran?), so the push stops. Contacts upserted "
-                                "so far stay in HubSpot; check the list id, then re-run the failed "
-                                "inputs (safe: upsert by email and list add are idempotent). "
-                                "HubSpot said: %.300s",
+                                "list %s is gone: HubSpot answered 404 to memberships/add "
+                                "(%.200s); was it deleted while the push ran? The push stops. "
+                                "Contacts upserted so far stay in HubSpot; check the list id, then "
+                                "re-run the failed inputs (safe: upsert by email and list add are "
+                                "idempotent)",
                                 list_id, r->err.message);
     if(r->rc == OC_E_INVALID && r->status == 400 && about_processing_type(r))
         return hs_push_req_stop(err, r, OC_E_CONFIG,
-                                "list %s no longer takes contacts from the API: HubSpot refused "
-                                "memberships/add because of its processing type (changed while the "
-                                "push ran?); it only lets the API add to MANUAL and SNAPSHOT lists, "
-                                "so the push stops. Use a static list, then re-run the failed "
-                                "inputs. HubSpot said: %.300s",
+                                "list %s no longer takes contacts from the API (%.200s): HubSpot "
+                                "refused memberships/add because of its processing type (changed "
+                                "while the push ran?); it only lets the API add to MANUAL and "
+                                "SNAPSHOT lists, so the push stops. Use a static list, then re-run "
+                                "the failed inputs",
                                 list_id, r->err.message);
     if(r->rc) {
         for(size_t i = 0; i < n; i++) {

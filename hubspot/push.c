@@ -723,6 +723,10 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
     progress(&R);
     if(R.stop) {
         rc = R.stop;
+        /* A configuration stop mid-run is about the list: check it again
+         * before the next write instead of trusting the old answer. */
+        if(rc == OC_E_CONFIG)
+            hs_push_list_forget(st, req->list_id);
         hs_fail(err, rc,
                 "push to list %s stopped after %llu inputs (%llu added, %llu already members, "
                 "%llu failed; every input has a push_result): %.300s",

@@ -130,6 +130,9 @@ struct hs_push_state *hs_push_state_get(struct oc_instance *in);
  * client said; err says what to do. */
 oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
                              const char *list_id, struct oc_error *err);
+/* Forget that list_id was found usable, so the next push checks it again
+ * before writing (after the list turned out gone or no longer static). */
+void hs_push_list_forget(struct hs_push_state *st, const char *list_id);
 
 /* ---- upsert.c ---- */
 
