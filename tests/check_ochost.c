@@ -405,6 +405,25 @@ START_TEST(fixtures_keep_the_commands_exit_code)
 }
 END_TEST
 
+/* A replay without --state must not touch the real state file: fixture
+ * cursors and fixture calls in usage would mislead later real runs. */
+START_TEST(fixtures_leave_the_default_state_alone)
+{
+    struct run r;
+    struct stat before, after;
+    int had = stat("ochost.state", &before) == 0;
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--fixtures",
+                                    "fixtures/hubspot/authorize-ok.json", "authorize", NULL},
+               NULL, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    int has = stat("ochost.state", &after) == 0;
+    ck_assert_msg(had == has, "ochost.state %s by a fixture run", has ? "created" : "removed");
+    if(had)
+        ck_assert(before.st_mtime == after.st_mtime && before.st_size == after.st_size);
+    run_free(&r);
+}
+END_TEST
+
 /* A request the cassette does not hold got a 599 no HubSpot sends: the
  * run's own outcome means nothing then, so it is 7 whatever it was. */
 START_TEST(fixtures_unmatched_request_exit_7)
@@ -592,6 +611,7 @@ Suite *make_ochost_suite(void)
     tcase_add_test(tc, push_without_email_column_exit_2);
     tcase_add_test(tc, fixtures_keep_the_commands_exit_code);
     tcase_add_test(tc, fixtures_unmatched_request_exit_7);
+    tcase_add_test(tc, fixtures_leave_the_default_state_alone);
     tcase_add_test(tc, state_in_use_exit_2);
     tcase_add_test(tc, not_found_outside_lookup_exit_2);
     tcase_add_test(tc, replays_bundled_cassettes);

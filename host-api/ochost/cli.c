@@ -311,7 +311,7 @@ int och_cli_parse(int argc, char **argv, struct och_cli *cli)
         switch(o->id) {
         case O_MANIFEST: cli->manifest = value; break;
         case O_CONFIG: cli->config = value; break;
-        case O_STATE: cli->state = value; break;
+        case O_STATE: cli->state = value; cli->state_given = 1; break;
         case O_FIXTURES: cli->fixtures = value; break;
         case O_RECORD: cli->record = value; break;
         case O_VERBOSE: verbose++; break;

@@ -30,6 +30,7 @@ struct och_cli {
     const char *manifest; /* default "./plugin.manifest" */
     const char *config;   /* NULL: none */
     const char *state;    /* default "./ochost.state" */
+    int state_given;      /* --state was on the command line */
     const char *fixtures;
     const char *record;
     int verbosity;        /* -1 quiet, 0 default, 1+ verbose */

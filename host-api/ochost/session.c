@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fixtures/record.h"
 #include "fixtures/replay.h"
@@ -188,7 +190,19 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
         }
     }
     if(mode == OCH_SESSION_INSTANCE) {
-        rc = och_state_open(&s->state, cli->state, och_state_lock_wait_ms(), cli->verbosity >= 0 ? stderr : NULL,
+        const char *state_path = cli->state;
+        if(cli->fixtures && !cli->state_given) {
+            snprintf(s->fx_tmpdir, sizeof s->fx_tmpdir, "/tmp/ochost-fixtures-XXXXXX");
+            if(!mkdtemp(s->fx_tmpdir)) {
+                s->fx_tmpdir[0] = '\0';
+                och_fail(&s->err, OC_E_IO, "cannot create a temporary state folder: %s",
+                         strerror(errno));
+                return fail_msg(s, OC_E_IO);
+            }
+            snprintf(s->fx_state, sizeof s->fx_state, "%s/fixtures.state", s->fx_tmpdir);
+            state_path = s->fx_state;
+        }
+        rc = och_state_open(&s->state, state_path, och_state_lock_wait_ms(), cli->verbosity >= 0 ? stderr : NULL,
                             &s->err);
         if(rc)
             return fail_msg(s, rc);
@@ -306,6 +320,14 @@ int och_session_close(struct och_session *s, int code)
         oc_manifest_free(s->manifest);
     och_config_free(&s->config);
     och_state_free(&s->state);
+    if(s->fx_tmpdir[0]) {
+        char lock[128];
+        snprintf(lock, sizeof lock, "%s.lock", s->fx_state);
+        unlink(s->fx_state);
+        unlink(lock);
+        rmdir(s->fx_tmpdir);
+        s->fx_tmpdir[0] = '\0';
+    }
     if(fflush(stdout) && !code) {
         fprintf(stderr, "ochost: %s: cannot write to stdout: %s\n", s->what, strerror(errno));
         code = OCH_EXIT_TRANSIENT;

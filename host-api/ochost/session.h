@@ -38,6 +38,10 @@ struct och_session {
     struct oc_error err;         /* the last failure, for och_session_report */
     const char *token;           /* borrowed (environment or config); registered for redaction */
     const struct oc_connector *conn; /* &plugin->connector once loaded */
+    /* Fixture mode without --state: a throwaway state folder, so a replay
+     * never moves the real cursors or adds fixture calls to real usage. */
+    char fx_tmpdir[64];
+    char fx_state[96];
 };
 
 enum { OCH_SESSION_PLUGIN_ONLY = 0, OCH_SESSION_INSTANCE = 1 };
