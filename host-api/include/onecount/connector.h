@@ -79,8 +79,9 @@ enum {
 
 /* Filled by the plugin when an operation fails. Owned by the caller, who
  * sets struct_size = sizeof(struct oc_error) and may reuse it between calls;
- * the plugin clears what it writes. All strings are NUL-terminated and never
- * contain the access token. */
+ * the plugin clears what it writes. All strings are NUL-terminated, valid
+ * UTF-8 without control characters, and never contain the access token.
+ * Every function taking a struct oc_error * accepts NULL (no details). */
 struct oc_error {
     uint32_t struct_size;
     oc_status status;          /* same value the function returned          */
@@ -150,7 +151,13 @@ struct oc_host {
      * its length; OC_E_NOT_FOUND if absent; OC_E_RANGE if bufsize is too
      * small (then *len is the size needed and buf is untouched).
      * state_put stores value (len bytes; value NULL deletes the key) and
-     * returns only once the value is durable. */
+     * returns only once the value is durable.
+     * Sharing: the plugin reads a key, changes it and writes it back
+     * (cursors, the day's usage counters), which is not atomic across
+     * instances. A host that lets several instances use one state store
+     * at the same time must run at most one pull per stream on it, and
+     * accept that concurrent instances may undercount usage (ochost
+     * instead gives one run a state file at a time, under a lock). */
     oc_status (*state_get)(void *ctx, const char *key, void *buf, size_t bufsize,
                            size_t *len);
     oc_status (*state_put)(void *ctx, const char *key, const void *value, size_t len);
