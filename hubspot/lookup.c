@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "hubspot/email.h"
+#include "hubspot/props.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
 
@@ -109,22 +110,8 @@ static int reserved(const char *name)
            !strcmp(name, "created_at") || !strcmp(name, "updated_at");
 }
 
-struct props {
-    char *text; /* the option, split in place */
-    char **v;
-    size_t n;
-};
-
-static int props_has(const struct props *p, const char *name)
-{
-    for(size_t i = 0; i < p->n; i++)
-        if(!strcmp(p->v[i], name))
-            return 1;
-    return 0;
-}
-
 /* Contact object obj (SimplePublicObject) into a. 0, -1 oom, -2 no id. */
-static int contact_answer(const struct hs_json *j, int obj, const struct props *pr,
+static int contact_answer(const struct hs_json *j, int obj, const struct hs_props *pr,
                           struct answer *a)
 {
     int idt = hs_json_get(j, obj, "id");
@@ -152,7 +139,7 @@ static int contact_answer(const struct hs_json *j, int obj, const struct props *
                 hs_buf_free(&b);
                 return -1;
             }
-            if(*name && !reserved(name) && !props_has(pr, name))
+            if(*name && !reserved(name) && !hs_props_has(pr, name))
                 put_pair(&b, name, j, k + 1), n++;
             free(name);
         }
@@ -167,44 +154,6 @@ static int contact_answer(const struct hs_json *j, int obj, const struct props *
 }
 
 /* ---- properties option ------------------------------------------------- */
-
-static void props_free(struct props *p)
-{
-    free(p->text);
-    free(p->v);
-    memset(p, 0, sizeof *p);
-}
-
-static int props_parse(const char *csv, struct props *p)
-{
-    memset(p, 0, sizeof *p);
-    p->text = strdup(csv ? csv : "");
-    if(!p->text)
-        return -1;
-    size_t max = 1;
-    for(const char *c = p->text; *c; c++)
-        max += *c == ',';
-    p->v = calloc(max, sizeof *p->v);
-    if(!p->v) {
-        props_free(p);
-        return -1;
-    }
-    char *s = p->text;
-    while(s) {
-        char *comma = strchr(s, ',');
-        if(comma)
-            *comma = '\0';
-        while(*s == ' ' || *s == '\t')
-            s++;
-        size_t len = strlen(s);
-        while(len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-            s[--len] = '\0';
-        if(len && !props_has(p, s))
-            p->v[p->n++] = s;
-        s = comma ? comma + 1 : NULL;
-    }
-    return 0;
-}
 
 /* ---- cache -------------------------------------------------------------- */
 
@@ -513,7 +462,7 @@ static oc_status malformed(struct oc_error *err, const char *what)
                    what);
 }
 
-static oc_status get_one(struct oc_instance *in, int by, struct pend *p, const struct props *pr,
+static oc_status get_one(struct oc_instance *in, int by, struct pend *p, const struct hs_props *pr,
                          struct oc_error *err)
 {
     struct hs_buf path = HS_BUF_INIT;
@@ -598,7 +547,7 @@ static void mark_missing(const struct hs_json *j, int t, int by, struct window *
  * context array, and an error's own id, counts. *unmatched counts results
  * that matched no query (e.g. a contact found through a secondary email). */
 static oc_status read_batch(const struct hs_json *j, int by, struct window *w, size_t lo,
-                            size_t hi, const struct props *pr, int *unmatched,
+                            size_t hi, const struct hs_props *pr, int *unmatched,
                             struct oc_error *err)
 {
     if(hs_json_type(j, 0) != HS_JSON_OBJECT)
@@ -641,7 +590,7 @@ static oc_status read_batch(const struct hs_json *j, int by, struct window *w, s
 }
 
 static int batch_body(struct hs_buf *b, int by, const struct pend *p, size_t n,
-                      const struct props *pr)
+                      const struct hs_props *pr)
 {
     struct hs_jw w;
     hs_jw_init(&w, b);
@@ -661,7 +610,7 @@ static int batch_body(struct hs_buf *b, int by, const struct pend *p, size_t n,
     for(size_t i = 0; i < pr->n; i++)
         hs_jw_str(&w, pr->v[i]);
     /* Results are matched to email queries by their email property. */
-    if(by == OC_LOOKUP_EMAIL && !props_has(pr, "email"))
+    if(by == OC_LOOKUP_EMAIL && !hs_props_has(pr, "email"))
         hs_jw_str(&w, "email");
     hs_jw_arr_end(&w);
     hs_jw_obj_end(&w);
@@ -669,7 +618,7 @@ static int batch_body(struct hs_buf *b, int by, const struct pend *p, size_t n,
 }
 
 static oc_status batch_read(struct oc_instance *in, int by, struct window *w,
-                            const struct props *pr, struct oc_error *err)
+                            const struct hs_props *pr, struct oc_error *err)
 {
     size_t nb = (w->np + BATCH_MAX - 1) / BATCH_MAX;
     struct hs_http_req *reqs = calloc(nb, sizeof *reqs);
@@ -799,7 +748,7 @@ static void progress(struct oc_instance *in, uint64_t done, uint64_t total)
 oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
                     struct oc_error *err)
 {
-    struct props pr = {0};
+    struct hs_props pr = {0};
     struct window w = {0};
     struct scratch s = {0};
     size_t nmiss = 0, ninvalid = 0;
@@ -820,7 +769,7 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
     size_t wcap = BATCH_MAX * conc;
     if(wcap > req->nqueries)
         wcap = req->nqueries;
-    if(props_parse(in->opt.lookup_properties, &pr) || window_init(&w, wcap)) {
+    if(hs_props_parse(in->opt.lookup_properties, &pr) || window_init(&w, wcap)) {
         rc = oom(err, "preparing the lookup");
         goto out;
     }
@@ -875,7 +824,7 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
         hs_error_clear(err);
 out:
     window_free(&w);
-    props_free(&pr);
+    hs_props_free(&pr);
     free(s.f);
     return rc;
 }

@@ -75,18 +75,9 @@ void hs_pull_release(struct oc_instance *in)
 /* Prefix err->message with the stream, keeping status and HTTP details. */
 static oc_status with_context(struct run *r, oc_status rc, struct oc_error *err, const char *tail)
 {
-    if(!HS_ERR_HAS(err, message))
-        return rc;
-    struct hs_buf msg = HS_BUF_INIT;
-    hs_buf_printf(&msg, "pull %s: %s%s", r->label, err->message, tail ? tail : "");
-    if(hs_buf_ok(&msg)) {
-        size_t n = msg.len < sizeof err->message - 1 ? msg.len : sizeof err->message - 1;
-        memcpy(err->message, msg.data, n);
-        err->message[n] = '\0';
-    }
-    hs_buf_free(&msg);
-    err->status = rc;
-    return rc;
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "pull %s", r->label);
+    return hs_error_wrap(err, rc, prefix, tail);
 }
 
 static oc_status save(struct run *r, struct oc_error *err)

@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/props.h"
 #include "hubspot/pull_state.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
@@ -51,13 +52,6 @@
 #define STATE_KEY "pull/contacts"
 #define LM "lastmodifieddate"
 #define DAY_MS INT64_C(86400000)
-
-/* The configured lookup_properties, split in place. */
-struct props {
-    char *text;
-    const char **v;
-    size_t n;
-};
 
 /* One record's fields: key\0value\0 pairs in text, located by offsets
  * (text may move while it grows), pointed to by f once complete. */
@@ -90,7 +84,7 @@ struct run {
     int tie;                /* paging the contacts at anchor by id */
     struct hs_buf after_id; /* tie: hs_object_id GT this ("": first page) */
     struct cstate st;
-    struct props pr;
+    struct hs_props pr;
     struct rec rec;
     struct hs_buf body, id, save, tmp;
     uint64_t emitted, calls;
@@ -172,57 +166,11 @@ static int parse_time(const char *s, size_t len, int64_t *ms)
     return 0;
 }
 
-static void props_free(struct props *p)
-{
-    free(p->text);
-    free(p->v);
-    memset(p, 0, sizeof *p);
-}
-
-static int props_has(const struct props *p, const char *name)
-{
-    for(size_t i = 0; i < p->n; i++)
-        if(!strcmp(p->v[i], name))
-            return 1;
-    return 0;
-}
-
 /* Names that are the record's own fields, never taken from a property. */
 static int reserved(const char *name)
 {
     return !strcmp(name, "id") || !strcmp(name, "kind") || !strcmp(name, LM) ||
            !strcmp(name, "created_at") || !strcmp(name, "updated_at");
-}
-
-/* Split the comma-separated option, trimmed, empties and repeats dropped. */
-static int props_parse(const char *csv, struct props *p)
-{
-    memset(p, 0, sizeof *p);
-    p->text = strdup(csv ? csv : "");
-    if(!p->text)
-        return -1;
-    size_t max = 1;
-    for(const char *c = p->text; *c; c++)
-        max += *c == ',';
-    p->v = calloc(max, sizeof *p->v);
-    if(!p->v) {
-        props_free(p);
-        return -1;
-    }
-    for(char *s = p->text; s;) {
-        char *comma = strchr(s, ',');
-        if(comma)
-            *comma = '\0';
-        while(*s == ' ' || *s == '\t')
-            s++;
-        size_t len = strlen(s);
-        while(len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-            s[--len] = '\0';
-        if(len && !props_has(p, s))
-            p->v[p->n++] = s;
-        s = comma ? comma + 1 : NULL;
-    }
-    return 0;
 }
 
 static void rec_free(struct rec *c)
@@ -613,18 +561,7 @@ static int advance(struct run *r, const struct page *p)
 /* Prefix HTTP errors with the stream, keeping status and HTTP details. */
 static oc_status with_context(oc_status rc, struct oc_error *err, const char *tail)
 {
-    if(!HS_ERR_HAS(err, message))
-        return rc;
-    struct hs_buf msg = HS_BUF_INIT;
-    hs_buf_printf(&msg, "pull contacts: %s%s", err->message, tail ? tail : "");
-    if(hs_buf_ok(&msg)) {
-        size_t n = msg.len < sizeof err->message - 1 ? msg.len : sizeof err->message - 1;
-        memcpy(err->message, msg.data, n);
-        err->message[n] = '\0';
-    }
-    hs_buf_free(&msg);
-    err->status = rc;
-    return rc;
+    return hs_error_wrap(err, rc, "pull contacts", tail);
 }
 
 static oc_status scan(struct run *r, struct oc_error *err)
@@ -694,7 +631,7 @@ oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_re
     hs_stream_state_init(&r.st.s);
     r.st.start = HS_PULL_NONE;
     oc_status rc = OC_OK;
-    if(props_parse(in->opt.lookup_properties, &r.pr)) {
+    if(hs_props_parse(in->opt.lookup_properties, &r.pr)) {
         rc = hs_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
         goto out;
     }
@@ -726,7 +663,7 @@ oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_re
                r.emitted, r.calls);
 out:
     state_free(&r.st);
-    props_free(&r.pr);
+    hs_props_free(&r.pr);
     rec_free(&r.rec);
     hs_buf_free(&r.after_id);
     hs_buf_free(&r.body);

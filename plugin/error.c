@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plugin/buf.h"
 #include "plugin/redact.h"
 
 void hs_error_clear(struct oc_error *err)
@@ -72,4 +73,22 @@ oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
     hs_redact_inplace(err->message);
     hs_text_clean(err->message);
     return status;
+}
+
+oc_status hs_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail)
+{
+    if(!HS_ERR_HAS(err, message))
+        return rc;
+    struct hs_buf msg = HS_BUF_INIT;
+    hs_buf_printf(&msg, "%s: %s%s", prefix, err->message, tail ? tail : "");
+    if(hs_buf_ok(&msg)) {
+        size_t n = msg.len < sizeof err->message - 1 ? msg.len : sizeof err->message - 1;
+        memcpy(err->message, msg.data, n);
+        err->message[n] = '\0';
+        hs_redact_inplace(err->message);
+        hs_text_clean(err->message);
+    }
+    hs_buf_free(&msg);
+    err->status = rc;
+    return rc;
 }

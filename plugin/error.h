@@ -18,6 +18,10 @@ oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
  * terminal) and bytes that are not well-formed UTF-8, including a sequence
  * cut short by truncation, become '?'. The length never changes. */
 void hs_text_clean(char *s);
+/* Rewrite err->message as "<prefix>: <message><tail>" (tail may be NULL),
+ * cut to fit, keeping HTTP status, correlation id and the rest; sets
+ * err->status = rc and returns rc. */
+oc_status hs_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail);
 /* Reset err to "no error". */
 void hs_error_clear(struct oc_error *err);
 /* Nonzero when err has room for member m (struct grown by size). */

@@ -35,22 +35,14 @@ static const struct step steps[] = {
     {"pull: email engagement since the last run", {"pull", "--since", "2026-11-27T00:00:00Z", NULL}, OK(0)},
 };
 
-/* The demo folder next to the manifest, else under the current folder (a
- * build's own manifest, e.g. build/san/plugin.manifest, sits elsewhere). */
 static char *demo_dir(const char *manifest)
 {
     struct hs_buf b = HS_BUF_INIT;
-    struct stat sb;
     const char *slash = strrchr(manifest, '/');
     if(slash)
         hs_buf_printf(&b, "%.*s/%s", (int)(slash - manifest), manifest, DEMO_DIR);
     else
         hs_buf_puts(&b, DEMO_DIR);
-    if(slash && hs_buf_ok(&b) && (stat(hs_buf_str(&b), &sb) || !S_ISDIR(sb.st_mode)) &&
-       !stat(DEMO_DIR, &sb) && S_ISDIR(sb.st_mode)) {
-        hs_buf_reset(&b);
-        hs_buf_puts(&b, DEMO_DIR);
-    }
     return hs_buf_take(&b);
 }
 
