@@ -20,10 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/authorize.h"
 #include "hubspot/instance.h"
 #include "hubspot/scopes.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
+#include "plugin/redact.h"
 #include "plugin/usage.h"
 
 #define TOKEN_INFO_PATH "/oauth/v2/private-apps/get/access-token-info"
@@ -33,19 +35,7 @@
     "copy the whole token again from HubSpot (Settings > Integrations > Private Apps " \
     "or Service Keys) and set HUBSPOT_ACCESS_TOKEN or access_token in the config to it"
 
-struct auth_info {
-    int verified;            /* scopes known (token-info answered)          */
-    int64_t hub_id, app_id, portal_id;
-    int has_hub, has_app, has_portal;
-    int64_t offset_ms;       /* utcOffsetMilliseconds                       */
-    int has_offset;
-    char *time_zone, *data_hosting_location, *account_type, *ui_domain;
-    char **scopes;           /* granted, owned                              */
-    size_t nscopes;
-    struct hs_buf granted;   /* the same, comma-joined                      */
-};
-
-static void auth_info_free(struct auth_info *ai)
+void hs_auth_info_free(struct hs_auth_info *ai)
 {
     for(size_t i = 0; i < ai->nscopes; i++)
         free(ai->scopes[i]);
@@ -124,8 +114,34 @@ static oc_status oom(struct oc_error *err, const char *what)
     return hs_fail(err, OC_E_NOMEM, "authorize: out of memory %s", what);
 }
 
-static oc_status parse_token_info(struct oc_instance *in, const struct hs_json *j,
-                                  struct auth_info *ai, struct oc_error *err)
+/* Copy of string token t for the record: its text goes to hosts and
+ * terminals as it is, so control bytes become spaces and anything holding
+ * the token is masked (hs_fail does the same for messages). NULL on oom,
+ * and NULL with *unusable set for text holding \u0000, which no scope or
+ * zone name does: the caller treats it as absent. */
+static char *server_text(const struct hs_json *j, int t, int *unusable)
+{
+    struct hs_buf b = HS_BUF_INIT;
+    *unusable = 0;
+    if(hs_json_str(j, t, &b) || !hs_buf_ok(&b)) {
+        hs_buf_free(&b);
+        return NULL;
+    }
+    if(b.data && memchr(b.data, '\0', b.len)) {
+        *unusable = 1;
+        hs_buf_free(&b);
+        return NULL;
+    }
+    char *s = hs_buf_take(&b);
+    if(s) {
+        hs_redact_inplace(s);
+        hs_text_clean(s);
+    }
+    return s;
+}
+
+oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct hs_json *j,
+                                        struct hs_auth_info *ai, struct oc_error *err)
 {
     if(hs_json_type(j, 0) != HS_JSON_OBJECT)
         return hs_fail(err, OC_E_PROTOCOL,
@@ -147,9 +163,12 @@ static oc_status parse_token_info(struct oc_instance *in, const struct hs_json *
     if(!ai->scopes)
         return oom(err, "reading scopes");
     for(int i = 0, t = arr + 1; i < n; i++, t = hs_json_skip(j, t)) {
+        int unusable;
         if(hs_json_type(j, t) != HS_JSON_STRING)
             continue;
-        char *s = hs_json_strdup(j, t);
+        char *s = server_text(j, t, &unusable);
+        if(unusable)
+            continue;
         if(!s)
             return oom(err, "reading scopes");
         ai->scopes[ai->nscopes++] = s;
@@ -171,7 +190,7 @@ static void wipe(struct hs_buf *b)
     hs_buf_free(b);
 }
 
-static oc_status token_info(struct oc_instance *in, struct auth_info *ai, struct oc_error *err)
+static oc_status token_info(struct oc_instance *in, struct hs_auth_info *ai, struct oc_error *err)
 {
     struct hs_buf body = HS_BUF_INIT;
     struct hs_jw w;
@@ -192,7 +211,7 @@ static oc_status token_info(struct oc_instance *in, struct auth_info *ai, struct
     r.body_len = body.len;
     rc = hs_http_call(in->http, &r, err);
     if(rc == OC_OK) {
-        rc = parse_token_info(in, &r.json, ai, err);
+        rc = hs_authorize_parse_token_info(in, &r.json, ai, err);
         goto out;
     }
     oc_status bad = token_rejected(&r, err);
@@ -220,7 +239,42 @@ out:
     return rc;
 }
 
-static oc_status account_details(struct oc_instance *in, struct auth_info *ai,
+oc_status hs_authorize_parse_account(const struct hs_json *j, struct hs_auth_info *ai,
+                                     struct oc_error *err)
+{
+    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
+        return hs_fail(err, OC_E_PROTOCOL,
+                       "HubSpot's account-info answer is not a JSON object; rerun with -v and "
+                       "report it with the correlation id");
+    ai->has_portal = hs_json_int64(j, hs_json_get(j, 0, "portalId"), &ai->portal_id) == 0;
+    static const struct {
+        const char *key;
+        size_t off;
+    } strs[] = {
+        {"timeZone", offsetof(struct hs_auth_info, time_zone)},
+        {"dataHostingLocation", offsetof(struct hs_auth_info, data_hosting_location)},
+        {"accountType", offsetof(struct hs_auth_info, account_type)},
+        {"uiDomain", offsetof(struct hs_auth_info, ui_domain)},
+    };
+    for(size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        int t = hs_json_get(j, 0, strs[i].key);
+        if(hs_json_type(j, t) != HS_JSON_STRING)
+            continue; /* optional in practice whatever the spec says */
+        int unusable;
+        char *v = server_text(j, t, &unusable);
+        if(unusable)
+            continue;
+        if(!v)
+            return oom(err, "reading account details");
+        *(char **)(void *)((char *)ai + strs[i].off) = v;
+    }
+    ai->has_offset =
+        hs_json_int64(j, hs_json_get(j, 0, "utcOffsetMilliseconds"), &ai->offset_ms) == 0 &&
+        ai->offset_ms >= -HS_USAGE_MAX_OFFSET_MS && ai->offset_ms <= HS_USAGE_MAX_OFFSET_MS;
+    return OC_OK;
+}
+
+static oc_status account_details(struct oc_instance *in, struct hs_auth_info *ai,
                                  struct oc_error *err)
 {
     struct hs_http_req r;
@@ -232,37 +286,7 @@ static oc_status account_details(struct oc_instance *in, struct auth_info *ai,
             rc = bad;
         goto out;
     }
-    const struct hs_json *j = &r.json;
-    if(hs_json_type(j, 0) != HS_JSON_OBJECT) {
-        rc = hs_fail(err, OC_E_PROTOCOL,
-                     "HubSpot's account-info answer is not a JSON object; rerun with -v and "
-                     "report it with the correlation id");
-        goto out;
-    }
-    ai->has_portal = hs_json_int64(j, hs_json_get(j, 0, "portalId"), &ai->portal_id) == 0;
-    static const struct {
-        const char *key;
-        size_t off;
-    } strs[] = {
-        {"timeZone", offsetof(struct auth_info, time_zone)},
-        {"dataHostingLocation", offsetof(struct auth_info, data_hosting_location)},
-        {"accountType", offsetof(struct auth_info, account_type)},
-        {"uiDomain", offsetof(struct auth_info, ui_domain)},
-    };
-    for(size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        int t = hs_json_get(j, 0, strs[i].key);
-        if(hs_json_type(j, t) != HS_JSON_STRING)
-            continue; /* optional in practice whatever the spec says */
-        char *v = hs_json_strdup(j, t);
-        if(!v) {
-            rc = oom(err, "reading account details");
-            goto out;
-        }
-        *(char **)(void *)((char *)ai + strs[i].off) = v;
-    }
-    ai->has_offset =
-        hs_json_int64(j, hs_json_get(j, 0, "utcOffsetMilliseconds"), &ai->offset_ms) == 0 &&
-        ai->offset_ms >= -HS_USAGE_MAX_OFFSET_MS && ai->offset_ms <= HS_USAGE_MAX_OFFSET_MS;
+    rc = hs_authorize_parse_account(&r.json, ai, err);
 out:
     hs_http_req_free(&r);
     return rc;
@@ -272,7 +296,7 @@ out:
  * real offset, and the next authorize brings the new one) and switch this
  * instance's usage day to it. Failing to save costs only the day's
  * alignment, never the authorization, so it is a warning. */
-static void save_zone(struct oc_instance *in, const struct auth_info *ai)
+static void save_zone(struct oc_instance *in, const struct hs_auth_info *ai)
 {
     struct hs_usage_zone z;
     struct hs_buf json = HS_BUF_INIT;
@@ -325,9 +349,9 @@ static void add_num(struct oc_field *f, size_t *n, const char *key, int have, in
     f[(*n)++] = (struct oc_field){key, buf, OC_FIELD_NUMBER};
 }
 
-static oc_status emit_record(struct oc_instance *in, const struct auth_info *ai,
-                             const char *status, const struct hs_buf *missing,
-                             const struct hs_buf *blocked, struct oc_error *err)
+oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_info *ai,
+                                   const char *status, const struct hs_buf *missing,
+                                   const struct hs_buf *blocked, struct oc_error *err)
 {
     char portal[24], hub[24], app[24];
     struct oc_field f[16];
@@ -360,7 +384,7 @@ static oc_status emit_record(struct oc_instance *in, const struct auth_info *ai,
 
 oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
 {
-    struct auth_info ai = {0};
+    struct hs_auth_info ai = {0};
     struct hs_buf missing = HS_BUF_INIT, blocked = HS_BUF_INIT;
     oc_status rc;
     hs_error_clear(err);
@@ -387,7 +411,7 @@ oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
         }
     }
     const char *status = !ai.verified ? "scopes_unverified" : nmissing ? "missing_scopes" : "ok";
-    rc = emit_record(in, &ai, status, &missing, &blocked, err);
+    rc = hs_authorize_emit_record(in, &ai, status, &missing, &blocked, err);
     if(rc)
         goto out;
     if(nmissing) {
@@ -400,7 +424,7 @@ oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
     }
     hs_error_clear(err);
 out:
-    auth_info_free(&ai);
+    hs_auth_info_free(&ai);
     hs_buf_free(&missing);
     hs_buf_free(&blocked);
     return rc;

@@ -48,8 +48,7 @@ static void remember(struct hs_push_state *st, const char *id)
     st->checked[st->nchecked++] = copy;
 }
 
-/* Judge the list object of a 200 answer. */
-static oc_status judge(const struct hs_json *j, const char *id, struct oc_error *err)
+oc_status hs_push_list_judge(const struct hs_json *j, const char *id, struct oc_error *err)
 {
     int list = hs_json_get(j, 0, "list");
     /* The SPEC wraps it in {"list": ...}; accept a bare object too. */
@@ -70,9 +69,14 @@ static oc_status judge(const struct hs_json *j, const char *id, struct oc_error 
         snprintf(type, sizeof type, "%s", s);
         free(s);
     }
-    if((s = hs_json_strdup(j, hs_json_get(j, list, "objectTypeId")))) {
+    int ot = hs_json_get(j, list, "objectTypeId");
+    if((s = hs_json_strdup(j, ot))) {
         snprintf(object, sizeof object, "%s", s);
         free(s);
+    } else if(ot >= 0 && hs_json_type(j, ot) != HS_JSON_NULL) {
+        /* Present but unreadable (\u0000, an object): not provably
+         * contacts, so not "unstated" either. */
+        snprintf(object, sizeof object, "(unreadable)");
     }
     if(object[0] && strcmp(object, "0-1"))
         return hs_fail(err, OC_E_CONFIG,
@@ -154,7 +158,7 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
         if(HS_ERR_HAS(err, category))
             err->http_status = (int)r.status;
     } else if(rc == OC_OK) {
-        rc = judge(&r.json, list_id, err);
+        rc = hs_push_list_judge(&r.json, list_id, err);
         if(rc == OC_OK)
             remember(st, list_id);
     }

@@ -28,8 +28,10 @@
 
 #include "hubspot/email.h"
 #include "hubspot/props.h"
+#include "hubspot/push.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
+#include "plugin/redact.h"
 
 #define CONTACTS_PATH "/crm/v3/objects/contacts"
 /* UNCONFIRMED in HubSpot's spec, widely reported (API-NOTES 4.3). */
@@ -38,17 +40,7 @@
 
 /* ---- answers ---------------------------------------------------------- */
 
-/* One lookup result, owned. A found contact's fields ("id" first, then
- * properties, created_at, updated_at) point into text, which holds
- * "key\0value\0" pairs. */
-struct answer {
-    int found;
-    char *text;
-    size_t nfields;
-    struct oc_field *fields;
-};
-
-static void answer_free(struct answer *a)
+void hs_lookup_answer_free(struct hs_lookup_answer *a)
 {
     free(a->text);
     free(a->fields);
@@ -56,7 +48,7 @@ static void answer_free(struct answer *a)
 }
 
 /* Take the pairs built in b as a's fields. -1 on oom (b is freed either way). */
-static int answer_take(struct answer *a, struct hs_buf *b, size_t n)
+static int answer_take(struct hs_lookup_answer *a, struct hs_buf *b, size_t n)
 {
     if(!hs_buf_ok(b) || !n) {
         hs_buf_free(b);
@@ -65,7 +57,7 @@ static int answer_take(struct answer *a, struct hs_buf *b, size_t n)
     a->fields = calloc(n, sizeof *a->fields);
     a->text = hs_buf_take(b);
     if(!a->fields || !a->text) {
-        answer_free(a);
+        hs_lookup_answer_free(a);
         return -1;
     }
     const char *p = a->text;
@@ -81,7 +73,13 @@ static int answer_take(struct answer *a, struct hs_buf *b, size_t n)
     return 0;
 }
 
-static void put_pair(struct hs_buf *b, const char *key, const struct hs_json *j, int t)
+/* Append key and the text of token t as a "key\0value\0" pair. Records
+ * reach hosts and their logs as they are, so a value holding the access
+ * token (an answer echoing it, a property it was pasted into) is masked
+ * as every message is; with clean set, control bytes become spaces too
+ * (our own fields; property values keep their line breaks: they are the
+ * contact's data, and hosts escape them on output). */
+static void put_pair(struct hs_buf *b, const char *key, const struct hs_json *j, int t, int clean)
 {
     hs_buf_append(b, key, strlen(key) + 1);
     size_t start = b->len;
@@ -95,12 +93,28 @@ static void put_pair(struct hs_buf *b, const char *key, const struct hs_json *j,
         }
     }
     hs_buf_putc(b, '\0');
+    if(hs_buf_ok(b) && b->data) {
+        char *v = b->data + start;
+        hs_redact_inplace(v);
+        if(clean)
+            hs_text_clean(v);
+        b->len = start + strlen(v) + 1;
+        b->data[b->len] = '\0';
+    }
 }
 
 static int scalar(const struct hs_json *j, int t)
 {
     enum hs_json_type ty = hs_json_type(j, t);
     return ty == HS_JSON_STRING || ty == HS_JSON_NUMBER || ty == HS_JSON_BOOL;
+}
+
+static int has_control(const char *s)
+{
+    for(const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if(*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
 }
 
 /* Record field names of our own, never overwritten by a property. */
@@ -110,16 +124,66 @@ static int reserved(const char *name)
            !strcmp(name, "created_at") || !strcmp(name, "updated_at");
 }
 
-/* Contact object obj (SimplePublicObject) into a. 0, -1 oom, -2 no id. */
-static int contact_answer(const struct hs_json *j, int obj, const struct hs_props *pr,
-                          struct answer *a)
+/* Append the scalar properties of object po that pr does not name, in
+ * HubSpot's order, to b (adding to *n). A record holds each name once:
+ * a name the JSON repeats counts at its first place (as hs_json_get reads
+ * it), found with a set, since a hostile answer can repeat names by the
+ * million. Names no HubSpot property has are left out (empty, \u0000,
+ * control bytes: a host could not write them as a field); one holding
+ * the token is masked like a value. 0, or -1 on oom. */
+static int other_props(const struct hs_json *j, int po, const struct hs_props *pr,
+                       struct hs_buf *b, size_t *n)
+{
+    int m = hs_json_size(j, po), rc = -1;
+    char **names = calloc(m > 0 ? (size_t)m : 1, sizeof *names);
+    struct hs_pushset seen;
+    if(!names)
+        return -1;
+    if(hs_pushset_init(&seen, (size_t)m)) {
+        free(names);
+        return -1;
+    }
+    for(int i = 0, k = po + 1; i < m; i++, k = hs_json_skip(j, k + 1)) {
+        struct hs_buf nb = HS_BUF_INIT;
+        if(hs_json_str(j, k, &nb) || !hs_buf_ok(&nb)) {
+            hs_buf_free(&nb);
+            goto out;
+        }
+        if(!nb.len || memchr(nb.data, '\0', nb.len)) {
+            hs_buf_free(&nb);
+            continue;
+        }
+        if(!(names[i] = hs_buf_take(&nb)))
+            goto out;
+        hs_redact_inplace(names[i]);
+        if(has_control(names[i]) || hs_pushset_add(&seen, names[i], strlen(names[i])) != 1)
+            continue;
+        if(scalar(j, k + 1) && !reserved(names[i]) && !hs_props_has(pr, names[i]))
+            put_pair(b, names[i], j, k + 1, 0), (*n)++;
+    }
+    rc = 0;
+out:
+    for(int i = 0; i < m; i++)
+        free(names[i]);
+    free(names);
+    hs_pushset_free(&seen);
+    return rc;
+}
+
+int hs_lookup_contact_answer(const struct hs_json *j, int obj, const struct hs_props *pr,
+                             struct hs_lookup_answer *a)
 {
     int idt = hs_json_get(j, obj, "id");
     if(hs_json_type(j, obj) != HS_JSON_OBJECT || !scalar(j, idt))
         return -2;
     struct hs_buf b = HS_BUF_INIT;
     size_t n = 0;
-    put_pair(&b, "id", j, idt), n++;
+    put_pair(&b, "id", j, idt, 0), n++;
+    /* The id is the record's id: an empty or unprintable one is no id. */
+    if(hs_buf_ok(&b) && (!b.data[sizeof "id"] || has_control(b.data + sizeof "id"))) {
+        hs_buf_free(&b);
+        return -2;
+    }
     int po = hs_json_get(j, obj, "properties");
     if(hs_json_type(j, po) == HS_JSON_OBJECT) {
         /* Configured properties first, in configured order, so output is
@@ -128,28 +192,19 @@ static int contact_answer(const struct hs_json *j, int obj, const struct hs_prop
         for(size_t i = 0; i < pr->n; i++) {
             int t = hs_json_get(j, po, pr->v[i]);
             if(!reserved(pr->v[i]) && scalar(j, t))
-                put_pair(&b, pr->v[i], j, t), n++;
+                put_pair(&b, pr->v[i], j, t, 0), n++;
         }
-        int m = hs_json_size(j, po);
-        for(int i = 0, k = po + 1; i < m; i++, k = hs_json_skip(j, k + 1)) {
-            if(!scalar(j, k + 1))
-                continue;
-            char *name = hs_json_strdup(j, k);
-            if(!name) {
-                hs_buf_free(&b);
-                return -1;
-            }
-            if(*name && !reserved(name) && !hs_props_has(pr, name))
-                put_pair(&b, name, j, k + 1), n++;
-            free(name);
+        if(other_props(j, po, pr, &b, &n)) {
+            hs_buf_free(&b);
+            return -1;
         }
     }
     int t = hs_json_get(j, obj, "createdAt");
     if(scalar(j, t))
-        put_pair(&b, "created_at", j, t), n++;
+        put_pair(&b, "created_at", j, t, 1), n++;
     t = hs_json_get(j, obj, "updatedAt");
     if(scalar(j, t))
-        put_pair(&b, "updated_at", j, t), n++;
+        put_pair(&b, "updated_at", j, t, 1), n++;
     return answer_take(a, &b, n);
 }
 
@@ -163,7 +218,7 @@ struct centry {
     uint32_t hash;
     int64_t expires_ms;
     long next; /* next slot in the same bucket, -1: none */
-    struct answer a;
+    struct hs_lookup_answer a;
 };
 
 /* Slots are filled round-robin, so the slot at head is always the oldest
@@ -188,7 +243,7 @@ static void cache_free(struct hs_lookup_cache *c)
         return;
     for(size_t i = 0; i < c->cap; i++) {
         free(c->slot[i].key);
-        answer_free(&c->slot[i].a);
+        hs_lookup_answer_free(&c->slot[i].a);
     }
     free(c->slot);
     free(c->bucket);
@@ -222,7 +277,7 @@ static void cache_drop(struct hs_lookup_cache *c, long i)
         pp = &c->slot[*pp].next;
     *pp = e->next;
     free(e->key);
-    answer_free(&e->a);
+    hs_lookup_answer_free(&e->a);
     memset(e, 0, sizeof *e);
     c->count--;
 }
@@ -236,8 +291,8 @@ static long cache_index(const struct hs_lookup_cache *c, int by, const char *key
 }
 
 /* The live answer for key at now, or NULL (an expired entry is dropped). */
-static const struct answer *cache_find(struct hs_lookup_cache *c, int by, const char *key,
-                                       uint32_t hash, int64_t now)
+static const struct hs_lookup_answer *cache_find(struct hs_lookup_cache *c, int by,
+                                                 const char *key, uint32_t hash, int64_t now)
 {
     if(!c)
         return NULL;
@@ -253,7 +308,7 @@ static const struct answer *cache_find(struct hs_lookup_cache *c, int by, const 
 
 /* Store a under key; takes ownership of key and of a's contents. */
 static void cache_put(struct hs_lookup_cache *c, int by, char *key, uint32_t hash,
-                      struct answer *a, int64_t expires_ms)
+                      struct hs_lookup_answer *a, int64_t expires_ms)
 {
     long old = cache_index(c, by, key, hash);
     if(old >= 0)
@@ -300,38 +355,19 @@ void hs_lookup_release(struct oc_instance *in)
 
 enum { Q_INVALID, Q_HIT, Q_PEND };
 
-struct qstate {
+struct hs_lookup_qstate {
     int kind;
-    const char *why;          /* Q_INVALID                     */
-    const struct answer *hit; /* Q_HIT: lives in the cache     */
-    size_t pend;              /* Q_PEND: index into window.p   */
+    const char *why;                    /* Q_INVALID                   */
+    const struct hs_lookup_answer *hit; /* Q_HIT: lives in the cache   */
+    size_t pend;                        /* Q_PEND: index into window.p */
 };
 
-/* A distinct query the window must ask HubSpot about. */
-struct pend {
-    char *key;  /* cache key: trimmed, emails lowercased */
-    char *send; /* trimmed, as written: what HubSpot is asked */
-    uint32_t hash;
-    int done;   /* answer a is final (found or not) */
-    size_t batch;
-    struct answer a;
-};
-
-struct window {
-    size_t cap;
-    struct qstate *q;
-    struct pend *p;
-    size_t np;
-    long *table; /* open addressing over p, -1 empty */
-    size_t tsize;
-};
-
-static void window_reset(struct window *w)
+static void window_reset(struct hs_lookup_window *w)
 {
     for(size_t i = 0; i < w->np; i++) {
         free(w->p[i].key);
         free(w->p[i].send);
-        answer_free(&w->p[i].a);
+        hs_lookup_answer_free(&w->p[i].a);
     }
     memset(w->p, 0, w->cap * sizeof *w->p);
     w->np = 0;
@@ -339,7 +375,7 @@ static void window_reset(struct window *w)
         w->table[i] = -1;
 }
 
-static void window_free(struct window *w)
+static void window_free(struct hs_lookup_window *w)
 {
     if(w->p)
         window_reset(w);
@@ -349,7 +385,7 @@ static void window_free(struct window *w)
     memset(w, 0, sizeof *w);
 }
 
-static int window_init(struct window *w, size_t cap)
+static int window_init(struct hs_lookup_window *w, size_t cap)
 {
     memset(w, 0, sizeof *w);
     w->cap = cap;
@@ -389,7 +425,7 @@ static const char *id_problem(const char *s)
 /* Decide how query q is answered: invalid, from the cache, or by a lookup
  * shared with any identical query of the window. */
 static oc_status classify(struct hs_lookup_cache *c, int by, const char *q, int64_t now,
-                          struct window *w, struct qstate *qs)
+                          struct hs_lookup_window *w, struct hs_lookup_qstate *qs)
 {
     char *send = trimmed_dup(q), *key = NULL;
     if(!send)
@@ -421,7 +457,7 @@ static oc_status classify(struct hs_lookup_cache *c, int by, const char *q, int6
     qs->kind = Q_PEND;
     size_t mask = w->tsize - 1, slot = hash & mask;
     for(; w->table[slot] >= 0; slot = (slot + 1) & mask) {
-        struct pend *p = &w->p[w->table[slot]];
+        struct hs_lookup_pend *p = &w->p[w->table[slot]];
         if(p->hash == hash && !strcmp(p->key, key)) {
             qs->pend = (size_t)w->table[slot];
             goto drop;
@@ -429,7 +465,7 @@ static oc_status classify(struct hs_lookup_cache *c, int by, const char *q, int6
     }
     qs->pend = w->np;
     w->table[slot] = (long)w->np;
-    w->p[w->np++] = (struct pend){.key = key, .send = send, .hash = hash};
+    w->p[w->np++] = (struct hs_lookup_pend){.key = key, .send = send, .hash = hash};
     return OC_OK;
 drop:
     free(key);
@@ -462,8 +498,8 @@ static oc_status malformed(struct oc_error *err, const char *what)
                    what);
 }
 
-static oc_status get_one(struct oc_instance *in, int by, struct pend *p, const struct hs_props *pr,
-                         struct oc_error *err)
+static oc_status get_one(struct oc_instance *in, int by, struct hs_lookup_pend *p,
+                         const struct hs_props *pr, struct oc_error *err)
 {
     struct hs_buf path = HS_BUF_INIT;
     struct hs_http_req r;
@@ -498,7 +534,7 @@ static oc_status get_one(struct oc_instance *in, int by, struct pend *p, const s
         rc = OC_OK;
         hs_error_clear(err);
     } else if(rc == OC_OK) {
-        int x = contact_answer(&r.json, 0, pr, &p->a);
+        int x = hs_lookup_contact_answer(&r.json, 0, pr, &p->a);
         if(x == -1)
             rc = oom(err, "reading a contact");
         else if(x == -2)
@@ -518,13 +554,13 @@ static int key_eq(int by, const char *a, const char *b)
 }
 
 /* The open query of w->p[lo, hi) matching text token t, or NULL. */
-static struct pend *match(const struct hs_json *j, int t, int by, struct window *w, size_t lo,
-                          size_t hi)
+static struct hs_lookup_pend *match(const struct hs_json *j, int t, int by,
+                                    struct hs_lookup_window *w, size_t lo, size_t hi)
 {
     if(hs_json_type(j, t) != HS_JSON_STRING && hs_json_type(j, t) != HS_JSON_NUMBER)
         return NULL;
     char *s = hs_json_strdup(j, t);
-    struct pend *found = NULL;
+    struct hs_lookup_pend *found = NULL;
     for(size_t i = lo; s && i < hi && !found; i++)
         if(!w->p[i].done && key_eq(by, w->p[i].key, s))
             found = &w->p[i];
@@ -532,23 +568,17 @@ static struct pend *match(const struct hs_json *j, int t, int by, struct window 
     return found;
 }
 
-static void mark_missing(const struct hs_json *j, int t, int by, struct window *w, size_t lo,
-                         size_t hi)
+static void mark_missing(const struct hs_json *j, int t, int by, struct hs_lookup_window *w,
+                         size_t lo, size_t hi)
 {
-    struct pend *p = match(j, t, by, w, lo, hi);
+    struct hs_lookup_pend *p = match(j, t, by, w, lo, hi);
     if(p)
         p->done = 1;
 }
 
-/* One batch/read answer for w->p[lo, hi). Results are matched to queries
- * by record id, or by the email property for email lookups (the answer
- * does not echo the input). Misses are taken from the 207 errors: their
- * exact shape is UNCONFIRMED (API-NOTES 4.3), so every string in every
- * context array, and an error's own id, counts. *unmatched counts results
- * that matched no query (e.g. a contact found through a secondary email). */
-static oc_status read_batch(const struct hs_json *j, int by, struct window *w, size_t lo,
-                            size_t hi, const struct hs_props *pr, int *unmatched,
-                            struct oc_error *err)
+oc_status hs_lookup_read_batch(const struct hs_json *j, int by, struct hs_lookup_window *w,
+                               size_t lo, size_t hi, const struct hs_props *pr, int *unmatched,
+                               struct oc_error *err)
 {
     if(hs_json_type(j, 0) != HS_JSON_OBJECT)
         return hs_fail(err, OC_E_PROTOCOL,
@@ -559,8 +589,8 @@ static oc_status read_batch(const struct hs_json *j, int by, struct window *w, s
     for(int i = 0, t = res + 1; i < n; i++, t = hs_json_skip(j, t)) {
         int kt = by == OC_LOOKUP_EMAIL ? hs_json_path(j, t, "properties.email")
                                        : hs_json_get(j, t, "id");
-        struct pend *p = match(j, kt, by, w, lo, hi);
-        int x = p ? contact_answer(j, t, pr, &p->a) : -2;
+        struct hs_lookup_pend *p = match(j, kt, by, w, lo, hi);
+        int x = p ? hs_lookup_contact_answer(j, t, pr, &p->a) : -2;
         if(x == -1)
             return oom(err, "reading contacts");
         if(x == -2) {
@@ -589,7 +619,7 @@ static oc_status read_batch(const struct hs_json *j, int by, struct window *w, s
     return OC_OK;
 }
 
-static int batch_body(struct hs_buf *b, int by, const struct pend *p, size_t n,
+static int batch_body(struct hs_buf *b, int by, const struct hs_lookup_pend *p, size_t n,
                       const struct hs_props *pr)
 {
     struct hs_jw w;
@@ -617,7 +647,7 @@ static int batch_body(struct hs_buf *b, int by, const struct pend *p, size_t n,
     return hs_jw_error(&w) ? -1 : 0;
 }
 
-static oc_status batch_read(struct oc_instance *in, int by, struct window *w,
+static oc_status batch_read(struct oc_instance *in, int by, struct hs_lookup_window *w,
                             const struct hs_props *pr, struct oc_error *err)
 {
     size_t nb = (w->np + BATCH_MAX - 1) / BATCH_MAX;
@@ -661,7 +691,7 @@ static oc_status batch_read(struct oc_instance *in, int by, struct window *w,
             copy_err(err, &reqs[b].err);
             goto out;
         }
-        rc = read_batch(&reqs[b].json, by, w, lo, hi, pr, &unmatched[b], err);
+        rc = hs_lookup_read_batch(&reqs[b].json, by, w, lo, hi, pr, &unmatched[b], err);
         if(rc)
             goto out;
     }
@@ -698,11 +728,11 @@ struct scratch {
 };
 
 static oc_status emit_query(struct oc_instance *in, int by, const char *query,
-                            const struct qstate *qs, const struct window *w, struct scratch *s,
-                            int *miss, struct oc_error *err)
+                            const struct hs_lookup_qstate *qs, const struct hs_lookup_window *w,
+                            struct scratch *s, int *miss, struct oc_error *err)
 {
     const char *q = query ? query : "";
-    const struct answer *a = qs->kind == Q_HIT ? qs->hit
+    const struct hs_lookup_answer *a = qs->kind == Q_HIT ? qs->hit
                              : qs->kind == Q_PEND ? &w->p[qs->pend].a
                                                   : NULL;
     oc_status rc;
@@ -749,7 +779,7 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
                     struct oc_error *err)
 {
     struct hs_props pr = {0};
-    struct window w = {0};
+    struct hs_lookup_window w = {0};
     struct scratch s = {0};
     size_t nmiss = 0, ninvalid = 0;
     oc_status rc = OC_OK;

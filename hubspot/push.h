@@ -133,6 +133,12 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
 /* Forget that list_id was found usable, so the next push checks it again
  * before writing (after the list turned out gone or no longer static). */
 void hs_push_list_forget(struct hs_push_state *st, const char *list_id);
+/* Judge the parsed body j of a 200 answer to GET /crm/v3/lists/{id}
+ * (j and id borrowed, only read during the call): OC_OK for a MANUAL or
+ * SNAPSHOT contact list; OC_E_CONFIG for another processing type or
+ * object type, OC_E_PROTOCOL for an answer without a list object or
+ * processingType, with err saying what to do. */
+oc_status hs_push_list_judge(const struct hs_json *j, const char *id, struct oc_error *err);
 
 /* ---- upsert.c ---- */
 

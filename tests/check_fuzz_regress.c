@@ -57,6 +57,9 @@ static void fr_fail(const char *fmt, ...)
 #include "tests/fuzz/fuzz_pull.c"
 #include "tests/fuzz/fuzz_push.c"
 #include "tests/fuzz/fuzz_usage.c"
+#include "tests/fuzz/fuzz_authorize.c"
+#include "tests/fuzz/fuzz_lookup.c"
+#include "tests/fuzz/fuzz_listcheck.c"
 
 struct fr_target {
     const char *name;
@@ -75,6 +78,9 @@ static const struct fr_target fr_targets[] = {
     {"pull", fuzz_pull_one},
     {"push", fuzz_push_one},
     {"usage", fuzz_usage_one},
+    {"authorize", fuzz_authorize_one},
+    {"lookup", fuzz_lookup_one},
+    {"listcheck", fuzz_listcheck_one},
 };
 #define FR_NTARGETS (sizeof fr_targets / sizeof fr_targets[0])
 
@@ -240,6 +246,9 @@ FR_TEST(apierror)
 FR_TEST(pull)
 FR_TEST(push)
 FR_TEST(usage)
+FR_TEST(authorize)
+FR_TEST(lookup)
+FR_TEST(listcheck)
 
 /* Every target has seeds, and every folder under corpus/ and regress/ has
  * a target (a new target not added here would be silently skipped). */
@@ -282,5 +291,8 @@ Suite *make_fuzz_regress_suite(void)
     FR_CASE(s, pull);
     FR_CASE(s, push);
     FR_CASE(s, usage);
+    FR_CASE(s, authorize);
+    FR_CASE(s, lookup);
+    FR_CASE(s, listcheck);
     return s;
 }
