@@ -88,4 +88,43 @@ static inline int fuzz_memfile(const uint8_t *data, size_t size, char *path, siz
     return fd;
 }
 
+
+/* What is wrong with s as text, or NULL when nothing is. Always: well-formed
+ * UTF-8 (no overlongs, surrogates or values past U+10FFFF), written here
+ * apart from the code under test so the check does not trust its own
+ * validator. ctl says which control bytes may appear: FUZZ_CTL_ANY,
+ * FUZZ_CTL_TAB (tab only) or FUZZ_CTL_NONE (nothing below 0x20, no DEL). */
+enum { FUZZ_CTL_ANY, FUZZ_CTL_TAB, FUZZ_CTL_NONE };
+
+static inline const char *fuzz_text_problem(const char *s, int ctl)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while(*p) {
+        unsigned c = *p, n, min, cp;
+        if(ctl != FUZZ_CTL_ANY && (c < 0x20 || c == 0x7f) && !(ctl == FUZZ_CTL_TAB && c == '\t'))
+            return "a control byte";
+        if(c < 0x80) {
+            p++;
+            continue;
+        }
+        if(c >= 0xC2 && c <= 0xDF)
+            n = 1, min = 0x80, cp = c & 0x1F;
+        else if(c >= 0xE0 && c <= 0xEF)
+            n = 2, min = 0x800, cp = c & 0x0F;
+        else if(c >= 0xF0 && c <= 0xF4)
+            n = 3, min = 0x10000, cp = c & 0x07;
+        else
+            return "invalid UTF-8";
+        for(unsigned i = 1; i <= n; i++) {
+            if((p[i] & 0xC0) != 0x80)
+                return "invalid UTF-8";
+            cp = cp << 6 | (p[i] & 0x3F);
+        }
+        if(cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return "invalid UTF-8";
+        p += n + 1;
+    }
+    return NULL;
+}
+
 #endif

@@ -21,36 +21,7 @@ int fuzz_apierror_one(const uint8_t *data, size_t size);
 #define FAE_TOKEN_PREFIX "pat-na1-00000000"
 
 /* Well-formed UTF-8 without control bytes (tab allowed). */
-static const char *fae_text_problem(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while(*p) {
-        unsigned c = *p, n, min, cp;
-        if(c < 0x80) {
-            if((c < 0x20 && c != '\t') || c == 0x7f)
-                return "a control byte";
-            p++;
-            continue;
-        }
-        if(c >= 0xC2 && c <= 0xDF)
-            n = 1, min = 0x80, cp = c & 0x1F;
-        else if(c >= 0xE0 && c <= 0xEF)
-            n = 2, min = 0x800, cp = c & 0x0F;
-        else if(c >= 0xF0 && c <= 0xF4)
-            n = 3, min = 0x10000, cp = c & 0x07;
-        else
-            return "invalid UTF-8";
-        for(unsigned i = 1; i <= n; i++) {
-            if((p[i] & 0xC0) != 0x80)
-                return "invalid UTF-8";
-            cp = cp << 6 | (p[i] & 0x3F);
-        }
-        if(cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return "invalid UTF-8";
-        p += n + 1;
-    }
-    return NULL;
-}
+static const char *fae_text_problem(const char *s) { return fuzz_text_problem(s, FUZZ_CTL_TAB); }
 
 static size_t fae_count(const char *hay, size_t len, const char *needle)
 {

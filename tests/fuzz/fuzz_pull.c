@@ -20,34 +20,7 @@
 
 int fuzz_pull_one(const uint8_t *data, size_t size);
 
-static int fpl_utf8_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while(*p) {
-        unsigned c = *p, n, min, cp;
-        if(c < 0x80) {
-            p++;
-            continue;
-        }
-        if(c >= 0xC2 && c <= 0xDF)
-            n = 1, min = 0x80, cp = c & 0x1F;
-        else if(c >= 0xE0 && c <= 0xEF)
-            n = 2, min = 0x800, cp = c & 0x0F;
-        else if(c >= 0xF0 && c <= 0xF4)
-            n = 3, min = 0x10000, cp = c & 0x07;
-        else
-            return 0;
-        for(unsigned i = 1; i <= n; i++) {
-            if((p[i] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (p[i] & 0x3F);
-        }
-        if(cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
-}
+static int fpl_utf8_ok(const char *s) { return !fuzz_text_problem(s, FUZZ_CTL_ANY); }
 
 static void fpl_event(const struct hs_json *j, int ev, struct hs_email_event *e)
 {
