@@ -2,7 +2,10 @@
 #include "host-api/ochost/output.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin/json.h"
 
@@ -64,13 +67,53 @@ int och_record_json(const struct oc_record *r, struct hs_buf *out)
     return hs_jw_error(&w) || !hs_buf_ok(out) ? -1 : 0;
 }
 
+static int stdout_errno;
+
+int och_stdout_error(void) { return stdout_errno; }
+
+int och_write_line(int fd, const char *text, size_t len)
+{
+    size_t done = 0;
+    while(done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if(n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if(n < 0 && errno == EINTR)
+            continue;
+        int saved = n < 0 ? errno : EIO;
+        /* A full disk takes part of a line and refuses the rest: cut the
+         * part off again so the file still ends on a whole record. */
+        struct stat sb;
+        if(done && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            off_t end = lseek(fd, 0, SEEK_CUR);
+            if(end >= (off_t)done && ftruncate(fd, end - (off_t)done) == 0)
+                (void)lseek(fd, end - (off_t)done, SEEK_SET);
+        }
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
 int och_record_print(FILE *f, const struct oc_record *r, struct hs_buf *scratch)
 {
+    int fd = fileno(f);
     hs_buf_reset(scratch);
-    if(och_record_json(r, scratch) || hs_buf_putc(scratch, '\n'))
+    if(och_record_json(r, scratch) || hs_buf_putc(scratch, '\n')) {
+        errno = ENOMEM;
         return -1;
-    if(fwrite(scratch->data, 1, scratch->len, f) != scratch->len)
+    }
+    if(fd == STDOUT_FILENO && stdout_errno) {
+        errno = stdout_errno;
         return -1;
+    }
+    if(fflush(f) || och_write_line(fd, scratch->data, scratch->len)) {
+        if(fd == STDOUT_FILENO && !stdout_errno)
+            stdout_errno = errno ? errno : EIO;
+        return -1;
+    }
     return 0;
 }
 

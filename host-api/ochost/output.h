@@ -16,8 +16,25 @@
 int och_record_json(const struct oc_record *r, struct hs_buf *out);
 
 /* Write the record as one line to f, reusing scratch (caller-owned, may
- * hold anything; it is reset). Returns 0, or -1 on oom or write error. */
+ * hold anything; it is reset). The line goes out with och_write_line on
+ * f's descriptor after f's own buffer is flushed, so a record returned as
+ * written is in the kernel's hands, not in a stdio buffer that can still
+ * fail. Returns 0, or -1 on oom or write error (errno set). A failure on
+ * stdout is remembered: see och_stdout_error. */
 int och_record_print(FILE *f, const struct oc_record *r, struct hs_buf *scratch);
+
+/* Write len bytes (whole lines) to fd in as few write(2) calls as the
+ * kernel allows, retrying EINTR. Every record is one call, so a reader
+ * (or a kill -9) never sees half a record from a buffer boundary. When a
+ * write fails after part of the text went out to a regular file, the part
+ * is truncated away again, so the file ends on a whole line. Returns 0, or
+ * -1 with errno set. */
+int och_write_line(int fd, const char *text, size_t len);
+
+/* The errno of the first failed record write to stdout in this process,
+ * or 0. Sticky: once stdout failed, nothing later may claim it received
+ * records. */
+int och_stdout_error(void);
 
 /* The value of field key in r, or NULL. */
 const char *och_record_field(const struct oc_record *r, const char *key);
