@@ -225,6 +225,19 @@ static int check_command(struct och_cli *cli, int have_email, int have_id)
             fprintf(stderr, "ochost: bad --since: %s\nRun 'ochost pull --help' for usage.\n", why);
             return 1;
         }
+        /* The pull request's since_ms 0 means "not given", so the epoch
+         * itself (or anything before it) would silently become the default
+         * start 30 days back. */
+        if(cli->since && cli->since_ms <= 0) {
+            fprintf(stderr,
+                    "ochost: bad --since: '%s' is not after 1970-01-01T00:00:00Z; the earliest accepted "
+                    "time is 1970-01-01T00:00:00.001Z (1 ms), because 0 tells the plugin \"no --since\" "
+                    "and the pull would quietly start pull_start_days (default 30) days back instead. HubSpot holds no email events from "
+                    "before 2000, so e.g. --since 2000-01-01 pulls everything\n"
+                    "Run 'ochost pull --help' for usage.\n",
+                    cli->since);
+            return 1;
+        }
         if(cli->stream && !*cli->stream)
             return usage_error(cli, "%s: --stream is empty", "pull");
         if(cli->types && (!*cli->types || strspn(cli->types, ", ") == strlen(cli->types)))

@@ -62,20 +62,34 @@ static oc_status cb_state_get(void *ctx, const char *key, void *buf, size_t bufs
     return och_state_get(h->state, key, buf, bufsize, len);
 }
 
+/* When a save may cover records: every record the plugin was told is
+ * delivered went out with its own write(2) inside emit (output.c), so it
+ * is in the kernel's hands before the plugin can save a state covering
+ * it; fflush catches anything another path left in stdio's buffer. A
+ * record whose write failed got OC_E_IO from emit, which tells the plugin
+ * it was not delivered, and the plugin's save after that covers only the
+ * records before it. So saves stay allowed after a stdout failure: refusing
+ * them would make the rerun emit a second time everything delivered since
+ * the last save. */
 static oc_status cb_state_put(void *ctx, const char *key, const void *value, size_t len)
 {
     struct och_host *h = ctx;
     if(!h->state)
         return OC_E_IO;
-    /* Records emitted before a cursor moves must be out of our buffer
-     * first, or a crash right after the save would lose them. */
     if(fflush(stdout)) {
-        och_log(h, OC_LOG_ERROR, "cannot write to stdout; state key \"%s\" not saved", key);
+        och_log(h, OC_LOG_ERROR, "cannot write to stdout: %s; state key \"%s\" not saved", strerror(errno), key);
         return OC_E_IO;
     }
-    oc_status rc = och_state_put(h->state, key, value, len, &h->state_err);
-    if(rc)
-        och_log(h, OC_LOG_ERROR, "%s", h->state_err.message);
+    struct oc_error e;
+    och_error_init(&e);
+    oc_status rc = och_state_put(h->state, key, value, len, &e);
+    if(rc) {
+        och_log(h, OC_LOG_ERROR, "%s", e.message);
+        /* The first failure is what the user must fix; later ones repeat it. */
+        if(!h->state_failed)
+            h->state_err = e;
+        h->state_failed = 1;
+    }
     return rc;
 }
 

@@ -26,7 +26,8 @@ struct och_host {
     struct oc_host host; /* host.ctx points back to this struct */
     int verbosity;
     struct och_state *state; /* borrowed; NULL: no durable state */
-    struct oc_error state_err; /* the last state_put failure, for the report */
+    struct oc_error state_err; /* the first state_put failure, for the report */
+    int state_failed; /* a state_put failed: the run cannot end as a success */
     /* Where emitted records go; set by the running command. */
     oc_status (*sink)(void *ctx, const struct oc_record *r);
     void *sink_ctx;

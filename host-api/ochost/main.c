@@ -1,6 +1,8 @@
 /* main.c - ochost, the reference host: parse, open a session, run one
  * command, close. */
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "host-api/ochost/cli.h"
 #include "host-api/ochost/commands.h"
@@ -22,10 +24,25 @@ int och_cmd_run(struct och_session *s, const struct och_cli *args)
     }
 }
 
+/* A core dump of ochost would hold the token (and contact data) in a file
+ * anyone who can read cores may open. The host owns process-wide settings
+ * (the plugin must not touch them), so it turns dumps off before it reads
+ * any secret. Non-dumpable also closes /proc/<pid>/mem and ptrace to other
+ * processes of the same user. */
+static void no_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    if(setrlimit(RLIMIT_CORE, &none))
+        perror("ochost: warning: cannot turn core dumps off");
+    if(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+        perror("ochost: warning: cannot mark the process non-dumpable");
+}
+
 int main(int argc, char **argv)
 {
     struct och_cli cli;
     struct och_session s;
+    no_core_dumps();
     int code = och_cli_parse(argc, argv, &cli);
     if(code)
         goto out;

@@ -266,12 +266,29 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
     return 0;
 }
 
+/* A save that failed at any point fails the run: what it would have kept
+ * (usage counts that daily_budget relies on, a cursor) is not kept, and a
+ * zero exit would let cron carry on as if it were. */
+static int state_failure(struct och_session *s, int code)
+{
+    if(!s->host.state_failed)
+        return code;
+    fprintf(stderr,
+            "ochost: %s: the state could not be saved: %s. Until a save works, what this run changed is not "
+            "remembered: its API calls are not in the usage counts that daily_budget and `ochost usage` rely "
+            "on, and a pull rerun starts from the last saved cursor, so it can emit records this run already "
+            "wrote. Free space or fix the folder, then rerun (or run `ochost usage` to check)\n",
+            s->what, s->host.state_err.message);
+    return code ? code : OCH_EXIT_CONFIG;
+}
+
 int och_session_close(struct och_session *s, int code)
 {
     och_host_progress_done(&s->host);
     if(s->inst && s->conn && s->conn->release)
         s->conn->release(s->inst);
     s->inst = NULL;
+    code = state_failure(s, code);
     if(s->fx) {
         struct hs_buf report = HS_BUF_INIT;
         if(fx_server_verify(s->fx, &report)) {

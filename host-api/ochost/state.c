@@ -297,56 +297,71 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Write text to a new temporary file beside path, synced and closed; its
+ * name goes to tmp. mkostemp opens with O_CREAT|O_EXCL (mode 0600), which
+ * never follows a symbolic link, and O_NOFOLLOW says so twice: a link
+ * someone placed at a temporary name is refused, not written through. On
+ * failure nothing is left behind. */
+static oc_status write_temp(const char *path, const struct hs_buf *text, struct hs_buf *tmp,
+                            struct oc_error *err)
+{
+    int fd, e;
+    hs_buf_reset(tmp);
+    hs_buf_printf(tmp, "%s.tmpXXXXXX", path);
+    if(!hs_buf_ok(tmp))
+        return och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
+    fd = mkostemp(tmp->data, O_CLOEXEC | O_NOFOLLOW);
+    if(fd < 0) {
+        char *dir = dir_of(path);
+        och_fail(err, OC_E_IO, "cannot create a temporary file beside state file %s: %s; check that %s is writable",
+                 path, strerror(errno), dir ? dir : "its folder");
+        free(dir);
+        return OC_E_IO;
+    }
+    if(write_all(fd, text->data, text->len) || fsync(fd)) {
+        e = errno;
+        close(fd);
+        goto fail;
+    }
+    if(close(fd)) {
+        e = errno;
+        goto fail;
+    }
+    return OC_OK;
+fail:
+    unlink(tmp->data);
+    return och_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
+}
+
 /* Write text to a temp file beside path and rename it over path. */
 static oc_status replace_file(const char *path, const struct hs_buf *text, struct oc_error *err)
 {
     struct hs_buf tmp = HS_BUF_INIT;
     char *dir = NULL;
-    int fd = -1, dfd = -1, e;
-    oc_status rc = OC_E_IO;
-
-    hs_buf_printf(&tmp, "%s.tmpXXXXXX", path);
+    int dfd = -1, e;
+    oc_status rc = write_temp(path, text, &tmp, err);
+    if(rc)
+        goto out;
+    rc = OC_E_IO;
+    if(rename(tmp.data, path)) {
+        e = errno;
+        unlink(tmp.data);
+        och_fail(err, OC_E_IO, "cannot replace state file %s: %s; the previous state is kept", path, strerror(e));
+        goto out;
+    }
+    /* The rename is durable only once the directory entry is. */
     dir = dir_of(path);
-    if(!hs_buf_ok(&tmp) || !dir) {
+    if(!dir) {
         rc = och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
         goto out;
     }
-    fd = mkstemp(tmp.data);
-    if(fd < 0) {
-        och_fail(err, OC_E_IO, "cannot create a temporary file beside state file %s: %s; check that %s is writable",
-                 path, strerror(errno), dir);
-        goto out;
-    }
-    if(write_all(fd, text->data, text->len) || fsync(fd)) {
-        e = errno;
-        och_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
-        goto out_unlink;
-    }
-    if(close(fd)) {
-        fd = -1;
-        e = errno;
-        och_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
-        goto out_unlink;
-    }
-    fd = -1;
-    if(rename(tmp.data, path)) {
-        e = errno;
-        och_fail(err, OC_E_IO, "cannot replace state file %s: %s; the previous state is kept", path, strerror(e));
-        goto out_unlink;
-    }
-    /* The rename is durable only once the directory entry is. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if(dfd < 0 || fsync(dfd)) {
         och_fail(err, OC_E_IO, "cannot sync directory %s of state file %s: %s", dir, path, strerror(errno));
         goto out;
     }
     rc = OC_OK;
-    goto out;
-out_unlink:
-    unlink(tmp.data);
 out:
-    if(fd >= 0)
-        close(fd);
     if(dfd >= 0)
         close(dfd);
     free(dir);
@@ -413,6 +428,103 @@ fail:
     return rc;
 }
 
+/* Follow the user's symlinks to the file they name, also when that file
+ * does not exist yet (a dangling link is where the first save goes). The
+ * lock and every rewrite then act on the target: a rename over the link
+ * would replace the link and leave the target stale, and a second path to
+ * the same file would take a second, unrelated lock. */
+#define MAX_LINK_HOPS 40
+
+static oc_status resolve(const char *path, char **out, struct oc_error *err)
+{
+    char *cur = strdup(path), *dir = NULL, *real = NULL;
+    oc_status rc = OC_OK;
+    struct stat sb;
+    *out = NULL;
+    if(!cur)
+        return och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+    for(int hops = 0;; hops++) {
+        if(hops > MAX_LINK_HOPS) {
+            rc = och_fail(err, OC_E_CONFIG,
+                          "state file %s: too many levels of symbolic links; point --state at the file itself",
+                          path);
+            goto out;
+        }
+        if(lstat(cur, &sb)) {
+            if(errno != ENOENT) {
+                rc = och_fail(err, OC_E_CONFIG, "cannot use state file %s (%s): %s; pass --state with a path in "
+                              "a writable folder", path, cur, strerror(errno));
+                goto out;
+            }
+            break; /* the file itself does not exist yet: resolve its folder */
+        }
+        if(!S_ISLNK(sb.st_mode)) {
+            if(S_ISDIR(sb.st_mode)) {
+                rc = och_fail(err, OC_E_CONFIG, "state file %s is a folder; pass --state with a file name",
+                              path);
+                goto out;
+            }
+            real = realpath(cur, NULL);
+            if(!real)
+                rc = och_fail(err, OC_E_CONFIG, "cannot resolve state file %s: %s", path, strerror(errno));
+            goto out;
+        }
+        struct hs_buf target = HS_BUF_INIT;
+        char link[4096];
+        ssize_t n = readlink(cur, link, sizeof link - 1);
+        if(n < 0) {
+            rc = och_fail(err, OC_E_CONFIG, "cannot read symbolic link %s (state file %s): %s", cur, path,
+                          strerror(errno));
+            goto out;
+        }
+        link[n] = '\0';
+        if(link[0] == '/')
+            hs_buf_puts(&target, link);
+        else {
+            char *d = dir_of(cur);
+            hs_buf_printf(&target, "%s/%s", d ? d : ".", link);
+            free(d);
+        }
+        free(cur);
+        cur = hs_buf_take(&target);
+        if(!cur) {
+            rc = och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+            goto out;
+        }
+    }
+    const char *base = strrchr(cur, '/');
+    base = base ? base + 1 : cur;
+    if(!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+        rc = och_fail(err, OC_E_CONFIG, "state file %s names a folder; pass --state with a file name", path);
+        goto out;
+    }
+    dir = dir_of(cur);
+    char *rdir = dir ? realpath(dir, NULL) : NULL;
+    if(!rdir) {
+        rc = dir ? och_fail(err, OC_E_CONFIG,
+                            "cannot use state file %s: its folder %s: %s; create the folder or pass --state with "
+                            "a path in a writable folder",
+                            path, dir, strerror(errno))
+                 : och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+        goto out;
+    }
+    struct hs_buf joined = HS_BUF_INIT;
+    hs_buf_printf(&joined, "%s%s%s", rdir, strcmp(rdir, "/") ? "/" : "", base);
+    free(rdir);
+    real = hs_buf_take(&joined);
+    if(!real)
+        rc = och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+out:
+    free(cur);
+    free(dir);
+    if(rc) {
+        free(real);
+        return rc;
+    }
+    *out = real;
+    return OC_OK;
+}
+
 int och_state_lock_wait_ms(void)
 {
     const char *v = getenv("OCHOST_STATE_LOCK_WAIT_MS");
@@ -438,7 +550,15 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
                            struct oc_error *err)
 {
     oc_status rc;
-    int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* The lock's name is predictable: a link someone placed there must not
+     * make this run create or open a file elsewhere. */
+    int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if(fd < 0 && errno == ELOOP)
+        return och_fail(err, OC_E_CONFIG,
+                        "the lock file %s of state file %s is a symbolic link, which ochost never follows "
+                        "(it could redirect writes elsewhere); remove it (rm %s) if you did not place it "
+                        "there on purpose, and rerun",
+                        lockpath, path, lockpath);
     if(fd < 0)
         return och_fail(err, OC_E_CONFIG,
                         "cannot create the lock file %s for state file %s: %s; check that its folder is "
@@ -480,27 +600,70 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
     return rc;
 }
 
+oc_status och_state_check_writable(const struct och_state *st, struct oc_error *err)
+{
+    struct hs_buf text = HS_BUF_INIT, tmp = HS_BUF_INIT;
+    oc_status rc = OC_OK;
+    if(serialize(st, NULL, NULL, NULL, 0, &text)) {
+        rc = och_fail(err, OC_E_NOMEM, "out of memory checking state file %s", st->path);
+        goto out;
+    }
+    rc = write_temp(st->path, &text, &tmp, err);
+    if(rc) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        rc = och_fail(err, OC_E_CONFIG,
+                      "state file %s cannot be saved, so nothing was done (no HubSpot call): %s. Free space "
+                      "there or make the folder writable, or pass --state with a path in a writable folder",
+                      st->path, why);
+        goto out;
+    }
+    unlink(tmp.data);
+out:
+    hs_buf_free(&text);
+    hs_buf_free(&tmp);
+    return rc;
+}
+
 oc_status och_state_open(struct och_state *st, const char *path, int wait_ms, FILE *note,
                          struct oc_error *err)
 {
     struct hs_buf lockpath = HS_BUF_INIT;
-    memset(st, 0, sizeof *st);
-    hs_buf_printf(&lockpath, "%s.lock", path);
-    if(!hs_buf_ok(&lockpath))
-        return och_fail(err, OC_E_NOMEM, "out of memory locking state file %s", path);
+    char *real = NULL;
     int fd = -1;
-    oc_status rc = take_lock(path, lockpath.data, wait_ms, note, &fd, err);
-    hs_buf_free(&lockpath);
+    memset(st, 0, sizeof *st);
+    oc_status rc = resolve(path, &real, err);
     if(rc)
         return rc;
+    hs_buf_printf(&lockpath, "%s.lock", real);
+    if(!hs_buf_ok(&lockpath)) {
+        free(real);
+        return och_fail(err, OC_E_NOMEM, "out of memory locking state file %s", path);
+    }
+    rc = take_lock(real, lockpath.data, wait_ms, note, &fd, err);
+    hs_buf_free(&lockpath);
+    if(rc)
+        goto fail;
     /* Read only once the lock is ours: what the previous holder wrote last
      * is what this run starts from. */
-    rc = och_state_load(st, path, err);
+    rc = och_state_load(st, real, err);
+    if(rc)
+        goto fail;
+    /* A save that fails after the work (usage not counted, a cursor not
+     * moved) is found out too late; whether a save can work at all is
+     * known now, before anything happens. */
+    rc = och_state_check_writable(st, err);
     if(rc) {
-        close(fd);
-        return rc;
+        och_state_free(st);
+        goto fail;
     }
+    free(real);
     st->lock_fd = fd;
     st->locked = 1;
     return OC_OK;
+fail:
+    if(fd >= 0)
+        close(fd);
+    free(real);
+    return rc;
 }

@@ -7,7 +7,8 @@
  * rather than mangled.
  *
  * Every put rewrites the whole file atomically: a temporary file in the
- * same directory, fsync, rename over the old file, fsync of the directory.
+ * same directory (created mode 0600 with O_EXCL, so never through a
+ * symbolic link), fsync, rename over the old file, fsync of the directory.
  * A crash leaves either the old or the new file, never a mix. A corrupt
  * file is an error naming the file and the parse error, never silently
  * reset: resetting would rewind cursors and re-emit or lose events.
@@ -53,15 +54,26 @@ struct och_state {
  * ms (0 = do not wait), else OCH_STATE_LOCK_WAIT_MS. */
 int och_state_lock_wait_ms(void);
 
-/* Lock path (see above), waiting up to wait_ms for another holder, then
- * och_state_load it. note (may be NULL) gets one line when the lock is
- * busy and the run starts waiting. OC_E_CONFIG when the lock stays busy
- * (err names the state file and says another ochost is using it) or the
- * lock file cannot be created; otherwise as och_state_load. On failure st
- * holds nothing (safe to och_state_free); on success och_state_free
- * releases the lock. */
+/* Resolve path (following symbolic links, also a dangling one: the file
+ * they name is what gets locked and rewritten, so a symlinked --state
+ * stays a link and two paths to one file share one lock), lock it (see
+ * above), waiting up to wait_ms for another holder, och_state_load it, and
+ * check with och_state_check_writable that it can be saved. note (may be
+ * NULL) gets one line when the lock is busy and the run starts waiting.
+ * OC_E_CONFIG when the path cannot be resolved, the lock stays busy (err
+ * names the state file and says another ochost is using it), the lock file
+ * cannot be created or is a symbolic link (never followed), or the state
+ * cannot be saved; otherwise as och_state_load. On failure st holds nothing
+ * (safe to och_state_free); on success st->path is the resolved path and
+ * och_state_free releases the lock. */
 oc_status och_state_open(struct och_state *st, const char *path, int wait_ms, FILE *note,
                          struct oc_error *err);
+
+/* Write st's current contents to a new temporary file beside st->path
+ * (synced) and remove it again: proof that a save can work before any
+ * work depends on one. OC_E_CONFIG (err names the file, the errno text and
+ * what to do) or OC_E_NOMEM; the state file itself is not touched. */
+oc_status och_state_check_writable(const struct och_state *st, struct oc_error *err);
 
 /* Load path into st (zeroed by this call). A missing file is an empty
  * state (created on the first put). On failure st is left empty (safe to
