@@ -158,8 +158,7 @@ oc_status hs_api_error(struct oc_error *err, oc_status rc, const char *what, lon
     hs_buf_free(&msg);
     if(HS_ERR_HAS(err, category)) {
         err->http_status = (int)status;
-        snprintf(err->correlation_id, sizeof err->correlation_id, "%s", cid);
-        snprintf(err->category, sizeof err->category, "%s", category);
+        hs_error_ids(err, cid, category);
         err->retryable = rc == OC_E_TRANSIENT || rc == OC_E_BUDGET;
     }
     return rc;

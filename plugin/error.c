@@ -75,6 +75,22 @@ oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
     return status;
 }
 
+void hs_error_ids(struct oc_error *err, const char *correlation_id, const char *category)
+{
+    if(!HS_ERR_HAS(err, category))
+        return;
+    if(correlation_id) {
+        snprintf(err->correlation_id, sizeof err->correlation_id, "%s", correlation_id);
+        hs_redact_inplace(err->correlation_id);
+        hs_text_clean(err->correlation_id);
+    }
+    if(category) {
+        snprintf(err->category, sizeof err->category, "%s", category);
+        hs_redact_inplace(err->category);
+        hs_text_clean(err->category);
+    }
+}
+
 oc_status hs_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail)
 {
     if(!HS_ERR_HAS(err, message))

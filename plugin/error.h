@@ -22,6 +22,10 @@ void hs_text_clean(char *s);
  * cut to fit, keeping HTTP status, correlation id and the rest; sets
  * err->status = rc and returns rc. */
 oc_status hs_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail);
+/* Set err's correlation_id and category (either may be NULL: left as
+ * is) from server text, cut to fit, token masked and cleaned like a
+ * message: the host prints them beside the message. */
+void hs_error_ids(struct oc_error *err, const char *correlation_id, const char *category);
 /* Reset err to "no error". */
 void hs_error_clear(struct oc_error *err);
 /* Nonzero when err has room for member m (struct grown by size). */

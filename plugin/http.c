@@ -59,6 +59,9 @@ struct slot {
     int oversize; /* the body passed max_body: transfer aborted */
     int hdr_over; /* the headers passed HS_HTTP_MAX_HEADER_BYTES: aborted */
     int hdr_done; /* the blank line ending the final header block came */
+    int sends;    /* times this transfer's request went out (libcurl resends
+                     on a reused connection that died) */
+    int budget_abort; /* a resend was stopped: the daily budget is used up */
     size_t hdr_bytes;
     int oom;
     struct hs_resp_headers hdr;
@@ -575,6 +578,30 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* libcurl calls this each time the request is about to go out on a
+ * connection, including the silent resend after a reused connection died
+ * with nothing received. The first send was counted by start(); each
+ * resend is a call HubSpot counts too, so it is counted here (and refused
+ * when the daily budget has no room for it). */
+static int on_send(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    struct slot *s = ud;
+    struct hs_http *h = s->h;
+    if(++s->sends == 1)
+        return CURL_PREREQFUNC_OK;
+    if(h->budget && h->total.calls >= (uint64_t)h->budget) {
+        s->budget_abort = 1;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    const struct hs_http_req *r = &h->reqs[s->req];
+    h->calls++;
+    count(h, r->endpoint, HS_USE_CALL);
+    count(h, r->endpoint, HS_USE_RETRY);
+    hs_pacer_sent(&h->pacer, now_ms(h), r->search);
+    return CURL_PREREQFUNC_OK;
+}
+
 /* Configure s->easy for one attempt of r. Returns 0, or -1 when libcurl
  * refused an option (out of memory, or an option this build lacks). */
 static int setup(struct hs_http *h, struct slot *s, const struct hs_http_req *r)
@@ -615,7 +642,18 @@ static int setup(struct hs_http *h, struct slot *s, const struct hs_http_req *r)
     SET(CURLOPT_HEADERDATA, s);
     SET(CURLOPT_ERRORBUFFER, s->errbuf);
     SET(CURLOPT_PRIVATE, s);
+    SET(CURLOPT_PREREQFUNCTION, on_send);
+    SET(CURLOPT_PREREQDATA, s);
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
+    /* libcurl takes a proxy from http_proxy, ALL_PROXY or all_proxy on its
+     * own; through it a plain-http request (allowed only to loopback) would
+     * show the token to the proxy in clear. So plain http never uses one.
+     * https keeps the environment's proxy as libcurl users expect: it only
+     * sees a CONNECT tunnel. */
+    if(!strncasecmp(h->base_url, "http://", 7)) {
+        SET(CURLOPT_PROXY, "");
+        SET(CURLOPT_NOPROXY, "*");
+    }
     if(!strcmp(m, "GET")) {
         SET(CURLOPT_HTTPGET, 1L);
     } else if(!strcmp(m, "POST")) {
@@ -647,6 +685,7 @@ static void start(struct hs_http *h, struct slot *s, size_t i, int64_t now)
     r->status = 0;
     hs_headers_reset(&s->hdr);
     s->oversize = s->oom = s->hdr_over = s->hdr_done = 0;
+    s->sends = s->budget_abort = 0;
     s->hdr_bytes = 0;
     s->errbuf[0] = '\0';
     s->req = i;
@@ -676,7 +715,21 @@ static void retry_or_fail(struct hs_http *h, size_t i, int64_t now, int64_t wait
     struct hs_http_req *r = &h->reqs[i];
     r->err.retryable = 1;
     r->err.retry_after_ms = wait;
-    if(r->attempts > h->max_retries || wait > HS_RETRY_MAX_WAIT_MS || h->stop) {
+    if(wait > HS_RETRY_MAX_WAIT_MS) {
+        /* Only a server's word (Retry-After, a learned window) asks for
+         * this much; our own backoff stays far below. */
+        char w[256], prefix[512];
+        what(r, w, sizeof w);
+        snprintf(prefix, sizeof prefix,
+                 "%s: not retried: HubSpot asked to wait %lld s, longer than the %d s this "
+                 "connector waits on a server's word; rerun after that wait (nothing was lost). "
+                 "Its answer",
+                 w, (long long)((wait + 999) / 1000), HS_RETRY_MAX_WAIT_MS / 1000);
+        hs_error_wrap(&r->err, rc, prefix, NULL);
+        req_done(h, i, rc);
+        return;
+    }
+    if(r->attempts > h->max_retries || h->stop) {
         r->err.status = rc;
         req_done(h, i, rc);
         return;
@@ -688,6 +741,8 @@ static void retry_or_fail(struct hs_http *h, size_t i, int64_t now, int64_t wait
     h->ctl[i].state = R_READY;
     h->ctl[i].not_before = now + wait;
 }
+
+static void stop_for_budget(struct hs_http *h);
 
 /* A transfer ended: decide what it means for its request. */
 static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
@@ -705,6 +760,15 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
     if(status > 0)
         learn_limits(h, &s->hdr, now);
 
+    if(s->budget_abort) {
+        stop_for_budget(h);
+        hs_fail(&r->err, OC_E_BUDGET,
+                "%s: the connection died before an answer and the resend was not made: %s", w,
+                h->stop_msg);
+        r->err.retryable = 1;
+        req_done(h, i, OC_E_BUDGET);
+        return;
+    }
     if(s->oom) {
         hs_fail(&r->err, OC_E_NOMEM, "%s: out of memory reading the response", w);
         req_done(h, i, OC_E_NOMEM);
@@ -824,7 +888,7 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
                 w, status, why, r->attempts, r->attempts > 1 ? "s" : "",
                 s->hdr.correlation_id[0] ? " " : "", s->hdr.correlation_id);
         r->err.http_status = (int)status;
-        snprintf(r->err.correlation_id, sizeof r->err.correlation_id, "%s", s->hdr.correlation_id);
+        hs_error_ids(&r->err, s->hdr.correlation_id, NULL);
         retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL);
         return;
     }
@@ -933,6 +997,42 @@ static void set_stop(struct hs_http *h, oc_status rc, const char *fmt, ...)
     hlog(h, OC_LOG_WARN, "%s", h->stop_msg);
 }
 
+static void stop_for_budget(struct hs_http *h)
+{
+    set_stop(h, OC_E_BUDGET,
+             "the daily call budget of %lld calls is used up (%llu calls on %s, %s); raise "
+             "daily_budget or resume after midnight there (state is saved)",
+             (long long)h->budget, (unsigned long long)h->total.calls, h->total.day,
+             h->total.basis);
+}
+
+/* The pacer holds every call for longer than we wait on a server's word:
+ * end request i now, saying what the server asked, rather than sleep for
+ * hours (a hostile or broken server can announce any window). */
+static void refuse_server_wait(struct hs_http *h, size_t i, int64_t wait, enum hs_pace_cause cause)
+{
+    struct hs_http_req *r = &h->reqs[i];
+    char w[256], asked[200];
+    what(r, w, sizeof w);
+    if(cause == HS_PACE_BLOCK)
+        snprintf(asked, sizeof asked, "an earlier 429 answer (Retry-After or its rate-limit "
+                                      "window) holds every call");
+    else
+        snprintf(asked, sizeof asked,
+                 "the rate-limit headers (X-HubSpot-RateLimit-Max %lld, Remaining %lld, "
+                 "Interval-Milliseconds %lld) hold every call",
+                 (long long)h->pacer.hdr_max, (long long)h->pacer.hdr_remaining,
+                 (long long)h->pacer.hdr_window_ms);
+    hs_fail(&r->err, OC_E_TRANSIENT,
+            "%s: not sent: %s for %lld s, longer than the %d s this connector waits on a "
+            "server's word; rerun after that wait (nothing was lost), and if HubSpot's limits "
+            "should not be this long, check base_url",
+            w, asked, (long long)((wait + 999) / 1000), HS_RETRY_MAX_WAIT_MS / 1000);
+    r->err.retryable = 1;
+    r->err.retry_after_ms = wait;
+    req_done(h, i, OC_E_TRANSIENT);
+}
+
 oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, struct oc_error *err)
 {
     hs_error_clear(err);
@@ -1005,7 +1105,12 @@ oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, str
             }
             if(pick == n)
                 break;
-            int64_t pw = hs_pacer_wait(&h->pacer, now, reqs[pick].search);
+            enum hs_pace_cause cause;
+            int64_t pw = hs_pacer_wait_why(&h->pacer, now, reqs[pick].search, &cause);
+            if(pw > HS_RETRY_MAX_WAIT_MS && cause != HS_PACE_OWN) {
+                refuse_server_wait(h, pick, pw, cause);
+                continue;
+            }
             if(pw > 0) {
                 if(now + pw < wake)
                     wake = now + pw;
@@ -1013,11 +1118,7 @@ oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, str
             }
             roll_day(h, now);
             if(h->budget && h->total.calls >= (uint64_t)h->budget) {
-                set_stop(h, OC_E_BUDGET,
-                         "the daily call budget of %lld calls is used up (%llu calls on %s, %s); "
-                         "raise daily_budget or resume after midnight there (state is saved)",
-                         (long long)h->budget, (unsigned long long)h->total.calls, h->total.day,
-                         h->total.basis);
+                stop_for_budget(h);
                 break;
             }
             start(h, s, pick, now);

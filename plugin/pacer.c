@@ -18,8 +18,6 @@ int64_t hs_pacer_window_ms(const struct hs_pacer *p)
 
 static int64_t guard(int64_t window) { return window / 100 + 1; }
 
-static int64_t later(int64_t a, int64_t b) { return a > b ? a : b; }
-
 /* When the server's window, full as of its last word, gets a free slot.
  * The server counted Max - Remaining calls in the window ending at
  * hdr_at_ms; the oldest of them leaves the window `window` after it
@@ -45,9 +43,20 @@ static int64_t server_frees_at(const struct hs_pacer *p, int64_t window)
     return oldest + window;
 }
 
-int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now, int search)
+/* Raise *until to t when t is later, remembering why. */
+static void stricter(int64_t *until, enum hs_pace_cause *cause, int64_t t, enum hs_pace_cause why)
+{
+    if(t > *until) {
+        *until = t;
+        *cause = why;
+    }
+}
+
+int64_t hs_pacer_wait_why(const struct hs_pacer *p, int64_t now, int search,
+                          enum hs_pace_cause *cause)
 {
     int64_t until = p->blocked_until_ms;
+    *cause = HS_PACE_BLOCK;
     int64_t window = hs_pacer_window_ms(p);
 
     /* A learned Max of 0 would stop everything forever; trust config then. */
@@ -56,19 +65,32 @@ int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now, int search)
         max = HS_PACER_RING;
     if((int64_t)p->nring >= max) {
         size_t k = (p->ring_head + HS_PACER_RING - (size_t)max) % HS_PACER_RING;
-        until = later(until, p->ring[k] + window + guard(window));
+        enum hs_pace_cause why = p->hdr_max > 0 || p->hdr_window_ms > 0 ? HS_PACE_HEADERS
+                                                                          : HS_PACE_OWN;
+        stricter(&until, cause, p->ring[k] + window + guard(window), why);
     }
 
     if(p->hdr_remaining >= 0 && now < p->hdr_at_ms + window &&
        p->sent_since_hdr >= p->hdr_remaining)
-        until = later(until, server_frees_at(p, window) + guard(window));
+        stricter(&until, cause, server_frees_at(p, window) + guard(window), HS_PACE_HEADERS);
 
     if(search && p->nsearch >= HS_PACER_SEARCH_MAX) {
         /* Full ring: the slot about to be overwritten is the oldest. */
         int64_t oldest = p->search[p->search_head];
-        until = later(until, oldest + HS_PACER_SEARCH_WINDOW_MS + guard(HS_PACER_SEARCH_WINDOW_MS));
+        stricter(&until, cause, oldest + HS_PACER_SEARCH_WINDOW_MS + guard(HS_PACER_SEARCH_WINDOW_MS),
+                 HS_PACE_OWN);
     }
-    return until > now ? until - now : 0;
+    if(until <= now) {
+        *cause = HS_PACE_NONE;
+        return 0;
+    }
+    return until - now;
+}
+
+int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now, int search)
+{
+    enum hs_pace_cause cause;
+    return hs_pacer_wait_why(p, now, search, &cause);
 }
 
 void hs_pacer_sent(struct hs_pacer *p, int64_t now, int search)

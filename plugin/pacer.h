@@ -45,8 +45,24 @@ struct hs_pacer {
 /* Set up with the configured limit (burst_max calls per window_ms; both
  * must be > 0). The struct is the caller's; nothing to free. */
 void hs_pacer_init(struct hs_pacer *p, int burst_max, int64_t window_ms);
+/* What makes a call wait: our own configured limits (burst_max per
+ * burst_window_ms, the search rate), or the server's word (a window or
+ * Remaining learned from headers, a block set after a 429). A caller caps
+ * only the waits a server asked for: its own configured ones are the
+ * user's choice. */
+enum hs_pace_cause {
+    HS_PACE_NONE = 0, /* no wait                                      */
+    HS_PACE_OWN,      /* configured burst limit or the search rate    */
+    HS_PACE_HEADERS,  /* X-HubSpot-RateLimit-* headers                */
+    HS_PACE_BLOCK     /* hs_pacer_block (a 429's Retry-After/window)  */
+};
+
 /* Milliseconds to wait before a call at now_ms may be sent; 0: send now. */
 int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now_ms, int search);
+/* The same, and *cause (not NULL) says which rule asked for the longest
+ * wait. */
+int64_t hs_pacer_wait_why(const struct hs_pacer *p, int64_t now_ms, int search,
+                          enum hs_pace_cause *cause);
 /* Record a send at now_ms. */
 void hs_pacer_sent(struct hs_pacer *p, int64_t now_ms, int search);
 /* Learn from a response received at now_ms (-1: header absent).

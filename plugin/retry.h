@@ -15,9 +15,12 @@
 #define HS_RETRY_CAP_MS 32000    /* longest backoff step                   */
 #define HS_RETRY_LOCKED_MS 2000  /* 423: HubSpot says locks last 2 s        */
 #define HS_RETRY_SECONDLY_MS 1000
-/* A server-requested wait longer than this is not slept through: the
- * request fails as transient with retry_after_ms set, for the caller to
- * reschedule (477 "migration in progress" may ask for hours). */
+/* A server-requested wait longer than this is not slept through, whoever
+ * asks: Retry-After, a 429's window, or a wait the pacer derives from the
+ * X-HubSpot-RateLimit-* headers. The request fails as transient with
+ * retry_after_ms set and a message naming the wait, for the caller to
+ * reschedule (477 "migration in progress" may ask for hours; a broken or
+ * hostile server may announce a day-long window). */
 #define HS_RETRY_MAX_WAIT_MS (5 * 60 * 1000)
 
 /* HubSpot's 429 policyName values. */

@@ -46,8 +46,9 @@ struct rs_server {
     int accepted;        /* under mu */
     struct rs_conn **conns; /* max_conns slots; only the acceptor writes */
     int nconns;
-    char **heads; /* under mu; max_conns slots */
-    int nheads;
+    char **heads; /* under mu; grows with every request read */
+    int nheads, cap_heads;
+    int nrequests; /* under mu; heads read, kept or not (out of memory) */
 };
 
 static int64_t mono_ms(void)
@@ -62,7 +63,7 @@ static int stopping(const struct rs_server *s) { return __atomic_load_n(&s->stop
 /* The next poll slice for c, or -1 when the connection must end now. */
 static int slice(const struct rs_conn *c)
 {
-    if(stopping(c->s))
+    if(c->fd < 0 || stopping(c->s))
         return -1;
     int64_t left = c->deadline - mono_ms();
     if(left <= 0)
@@ -117,10 +118,13 @@ static size_t content_length(const char *head)
     return 0;
 }
 
-/* Read the head (and body) of the one request; 0 when complete. */
+/* Read the head (and body) of one request; 0 when complete. */
 static int read_request(struct rs_conn *c)
 {
     size_t have = 0;
+    free(c->body);
+    c->body = NULL;
+    c->body_len = 0;
     char *end;
     for(;;) {
         c->head[have] = '\0';
@@ -148,21 +152,39 @@ static int read_request(struct rs_conn *c)
     return 0;
 }
 
+/* Keep a copy of the head just read, for rs_head. */
+static void record_head(struct rs_conn *c)
+{
+    struct rs_server *s = c->s;
+    pthread_mutex_lock(&s->mu);
+    s->nrequests++;
+    if(s->nheads == s->cap_heads) {
+        int cap = s->cap_heads ? s->cap_heads * 2 : 16;
+        char **grown = realloc(s->heads, (size_t)cap * sizeof *grown);
+        if(grown) {
+            s->heads = grown;
+            s->cap_heads = cap;
+        }
+    }
+    if(s->nheads < s->cap_heads && (s->heads[s->nheads] = strdup(c->head)))
+        s->nheads++;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *conn_main(void *arg)
 {
     struct rs_conn *c = arg;
     struct rs_server *s = c->s;
     if(!read_request(c)) {
-        pthread_mutex_lock(&s->mu);
-        if(s->nheads < s->o.max_conns && (s->heads[s->nheads] = strdup(c->head)))
-            s->nheads++;
-        pthread_mutex_unlock(&s->mu);
+        record_head(c);
         s->o.handler(s->o.ctx, c);
     }
     /* Half-close first so a client still reading sees an orderly end. */
-    shutdown(c->fd, SHUT_WR);
-    close(c->fd);
-    c->fd = -1;
+    if(c->fd >= 0) {
+        shutdown(c->fd, SHUT_WR);
+        close(c->fd);
+        c->fd = -1;
+    }
     free(c->body);
     c->body = NULL;
     return NULL;
@@ -220,8 +242,7 @@ int rs_start(const struct rs_options *o, struct rs_server **out, char *why, size
         s->o.server_lifetime_ms = 30000;
     pthread_mutex_init(&s->mu, NULL);
     s->conns = calloc((size_t)s->o.max_conns, sizeof *s->conns);
-    s->heads = calloc((size_t)s->o.max_conns, sizeof *s->heads);
-    if(!s->conns || !s->heads)
+    if(!s->conns)
         goto fail;
     what = "socket/bind/listen on 127.0.0.1 failed";
     if((s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
@@ -286,6 +307,14 @@ int rs_connections(struct rs_server *s)
 
 uint64_t rs_bytes_sent(struct rs_server *s) { return __atomic_load_n(&s->sent, __ATOMIC_ACQUIRE); }
 
+int rs_requests(struct rs_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = s->nrequests;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 int rs_head(struct rs_server *s, int i, struct hs_buf *out)
 {
     int rc = -1;
@@ -304,6 +333,24 @@ const char *rs_conn_body(const struct rs_conn *c, size_t *len)
 {
     *len = c->body_len;
     return c->body ? c->body : "";
+}
+
+int rs_next_request(struct rs_conn *c)
+{
+    if(read_request(c))
+        return -1;
+    record_head(c);
+    return 0;
+}
+
+void rs_reset(struct rs_conn *c)
+{
+    if(c->fd < 0)
+        return;
+    struct linger l = {1, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(c->fd);
+    c->fd = -1;
 }
 
 int rs_send(struct rs_conn *c, const void *data, size_t len)

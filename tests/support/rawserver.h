@@ -8,7 +8,8 @@
  * head (and a Content-Length body, if any), records the head, then calls
  * the test's handler with the connection. The handler writes whatever
  * bytes it likes with rs_send() and returns; the connection is then
- * closed. One request per connection.
+ * closed. One request per connection, unless the handler reads the next
+ * one itself with rs_next_request() (keep-alive tests).
  *
  * Bounded and self-stopping, so a broken test cannot hang the suite or
  * flood the machine: at most max_conns connections are served (later ones
@@ -68,10 +69,12 @@ int rs_connections(struct rs_server *s);
 /* Body bytes and header bytes handed to the kernel so far, all
  * connections together. */
 uint64_t rs_bytes_sent(struct rs_server *s);
-/* Append the request head (request line and headers, CRLFs kept, without
- * the blank line) of the i-th served connection (0-based, in the order
- * their heads were read) to out. -1 when there is no such connection or
- * it sent no complete head. */
+/* Request heads read so far, all connections together (a keep-alive
+ * connection's later requests included). */
+int rs_requests(struct rs_server *s);
+/* Append the i-th request head read (0-based, in the order heads were
+ * read; request line and headers, CRLFs kept, without the blank line) to
+ * out. -1 when there is no such request. */
 int rs_head(struct rs_server *s, int i, struct hs_buf *out);
 
 /* ---- inside a handler ---- */
@@ -87,6 +90,14 @@ const char *rs_conn_body(const struct rs_conn *c, size_t *len);
 int rs_send(struct rs_conn *c, const void *data, size_t len);
 int rs_sends(struct rs_conn *c, const char *s);
 int rs_sendf(struct rs_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Read the next request on the same connection (the client kept it
+ * alive) and record it; rs_conn_head/rs_conn_body then describe it. 0 when
+ * one came; -1 when the peer closed, the deadline passed or the server is
+ * stopping. */
+int rs_next_request(struct rs_conn *c);
+/* Reset the connection now (TCP RST: SO_LINGER 0, then close), as a
+ * crashed server or a middlebox does; later rs_conn calls fail. */
+void rs_reset(struct rs_conn *c);
 /* Wait ms wall-clock milliseconds; -1 early if the server stops, the
  * deadline passes or the peer closes first. */
 int rs_pause(struct rs_conn *c, int ms);
