@@ -12,15 +12,33 @@
  * configured burst_max per burst_window_ms when the headers are absent;
  * search calls at most 5 per second.
  *
+ * Waits a server asks for are capped at HS_RETRY_MAX_WAIT_MS (retry.h):
+ * Retry-After, a 429's window, and pacing waits that come from the
+ * rate-limit headers (a hostile or broken server can announce a day-long
+ * window). A request facing a longer wait is not sent (or not retried): it
+ * ends OC_E_TRANSIENT, retryable, retry_after_ms set to the wait asked, and
+ * a message naming the wait and the headers that asked for it. Waits that
+ * come from the configuration alone (burst_max/burst_window_ms) are the
+ * user's own and are waited out.
+ *
+ * Proxies: a plain-http base_url (loopback only) never goes through a
+ * proxy, whatever http_proxy, ALL_PROXY or all_proxy say, since the proxy
+ * would read the token in clear. https honours the environment's proxy as
+ * libcurl does (https_proxy, ALL_PROXY, NO_PROXY): it sees only a CONNECT
+ * tunnel.
+ *
  * Retries: 429 by Retry-After, else by policyName (TEN_SECONDLY_ROLLING:
  * wait out the window; SECONDLY: 1 s; DAILY: stop, OC_E_BUDGET, no retry).
  * 5xx, 423, timeouts, resets, empty and truncated/malformed 2xx bodies:
  * exponential backoff with jitter, at most max_retries retries. 400, 401,
  * 403 and 404 are never retried.
  *
- * Usage: every attempt is counted by endpoint name with 429s, retries and
- * the last-seen limit headers, persisted through host state per day; a
- * configured daily_budget is never exceeded (OC_E_BUDGET before the call).
+ * Usage: every request that reached the wire is counted by endpoint name
+ * (every attempt, and each resend libcurl makes on its own when a reused
+ * connection died unanswered, which also counts as a retry), with 429s,
+ * retries and the last-seen limit headers, persisted through host state
+ * per day; a configured daily_budget is never exceeded (OC_E_BUDGET before
+ * the call, and a resend that would pass it is not made).
  */
 #ifndef HS_HTTP_H
 #define HS_HTTP_H
@@ -107,7 +125,8 @@ void hs_http_req_free(struct hs_http_req *r);
  *   OC_E_AUTH        401, 403 (message names missing scopes), 530
  *   OC_E_NOT_FOUND   404
  *   OC_E_BUDGET      429 DAILY, or the daily budget reached
- *   OC_E_TRANSIENT   5xx/423/429/network trouble still there after retries
+ *   OC_E_TRANSIENT   5xx/423/429/network trouble still there after retries,
+ *                    or a server-asked wait over HS_RETRY_MAX_WAIT_MS
  *   OC_E_PROTOCOL    a 2xx whose body stayed malformed (or empty, other than
  *                    204/205) after retries; a body over max_body, headers
  *                    over HS_HTTP_MAX_HEADER_BYTES, or a body over a JSON
@@ -137,7 +156,8 @@ oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error
  * daily_remaining only when ever seen in a response; by_endpoint_json, a
  * string holding a JSON object {"name":{"calls":..,"errors":..,"429":..,
  * "retries":..}} (the record ABI is flat). Usage is persisted (host state
- * key "usage") at the end of every hs_http_run, and counts every attempt. */
+ * key "usage") at the end of every hs_http_run, and counts every request
+ * that reached the wire. */
 oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err);
 struct hs_usage_zone;
 /* Count days in the account's zone z from now on (z is copied; see
@@ -146,7 +166,8 @@ struct hs_usage_zone;
  * already made are stored first and taken into the new day when they fall
  * in it. hs_http_new reads the saved zone itself. */
 void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z);
-/* Calls made by this client since it was created (all attempts). */
+/* Calls made by this client since it was created (all attempts, libcurl's
+ * resends included). */
 uint64_t hs_http_calls(const struct hs_http *h);
 
 /* Append s percent-encoded for a path segment or query value (RFC 3986

@@ -276,6 +276,46 @@ START_TEST(pacer_server_window_from_oldest_send)
 }
 END_TEST
 
+START_TEST(pacer_names_the_cause_of_a_wait)
+{
+    /* Callers cap what a server asked for and wait out what the user
+     * configured, so the pacer must tell the two apart. */
+    enum hs_pace_cause why;
+    struct hs_pacer p;
+    hs_pacer_init(&p, 1, 10000);
+    ck_assert_int_eq(hs_pacer_wait_why(&p, 0, 0, &why), 0);
+    ck_assert_int_eq(why, HS_PACE_NONE);
+    hs_pacer_sent(&p, 0, 0);
+    ck_assert_int_gt(hs_pacer_wait_why(&p, 1, 0, &why), 0);
+    ck_assert_int_eq(why, HS_PACE_OWN);
+    /* Headers announce a day-long window with nothing left in it. */
+    hs_pacer_learn(&p, 10, 100, 0, 86400000, 0);
+    ck_assert_int_gt(hs_pacer_wait_why(&p, 10, 0, &why), 86400000);
+    ck_assert_int_eq(why, HS_PACE_HEADERS);
+    /* A learned Max alone makes the ring rule the server's too. */
+    struct hs_pacer q;
+    hs_pacer_init(&q, 100, 10000);
+    hs_pacer_learn(&q, 0, 1, -1, -1, 0);
+    hs_pacer_sent(&q, 0, 0);
+    ck_assert_int_gt(hs_pacer_wait_why(&q, 1, 0, &why), 0);
+    ck_assert_int_eq(why, HS_PACE_HEADERS);
+    /* A 429's block, when it is the longest. */
+    struct hs_pacer b;
+    hs_pacer_init(&b, 100, 10000);
+    hs_pacer_block(&b, 3600000);
+    ck_assert_int_eq(hs_pacer_wait_why(&b, 0, 0, &why), 3600000);
+    ck_assert_int_eq(why, HS_PACE_BLOCK);
+    /* Search's 5/s is our own rule. */
+    struct hs_pacer s5;
+    hs_pacer_init(&s5, 100, 10000);
+    for(int i = 0; i < HS_PACER_SEARCH_MAX; i++)
+        hs_pacer_sent(&s5, 0, 1);
+    ck_assert_int_gt(hs_pacer_wait_why(&s5, 0, 1, &why), 0);
+    ck_assert_int_eq(why, HS_PACE_OWN);
+    ck_assert_int_eq(hs_pacer_wait(&s5, 0, 0), 0);
+}
+END_TEST
+
 extern Suite *make_pacer_suite(void);
 
 Suite *make_pacer_suite(void)
@@ -287,6 +327,7 @@ Suite *make_pacer_suite(void)
     tcase_add_test(tc, pacer_server_window_from_oldest_send);
     tcase_add_test(tc, pacer_search_five_per_second);
     tcase_add_test(tc, pacer_block_after_429);
+    tcase_add_test(tc, pacer_names_the_cause_of_a_wait);
     tcase_add_test(tc, retry_backoff_deterministic_and_bounded);
     tcase_add_test(tc, retry_classes);
     tcase_add_test(tc, headers_case_insensitive);
