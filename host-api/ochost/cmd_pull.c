@@ -1,5 +1,7 @@
 /* cmd_pull.c - `ochost pull`: new records as JSON Lines on stdout. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/output.h"
@@ -7,16 +9,39 @@
 
 struct pull_ctx {
     struct hs_buf scratch;
-    unsigned long long n;
+    unsigned long long written; /* records whose write(2) succeeded */
 };
 
 static oc_status sink(void *ctx, const struct oc_record *r)
 {
     struct pull_ctx *p = ctx;
-    p->n++;
-    /* A failed write stops the pull before the cursor can pass records
-     * nobody received. */
-    return och_record_print(stdout, r, &p->scratch) ? OC_E_IO : OC_OK;
+    /* A record that cannot be written is refused: the plugin then keeps
+     * it out of the state it saves, so the rerun starts with it. */
+    if(och_record_print(stdout, r, &p->scratch))
+        return OC_E_IO;
+    p->written++;
+    return OC_OK;
+}
+
+/* stdout failed: that, not the plugin's "stopped by the host", is what the
+ * user must hear, with what was kept. Exit 7: nothing is lost, a rerun
+ * emits exactly the records not written. */
+static int stdout_failed(struct och_session *s, const struct pull_ctx *p, int e)
+{
+    och_host_progress_done(&s->host);
+    if(s->err.message[0])
+        och_log(&s->host, OC_LOG_INFO, "%s", s->err.message);
+    if(s->host.state_failed)
+        fprintf(stderr,
+                "ochost: pull: cannot write to stdout: %s; %llu records were written, but the state could "
+                "not be saved either (see above), so a rerun may emit some of them again\n",
+                strerror(e), p->written);
+    else
+        fprintf(stderr,
+                "ochost: pull: cannot write to stdout: %s; %llu records were written and the saved state "
+                "covers exactly those; rerun to emit the rest\n",
+                strerror(e), p->written);
+    return OCH_EXIT_TRANSIENT;
 }
 
 int och_cmd_pull(struct och_session *s, const struct och_cli *args)
@@ -30,8 +55,11 @@ int och_cmd_pull(struct och_session *s, const struct och_cli *args)
     oc_status rc = s->conn->pull(s->inst, &req, &s->err);
     s->host.sink = NULL;
     hs_buf_free(&p.scratch);
+    int e = och_stdout_error();
+    if(e)
+        return stdout_failed(s, &p, e);
     och_host_progress_done(&s->host);
     if(s->cli->verbosity >= 0)
-        fprintf(stderr, "ochost: pull: %llu records in %.1f s\n", p.n, (och_monotonic_ms() - t0) / 1000.0);
+        fprintf(stderr, "ochost: pull: %llu records in %.1f s\n", p.written, (och_monotonic_ms() - t0) / 1000.0);
     return rc ? och_session_report(s, rc) : 0;
 }

@@ -1,5 +1,6 @@
 /* main.c - ochost, the reference host: parse, open a session, run one
  * command, close. */
+#include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -43,6 +44,13 @@ int main(int argc, char **argv)
     struct och_cli cli;
     struct och_session s;
     no_core_dumps();
+    /* A reader that goes away (`ochost pull | head -3`) must be an error
+     * the run handles, not a death: dying by SIGPIPE in the middle of a
+     * page leaves the saved state behind what the reader received, so the
+     * rerun would emit those records again. Ignored, the write fails with
+     * EPIPE, the record is refused, and the state saved covers exactly the
+     * records written. */
+    signal(SIGPIPE, SIG_IGN);
     int code = och_cli_parse(argc, argv, &cli);
     if(code)
         goto out;
