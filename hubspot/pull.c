@@ -29,6 +29,7 @@
 #include "hubspot/pull_contacts.h"
 #include "hubspot/pull_state.h"
 #include "plugin/error.h"
+#include "plugin/usage.h"
 
 #define EVENTS_PATH "/email/public/v1/events"
 #define PAGE_LIMIT 1000
@@ -56,6 +57,7 @@ struct run {
     int64_t since_ms;
     uint64_t *total;     /* events emitted by the whole pull, for progress */
     uint64_t emitted;    /* by this stream in this run */
+    uint64_t emitted_at_save; /* emitted when the state was last saved */
     uint64_t calls;
 };
 
@@ -80,9 +82,22 @@ static oc_status with_context(struct run *r, oc_status rc, struct oc_error *err,
     return hs_error_wrap(err, rc, prefix, tail);
 }
 
+/* A state that cannot be saved stops the run: emitting on past it would
+ * hand the host records that no saved state covers, which a rerun would
+ * emit a second time. */
 static oc_status save(struct run *r, struct oc_error *err)
 {
-    return hs_stream_state_save(r->in->host, r->ps->key, &r->st, &r->ps->save, err);
+    oc_status rc = hs_stream_state_save(r->in->host, r->ps->key, &r->st, &r->ps->save, err);
+    if(!rc) {
+        r->emitted_at_save = r->emitted;
+        return OC_OK;
+    }
+    char tail[160];
+    snprintf(tail, sizeof tail,
+             " (stopped; the %" PRIu64 " events this run emitted since its last save may be "
+             "emitted again by the rerun)",
+             r->emitted - r->emitted_at_save);
+    return with_context(r, rc, err, tail);
 }
 
 static void progress(struct run *r)
@@ -174,29 +189,12 @@ static oc_status check_page(struct run *r, const struct hs_json *j, int *events,
     return OC_OK;
 }
 
-/* The run stops inside the page: the first `handled` events of it were
- * dealt with (emitted or skipped as seen). Record them as processed on
- * this page and save, so that a rerun, which refetches the page (its
- * offset is still the saved one), emits exactly the rest. The same for
- * every way of stopping mid-page: a host cancel, an event that cannot be
- * flattened, memory running out. Returns 0, or a status with err set. */
-static oc_status stop_in_page(struct run *r, const struct hs_json *j, int events, int handled,
-                              struct oc_error *err)
-{
-    struct hs_pull_state *ps = r->ps;
-    int64_t created;
-    for(int k = 0, u = events + 1; k < handled; k++, u = hs_json_skip(j, u)) {
-        hs_email_event_identity(j, u, &ps->id, &created, NULL, 0);
-        if(hs_stream_interrupted(&r->st, hs_buf_str(&ps->id), created))
-            return hs_fail(err, OC_E_NOMEM,
-                           "pull %s: out of memory saving the page; %" PRIu64 " events were "
-                           "emitted but not recorded, so a rerun may emit them again",
-                           r->label, r->emitted);
-    }
-    return save(r, err);
-}
-
-/* Emit the page's events that were not processed before. */
+/* Emit the page's events that were not processed before, marking each
+ * as processed only once the host has taken it. On a stop inside the page
+ * (the host refused a record, a cancel, an event that cannot be
+ * flattened, memory) the state is saved as it stands: the offset still
+ * names this page and the low mark covers exactly the events handled, so
+ * a rerun refetches the page and emits exactly the rest. */
 static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
                            uint64_t *fresh, struct oc_error *err)
 {
@@ -204,54 +202,51 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
     int64_t keep_from = r->st.end - r->in->opt.lookback_ms;
     int n = hs_json_size(j, events);
     oc_status why = OC_OK;
-    int handled = 0;
     char what[160] = "";
     for(int i = 0, t = events + 1; i < n; i++, t = hs_json_skip(j, t)) {
         int64_t created;
         hs_email_event_identity(j, t, &ps->id, &created, NULL, 0);
         const char *id = hs_buf_str(&ps->id);
-        oc_status rc = OC_OK;
         if(!hs_stream_processed(&r->st, id, created)) {
-            rc = hs_email_event_flatten(j, t, &ps->ev);
+            oc_status rc = hs_email_event_flatten(j, t, &ps->ev);
             if(rc) {
-                /* Not emitted: the events before it are what was handled. */
                 why = rc;
-                handled = i;
                 snprintf(what, sizeof what,
                          rc == OC_E_NOMEM ? "out of memory flattening event %.80s"
                                           : "event %.80s could not be read as an event",
                          id);
                 break;
             }
-            rc = hs_emit(r->in, "email_event", id, ps->ev.fields, ps->ev.n);
-            /* A cancelling emit still delivered its record: it counts as
-             * processed, or the rerun would emit it a second time. */
+            /* A refused record was not delivered (a host that cannot write
+             * it says so this way): it stays unprocessed, so the saved
+             * state ends just before it and a rerun starts with it. */
+            if(hs_emit(r->in, "email_event", id, ps->ev.fields, ps->ev.n)) {
+                why = OC_E_CANCELLED;
+                break;
+            }
             r->emitted++;
             (*r->total)++;
             (*fresh)++;
         }
         if(hs_stream_mark(&r->st, id, created, keep_from)) {
             why = OC_E_NOMEM;
-            handled = i + 1;
-            snprintf(what, sizeof what, "out of memory recording event %.80s", id);
-            break;
-        }
-        if(rc) {
-            why = OC_E_CANCELLED;
-            handled = i + 1;
+            snprintf(what, sizeof what,
+                     "out of memory recording event %.80s (it was emitted and may come again)",
+                     id);
             break;
         }
     }
     if(!why)
         return OC_OK;
-    oc_status src = stop_in_page(r, j, events, handled, err);
+    oc_status src = save(r, err);
     if(src)
         return src;
     if(why == OC_E_CANCELLED)
         return hs_fail(err, OC_E_CANCELLED,
-                       "pull %s: stopped by the host after %" PRIu64 " events; state saved, "
-                       "a rerun resumes without emitting them again",
-                       r->label, r->emitted);
+                       "pull %s: the host did not take event %" PRIu64 " (stopped after %" PRIu64
+                       " events it took); state saved up to the last event taken, a rerun "
+                       "starts with the one refused and emits none twice",
+                       r->label, r->emitted + 1, r->emitted);
     return hs_fail(err, why,
                    "pull %s: %s after %" PRIu64 " events; state saved: a rerun fetches the page "
                    "again and emits only what this run did not%s",
@@ -261,17 +256,47 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
                                         : "");
 }
 
+/* Where seen is complete from: states written before seen_from existed
+ * were kept for the configured lookback, which is what they are taken to
+ * cover. */
+static int64_t seen_complete_from(const struct run *r)
+{
+    if(r->st.seen_from == HS_PULL_NONE && r->st.cursor != HS_PULL_NONE)
+        return r->st.cursor - r->in->opt.lookback_ms;
+    return r->st.seen_from;
+}
+
 /* Start the next window, or return 0 when the run has nothing left. */
 static int next_window(struct run *r, int first_new)
 {
     const struct hs_options *o = &r->in->opt;
     int64_t start;
-    if(r->st.cursor == HS_PULL_NONE)
+    if(r->st.cursor == HS_PULL_NONE) {
         start = r->since_ms > 0 ? r->since_ms : r->run_now - (int64_t)o->pull_start_days * DAY_MS;
-    else if(first_new)
+    } else if(first_new) {
         start = r->st.cursor - o->lookback_ms;
-    else
+        /* Before seen_from the events delivered are no longer remembered
+         * (lookback_ms was raised since the state was saved): re-reading
+         * them would emit them twice, so this run looks back only as far
+         * as is remembered. Windows closed with the new lookback remember
+         * enough for it. */
+        int64_t complete = seen_complete_from(r);
+        if(complete != HS_PULL_NONE && start < complete) {
+            char at[21];
+            hs_usage_iso(complete, at);
+            hs_log(r->in, OC_LOG_WARN,
+                   "pull %s: lookback_ms %" PRId64 " reaches back further than the events "
+                   "this stream remembers delivering (from %s, %" PRId64 " ms); this run looks "
+                   "back %" PRId64 " ms only, so that nothing is emitted twice. Events that "
+                   "arrived late in the %" PRId64 " ms before that are not re-read; the full "
+                   "lookback applies once the stream has remembered that far",
+                   r->label, o->lookback_ms, at, complete, r->st.cursor - complete,
+                   complete - start);
+            start = complete;
+        }
+    } else {
         start = r->st.cursor + 1;
+    }
     if(start > r->run_now)
         return 0;
     int64_t end = start + o->pull_window_ms;
@@ -282,12 +307,35 @@ static int next_window(struct run *r, int first_new)
     return 1;
 }
 
+/* A saved cursor (or window) later than the clock: the state was written
+ * under a clock that was ahead, or this clock is behind. Either way the
+ * run would quietly pull nothing, so say what happened and how to get
+ * out. */
+static void warn_future(const struct run *r)
+{
+    int64_t ahead = r->st.in_window ? r->st.end : r->st.cursor;
+    if(ahead == HS_PULL_NONE || ahead <= r->run_now)
+        return;
+    char at[21], now[21];
+    hs_usage_iso(ahead, at);
+    hs_usage_iso(r->run_now, now);
+    hs_log(r->in, OC_LOG_WARN,
+           "pull %s: the saved cursor is %s (%" PRId64 " ms), later than this machine's clock "
+           "%s (%" PRId64 " ms), so events after %s are not pulled until the clock passes it. "
+           "If the clock is right, the state was written under a wrong clock: delete the "
+           "\"%s\" member of the state file (ochost: --state FILE, default ./ochost.state) and "
+           "rerun with --since set to where events should start again (events after it may "
+           "be emitted a second time)",
+           r->label, at, ahead, now, r->run_now, now, r->ps->key);
+}
+
 static oc_status pull_stream(struct run *r, struct oc_error *err)
 {
     struct oc_instance *in = r->in;
     oc_status rc = hs_stream_state_load(in->host, r->ps->key, &r->st, err);
     if(rc)
         return rc;
+    warn_future(r);
     int began_new = 0;
     /* An offset that expires again before anything new was processed would
      * loop forever; one restart per bit of progress is allowed. */
@@ -445,6 +493,12 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
                        "pull: unknown stream '%s'; the streams this plugin pulls are: "
                        "email_events, contacts",
                        stream);
+    if(req && req->since_ms < 0)
+        return hs_fail(err, OC_E_INVALID,
+                       "pull email_events: since %" PRId64 " ms is before 1970; give a time after "
+                       "1970-01-01T00:00:00Z (or leave --since out for the last "
+                       "pull_start_days days)",
+                       req->since_ms);
     if(!in->host->emit)
         return hs_fail(err, OC_E_INVALID, "pull: the host gave no emit callback");
     if(!in->pull_state) {

@@ -47,6 +47,7 @@
 #include "hubspot/pull_state.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
+#include "plugin/usage.h"
 
 #define SEARCH_PATH "/crm/v3/objects/contacts/search"
 #define STATE_KEY "pull/contacts"
@@ -310,8 +311,10 @@ static oc_status state_save(struct run *r, struct oc_error *err)
     oc_status rc = host->state_put(host->ctx, STATE_KEY, r->save.data, r->save.len);
     if(rc)
         return hs_fail(err, OC_E_IO,
-                       "pull contacts: saving state %s failed (status %d); check that the state "
-                       "file is writable, then rerun",
+                       "pull contacts: saving state %s failed (status %d); stopped, since "
+                       "nothing saved would cover what came next (the contacts emitted since the "
+                       "last save may be emitted again by the rerun); check that the state file "
+                       "is writable, then rerun",
                        STATE_KEY, rc);
     return OC_OK;
 }
@@ -487,9 +490,11 @@ static oc_status build_record(struct run *r, const struct hs_json *j, int t)
     return OC_OK;
 }
 
-/* Emit the page's contacts not emitted before. On a stop in the middle
- * (host cancel, memory) what was emitted is in seen, and the caller saves
- * it. */
+/* Emit the page's contacts not emitted before. A contact counts as
+ * emitted once the host has taken it: one it refused was not delivered
+ * and stays out of seen, so the rerun, which scans this page again from
+ * the saved cursor, emits it. On a stop in the middle the caller saves
+ * what went out. */
 static oc_status emit_page(struct run *r, const struct hs_json *j, const struct page *p,
                            struct oc_error *err)
 {
@@ -504,20 +509,18 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, const struct 
                            "pull contacts: out of memory building contact %.40s; state saved, "
                            "a rerun emits only what this run did not",
                            r->id.data);
-        oc_status rc = hs_emit(r->in, "contact", r->id.data, r->rec.f, r->rec.n);
+        if(hs_emit(r->in, "contact", r->id.data, r->rec.f, r->rec.n))
+            return hs_fail(err, OC_E_CANCELLED,
+                           "pull contacts: the host did not take contact %.40s (stopped after "
+                           "%" PRIu64 " contacts it took); state saved up to the last one taken, "
+                           "a rerun starts with the one refused and emits none twice",
+                           r->id.data, r->emitted);
         r->emitted++;
-        /* A cancelling emit still delivered its record: it is recorded as
-         * emitted, or the rerun would send it a second time. */
         if(hs_event_set_add(&r->st.s.seen, r->id.data, lm) < 0)
             return hs_fail(err, OC_E_NOMEM,
                            "pull contacts: out of memory recording contact %.40s; it may be "
                            "emitted again by a rerun",
                            r->id.data);
-        if(rc)
-            return hs_fail(err, OC_E_CANCELLED,
-                           "pull contacts: stopped by the host after %" PRIu64 " contacts; "
-                           "state saved, a rerun resumes without emitting them again",
-                           r->emitted);
     }
     return OC_OK;
 }
@@ -558,6 +561,49 @@ static int advance(struct run *r, const struct page *p)
     return 0;
 }
 
+/* seen is complete only from seen_from (states written before it existed:
+ * from cursor - lookback, what they kept). A lookback raised since would
+ * re-read changes that were emitted but are no longer remembered, so the
+ * scan starts no earlier than that, and says so. */
+static void clamp_lookback(struct run *r)
+{
+    const struct hs_stream_state *s = &r->st.s;
+    int64_t complete = s->seen_from;
+    if(complete == HS_PULL_NONE)
+        complete = s->cursor - r->in->opt.lookback_ms;
+    if(r->anchor >= complete)
+        return;
+    char at[21];
+    hs_usage_iso(complete, at);
+    hs_log(r->in, OC_LOG_WARN,
+           "pull contacts: lookback_ms %" PRId64 " reaches back further than the changes this "
+           "stream remembers emitting (from %s, %" PRId64 " ms); this run looks back %" PRId64
+           " ms only, so that nothing is emitted twice; the full lookback applies once the "
+           "stream has remembered that far",
+           r->in->opt.lookback_ms, at, complete, s->cursor - complete);
+    r->anchor = complete;
+}
+
+/* A cursor later than the clock: state written under a clock that was
+ * ahead, or this clock is behind. Say so, and how to get out, rather than
+ * quietly pull nothing. */
+static void warn_future(const struct run *r)
+{
+    if(r->st.s.cursor <= r->end)
+        return;
+    char at[21], now[21];
+    hs_usage_iso(r->st.s.cursor, at);
+    hs_usage_iso(r->end, now);
+    hs_log(r->in, OC_LOG_WARN,
+           "pull contacts: the saved cursor is %s (%" PRId64 " ms), later than this machine's "
+           "clock %s (%" PRId64 " ms), so changes after %s are not pulled until the clock passes "
+           "it. If the clock is right, the state was written under a wrong clock: delete the "
+           "\"%s\" member of the state file (ochost: --state FILE, default ./ochost.state) and "
+           "rerun with --since set to where changes should start again (changes after it may be "
+           "emitted a second time)",
+           at, r->st.s.cursor, now, r->end, now, STATE_KEY);
+}
+
 /* Prefix HTTP errors with the stream, keeping status and HTTP details. */
 static oc_status with_context(oc_status rc, struct oc_error *err, const char *tail)
 {
@@ -592,11 +638,14 @@ static oc_status scan(struct run *r, struct oc_error *err)
             if(!rc) {
                 rc = emit_page(r, &req.json, &p, err);
                 int done = rc ? 0 : advance(r, &p);
-                /* Even after a stop in the page: what went out is in seen. */
-                if(hs_event_set_prune(&r->st.s.seen, r->st.s.cursor - in->opt.lookback_ms) && !rc)
+                /* Even after a stop in the page: what went out is in seen.
+                 * A save that fails overrides the stop's own message, which
+                 * would claim the state was saved. */
+                if(hs_stream_forget_before(&r->st.s, r->st.s.cursor - in->opt.lookback_ms) &&
+                   !rc)
                     rc = hs_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
-                oc_status src = state_save(r, rc ? NULL : err);
-                if(!rc)
+                oc_status src = state_save(r, err);
+                if(src)
                     rc = src;
                 if(!rc && h->progress)
                     h->progress(h->ctx, "pull", r->emitted, 0);
@@ -627,6 +676,12 @@ oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_re
                        "the contacts stream; leave it out");
     if(!in->host->emit)
         return hs_fail(err, OC_E_INVALID, "pull contacts: the host gave no emit callback");
+    if(req && req->since_ms < 0)
+        return hs_fail(err, OC_E_INVALID,
+                       "pull contacts: since %" PRId64 " ms is before 1970; give a time after "
+                       "1970-01-01T00:00:00Z (or leave --since out for the last "
+                       "pull_start_days days)",
+                       req->since_ms);
     struct run r = {.in = in, .page_size = page_size, .end = hs_now_ms(in)};
     hs_stream_state_init(&r.st.s);
     r.st.start = HS_PULL_NONE;
@@ -644,6 +699,8 @@ oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_re
         r.anchor = r.st.s.cursor - in->opt.lookback_ms;
         if(r.anchor < r.st.start)
             r.anchor = r.st.start;
+        clamp_lookback(&r);
+        warn_future(&r);
     } else {
         int64_t since = req ? req->since_ms : 0;
         r.st.start = since > 0 ? since : r.end - (int64_t)in->opt.pull_start_days * DAY_MS;

@@ -132,6 +132,7 @@ void hs_stream_state_init(struct hs_stream_state *s)
 {
     memset(s, 0, sizeof *s);
     s->cursor = HS_PULL_NONE;
+    s->seen_from = HS_PULL_NONE;
     s->low = HS_PULL_NONE;
 }
 
@@ -166,9 +167,9 @@ void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end)
 
 int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created)
 {
-    return hs_event_set_has(&s->seen, id, created) ||
-           (created == s->low && hs_event_set_has(&s->at_low, id, created)) ||
-           hs_event_set_has(&s->page, id, created);
+    if(s->low != HS_PULL_NONE && created >= s->low)
+        return created > s->low || hs_event_set_has(&s->at_low, id, created);
+    return hs_event_set_has(&s->seen, id, created) || hs_event_set_has(&s->page, id, created);
 }
 
 int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from)
@@ -179,12 +180,11 @@ int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, i
     }
     if(created == s->low && hs_event_set_add(&s->at_low, id, created) < 0)
         return -1;
-    return created >= keep_from && hs_event_set_add(&s->seen, id, created) < 0 ? -1 : 0;
-}
-
-int hs_stream_interrupted(struct hs_stream_state *s, const char *id, int64_t created)
-{
-    return hs_event_set_add(&s->page, id, created) < 0 ? -1 : 0;
+    if(created >= keep_from)
+        return hs_event_set_add(&s->seen, id, created) < 0 ? -1 : 0;
+    if(s->seen_from == HS_PULL_NONE || created >= s->seen_from)
+        s->seen_from = created + 1;
+    return 0;
 }
 
 int hs_stream_page_done(struct hs_stream_state *s, const char *next)
@@ -209,9 +209,18 @@ void hs_stream_restart(struct hs_stream_state *s)
     hs_event_set_clear(&s->page);
 }
 
+int hs_stream_forget_before(struct hs_stream_state *s, int64_t min_created)
+{
+    if(hs_event_set_prune(&s->seen, min_created))
+        return -1;
+    if(s->seen_from == HS_PULL_NONE || s->seen_from < min_created)
+        s->seen_from = min_created;
+    return 0;
+}
+
 int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms)
 {
-    if(hs_event_set_prune(&s->seen, s->end - lookback_ms))
+    if(hs_stream_forget_before(s, s->end - lookback_ms))
         return -1;
     s->cursor = s->end;
     s->in_window = 0;
@@ -245,6 +254,8 @@ int hs_stream_state_json(const struct hs_stream_state *s, struct hs_buf *out)
     hs_jw_kint(&w, "v", STATE_VERSION);
     if(s->cursor != HS_PULL_NONE)
         hs_jw_kint(&w, "cursor", s->cursor);
+    if(s->seen_from != HS_PULL_NONE)
+        hs_jw_kint(&w, "seen_from", s->seen_from);
     write_pairs(&w, "seen", &s->seen);
     if(s->in_window) {
         hs_jw_key(&w, "window");
@@ -320,6 +331,9 @@ int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t le
         goto bad;
     what = "bad cursor";
     if(hs_json_get(&j, 0, "cursor") >= 0 && get_int(&j, 0, "cursor", &s->cursor, 1))
+        goto bad;
+    what = "bad seen_from";
+    if(hs_json_get(&j, 0, "seen_from") >= 0 && get_int(&j, 0, "seen_from", &s->seen_from, 1))
         goto bad;
     what = "bad seen list";
     if(read_pairs(&j, 0, "seen", &s->seen, &tmp))

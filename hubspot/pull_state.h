@@ -11,23 +11,34 @@
  *    lookback (for the window in progress: >= its end - lookback). They
  *    are what the overlap would re-deliver, so they are skipped; the set
  *    is bounded by the events of one lookback period, not by history.
+ *  - seen_from: seen holds every identity processed with created >=
+ *    seen_from. A lookback reaching further back than that (lookback_ms
+ *    raised on an existing state) would re-read events that were
+ *    delivered but are no longer remembered, so the pull clamps its start
+ *    here instead of emitting them twice.
  *  - inside a window HubSpot pages newest first. low is the oldest created
  *    processed so far, at_low the identities processed at exactly low.
- *    When an offset expires the query restarts with endTimestamp = low:
- *    everything newer was already processed, ties at low are skipped by
+ *    Anything newer than low was processed by this query already: offsets
+ *    are positions in a live list, so events that arrive while a window is
+ *    paged push already processed ones onto later pages, and those are
+ *    skipped by this rule whatever the shift. When an offset expires the
+ *    query restarts with endTimestamp = low; ties at low are skipped by
  *    at_low. This rests on HubSpot's documented reverse-chronological
  *    order; it is what keeps a 100,000-event window from having to keep
  *    100,000 ids.
- *  - page: identities processed from the page fetched with offset when a
- *    run stopped in the middle of it (emit cancelled); refetching that page
- *    skips them.
+ *  - page: identities processed from an interrupted page, as states
+ *    written by earlier versions carry them; still honoured when read,
+ *    never written (the low mark covers them now).
  *
  * The serialized form (JSON, compact):
- *   {"v":1,"cursor":C,"seen":[["id",created],...],
+ *   {"v":1,"cursor":C,"seen_from":F,"seen":[["id",created],...],
  *    "window":{"start":S,"end":E,"query_end":Q,"offset":"..","low":L,
  *              "at_low":["id",...],"page":[["id",created],...]}}
- * with "cursor" absent before the first completed window and "window"
- * absent between windows.
+ * with "cursor" absent before the first completed window, "seen_from"
+ * absent while nothing was ever left out of seen, and "window" absent
+ * between windows. A state with a cursor but no seen_from was written
+ * before seen_from existed; it is read as covering the configured
+ * lookback, which is what those versions assumed.
  */
 #ifndef HS_PULL_STATE_H
 #define HS_PULL_STATE_H
@@ -62,6 +73,7 @@ void hs_event_set_free(struct hs_event_set *s);
 struct hs_stream_state {
     int64_t cursor;  /* HS_PULL_NONE before the first completed window */
     struct hs_event_set seen;
+    int64_t seen_from; /* seen is complete from here on; HS_PULL_NONE: all */
     int in_window;   /* a window was started and is not complete */
     int64_t start, end, query_end; /* inclusive bounds (ms) */
     char *offset;    /* next page's offset; NULL: first page of the query */
@@ -95,18 +107,13 @@ int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t le
 
 /* Begin window [start, end]: first page of a query ending at end. */
 void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end);
-/* 1 when (id, created) was already processed (seen, at low, or on the
- * interrupted page). */
+/* 1 when (id, created) was already processed: in seen, newer than the
+ * window's low mark, at low, or on an interrupted page of an old state. */
 int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created);
 /* Record (id, created) as processed: it moves the window's low mark, and
- * is remembered in seen when created >= keep_from (window end - lookback).
- * 0, or -1 on oom. */
+ * is remembered in seen when created >= keep_from (window end - lookback);
+ * when it is not, seen_from moves past it. 0, or -1 on oom. */
 int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from);
-/* The run stops in the middle of the page fetched with offset: record
- * (id, created) as processed on it, so that refetching the page skips it.
- * Called for every event of the page handled so far (only then, which
- * keeps the per-event path free of allocations). 0, or -1 on oom. */
-int hs_stream_interrupted(struct hs_stream_state *s, const char *id, int64_t created);
 /* The page was fully processed; next is the offset of the page after it
  * (copied; NULL when none). 0, or -1 on oom. */
 int hs_stream_page_done(struct hs_stream_state *s, const char *next);
@@ -115,5 +122,9 @@ void hs_stream_restart(struct hs_stream_state *s);
 /* The window is complete: the cursor moves to its end, seen keeps only
  * created >= end - lookback. 0, or -1 on oom. */
 int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms);
+/* Drop from seen every identity with created < min_created and move
+ * seen_from up to it (streams that keep seen without windows). 0, or -1 on
+ * oom (nothing changed). */
+int hs_stream_forget_before(struct hs_stream_state *s, int64_t min_created);
 
 #endif

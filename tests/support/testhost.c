@@ -36,6 +36,11 @@ static oc_status th_get(void *ctx, const char *key, void *buf, size_t bufsize, s
 static oc_status th_put(void *ctx, const char *key, const void *value, size_t len)
 {
     struct testhost *t = ctx;
+    if(t->fail_puts && (!t->fail_key || !strcmp(t->fail_key, key)) && t->puts_left-- <= 0) {
+        t->puts_left = 0;
+        t->nputs_failed++;
+        return OC_E_IO;
+    }
     struct th_kv *kv = find(t, key);
     if(!value) {
         if(kv) {
@@ -98,6 +103,10 @@ void th_record_json(const struct oc_record *r, struct hs_buf *out)
 static oc_status th_emit(void *ctx, const struct oc_record *r)
 {
     struct testhost *t = ctx;
+    if(t->refuse_after && t->nrecords >= (size_t)t->refuse_after) {
+        t->nrefused++;
+        return OC_E_IO;
+    }
     t->nrecords++;
     if(t->keep_records) {
         th_record_json(r, &t->records);

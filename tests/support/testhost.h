@@ -35,6 +35,19 @@ struct testhost {
     size_t nrecords;
     struct hs_buf logs;    /* every log line, "LEVEL message\n" */
     int stop_after;        /* emit returns nonzero after this many (0: never) */
+    /* A host that cannot deliver (full disk, closed pipe): once this many
+     * records were taken, every later emit is refused with OC_E_IO and the
+     * record is neither kept nor counted in nrecords (0: never). */
+    int refuse_after;
+    size_t nrefused;       /* emits refused so far */
+    /* Durable state that stops working: once puts_left more state_put
+     * calls have succeeded, every later one fails with OC_E_IO and stores
+     * nothing (fail_puts 0: never). With fail_key set, only puts to that
+     * key count and fail (the usage counters' puts go on working). */
+    int fail_puts;
+    int puts_left;
+    const char *fail_key;
+    size_t nputs_failed;
     int cancel;            /* cancelled() answer */
 };
 
