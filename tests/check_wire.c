@@ -409,8 +409,11 @@ static void faulty(void *ctx, struct rs_conn *c)
             rs_reset(c);
             return;
         case 2:
+            /* Said, so libcurl does not send the next request into a
+             * socket closing under it (the server would never read it,
+             * and the count, which errs high then, would not match). */
             rs_sends(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        "Content-Length: 0\r\n\r\n");
+                        "Content-Length: 0\r\nConnection: close\r\n\r\n");
             return;
         case 3:
             rs_sends(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
