@@ -8,7 +8,10 @@
  * twice changes nothing, which is what makes a retry after a lost answer
  * safe. The price of that: when the first answer was lost after HubSpot
  * applied it, the retry's answer calls those contacts already members.
- * They are in the list either way.
+ * They are in the list either way. A contact this run's upsert created
+ * cannot have been a member before the run, so after a retry it is
+ * reported added; one that existed before stays already_member, the one
+ * case where the status can be wrong (HubSpot's answer cannot tell).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +167,7 @@ oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
                 it->status = HS_PUSH_FAILED;
             }
         } else {
-            it->status = HS_PUSH_ALREADY;
+            it->status = r->attempts > 1 && it->created && first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
         }
     }
 out:

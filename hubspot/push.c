@@ -164,6 +164,7 @@ struct run {
     struct hs_buf mpath;
     uint64_t ord, done, added, already, failed;
     int eof, input_broken;
+    int emit_broken; /* the host's emit refused a result: it takes no more */
     oc_status stop;
     struct oc_error stop_err;
 };
@@ -209,12 +210,20 @@ static const char *status_name(int s)
     return s == HS_PUSH_ADDED ? "added" : s == HS_PUSH_ALREADY ? "already_member" : "failed";
 }
 
-/* One push_result. After the host asked to stop, nothing more is
- * emitted (its emit said so). */
+/* Whether the host asked to stop (a signal, in ochost). Results still go
+ * out after that: the host is listening, it only wants no more work. */
+static int host_cancelled(const struct run *R)
+{
+    const struct oc_host *h = R->in->host;
+    return h->cancelled && h->cancelled(h->ctx);
+}
+
+/* One push_result. Once the host's emit refused one, nothing more is
+ * emitted: it said it cannot take them. */
 static void emit_result(struct run *R, const char *input, const char *email, const char *id,
                         int status, const char *error)
 {
-    if(R->stop == OC_E_CANCELLED)
+    if(R->emit_broken)
         return;
     struct oc_field f[5];
     size_t n = 0;
@@ -233,8 +242,10 @@ static void emit_result(struct run *R, const char *input, const char *email, con
         R->already++;
     else
         R->failed++;
-    if(hs_emit(R->in, "push_result", input, f, n))
+    if(hs_emit(R->in, "push_result", input, f, n)) {
+        R->emit_broken = 1;
         set_stopf(R, OC_E_CANCELLED, "the host asked to stop while receiving push results");
+    }
 }
 
 /* Emit it with its status and free it. */
@@ -408,6 +419,13 @@ static void fill(struct run *R)
      * next can still be merged. */
     while(!R->eof && !R->stop && !wave_full(R) && R->carry.n < HS_PUSH_BATCH &&
           R->ncopies < R->copies_max && R->pending.n < R->chunk + R->conc * HS_PUSH_BATCH) {
+        /* Checked before each read: after a cancel nothing more is taken
+         * from the input, so what was not read stays the host's to
+         * account for. */
+        if(host_cancelled(R)) {
+            set_stopf(R, OC_E_CANCELLED, "cancelled: the host asked to stop");
+            break;
+        }
         struct hs_push_item *it;
         read_item(R, &it);
         if(!it)
@@ -591,8 +609,13 @@ static int wave(struct run *R)
  * read, gets a failed result saying why. */
 static void stop_all(struct run *R)
 {
-    char why[320];
-    snprintf(why, sizeof why, "%.300s", R->stop_err.message);
+    char why[340];
+    /* The HTTP client words a cancel its own way; the result says
+     * "cancelled" whoever noticed it first. */
+    if(R->stop == OC_E_CANCELLED && !strstr(R->stop_err.message, "cancelled"))
+        snprintf(why, sizeof why, "cancelled: %.300s", R->stop_err.message);
+    else
+        snprintf(why, sizeof why, "%.300s", R->stop_err.message);
     /* Items still in this wave's batches (the input broke while a wave
      * was being filled) join the carry list first. */
     for(size_t b = 0; b < R->conc; b++) {
@@ -624,12 +647,14 @@ static void stop_all(struct run *R)
         }
         qs[q]->n = 0;
     }
+    /* After a cancel the input is not read on: the host knows where it
+     * stopped (the last input it handed out) and accounts for the rest. */
     if(R->input_broken || R->stop == OC_E_CANCELLED)
         return;
     char msg[512];
     snprintf(msg, sizeof msg,
              "not attempted: the push stopped before reaching this input: %s; re-run it", why);
-    while(R->stop != OC_E_CANCELLED) {
+    while(R->stop != OC_E_CANCELLED && !R->emit_broken) {
         struct oc_record rec;
         memset(&rec, 0, sizeof rec);
         rec.struct_size = sizeof rec;
@@ -639,7 +664,11 @@ static void stop_all(struct run *R)
         char name[48];
         snprintf(name, sizeof name, "input %llu", (unsigned long long)++R->ord);
         const char *email = field(&rec, "email");
-        emit_result(R, rec.id && *rec.id ? rec.id : name, email, NULL, HS_PUSH_FAILED, msg);
+        /* An input the host could not read says so: fixing it is the
+         * first thing the user has to do with it. */
+        const char *own = rec.kind && !strcmp(rec.kind, "invalid") ? field(&rec, "error") : NULL;
+        emit_result(R, rec.id && *rec.id ? rec.id : name, email, NULL, HS_PUSH_FAILED,
+                    own && *own ? own : msg);
     }
 }
 
@@ -707,16 +736,32 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
     if(!st)
         return hs_fail(err, OC_E_NOMEM, "push: out of memory");
     oc_status rc = hs_push_list_check(in, st, req->list_id, err);
-    if(rc)
+    /* A list refused for what it is (unknown, DYNAMIC, no scope) is the
+     * caller's to fix before any input matters. A check that could not be
+     * made (limit, budget, HubSpot unreachable, cancel) says nothing about
+     * the inputs: each still gets its failed result below. */
+    if(rc == OC_E_CONFIG || rc == OC_E_AUTH || rc == OC_E_INVALID)
         return rc;
 
     struct run R;
+    oc_status check_rc = rc;
     rc = run_init(&R, in, req, st);
     if(rc) {
         run_free(&R);
         return hs_fail(err, rc, "push: out of memory setting up the run");
     }
-    while(wave(&R))
+    if(check_rc) {
+        set_stopf(&R, check_rc, "checking list %s failed before anything was written: %.300s",
+                  req->list_id, err->message);
+        if(HS_ERR_HAS(err, category)) {
+            R.stop_err.http_status = err->http_status;
+            R.stop_err.retryable = err->retryable;
+            R.stop_err.retry_after_ms = err->retry_after_ms;
+            memcpy(R.stop_err.correlation_id, err->correlation_id, sizeof err->correlation_id);
+            memcpy(R.stop_err.category, err->category, sizeof err->category);
+        }
+    }
+    while(!R.stop && wave(&R))
         ;
     if(R.stop)
         stop_all(&R);
@@ -727,11 +772,24 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
          * before the next write instead of trusting the old answer. */
         if(rc == OC_E_CONFIG)
             hs_push_list_forget(st, req->list_id);
-        hs_fail(err, rc,
-                "push to list %s stopped after %llu inputs (%llu added, %llu already members, "
-                "%llu failed; every input has a push_result): %.300s",
-                req->list_id, (unsigned long long)R.done, (unsigned long long)R.added,
-                (unsigned long long)R.already, (unsigned long long)R.failed, R.stop_err.message);
+        if(R.emit_broken)
+            hs_fail(err, rc,
+                    "push to list %s stopped after %llu results: the host stopped taking "
+                    "push_result records, so the inputs it was not told about have none: %.300s",
+                    req->list_id, (unsigned long long)R.done, R.stop_err.message);
+        else if(rc == OC_E_CANCELLED)
+            hs_fail(err, rc,
+                    "push to list %s cancelled after reading %llu inputs (%llu added, %llu already "
+                    "members, %llu failed; every input read has a push_result, the input was not "
+                    "read further): %.300s",
+                    req->list_id, (unsigned long long)R.ord, (unsigned long long)R.added,
+                    (unsigned long long)R.already, (unsigned long long)R.failed, R.stop_err.message);
+        else
+            hs_fail(err, rc,
+                    "push to list %s stopped after %llu inputs (%llu added, %llu already members, "
+                    "%llu failed; every input has a push_result): %.300s",
+                    req->list_id, (unsigned long long)R.done, (unsigned long long)R.added,
+                    (unsigned long long)R.already, (unsigned long long)R.failed, R.stop_err.message);
         if(HS_ERR_HAS(err, category)) {
             err->http_status = R.stop_err.http_status;
             err->retryable = R.stop_err.retryable || rc == OC_E_TRANSIENT || rc == OC_E_BUDGET;

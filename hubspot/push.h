@@ -53,6 +53,7 @@ struct hs_push_item {
     char *error;       /* once it failed */
     int email_only;    /* the input carries no property beyond email */
     int from_cache;    /* record_id came from the instance cache */
+    int created;       /* this run's upsert created the contact (HubSpot's "new") */
     int status;        /* enum hs_push_status */
     /* Later inputs with this email merged into this one's upsert, in input
      * order (owned; each copy's json is dropped once merged). */
@@ -187,7 +188,8 @@ oc_status hs_upsert_settle(struct oc_instance *in, struct hs_http_req *r,
 int hs_membership_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n);
 
 /* Settle the items of a finished memberships/add request r: status
- * ADDED, ALREADY or FAILED; an item whose cached id HubSpot calls missing
+ * ADDED, ALREADY or FAILED (after a retried call, a contact this run
+ * created counts as ADDED whatever the retry's answer says); an item whose cached id HubSpot calls missing
  * is handed back OPEN (record_id cleared, from_cache still set) for the
  * caller to forget the cache entry and upsert it again. Returns OC_OK, or
  * a stop status (items left OPEN): among them OC_E_CONFIG when the list

@@ -393,6 +393,9 @@ static void apply(const struct hs_http_req *r, struct hs_push_item **items, size
         int id = hs_json_get(j, t, "id");
         enum hs_json_type ty = hs_json_type(j, id);
         it->record_id = ty == HS_JSON_STRING || ty == HS_JSON_NUMBER ? hs_json_strdup(j, id) : NULL;
+        /* Only "true" is trusted: after a lost answer the retry finds the
+         * contact the first attempt created and calls it not new. */
+        it->created = hs_json_bool(j, hs_json_get(j, t, "new")) == 1;
         if(!it->record_id || !*it->record_id) {
             free(it->record_id);
             it->record_id = NULL;

@@ -358,7 +358,8 @@ static char *read_all(const char *path)
 }
 
 /* --rejects: failed inputs in the input's format, header first, in the
- * order their results arrive; successes and unknown lines leave nothing. */
+ * order their results arrive, each with its reason in a last column /
+ * member; successes and unknown lines leave nothing. */
 START_TEST(rejects_in_input_format)
 {
     char path[] = "/tmp/check_rejects_XXXXXX";
@@ -368,31 +369,41 @@ START_TEST(rejects_in_input_format)
     ck_assert_int_ge(fd, 0);
     close(fd);
     och_error_init(&err);
-    ck_assert_int_eq(och_rejects_open(&r, path, "email,notes", 11, &err), OC_OK);
-    ck_assert_int_eq(och_rejects_keep(&r, 2, "a@example.com,x", strlen("a@example.com,x")), OC_OK);
-    ck_assert_int_eq(och_rejects_keep(&r, 3, "b@example.com,\"two\nlines\"", strlen("b@example.com,\"two\nlines\"")), OC_OK);
-    ck_assert_int_eq(och_rejects_keep(&r, 5, "c@example.com,y", strlen("c@example.com,y")), OC_OK);
-    ck_assert_int_eq(och_rejects_keep(&r, 6, "d@example.com,z", strlen("d@example.com,z")), OC_OK);
-    ck_assert_int_eq(och_rejects_result(&r, 5, 1), OC_OK); /* batches answer in any order */
-    ck_assert_int_eq(och_rejects_result(&r, 2, 0), OC_OK);
-    ck_assert_int_eq(och_rejects_result(&r, 3, 1), OC_OK);
-    ck_assert_int_eq(och_rejects_result(&r, 3, 1), OC_OK); /* a repeat writes nothing twice */
-    ck_assert_int_eq(och_rejects_result(&r, 99, 1), OC_OK);
+    ck_assert_int_eq(och_rejects_open(&r, path, 1, "email,notes", 11, -1, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 2, "a@example.com,x", strlen("a@example.com,x"), NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 3, "b@example.com,\"two\nlines\"", strlen("b@example.com,\"two\nlines\""), NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 5, "c@example.com,y", strlen("c@example.com,y"), NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 6, "d@example.com,z", strlen("d@example.com,z"), NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 5, 1, "bad \"c\""), OC_OK); /* batches answer in any order */
+    ck_assert_int_eq(och_rejects_result(&r, 2, 0, NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 3, 1, "bad b"), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 3, 1, "bad b"), OC_OK); /* a repeat writes nothing twice */
+    ck_assert_int_eq(och_rejects_result(&r, 99, 1, "x"), OC_OK);
     ck_assert_uint_eq(r.n, 1); /* only line 6 still waits */
-    /* line 6 never got a result: written when the plugin claimed completion */
-    ck_assert_int_eq(och_rejects_close(&r, 1, &err), OC_OK);
-    ck_assert_str_eq(read_all(path), "email,notes\nc@example.com,y\nb@example.com,\"two\nlines\"\nd@example.com,z\n");
+    /* line 6 never got a result: written at the end with the reason given */
+    ck_assert_int_eq(och_rejects_close(&r, "no answer", &err), OC_OK);
+    ck_assert_str_eq(read_all(path), "email,notes,ochost_error\nc@example.com,y,\"bad \"\"c\"\"\"\n"
+                                     "b@example.com,\"two\nlines\",\"bad b\"\nd@example.com,z,\"no answer\"\n");
 
     /* JSON Lines: no header; nothing failed: an empty file */
-    ck_assert_int_eq(och_rejects_open(&r, path, NULL, 0, &err), OC_OK);
-    ck_assert_int_eq(och_rejects_keep(&r, 1, "{\"email\":\"a@example.com\"}", strlen("{\"email\":\"a@example.com\"}")), OC_OK);
-    ck_assert_int_eq(och_rejects_result(&r, 1, 0), OC_OK);
-    ck_assert_int_eq(och_rejects_close(&r, 0, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_open(&r, path, 0, NULL, 0, -1, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_keep(&r, 1, "{\"email\":\"a@example.com\"}", strlen("{\"email\":\"a@example.com\"}"), NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 1, 0, NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_close(&r, NULL, &err), OC_OK);
     ck_assert_str_eq(read_all(path), "");
 
-    ck_assert_int_eq(och_rejects_open(&r, "/nonexistent/dir/rejects.csv", NULL, 0, &err), OC_E_CONFIG);
+    /* JSON Lines: the reason is the object's last member */
+    ck_assert_int_eq(och_rejects_open(&r, path, 0, NULL, 0, -1, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_write(&r, "{\"email\":\"a@x\"} ", 16, NULL, "why \"1\""), OC_OK);
+    ck_assert_int_eq(och_rejects_write(&r, "{ }", 3, NULL, "why 2"), OC_OK);
+    ck_assert_int_eq(och_rejects_write(&r, "[1]", 3, NULL, "why 3"), OC_OK);
+    ck_assert_int_eq(och_rejects_close(&r, NULL, &err), OC_OK);
+    ck_assert_str_eq(read_all(path), "{\"email\":\"a@x\",\"ochost_error\":\"why \\\"1\\\"\"} \n"
+                                     "{ \"ochost_error\":\"why 2\"}\n[1]\n");
+
+    ck_assert_int_eq(och_rejects_open(&r, "/nonexistent/dir/rejects.csv", 0, NULL, 0, -1, &err), OC_E_CONFIG);
     ck_assert_msg(strstr(err.message, "/nonexistent/dir/rejects.csv"), "%s", err.message);
-    ck_assert_int_eq(och_rejects_close(&r, 1, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_close(&r, NULL, &err), OC_OK);
     unlink(path);
 }
 END_TEST
@@ -409,17 +420,21 @@ START_TEST(rejects_pending_is_bounded)
     ck_assert_int_ge(fd, 0);
     close(fd);
     och_error_init(&err);
-    ck_assert_int_eq(och_rejects_open(&r, path, NULL, 0, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_open(&r, path, 0, NULL, 0, -1, &err), OC_OK);
     for(uint64_t i = 1; i <= OCH_REJECTS_MAX_PENDING + 2; i++)
-        ck_assert_int_eq(och_rejects_keep(&r, i, "{}", 2), OC_OK);
+        ck_assert_int_eq(och_rejects_keep(&r, i, "{}", 2, NULL), OC_OK);
     ck_assert_uint_eq(r.n, OCH_REJECTS_MAX_PENDING);
     ck_assert_uint_eq(r.evicted, 2);
-    ck_assert_int_eq(och_rejects_result(&r, 1, 1), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 1, 1, "x"), OC_OK);
     ck_assert_uint_eq(r.lost, 1);
-    ck_assert_int_eq(och_rejects_result(&r, 3, 1), OC_OK);
+    ck_assert_int_eq(och_rejects_result(&r, 3, 1, "x"), OC_OK);
     ck_assert_uint_eq(r.written, 1);
-    ck_assert_int_eq(och_rejects_close(&r, 0, &err), OC_OK);
-    ck_assert_str_eq(read_all(path), "{}\n");
+    /* the rest never got a result: they are written at the end */
+    ck_assert_uint_eq(och_rejects_unanswered(&r), OCH_REJECTS_MAX_PENDING - 1);
+    for(uint64_t i = 4; i <= OCH_REJECTS_MAX_PENDING + 2; i++)
+        ck_assert_int_eq(och_rejects_result(&r, i, 0, NULL), OC_OK);
+    ck_assert_int_eq(och_rejects_close(&r, NULL, &err), OC_OK);
+    ck_assert_str_eq(read_all(path), "{\"ochost_error\":\"x\"}\n");
     unlink(path);
 }
 END_TEST

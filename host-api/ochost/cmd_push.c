@@ -1,9 +1,15 @@
 /* cmd_push.c - `ochost push`: upsert contacts, add them to a list, one
- * JSON line per input, failed inputs to --rejects. */
+ * JSON line per input read, and in --rejects every input that did not end
+ * added or already_member, however the run ends: failed results, inputs
+ * the plugin never answered, and (for a file) inputs never read because
+ * the run stopped first (a signal, a refused list). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/input.h"
@@ -17,7 +23,8 @@ struct push_ctx {
     int use_rejects;
     oc_status rej_rc;
     struct hs_buf scratch;
-    unsigned long long added, already, failed, other, read;
+    unsigned long long added, already, failed, other, read, unread;
+    int eof; /* the input was read to its end */
     /* usage record probe */
     int64_t calls;
     int have_calls;
@@ -30,17 +37,32 @@ static uint64_t line_of(const char *id)
     return strtoull(id + 5, NULL, 10);
 }
 
+/* The record just read as the rejects file keeps it, and where to find
+ * all of it when the reader kept only its beginning. */
+static const char *reject_text(struct push_ctx *p, struct och_reject_span *span, size_t *len)
+{
+    memset(span, 0, sizeof *span);
+    if(och_input_cut(&p->in)) {
+        span->reread = och_input_record_span(&p->in, &span->off, &span->len);
+        return och_input_raw(&p->in, len);
+    }
+    return och_input_reject_text(&p->in, len);
+}
+
 static oc_status next(void *ctx, struct oc_record *rec)
 {
     struct push_ctx *p = ctx;
     oc_status rc = och_input_next(&p->in, rec);
+    if(rc == OC_E_NOT_FOUND)
+        p->eof = 1;
     if(rc)
         return rc;
     p->read++;
     if(p->use_rejects) {
         size_t len;
-        const char *raw = och_input_raw(&p->in, &len);
-        rc = och_rejects_keep(&p->rej, line_of(rec->id), raw, len);
+        struct och_reject_span span;
+        const char *raw = reject_text(p, &span, &len);
+        rc = raw ? och_rejects_keep(&p->rej, line_of(rec->id), raw, len, &span) : OC_E_NOMEM;
     }
     return rc;
 }
@@ -62,7 +84,8 @@ static oc_status sink(void *ctx, const struct oc_record *r)
             p->other++;
         if(p->use_rejects) {
             const char *input = och_record_field(r, "input");
-            oc_status rc = och_rejects_result(&p->rej, line_of(input ? input : r->id), failed);
+            oc_status rc = och_rejects_result(&p->rej, line_of(input ? input : r->id), failed,
+                                              och_record_field(r, "error"));
             if(rc && !p->rej_rc)
                 p->rej_rc = rc;
         }
@@ -106,6 +129,52 @@ static int probe_calls(struct och_session *s, struct push_ctx *p, int64_t *out)
     return 0;
 }
 
+/* --input opened close-on-exec, so no child process inherits it. */
+static FILE *open_input(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if(fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if(!f) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
+/* The run stopped before the input's end: the rest of a file goes to the
+ * rejects file too, so it holds everything left to do. A pipe is left
+ * alone (reading it on could block, and its writer may be gone). */
+static void reject_unread(struct push_ctx *p, FILE *f, const char *why)
+{
+    struct stat st;
+    if(!p->use_rejects || p->eof || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    struct oc_record rec;
+    oc_status rc;
+    while((rc = och_input_next(&p->in, &rec)) == OC_OK) {
+        size_t len;
+        struct och_reject_span span;
+        const char *raw = reject_text(p, &span, &len);
+        if(!raw || och_rejects_write(&p->rej, raw, len, &span, why)) {
+            if(!p->rej_rc)
+                p->rej_rc = raw ? OC_E_IO : OC_E_NOMEM;
+            return;
+        }
+        p->unread++;
+    }
+    p->eof = rc == OC_E_NOT_FOUND;
+}
+
+static const char *cancelled_reason(int cancelled)
+{
+    return cancelled ? "not finished: the push was cancelled (SIGINT or SIGTERM) before this input "
+                       "got a result; push it again"
+                     : "no result from the plugin; push it again";
+}
+
 int och_cmd_push(struct och_session *s, const struct och_cli *args)
 {
     struct push_ctx p;
@@ -115,14 +184,24 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     int code = 0;
     int64_t calls0 = 0, calls1 = 0;
     int64_t t0 = och_monotonic_ms();
+    unsigned long long unanswered = 0;
 
     memset(&p, 0, sizeof p);
     if(args->input && strcmp(args->input, "-") != 0) {
-        f = fopen(args->input, "rb");
+        f = open_input(args->input);
         name = args->input;
         if(!f) {
             och_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", args->input, strerror(errno));
             return och_session_report(s, OC_E_CONFIG);
+        }
+    }
+    /* Before a byte is read or written: the rejects file must not be the
+     * input (the natural "push my rejects again" loop names both). */
+    if(args->rejects) {
+        rc = och_rejects_check(args->rejects, fileno(f), name, &s->err);
+        if(rc) {
+            code = och_session_report(s, rc);
+            goto out;
         }
     }
     /* Header and format problems end the run before any HubSpot call. */
@@ -132,9 +211,10 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         goto out;
     }
     if(args->rejects) {
-        size_t hlen;
+        size_t hlen = 0;
         const char *h = och_input_header(&p.in, &hlen);
-        rc = och_rejects_open(&p.rej, args->rejects, h, hlen, &s->err);
+        rc = och_rejects_open(&p.rej, args->rejects, p.in.format == OCH_INPUT_CSV, h, hlen, fileno(f),
+                              &s->err);
         p.use_rejects = 1;
         if(rc) {
             code = och_session_report(s, rc);
@@ -151,34 +231,70 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     och_host_progress_done(&s->host);
     if(rc)
         code = och_session_report(s, rc);
+
+    int cancelled = och_host_cancel_requested();
+    char why[OC_ERROR_MESSAGE_SIZE + 128];
+    if(cancelled)
+        snprintf(why, sizeof why,
+                 "not read: the push was cancelled (SIGINT or SIGTERM) before this input was read; "
+                 "push it again");
+    else
+        snprintf(why, sizeof why, "not read: the push stopped before this input was read: %.400s; push it again",
+                 rc ? s->err.message : "the plugin did not read the input to its end");
+    int read_to_end = p.eof;
+    reject_unread(&p, f, why);
+    if(p.use_rejects)
+        unanswered = och_rejects_unanswered(&p.rej);
+    else if(p.read > p.added + p.already + p.failed + p.other)
+        unanswered = p.read - (p.added + p.already + p.failed + p.other);
+
     if(s->cli->verbosity >= 0) {
         fprintf(stderr, "ochost: push: %llu added, %llu already members, %llu failed", p.added, p.already,
                 p.failed);
         if(p.other)
             fprintf(stderr, ", %llu other", p.other);
+        if(unanswered)
+            fprintf(stderr, ", %llu read but without a result", unanswered);
         if(have_before && probe_calls(s, &p, &calls1) == 0 && calls1 >= calls0)
             fprintf(stderr, ", %lld API calls", (long long)(calls1 - calls0));
         fprintf(stderr, ", %.1f s\n", (och_monotonic_ms() - t0) / 1000.0);
+        if(!read_to_end && p.unread)
+            fprintf(stderr, "ochost: push: %s after reading %llu inputs; the %llu after them were "
+                    "not read and are in the rejects file\n",
+                    cancelled ? "cancelled" : "stopped", p.read, p.unread);
+        else if(!read_to_end)
+            fprintf(stderr, "ochost: push: %s after reading %llu inputs; the rest of the input was "
+                    "not read and is in no rejects file\n",
+                    cancelled ? "cancelled" : "stopped", p.read);
     }
 out:
     if(p.use_rejects) {
         struct oc_error rerr;
         och_error_init(&rerr);
-        oc_status crc = och_rejects_close(&p.rej, rc == OC_OK || rc == OC_E_PARTIAL, &rerr);
+        oc_status crc = och_rejects_close(&p.rej,
+                                          cancelled_reason(och_host_cancel_requested()), &rerr);
         if(!crc && p.rej_rc)
             crc = och_fail(&rerr, p.rej_rc, "cannot write rejects file %s", args->rejects);
         if(crc && !code)
             code = och_report(s->what, crc, &rerr);
-        else if(!crc && p.failed && s->cli->verbosity >= 0)
-            fprintf(stderr, "ochost: push: failed inputs are in %s\n", args->rejects);
+        else if(crc)
+            och_report(s->what, crc, &rerr);
+        else if((p.failed || unanswered || p.unread) && s->cli->verbosity >= 0)
+            fprintf(stderr,
+                    "ochost: push: %llu inputs left to do (%llu failed, %llu without a result, %llu "
+                    "not read) are in %s with the reason in column/field " OCH_REJECTS_COLUMN
+                    "; fix them and push that file (--input %s, with a new --rejects name)\n",
+                    p.failed + unanswered + p.unread, p.failed, unanswered, p.unread, args->rejects,
+                    args->rejects);
     }
     och_input_close(&p.in);
     hs_buf_free(&p.scratch);
     if(f != stdin)
         fclose(f);
     /* A plugin that reports success while some result says failed is
-     * still a partial failure to the user. */
-    if(!code && p.failed)
+     * still a partial failure to the user; so is an input it never
+     * answered. */
+    if(!code && (p.failed || unanswered))
         code = OCH_EXIT_PARTIAL;
     return code;
 }

@@ -7,12 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "host-api/ochost/status.h"
 #include "host-api/ochost/utf8.h"
 #include "plugin/json.h"
 
 #define CHUNK_SIZE 65536
+/* The column (CSV) or key (JSON Lines) a rejects file carries its reason
+ * in; input never sends it to HubSpot. */
+#define REJECT_COLUMN "ochost_error"
 
 /* ---- byte source ---- */
 
@@ -22,6 +26,7 @@ static int fill(struct och_input *in)
         return 0;
     if(in->eof)
         return -1;
+    in->chunk_off += in->end;
     size_t got = fread(in->chunk, 1, CHUNK_SIZE, in->f);
     in->pos = 0;
     in->end = got;
@@ -48,10 +53,38 @@ static int get(struct och_input *in)
     return c;
 }
 
+/* Stream offset of the next unread byte (call after peek, so the chunk
+ * holding it is loaded). */
+static uint64_t offset_now(const struct och_input *in) { return in->chunk_off + in->pos; }
+
+static void record_begin(struct och_input *in)
+{
+    hs_buf_reset(&in->raw);
+    in->too_long = 0;
+    in->rec_off = offset_now(in);
+    in->rec_len = 0;
+    in->last_c = 0;
+    in->unterminated = 0;
+}
+
+/* A record's text ends before its line end; a CR kept last was the CR of
+ * a CRLF and is not part of it either. */
+static void record_end(struct och_input *in, int ended_by_newline)
+{
+    in->unterminated = !ended_by_newline;
+    if(in->rec_len && in->last_c == '\r')
+        in->rec_len--;
+    if(in->raw.len && in->raw.data[in->raw.len - 1] == '\r')
+        in->raw.data[--in->raw.len] = '\0';
+}
+
 /* Keep the record's text, up to the cap; past it only remember that it
- * was too long, so a runaway line cannot grow memory. */
+ * was too long, so a runaway line cannot grow memory. Its full length is
+ * counted either way, so the text can be read again from a file. */
 static void keep(struct och_input *in, int c)
 {
+    in->rec_len++;
+    in->last_c = c;
     if(in->too_long || in->raw.len >= OCH_INPUT_MAX_RECORD) {
         in->too_long = 1;
         return;
@@ -87,8 +120,13 @@ static int field_begin(struct och_input *in)
         if(!o)
             return -1;
         in->offs = o;
+        o = realloc(in->rawoffs, nc * sizeof *o);
+        if(!o)
+            return -1;
+        in->rawoffs = o;
         in->capoffs = nc;
     }
+    in->rawoffs[in->noffs] = in->raw.len;
     in->offs[in->noffs++] = in->vals.len;
     return 0;
 }
@@ -159,14 +197,12 @@ static oc_status invalid(struct och_input *in, struct oc_record *rec, const char
 static int read_line(struct och_input *in)
 {
     int c;
-    hs_buf_reset(&in->raw);
-    in->too_long = 0;
     if(peek(in) == EOF)
         return -1;
+    record_begin(in);
     while((c = get(in)) != EOF && c != '\n')
         keep(in, c);
-    if(in->raw.len && in->raw.data[in->raw.len - 1] == '\r')
-        in->raw.data[--in->raw.len] = '\0';
+    record_end(in, c == '\n');
     return 0;
 }
 
@@ -197,22 +233,57 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
     }
     set_id(in, start, rec);
     fields_reset(in);
+    in->strip_from = in->strip_to = 0;
     if(in->too_long)
-        return invalid(in, rec, NULL, "longer than %u bytes", OCH_INPUT_MAX_RECORD);
-    if(hs_json_parse(&j, in->raw.data, in->raw.len, why, sizeof why))
+        return invalid(in, rec, NULL, "longer than %u bytes (%llu)", OCH_INPUT_MAX_RECORD,
+                       (unsigned long long)in->rec_len);
+    if(hs_json_parse(&j, in->raw.data, in->raw.len, why, sizeof why)) {
+        if(in->unterminated)
+            return invalid(in, rec, NULL,
+                           "looks cut off: not valid JSON (%s), and it is the last line with no "
+                           "line end, as when a write was interrupted; take this input from the "
+                           "original file",
+                           why);
         return invalid(in, rec, NULL, "not valid JSON (%s)", why);
+    }
     if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
         rc = invalid(in, rec, NULL, "not a JSON object; each line must be one {...} object");
         goto out;
     }
-    int n = hs_json_size(&j, 0), emailf = -1;
-    size_t nf = 0;
+    int n = hs_json_size(&j, 0), emailf = -1, from_rejects = 0;
+    size_t nf = 0, prev_end = 0;
     /* Two passes: strings first (vals may move while growing), pointers
      * after. */
     for(int i = 0, k = 1; i < n; i++) {
         int v = k + 1;
         enum hs_json_type t = hs_json_type(&j, v);
         size_t koff = in->vals.len;
+        size_t vlen, klen;
+        const char *vraw = hs_json_raw(&j, v, &vlen);
+        const char *kraw = hs_json_raw(&j, k, &klen);
+        size_t vend = (size_t)(vraw - in->raw.data) + vlen + (t == HS_JSON_STRING);
+        if(hs_json_eq(&j, k, REJECT_COLUMN) && !from_rejects) {
+            /* A rejects file's reason: not a property. Its text span is
+             * remembered so the record goes back to a rejects file
+             * without the old reason. */
+            from_rejects = 1;
+            size_t kstart = (size_t)(kraw - in->raw.data) - 1;
+            int next = hs_json_skip(&j, v);
+            if(i > 0) {
+                in->strip_from = prev_end;
+                in->strip_to = vend;
+            } else if(n > 1) {
+                size_t nlen;
+                in->strip_from = kstart;
+                in->strip_to = (size_t)(hs_json_raw(&j, next, &nlen) - in->raw.data) - 1;
+            } else {
+                in->strip_from = kstart;
+                in->strip_to = vend;
+            }
+            k = next;
+            continue;
+        }
+        prev_end = vend;
         if(hs_json_str(&j, k, &in->vals))
             goto nomem_or_bad;
         /* Fields are NUL-terminated C strings: a \u0000 would cut one short
@@ -277,6 +348,13 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
                                           OC_FIELD_STRING};
     }
     email = emailf >= 0 ? in->fields[emailf].value : NULL;
+    if(from_rejects && in->unterminated) {
+        rc = invalid(in, rec, email,
+                     "looks cut off: a line of a rejects file (it has \"" REJECT_COLUMN "\") "
+                     "that is the last one and has no line end, as when a write was "
+                     "interrupted; take this input from the original file");
+        goto out;
+    }
     if(!email || !*email) {
         rc = invalid(in, rec, NULL, "no \"email\" value");
         goto out;
@@ -305,11 +383,10 @@ static int read_csv_record(struct och_input *in, const char **bad)
 {
     int c;
     *bad = NULL;
-    hs_buf_reset(&in->raw);
-    in->too_long = 0;
     fields_reset(in);
     if(peek(in) == EOF)
         return -1;
+    record_begin(in);
     for(;;) {
         if(field_begin(in))
             return -2;
@@ -323,7 +400,8 @@ static int read_csv_record(struct och_input *in, const char **bad)
                 if(c == EOF) {
                     *bad = "a quoted field is not closed before the end of the input";
                     field_end(in);
-                    return 0;
+                    record_end(in, 0);
+                    return hs_buf_ok(&in->vals) && hs_buf_ok(&in->raw) ? 0 : -2;
                 }
                 keep(in, c);
                 if(c == '"') {
@@ -364,11 +442,10 @@ static int read_csv_record(struct och_input *in, const char **bad)
             continue;
         }
         if(c == '\r' && peek(in) == '\n')
-            get(in);
+            c = get(in);
+        record_end(in, c == '\n');
         break; /* '\n', EOF (or a lone CR before EOF) */
     }
-    if(in->raw.len && in->raw.data[in->raw.len - 1] == '\r')
-        in->raw.data[--in->raw.len] = '\0';
     return hs_buf_ok(&in->vals) && hs_buf_ok(&in->raw) ? 0 : -2;
 }
 
@@ -393,10 +470,26 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
             break;
     }
     set_id(in, start, rec);
-    const char *email = in->noffs == in->ncols && !in->nextra ? field_at(in, in->email_col) : NULL;
+    int complete = in->noffs == in->ncols && !in->nextra && !in->too_long;
+    const char *email = complete ? field_at(in, in->email_col) : NULL;
     size_t badat;
+    in->strip_from = in->strip_to = 0;
+    if(in->err_col != SIZE_MAX && complete) {
+        size_t k = in->err_col;
+        in->strip_from = k ? in->rawoffs[k] - 1 : 0;
+        in->strip_to = k + 1 < in->ncols ? in->rawoffs[k + 1] - (k ? 1 : 0) : in->raw.len;
+    }
+    /* A rejects file ends every record with a line end, written in the
+     * same write as the record: a last record without one was cut short
+     * and its values cannot be trusted. */
+    if(in->err_col != SIZE_MAX && in->unterminated)
+        return invalid(in, rec, email,
+                       "looks cut off: the last record of a rejects file (its header has "
+                       REJECT_COLUMN ") with no line end, as when a write was interrupted; take "
+                       "this input from the original file");
     if(in->too_long)
-        return invalid(in, rec, NULL, "record longer than %u bytes", OCH_INPUT_MAX_RECORD);
+        return invalid(in, rec, NULL, "record longer than %u bytes (%llu)", OCH_INPUT_MAX_RECORD,
+                       (unsigned long long)in->rec_len);
     if(bad)
         return invalid(in, rec, NULL, "%s", bad);
     if(!och_utf8_valid(in->raw.data, in->raw.len, 0, &badat))
@@ -414,7 +507,7 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
         const char *v = field_at(in, i);
         /* An empty cell leaves the HubSpot property alone instead of
          * erasing it. */
-        if(!*v)
+        if(!*v || i == in->err_col)
             continue;
         in->fields[nf++] = (struct oc_field){i == in->email_col ? "email" : in->cols[i], v,
                                              OC_FIELD_STRING};
@@ -464,13 +557,24 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
             in->email_col = i;
             have_email = 1;
         }
+        if(strcasecmp(in->cols[i], REJECT_COLUMN) == 0)
+            in->err_col = i;
     }
     if(!have_email)
         return och_fail(err, OC_E_CONFIG,
                         "%s: line %llu: the CSV header has no email column; the first line must name the "
                         "columns, one of them \"email\"",
                         in->name, (unsigned long long)start);
-    if(hs_buf_append(&in->header_raw, in->raw.data, in->raw.len))
+    /* The header a rejects file gets: without an old reason column (it
+     * appends its own). */
+    size_t from = 0, to = 0;
+    if(in->err_col != SIZE_MAX) {
+        size_t k = in->err_col;
+        from = k ? in->rawoffs[k] - 1 : 0;
+        to = k + 1 < in->ncols ? in->rawoffs[k + 1] - (k ? 1 : 0) : in->raw.len;
+    }
+    if(hs_buf_append(&in->header_raw, in->raw.data, from)
+       || hs_buf_append(&in->header_raw, in->raw.data + to, in->raw.len - to))
         return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     return OC_OK;
 }
@@ -481,6 +585,11 @@ oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct
     in->f = f;
     in->name = name;
     in->line = 1;
+    in->err_col = SIZE_MAX;
+    struct stat st;
+    off_t at = ftello(f);
+    in->seekable = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && at >= 0;
+    in->base = in->seekable ? (uint64_t)at : 0;
     in->chunk = malloc(CHUNK_SIZE);
     if(!in->chunk)
         return och_fail(err, OC_E_NOMEM, "out of memory opening %s", name);
@@ -519,6 +628,32 @@ const char *och_input_raw(const struct och_input *in, size_t *len)
     return hs_buf_str(&in->raw);
 }
 
+const char *och_input_reject_text(struct och_input *in, size_t *len)
+{
+    if(in->strip_to <= in->strip_from) {
+        *len = in->raw.len;
+        return hs_buf_str(&in->raw);
+    }
+    hs_buf_reset(&in->stripped);
+    hs_buf_append(&in->stripped, in->raw.data, in->strip_from);
+    hs_buf_append(&in->stripped, in->raw.data + in->strip_to, in->raw.len - in->strip_to);
+    if(!hs_buf_ok(&in->stripped))
+        return NULL;
+    *len = in->stripped.len;
+    return hs_buf_str(&in->stripped);
+}
+
+int och_input_record_span(const struct och_input *in, uint64_t *off, uint64_t *len)
+{
+    *off = in->base + in->rec_off;
+    *len = in->rec_len;
+    return in->seekable;
+}
+
+int och_input_cut(const struct och_input *in) { return in->too_long; }
+
+int och_input_fd(const struct och_input *in) { return fileno(in->f); }
+
 const char *och_input_header(const struct och_input *in, size_t *len)
 {
     if(in->format != OCH_INPUT_CSV)
@@ -531,7 +666,7 @@ const char *och_input_header(const struct och_input *in, size_t *len)
 size_t och_input_footprint(const struct och_input *in)
 {
     size_t n = (in->chunk ? CHUNK_SIZE : 0) + in->raw.cap + in->vals.cap + in->errmsg.cap
-               + in->header_raw.cap + in->capoffs * sizeof *in->offs
+               + in->header_raw.cap + in->stripped.cap + 2 * in->capoffs * sizeof *in->offs
                + in->capfields * sizeof *in->fields;
     for(size_t i = 0; i < in->ncols; i++)
         n += in->cols[i] ? strlen(in->cols[i]) + 1 : 0;
@@ -547,7 +682,9 @@ void och_input_close(struct och_input *in)
     hs_buf_free(&in->vals);
     hs_buf_free(&in->errmsg);
     hs_buf_free(&in->header_raw);
+    hs_buf_free(&in->stripped);
     free(in->offs);
+    free(in->rawoffs);
     free(in->fields);
     if(in->cols)
         for(size_t i = 0; i < in->ncols; i++)

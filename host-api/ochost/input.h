@@ -12,6 +12,15 @@
  * with a field "error" naming the line and the problem, so the plugin
  * reports it as a failed result and the run goes on.
  *
+ * Rejects files (rejects.h) are valid input: their reason, a CSV column
+ * or JSON key named ochost_error, is never sent as a property. A rejects
+ * file ends each record with a line end written together with it, so a
+ * last record without one (the CSV has an ochost_error column, or the
+ * JSON line has that key or does not parse) was cut short by an
+ * interrupted write: it becomes an invalid record saying it looks cut
+ * off, never a contact with truncated values. Other input without a
+ * final line end reads as before.
+ *
  * Memory: a fixed read chunk plus buffers sized by the longest record,
  * never by the number of records.
  */
@@ -40,11 +49,20 @@ struct och_input {
     size_t pos, end;
     int eof, ioerr;
     uint64_t line;    /* physical line of the next unread byte, 1-based */
+    uint64_t chunk_off; /* stream offset of chunk[0], from where reading began */
+    int seekable;       /* f is a regular file: a record can be read again */
+    uint64_t base;      /* file offset where reading began */
     /* the current record */
     struct hs_buf raw;  /* its text as read, without the final newline */
     int too_long;
+    uint64_t rec_off, rec_len; /* its stream offset and full length (past the cap too) */
+    int last_c;
+    int unterminated;   /* it ended at the end of the input, not with a line end */
+    size_t strip_from, strip_to; /* the old ochost_error column/member in raw, if any */
+    struct hs_buf stripped;
     struct hs_buf vals; /* field keys/values, NUL-separated */
     size_t *offs;       /* start of each value in vals */
+    size_t *rawoffs;    /* start of each CSV field in raw */
     size_t noffs, capoffs;
     size_t nextra;      /* fields counted but not stored (see field_begin) */
     int skip_field;     /* the current field is not stored */
@@ -55,6 +73,7 @@ struct och_input {
     /* CSV header */
     char **cols;
     size_t ncols, email_col;
+    size_t err_col;     /* the ochost_error column, SIZE_MAX when none */
     struct hs_buf header_raw;
 };
 
@@ -74,7 +93,22 @@ oc_status och_input_next(void *in, struct oc_record *rec);
 
 /* The raw text of the record last returned (without its line end). */
 const char *och_input_raw(const struct och_input *in, size_t *len);
-/* CSV: the header record as read; NULL for JSON Lines. */
+/* The text of the record last returned as a rejects file should keep it:
+ * the raw text without an ochost_error column or member it came with.
+ * Owned by in, valid until the next call; NULL on oom. */
+const char *och_input_reject_text(struct och_input *in, size_t *len);
+/* Where the record last returned lies in the input: its byte offset and
+ * full length (line end excluded), counted past OCH_INPUT_MAX_RECORD too.
+ * Returns 1 when the input is a regular file the bytes can be read again
+ * from (with pread on och_input_fd), else 0. */
+int och_input_record_span(const struct och_input *in, uint64_t *off, uint64_t *len);
+/* Nonzero when the record last returned was longer than
+ * OCH_INPUT_MAX_RECORD, so och_input_raw holds only its beginning. */
+int och_input_cut(const struct och_input *in);
+/* The descriptor of the FILE given to och_input_open (borrowed). */
+int och_input_fd(const struct och_input *in);
+/* CSV: the header record as read, without an ochost_error column; NULL
+ * for JSON Lines. */
 const char *och_input_header(const struct och_input *in, size_t *len);
 
 /* Bytes of heap the reader holds right now (tests check it stays flat). */
