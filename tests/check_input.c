@@ -439,6 +439,132 @@ START_TEST(rejects_pending_is_bounded)
 }
 END_TEST
 
+/* A rejects file pushed again: its reason column / member is no property,
+ * and the text kept for the next rejects file leaves the old one out. */
+START_TEST(rejects_reason_is_not_input)
+{
+    struct reader r;
+    struct oc_record rec;
+    size_t len;
+    static const char csv[] = "email,ochost_error,name\n"
+                              "a@example.com,\"old, reason\",Ann\n"
+                              "b@example.com,,Bo\n";
+    ck_assert_int_eq(open_text(&r, csv, strlen(csv)), OC_OK);
+    ck_assert_str_eq(och_input_header(&r.in, &len), "email,name");
+    next_ok(&r, &rec, "contact", "line 2");
+    ck_assert_uint_eq(rec.nfields, 2);
+    ck_assert_ptr_null(field(&rec, "ochost_error"));
+    ck_assert_str_eq(field(&rec, "name"), "Ann");
+    ck_assert_str_eq(och_input_reject_text(&r.in, &len), "a@example.com,Ann");
+    next_ok(&r, &rec, "contact", "line 3");
+    ck_assert_str_eq(och_input_reject_text(&r.in, &len), "b@example.com,Bo");
+    expect_end(&r);
+    close_reader(&r);
+
+    static const char jsonl[] = "{\"ochost_error\":\"x\",\"email\":\"a@example.com\"}\n"
+                                "{\"email\":\"b@example.com\", \"ochost_error\":\"y\", \"n\":1}\n"
+                                "{\"email\":\"c@example.com\",\"ochost_error\":\"z\"}\n"
+                                "{\"ochost_error\":\"only\"}\n";
+    ck_assert_int_eq(open_text(&r, jsonl, strlen(jsonl)), OC_OK);
+    next_ok(&r, &rec, "contact", "line 1");
+    ck_assert_uint_eq(rec.nfields, 1);
+    ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{\"email\":\"a@example.com\"}");
+    next_ok(&r, &rec, "contact", "line 2");
+    ck_assert_ptr_null(field(&rec, "ochost_error"));
+    ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{\"email\":\"b@example.com\", \"n\":1}");
+    next_ok(&r, &rec, "contact", "line 3");
+    ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{\"email\":\"c@example.com\"}");
+    next_ok(&r, &rec, "invalid", "line 4");
+    ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{}");
+    expect_end(&r);
+    close_reader(&r);
+}
+END_TEST
+
+/* The last record of a rejects file without its line end was cut by an
+ * interrupted write: invalid, never a contact with a truncated value.
+ * Other input without a final line end reads as before. */
+START_TEST(torn_rejects_record_is_invalid)
+{
+    struct reader r;
+    struct oc_record rec;
+    static const char torn_csv[] = "email,name,ochost_error\n"
+                                   "a@example.com,Ann,\"r1\"\n"
+                                   "b@example.com,Bo,\"r";
+    ck_assert_int_eq(open_text(&r, torn_csv, strlen(torn_csv)), OC_OK);
+    next_ok(&r, &rec, "contact", "line 2");
+    next_ok(&r, &rec, "invalid", "line 3");
+    ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
+    expect_end(&r);
+    close_reader(&r);
+
+    /* cut right after a separator: the field count is still right */
+    static const char torn_csv2[] = "email,name,ochost_error\nb@example.com,Bob,";
+    ck_assert_int_eq(open_text(&r, torn_csv2, strlen(torn_csv2)), OC_OK);
+    next_ok(&r, &rec, "invalid", "line 2");
+    ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
+    close_reader(&r);
+
+    static const char plain_csv[] = "email,name\na@example.com,Ann";
+    ck_assert_int_eq(open_text(&r, plain_csv, strlen(plain_csv)), OC_OK);
+    next_ok(&r, &rec, "contact", "line 2");
+    ck_assert_str_eq(field(&rec, "name"), "Ann");
+    close_reader(&r);
+
+    static const char torn_json[] = "{\"email\":\"a@example.com\",\"ochost_error\":\"r\"}\n"
+                                    "{\"email\":\"b@example.com\",\"name\":\"Bo";
+    ck_assert_int_eq(open_text(&r, torn_json, strlen(torn_json)), OC_OK);
+    next_ok(&r, &rec, "contact", "line 1");
+    next_ok(&r, &rec, "invalid", "line 2");
+    ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
+    close_reader(&r);
+
+    /* a whole rejects line that lost only its line end is still cut */
+    static const char torn_json2[] = "{\"email\":\"b@example.com\",\"ochost_error\":\"r\"}";
+    ck_assert_int_eq(open_text(&r, torn_json2, strlen(torn_json2)), OC_OK);
+    next_ok(&r, &rec, "invalid", "line 1");
+    ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
+    close_reader(&r);
+
+    static const char plain_json[] = "{\"email\":\"a@example.com\"}";
+    ck_assert_int_eq(open_text(&r, plain_json, strlen(plain_json)), OC_OK);
+    next_ok(&r, &rec, "contact", "line 1");
+    close_reader(&r);
+}
+END_TEST
+
+/* A record cut by the reader that cannot be read again (a pipe) goes to
+ * the rejects file as far as it was kept, with a reason saying exactly
+ * how much is missing. */
+START_TEST(rejects_cut_record_says_so)
+{
+    char path[] = "/tmp/check_rejects_XXXXXX";
+    int fd = mkstemp(path);
+    struct och_rejects r;
+    struct oc_error err;
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    och_error_init(&err);
+    struct och_reject_span cut = {0, 0, 5000000};
+    ck_assert_int_eq(och_rejects_open(&r, path, 0, NULL, 0, -1, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_write(&r, "{\"email\":\"a", 11, &cut, "too long"), OC_OK);
+    ck_assert_int_eq(och_rejects_close(&r, NULL, &err), OC_OK);
+    const char *got = read_all(path);
+    ck_assert_msg(!strncmp(got, "{\"ochost_error\":\"too long (this record is 5000000 bytes long and only its "
+                                "first 11 bytes are here: the rest was cut",
+                           100),
+                  "%s", got);
+    ck_assert_msg(strstr(got, ",\"ochost_cut_text\":\"{\\\"email\\\":\\\"a\"}\n"), "%s", got);
+
+    ck_assert_int_eq(och_rejects_open(&r, path, 1, "email", 5, -1, &err), OC_OK);
+    ck_assert_int_eq(och_rejects_write(&r, "a@b.c", 5, &cut, "too long"), OC_OK);
+    ck_assert_int_eq(och_rejects_close(&r, NULL, &err), OC_OK);
+    got = read_all(path);
+    ck_assert_msg(!strncmp(got, "email,ochost_error\na@b.c,\"too long (this record is 5000000 bytes", 63), "%s", got);
+    unlink(path);
+}
+END_TEST
+
 extern Suite *make_input_suite(void);
 Suite *make_input_suite(void)
 {
@@ -458,6 +584,9 @@ Suite *make_input_suite(void)
     tc = tcase_create("rejects");
     tcase_add_test(tc, rejects_in_input_format);
     tcase_add_test(tc, rejects_pending_is_bounded);
+    tcase_add_test(tc, rejects_reason_is_not_input);
+    tcase_add_test(tc, torn_rejects_record_is_invalid);
+    tcase_add_test(tc, rejects_cut_record_says_so);
     suite_add_tcase(s, tc);
     return s;
 }
