@@ -38,7 +38,10 @@
  * connection died unanswered, which also counts as a retry), with 429s,
  * retries and the last-seen limit headers, persisted through host state
  * per day; a configured daily_budget is never exceeded (OC_E_BUDGET before
- * the call, and a resend that would pass it is not made).
+ * the call, and a resend that would pass it is not made). A request sent
+ * on a connection the server was closing at that very moment is counted
+ * though the server may never have read it: the count errs high, never
+ * low.
  */
 #ifndef HS_HTTP_H
 #define HS_HTTP_H
