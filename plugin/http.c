@@ -578,11 +578,14 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000 /* CURLOPT_PREREQFUNCTION: 7.80 */
+#define HAVE_PREREQ 1
 /* libcurl calls this each time the request is about to go out on a
  * connection, including the silent resend after a reused connection died
  * with nothing received. The first send was counted by start(); each
  * resend is a call HubSpot counts too, so it is counted here (and refused
- * when the daily budget has no room for it). */
+ * when the daily budget has no room for it). An older libcurl has no such
+ * hook: its resends go uncounted. */
 static int on_send(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
     (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
@@ -601,6 +604,7 @@ static int on_send(void *ud, char *primary_ip, char *local_ip, int primary_port,
     hs_pacer_sent(&h->pacer, now_ms(h), r->search);
     return CURL_PREREQFUNC_OK;
 }
+#endif
 
 /* Configure s->easy for one attempt of r. Returns 0, or -1 when libcurl
  * refused an option (out of memory, or an option this build lacks). */
@@ -642,8 +646,10 @@ static int setup(struct hs_http *h, struct slot *s, const struct hs_http_req *r)
     SET(CURLOPT_HEADERDATA, s);
     SET(CURLOPT_ERRORBUFFER, s->errbuf);
     SET(CURLOPT_PRIVATE, s);
+#ifdef HAVE_PREREQ
     SET(CURLOPT_PREREQFUNCTION, on_send);
     SET(CURLOPT_PREREQDATA, s);
+#endif
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
     /* libcurl takes a proxy from http_proxy, ALL_PROXY or all_proxy on its
      * own; through it a plain-http request (allowed only to loopback) would

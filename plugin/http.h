@@ -38,7 +38,8 @@
  * connection died unanswered, which also counts as a retry), with 429s,
  * retries and the last-seen limit headers, persisted through host state
  * per day; a configured daily_budget is never exceeded (OC_E_BUDGET before
- * the call, and a resend that would pass it is not made). A request sent
+ * the call, and a resend that would pass it is not made; libcurl 7.80 or
+ * newer, whose pre-request hook sees resends). A request sent
  * on a connection the server was closing at that very moment is counted
  * though the server may never have read it: the count errs high, never
  * low.
