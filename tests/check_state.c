@@ -279,7 +279,8 @@ START_TEST(lock_wait_from_environment)
 }
 END_TEST
 
-START_TEST(lock_file_not_creatable)
+/* A missing folder is named, with what to do, before any lock is tried. */
+START_TEST(state_folder_missing)
 {
     struct och_state st;
     struct oc_error err;
@@ -287,8 +288,56 @@ START_TEST(lock_file_not_creatable)
     snprintf(bad, sizeof bad, "%s/no-such-dir/ochost.state", dir);
     och_error_init(&err);
     ck_assert_int_eq(och_state_open(&st, bad, 0, NULL, &err), OC_E_CONFIG);
-    ck_assert_msg(strstr(err.message, "ochost.state.lock") && strstr(err.message, "writable"), "%s",
-                  err.message);
+    ck_assert_msg(strstr(err.message, "no-such-dir") && strstr(err.message, "No such file")
+                      && strstr(err.message, "writable"),
+                  "%s", err.message);
+    och_state_free(&st);
+}
+END_TEST
+
+/* Opened through a symbolic link (a chain of two, relative), the state is
+ * the link's target: saves go there and the links stay links. */
+START_TEST(open_follows_symlinks_to_the_target)
+{
+    struct och_state st;
+    struct oc_error err;
+    char link1[256], link2[256], real[256];
+    struct stat sb;
+    snprintf(link1, sizeof link1, "%s/a.state", dir);
+    snprintf(link2, sizeof link2, "%s/b.state", dir);
+    ck_assert_int_eq(symlink("b.state", link1), 0);
+    ck_assert_int_eq(symlink("ochost.state", link2), 0);
+    ck_assert_ptr_nonnull(realpath(dir, real));
+    strcat(real, "/ochost.state");
+    och_error_init(&err);
+    ck_assert_int_eq(och_state_open(&st, link1, 0, NULL, &err), OC_OK);
+    ck_assert_str_eq(st.path, real);
+    ck_assert_int_eq(och_state_put(&st, "k", "v", 1, &err), OC_OK);
+    och_state_free(&st);
+    ck_assert_int_eq(lstat(link1, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    ck_assert_int_eq(lstat(link2, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    ck_assert_int_eq(lstat(path, &sb), 0);
+    ck_assert(S_ISREG(sb.st_mode));
+    ck_assert_int_eq(sb.st_mode & 07777, 0600);
+    ck_assert_msg(strstr(read_text(path), "\"k\": \"v\""), "%s", read_text(path));
+}
+END_TEST
+
+/* A link loop is refused with a message, not followed forever. */
+START_TEST(symlink_loop_refused)
+{
+    struct och_state st;
+    struct oc_error err;
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/a.state", dir);
+    snprintf(b, sizeof b, "%s/b.state", dir);
+    ck_assert_int_eq(symlink("b.state", a), 0);
+    ck_assert_int_eq(symlink("a.state", b), 0);
+    och_error_init(&err);
+    ck_assert_int_eq(och_state_open(&st, a, 0, NULL, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, "symbolic links"), "%s", err.message);
     och_state_free(&st);
 }
 END_TEST
@@ -308,7 +357,9 @@ Suite *make_state_suite(void)
     tcase_add_test(tc, failed_write_changes_nothing);
     tcase_add_test(tc, second_run_waits_then_refused);
     tcase_add_test(tc, lock_wait_from_environment);
-    tcase_add_test(tc, lock_file_not_creatable);
+    tcase_add_test(tc, state_folder_missing);
+    tcase_add_test(tc, open_follows_symlinks_to_the_target);
+    tcase_add_test(tc, symlink_loop_refused);
     suite_add_tcase(s, tc);
     return s;
 }

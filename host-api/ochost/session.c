@@ -279,7 +279,8 @@ static int state_failure(struct och_session *s, int code)
             "on, and a pull rerun starts from the last saved cursor, so it can emit records this run already "
             "wrote. Free space or fix the folder, then rerun (or run `ochost usage` to check)\n",
             s->what, s->host.state_err.message);
-    return code ? code : OCH_EXIT_CONFIG;
+    /* 7 would say "nothing lost, a rerun resumes": not so while saves fail. */
+    return code && code != OCH_EXIT_TRANSIENT ? code : OCH_EXIT_CONFIG;
 }
 
 int och_session_close(struct och_session *s, int code)
