@@ -222,6 +222,7 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
              * state ends just before it and a rerun starts with it. */
             if(hs_emit(r->in, "email_event", id, ps->ev.fields, ps->ev.n)) {
                 why = OC_E_CANCELLED;
+                snprintf(what, sizeof what, "%.80s", id);
                 break;
             }
             r->emitted++;
@@ -243,10 +244,10 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
         return src;
     if(why == OC_E_CANCELLED)
         return hs_fail(err, OC_E_CANCELLED,
-                       "pull %s: the host did not take event %" PRIu64 " (stopped after %" PRIu64
+                       "pull %s: the host did not take event %s (stopped after %" PRIu64
                        " events it took); state saved up to the last event taken, a rerun "
                        "starts with the one refused and emits none twice",
-                       r->label, r->emitted + 1, r->emitted);
+                       r->label, what, r->emitted);
     return hs_fail(err, why,
                    "pull %s: %s after %" PRIu64 " events; state saved: a rerun fetches the page "
                    "again and emits only what this run did not%s",
@@ -402,6 +403,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         rc = check_page(r, &req.json, &events, &more, &next, err);
         if(!rc) {
             uint64_t fresh = 0;
+            hs_stream_page_begin(&r->st);
             rc = emit_page(r, &req.json, events, &fresh, err);
             fresh_since_restart += fresh;
             if(!rc && hs_stream_page_done(&r->st, next))

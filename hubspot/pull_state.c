@@ -134,6 +134,7 @@ void hs_stream_state_init(struct hs_stream_state *s)
     s->cursor = HS_PULL_NONE;
     s->seen_from = HS_PULL_NONE;
     s->low = HS_PULL_NONE;
+    s->page_low = HS_PULL_NONE;
 }
 
 void hs_stream_state_free(struct hs_stream_state *s)
@@ -152,6 +153,7 @@ static void window_progress_clear(struct hs_stream_state *s)
     free(s->offset);
     s->offset = NULL;
     s->low = HS_PULL_NONE;
+    s->page_low = HS_PULL_NONE;
     hs_event_set_clear(&s->at_low);
     hs_event_set_clear(&s->page);
 }
@@ -167,10 +169,13 @@ void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end)
 
 int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created)
 {
-    if(s->low != HS_PULL_NONE && created >= s->low)
-        return created > s->low || hs_event_set_has(&s->at_low, id, created);
-    return hs_event_set_has(&s->seen, id, created) || hs_event_set_has(&s->page, id, created);
+    if(s->page_low != HS_PULL_NONE && created > s->page_low)
+        return 1;
+    return (created == s->low && hs_event_set_has(&s->at_low, id, created)) ||
+           hs_event_set_has(&s->seen, id, created) || hs_event_set_has(&s->page, id, created);
 }
+
+void hs_stream_page_begin(struct hs_stream_state *s) { s->page_low = s->low; }
 
 int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from)
 {

@@ -18,10 +18,13 @@
  *    here instead of emitting them twice.
  *  - inside a window HubSpot pages newest first. low is the oldest created
  *    processed so far, at_low the identities processed at exactly low.
- *    Anything newer than low was processed by this query already: offsets
- *    are positions in a live list, so events that arrive while a window is
- *    paged push already processed ones onto later pages, and those are
- *    skipped by this rule whatever the shift. When an offset expires the
+ *    Anything newer than low (as it stood when the page arrived, so that
+ *    a page slightly out of order loses nothing) was processed by this
+ *    query already: offsets are positions in a live list, so events that
+ *    arrive while a window is paged push already processed ones onto
+ *    later pages, and this rule skips them whatever the shift (events
+ *    that land in the part already paged are not seen by this query; the
+ *    next run's lookback brings them). When an offset expires the
  *    query restarts with endTimestamp = low; ties at low are skipped by
  *    at_low. This rests on HubSpot's documented reverse-chronological
  *    order; it is what keeps a 100,000-event window from having to keep
@@ -78,6 +81,7 @@ struct hs_stream_state {
     int64_t start, end, query_end; /* inclusive bounds (ms) */
     char *offset;    /* next page's offset; NULL: first page of the query */
     int64_t low;     /* HS_PULL_NONE: nothing processed in the window yet */
+    int64_t page_low; /* low when the page being handled was fetched (not saved) */
     struct hs_event_set at_low;
     struct hs_event_set page;
 };
@@ -107,8 +111,14 @@ int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t le
 
 /* Begin window [start, end]: first page of a query ending at end. */
 void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end);
+/* A page of the query was fetched: what it brings newer than the low mark
+ * as it stands now was processed before it. Measured from the page's
+ * start, not from the event before, so that a page HubSpot sends slightly
+ * out of order loses nothing. */
+void hs_stream_page_begin(struct hs_stream_state *s);
 /* 1 when (id, created) was already processed: in seen, newer than the
- * window's low mark, at low, or on an interrupted page of an old state. */
+ * low mark at the page's start, at low, or on an interrupted page of an
+ * old state. */
 int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created);
 /* Record (id, created) as processed: it moves the window's low mark, and
  * is remembered in seen when created >= keep_from (window end - lookback);
