@@ -250,6 +250,29 @@ START_TEST(daily_limit_then_resumed)
 }
 END_TEST
 
+/* lookback_ms raised to an hour on a state that remembers emitted changes
+ * only from 70 minutes back: the scan starts there (the cassette's GTE),
+ * not an hour before the cursor, and says why in a warning. */
+START_TEST(raised_lookback_clamped)
+{
+    static const char *const hour[] = {"lookback_ms", "3600000", NULL};
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/pull-contacts-empty-poll.json", hour);
+    put_state(&s, "{\"start\":1795737600000,\"v\":1,\"cursor\":1795821000000,"
+                  "\"seen_from\":1795819800000,\"seen\":[[\"z1\",1795820100000]]}");
+    struct oc_pull_request r = creq(0);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ASSERT_HAS(hs_buf_str(&s.th.logs), "WARN pull contacts: lookback_ms 3600000 reaches back");
+    ASSERT_HAS(hs_buf_str(&s.th.logs), "from 2026-11-27T22:50:00Z");
+    struct cst c;
+    load(&s, &c);
+    ck_assert_int_eq(c.s.cursor, NOW);
+    ck_assert_int_eq(c.s.seen_from, NOW - HOUR);
+    hs_stream_state_free(&c.s);
+    sc_verify_stop(&s);
+}
+END_TEST
+
 START_TEST(empty_poll_one_call)
 {
     struct scenario s;
@@ -386,6 +409,7 @@ Suite *make_pull_contacts_suite(void)
     tcase_add_test(tc, interrupted_by_host_then_resumed);
     tcase_add_test(tc, daily_limit_then_resumed);
     tcase_add_test(tc, empty_poll_one_call);
+    tcase_add_test(tc, raised_lookback_clamped);
     tcase_add_test(tc, malformed_answers);
     tcase_add_test(tc, endpoint_404_is_config);
     tcase_add_test(tc, bad_requests_make_no_call);
