@@ -622,6 +622,56 @@ START_TEST(lost_membership_reply_created_contact_is_added)
 }
 END_TEST
 
+/* ---- the host cancels mid-read (in-process: the plugin's side) ---- */
+
+struct cancel_feed {
+    struct scenario *s;
+    size_t pos, cancel_at;
+    char id[16], email[48];
+    struct oc_field f[1];
+};
+
+static oc_status cancel_next(void *ctx, struct oc_record *r)
+{
+    struct cancel_feed *c = ctx;
+    ck_assert_msg(!c->s->th.cancel, "input read after the host cancelled");
+    c->pos++;
+    if(c->pos == c->cancel_at)
+        c->s->th.cancel = 1; /* a signal arrives while this input is handed out */
+    snprintf(c->id, sizeof c->id, "line %zu", c->pos + 1);
+    snprintf(c->email, sizeof c->email, "c%zu@example.com", c->pos);
+    c->f[0] = (struct oc_field){"email", c->email, OC_FIELD_STRING};
+    r->kind = "contact";
+    r->id = c->id;
+    r->fields = c->f;
+    r->nfields = 1;
+    return OC_OK;
+}
+
+START_TEST(host_cancel_reports_every_input_read)
+{
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/push-list-only.json", NULL);
+    struct cancel_feed c = {.s = &s, .cancel_at = 150};
+    struct oc_push_request req = {sizeof req, "4242", cancel_next, &c};
+    s.err.struct_size = sizeof s.err;
+    ck_assert_int_eq(hs_push(s.in, &req, &s.err), OC_E_CANCELLED);
+    ck_assert_uint_eq(c.pos, 150); /* nothing read after the cancel */
+    ck_assert_uint_eq(s.th.nrecords, 150);
+    for(size_t p = 2; p <= 151; p++) {
+        char want[64];
+        snprintf(want, sizeof want, "\"input\":\"line %zu\",", p);
+        const char *at = strstr(hs_buf_str(&s.th.records), want);
+        ck_assert_msg(at != NULL, "no result for line %zu", p);
+        ck_assert_msg(strstr(at + 1, want) == NULL, "two results for line %zu", p);
+    }
+    ASSERT_HAS(hs_buf_str(&s.th.records), "cancelled");
+    ASSERT_HAS(s.err.message, "cancelled after reading 150 inputs");
+    ck_assert_uint_eq(hs_http_calls(s.in->http), 1); /* the list check only */
+    sc_verify_stop(&s);
+}
+END_TEST
+
 extern Suite *make_push_edges_suite(void);
 Suite *make_push_edges_suite(void)
 {
@@ -646,6 +696,7 @@ Suite *make_push_edges_suite(void)
     tc = tcase_create("cassettes");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, lost_membership_reply_created_contact_is_added);
+    tcase_add_test(tc, host_cancel_reports_every_input_read);
     suite_add_tcase(s, tc);
     return s;
 }
