@@ -262,7 +262,7 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
             fprintf(stderr, "ochost: push: %s after reading %llu inputs; the %llu after them were "
                     "not read and are in the rejects file\n",
                     cancelled ? "cancelled" : "stopped", p.read, p.unread);
-        else if(!read_to_end)
+        else if(!p.eof)
             fprintf(stderr, "ochost: push: %s after reading %llu inputs; the rest of the input was "
                     "not read and is in no rejects file\n",
                     cancelled ? "cancelled" : "stopped", p.read);
