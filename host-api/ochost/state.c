@@ -452,8 +452,11 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
         }
         if(lstat(cur, &sb)) {
             if(errno != ENOENT) {
-                rc = och_fail(err, OC_E_CONFIG, "cannot use state file %s (%s): %s; pass --state with a path in "
-                              "a writable folder", path, cur, strerror(errno));
+                int e = errno;
+                int via = strcmp(cur, path) != 0;
+                rc = och_fail(err, OC_E_CONFIG, "cannot use state file %s%s%s%s: %s; pass --state with a path in "
+                              "a writable folder", path, via ? " (through " : "", via ? cur : "", via ? ")" : "",
+                              strerror(e));
                 goto out;
             }
             break; /* the file itself does not exist yet: resolve its folder */
