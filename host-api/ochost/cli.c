@@ -47,10 +47,13 @@ static const struct command commands[] = {
     {OCH_CMD_PULL, "pull", "emit new records as JSON Lines",
      "pull [--stream S] [--since T] [--types A,B]", {O_STREAM, O_SINCE, O_TYPES, -1},
      "Emits records newer than the stream's saved cursor as JSON Lines on\n"
-     "stdout, then saves the cursor in the state file.\n"
+     "stdout, then saves the cursor in the state file. If stdout cannot be\n"
+     "written (a full disk, a closed pipe) it stops with exit 7; the state then\n"
+     "covers exactly the records written, and a rerun emits the rest.\n"
      "  --stream S   email_events (default) or contacts (changed contacts)\n"
      "  --since T    where a stream with no cursor yet starts: ISO 8601\n"
-     "               (2026-11-01T00:00:00Z, or with an offset) or epoch ms\n"
+     "               (2026-11-01T00:00:00Z, or with an offset) or epoch ms;\n"
+     "               after 1970-01-01T00:00:00Z\n"
      "  --types A,B  only these event types, e.g. OPEN,CLICK\n"},
     {OCH_CMD_PUSH, "push", "upsert contacts and add them to a list",
      "push --list ID [--input F] [--rejects F2]", {O_LIST, O_INPUT, O_REJECTS, -1},
@@ -232,9 +235,9 @@ static int check_command(struct och_cli *cli, int have_email, int have_id)
             fprintf(stderr,
                     "ochost: bad --since: '%s' is not after 1970-01-01T00:00:00Z; the earliest accepted "
                     "time is 1970-01-01T00:00:00.001Z (1 ms), because 0 tells the plugin \"no --since\" "
-                    "and the pull would quietly start pull_start_days (default 30) days back instead. HubSpot holds no email events from "
-                    "before 2000, so e.g. --since 2000-01-01 pulls everything\n"
-                    "Run 'ochost pull --help' for usage.\n",
+                    "and the pull would quietly start pull_start_days (default 30) days back instead. "
+                    "HubSpot holds no email events from before 2000, so e.g. --since 2000-01-01 pulls "
+                    "everything\nRun 'ochost pull --help' for usage.\n",
                     cli->since);
             return 1;
         }
