@@ -604,6 +604,7 @@ START_TEST(core_dumps_off)
     ck_assert_int_eq(setrlimit(RLIMIT_CORE, &allow), 0);
     ck_assert_msg(allow.rlim_cur != 0, "this test needs a hard core limit above 0");
     pid_t pid = start_busy(state, lock);
+    ck_assert_int_eq(setrlimit(RLIMIT_CORE, &core), 0);
     snprintf(limits, sizeof limits, "/proc/%d/limits", (int)pid);
     struct hs_buf text = HS_BUF_INIT;
     ochrun_slurp(limits, &text);
