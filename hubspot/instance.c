@@ -94,12 +94,63 @@ int64_t hs_now_ms(const struct oc_instance *in)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether text could hold this instance's token or a token-shaped string.
+ * Most records hold neither, and checking is far cheaper than masking. */
+static int may_hold_secret(const struct oc_instance *in, const char *text)
+{
+    const char *token = in->opt.access_token;
+    return text && (strstr(text, "pat-") || (token && *token && strstr(text, token)));
+}
+
+/* A copy of text with secrets masked (hs_redact_inplace only shortens). */
+static char *masked(const char *text)
+{
+    char *copy = text ? strdup(text) : NULL;
+    if(copy)
+        hs_redact_inplace(copy);
+    return copy;
+}
+
 oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
                   const struct oc_field *fields, size_t n)
 {
     struct oc_record r = {sizeof r, kind, id, n, fields};
     oc_status (*emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
+    struct oc_field *copy = NULL;
+    char *id_copy = NULL;
+    oc_status rc;
     if(!emit)
         return OC_E_INVALID;
-    return emit(in->host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
+    /* Records carry server text (HubSpot's error words, event fields,
+     * contact properties); a server that echoes the token must not get it
+     * into the host's output, so every record passes the redactor here. */
+    int suspect = may_hold_secret(in, id);
+    for(size_t i = 0; i < n && !suspect; i++)
+        suspect = may_hold_secret(in, fields[i].value);
+    if(suspect) {
+        copy = calloc(n ? n : 1, sizeof *copy);
+        if(!copy)
+            return OC_E_NOMEM;
+        if(id && !(id_copy = masked(id)))
+            goto oom;
+        for(size_t i = 0; i < n; i++) {
+            copy[i] = fields[i];
+            if(fields[i].value && !(copy[i].value = masked(fields[i].value)))
+                goto oom;
+        }
+        r.id = id_copy;
+        r.fields = copy;
+    }
+    rc = emit(in->host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
+    goto out;
+oom:
+    rc = OC_E_NOMEM;
+out:
+    if(copy)
+        for(size_t i = 0; i < n; i++)
+            if(copy[i].value != fields[i].value)
+                free((char *)copy[i].value);
+    free(copy);
+    free(id_copy);
+    return rc;
 }

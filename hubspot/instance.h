@@ -82,7 +82,9 @@ void hs_push_release(struct oc_instance *in);
 void hs_pull_release(struct oc_instance *in);
 
 /* Emit a record of kind with n fields through the host; OC_E_CANCELLED if
- * the host asks to stop. */
+ * the host did not take it, OC_E_NOMEM if masking failed. id and fields
+ * stay the caller's; any value holding the token (or a token-shaped
+ * string) reaches the host masked, in a copy freed before return. */
 oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
                   const struct oc_field *fields, size_t n);
 

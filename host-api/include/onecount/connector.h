@@ -163,9 +163,13 @@ struct oc_host {
     oc_status (*state_put)(void *ctx, const char *key, const void *value, size_t len);
 
     /* Receives every output record: pulled events, push results, lookup
-     * answers, usage. Returning nonzero asks the plugin to stop the
-     * operation, which then returns OC_E_CANCELLED. Required for
-     * pull, push, lookup and usage. */
+     * answers, usage. OC_OK means the host has taken the record (written
+     * it, queued it durably): the plugin may then save state that counts
+     * it as delivered. Nonzero means the host did NOT take it (it could
+     * not write it): the plugin saves state that ends just before it, so
+     * a rerun starts with it, and returns OC_E_CANCELLED. A host that
+     * wants to stop after taking a record returns OC_OK and then answers
+     * cancelled() nonzero. Required for pull, push, lookup and usage. */
     oc_status (*emit)(void *ctx, const struct oc_record *record);
 
     /* Progress of long work: stage is a short name ("push", "pull"),
