@@ -63,9 +63,12 @@ static const struct command commands[] = {
      "with status added, already_member or failed; a summary on stderr.\n"
      "  --list ID     the HubSpot list id (required)\n"
      "  --input F     the input file (default stdin)\n"
-     "  --rejects F2  write failed inputs to F2 in the input's format, to fix\n"
-     "                and push again\n"
-     "Exits 6 when some inputs failed.\n"},
+     "  --rejects F2  every input not added or already a member (failed,\n"
+     "                unanswered, or unread when the run stopped) goes to F2\n"
+     "                in the input's format with its reason in ochost_error;\n"
+     "                push F2 to finish. Must not be the input file.\n"
+     "Exits 6 when some inputs failed; 7 when cancelled (Ctrl-C, SIGTERM) or\n"
+     "HubSpot stayed unreachable: push the rejects file to finish.\n"},
     {OCH_CMD_LOOKUP, "lookup", "find contacts by email or id",
      "lookup --email E... | --id N... | --input F", {O_EMAIL, O_ID, O_INPUT, -1},
      "Prints one JSON line per query: the contact, or a lookup_miss record with\n"

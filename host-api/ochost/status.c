@@ -67,9 +67,14 @@ int och_report(const char *what, oc_status status, const struct oc_error *err)
         memcpy(msg, err->message, sizeof msg);
         msg[sizeof msg - 1] = '\0';
     }
+    char cid_buf[sizeof err->correlation_id];
     if(err && err->struct_size >= offsetof(struct oc_error, correlation_id) + sizeof err->correlation_id
-       && memchr(err->correlation_id, '\0', sizeof err->correlation_id))
-        cid = err->correlation_id;
+       && memchr(err->correlation_id, '\0', sizeof err->correlation_id)) {
+        /* Server text: masked like the message, whatever the plugin did. */
+        memcpy(cid_buf, err->correlation_id, sizeof cid_buf);
+        hs_redact_inplace(cid_buf);
+        cid = cid_buf;
+    }
     if(!msg[0])
         snprintf(msg, sizeof msg, "failed with %s", oc_status_name(status));
     /* The plugin promises token-free messages; masking again costs nothing
