@@ -28,6 +28,7 @@
 #include "hubspot/instance.h"
 #include "hubspot/pull_contacts.h"
 #include "hubspot/pull_state.h"
+#include "hubspot/pull_warn.h"
 #include "plugin/error.h"
 #include "plugin/usage.h"
 
@@ -283,16 +284,7 @@ static int next_window(struct run *r, int first_new)
          * enough for it. */
         int64_t complete = seen_complete_from(r);
         if(complete != HS_PULL_NONE && start < complete) {
-            char at[21];
-            hs_usage_iso(complete, at);
-            hs_log(r->in, OC_LOG_WARN,
-                   "pull %s: lookback_ms %" PRId64 " reaches back further than the events "
-                   "this stream remembers delivering (from %s, %" PRId64 " ms); this run looks "
-                   "back %" PRId64 " ms only, so that nothing is emitted twice. Events that "
-                   "arrived late in the %" PRId64 " ms before that are not re-read; the full "
-                   "lookback applies once the stream has remembered that far",
-                   r->label, o->lookback_ms, at, complete, r->st.cursor - complete,
-                   complete - start);
+            hs_pull_warn_clamped(r->in, r->label, "events", o->lookback_ms, r->st.cursor, complete, start);
             start = complete;
         }
     } else {
@@ -317,17 +309,7 @@ static void warn_future(const struct run *r)
     int64_t ahead = r->st.in_window ? r->st.end : r->st.cursor;
     if(ahead == HS_PULL_NONE || ahead <= r->run_now)
         return;
-    char at[21], now[21];
-    hs_usage_iso(ahead, at);
-    hs_usage_iso(r->run_now, now);
-    hs_log(r->in, OC_LOG_WARN,
-           "pull %s: the saved cursor is %s (%" PRId64 " ms), later than this machine's clock "
-           "%s (%" PRId64 " ms), so events after %s are not pulled until the clock passes it. "
-           "If the clock is right, the state was written under a wrong clock: delete the "
-           "\"%s\" member of the state file (ochost: --state FILE, default ./ochost.state) and "
-           "rerun with --since set to where events should start again (events after it may "
-           "be emitted a second time)",
-           r->label, at, ahead, now, r->run_now, now, r->ps->key);
+    hs_pull_warn_future(r->in, r->label, "events", ahead, r->run_now, r->ps->key);
 }
 
 static oc_status pull_stream(struct run *r, struct oc_error *err)

@@ -45,6 +45,7 @@
 
 #include "hubspot/props.h"
 #include "hubspot/pull_state.h"
+#include "hubspot/pull_warn.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/usage.h"
@@ -573,14 +574,8 @@ static void clamp_lookback(struct run *r)
         complete = s->cursor - r->in->opt.lookback_ms;
     if(r->anchor >= complete)
         return;
-    char at[21];
-    hs_usage_iso(complete, at);
-    hs_log(r->in, OC_LOG_WARN,
-           "pull contacts: lookback_ms %" PRId64 " reaches back further than the changes this "
-           "stream remembers emitting (from %s, %" PRId64 " ms); this run looks back %" PRId64
-           " ms only, so that nothing is emitted twice; the full lookback applies once the "
-           "stream has remembered that far",
-           r->in->opt.lookback_ms, at, complete, s->cursor - complete);
+    hs_pull_warn_clamped(r->in, "contacts", "changes", r->in->opt.lookback_ms, s->cursor, complete,
+                         r->anchor);
     r->anchor = complete;
 }
 
@@ -591,17 +586,7 @@ static void warn_future(const struct run *r)
 {
     if(r->st.s.cursor <= r->end)
         return;
-    char at[21], now[21];
-    hs_usage_iso(r->st.s.cursor, at);
-    hs_usage_iso(r->end, now);
-    hs_log(r->in, OC_LOG_WARN,
-           "pull contacts: the saved cursor is %s (%" PRId64 " ms), later than this machine's "
-           "clock %s (%" PRId64 " ms), so changes after %s are not pulled until the clock passes "
-           "it. If the clock is right, the state was written under a wrong clock: delete the "
-           "\"%s\" member of the state file (ochost: --state FILE, default ./ochost.state) and "
-           "rerun with --since set to where changes should start again (changes after it may be "
-           "emitted a second time)",
-           at, r->st.s.cursor, now, r->end, now, STATE_KEY);
+    hs_pull_warn_future(r->in, "contacts", "changes", r->st.s.cursor, r->end, STATE_KEY);
 }
 
 /* Prefix HTTP errors with the stream, keeping status and HTTP details. */
