@@ -44,7 +44,7 @@ void hs_auth_info_free(struct hs_auth_info *ai)
     free(ai->data_hosting_location);
     free(ai->account_type);
     free(ai->ui_domain);
-    hs_buf_free(&ai->granted);
+    kit_buf_free(&ai->granted);
 }
 
 static int is_hex(char c)
@@ -83,9 +83,9 @@ static int token_shape_ok(const char *t)
 
 /* Keep what the HTTP layer learnt about the failed call (status,
  * correlationId, category) under our own message. */
-static void keep_http_details(struct oc_error *err, const struct hs_http_req *r)
+static void keep_http_details(struct oc_error *err, const struct kit_http_req *r)
 {
-    if(!HS_ERR_HAS(err, category))
+    if(!KIT_ERR_HAS(err, category))
         return;
     err->http_status = (int)r->status;
     snprintf(err->correlation_id, sizeof err->correlation_id, "%s", r->err.correlation_id);
@@ -94,15 +94,15 @@ static void keep_http_details(struct oc_error *err, const struct hs_http_req *r)
 
 /* 401 and 530 mean the same to the publisher on either call: the token
  * itself is wrong. Returns OC_OK when r is neither. */
-static oc_status token_rejected(const struct hs_http_req *r, struct oc_error *err)
+static oc_status token_rejected(const struct kit_http_req *r, struct oc_error *err)
 {
     oc_status rc = OC_OK;
     if(r->status == 401)
-        rc = hs_fail(err, OC_E_AUTH,
+        rc = kit_fail(err, OC_E_AUTH,
                      "HubSpot rejected the access token as invalid or expired (HTTP 401); "
                      "check that the private app or service key still exists, then " FIX_TOKEN);
     else if(r->status == 530)
-        rc = hs_fail(err, OC_E_AUTH,
+        rc = kit_fail(err, OC_E_AUTH,
                      "HubSpot rejected the access token as malformed (HTTP 530); " FIX_TOKEN);
     if(rc)
         keep_http_details(err, r);
@@ -111,46 +111,46 @@ static oc_status token_rejected(const struct hs_http_req *r, struct oc_error *er
 
 static oc_status oom(struct oc_error *err, const char *what)
 {
-    return hs_fail(err, OC_E_NOMEM, "authorize: out of memory %s", what);
+    return kit_fail(err, OC_E_NOMEM, "authorize: out of memory %s", what);
 }
 
 /* Copy of string token t for the record: its text goes to hosts and
  * terminals as it is, so control bytes become spaces and anything holding
- * the token is masked (hs_fail does the same for messages). NULL on oom,
+ * the token is masked (kit_fail does the same for messages). NULL on oom,
  * and NULL with *unusable set for text holding \u0000, which no scope or
  * zone name does: the caller treats it as absent. */
-static char *server_text(const struct hs_json *j, int t, int *unusable)
+static char *server_text(const struct kit_json *j, int t, int *unusable)
 {
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     *unusable = 0;
-    if(hs_json_str(j, t, &b) || !hs_buf_ok(&b)) {
-        hs_buf_free(&b);
+    if(kit_json_str(j, t, &b) || !kit_buf_ok(&b)) {
+        kit_buf_free(&b);
         return NULL;
     }
     if(b.data && memchr(b.data, '\0', b.len)) {
         *unusable = 1;
-        hs_buf_free(&b);
+        kit_buf_free(&b);
         return NULL;
     }
-    char *s = hs_buf_take(&b);
+    char *s = kit_buf_take(&b);
     if(s) {
-        hs_redact_inplace(s);
-        hs_text_clean(s);
+        kit_redact_inplace(s);
+        kit_text_clean(s);
     }
     return s;
 }
 
-oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct hs_json *j,
+oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct kit_json *j,
                                         struct hs_auth_info *ai, struct oc_error *err)
 {
-    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
-        return hs_fail(err, OC_E_PROTOCOL,
+    if(kit_json_type(j, 0) != KIT_JSON_OBJECT)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "HubSpot's token-info answer is not a JSON object; rerun with -v and "
                        "report it with the correlation id");
-    ai->has_hub = hs_json_int64(j, hs_json_get(j, 0, "hubId"), &ai->hub_id) == 0;
-    ai->has_app = hs_json_int64(j, hs_json_get(j, 0, "appId"), &ai->app_id) == 0;
-    int arr = hs_json_get(j, 0, "scopes");
-    if(hs_json_type(j, arr) != HS_JSON_ARRAY) {
+    ai->has_hub = kit_json_int64(j, kit_json_get(j, 0, "hubId"), &ai->hub_id) == 0;
+    ai->has_app = kit_json_int64(j, kit_json_get(j, 0, "appId"), &ai->app_id) == 0;
+    int arr = kit_json_get(j, 0, "scopes");
+    if(kit_json_type(j, arr) != KIT_JSON_ARRAY) {
         /* The answer's shape is known from third-party clients only
          * (UNCONFIRMED, API-NOTES 1.3): without a scopes array we report
          * the scopes as unverified rather than all missing. */
@@ -158,13 +158,13 @@ oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct hs_
                "authorize: HubSpot's token-info answer has no scopes list; scopes not verified");
         return OC_OK;
     }
-    int n = hs_json_size(j, arr);
+    int n = kit_json_size(j, arr);
     ai->scopes = calloc(n ? (size_t)n : 1, sizeof *ai->scopes);
     if(!ai->scopes)
         return oom(err, "reading scopes");
-    for(int i = 0, t = arr + 1; i < n; i++, t = hs_json_skip(j, t)) {
+    for(int i = 0, t = arr + 1; i < n; i++, t = kit_json_skip(j, t)) {
         int unusable;
-        if(hs_json_type(j, t) != HS_JSON_STRING)
+        if(kit_json_type(j, t) != KIT_JSON_STRING)
             continue;
         char *s = server_text(j, t, &unusable);
         if(unusable)
@@ -173,35 +173,35 @@ oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct hs_
             return oom(err, "reading scopes");
         ai->scopes[ai->nscopes++] = s;
         if(ai->nscopes > 1)
-            hs_buf_putc(&ai->granted, ',');
-        hs_buf_puts(&ai->granted, s);
+            kit_buf_putc(&ai->granted, ',');
+        kit_buf_puts(&ai->granted, s);
     }
-    if(!hs_buf_ok(&ai->granted))
+    if(!kit_buf_ok(&ai->granted))
         return oom(err, "reading scopes");
     ai->verified = 1;
     return OC_OK;
 }
 
-static void wipe(struct hs_buf *b)
+static void wipe(struct kit_buf *b)
 {
     volatile char *p = b->data;
     for(size_t i = 0; p && i < b->len; i++)
         p[i] = 0;
-    hs_buf_free(b);
+    kit_buf_free(b);
 }
 
 static oc_status token_info(struct oc_instance *in, struct hs_auth_info *ai, struct oc_error *err)
 {
-    struct hs_buf body = HS_BUF_INIT;
-    struct hs_jw w;
-    struct hs_http_req r;
-    hs_http_req_init(&r, "POST", TOKEN_INFO_PATH, NULL, 0, "oauth.token-info");
+    struct kit_buf body = KIT_BUF_INIT;
+    struct kit_jw w;
+    struct kit_http_req r;
+    kit_http_req_init(&r, "POST", TOKEN_INFO_PATH, NULL, 0, "oauth.token-info");
     oc_status rc;
-    hs_jw_init(&w, &body);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "tokenKey", in->opt.access_token);
-    hs_jw_obj_end(&w);
-    if(hs_jw_error(&w)) {
+    kit_jw_init(&w, &body);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "tokenKey", in->opt.access_token);
+    kit_jw_obj_end(&w);
+    if(kit_jw_error(&w)) {
         rc = oom(err, "building the token-info request");
         goto out;
     }
@@ -209,7 +209,7 @@ static oc_status token_info(struct oc_instance *in, struct hs_auth_info *ai, str
      * need the Bearer header (UNCONFIRMED): the client always sends it. */
     r.body = body.data;
     r.body_len = body.len;
-    rc = hs_http_call(in->http, &r, err);
+    rc = kit_http_call(in->http, &r, err);
     if(rc == OC_OK) {
         rc = hs_authorize_parse_token_info(in, &r.json, ai, err);
         goto out;
@@ -230,23 +230,23 @@ static oc_status token_info(struct oc_instance *in, struct hs_auth_info *ai, str
                "authorize: HubSpot's token-info endpoint answered %ld for this token (service "
                "keys may not support it); scopes cannot be verified",
                r.status);
-        hs_error_clear(err);
+        kit_error_clear(err);
         rc = OC_OK;
     }
 out:
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     wipe(&body);
     return rc;
 }
 
-oc_status hs_authorize_parse_account(const struct hs_json *j, struct hs_auth_info *ai,
+oc_status hs_authorize_parse_account(const struct kit_json *j, struct hs_auth_info *ai,
                                      struct oc_error *err)
 {
-    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
-        return hs_fail(err, OC_E_PROTOCOL,
+    if(kit_json_type(j, 0) != KIT_JSON_OBJECT)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "HubSpot's account-info answer is not a JSON object; rerun with -v and "
                        "report it with the correlation id");
-    ai->has_portal = hs_json_int64(j, hs_json_get(j, 0, "portalId"), &ai->portal_id) == 0;
+    ai->has_portal = kit_json_int64(j, kit_json_get(j, 0, "portalId"), &ai->portal_id) == 0;
     static const struct {
         const char *key;
         size_t off;
@@ -257,8 +257,8 @@ oc_status hs_authorize_parse_account(const struct hs_json *j, struct hs_auth_inf
         {"uiDomain", offsetof(struct hs_auth_info, ui_domain)},
     };
     for(size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        int t = hs_json_get(j, 0, strs[i].key);
-        if(hs_json_type(j, t) != HS_JSON_STRING)
+        int t = kit_json_get(j, 0, strs[i].key);
+        if(kit_json_type(j, t) != KIT_JSON_STRING)
             continue; /* optional in practice whatever the spec says */
         int unusable;
         char *v = server_text(j, t, &unusable);
@@ -269,17 +269,17 @@ oc_status hs_authorize_parse_account(const struct hs_json *j, struct hs_auth_inf
         *(char **)(void *)((char *)ai + strs[i].off) = v;
     }
     ai->has_offset =
-        hs_json_int64(j, hs_json_get(j, 0, "utcOffsetMilliseconds"), &ai->offset_ms) == 0 &&
-        ai->offset_ms >= -HS_USAGE_MAX_OFFSET_MS && ai->offset_ms <= HS_USAGE_MAX_OFFSET_MS;
+        kit_json_int64(j, kit_json_get(j, 0, "utcOffsetMilliseconds"), &ai->offset_ms) == 0 &&
+        ai->offset_ms >= -KIT_USAGE_MAX_OFFSET_MS && ai->offset_ms <= KIT_USAGE_MAX_OFFSET_MS;
     return OC_OK;
 }
 
 static oc_status account_details(struct oc_instance *in, struct hs_auth_info *ai,
                                  struct oc_error *err)
 {
-    struct hs_http_req r;
-    hs_http_req_init(&r, "GET", ACCOUNT_PATH, NULL, 0, "account-info.details");
-    oc_status rc = hs_http_call(in->http, &r, err);
+    struct kit_http_req r;
+    kit_http_req_init(&r, "GET", ACCOUNT_PATH, NULL, 0, "account-info.details");
+    oc_status rc = kit_http_call(in->http, &r, err);
     if(rc) {
         oc_status bad = token_rejected(&r, err);
         if(bad)
@@ -288,7 +288,7 @@ static oc_status account_details(struct oc_instance *in, struct hs_auth_info *ai
     }
     rc = hs_authorize_parse_account(&r.json, ai, err);
 out:
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     return rc;
 }
 
@@ -298,9 +298,9 @@ out:
  * alignment, never the authorization, so it is a warning. */
 static void save_zone(struct oc_instance *in, const struct hs_auth_info *ai)
 {
-    struct hs_usage_zone z;
-    struct hs_buf json = HS_BUF_INIT;
-    char basis[HS_USAGE_BASIS_SIZE];
+    struct kit_usage_zone z;
+    struct kit_buf json = KIT_BUF_INIT;
+    char basis[KIT_USAGE_BASIS_SIZE];
     if(!ai->has_offset) {
         hs_log(in, OC_LOG_WARN,
                "authorize: HubSpot's account-info answer has no usable utcOffsetMilliseconds; "
@@ -308,20 +308,20 @@ static void save_zone(struct oc_instance *in, const struct hs_auth_info *ai)
                "wrong hour: run authorize again later");
         return;
     }
-    hs_usage_zone_utc(&z);
+    kit_usage_zone_utc(&z);
     z.known = 1;
     z.offset_ms = ai->offset_ms;
     z.at_ms = hs_now_ms(in);
     z.portal_id = ai->has_portal && ai->portal_id >= 0 ? ai->portal_id : -1;
     if(ai->time_zone && strlen(ai->time_zone) < sizeof z.name)
         memcpy(z.name, ai->time_zone, strlen(ai->time_zone) + 1);
-    hs_usage_zone_basis(&z, basis, sizeof basis);
+    kit_usage_zone_basis(&z, basis, sizeof basis);
     oc_status rc = OC_E_NOMEM;
-    if(hs_usage_zone_to_json(&z, &json))
+    if(kit_usage_zone_to_json(&z, &json))
         goto out;
     rc = OC_OK;
     if(in->host && in->host->state_put)
-        rc = in->host->state_put(in->host->ctx, HS_ACCOUNT_KEY, json.data, json.len);
+        rc = in->host->state_put(in->host->ctx, KIT_ACCOUNT_KEY, json.data, json.len);
 out:
     if(rc)
         hs_log(in, OC_LOG_WARN,
@@ -329,9 +329,9 @@ out:
                "usage days in %s, later runs by what was saved before (or UTC): check that "
                "the state file is writable and run authorize again",
                rc, basis);
-    hs_http_set_zone(in->http, &z);
+    kit_http_set_zone(in->http, &z);
     hs_log(in, OC_LOG_DEBUG, "authorize: usage days now follow %s", basis);
-    hs_buf_free(&json);
+    kit_buf_free(&json);
 }
 
 static void add_str(struct oc_field *f, size_t *n, const char *key, const char *v)
@@ -350,8 +350,8 @@ static void add_num(struct oc_field *f, size_t *n, const char *key, int have, in
 }
 
 oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_info *ai,
-                                   const char *status, const struct hs_buf *missing,
-                                   const struct hs_buf *blocked, struct oc_error *err)
+                                   const char *status, const struct kit_buf *missing,
+                                   const struct kit_buf *blocked, struct oc_error *err)
 {
     char portal[24], hub[24], app[24];
     struct oc_field f[16];
@@ -364,9 +364,9 @@ oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_
     add_str(f, &n, "account_type", ai->account_type);
     add_str(f, &n, "ui_domain", ai->ui_domain);
     if(ai->verified) {
-        add_str(f, &n, "scopes_granted", hs_buf_str(&ai->granted));
-        add_str(f, &n, "scopes_missing", hs_buf_str(missing));
-        add_str(f, &n, "blocked", hs_buf_str(blocked));
+        add_str(f, &n, "scopes_granted", kit_buf_str(&ai->granted));
+        add_str(f, &n, "scopes_missing", kit_buf_str(missing));
+        add_str(f, &n, "blocked", kit_buf_str(blocked));
     } else {
         add_str(f, &n, "note",
                 "HubSpot did not report this token's scopes (its token-info endpoint may not "
@@ -376,20 +376,20 @@ oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_
     add_str(f, &n, "status", status);
     oc_status rc = hs_emit(in, "authorization", ai->has_portal ? portal : NULL, f, n);
     if(rc == OC_E_CANCELLED)
-        return hs_fail(err, rc, "authorize: the host asked to stop");
+        return kit_fail(err, rc, "authorize: the host asked to stop");
     if(rc)
-        return hs_fail(err, rc, "authorize: the host has no emit callback for records");
+        return kit_fail(err, rc, "authorize: the host has no emit callback for records");
     return OC_OK;
 }
 
 oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
 {
     struct hs_auth_info ai = {0};
-    struct hs_buf missing = HS_BUF_INIT, blocked = HS_BUF_INIT;
+    struct kit_buf missing = KIT_BUF_INIT, blocked = KIT_BUF_INIT;
     oc_status rc;
-    hs_error_clear(err);
+    kit_error_clear(err);
     if(!token_shape_ok(in->opt.access_token)) {
-        rc = hs_fail(err, OC_E_AUTH,
+        rc = kit_fail(err, OC_E_AUTH,
                      "the token does not look like a HubSpot private app or service key token "
                      "(pat-<region>-<uuid>); " FIX_TOKEN);
         goto out;
@@ -415,17 +415,17 @@ oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
     if(rc)
         goto out;
     if(nmissing) {
-        rc = hs_fail(err, OC_E_AUTH,
+        rc = kit_fail(err, OC_E_AUTH,
                      "the token lacks %d scope%s the plugin needs: %s. Add %s to the private "
                      "app or service key in HubSpot (Scopes tab), then run authorize again",
-                     nmissing, nmissing == 1 ? "" : "s", hs_buf_str(&blocked),
+                     nmissing, nmissing == 1 ? "" : "s", kit_buf_str(&blocked),
                      nmissing == 1 ? "it" : "them");
         goto out;
     }
-    hs_error_clear(err);
+    kit_error_clear(err);
 out:
     hs_auth_info_free(&ai);
-    hs_buf_free(&missing);
-    hs_buf_free(&blocked);
+    kit_buf_free(&missing);
+    kit_buf_free(&blocked);
     return rc;
 }

@@ -28,7 +28,7 @@ struct hs_auth_info {
     char *time_zone, *data_hosting_location, *account_type, *ui_domain;
     char **scopes;           /* granted, owned                              */
     size_t nscopes;
-    struct hs_buf granted;   /* the same, comma-joined                      */
+    struct kit_buf granted;   /* the same, comma-joined                      */
 };
 
 /* Free what ai holds (not ai itself); ai is left unusable until zeroed. */
@@ -39,14 +39,14 @@ void hs_auth_info_free(struct hs_auth_info *ai);
  * scopes (ai->verified) when the answer has a scopes array. in is only
  * used to log through its host. OC_OK, or OC_E_PROTOCOL / OC_E_NOMEM with
  * err filled. */
-oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct hs_json *j,
+oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct kit_json *j,
                                         struct hs_auth_info *ai, struct oc_error *err);
 
 /* Read an account-info answer j (parsed body of a 2xx; borrowed) into ai:
  * portal id, time zone, hosting location, account type, UI domain and a
  * plausible UTC offset, each when present. OC_OK, or OC_E_PROTOCOL /
  * OC_E_NOMEM with err filled. */
-oc_status hs_authorize_parse_account(const struct hs_json *j, struct hs_auth_info *ai,
+oc_status hs_authorize_parse_account(const struct kit_json *j, struct hs_auth_info *ai,
                                      struct oc_error *err);
 
 /* Emit the "authorization" record of ai through in's host with the given
@@ -54,7 +54,7 @@ oc_status hs_authorize_parse_account(const struct hs_json *j, struct hs_auth_inf
  * (hs_scopes_missing's buffers; all borrowed, only read during the call).
  * OC_OK, or OC_E_CANCELLED / OC_E_INVALID with err filled. */
 oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_info *ai,
-                                   const char *status, const struct hs_buf *missing,
-                                   const struct hs_buf *blocked, struct oc_error *err);
+                                   const char *status, const struct kit_buf *missing,
+                                   const struct kit_buf *blocked, struct oc_error *err);
 
 #endif

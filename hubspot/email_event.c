@@ -19,11 +19,11 @@ static const struct {
 static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 static int is_lower_or_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-int hs_email_event_key(struct hs_buf *out, const char *key, size_t len)
+int hs_email_event_key(struct kit_buf *out, const char *key, size_t len)
 {
     /* At most one '_' per character: reserve once, write in place (this
      * runs for every field of every event). */
-    if(hs_buf_reserve(out, 2 * len))
+    if(kit_buf_reserve(out, 2 * len))
         return -1;
     char *o = out->data + out->len;
     char prev_out = out->len ? out->data[out->len - 1] : '\0';
@@ -49,28 +49,28 @@ int hs_email_event_key(struct hs_buf *out, const char *key, size_t len)
     return 0;
 }
 
-int hs_email_event_identity(const struct hs_json *j, int ev, struct hs_buf *id, int64_t *created,
+int hs_email_event_identity(const struct kit_json *j, int ev, struct kit_buf *id, int64_t *created,
                             char *why, size_t whysize)
 {
-    hs_buf_reset(id);
-    if(hs_json_type(j, ev) != HS_JSON_OBJECT) {
+    kit_buf_reset(id);
+    if(kit_json_type(j, ev) != KIT_JSON_OBJECT) {
         snprintf(why, whysize, "is not a JSON object");
         return -1;
     }
-    int t = hs_json_get(j, ev, "id");
-    enum hs_json_type ty = hs_json_type(j, t);
-    if((ty != HS_JSON_STRING && ty != HS_JSON_NUMBER) || hs_json_str(j, t, id) || !id->len) {
+    int t = kit_json_get(j, ev, "id");
+    enum kit_json_type ty = kit_json_type(j, t);
+    if((ty != KIT_JSON_STRING && ty != KIT_JSON_NUMBER) || kit_json_str(j, t, id) || !id->len) {
         snprintf(why, whysize, "has no id");
         return -1;
     }
-    t = hs_json_get(j, ev, "created");
-    if(hs_json_type(j, t) == HS_JSON_NONE || hs_json_type(j, t) == HS_JSON_NULL) {
-        snprintf(why, whysize, "(id %.80s) has no created timestamp", hs_buf_str(id));
+    t = kit_json_get(j, ev, "created");
+    if(kit_json_type(j, t) == KIT_JSON_NONE || kit_json_type(j, t) == KIT_JSON_NULL) {
+        snprintf(why, whysize, "(id %.80s) has no created timestamp", kit_buf_str(id));
         return -1;
     }
-    if(hs_json_int64(j, t, created) || *created < 0) {
+    if(kit_json_int64(j, t, created) || *created < 0) {
         snprintf(why, whysize, "(id %.80s) has a created value that is not a timestamp in ms",
-                 hs_buf_str(id));
+                 kit_buf_str(id));
         return -1;
     }
     return 0;
@@ -93,60 +93,60 @@ static int begin_field(struct hs_email_event *e, const char *key, size_t klen, i
         e->cap = cap;
     }
     e->off[2 * e->n] = e->text.len;
-    hs_buf_append(&e->text, key, klen);
-    hs_buf_putc(&e->text, '\0');
+    kit_buf_append(&e->text, key, klen);
+    kit_buf_putc(&e->text, '\0');
     e->off[2 * e->n + 1] = e->text.len;
     e->fields[e->n].type = type;
     e->n++;
-    return hs_buf_ok(&e->text) ? 0 : -1;
+    return kit_buf_ok(&e->text) ? 0 : -1;
 }
 
-static int end_field(struct hs_email_event *e) { return hs_buf_putc(&e->text, '\0'); }
+static int end_field(struct hs_email_event *e) { return kit_buf_putc(&e->text, '\0'); }
 
 /* Flatten value token t under the key held in e->scratch (the path so far). */
-static int add_value(struct hs_email_event *e, const struct hs_json *j, int t)
+static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
 {
     size_t klen = e->scratch.len;
-    switch(hs_json_type(j, t)) {
-    case HS_JSON_OBJECT: {
-        int n = hs_json_size(j, t);
+    switch(kit_json_type(j, t)) {
+    case KIT_JSON_OBJECT: {
+        int n = kit_json_size(j, t);
         int k = t + 1;
         for(int i = 0; i < n; i++) {
             size_t rawlen;
-            const char *raw = hs_json_raw(j, k, &rawlen);
+            const char *raw = kit_json_raw(j, k, &rawlen);
             e->scratch.len = klen;
             if(klen)
-                hs_buf_putc(&e->scratch, '_');
+                kit_buf_putc(&e->scratch, '_');
             if(hs_email_event_key(&e->scratch, raw, rawlen) || add_value(e, j, k + 1))
                 return -1;
-            k = hs_json_skip(j, k + 1);
+            k = kit_json_skip(j, k + 1);
         }
         e->scratch.len = klen;
         if(e->scratch.data)
             e->scratch.data[klen] = '\0';
         return 0;
     }
-    case HS_JSON_ARRAY:
+    case KIT_JSON_ARRAY:
         /* Arrays (subscriptions, ...) stay whole: their items rarely share a
          * shape, and numbering them would make unstable column names. */
         if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) ||
-           hs_json_canonical(j, t, &e->text))
+           kit_json_canonical(j, t, &e->text))
             return -1;
         return end_field(e);
-    case HS_JSON_STRING:
-        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) || hs_json_str(j, t, &e->text))
+    case KIT_JSON_STRING:
+        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) || kit_json_str(j, t, &e->text))
             return -1;
         return end_field(e);
-    case HS_JSON_NUMBER:
-    case HS_JSON_BOOL: {
+    case KIT_JSON_NUMBER:
+    case KIT_JSON_BOOL: {
         size_t len;
-        const char *raw = hs_json_raw(j, t, &len);
-        int type = hs_json_type(j, t) == HS_JSON_NUMBER ? OC_FIELD_NUMBER : OC_FIELD_BOOL;
-        if(begin_field(e, e->scratch.data, klen, type) || hs_buf_append(&e->text, raw, len))
+        const char *raw = kit_json_raw(j, t, &len);
+        int type = kit_json_type(j, t) == KIT_JSON_NUMBER ? OC_FIELD_NUMBER : OC_FIELD_BOOL;
+        if(begin_field(e, e->scratch.data, klen, type) || kit_buf_append(&e->text, raw, len))
             return -1;
         return end_field(e);
     }
-    case HS_JSON_NULL:
+    case KIT_JSON_NULL:
         if(begin_field(e, e->scratch.data, klen, OC_FIELD_NULL))
             return -1;
         return end_field(e);
@@ -155,14 +155,14 @@ static int add_value(struct hs_email_event *e, const struct hs_json *j, int t)
     }
 }
 
-static int lead_index(const struct hs_json *j, int k)
+static int lead_index(const struct kit_json *j, int k)
 {
     size_t len;
-    const char *raw = hs_json_raw(j, k, &len);
+    const char *raw = kit_json_raw(j, k, &len);
     if(memchr(raw, '\\', len)) {
         /* An escaped key: compare unescaped (never seen from HubSpot). */
         for(size_t i = 0; i < NLEAD; i++)
-            if(hs_json_eq(j, k, lead_keys[i].name))
+            if(kit_json_eq(j, k, lead_keys[i].name))
                 return (int)i;
         return -1;
     }
@@ -172,11 +172,11 @@ static int lead_index(const struct hs_json *j, int k)
     return -1;
 }
 
-static int add_member(struct hs_email_event *e, const struct hs_json *j, int k)
+static int add_member(struct hs_email_event *e, const struct kit_json *j, int k)
 {
     size_t rawlen;
-    const char *raw = hs_json_raw(j, k, &rawlen);
-    hs_buf_reset(&e->scratch);
+    const char *raw = kit_json_raw(j, k, &rawlen);
+    kit_buf_reset(&e->scratch);
     if(hs_email_event_key(&e->scratch, raw, rawlen))
         return -1;
     return add_value(e, j, k + 1);
@@ -220,38 +220,38 @@ static int name_seen(struct hs_email_event *e, const char *key, size_t kept)
     }
 }
 
-oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_email_event *e)
+oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_email_event *e)
 {
-    hs_buf_reset(&e->text);
+    kit_buf_reset(&e->text);
     e->n = 0;
-    /* The lead keys are found with hs_json_get, as hs_email_event_identity
+    /* The lead keys are found with kit_json_get, as hs_email_event_identity
      * finds id and created: with a key repeated the first copy wins in
      * both, so the identity checked is the identity emitted, and the other
      * copies are dropped below rather than emitted as second fields. */
     int lead[NLEAD];
     for(size_t i = 0; i < NLEAD; i++) {
-        int v = hs_json_get(j, ev, lead_keys[i].name);
+        int v = kit_json_get(j, ev, lead_keys[i].name);
         lead[i] = v > 0 ? v - 1 : -1; /* the member's name token precedes its value */
     }
     if(lead[0] < 0 || lead[1] < 0)
         return OC_E_PROTOCOL;
-    int n = hs_json_size(j, ev);
+    int n = kit_json_size(j, ev);
 
     /* id and created have fixed types whatever HubSpot sent (created may
      * come as a string holding the number). */
     int64_t created;
-    if(hs_json_int64(j, lead[1] + 1, &created))
+    if(kit_json_int64(j, lead[1] + 1, &created))
         return OC_E_PROTOCOL;
-    if(begin_field(e, "id", 2, OC_FIELD_STRING) || hs_json_str(j, lead[0] + 1, &e->text) ||
+    if(begin_field(e, "id", 2, OC_FIELD_STRING) || kit_json_str(j, lead[0] + 1, &e->text) ||
        end_field(e))
         goto oom;
     if(begin_field(e, "created", 7, OC_FIELD_NUMBER) ||
-       hs_buf_printf(&e->text, "%" PRId64, created) || end_field(e))
+       kit_buf_printf(&e->text, "%" PRId64, created) || end_field(e))
         goto oom;
     for(size_t i = 2; i < NLEAD; i++)
         if(lead[i] >= 0 && add_member(e, j, lead[i]))
             goto oom;
-    for(int i = 0, k = ev + 1; i < n; i++, k = hs_json_skip(j, k + 1))
+    for(int i = 0, k = ev + 1; i < n; i++, k = kit_json_skip(j, k + 1))
         if(lead_index(j, k) < 0 && add_member(e, j, k))
             goto oom;
 
@@ -279,8 +279,8 @@ oom:
 
 void hs_email_event_free(struct hs_email_event *e)
 {
-    hs_buf_free(&e->text);
-    hs_buf_free(&e->scratch);
+    kit_buf_free(&e->text);
+    kit_buf_free(&e->scratch);
     free(e->off);
     free(e->fields);
     free(e->slots);

@@ -26,11 +26,11 @@
  * Reusing one struct for every event of a pull keeps the pull free of
  * per-event allocations once the buffers have grown to the largest event. */
 struct hs_email_event {
-    struct hs_buf text;       /* keys and values, each NUL-terminated */
+    struct kit_buf text;       /* keys and values, each NUL-terminated */
     size_t *off;              /* 2 offsets into text per field: key, value */
     struct oc_field *fields;  /* filled by hs_email_event_flatten */
     size_t n, cap;
-    struct hs_buf scratch;    /* array JSON and key building */
+    struct kit_buf scratch;    /* array JSON and key building */
     /* Names already given in the current event: different HubSpot keys can
      * flatten to one name (appId and app_id), and a record must not carry
      * a field twice. Open addressing, reset per event by bumping gen. */
@@ -38,28 +38,28 @@ struct hs_email_event {
     uint32_t gen;
 };
 
-#define HS_EMAIL_EVENT_INIT {HS_BUF_INIT, NULL, NULL, 0, 0, HS_BUF_INIT}
+#define HS_EMAIL_EVENT_INIT {KIT_BUF_INIT, NULL, NULL, 0, 0, KIT_BUF_INIT}
 
 /* Read an event's identity (id + created, HubSpot's EventId). id (a string
  * or a number in the JSON) is appended, unescaped, to the reset buffer id.
  * Returns 0, or -1 with a reason in why (e.g. "has no id") when the event
  * is not an object, has no non-empty id or no integer created. */
-int hs_email_event_identity(const struct hs_json *j, int ev, struct hs_buf *id, int64_t *created,
+int hs_email_event_identity(const struct kit_json *j, int ev, struct kit_buf *id, int64_t *created,
                             char *why, size_t whysize);
 
 /* Flatten event ev (identity already checked) into e->fields[0..e->n).
  * The fields point into e and stay valid until the next flatten or
  * hs_email_event_free. A key HubSpot repeats is read as
- * hs_email_event_identity reads it (the first copy, hs_json_get's rule);
+ * hs_email_event_identity reads it (the first copy, kit_json_get's rule);
  * later copies of id, created, type, recipient, emailCampaignId and url
  * are dropped. OC_E_NOMEM when memory ran out; OC_E_PROTOCOL when the
  * identity is missing (never after hs_email_event_identity accepted ev). */
-oc_status hs_email_event_flatten(const struct hs_json *j, int ev, struct hs_email_event *e);
+oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_email_event *e);
 
 void hs_email_event_free(struct hs_email_event *e);
 
 /* Append the stable field name for a HubSpot key (camelCase to
  * snake_case, anything but [a-z0-9] to '_') to out. 0, or -1 on oom. */
-int hs_email_event_key(struct hs_buf *out, const char *key, size_t len);
+int hs_email_event_key(struct kit_buf *out, const char *key, size_t len);
 
 #endif

@@ -20,22 +20,22 @@ static int host_has(const struct oc_host *h, size_t end) { return h && h->struct
 oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *opts, size_t n,
                           struct oc_instance **out, struct oc_error *err)
 {
-    hs_error_clear(err);
+    kit_error_clear(err);
     if(!out)
-        return hs_fail(err, OC_E_INVALID, "init: out must not be NULL");
+        return kit_fail(err, OC_E_INVALID, "init: out must not be NULL");
     *out = NULL;
     if(!host || host->struct_size < offsetof(struct oc_host, cancelled) + sizeof host->cancelled)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "init: struct oc_host is missing or older than ABI 1.0 (struct_size)");
     struct oc_instance *in = calloc(1, sizeof *in);
     if(!in)
-        return hs_fail(err, OC_E_NOMEM, "init: out of memory");
+        return kit_fail(err, OC_E_NOMEM, "init: out of memory");
     in->host = host;
     oc_status rc = hs_options_parse(&in->opt, opts, n, err);
     if(rc)
         goto fail;
-    hs_redact_register(in->opt.access_token);
-    struct hs_http_config cfg = {
+    kit_redact_register(in->opt.access_token);
+    struct kit_http_config cfg = {
         .base_url = in->opt.base_url,
         .token = in->opt.access_token,
         .connect_timeout_ms = in->opt.connect_timeout_ms,
@@ -46,7 +46,7 @@ oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *op
         .burst_window_ms = in->opt.burst_window_ms,
         .daily_budget = in->opt.daily_budget,
     };
-    rc = hs_http_new(&cfg, host, &in->http, err);
+    rc = kit_http_new(&cfg, host, &in->http, err);
     if(rc)
         goto fail;
     *out = in;
@@ -63,9 +63,9 @@ void hs_instance_release(struct oc_instance *in)
     hs_lookup_release(in);
     hs_push_release(in);
     hs_pull_release(in);
-    hs_http_free(in->http);
+    kit_http_free(in->http);
     if(in->opt.access_token)
-        hs_redact_forget(in->opt.access_token);
+        kit_redact_forget(in->opt.access_token);
     hs_options_free(&in->opt);
     free(in);
 }
@@ -80,7 +80,7 @@ void hs_log(const struct oc_instance *in, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    hs_redact_inplace(line);
+    kit_redact_inplace(line);
     log(in->host->ctx, level, line);
 }
 
@@ -107,12 +107,12 @@ static int may_hold_secret(const struct oc_instance *in, const char *text)
     return token && *token && strncmp(token, "pat-", 4) != 0 && strstr(text, token);
 }
 
-/* A copy of text with secrets masked (hs_redact_inplace only shortens). */
+/* A copy of text with secrets masked (kit_redact_inplace only shortens). */
 static char *masked(const char *text)
 {
     char *copy = text ? strdup(text) : NULL;
     if(copy)
-        hs_redact_inplace(copy);
+        kit_redact_inplace(copy);
     return copy;
 }
 

@@ -47,7 +47,7 @@ struct hs_pull_state;
 struct oc_instance {
     const struct oc_host *host;
     struct hs_options opt;
-    struct hs_http *http;
+    struct kit_http *http;
     struct hs_lookup_cache *lookup_cache; /* lookup.c */
     struct hs_push_state *push_state;     /* push.c   */
     struct hs_pull_state *pull_state;     /* pull.c   */

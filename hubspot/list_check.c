@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "hubspot/push.h"
-#include "plugin/apierror.h"
+#include "hubspot/apierror.h"
 #include "plugin/error.h"
 
 /* ILS list ids are decimal numbers; anything else is a typo or a list
@@ -48,56 +48,56 @@ static void remember(struct hs_push_state *st, const char *id)
     st->checked[st->nchecked++] = copy;
 }
 
-oc_status hs_push_list_judge(const struct hs_json *j, const char *id, struct oc_error *err)
+oc_status hs_push_list_judge(const struct kit_json *j, const char *id, struct oc_error *err)
 {
-    int list = hs_json_get(j, 0, "list");
+    int list = kit_json_get(j, 0, "list");
     /* The SPEC wraps it in {"list": ...}; accept a bare object too. */
-    if(list < 0 || hs_json_type(j, list) != HS_JSON_OBJECT)
+    if(list < 0 || kit_json_type(j, list) != KIT_JSON_OBJECT)
         list = 0;
-    if(hs_json_type(j, list) != HS_JSON_OBJECT)
-        return hs_fail(err, OC_E_PROTOCOL,
+    if(kit_json_type(j, list) != KIT_JSON_OBJECT)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "GET /crm/v3/lists/%s answered 200 without a list object; rerun later, "
                        "and report it if it persists",
                        id);
     char name[128] = "", type[32] = "", object[32] = "";
     char *s;
-    if((s = hs_json_strdup(j, hs_json_get(j, list, "name")))) {
+    if((s = kit_json_strdup(j, kit_json_get(j, list, "name")))) {
         snprintf(name, sizeof name, "%s", s);
         free(s);
     }
-    if((s = hs_json_strdup(j, hs_json_get(j, list, "processingType")))) {
+    if((s = kit_json_strdup(j, kit_json_get(j, list, "processingType")))) {
         snprintf(type, sizeof type, "%s", s);
         free(s);
     }
-    int ot = hs_json_get(j, list, "objectTypeId");
-    if((s = hs_json_strdup(j, ot))) {
+    int ot = kit_json_get(j, list, "objectTypeId");
+    if((s = kit_json_strdup(j, ot))) {
         snprintf(object, sizeof object, "%s", s);
         free(s);
-    } else if(ot >= 0 && hs_json_type(j, ot) != HS_JSON_NULL) {
+    } else if(ot >= 0 && kit_json_type(j, ot) != KIT_JSON_NULL) {
         /* Present but unreadable (\u0000, an object): not provably
          * contacts, so not "unstated" either. */
         snprintf(object, sizeof object, "(unreadable)");
     }
     if(object[0] && strcmp(object, "0-1"))
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "list %s (\"%s\") holds records of object type %s, not contacts (0-1); "
                        "push adds contacts: give the id of a contact list",
                        id, name, object);
     if(!strcmp(type, "MANUAL") || !strcmp(type, "SNAPSHOT"))
         return OC_OK;
     if(!strcmp(type, "DYNAMIC"))
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "list %s (\"%s\") is a DYNAMIC (active) list: its members come from its "
                        "filters, and HubSpot only lets the API add contacts to MANUAL and SNAPSHOT "
                        "(static) lists. Nothing was written. Use a static list, or change the "
                        "list's filters so they match the contacts instead",
                        id, name);
     if(!type[0])
-        return hs_fail(err, OC_E_PROTOCOL,
+        return kit_fail(err, OC_E_PROTOCOL,
                        "GET /crm/v3/lists/%s answered without a processingType; cannot tell "
                        "whether contacts may be added, so nothing was written",
                        id);
-    return hs_fail(err, OC_E_CONFIG,
+    return kit_fail(err, OC_E_CONFIG,
                    "list %s (\"%s\") has processingType %s; HubSpot only lets the API add "
                    "contacts to MANUAL and SNAPSHOT lists, so nothing was written",
                    id, name, type);
@@ -120,28 +120,28 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
                              const char *list_id, struct oc_error *err)
 {
     if(!plausible_id(list_id))
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "list id '%s' is not a HubSpot list id: give the number from the list's "
                        "URL in HubSpot (.../objectLists/<id>/...), not its name",
                        list_id ? list_id : "");
     if(already_checked(st, list_id))
         return OC_OK;
 
-    struct hs_buf path = HS_BUF_INIT;
-    struct hs_http_req r;
-    hs_http_req_init(&r, "GET", NULL, NULL, 0, "lists.get");
+    struct kit_buf path = KIT_BUF_INIT;
+    struct kit_http_req r;
+    kit_http_req_init(&r, "GET", NULL, NULL, 0, "lists.get");
     oc_status rc = OC_OK;
-    hs_buf_puts(&path, "/crm/v3/lists/");
-    hs_url_encode(&path, list_id);
-    hs_buf_puts(&path, "?includeFilters=false");
-    if(!hs_buf_ok(&path)) {
-        rc = hs_fail(err, OC_E_NOMEM, "out of memory checking list %s", list_id);
+    kit_buf_puts(&path, "/crm/v3/lists/");
+    kit_url_encode(&path, list_id);
+    kit_buf_puts(&path, "?includeFilters=false");
+    if(!kit_buf_ok(&path)) {
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory checking list %s", list_id);
         goto out;
     }
-    r.path = hs_buf_str(&path);
-    rc = hs_http_call(in->http, &r, err);
+    r.path = kit_buf_str(&path);
+    rc = kit_http_call(in->http, &r, err);
     if(rc == OC_E_NOT_FOUND) {
-        rc = hs_fail(err, OC_E_CONFIG,
+        rc = kit_fail(err, OC_E_CONFIG,
                      "list %s not found in this HubSpot account; nothing was written. Note that "
                      "legacy v1 list ids (legacyListId) are not v3 (ILS) list ids: find the list "
                      "id in the list's URL in HubSpot (.../objectLists/<id>/...), or map a legacy "
@@ -150,12 +150,12 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
     } else if(rc == OC_E_AUTH) {
         char said[OC_ERROR_MESSAGE_SIZE];
         snprintf(said, sizeof said, "%s", err->message);
-        rc = hs_fail(err, OC_E_AUTH,
+        rc = kit_fail(err, OC_E_AUTH,
                      "cannot read list %s, so nothing was written: push needs the scopes "
                      "crm.lists.read and crm.lists.write (and crm.objects.contacts.write); "
                      "HubSpot said: %.300s",
                      list_id, said);
-        if(HS_ERR_HAS(err, category))
+        if(KIT_ERR_HAS(err, category))
             err->http_status = (int)r.status;
     } else if(rc == OC_OK) {
         rc = hs_push_list_judge(&r.json, list_id, err);
@@ -163,7 +163,7 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
             remember(st, list_id);
     }
 out:
-    hs_http_req_free(&r);
-    hs_buf_free(&path);
+    kit_http_req_free(&r);
+    kit_buf_free(&path);
     return rc;
 }

@@ -48,14 +48,14 @@ void hs_lookup_answer_free(struct hs_lookup_answer *a)
 }
 
 /* Take the pairs built in b as a's fields. -1 on oom (b is freed either way). */
-static int answer_take(struct hs_lookup_answer *a, struct hs_buf *b, size_t n)
+static int answer_take(struct hs_lookup_answer *a, struct kit_buf *b, size_t n)
 {
-    if(!hs_buf_ok(b) || !n) {
-        hs_buf_free(b);
+    if(!kit_buf_ok(b) || !n) {
+        kit_buf_free(b);
         return -1;
     }
     a->fields = calloc(n, sizeof *a->fields);
-    a->text = hs_buf_take(b);
+    a->text = kit_buf_take(b);
     if(!a->fields || !a->text) {
         hs_lookup_answer_free(a);
         return -1;
@@ -79,11 +79,11 @@ static int answer_take(struct hs_lookup_answer *a, struct hs_buf *b, size_t n)
  * as every message is; with clean set, control bytes become spaces too
  * (our own fields; property values keep their line breaks: they are the
  * contact's data, and hosts escape them on output). */
-static void put_pair(struct hs_buf *b, const char *key, const struct hs_json *j, int t, int clean)
+static void put_pair(struct kit_buf *b, const char *key, const struct kit_json *j, int t, int clean)
 {
-    hs_buf_append(b, key, strlen(key) + 1);
+    kit_buf_append(b, key, strlen(key) + 1);
     size_t start = b->len;
-    hs_json_str(j, t, b);
+    kit_json_str(j, t, b);
     /* A \u0000 in HubSpot's text would end the value early anyway; cut it
      * there so the pair walk in answer_take stays in step. */
     if(b->data && b->len > start) {
@@ -92,21 +92,21 @@ static void put_pair(struct hs_buf *b, const char *key, const struct hs_json *j,
             b->len = (size_t)(nul - b->data);
         }
     }
-    hs_buf_putc(b, '\0');
-    if(hs_buf_ok(b) && b->data) {
+    kit_buf_putc(b, '\0');
+    if(kit_buf_ok(b) && b->data) {
         char *v = b->data + start;
-        hs_redact_inplace(v);
+        kit_redact_inplace(v);
         if(clean)
-            hs_text_clean(v);
+            kit_text_clean(v);
         b->len = start + strlen(v) + 1;
         b->data[b->len] = '\0';
     }
 }
 
-static int scalar(const struct hs_json *j, int t)
+static int scalar(const struct kit_json *j, int t)
 {
-    enum hs_json_type ty = hs_json_type(j, t);
-    return ty == HS_JSON_STRING || ty == HS_JSON_NUMBER || ty == HS_JSON_BOOL;
+    enum kit_json_type ty = kit_json_type(j, t);
+    return ty == KIT_JSON_STRING || ty == KIT_JSON_NUMBER || ty == KIT_JSON_BOOL;
 }
 
 static int has_control(const char *s)
@@ -126,15 +126,15 @@ static int reserved(const char *name)
 
 /* Append the scalar properties of object po that pr does not name, in
  * HubSpot's order, to b (adding to *n). A record holds each name once:
- * a name the JSON repeats counts at its first place (as hs_json_get reads
+ * a name the JSON repeats counts at its first place (as kit_json_get reads
  * it), found with a set, since a hostile answer can repeat names by the
  * million. Names no HubSpot property has are left out (empty, \u0000,
  * control bytes: a host could not write them as a field); one holding
  * the token is masked like a value. 0, or -1 on oom. */
-static int other_props(const struct hs_json *j, int po, const struct hs_props *pr,
-                       struct hs_buf *b, size_t *n)
+static int other_props(const struct kit_json *j, int po, const struct hs_props *pr,
+                       struct kit_buf *b, size_t *n)
 {
-    int m = hs_json_size(j, po), rc = -1;
+    int m = kit_json_size(j, po), rc = -1;
     char **names = calloc(m > 0 ? (size_t)m : 1, sizeof *names);
     struct hs_pushset seen;
     if(!names)
@@ -143,19 +143,19 @@ static int other_props(const struct hs_json *j, int po, const struct hs_props *p
         free(names);
         return -1;
     }
-    for(int i = 0, k = po + 1; i < m; i++, k = hs_json_skip(j, k + 1)) {
-        struct hs_buf nb = HS_BUF_INIT;
-        if(hs_json_str(j, k, &nb) || !hs_buf_ok(&nb)) {
-            hs_buf_free(&nb);
+    for(int i = 0, k = po + 1; i < m; i++, k = kit_json_skip(j, k + 1)) {
+        struct kit_buf nb = KIT_BUF_INIT;
+        if(kit_json_str(j, k, &nb) || !kit_buf_ok(&nb)) {
+            kit_buf_free(&nb);
             goto out;
         }
         if(!nb.len || memchr(nb.data, '\0', nb.len)) {
-            hs_buf_free(&nb);
+            kit_buf_free(&nb);
             continue;
         }
-        if(!(names[i] = hs_buf_take(&nb)))
+        if(!(names[i] = kit_buf_take(&nb)))
             goto out;
-        hs_redact_inplace(names[i]);
+        kit_redact_inplace(names[i]);
         if(has_control(names[i]) || hs_pushset_add(&seen, names[i], strlen(names[i])) != 1)
             continue;
         if(scalar(j, k + 1) && !reserved(names[i]) && !hs_props_has(pr, names[i]))
@@ -170,39 +170,39 @@ out:
     return rc;
 }
 
-int hs_lookup_contact_answer(const struct hs_json *j, int obj, const struct hs_props *pr,
+int hs_lookup_contact_answer(const struct kit_json *j, int obj, const struct hs_props *pr,
                              struct hs_lookup_answer *a)
 {
-    int idt = hs_json_get(j, obj, "id");
-    if(hs_json_type(j, obj) != HS_JSON_OBJECT || !scalar(j, idt))
+    int idt = kit_json_get(j, obj, "id");
+    if(kit_json_type(j, obj) != KIT_JSON_OBJECT || !scalar(j, idt))
         return -2;
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     size_t n = 0;
     put_pair(&b, "id", j, idt, 0), n++;
     /* The id is the record's id: an empty or unprintable one is no id. */
-    if(hs_buf_ok(&b) && (!b.data[sizeof "id"] || has_control(b.data + sizeof "id"))) {
-        hs_buf_free(&b);
+    if(kit_buf_ok(&b) && (!b.data[sizeof "id"] || has_control(b.data + sizeof "id"))) {
+        kit_buf_free(&b);
         return -2;
     }
-    int po = hs_json_get(j, obj, "properties");
-    if(hs_json_type(j, po) == HS_JSON_OBJECT) {
+    int po = kit_json_get(j, obj, "properties");
+    if(kit_json_type(j, po) == KIT_JSON_OBJECT) {
         /* Configured properties first, in configured order, so output is
          * stable whatever order HubSpot answers in; then whatever else it
          * returned (hs_object_id, createdate, ...). Nulls are omitted. */
         for(size_t i = 0; i < pr->n; i++) {
-            int t = hs_json_get(j, po, pr->v[i]);
+            int t = kit_json_get(j, po, pr->v[i]);
             if(!reserved(pr->v[i]) && scalar(j, t))
                 put_pair(&b, pr->v[i], j, t, 0), n++;
         }
         if(other_props(j, po, pr, &b, &n)) {
-            hs_buf_free(&b);
+            kit_buf_free(&b);
             return -1;
         }
     }
-    int t = hs_json_get(j, obj, "createdAt");
+    int t = kit_json_get(j, obj, "createdAt");
     if(scalar(j, t))
         put_pair(&b, "created_at", j, t, 1), n++;
-    t = hs_json_get(j, obj, "updatedAt");
+    t = kit_json_get(j, obj, "updatedAt");
     if(scalar(j, t))
         put_pair(&b, "updated_at", j, t, 1), n++;
     return answer_take(a, &b, n);
@@ -477,12 +477,12 @@ drop:
 
 static oc_status oom(struct oc_error *err, const char *what)
 {
-    return hs_fail(err, OC_E_NOMEM, "lookup: out of memory %s", what);
+    return kit_fail(err, OC_E_NOMEM, "lookup: out of memory %s", what);
 }
 
 static void copy_err(struct oc_error *dst, const struct oc_error *src)
 {
-    if(!HS_ERR_HAS(dst, message))
+    if(!KIT_ERR_HAS(dst, message))
         return;
     uint32_t size = dst->struct_size;
     size_t n = size < sizeof *dst ? size : sizeof *dst;
@@ -492,7 +492,7 @@ static void copy_err(struct oc_error *dst, const struct oc_error *src)
 
 static oc_status malformed(struct oc_error *err, const char *what)
 {
-    return hs_fail(err, OC_E_PROTOCOL,
+    return kit_fail(err, OC_E_PROTOCOL,
                    "lookup: HubSpot's %s answer has no contact id; rerun with -v and report it "
                    "with the correlation id",
                    what);
@@ -501,38 +501,38 @@ static oc_status malformed(struct oc_error *err, const char *what)
 static oc_status get_one(struct oc_instance *in, int by, struct hs_lookup_pend *p,
                          const struct hs_props *pr, struct oc_error *err)
 {
-    struct hs_buf path = HS_BUF_INIT;
-    struct hs_http_req r;
+    struct kit_buf path = KIT_BUF_INIT;
+    struct kit_http_req r;
     oc_status rc;
-    hs_http_req_init(&r, "GET", NULL, NULL, 0, "contacts.read");
+    kit_http_req_init(&r, "GET", NULL, NULL, 0, "contacts.read");
     /* The email goes in the path, percent-encoded so '+' and '@' survive
      * (practice, not documented: UNCONFIRMED, API-NOTES 4.1). */
-    hs_buf_puts(&path, CONTACTS_PATH "/");
-    int bad = hs_url_encode(&path, p->send);
+    kit_buf_puts(&path, CONTACTS_PATH "/");
+    int bad = kit_url_encode(&path, p->send);
     char sep = '?';
     if(by == OC_LOOKUP_EMAIL) {
-        hs_buf_puts(&path, "?idProperty=email");
+        kit_buf_puts(&path, "?idProperty=email");
         sep = '&';
     }
     if(pr->n) {
-        hs_buf_putc(&path, sep);
-        hs_buf_puts(&path, "properties=");
+        kit_buf_putc(&path, sep);
+        kit_buf_puts(&path, "properties=");
         for(size_t i = 0; i < pr->n; i++) {
             if(i)
-                hs_buf_putc(&path, ',');
-            bad |= hs_url_encode(&path, pr->v[i]);
+                kit_buf_putc(&path, ',');
+            bad |= kit_url_encode(&path, pr->v[i]);
         }
     }
-    if(bad || !hs_buf_ok(&path)) {
+    if(bad || !kit_buf_ok(&path)) {
         rc = oom(err, "building the request");
         goto out;
     }
     r.path = path.data;
-    rc = hs_http_call(in->http, &r, err);
+    rc = kit_http_call(in->http, &r, err);
     if(rc == OC_E_NOT_FOUND) {
         p->done = 1;
         rc = OC_OK;
-        hs_error_clear(err);
+        kit_error_clear(err);
     } else if(rc == OC_OK) {
         int x = hs_lookup_contact_answer(&r.json, 0, pr, &p->a);
         if(x == -1)
@@ -543,8 +543,8 @@ static oc_status get_one(struct oc_instance *in, int by, struct hs_lookup_pend *
             p->done = 1;
     }
 out:
-    hs_http_req_free(&r);
-    hs_buf_free(&path);
+    kit_http_req_free(&r);
+    kit_buf_free(&path);
     return rc;
 }
 
@@ -554,12 +554,12 @@ static int key_eq(int by, const char *a, const char *b)
 }
 
 /* The open query of w->p[lo, hi) matching text token t, or NULL. */
-static struct hs_lookup_pend *match(const struct hs_json *j, int t, int by,
+static struct hs_lookup_pend *match(const struct kit_json *j, int t, int by,
                                     struct hs_lookup_window *w, size_t lo, size_t hi)
 {
-    if(hs_json_type(j, t) != HS_JSON_STRING && hs_json_type(j, t) != HS_JSON_NUMBER)
+    if(kit_json_type(j, t) != KIT_JSON_STRING && kit_json_type(j, t) != KIT_JSON_NUMBER)
         return NULL;
-    char *s = hs_json_strdup(j, t);
+    char *s = kit_json_strdup(j, t);
     struct hs_lookup_pend *found = NULL;
     for(size_t i = lo; s && i < hi && !found; i++)
         if(!w->p[i].done && key_eq(by, w->p[i].key, s))
@@ -568,7 +568,7 @@ static struct hs_lookup_pend *match(const struct hs_json *j, int t, int by,
     return found;
 }
 
-static void mark_missing(const struct hs_json *j, int t, int by, struct hs_lookup_window *w,
+static void mark_missing(const struct kit_json *j, int t, int by, struct hs_lookup_window *w,
                          size_t lo, size_t hi)
 {
     struct hs_lookup_pend *p = match(j, t, by, w, lo, hi);
@@ -576,19 +576,19 @@ static void mark_missing(const struct hs_json *j, int t, int by, struct hs_looku
         p->done = 1;
 }
 
-oc_status hs_lookup_read_batch(const struct hs_json *j, int by, struct hs_lookup_window *w,
+oc_status hs_lookup_read_batch(const struct kit_json *j, int by, struct hs_lookup_window *w,
                                size_t lo, size_t hi, const struct hs_props *pr, int *unmatched,
                                struct oc_error *err)
 {
-    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
-        return hs_fail(err, OC_E_PROTOCOL,
+    if(kit_json_type(j, 0) != KIT_JSON_OBJECT)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "lookup: HubSpot's batch/read answer is not a JSON object; rerun with -v "
                        "and report it with the correlation id");
-    int res = hs_json_get(j, 0, "results");
-    int n = hs_json_type(j, res) == HS_JSON_ARRAY ? hs_json_size(j, res) : 0;
-    for(int i = 0, t = res + 1; i < n; i++, t = hs_json_skip(j, t)) {
-        int kt = by == OC_LOOKUP_EMAIL ? hs_json_path(j, t, "properties.email")
-                                       : hs_json_get(j, t, "id");
+    int res = kit_json_get(j, 0, "results");
+    int n = kit_json_type(j, res) == KIT_JSON_ARRAY ? kit_json_size(j, res) : 0;
+    for(int i = 0, t = res + 1; i < n; i++, t = kit_json_skip(j, t)) {
+        int kt = by == OC_LOOKUP_EMAIL ? kit_json_path(j, t, "properties.email")
+                                       : kit_json_get(j, t, "id");
         struct hs_lookup_pend *p = match(j, kt, by, w, lo, hi);
         int x = p ? hs_lookup_contact_answer(j, t, pr, &p->a) : -2;
         if(x == -1)
@@ -599,60 +599,60 @@ oc_status hs_lookup_read_batch(const struct hs_json *j, int by, struct hs_lookup
         }
         p->done = 1;
     }
-    int errs = hs_json_get(j, 0, "errors");
-    n = hs_json_type(j, errs) == HS_JSON_ARRAY ? hs_json_size(j, errs) : 0;
-    for(int i = 0, e = errs + 1; i < n; i++, e = hs_json_skip(j, e)) {
-        mark_missing(j, hs_json_get(j, e, "id"), by, w, lo, hi);
-        int ctx = hs_json_get(j, e, "context");
-        if(hs_json_type(j, ctx) != HS_JSON_OBJECT)
+    int errs = kit_json_get(j, 0, "errors");
+    n = kit_json_type(j, errs) == KIT_JSON_ARRAY ? kit_json_size(j, errs) : 0;
+    for(int i = 0, e = errs + 1; i < n; i++, e = kit_json_skip(j, e)) {
+        mark_missing(j, kit_json_get(j, e, "id"), by, w, lo, hi);
+        int ctx = kit_json_get(j, e, "context");
+        if(kit_json_type(j, ctx) != KIT_JSON_OBJECT)
             continue;
-        int m = hs_json_size(j, ctx);
-        for(int k = 0, kt = ctx + 1; k < m; k++, kt = hs_json_skip(j, kt + 1)) {
+        int m = kit_json_size(j, ctx);
+        for(int k = 0, kt = ctx + 1; k < m; k++, kt = kit_json_skip(j, kt + 1)) {
             int arr = kt + 1;
-            if(hs_json_type(j, arr) != HS_JSON_ARRAY)
+            if(kit_json_type(j, arr) != KIT_JSON_ARRAY)
                 continue;
-            int na = hs_json_size(j, arr);
-            for(int a = 0, v = arr + 1; a < na; a++, v = hs_json_skip(j, v))
+            int na = kit_json_size(j, arr);
+            for(int a = 0, v = arr + 1; a < na; a++, v = kit_json_skip(j, v))
                 mark_missing(j, v, by, w, lo, hi);
         }
     }
     return OC_OK;
 }
 
-static int batch_body(struct hs_buf *b, int by, const struct hs_lookup_pend *p, size_t n,
+static int batch_body(struct kit_buf *b, int by, const struct hs_lookup_pend *p, size_t n,
                       const struct hs_props *pr)
 {
-    struct hs_jw w;
-    hs_jw_init(&w, b);
-    hs_jw_obj(&w);
+    struct kit_jw w;
+    kit_jw_init(&w, b);
+    kit_jw_obj(&w);
     if(by == OC_LOOKUP_EMAIL)
-        hs_jw_kstr(&w, "idProperty", "email");
-    hs_jw_key(&w, "inputs");
-    hs_jw_arr(&w);
+        kit_jw_kstr(&w, "idProperty", "email");
+    kit_jw_key(&w, "inputs");
+    kit_jw_arr(&w);
     for(size_t i = 0; i < n; i++) {
-        hs_jw_obj(&w);
-        hs_jw_kstr(&w, "id", p[i].send);
-        hs_jw_obj_end(&w);
+        kit_jw_obj(&w);
+        kit_jw_kstr(&w, "id", p[i].send);
+        kit_jw_obj_end(&w);
     }
-    hs_jw_arr_end(&w);
-    hs_jw_key(&w, "properties");
-    hs_jw_arr(&w);
+    kit_jw_arr_end(&w);
+    kit_jw_key(&w, "properties");
+    kit_jw_arr(&w);
     for(size_t i = 0; i < pr->n; i++)
-        hs_jw_str(&w, pr->v[i]);
+        kit_jw_str(&w, pr->v[i]);
     /* Results are matched to email queries by their email property. */
     if(by == OC_LOOKUP_EMAIL && !hs_props_has(pr, "email"))
-        hs_jw_str(&w, "email");
-    hs_jw_arr_end(&w);
-    hs_jw_obj_end(&w);
-    return hs_jw_error(&w) ? -1 : 0;
+        kit_jw_str(&w, "email");
+    kit_jw_arr_end(&w);
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
 }
 
 static oc_status batch_read(struct oc_instance *in, int by, struct hs_lookup_window *w,
                             const struct hs_props *pr, struct oc_error *err)
 {
     size_t nb = (w->np + BATCH_MAX - 1) / BATCH_MAX;
-    struct hs_http_req *reqs = calloc(nb, sizeof *reqs);
-    struct hs_buf *bodies = calloc(nb, sizeof *bodies);
+    struct kit_http_req *reqs = calloc(nb, sizeof *reqs);
+    struct kit_buf *bodies = calloc(nb, sizeof *bodies);
     int *unmatched = calloc(nb, sizeof *unmatched);
     size_t ninit = 0;
     oc_status rc = OC_OK;
@@ -664,7 +664,7 @@ static oc_status batch_read(struct oc_instance *in, int by, struct hs_lookup_win
         size_t lo = b * BATCH_MAX, hi = lo + BATCH_MAX < w->np ? lo + BATCH_MAX : w->np;
         for(size_t i = lo; i < hi; i++)
             w->p[i].batch = b;
-        hs_http_req_init(&reqs[b], "POST", CONTACTS_PATH "/batch/read", NULL, 0,
+        kit_http_req_init(&reqs[b], "POST", CONTACTS_PATH "/batch/read", NULL, 0,
                          "contacts.batch.read");
         if(batch_body(&bodies[b], by, &w->p[lo], hi - lo, pr)) {
             ninit++;
@@ -674,7 +674,7 @@ static oc_status batch_read(struct oc_instance *in, int by, struct hs_lookup_win
         reqs[b].body = bodies[b].data;
         reqs[b].body_len = bodies[b].len;
     }
-    rc = hs_http_run(in->http, reqs, nb, err);
+    rc = kit_http_run(in->http, reqs, nb, err);
     if(rc)
         goto out;
     for(size_t b = 0; b < nb; b++) {
@@ -711,9 +711,9 @@ static oc_status batch_read(struct oc_instance *in, int by, struct hs_lookup_win
     }
 out:
     for(size_t b = 0; b < ninit; b++)
-        hs_http_req_free(&reqs[b]);
+        kit_http_req_free(&reqs[b]);
     for(size_t b = 0; bodies && b < nb; b++)
-        hs_buf_free(&bodies[b]);
+        kit_buf_free(&bodies[b]);
     free(reqs);
     free(bodies);
     free(unmatched);
@@ -762,9 +762,9 @@ static oc_status emit_query(struct oc_instance *in, int by, const char *query,
         rc = hs_emit(in, "lookup_miss", q, f, 3);
     }
     if(rc == OC_E_CANCELLED)
-        return hs_fail(err, rc, "lookup: the host asked to stop");
+        return kit_fail(err, rc, "lookup: the host asked to stop");
     if(rc)
-        return hs_fail(err, rc, "lookup: the host has no emit callback for records");
+        return kit_fail(err, rc, "lookup: the host has no emit callback for records");
     return OC_OK;
 }
 
@@ -783,10 +783,10 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
     struct scratch s = {0};
     size_t nmiss = 0, ninvalid = 0;
     oc_status rc = OC_OK;
-    hs_error_clear(err);
+    kit_error_clear(err);
     if(!req || (req->nqueries && !req->queries) ||
        (req->by != OC_LOOKUP_EMAIL && req->by != OC_LOOKUP_ID))
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "lookup: the request needs queries and by = email or id");
     if(!req->nqueries)
         return OC_OK;
@@ -845,13 +845,13 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
             progress(in, base + n, req->nqueries);
     }
     if(nmiss)
-        rc = hs_fail(err, OC_E_NOT_FOUND,
+        rc = kit_fail(err, OC_E_NOT_FOUND,
                      "lookup: %zu of %zu quer%s found no contact (%zu unknown to HubSpot, %zu "
                      "not valid %s); see the lookup_miss records",
                      nmiss, req->nqueries, req->nqueries == 1 ? "y" : "ies", nmiss - ninvalid,
                      ninvalid, req->by == OC_LOOKUP_EMAIL ? "email addresses" : "record ids");
     else
-        hs_error_clear(err);
+        kit_error_clear(err);
 out:
     window_free(&w);
     hs_props_free(&pr);

@@ -71,7 +71,7 @@ struct hs_lookup_window {
  * updated_at. Values are masked where they hold the token (redact.h).
  * Returns 0, -1 when memory ran out, -2 when obj is no object with a
  * non-empty, printable scalar id (a is left empty on failure). */
-int hs_lookup_contact_answer(const struct hs_json *j, int obj, const struct hs_props *pr,
+int hs_lookup_contact_answer(const struct kit_json *j, int obj, const struct hs_props *pr,
                              struct hs_lookup_answer *a);
 
 /* Settle w->p[lo, hi) from one batch/read answer j (borrowed): results
@@ -80,7 +80,7 @@ int hs_lookup_contact_answer(const struct hs_json *j, int obj, const struct hs_p
  * queries named in the answer's errors are marked done without answer.
  * Results that match no open query add to *unmatched. OC_OK, or
  * OC_E_PROTOCOL / OC_E_NOMEM with err filled. */
-oc_status hs_lookup_read_batch(const struct hs_json *j, int by, struct hs_lookup_window *w,
+oc_status hs_lookup_read_batch(const struct kit_json *j, int by, struct hs_lookup_window *w,
                                size_t lo, size_t hi, const struct hs_props *pr, int *unmatched,
                                struct oc_error *err);
 

@@ -21,40 +21,40 @@
 #include "hubspot/push.h"
 #include "plugin/error.h"
 
-int hs_membership_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n)
+int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n)
 {
     struct hs_pushset seen;
     if(hs_pushset_init(&seen, n))
         return -1;
-    hs_buf_reset(out);
-    hs_buf_putc(out, '[');
+    kit_buf_reset(out);
+    kit_buf_putc(out, '[');
     int first = 1;
     for(size_t i = 0; i < n; i++) {
         const char *id = items[i]->record_id;
         if(!id || hs_pushset_add(&seen, id, strlen(id)) != 1)
             continue; /* one contact pushed twice in a chunk is sent once */
         if(!first)
-            hs_buf_putc(out, ',');
+            kit_buf_putc(out, ',');
         first = 0;
-        hs_json_quote(out, id, strlen(id));
+        kit_json_quote(out, id, strlen(id));
     }
-    hs_buf_putc(out, ']');
+    kit_buf_putc(out, ']');
     hs_pushset_free(&seen);
-    return hs_buf_ok(out) ? 0 : -1;
+    return kit_buf_ok(out) ? 0 : -1;
 }
 
 /* Fill set with the raw (still escaped) strings of array token arr. Ids
  * are decimal strings, so raw equals unescaped; a number item (should
  * HubSpot ever send one) reads the same. */
-static int load(struct hs_pushset *set, const struct hs_json *j, int arr)
+static int load(struct hs_pushset *set, const struct kit_json *j, int arr)
 {
-    int n = hs_json_type(j, arr) == HS_JSON_ARRAY ? hs_json_size(j, arr) : 0;
+    int n = kit_json_type(j, arr) == KIT_JSON_ARRAY ? kit_json_size(j, arr) : 0;
     if(hs_pushset_init(set, (size_t)n))
         return -1;
     int t = arr + 1;
-    for(int i = 0; i < n; i++, t = hs_json_skip(j, t)) {
+    for(int i = 0; i < n; i++, t = kit_json_skip(j, t)) {
         size_t len;
-        const char *s = hs_json_raw(j, t, &len);
+        const char *s = kit_json_raw(j, t, &len);
         if(s)
             hs_pushset_add(set, s, len);
     }
@@ -64,11 +64,11 @@ static int load(struct hs_pushset *set, const struct hs_json *j, int arr)
 /* Whether a 400 is about the list's processing type. The wording is
  * UNCONFIRMED (API-NOTES 5.2: "probably 400"), so any mention of the
  * processing type or of its values counts. */
-static int about_processing_type(const struct hs_http_req *r)
+static int about_processing_type(const struct kit_http_req *r)
 {
     static const char *const words[] = {"processingtype", "processing type", "dynamic", "manual",
                                         "snapshot"};
-    char *said = r->json.ntok > 0 ? hs_json_strdup(&r->json, hs_json_get(&r->json, 0, "message"))
+    char *said = r->json.ntok > 0 ? kit_json_strdup(&r->json, kit_json_get(&r->json, 0, "message"))
                                   : NULL;
     int hit = 0;
     for(size_t i = 0; i < sizeof words / sizeof words[0] && !hit; i++)
@@ -77,7 +77,7 @@ static int about_processing_type(const struct hs_http_req *r)
     return hit;
 }
 
-oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
+oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
                                struct hs_push_item **items, size_t n, struct oc_error *err)
 {
     if(r->rc == OC_E_AUTH && r->status == 403)
@@ -117,13 +117,13 @@ oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
         }
         return OC_OK;
     }
-    const struct hs_json *j = &r->json;
-    int root = j->ntok > 0 && hs_json_type(j, 0) == HS_JSON_OBJECT;
-    int added = root ? hs_json_get(j, 0, "recordsIdsAdded") : -1;
-    if(hs_json_type(j, added) != HS_JSON_ARRAY && root) /* in case HubSpot fixes the spelling */
-        added = hs_json_get(j, 0, "recordIdsAdded");
-    int missing = root ? hs_json_get(j, 0, "recordIdsMissing") : -1;
-    if(hs_json_type(j, added) != HS_JSON_ARRAY && hs_json_type(j, missing) != HS_JSON_ARRAY) {
+    const struct kit_json *j = &r->json;
+    int root = j->ntok > 0 && kit_json_type(j, 0) == KIT_JSON_OBJECT;
+    int added = root ? kit_json_get(j, 0, "recordsIdsAdded") : -1;
+    if(kit_json_type(j, added) != KIT_JSON_ARRAY && root) /* in case HubSpot fixes the spelling */
+        added = kit_json_get(j, 0, "recordIdsAdded");
+    int missing = root ? kit_json_get(j, 0, "recordIdsMissing") : -1;
+    if(kit_json_type(j, added) != KIT_JSON_ARRAY && kit_json_type(j, missing) != KIT_JSON_ARRAY) {
         for(size_t i = 0; i < n; i++) {
             hs_push_item_fail(items[i],
                               "contact %s was upserted, but HubSpot's answer to memberships/add "
@@ -141,7 +141,7 @@ oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
     memset(&seen, 0, sizeof seen);
     oc_status rc = OC_OK;
     if(load(&sadd, j, added) || load(&smiss, j, missing) || hs_pushset_init(&seen, n)) {
-        rc = hs_fail(err, OC_E_NOMEM, "out of memory reading the memberships/add answer");
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory reading the memberships/add answer");
         goto out;
     }
     for(size_t i = 0; i < n; i++) {

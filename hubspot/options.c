@@ -96,7 +96,7 @@ static oc_status parse_one(struct hs_options *o, const struct oc_option *opt,
             char **dst = str_member(o, k);
             char *copy = strdup(opt->value);
             if(!copy)
-                return hs_fail(err, OC_E_NOMEM, "out of memory reading option %s", k->name);
+                return kit_fail(err, OC_E_NOMEM, "out of memory reading option %s", k->name);
             free(*dst);
             *dst = copy;
             return OC_OK;
@@ -105,13 +105,13 @@ static oc_status parse_one(struct hs_options *o, const struct oc_option *opt,
         errno = 0;
         long long v = strtoll(opt->value, &end, 10);
         if(errno || end == opt->value || *end || v < k->min || v > k->max)
-            return hs_fail(err, OC_E_CONFIG,
+            return kit_fail(err, OC_E_CONFIG,
                            "option %s = '%s' is not a whole number between %lld and %lld",
                            k->name, opt->value, (long long)k->min, (long long)k->max);
         set_int(o, k, v);
         return OC_OK;
     }
-    return hs_fail(err, OC_E_CONFIG,
+    return kit_fail(err, OC_E_CONFIG,
                    "unknown option '%s'; see the README for the options this plugin accepts",
                    opt->key);
 }
@@ -121,12 +121,12 @@ oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, s
 {
     oc_status rc = set_defaults(o);
     if(rc) {
-        hs_fail(err, rc, "out of memory setting default options");
+        kit_fail(err, rc, "out of memory setting default options");
         goto fail;
     }
     for(size_t i = 0; i < n; i++) {
         if(!opts[i].key || !opts[i].value) {
-            rc = hs_fail(err, OC_E_CONFIG, "option %zu has no key or no value", i);
+            rc = kit_fail(err, OC_E_CONFIG, "option %zu has no key or no value", i);
             goto fail;
         }
         rc = parse_one(o, &opts[i], err);
@@ -134,7 +134,7 @@ oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, s
             goto fail;
     }
     if(!o->access_token || !*o->access_token) {
-        rc = hs_fail(err, OC_E_CONFIG,
+        rc = kit_fail(err, OC_E_CONFIG,
                      "no access token: set HUBSPOT_ACCESS_TOKEN or access_token in the config "
                      "file to the private app or service key token");
         goto fail;
@@ -143,7 +143,7 @@ oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, s
     while(blen && o->base_url[blen - 1] == '/')
         o->base_url[--blen] = '\0';
     if(strncmp(o->base_url, "https://", 8) && strncmp(o->base_url, "http://", 7)) {
-        rc = hs_fail(err, OC_E_CONFIG, "base_url '%s' must start with https://", o->base_url);
+        rc = kit_fail(err, OC_E_CONFIG, "base_url '%s' must start with https://", o->base_url);
         goto fail;
     }
     return OC_OK;

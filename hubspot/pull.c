@@ -41,9 +41,9 @@
  * pull_state pointer). */
 struct hs_pull_state {
     struct hs_email_event ev;
-    struct hs_buf id;
-    struct hs_buf path;
-    struct hs_buf save;
+    struct kit_buf id;
+    struct kit_buf path;
+    struct kit_buf save;
     char key[64 + MAX_TYPE_LEN];
 };
 
@@ -68,9 +68,9 @@ void hs_pull_release(struct oc_instance *in)
         return;
     struct hs_pull_state *ps = in->pull_state;
     hs_email_event_free(&ps->ev);
-    hs_buf_free(&ps->id);
-    hs_buf_free(&ps->path);
-    hs_buf_free(&ps->save);
+    kit_buf_free(&ps->id);
+    kit_buf_free(&ps->path);
+    kit_buf_free(&ps->save);
     free(ps);
     in->pull_state = NULL;
 }
@@ -80,7 +80,7 @@ static oc_status with_context(struct run *r, oc_status rc, struct oc_error *err,
 {
     char prefix[96];
     snprintf(prefix, sizeof prefix, "pull %s", r->label);
-    return hs_error_wrap(err, rc, prefix, tail);
+    return kit_error_wrap(err, rc, prefix, tail);
 }
 
 /* A state that cannot be saved stops the run: emitting on past it would
@@ -110,57 +110,57 @@ static void progress(struct run *r)
 
 static int build_path(struct run *r)
 {
-    struct hs_buf *p = &r->ps->path;
-    hs_buf_reset(p);
-    hs_buf_printf(p, EVENTS_PATH "?startTimestamp=%" PRId64 "&endTimestamp=%" PRId64 "&limit=%d",
+    struct kit_buf *p = &r->ps->path;
+    kit_buf_reset(p);
+    kit_buf_printf(p, EVENTS_PATH "?startTimestamp=%" PRId64 "&endTimestamp=%" PRId64 "&limit=%d",
                   r->st.start, r->st.query_end, PAGE_LIMIT);
     if(r->type) {
-        hs_buf_puts(p, "&eventType=");
-        hs_url_encode(p, r->type);
+        kit_buf_puts(p, "&eventType=");
+        kit_url_encode(p, r->type);
     }
     if(r->st.offset) {
-        hs_buf_puts(p, "&offset=");
-        hs_url_encode(p, r->st.offset);
+        kit_buf_puts(p, "&offset=");
+        kit_url_encode(p, r->st.offset);
     }
-    return hs_buf_ok(p) ? 0 : -1;
+    return kit_buf_ok(p) ? 0 : -1;
 }
 
 /* Check the whole page before emitting any of it, so that a malformed page
  * leaves the state exactly as after the previous page. */
-static oc_status check_page(struct run *r, const struct hs_json *j, int *events, int *more,
+static oc_status check_page(struct run *r, const struct kit_json *j, int *events, int *more,
                             char **next, struct oc_error *err)
 {
     *next = NULL;
-    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
-        return hs_fail(err, OC_E_PROTOCOL,
+    if(kit_json_type(j, 0) != KIT_JSON_OBJECT)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "pull %s: HubSpot's answer is not a JSON object; nothing of this page was "
                        "emitted, rerun to retry it",
                        r->label);
-    *events = hs_json_get(j, 0, "events");
-    if(hs_json_type(j, *events) != HS_JSON_ARRAY)
-        return hs_fail(err, OC_E_PROTOCOL,
+    *events = kit_json_get(j, 0, "events");
+    if(kit_json_type(j, *events) != KIT_JSON_ARRAY)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "pull %s: HubSpot's page has no events array; nothing of this page was "
                        "emitted, rerun to retry it",
                        r->label);
-    *more = hs_json_bool(j, hs_json_get(j, 0, "hasMore"));
+    *more = kit_json_bool(j, kit_json_get(j, 0, "hasMore"));
     if(*more < 0)
-        return hs_fail(err, OC_E_PROTOCOL,
+        return kit_fail(err, OC_E_PROTOCOL,
                        "pull %s: HubSpot's page has no true/false hasMore, so the end of the "
                        "window cannot be known; nothing of this page was emitted, rerun to retry",
                        r->label);
     if(*more) {
-        int t = hs_json_get(j, 0, "offset");
-        enum hs_json_type ty = hs_json_type(j, t);
-        if(ty == HS_JSON_STRING || ty == HS_JSON_NUMBER) {
-            *next = hs_json_strdup(j, t);
+        int t = kit_json_get(j, 0, "offset");
+        enum kit_json_type ty = kit_json_type(j, t);
+        if(ty == KIT_JSON_STRING || ty == KIT_JSON_NUMBER) {
+            *next = kit_json_strdup(j, t);
             if(!*next)
-                return hs_fail(err, OC_E_NOMEM, "pull %s: out of memory reading the page offset",
+                return kit_fail(err, OC_E_NOMEM, "pull %s: out of memory reading the page offset",
                                r->label);
         }
         if(!*next || !**next) {
             free(*next);
             *next = NULL;
-            return hs_fail(err, OC_E_PROTOCOL,
+            return kit_fail(err, OC_E_PROTOCOL,
                            "pull %s: HubSpot's page says hasMore but gives no offset to the next "
                            "page; nothing of this page was emitted, rerun to retry",
                            r->label);
@@ -168,20 +168,20 @@ static oc_status check_page(struct run *r, const struct hs_json *j, int *events,
         if(r->st.offset && !strcmp(*next, r->st.offset)) {
             free(*next);
             *next = NULL;
-            return hs_fail(err, OC_E_PROTOCOL,
+            return kit_fail(err, OC_E_PROTOCOL,
                            "pull %s: HubSpot's page gave back the offset it was asked for, so "
                            "paging would never end; rerun later",
                            r->label);
         }
     }
-    int n = hs_json_size(j, *events);
-    for(int i = 0, t = *events + 1; i < n; i++, t = hs_json_skip(j, t)) {
+    int n = kit_json_size(j, *events);
+    for(int i = 0, t = *events + 1; i < n; i++, t = kit_json_skip(j, t)) {
         char why[160];
         int64_t created;
         if(hs_email_event_identity(j, t, &r->ps->id, &created, why, sizeof why)) {
             free(*next);
             *next = NULL;
-            return hs_fail(err, OC_E_PROTOCOL,
+            return kit_fail(err, OC_E_PROTOCOL,
                            "pull %s: event %d of the page %s; HubSpot events are identified by "
                            "id and created, so the page was not emitted (rerun to retry)",
                            r->label, i, why);
@@ -196,18 +196,18 @@ static oc_status check_page(struct run *r, const struct hs_json *j, int *events,
  * flattened, memory) the state is saved as it stands: the offset still
  * names this page and the low mark covers exactly the events handled, so
  * a rerun refetches the page and emits exactly the rest. */
-static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
+static oc_status emit_page(struct run *r, const struct kit_json *j, int events,
                            uint64_t *fresh, struct oc_error *err)
 {
     struct hs_pull_state *ps = r->ps;
     int64_t keep_from = r->st.end - r->in->opt.lookback_ms;
-    int n = hs_json_size(j, events);
+    int n = kit_json_size(j, events);
     oc_status why = OC_OK;
     char what[160] = "";
-    for(int i = 0, t = events + 1; i < n; i++, t = hs_json_skip(j, t)) {
+    for(int i = 0, t = events + 1; i < n; i++, t = kit_json_skip(j, t)) {
         int64_t created;
         hs_email_event_identity(j, t, &ps->id, &created, NULL, 0);
-        const char *id = hs_buf_str(&ps->id);
+        const char *id = kit_buf_str(&ps->id);
         if(!hs_stream_processed(&r->st, id, created)) {
             oc_status rc = hs_email_event_flatten(j, t, &ps->ev);
             if(rc) {
@@ -244,12 +244,12 @@ static oc_status emit_page(struct run *r, const struct hs_json *j, int events,
     if(src)
         return src;
     if(why == OC_E_CANCELLED)
-        return hs_fail(err, OC_E_CANCELLED,
+        return kit_fail(err, OC_E_CANCELLED,
                        "pull %s: the host did not take event %s (stopped after %" PRIu64
                        " events it took); state saved up to the last event taken, a rerun "
                        "starts with the one refused and emits none twice",
                        r->label, what, r->emitted);
-    return hs_fail(err, why,
+    return kit_fail(err, why,
                    "pull %s: %s after %" PRIu64 " events; state saved: a rerun fetches the page "
                    "again and emits only what this run did not%s",
                    r->label, what, r->emitted,
@@ -331,19 +331,19 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
             began_new = 1;
         }
         if(build_path(r)) {
-            rc = hs_fail(err, OC_E_NOMEM, "pull %s: out of memory building the request", r->label);
+            rc = kit_fail(err, OC_E_NOMEM, "pull %s: out of memory building the request", r->label);
             goto out;
         }
-        struct hs_http_req req;
-        hs_http_req_init(&req, "GET", hs_buf_str(&r->ps->path), NULL, 0, "email.events");
-        rc = hs_http_call(in->http, &req, err);
+        struct kit_http_req req;
+        kit_http_req_init(&req, "GET", kit_buf_str(&r->ps->path), NULL, 0, "email.events");
+        rc = kit_http_call(in->http, &req, err);
         r->calls++;
         if(rc && req.status == 400 && r->st.offset) {
             /* UNCONFIRMED: HubSpot documents offsets as short-lived but not
              * how an expired one is refused; a 400 on a request carrying an
              * offset is taken to be that. Restarting is safe either way: a
              * genuinely bad request fails again without the offset. */
-            hs_http_req_free(&req);
+            kit_http_req_free(&req);
             if(restarted && !fresh_since_restart) {
                 rc = with_context(r, rc, err,
                                   " (the page offset was refused twice without progress; "
@@ -365,7 +365,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         if(rc == OC_E_NOT_FOUND) {
             /* Not "found nothing" (exit 3 is lookup's): the events
              * endpoint itself is missing, which no rerun fixes. */
-            hs_http_req_free(&req);
+            kit_http_req_free(&req);
             rc = with_context(r, OC_E_CONFIG, err,
                               " (HTTP 404: HubSpot has no email events endpoint here any more; it "
                               "retires old APIs, so check its changelog for the replacement and "
@@ -373,7 +373,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
             goto out;
         }
         if(rc) {
-            hs_http_req_free(&req);
+            kit_http_req_free(&req);
             rc = with_context(r, rc, err,
                               rc == OC_E_BUDGET || rc == OC_E_CANCELLED || rc == OC_E_TRANSIENT
                                   ? " (state saved; a rerun resumes where this one stopped)"
@@ -389,16 +389,16 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
             rc = emit_page(r, &req.json, events, &fresh, err);
             fresh_since_restart += fresh;
             if(!rc && hs_stream_page_done(&r->st, next))
-                rc = hs_fail(err, OC_E_NOMEM, "pull %s: out of memory keeping the offset",
+                rc = kit_fail(err, OC_E_NOMEM, "pull %s: out of memory keeping the offset",
                              r->label);
         }
         free(next);
-        hs_http_req_free(&req);
+        kit_http_req_free(&req);
         if(rc)
             goto out;
         progress(r);
         if(!more && hs_stream_finish(&r->st, in->opt.lookback_ms)) {
-            rc = hs_fail(err, OC_E_NOMEM, "pull %s: out of memory closing the window", r->label);
+            rc = kit_fail(err, OC_E_NOMEM, "pull %s: out of memory closing the window", r->label);
             goto out;
         }
         rc = save(r, err);
@@ -419,7 +419,7 @@ static int parse_types(const char *types, char *buf, size_t bufsize, const char 
                        int max, struct oc_error *err)
 {
     if(strlen(types) >= bufsize) {
-        hs_fail(err, OC_E_INVALID, "--types is too long; give at most %d event types", max);
+        kit_fail(err, OC_E_INVALID, "--types is too long; give at most %d event types", max);
         return -1;
     }
     memcpy(buf, types, strlen(types) + 1);
@@ -437,7 +437,7 @@ static int parse_types(const char *types, char *buf, size_t bufsize, const char 
             if(*c >= 'a' && *c <= 'z')
                 *c = (char)(*c - 'a' + 'A');
             if(!((*c >= 'A' && *c <= 'Z') || *c == '_') || len > MAX_TYPE_LEN) {
-                hs_fail(err, OC_E_INVALID,
+                kit_fail(err, OC_E_INVALID,
                         "--types: '%s' is not an event type name (letters and '_', e.g. "
                         "OPEN,CLICK,BOUNCE)",
                         tok);
@@ -450,45 +450,45 @@ static int parse_types(const char *types, char *buf, size_t bufsize, const char 
         if(dup)
             continue;
         if(n == max) {
-            hs_fail(err, OC_E_INVALID, "--types names more than %d event types", max);
+            kit_fail(err, OC_E_INVALID, "--types names more than %d event types", max);
             return -1;
         }
         names[n++] = tok;
     }
     if(!n)
-        hs_fail(err, OC_E_INVALID, "--types is empty; name event types like OPEN,CLICK");
+        kit_fail(err, OC_E_INVALID, "--types is empty; name event types like OPEN,CLICK");
     return n ? n : -1;
 }
 
 oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, struct oc_error *err)
 {
-    hs_error_clear(err);
+    kit_error_clear(err);
     if(!in)
-        return hs_fail(err, OC_E_INVALID, "pull: no instance");
+        return kit_fail(err, OC_E_INVALID, "pull: no instance");
     if(req && req->struct_size < offsetof(struct oc_pull_request, types) + sizeof req->types)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "pull: struct oc_pull_request is older than ABI 1.0 (struct_size %u)",
                        (unsigned)req->struct_size);
     const char *stream = req && req->stream ? req->stream : "email_events";
     if(!strcmp(stream, "contacts"))
         return hs_pull_contacts(in, req, err);
     if(strcmp(stream, "email_events"))
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "pull: unknown stream '%s'; the streams this plugin pulls are: "
                        "email_events, contacts",
                        stream);
     if(req && req->since_ms < 0)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "pull email_events: since %" PRId64 " ms is before 1970; give a time after "
                        "1970-01-01T00:00:00Z (or leave --since out for the last "
                        "pull_start_days days)",
                        req->since_ms);
     if(!in->host->emit)
-        return hs_fail(err, OC_E_INVALID, "pull: the host gave no emit callback");
+        return kit_fail(err, OC_E_INVALID, "pull: the host gave no emit callback");
     if(!in->pull_state) {
         in->pull_state = calloc(1, sizeof *in->pull_state);
         if(!in->pull_state)
-            return hs_fail(err, OC_E_NOMEM, "pull: out of memory");
+            return kit_fail(err, OC_E_NOMEM, "pull: out of memory");
     }
     const char *names[32];
     char tbuf[32 * (MAX_TYPE_LEN + 2)];

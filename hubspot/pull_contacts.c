@@ -58,7 +58,7 @@
 /* One record's fields: key\0value\0 pairs in text, located by offsets
  * (text may move while it grows), pointed to by f once complete. */
 struct rec {
-    struct hs_buf text;
+    struct kit_buf text;
     size_t *off; /* 2 per field */
     struct oc_field *f;
     size_t n, cap;
@@ -84,11 +84,11 @@ struct run {
     int64_t end;            /* LTE of every query: the run's start */
     int64_t anchor;         /* GTE of the next query */
     int tie;                /* paging the contacts at anchor by id */
-    struct hs_buf after_id; /* tie: hs_object_id GT this ("": first page) */
+    struct kit_buf after_id; /* tie: hs_object_id GT this ("": first page) */
     struct cstate st;
     struct hs_props pr;
     struct rec rec;
-    struct hs_buf body, id, save, tmp;
+    struct kit_buf body, id, save, tmp;
     uint64_t emitted, calls;
 };
 
@@ -177,13 +177,13 @@ static int reserved(const char *name)
 
 static void rec_free(struct rec *c)
 {
-    hs_buf_free(&c->text);
+    kit_buf_free(&c->text);
     free(c->off);
     free(c->f);
     memset(c, 0, sizeof *c);
 }
 
-static int rec_add(struct rec *c, const char *key, const struct hs_json *j, int t)
+static int rec_add(struct rec *c, const char *key, const struct kit_json *j, int t)
 {
     if(c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
@@ -198,13 +198,13 @@ static int rec_add(struct rec *c, const char *key, const struct hs_json *j, int 
         c->cap = cap;
     }
     c->off[2 * c->n] = c->text.len;
-    hs_buf_append(&c->text, key, strlen(key) + 1);
+    kit_buf_append(&c->text, key, strlen(key) + 1);
     c->off[2 * c->n + 1] = c->text.len;
     /* A \u0000 in the value just ends it early: the offsets stay right. */
-    hs_json_str(j, t, &c->text);
-    hs_buf_putc(&c->text, '\0');
+    kit_json_str(j, t, &c->text);
+    kit_buf_putc(&c->text, '\0');
     c->n++;
-    return hs_buf_ok(&c->text) ? 0 : -1;
+    return kit_buf_ok(&c->text) ? 0 : -1;
 }
 
 static void rec_done(struct rec *c)
@@ -216,10 +216,10 @@ static void rec_done(struct rec *c)
     }
 }
 
-static int scalar(const struct hs_json *j, int t)
+static int scalar(const struct kit_json *j, int t)
 {
-    enum hs_json_type ty = hs_json_type(j, t);
-    return ty == HS_JSON_STRING || ty == HS_JSON_NUMBER || ty == HS_JSON_BOOL;
+    enum kit_json_type ty = kit_json_type(j, t);
+    return ty == KIT_JSON_STRING || ty == KIT_JSON_NUMBER || ty == KIT_JSON_BOOL;
 }
 
 /* ---- state -------------------------------------------------------------- */
@@ -237,23 +237,23 @@ static int state_parse(struct cstate *c, const char *text, size_t len, char *why
 {
     if(hs_stream_state_parse(&c->s, text, len, why, whysize))
         return -1;
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     const char *what = "bad start or cursor";
     if(c->s.in_window) {
         what = "a window, which the contacts stream never has";
         goto bad;
     }
-    if(hs_json_parse(&j, text, len, NULL, 0))
+    if(kit_json_parse(&j, text, len, NULL, 0))
         goto bad;
-    int t = hs_json_get(&j, 0, "start");
-    if(hs_json_type(&j, t) != HS_JSON_NUMBER || hs_json_int64(&j, t, &c->start) ||
+    int t = kit_json_get(&j, 0, "start");
+    if(kit_json_type(&j, t) != KIT_JSON_NUMBER || kit_json_int64(&j, t, &c->start) ||
        c->s.cursor == HS_PULL_NONE || c->s.cursor < c->start)
         goto bad;
-    hs_json_free(&j);
+    kit_json_free(&j);
     return 0;
 bad:
     snprintf(why, whysize, "%s", what);
-    hs_json_free(&j);
+    kit_json_free(&j);
     state_free(c);
     return -1;
 }
@@ -273,7 +273,7 @@ static int state_load(struct run *r, struct oc_error *err)
     if(rc == OC_E_RANGE) {
         buf = malloc(len ? len : 1);
         if(!buf)
-            return -hs_fail(err, OC_E_NOMEM, "pull contacts: out of memory reading state %s",
+            return -kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory reading state %s",
                             STATE_KEY);
         size_t want = len;
         rc = host->state_get(host->ctx, STATE_KEY, buf, want, &len);
@@ -281,12 +281,12 @@ static int state_load(struct run *r, struct oc_error *err)
     int out = 1;
     char why[160];
     if(rc)
-        out = -hs_fail(err, OC_E_IO,
+        out = -kit_fail(err, OC_E_IO,
                        "pull contacts: reading state %s failed (status %d); check the state file",
                        STATE_KEY, rc);
     else if(state_parse(&r->st, buf, len, why, sizeof why))
         /* CONFIG: the same bytes fail the same way on every rerun. */
-        out = -hs_fail(err, OC_E_CONFIG,
+        out = -kit_fail(err, OC_E_CONFIG,
                        "pull contacts: state key \"%s\" is unreadable (%s), and a rerun will not "
                        "fix it. To start the stream over, delete the \"%s\" member from the state "
                        "file (with ochost: --state FILE, default ./ochost.state) and rerun with "
@@ -303,15 +303,15 @@ static oc_status state_save(struct run *r, struct oc_error *err)
     const struct oc_host *host = r->in->host;
     if(!host->state_put)
         return OC_OK;
-    hs_buf_reset(&r->tmp);
-    hs_buf_reset(&r->save);
+    kit_buf_reset(&r->tmp);
+    kit_buf_reset(&r->save);
     if(hs_stream_state_json(&r->st.s, &r->tmp) || r->tmp.len < 2 ||
-       hs_buf_printf(&r->save, "{\"start\":%" PRId64 ",", r->st.start) ||
-       hs_buf_append(&r->save, r->tmp.data + 1, r->tmp.len - 1))
-        return hs_fail(err, OC_E_NOMEM, "pull contacts: out of memory saving state %s", STATE_KEY);
+       kit_buf_printf(&r->save, "{\"start\":%" PRId64 ",", r->st.start) ||
+       kit_buf_append(&r->save, r->tmp.data + 1, r->tmp.len - 1))
+        return kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory saving state %s", STATE_KEY);
     oc_status rc = host->state_put(host->ctx, STATE_KEY, r->save.data, r->save.len);
     if(rc)
-        return hs_fail(err, OC_E_IO,
+        return kit_fail(err, OC_E_IO,
                        "pull contacts: saving state %s failed (status %d); stopped, since "
                        "nothing saved would cover what came next (the contacts emitted since the "
                        "last save may be emitted again by the rerun); check that the state file "
@@ -322,13 +322,13 @@ static oc_status state_save(struct run *r, struct oc_error *err)
 
 /* ---- one page ----------------------------------------------------------- */
 
-static void filter(struct hs_jw *w, const char *prop, const char *op, const char *value)
+static void filter(struct kit_jw *w, const char *prop, const char *op, const char *value)
 {
-    hs_jw_obj(w);
-    hs_jw_kstr(w, "propertyName", prop);
-    hs_jw_kstr(w, "operator", op);
-    hs_jw_kstr(w, "value", value);
-    hs_jw_obj_end(w);
+    kit_jw_obj(w);
+    kit_jw_kstr(w, "propertyName", prop);
+    kit_jw_kstr(w, "operator", op);
+    kit_jw_kstr(w, "value", value);
+    kit_jw_obj_end(w);
 }
 
 static int build_body(struct run *r)
@@ -336,60 +336,60 @@ static int build_body(struct run *r)
     char lo[24], hi[24];
     snprintf(lo, sizeof lo, "%" PRId64, r->anchor);
     snprintf(hi, sizeof hi, "%" PRId64, r->tie ? r->anchor : r->end);
-    hs_buf_reset(&r->body);
-    struct hs_jw w;
-    hs_jw_init(&w, &r->body);
-    hs_jw_obj(&w);
-    hs_jw_key(&w, "filterGroups");
-    hs_jw_arr(&w);
-    hs_jw_obj(&w);
-    hs_jw_key(&w, "filters");
-    hs_jw_arr(&w);
+    kit_buf_reset(&r->body);
+    struct kit_jw w;
+    kit_jw_init(&w, &r->body);
+    kit_jw_obj(&w);
+    kit_jw_key(&w, "filterGroups");
+    kit_jw_arr(&w);
+    kit_jw_obj(&w);
+    kit_jw_key(&w, "filters");
+    kit_jw_arr(&w);
     filter(&w, LM, "GTE", lo);
     filter(&w, LM, "LTE", hi);
     if(r->tie && r->after_id.len)
-        filter(&w, "hs_object_id", "GT", hs_buf_str(&r->after_id));
-    hs_jw_arr_end(&w);
-    hs_jw_obj_end(&w);
-    hs_jw_arr_end(&w);
-    hs_jw_key(&w, "sorts");
-    hs_jw_arr(&w);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "propertyName", r->tie ? "hs_object_id" : LM);
-    hs_jw_kstr(&w, "direction", "ASCENDING");
-    hs_jw_obj_end(&w);
-    hs_jw_arr_end(&w);
-    hs_jw_key(&w, "properties");
-    hs_jw_arr(&w);
+        filter(&w, "hs_object_id", "GT", kit_buf_str(&r->after_id));
+    kit_jw_arr_end(&w);
+    kit_jw_obj_end(&w);
+    kit_jw_arr_end(&w);
+    kit_jw_key(&w, "sorts");
+    kit_jw_arr(&w);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "propertyName", r->tie ? "hs_object_id" : LM);
+    kit_jw_kstr(&w, "direction", "ASCENDING");
+    kit_jw_obj_end(&w);
+    kit_jw_arr_end(&w);
+    kit_jw_key(&w, "properties");
+    kit_jw_arr(&w);
     for(size_t i = 0; i < r->pr.n; i++)
         if(strcmp(r->pr.v[i], LM))
-            hs_jw_str(&w, r->pr.v[i]);
-    hs_jw_str(&w, LM);
-    hs_jw_arr_end(&w);
-    hs_jw_kint(&w, "limit", r->page_size);
-    hs_jw_obj_end(&w);
-    return hs_jw_error(&w) ? -1 : 0;
+            kit_jw_str(&w, r->pr.v[i]);
+    kit_jw_str(&w, LM);
+    kit_jw_arr_end(&w);
+    kit_jw_kint(&w, "limit", r->page_size);
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
 }
 
 /* The contact's identity: id into r->id, lastmodifieddate as ms. 0, or -1
  * with a reason in why. */
-static int identity(struct run *r, const struct hs_json *j, int t, int64_t *lm, const char **why)
+static int identity(struct run *r, const struct kit_json *j, int t, int64_t *lm, const char **why)
 {
-    if(hs_json_type(j, t) != HS_JSON_OBJECT) {
+    if(kit_json_type(j, t) != KIT_JSON_OBJECT) {
         *why = "is not an object";
         return -1;
     }
-    int idt = hs_json_get(j, t, "id");
-    hs_buf_reset(&r->id);
-    if((hs_json_type(j, idt) != HS_JSON_STRING && hs_json_type(j, idt) != HS_JSON_NUMBER) ||
-       hs_json_str(j, idt, &r->id) || !r->id.len || strlen(r->id.data) != r->id.len) {
-        *why = hs_buf_ok(&r->id) ? "has no id" : "could not be read (out of memory)";
+    int idt = kit_json_get(j, t, "id");
+    kit_buf_reset(&r->id);
+    if((kit_json_type(j, idt) != KIT_JSON_STRING && kit_json_type(j, idt) != KIT_JSON_NUMBER) ||
+       kit_json_str(j, idt, &r->id) || !r->id.len || strlen(r->id.data) != r->id.len) {
+        *why = kit_buf_ok(&r->id) ? "has no id" : "could not be read (out of memory)";
         return -1;
     }
-    int lt = hs_json_path(j, t, "properties." LM);
+    int lt = kit_json_path(j, t, "properties." LM);
     size_t len = 0;
-    const char *raw = hs_json_raw(j, lt, &len);
-    if(hs_json_type(j, lt) != HS_JSON_STRING || parse_time(raw, len, lm)) {
+    const char *raw = kit_json_raw(j, lt, &len);
+    if(kit_json_type(j, lt) != KIT_JSON_STRING || parse_time(raw, len, lm)) {
         *why = "has no readable properties.lastmodifieddate";
         return -1;
     }
@@ -407,43 +407,43 @@ static int idcmp(const char *a, size_t alen, const char *b, size_t blen)
 
 /* Check the whole page before emitting any of it, so that a malformed page
  * leaves the state as it was after the previous one. */
-static oc_status check_page(struct run *r, const struct hs_json *j, struct page *p,
+static oc_status check_page(struct run *r, const struct kit_json *j, struct page *p,
                             struct oc_error *err)
 {
     static const char tail[] = "nothing of this page was emitted, rerun to retry it";
     memset(p, 0, sizeof *p);
-    if(hs_json_type(j, 0) != HS_JSON_OBJECT)
-        return hs_fail(err, OC_E_PROTOCOL,
+    if(kit_json_type(j, 0) != KIT_JSON_OBJECT)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "pull contacts: HubSpot's search answer is not a JSON object; %s", tail);
-    p->results = hs_json_get(j, 0, "results");
-    if(hs_json_type(j, p->results) != HS_JSON_ARRAY)
-        return hs_fail(err, OC_E_PROTOCOL,
+    p->results = kit_json_get(j, 0, "results");
+    if(kit_json_type(j, p->results) != KIT_JSON_ARRAY)
+        return kit_fail(err, OC_E_PROTOCOL,
                        "pull contacts: HubSpot's search answer has no results array; %s", tail);
-    p->n = hs_json_size(j, p->results);
-    p->more = hs_json_path(j, 0, "paging.next") >= 0;
+    p->n = kit_json_size(j, p->results);
+    p->more = kit_json_path(j, 0, "paging.next") >= 0;
     if(p->more && !p->n)
-        return hs_fail(err, OC_E_PROTOCOL,
+        return kit_fail(err, OC_E_PROTOCOL,
                        "pull contacts: HubSpot's search answer has no results but says there "
                        "are more, so paging would never end; rerun later");
     /* A tie page must start past the id asked for, or paging would loop. */
     char *prev = p->last_id;
     size_t prevlen = r->tie ? r->after_id.len : 0;
     if(prevlen >= sizeof p->last_id)
-        return hs_fail(err, OC_E_PROTOCOL, "pull contacts: record id %.40s is too long; %s",
-                       hs_buf_str(&r->after_id), tail);
-    memcpy(prev, hs_buf_str(&r->after_id), prevlen + 1);
+        return kit_fail(err, OC_E_PROTOCOL, "pull contacts: record id %.40s is too long; %s",
+                       kit_buf_str(&r->after_id), tail);
+    memcpy(prev, kit_buf_str(&r->after_id), prevlen + 1);
     int64_t prev_lm = HS_PULL_NONE;
-    for(int i = 0, t = p->results + 1; i < p->n; i++, t = hs_json_skip(j, t)) {
+    for(int i = 0, t = p->results + 1; i < p->n; i++, t = kit_json_skip(j, t)) {
         const char *why = NULL;
         int64_t lm;
         if(identity(r, j, t, &lm, &why))
-            return hs_fail(err, OC_E_PROTOCOL, "pull contacts: contact %d of the page %s; %s", i,
+            return kit_fail(err, OC_E_PROTOCOL, "pull contacts: contact %d of the page %s; %s", i,
                            why, tail);
         /* Keyset paging rests on the order asked for: a page out of order
          * could hide changes between its anchors, so it is refused rather
          * than trusted. */
         if(!r->tie && lm < prev_lm)
-            return hs_fail(err, OC_E_PROTOCOL,
+            return kit_fail(err, OC_E_PROTOCOL,
                            "pull contacts: contact %.40s of the page is out of lastmodifieddate "
                            "order (HubSpot was asked for ascending); %s",
                            r->id.data, tail);
@@ -451,7 +451,7 @@ static oc_status check_page(struct run *r, const struct hs_json *j, struct page 
             size_t len = r->id.len;
             if(len >= sizeof p->last_id || strspn(r->id.data, "0123456789") != len ||
                (prevlen && idcmp(r->id.data, len, prev, prevlen) <= 0))
-                return hs_fail(err, OC_E_PROTOCOL,
+                return kit_fail(err, OC_E_PROTOCOL,
                                "pull contacts: contact id %.40s is not a record id in ascending "
                                "order (HubSpot was asked to sort by hs_object_id); %s",
                                r->id.data, tail);
@@ -464,27 +464,27 @@ static oc_status check_page(struct run *r, const struct hs_json *j, struct page 
     return OC_OK;
 }
 
-static oc_status build_record(struct run *r, const struct hs_json *j, int t)
+static oc_status build_record(struct run *r, const struct kit_json *j, int t)
 {
     struct rec *c = &r->rec;
-    hs_buf_reset(&c->text);
+    kit_buf_reset(&c->text);
     c->n = 0;
-    int po = hs_json_get(j, t, "properties");
-    if(rec_add(c, "id", j, hs_json_get(j, t, "id")) || rec_add(c, LM, j, hs_json_get(j, po, LM)))
+    int po = kit_json_get(j, t, "properties");
+    if(rec_add(c, "id", j, kit_json_get(j, t, "id")) || rec_add(c, LM, j, kit_json_get(j, po, LM)))
         return OC_E_NOMEM;
     /* Only the properties asked for, in the configured order: the output
      * does not depend on the order of HubSpot's answer or on the defaults
      * it adds (hs_object_id, createdate; add them to lookup_properties to
      * get them). Nulls (never set) are omitted. */
     for(size_t i = 0; i < r->pr.n; i++) {
-        int v = hs_json_get(j, po, r->pr.v[i]);
+        int v = kit_json_get(j, po, r->pr.v[i]);
         if(!reserved(r->pr.v[i]) && scalar(j, v) && rec_add(c, r->pr.v[i], j, v))
             return OC_E_NOMEM;
     }
-    int v = hs_json_get(j, t, "createdAt");
+    int v = kit_json_get(j, t, "createdAt");
     if(scalar(j, v) && rec_add(c, "created_at", j, v))
         return OC_E_NOMEM;
-    v = hs_json_get(j, t, "updatedAt");
+    v = kit_json_get(j, t, "updatedAt");
     if(scalar(j, v) && rec_add(c, "updated_at", j, v))
         return OC_E_NOMEM;
     rec_done(c);
@@ -496,29 +496,29 @@ static oc_status build_record(struct run *r, const struct hs_json *j, int t)
  * and stays out of seen, so the rerun, which scans this page again from
  * the saved cursor, emits it. On a stop in the middle the caller saves
  * what went out. */
-static oc_status emit_page(struct run *r, const struct hs_json *j, const struct page *p,
+static oc_status emit_page(struct run *r, const struct kit_json *j, const struct page *p,
                            struct oc_error *err)
 {
-    for(int i = 0, t = p->results + 1; i < p->n; i++, t = hs_json_skip(j, t)) {
+    for(int i = 0, t = p->results + 1; i < p->n; i++, t = kit_json_skip(j, t)) {
         int64_t lm;
         const char *why;
         identity(r, j, t, &lm, &why);
         if(hs_event_set_has(&r->st.s.seen, r->id.data, lm))
             continue;
         if(build_record(r, j, t))
-            return hs_fail(err, OC_E_NOMEM,
+            return kit_fail(err, OC_E_NOMEM,
                            "pull contacts: out of memory building contact %.40s; state saved, "
                            "a rerun emits only what this run did not",
                            r->id.data);
         if(hs_emit(r->in, "contact", r->id.data, r->rec.f, r->rec.n))
-            return hs_fail(err, OC_E_CANCELLED,
+            return kit_fail(err, OC_E_CANCELLED,
                            "pull contacts: the host did not take contact %.40s (stopped after "
                            "%" PRIu64 " contacts it took); state saved up to the last one taken, "
                            "a rerun starts with the one refused and emits none twice",
                            r->id.data, r->emitted);
         r->emitted++;
         if(hs_event_set_add(&r->st.s.seen, r->id.data, lm) < 0)
-            return hs_fail(err, OC_E_NOMEM,
+            return kit_fail(err, OC_E_NOMEM,
                            "pull contacts: out of memory recording contact %.40s; it may be "
                            "emitted again by a rerun",
                            r->id.data);
@@ -532,8 +532,8 @@ static int advance(struct run *r, const struct page *p)
     struct cstate *st = &r->st;
     if(r->tie) {
         if(p->more) {
-            hs_buf_reset(&r->after_id);
-            hs_buf_puts(&r->after_id, p->last_id);
+            kit_buf_reset(&r->after_id);
+            kit_buf_puts(&r->after_id, p->last_id);
             return 0;
         }
         /* Every change at the anchor is handled: on past it. */
@@ -547,7 +547,7 @@ static int advance(struct run *r, const struct page *p)
     } else {
         /* A whole page at one lastmodifieddate: page those by id. */
         r->tie = 1;
-        hs_buf_reset(&r->after_id);
+        kit_buf_reset(&r->after_id);
         hs_log(r->in, OC_LOG_INFO,
                "pull contacts: a page of contacts share lastmodifieddate %" PRId64
                "; paging them by id",
@@ -592,7 +592,7 @@ static void warn_future(const struct run *r)
 /* Prefix HTTP errors with the stream, keeping status and HTTP details. */
 static oc_status with_context(oc_status rc, struct oc_error *err, const char *tail)
 {
-    return hs_error_wrap(err, rc, "pull contacts", tail);
+    return kit_error_wrap(err, rc, "pull contacts", tail);
 }
 
 static oc_status scan(struct run *r, struct oc_error *err)
@@ -601,11 +601,11 @@ static oc_status scan(struct run *r, struct oc_error *err)
     const struct oc_host *h = in->host;
     for(;;) {
         if(build_body(r))
-            return hs_fail(err, OC_E_NOMEM, "pull contacts: out of memory building the request");
-        struct hs_http_req req;
-        hs_http_req_init(&req, "POST", SEARCH_PATH, r->body.data, r->body.len, "contacts.search");
+            return kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory building the request");
+        struct kit_http_req req;
+        kit_http_req_init(&req, "POST", SEARCH_PATH, r->body.data, r->body.len, "contacts.search");
         req.search = 1;
-        oc_status rc = hs_http_call(in->http, &req, err);
+        oc_status rc = kit_http_call(in->http, &req, err);
         r->calls++;
         if(rc == OC_E_NOT_FOUND) {
             rc = with_context(OC_E_CONFIG, err,
@@ -628,19 +628,19 @@ static oc_status scan(struct run *r, struct oc_error *err)
                  * would claim the state was saved. */
                 if(hs_stream_forget_before(&r->st.s, r->st.s.cursor - in->opt.lookback_ms) &&
                    !rc)
-                    rc = hs_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
+                    rc = kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
                 oc_status src = state_save(r, err);
                 if(src)
                     rc = src;
                 if(!rc && h->progress)
                     h->progress(h->ctx, "pull", r->emitted, 0);
                 if(!rc && done) {
-                    hs_http_req_free(&req);
+                    kit_http_req_free(&req);
                     return OC_OK;
                 }
             }
         }
-        hs_http_req_free(&req);
+        kit_http_req_free(&req);
         if(rc)
             return rc;
     }
@@ -649,20 +649,20 @@ static oc_status scan(struct run *r, struct oc_error *err)
 oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_request *req,
                                  int page_size, struct oc_error *err)
 {
-    hs_error_clear(err);
+    kit_error_clear(err);
     if(!in)
-        return hs_fail(err, OC_E_INVALID, "pull contacts: no instance");
+        return kit_fail(err, OC_E_INVALID, "pull contacts: no instance");
     if(page_size < 1 || page_size > HS_CONTACTS_PAGE_MAX)
-        return hs_fail(err, OC_E_INVALID, "pull contacts: page size %d is not 1..%d", page_size,
+        return kit_fail(err, OC_E_INVALID, "pull contacts: page size %d is not 1..%d", page_size,
                        HS_CONTACTS_PAGE_MAX);
     if(req && req->types)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "pull contacts: --types filters email event types and does not apply to "
                        "the contacts stream; leave it out");
     if(!in->host->emit)
-        return hs_fail(err, OC_E_INVALID, "pull contacts: the host gave no emit callback");
+        return kit_fail(err, OC_E_INVALID, "pull contacts: the host gave no emit callback");
     if(req && req->since_ms < 0)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "pull contacts: since %" PRId64 " ms is before 1970; give a time after "
                        "1970-01-01T00:00:00Z (or leave --since out for the last "
                        "pull_start_days days)",
@@ -672,7 +672,7 @@ oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_re
     r.st.start = HS_PULL_NONE;
     oc_status rc = OC_OK;
     if(hs_props_parse(in->opt.lookup_properties, &r.pr)) {
-        rc = hs_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
+        rc = kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
         goto out;
     }
     int loaded = state_load(&r, err);
@@ -707,11 +707,11 @@ out:
     state_free(&r.st);
     hs_props_free(&r.pr);
     rec_free(&r.rec);
-    hs_buf_free(&r.after_id);
-    hs_buf_free(&r.body);
-    hs_buf_free(&r.id);
-    hs_buf_free(&r.save);
-    hs_buf_free(&r.tmp);
+    kit_buf_free(&r.after_id);
+    kit_buf_free(&r.body);
+    kit_buf_free(&r.id);
+    kit_buf_free(&r.save);
+    kit_buf_free(&r.tmp);
     return rc;
 }
 

@@ -236,81 +236,81 @@ int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms)
 
 /* ---- serialization ---- */
 
-static void write_pairs(struct hs_jw *w, const char *key, const struct hs_event_set *set)
+static void write_pairs(struct kit_jw *w, const char *key, const struct hs_event_set *set)
 {
-    hs_jw_key(w, key);
-    hs_jw_arr(w);
+    kit_jw_key(w, key);
+    kit_jw_arr(w);
     for(size_t i = 0; i < set->cap; i++) {
         if(!set->slot[i].id)
             continue;
-        hs_jw_arr(w);
-        hs_jw_str(w, set->slot[i].id);
-        hs_jw_int(w, set->slot[i].created);
-        hs_jw_arr_end(w);
+        kit_jw_arr(w);
+        kit_jw_str(w, set->slot[i].id);
+        kit_jw_int(w, set->slot[i].created);
+        kit_jw_arr_end(w);
     }
-    hs_jw_arr_end(w);
+    kit_jw_arr_end(w);
 }
 
-int hs_stream_state_json(const struct hs_stream_state *s, struct hs_buf *out)
+int hs_stream_state_json(const struct hs_stream_state *s, struct kit_buf *out)
 {
-    struct hs_jw w;
-    hs_jw_init(&w, out);
-    hs_jw_obj(&w);
-    hs_jw_kint(&w, "v", STATE_VERSION);
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    kit_jw_kint(&w, "v", STATE_VERSION);
     if(s->cursor != HS_PULL_NONE)
-        hs_jw_kint(&w, "cursor", s->cursor);
+        kit_jw_kint(&w, "cursor", s->cursor);
     if(s->seen_from != HS_PULL_NONE)
-        hs_jw_kint(&w, "seen_from", s->seen_from);
+        kit_jw_kint(&w, "seen_from", s->seen_from);
     write_pairs(&w, "seen", &s->seen);
     if(s->in_window) {
-        hs_jw_key(&w, "window");
-        hs_jw_obj(&w);
-        hs_jw_kint(&w, "start", s->start);
-        hs_jw_kint(&w, "end", s->end);
+        kit_jw_key(&w, "window");
+        kit_jw_obj(&w);
+        kit_jw_kint(&w, "start", s->start);
+        kit_jw_kint(&w, "end", s->end);
         if(s->query_end != s->end)
-            hs_jw_kint(&w, "query_end", s->query_end);
+            kit_jw_kint(&w, "query_end", s->query_end);
         if(s->offset)
-            hs_jw_kstr(&w, "offset", s->offset);
+            kit_jw_kstr(&w, "offset", s->offset);
         if(s->low != HS_PULL_NONE) {
-            hs_jw_kint(&w, "low", s->low);
-            hs_jw_key(&w, "at_low");
-            hs_jw_arr(&w);
+            kit_jw_kint(&w, "low", s->low);
+            kit_jw_key(&w, "at_low");
+            kit_jw_arr(&w);
             for(size_t i = 0; i < s->at_low.cap; i++)
                 if(s->at_low.slot[i].id)
-                    hs_jw_str(&w, s->at_low.slot[i].id);
-            hs_jw_arr_end(&w);
+                    kit_jw_str(&w, s->at_low.slot[i].id);
+            kit_jw_arr_end(&w);
         }
         if(s->page.n)
             write_pairs(&w, "page", &s->page);
-        hs_jw_obj_end(&w);
+        kit_jw_obj_end(&w);
     }
-    hs_jw_obj_end(&w);
-    return hs_jw_error(&w) ? -1 : 0;
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
 }
 
-static int get_int(const struct hs_json *j, int obj, const char *key, int64_t *v, int required)
+static int get_int(const struct kit_json *j, int obj, const char *key, int64_t *v, int required)
 {
-    int t = hs_json_get(j, obj, key);
+    int t = kit_json_get(j, obj, key);
     if(t < 0)
         return required ? -1 : 0;
-    return hs_json_type(j, t) == HS_JSON_NUMBER && hs_json_int64(j, t, v) == 0 ? 0 : -1;
+    return kit_json_type(j, t) == KIT_JSON_NUMBER && kit_json_int64(j, t, v) == 0 ? 0 : -1;
 }
 
-static int read_pairs(const struct hs_json *j, int obj, const char *key, struct hs_event_set *set,
-                      struct hs_buf *tmp)
+static int read_pairs(const struct kit_json *j, int obj, const char *key, struct hs_event_set *set,
+                      struct kit_buf *tmp)
 {
-    int arr = hs_json_get(j, obj, key);
+    int arr = kit_json_get(j, obj, key);
     if(arr < 0)
         return 0;
-    if(hs_json_type(j, arr) != HS_JSON_ARRAY)
+    if(kit_json_type(j, arr) != KIT_JSON_ARRAY)
         return -1;
-    for(int i = 0, t = arr + 1; i < hs_json_size(j, arr); i++, t = hs_json_skip(j, t)) {
+    for(int i = 0, t = arr + 1; i < kit_json_size(j, arr); i++, t = kit_json_skip(j, t)) {
         int64_t created;
-        hs_buf_reset(tmp);
-        if(hs_json_type(j, t) != HS_JSON_ARRAY || hs_json_size(j, t) != 2 ||
-           hs_json_type(j, t + 1) != HS_JSON_STRING || hs_json_str(j, t + 1, tmp) ||
-           hs_json_type(j, t + 2) != HS_JSON_NUMBER || hs_json_int64(j, t + 2, &created) ||
-           hs_event_set_add(set, hs_buf_str(tmp), created) < 0)
+        kit_buf_reset(tmp);
+        if(kit_json_type(j, t) != KIT_JSON_ARRAY || kit_json_size(j, t) != 2 ||
+           kit_json_type(j, t + 1) != KIT_JSON_STRING || kit_json_str(j, t + 1, tmp) ||
+           kit_json_type(j, t + 2) != KIT_JSON_NUMBER || kit_json_int64(j, t + 2, &created) ||
+           hs_event_set_add(set, kit_buf_str(tmp), created) < 0)
             return -1;
     }
     return 0;
@@ -320,33 +320,33 @@ int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t le
                           size_t whysize)
 {
     hs_stream_state_init(s);
-    struct hs_json j = {0};
-    struct hs_buf tmp = HS_BUF_INIT;
+    struct kit_json j = {0};
+    struct kit_buf tmp = KIT_BUF_INIT;
     const char *what = "not a JSON object";
     char jwhy[128] = "";
     int64_t v = 0;
-    if(hs_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
+    if(kit_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
         snprintf(why, whysize, "not valid JSON (%s)", jwhy);
         goto fail;
     }
-    if(hs_json_type(&j, 0) != HS_JSON_OBJECT)
+    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT)
         goto bad;
     what = "unsupported version";
     if(get_int(&j, 0, "v", &v, 1) || v != STATE_VERSION)
         goto bad;
     what = "bad cursor";
-    if(hs_json_get(&j, 0, "cursor") >= 0 && get_int(&j, 0, "cursor", &s->cursor, 1))
+    if(kit_json_get(&j, 0, "cursor") >= 0 && get_int(&j, 0, "cursor", &s->cursor, 1))
         goto bad;
     what = "bad seen_from";
-    if(hs_json_get(&j, 0, "seen_from") >= 0 && get_int(&j, 0, "seen_from", &s->seen_from, 1))
+    if(kit_json_get(&j, 0, "seen_from") >= 0 && get_int(&j, 0, "seen_from", &s->seen_from, 1))
         goto bad;
     what = "bad seen list";
     if(read_pairs(&j, 0, "seen", &s->seen, &tmp))
         goto bad;
-    int win = hs_json_get(&j, 0, "window");
+    int win = kit_json_get(&j, 0, "window");
     if(win >= 0) {
         what = "bad window";
-        if(hs_json_type(&j, win) != HS_JSON_OBJECT || get_int(&j, win, "start", &s->start, 1) ||
+        if(kit_json_type(&j, win) != KIT_JSON_OBJECT || get_int(&j, win, "start", &s->start, 1) ||
            get_int(&j, win, "end", &s->end, 1) || s->start > s->end)
             goto bad;
         s->in_window = 1;
@@ -354,34 +354,34 @@ int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t le
         if(get_int(&j, win, "query_end", &s->query_end, 0) || s->query_end < s->start ||
            s->query_end > s->end)
             goto bad;
-        int t = hs_json_get(&j, win, "offset");
-        if(t >= 0 && (hs_json_type(&j, t) != HS_JSON_STRING || !(s->offset = hs_json_strdup(&j, t))))
+        int t = kit_json_get(&j, win, "offset");
+        if(t >= 0 && (kit_json_type(&j, t) != KIT_JSON_STRING || !(s->offset = kit_json_strdup(&j, t))))
             goto bad;
-        t = hs_json_get(&j, win, "low");
+        t = kit_json_get(&j, win, "low");
         if(t >= 0) {
             if(get_int(&j, win, "low", &s->low, 1))
                 goto bad;
-            int arr = hs_json_get(&j, win, "at_low");
-            if(hs_json_type(&j, arr) != HS_JSON_ARRAY)
+            int arr = kit_json_get(&j, win, "at_low");
+            if(kit_json_type(&j, arr) != KIT_JSON_ARRAY)
                 goto bad;
-            for(int i = 0, it = arr + 1; i < hs_json_size(&j, arr); i++, it = hs_json_skip(&j, it)) {
-                hs_buf_reset(&tmp);
-                if(hs_json_type(&j, it) != HS_JSON_STRING || hs_json_str(&j, it, &tmp) ||
-                   hs_event_set_add(&s->at_low, hs_buf_str(&tmp), s->low) < 0)
+            for(int i = 0, it = arr + 1; i < kit_json_size(&j, arr); i++, it = kit_json_skip(&j, it)) {
+                kit_buf_reset(&tmp);
+                if(kit_json_type(&j, it) != KIT_JSON_STRING || kit_json_str(&j, it, &tmp) ||
+                   hs_event_set_add(&s->at_low, kit_buf_str(&tmp), s->low) < 0)
                     goto bad;
             }
         }
         if(read_pairs(&j, win, "page", &s->page, &tmp))
             goto bad;
     }
-    hs_json_free(&j);
-    hs_buf_free(&tmp);
+    kit_json_free(&j);
+    kit_buf_free(&tmp);
     return 0;
 bad:
     snprintf(why, whysize, "%s", what);
 fail:
-    hs_json_free(&j);
-    hs_buf_free(&tmp);
+    kit_json_free(&j);
+    kit_buf_free(&tmp);
     hs_stream_state_free(s);
     return -1;
 }
@@ -401,12 +401,12 @@ oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
     if(rc == OC_E_RANGE) {
         buf = malloc(len ? len : 1);
         if(!buf)
-            return hs_fail(err, OC_E_NOMEM, "out of memory reading state %s (%zu bytes)", key, len);
+            return kit_fail(err, OC_E_NOMEM, "out of memory reading state %s (%zu bytes)", key, len);
         size_t want = len;
         rc = host->state_get(host->ctx, key, buf, want, &len);
     }
     if(rc) {
-        rc = hs_fail(err, OC_E_IO, "reading state %s failed (status %d); check the state file",
+        rc = kit_fail(err, OC_E_IO, "reading state %s failed (status %d); check the state file",
                      key, rc);
         goto out;
     }
@@ -414,7 +414,7 @@ oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
     /* CONFIG, not IO: the same bytes fail the same way on every rerun, so
      * only the user can fix it. */
     if(hs_stream_state_parse(s, buf, len, why, sizeof why))
-        rc = hs_fail(err, OC_E_CONFIG,
+        rc = kit_fail(err, OC_E_CONFIG,
                      "state key \"%s\" is unreadable (%s), and a rerun will not fix it. To start "
                      "this stream over, delete the \"%s\" member from the state file (with "
                      "ochost: the JSON object in --state FILE, default ./ochost.state) and rerun "
@@ -429,17 +429,17 @@ out:
 }
 
 oc_status hs_stream_state_save(const struct oc_host *host, const char *key,
-                               const struct hs_stream_state *s, struct hs_buf *scratch,
+                               const struct hs_stream_state *s, struct kit_buf *scratch,
                                struct oc_error *err)
 {
     if(!host || !host->state_put)
         return OC_OK;
-    hs_buf_reset(scratch);
+    kit_buf_reset(scratch);
     if(hs_stream_state_json(s, scratch))
-        return hs_fail(err, OC_E_NOMEM, "out of memory saving state %s", key);
+        return kit_fail(err, OC_E_NOMEM, "out of memory saving state %s", key);
     oc_status rc = host->state_put(host->ctx, key, scratch->data, scratch->len);
     if(rc)
-        return hs_fail(err, OC_E_IO,
+        return kit_fail(err, OC_E_IO,
                        "saving state %s failed (status %d); check that the state file is "
                        "writable, then rerun",
                        key, rc);

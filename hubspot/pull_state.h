@@ -100,10 +100,10 @@ oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
 /* Serialize s (into scratch, reused) and store it under key. A host
  * without state_put keeps nothing (OC_OK). */
 oc_status hs_stream_state_save(const struct oc_host *host, const char *key,
-                               const struct hs_stream_state *s, struct hs_buf *scratch,
+                               const struct hs_stream_state *s, struct kit_buf *scratch,
                                struct oc_error *err);
 /* The serialized form (appended to out). 0, or -1 on oom. */
-int hs_stream_state_json(const struct hs_stream_state *s, struct hs_buf *out);
+int hs_stream_state_json(const struct hs_stream_state *s, struct kit_buf *out);
 /* Parse the serialized form into s (initialised by the call). 0, or -1
  * with a reason in why. */
 int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t len, char *why,

@@ -9,8 +9,8 @@ void hs_pull_warn_future(struct oc_instance *in, const char *stream, const char 
                          int64_t now_ms, const char *key)
 {
     char at[21], now[21];
-    hs_usage_iso(ahead_ms, at);
-    hs_usage_iso(now_ms, now);
+    kit_usage_iso(ahead_ms, at);
+    kit_usage_iso(now_ms, now);
     hs_log(in, OC_LOG_WARN,
            "pull %s: the saved cursor is %s (%" PRId64 " ms), later than this machine's clock "
            "%s (%" PRId64 " ms), so %s after %s are not pulled until the clock passes it. "
@@ -25,7 +25,7 @@ void hs_pull_warn_clamped(struct oc_instance *in, const char *stream, const char
                           int64_t cursor_ms, int64_t complete_ms, int64_t wanted_start_ms)
 {
     char at[21];
-    hs_usage_iso(complete_ms, at);
+    kit_usage_iso(complete_ms, at);
     hs_log(in, OC_LOG_WARN,
            "pull %s: lookback_ms %" PRId64 " reaches back further than the %s "
            "this stream remembers delivering (from %s, %" PRId64 " ms); this run looks "

@@ -4,7 +4,7 @@
  *
  * The run works in waves. A wave reads inputs into up to max_concurrency
  * upsert batches of 100 (plus, when a chunk of record ids is ready, one
- * memberships/add), sends them together through hs_http_run (which paces
+ * memberships/add), sends them together through kit_http_run (which paces
  * them under the rate limit), and settles every item the answers decide.
  * Memory stays bounded whatever the input size: a wave's batches, the
  * copies merged into them (at most as many as the batches hold), a carry
@@ -75,13 +75,13 @@ void hs_push_item_free(struct hs_push_item *it)
 
 void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
 {
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    hs_buf_vprintf(&b, fmt, ap);
+    kit_buf_vprintf(&b, fmt, ap);
     va_end(ap);
     free(it->error);
-    it->error = hs_buf_take(&b);
+    it->error = kit_buf_take(&b);
     if(!it->error)
         it->error = strdup("failed (out of memory while describing why)");
     it->status = HS_PUSH_FAILED;
@@ -155,13 +155,13 @@ struct run {
     size_t active;               /* batches this wave may fill */
     struct hs_push_item **slots; /* conc batches of HS_PUSH_BATCH */
     size_t *nb;
-    struct hs_buf *body;         /* conc upsert bodies + 1 membership body */
-    struct hs_http_req *reqs;    /* conc + 1 */
+    struct kit_buf *body;         /* conc upsert bodies + 1 membership body */
+    struct kit_http_req *reqs;    /* conc + 1 */
     size_t nreqs_live;           /* requests whose outputs need freeing */
     struct hs_pushset wave;       /* key (lowercased email) -> its item in this wave */
     size_t ncopies, copies_max;   /* copies merged into this wave's items */
     struct itemq carry, pending, inflight;
-    struct hs_buf mpath;
+    struct kit_buf mpath;
     uint64_t ord, done, added, already, failed;
     int eof, input_broken;
     int emit_broken; /* the host's emit refused a result: it takes no more */
@@ -397,7 +397,7 @@ static void enqueue(struct run *R, struct itemq *q, struct hs_push_item *it)
 static void fill(struct run *R)
 {
     /* When a membership chunk is due it takes one of the wave's slots, so
-     * the wave still runs in one round trip: hs_http_run returns only
+     * the wave still runs in one round trip: kit_http_run returns only
      * when its slowest request is done, and a 5th request behind 4 would
      * double the wave's time while the rate window sits idle. */
     R->active = R->conc > 1 && R->pending.n >= R->chunk ? R->conc - 1 : R->conc;
@@ -454,7 +454,7 @@ static void fill(struct run *R)
 /* Settle the membership chunk in flight: finished items are emitted,
  * stale cache hits go back to the carry list, the rest stay for the stop
  * handler. */
-static void settle_membership(struct run *R, struct hs_http_req *r)
+static void settle_membership(struct run *R, struct kit_http_req *r)
 {
     struct oc_error e = {sizeof e};
     oc_status rc = hs_membership_settle(r, R->req->list_id, R->inflight.v, R->inflight.n, &e);
@@ -515,7 +515,7 @@ static void route_copies(struct run *R, struct hs_push_item *c)
     }
 }
 
-static void settle_batch(struct run *R, struct hs_http_req *r, size_t b)
+static void settle_batch(struct run *R, struct kit_http_req *r, size_t b)
 {
     struct hs_push_item **items = &R->slots[b * HS_PUSH_BATCH];
     size_t n = R->nb[b];
@@ -537,7 +537,7 @@ static void settle_batch(struct run *R, struct hs_http_req *r, size_t b)
 static void free_reqs(struct run *R)
 {
     for(size_t i = 0; i < R->nreqs_live; i++)
-        hs_http_req_free(&R->reqs[i]);
+        kit_http_req_free(&R->reqs[i]);
     R->nreqs_live = 0;
 }
 
@@ -566,12 +566,12 @@ static int wave(struct run *R)
             }
         memmove(R->pending.v, R->pending.v + k, (R->pending.n - k) * sizeof *R->pending.v);
         R->pending.n -= k;
-        struct hs_buf *body = &R->body[R->conc];
+        struct kit_buf *body = &R->body[R->conc];
         if(hs_membership_body(body, R->inflight.v, R->inflight.n)) {
             set_stopf(R, OC_E_NOMEM, "out of memory building a memberships/add body");
             return 0;
         }
-        hs_http_req_init(&R->reqs[nreq++], "PUT", hs_buf_str(&R->mpath), body->data, body->len,
+        kit_http_req_init(&R->reqs[nreq++], "PUT", kit_buf_str(&R->mpath), body->data, body->len,
                          MEMBERSHIP_ENDPOINT);
         R->nreqs_live = nreq;
     }
@@ -584,13 +584,13 @@ static int wave(struct run *R)
             return 0;
         }
         which[nreq] = b;
-        hs_http_req_init(&R->reqs[nreq++], "POST", "/crm/v3/objects/contacts/batch/upsert",
+        kit_http_req_init(&R->reqs[nreq++], "POST", "/crm/v3/objects/contacts/batch/upsert",
                          R->body[b].data, R->body[b].len, "contacts.batch.upsert");
         R->nreqs_live = nreq;
     }
 
     struct oc_error e = {sizeof e};
-    oc_status rc = hs_http_run(R->in->http, R->reqs, nreq, &e);
+    oc_status rc = kit_http_run(R->in->http, R->reqs, nreq, &e);
     if(rc)
         set_stop(R, rc, &e);
     size_t first = 0;
@@ -695,10 +695,10 @@ static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc
     if(!R->slots || !R->nb || !R->body || !R->reqs || !R->inflight.v ||
        hs_pushset_init(&R->wave, R->conc * HS_PUSH_BATCH))
         return OC_E_NOMEM;
-    hs_buf_puts(&R->mpath, "/crm/v3/lists/");
-    hs_url_encode(&R->mpath, req->list_id);
-    hs_buf_puts(&R->mpath, "/memberships/add");
-    return hs_buf_ok(&R->mpath) ? OC_OK : OC_E_NOMEM;
+    kit_buf_puts(&R->mpath, "/crm/v3/lists/");
+    kit_url_encode(&R->mpath, req->list_id);
+    kit_buf_puts(&R->mpath, "/memberships/add");
+    return kit_buf_ok(&R->mpath) ? OC_OK : OC_E_NOMEM;
 }
 
 static void run_free(struct run *R)
@@ -713,9 +713,9 @@ static void run_free(struct run *R)
     q_free(&R->inflight);
     if(R->body)
         for(size_t i = 0; i <= R->conc; i++)
-            hs_buf_free(&R->body[i]);
+            kit_buf_free(&R->body[i]);
     hs_pushset_free(&R->wave);
-    hs_buf_free(&R->mpath);
+    kit_buf_free(&R->mpath);
     free(R->slots);
     free(R->nb);
     free(R->body);
@@ -724,17 +724,17 @@ static void run_free(struct run *R)
 
 oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, struct oc_error *err)
 {
-    hs_error_clear(err);
+    kit_error_clear(err);
     if(!in || !req || req->struct_size < offsetof(struct oc_push_request, next_ctx) +
                                               sizeof req->next_ctx || !req->next)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "push: the request is missing or has no next() input callback");
     if(!in->host || !in->host->emit)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "push: the host gives no emit() callback to receive push results");
     struct hs_push_state *st = hs_push_state_get(in);
     if(!st)
-        return hs_fail(err, OC_E_NOMEM, "push: out of memory");
+        return kit_fail(err, OC_E_NOMEM, "push: out of memory");
     oc_status rc = hs_push_list_check(in, st, req->list_id, err);
     /* A list refused for what it is (unknown, DYNAMIC, no scope) is the
      * caller's to fix before any input matters. A check that could not be
@@ -748,12 +748,12 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
     rc = run_init(&R, in, req, st);
     if(rc) {
         run_free(&R);
-        return hs_fail(err, rc, "push: out of memory setting up the run");
+        return kit_fail(err, rc, "push: out of memory setting up the run");
     }
     if(check_rc) {
         set_stopf(&R, check_rc, "checking list %s failed before anything was written: %.300s",
                   req->list_id, err->message);
-        if(HS_ERR_HAS(err, category)) {
+        if(KIT_ERR_HAS(err, category)) {
             R.stop_err.http_status = err->http_status;
             R.stop_err.retryable = err->retryable;
             R.stop_err.retry_after_ms = err->retry_after_ms;
@@ -773,24 +773,24 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
         if(rc == OC_E_CONFIG)
             hs_push_list_forget(st, req->list_id);
         if(R.emit_broken)
-            hs_fail(err, rc,
+            kit_fail(err, rc,
                     "push to list %s stopped after %llu results: the host stopped taking "
                     "push_result records, so the inputs it was not told about have none: %.300s",
                     req->list_id, (unsigned long long)R.done, R.stop_err.message);
         else if(rc == OC_E_CANCELLED)
-            hs_fail(err, rc,
+            kit_fail(err, rc,
                     "push to list %s cancelled after reading %llu inputs (%llu added, %llu already "
                     "members, %llu failed; every input read has a push_result, the input was not "
                     "read further): %.300s",
                     req->list_id, (unsigned long long)R.ord, (unsigned long long)R.added,
                     (unsigned long long)R.already, (unsigned long long)R.failed, R.stop_err.message);
         else
-            hs_fail(err, rc,
+            kit_fail(err, rc,
                     "push to list %s stopped after %llu inputs (%llu added, %llu already members, "
                     "%llu failed; every input has a push_result): %.300s",
                     req->list_id, (unsigned long long)R.done, (unsigned long long)R.added,
                     (unsigned long long)R.already, (unsigned long long)R.failed, R.stop_err.message);
-        if(HS_ERR_HAS(err, category)) {
+        if(KIT_ERR_HAS(err, category)) {
             err->http_status = R.stop_err.http_status;
             err->retryable = R.stop_err.retryable || rc == OC_E_TRANSIENT || rc == OC_E_BUDGET;
             err->retry_after_ms = R.stop_err.retry_after_ms;
@@ -798,7 +798,7 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
             memcpy(err->category, R.stop_err.category, sizeof err->category);
         }
     } else if(R.failed) {
-        rc = hs_fail(err, OC_E_PARTIAL,
+        rc = kit_fail(err, OC_E_PARTIAL,
                      "push to list %s: %llu of %llu inputs failed (%llu added, %llu already "
                      "members); see the failed push_result records for why, fix them and re-run "
                      "them (safe: upsert by email and list add are idempotent)",

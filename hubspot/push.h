@@ -139,7 +139,7 @@ void hs_push_list_forget(struct hs_push_state *st, const char *list_id);
  * SNAPSHOT contact list; OC_E_CONFIG for another processing type or
  * object type, OC_E_PROTOCOL for an answer without a list object or
  * processingType, with err saying what to do. */
-oc_status hs_push_list_judge(const struct hs_json *j, const char *id, struct oc_error *err);
+oc_status hs_push_list_judge(const struct kit_json *j, const char *id, struct oc_error *err);
 
 /* ---- upsert.c ---- */
 
@@ -157,18 +157,18 @@ int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *fields, 
 int hs_upsert_item_merge(struct hs_push_item *into, const struct hs_push_item *copy);
 
 /* Append {"inputs":[...]} for items[0..n) to out (reset first). 0 or -1. */
-int hs_upsert_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n);
+int hs_upsert_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n);
 
 /* Nonzero when rc means the whole run must stop (no point in more calls). */
 int hs_push_is_stop(oc_status rc);
 
 /* Fill err with r->rc and a formatted message, keeping r's HTTP status,
  * correlationId, category and retry hints. Returns r->rc. */
-oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, const char *fmt, ...)
+oc_status hs_push_req_fail(struct oc_error *err, const struct kit_http_req *r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same with status rc instead of r->rc (an answer that means the run
  * must stop, whatever the HTTP client called it). Returns rc. */
-oc_status hs_push_req_stop(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+oc_status hs_push_req_stop(struct oc_error *err, const struct kit_http_req *r, oc_status rc,
                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Settle the items of a finished upsert request r (run by the caller over
@@ -177,7 +177,7 @@ oc_status hs_push_req_stop(struct oc_error *err, const struct hs_http_req *r, oc
  * HS_PUSH_SPLIT_MAX_EXTRA) unless allow_split is 0. Returns OC_OK, or a
  * stop status (hs_push_is_stop, also in err) with the items that could
  * not be settled left open. */
-oc_status hs_upsert_settle(struct oc_instance *in, struct hs_http_req *r,
+oc_status hs_upsert_settle(struct oc_instance *in, struct kit_http_req *r,
                            struct hs_push_item **items, size_t n, int allow_split,
                            struct oc_error *err);
 
@@ -185,7 +185,7 @@ oc_status hs_upsert_settle(struct oc_instance *in, struct hs_http_req *r,
 
 /* Append the JSON array of the items' record ids to out (reset first),
  * each id once. 0 or -1 on oom. */
-int hs_membership_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n);
+int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n);
 
 /* Settle the items of a finished memberships/add request r: status
  * ADDED, ALREADY or FAILED (after a retried call, a contact this run
@@ -195,7 +195,7 @@ int hs_membership_body(struct hs_buf *out, struct hs_push_item *const *items, si
  * a stop status (items left OPEN): among them OC_E_CONFIG when the list
  * itself went away (404) or stopped taking API adds (a 400 naming its
  * processing type), since every later chunk would fail the same way. */
-oc_status hs_membership_settle(struct hs_http_req *r, const char *list_id,
+oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
                                struct hs_push_item **items, size_t n, struct oc_error *err);
 
 #endif

@@ -49,7 +49,7 @@ static int satisfied_otherwise(const char *const *granted, size_t n, const char 
 }
 
 int hs_scopes_missing(const char *required, const char *const *granted, size_t ngranted,
-                      struct hs_buf *missing, struct hs_buf *blocked)
+                      struct kit_buf *missing, struct kit_buf *blocked)
 {
     int nmissing = 0;
     const char *p = required ? required : "";
@@ -72,14 +72,14 @@ int hs_scopes_missing(const char *required, const char *const *granted, size_t n
         memcpy(name, scope, len);
         name[len] = '\0';
         if(nmissing) {
-            hs_buf_putc(missing, ',');
-            hs_buf_puts(blocked, "; ");
+            kit_buf_putc(missing, ',');
+            kit_buf_puts(blocked, "; ");
         }
-        hs_buf_puts(missing, name);
-        hs_buf_printf(blocked, "%s: %s", name, hs_scope_blocks(name));
+        kit_buf_puts(missing, name);
+        kit_buf_printf(blocked, "%s: %s", name, hs_scope_blocks(name));
         nmissing++;
     }
-    if(!hs_buf_ok(missing) || !hs_buf_ok(blocked))
+    if(!kit_buf_ok(missing) || !kit_buf_ok(blocked))
         return -1;
     return nmissing;
 }

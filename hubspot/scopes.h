@@ -23,6 +23,6 @@ const char *hs_scope_blocks(const char *scope);
  * cms.membership.access_groups.write together with crm.lists.read).
  * Returns the number of missing scopes, or -1 when memory ran out. */
 int hs_scopes_missing(const char *required, const char *const *granted, size_t ngranted,
-                      struct hs_buf *missing, struct hs_buf *blocked);
+                      struct kit_buf *missing, struct kit_buf *blocked);
 
 #endif

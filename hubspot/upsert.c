@@ -17,7 +17,7 @@
 #include <strings.h>
 
 #include "hubspot/push.h"
-#include "plugin/apierror.h"
+#include "hubspot/apierror.h"
 #include "plugin/error.h"
 
 #define UPSERT_PATH "/crm/v3/objects/contacts/batch/upsert"
@@ -34,15 +34,15 @@ int hs_push_is_stop(oc_status rc)
            rc == OC_E_CANCELLED || rc == OC_E_NOMEM;
 }
 
-static oc_status req_failv(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+static oc_status req_failv(struct oc_error *err, const struct kit_http_req *r, oc_status rc,
                            const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
-static oc_status req_failv(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+static oc_status req_failv(struct oc_error *err, const struct kit_http_req *r, oc_status rc,
                            const char *fmt, va_list ap)
 {
     char msg[OC_ERROR_MESSAGE_SIZE];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    hs_fail(err, rc, "%s", msg);
-    if(HS_ERR_HAS(err, category)) {
+    kit_fail(err, rc, "%s", msg);
+    if(KIT_ERR_HAS(err, category)) {
         err->http_status = r->status ? (int)r->status : r->err.http_status;
         err->retryable = r->err.retryable;
         err->retry_after_ms = r->err.retry_after_ms;
@@ -52,7 +52,7 @@ static oc_status req_failv(struct oc_error *err, const struct hs_http_req *r, oc
     return rc;
 }
 
-oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, const char *fmt, ...)
+oc_status hs_push_req_fail(struct oc_error *err, const struct kit_http_req *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -61,7 +61,7 @@ oc_status hs_push_req_fail(struct oc_error *err, const struct hs_http_req *r, co
     return rc;
 }
 
-oc_status hs_push_req_stop(struct oc_error *err, const struct hs_http_req *r, oc_status rc,
+oc_status hs_push_req_stop(struct oc_error *err, const struct kit_http_req *r, oc_status rc,
                            const char *fmt, ...)
 {
     va_list ap;
@@ -73,19 +73,19 @@ oc_status hs_push_req_stop(struct oc_error *err, const struct hs_http_req *r, oc
 
 int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
 {
-    struct hs_buf b = HS_BUF_INIT;
-    struct hs_jw w;
+    struct kit_buf b = KIT_BUF_INIT;
+    struct kit_jw w;
     char trace[48];
     snprintf(trace, sizeof trace, HS_PUSH_TRACE_PREFIX "%llu", (unsigned long long)it->ord);
-    hs_jw_init(&w, &b);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "idProperty", "email");
-    hs_jw_kstr(&w, "id", it->email);
-    hs_jw_key(&w, "properties");
-    hs_jw_obj(&w);
+    kit_jw_init(&w, &b);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "idProperty", "email");
+    kit_jw_kstr(&w, "id", it->email);
+    kit_jw_key(&w, "properties");
+    kit_jw_obj(&w);
     /* Sent in properties too: whether create needs it there is
      * UNCONFIRMED (API-NOTES 4.4), and it costs nothing. */
-    hs_jw_kstr(&w, "email", it->email);
+    kit_jw_kstr(&w, "email", it->email);
     it->email_only = 1;
     for(size_t i = 0; i < n && f; i++) {
         const char *k = f[i].key, *v = f[i].value;
@@ -96,86 +96,86 @@ int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_
             dup = f[p].key && !strcmp(f[p].key, k);
         if(dup)
             continue; /* duplicate column: the first wins, never two same keys */
-        hs_jw_kstr(&w, k, v);
+        kit_jw_kstr(&w, k, v);
         it->email_only = 0;
     }
-    hs_jw_obj_end(&w);
-    hs_jw_kstr(&w, "objectWriteTraceId", trace);
-    hs_jw_obj_end(&w);
-    if(hs_jw_error(&w) || !hs_buf_ok(&b)) {
-        hs_buf_free(&b);
+    kit_jw_obj_end(&w);
+    kit_jw_kstr(&w, "objectWriteTraceId", trace);
+    kit_jw_obj_end(&w);
+    if(kit_jw_error(&w) || !kit_buf_ok(&b)) {
+        kit_buf_free(&b);
         return -1;
     }
     size_t len = b.len;
     free(it->json);
-    it->json = hs_buf_take(&b);
+    it->json = kit_buf_take(&b);
     it->json_len = len;
     return it->json ? 0 : -1;
 }
 
 /* Write the member whose name token is m as key: value, both unescaped
  * and requoted by the writer (k and v are scratch). */
-static void put_member(struct hs_jw *w, const struct hs_json *j, int m, struct hs_buf *k,
-                       struct hs_buf *v)
+static void put_member(struct kit_jw *w, const struct kit_json *j, int m, struct kit_buf *k,
+                       struct kit_buf *v)
 {
-    hs_buf_reset(k);
-    hs_buf_reset(v);
-    if(hs_json_str(j, m, k) || hs_json_str(j, m + 1, v)) {
+    kit_buf_reset(k);
+    kit_buf_reset(v);
+    if(kit_json_str(j, m, k) || kit_json_str(j, m + 1, v)) {
         k->oom = 1; /* an item's own JSON always decodes: only memory can fail */
         return;
     }
-    hs_jw_key(w, hs_buf_str(k));
-    hs_jw_strn(w, hs_buf_str(v), v->len);
+    kit_jw_key(w, kit_buf_str(k));
+    kit_jw_strn(w, kit_buf_str(v), v->len);
 }
 
 int hs_upsert_item_merge(struct hs_push_item *into, const struct hs_push_item *copy)
 {
     if(copy->email_only || !copy->json || !into->json)
         return 0; /* nothing to add */
-    struct hs_json a = {0}, c = {0};
-    struct hs_buf out = HS_BUF_INIT, k = HS_BUF_INIT, v = HS_BUF_INIT;
-    struct hs_jw w;
+    struct kit_json a = {0}, c = {0};
+    struct kit_buf out = KIT_BUF_INIT, k = KIT_BUF_INIT, v = KIT_BUF_INIT;
+    struct kit_jw w;
     char trace[48];
     int rc = -1;
     /* Re-reading the items' own JSON keeps one form per item (the object
      * HubSpot gets) instead of a second copy of every property. */
-    if(hs_json_parse(&a, into->json, into->json_len, NULL, 0) ||
-       hs_json_parse(&c, copy->json, copy->json_len, NULL, 0))
+    if(kit_json_parse(&a, into->json, into->json_len, NULL, 0) ||
+       kit_json_parse(&c, copy->json, copy->json_len, NULL, 0))
         goto out;
-    int pa = hs_json_get(&a, 0, "properties"), pc = hs_json_get(&c, 0, "properties");
-    if(hs_json_type(&a, pa) != HS_JSON_OBJECT || hs_json_type(&c, pc) != HS_JSON_OBJECT)
+    int pa = kit_json_get(&a, 0, "properties"), pc = kit_json_get(&c, 0, "properties");
+    if(kit_json_type(&a, pa) != KIT_JSON_OBJECT || kit_json_type(&c, pc) != KIT_JSON_OBJECT)
         goto out;
     snprintf(trace, sizeof trace, HS_PUSH_TRACE_PREFIX "%llu", (unsigned long long)into->ord);
-    hs_jw_init(&w, &out);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "idProperty", "email");
-    hs_jw_kstr(&w, "id", into->email);
-    hs_jw_key(&w, "properties");
-    hs_jw_obj(&w);
+    kit_jw_init(&w, &out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "idProperty", "email");
+    kit_jw_kstr(&w, "id", into->email);
+    kit_jw_key(&w, "properties");
+    kit_jw_obj(&w);
     /* into's properties in their order, the copy's value where it has one
      * (email stays into's: it is the id the upsert is keyed on)... */
-    for(int i = 0, m = pa + 1; i < hs_json_size(&a, pa); i++, m = hs_json_skip(&a, m)) {
-        hs_buf_reset(&k);
-        if(hs_json_str(&a, m, &k))
+    for(int i = 0, m = pa + 1; i < kit_json_size(&a, pa); i++, m = kit_json_skip(&a, m)) {
+        kit_buf_reset(&k);
+        if(kit_json_str(&a, m, &k))
             goto out;
-        int cv = strcmp(hs_buf_str(&k), "email") ? hs_json_get(&c, pc, hs_buf_str(&k)) : -1;
+        int cv = strcmp(kit_buf_str(&k), "email") ? kit_json_get(&c, pc, kit_buf_str(&k)) : -1;
         put_member(&w, cv >= 0 ? &c : &a, cv >= 0 ? cv - 1 : m, &k, &v);
     }
     /* ...then the copy's new ones. */
-    for(int i = 0, m = pc + 1; i < hs_json_size(&c, pc); i++, m = hs_json_skip(&c, m)) {
-        hs_buf_reset(&k);
-        if(hs_json_str(&c, m, &k))
+    for(int i = 0, m = pc + 1; i < kit_json_size(&c, pc); i++, m = kit_json_skip(&c, m)) {
+        kit_buf_reset(&k);
+        if(kit_json_str(&c, m, &k))
             goto out;
-        if(hs_json_get(&a, pa, hs_buf_str(&k)) < 0)
+        if(kit_json_get(&a, pa, kit_buf_str(&k)) < 0)
             put_member(&w, &c, m, &k, &v);
     }
-    hs_jw_obj_end(&w);
-    hs_jw_kstr(&w, "objectWriteTraceId", trace);
-    hs_jw_obj_end(&w);
-    if(hs_jw_error(&w) || !hs_buf_ok(&out) || !hs_buf_ok(&k) || !hs_buf_ok(&v))
+    kit_jw_obj_end(&w);
+    kit_jw_kstr(&w, "objectWriteTraceId", trace);
+    kit_jw_obj_end(&w);
+    if(kit_jw_error(&w) || !kit_buf_ok(&out) || !kit_buf_ok(&k) || !kit_buf_ok(&v))
         goto out;
     size_t len = out.len;
-    char *json = hs_buf_take(&out);
+    char *json = kit_buf_take(&out);
     if(!json)
         goto out;
     free(into->json);
@@ -184,25 +184,25 @@ int hs_upsert_item_merge(struct hs_push_item *into, const struct hs_push_item *c
     into->email_only = 0;
     rc = 0;
 out:
-    hs_json_free(&a);
-    hs_json_free(&c);
-    hs_buf_free(&out);
-    hs_buf_free(&k);
-    hs_buf_free(&v);
+    kit_json_free(&a);
+    kit_json_free(&c);
+    kit_buf_free(&out);
+    kit_buf_free(&k);
+    kit_buf_free(&v);
     return rc;
 }
 
-int hs_upsert_body(struct hs_buf *out, struct hs_push_item *const *items, size_t n)
+int hs_upsert_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n)
 {
-    hs_buf_reset(out);
-    hs_buf_puts(out, "{\"inputs\":[");
+    kit_buf_reset(out);
+    kit_buf_puts(out, "{\"inputs\":[");
     for(size_t i = 0; i < n; i++) {
         if(i)
-            hs_buf_putc(out, ',');
-        hs_buf_append(out, items[i]->json, items[i]->json_len);
+            kit_buf_putc(out, ',');
+        kit_buf_append(out, items[i]->json, items[i]->json_len);
     }
-    hs_buf_puts(out, "]}");
-    return hs_buf_ok(out) ? 0 : -1;
+    kit_buf_puts(out, "]}");
+    return kit_buf_ok(out) ? 0 : -1;
 }
 
 /* ---- matching answers to items ---- */
@@ -210,12 +210,12 @@ int hs_upsert_body(struct hs_buf *out, struct hs_push_item *const *items, size_t
 static int open_item(const struct hs_push_item *it) { return !it->record_id && !it->error; }
 
 /* Index of the item whose trace id is string token t, or -1. */
-static long find_trace(const struct hs_json *j, int t, struct hs_push_item **items, size_t n)
+static long find_trace(const struct kit_json *j, int t, struct hs_push_item **items, size_t n)
 {
     size_t len, plen = strlen(HS_PUSH_TRACE_PREFIX);
-    if(hs_json_type(j, t) != HS_JSON_STRING)
+    if(kit_json_type(j, t) != KIT_JSON_STRING)
         return -1;
-    const char *s = hs_json_raw(j, t, &len);
+    const char *s = kit_json_raw(j, t, &len);
     if(!s || len <= plen || len > plen + 20 || memcmp(s, HS_PUSH_TRACE_PREFIX, plen))
         return -1;
     uint64_t ord = 0;
@@ -246,13 +246,13 @@ static long find_trace(const struct hs_json *j, int t, struct hs_push_item **ite
 /* Index of the item whose email equals string token t ignoring case
  * (HubSpot stores emails lowercased), or -1; an item still without an
  * answer is preferred over one that has one. */
-static long find_email(const struct hs_json *j, int t, struct hs_push_item **items, size_t n)
+static long find_email(const struct kit_json *j, int t, struct hs_push_item **items, size_t n)
 {
-    if(hs_json_type(j, t) != HS_JSON_STRING)
+    if(kit_json_type(j, t) != KIT_JSON_STRING)
         return -1;
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     long found = -1;
-    if(!hs_json_str(j, t, &b) && b.len) {
+    if(!kit_json_str(j, t, &b) && b.len) {
         for(size_t i = 0; i < n && found < 0; i++)
             if(items[i]->email && open_item(items[i]) && !strcasecmp(items[i]->email, b.data))
                 found = (long)i;
@@ -260,7 +260,7 @@ static long find_email(const struct hs_json *j, int t, struct hs_push_item **ite
             if(items[i]->email && !strcasecmp(items[i]->email, b.data))
                 found = (long)i;
     }
-    hs_buf_free(&b);
+    kit_buf_free(&b);
     return found;
 }
 
@@ -296,7 +296,7 @@ static void fail_said(struct hs_push_item *it, const char *category, const char 
 }
 
 /* Tie string token t (a trace id or an email) to an open item. */
-static long tie(const struct hs_json *j, int t, struct hs_push_item **items, size_t n)
+static long tie(const struct kit_json *j, int t, struct hs_push_item **items, size_t n)
 {
     long k = find_trace(j, t, items, n);
     return k >= 0 ? k : find_email(j, t, items, n);
@@ -309,24 +309,24 @@ static long tie(const struct hs_json *j, int t, struct hs_push_item **items, siz
  * trace ids or emails counts, then top-level objectWriteTraceId / id, and
  * last an email of the batch quoted in the message. Returns how many
  * inputs it was tied to. */
-static int apply_error(const struct hs_json *j, int e, struct hs_push_item **items, size_t n,
+static int apply_error(const struct kit_json *j, int e, struct hs_push_item **items, size_t n,
                        char **said_out, char **cat_out)
 {
-    char *said = hs_json_strdup(j, hs_json_get(j, e, "message"));
-    char *cat = hs_json_strdup(j, hs_json_get(j, e, "category"));
+    char *said = kit_json_strdup(j, kit_json_get(j, e, "message"));
+    char *cat = kit_json_strdup(j, kit_json_get(j, e, "category"));
     if(!said)
         said = strdup("(no message)");
     int hits = 0;
     long idx[2 * HS_PUSH_BATCH];
     size_t nidx = 0;
-    int ctx = hs_json_get(j, e, "context");
-    if(hs_json_type(j, ctx) == HS_JSON_OBJECT) {
+    int ctx = kit_json_get(j, e, "context");
+    if(kit_json_type(j, ctx) == KIT_JSON_OBJECT) {
         int m = ctx + 1;
-        for(int i = 0; i < hs_json_size(j, ctx); i++, m = hs_json_skip(j, m)) {
+        for(int i = 0; i < kit_json_size(j, ctx); i++, m = kit_json_skip(j, m)) {
             int v = m + 1;
-            if(hs_json_type(j, v) == HS_JSON_ARRAY) {
+            if(kit_json_type(j, v) == KIT_JSON_ARRAY) {
                 int s = v + 1;
-                for(int a = 0; a < hs_json_size(j, v); a++, s = hs_json_skip(j, s)) {
+                for(int a = 0; a < kit_json_size(j, v); a++, s = kit_json_skip(j, s)) {
                     long k = tie(j, s, items, n);
                     if(k >= 0 && nidx < sizeof idx / sizeof idx[0])
                         idx[nidx++] = k;
@@ -341,7 +341,7 @@ static int apply_error(const struct hs_json *j, int e, struct hs_push_item **ite
     if(!nidx) {
         static const char *const keys[] = {"objectWriteTraceId", "id"};
         for(size_t i = 0; i < 2 && !nidx; i++) {
-            long k = tie(j, hs_json_get(j, e, keys[i]), items, n);
+            long k = tie(j, kit_json_get(j, e, keys[i]), items, n);
             if(k >= 0)
                 idx[nidx++] = k;
         }
@@ -363,14 +363,14 @@ static int apply_error(const struct hs_json *j, int e, struct hs_push_item **ite
 }
 
 /* Read a 2xx answer onto items[0..n). */
-static void apply(const struct hs_http_req *r, struct hs_push_item **items, size_t n)
+static void apply(const struct kit_http_req *r, struct hs_push_item **items, size_t n)
 {
-    const struct hs_json *j = &r->json;
-    int root = j->ntok > 0 && hs_json_type(j, 0) == HS_JSON_OBJECT;
-    int results = root ? hs_json_get(j, 0, "results") : -1;
-    int errors = root ? hs_json_get(j, 0, "errors") : -1;
-    int nres = hs_json_type(j, results) == HS_JSON_ARRAY ? hs_json_size(j, results) : 0;
-    int nerr = hs_json_type(j, errors) == HS_JSON_ARRAY ? hs_json_size(j, errors) : 0;
+    const struct kit_json *j = &r->json;
+    int root = j->ntok > 0 && kit_json_type(j, 0) == KIT_JSON_OBJECT;
+    int results = root ? kit_json_get(j, 0, "results") : -1;
+    int errors = root ? kit_json_get(j, 0, "errors") : -1;
+    int nres = kit_json_type(j, results) == KIT_JSON_ARRAY ? kit_json_size(j, results) : 0;
+    int nerr = kit_json_type(j, errors) == KIT_JSON_ARRAY ? kit_json_size(j, errors) : 0;
     if(nres == 0 && nerr == 0) {
         /* A 2xx that says nothing is not a success: nothing proves the
          * contacts exist, and there is no id to add to the list. */
@@ -383,19 +383,19 @@ static void apply(const struct hs_http_req *r, struct hs_push_item **items, size
         return;
     }
     int t = results + 1;
-    for(int i = 0; i < nres; i++, t = hs_json_skip(j, t)) {
-        long k = find_trace(j, hs_json_get(j, t, "objectWriteTraceId"), items, n);
+    for(int i = 0; i < nres; i++, t = kit_json_skip(j, t)) {
+        long k = find_trace(j, kit_json_get(j, t, "objectWriteTraceId"), items, n);
         if(k < 0) /* no trace id echoed: fall back on the email */
-            k = find_email(j, hs_json_path(j, t, "properties.email"), items, n);
+            k = find_email(j, kit_json_path(j, t, "properties.email"), items, n);
         if(k < 0 || !open_item(items[k]))
             continue;
         struct hs_push_item *it = items[k];
-        int id = hs_json_get(j, t, "id");
-        enum hs_json_type ty = hs_json_type(j, id);
-        it->record_id = ty == HS_JSON_STRING || ty == HS_JSON_NUMBER ? hs_json_strdup(j, id) : NULL;
+        int id = kit_json_get(j, t, "id");
+        enum kit_json_type ty = kit_json_type(j, id);
+        it->record_id = ty == KIT_JSON_STRING || ty == KIT_JSON_NUMBER ? kit_json_strdup(j, id) : NULL;
         /* Only "true" is trusted: after a lost answer the retry finds the
          * contact the first attempt created and calls it not new. */
-        it->created = hs_json_bool(j, hs_json_get(j, t, "new")) == 1;
+        it->created = kit_json_bool(j, kit_json_get(j, t, "new")) == 1;
         if(!it->record_id || !*it->record_id) {
             free(it->record_id);
             it->record_id = NULL;
@@ -406,7 +406,7 @@ static void apply(const struct hs_http_req *r, struct hs_push_item **items, size
     char *loose = NULL, *loose_cat = NULL;
     int nloose = 0;
     t = errors + 1;
-    for(int i = 0; i < nerr; i++, t = hs_json_skip(j, t)) {
+    for(int i = 0; i < nerr; i++, t = kit_json_skip(j, t)) {
         char *said = NULL, *cat = NULL;
         if(apply_error(j, t, items, n, &said, &cat) == 0) {
             if(!nloose++) {
@@ -457,9 +457,9 @@ static void fail_range(struct hs_push_item **items, size_t n, const char *fmt, c
 
 /* HubSpot's "message" of an error answer, for comparing two answers
  * (the full error text carries a different correlationId each time). */
-static char *said_of(const struct hs_http_req *r)
+static char *said_of(const struct kit_http_req *r)
 {
-    char *s = r->json.ntok > 0 ? hs_json_strdup(&r->json, hs_json_get(&r->json, 0, "message")) : NULL;
+    char *s = r->json.ntok > 0 ? kit_json_strdup(&r->json, kit_json_get(&r->json, 0, "message")) : NULL;
     return s ? s : strdup("");
 }
 
@@ -477,18 +477,18 @@ struct node {
  * (an unknown property column, say) and the whole batch fails at once.
  * The guard can misjudge four bad inputs with identical messages, one per
  * quarter; they then fail with the batch, which is still their error. */
-static oc_status split(struct oc_instance *in, const struct hs_http_req *root,
+static oc_status split(struct oc_instance *in, const struct kit_http_req *root,
                        struct hs_push_item **items, size_t n, struct oc_error *err)
 {
     oc_status rc = OC_OK;
     struct node *fail = calloc(n, sizeof *fail), *next = calloc(n, sizeof *next);
-    struct hs_http_req *reqs = calloc(n, sizeof *reqs);
-    struct hs_buf *bodies = calloc(n, sizeof *bodies);
+    struct kit_http_req *reqs = calloc(n, sizeof *reqs);
+    struct kit_buf *bodies = calloc(n, sizeof *bodies);
     char *root_said = said_of(root);
     size_t nfail = 0, nreq = 0;
     int extra = 0, depth = 0;
     if(!fail || !next || !reqs || !bodies || !root_said) {
-        rc = hs_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
         goto out;
     }
     fail[0].lo = 0;
@@ -514,10 +514,10 @@ static oc_status split(struct oc_instance *in, const struct hs_http_req *root,
                 size_t c = 2 * f + (size_t)h;
                 if(hs_upsert_body(&bodies[c], items + part[h], part[h + 1] - part[h])) {
                     nreq = c + 1;
-                    rc = hs_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
+                    rc = kit_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
                     goto out;
                 }
-                hs_http_req_init(&reqs[c], "POST", UPSERT_PATH, bodies[c].data, bodies[c].len,
+                kit_http_req_init(&reqs[c], "POST", UPSERT_PATH, bodies[c].data, bodies[c].len,
                                  UPSERT_ENDPOINT);
                 next[c].lo = part[h];
                 next[c].hi = part[h + 1];
@@ -525,14 +525,14 @@ static oc_status split(struct oc_instance *in, const struct hs_http_req *root,
         }
         nreq = nch;
         struct oc_error e = {sizeof e};
-        hs_http_run(in->http, reqs, nch, &e);
+        kit_http_run(in->http, reqs, nch, &e);
         extra += (int)nch;
         depth++;
         size_t nnext = 0;
         /* next[] doubles as the children's ranges; the failing ones are
          * compacted to its front as they are read. */
         for(size_t c = 0; c < nch; c++) {
-            struct hs_http_req *r = &reqs[c];
+            struct kit_http_req *r = &reqs[c];
             size_t lo = next[c].lo, hi = next[c].hi;
             if(r->rc == OC_OK) {
                 apply(r, items + lo, hi - lo);
@@ -550,8 +550,8 @@ static oc_status split(struct oc_instance *in, const struct hs_http_req *root,
             }
         }
         for(size_t c = 0; c < nch; c++) {
-            hs_http_req_free(&reqs[c]);
-            hs_buf_free(&bodies[c]);
+            kit_http_req_free(&reqs[c]);
+            kit_buf_free(&bodies[c]);
         }
         nreq = 0;
         for(size_t f = 0; f < nfail; f++) {
@@ -583,8 +583,8 @@ static oc_status split(struct oc_instance *in, const struct hs_http_req *root,
     }
 out:
     for(size_t c = 0; c < nreq; c++) {
-        hs_http_req_free(&reqs[c]);
-        hs_buf_free(&bodies[c]);
+        kit_http_req_free(&reqs[c]);
+        kit_buf_free(&bodies[c]);
     }
     if(fail)
         for(size_t f = 0; f < n; f++)
@@ -600,7 +600,7 @@ out:
     return rc;
 }
 
-oc_status hs_upsert_settle(struct oc_instance *in, struct hs_http_req *r,
+oc_status hs_upsert_settle(struct oc_instance *in, struct kit_http_req *r,
                            struct hs_push_item **items, size_t n, int allow_split,
                            struct oc_error *err)
 {

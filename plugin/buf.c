@@ -5,22 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hs_buf_init(struct hs_buf *b) { memset(b, 0, sizeof *b); }
+void kit_buf_init(struct kit_buf *b) { memset(b, 0, sizeof *b); }
 
-void hs_buf_free(struct hs_buf *b)
+void kit_buf_free(struct kit_buf *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
 }
 
-void hs_buf_reset(struct hs_buf *b)
+void kit_buf_reset(struct kit_buf *b)
 {
     b->len = 0;
     if(b->data)
         b->data[0] = '\0';
 }
 
-int hs_buf_reserve(struct hs_buf *b, size_t extra)
+int kit_buf_reserve(struct kit_buf *b, size_t extra)
 {
     if(b->oom)
         return -1;
@@ -43,9 +43,9 @@ fail:
     return -1;
 }
 
-int hs_buf_append(struct hs_buf *b, const void *data, size_t len)
+int kit_buf_append(struct kit_buf *b, const void *data, size_t len)
 {
-    if(hs_buf_reserve(b, len))
+    if(kit_buf_reserve(b, len))
         return -1;
     if(len)
         memcpy(b->data + b->len, data, len);
@@ -54,17 +54,17 @@ int hs_buf_append(struct hs_buf *b, const void *data, size_t len)
     return 0;
 }
 
-int hs_buf_puts(struct hs_buf *b, const char *s) { return hs_buf_append(b, s, strlen(s)); }
+int kit_buf_puts(struct kit_buf *b, const char *s) { return kit_buf_append(b, s, strlen(s)); }
 
-int hs_buf_putc(struct hs_buf *b, char c) { return hs_buf_append(b, &c, 1); }
+int kit_buf_putc(struct kit_buf *b, char c) { return kit_buf_append(b, &c, 1); }
 
-int hs_buf_vprintf(struct hs_buf *b, const char *fmt, va_list ap)
+int kit_buf_vprintf(struct kit_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
-    if(n < 0 || hs_buf_reserve(b, (size_t)n)) {
+    if(n < 0 || kit_buf_reserve(b, (size_t)n)) {
         b->oom = 1;
         return -1;
     }
@@ -73,28 +73,28 @@ int hs_buf_vprintf(struct hs_buf *b, const char *fmt, va_list ap)
     return 0;
 }
 
-int hs_buf_printf(struct hs_buf *b, const char *fmt, ...)
+int kit_buf_printf(struct kit_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = hs_buf_vprintf(b, fmt, ap);
+    int rc = kit_buf_vprintf(b, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-const char *hs_buf_str(const struct hs_buf *b) { return b->data ? b->data : ""; }
+const char *kit_buf_str(const struct kit_buf *b) { return b->data ? b->data : ""; }
 
-char *hs_buf_take(struct hs_buf *b)
+char *kit_buf_take(struct kit_buf *b)
 {
     if(b->oom) {
-        hs_buf_free(b);
+        kit_buf_free(b);
         return NULL;
     }
-    if(!b->data && hs_buf_reserve(b, 0))
+    if(!b->data && kit_buf_reserve(b, 0))
         return NULL;
     char *p = b->data;
     memset(b, 0, sizeof *b);
     return p;
 }
 
-int hs_buf_ok(const struct hs_buf *b) { return !b->oom; }
+int kit_buf_ok(const struct kit_buf *b) { return !b->oom; }

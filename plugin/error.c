@@ -9,7 +9,7 @@
 #include "plugin/buf.h"
 #include "plugin/redact.h"
 
-void hs_error_clear(struct oc_error *err)
+void kit_error_clear(struct oc_error *err)
 {
     if(!err || err->struct_size < offsetof(struct oc_error, message))
         return;
@@ -42,7 +42,7 @@ static size_t utf8_len(const unsigned char *p)
     return n + 1;
 }
 
-void hs_text_clean(char *s)
+void kit_text_clean(char *s)
 {
     if(!s)
         return;
@@ -60,51 +60,51 @@ void hs_text_clean(char *s)
     }
 }
 
-oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
+oc_status kit_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
 {
-    if(!HS_ERR_HAS(err, message))
+    if(!KIT_ERR_HAS(err, message))
         return status;
-    hs_error_clear(err);
+    kit_error_clear(err);
     err->status = status;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
-    hs_redact_inplace(err->message);
-    hs_text_clean(err->message);
+    kit_redact_inplace(err->message);
+    kit_text_clean(err->message);
     return status;
 }
 
-void hs_error_ids(struct oc_error *err, const char *correlation_id, const char *category)
+void kit_error_ids(struct oc_error *err, const char *correlation_id, const char *category)
 {
-    if(!HS_ERR_HAS(err, category))
+    if(!KIT_ERR_HAS(err, category))
         return;
     if(correlation_id) {
         snprintf(err->correlation_id, sizeof err->correlation_id, "%s", correlation_id);
-        hs_redact_inplace(err->correlation_id);
-        hs_text_clean(err->correlation_id);
+        kit_redact_inplace(err->correlation_id);
+        kit_text_clean(err->correlation_id);
     }
     if(category) {
         snprintf(err->category, sizeof err->category, "%s", category);
-        hs_redact_inplace(err->category);
-        hs_text_clean(err->category);
+        kit_redact_inplace(err->category);
+        kit_text_clean(err->category);
     }
 }
 
-oc_status hs_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail)
+oc_status kit_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail)
 {
-    if(!HS_ERR_HAS(err, message))
+    if(!KIT_ERR_HAS(err, message))
         return rc;
-    struct hs_buf msg = HS_BUF_INIT;
-    hs_buf_printf(&msg, "%s: %s%s", prefix, err->message, tail ? tail : "");
-    if(hs_buf_ok(&msg)) {
+    struct kit_buf msg = KIT_BUF_INIT;
+    kit_buf_printf(&msg, "%s: %s%s", prefix, err->message, tail ? tail : "");
+    if(kit_buf_ok(&msg)) {
         size_t n = msg.len < sizeof err->message - 1 ? msg.len : sizeof err->message - 1;
         memcpy(err->message, msg.data, n);
         err->message[n] = '\0';
-        hs_redact_inplace(err->message);
-        hs_text_clean(err->message);
+        kit_redact_inplace(err->message);
+        kit_text_clean(err->message);
     }
-    hs_buf_free(&msg);
+    kit_buf_free(&msg);
     err->status = rc;
     return rc;
 }

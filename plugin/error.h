@@ -4,32 +4,32 @@
  * Every message goes through the redactor (redact.h), so even a message
  * built from server text or a URL never carries the access token.
  */
-#ifndef HS_ERROR_H
-#define HS_ERROR_H
+#ifndef KIT_ERROR_H
+#define KIT_ERROR_H
 
 #include "onecount/connector.h"
 
 /* Clear err (if not NULL and large enough), set status and a formatted
- * message; returns status so callers can write `return hs_fail(...)`. */
-oc_status hs_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
+ * message; returns status so callers can write `return kit_fail(...)`. */
+oc_status kit_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Make s safe to print on a terminal or in a log line, in place: control
  * bytes become spaces (server text must not forge log lines or drive a
  * terminal) and bytes that are not well-formed UTF-8, including a sequence
  * cut short by truncation, become '?'. The length never changes. */
-void hs_text_clean(char *s);
+void kit_text_clean(char *s);
 /* Rewrite err->message as "<prefix>: <message><tail>" (tail may be NULL),
  * cut to fit, keeping HTTP status, correlation id and the rest; sets
  * err->status = rc and returns rc. */
-oc_status hs_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail);
+oc_status kit_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail);
 /* Set err's correlation_id and category (either may be NULL: left as
  * is) from server text, cut to fit, token masked and cleaned like a
  * message: the host prints them beside the message. */
-void hs_error_ids(struct oc_error *err, const char *correlation_id, const char *category);
+void kit_error_ids(struct oc_error *err, const char *correlation_id, const char *category);
 /* Reset err to "no error". */
-void hs_error_clear(struct oc_error *err);
+void kit_error_clear(struct oc_error *err);
 /* Nonzero when err has room for member m (struct grown by size). */
-#define HS_ERR_HAS(err, m) \
+#define KIT_ERR_HAS(err, m) \
     ((err) && (err)->struct_size >= offsetof(struct oc_error, m) + sizeof((err)->m))
 
 #endif

@@ -26,9 +26,9 @@
 #include <time.h>
 
 #include "hubspot/instance.h" /* HS_PLUGIN_VERSION, for the User-Agent */
-#include "plugin/apierror.h"
+#include "hubspot/apierror.h"
 #include "plugin/error.h"
-#include "plugin/headers.h"
+#include "hubspot/headers.h"
 #include "plugin/pacer.h"
 #include "plugin/redact.h"
 #include "plugin/retry.h"
@@ -52,12 +52,12 @@ struct rctl {
 };
 
 struct slot {
-    struct hs_http *h;
+    struct kit_http *h;
     CURL *easy;   /* created on first use, reused: keeps its connection */
     size_t req;   /* index in the running batch while busy */
     int busy;
     int oversize; /* the body passed max_body: transfer aborted */
-    int hdr_over; /* the headers passed HS_HTTP_MAX_HEADER_BYTES: aborted */
+    int hdr_over; /* the headers passed KIT_HTTP_MAX_HEADER_BYTES: aborted */
     int hdr_done; /* the blank line ending the final header block came */
     int sends;    /* times this transfer's request went out (libcurl resends
                      on a reused connection that died) */
@@ -68,7 +68,7 @@ struct slot {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-struct hs_http {
+struct kit_http {
     const struct oc_host *host;
     char *base_url;
     char *token;
@@ -82,16 +82,16 @@ struct hs_http {
     struct slot *slots;
     struct curl_slist *hdr_plain; /* Authorization, Accept, Expect */
     struct curl_slist *hdr_json;  /* the same plus Content-Type     */
-    struct hs_pacer pacer;
-    struct hs_usage total; /* today's counts, other runs' included      */
-    struct hs_usage delta; /* what this client added since last persist */
+    struct kit_pacer pacer;
+    struct kit_usage total; /* today's counts, other runs' included      */
+    struct kit_usage delta; /* what this client added since last persist */
     int dirty;
     int64_t day_end_ms;
-    struct hs_usage_zone zone; /* the account's day (UTC until authorize) */
+    struct kit_usage_zone zone; /* the account's day (UTC until authorize) */
     uint64_t calls;
     int token_bad; /* whitespace/control characters: nothing is sent */
     /* the running batch */
-    struct hs_http_req *reqs;
+    struct kit_http_req *reqs;
     struct rctl *ctl;
     size_t inflight;
     oc_status stop; /* OC_E_BUDGET / OC_E_CANCELLED: start nothing more */
@@ -113,7 +113,7 @@ static void global_init(void)
 
 /* ---- host services, with fallbacks ---- */
 
-static int64_t now_ms(const struct hs_http *h)
+static int64_t now_ms(const struct kit_http *h)
 {
     if(HOST_HAS(h->host, now_ms))
         return h->host->now_ms(h->host->ctx);
@@ -122,7 +122,7 @@ static int64_t now_ms(const struct hs_http *h)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(const struct hs_http *h, int64_t ms)
+static void sleep_ms(const struct kit_http *h, int64_t ms)
 {
     if(ms <= 0)
         return;
@@ -135,14 +135,14 @@ static void sleep_ms(const struct hs_http *h, int64_t ms)
         ;
 }
 
-static int cancelled(const struct hs_http *h)
+static int cancelled(const struct kit_http *h)
 {
     return HOST_HAS(h->host, cancelled) && h->host->cancelled(h->host->ctx);
 }
 
-static void hlog(const struct hs_http *h, int level, const char *fmt, ...)
+static void hlog(const struct kit_http *h, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void hlog(const struct hs_http *h, int level, const char *fmt, ...)
+static void hlog(const struct kit_http *h, int level, const char *fmt, ...)
 {
     if(!HOST_HAS(h->host, log))
         return;
@@ -151,7 +151,7 @@ static void hlog(const struct hs_http *h, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    hs_redact_inplace(line);
+    kit_redact_inplace(line);
     h->host->log(h->host->ctx, level, line);
 }
 
@@ -183,14 +183,14 @@ static oc_status check_base_url(const char *url, struct oc_error *err)
     int https = !strncasecmp(url, "https://", 8);
     int http = !https && !strncasecmp(url, "http://", 7);
     if(!https && !http)
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "base_url \"%s\" must start with https:// (or http:// for a loopback test "
                        "server); fix base_url or HUBSPOT_BASE_URL",
                        url);
     const char *auth = url + (https ? 8 : 7);
     size_t alen = strcspn(auth, "/?#");
     if(memchr(auth, '@', alen))
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "base_url must not carry credentials (user@host); the token is sent as a "
                        "bearer header: remove them from base_url");
     const char *host = auth;
@@ -203,9 +203,9 @@ static oc_status check_base_url(const char *url, struct oc_error *err)
         hlen = colon ? (size_t)(colon - host) : alen;
     }
     if(hlen == 0)
-        return hs_fail(err, OC_E_CONFIG, "base_url \"%s\" names no host; fix base_url", url);
+        return kit_fail(err, OC_E_CONFIG, "base_url \"%s\" names no host; fix base_url", url);
     if(http && !loopback(host, hlen))
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "base_url \"%s\" uses plain http to a host that is not loopback, so the "
                        "access token would travel in clear: use https:// (plain http is allowed "
                        "only for 127.0.0.0/8, localhost and [::1])",
@@ -217,7 +217,7 @@ static oc_status check_base_url(const char *url, struct oc_error *err)
 
 /* Add the saved usage of `day` (if the saved record is of that day) to
  * into. Unreadable state is logged and counted as nothing. */
-static void read_saved(struct hs_http *h, const char *day, struct hs_usage *into)
+static void read_saved(struct kit_http *h, const char *day, struct kit_usage *into)
 {
     if(!HOST_HAS(h->host, state_get))
         return;
@@ -225,10 +225,10 @@ static void read_saved(struct hs_http *h, const char *day, struct hs_usage *into
     char *big = NULL;
     char *buf = small;
     size_t len = 0;
-    oc_status rc = h->host->state_get(h->host->ctx, HS_USAGE_KEY, small, sizeof small, &len);
-    if(rc == OC_E_RANGE && len > 0 && len <= HS_JSON_MAX_BYTES && (big = malloc(len))) {
+    oc_status rc = h->host->state_get(h->host->ctx, KIT_USAGE_KEY, small, sizeof small, &len);
+    if(rc == OC_E_RANGE && len > 0 && len <= KIT_JSON_MAX_BYTES && (big = malloc(len))) {
         buf = big;
-        rc = h->host->state_get(h->host->ctx, HS_USAGE_KEY, big, len, &len);
+        rc = h->host->state_get(h->host->ctx, KIT_USAGE_KEY, big, len, &len);
     }
     if(rc == OC_E_NOT_FOUND)
         goto out;
@@ -239,20 +239,20 @@ static void read_saved(struct hs_http *h, const char *day, struct hs_usage *into
              rc);
         goto out;
     }
-    struct hs_usage saved;
+    struct kit_usage saved;
     char why[128];
-    hs_usage_init(&saved);
-    if(hs_usage_from_json(&saved, buf, len, why, sizeof why)) {
+    kit_usage_init(&saved);
+    if(kit_usage_from_json(&saved, buf, len, why, sizeof why)) {
         hlog(h, OC_LOG_WARN,
              "usage: saved usage is unreadable (%s); counting today's calls from zero (it will "
              "be overwritten)",
              why);
         goto out;
     }
-    if(hs_usage_belongs(&saved, day, h->zone.known ? h->zone.offset_ms : 0) &&
-       hs_usage_add(into, &saved))
+    if(kit_usage_belongs(&saved, day, h->zone.known ? h->zone.offset_ms : 0) &&
+       kit_usage_add(into, &saved))
         hlog(h, OC_LOG_WARN, "usage: out of memory loading saved usage");
-    hs_usage_free(&saved);
+    kit_usage_free(&saved);
 out:
     free(big);
 }
@@ -260,30 +260,30 @@ out:
 /* Merge what this client counted into what is stored (another client on
  * the same state may have counted too), store it, and adopt the sum. A
  * failed write keeps the delta for the next try. */
-static void persist_usage(struct hs_http *h)
+static void persist_usage(struct kit_http *h)
 {
     if(!h->dirty || !HOST_HAS(h->host, state_put))
         return;
-    struct hs_usage merged;
-    struct hs_buf json = HS_BUF_INIT;
+    struct kit_usage merged;
+    struct kit_buf json = KIT_BUF_INIT;
     oc_status rc = OC_E_NOMEM;
-    hs_usage_init(&merged);
-    hs_usage_reset(&merged, h->delta.day);
-    hs_usage_set_zone(&merged, &h->zone);
+    kit_usage_init(&merged);
+    kit_usage_reset(&merged, h->delta.day);
+    kit_usage_set_zone(&merged, &h->zone);
     merged.budget = h->budget;
     read_saved(h, h->delta.day, &merged);
     merged.saved_at_ms = now_ms(h);
-    if(hs_usage_add(&merged, &h->delta) || hs_usage_to_json(&merged, &json))
+    if(kit_usage_add(&merged, &h->delta) || kit_usage_to_json(&merged, &json))
         goto out;
-    rc = h->host->state_put(h->host->ctx, HS_USAGE_KEY, json.data, json.len);
+    rc = h->host->state_put(h->host->ctx, KIT_USAGE_KEY, json.data, json.len);
     if(rc)
         goto out;
-    hs_usage_free(&h->total);
+    kit_usage_free(&h->total);
     h->total = merged;
-    hs_usage_init(&merged);
+    kit_usage_init(&merged);
     char day[11];
     memcpy(day, h->delta.day, sizeof day);
-    hs_usage_reset(&h->delta, day);
+    kit_usage_reset(&h->delta, day);
     h->dirty = 0;
 out:
     if(rc)
@@ -291,46 +291,46 @@ out:
              "usage: could not save usage counters (status %d); will try again after the next "
              "call",
              rc);
-    hs_buf_free(&json);
-    hs_usage_free(&merged);
+    kit_buf_free(&json);
+    kit_usage_free(&merged);
 }
 
 /* Start a new day's counts when the clock has passed midnight in the
  * account's zone (after saving the old day's). */
-static void roll_day(struct hs_http *h, int64_t now)
+static void roll_day(struct kit_http *h, int64_t now)
 {
     if(now < h->day_end_ms)
         return;
     char today[11];
-    hs_usage_day_at(now, h->zone.offset_ms, today);
-    h->day_end_ms = hs_usage_next_reset(now, h->zone.offset_ms);
+    kit_usage_day_at(now, h->zone.offset_ms, today);
+    h->day_end_ms = kit_usage_next_reset(now, h->zone.offset_ms);
     if(!strcmp(today, h->delta.day))
         return;
     persist_usage(h);
-    hs_usage_reset(&h->delta, today);
-    hs_usage_reset(&h->total, today);
+    kit_usage_reset(&h->delta, today);
+    kit_usage_reset(&h->total, today);
     h->total.budget = h->budget;
 }
 
-static void count(struct hs_http *h, const char *endpoint, enum hs_usage_what what)
+static void count(struct kit_http *h, const char *endpoint, enum kit_usage_what what)
 {
     /* Out of memory only loses a counter; the call itself is unaffected. */
-    hs_usage_count(&h->total, endpoint, what);
-    hs_usage_count(&h->delta, endpoint, what);
+    kit_usage_count(&h->total, endpoint, what);
+    kit_usage_count(&h->delta, endpoint, what);
     h->dirty = 1;
 }
 
-static void learn_limits(struct hs_http *h, const struct hs_resp_headers *hd, int64_t now)
+static void learn_limits(struct kit_http *h, const struct hs_resp_headers *hd, int64_t now)
 {
-    int64_t v[HS_LIM_COUNT] = {hd->rl_max, hd->rl_remaining, hd->rl_interval_ms, hd->rl_daily,
+    int64_t v[KIT_LIM_COUNT] = {hd->rl_max, hd->rl_remaining, hd->rl_interval_ms, hd->rl_daily,
                                hd->rl_daily_remaining};
-    for(int i = 0; i < HS_LIM_COUNT; i++) {
+    for(int i = 0; i < KIT_LIM_COUNT; i++) {
         if(v[i] >= 0) {
             h->total.limits[i] = h->delta.limits[i] = v[i];
             h->dirty = 1;
         }
     }
-    hs_pacer_learn(&h->pacer, now, hd->rl_max, hd->rl_remaining, hd->rl_interval_ms,
+    kit_pacer_learn(&h->pacer, now, hd->rl_max, hd->rl_remaining, hd->rl_interval_ms,
                    (int64_t)h->inflight);
 }
 
@@ -341,22 +341,22 @@ static char *dup_or(const char *s, const char *fallback)
     return strdup(s && *s ? s : fallback);
 }
 
-oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *host,
-                      struct hs_http **out, struct oc_error *err)
+oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *host,
+                      struct kit_http **out, struct oc_error *err)
 {
-    struct hs_http *h = NULL;
-    struct hs_buf auth = HS_BUF_INIT;
+    struct kit_http *h = NULL;
+    struct kit_buf auth = KIT_BUF_INIT;
     oc_status rc;
     *out = NULL;
 
     pthread_once(&global_once, global_init);
     if(global_rc != CURLE_OK)
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "libcurl failed to initialise (curl_global_init: %s); check the libcurl "
                        "installation",
                        curl_easy_strerror(global_rc));
     if(!cfg || !cfg->token || !*cfg->token)
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "no access token: set HUBSPOT_ACCESS_TOKEN or access_token in the config");
     /* A token with whitespace or control characters is accepted here (the
      * authorize step reports its shape to the user) but never put in a
@@ -370,7 +370,7 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
         return rc;
     const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
     if(!strncasecmp(base, "https://", 8) && !(cv->features & CURL_VERSION_SSL))
-        return hs_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                        "this libcurl (%s) has no TLS support, so https://%s cannot be reached; "
                        "install a libcurl built with TLS",
                        cv->version, base + 8);
@@ -385,13 +385,13 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
     if(cfg->user_agent && *cfg->user_agent) {
         h->user_agent = strdup(cfg->user_agent);
     } else {
-        struct hs_buf ua = HS_BUF_INIT;
-        hs_buf_printf(&ua, "onecount-hubspot/%s libcurl/%s", HS_PLUGIN_VERSION, cv->version);
-        h->user_agent = hs_buf_take(&ua);
+        struct kit_buf ua = KIT_BUF_INIT;
+        kit_buf_printf(&ua, "onecount-hubspot/%s libcurl/%s", HS_PLUGIN_VERSION, cv->version);
+        h->user_agent = kit_buf_take(&ua);
     }
     if(!h->base_url || !h->token || !h->user_agent)
         goto fail;
-    hs_redact_register(h->token);
+    kit_redact_register(h->token);
     size_t bl = strlen(h->base_url);
     while(bl > 0 && h->base_url[bl - 1] == '/')
         h->base_url[--bl] = '\0';
@@ -402,9 +402,9 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
     h->nslots = cfg->max_concurrency > 0 ? cfg->max_concurrency : 4;
     if(h->nslots > MAX_SLOTS)
         h->nslots = MAX_SLOTS;
-    h->max_body = cfg->max_body ? cfg->max_body : HS_HTTP_MAX_BODY;
+    h->max_body = cfg->max_body ? cfg->max_body : KIT_HTTP_MAX_BODY;
     h->budget = cfg->daily_budget > 0 ? cfg->daily_budget : 0;
-    hs_pacer_init(&h->pacer, cfg->burst_max > 0 ? cfg->burst_max : 100,
+    kit_pacer_init(&h->pacer, cfg->burst_max > 0 ? cfg->burst_max : 100,
                   cfg->burst_window_ms > 0 ? cfg->burst_window_ms : 10000);
 
     if(!(h->slots = calloc((size_t)h->nslots, sizeof *h->slots)) || !(h->multi = curl_multi_init()))
@@ -414,12 +414,12 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->nslots);
 
     if(!h->token_bad)
-        hs_buf_printf(&auth, "Authorization: Bearer %s", h->token);
+        kit_buf_printf(&auth, "Authorization: Bearer %s", h->token);
     else
-        hs_buf_puts(&auth, "X-No-Authorization: malformed token not sent");
+        kit_buf_puts(&auth, "X-No-Authorization: malformed token not sent");
     const char *common[] = {"Accept: application/json", "Expect:"};
     struct curl_slist *t;
-    if(!hs_buf_ok(&auth))
+    if(!kit_buf_ok(&auth))
         goto fail;
     for(int pass = 0; pass < 2; pass++) {
         struct curl_slist **l = pass ? &h->hdr_json : &h->hdr_plain;
@@ -436,24 +436,24 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
         goto fail;
     h->hdr_json = t;
     explicit_bzero(auth.data, auth.len);
-    hs_buf_free(&auth);
+    kit_buf_free(&auth);
 
     int64_t now = now_ms(h);
     char today[11], why[160];
-    if(hs_usage_zone_load(host, &h->zone, why, sizeof why))
+    if(kit_usage_zone_load(host, &h->zone, why, sizeof why))
         hlog(h, OC_LOG_WARN,
-             "usage: the saved account time zone (state key \"" HS_ACCOUNT_KEY "\") is unusable "
+             "usage: the saved account time zone (state key \"" KIT_ACCOUNT_KEY "\") is unusable "
              "(%s); counting days in UTC, so the daily budget may reset at the wrong hour: run "
              "authorize to save it again",
              why);
-    hs_usage_day_at(now, h->zone.offset_ms, today);
-    h->day_end_ms = hs_usage_next_reset(now, h->zone.offset_ms);
-    hs_usage_init(&h->total);
-    hs_usage_init(&h->delta);
-    hs_usage_set_zone(&h->total, &h->zone);
-    hs_usage_set_zone(&h->delta, &h->zone);
-    hs_usage_reset(&h->delta, today);
-    hs_usage_reset(&h->total, today);
+    kit_usage_day_at(now, h->zone.offset_ms, today);
+    h->day_end_ms = kit_usage_next_reset(now, h->zone.offset_ms);
+    kit_usage_init(&h->total);
+    kit_usage_init(&h->delta);
+    kit_usage_set_zone(&h->total, &h->zone);
+    kit_usage_set_zone(&h->delta, &h->zone);
+    kit_usage_reset(&h->delta, today);
+    kit_usage_reset(&h->total, today);
     h->total.budget = h->budget;
     read_saved(h, today, &h->total);
 
@@ -473,12 +473,12 @@ oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *ho
 fail:
     if(auth.data)
         explicit_bzero(auth.data, auth.len);
-    hs_buf_free(&auth);
-    hs_http_free(h);
-    return hs_fail(err, OC_E_NOMEM, "out of memory creating the HTTP client");
+    kit_buf_free(&auth);
+    kit_http_free(h);
+    return kit_fail(err, OC_E_NOMEM, "out of memory creating the HTTP client");
 }
 
-void hs_http_free(struct hs_http *h)
+void kit_http_free(struct kit_http *h)
 {
     if(!h)
         return;
@@ -499,22 +499,22 @@ void hs_http_free(struct hs_http *h)
     curl_slist_free_all(h->hdr_plain);
     curl_slist_free_all(h->hdr_json);
     if(h->token) {
-        hs_redact_forget(h->token);
+        kit_redact_forget(h->token);
         explicit_bzero(h->token, strlen(h->token));
         free(h->token);
     }
     free(h->base_url);
     free(h->user_agent);
-    hs_usage_free(&h->total);
-    hs_usage_free(&h->delta);
+    kit_usage_free(&h->total);
+    kit_usage_free(&h->delta);
     free(h);
 }
 
-uint64_t hs_http_calls(const struct hs_http *h) { return h ? h->calls : 0; }
+uint64_t kit_http_calls(const struct kit_http *h) { return h ? h->calls : 0; }
 
 /* ---- requests ---- */
 
-void hs_http_req_init(struct hs_http_req *r, const char *method, const char *path,
+void kit_http_req_init(struct kit_http_req *r, const char *method, const char *path,
                       const char *body, size_t body_len, const char *endpoint)
 {
     memset(r, 0, sizeof *r);
@@ -526,17 +526,17 @@ void hs_http_req_init(struct hs_http_req *r, const char *method, const char *pat
     r->err.struct_size = sizeof r->err;
 }
 
-void hs_http_req_free(struct hs_http_req *r)
+void kit_http_req_free(struct kit_http_req *r)
 {
     if(!r)
         return;
-    hs_json_free(&r->json);
-    hs_buf_free(&r->resp);
+    kit_json_free(&r->json);
+    kit_buf_free(&r->resp);
 }
 
 /* "POST /crm/v3/objects/contacts/batch/upsert": the call named in
  * messages, query left out (it can be long and adds nothing). */
-static void what(const struct hs_http_req *r, char *out, size_t size)
+static void what(const struct kit_http_req *r, char *out, size_t size)
 {
     const char *p = r->path ? r->path : "/";
     int plen = (int)strcspn(p, "?");
@@ -546,13 +546,13 @@ static void what(const struct hs_http_req *r, char *out, size_t size)
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     struct slot *s = ud;
-    struct hs_http_req *r = &s->h->reqs[s->req];
+    struct kit_http_req *r = &s->h->reqs[s->req];
     size_t len = size * n;
     if(len > s->h->max_body || r->resp.len > s->h->max_body - len) {
         s->oversize = 1;
         return CURL_WRITEFUNC_ERROR;
     }
-    if(hs_buf_append(&r->resp, data, len)) {
+    if(kit_buf_append(&r->resp, data, len)) {
         s->oom = 1;
         return CURL_WRITEFUNC_ERROR;
     }
@@ -563,7 +563,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
     struct slot *s = ud;
     size_t len = size * n;
-    if(len > HS_HTTP_MAX_HEADER_BYTES || s->hdr_bytes > HS_HTTP_MAX_HEADER_BYTES - len) {
+    if(len > KIT_HTTP_MAX_HEADER_BYTES || s->hdr_bytes > KIT_HTTP_MAX_HEADER_BYTES - len) {
         s->hdr_over = 1;
         return 0; /* anything but len aborts the transfer */
     }
@@ -590,30 +590,30 @@ static int on_send(void *ud, char *primary_ip, char *local_ip, int primary_port,
 {
     (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
     struct slot *s = ud;
-    struct hs_http *h = s->h;
+    struct kit_http *h = s->h;
     if(++s->sends == 1)
         return CURL_PREREQFUNC_OK;
     if(h->budget && h->total.calls >= (uint64_t)h->budget) {
         s->budget_abort = 1;
         return CURL_PREREQFUNC_ABORT;
     }
-    const struct hs_http_req *r = &h->reqs[s->req];
+    const struct kit_http_req *r = &h->reqs[s->req];
     h->calls++;
-    count(h, r->endpoint, HS_USE_CALL);
-    count(h, r->endpoint, HS_USE_RETRY);
-    hs_pacer_sent(&h->pacer, now_ms(h), r->search);
+    count(h, r->endpoint, KIT_USE_CALL);
+    count(h, r->endpoint, KIT_USE_RETRY);
+    kit_pacer_sent(&h->pacer, now_ms(h), r->search);
     return CURL_PREREQFUNC_OK;
 }
 #endif
 
 /* Configure s->easy for one attempt of r. Returns 0, or -1 when libcurl
  * refused an option (out of memory, or an option this build lacks). */
-static int setup(struct hs_http *h, struct slot *s, const struct hs_http_req *r)
+static int setup(struct kit_http *h, struct slot *s, const struct kit_http_req *r)
 {
     CURL *e = s->easy;
-    struct hs_buf url = HS_BUF_INIT;
-    hs_buf_printf(&url, "%s%s", h->base_url, r->path ? r->path : "/");
-    if(!hs_buf_ok(&url))
+    struct kit_buf url = KIT_BUF_INIT;
+    kit_buf_printf(&url, "%s%s", h->base_url, r->path ? r->path : "/");
+    if(!kit_buf_ok(&url))
         return -1;
     /* reset keeps the connection, DNS and TLS session caches. */
     curl_easy_reset(e);
@@ -672,22 +672,22 @@ static int setup(struct hs_http *h, struct slot *s, const struct hs_http_req *r)
         SET(CURLOPT_POSTFIELDS, has_body ? r->body : "");
     }
 #undef SET
-    hs_buf_free(&url);
+    kit_buf_free(&url);
     return c == CURLE_OK ? 0 : -1;
 }
 
-static void req_done(struct hs_http *h, size_t i, oc_status rc)
+static void req_done(struct kit_http *h, size_t i, oc_status rc)
 {
     h->reqs[i].rc = rc;
     h->ctl[i].state = R_DONE;
 }
 
-static void start(struct hs_http *h, struct slot *s, size_t i, int64_t now)
+static void start(struct kit_http *h, struct slot *s, size_t i, int64_t now)
 {
-    struct hs_http_req *r = &h->reqs[i];
+    struct kit_http_req *r = &h->reqs[i];
     char w[256];
-    hs_json_free(&r->json);
-    hs_buf_reset(&r->resp);
+    kit_json_free(&r->json);
+    kit_buf_reset(&r->resp);
     r->status = 0;
     hs_headers_reset(&s->hdr);
     s->oversize = s->oom = s->hdr_over = s->hdr_done = 0;
@@ -698,7 +698,7 @@ static void start(struct hs_http *h, struct slot *s, size_t i, int64_t now)
     if((!s->easy && !(s->easy = curl_easy_init())) || setup(h, s, r) ||
        curl_multi_add_handle(h->multi, s->easy) != CURLM_OK) {
         what(r, w, sizeof w);
-        hs_fail(&r->err, OC_E_NOMEM, "%s: could not set up the transfer (out of memory)", w);
+        kit_fail(&r->err, OC_E_NOMEM, "%s: could not set up the transfer (out of memory)", w);
         req_done(h, i, OC_E_NOMEM);
         return;
     }
@@ -707,21 +707,21 @@ static void start(struct hs_http *h, struct slot *s, size_t i, int64_t now)
     h->ctl[i].state = R_FLIGHT;
     r->attempts++;
     h->calls++;
-    count(h, r->endpoint, HS_USE_CALL);
+    count(h, r->endpoint, KIT_USE_CALL);
     if(r->attempts > 1)
-        count(h, r->endpoint, HS_USE_RETRY);
-    hs_pacer_sent(&h->pacer, now, r->search);
+        count(h, r->endpoint, KIT_USE_RETRY);
+    kit_pacer_sent(&h->pacer, now, r->search);
 }
 
 /* Put request i back in the queue after wait ms, or end it when no
  * retries are left or the wait is longer than we sleep through. The
  * caller has already filled r->err describing this attempt's failure. */
-static void retry_or_fail(struct hs_http *h, size_t i, int64_t now, int64_t wait, oc_status rc)
+static void retry_or_fail(struct kit_http *h, size_t i, int64_t now, int64_t wait, oc_status rc)
 {
-    struct hs_http_req *r = &h->reqs[i];
+    struct kit_http_req *r = &h->reqs[i];
     r->err.retryable = 1;
     r->err.retry_after_ms = wait;
-    if(wait > HS_RETRY_MAX_WAIT_MS) {
+    if(wait > KIT_RETRY_MAX_WAIT_MS) {
         /* Only a server's word (Retry-After, a learned window) asks for
          * this much; our own backoff stays far below. */
         char w[256], prefix[512];
@@ -730,8 +730,8 @@ static void retry_or_fail(struct hs_http *h, size_t i, int64_t now, int64_t wait
                  "%s: not retried: HubSpot asked to wait %lld s, longer than the %d s this "
                  "connector waits on a server's word; rerun after that wait (nothing was lost). "
                  "Its answer",
-                 w, (long long)((wait + 999) / 1000), HS_RETRY_MAX_WAIT_MS / 1000);
-        hs_error_wrap(&r->err, rc, prefix, NULL);
+                 w, (long long)((wait + 999) / 1000), KIT_RETRY_MAX_WAIT_MS / 1000);
+        kit_error_wrap(&r->err, rc, prefix, NULL);
         req_done(h, i, rc);
         return;
     }
@@ -748,13 +748,13 @@ static void retry_or_fail(struct hs_http *h, size_t i, int64_t now, int64_t wait
     h->ctl[i].not_before = now + wait;
 }
 
-static void stop_for_budget(struct hs_http *h);
+static void stop_for_budget(struct kit_http *h);
 
 /* A transfer ended: decide what it means for its request. */
-static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
+static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
 {
     size_t i = s->req;
-    struct hs_http_req *r = &h->reqs[i];
+    struct kit_http_req *r = &h->reqs[i];
     char w[256];
     what(r, w, sizeof w);
     curl_multi_remove_handle(h->multi, s->easy);
@@ -768,7 +768,7 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
 
     if(s->budget_abort) {
         stop_for_budget(h);
-        hs_fail(&r->err, OC_E_BUDGET,
+        kit_fail(&r->err, OC_E_BUDGET,
                 "%s: the connection died before an answer and the resend was not made: %s", w,
                 h->stop_msg);
         r->err.retryable = 1;
@@ -776,15 +776,15 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
         return;
     }
     if(s->oom) {
-        hs_fail(&r->err, OC_E_NOMEM, "%s: out of memory reading the response", w);
+        kit_fail(&r->err, OC_E_NOMEM, "%s: out of memory reading the response", w);
         req_done(h, i, OC_E_NOMEM);
         return;
     }
     if(s->oversize || cc == CURLE_FILESIZE_EXCEEDED) {
         /* Not retried: the same request would bring the same body. */
         r->status = status;
-        count(h, r->endpoint, HS_USE_ERROR);
-        hs_fail(&r->err, OC_E_PROTOCOL,
+        count(h, r->endpoint, KIT_USE_ERROR);
+        kit_fail(&r->err, OC_E_PROTOCOL,
                 "%s: the response body passed the %zu-byte limit (max_body), transfer aborted "
                 "and not retried; HubSpot's answers are far smaller: check that base_url points "
                 "at HubSpot's API",
@@ -795,11 +795,11 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
     }
     if(s->hdr_over) {
         r->status = status;
-        count(h, r->endpoint, HS_USE_ERROR);
-        hs_fail(&r->err, OC_E_PROTOCOL,
+        count(h, r->endpoint, KIT_USE_ERROR);
+        kit_fail(&r->err, OC_E_PROTOCOL,
                 "%s: the response headers passed %u bytes, transfer aborted and not retried; "
                 "HubSpot sends about 2 KiB: check that base_url points at HubSpot's API",
-                w, HS_HTTP_MAX_HEADER_BYTES);
+                w, KIT_HTTP_MAX_HEADER_BYTES);
         r->err.http_status = (int)status;
         req_done(h, i, OC_E_PROTOCOL);
         return;
@@ -808,8 +808,8 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
         /* libcurl says "out of memory" for a single header line over its
          * own limit (100 KB), which never reaches on_header whole. */
         r->status = status;
-        count(h, r->endpoint, HS_USE_ERROR);
-        hs_fail(&r->err, OC_E_PROTOCOL,
+        count(h, r->endpoint, KIT_USE_ERROR);
+        kit_fail(&r->err, OC_E_PROTOCOL,
                 "%s: libcurl refused the response headers (a header line over its 100 KB "
                 "limit, or out of memory), not retried; HubSpot sends about 2 KiB of headers: "
                 "check that base_url points at HubSpot's API",
@@ -821,41 +821,41 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
     if(cc == CURLE_OK && !s->hdr_done) {
         /* libcurl takes a header block cut short by a close as a whole
          * answer with no body; it is a dropped connection. */
-        count(h, r->endpoint, HS_USE_ERROR);
-        hs_fail(&r->err, OC_E_TRANSIENT,
+        count(h, r->endpoint, KIT_USE_ERROR);
+        kit_fail(&r->err, OC_E_TRANSIENT,
                 "%s: the connection closed in the middle of the response headers after %d "
                 "attempt%s; check the network and base_url, then rerun (nothing was lost)",
                 w, r->attempts, r->attempts > 1 ? "s" : "");
-        retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
         return;
     }
     if(cc != CURLE_OK) {
-        count(h, r->endpoint, HS_USE_ERROR);
+        count(h, r->endpoint, KIT_USE_ERROR);
         const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc);
         if(cc == CURLE_OPERATION_TIMEDOUT) {
             /* Slow or stalled answers end here, trickling ones included:
              * timeout_ms bounds the whole transfer, not the gaps. */
-            hs_fail(&r->err, OC_E_TRANSIENT,
+            kit_fail(&r->err, OC_E_TRANSIENT,
                     "%s: no complete answer within timeout_ms (%ld ms) after %d attempt%s (%s); "
                     "check the network and base_url, raise timeout_ms if HubSpot is slow, then "
                     "rerun (nothing was lost)",
                     w, h->timeout_ms, r->attempts, r->attempts > 1 ? "s" : "", detail);
-            retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
-        } else if(hs_retry_curl(cc)) {
-            hs_fail(&r->err, OC_E_TRANSIENT,
+            retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        } else if(kit_retry_curl(cc)) {
+            kit_fail(&r->err, OC_E_TRANSIENT,
                     "%s: %s after %d attempt%s; check the network and base_url, then rerun "
                     "(nothing was lost)",
                     w, detail, r->attempts, r->attempts > 1 ? "s" : "");
-            retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+            retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
         } else if(cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
                   cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR) {
-            hs_fail(&r->err, OC_E_CONFIG,
+            kit_fail(&r->err, OC_E_CONFIG,
                     "%s: TLS verification failed (%s); verification is never disabled: check "
                     "the system CA certificates, the clock and base_url",
                     w, detail);
             req_done(h, i, OC_E_CONFIG);
         } else {
-            hs_fail(&r->err, OC_E_TRANSIENT, "%s: %s; check base_url and the network", w, detail);
+            kit_fail(&r->err, OC_E_TRANSIENT, "%s: %s; check base_url and the network", w, detail);
             req_done(h, i, OC_E_TRANSIENT);
         }
         return;
@@ -863,14 +863,14 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
 
     r->status = status;
     char why[160] = "";
-    int prc = r->resp.len > 0 ? hs_json_parse(&r->json, r->resp.data, r->resp.len, why, sizeof why)
+    int prc = r->resp.len > 0 ? kit_json_parse(&r->json, r->resp.data, r->resp.len, why, sizeof why)
                               : -1;
     int parsed = prc == 0;
     if(status >= 200 && status < 300 && prc == -2) {
         /* Well-formed as far as read, but over a reader limit: the same
          * request would bring the same body, so no retry. */
-        count(h, r->endpoint, HS_USE_ERROR);
-        hs_fail(&r->err, OC_E_PROTOCOL,
+        count(h, r->endpoint, KIT_USE_ERROR);
+        kit_fail(&r->err, OC_E_PROTOCOL,
                 "%s: HTTP %ld with a JSON body the reader refuses (%s), not retried; HubSpot's "
                 "answers are far smaller: check that base_url points at HubSpot's API",
                 w, status, why);
@@ -881,31 +881,31 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
     if(status >= 200 && status < 300) {
         /* Only 204/205 mean "no body"; an empty 200 is a body lost on the way. */
         if(parsed || (r->resp.len == 0 && (status == 204 || status == 205))) {
-            hs_error_clear(&r->err);
+            kit_error_clear(&r->err);
             req_done(h, i, OC_OK);
             return;
         }
-        count(h, r->endpoint, HS_USE_ERROR);
+        count(h, r->endpoint, KIT_USE_ERROR);
         if(!r->resp.len)
             snprintf(why, sizeof why, "empty body");
-        hs_fail(&r->err, OC_E_PROTOCOL,
+        kit_fail(&r->err, OC_E_PROTOCOL,
                 "%s: HTTP %ld with a malformed JSON body (%s) after %d attempt%s; rerun later, "
                 "and report it with the correlationId if it persists%s%s",
                 w, status, why, r->attempts, r->attempts > 1 ? "s" : "",
                 s->hdr.correlation_id[0] ? " " : "", s->hdr.correlation_id);
         r->err.http_status = (int)status;
-        hs_error_ids(&r->err, s->hdr.correlation_id, NULL);
-        retry_or_fail(h, i, now, hs_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL);
+        kit_error_ids(&r->err, s->hdr.correlation_id, NULL);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL);
         return;
     }
 
-    count(h, r->endpoint, HS_USE_ERROR);
-    const struct hs_json *j = parsed ? &r->json : NULL;
+    count(h, r->endpoint, KIT_USE_ERROR);
+    const struct kit_json *j = parsed ? &r->json : NULL;
     if(status == 429) {
-        count(h, r->endpoint, HS_USE_429);
+        count(h, r->endpoint, KIT_USE_429);
         char policy[64];
-        enum hs_rate_policy p = hs_rate_policy_parse(hs_api_field(j, "policyName", policy, sizeof policy));
-        if(p == HS_POLICY_DAILY) {
+        enum kit_rate_policy p = kit_rate_policy_parse(hs_api_field(j, "policyName", policy, sizeof policy));
+        if(p == KIT_POLICY_DAILY) {
             hs_api_error(&r->err, OC_E_BUDGET, w, status, j, s->hdr.correlation_id, r->attempts);
             req_done(h, i, OC_E_BUDGET);
             if(!h->stop) {
@@ -918,21 +918,21 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
         int64_t wait;
         if(s->hdr.retry_after_ms >= 0)
             wait = s->hdr.retry_after_ms;
-        else if(p == HS_POLICY_SECONDLY)
-            wait = HS_RETRY_SECONDLY_MS;
+        else if(p == KIT_POLICY_SECONDLY)
+            wait = KIT_RETRY_SECONDLY_MS;
         else /* TEN_SECONDLY_ROLLING, or unnamed: the window is full */
-            wait = hs_pacer_window_ms(&h->pacer);
+            wait = kit_pacer_window_ms(&h->pacer);
         /* Everyone waits, not just this request: the window is shared. */
-        if(p != HS_POLICY_SECONDLY || !r->search)
-            hs_pacer_block(&h->pacer, now + wait);
+        if(p != KIT_POLICY_SECONDLY || !r->search)
+            kit_pacer_block(&h->pacer, now + wait);
         hs_api_error(&r->err, OC_E_TRANSIENT, w, status, j, s->hdr.correlation_id, r->attempts);
         retry_or_fail(h, i, now, wait, OC_E_TRANSIENT);
         return;
     }
-    if(hs_retry_status(status)) {
-        int64_t wait = hs_retry_backoff_ms(i, r->attempts);
-        if(status == 423 && wait < HS_RETRY_LOCKED_MS)
-            wait = HS_RETRY_LOCKED_MS;
+    if(kit_retry_status(status)) {
+        int64_t wait = kit_retry_backoff_ms(i, r->attempts);
+        if(status == 423 && wait < KIT_RETRY_LOCKED_MS)
+            wait = KIT_RETRY_LOCKED_MS;
         if(s->hdr.retry_after_ms > wait)
             wait = s->hdr.retry_after_ms;
         hs_api_error(&r->err, OC_E_TRANSIENT, w, status, j, s->hdr.correlation_id, r->attempts);
@@ -945,7 +945,7 @@ static void finish(struct hs_http *h, struct slot *s, CURLcode cc)
 }
 
 /* Collect finished transfers; returns how many. */
-static int drain(struct hs_http *h)
+static int drain(struct kit_http *h)
 {
     int got = 0, left;
     CURLMsg *m;
@@ -964,7 +964,7 @@ static int drain(struct hs_http *h)
     return got;
 }
 
-static struct slot *free_slot(struct hs_http *h)
+static struct slot *free_slot(struct kit_http *h)
 {
     for(int i = 0; i < h->nslots; i++)
         if(!h->slots[i].busy)
@@ -974,23 +974,23 @@ static struct slot *free_slot(struct hs_http *h)
 
 /* End every request that has not been sent (or waits for a retry) with
  * the batch's stop status. */
-static void stop_waiting(struct hs_http *h, size_t n)
+static void stop_waiting(struct kit_http *h, size_t n)
 {
     for(size_t i = 0; i < n; i++) {
         if(h->ctl[i].state != R_READY)
             continue;
-        struct hs_http_req *r = &h->reqs[i];
+        struct kit_http_req *r = &h->reqs[i];
         char w[256];
         what(r, w, sizeof w);
-        hs_fail(&r->err, h->stop, "%s: not sent: %s", w, h->stop_msg);
+        kit_fail(&r->err, h->stop, "%s: not sent: %s", w, h->stop_msg);
         r->err.retryable = 1;
         req_done(h, i, h->stop);
     }
 }
 
-static void set_stop(struct hs_http *h, oc_status rc, const char *fmt, ...)
+static void set_stop(struct kit_http *h, oc_status rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void set_stop(struct hs_http *h, oc_status rc, const char *fmt, ...)
+static void set_stop(struct kit_http *h, oc_status rc, const char *fmt, ...)
 {
     if(h->stop)
         return;
@@ -999,11 +999,11 @@ static void set_stop(struct hs_http *h, oc_status rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(h->stop_msg, sizeof h->stop_msg, fmt, ap);
     va_end(ap);
-    hs_redact_inplace(h->stop_msg);
+    kit_redact_inplace(h->stop_msg);
     hlog(h, OC_LOG_WARN, "%s", h->stop_msg);
 }
 
-static void stop_for_budget(struct hs_http *h)
+static void stop_for_budget(struct kit_http *h)
 {
     set_stop(h, OC_E_BUDGET,
              "the daily call budget of %lld calls is used up (%llu calls on %s, %s); raise "
@@ -1015,12 +1015,12 @@ static void stop_for_budget(struct hs_http *h)
 /* The pacer holds every call for longer than we wait on a server's word:
  * end request i now, saying what the server asked, rather than sleep for
  * hours (a hostile or broken server can announce any window). */
-static void refuse_server_wait(struct hs_http *h, size_t i, int64_t wait, enum hs_pace_cause cause)
+static void refuse_server_wait(struct kit_http *h, size_t i, int64_t wait, enum kit_pace_cause cause)
 {
-    struct hs_http_req *r = &h->reqs[i];
+    struct kit_http_req *r = &h->reqs[i];
     char w[256], asked[200];
     what(r, w, sizeof w);
-    if(cause == HS_PACE_BLOCK)
+    if(cause == KIT_PACE_BLOCK)
         snprintf(asked, sizeof asked, "an earlier 429 answer (Retry-After or its rate-limit "
                                       "window) holds every call");
     else
@@ -1029,39 +1029,39 @@ static void refuse_server_wait(struct hs_http *h, size_t i, int64_t wait, enum h
                  "Interval-Milliseconds %lld) hold every call",
                  (long long)h->pacer.hdr_max, (long long)h->pacer.hdr_remaining,
                  (long long)h->pacer.hdr_window_ms);
-    hs_fail(&r->err, OC_E_TRANSIENT,
+    kit_fail(&r->err, OC_E_TRANSIENT,
             "%s: not sent: %s for %lld s, longer than the %d s this connector waits on a "
             "server's word; rerun after that wait (nothing was lost), and if HubSpot's limits "
             "should not be this long, check base_url",
-            w, asked, (long long)((wait + 999) / 1000), HS_RETRY_MAX_WAIT_MS / 1000);
+            w, asked, (long long)((wait + 999) / 1000), KIT_RETRY_MAX_WAIT_MS / 1000);
     r->err.retryable = 1;
     r->err.retry_after_ms = wait;
     req_done(h, i, OC_E_TRANSIENT);
 }
 
-oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, struct oc_error *err)
+oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, struct oc_error *err)
 {
-    hs_error_clear(err);
+    kit_error_clear(err);
     if(n == 0)
         return OC_OK;
     struct rctl *ctl = calloc(n, sizeof *ctl);
     if(!ctl)
-        return hs_fail(err, OC_E_NOMEM, "out of memory starting %zu HTTP requests", n);
+        return kit_fail(err, OC_E_NOMEM, "out of memory starting %zu HTTP requests", n);
     for(size_t i = 0; i < n; i++) {
-        struct hs_http_req *r = &reqs[i];
-        hs_json_free(&r->json);
-        hs_buf_reset(&r->resp);
+        struct kit_http_req *r = &reqs[i];
+        kit_json_free(&r->json);
+        kit_buf_reset(&r->resp);
         r->status = 0;
         r->attempts = 0;
         r->rc = OC_OK;
         r->err.struct_size = sizeof r->err;
-        hs_error_clear(&r->err);
+        kit_error_clear(&r->err);
     }
     if(h->token_bad) {
         for(size_t i = 0; i < n; i++) {
             char w[256];
             what(&reqs[i], w, sizeof w);
-            hs_fail(&reqs[i].err, OC_E_AUTH,
+            kit_fail(&reqs[i].err, OC_E_AUTH,
                     "%s: not sent: the access token contains spaces or control characters; copy "
                     "it again from HubSpot (Settings > Integrations > Private Apps) without "
                     "surrounding whitespace",
@@ -1111,9 +1111,9 @@ oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, str
             }
             if(pick == n)
                 break;
-            enum hs_pace_cause cause;
-            int64_t pw = hs_pacer_wait_why(&h->pacer, now, reqs[pick].search, &cause);
-            if(pw > HS_RETRY_MAX_WAIT_MS && cause != HS_PACE_OWN) {
+            enum kit_pace_cause cause;
+            int64_t pw = kit_pacer_wait_why(&h->pacer, now, reqs[pick].search, &cause);
+            if(pw > KIT_RETRY_MAX_WAIT_MS && cause != KIT_PACE_OWN) {
                 refuse_server_wait(h, pick, pw, cause);
                 continue;
             }
@@ -1153,8 +1153,8 @@ oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, str
     persist_usage(h);
     oc_status rc = h->stop;
     if(rc)
-        hs_fail(err, rc, "%s", h->stop_msg);
-    if(rc && HS_ERR_HAS(err, retryable))
+        kit_fail(err, rc, "%s", h->stop_msg);
+    if(rc && KIT_ERR_HAS(err, retryable))
         err->retryable = 1;
     h->reqs = NULL;
     h->ctl = NULL;
@@ -1162,10 +1162,10 @@ oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n, str
     return rc;
 }
 
-oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error *err)
+oc_status kit_http_call(struct kit_http *h, struct kit_http_req *r, struct oc_error *err)
 {
-    oc_status rc = hs_http_run(h, r, 1, err);
-    if(r->rc && HS_ERR_HAS(err, category)) {
+    oc_status rc = kit_http_run(h, r, 1, err);
+    if(r->rc && KIT_ERR_HAS(err, category)) {
         uint32_t size = err->struct_size;
         memcpy(err, &r->err, size < sizeof r->err ? size : sizeof r->err);
         err->struct_size = size;
@@ -1175,7 +1175,7 @@ oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error
 
 /* ---- usage record ---- */
 
-void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z)
+void kit_http_set_zone(struct kit_http *h, const struct kit_usage_zone *z)
 {
     int64_t now = now_ms(h);
     char today[11];
@@ -1185,10 +1185,10 @@ void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z)
     h->zone = *z;
     if(!z->known)
         h->zone.offset_ms = 0;
-    hs_usage_day_at(now, h->zone.offset_ms, today);
-    h->day_end_ms = hs_usage_next_reset(now, h->zone.offset_ms);
-    hs_usage_set_zone(&h->total, z);
-    hs_usage_set_zone(&h->delta, z);
+    kit_usage_day_at(now, h->zone.offset_ms, today);
+    h->day_end_ms = kit_usage_next_reset(now, h->zone.offset_ms);
+    kit_usage_set_zone(&h->total, z);
+    kit_usage_set_zone(&h->delta, z);
     if(h->dirty) {
         /* Not stored (no state, or the write failed): keep the counts
          * under the new day rather than lose them. */
@@ -1196,8 +1196,8 @@ void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z)
         memcpy(h->delta.day, today, sizeof today);
         return;
     }
-    hs_usage_reset(&h->delta, today);
-    hs_usage_reset(&h->total, today);
+    kit_usage_reset(&h->delta, today);
+    kit_usage_reset(&h->total, today);
     h->total.budget = h->budget;
     read_saved(h, today, &h->total);
     /* Store the counts under the new day at once, so state, this client
@@ -1206,27 +1206,27 @@ void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z)
     persist_usage(h);
 }
 
-oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err)
+oc_status kit_http_usage_emit(struct kit_http *h, struct oc_error *err)
 {
     if(!HOST_HAS(h->host, emit))
-        return hs_fail(err, OC_E_INVALID, "the host gives no emit callback, so usage cannot be "
+        return kit_fail(err, OC_E_INVALID, "the host gives no emit callback, so usage cannot be "
                                           "reported; use a host that implements emit");
     roll_day(h, now_ms(h));
     struct oc_field f[20];
     char num[12][24];
     size_t nf = 0, nn = 0;
-    struct hs_buf eps = HS_BUF_INIT;
+    struct kit_buf eps = KIT_BUF_INIT;
 #define NUM(key, v)                                                           \
     do {                                                                      \
         snprintf(num[nn], sizeof num[nn], "%lld", (long long)(v));            \
         f[nf++] = (struct oc_field){(key), num[nn++], OC_FIELD_NUMBER};       \
     } while(0)
     char resets[21];
-    hs_usage_iso(h->day_end_ms, resets);
+    kit_usage_iso(h->day_end_ms, resets);
     f[nf++] = (struct oc_field){"day", h->total.day, OC_FIELD_STRING};
     f[nf++] = (struct oc_field){"day_basis", h->total.basis, OC_FIELD_STRING};
     if(h->zone.known)
-        f[nf++] = (struct oc_field){"day_basis_note", HS_USAGE_SNAPSHOT_NOTE, OC_FIELD_STRING};
+        f[nf++] = (struct oc_field){"day_basis_note", KIT_USAGE_SNAPSHOT_NOTE, OC_FIELD_STRING};
     f[nf++] = (struct oc_field){"resets_at", resets, OC_FIELD_STRING};
     NUM("calls", h->total.calls);
     NUM("calls_429", h->total.n429);
@@ -1236,40 +1236,40 @@ oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err)
         int64_t left = h->budget - (int64_t)h->total.calls;
         NUM("budget_remaining", left > 0 ? left : 0);
     }
-    static const char *const lim_keys[HS_LIM_COUNT] = {
+    static const char *const lim_keys[KIT_LIM_COUNT] = {
         "limit_max", "limit_remaining", "limit_interval_ms", "daily_limit", "daily_remaining"};
-    for(int i = 0; i < HS_LIM_COUNT; i++)
+    for(int i = 0; i < KIT_LIM_COUNT; i++)
         if(h->total.limits[i] >= 0)
             NUM(lim_keys[i], h->total.limits[i]);
 #undef NUM
-    if(hs_usage_endpoints_json(&h->total, &eps)) {
-        hs_buf_free(&eps);
-        return hs_fail(err, OC_E_NOMEM, "out of memory building the usage record");
+    if(kit_usage_endpoints_json(&h->total, &eps)) {
+        kit_buf_free(&eps);
+        return kit_fail(err, OC_E_NOMEM, "out of memory building the usage record");
     }
     /* The record ABI is flat, so the per-endpoint table travels as JSON
      * text in one string field. */
     f[nf++] = (struct oc_field){"by_endpoint_json", eps.data, OC_FIELD_STRING};
     struct oc_record rec = {sizeof rec, "usage", h->total.day, nf, f};
     oc_status rc = h->host->emit(h->host->ctx, &rec);
-    hs_buf_free(&eps);
+    kit_buf_free(&eps);
     if(rc)
-        return hs_fail(err, OC_E_CANCELLED, "the host stopped the usage report");
+        return kit_fail(err, OC_E_CANCELLED, "the host stopped the usage report");
     return OC_OK;
 }
 
 /* ---- URLs ---- */
 
-int hs_url_encode(struct hs_buf *out, const char *s)
+int kit_url_encode(struct kit_buf *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for(const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            hs_buf_putc(out, (char)*p);
+            kit_buf_putc(out, (char)*p);
         } else {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            hs_buf_append(out, e, 3);
+            kit_buf_append(out, e, 3);
         }
     }
-    return hs_buf_ok(out) ? 0 : -1;
+    return kit_buf_ok(out) ? 0 : -1;
 }

@@ -1,7 +1,7 @@
 /*
  * http.h - the one HTTP client every HubSpot call goes through.
  *
- * One struct hs_http per plugin instance: its own libcurl handles
+ * One struct kit_http per plugin instance: its own libcurl handles
  * (keep-alive, CURLOPT_NOSIGNAL, TLS verification always on), its pacer,
  * its retry policy and its usage counters. Not thread-safe: one thread at a
  * time, like the instance that owns it.
@@ -12,7 +12,7 @@
  * configured burst_max per burst_window_ms when the headers are absent;
  * search calls at most 5 per second.
  *
- * Waits a server asks for are capped at HS_RETRY_MAX_WAIT_MS (retry.h):
+ * Waits a server asks for are capped at KIT_RETRY_MAX_WAIT_MS (retry.h):
  * Retry-After, a 429's window, and pacing waits that come from the
  * rate-limit headers (a hostile or broken server can announce a day-long
  * window). A request facing a longer wait is not sent (or not retried): it
@@ -44,8 +44,8 @@
  * though the server may never have read it: the count errs high, never
  * low.
  */
-#ifndef HS_HTTP_H
-#define HS_HTTP_H
+#ifndef KIT_HTTP_H
+#define KIT_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -54,52 +54,52 @@
 #include "plugin/buf.h"
 #include "plugin/json.h"
 
-struct hs_http_config {
+struct kit_http_config {
     const char *base_url;     /* e.g. "https://api.hubapi.com", no trailing '/' */
     const char *token;        /* bearer token; copied, registered for redaction */
     const char *user_agent;   /* NULL: "onecount-hubspot/<version>"            */
     long connect_timeout_ms;  /* 0: 10000 */
     long timeout_ms;          /* 0: 30000 (whole transfer) */
     int max_retries;          /* <0: 5 */
-    int max_concurrency;      /* 0: 4; requests in flight in hs_http_run    */
+    int max_concurrency;      /* 0: 4; requests in flight in kit_http_run    */
     int burst_max;            /* 0: 100 calls per burst window              */
     int64_t burst_window_ms;  /* 0: 10000 */
     int64_t daily_budget;     /* 0: no budget of our own                    */
-    size_t max_body;          /* 0: HS_HTTP_MAX_BODY                        */
+    size_t max_body;          /* 0: KIT_HTTP_MAX_BODY                        */
 };
 
 /* Default cap on one response body (after decompression). HubSpot's
  * largest answers (a page of 1000 email events, a batch of 100 contacts)
  * are around 1 MiB, so 16 MiB is ample, and it bounds what a broken or
- * hostile server can make us hold: body plus tokens (HS_JSON_MAX_TOKENS)
+ * hostile server can make us hold: body plus tokens (KIT_JSON_MAX_TOKENS)
  * stays under 56 MiB per response. */
-#define HS_HTTP_MAX_BODY (16u * 1024u * 1024u)
+#define KIT_HTTP_MAX_BODY (16u * 1024u * 1024u)
 /* Cap on one response's header bytes (all header lines, interim 1xx
  * answers included). HubSpot sends about 2 KiB; libcurl's own limits
  * differ between versions, so this one is ours. */
-#define HS_HTTP_MAX_HEADER_BYTES (64u * 1024u)
+#define KIT_HTTP_MAX_HEADER_BYTES (64u * 1024u)
 
-struct hs_http;
+struct kit_http;
 
 /* Create a client. cfg strings are copied; host must outlive the client.
- * On success *out is owned by the caller (hs_http_free). Refuses
+ * On success *out is owned by the caller (kit_http_free). Refuses
  * (OC_E_CONFIG) a missing token, a base_url that is not https:// (plain
  * http:// only to 127.0.0.0/8, localhost or [::1], so the token never
  * travels in clear) or that carries user@. A token with whitespace or
  * control characters is accepted (authorize reports its shape) but never
  * sent: every request then ends OC_E_AUTH with attempts 0. The token is
- * registered for redaction until hs_http_free. Loads today's usage from host state key
+ * registered for redaction until kit_http_free. Loads today's usage from host state key
  * "usage" (see plugin/usage.h for the format), today being the date in the
  * account's time zone saved under host state key "account" by authorize
  * (UTC, with a warning when that key is unreadable, until it exists). */
-oc_status hs_http_new(const struct hs_http_config *cfg, const struct oc_host *host,
-                      struct hs_http **out, struct oc_error *err);
-void hs_http_free(struct hs_http *h);
+oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *host,
+                      struct kit_http **out, struct oc_error *err);
+void kit_http_free(struct kit_http *h);
 
 /* One request. The caller fills the inputs (borrowed: they must stay valid
  * until the request has run) and reads the outputs, which the request owns
- * until hs_http_req_free(). */
-struct hs_http_req {
+ * until kit_http_req_free(). */
+struct kit_http_req {
     /* inputs */
     const char *method;   /* "GET", "POST", "PUT", "DELETE"                   */
     const char *path;     /* path and query, URL-encoded, starting with '/'   */
@@ -109,18 +109,18 @@ struct hs_http_req {
     int search;           /* nonzero: subject to the 5/s search limit         */
     /* outputs */
     long status;          /* final HTTP status, 0 if no response at all       */
-    struct hs_buf resp;   /* final response body                              */
-    struct hs_json json;  /* resp parsed, when it is non-empty JSON           */
+    struct kit_buf resp;   /* final response body                              */
+    struct kit_json json;  /* resp parsed, when it is non-empty JSON           */
     int attempts;         /* calls made for this request, retries included    */
-    oc_status rc;         /* see hs_http_run                                  */
+    oc_status rc;         /* see kit_http_run                                  */
     struct oc_error err;  /* filled when rc != OC_OK                          */
 };
 
 /* Set up r with its inputs; outputs cleared. */
-void hs_http_req_init(struct hs_http_req *r, const char *method, const char *path,
+void kit_http_req_init(struct kit_http_req *r, const char *method, const char *path,
                       const char *body, size_t body_len, const char *endpoint);
 /* Free the outputs (inputs are borrowed and left alone). */
-void hs_http_req_free(struct hs_http_req *r);
+void kit_http_req_free(struct kit_http_req *r);
 
 /* Run n requests, up to max_concurrency at a time, each with pacing and
  * retries. Each request ends with its own rc:
@@ -130,10 +130,10 @@ void hs_http_req_free(struct hs_http_req *r);
  *   OC_E_NOT_FOUND   404
  *   OC_E_BUDGET      429 DAILY, or the daily budget reached
  *   OC_E_TRANSIENT   5xx/423/429/network trouble still there after retries,
- *                    or a server-asked wait over HS_RETRY_MAX_WAIT_MS
+ *                    or a server-asked wait over KIT_RETRY_MAX_WAIT_MS
  *   OC_E_PROTOCOL    a 2xx whose body stayed malformed (or empty, other than
  *                    204/205) after retries; a body over max_body, headers
- *                    over HS_HTTP_MAX_HEADER_BYTES, or a body over a JSON
+ *                    over KIT_HTTP_MAX_HEADER_BYTES, or a body over a JSON
  *                    reader limit (none retried: the same request brings
  *                    the same answer)
  *   OC_E_CONFIG      TLS verification failed (never retried, never disabled);
@@ -143,10 +143,10 @@ void hs_http_req_free(struct hs_http_req *r);
  * returns OC_OK when every request ran to its own end, or OC_E_BUDGET /
  * OC_E_CANCELLED (also written to err) when the batch was stopped; requests
  * not yet sent then carry that rc and status 0. */
-oc_status hs_http_run(struct hs_http *h, struct hs_http_req *reqs, size_t n,
+oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n,
                       struct oc_error *err);
 /* One request; returns r->rc and copies r->err to err when it fails. */
-oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error *err);
+oc_status kit_http_call(struct kit_http *h, struct kit_http_req *r, struct oc_error *err);
 
 /* Emit one "usage" record (kind "usage", id the day) through the host:
  * calls today, by endpoint, 429s, retries, budget, limits and remaining as
@@ -160,22 +160,22 @@ oc_status hs_http_call(struct hs_http *h, struct hs_http_req *r, struct oc_error
  * daily_remaining only when ever seen in a response; by_endpoint_json, a
  * string holding a JSON object {"name":{"calls":..,"errors":..,"429":..,
  * "retries":..}} (the record ABI is flat). Usage is persisted (host state
- * key "usage") at the end of every hs_http_run, and counts every request
+ * key "usage") at the end of every kit_http_run, and counts every request
  * that reached the wire. */
-oc_status hs_http_usage_emit(struct hs_http *h, struct oc_error *err);
-struct hs_usage_zone;
+oc_status kit_http_usage_emit(struct kit_http *h, struct oc_error *err);
+struct kit_usage_zone;
 /* Count days in the account's zone z from now on (z is copied; see
  * plugin/usage.h): authorize calls this after saving the zone, so the same
  * instance's usage day, budget and reset time follow at once. Counts
  * already made are stored first and taken into the new day when they fall
- * in it. hs_http_new reads the saved zone itself. */
-void hs_http_set_zone(struct hs_http *h, const struct hs_usage_zone *z);
+ * in it. kit_http_new reads the saved zone itself. */
+void kit_http_set_zone(struct kit_http *h, const struct kit_usage_zone *z);
 /* Calls made by this client since it was created (all attempts, libcurl's
  * resends included). */
-uint64_t hs_http_calls(const struct hs_http *h);
+uint64_t kit_http_calls(const struct kit_http *h);
 
 /* Append s percent-encoded for a path segment or query value (RFC 3986
  * unreserved characters kept, everything else %XX, so '+' and '@' too). */
-int hs_url_encode(struct hs_buf *out, const char *s);
+int kit_url_encode(struct kit_buf *out, const char *s);
 
 #endif

@@ -10,7 +10,7 @@
  * never runs out of tokens, so no regrowth and no re-parse. jsmn is built
  * with JSMN_PARENT_LINKS: without them it scans back over all tokens at
  * every closing bracket, which is quadratic on a page of 1000 objects, and
- * the parent links give the subtree sizes behind the O(1) hs_json_skip().
+ * the parent links give the subtree sizes behind the O(1) kit_json_skip().
  */
 #include "plugin/json.h"
 
@@ -24,12 +24,12 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
-struct hs_json_tok {
+struct kit_json_tok {
     int start;          /* strings: first byte after the quote */
     int end;            /* one past the last byte (strings: the closing quote) */
     int size;           /* members / items of a container */
     int next;           /* index just past the subtree; a key's includes its value */
-    unsigned char type; /* enum hs_json_type */
+    unsigned char type; /* enum kit_json_type */
     unsigned char esc;  /* string holding a backslash: must be decoded */
 };
 
@@ -368,7 +368,7 @@ static int validate(struct vctx *v, size_t *count, size_t *root_start, size_t *r
 {
     const unsigned char *s = v->s;
     size_t len = v->len, p, n = 0;
-    unsigned char stack[HS_JSON_MAX_DEPTH]; /* '{' or '[' */
+    unsigned char stack[KIT_JSON_MAX_DEPTH]; /* '{' or '[' */
     int depth = 0;
     char tmp[16];
 
@@ -383,9 +383,9 @@ value:
     switch(s[p]) {
     case '{':
     case '[':
-        if(depth >= HS_JSON_MAX_DEPTH) {
+        if(depth >= KIT_JSON_MAX_DEPTH) {
             v->limit = 1;
-            return vfail(v, "nesting deeper than %d levels at byte %zu", HS_JSON_MAX_DEPTH, p);
+            return vfail(v, "nesting deeper than %d levels at byte %zu", KIT_JSON_MAX_DEPTH, p);
         }
         stack[depth++] = s[p];
         n++;
@@ -445,14 +445,14 @@ key:
 
 after:
     /* Every token passes here with n counting it, the last one too, so a
-     * document of exactly HS_JSON_MAX_TOKENS still parses. Checked while
+     * document of exactly KIT_JSON_MAX_TOKENS still parses. Checked while
      * scanning: a hostile body stops here, before the token array it
      * would need is allocated. */
-    if(n > HS_JSON_MAX_TOKENS) {
+    if(n > KIT_JSON_MAX_TOKENS) {
         v->limit = 1;
         return vfail(v, "more than %u tokens (values and member names) by byte %zu; documents "
                         "this dense are refused to bound memory",
-                     HS_JSON_MAX_TOKENS, p);
+                     KIT_JSON_MAX_TOKENS, p);
     }
     if(depth == 0) {
         *root_end = p;
@@ -484,18 +484,18 @@ after:
 
 static unsigned char prim_type(char c)
 {
-    return c == 't' || c == 'f' ? HS_JSON_BOOL : c == 'n' ? HS_JSON_NULL : HS_JSON_NUMBER;
+    return c == 't' || c == 'f' ? KIT_JSON_BOOL : c == 'n' ? KIT_JSON_NULL : KIT_JSON_NUMBER;
 }
 
 /* jsmn writes its tokens into the array that becomes ours: each slot is
- * read as a jsmntok_t and rewritten as a hs_json_tok in place, which saves
+ * read as a jsmntok_t and rewritten as a kit_json_tok in place, which saves
  * a second token-sized array (and its page faults) per document. */
-_Static_assert(sizeof(jsmntok_t) == sizeof(struct hs_json_tok), "token layouts must have one size");
+_Static_assert(sizeof(jsmntok_t) == sizeof(struct kit_json_tok), "token layouts must have one size");
 
-int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, size_t whysize)
+int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize)
 {
     struct vctx v = {(const unsigned char *)text, len, why, whysize};
-    struct hs_json_tok *tok = NULL;
+    struct kit_json_tok *tok = NULL;
     size_t count = 0, rs = 0, re = 0;
 
     memset(j, 0, sizeof *j);
@@ -503,9 +503,9 @@ int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, si
         why[0] = '\0';
     if(!text && len)
         return vfail(&v, "no document text (NULL pointer with length %zu)", len);
-    if(len > HS_JSON_MAX_BYTES) {
+    if(len > KIT_JSON_MAX_BYTES) {
         v.limit = 1;
-        vfail(&v, "document of %zu bytes is over the %u-byte limit", len, HS_JSON_MAX_BYTES);
+        vfail(&v, "document of %zu bytes is over the %u-byte limit", len, KIT_JSON_MAX_BYTES);
         goto fail;
     }
     if(validate(&v, &count, &rs, &re))
@@ -516,7 +516,7 @@ int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, si
         goto fail;
     }
     if(text[rs] != '{' && text[rs] != '[' && text[rs] != '"') {
-        tok[0] = (struct hs_json_tok){(int)rs, (int)re, 0, 1, prim_type(text[rs]), 0};
+        tok[0] = (struct kit_json_tok){(int)rs, (int)re, 0, 1, prim_type(text[rs]), 0};
         goto done;
     }
     jsmn_parser jp;
@@ -530,10 +530,10 @@ int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, si
     /* next: every token still open on the stack (its chain of ancestors,
      * at most a container and a member name per level) ends where the
      * first token that is not its descendant starts. */
-    int stack[2 * HS_JSON_MAX_DEPTH + 2], top = 0;
+    int stack[2 * KIT_JSON_MAX_DEPTH + 2], top = 0;
     for(size_t i = 0; i < count; i++) {
         jsmntok_t t;
-        struct hs_json_tok o;
+        struct kit_json_tok o;
         memcpy(&t, &tok[i], sizeof t);
         while(top > 0 && stack[top - 1] != t.parent)
             tok[stack[--top]].next = (int)i;
@@ -544,10 +544,10 @@ int hs_json_parse(struct hs_json *j, const char *text, size_t len, char *why, si
         o.next = (int)count;
         o.esc = 0;
         switch(t.type) {
-        case JSMN_OBJECT: o.type = HS_JSON_OBJECT; break;
-        case JSMN_ARRAY: o.type = HS_JSON_ARRAY; break;
+        case JSMN_OBJECT: o.type = KIT_JSON_OBJECT; break;
+        case JSMN_ARRAY: o.type = KIT_JSON_ARRAY; break;
         case JSMN_STRING:
-            o.type = HS_JSON_STRING;
+            o.type = KIT_JSON_STRING;
             o.size = 0;
             o.esc = memchr(text + t.start, '\\', (size_t)(t.end - t.start)) != NULL;
             break;
@@ -567,7 +567,7 @@ fail:
     return v.limit ? -2 : -1;
 }
 
-void hs_json_free(struct hs_json *j)
+void kit_json_free(struct kit_json *j)
 {
     if(!j)
         return;
@@ -577,28 +577,28 @@ void hs_json_free(struct hs_json *j)
 
 /* ---- access ---- */
 
-static const struct hs_json_tok *tk(const struct hs_json *j, int t)
+static const struct kit_json_tok *tk(const struct kit_json *j, int t)
 {
     if(!j || !j->tok || t < 0 || t >= j->ntok)
         return NULL;
     return &j->tok[t];
 }
 
-enum hs_json_type hs_json_type(const struct hs_json *j, int t)
+enum kit_json_type kit_json_type(const struct kit_json *j, int t)
 {
-    const struct hs_json_tok *k = tk(j, t);
-    return k ? (enum hs_json_type)k->type : HS_JSON_NONE;
+    const struct kit_json_tok *k = tk(j, t);
+    return k ? (enum kit_json_type)k->type : KIT_JSON_NONE;
 }
 
-int hs_json_size(const struct hs_json *j, int t)
+int kit_json_size(const struct kit_json *j, int t)
 {
-    const struct hs_json_tok *k = tk(j, t);
-    return k && (k->type == HS_JSON_OBJECT || k->type == HS_JSON_ARRAY) ? k->size : 0;
+    const struct kit_json_tok *k = tk(j, t);
+    return k && (k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY) ? k->size : 0;
 }
 
-int hs_json_skip(const struct hs_json *j, int t)
+int kit_json_skip(const struct kit_json *j, int t)
 {
-    const struct hs_json_tok *k = tk(j, t);
+    const struct kit_json_tok *k = tk(j, t);
     return k ? k->next : -1;
 }
 
@@ -609,7 +609,7 @@ struct cursor {
     int un, ui;
 };
 
-static void cur_init(struct cursor *c, const struct hs_json *j, const struct hs_json_tok *k)
+static void cur_init(struct cursor *c, const struct kit_json *j, const struct kit_json_tok *k)
 {
     c->p = j->text + k->start;
     c->end = j->text + k->end;
@@ -632,7 +632,7 @@ static int cur_byte(struct cursor *c)
     return (unsigned char)c->u[0];
 }
 
-static int str_eq_n(const struct hs_json *j, const struct hs_json_tok *k, const char *s, size_t n)
+static int str_eq_n(const struct kit_json *j, const struct kit_json_tok *k, const char *s, size_t n)
 {
     size_t raw = (size_t)(k->end - k->start);
     if(!k->esc)
@@ -647,10 +647,10 @@ static int str_eq_n(const struct hs_json *j, const struct hs_json_tok *k, const 
     return cur_byte(&c) < 0;
 }
 
-static int get_n(const struct hs_json *j, int obj, const char *key, size_t n)
+static int get_n(const struct kit_json *j, int obj, const char *key, size_t n)
 {
-    const struct hs_json_tok *o = tk(j, obj);
-    if(!o || o->type != HS_JSON_OBJECT)
+    const struct kit_json_tok *o = tk(j, obj);
+    if(!o || o->type != KIT_JSON_OBJECT)
         return -1;
     int k = obj + 1;
     for(int i = 0; i < o->size; i++) {
@@ -661,12 +661,12 @@ static int get_n(const struct hs_json *j, int obj, const char *key, size_t n)
     return -1;
 }
 
-int hs_json_get(const struct hs_json *j, int obj, const char *key)
+int kit_json_get(const struct kit_json *j, int obj, const char *key)
 {
     return key ? get_n(j, obj, key, strlen(key)) : -1;
 }
 
-int hs_json_path(const struct hs_json *j, int obj, const char *path)
+int kit_json_path(const struct kit_json *j, int obj, const char *path)
 {
     if(!path)
         return -1;
@@ -681,10 +681,10 @@ int hs_json_path(const struct hs_json *j, int obj, const char *path)
     }
 }
 
-int hs_json_item(const struct hs_json *j, int arr, int i)
+int kit_json_item(const struct kit_json *j, int arr, int i)
 {
-    const struct hs_json_tok *a = tk(j, arr);
-    if(!a || a->type != HS_JSON_ARRAY || i < 0 || i >= a->size)
+    const struct kit_json_tok *a = tk(j, arr);
+    if(!a || a->type != KIT_JSON_ARRAY || i < 0 || i >= a->size)
         return -1;
     int t = arr + 1;
     while(i-- > 0)
@@ -692,9 +692,9 @@ int hs_json_item(const struct hs_json *j, int arr, int i)
     return t;
 }
 
-const char *hs_json_raw(const struct hs_json *j, int t, size_t *len)
+const char *kit_json_raw(const struct kit_json *j, int t, size_t *len)
 {
-    const struct hs_json_tok *k = tk(j, t);
+    const struct kit_json_tok *k = tk(j, t);
     if(!k) {
         if(len)
             *len = 0;
@@ -725,26 +725,26 @@ static size_t unescape_to(const char *p, const char *end, char *o)
     return (size_t)(o - o0);
 }
 
-int hs_json_str(const struct hs_json *j, int t, struct hs_buf *out)
+int kit_json_str(const struct kit_json *j, int t, struct kit_buf *out)
 {
-    const struct hs_json_tok *k = tk(j, t);
-    if(!k || !out || k->type == HS_JSON_OBJECT || k->type == HS_JSON_ARRAY)
+    const struct kit_json_tok *k = tk(j, t);
+    if(!k || !out || k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY)
         return -1;
     const char *p = j->text + k->start;
     size_t raw = (size_t)(k->end - k->start);
     if(!k->esc)
-        return hs_buf_append(out, p, raw);
-    if(hs_buf_reserve(out, raw))
+        return kit_buf_append(out, p, raw);
+    if(kit_buf_reserve(out, raw))
         return -1;
     out->len += unescape_to(p, p + raw, out->data + out->len);
     out->data[out->len] = '\0';
     return 0;
 }
 
-char *hs_json_strdup(const struct hs_json *j, int t)
+char *kit_json_strdup(const struct kit_json *j, int t)
 {
-    const struct hs_json_tok *k = tk(j, t);
-    if(!k || k->type == HS_JSON_OBJECT || k->type == HS_JSON_ARRAY)
+    const struct kit_json_tok *k = tk(j, t);
+    if(!k || k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY)
         return NULL;
     const char *p = j->text + k->start;
     size_t raw = (size_t)(k->end - k->start);
@@ -761,10 +761,10 @@ char *hs_json_strdup(const struct hs_json *j, int t)
     return s;
 }
 
-int hs_json_eq(const struct hs_json *j, int t, const char *s)
+int kit_json_eq(const struct kit_json *j, int t, const char *s)
 {
-    const struct hs_json_tok *k = tk(j, t);
-    if(!k || !s || k->type != HS_JSON_STRING)
+    const struct kit_json_tok *k = tk(j, t);
+    if(!k || !s || k->type != KIT_JSON_STRING)
         return 0;
     return str_eq_n(j, k, s, strlen(s));
 }
@@ -796,11 +796,11 @@ static int parse_i64(const char *p, size_t n, int64_t *out)
     return 0;
 }
 
-int hs_json_int64(const struct hs_json *j, int t, int64_t *out)
+int kit_json_int64(const struct kit_json *j, int t, int64_t *out)
 {
-    const struct hs_json_tok *k = tk(j, t);
+    const struct kit_json_tok *k = tk(j, t);
     int64_t v;
-    if(!k || !out || !(k->type == HS_JSON_NUMBER || (k->type == HS_JSON_STRING && !k->esc)))
+    if(!k || !out || !(k->type == KIT_JSON_NUMBER || (k->type == KIT_JSON_STRING && !k->esc)))
         return -1;
     if(parse_i64(j->text + k->start, (size_t)(k->end - k->start), &v))
         return -1;
@@ -808,10 +808,10 @@ int hs_json_int64(const struct hs_json *j, int t, int64_t *out)
     return 0;
 }
 
-int hs_json_bool(const struct hs_json *j, int t)
+int kit_json_bool(const struct kit_json *j, int t)
 {
-    const struct hs_json_tok *k = tk(j, t);
-    if(!k || k->type != HS_JSON_BOOL)
+    const struct kit_json_tok *k = tk(j, t);
+    if(!k || k->type != KIT_JSON_BOOL)
         return -1;
     return j->text[k->start] == 't';
 }
@@ -842,58 +842,58 @@ static size_t esc_byte(unsigned char c, char *o)
     return 6;
 }
 
-static int put_byte_escaped(struct hs_buf *out, unsigned char c)
+static int put_byte_escaped(struct kit_buf *out, unsigned char c)
 {
     char e[6];
     size_t n = esc_byte(c, e);
-    return n ? hs_buf_append(out, e, n) : hs_buf_putc(out, (char)c);
+    return n ? kit_buf_append(out, e, n) : kit_buf_putc(out, (char)c);
 }
 
-int hs_json_quote(struct hs_buf *out, const char *s, size_t len)
+int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
 {
     static const char fffd[3] = {(char)0xEF, (char)0xBF, (char)0xBD};
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     if(!out || (!s && len))
         return -1;
-    if(hs_buf_reserve(out, len + 2))
+    if(kit_buf_reserve(out, len + 2))
         return -1;
-    hs_buf_putc(out, '"');
+    kit_buf_putc(out, '"');
     while(p < end) {
         const unsigned char *q = p;
         while(q < end && is_plain(*q))
             q++;
-        hs_buf_append(out, p, (size_t)(q - p));
+        kit_buf_append(out, p, (size_t)(q - p));
         if(q >= end)
             break;
         p = q;
         if(*p >= 0x80) {
             size_t bad, n = utf8_len(p, (size_t)(end - p), &bad);
             if(n)
-                hs_buf_append(out, p, n);
+                kit_buf_append(out, p, n);
             else
-                hs_buf_append(out, fffd, sizeof fffd);
+                kit_buf_append(out, fffd, sizeof fffd);
             p += n ? n : bad;
         } else {
             put_byte_escaped(out, *p);
             p++;
         }
     }
-    hs_buf_putc(out, '"');
-    return hs_buf_ok(out) ? 0 : -1;
+    kit_buf_putc(out, '"');
+    return kit_buf_ok(out) ? 0 : -1;
 }
 
 /* ---- canonical form ---- */
 
 /* String token re-escaped minimally. Validated text without backslashes
  * is already minimal, so only escaped strings need work. */
-static void canon_string(const struct hs_json *j, const struct hs_json_tok *k, struct hs_buf *out)
+static void canon_string(const struct kit_json *j, const struct kit_json_tok *k, struct kit_buf *out)
 {
     const char *p = j->text + k->start, *end = j->text + k->end;
-    hs_buf_putc(out, '"');
+    kit_buf_putc(out, '"');
     while(p < end) {
         const char *bs = k->esc ? memchr(p, '\\', (size_t)(end - p)) : NULL;
         size_t n = bs ? (size_t)(bs - p) : (size_t)(end - p);
-        hs_buf_append(out, p, n);
+        kit_buf_append(out, p, n);
         p += n;
         if(!bs)
             break;
@@ -903,14 +903,14 @@ static void canon_string(const struct hs_json *j, const struct hs_json_tok *k, s
             put_byte_escaped(out, (unsigned char)u[i]);
         p += adv;
     }
-    hs_buf_putc(out, '"');
+    kit_buf_putc(out, '"');
 }
 
 static int key_cmp(const void *a, const void *b, void *arg)
 {
-    const struct hs_json *j = arg;
+    const struct kit_json *j = arg;
     int ia = *(const int *)a, ib = *(const int *)b;
-    const struct hs_json_tok *ka = &j->tok[ia], *kb = &j->tok[ib];
+    const struct kit_json_tok *ka = &j->tok[ia], *kb = &j->tok[ib];
     int r;
     if(!ka->esc && !kb->esc) {
         size_t la = (size_t)(ka->end - ka->start), lb = (size_t)(kb->end - kb->start);
@@ -934,48 +934,48 @@ static int key_cmp(const void *a, const void *b, void *arg)
 }
 
 /* scratch has room for the member lists of t's whole ancestry; nesting is
- * bounded by HS_JSON_MAX_DEPTH, so recursion is too. */
-static void canon(const struct hs_json *j, int t, struct hs_buf *out, int *scratch)
+ * bounded by KIT_JSON_MAX_DEPTH, so recursion is too. */
+static void canon(const struct kit_json *j, int t, struct kit_buf *out, int *scratch)
 {
-    const struct hs_json_tok *k = &j->tok[t];
+    const struct kit_json_tok *k = &j->tok[t];
     int c = t + 1;
     switch(k->type) {
-    case HS_JSON_OBJECT:
+    case KIT_JSON_OBJECT:
         for(int i = 0; i < k->size; i++) {
             scratch[i] = c;
             c = j->tok[c].next;
         }
         qsort_r(scratch, (size_t)k->size, sizeof *scratch, key_cmp, (void *)j);
-        hs_buf_putc(out, '{');
+        kit_buf_putc(out, '{');
         for(int i = 0; i < k->size; i++) {
             if(i)
-                hs_buf_putc(out, ',');
+                kit_buf_putc(out, ',');
             canon_string(j, &j->tok[scratch[i]], out);
-            hs_buf_putc(out, ':');
+            kit_buf_putc(out, ':');
             canon(j, scratch[i] + 1, out, scratch + k->size);
         }
-        hs_buf_putc(out, '}');
+        kit_buf_putc(out, '}');
         break;
-    case HS_JSON_ARRAY:
-        hs_buf_putc(out, '[');
+    case KIT_JSON_ARRAY:
+        kit_buf_putc(out, '[');
         for(int i = 0; i < k->size; i++) {
             if(i)
-                hs_buf_putc(out, ',');
+                kit_buf_putc(out, ',');
             canon(j, c, out, scratch);
             c = j->tok[c].next;
         }
-        hs_buf_putc(out, ']');
+        kit_buf_putc(out, ']');
         break;
-    case HS_JSON_STRING:
+    case KIT_JSON_STRING:
         canon_string(j, k, out);
         break;
     default:
-        hs_buf_append(out, j->text + k->start, (size_t)(k->end - k->start));
+        kit_buf_append(out, j->text + k->start, (size_t)(k->end - k->start));
         break;
     }
 }
 
-int hs_json_canonical(const struct hs_json *j, int t, struct hs_buf *out)
+int kit_json_canonical(const struct kit_json *j, int t, struct kit_buf *out)
 {
     if(!tk(j, t) || !out)
         return -1;
@@ -989,29 +989,29 @@ int hs_json_canonical(const struct hs_json *j, int t, struct hs_buf *out)
     }
     canon(j, t, out, scratch);
     free(scratch);
-    return hs_buf_ok(out) ? 0 : -1;
+    return kit_buf_ok(out) ? 0 : -1;
 }
 
 /* ---- writer ---- */
 
-void hs_jw_init(struct hs_jw *w, struct hs_buf *out)
+void kit_jw_init(struct kit_jw *w, struct kit_buf *out)
 {
     memset(w, 0, sizeof *w);
     w->out = out;
     w->first[0] = 1;
     if(!out)
-        w->err = HS_JW_E_USAGE;
+        w->err = KIT_JW_E_USAGE;
 }
 
-static void jw_check_oom(struct hs_jw *w)
+static void jw_check_oom(struct kit_jw *w)
 {
     if(!w->err && w->out->oom)
-        w->err = HS_JW_E_NOMEM;
+        w->err = KIT_JW_E_NOMEM;
 }
 
 /* Comma and state bookkeeping before a value; nonzero when the value must
  * not be written. */
-static int jw_before_value(struct hs_jw *w)
+static int jw_before_value(struct kit_jw *w)
 {
     if(w->err)
         return -1;
@@ -1019,91 +1019,91 @@ static int jw_before_value(struct hs_jw *w)
         return 0;
     if(w->is_obj[w->depth]) {
         if(!w->after_key) {
-            w->err = HS_JW_E_USAGE;
+            w->err = KIT_JW_E_USAGE;
             return -1;
         }
         w->after_key = 0;
         return 0;
     }
     if(!w->first[w->depth])
-        hs_buf_putc(w->out, ',');
+        kit_buf_putc(w->out, ',');
     w->first[w->depth] = 0;
     return 0;
 }
 
-static void jw_open(struct hs_jw *w, char c, int is_obj)
+static void jw_open(struct kit_jw *w, char c, int is_obj)
 {
     if(jw_before_value(w))
         return;
-    if(w->depth >= HS_JSON_MAX_DEPTH) {
-        w->err = HS_JW_E_DEPTH;
+    if(w->depth >= KIT_JSON_MAX_DEPTH) {
+        w->err = KIT_JW_E_DEPTH;
         return;
     }
-    hs_buf_putc(w->out, c);
+    kit_buf_putc(w->out, c);
     w->depth++;
     w->first[w->depth] = 1;
     w->is_obj[w->depth] = (unsigned char)is_obj;
     jw_check_oom(w);
 }
 
-static void jw_close(struct hs_jw *w, char c, int is_obj)
+static void jw_close(struct kit_jw *w, char c, int is_obj)
 {
     if(w->err)
         return;
     if(w->depth == 0 || w->is_obj[w->depth] != is_obj || w->after_key) {
-        w->err = HS_JW_E_USAGE;
+        w->err = KIT_JW_E_USAGE;
         return;
     }
-    hs_buf_putc(w->out, c);
+    kit_buf_putc(w->out, c);
     w->depth--;
     jw_check_oom(w);
 }
 
-void hs_jw_obj(struct hs_jw *w) { jw_open(w, '{', 1); }
-void hs_jw_obj_end(struct hs_jw *w) { jw_close(w, '}', 1); }
-void hs_jw_arr(struct hs_jw *w) { jw_open(w, '[', 0); }
-void hs_jw_arr_end(struct hs_jw *w) { jw_close(w, ']', 0); }
+void kit_jw_obj(struct kit_jw *w) { jw_open(w, '{', 1); }
+void kit_jw_obj_end(struct kit_jw *w) { jw_close(w, '}', 1); }
+void kit_jw_arr(struct kit_jw *w) { jw_open(w, '[', 0); }
+void kit_jw_arr_end(struct kit_jw *w) { jw_close(w, ']', 0); }
 
-void hs_jw_key(struct hs_jw *w, const char *key)
+void kit_jw_key(struct kit_jw *w, const char *key)
 {
     if(w->err)
         return;
     if(!key || w->depth == 0 || !w->is_obj[w->depth] || w->after_key) {
-        w->err = HS_JW_E_USAGE;
+        w->err = KIT_JW_E_USAGE;
         return;
     }
     if(!w->first[w->depth])
-        hs_buf_putc(w->out, ',');
+        kit_buf_putc(w->out, ',');
     w->first[w->depth] = 0;
-    hs_json_quote(w->out, key, strlen(key));
-    hs_buf_putc(w->out, ':');
+    kit_json_quote(w->out, key, strlen(key));
+    kit_buf_putc(w->out, ':');
     w->after_key = 1;
     jw_check_oom(w);
 }
 
-void hs_jw_strn(struct hs_jw *w, const char *s, size_t len)
+void kit_jw_strn(struct kit_jw *w, const char *s, size_t len)
 {
     if(!s && len) {
         if(!w->err)
-            w->err = HS_JW_E_USAGE;
+            w->err = KIT_JW_E_USAGE;
         return;
     }
     if(jw_before_value(w))
         return;
-    hs_json_quote(w->out, s ? s : "", len);
+    kit_json_quote(w->out, s ? s : "", len);
     jw_check_oom(w);
 }
 
-void hs_jw_str(struct hs_jw *w, const char *s)
+void kit_jw_str(struct kit_jw *w, const char *s)
 {
     if(!s) {
-        hs_jw_null(w);
+        kit_jw_null(w);
         return;
     }
-    hs_jw_strn(w, s, strlen(s));
+    kit_jw_strn(w, s, strlen(s));
 }
 
-void hs_jw_int(struct hs_jw *w, int64_t v)
+void kit_jw_int(struct kit_jw *w, int64_t v)
 {
     char tmp[24], *p = tmp + sizeof tmp;
     /* Through the unsigned magnitude so INT64_MIN does not overflow. */
@@ -1114,41 +1114,41 @@ void hs_jw_int(struct hs_jw *w, int64_t v)
     } while(m);
     if(v < 0)
         *--p = '-';
-    hs_jw_raw(w, p, (size_t)(tmp + sizeof tmp - p));
+    kit_jw_raw(w, p, (size_t)(tmp + sizeof tmp - p));
 }
 
-void hs_jw_bool(struct hs_jw *w, int v) { hs_jw_raw(w, v ? "true" : "false", v ? 4 : 5); }
+void kit_jw_bool(struct kit_jw *w, int v) { kit_jw_raw(w, v ? "true" : "false", v ? 4 : 5); }
 
-void hs_jw_null(struct hs_jw *w) { hs_jw_raw(w, "null", 4); }
+void kit_jw_null(struct kit_jw *w) { kit_jw_raw(w, "null", 4); }
 
-void hs_jw_raw(struct hs_jw *w, const char *json, size_t len)
+void kit_jw_raw(struct kit_jw *w, const char *json, size_t len)
 {
     if(!json || !len) {
         if(!w->err)
-            w->err = HS_JW_E_USAGE;
+            w->err = KIT_JW_E_USAGE;
         return;
     }
     if(jw_before_value(w))
         return;
-    hs_buf_append(w->out, json, len);
+    kit_buf_append(w->out, json, len);
     jw_check_oom(w);
 }
 
-void hs_jw_kstr(struct hs_jw *w, const char *key, const char *s)
+void kit_jw_kstr(struct kit_jw *w, const char *key, const char *s)
 {
-    hs_jw_key(w, key);
-    hs_jw_str(w, s);
+    kit_jw_key(w, key);
+    kit_jw_str(w, s);
 }
 
-void hs_jw_kint(struct hs_jw *w, const char *key, int64_t v)
+void kit_jw_kint(struct kit_jw *w, const char *key, int64_t v)
 {
-    hs_jw_key(w, key);
-    hs_jw_int(w, v);
+    kit_jw_key(w, key);
+    kit_jw_int(w, v);
 }
 
-int hs_jw_error(const struct hs_jw *w)
+int kit_jw_error(const struct kit_jw *w)
 {
     if(w->err)
         return w->err;
-    return w->out && w->out->oom ? HS_JW_E_NOMEM : 0;
+    return w->out && w->out->oom ? KIT_JW_E_NOMEM : 0;
 }

@@ -7,7 +7,7 @@
  *     once seen, else the configured burst limit).
  *  2. The server's word: after a response said Remaining R, at most R more
  *     sends until that response's window has passed.
- *  3. Search: at most HS_PACER_SEARCH_MAX per second.
+ *  3. Search: at most KIT_PACER_SEARCH_MAX per second.
  * Plus a block set after a 429, so every request waits, not only the one
  * that was refused.
  *
@@ -17,17 +17,17 @@
  *
  * Pure bookkeeping: no clock, no sleeping; times are passed in (ms).
  */
-#ifndef HS_PACER_H
-#define HS_PACER_H
+#ifndef KIT_PACER_H
+#define KIT_PACER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define HS_PACER_RING 1024      /* burst limits above this are clamped */
-#define HS_PACER_SEARCH_MAX 5
-#define HS_PACER_SEARCH_WINDOW_MS 1000
+#define KIT_PACER_RING 1024      /* burst limits above this are clamped */
+#define KIT_PACER_SEARCH_MAX 5
+#define KIT_PACER_SEARCH_WINDOW_MS 1000
 
-struct hs_pacer {
+struct kit_pacer {
     int cfg_max;
     int64_t cfg_window_ms;
     int64_t hdr_max;          /* -1 until a response carried it */
@@ -36,43 +36,43 @@ struct hs_pacer {
     int64_t hdr_at_ms;        /* when that word arrived          */
     int64_t sent_since_hdr;   /* sends not reflected in it       */
     int64_t blocked_until_ms; /* after a 429                     */
-    int64_t ring[HS_PACER_RING]; /* send times, oldest overwritten */
+    int64_t ring[KIT_PACER_RING]; /* send times, oldest overwritten */
     size_t nring, ring_head;     /* head: next slot to write       */
-    int64_t search[HS_PACER_SEARCH_MAX];
+    int64_t search[KIT_PACER_SEARCH_MAX];
     size_t nsearch, search_head;
 };
 
 /* Set up with the configured limit (burst_max calls per window_ms; both
  * must be > 0). The struct is the caller's; nothing to free. */
-void hs_pacer_init(struct hs_pacer *p, int burst_max, int64_t window_ms);
+void kit_pacer_init(struct kit_pacer *p, int burst_max, int64_t window_ms);
 /* What makes a call wait: our own configured limits (burst_max per
  * burst_window_ms, the search rate), or the server's word (a window or
  * Remaining learned from headers, a block set after a 429). A caller caps
  * only the waits a server asked for: its own configured ones are the
  * user's choice. */
-enum hs_pace_cause {
-    HS_PACE_NONE = 0, /* no wait                                      */
-    HS_PACE_OWN,      /* configured burst limit or the search rate    */
-    HS_PACE_HEADERS,  /* X-HubSpot-RateLimit-* headers                */
-    HS_PACE_BLOCK     /* hs_pacer_block (a 429's Retry-After/window)  */
+enum kit_pace_cause {
+    KIT_PACE_NONE = 0, /* no wait                                      */
+    KIT_PACE_OWN,      /* configured burst limit or the search rate    */
+    KIT_PACE_HEADERS,  /* X-HubSpot-RateLimit-* headers                */
+    KIT_PACE_BLOCK     /* kit_pacer_block (a 429's Retry-After/window)  */
 };
 
 /* Milliseconds to wait before a call at now_ms may be sent; 0: send now. */
-int64_t hs_pacer_wait(const struct hs_pacer *p, int64_t now_ms, int search);
+int64_t kit_pacer_wait(const struct kit_pacer *p, int64_t now_ms, int search);
 /* The same, and *cause (not NULL) says which rule asked for the longest
  * wait. */
-int64_t hs_pacer_wait_why(const struct hs_pacer *p, int64_t now_ms, int search,
-                          enum hs_pace_cause *cause);
+int64_t kit_pacer_wait_why(const struct kit_pacer *p, int64_t now_ms, int search,
+                          enum kit_pace_cause *cause);
 /* Record a send at now_ms. */
-void hs_pacer_sent(struct hs_pacer *p, int64_t now_ms, int search);
+void kit_pacer_sent(struct kit_pacer *p, int64_t now_ms, int search);
 /* Learn from a response received at now_ms (-1: header absent).
  * unanswered is the number of our calls still in flight, which the
  * server's Remaining may not reflect yet. */
-void hs_pacer_learn(struct hs_pacer *p, int64_t now_ms, int64_t max, int64_t remaining,
+void kit_pacer_learn(struct kit_pacer *p, int64_t now_ms, int64_t max, int64_t remaining,
                     int64_t interval_ms, int64_t unanswered);
 /* Hold every call until until_ms (a 429 said the window is full). */
-void hs_pacer_block(struct hs_pacer *p, int64_t until_ms);
+void kit_pacer_block(struct kit_pacer *p, int64_t until_ms);
 /* The window in force (learned, else configured). */
-int64_t hs_pacer_window_ms(const struct hs_pacer *p);
+int64_t kit_pacer_window_ms(const struct kit_pacer *p);
 
 #endif

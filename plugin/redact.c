@@ -12,7 +12,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char *secrets[MAX_SECRETS];
 static int refs[MAX_SECRETS];
 
-void hs_redact_register(const char *secret)
+void kit_redact_register(const char *secret)
 {
     if(!secret || !*secret)
         return;
@@ -33,7 +33,7 @@ out:
     pthread_mutex_unlock(&lock);
 }
 
-void hs_redact_forget(const char *secret)
+void kit_redact_forget(const char *secret)
 {
     if(!secret)
         return;
@@ -53,7 +53,7 @@ void hs_redact_forget(const char *secret)
 /* Replace s[at, at+n) by the mask, shifting the tail left. */
 static void mask(char *s, size_t at, size_t n)
 {
-    const char *m = n >= sizeof HS_REDACTED - 1 ? HS_REDACTED : "***";
+    const char *m = n >= sizeof KIT_REDACTED - 1 ? KIT_REDACTED : "***";
     size_t mlen = strlen(m);
     if(mlen > n)
         mlen = n;
@@ -81,7 +81,7 @@ static size_t token_shape(const char *p)
     return i - start >= 8 ? i : 0;
 }
 
-void hs_redact_inplace(char *s)
+void kit_redact_inplace(char *s)
 {
     if(!s)
         return;
@@ -92,7 +92,7 @@ void hs_redact_inplace(char *s)
         size_t n = strlen(secrets[i]);
         for(char *hit = s; (hit = strstr(hit, secrets[i]));) {
             mask(s, (size_t)(hit - s), n);
-            hit += n < strlen(HS_REDACTED) ? (n < 3 ? n : 3) : strlen(HS_REDACTED);
+            hit += n < strlen(KIT_REDACTED) ? (n < 3 ? n : 3) : strlen(KIT_REDACTED);
         }
     }
     pthread_mutex_unlock(&lock);
@@ -101,7 +101,7 @@ void hs_redact_inplace(char *s)
         size_t n = token_shape(p);
         if(n) {
             mask(s, (size_t)(p - s), n);
-            p += strlen(HS_REDACTED) < n ? strlen(HS_REDACTED) : n;
+            p += strlen(KIT_REDACTED) < n ? strlen(KIT_REDACTED) : n;
         } else {
             last = p;
             p += 4;

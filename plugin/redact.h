@@ -6,17 +6,17 @@
  * instances are masked whatever their shape. Registration is process-wide
  * and thread-safe because log lines can be built on any instance's thread.
  */
-#ifndef HS_REDACT_H
-#define HS_REDACT_H
+#ifndef KIT_REDACT_H
+#define KIT_REDACT_H
 
 #include <stddef.h>
 
-#define HS_REDACTED "[REDACTED]"
+#define KIT_REDACTED "[REDACTED]"
 
-/* Remember secret (copied) until hs_redact_forget(secret). */
-void hs_redact_register(const char *secret);
-void hs_redact_forget(const char *secret);
+/* Remember secret (copied) until kit_redact_forget(secret). */
+void kit_redact_register(const char *secret);
+void kit_redact_forget(const char *secret);
 /* Mask every secret in s, in place (the result is never longer than s). */
-void hs_redact_inplace(char *s);
+void kit_redact_inplace(char *s);
 
 #endif

@@ -4,17 +4,17 @@
 #include <curl/curl.h>
 #include <string.h>
 
-enum hs_rate_policy hs_rate_policy_parse(const char *name)
+enum kit_rate_policy kit_rate_policy_parse(const char *name)
 {
     if(!name)
-        return HS_POLICY_UNKNOWN;
+        return KIT_POLICY_UNKNOWN;
     if(!strcmp(name, "TEN_SECONDLY_ROLLING"))
-        return HS_POLICY_TEN_SECONDLY;
+        return KIT_POLICY_TEN_SECONDLY;
     if(!strcmp(name, "SECONDLY"))
-        return HS_POLICY_SECONDLY;
+        return KIT_POLICY_SECONDLY;
     if(!strcmp(name, "DAILY"))
-        return HS_POLICY_DAILY;
-    return HS_POLICY_UNKNOWN;
+        return KIT_POLICY_DAILY;
+    return KIT_POLICY_UNKNOWN;
 }
 
 /* splitmix64 finaliser: a good spread from consecutive inputs. */
@@ -26,20 +26,20 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-int64_t hs_retry_backoff_ms(size_t index, int retry)
+int64_t kit_retry_backoff_ms(size_t index, int retry)
 {
     if(retry < 1)
         retry = 1;
-    int64_t d = HS_RETRY_BASE_MS;
-    for(int i = 1; i < retry && d < HS_RETRY_CAP_MS; i++)
+    int64_t d = KIT_RETRY_BASE_MS;
+    for(int i = 1; i < retry && d < KIT_RETRY_CAP_MS; i++)
         d *= 2;
-    if(d > HS_RETRY_CAP_MS)
-        d = HS_RETRY_CAP_MS;
+    if(d > KIT_RETRY_CAP_MS)
+        d = KIT_RETRY_CAP_MS;
     uint64_t h = mix(((uint64_t)index << 16) ^ (uint64_t)retry);
     return d / 2 + (int64_t)(h % (uint64_t)(d / 2 + 1));
 }
 
-int hs_retry_status(long status)
+int kit_retry_status(long status)
 {
     /* 530: malformed token, retrying cannot help. 599 is no HubSpot status:
      * it is the replay server's "no interaction matches", and retrying it
@@ -49,7 +49,7 @@ int hs_retry_status(long status)
     return status >= 500 || status == 423 || status == 429 || status == 477;
 }
 
-int hs_retry_curl(int code)
+int kit_retry_curl(int code)
 {
     switch((CURLcode)code) {
     case CURLE_COULDNT_RESOLVE_HOST:

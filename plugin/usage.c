@@ -8,18 +8,18 @@
 
 #include "plugin/json.h"
 
-static const char *const limit_names[HS_LIM_COUNT] = {"max", "remaining", "interval_ms", "daily",
+static const char *const limit_names[KIT_LIM_COUNT] = {"max", "remaining", "interval_ms", "daily",
                                                       "daily_remaining"};
 
-void hs_usage_init(struct hs_usage *u)
+void kit_usage_init(struct kit_usage *u)
 {
     memset(u, 0, sizeof *u);
-    for(int i = 0; i < HS_LIM_COUNT; i++)
+    for(int i = 0; i < KIT_LIM_COUNT; i++)
         u->limits[i] = -1;
     u->saved_at_ms = -1;
 }
 
-static void free_eps(struct hs_usage *u)
+static void free_eps(struct kit_usage *u)
 {
     for(size_t i = 0; i < u->nep; i++)
         free(u->ep[i].name);
@@ -28,25 +28,25 @@ static void free_eps(struct hs_usage *u)
     u->nep = 0;
 }
 
-void hs_usage_free(struct hs_usage *u)
+void kit_usage_free(struct kit_usage *u)
 {
     free_eps(u);
-    hs_usage_init(u);
+    kit_usage_init(u);
 }
 
-void hs_usage_reset(struct hs_usage *u, const char *day)
+void kit_usage_reset(struct kit_usage *u, const char *day)
 {
     int64_t budget = u->budget, offset = u->offset_ms;
     char basis[sizeof u->basis];
     memcpy(basis, u->basis, sizeof basis);
-    hs_usage_free(u);
+    kit_usage_free(u);
     u->budget = budget;
     u->offset_ms = offset;
     memcpy(u->basis, basis, sizeof basis);
     snprintf(u->day, sizeof u->day, "%s", day ? day : "");
 }
 
-void hs_usage_day(int64_t now_ms, char out[11])
+void kit_usage_day(int64_t now_ms, char out[11])
 {
     time_t s = (time_t)(now_ms / 1000);
     struct tm tm;
@@ -68,17 +68,17 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b < 0) ? q - 1 : q;
 }
 
-void hs_usage_day_at(int64_t now_ms, int64_t offset_ms, char out[11])
+void kit_usage_day_at(int64_t now_ms, int64_t offset_ms, char out[11])
 {
-    hs_usage_day(now_ms + offset_ms, out);
+    kit_usage_day(now_ms + offset_ms, out);
 }
 
-int64_t hs_usage_next_reset(int64_t now_ms, int64_t offset_ms)
+int64_t kit_usage_next_reset(int64_t now_ms, int64_t offset_ms)
 {
-    return (floor_div(now_ms + offset_ms, HS_USAGE_DAY_MS) + 1) * HS_USAGE_DAY_MS - offset_ms;
+    return (floor_div(now_ms + offset_ms, KIT_USAGE_DAY_MS) + 1) * KIT_USAGE_DAY_MS - offset_ms;
 }
 
-void hs_usage_iso(int64_t ms, char out[21])
+void kit_usage_iso(int64_t ms, char out[21])
 {
     time_t s = (time_t)floor_div(ms, 1000);
     struct tm tm;
@@ -101,11 +101,11 @@ static int day_start_utc(const char *day, int64_t *out)
     if(t == (time_t)-1)
         return -1;
     *out = (int64_t)t * 1000;
-    hs_usage_day(*out, back);
+    kit_usage_day(*out, back);
     return strcmp(back, day) ? -1 : 0;
 }
 
-int hs_usage_belongs(const struct hs_usage *saved, const char *day, int64_t offset_ms)
+int kit_usage_belongs(const struct kit_usage *saved, const char *day, int64_t offset_ms)
 {
     if(saved->offset_ms == offset_ms)
         return !strcmp(saved->day, day);
@@ -114,22 +114,22 @@ int hs_usage_belongs(const struct hs_usage *saved, const char *day, int64_t offs
         return 0;
     s0 -= saved->offset_ms; /* local midnight of the saved day, in UTC */
     t0 -= offset_ms;
-    int64_t s1 = s0 + HS_USAGE_DAY_MS;
+    int64_t s1 = s0 + KIT_USAGE_DAY_MS;
     if(saved->saved_at_ms >= 0 && saved->saved_at_ms < s1)
         s1 = saved->saved_at_ms; /* no call of it came after it was stored */
-    return s1 > t0 && s0 < t0 + HS_USAGE_DAY_MS;
+    return s1 > t0 && s0 < t0 + KIT_USAGE_DAY_MS;
 }
 
 /* ---- the account's zone ---- */
 
-void hs_usage_zone_utc(struct hs_usage_zone *z)
+void kit_usage_zone_utc(struct kit_usage_zone *z)
 {
     memset(z, 0, sizeof *z);
     z->at_ms = -1;
     z->portal_id = -1;
 }
 
-void hs_usage_zone_basis(const struct hs_usage_zone *z, char *out, size_t size)
+void kit_usage_zone_basis(const struct kit_usage_zone *z, char *out, size_t size)
 {
     if(!z->known) {
         snprintf(out, size, "UTC (run authorize to learn the account's time zone)");
@@ -139,72 +139,72 @@ void hs_usage_zone_basis(const struct hs_usage_zone *z, char *out, size_t size)
     char asof[32] = "";
     if(z->at_ms >= 0) {
         char d[11];
-        hs_usage_day_at(z->at_ms, z->offset_ms, d);
+        kit_usage_day_at(z->at_ms, z->offset_ms, d);
         snprintf(asof, sizeof asof, ", as of %s", d);
     }
     snprintf(out, size, "%s (UTC%c%02d:%02d%s)", z->name[0] ? z->name : "the account's time zone",
              z->offset_ms < 0 ? '-' : '+', (int)(mins / 60), (int)(mins % 60), asof);
 }
 
-void hs_usage_set_zone(struct hs_usage *u, const struct hs_usage_zone *z)
+void kit_usage_set_zone(struct kit_usage *u, const struct kit_usage_zone *z)
 {
     u->offset_ms = z->known ? z->offset_ms : 0;
-    hs_usage_zone_basis(z, u->basis, sizeof u->basis);
+    kit_usage_zone_basis(z, u->basis, sizeof u->basis);
 }
 
-int hs_usage_zone_to_json(const struct hs_usage_zone *z, struct hs_buf *out)
+int kit_usage_zone_to_json(const struct kit_usage_zone *z, struct kit_buf *out)
 {
-    struct hs_jw w;
-    hs_jw_init(&w, out);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "time_zone", z->name);
-    hs_jw_kint(&w, "utc_offset_ms", z->offset_ms);
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "time_zone", z->name);
+    kit_jw_kint(&w, "utc_offset_ms", z->offset_ms);
     if(z->portal_id >= 0)
-        hs_jw_kint(&w, "portal_id", z->portal_id);
+        kit_jw_kint(&w, "portal_id", z->portal_id);
     if(z->at_ms >= 0)
-        hs_jw_kint(&w, "at", z->at_ms);
-    hs_jw_obj_end(&w);
-    return hs_jw_error(&w) ? -1 : 0;
+        kit_jw_kint(&w, "at", z->at_ms);
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
 }
 
 /* Optional non-negative integer member: 0 (absent: *out untouched), -1
  * when present but not one. */
-static int opt_count(const struct hs_json *j, const char *key, int64_t *out)
+static int opt_count(const struct kit_json *j, const char *key, int64_t *out)
 {
-    int t = hs_json_get(j, 0, key);
+    int t = kit_json_get(j, 0, key);
     int64_t v;
     if(t < 0)
         return 0;
-    if(hs_json_int64(j, t, &v) || v < 0)
+    if(kit_json_int64(j, t, &v) || v < 0)
         return -1;
     *out = v;
     return 0;
 }
 
-int hs_usage_zone_from_json(struct hs_usage_zone *z, const char *text, size_t len, char *why,
+int kit_usage_zone_from_json(struct kit_usage_zone *z, const char *text, size_t len, char *why,
                             size_t whysize)
 {
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     char jwhy[128] = "";
     const char *bad = NULL;
-    hs_usage_zone_utc(z);
-    if(hs_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
+    kit_usage_zone_utc(z);
+    if(kit_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
         snprintf(why, whysize, "not JSON (%s)", jwhy);
         return -1;
     }
-    if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
+    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT) {
         bad = "not a JSON object";
         goto fail;
     }
-    int t = hs_json_get(&j, 0, "utc_offset_ms");
-    if(t < 0 || hs_json_int64(&j, t, &z->offset_ms) || z->offset_ms > HS_USAGE_MAX_OFFSET_MS ||
-       z->offset_ms < -HS_USAGE_MAX_OFFSET_MS) {
+    int t = kit_json_get(&j, 0, "utc_offset_ms");
+    if(t < 0 || kit_json_int64(&j, t, &z->offset_ms) || z->offset_ms > KIT_USAGE_MAX_OFFSET_MS ||
+       z->offset_ms < -KIT_USAGE_MAX_OFFSET_MS) {
         bad = "no \"utc_offset_ms\" within 18 hours of UTC";
         goto fail;
     }
-    t = hs_json_get(&j, 0, "time_zone");
+    t = kit_json_get(&j, 0, "time_zone");
     if(t >= 0) {
-        char *name = hs_json_type(&j, t) == HS_JSON_STRING ? hs_json_strdup(&j, t) : NULL;
+        char *name = kit_json_type(&j, t) == KIT_JSON_STRING ? kit_json_strdup(&j, t) : NULL;
         size_t n = name ? strlen(name) : 0;
         if(name && n < sizeof z->name)
             memcpy(z->name, name, n + 1);
@@ -219,12 +219,12 @@ int hs_usage_zone_from_json(struct hs_usage_zone *z, const char *text, size_t le
         goto fail;
     }
     z->known = 1;
-    hs_json_free(&j);
+    kit_json_free(&j);
     return 0;
 fail:
     snprintf(why, whysize, "%s", bad);
-    hs_json_free(&j);
-    hs_usage_zone_utc(z);
+    kit_json_free(&j);
+    kit_usage_zone_utc(z);
     return -1;
 }
 
@@ -232,15 +232,15 @@ fail:
 #define HOST_HAS(host, m) \
     ((host) && (host)->struct_size >= offsetof(struct oc_host, m) + sizeof((host)->m) && (host)->m)
 
-int hs_usage_zone_load(const struct oc_host *host, struct hs_usage_zone *z, char *why,
+int kit_usage_zone_load(const struct oc_host *host, struct kit_usage_zone *z, char *why,
                        size_t whysize)
 {
     char buf[1024]; /* the record is under 200 bytes; more is not ours */
     size_t len = 0;
-    hs_usage_zone_utc(z);
+    kit_usage_zone_utc(z);
     if(!HOST_HAS(host, state_get))
         return 0;
-    oc_status rc = host->state_get(host->ctx, HS_ACCOUNT_KEY, buf, sizeof buf, &len);
+    oc_status rc = host->state_get(host->ctx, KIT_ACCOUNT_KEY, buf, sizeof buf, &len);
     if(rc == OC_E_NOT_FOUND)
         return 0;
     if(rc == OC_E_RANGE) {
@@ -251,23 +251,23 @@ int hs_usage_zone_load(const struct oc_host *host, struct hs_usage_zone *z, char
         snprintf(why, whysize, "the host could not read it (status %d)", rc);
         return -1;
     }
-    return hs_usage_zone_from_json(z, buf, len < sizeof buf ? len : sizeof buf, why, whysize);
+    return kit_usage_zone_from_json(z, buf, len < sizeof buf ? len : sizeof buf, why, whysize);
 }
 
-static struct hs_usage_ep *endpoint(struct hs_usage *u, const char *name)
+static struct kit_usage_ep *endpoint(struct kit_usage *u, const char *name)
 {
     if(!name || !*name)
         name = "other";
     for(size_t i = 0; i < u->nep; i++)
         if(!strcmp(u->ep[i].name, name))
             return &u->ep[i];
-    if(u->nep >= HS_USAGE_MAX_ENDPOINTS && strcmp(name, "other"))
+    if(u->nep >= KIT_USAGE_MAX_ENDPOINTS && strcmp(name, "other"))
         return endpoint(u, "other");
-    struct hs_usage_ep *grown = realloc(u->ep, (u->nep + 1) * sizeof *grown);
+    struct kit_usage_ep *grown = realloc(u->ep, (u->nep + 1) * sizeof *grown);
     if(!grown)
         return NULL;
     u->ep = grown;
-    struct hs_usage_ep *e = &u->ep[u->nep];
+    struct kit_usage_ep *e = &u->ep[u->nep];
     memset(e, 0, sizeof *e);
     if(!(e->name = strdup(name)))
         return NULL;
@@ -275,24 +275,24 @@ static struct hs_usage_ep *endpoint(struct hs_usage *u, const char *name)
     return e;
 }
 
-int hs_usage_count(struct hs_usage *u, const char *name, enum hs_usage_what what)
+int kit_usage_count(struct kit_usage *u, const char *name, enum kit_usage_what what)
 {
-    struct hs_usage_ep *e = endpoint(u, name);
+    struct kit_usage_ep *e = endpoint(u, name);
     if(!e)
         return -1;
     switch(what) {
-    case HS_USE_CALL:
+    case KIT_USE_CALL:
         e->calls++;
         u->calls++;
         break;
-    case HS_USE_ERROR:
+    case KIT_USE_ERROR:
         e->errors++;
         break;
-    case HS_USE_429:
+    case KIT_USE_429:
         e->n429++;
         u->n429++;
         break;
-    case HS_USE_RETRY:
+    case KIT_USE_RETRY:
         e->retries++;
         u->retries++;
         break;
@@ -300,10 +300,10 @@ int hs_usage_count(struct hs_usage *u, const char *name, enum hs_usage_what what
     return 0;
 }
 
-int hs_usage_add(struct hs_usage *dst, const struct hs_usage *src)
+int kit_usage_add(struct kit_usage *dst, const struct kit_usage *src)
 {
     for(size_t i = 0; i < src->nep; i++) {
-        struct hs_usage_ep *e = endpoint(dst, src->ep[i].name);
+        struct kit_usage_ep *e = endpoint(dst, src->ep[i].name);
         if(!e)
             return -1;
         e->calls += src->ep[i].calls;
@@ -314,130 +314,130 @@ int hs_usage_add(struct hs_usage *dst, const struct hs_usage *src)
     dst->calls += src->calls;
     dst->n429 += src->n429;
     dst->retries += src->retries;
-    for(int i = 0; i < HS_LIM_COUNT; i++)
+    for(int i = 0; i < KIT_LIM_COUNT; i++)
         if(src->limits[i] >= 0)
             dst->limits[i] = src->limits[i];
     return 0;
 }
 
-int hs_usage_endpoints_json(const struct hs_usage *u, struct hs_buf *out)
+int kit_usage_endpoints_json(const struct kit_usage *u, struct kit_buf *out)
 {
-    struct hs_jw w;
-    hs_jw_init(&w, out);
-    hs_jw_obj(&w);
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
     for(size_t i = 0; i < u->nep; i++) {
-        hs_jw_key(&w, u->ep[i].name);
-        hs_jw_obj(&w);
-        hs_jw_kint(&w, "calls", (int64_t)u->ep[i].calls);
-        hs_jw_kint(&w, "errors", (int64_t)u->ep[i].errors);
-        hs_jw_kint(&w, "429", (int64_t)u->ep[i].n429);
-        hs_jw_kint(&w, "retries", (int64_t)u->ep[i].retries);
-        hs_jw_obj_end(&w);
+        kit_jw_key(&w, u->ep[i].name);
+        kit_jw_obj(&w);
+        kit_jw_kint(&w, "calls", (int64_t)u->ep[i].calls);
+        kit_jw_kint(&w, "errors", (int64_t)u->ep[i].errors);
+        kit_jw_kint(&w, "429", (int64_t)u->ep[i].n429);
+        kit_jw_kint(&w, "retries", (int64_t)u->ep[i].retries);
+        kit_jw_obj_end(&w);
     }
-    hs_jw_obj_end(&w);
-    return hs_jw_error(&w) ? -1 : 0;
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
 }
 
-int hs_usage_to_json(const struct hs_usage *u, struct hs_buf *out)
+int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out)
 {
-    struct hs_jw w;
-    hs_jw_init(&w, out);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "day", u->day);
-    hs_jw_kint(&w, "calls", (int64_t)u->calls);
-    hs_jw_key(&w, "by_endpoint");
-    struct hs_buf eps = HS_BUF_INIT;
-    int rc = hs_usage_endpoints_json(u, &eps);
-    hs_jw_raw(&w, hs_buf_str(&eps), eps.len);
-    hs_buf_free(&eps);
-    hs_jw_kint(&w, "429s", (int64_t)u->n429);
-    hs_jw_kint(&w, "retries", (int64_t)u->retries);
-    hs_jw_key(&w, "limits");
-    hs_jw_obj(&w);
-    for(int i = 0; i < HS_LIM_COUNT; i++)
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "day", u->day);
+    kit_jw_kint(&w, "calls", (int64_t)u->calls);
+    kit_jw_key(&w, "by_endpoint");
+    struct kit_buf eps = KIT_BUF_INIT;
+    int rc = kit_usage_endpoints_json(u, &eps);
+    kit_jw_raw(&w, kit_buf_str(&eps), eps.len);
+    kit_buf_free(&eps);
+    kit_jw_kint(&w, "429s", (int64_t)u->n429);
+    kit_jw_kint(&w, "retries", (int64_t)u->retries);
+    kit_jw_key(&w, "limits");
+    kit_jw_obj(&w);
+    for(int i = 0; i < KIT_LIM_COUNT; i++)
         if(u->limits[i] >= 0)
-            hs_jw_kint(&w, limit_names[i], u->limits[i]);
-    hs_jw_obj_end(&w);
-    hs_jw_kint(&w, "budget", u->budget);
+            kit_jw_kint(&w, limit_names[i], u->limits[i]);
+    kit_jw_obj_end(&w);
+    kit_jw_kint(&w, "budget", u->budget);
     if(u->basis[0])
-        hs_jw_kstr(&w, "day_basis", u->basis);
+        kit_jw_kstr(&w, "day_basis", u->basis);
     if(u->basis[0] || u->offset_ms) {
         char iso[21];
         int64_t start;
-        hs_jw_kint(&w, "utc_offset_ms", u->offset_ms);
+        kit_jw_kint(&w, "utc_offset_ms", u->offset_ms);
         if(!day_start_utc(u->day, &start)) {
-            hs_usage_iso(start - u->offset_ms + HS_USAGE_DAY_MS, iso);
-            hs_jw_kstr(&w, "resets_at", iso);
+            kit_usage_iso(start - u->offset_ms + KIT_USAGE_DAY_MS, iso);
+            kit_jw_kstr(&w, "resets_at", iso);
         }
     }
     if(u->saved_at_ms >= 0)
-        hs_jw_kint(&w, "saved_at", u->saved_at_ms);
-    hs_jw_obj_end(&w);
-    return rc || hs_jw_error(&w) ? -1 : 0;
+        kit_jw_kint(&w, "saved_at", u->saved_at_ms);
+    kit_jw_obj_end(&w);
+    return rc || kit_jw_error(&w) ? -1 : 0;
 }
 
 /* Counter member key of object obj: 0 when absent, -1 when not a
  * non-negative integer. */
-static int counter(const struct hs_json *j, int obj, const char *key, uint64_t *out)
+static int counter(const struct kit_json *j, int obj, const char *key, uint64_t *out)
 {
-    int t = hs_json_get(j, obj, key);
+    int t = kit_json_get(j, obj, key);
     int64_t v = 0;
     if(t < 0)
         v = 0;
-    else if(hs_json_type(j, t) != HS_JSON_NUMBER || hs_json_int64(j, t, &v) || v < 0)
+    else if(kit_json_type(j, t) != KIT_JSON_NUMBER || kit_json_int64(j, t, &v) || v < 0)
         return -1;
     *out = (uint64_t)v;
     return 0;
 }
 
-int hs_usage_from_json(struct hs_usage *u, const char *text, size_t len, char *why, size_t whysize)
+int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char *why, size_t whysize)
 {
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     char jwhy[128] = "";
     const char *bad = NULL;
-    if(hs_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
+    if(kit_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
         if(why)
             snprintf(why, whysize, "not JSON (%s)", jwhy);
         return -1;
     }
-    if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
+    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT) {
         bad = "not a JSON object";
         goto fail;
     }
-    int t = hs_json_get(&j, 0, "day");
-    struct hs_buf day = HS_BUF_INIT;
+    int t = kit_json_get(&j, 0, "day");
+    struct kit_buf day = KIT_BUF_INIT;
     int64_t day_ms;
-    if(t < 0 || hs_json_type(&j, t) != HS_JSON_STRING || hs_json_str(&j, t, &day) ||
-       day.len != 10 || strlen(hs_buf_str(&day)) != 10 || day_start_utc(hs_buf_str(&day), &day_ms)) {
-        hs_buf_free(&day);
+    if(t < 0 || kit_json_type(&j, t) != KIT_JSON_STRING || kit_json_str(&j, t, &day) ||
+       day.len != 10 || strlen(kit_buf_str(&day)) != 10 || day_start_utc(kit_buf_str(&day), &day_ms)) {
+        kit_buf_free(&day);
         bad = "no \"day\" of the form YYYY-MM-DD";
         goto fail;
     }
     memcpy(u->day, day.data, 11);
-    hs_buf_free(&day);
+    kit_buf_free(&day);
     if(counter(&j, 0, "calls", &u->calls) || counter(&j, 0, "429s", &u->n429) ||
        counter(&j, 0, "retries", &u->retries)) {
         bad = "a counter is not a non-negative integer";
         goto fail;
     }
-    int eps = hs_json_get(&j, 0, "by_endpoint");
+    int eps = kit_json_get(&j, 0, "by_endpoint");
     if(eps >= 0) {
-        if(hs_json_type(&j, eps) != HS_JSON_OBJECT) {
+        if(kit_json_type(&j, eps) != KIT_JSON_OBJECT) {
             bad = "\"by_endpoint\" is not an object";
             goto fail;
         }
         int k = eps + 1;
-        for(int i = 0; i < hs_json_size(&j, eps); i++) {
+        for(int i = 0; i < kit_json_size(&j, eps); i++) {
             int v = k + 1; /* a key's value follows it; skip(k) passes both */
-            char *name = hs_json_strdup(&j, k);
-            struct hs_usage_ep *e = name ? endpoint(u, name) : NULL;
+            char *name = kit_json_strdup(&j, k);
+            struct kit_usage_ep *e = name ? endpoint(u, name) : NULL;
             free(name);
             if(!e) {
                 bad = "out of memory";
                 goto fail;
             }
             uint64_t c = 0, er = 0, n4 = 0, rt = 0;
-            if(hs_json_type(&j, v) != HS_JSON_OBJECT || counter(&j, v, "calls", &c) ||
+            if(kit_json_type(&j, v) != KIT_JSON_OBJECT || counter(&j, v, "calls", &c) ||
                counter(&j, v, "errors", &er) || counter(&j, v, "429", &n4) ||
                counter(&j, v, "retries", &rt)) {
                 bad = "an endpoint entry is not {calls,errors,429,retries}";
@@ -447,23 +447,23 @@ int hs_usage_from_json(struct hs_usage *u, const char *text, size_t len, char *w
             e->errors += er;
             e->n429 += n4;
             e->retries += rt;
-            k = hs_json_skip(&j, k);
+            k = kit_json_skip(&j, k);
         }
     }
-    int lim = hs_json_get(&j, 0, "limits");
-    if(lim >= 0 && hs_json_type(&j, lim) == HS_JSON_OBJECT) {
-        for(int i = 0; i < HS_LIM_COUNT; i++) {
-            int lt = hs_json_get(&j, lim, limit_names[i]);
+    int lim = kit_json_get(&j, 0, "limits");
+    if(lim >= 0 && kit_json_type(&j, lim) == KIT_JSON_OBJECT) {
+        for(int i = 0; i < KIT_LIM_COUNT; i++) {
+            int lt = kit_json_get(&j, lim, limit_names[i]);
             int64_t v;
-            if(lt >= 0 && !hs_json_int64(&j, lt, &v) && v >= 0)
+            if(lt >= 0 && !kit_json_int64(&j, lt, &v) && v >= 0)
                 u->limits[i] = v;
         }
     }
     /* A record without these was kept on UTC days (before the zone was
      * known, or by an older version). */
-    int off = hs_json_get(&j, 0, "utc_offset_ms");
-    if(off >= 0 && (hs_json_int64(&j, off, &u->offset_ms) ||
-                    u->offset_ms > HS_USAGE_MAX_OFFSET_MS || u->offset_ms < -HS_USAGE_MAX_OFFSET_MS)) {
+    int off = kit_json_get(&j, 0, "utc_offset_ms");
+    if(off >= 0 && (kit_json_int64(&j, off, &u->offset_ms) ||
+                    u->offset_ms > KIT_USAGE_MAX_OFFSET_MS || u->offset_ms < -KIT_USAGE_MAX_OFFSET_MS)) {
         bad = "\"utc_offset_ms\" is not an offset within 18 hours of UTC";
         goto fail;
     }
@@ -471,18 +471,18 @@ int hs_usage_from_json(struct hs_usage *u, const char *text, size_t len, char *w
         bad = "\"saved_at\" is not a non-negative integer";
         goto fail;
     }
-    int basis = hs_json_get(&j, 0, "day_basis");
-    char *b = basis >= 0 && hs_json_type(&j, basis) == HS_JSON_STRING ? hs_json_strdup(&j, basis) : NULL;
+    int basis = kit_json_get(&j, 0, "day_basis");
+    char *b = basis >= 0 && kit_json_type(&j, basis) == KIT_JSON_STRING ? kit_json_strdup(&j, basis) : NULL;
     /* Only words for people: an odd one is dropped, not fatal. */
     if(b && strlen(b) < sizeof u->basis)
         memcpy(u->basis, b, strlen(b) + 1);
     free(b);
-    hs_json_free(&j);
+    kit_json_free(&j);
     return 0;
 fail:
     if(why)
         snprintf(why, whysize, "%s", bad);
-    hs_json_free(&j);
-    hs_usage_free(u);
+    kit_json_free(&j);
+    kit_usage_free(u);
     return -1;
 }

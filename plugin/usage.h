@@ -1,6 +1,6 @@
 /*
  * usage.h - calls counted per day and endpoint, and the JSON they are
- * persisted as through host state (key HS_USAGE_KEY):
+ * persisted as through host state (key KIT_USAGE_KEY):
  *
  *   {"day":"YYYY-MM-DD","calls":N,
  *    "by_endpoint":{"name":{"calls":..,"errors":..,"429":..,"retries":..}},
@@ -12,7 +12,7 @@
  * "calls" counts attempts (retries included: HubSpot counts every one);
  * "errors" attempts that got no 2xx; "limits" only the ones ever seen.
  *
- * When the day basis is known (hs_usage_set_zone) the record also carries
+ * When the day basis is known (kit_usage_set_zone) the record also carries
  *    "day_basis":"US/Eastern (UTC-05:00, as of 2026-11-28)",
  *    "utc_offset_ms":-18000000,"resets_at":"2026-11-28T05:00:00Z"
  * and, once stored, "saved_at" (epoch ms). resets_at is derived from day
@@ -22,7 +22,7 @@
  * time zone (API-NOTES 1.4, 3.1), so "today" is the date of
  * now + utc_offset_ms, the offset authorize read from
  * GET /account-info/v3/details and saved under host state key
- * HS_ACCOUNT_KEY. Until authorize has run the day is the UTC date and the
+ * KIT_ACCOUNT_KEY. Until authorize has run the day is the UTC date and the
  * record says so. The offset is a snapshot: a daylight saving change
  * moves the account's real offset by an hour and ours only follows when
  * authorize runs again (every authorize refreshes it). HubSpot gives no
@@ -30,8 +30,8 @@
  * the C library's zone database on purpose: the host's zoneinfo may be
  * missing or differ, and the same state must count the same everywhere.
  */
-#ifndef HS_USAGE_H
-#define HS_USAGE_H
+#ifndef KIT_USAGE_H
+#define KIT_USAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,49 +39,49 @@
 #include "onecount/connector.h"
 #include "plugin/buf.h"
 
-#define HS_USAGE_KEY "usage"
+#define KIT_USAGE_KEY "usage"
 /* {"time_zone":"US/Eastern","utc_offset_ms":-18000000,"portal_id":N,"at":ms},
  * written by authorize (hubspot/authorize.c), read by the HTTP client. */
-#define HS_ACCOUNT_KEY "account"
-#define HS_USAGE_BASIS_SIZE 160
+#define KIT_ACCOUNT_KEY "account"
+#define KIT_USAGE_BASIS_SIZE 160
 /* Offsets beyond this are not a real zone's (real ones span -12h..+14h). */
-#define HS_USAGE_MAX_OFFSET_MS (18LL * 3600 * 1000)
-#define HS_USAGE_DAY_MS 86400000LL
+#define KIT_USAGE_MAX_OFFSET_MS (18LL * 3600 * 1000)
+#define KIT_USAGE_DAY_MS 86400000LL
 /* For people reading a usage record whose day follows the account's zone. */
-#define HS_USAGE_SNAPSHOT_NOTE                                                              \
+#define KIT_USAGE_SNAPSHOT_NOTE                                                              \
     "the UTC offset is the one HubSpot reported at the last authorize and does not follow " \
     "daylight saving changes by itself: run authorize after a change to move the reset"
-#define HS_USAGE_MAX_ENDPOINTS 64 /* more names are counted under "other" */
+#define KIT_USAGE_MAX_ENDPOINTS 64 /* more names are counted under "other" */
 
-struct hs_usage_ep {
+struct kit_usage_ep {
     char *name; /* owned */
     uint64_t calls, errors, n429, retries;
 };
 
-enum hs_usage_limit {
-    HS_LIM_MAX = 0,
-    HS_LIM_REMAINING,
-    HS_LIM_INTERVAL_MS,
-    HS_LIM_DAILY,
-    HS_LIM_DAILY_REMAINING,
-    HS_LIM_COUNT
+enum kit_usage_limit {
+    KIT_LIM_MAX = 0,
+    KIT_LIM_REMAINING,
+    KIT_LIM_INTERVAL_MS,
+    KIT_LIM_DAILY,
+    KIT_LIM_DAILY_REMAINING,
+    KIT_LIM_COUNT
 };
 
-struct hs_usage {
+struct kit_usage {
     char day[11];                 /* "YYYY-MM-DD" or "" when unset */
     uint64_t calls, n429, retries;
-    struct hs_usage_ep *ep;       /* owned, nep entries            */
+    struct kit_usage_ep *ep;       /* owned, nep entries            */
     size_t nep;
-    int64_t limits[HS_LIM_COUNT]; /* -1: never seen                */
+    int64_t limits[KIT_LIM_COUNT]; /* -1: never seen                */
     int64_t budget;               /* configured, 0: none           */
     int64_t offset_ms;            /* day = date of now + offset_ms  */
     int64_t saved_at_ms;          /* last stored (epoch ms), -1: unknown */
-    char basis[HS_USAGE_BASIS_SIZE]; /* "" until hs_usage_set_zone  */
+    char basis[KIT_USAGE_BASIS_SIZE]; /* "" until kit_usage_set_zone  */
 };
 
 /* The account's time zone as authorize last saw it. Plain data, no
  * allocation. */
-struct hs_usage_zone {
+struct kit_usage_zone {
     int known;           /* 0: never learnt, days are UTC dates          */
     char name[64];       /* HubSpot's timeZone, e.g. "US/Eastern" ("" if none) */
     int64_t offset_ms;   /* utcOffsetMilliseconds when it was learnt     */
@@ -90,45 +90,45 @@ struct hs_usage_zone {
 };
 
 /* What an attempt adds to its endpoint's counters. */
-enum hs_usage_what { HS_USE_CALL, HS_USE_ERROR, HS_USE_429, HS_USE_RETRY };
+enum kit_usage_what { KIT_USE_CALL, KIT_USE_ERROR, KIT_USE_429, KIT_USE_RETRY };
 
-/* The struct is the caller's; hs_usage_free releases what it owns. */
-void hs_usage_init(struct hs_usage *u);
-void hs_usage_free(struct hs_usage *u);
+/* The struct is the caller's; kit_usage_free releases what it owns. */
+void kit_usage_init(struct kit_usage *u);
+void kit_usage_free(struct kit_usage *u);
 /* Forget counts and limits (and saved_at), keep budget and day basis; set
  * day. */
-void hs_usage_reset(struct hs_usage *u, const char *day);
+void kit_usage_reset(struct kit_usage *u, const char *day);
 /* UTC date of epoch milliseconds into out (11 bytes). */
-void hs_usage_day(int64_t now_ms, char out[11]);
+void kit_usage_day(int64_t now_ms, char out[11]);
 /* The date at now_ms in a zone offset_ms from UTC into out (11 bytes). */
-void hs_usage_day_at(int64_t now_ms, int64_t offset_ms, char out[11]);
+void kit_usage_day_at(int64_t now_ms, int64_t offset_ms, char out[11]);
 /* Epoch ms of the first midnight after now_ms in a zone offset_ms from
- * UTC: when the day of hs_usage_day_at ends. */
-int64_t hs_usage_next_reset(int64_t now_ms, int64_t offset_ms);
+ * UTC: when the day of kit_usage_day_at ends. */
+int64_t kit_usage_next_reset(int64_t now_ms, int64_t offset_ms);
 /* Epoch ms as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
-void hs_usage_iso(int64_t ms, char out[21]);
+void kit_usage_iso(int64_t ms, char out[21]);
 
 /* A zone meaning "not learnt": UTC days. */
-void hs_usage_zone_utc(struct hs_usage_zone *z);
+void kit_usage_zone_utc(struct kit_usage_zone *z);
 /* Human description of the day basis into out (size bytes, always
  * terminated): "UTC (run authorize to learn the account's time zone)" or
  * "US/Eastern (UTC-05:00, as of 2026-11-28)" (the date is the account's
  * date when authorize learnt the offset). */
-void hs_usage_zone_basis(const struct hs_usage_zone *z, char *out, size_t size);
+void kit_usage_zone_basis(const struct kit_usage_zone *z, char *out, size_t size);
 /* Use z's offset and description as u's day basis (u->day is left alone). */
-void hs_usage_set_zone(struct hs_usage *u, const struct hs_usage_zone *z);
-/* The HS_ACCOUNT_KEY JSON for z (appended to out). -1 on oom. */
-int hs_usage_zone_to_json(const struct hs_usage_zone *z, struct hs_buf *out);
-/* Parse the HS_ACCOUNT_KEY JSON into z. On failure z is UTC (unknown) and
+void kit_usage_set_zone(struct kit_usage *u, const struct kit_usage_zone *z);
+/* The KIT_ACCOUNT_KEY JSON for z (appended to out). -1 on oom. */
+int kit_usage_zone_to_json(const struct kit_usage_zone *z, struct kit_buf *out);
+/* Parse the KIT_ACCOUNT_KEY JSON into z. On failure z is UTC (unknown) and
  * -1 comes back with the reason in why (whysize bytes). */
-int hs_usage_zone_from_json(struct hs_usage_zone *z, const char *text, size_t len, char *why,
+int kit_usage_zone_from_json(struct kit_usage_zone *z, const char *text, size_t len, char *why,
                             size_t whysize);
-/* Read HS_ACCOUNT_KEY through host->state_get (host may be NULL or lack
+/* Read KIT_ACCOUNT_KEY through host->state_get (host may be NULL or lack
  * state_get: then z is UTC and 0 comes back). 0 with z filled (known or,
  * when the key is absent, UTC); -1 with z UTC and the reason in why when
  * the key cannot be read or is not an account record. host is borrowed
  * for the call only. */
-int hs_usage_zone_load(const struct oc_host *host, struct hs_usage_zone *z, char *why,
+int kit_usage_zone_load(const struct oc_host *host, struct kit_usage_zone *z, char *why,
                        size_t whysize);
 /* Nonzero when the counts of saved (a record read back from state) belong
  * to the day `day` of a zone offset_ms from UTC. Same basis: the same
@@ -138,18 +138,18 @@ int hs_usage_zone_load(const struct oc_host *host, struct hs_usage_zone *z, char
  * (or its day's end if unknown), overlaps that day: when that is
  * ambiguous its calls are counted, because HubSpot's limit is what costs
  * fees and undercounting is the expensive mistake. */
-int hs_usage_belongs(const struct hs_usage *saved, const char *day, int64_t offset_ms);
+int kit_usage_belongs(const struct kit_usage *saved, const char *day, int64_t offset_ms);
 /* Count one event for endpoint (NULL: "other"). -1 on oom. */
-int hs_usage_count(struct hs_usage *u, const char *endpoint, enum hs_usage_what what);
+int kit_usage_count(struct kit_usage *u, const char *endpoint, enum kit_usage_what what);
 /* dst += src (counts summed per endpoint; src's known limits win). */
-int hs_usage_add(struct hs_usage *dst, const struct hs_usage *src);
+int kit_usage_add(struct kit_usage *dst, const struct kit_usage *src);
 /* Serialise as the JSON above (appended to out). -1 on oom. */
-int hs_usage_to_json(const struct hs_usage *u, struct hs_buf *out);
+int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out);
 /* Parse text (the JSON above) into u, which must be freshly initialised.
  * -1 with a reason in why when it is not a usage record. */
-int hs_usage_from_json(struct hs_usage *u, const char *text, size_t len, char *why,
+int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char *why,
                        size_t whysize);
 /* The by_endpoint object alone, as JSON text (appended to out). */
-int hs_usage_endpoints_json(const struct hs_usage *u, struct hs_buf *out);
+int kit_usage_endpoints_json(const struct kit_usage *u, struct kit_buf *out);
 
 #endif

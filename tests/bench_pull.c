@@ -51,10 +51,10 @@ struct result {
 static const char *const types[] = {"OPEN", "OPEN", "DELIVERED", "CLICK", "OPEN", "SENT",
                                     "OPEN", "PROCESSED", "CLICK", "BOUNCE"};
 
-static void add_event(struct hs_buf *b, int64_t k, int64_t created)
+static void add_event(struct kit_buf *b, int64_t k, int64_t created)
 {
     const char *type = types[k % 10];
-    hs_buf_printf(b,
+    kit_buf_printf(b,
                   "{\"id\":\"%08" PRIx64 "-1b2c-4d3e-8f40-%012" PRIx64 "\",\"created\":%" PRId64
                   ",\"type\":\"%s\",\"recipient\":\"reader%06" PRId64 "@example.com\","
                   "\"portalId\":62515,\"appId\":113,\"appName\":\"BatchEmail\","
@@ -65,27 +65,27 @@ static void add_event(struct hs_buf *b, int64_t k, int64_t created)
                   (uint64_t)k * 2654435761u, (uint64_t)k, created, type, k % 250000,
                   INT64_C(157830400) + k % 64, (uint64_t)(k % 65536), created - 3600000,
                   (uint64_t)(k % 65536));
-    hs_buf_puts(b, "\"userAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    kit_buf_puts(b, "\"userAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                    "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\","
                    "\"browser\":{\"name\":\"Chrome\",\"family\":\"Chrome\",\"producer\":"
                    "\"Google Inc.\",\"producerUrl\":\"https://www.google.com/about/company/\","
                    "\"type\":\"Browser\",\"url\":\"https://www.google.com/chrome/\","
                    "\"version\":[\"120.0.0.0\"]},");
-    hs_buf_printf(b,
+    kit_buf_printf(b,
                   "\"location\":{\"country\":\"UNITED STATES\",\"state\":\"massachusetts\","
                   "\"city\":\"cambridge\",\"latitude\":42.3736,\"longitude\":-71.1097,"
                   "\"zipcode\":\"02139\"},\"deviceType\":\"COMPUTER\",\"filteredEvent\":false,"
                   "\"ipAddress\":\"203.0.113.%d\"",
                   (int)(k % 250));
     if(!strcmp(type, "CLICK"))
-        hs_buf_printf(b,
+        kit_buf_printf(b,
                       ",\"url\":\"https://news.example.org/2026/11/story-%" PRId64
                       "?utm_source=hs_email&utm_medium=email\",\"referer\":\"\"",
                       k % 1000);
     if(!strcmp(type, "BOUNCE"))
-        hs_buf_puts(b, ",\"category\":\"MAILBOX_FULL\",\"response\":\"552 5.2.2 mailbox full\","
+        kit_buf_puts(b, ",\"category\":\"MAILBOX_FULL\",\"response\":\"552 5.2.2 mailbox full\","
                        "\"status\":\"5.2.2\"");
-    hs_buf_putc(b, '}');
+    kit_buf_putc(b, '}');
 }
 
 /* Page p (from the offset "p<N>") of the window; events spread evenly over
@@ -103,20 +103,20 @@ static int serve(void *ctx, const struct fx_request *req, struct fx_response *re
     int64_t total = (int64_t)g->pages * PAGE;
     int64_t step = DAY / total;
     resp->status = 200;
-    hs_buf_puts(&resp->headers, "Content-Type: application/json;charset=utf-8\r\n");
-    hs_buf_reserve(&resp->body, (size_t)PAGE * 1200);
-    hs_buf_puts(&resp->body, "{\"events\":[");
+    kit_buf_puts(&resp->headers, "Content-Type: application/json;charset=utf-8\r\n");
+    kit_buf_reserve(&resp->body, (size_t)PAGE * 1200);
+    kit_buf_puts(&resp->body, "{\"events\":[");
     for(int i = 0; i < PAGE && p < g->pages; i++) {
         int64_t k = (int64_t)p * PAGE + i;
         if(i)
-            hs_buf_putc(&resp->body, ',');
+            kit_buf_putc(&resp->body, ',');
         add_event(&resp->body, k, NOW - 1 - k * step);
     }
     if(p + 1 < g->pages)
-        hs_buf_printf(&resp->body, "],\"hasMore\":true,\"offset\":\"p%d\"}", p + 1);
+        kit_buf_printf(&resp->body, "],\"hasMore\":true,\"offset\":\"p%d\"}", p + 1);
     else
-        hs_buf_puts(&resp->body, "],\"hasMore\":false}");
-    return hs_buf_ok(&resp->body) ? 0 : -1;
+        kit_buf_puts(&resp->body, "],\"hasMore\":false}");
+    return kit_buf_ok(&resp->body) ? 0 : -1;
 }
 
 static double ts_s(const struct timespec *t) { return (double)t->tv_sec + t->tv_nsec / 1e9; }
@@ -159,7 +159,7 @@ static void run(int events, struct result *out)
         goto done;
     }
     out->events = th.nrecords;
-    out->calls_client = hs_http_calls(in->http);
+    out->calls_client = kit_http_calls(in->http);
     out->calls_server = fx_server_requests(srv);
     out->cpu_thread_s = ts_s(&c1) - ts_s(&c0);
     out->wall_s = ts_s(&w1) - ts_s(&w0);

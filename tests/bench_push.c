@@ -64,27 +64,27 @@ static long email_number(const char *e, size_t len)
     return n;
 }
 
-static int answer_upsert(const struct hs_json *j, struct fx_response *resp)
+static int answer_upsert(const struct kit_json *j, struct fx_response *resp)
 {
-    int inputs = hs_json_get(j, 0, "inputs");
-    int n = hs_json_size(j, inputs);
-    struct hs_buf res = HS_BUF_INIT, errs = HS_BUF_INIT;
+    int inputs = kit_json_get(j, 0, "inputs");
+    int n = kit_json_size(j, inputs);
+    struct kit_buf res = KIT_BUF_INIT, errs = KIT_BUF_INIT;
     int nres = 0, nerr = 0;
     /* Walk the inputs backwards so results come out of order. */
     int *tok = malloc(sizeof *tok * (size_t)(n ? n : 1));
     if(!tok)
         return -1;
     int t = inputs + 1;
-    for(int i = 0; i < n; i++, t = hs_json_skip(j, t))
+    for(int i = 0; i < n; i++, t = kit_json_skip(j, t))
         tok[i] = t;
     for(int i = n - 1; i >= 0; i--) {
         size_t elen, tlen;
-        const char *email = hs_json_raw(j, hs_json_get(j, tok[i], "id"), &elen);
-        const char *trace = hs_json_raw(j, hs_json_get(j, tok[i], "objectWriteTraceId"), &tlen);
+        const char *email = kit_json_raw(j, kit_json_get(j, tok[i], "id"), &elen);
+        const char *trace = kit_json_raw(j, kit_json_get(j, tok[i], "objectWriteTraceId"), &tlen);
         if(!email || !trace)
             continue;
         if(elen > 8 && !memcmp(email + elen - 8, ".invalid", 8)) {
-            hs_buf_printf(&errs,
+            kit_buf_printf(&errs,
                           "%s{\"status\":\"error\",\"category\":\"VALIDATION_ERROR\","
                           "\"message\":\"Property values were not valid: [{\\\"isValid\\\":false,"
                           "\\\"message\\\":\\\"Email address %.*s is invalid\\\",\\\"error\\\":"
@@ -94,7 +94,7 @@ static int answer_upsert(const struct hs_json *j, struct fx_response *resp)
             continue;
         }
         long id = ID_BASE + email_number(email, elen);
-        hs_buf_printf(&res,
+        kit_buf_printf(&res,
                       "%s{\"id\":\"%ld\",\"properties\":{\"email\":\"%.*s\",\"createdate\":"
                       "\"2026-11-28T00:00:00.000Z\",\"lastmodifieddate\":\"2026-11-28T00:00:00.000Z\","
                       "\"hs_object_id\":\"%ld\"},\"createdAt\":\"2026-11-28T00:00:00.000Z\","
@@ -104,43 +104,43 @@ static int answer_upsert(const struct hs_json *j, struct fx_response *resp)
     }
     free(tok);
     resp->status = nerr ? 207 : 200;
-    hs_buf_printf(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[%s]", hs_buf_str(&res));
+    kit_buf_printf(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[%s]", kit_buf_str(&res));
     if(nerr)
-        hs_buf_printf(&resp->body, ",\"numErrors\":%d,\"errors\":[%s]", nerr, hs_buf_str(&errs));
-    hs_buf_puts(&resp->body, ",\"startedAt\":\"2026-11-28T00:00:00.000Z\","
+        kit_buf_printf(&resp->body, ",\"numErrors\":%d,\"errors\":[%s]", nerr, kit_buf_str(&errs));
+    kit_buf_puts(&resp->body, ",\"startedAt\":\"2026-11-28T00:00:00.000Z\","
                              "\"completedAt\":\"2026-11-28T00:00:00.050Z\"}");
-    hs_buf_free(&res);
-    hs_buf_free(&errs);
+    kit_buf_free(&res);
+    kit_buf_free(&errs);
     upserts++;
-    return hs_buf_ok(&resp->body) ? 0 : -1;
+    return kit_buf_ok(&resp->body) ? 0 : -1;
 }
 
 static int answer_add(const struct fx_request *req, struct fx_response *resp)
 {
     /* Every id is new to the list: echo the array as recordsIdsAdded. */
-    hs_buf_puts(&resp->body, "{\"recordsIdsAdded\":");
-    hs_buf_append(&resp->body, req->body, req->body_len);
-    hs_buf_puts(&resp->body, ",\"recordIdsRemoved\":[],\"recordIdsMissing\":[]}");
+    kit_buf_puts(&resp->body, "{\"recordsIdsAdded\":");
+    kit_buf_append(&resp->body, req->body, req->body_len);
+    kit_buf_puts(&resp->body, ",\"recordIdsRemoved\":[],\"recordIdsMissing\":[]}");
     adds++;
-    return hs_buf_ok(&resp->body) ? 0 : -1;
+    return kit_buf_ok(&resp->body) ? 0 : -1;
 }
 
 static int hubspot(void *ctx, const struct fx_request *req, struct fx_response *resp)
 {
     (void)ctx;
     int rc = -1;
-    hs_buf_puts(&resp->headers, "Content-Type: application/json;charset=utf-8\r\n");
+    kit_buf_puts(&resp->headers, "Content-Type: application/json;charset=utf-8\r\n");
     if(!strcmp(req->method, "GET") && !strcmp(req->path, "/crm/v3/lists/" LIST)) {
-        hs_buf_puts(&resp->body, "{\"list\":{\"listId\":\"" LIST "\",\"listVersion\":1,\"name\":"
+        kit_buf_puts(&resp->body, "{\"list\":{\"listId\":\"" LIST "\",\"listVersion\":1,\"name\":"
                                  "\"Bench\",\"objectTypeId\":\"0-1\",\"processingStatus\":"
                                  "\"COMPLETE\",\"processingType\":\"MANUAL\"}}");
         rc = 0;
     } else if(!strcmp(req->method, "POST") &&
               !strcmp(req->path, "/crm/v3/objects/contacts/batch/upsert")) {
-        struct hs_json j = {0};
-        if(!hs_json_parse(&j, req->body, req->body_len, NULL, 0))
+        struct kit_json j = {0};
+        if(!kit_json_parse(&j, req->body, req->body_len, NULL, 0))
             rc = answer_upsert(&j, resp);
-        hs_json_free(&j);
+        kit_json_free(&j);
     } else if(!strcmp(req->method, "PUT") &&
               !strcmp(req->path, "/crm/v3/lists/" LIST "/memberships/add")) {
         rc = answer_add(req, resp);
@@ -326,7 +326,7 @@ int main(void)
     oc_status rc = hs_push(in, &req, &err);
     double wall = mono_s() - w0, cpu = thread_cpu_s() - c0;
 
-    uint64_t calls = hs_http_calls(in->http);
+    uint64_t calls = kit_http_calls(in->http);
     uint64_t requests = fx_server_requests(srv);
     uint64_t ok_calls = atomic_load(&served);
     uint64_t limited = requests > ok_calls ? requests - ok_calls : 0;
@@ -377,10 +377,10 @@ int main(void)
     for(int k = 0; k < 2; k++) {
         sf.given = 0;
         sf.with_name = k == 0;
-        uint64_t before = hs_http_calls(in->http);
+        uint64_t before = kit_http_calls(in->http);
         struct oc_push_request one = {sizeof one, LIST, single_next, &sf};
         oc_status src = hs_push(in, &one, &err);
-        single[k] = hs_http_calls(in->http) - before;
+        single[k] = kit_http_calls(in->http) - before;
         fail |= src != OC_OK;
     }
     printf("%-26s %14" PRIu64 " %14d %s\n", "single sign-up, new", single[0], 2,

@@ -10,7 +10,7 @@
 
 #define CASS(name) "fixtures/hubspot/authorize-" name ".json"
 
-static const char *records(const struct scenario *s) { return hs_buf_str(&s->th.records); }
+static const char *records(const struct scenario *s) { return kit_buf_str(&s->th.records); }
 
 START_TEST(test_ok)
 {
@@ -170,45 +170,45 @@ START_TEST(test_service_key_unverified)
     /* Unknown is not the same as none missing. */
     ASSERT_LACKS(r, "scopes_missing");
     ASSERT_LACKS(r, "hub_id");
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "WARN authorize: HubSpot's token-info endpoint answered 404");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "WARN authorize: HubSpot's token-info endpoint answered 404");
     sc_verify_stop(&s);
 }
 END_TEST
 
 START_TEST(test_scope_table)
 {
-    struct hs_buf missing = HS_BUF_INIT, blocked = HS_BUF_INIT;
+    struct kit_buf missing = KIT_BUF_INIT, blocked = KIT_BUF_INIT;
     const char *all[] = {"content", "crm.lists.write", "crm.lists.read",
                          "crm.objects.contacts.write", "crm.objects.contacts.read"};
     ck_assert_int_eq(hs_scopes_missing(HS_SCOPES, all, 5, &missing, &blocked), 0);
-    ck_assert_str_eq(hs_buf_str(&missing), "");
+    ck_assert_str_eq(kit_buf_str(&missing), "");
 
     ck_assert_int_eq(hs_scopes_missing(HS_SCOPES, NULL, 0, &missing, &blocked), 5);
-    ck_assert_str_eq(hs_buf_str(&missing), HS_SCOPES);
-    ASSERT_HAS(hs_buf_str(&blocked), "crm.objects.contacts.read: lookup cannot read contacts; ");
-    ASSERT_HAS(hs_buf_str(&blocked), "crm.objects.contacts.write: push cannot create or update");
-    ASSERT_HAS(hs_buf_str(&blocked), "crm.lists.read: push cannot");
+    ck_assert_str_eq(kit_buf_str(&missing), HS_SCOPES);
+    ASSERT_HAS(kit_buf_str(&blocked), "crm.objects.contacts.read: lookup cannot read contacts; ");
+    ASSERT_HAS(kit_buf_str(&blocked), "crm.objects.contacts.write: push cannot create or update");
+    ASSERT_HAS(kit_buf_str(&blocked), "crm.lists.read: push cannot");
 
     /* The access-groups alternative stands in for crm.lists.write only
      * together with crm.lists.read. */
-    hs_buf_reset(&missing);
-    hs_buf_reset(&blocked);
+    kit_buf_reset(&missing);
+    kit_buf_reset(&blocked);
     const char *alt_only[] = {"content", "cms.membership.access_groups.write",
                               "crm.objects.contacts.write", "crm.objects.contacts.read"};
     ck_assert_int_eq(hs_scopes_missing(HS_SCOPES, alt_only, 4, &missing, &blocked), 2);
-    ck_assert_str_eq(hs_buf_str(&missing), "crm.lists.read,crm.lists.write");
+    ck_assert_str_eq(kit_buf_str(&missing), "crm.lists.read,crm.lists.write");
 
     /* Scope names are exact: no prefix or case games. */
-    hs_buf_reset(&missing);
-    hs_buf_reset(&blocked);
+    kit_buf_reset(&missing);
+    kit_buf_reset(&blocked);
     const char *near[] = {"crm.lists.writer", "CONTENT", "crm.lists"};
     ck_assert_int_eq(hs_scopes_missing("crm.lists.write, content", near, 3, &missing, &blocked), 2);
-    ck_assert_str_eq(hs_buf_str(&missing), "crm.lists.write,content");
+    ck_assert_str_eq(kit_buf_str(&missing), "crm.lists.write,content");
 
     ck_assert_str_eq(hs_scope_blocks("crm.lists.write"), "push cannot add contacts to lists");
     ck_assert_str_eq(hs_scope_blocks("something.else"), "the plugin manifest requires it");
-    hs_buf_free(&missing);
-    hs_buf_free(&blocked);
+    kit_buf_free(&missing);
+    kit_buf_free(&blocked);
 }
 END_TEST
 
@@ -224,7 +224,7 @@ START_TEST(test_token_never_shown)
         sc_start_ok(&s, cassettes[i], NULL);
         hs_authorize(s.in, &s.err);
         /* Capture every log level the plugin has. */
-        const char *where[] = {records(&s), hs_buf_str(&s.th.logs), s.err.message};
+        const char *where[] = {records(&s), kit_buf_str(&s.th.logs), s.err.message};
         for(size_t k = 0; k < 3; k++) {
             ck_assert_msg(strstr(where[k], "pat-na1-") == NULL, "%s: token in %s", cassettes[i],
                           where[k]);

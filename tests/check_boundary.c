@@ -45,53 +45,53 @@ static void teardown(void) { ochrun_teardown(&E); }
 #define PAGES 6
 #define EVENTS (PAGE * PAGES)
 
-static void page_interaction(struct hs_buf *b, int page)
+static void page_interaction(struct kit_buf *b, int page)
 {
-    hs_buf_printf(b,
+    kit_buf_printf(b,
                   "{\"request\": {\"method\": \"GET\", \"path\": \"/email/public/v1/events\", \"query\": "
                   "{\"startTimestamp\": \"%lld\", \"endTimestamp\": \"%lld\", \"limit\": \"1000\"",
                   (long long)SINCE_MS, (long long)NOW_MS);
     if(page)
-        hs_buf_printf(b, ", \"offset\": \"o%d\"", page);
-    hs_buf_puts(b, "}},\n \"response\": {\"status\": 200, \"body\": {\"events\": [\n");
+        kit_buf_printf(b, ", \"offset\": \"o%d\"", page);
+    kit_buf_puts(b, "}},\n \"response\": {\"status\": 200, \"body\": {\"events\": [\n");
     for(int j = 0; j < PAGE; j++) {
         int n = page * PAGE + j;
         /* newest first, as HubSpot pages; all inside the lookback */
-        hs_buf_printf(b,
+        kit_buf_printf(b,
                       "%s  {\"id\": \"bnd-%04d\", \"created\": %lld, \"type\": \"OPEN\", \"recipient\": "
                       "\"u%04d@example.com\", \"emailCampaignId\": 7, \"portalId\": 62515, \"appName\": "
                       "\"BatchEmail\", \"deviceType\": \"COMPUTER\"}",
                       j ? ",\n" : "", n, (long long)(NOW_MS - 1000 - (int64_t)n * 900), n);
     }
     if(page + 1 < PAGES)
-        hs_buf_printf(b, "], \"hasMore\": true, \"offset\": \"o%d\"}}, \"fault\": null}", page + 1);
+        kit_buf_printf(b, "], \"hasMore\": true, \"offset\": \"o%d\"}}, \"fault\": null}", page + 1);
     else
-        hs_buf_puts(b, "], \"hasMore\": false}}, \"fault\": null}");
+        kit_buf_puts(b, "], \"hasMore\": false}}, \"fault\": null}");
 }
 
 /* A cassette with the window's pages from `first` on; with_lookback adds
  * the lookback window a rerun reads once the resumed window is done. */
 static void write_pull_cassette(const char *name, int first, int with_lookback, char *path, size_t size)
 {
-    struct hs_buf b = HS_BUF_INIT;
-    hs_buf_printf(&b, "{\"version\": 1, \"scenario\": \"boundary-pull\", \"recorded_at\": \"%s\",\n"
+    struct kit_buf b = KIT_BUF_INIT;
+    kit_buf_printf(&b, "{\"version\": 1, \"scenario\": \"boundary-pull\", \"recorded_at\": \"%s\",\n"
                       " \"interactions\": [\n", NOW_ISO);
     for(int p = first; p < PAGES; p++) {
         if(p > first)
-            hs_buf_puts(&b, ",\n");
+            kit_buf_puts(&b, ",\n");
         page_interaction(&b, p);
     }
     if(with_lookback)
-        hs_buf_printf(&b,
+        kit_buf_printf(&b,
                       ",\n{\"request\": {\"method\": \"GET\", \"path\": \"/email/public/v1/events\", \"query\": "
                       "{\"startTimestamp\": \"%lld\", \"endTimestamp\": \"%lld\", \"limit\": \"1000\"}},\n"
                       " \"response\": {\"status\": 200, \"body\": {\"events\": [], \"hasMore\": false}}, "
                       "\"fault\": null}",
                       (long long)(NOW_MS - LOOKBACK_MS), (long long)NOW_MS);
-    hs_buf_puts(&b, "\n]}\n");
-    ck_assert(hs_buf_ok(&b));
-    ochrun_write_file(&E, name, hs_buf_str(&b), 0644, path, size);
-    hs_buf_free(&b);
+    kit_buf_puts(&b, "\n]}\n");
+    ck_assert(kit_buf_ok(&b));
+    ochrun_write_file(&E, name, kit_buf_str(&b), 0644, path, size);
+    kit_buf_free(&b);
 }
 
 /* Count each event id in text (JSON Lines) into seen[]; every line must be
@@ -207,7 +207,7 @@ START_TEST(pull_to_full_file_then_rerun)
     const char *argv[12];
     int seen[EVENTS] = {0};
     struct ochrun r;
-    struct hs_buf text = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT;
     snprintf(state, sizeof state, "%s/s.state", E.tmp);
     snprintf(out, sizeof out, "%s/out.jsonl", E.tmp);
     write_pull_cassette("all.json", 0, 0, cas, sizeof cas);
@@ -216,10 +216,10 @@ START_TEST(pull_to_full_file_then_rerun)
     /* about 280 records of ~190 bytes; the state stays far below */
     ochrun_wait(&E, start_with_file_limit(53000, argv, &o), &o, &r);
     ochrun_slurp(out, &text);
-    int written = count_events(hs_buf_str(&text), seen);
+    int written = count_events(kit_buf_str(&text), seen);
     ck_assert_msg(written > 2 * PAGE && written < 3 * PAGE, "%d records fit", written);
     assert_stdout_message(&r, "File too large", written);
-    hs_buf_free(&text);
+    kit_buf_free(&text);
     ochrun_free(&r);
     rerun_emits_the_rest(state, written, seen);
 }
@@ -237,7 +237,7 @@ static void pull_into_pipe_closed_early(int ignore_sigpipe)
     const char *argv[12];
     int seen[EVENTS] = {0}, fds[2], status;
     struct ochrun r;
-    struct hs_buf got = HS_BUF_INIT;
+    struct kit_buf got = KIT_BUF_INIT;
     snprintf(state, sizeof state, "%s/s.state", E.tmp);
     write_pull_cassette("all.json", 0, 0, cas, sizeof cas);
     pull_args(argv, state, cas);
@@ -252,7 +252,7 @@ static void pull_into_pipe_closed_early(int ignore_sigpipe)
     while(lines < 3) {
         ssize_t n = read(fds[0], chunk, sizeof chunk);
         ck_assert_msg(n > 0, "ochost closed stdout after %d lines", lines);
-        hs_buf_append(&got, chunk, (size_t)n);
+        kit_buf_append(&got, chunk, (size_t)n);
         for(ssize_t i = 0; i < n; i++)
             lines += chunk[i] == '\n';
     }
@@ -266,16 +266,16 @@ static void pull_into_pipe_closed_early(int ignore_sigpipe)
             ck_assert_msg(n < 0 && errno == EAGAIN, "ochost ended before the reader left");
             break;
         }
-        hs_buf_append(&got, chunk, (size_t)n);
+        kit_buf_append(&got, chunk, (size_t)n);
     }
     close(fds[0]);
     ck_assert_int_eq(kill(pid, SIGCONT), 0);
     ochrun_wait(&E, pid, &o, &r);
-    hs_buf_putc(&got, '\0');
+    kit_buf_putc(&got, '\0');
     int written = count_events(got.data, seen);
     ck_assert_msg(written >= 3 && written < EVENTS, "%d records received", written);
     assert_stdout_message(&r, "Broken pipe", written);
-    hs_buf_free(&got);
+    kit_buf_free(&got);
     ochrun_free(&r);
     rerun_emits_the_rest(state, written, seen);
 }
@@ -339,7 +339,7 @@ START_TEST(symlinked_state_updated_through_link)
 {
     char real[PATH_MAX], link[PATH_MAX], lock[PATH_MAX + 8], dir[PATH_MAX], fresh[PATH_MAX + 16];
     struct ochrun r;
-    struct hs_buf text = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT;
     ochrun_write_file(&E, "real.state", "{\n  \"keep\": \"me\"\n}\n", 0644, real, sizeof real);
     snprintf(link, sizeof link, "%s/link.state", E.tmp);
     ck_assert_int_eq(symlink("real.state", link), 0);
@@ -351,9 +351,9 @@ START_TEST(symlinked_state_updated_through_link)
     ochrun_free(&r);
     assert_symlink_to(link, "real.state");
     ochrun_slurp(real, &text);
-    ck_assert_msg(strstr(hs_buf_str(&text), "\"keep\"") && strstr(hs_buf_str(&text), "\"account\""),
-                  "the target was not updated: %s", hs_buf_str(&text));
-    hs_buf_free(&text);
+    ck_assert_msg(strstr(kit_buf_str(&text), "\"keep\"") && strstr(kit_buf_str(&text), "\"account\""),
+                  "the target was not updated: %s", kit_buf_str(&text));
+    kit_buf_free(&text);
     assert_mode_0600(real);
     snprintf(lock, sizeof lock, "%s.lock", real);
     assert_mode_0600(lock);
@@ -379,17 +379,17 @@ END_TEST
  * holds its state file's lock for that long. */
 static void write_slow_cassette(char *path, size_t size)
 {
-    struct hs_buf text = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT;
     ochrun_slurp("fixtures/hubspot/lookup-found.json", &text);
     char *fault = strstr(text.data, "\"fault\": null");
     ck_assert_ptr_nonnull(fault);
-    struct hs_buf slow = HS_BUF_INIT;
-    hs_buf_append(&slow, text.data, (size_t)(fault - text.data));
-    hs_buf_puts(&slow, "\"fault\": {\"delay_ms\": 20000}");
-    hs_buf_puts(&slow, fault + strlen("\"fault\": null"));
-    ochrun_write_file(&E, "slow.json", hs_buf_str(&slow), 0644, path, size);
-    hs_buf_free(&slow);
-    hs_buf_free(&text);
+    struct kit_buf slow = KIT_BUF_INIT;
+    kit_buf_append(&slow, text.data, (size_t)(fault - text.data));
+    kit_buf_puts(&slow, "\"fault\": {\"delay_ms\": 20000}");
+    kit_buf_puts(&slow, fault + strlen("\"fault\": null"));
+    ochrun_write_file(&E, "slow.json", kit_buf_str(&slow), 0644, path, size);
+    kit_buf_free(&slow);
+    kit_buf_free(&text);
 }
 
 /* Start an ochost that stays busy holding state's lock, and return once
@@ -499,10 +499,10 @@ START_TEST(unwritable_state_found_before_any_call)
     /* a state the disk cannot hold again (a file size limit below it) */
     memset(pad, 'p', sizeof pad - 1);
     pad[sizeof pad - 1] = '\0';
-    struct hs_buf text = HS_BUF_INIT;
-    hs_buf_printf(&text, "{\n  \"padding\": \"%s\"\n}\n", pad);
-    ochrun_write_file(&E, "big.state", hs_buf_str(&text), 0600, state, sizeof state);
-    hs_buf_free(&text);
+    struct kit_buf text = KIT_BUF_INIT;
+    kit_buf_printf(&text, "{\n  \"padding\": \"%s\"\n}\n", pad);
+    ochrun_write_file(&E, "big.state", kit_buf_str(&text), 0600, state, sizeof state);
+    kit_buf_free(&text);
     const char *argv[] = {"--manifest", E.manifest, "--state", state, "--fixtures",
                           "fixtures/hubspot/lookup-found.json", "lookup", "--email", "ann@example.com", NULL};
     struct ochrun_opts o = {0};
@@ -525,12 +525,12 @@ START_TEST(state_save_failing_mid_run_fails_the_run)
     /* The state as it is fits under the limit (the check at the start
      * passes); once usage counters are added it does not. */
     const rlim_t limit = 8192;
-    struct hs_buf text = HS_BUF_INIT;
-    hs_buf_puts(&text, "{\n  \"padding\": \"");
+    struct kit_buf text = KIT_BUF_INIT;
+    kit_buf_puts(&text, "{\n  \"padding\": \"");
     while(text.len < limit - 40)
-        hs_buf_putc(&text, 'p');
-    hs_buf_puts(&text, "\"\n}\n");
-    ochrun_write_file(&E, "full.state", hs_buf_str(&text), 0600, state, sizeof state);
+        kit_buf_putc(&text, 'p');
+    kit_buf_puts(&text, "\"\n}\n");
+    ochrun_write_file(&E, "full.state", kit_buf_str(&text), 0600, state, sizeof state);
     const char *argv[] = {"--manifest", E.manifest, "--state", state, "--fixtures",
                           "fixtures/hubspot/lookup-found.json", "lookup", "--email", "ann@example.com", NULL};
     struct ochrun_opts o = {0};
@@ -540,11 +540,11 @@ START_TEST(state_save_failing_mid_run_fails_the_run)
                       && strstr(ERR(&r), strerror(EFBIG)) && strstr(ERR(&r), "daily_budget"),
                   "%s", ERR(&r));
     ck_assert_msg(strstr(OUT(&r), "\"kind\":\"contact\""), "the lookup itself was answered: %s", OUT(&r));
-    struct hs_buf after = HS_BUF_INIT;
+    struct kit_buf after = KIT_BUF_INIT;
     ochrun_slurp(state, &after);
-    ck_assert_str_eq(hs_buf_str(&after), hs_buf_str(&text));
-    hs_buf_free(&after);
-    hs_buf_free(&text);
+    ck_assert_str_eq(kit_buf_str(&after), kit_buf_str(&text));
+    kit_buf_free(&after);
+    kit_buf_free(&text);
     ochrun_free(&r);
 }
 END_TEST
@@ -559,12 +559,12 @@ START_TEST(pull_state_save_failing_stops_the_pull)
     int seen[EVENTS] = {0}, fds[2];
     struct ochrun r;
     const rlim_t limit = 16384;
-    struct hs_buf text = HS_BUF_INIT, got = HS_BUF_INIT;
-    hs_buf_puts(&text, "{\n  \"padding\": \"");
+    struct kit_buf text = KIT_BUF_INIT, got = KIT_BUF_INIT;
+    kit_buf_puts(&text, "{\n  \"padding\": \"");
     while(text.len < limit - 600)
-        hs_buf_putc(&text, 'p');
-    hs_buf_puts(&text, "\"\n}\n");
-    ochrun_write_file(&E, "full.state", hs_buf_str(&text), 0600, state, sizeof state);
+        kit_buf_putc(&text, 'p');
+    kit_buf_puts(&text, "\"\n}\n");
+    ochrun_write_file(&E, "full.state", kit_buf_str(&text), 0600, state, sizeof state);
     write_pull_cassette("all.json", 0, 0, cas, sizeof cas);
     pull_args(argv, state, cas);
     ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
@@ -573,17 +573,17 @@ START_TEST(pull_state_save_failing_stops_the_pull)
     close(fds[1]);
     ssize_t n;
     while((n = read(fds[0], chunk, sizeof chunk)) > 0)
-        hs_buf_append(&got, chunk, (size_t)n);
+        kit_buf_append(&got, chunk, (size_t)n);
     close(fds[0]);
     ochrun_wait(&E, pid, &o, &r);
-    hs_buf_putc(&got, '\0');
+    kit_buf_putc(&got, '\0');
     ck_assert_msg(r.code == 2, "exit %d: %s", r.code, ERR(&r));
     ck_assert_int_eq(count_events(got.data, seen), PAGE);
     ck_assert_msg(strstr(ERR(&r), "the state could not be saved") && strstr(ERR(&r), state)
                       && strstr(ERR(&r), strerror(EFBIG)) && strstr(ERR(&r), "emit records this run already wrote"),
                   "%s", ERR(&r));
-    hs_buf_free(&got);
-    hs_buf_free(&text);
+    kit_buf_free(&got);
+    kit_buf_free(&text);
     ochrun_free(&r);
 }
 END_TEST
@@ -606,15 +606,15 @@ START_TEST(core_dumps_off)
     pid_t pid = start_busy(state, lock);
     ck_assert_int_eq(setrlimit(RLIMIT_CORE, &core), 0);
     snprintf(limits, sizeof limits, "/proc/%d/limits", (int)pid);
-    struct hs_buf text = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT;
     ochrun_slurp(limits, &text);
     stop_busy(pid);
-    const char *line = strstr(hs_buf_str(&text), "Max core file size");
+    const char *line = strstr(kit_buf_str(&text), "Max core file size");
     ck_assert_ptr_nonnull(line);
     char soft[32] = "", hard[32] = "";
     ck_assert_int_eq(sscanf(line + strlen("Max core file size"), " %31s %31s", soft, hard), 2);
     ck_assert_msg(!strcmp(soft, "0") && !strcmp(hard, "0"), "ochost may dump core: limit %s %s", soft, hard);
-    hs_buf_free(&text);
+    kit_buf_free(&text);
 }
 END_TEST
 
@@ -644,10 +644,10 @@ START_TEST(recorded_cassette_private_and_not_through_links)
     ck_assert_int_eq(fx_recorder_start("http://127.0.0.1:1", secret, cas, "rec", NOW_MS, &rec, why, sizeof why), 0);
     ck_assert_msg(fx_recorder_stop(rec, why, sizeof why) == 0, "%s", why);
     assert_mode_0600(cas);
-    struct hs_buf text = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT;
     ochrun_slurp(victim2, &text);
-    ck_assert_str_eq(hs_buf_str(&text), "untouched\n");
-    hs_buf_free(&text);
+    ck_assert_str_eq(kit_buf_str(&text), "untouched\n");
+    kit_buf_free(&text);
 }
 END_TEST
 

@@ -113,7 +113,7 @@ START_TEST(secrets_never_printed)
 {
     struct och_config cfg;
     struct oc_error err;
-    struct hs_buf dump = HS_BUF_INIT;
+    struct kit_buf dump = KIT_BUF_INIT;
     write_cfg("access_token = " TOKEN "\nclient_secret = s3cr3t-value\nbase_url = http://127.0.0.1\n", 0600);
     och_error_init(&err);
     ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_OK);
@@ -124,11 +124,11 @@ START_TEST(secrets_never_printed)
     /* access_token stays secret even if a manifest forgets the mark */
     ck_assert(och_option_is_secret("access_token,base_url", "access_token"));
     och_config_dump(&cfg, OPTIONS, &dump);
-    ck_assert_msg(!strstr(hs_buf_str(&dump), TOKEN), "%s", hs_buf_str(&dump));
-    ck_assert_msg(!strstr(hs_buf_str(&dump), "s3cr3t"), "%s", hs_buf_str(&dump));
-    ck_assert_msg(strstr(hs_buf_str(&dump), "access_token = [hidden]"), "%s", hs_buf_str(&dump));
-    ck_assert_msg(strstr(hs_buf_str(&dump), "base_url = http://127.0.0.1"), "%s", hs_buf_str(&dump));
-    hs_buf_free(&dump);
+    ck_assert_msg(!strstr(kit_buf_str(&dump), TOKEN), "%s", kit_buf_str(&dump));
+    ck_assert_msg(!strstr(kit_buf_str(&dump), "s3cr3t"), "%s", kit_buf_str(&dump));
+    ck_assert_msg(strstr(kit_buf_str(&dump), "access_token = [hidden]"), "%s", kit_buf_str(&dump));
+    ck_assert_msg(strstr(kit_buf_str(&dump), "base_url = http://127.0.0.1"), "%s", kit_buf_str(&dump));
+    kit_buf_free(&dump);
     och_config_free(&cfg);
 }
 END_TEST

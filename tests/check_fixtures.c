@@ -56,13 +56,13 @@ struct resp {
     CURLcode cc;
     long status;
     long connects;
-    struct hs_buf body;
-    struct hs_buf headers;
+    struct kit_buf body;
+    struct kit_buf headers;
 };
 
 static size_t grab(char *d, size_t sz, size_t n, void *ctx)
 {
-    hs_buf_append(ctx, d, sz * n);
+    kit_buf_append(ctx, d, sz * n);
     return sz * n;
 }
 
@@ -70,19 +70,19 @@ static size_t grab(char *d, size_t sz, size_t n, void *ctx)
 static void call(CURL *h, const char *base, const char *method, const char *pathq,
                  const char *body, const char *auth, struct resp *r)
 {
-    struct hs_buf url = HS_BUF_INIT, a = HS_BUF_INIT;
+    struct kit_buf url = KIT_BUF_INIT, a = KIT_BUF_INIT;
     struct curl_slist *hl = NULL;
-    hs_buf_free(&r->body);
-    hs_buf_free(&r->headers);
-    hs_buf_printf(&url, "%s%s", base, pathq);
+    kit_buf_free(&r->body);
+    kit_buf_free(&r->headers);
+    kit_buf_printf(&url, "%s%s", base, pathq);
     if(!auth)
         auth = PH;
     if(auth[0]) {
-        hs_buf_printf(&a, "Authorization: Bearer %s", auth);
-        hl = curl_slist_append(hl, hs_buf_str(&a));
+        kit_buf_printf(&a, "Authorization: Bearer %s", auth);
+        hl = curl_slist_append(hl, kit_buf_str(&a));
     }
     hl = curl_slist_append(hl, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, hs_buf_str(&url));
+    curl_easy_setopt(h, CURLOPT_URL, kit_buf_str(&url));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
@@ -103,8 +103,8 @@ static void call(CURL *h, const char *base, const char *method, const char *path
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &r->connects);
     curl_slist_free_all(hl);
-    hs_buf_free(&url);
-    hs_buf_free(&a);
+    kit_buf_free(&url);
+    kit_buf_free(&a);
 }
 
 /* One request on a fresh handle. */
@@ -119,15 +119,15 @@ static void call1(const char *base, const char *method, const char *pathq, const
 
 static void resp_free(struct resp *r)
 {
-    hs_buf_free(&r->body);
-    hs_buf_free(&r->headers);
+    kit_buf_free(&r->body);
+    kit_buf_free(&r->headers);
 }
 
 /* Value of header name in r (static storage), NULL if absent. */
 static const char *header(const struct resp *r, const char *name)
 {
     static char val[256];
-    const char *p = hs_buf_str(&r->headers);
+    const char *p = kit_buf_str(&r->headers);
     size_t nl = strlen(name);
     while(*p) {
         const char *eol = strchr(p, '\n');
@@ -161,11 +161,11 @@ static int64_t wall_ms(void)
 
 static void verify_clean(struct fx_server *s)
 {
-    struct hs_buf rep = HS_BUF_INIT;
+    struct kit_buf rep = KIT_BUF_INIT;
     int rc = fx_server_verify(s, &rep);
-    ck_assert_msg(rc == 0, "verify failed:\n%s", hs_buf_str(&rep));
+    ck_assert_msg(rc == 0, "verify failed:\n%s", kit_buf_str(&rep));
     ck_assert_uint_eq(rep.len, 0);
-    hs_buf_free(&rep);
+    kit_buf_free(&rep);
 }
 
 /* ---- matching ---- */
@@ -185,13 +185,13 @@ START_TEST(test_query_order_and_decoding)
           "&properties=email", NULL, NULL, &r);
     ck_assert_int_eq(r.cc, CURLE_OK);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(hs_buf_str(&r.body), "{\"id\":\"51\"}");
+    ck_assert_str_eq(kit_buf_str(&r.body), "{\"id\":\"51\"}");
     ck_assert_str_eq(header(&r, "X-HubSpot-RateLimit-Remaining"), "98");
     ASSERT_HAS(header(&r, "Content-Type"), "application/json");
     /* '+' is a space, %2B a plus, and the number 5 is the text "5". */
     call1(fx_server_url(s), "GET", "/s?n=5&q=a+b%2Bc", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(hs_buf_str(&r.body), "plain text");
+    ck_assert_str_eq(kit_buf_str(&r.body), "plain text");
     ck_assert_ptr_null(header(&r, "Content-Type"));
     verify_clean(s);
     ck_assert_uint_eq(fx_server_requests(s), 2);
@@ -212,14 +212,14 @@ START_TEST(test_body_canonical_and_bytes)
     call1(fx_server_url(s), "POST", "/j", " {\n \"a\" : {\"x\":null, \"y\":true},\t\"b\":[1, 2] }",
           NULL, &r);
     ck_assert_int_eq(r.status, 201);
-    ck_assert_str_eq(hs_buf_str(&r.body), "{\"ok\":1}");
+    ck_assert_str_eq(kit_buf_str(&r.body), "{\"ok\":1}");
     call1(fx_server_url(s), "POST", "/form", "grant_type=x&code=1", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body.len, 0);
     /* A body where none was recorded is a mismatch. */
     call1(fx_server_url(s), "GET", "/nobody", "{\"x\":1}", NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    ASSERT_HAS(hs_buf_str(&r.body), "body differs: expected no body");
+    ASSERT_HAS(kit_buf_str(&r.body), "body differs: expected no body");
     call1(fx_server_url(s), "GET", "/nobody", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 204);
     resp_free(&r);
@@ -234,26 +234,26 @@ START_TEST(test_authorization)
     struct resp r = {0};
     call1(fx_server_url(s), "GET", "/a", NULL, "", &r);
     ck_assert_int_eq(r.status, 599);
-    ASSERT_HAS(hs_buf_str(&r.body), "Authorization differs: the header is missing");
+    ASSERT_HAS(kit_buf_str(&r.body), "Authorization differs: the header is missing");
     const char *wrong = "pat-na1-" "99999999-9999-4999-8999-999999999999";
     call1(fx_server_url(s), "GET", "/a", NULL, wrong, &r);
     ck_assert_int_eq(r.status, 599);
-    ASSERT_HAS(hs_buf_str(&r.body), "Authorization");
-    ASSERT_LACKS(hs_buf_str(&r.body), "99999999-9999");
+    ASSERT_HAS(kit_buf_str(&r.body), "Authorization");
+    ASSERT_LACKS(kit_buf_str(&r.body), "99999999-9999");
     /* Neither consumed the interaction. */
     call1(fx_server_url(s), "GET", "/a", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    struct hs_buf rep = HS_BUF_INIT;
+    struct kit_buf rep = KIT_BUF_INIT;
     ck_assert_int_eq(fx_server_verify(s, &rep), -1);
-    const char *p = hs_buf_str(&rep);
+    const char *p = kit_buf_str(&rep);
     int lines = 0;
     for(; *p; p++)
         lines += *p == '\n';
     ck_assert_int_eq(lines, 2);
-    ASSERT_HAS(hs_buf_str(&rep), "Authorization");
-    ASSERT_LACKS(hs_buf_str(&rep), "99999999-9999");
-    ASSERT_LACKS(hs_buf_str(&rep), "unused");
-    hs_buf_free(&rep);
+    ASSERT_HAS(kit_buf_str(&rep), "Authorization");
+    ASSERT_LACKS(kit_buf_str(&rep), "99999999-9999");
+    ASSERT_LACKS(kit_buf_str(&rep), "unused");
+    kit_buf_free(&rep);
     resp_free(&r);
     fx_server_stop(s);
 }
@@ -271,11 +271,11 @@ START_TEST(test_identical_requests_in_order)
     ck_assert_int_eq(r.status, 429);
     call1(fx_server_url(s), "GET", "/x", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(hs_buf_str(&r.body), "{\"n\":2}");
+    ck_assert_str_eq(kit_buf_str(&r.body), "{\"n\":2}");
     verify_clean(s);
     call1(fx_server_url(s), "GET", "/x", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    ASSERT_HAS(hs_buf_str(&r.body), "already played");
+    ASSERT_HAS(kit_buf_str(&r.body), "already played");
     ck_assert_int_eq(fx_server_verify(s, NULL), -1);
     resp_free(&r);
     fx_server_stop(s);
@@ -292,7 +292,7 @@ START_TEST(test_unmatched_diagnostic)
     struct resp r = {0};
     call1(fx_server_url(s), "GET", "/crm/v3/lists/8?archived=true", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    const char *b = hs_buf_str(&r.body);
+    const char *b = kit_buf_str(&r.body);
     ASSERT_HAS(b, "GET /crm/v3/lists/8?archived=true");
     ASSERT_HAS(b, "\"diag-cassette\"");
     ASSERT_HAS(b, "interaction #0");
@@ -305,7 +305,7 @@ START_TEST(test_unmatched_diagnostic)
 
     call1(fx_server_url(s), "POST", "/crm/v3/lists/7/memberships/add", "[1,3]", NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    b = hs_buf_str(&r.body);
+    b = kit_buf_str(&r.body);
     ASSERT_HAS(b, "interaction #1");
     ASSERT_HAS(b, "body (canonical JSON) differs: expected \"[1,2]\", got \"[1,3]\"");
     ASSERT_LACKS(b, "path differs");
@@ -314,16 +314,16 @@ START_TEST(test_unmatched_diagnostic)
     call1(fx_server_url(s), "POST", "/crm/v3/lists/7/memberships/add",
           "{\"tokenKey\":\"" SECRET "\"}", NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    ASSERT_LACKS(hs_buf_str(&r.body), "5ec2e700");
-    ASSERT_HAS(hs_buf_str(&r.body), "pat-[REDACTED]");
+    ASSERT_LACKS(kit_buf_str(&r.body), "5ec2e700");
+    ASSERT_HAS(kit_buf_str(&r.body), "pat-[REDACTED]");
 
-    struct hs_buf rep = HS_BUF_INIT;
+    struct kit_buf rep = KIT_BUF_INIT;
     ck_assert_int_eq(fx_server_verify(s, &rep), -1);
-    ASSERT_HAS(hs_buf_str(&rep), "unused interaction: cassette \"diag-cassette\" interaction #0");
-    ASSERT_HAS(hs_buf_str(&rep), "interaction #1: POST /crm/v3/lists/7/memberships/add");
-    ASSERT_HAS(hs_buf_str(&rep), "no recorded interaction matches GET /crm/v3/lists/8");
-    ASSERT_LACKS(hs_buf_str(&rep), "5ec2e700");
-    hs_buf_free(&rep);
+    ASSERT_HAS(kit_buf_str(&rep), "unused interaction: cassette \"diag-cassette\" interaction #0");
+    ASSERT_HAS(kit_buf_str(&rep), "interaction #1: POST /crm/v3/lists/7/memberships/add");
+    ASSERT_HAS(kit_buf_str(&rep), "no recorded interaction matches GET /crm/v3/lists/8");
+    ASSERT_LACKS(kit_buf_str(&rep), "5ec2e700");
+    kit_buf_free(&rep);
     resp_free(&r);
     fx_server_stop(s);
 }
@@ -333,37 +333,37 @@ END_TEST
  * mismatch is shown as a window around the first difference. */
 START_TEST(test_large_body)
 {
-    struct hs_buf rec = HS_BUF_INIT, sent = HS_BUF_INIT;
-    hs_buf_puts(&rec, "{'version':1,'interactions':[{'request':{'method':'POST','path':'/big',"
+    struct kit_buf rec = KIT_BUF_INIT, sent = KIT_BUF_INIT;
+    kit_buf_puts(&rec, "{'version':1,'interactions':[{'request':{'method':'POST','path':'/big',"
                       "'body':{'inputs':[");
-    hs_buf_puts(&sent, "{\"inputs\": [");
+    kit_buf_puts(&sent, "{\"inputs\": [");
     for(int i = 0; i < 200; i++) {
-        hs_buf_printf(&rec, "%s{'email':'user%03d@example.com'}", i ? "," : "", i);
-        hs_buf_printf(&sent, "%s{\"email\": \"user%03d@example.com\"}", i ? ", " : "",
+        kit_buf_printf(&rec, "%s{'email':'user%03d@example.com'}", i ? "," : "", i);
+        kit_buf_printf(&sent, "%s{\"email\": \"user%03d@example.com\"}", i ? ", " : "",
                       i == 150 ? 999 : i);
     }
-    hs_buf_puts(&rec, "]}},'response':{'status':200,'body':{'ok':true}}}]}");
-    hs_buf_puts(&sent, "]}");
+    kit_buf_puts(&rec, "]}},'response':{'status':200,'body':{'ok':true}}}]}");
+    kit_buf_puts(&sent, "]}");
     ck_assert_int_gt(sent.len, 4096);
-    struct fx_server *s = start_sq("big", hs_buf_str(&rec), NULL);
+    struct fx_server *s = start_sq("big", kit_buf_str(&rec), NULL);
     struct resp r = {0};
-    call1(fx_server_url(s), "POST", "/big", hs_buf_str(&sent), NULL, &r);
+    call1(fx_server_url(s), "POST", "/big", kit_buf_str(&sent), NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    const char *b = hs_buf_str(&r.body);
+    const char *b = kit_buf_str(&r.body);
     ASSERT_HAS(b, "body (canonical JSON) differs: expected (");
     ASSERT_HAS(b, "first difference at byte");
     ASSERT_HAS(b, "user150@");
     ASSERT_HAS(b, "user999@");
     ASSERT_LACKS(b, "user010@");
     /* The right body still matches, after the failed attempt. */
-    char *fixed = strdup(hs_buf_str(&sent));
+    char *fixed = strdup(kit_buf_str(&sent));
     char *p = strstr(fixed, "user999@");
     memcpy(p, "user150@", 8);
     call1(fx_server_url(s), "POST", "/big", fixed, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     free(fixed);
-    hs_buf_free(&rec);
-    hs_buf_free(&sent);
+    kit_buf_free(&rec);
+    kit_buf_free(&sent);
     resp_free(&r);
     fx_server_stop(s);
 }
@@ -380,13 +380,13 @@ START_TEST(test_unused_reported)
     ck_assert_int_eq(r.status, 200);
     call1(fx_server_url(s), "GET", "/a", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    struct hs_buf rep = HS_BUF_INIT;
+    struct kit_buf rep = KIT_BUF_INIT;
     ck_assert_int_eq(fx_server_verify(s, &rep), -1);
-    ck_assert_str_eq(hs_buf_str(&rep),
+    ck_assert_str_eq(kit_buf_str(&rep),
                      "fixtures: unused interaction: cassette \"unused\" interaction #1: "
                      "GET /b?limit=10 was never requested; the code under test made fewer calls "
                      "than recorded (remove the interaction or find the missing call)\n");
-    hs_buf_free(&rep);
+    kit_buf_free(&rep);
     resp_free(&r);
     fx_server_stop(s);
 }
@@ -418,7 +418,7 @@ START_TEST(test_fault_reset)
     ck_assert_uint_eq(fx_server_requests(s), 3);
     call(h, fx_server_url(s), "GET", "/r", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(hs_buf_str(&r.body), "{\"after\":1}");
+    ck_assert_str_eq(kit_buf_str(&r.body), "{\"after\":1}");
     curl_easy_cleanup(h);
     verify_clean(s);
     resp_free(&r);
@@ -456,7 +456,7 @@ START_TEST(test_fault_truncated_empty_delay)
     call1(fx_server_url(s), "GET", "/d", NULL, NULL, &r);
     int64_t took = wall_ms() - t0;
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(hs_buf_str(&r.body), "{\"d\":1}");
+    ck_assert_str_eq(kit_buf_str(&r.body), "{\"d\":1}");
     ck_assert_int_ge(took, 55);
     ck_assert_int_lt(took, 2000);
     verify_clean(s);
@@ -524,7 +524,7 @@ START_TEST(test_limit_emulation)
     }
     call(h, fx_server_url(s), "GET", "/x", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 429);
-    const char *b = hs_buf_str(&r.body);
+    const char *b = kit_buf_str(&r.body);
     ASSERT_HAS(b, "{\"status\":\"error\",\"message\":\"You have reached your ten_secondly_rolling "
                   "limit.\",\"errorType\":\"RATE_LIMIT\",\"correlationId\":\"");
     ASSERT_HAS(b, "\"policyName\":\"TEN_SECONDLY_ROLLING\",\"groupName\":\"");
@@ -538,7 +538,7 @@ START_TEST(test_limit_emulation)
     now = 1010000;
     call(h, fx_server_url(s), "GET", "/x", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_str_eq(hs_buf_str(&r.body), "{\"i\":3}");
+    ck_assert_str_eq(kit_buf_str(&r.body), "{\"i\":3}");
     ck_assert_str_eq(header(&r, "X-HubSpot-RateLimit-Remaining"), "0");
     curl_easy_cleanup(h);
     /* The limited calls consumed nothing and are not "unmatched". */
@@ -570,8 +570,8 @@ static int dyn(void *ctx, const struct fx_request *req, struct fx_response *resp
     if(strcmp(req->path, "/gen"))
         return -1;
     resp->status = 201;
-    hs_buf_puts(&resp->headers, "X-Dyn: yes\r\nContent-Type: application/json\r\n");
-    hs_buf_printf(&resp->body, "{\"q\":\"%s\",\"len\":%zu}", req->query, req->body_len);
+    kit_buf_puts(&resp->headers, "X-Dyn: yes\r\nContent-Type: application/json\r\n");
+    kit_buf_printf(&resp->body, "{\"q\":\"%s\",\"len\":%zu}", req->query, req->body_len);
     return 0;
 }
 
@@ -590,7 +590,7 @@ START_TEST(test_dynamic_handler)
     ck_assert_int_eq(calls, 0);
     call1(fx_server_url(s), "POST", "/gen?a=1", "{}", NULL, &r);
     ck_assert_int_eq(r.status, 201);
-    ck_assert_str_eq(hs_buf_str(&r.body), "{\"q\":\"a=1\",\"len\":2}");
+    ck_assert_str_eq(kit_buf_str(&r.body), "{\"q\":\"a=1\",\"len\":2}");
     ck_assert_str_eq(header(&r, "X-Dyn"), "yes");
     call1(fx_server_url(s), "GET", "/other", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 599);
@@ -691,15 +691,15 @@ START_TEST(test_folder_of_cassettes)
     ck_assert_int_eq(fx_server_recorded_at(s), INT64_C(1795824000000));
     struct resp r = {0};
     call1(fx_server_url(s), "GET", "/b", NULL, NULL, &r);
-    ck_assert_str_eq(hs_buf_str(&r.body), "B");
+    ck_assert_str_eq(kit_buf_str(&r.body), "B");
     call1(fx_server_url(s), "GET", "/zzz", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    ASSERT_HAS(hs_buf_str(&r.body), "a.json\", \"");
-    ASSERT_HAS(hs_buf_str(&r.body), "b.json\"");
-    struct hs_buf rep = HS_BUF_INIT;
+    ASSERT_HAS(kit_buf_str(&r.body), "a.json\", \"");
+    ASSERT_HAS(kit_buf_str(&r.body), "b.json\"");
+    struct kit_buf rep = KIT_BUF_INIT;
     ck_assert_int_eq(fx_server_verify(s, &rep), -1);
-    ASSERT_HAS(hs_buf_str(&rep), "a.json\" interaction #0: GET /a");
-    hs_buf_free(&rep);
+    ASSERT_HAS(kit_buf_str(&rep), "a.json\" interaction #0: GET /a");
+    kit_buf_free(&rep);
     resp_free(&r);
     fx_server_stop(s);
 
@@ -739,7 +739,7 @@ START_TEST(test_query_in_path_and_empty_server)
     ck_assert_int_eq(fx_server_start(NULL, NULL, &s, why, sizeof why), 0);
     call1(fx_server_url(s), "GET", "/x", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 599);
-    ASSERT_HAS(hs_buf_str(&r.body), "closest: none");
+    ASSERT_HAS(kit_buf_str(&r.body), "closest: none");
     resp_free(&r);
     fx_server_stop(s);
     fx_server_stop(NULL);
@@ -779,17 +779,17 @@ static void client_run(const char *base, struct answers *a)
     call(h, base, "POST", "/oauth/v2/private-apps/get/access-token-info",
          "{\"tokenKey\": \"" PH "\"}", NULL, &r);
     a->status[0] = r.status;
-    a->body[0] = strdup(hs_buf_str(&r.body));
+    a->body[0] = strdup(kit_buf_str(&r.body));
     call(h, base, "GET", "/crm/v3/objects/contacts/a%40b.com?idProperty=email"
          "&properties=firstname&properties=email", NULL, NULL, &r);
     a->status[1] = r.status;
-    a->body[1] = strdup(hs_buf_str(&r.body));
+    a->body[1] = strdup(kit_buf_str(&r.body));
     call(h, base, "PUT", "/crm/v3/lists/7/memberships/add", "[\"51\"]", NULL, &r);
     a->status[2] = r.status;
-    a->body[2] = strdup(hs_buf_str(&r.body));
+    a->body[2] = strdup(kit_buf_str(&r.body));
     call(h, base, "GET", "/crm/v3/lists/404", NULL, NULL, &r);
     a->status[3] = r.status;
-    a->body[3] = strdup(hs_buf_str(&r.body));
+    a->body[3] = strdup(kit_buf_str(&r.body));
     resp_free(&r);
     curl_easy_cleanup(h);
 }
@@ -804,13 +804,13 @@ static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     char chunk[4096];
     size_t n;
     while((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        hs_buf_append(&b, chunk, n);
+        kit_buf_append(&b, chunk, n);
     fclose(f);
-    return hs_buf_take(&b);
+    return kit_buf_take(&b);
 }
 
 /* Record the client's calls through a recorder whose upstream is a replay
@@ -917,8 +917,8 @@ START_TEST(test_record_guard_and_errors)
     struct resp r = {0};
     call1(fx_recorder_url(rec), "GET", "/x", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 502);
-    ASSERT_HAS(hs_buf_str(&r.body), "could not forward GET");
-    ASSERT_LACKS(hs_buf_str(&r.body), SECRET);
+    ASSERT_HAS(kit_buf_str(&r.body), "could not forward GET");
+    ASSERT_LACKS(kit_buf_str(&r.body), SECRET);
     ck_assert_uint_eq(fx_recorder_failures(rec), 1);
     ck_assert_uint_eq(fx_recorder_interactions(rec), 0);
     fx_recorder_abort(rec);

@@ -155,15 +155,15 @@ static void chunked_zeros(struct rs_conn *c)
 {
     enum { N = 64 * 1024 };
     char *z = zeros_block(N);
-    struct hs_buf chunk = HS_BUF_INIT;
-    hs_buf_printf(&chunk, "%x\r\n", N);
-    hs_buf_append(&chunk, z, N);
-    hs_buf_puts(&chunk, "\r\n");
-    ck_assert(hs_buf_ok(&chunk));
+    struct kit_buf chunk = KIT_BUF_INIT;
+    kit_buf_printf(&chunk, "%x\r\n", N);
+    kit_buf_append(&chunk, z, N);
+    kit_buf_puts(&chunk, "\r\n");
+    ck_assert(kit_buf_ok(&chunk));
     if(!rs_sends(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n1\r\n[\r\n"))
         repeat(c, chunk.data, chunk.len);
-    hs_buf_free(&chunk);
+    kit_buf_free(&chunk);
     free(z);
 }
 
@@ -270,8 +270,8 @@ struct env {
     struct testhost th;
     struct hostile hs;
     struct rs_server *srv;
-    struct hs_http_config cfg;
-    struct hs_http *h;
+    struct kit_http_config cfg;
+    struct kit_http *h;
 };
 
 /* Set up; e->hs may be changed until env_serve (the server's threads
@@ -299,25 +299,25 @@ static void env_client(struct env *e)
     if(!e->srv)
         env_serve(e);
     struct oc_error err = {sizeof err};
-    ck_assert_msg(hs_http_new(&e->cfg, &e->th.host, &e->h, &err) == OC_OK, "%s", err.message);
+    ck_assert_msg(kit_http_new(&e->cfg, &e->th.host, &e->h, &err) == OC_OK, "%s", err.message);
 }
 
 static void env_end(struct env *e)
 {
-    hs_http_free(e->h);
+    kit_http_free(e->h);
     rs_stop(e->srv);
     /* Nothing the client logged may carry the token. */
-    ck_assert_msg(!strstr(hs_buf_str(&e->th.logs), TOKEN), "token in logs");
+    ck_assert_msg(!strstr(kit_buf_str(&e->th.logs), TOKEN), "token in logs");
     th_free(&e->th);
 }
 
 /* One GET; returns rc and the elapsed wall time in *ms. */
-static oc_status get(struct env *e, struct hs_http_req *r, int64_t *ms)
+static oc_status get(struct env *e, struct kit_http_req *r, int64_t *ms)
 {
     struct oc_error err = {sizeof err};
-    hs_http_req_init(r, "GET", "/crm/v3/objects/contacts/1", NULL, 0, "hostile");
+    kit_http_req_init(r, "GET", "/crm/v3/objects/contacts/1", NULL, 0, "hostile");
     int64_t t0 = mono_ms();
-    oc_status rc = hs_http_call(e->h, r, &err);
+    oc_status rc = kit_http_call(e->h, r, &err);
     *ms = mono_ms() - t0;
     ck_assert_int_eq(r->rc, rc);
     if(rc)
@@ -334,7 +334,7 @@ START_TEST(t_huge_declared_length_refused_up_front)
     struct env e;
     env_start(&e, M_HUGE_DECLARED);
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 1);
@@ -343,7 +343,7 @@ START_TEST(t_huge_declared_length_refused_up_front)
     ASSERT_HAS(r.err.message, "not retried");
     ck_assert_uint_eq(r.resp.len, 0);
     ck_assert_msg(ms < 2000, "took %lld ms", (long long)ms);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -355,14 +355,14 @@ START_TEST(t_endless_body_small_cap)
     env_start(&e, M_ENDLESS_CLOSE);
     e.cfg.max_body = 1024 * 1024;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 1);
     ASSERT_HAS(r.err.message, "1048576-byte limit (max_body)");
     ck_assert_uint_le(r.resp.len, 1024 * 1024);
     ck_assert_msg(ms < 2000, "took %lld ms", (long long)ms);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
     /* The socket buffers hold a few MB at most: the client stopped
      * reading near the cap instead of draining the stream. */
@@ -376,18 +376,18 @@ START_TEST(t_endless_chunked_default_cap)
     struct env e;
     env_start(&e, M_ENDLESS_CHUNKED);
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 1);
     ASSERT_HAS(r.err.message, "16777216-byte limit (max_body)");
-    ck_assert_uint_le(r.resp.len, HS_HTTP_MAX_BODY);
-    ck_assert_uint_ge(r.resp.len, HS_HTTP_MAX_BODY - 128 * 1024);
+    ck_assert_uint_le(r.resp.len, KIT_HTTP_MAX_BODY);
+    ck_assert_uint_ge(r.resp.len, KIT_HTTP_MAX_BODY - 128 * 1024);
     uint64_t sent = rs_bytes_sent(e.srv);
     ck_assert_msg(ms < 5000, "took %lld ms", (long long)ms);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
-    ck_assert_uint_lt(sent, (uint64_t)HS_HTTP_MAX_BODY + 32u * 1024u * 1024u);
+    ck_assert_uint_lt(sent, (uint64_t)KIT_HTTP_MAX_BODY + 32u * 1024u * 1024u);
 }
 END_TEST
 
@@ -398,17 +398,17 @@ START_TEST(t_gzip_bomb_capped_after_decoding)
     struct env e;
     env_start(&e, M_GZIP_BOMB);
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 1);
     ASSERT_HAS(r.err.message, "max_body");
-    ck_assert_uint_le(r.resp.len, HS_HTTP_MAX_BODY);
-    ck_assert_uint_ge(r.resp.len, HS_HTTP_MAX_BODY - 64 * 1024);
+    ck_assert_uint_le(r.resp.len, KIT_HTTP_MAX_BODY);
+    ck_assert_uint_ge(r.resp.len, KIT_HTTP_MAX_BODY - 64 * 1024);
     ck_assert_msg(ms < 5000, "took %lld ms", (long long)ms);
     /* The bomb was one: the cap was reached on far fewer wire bytes. */
     ck_assert_uint_le(rs_bytes_sent(e.srv), GZ_WIRE_MAX + 64 * 1024);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -421,7 +421,7 @@ START_TEST(t_dense_document_token_cap)
     env_start(&e, M_DENSE);
     e.hs.dense_bytes = 15u * 1024u * 1024u;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 1);
@@ -430,16 +430,16 @@ START_TEST(t_dense_document_token_cap)
     ASSERT_HAS(r.err.message, "not retried");
     ck_assert_int_eq(r.json.ntok, 0);
     ck_assert_msg(ms < 5000, "took %lld ms", (long long)ms);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
 
 START_TEST(t_token_cap_exact)
 {
-    /* Exactly HS_JSON_MAX_TOKENS parses; one more is refused, as a limit
+    /* Exactly KIT_JSON_MAX_TOKENS parses; one more is refused, as a limit
      * (-2), before any token array is allocated. */
-    size_t n = HS_JSON_MAX_TOKENS - 1; /* values, plus the array itself */
+    size_t n = KIT_JSON_MAX_TOKENS - 1; /* values, plus the array itself */
     size_t len = 2 * n + 1;
     char *doc = malloc(len + 2);
     ck_assert_ptr_nonnull(doc);
@@ -449,26 +449,26 @@ START_TEST(t_token_cap_exact)
         doc[2 + 2 * i] = ',';
     }
     doc[len - 1] = ']';
-    struct hs_json j;
+    struct kit_json j;
     char why[200];
-    ck_assert_int_eq(hs_json_parse(&j, doc, len, why, sizeof why), 0);
-    ck_assert_int_eq(j.ntok, (int)HS_JSON_MAX_TOKENS);
-    ck_assert_int_eq(hs_json_size(&j, 0), (int)n);
-    hs_json_free(&j);
+    ck_assert_int_eq(kit_json_parse(&j, doc, len, why, sizeof why), 0);
+    ck_assert_int_eq(j.ntok, (int)KIT_JSON_MAX_TOKENS);
+    ck_assert_int_eq(kit_json_size(&j, 0), (int)n);
+    kit_json_free(&j);
     /* one more value */
     doc[len - 1] = ',';
     doc[len] = '0';
     doc[len + 1] = ']';
-    ck_assert_int_eq(hs_json_parse(&j, doc, len + 2, why, sizeof why), -2);
+    ck_assert_int_eq(kit_json_parse(&j, doc, len + 2, why, sizeof why), -2);
     ASSERT_HAS(why, "more than 2097152 tokens");
     ck_assert_ptr_null(j.tok);
     /* the other limits are limits too; bad syntax is not */
-    ck_assert_int_eq(hs_json_parse(&j, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 65,
+    ck_assert_int_eq(kit_json_parse(&j, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 65,
                                    why, sizeof why),
                      -2);
     ASSERT_HAS(why, "nesting deeper");
-    ck_assert_int_eq(hs_json_parse(&j, "[1,]", 4, why, sizeof why), -1);
-    ck_assert_int_eq(hs_json_parse(&j, "[1", 2, why, sizeof why), -1);
+    ck_assert_int_eq(kit_json_parse(&j, "[1,]", 4, why, sizeof why), -1);
+    ck_assert_int_eq(kit_json_parse(&j, "[1", 2, why, sizeof why), -1);
     free(doc);
 }
 END_TEST
@@ -481,7 +481,7 @@ START_TEST(t_endless_headers)
     struct env e;
     env_start(&e, modes[_i]);
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     oc_status rc = get(&e, &r, &ms);
     ck_assert_msg(ms < 3000, "took %lld ms", (long long)ms);
@@ -500,7 +500,7 @@ START_TEST(t_endless_headers)
         ASSERT_HAS(r.err.message, "refused the response headers");
     }
     ck_assert_uint_eq(r.resp.len, 0);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -515,7 +515,7 @@ START_TEST(t_slowloris_ends_at_timeout)
     e.cfg.timeout_ms = 300;
     e.cfg.max_retries = 1;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_TRANSIENT);
     ck_assert_int_eq(r.attempts, 2);
@@ -524,7 +524,7 @@ START_TEST(t_slowloris_ends_at_timeout)
     /* two attempts of 300 ms each; the backoff between them is virtual */
     ck_assert_msg(ms >= 550 && ms < 2500, "took %lld ms", (long long)ms);
     ck_assert_int_ge(e.th.slept_ms, 1);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -539,7 +539,7 @@ START_TEST(t_broken_answers)
     env_start(&e, modes[_i]);
     e.cfg.max_retries = 2;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     oc_status rc = get(&e, &r, &ms);
     ck_assert_msg(ms < 3000, "took %lld ms", (long long)ms);
@@ -559,7 +559,7 @@ START_TEST(t_broken_answers)
         ASSERT_HAS(r.err.message, "base_url");
     }
     ASSERT_HAS(r.err.message, "GET /crm/v3/objects/contacts/1");
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -580,7 +580,7 @@ START_TEST(t_redirect_never_followed)
     snprintf(e.hs.location, sizeof e.hs.location, "http://localhost:%u/steal?from=%d",
              (unsigned)rs_port(trap), codes[_i]);
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_CONFIG);
     ck_assert_int_eq(r.status, codes[_i]);
@@ -588,13 +588,13 @@ START_TEST(t_redirect_never_followed)
     ASSERT_HAS(r.err.message, "Redirects are not followed");
     ASSERT_HAS(r.err.message, "base_url");
     ck_assert(!r.err.retryable);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     /* The legitimate server got the token; the Location target got
      * nothing at all (no connection, so no Authorization either). */
-    struct hs_buf head = HS_BUF_INIT;
+    struct kit_buf head = KIT_BUF_INIT;
     ck_assert_int_eq(rs_head(e.srv, 0, &head), 0);
-    ASSERT_HAS(hs_buf_str(&head), "Authorization: Bearer " TOKEN);
-    hs_buf_free(&head);
+    ASSERT_HAS(kit_buf_str(&head), "Authorization: Bearer " TOKEN);
+    kit_buf_free(&head);
     env_end(&e);
     ck_assert_int_eq(rs_connections(trap), 0);
     ck_assert_int_eq(rs_head(trap, 0, &head), -1);
@@ -645,11 +645,11 @@ START_TEST(t_plain_http_refused_before_connecting)
                                  "http://localhost.evil.example", "http://169.254.169.254"};
     struct testhost th;
     th_init(&th, T0);
-    struct hs_http_config cfg = {.base_url = urls[_i], .token = TOKEN, .max_retries = -1};
-    struct hs_http *h = (struct hs_http *)&th; /* must be reset to NULL */
+    struct kit_http_config cfg = {.base_url = urls[_i], .token = TOKEN, .max_retries = -1};
+    struct kit_http *h = (struct kit_http *)&th; /* must be reset to NULL */
     struct oc_error err = {sizeof err};
     int64_t t0 = mono_ms();
-    ck_assert_int_eq(hs_http_new(&cfg, &th.host, &h, &err), OC_E_CONFIG);
+    ck_assert_int_eq(kit_http_new(&cfg, &th.host, &h, &err), OC_E_CONFIG);
     ck_assert_ptr_null(h);
     ASSERT_HAS(err.message, "base_url");
     ASSERT_HAS(err.message, "https://");
@@ -694,7 +694,7 @@ START_TEST(t_invalid_utf8_body)
     e.hs.fixed = bad_utf8[_i];
     e.hs.fixed_len = strlen(bad_utf8[_i]);
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     int64_t ms;
     ck_assert_int_eq(get(&e, &r, &ms), OC_E_PROTOCOL);
     /* could be damage in transit: retried like any malformed body */
@@ -702,7 +702,7 @@ START_TEST(t_invalid_utf8_body)
     ASSERT_HAS(r.err.message, "malformed JSON body (invalid UTF-8 in a string at byte");
     /* The bad bytes themselves are not echoed into the message. */
     ck_assert_msg(all_ascii(r.err.message), "non-ASCII in: %s", r.err.message);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
 
     /* In an error answer: the status decides; HubSpot's words are dropped
      * rather than passed on broken. */
@@ -711,7 +711,7 @@ START_TEST(t_invalid_utf8_body)
     ck_assert_int_eq(r.attempts, 1);
     ASSERT_HAS(r.err.message, "HTTP 400");
     ck_assert_msg(all_ascii(r.err.message), "non-ASCII in: %s", r.err.message);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST

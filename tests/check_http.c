@@ -49,8 +49,8 @@ static void scan_add(const char *text)
 struct env {
     struct testhost th;
     struct fx_server *srv;
-    struct hs_http *h;
-    struct hs_http_config cfg;
+    struct kit_http *h;
+    struct kit_http_config cfg;
     struct fx_options opt;
 };
 
@@ -77,37 +77,37 @@ static void env_start(struct env *e, const char *cassette)
 static void env_client(struct env *e)
 {
     struct oc_error err = {sizeof err};
-    oc_status rc = hs_http_new(&e->cfg, &e->th.host, &e->h, &err);
-    ck_assert_msg(rc == OC_OK, "hs_http_new: %s", err.message);
+    oc_status rc = kit_http_new(&e->cfg, &e->th.host, &e->h, &err);
+    ck_assert_msg(rc == OC_OK, "kit_http_new: %s", err.message);
 }
 
 static void env_end(struct env *e, int verify)
 {
     if(verify) {
-        struct hs_buf rep = HS_BUF_INIT;
+        struct kit_buf rep = KIT_BUF_INIT;
         int v = fx_server_verify(e->srv, &rep);
-        ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", hs_buf_str(&rep));
-        hs_buf_free(&rep);
+        ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", kit_buf_str(&rep));
+        kit_buf_free(&rep);
     }
-    hs_http_free(e->h);
+    kit_http_free(e->h);
     e->h = NULL;
     fx_server_stop(e->srv);
-    scan_add(hs_buf_str(&e->th.logs));
+    scan_add(kit_buf_str(&e->th.logs));
     th_free(&e->th);
 }
 
-static void req_check(struct hs_http_req *r)
+static void req_check(struct kit_http_req *r)
 {
     scan_add(r->err.message);
 }
 
-/* One GET through hs_http_call; the request is left for the caller to
+/* One GET through kit_http_call; the request is left for the caller to
  * inspect and free. */
-static oc_status get(struct env *e, struct hs_http_req *r, const char *path)
+static oc_status get(struct env *e, struct kit_http_req *r, const char *path)
 {
     struct oc_error err = {sizeof err};
-    hs_http_req_init(r, "GET", path, NULL, 0, "test.get");
-    oc_status rc = hs_http_call(e->h, r, &err);
+    kit_http_req_init(r, "GET", path, NULL, 0, "test.get");
+    oc_status rc = kit_http_call(e->h, r, &err);
     scan_add(err.message);
     req_check(r);
     return rc;
@@ -130,8 +130,8 @@ static int dyn_handler(void *ctx, const struct fx_request *req, struct fx_respon
     if(d->pause_us)
         usleep((useconds_t)d->pause_us);
     resp->status = d->status ? d->status : 200;
-    hs_buf_printf(&resp->body, "{\"path\":\"%s\"}", req->path);
-    hs_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    kit_buf_printf(&resp->body, "{\"path\":\"%s\"}", req->path);
+    kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
     __atomic_sub_fetch(&d->active, 1, __ATOMIC_SEQ_CST);
     return 0;
 }
@@ -144,12 +144,12 @@ START_TEST(t429_retry_after)
     env_start(&e, CASSETTE(GET("/t", 429, "\"Retry-After\":\"3\"", RL429("TEN_SECONDLY_ROLLING"))
                            "," GET("/t", 200, "", OK_BODY)));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/t"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(e.th.slept_ms, 3000);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -160,7 +160,7 @@ START_TEST(t429_ten_secondly_waits_window)
     env_start(&e, CASSETTE(GET("/t", 429, "", RL429("TEN_SECONDLY_ROLLING")) "," GET("/t", 200, "", OK_BODY)));
     e.cfg.burst_window_ms = 10000;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/t"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
     /* The whole window, plus at most the pacer's 1% guard. */
@@ -170,7 +170,7 @@ START_TEST(t429_ten_secondly_waits_window)
     ck_assert_ptr_nonnull(u);
     ck_assert_ptr_nonnull(strstr(u, "\"429s\":1"));
     ck_assert_ptr_nonnull(strstr(u, "\"retries\":1"));
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -180,11 +180,11 @@ START_TEST(t429_secondly_one_second)
     struct env e = {0};
     env_start(&e, CASSETTE(GET("/s", 429, "", RL429("SECONDLY")) "," GET("/s", 200, "", OK_BODY)));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/s"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
     ck_assert_int_eq(e.th.slept_ms, 1000);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -195,11 +195,11 @@ START_TEST(t429_daily_stops)
     env_start(&e, CASSETTE(GET("/d", 429, "", RL429("DAILY"))));
     e.cfg.max_concurrency = 1;
     env_client(&e);
-    struct hs_http_req r[2];
-    hs_http_req_init(&r[0], "GET", "/d", NULL, 0, "test.daily");
-    hs_http_req_init(&r[1], "GET", "/never", NULL, 0, "test.daily");
+    struct kit_http_req r[2];
+    kit_http_req_init(&r[0], "GET", "/d", NULL, 0, "test.daily");
+    kit_http_req_init(&r[1], "GET", "/never", NULL, 0, "test.daily");
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_run(e.h, r, 2, &err), OC_E_BUDGET);
+    ck_assert_int_eq(kit_http_run(e.h, r, 2, &err), OC_E_BUDGET);
     scan_add(err.message);
     ck_assert_int_eq(r[0].rc, OC_E_BUDGET);
     ck_assert_int_eq(r[0].attempts, 1);
@@ -218,7 +218,7 @@ START_TEST(t429_daily_stops)
     ck_assert_ptr_nonnull(strstr(u, "\"429s\":1"));
     for(int i = 0; i < 2; i++) {
         req_check(&r[i]);
-        hs_http_req_free(&r[i]);
+        kit_http_req_free(&r[i]);
     }
     env_end(&e, 1);
 }
@@ -233,15 +233,15 @@ START_TEST(t5xx_runs_then_success)
                            GET("/x", 503, "", "{\"status\":\"error\",\"message\":\"down\"}") ","
                            GET("/x", 502, "", "\"\"") "," GET("/x", 200, "", OK_BODY)));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/x"), OC_OK);
     ck_assert_int_eq(r.attempts, 4);
     /* Backoff is deterministic: exactly the policy's three waits. */
-    ck_assert_int_eq(e.th.slept_ms, hs_retry_backoff_ms(0, 1) + hs_retry_backoff_ms(0, 2) +
-                                        hs_retry_backoff_ms(0, 3));
+    ck_assert_int_eq(e.th.slept_ms, kit_retry_backoff_ms(0, 1) + kit_retry_backoff_ms(0, 2) +
+                                        kit_retry_backoff_ms(0, 3));
     ck_assert_int_eq(e.th.nsleeps, 3);
-    ck_assert_uint_eq(hs_http_calls(e.h), 4);
-    hs_http_req_free(&r);
+    ck_assert_uint_eq(kit_http_calls(e.h), 4);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -253,16 +253,16 @@ START_TEST(t599_unmatched_not_retried)
     struct env e = {0};
     env_start(&e, CASSETTE(GET("/x", 200, "", OK_BODY)));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_ne(get(&e, &r, "/not-recorded"), OC_OK);
     ck_assert_int_eq(r.attempts, 1);
     ck_assert_int_eq(r.status, 599);
     ck_assert_uint_eq(fx_server_requests(e.srv), 1);
-    hs_http_req_free(&r);
-    hs_http_req_init(&r, "GET", "/x", NULL, 0, "test.get");
+    kit_http_req_free(&r);
+    kit_http_req_init(&r, "GET", "/x", NULL, 0, "test.get");
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_call(e.h, &r, &err), OC_OK);
-    hs_http_req_free(&r);
+    ck_assert_int_eq(kit_http_call(e.h, &r, &err), OC_OK);
+    kit_http_req_free(&r);
     env_end(&e, 0);
 }
 END_TEST
@@ -274,10 +274,10 @@ START_TEST(t502_forever)
                            GET("/x", 502, "", "\"\"") "," GET("/x", 502, "", "\"\"")));
     e.cfg.max_retries = 3;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     struct oc_error err = {sizeof err};
-    hs_http_req_init(&r, "GET", "/x", NULL, 0, "test.get");
-    ck_assert_int_eq(hs_http_call(e.h, &r, &err), OC_E_TRANSIENT);
+    kit_http_req_init(&r, "GET", "/x", NULL, 0, "test.get");
+    ck_assert_int_eq(kit_http_call(e.h, &r, &err), OC_E_TRANSIENT);
     scan_add(err.message);
     ck_assert_int_eq(r.attempts, 4);
     ck_assert_uint_eq(fx_server_requests(e.srv), 4);
@@ -286,7 +286,7 @@ START_TEST(t502_forever)
     ck_assert_ptr_nonnull(strstr(err.message, "GET /x: HTTP 502"));
     ck_assert_ptr_nonnull(strstr(err.message, "after 4 attempts"));
     req_check(&r);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -301,12 +301,12 @@ START_TEST(t_faults_retried)
                            GET("/f", 200, "", OK_BODY)));
     e.cfg.timeout_ms = 150;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/f"), OC_OK);
     ck_assert_int_eq(r.attempts, 5);
-    ck_assert_int_eq(hs_json_bool(&r.json, hs_json_get(&r.json, 0, "ok")), 1);
-    ck_assert_ptr_nonnull(strstr(hs_buf_str(&e.th.logs), "retry 1 of 5"));
-    hs_http_req_free(&r);
+    ck_assert_int_eq(kit_json_bool(&r.json, kit_json_get(&r.json, 0, "ok")), 1);
+    ck_assert_ptr_nonnull(strstr(kit_buf_str(&e.th.logs), "retry 1 of 5"));
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -321,15 +321,15 @@ START_TEST(t_malformed_then_protocol)
     e.cfg.max_retries = 2;
     e.cfg.max_concurrency = 1;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/m"), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 3);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.err.message, "malformed"));
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/ok"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -340,11 +340,11 @@ START_TEST(t_oversized_not_retried)
     env_start(&e, CASSETTE(GET("/big", 200, "", "{\"data\":\"0123456789012345678901234567890123456789\"}")));
     e.cfg.max_body = 16;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/big"), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 1);
     ck_assert_ptr_nonnull(strstr(r.err.message, "max_body"));
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -355,11 +355,11 @@ START_TEST(t423_locked_waits_two_seconds)
     env_start(&e, CASSETTE(GET("/l", 423, "", "{\"status\":\"error\",\"message\":\"locked\"}") ","
                            GET("/l", 200, "", OK_BODY)));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/l"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
     ck_assert_int_ge(e.th.slept_ms, 2000);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -370,11 +370,11 @@ START_TEST(t_cancel_stops_before_sending)
     env_start(&e, CASSETTE(GET("/x", 502, "", "\"\"")));
     e.cfg.max_retries = 0;
     env_client(&e);
-    struct hs_http_req r;
-    hs_http_req_init(&r, "GET", "/x", NULL, 0, "t");
+    struct kit_http_req r;
+    kit_http_req_init(&r, "GET", "/x", NULL, 0, "t");
     struct oc_error err = {sizeof err};
     e.th.cancel = 1;
-    ck_assert_int_eq(hs_http_run(e.h, &r, 1, &err), OC_E_CANCELLED);
+    ck_assert_int_eq(kit_http_run(e.h, &r, 1, &err), OC_E_CANCELLED);
     scan_add(err.message);
     ck_assert_ptr_nonnull(strstr(err.message, "asked to stop"));
     ck_assert_int_eq(r.rc, OC_E_CANCELLED);
@@ -384,11 +384,11 @@ START_TEST(t_cancel_stops_before_sending)
     req_check(&r);
     /* The same request runs once the host lets it. */
     e.th.cancel = 0;
-    ck_assert_int_eq(hs_http_call(e.h, &r, &err), OC_E_TRANSIENT);
+    ck_assert_int_eq(kit_http_call(e.h, &r, &err), OC_E_TRANSIENT);
     ck_assert_int_eq(r.attempts, 1);
     ck_assert_int_eq(err.http_status, 502);
     req_check(&r);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 }
 END_TEST
@@ -418,16 +418,16 @@ START_TEST(t4xx_not_retried)
     e.cfg.max_concurrency = 2;
     env_client(&e);
     static const char body[] = "{\"inputs\":[]}";
-    struct hs_http_req r[6];
-    hs_http_req_init(&r[5], "GET", "/a301", NULL, 0, "t");
-    hs_http_req_init(&r[0], "POST", "/crm/v3/objects/contacts/batch/upsert", body, sizeof body - 1,
+    struct kit_http_req r[6];
+    kit_http_req_init(&r[5], "GET", "/a301", NULL, 0, "t");
+    kit_http_req_init(&r[0], "POST", "/crm/v3/objects/contacts/batch/upsert", body, sizeof body - 1,
                      "contacts.batch.upsert");
-    hs_http_req_init(&r[1], "GET", "/a401", NULL, 0, "t");
-    hs_http_req_init(&r[2], "GET", "/a403", NULL, 0, "t");
-    hs_http_req_init(&r[3], "GET", "/a404", NULL, 0, "t");
-    hs_http_req_init(&r[4], "GET", "/a530", NULL, 0, "t");
+    kit_http_req_init(&r[1], "GET", "/a401", NULL, 0, "t");
+    kit_http_req_init(&r[2], "GET", "/a403", NULL, 0, "t");
+    kit_http_req_init(&r[3], "GET", "/a404", NULL, 0, "t");
+    kit_http_req_init(&r[4], "GET", "/a530", NULL, 0, "t");
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_run(e.h, r, 6, &err), OC_OK);
+    ck_assert_int_eq(kit_http_run(e.h, r, 6, &err), OC_OK);
     for(int i = 0; i < 6; i++)
         ck_assert_int_eq(r[i].attempts, 1);
     ck_assert_int_eq(e.th.slept_ms, 0);
@@ -455,7 +455,7 @@ START_TEST(t4xx_not_retried)
 
     ck_assert_int_eq(r[3].rc, OC_E_NOT_FOUND);
     ck_assert_int_eq(r[3].status, 404);
-    ck_assert_int_eq(hs_json_type(&r[3].json, 0), HS_JSON_OBJECT); /* body kept */
+    ck_assert_int_eq(kit_json_type(&r[3].json, 0), KIT_JSON_OBJECT); /* body kept */
 
     ck_assert_int_eq(r[4].rc, OC_E_AUTH);
     ck_assert_ptr_nonnull(strstr(r[4].err.message, "malformed"));
@@ -467,7 +467,7 @@ START_TEST(t4xx_not_retried)
     ck_assert_ptr_nonnull(strstr(u, "\"contacts.batch.upsert\":{\"calls\":1,\"errors\":1"));
     for(int i = 0; i < 6; i++) {
         req_check(&r[i]);
-        hs_http_req_free(&r[i]);
+        kit_http_req_free(&r[i]);
     }
     env_end(&e, 1);
 }
@@ -482,17 +482,17 @@ START_TEST(t_budget_refuses_next_call)
                            GET("/c", 200, "", OK_BODY)));
     e.cfg.daily_budget = 3;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/b"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/b"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     /* A batch of two with one call left: the second is refused unsent. */
-    struct hs_http_req b[2];
-    hs_http_req_init(&b[0], "GET", "/c", NULL, 0, "t");
-    hs_http_req_init(&b[1], "GET", "/c", NULL, 0, "t");
+    struct kit_http_req b[2];
+    kit_http_req_init(&b[0], "GET", "/c", NULL, 0, "t");
+    kit_http_req_init(&b[1], "GET", "/c", NULL, 0, "t");
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_run(e.h, b, 2, &err), OC_E_BUDGET);
+    ck_assert_int_eq(kit_http_run(e.h, b, 2, &err), OC_E_BUDGET);
     scan_add(err.message);
     ck_assert_ptr_nonnull(strstr(err.message, "daily call budget of 3"));
     ck_assert_int_eq(b[0].rc, OC_OK);
@@ -501,13 +501,13 @@ START_TEST(t_budget_refuses_next_call)
     ck_assert_int_eq(b[1].status, 0);
     for(int i = 0; i < 2; i++) {
         req_check(&b[i]);
-        hs_http_req_free(&b[i]);
+        kit_http_req_free(&b[i]);
     }
     ck_assert_int_eq(get(&e, &r, "/c"), OC_E_BUDGET);
     ck_assert_int_eq(r.attempts, 0);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_uint_eq(fx_server_requests(e.srv), 3);
-    ck_assert_uint_eq(hs_http_calls(e.h), 3);
+    ck_assert_uint_eq(kit_http_calls(e.h), 3);
     const char *u = th_state(&e.th, "usage");
     ck_assert_ptr_nonnull(strstr(u, "\"calls\":3"));
     ck_assert_ptr_nonnull(strstr(u, "\"budget\":3"));
@@ -526,20 +526,20 @@ START_TEST(t_usage_persisted_and_reloaded)
                            GET("/v", 200, "", OK_BODY) "," GET("/w", 200, "", OK_BODY)));
     e.cfg.daily_budget = 10;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/u"), OC_OK);
-    hs_http_req_free(&r);
-    hs_http_free(e.h);
+    kit_http_req_free(&r);
+    kit_http_free(e.h);
     e.h = NULL;
 
     /* A second client on the same host state carries on the count. */
     env_client(&e);
-    ck_assert_uint_eq(hs_http_calls(e.h), 0);
+    ck_assert_uint_eq(kit_http_calls(e.h), 0);
     ck_assert_int_eq(get(&e, &r, "/v"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_usage_emit(e.h, &err), OC_OK);
-    const char *rec = hs_buf_str(&e.th.records);
+    ck_assert_int_eq(kit_http_usage_emit(e.h, &err), OC_OK);
+    const char *rec = kit_buf_str(&e.th.records);
     ck_assert_msg(strstr(rec, "\"kind\":\"usage\",\"day\":\"2026-11-28\","
                               "\"day_basis\":\"UTC (run authorize to learn the account's time zone)\","
                               "\"resets_at\":\"2026-11-29T00:00:00Z\",\"calls\":3,\"calls_429\":1,"
@@ -555,7 +555,7 @@ START_TEST(t_usage_persisted_and_reloaded)
     /* Next UTC day: counts start again. */
     th_advance(&e.th, 86400000);
     ck_assert_int_eq(get(&e, &r, "/w"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     u = th_state(&e.th, "usage");
     ck_assert_msg(strstr(u, "{\"day\":\"2026-11-29\",\"calls\":1,"), "usage: %s", u);
     env_end(&e, 1);
@@ -568,10 +568,10 @@ START_TEST(t_usage_corrupt_state_tolerated)
     env_start(&e, CASSETTE(GET("/u", 200, "", OK_BODY)));
     ck_assert_int_eq(e.th.host.state_put(&e.th, "usage", "{\"day\":", 7), OC_OK);
     env_client(&e);
-    ck_assert_ptr_nonnull(strstr(hs_buf_str(&e.th.logs), "WARN usage: saved usage is unreadable"));
-    struct hs_http_req r;
+    ck_assert_ptr_nonnull(strstr(kit_buf_str(&e.th.logs), "WARN usage: saved usage is unreadable"));
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/u"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_ptr_nonnull(strstr(th_state(&e.th, "usage"), "\"calls\":1"));
     env_end(&e, 1);
 }
@@ -587,12 +587,12 @@ START_TEST(t_pacing_from_headers)
                                "\"X-HubSpot-RateLimit-Interval-Milliseconds\":\"2000\"", OK_BODY) ","
                            GET("/q", 200, "", OK_BODY)));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/p"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(e.th.slept_ms, 0);
     ck_assert_int_eq(get(&e, &r, "/q"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(e.th.nsleeps, 1);
     ck_assert_int_ge(e.th.slept_ms, 2000);
     ck_assert_int_le(e.th.slept_ms, 2021);
@@ -610,17 +610,17 @@ START_TEST(t_pacing_from_config)
     e.cfg.burst_max = 3;
     e.cfg.burst_window_ms = 10000;
     env_client(&e);
-    struct hs_http_req r[7];
+    struct kit_http_req r[7];
     char paths[7][24];
     for(int i = 0; i < 7; i++) {
         snprintf(paths[i], sizeof paths[i], "/cfg/%d", i);
-        hs_http_req_init(&r[i], "GET", paths[i], NULL, 0, "t");
+        kit_http_req_init(&r[i], "GET", paths[i], NULL, 0, "t");
     }
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_run(e.h, r, 7, &err), OC_OK);
+    ck_assert_int_eq(kit_http_run(e.h, r, 7, &err), OC_OK);
     for(int i = 0; i < 7; i++) {
         ck_assert_int_eq(r[i].rc, OC_OK);
-        hs_http_req_free(&r[i]);
+        kit_http_req_free(&r[i]);
     }
     ck_assert_int_eq(e.th.nsleeps, 2);
     ck_assert_int_ge(e.th.slept_ms, 20000);
@@ -641,24 +641,24 @@ START_TEST(t_concurrency_order)
     e.cfg.max_concurrency = 4;
     env_client(&e);
     enum { N = 20 };
-    struct hs_http_req r[N];
+    struct kit_http_req r[N];
     char paths[N][32];
     for(int i = 0; i < N; i++) {
         snprintf(paths[i], sizeof paths[i], "/conc/%d", i);
-        hs_http_req_init(&r[i], "GET", paths[i], NULL, 0, "conc");
+        kit_http_req_init(&r[i], "GET", paths[i], NULL, 0, "conc");
     }
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_run(e.h, r, N, &err), OC_OK);
+    ck_assert_int_eq(kit_http_run(e.h, r, N, &err), OC_OK);
     for(int i = 0; i < N; i++) {
         ck_assert_int_eq(r[i].rc, OC_OK);
         ck_assert_int_eq(r[i].attempts, 1);
-        int t = hs_json_get(&r[i].json, 0, "path");
-        ck_assert_msg(hs_json_eq(&r[i].json, t, paths[i]), "result %d is not its own", i);
-        hs_http_req_free(&r[i]);
+        int t = kit_json_get(&r[i].json, 0, "path");
+        ck_assert_msg(kit_json_eq(&r[i].json, t, paths[i]), "result %d is not its own", i);
+        kit_http_req_free(&r[i]);
     }
     ck_assert_int_gt(d.peak, 1);
     ck_assert_int_le(d.peak, 4);
-    ck_assert_uint_eq(hs_http_calls(e.h), N);
+    ck_assert_uint_eq(kit_http_calls(e.h), N);
     env_end(&e, 0);
 }
 END_TEST
@@ -674,44 +674,44 @@ START_TEST(t_plain_http_refused)
                                     "http://10.0.0.1:80", "http://[::2]:80", "http://128.0.0.1"};
     static const char *allowed[] = {"https://api.hubapi.com", "http://127.0.0.1:1",
                                     "http://127.9.8.7:99/", "http://localhost:1", "http://[::1]:1"};
-    struct hs_http_config cfg = {.token = TOKEN, .max_retries = -1};
+    struct kit_http_config cfg = {.token = TOKEN, .max_retries = -1};
     struct oc_error err = {sizeof err};
-    struct hs_http *h;
+    struct kit_http *h;
     for(size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         cfg.base_url = refused[i];
-        ck_assert_msg(hs_http_new(&cfg, &th.host, &h, &err) == OC_E_CONFIG, "%s accepted", refused[i]);
+        ck_assert_msg(kit_http_new(&cfg, &th.host, &h, &err) == OC_E_CONFIG, "%s accepted", refused[i]);
         ck_assert_ptr_null(h);
         ck_assert_ptr_nonnull(strstr(err.message, "base_url"));
         scan_add(err.message);
     }
     cfg.base_url = "http://api.hubapi.com";
-    hs_http_new(&cfg, &th.host, &h, &err);
+    kit_http_new(&cfg, &th.host, &h, &err);
     ck_assert_ptr_nonnull(strstr(err.message, "travel in clear"));
     for(size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
         cfg.base_url = allowed[i];
-        ck_assert_msg(hs_http_new(&cfg, &th.host, &h, &err) == OC_OK, "%s: %s", allowed[i],
+        ck_assert_msg(kit_http_new(&cfg, &th.host, &h, &err) == OC_OK, "%s: %s", allowed[i],
                       err.message);
-        hs_http_free(h);
+        kit_http_free(h);
     }
     cfg.base_url = NULL;
     cfg.token = "";
-    ck_assert_int_eq(hs_http_new(&cfg, &th.host, &h, &err), OC_E_CONFIG);
+    ck_assert_int_eq(kit_http_new(&cfg, &th.host, &h, &err), OC_E_CONFIG);
     ck_assert_ptr_nonnull(strstr(err.message, "HUBSPOT_ACCESS_TOKEN"));
     /* A token that could inject headers: the client exists (authorize
      * reports the shape) but sends nothing. */
     cfg.token = "pat-na1-0000\r\nX-Evil: 1";
     cfg.base_url = "http://127.0.0.1:9";
-    ck_assert_int_eq(hs_http_new(&cfg, &th.host, &h, &err), OC_OK);
-    struct hs_http_req r;
-    hs_http_req_init(&r, "GET", "/x", NULL, 0, "t");
-    ck_assert_int_eq(hs_http_call(h, &r, &err), OC_E_AUTH);
+    ck_assert_int_eq(kit_http_new(&cfg, &th.host, &h, &err), OC_OK);
+    struct kit_http_req r;
+    kit_http_req_init(&r, "GET", "/x", NULL, 0, "t");
+    ck_assert_int_eq(kit_http_call(h, &r, &err), OC_E_AUTH);
     ck_assert_int_eq(r.attempts, 0);
-    ck_assert_uint_eq(hs_http_calls(h), 0);
+    ck_assert_uint_eq(kit_http_calls(h), 0);
     ck_assert_ptr_nonnull(strstr(err.message, "control characters"));
     scan_add(err.message);
-    hs_http_req_free(&r);
-    hs_http_free(h);
-    scan_add(hs_buf_str(&th.logs));
+    kit_http_req_free(&r);
+    kit_http_free(h);
+    scan_add(kit_buf_str(&th.logs));
     th_free(&th);
 }
 END_TEST
@@ -732,23 +732,23 @@ START_TEST(t_burst_300_paced)
     e.cfg.max_concurrency = 4;
     env_client(&e);
     enum { N = 300 };
-    struct hs_http_req *r = calloc(N, sizeof *r);
+    struct kit_http_req *r = calloc(N, sizeof *r);
     char (*paths)[24] = calloc(N, sizeof *paths);
     ck_assert(r && paths);
     for(int i = 0; i < N; i++) {
         snprintf(paths[i], sizeof paths[i], "/burst/%d", i);
-        hs_http_req_init(&r[i], "GET", paths[i], NULL, 0, "burst");
+        kit_http_req_init(&r[i], "GET", paths[i], NULL, 0, "burst");
     }
     struct oc_error err = {sizeof err};
     int64_t t0 = e.th.now_ms;
-    ck_assert_int_eq(hs_http_run(e.h, r, N, &err), OC_OK);
+    ck_assert_int_eq(kit_http_run(e.h, r, N, &err), OC_OK);
     int64_t spent = e.th.now_ms - t0;
     int ok = 0;
     for(int i = 0; i < N; i++) {
         ok += r[i].rc == OC_OK;
-        hs_http_req_free(&r[i]);
+        kit_http_req_free(&r[i]);
     }
-    uint64_t calls = hs_http_calls(e.h);
+    uint64_t calls = kit_http_calls(e.h);
     const char *u = th_state(&e.th, "usage");
     printf("http: 300-call burst vs 100 calls/10 s: %llu calls, %d ok, virtual time %.1f s, "
            "server saw %llu requests; usage %s\n",
@@ -771,7 +771,7 @@ END_TEST
 START_TEST(t_token_never_shown)
 {
     /* Hostile answers that echo both secrets, and a path carrying one. */
-    hs_redact_register(TOKEN2);
+    kit_redact_register(TOKEN2);
     struct env e = {0};
     env_start(&e, CASSETTE(
         GET("/echo/" TOKEN2, 400, "", "{\"status\":\"error\",\"message\":\"bad token " TOKEN
@@ -779,12 +779,12 @@ START_TEST(t_token_never_shown)
         "," GET("/e5", 500, "", "{\"message\":\"Bearer " TOKEN "\"}")));
     e.cfg.max_retries = 0;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/echo/" TOKEN2), OC_E_INVALID);
     ck_assert_ptr_nonnull(strstr(r.err.message, "bad token [REDACTED] and [REDACTED]"));
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/e5"), OC_E_TRANSIENT);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e, 1);
 
     /* A client holding the second secret as its token, refused by the
@@ -794,27 +794,27 @@ START_TEST(t_token_never_shown)
     e.cfg.max_retries = 0;
     env_client(&e);
     ck_assert_int_ne(get(&e, &r, "/z"), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     struct oc_error err = {sizeof err};
-    hs_http_usage_emit(e.h, &err);
-    scan_add(hs_buf_str(&e.th.records));
+    kit_http_usage_emit(e.h, &err);
+    scan_add(kit_buf_str(&e.th.records));
     env_end(&e, 0);
 
     /* Every log line and message of the whole suite so far. */
     FILE *f = fopen(scan_path, "r");
     ck_assert_ptr_nonnull(f);
-    struct hs_buf all = HS_BUF_INIT;
+    struct kit_buf all = KIT_BUF_INIT;
     char chunk[4096];
     size_t n;
     while((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        hs_buf_append(&all, chunk, n);
+        kit_buf_append(&all, chunk, n);
     fclose(f);
-    ck_assert_ptr_nonnull(strstr(hs_buf_str(&all), "[REDACTED]"));
-    ck_assert_ptr_null(strstr(hs_buf_str(&all), TOKEN));
-    ck_assert_ptr_null(strstr(hs_buf_str(&all), TOKEN2));
-    ck_assert_ptr_null(strstr(hs_buf_str(&all), "00000000-0000-4000-8000-000000000000"));
-    hs_buf_free(&all);
-    hs_redact_forget(TOKEN2);
+    ck_assert_ptr_nonnull(strstr(kit_buf_str(&all), "[REDACTED]"));
+    ck_assert_ptr_null(strstr(kit_buf_str(&all), TOKEN));
+    ck_assert_ptr_null(strstr(kit_buf_str(&all), TOKEN2));
+    ck_assert_ptr_null(strstr(kit_buf_str(&all), "00000000-0000-4000-8000-000000000000"));
+    kit_buf_free(&all);
+    kit_redact_forget(TOKEN2);
 }
 END_TEST
 

@@ -13,9 +13,9 @@
  * the given substrings. */
 static void reject_n(const char *s, size_t n, const char *want1, const char *want2)
 {
-    struct hs_json j;
+    struct kit_json j;
     char why[256];
-    int rc = hs_json_parse(&j, s, n, why, sizeof why);
+    int rc = kit_json_parse(&j, s, n, why, sizeof why);
     ck_assert_msg(rc < 0, "accepted invalid JSON: %.*s", (int)n, s);
     ck_assert_ptr_null(j.tok);
     ck_assert_int_eq(j.ntok, 0);
@@ -26,7 +26,7 @@ static void reject_n(const char *s, size_t n, const char *want1, const char *wan
     if(want2)
         ck_assert_msg(strstr(why, want2) != NULL, "for %.*s: reason '%s' lacks '%s'", (int)n, s, why,
                       want2);
-    hs_json_free(&j);
+    kit_json_free(&j);
 }
 
 static void reject(const char *s, const char *want1, const char *want2)
@@ -36,25 +36,25 @@ static void reject(const char *s, const char *want1, const char *want2)
 
 static void accept(const char *s)
 {
-    struct hs_json j;
+    struct kit_json j;
     char why[256] = "";
-    int rc = hs_json_parse(&j, s, strlen(s), why, sizeof why);
+    int rc = kit_json_parse(&j, s, strlen(s), why, sizeof why);
     ck_assert_msg(rc == 0, "rejected valid JSON %s: %s", s, why);
     ck_assert_int_ge(j.ntok, 1);
     ck_assert_str_eq(why, "");
-    hs_json_free(&j);
+    kit_json_free(&j);
 }
 
 /* Canonical form of s as a malloc'd string. */
 static char *canon_of(const char *s)
 {
-    struct hs_json j;
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_json j;
+    struct kit_buf b = KIT_BUF_INIT;
     char why[256] = "";
-    ck_assert_msg(hs_json_parse(&j, s, strlen(s), why, sizeof why) == 0, "%s: %s", s, why);
-    ck_assert_int_eq(hs_json_canonical(&j, 0, &b), 0);
-    hs_json_free(&j);
-    char *r = hs_buf_take(&b);
+    ck_assert_msg(kit_json_parse(&j, s, strlen(s), why, sizeof why) == 0, "%s: %s", s, why);
+    ck_assert_int_eq(kit_json_canonical(&j, 0, &b), 0);
+    kit_json_free(&j);
+    char *r = kit_buf_take(&b);
     ck_assert_ptr_nonnull(r);
     return r;
 }
@@ -83,30 +83,30 @@ END_TEST
 
 START_TEST(test_root_primitive_tokens)
 {
-    struct hs_json j;
+    struct kit_json j;
     int64_t v = 0;
-    ck_assert_int_eq(hs_json_parse(&j, " 42 ", 4, NULL, 0), 0);
+    ck_assert_int_eq(kit_json_parse(&j, " 42 ", 4, NULL, 0), 0);
     ck_assert_int_eq(j.ntok, 1);
-    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_NUMBER);
-    ck_assert_int_eq(hs_json_int64(&j, 0, &v), 0);
+    ck_assert_int_eq(kit_json_type(&j, 0), KIT_JSON_NUMBER);
+    ck_assert_int_eq(kit_json_int64(&j, 0, &v), 0);
     ck_assert_int_eq(v, 42);
-    ck_assert_int_eq(hs_json_skip(&j, 0), 1);
-    hs_json_free(&j);
-    ck_assert_int_eq(hs_json_parse(&j, "false", 5, NULL, 0), 0);
-    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_BOOL);
-    ck_assert_int_eq(hs_json_bool(&j, 0), 0);
-    hs_json_free(&j);
-    ck_assert_int_eq(hs_json_parse(&j, "null", 4, NULL, 0), 0);
-    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_NULL);
-    ck_assert_int_eq(hs_json_bool(&j, 0), -1);
-    hs_json_free(&j);
+    ck_assert_int_eq(kit_json_skip(&j, 0), 1);
+    kit_json_free(&j);
+    ck_assert_int_eq(kit_json_parse(&j, "false", 5, NULL, 0), 0);
+    ck_assert_int_eq(kit_json_type(&j, 0), KIT_JSON_BOOL);
+    ck_assert_int_eq(kit_json_bool(&j, 0), 0);
+    kit_json_free(&j);
+    ck_assert_int_eq(kit_json_parse(&j, "null", 4, NULL, 0), 0);
+    ck_assert_int_eq(kit_json_type(&j, 0), KIT_JSON_NULL);
+    ck_assert_int_eq(kit_json_bool(&j, 0), -1);
+    kit_json_free(&j);
     /* the text need not be NUL-terminated: "12" out of "123" */
-    ck_assert_int_eq(hs_json_parse(&j, "123", 2, NULL, 0), 0);
-    ck_assert_int_eq(hs_json_int64(&j, 0, &v), 0);
+    ck_assert_int_eq(kit_json_parse(&j, "123", 2, NULL, 0), 0);
+    ck_assert_int_eq(kit_json_int64(&j, 0, &v), 0);
     ck_assert_int_eq(v, 12);
-    hs_json_free(&j);
-    hs_json_free(&j); /* idempotent */
-    hs_json_free(NULL);
+    kit_json_free(&j);
+    kit_json_free(&j); /* idempotent */
+    kit_json_free(NULL);
 }
 END_TEST
 
@@ -234,65 +234,65 @@ END_TEST
 
 START_TEST(test_limits)
 {
-    char doc[2 * (HS_JSON_MAX_DEPTH + 1) + 1];
-    struct hs_json j;
+    char doc[2 * (KIT_JSON_MAX_DEPTH + 1) + 1];
+    struct kit_json j;
     char why[256];
     /* exactly at the limit */
-    memset(doc, '[', HS_JSON_MAX_DEPTH);
-    memset(doc + HS_JSON_MAX_DEPTH, ']', HS_JSON_MAX_DEPTH);
-    ck_assert_int_eq(hs_json_parse(&j, doc, 2 * HS_JSON_MAX_DEPTH, why, sizeof why), 0);
-    ck_assert_int_eq(j.ntok, HS_JSON_MAX_DEPTH);
-    ck_assert_int_eq(hs_json_skip(&j, 0), HS_JSON_MAX_DEPTH);
-    ck_assert_int_eq(hs_json_skip(&j, HS_JSON_MAX_DEPTH - 1), HS_JSON_MAX_DEPTH);
-    hs_json_free(&j);
+    memset(doc, '[', KIT_JSON_MAX_DEPTH);
+    memset(doc + KIT_JSON_MAX_DEPTH, ']', KIT_JSON_MAX_DEPTH);
+    ck_assert_int_eq(kit_json_parse(&j, doc, 2 * KIT_JSON_MAX_DEPTH, why, sizeof why), 0);
+    ck_assert_int_eq(j.ntok, KIT_JSON_MAX_DEPTH);
+    ck_assert_int_eq(kit_json_skip(&j, 0), KIT_JSON_MAX_DEPTH);
+    ck_assert_int_eq(kit_json_skip(&j, KIT_JSON_MAX_DEPTH - 1), KIT_JSON_MAX_DEPTH);
+    kit_json_free(&j);
     /* one beyond */
-    memset(doc, '[', HS_JSON_MAX_DEPTH + 1);
-    memset(doc + HS_JSON_MAX_DEPTH + 1, ']', HS_JSON_MAX_DEPTH + 1);
-    reject_n(doc, 2 * (HS_JSON_MAX_DEPTH + 1), "nesting deeper than 64", "byte 64");
+    memset(doc, '[', KIT_JSON_MAX_DEPTH + 1);
+    memset(doc + KIT_JSON_MAX_DEPTH + 1, ']', KIT_JSON_MAX_DEPTH + 1);
+    reject_n(doc, 2 * (KIT_JSON_MAX_DEPTH + 1), "nesting deeper than 64", "byte 64");
 
     /* objects count the same as arrays */
-    struct hs_buf b = HS_BUF_INIT;
-    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
-        hs_buf_puts(&b, "{\"k\":");
-    hs_buf_puts(&b, "1");
-    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
-        hs_buf_putc(&b, '}');
-    ck_assert_int_eq(hs_json_parse(&j, b.data, b.len, why, sizeof why), 0);
-    struct hs_buf path = HS_BUF_INIT;
-    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
-        hs_buf_puts(&path, i ? ".k" : "k");
-    int t = hs_json_path(&j, 0, path.data);
+    struct kit_buf b = KIT_BUF_INIT;
+    for(int i = 0; i < KIT_JSON_MAX_DEPTH; i++)
+        kit_buf_puts(&b, "{\"k\":");
+    kit_buf_puts(&b, "1");
+    for(int i = 0; i < KIT_JSON_MAX_DEPTH; i++)
+        kit_buf_putc(&b, '}');
+    ck_assert_int_eq(kit_json_parse(&j, b.data, b.len, why, sizeof why), 0);
+    struct kit_buf path = KIT_BUF_INIT;
+    for(int i = 0; i < KIT_JSON_MAX_DEPTH; i++)
+        kit_buf_puts(&path, i ? ".k" : "k");
+    int t = kit_json_path(&j, 0, path.data);
     int64_t v = 0;
-    ck_assert_int_eq(hs_json_int64(&j, t, &v), 0);
+    ck_assert_int_eq(kit_json_int64(&j, t, &v), 0);
     ck_assert_int_eq(v, 1);
     /* canonical recursion handles the deepest document */
-    struct hs_buf c = HS_BUF_INIT;
-    ck_assert_int_eq(hs_json_canonical(&j, 0, &c), 0);
+    struct kit_buf c = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_canonical(&j, 0, &c), 0);
     ck_assert_str_eq(c.data, b.data);
-    hs_buf_free(&c);
-    hs_json_free(&j);
-    hs_buf_reset(&b);
-    for(int i = 0; i <= HS_JSON_MAX_DEPTH; i++)
-        hs_buf_puts(&b, "{\"k\":");
+    kit_buf_free(&c);
+    kit_json_free(&j);
+    kit_buf_reset(&b);
+    for(int i = 0; i <= KIT_JSON_MAX_DEPTH; i++)
+        kit_buf_puts(&b, "{\"k\":");
     reject_n(b.data, b.len, "nesting deeper", NULL);
-    hs_buf_free(&b);
-    hs_buf_free(&path);
+    kit_buf_free(&b);
+    kit_buf_free(&path);
 
     /* size: checked before a byte is read, so untouched calloc pages do */
-    char *big = calloc(1, (size_t)HS_JSON_MAX_BYTES + 1);
+    char *big = calloc(1, (size_t)KIT_JSON_MAX_BYTES + 1);
     ck_assert_ptr_nonnull(big);
-    reject_n(big, (size_t)HS_JSON_MAX_BYTES + 1, "over the 67108864-byte limit", "67108865");
+    reject_n(big, (size_t)KIT_JSON_MAX_BYTES + 1, "over the 67108864-byte limit", "67108865");
     free(big);
 }
 END_TEST
 
 /* ---- strings ---- */
 
-static char *str_at(const struct hs_json *j, int t)
+static char *str_at(const struct kit_json *j, int t)
 {
-    struct hs_buf b = HS_BUF_INIT;
-    ck_assert_int_eq(hs_json_str(j, t, &b), 0);
-    char *s = hs_buf_take(&b);
+    struct kit_buf b = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_str(j, t, &b), 0);
+    char *s = kit_buf_take(&b);
     ck_assert_ptr_nonnull(s);
     return s;
 }
@@ -304,64 +304,64 @@ START_TEST(test_unescape)
         "\"u\":\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\\uDBFF\\uDFFF\","
         "\"raw\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\",\"nul\":\"a\\u0000b\","
         "\"\\u006bey\":1,\"n\":-3.25,\"b\":true}";
-    struct hs_json j;
+    struct kit_json j;
     char why[256] = "";
-    ck_assert_msg(hs_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s", why);
-    char *s = str_at(&j, hs_json_get(&j, 0, "plain"));
+    ck_assert_msg(kit_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s", why);
+    char *s = str_at(&j, kit_json_get(&j, 0, "plain"));
     ck_assert_str_eq(s, "abc");
     free(s);
-    s = str_at(&j, hs_json_get(&j, 0, "esc"));
+    s = str_at(&j, kit_json_get(&j, 0, "esc"));
     ck_assert_str_eq(s, "q\"b\\s/b\bf\fn\nr\rt\t");
     free(s);
-    s = str_at(&j, hs_json_get(&j, 0, "u"));
+    s = str_at(&j, kit_json_get(&j, 0, "u"));
     ck_assert_str_eq(s, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF");
     free(s);
-    s = hs_json_strdup(&j, hs_json_get(&j, 0, "raw"));
+    s = kit_json_strdup(&j, kit_json_get(&j, 0, "raw"));
     ck_assert_str_eq(s, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
     free(s);
-    ck_assert(hs_json_eq(&j, hs_json_get(&j, 0, "u"), "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF"));
-    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "u"), "A\xC3\xA9"));
-    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "plain"), "abcd"));
-    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "plain"), "ab"));
-    ck_assert(!hs_json_eq(&j, hs_json_get(&j, 0, "n"), "-3.25")); /* strings only */
+    ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "u"), "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF"));
+    ck_assert(!kit_json_eq(&j, kit_json_get(&j, 0, "u"), "A\xC3\xA9"));
+    ck_assert(!kit_json_eq(&j, kit_json_get(&j, 0, "plain"), "abcd"));
+    ck_assert(!kit_json_eq(&j, kit_json_get(&j, 0, "plain"), "ab"));
+    ck_assert(!kit_json_eq(&j, kit_json_get(&j, 0, "n"), "-3.25")); /* strings only */
 
-    /* \u0000: hs_json_str keeps the byte, strdup refuses to cut it short */
-    int t = hs_json_get(&j, 0, "nul");
-    struct hs_buf b = HS_BUF_INIT;
-    ck_assert_int_eq(hs_json_str(&j, t, &b), 0);
+    /* \u0000: kit_json_str keeps the byte, strdup refuses to cut it short */
+    int t = kit_json_get(&j, 0, "nul");
+    struct kit_buf b = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_str(&j, t, &b), 0);
     ck_assert_uint_eq(b.len, 3);
     ck_assert_mem_eq(b.data, "a\0b", 3);
-    hs_buf_free(&b);
-    ck_assert_ptr_null(hs_json_strdup(&j, t));
-    ck_assert(!hs_json_eq(&j, t, "a"));
+    kit_buf_free(&b);
+    ck_assert_ptr_null(kit_json_strdup(&j, t));
+    ck_assert(!kit_json_eq(&j, t, "a"));
 
     /* names are compared unescaped */
-    t = hs_json_get(&j, 0, "key");
+    t = kit_json_get(&j, 0, "key");
     ck_assert_int_ge(t, 0);
-    ck_assert_int_eq(hs_json_type(&j, t), HS_JSON_NUMBER);
-    ck_assert_int_eq(hs_json_get(&j, 0, "\\u006bey"), -1);
-    ck_assert_int_eq(hs_json_get(&j, 0, "ke"), -1);
-    ck_assert_int_eq(hs_json_get(&j, 0, "keys"), -1);
+    ck_assert_int_eq(kit_json_type(&j, t), KIT_JSON_NUMBER);
+    ck_assert_int_eq(kit_json_get(&j, 0, "\\u006bey"), -1);
+    ck_assert_int_eq(kit_json_get(&j, 0, "ke"), -1);
+    ck_assert_int_eq(kit_json_get(&j, 0, "keys"), -1);
 
     /* numbers and literals give their text */
-    s = str_at(&j, hs_json_get(&j, 0, "n"));
+    s = str_at(&j, kit_json_get(&j, 0, "n"));
     ck_assert_str_eq(s, "-3.25");
     free(s);
-    s = hs_json_strdup(&j, hs_json_get(&j, 0, "b"));
+    s = kit_json_strdup(&j, kit_json_get(&j, 0, "b"));
     ck_assert_str_eq(s, "true");
     free(s);
-    ck_assert_ptr_null(hs_json_strdup(&j, 0)); /* object */
-    b = (struct hs_buf)HS_BUF_INIT;
-    ck_assert_int_eq(hs_json_str(&j, 0, &b), -1);
-    ck_assert_int_eq(hs_json_str(&j, 999, &b), -1);
+    ck_assert_ptr_null(kit_json_strdup(&j, 0)); /* object */
+    b = (struct kit_buf)KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_str(&j, 0, &b), -1);
+    ck_assert_int_eq(kit_json_str(&j, 999, &b), -1);
     ck_assert_uint_eq(b.len, 0);
-    hs_buf_free(&b);
+    kit_buf_free(&b);
 
     size_t n = 0;
-    const char *raw = hs_json_raw(&j, hs_json_get(&j, 0, "esc"), &n);
+    const char *raw = kit_json_raw(&j, kit_json_get(&j, 0, "esc"), &n);
     ck_assert_uint_eq(n, 24);
     ck_assert_mem_eq(raw, "q\\\"b", 4);
-    hs_json_free(&j);
+    kit_json_free(&j);
 }
 END_TEST
 
@@ -369,11 +369,11 @@ END_TEST
 
 static int int_of(const char *doc, int64_t *v)
 {
-    struct hs_json j;
+    struct kit_json j;
     char why[256] = "";
-    ck_assert_msg(hs_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s: %s", doc, why);
-    int rc = hs_json_int64(&j, 0, v);
-    hs_json_free(&j);
+    ck_assert_msg(kit_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s: %s", doc, why);
+    int rc = kit_json_int64(&j, 0, v);
+    kit_json_free(&j);
     return rc;
 }
 
@@ -440,86 +440,86 @@ START_TEST(test_navigation)
         "{\"id\":3,\"props\":null}],"
         "\"paging\":{\"next\":{\"after\":\"MTA=\",\"link\":\"?after=MTA\"}},"
         "\"hasMore\":false,\"total\":3}";
-    struct hs_json j;
+    struct kit_json j;
     char why[256] = "";
-    ck_assert_msg(hs_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s", why);
-    ck_assert_int_eq(hs_json_type(&j, 0), HS_JSON_OBJECT);
-    ck_assert_int_eq(hs_json_size(&j, 0), 4);
-    ck_assert_int_eq(hs_json_skip(&j, 0), j.ntok);
-    ck_assert_int_eq(hs_json_type(&j, -1), HS_JSON_NONE);
-    ck_assert_int_eq(hs_json_type(&j, j.ntok), HS_JSON_NONE);
-    ck_assert_int_eq(hs_json_skip(&j, -1), -1);
-    ck_assert_int_eq(hs_json_skip(&j, j.ntok), -1);
-    ck_assert_int_eq(hs_json_size(&j, -1), 0);
+    ck_assert_msg(kit_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s", why);
+    ck_assert_int_eq(kit_json_type(&j, 0), KIT_JSON_OBJECT);
+    ck_assert_int_eq(kit_json_size(&j, 0), 4);
+    ck_assert_int_eq(kit_json_skip(&j, 0), j.ntok);
+    ck_assert_int_eq(kit_json_type(&j, -1), KIT_JSON_NONE);
+    ck_assert_int_eq(kit_json_type(&j, j.ntok), KIT_JSON_NONE);
+    ck_assert_int_eq(kit_json_skip(&j, -1), -1);
+    ck_assert_int_eq(kit_json_skip(&j, j.ntok), -1);
+    ck_assert_int_eq(kit_json_size(&j, -1), 0);
 
-    int res = hs_json_get(&j, 0, "results");
+    int res = kit_json_get(&j, 0, "results");
     ck_assert_int_eq(res, 2);
-    ck_assert_int_eq(hs_json_type(&j, res), HS_JSON_ARRAY);
-    ck_assert_int_eq(hs_json_size(&j, res), 3);
+    ck_assert_int_eq(kit_json_type(&j, res), KIT_JSON_ARRAY);
+    ck_assert_int_eq(kit_json_size(&j, res), 3);
 
     /* the documented loop, with skip jumping over nested subtrees */
     const char *ids[] = {"1", "2", "3"};
     int i, t;
-    for(i = 0, t = res + 1; i < hs_json_size(&j, res); i++, t = hs_json_skip(&j, t)) {
-        ck_assert_int_eq(t, hs_json_item(&j, res, i));
-        ck_assert_int_eq(hs_json_type(&j, t), HS_JSON_OBJECT);
-        int id = hs_json_get(&j, t, "id");
-        char *s = hs_json_strdup(&j, id);
+    for(i = 0, t = res + 1; i < kit_json_size(&j, res); i++, t = kit_json_skip(&j, t)) {
+        ck_assert_int_eq(t, kit_json_item(&j, res, i));
+        ck_assert_int_eq(kit_json_type(&j, t), KIT_JSON_OBJECT);
+        int id = kit_json_get(&j, t, "id");
+        char *s = kit_json_strdup(&j, id);
         ck_assert_str_eq(s, ids[i]);
         free(s);
         int64_t v;
-        ck_assert_int_eq(hs_json_int64(&j, id, &v), 0);
+        ck_assert_int_eq(kit_json_int64(&j, id, &v), 0);
         ck_assert_int_eq(v, i + 1);
     }
-    ck_assert_int_eq(t, hs_json_skip(&j, res));
+    ck_assert_int_eq(t, kit_json_skip(&j, res));
     /* the member after "results" is the name "paging" */
-    ck_assert(hs_json_eq(&j, t, "paging"));
-    ck_assert_int_eq(hs_json_skip(&j, 1), t); /* a name's subtree includes its value */
-    ck_assert_int_eq(hs_json_skip(&j, t), hs_json_skip(&j, t + 1));
+    ck_assert(kit_json_eq(&j, t, "paging"));
+    ck_assert_int_eq(kit_json_skip(&j, 1), t); /* a name's subtree includes its value */
+    ck_assert_int_eq(kit_json_skip(&j, t), kit_json_skip(&j, t + 1));
 
-    ck_assert_int_eq(hs_json_item(&j, res, 3), -1);
-    ck_assert_int_eq(hs_json_item(&j, res, -1), -1);
-    ck_assert_int_eq(hs_json_item(&j, 0, 0), -1); /* not an array */
+    ck_assert_int_eq(kit_json_item(&j, res, 3), -1);
+    ck_assert_int_eq(kit_json_item(&j, res, -1), -1);
+    ck_assert_int_eq(kit_json_item(&j, 0, 0), -1); /* not an array */
 
-    int tags = hs_json_path(&j, hs_json_item(&j, res, 0), "props.tags");
-    ck_assert_int_eq(hs_json_size(&j, tags), 3);
-    int inner = hs_json_item(&j, tags, 1);
-    ck_assert_int_eq(hs_json_type(&j, inner), HS_JSON_ARRAY);
+    int tags = kit_json_path(&j, kit_json_item(&j, res, 0), "props.tags");
+    ck_assert_int_eq(kit_json_size(&j, tags), 3);
+    int inner = kit_json_item(&j, tags, 1);
+    ck_assert_int_eq(kit_json_type(&j, inner), KIT_JSON_ARRAY);
     int64_t v = 0;
-    ck_assert_int_eq(hs_json_int64(&j, hs_json_item(&j, inner, 1), &v), 0);
+    ck_assert_int_eq(kit_json_int64(&j, kit_json_item(&j, inner, 1), &v), 0);
     ck_assert_int_eq(v, 3);
-    ck_assert_int_eq(hs_json_type(&j, hs_json_item(&j, tags, 2)), HS_JSON_OBJECT);
-    ck_assert_int_eq(hs_json_size(&j, hs_json_item(&j, tags, 2)), 0);
+    ck_assert_int_eq(kit_json_type(&j, kit_json_item(&j, tags, 2)), KIT_JSON_OBJECT);
+    ck_assert_int_eq(kit_json_size(&j, kit_json_item(&j, tags, 2)), 0);
     size_t n = 0;
-    const char *raw = hs_json_raw(&j, inner, &n);
+    const char *raw = kit_json_raw(&j, inner, &n);
     ck_assert_uint_eq(n, 5);
     ck_assert_mem_eq(raw, "[2,3]", 5);
-    ck_assert_ptr_null(hs_json_raw(&j, -5, &n));
+    ck_assert_ptr_null(kit_json_raw(&j, -5, &n));
     ck_assert_uint_eq(n, 0);
 
-    int after = hs_json_path(&j, 0, "paging.next.after");
-    ck_assert(hs_json_eq(&j, after, "MTA="));
-    ck_assert_int_eq(hs_json_path(&j, 0, "paging.next.before"), -1);
-    ck_assert_int_eq(hs_json_path(&j, 0, "paging.prev.after"), -1);
-    ck_assert_int_eq(hs_json_path(&j, 0, "paging.next.after.x"), -1); /* through a string */
-    ck_assert_int_eq(hs_json_path(&j, 0, "paging."), -1);
-    ck_assert_int_eq(hs_json_path(&j, 0, "total"), hs_json_get(&j, 0, "total"));
-    ck_assert_int_eq(hs_json_path(&j, 0, NULL), -1);
-    ck_assert_int_eq(hs_json_get(&j, 0, NULL), -1);
-    ck_assert_int_eq(hs_json_get(&j, res, "id"), -1); /* not an object */
-    ck_assert_int_eq(hs_json_get(&j, -1, "id"), -1);
-    ck_assert_int_eq(hs_json_get(&j, 0, "props"), -1); /* nested names don't leak up */
+    int after = kit_json_path(&j, 0, "paging.next.after");
+    ck_assert(kit_json_eq(&j, after, "MTA="));
+    ck_assert_int_eq(kit_json_path(&j, 0, "paging.next.before"), -1);
+    ck_assert_int_eq(kit_json_path(&j, 0, "paging.prev.after"), -1);
+    ck_assert_int_eq(kit_json_path(&j, 0, "paging.next.after.x"), -1); /* through a string */
+    ck_assert_int_eq(kit_json_path(&j, 0, "paging."), -1);
+    ck_assert_int_eq(kit_json_path(&j, 0, "total"), kit_json_get(&j, 0, "total"));
+    ck_assert_int_eq(kit_json_path(&j, 0, NULL), -1);
+    ck_assert_int_eq(kit_json_get(&j, 0, NULL), -1);
+    ck_assert_int_eq(kit_json_get(&j, res, "id"), -1); /* not an object */
+    ck_assert_int_eq(kit_json_get(&j, -1, "id"), -1);
+    ck_assert_int_eq(kit_json_get(&j, 0, "props"), -1); /* nested names don't leak up */
 
-    ck_assert_int_eq(hs_json_bool(&j, hs_json_get(&j, 0, "hasMore")), 0);
-    ck_assert_int_eq(hs_json_bool(&j, hs_json_get(&j, 0, "total")), -1);
-    ck_assert_int_eq(hs_json_type(&j, hs_json_path(&j, hs_json_item(&j, res, 2), "props")), HS_JSON_NULL);
-    hs_json_free(&j);
+    ck_assert_int_eq(kit_json_bool(&j, kit_json_get(&j, 0, "hasMore")), 0);
+    ck_assert_int_eq(kit_json_bool(&j, kit_json_get(&j, 0, "total")), -1);
+    ck_assert_int_eq(kit_json_type(&j, kit_json_path(&j, kit_json_item(&j, res, 2), "props")), KIT_JSON_NULL);
+    kit_json_free(&j);
 
     /* duplicate names: the first wins */
-    ck_assert_int_eq(hs_json_parse(&j, "{\"a\":1,\"a\":2}", 13, NULL, 0), 0);
-    ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, 0, "a"), &v), 0);
+    ck_assert_int_eq(kit_json_parse(&j, "{\"a\":1,\"a\":2}", 13, NULL, 0), 0);
+    ck_assert_int_eq(kit_json_int64(&j, kit_json_get(&j, 0, "a"), &v), 0);
     ck_assert_int_eq(v, 1);
-    hs_json_free(&j);
+    kit_json_free(&j);
 }
 END_TEST
 
@@ -527,30 +527,30 @@ END_TEST
  * each sibling. */
 START_TEST(test_wide_document)
 {
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     const int n = 20000;
-    hs_buf_puts(&b, "{\"events\":[");
+    kit_buf_puts(&b, "{\"events\":[");
     for(int i = 0; i < n; i++)
-        hs_buf_printf(&b, "%s{\"id\":%d,\"type\":\"OPEN\",\"x\":{\"y\":[%d]}}", i ? "," : "", i, i);
-    hs_buf_puts(&b, "],\"hasMore\":true}");
-    struct hs_json j;
+        kit_buf_printf(&b, "%s{\"id\":%d,\"type\":\"OPEN\",\"x\":{\"y\":[%d]}}", i ? "," : "", i, i);
+    kit_buf_puts(&b, "],\"hasMore\":true}");
+    struct kit_json j;
     char why[256] = "";
-    ck_assert_msg(hs_json_parse(&j, b.data, b.len, why, sizeof why) == 0, "%s", why);
-    int ev = hs_json_get(&j, 0, "events");
-    ck_assert_int_eq(hs_json_size(&j, ev), n);
+    ck_assert_msg(kit_json_parse(&j, b.data, b.len, why, sizeof why) == 0, "%s", why);
+    int ev = kit_json_get(&j, 0, "events");
+    ck_assert_int_eq(kit_json_size(&j, ev), n);
     int i, t;
     int64_t sum = 0;
-    for(i = 0, t = ev + 1; i < hs_json_size(&j, ev); i++, t = hs_json_skip(&j, t)) {
+    for(i = 0, t = ev + 1; i < kit_json_size(&j, ev); i++, t = kit_json_skip(&j, t)) {
         int64_t v;
-        ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, t, "id"), &v), 0);
+        ck_assert_int_eq(kit_json_int64(&j, kit_json_get(&j, t, "id"), &v), 0);
         sum += v;
     }
     ck_assert_int_eq(sum, (int64_t)n * (n - 1) / 2);
-    ck_assert_int_eq(hs_json_bool(&j, hs_json_get(&j, 0, "hasMore")), 1);
-    ck_assert_int_eq(hs_json_skip(&j, hs_json_item(&j, ev, n - 1)), t);
+    ck_assert_int_eq(kit_json_bool(&j, kit_json_get(&j, 0, "hasMore")), 1);
+    ck_assert_int_eq(kit_json_skip(&j, kit_json_item(&j, ev, n - 1)), t);
     ck_assert_int_eq(t, j.ntok - 2); /* "hasMore" and its value follow */
-    hs_json_free(&j);
-    hs_buf_free(&b);
+    kit_json_free(&j);
+    kit_buf_free(&b);
 }
 END_TEST
 
@@ -593,16 +593,16 @@ START_TEST(test_canonical)
     free(z);
 
     /* a subtree, and a bad token */
-    struct hs_json j;
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_json j;
+    struct kit_buf b = KIT_BUF_INIT;
     const char *sub = "{\"o\":{\"z\":1,\"y\":2},\"p\":0}";
-    ck_assert_int_eq(hs_json_parse(&j, sub, strlen(sub), NULL, 0), 0);
-    ck_assert_int_eq(hs_json_canonical(&j, hs_json_get(&j, 0, "o"), &b), 0);
+    ck_assert_int_eq(kit_json_parse(&j, sub, strlen(sub), NULL, 0), 0);
+    ck_assert_int_eq(kit_json_canonical(&j, kit_json_get(&j, 0, "o"), &b), 0);
     ck_assert_str_eq(b.data, "{\"y\":2,\"z\":1}");
-    ck_assert_int_eq(hs_json_canonical(&j, 99, &b), -1);
+    ck_assert_int_eq(kit_json_canonical(&j, 99, &b), -1);
     ck_assert_str_eq(b.data, "{\"y\":2,\"z\":1}");
-    hs_buf_free(&b);
-    hs_json_free(&j);
+    kit_buf_free(&b);
+    kit_json_free(&j);
 
     /* canonical output is valid JSON and a fixed point */
     char *c1 = canon_of("{\"z\":[\"\\u0001\\t\",{\"b\":null,\"a\":\"\\\"\"}],\"y\":\"\\ud834\\udd1e\"}");
@@ -617,30 +617,30 @@ END_TEST
 
 START_TEST(test_writer)
 {
-    struct hs_buf b = HS_BUF_INIT;
-    struct hs_jw w;
-    hs_jw_init(&w, &b);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "q\"k", "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f\xC3\xA9");
-    hs_jw_kint(&w, "max", INT64_MAX);
-    hs_jw_kint(&w, "min", INT64_MIN);
-    hs_jw_kint(&w, "zero", 0);
-    hs_jw_key(&w, "list");
-    hs_jw_arr(&w);
-    hs_jw_bool(&w, 1);
-    hs_jw_bool(&w, 0);
-    hs_jw_null(&w);
-    hs_jw_str(&w, NULL);
-    hs_jw_arr(&w);
-    hs_jw_arr_end(&w);
-    hs_jw_obj(&w);
-    hs_jw_obj_end(&w);
-    hs_jw_raw(&w, "1.5e3", 5);
-    hs_jw_strn(&w, "ab\0c", 4);
-    hs_jw_arr_end(&w);
-    hs_jw_kstr(&w, "bad", "x\xFFy\xE2\x82z\xF0\x9F\x98");
-    hs_jw_obj_end(&w);
-    ck_assert_int_eq(hs_jw_error(&w), 0);
+    struct kit_buf b = KIT_BUF_INIT;
+    struct kit_jw w;
+    kit_jw_init(&w, &b);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "q\"k", "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f\xC3\xA9");
+    kit_jw_kint(&w, "max", INT64_MAX);
+    kit_jw_kint(&w, "min", INT64_MIN);
+    kit_jw_kint(&w, "zero", 0);
+    kit_jw_key(&w, "list");
+    kit_jw_arr(&w);
+    kit_jw_bool(&w, 1);
+    kit_jw_bool(&w, 0);
+    kit_jw_null(&w);
+    kit_jw_str(&w, NULL);
+    kit_jw_arr(&w);
+    kit_jw_arr_end(&w);
+    kit_jw_obj(&w);
+    kit_jw_obj_end(&w);
+    kit_jw_raw(&w, "1.5e3", 5);
+    kit_jw_strn(&w, "ab\0c", 4);
+    kit_jw_arr_end(&w);
+    kit_jw_kstr(&w, "bad", "x\xFFy\xE2\x82z\xF0\x9F\x98");
+    kit_jw_obj_end(&w);
+    ck_assert_int_eq(kit_jw_error(&w), 0);
     ck_assert_int_eq(w.depth, 0);
     ck_assert_str_eq(b.data,
                      "{\"q\\\"k\":\"a\\\"b\\\\c/d\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xC3\xA9\","
@@ -649,61 +649,61 @@ START_TEST(test_writer)
                      "\"bad\":\"x\xEF\xBF\xBDy\xEF\xBF\xBDz\xEF\xBF\xBD\"}");
 
     /* and the reader gets every value back */
-    struct hs_json j;
+    struct kit_json j;
     char why[256] = "";
-    ck_assert_msg(hs_json_parse(&j, b.data, b.len, why, sizeof why) == 0, "%s", why);
-    ck_assert(hs_json_eq(&j, hs_json_get(&j, 0, "q\"k"), "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f\xC3\xA9"));
+    ck_assert_msg(kit_json_parse(&j, b.data, b.len, why, sizeof why) == 0, "%s", why);
+    ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "q\"k"), "a\"b\\c/d\n\r\t\b\f\x01\x1f\x7f\xC3\xA9"));
     int64_t v;
-    ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, 0, "max"), &v), 0);
+    ck_assert_int_eq(kit_json_int64(&j, kit_json_get(&j, 0, "max"), &v), 0);
     ck_assert_int_eq(v, INT64_MAX);
-    ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, 0, "min"), &v), 0);
+    ck_assert_int_eq(kit_json_int64(&j, kit_json_get(&j, 0, "min"), &v), 0);
     ck_assert_int_eq(v, INT64_MIN);
-    int list = hs_json_get(&j, 0, "list");
-    ck_assert_int_eq(hs_json_size(&j, list), 8);
-    struct hs_buf s = HS_BUF_INIT;
-    ck_assert_int_eq(hs_json_str(&j, hs_json_item(&j, list, 7), &s), 0);
+    int list = kit_json_get(&j, 0, "list");
+    ck_assert_int_eq(kit_json_size(&j, list), 8);
+    struct kit_buf s = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_str(&j, kit_json_item(&j, list, 7), &s), 0);
     ck_assert_uint_eq(s.len, 4);
     ck_assert_mem_eq(s.data, "ab\0c", 4);
-    hs_buf_free(&s);
-    hs_json_free(&j);
+    kit_buf_free(&s);
+    kit_json_free(&j);
 
     /* top-level values go back to back; the caller separates them */
-    hs_buf_reset(&b);
-    hs_jw_init(&w, &b);
-    hs_jw_int(&w, -5);
-    hs_jw_str(&w, "");
-    ck_assert_int_eq(hs_jw_error(&w), 0);
+    kit_buf_reset(&b);
+    kit_jw_init(&w, &b);
+    kit_jw_int(&w, -5);
+    kit_jw_str(&w, "");
+    ck_assert_int_eq(kit_jw_error(&w), 0);
     ck_assert_str_eq(b.data, "-5\"\"");
-    hs_buf_free(&b);
+    kit_buf_free(&b);
 }
 END_TEST
 
 START_TEST(test_writer_errors)
 {
-    struct hs_buf b = HS_BUF_INIT;
-    struct hs_jw w;
+    struct kit_buf b = KIT_BUF_INIT;
+    struct kit_jw w;
 
-    /* depth: HS_JSON_MAX_DEPTH containers fit, one more does not */
-    hs_jw_init(&w, &b);
-    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
-        hs_jw_arr(&w);
-    ck_assert_int_eq(hs_jw_error(&w), 0);
-    for(int i = 0; i < HS_JSON_MAX_DEPTH; i++)
-        hs_jw_arr_end(&w);
-    ck_assert_int_eq(hs_jw_error(&w), 0);
-    struct hs_json j;
-    ck_assert_int_eq(hs_json_parse(&j, b.data, b.len, NULL, 0), 0);
-    hs_json_free(&j);
-    hs_buf_reset(&b);
-    hs_jw_init(&w, &b);
-    for(int i = 0; i <= HS_JSON_MAX_DEPTH; i++)
-        hs_jw_arr(&w);
-    ck_assert_int_eq(hs_jw_error(&w), HS_JW_E_DEPTH);
+    /* depth: KIT_JSON_MAX_DEPTH containers fit, one more does not */
+    kit_jw_init(&w, &b);
+    for(int i = 0; i < KIT_JSON_MAX_DEPTH; i++)
+        kit_jw_arr(&w);
+    ck_assert_int_eq(kit_jw_error(&w), 0);
+    for(int i = 0; i < KIT_JSON_MAX_DEPTH; i++)
+        kit_jw_arr_end(&w);
+    ck_assert_int_eq(kit_jw_error(&w), 0);
+    struct kit_json j;
+    ck_assert_int_eq(kit_json_parse(&j, b.data, b.len, NULL, 0), 0);
+    kit_json_free(&j);
+    kit_buf_reset(&b);
+    kit_jw_init(&w, &b);
+    for(int i = 0; i <= KIT_JSON_MAX_DEPTH; i++)
+        kit_jw_arr(&w);
+    ck_assert_int_eq(kit_jw_error(&w), KIT_JW_E_DEPTH);
     size_t len = b.len;
-    hs_jw_arr_end(&w); /* sticky: nothing more is written */
-    hs_jw_int(&w, 1);
+    kit_jw_arr_end(&w); /* sticky: nothing more is written */
+    kit_jw_int(&w, 1);
     ck_assert_uint_eq(b.len, len);
-    ck_assert_int_eq(hs_jw_error(&w), HS_JW_E_DEPTH);
+    ck_assert_int_eq(kit_jw_error(&w), KIT_JW_E_DEPTH);
 
     struct {
         const char *what;
@@ -712,42 +712,42 @@ START_TEST(test_writer_errors)
                   {"key in an array", 3},         {"value without key", 4}, {"close after key", 5},
                   {"key after key", 6},           {"key at top level", 7},  {"empty raw", 8}};
     for(size_t i = 0; i < sizeof misuse / sizeof *misuse; i++) {
-        hs_buf_reset(&b);
-        hs_jw_init(&w, &b);
+        kit_buf_reset(&b);
+        kit_jw_init(&w, &b);
         switch(misuse[i].step) {
-        case 0: hs_jw_obj_end(&w); break;
-        case 1: hs_jw_obj(&w); hs_jw_arr_end(&w); break;
-        case 2: hs_jw_arr(&w); hs_jw_obj_end(&w); break;
-        case 3: hs_jw_arr(&w); hs_jw_key(&w, "k"); break;
-        case 4: hs_jw_obj(&w); hs_jw_int(&w, 1); break;
-        case 5: hs_jw_obj(&w); hs_jw_key(&w, "k"); hs_jw_obj_end(&w); break;
-        case 6: hs_jw_obj(&w); hs_jw_key(&w, "k"); hs_jw_key(&w, "l"); break;
-        case 7: hs_jw_key(&w, "k"); break;
-        default: hs_jw_arr(&w); hs_jw_raw(&w, "", 0); break;
+        case 0: kit_jw_obj_end(&w); break;
+        case 1: kit_jw_obj(&w); kit_jw_arr_end(&w); break;
+        case 2: kit_jw_arr(&w); kit_jw_obj_end(&w); break;
+        case 3: kit_jw_arr(&w); kit_jw_key(&w, "k"); break;
+        case 4: kit_jw_obj(&w); kit_jw_int(&w, 1); break;
+        case 5: kit_jw_obj(&w); kit_jw_key(&w, "k"); kit_jw_obj_end(&w); break;
+        case 6: kit_jw_obj(&w); kit_jw_key(&w, "k"); kit_jw_key(&w, "l"); break;
+        case 7: kit_jw_key(&w, "k"); break;
+        default: kit_jw_arr(&w); kit_jw_raw(&w, "", 0); break;
         }
-        ck_assert_msg(hs_jw_error(&w) == HS_JW_E_USAGE, "%s not reported", misuse[i].what);
+        ck_assert_msg(kit_jw_error(&w) == KIT_JW_E_USAGE, "%s not reported", misuse[i].what);
     }
 
     /* out of memory in the buffer is reported */
-    hs_buf_reset(&b);
-    hs_jw_init(&w, &b);
-    hs_jw_obj(&w);
+    kit_buf_reset(&b);
+    kit_jw_init(&w, &b);
+    kit_jw_obj(&w);
     b.oom = 1;
-    hs_jw_kstr(&w, "k", "v");
-    ck_assert_int_eq(hs_jw_error(&w), HS_JW_E_NOMEM);
-    hs_buf_free(&b);
-    ck_assert_int_eq(hs_json_quote(&b, "x", 1), 0);
+    kit_jw_kstr(&w, "k", "v");
+    ck_assert_int_eq(kit_jw_error(&w), KIT_JW_E_NOMEM);
+    kit_buf_free(&b);
+    ck_assert_int_eq(kit_json_quote(&b, "x", 1), 0);
     b.oom = 1;
-    ck_assert_int_eq(hs_json_quote(&b, "x", 1), -1);
-    hs_buf_free(&b);
+    ck_assert_int_eq(kit_json_quote(&b, "x", 1), -1);
+    kit_buf_free(&b);
 }
 END_TEST
 
 static char *quoted(const char *s, size_t n)
 {
-    struct hs_buf b = HS_BUF_INIT;
-    ck_assert_int_eq(hs_json_quote(&b, s, n), 0);
-    return hs_buf_take(&b);
+    struct kit_buf b = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_quote(&b, s, n), 0);
+    return kit_buf_take(&b);
 }
 
 START_TEST(test_quote)
@@ -782,19 +782,19 @@ START_TEST(test_quote)
     memcpy(all + 128, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xDF\xBF\xEF\xBF\xBF", 14);
     size_t n = 128 + 14;
     char *q = quoted(all, n);
-    struct hs_json j;
+    struct kit_json j;
     char why[256] = "";
-    ck_assert_msg(hs_json_parse(&j, q, strlen(q), why, sizeof why) == 0, "%s", why);
-    struct hs_buf b = HS_BUF_INIT;
-    ck_assert_int_eq(hs_json_str(&j, 0, &b), 0);
+    ck_assert_msg(kit_json_parse(&j, q, strlen(q), why, sizeof why) == 0, "%s", why);
+    struct kit_buf b = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_str(&j, 0, &b), 0);
     ck_assert_uint_eq(b.len, n);
     ck_assert_mem_eq(b.data, all, n);
     /* and the canonical form of that string is what the writer wrote */
-    hs_buf_reset(&b);
-    ck_assert_int_eq(hs_json_canonical(&j, 0, &b), 0);
+    kit_buf_reset(&b);
+    ck_assert_int_eq(kit_json_canonical(&j, 0, &b), 0);
     ck_assert_str_eq(b.data, q);
-    hs_buf_free(&b);
-    hs_json_free(&j);
+    kit_buf_free(&b);
+    kit_json_free(&j);
     free(q);
 }
 END_TEST

@@ -25,16 +25,16 @@ static void teardown(void) { ochrun_teardown(&E); }
 static void altered_cassette(const char *from, const char *find, const char *repl, const char *name, char *out,
                              size_t size)
 {
-    struct hs_buf text = HS_BUF_INIT, alt = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT, alt = KIT_BUF_INIT;
     ochrun_slurp(from, &text);
-    const char *at = strstr(hs_buf_str(&text), find);
+    const char *at = strstr(kit_buf_str(&text), find);
     ck_assert_msg(at != NULL, "%s no longer holds '%s'", from, find);
-    hs_buf_append(&alt, hs_buf_str(&text), (size_t)(at - hs_buf_str(&text)));
-    hs_buf_puts(&alt, repl);
-    hs_buf_puts(&alt, at + strlen(find));
-    ochrun_write_file(&E, name, hs_buf_str(&alt), 0600, out, size);
-    hs_buf_free(&text);
-    hs_buf_free(&alt);
+    kit_buf_append(&alt, kit_buf_str(&text), (size_t)(at - kit_buf_str(&text)));
+    kit_buf_puts(&alt, repl);
+    kit_buf_puts(&alt, at + strlen(find));
+    ochrun_write_file(&E, name, kit_buf_str(&alt), 0600, out, size);
+    kit_buf_free(&text);
+    kit_buf_free(&alt);
 }
 
 START_TEST(token_in_an_event_field_masked)
@@ -48,7 +48,7 @@ START_TEST(token_in_an_event_field_masked)
                             NULL},
            NULL, NULL);
     ck_assert_msg(r.code == 0, "exit %d: %.400s", r.code, OCHRUN_ERR(&r));
-    ck_assert_msg(strstr(OCHRUN_OUT(&r), "\"recipient\":\"e1@example.com " HS_REDACTED "\""), "%.400s",
+    ck_assert_msg(strstr(OCHRUN_OUT(&r), "\"recipient\":\"e1@example.com " KIT_REDACTED "\""), "%.400s",
                   OCHRUN_OUT(&r));
     ck_assert_msg(!strstr(OCHRUN_OUT(&r), TOKEN_PART), "token on stdout: %.400s", OCHRUN_OUT(&r));
     ck_assert_msg(!strstr(OCHRUN_ERR(&r), TOKEN_PART), "token on stderr: %.400s", OCHRUN_ERR(&r));
@@ -60,7 +60,7 @@ START_TEST(token_in_a_contact_error_masked)
 {
     char cas[256], input[256], rejects[256];
     struct ochrun r;
-    struct hs_buf rej = HS_BUF_INIT;
+    struct kit_buf rej = KIT_BUF_INIT;
     altered_cassette("fixtures/hubspot/demo/3-push.json", "is invalid", "is invalid for " TOKEN, "push.json",
                      cas, sizeof cas);
     snprintf(input, sizeof input, "fixtures/hubspot/demo/signups.csv");
@@ -70,13 +70,13 @@ START_TEST(token_in_a_contact_error_masked)
                             "--rejects", rejects, NULL},
            NULL, NULL);
     ck_assert_msg(r.code == 6, "exit %d: %.400s", r.code, OCHRUN_ERR(&r));
-    ck_assert_msg(strstr(OCHRUN_OUT(&r), "is invalid for " HS_REDACTED), "%.400s", OCHRUN_OUT(&r));
+    ck_assert_msg(strstr(OCHRUN_OUT(&r), "is invalid for " KIT_REDACTED), "%.400s", OCHRUN_OUT(&r));
     ochrun_slurp(rejects, &rej);
-    ck_assert_msg(strstr(hs_buf_str(&rej), "is invalid for " HS_REDACTED), "%.400s", hs_buf_str(&rej));
+    ck_assert_msg(strstr(kit_buf_str(&rej), "is invalid for " KIT_REDACTED), "%.400s", kit_buf_str(&rej));
     ck_assert_msg(!strstr(OCHRUN_OUT(&r), TOKEN_PART), "token on stdout: %.400s", OCHRUN_OUT(&r));
     ck_assert_msg(!strstr(OCHRUN_ERR(&r), TOKEN_PART), "token on stderr: %.400s", OCHRUN_ERR(&r));
-    ck_assert_msg(!strstr(hs_buf_str(&rej), TOKEN_PART), "token in rejects: %.400s", hs_buf_str(&rej));
-    hs_buf_free(&rej);
+    ck_assert_msg(!strstr(kit_buf_str(&rej), TOKEN_PART), "token in rejects: %.400s", kit_buf_str(&rej));
+    kit_buf_free(&rej);
     ochrun_free(&r);
 }
 END_TEST

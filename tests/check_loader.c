@@ -422,7 +422,7 @@ START_TEST(test_load_good)
     ck_assert_int_eq(c->pull(inst, NULL, &err), OC_E_NOT_IMPLEMENTED);
     c->release(inst);
     ck_assert_uint_eq(t.nrecords, 2);
-    ck_has(hs_buf_str(&t.records), "\"calls\":2");
+    ck_has(kit_buf_str(&t.records), "\"calls\":2");
     th_free(&t);
     oc_plugin_free(p);
     oc_plugin_free(NULL);
@@ -785,7 +785,7 @@ START_TEST(test_real_plugin_two_paths)
     p2->connector.release(b);
     ck_assert_uint_eq(t1.nrecords, 1);
     ck_assert_uint_eq(t2.nrecords, 2);
-    ck_has(hs_buf_str(&t1.records), "usage");
+    ck_has(kit_buf_str(&t1.records), "usage");
     th_free(&t1);
     th_free(&t2);
     oc_plugin_free(p1);

@@ -23,11 +23,11 @@ static oc_status lookup(struct scenario *s, int by, const char *const *q, size_t
 /* Line i (0-based) of the captured records, copied into out. */
 static const char *line(const struct scenario *s, size_t i, char *out, size_t outsize)
 {
-    const char *p = hs_buf_str(&s->th.records);
+    const char *p = kit_buf_str(&s->th.records);
     while(i-- && p)
         if((p = strchr(p, '\n')))
             p++;
-    ck_assert_msg(p && *p, "no record line %zu in: %s", i, hs_buf_str(&s->th.records));
+    ck_assert_msg(p && *p, "no record line %zu in: %s", i, kit_buf_str(&s->th.records));
     size_t n = strcspn(p, "\n");
     ck_assert_uint_lt(n, outsize);
     memcpy(out, p, n);
@@ -290,50 +290,50 @@ static int fake_handler(void *ctx, const struct fx_request *req, struct fx_respo
     snprintf(f->last_path, sizeof f->last_path, "%s", req->path);
     snprintf(f->last_query, sizeof f->last_query, "%s", req->query);
     pthread_mutex_unlock(&f->mu);
-    hs_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
     if(strcmp(req->method, "POST")) {
         resp->status = 404;
-        hs_buf_puts(&resp->body, "{\"status\":\"error\",\"message\":\"Object not found.\","
+        kit_buf_puts(&resp->body, "{\"status\":\"error\",\"message\":\"Object not found.\","
                                  "\"correlationId\":\"x\",\"category\":\"OBJECT_NOT_FOUND\"}");
         return 0;
     }
-    struct hs_json j = {0};
-    if(hs_json_parse(&j, req->body, req->body_len, NULL, 0))
+    struct kit_json j = {0};
+    if(kit_json_parse(&j, req->body, req->body_len, NULL, 0))
         return -1;
-    int inputs = hs_json_get(&j, 0, "inputs");
-    int n = hs_json_size(&j, inputs);
+    int inputs = kit_json_get(&j, 0, "inputs");
+    int n = kit_json_size(&j, inputs);
     pthread_mutex_lock(&f->mu);
     f->batch_calls++;
     if(n > f->max_inputs)
         f->max_inputs = n;
     pthread_mutex_unlock(&f->mu);
-    struct hs_buf results = HS_BUF_INIT, misses = HS_BUF_INIT;
-    for(int i = 0, t = inputs + 1; i < n; i++, t = hs_json_skip(&j, t)) {
-        char *id = hs_json_strdup(&j, hs_json_get(&j, t, "id"));
+    struct kit_buf results = KIT_BUF_INIT, misses = KIT_BUF_INIT;
+    for(int i = 0, t = inputs + 1; i < n; i++, t = kit_json_skip(&j, t)) {
+        char *id = kit_json_strdup(&j, kit_json_get(&j, t, "id"));
         if(!id)
             continue;
         if(!strncmp(id, "miss", 4)) {
-            hs_buf_printf(&misses, "%s\"%s\"", misses.len ? "," : "", id);
+            kit_buf_printf(&misses, "%s\"%s\"", misses.len ? "," : "", id);
         } else {
-            hs_buf_printf(&results,
+            kit_buf_printf(&results,
                           "%s{\"id\":\"%d\",\"properties\":{\"email\":\"%s\"},"
                           "\"createdAt\":\"2025-01-01T00:00:00Z\",\"updatedAt\":\"2025-01-01T00:00:00Z\"}",
                           results.len ? "," : "", 1000 + atoi(id + 4), id);
         }
         free(id);
     }
-    hs_json_free(&j);
+    kit_json_free(&j);
     resp->status = misses.len ? 207 : 200;
-    hs_buf_printf(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[%s]", hs_buf_str(&results));
+    kit_buf_printf(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[%s]", kit_buf_str(&results));
     if(misses.len)
-        hs_buf_printf(&resp->body,
+        kit_buf_printf(&resp->body,
                       ",\"numErrors\":1,\"errors\":[{\"status\":\"error\",\"category\":"
                       "\"OBJECT_NOT_FOUND\",\"message\":\"Could not get some CONTACT objects\","
                       "\"context\":{\"ids\":[%s]}}]",
-                      hs_buf_str(&misses));
-    hs_buf_puts(&resp->body, "}");
-    hs_buf_free(&results);
-    hs_buf_free(&misses);
+                      kit_buf_str(&misses));
+    kit_buf_puts(&resp->body, "}");
+    kit_buf_free(&results);
+    kit_buf_free(&misses);
     return 0;
 }
 
@@ -365,7 +365,7 @@ START_TEST(test_plus_encoded)
     ck_assert_str_eq(f.last_path, "/crm/v3/objects/contacts/jo%2Bnews%40example.com");
     ck_assert_str_eq(f.last_query,
                      "idProperty=email&properties=email,firstname,hs_email_last_open_date");
-    ASSERT_HAS(hs_buf_str(&s.th.records), "\"query\":\"jo+news@example.com\",\"status\":\"not_found\"");
+    ASSERT_HAS(kit_buf_str(&s.th.records), "\"query\":\"jo+news@example.com\",\"status\":\"not_found\"");
     stop_fake(&s, &f);
 }
 END_TEST
@@ -442,7 +442,7 @@ START_TEST(test_token_never_shown)
         struct scenario s;
         sc_start_ok(&s, runs[i].cassette, NULL);
         lookup(&s, runs[i].by, runs[i].q, runs[i].n);
-        const char *where[] = {hs_buf_str(&s.th.records), hs_buf_str(&s.th.logs), s.err.message};
+        const char *where[] = {kit_buf_str(&s.th.records), kit_buf_str(&s.th.logs), s.err.message};
         for(size_t k = 0; k < 3; k++) {
             ck_assert_msg(strstr(where[k], "pat-na1-") == NULL, "token in %s", where[k]);
             ck_assert_msg(strstr(where[k], "00000000-0000-4000-8000") == NULL, "token in %s",

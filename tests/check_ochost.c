@@ -233,10 +233,10 @@ START_TEST(corrupt_state_exit_2)
                (const char *[]){"HUBSPOT_ACCESS_TOKEN=" TOKEN, NULL}, NULL);
     ck_assert_int_eq(r.code, 2);
     ck_assert_msg(strstr(ERR(&r), state) && strstr(ERR(&r), "move it aside"), "%s", ERR(&r));
-    struct hs_buf after = HS_BUF_INIT;
+    struct kit_buf after = KIT_BUF_INIT;
     ochrun_slurp(state, &after);
-    ck_assert_str_eq(hs_buf_str(&after), "{\"cursor\": ");
-    hs_buf_free(&after);
+    ck_assert_str_eq(kit_buf_str(&after), "{\"cursor\": ");
+    kit_buf_free(&after);
     ochrun_free(&r);
 }
 END_TEST
@@ -276,13 +276,13 @@ START_TEST(fixtures_keep_the_commands_exit_code)
     ck_assert_int_eq(mkdir(dir, 0755), 0);
     const char *const cassettes[] = {"push-dynamic.json", "push-single.json"};
     for(size_t i = 0; i < 2; i++) {
-        struct hs_buf text = HS_BUF_INIT;
+        struct kit_buf text = KIT_BUF_INIT;
         char src[PATH_MAX];
         snprintf(src, sizeof src, "fixtures/hubspot/%s", cassettes[i]);
         ochrun_slurp(src, &text);
         snprintf(src, sizeof src, "fx/%s", cassettes[i]);
-        write_file(src, hs_buf_str(&text), 0644, cas, sizeof cas);
-        hs_buf_free(&text);
+        write_file(src, kit_buf_str(&text), 0644, cas, sizeof cas);
+        kit_buf_free(&text);
     }
     run_ochost(&r, (const char *[]){"--manifest", E.manifest, "--state", state, "--fixtures", dir, "push", "--list",
                                     "4242", "--input", input, NULL},
@@ -478,10 +478,10 @@ START_TEST(replays_bundled_cassettes)
     ck_assert_msg(lines == 3, "%s", OUT(&r));
     ck_assert_msg(strstr(ERR(&r), "0 added, 3 already members, 0 failed"), "summary: %s", ERR(&r));
     /* the state file now holds the plugin's usage, and stays valid JSON text */
-    struct hs_buf st = HS_BUF_INIT;
+    struct kit_buf st = KIT_BUF_INIT;
     ochrun_slurp(state, &st);
-    ck_assert_msg(st.len && hs_buf_str(&st)[0] == '{', "%s", hs_buf_str(&st));
-    hs_buf_free(&st);
+    ck_assert_msg(st.len && kit_buf_str(&st)[0] == '{', "%s", kit_buf_str(&st));
+    kit_buf_free(&st);
     ochrun_free(&r);
 }
 END_TEST

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "plugin/buf.h"
-#include "plugin/headers.h"
+#include "hubspot/headers.h"
 #include "plugin/http.h"
 #include "plugin/pacer.h"
 #include "plugin/retry.h"
@@ -13,26 +13,26 @@
 
 /* Send `calls` calls as early as the pacer allows, starting at t0; return
  * the time of the last send and count the waits. */
-static int64_t drive(struct hs_pacer *p, int64_t t0, int calls, int search, int *waits)
+static int64_t drive(struct kit_pacer *p, int64_t t0, int calls, int search, int *waits)
 {
     int64_t now = t0;
     *waits = 0;
     for(int i = 0; i < calls; i++) {
-        int64_t w = hs_pacer_wait(p, now, search);
+        int64_t w = kit_pacer_wait(p, now, search);
         if(w > 0) {
             (*waits)++;
             now += w;
-            ck_assert_int_eq(hs_pacer_wait(p, now, search), 0);
+            ck_assert_int_eq(kit_pacer_wait(p, now, search), 0);
         }
-        hs_pacer_sent(p, now, search);
+        kit_pacer_sent(p, now, search);
     }
     return now;
 }
 
 START_TEST(pacer_config_window)
 {
-    struct hs_pacer p;
-    hs_pacer_init(&p, 3, 10000);
+    struct kit_pacer p;
+    kit_pacer_init(&p, 3, 10000);
     int waits;
     int64_t last = drive(&p, 1000, 7, 0, &waits);
     ck_assert_int_eq(waits, 2);
@@ -44,49 +44,49 @@ END_TEST
 
 START_TEST(pacer_headers_remaining_zero)
 {
-    struct hs_pacer p;
-    hs_pacer_init(&p, 100, 10000);
-    hs_pacer_sent(&p, 0, 0);
-    ck_assert_int_eq(hs_pacer_wait(&p, 0, 0), 0);
+    struct kit_pacer p;
+    kit_pacer_init(&p, 100, 10000);
+    kit_pacer_sent(&p, 0, 0);
+    ck_assert_int_eq(kit_pacer_wait(&p, 0, 0), 0);
     /* The server says the window is used up and lasts 2 s. */
-    hs_pacer_learn(&p, 5, 50, 0, 2000, 0);
-    int64_t w = hs_pacer_wait(&p, 5, 0);
+    kit_pacer_learn(&p, 5, 50, 0, 2000, 0);
+    int64_t w = kit_pacer_wait(&p, 5, 0);
     ck_assert_int_ge(w, 2000);
     ck_assert_int_le(w, 2100);
-    ck_assert_int_eq(hs_pacer_window_ms(&p), 2000);
+    ck_assert_int_eq(kit_pacer_window_ms(&p), 2000);
     /* Once the window has passed, the stale word no longer holds. */
-    ck_assert_int_eq(hs_pacer_wait(&p, 5 + w, 0), 0);
+    ck_assert_int_eq(kit_pacer_wait(&p, 5 + w, 0), 0);
     /* Remaining 2 with one call still unanswered: one more may go. */
-    hs_pacer_learn(&p, 10000, -1, 2, -1, 1);
-    ck_assert_int_eq(hs_pacer_wait(&p, 10000, 0), 0);
-    hs_pacer_sent(&p, 10000, 0);
-    ck_assert_int_gt(hs_pacer_wait(&p, 10000, 0), 0);
+    kit_pacer_learn(&p, 10000, -1, 2, -1, 1);
+    ck_assert_int_eq(kit_pacer_wait(&p, 10000, 0), 0);
+    kit_pacer_sent(&p, 10000, 0);
+    ck_assert_int_gt(kit_pacer_wait(&p, 10000, 0), 0);
 }
 END_TEST
 
 START_TEST(pacer_search_five_per_second)
 {
-    struct hs_pacer p;
-    hs_pacer_init(&p, 100, 10000);
+    struct kit_pacer p;
+    kit_pacer_init(&p, 100, 10000);
     int waits;
     int64_t last = drive(&p, 0, 11, 1, &waits);
     ck_assert_int_eq(waits, 2);
     ck_assert_int_ge(last, 2000);
     ck_assert_int_lt(last, 2100);
     /* Non-search calls are not held by the search rule. */
-    ck_assert_int_eq(hs_pacer_wait(&p, last, 0), 0);
+    ck_assert_int_eq(kit_pacer_wait(&p, last, 0), 0);
 }
 END_TEST
 
 START_TEST(pacer_block_after_429)
 {
-    struct hs_pacer p;
-    hs_pacer_init(&p, 100, 10000);
-    hs_pacer_block(&p, 7000);
-    ck_assert_int_eq(hs_pacer_wait(&p, 2000, 0), 5000);
-    hs_pacer_block(&p, 3000); /* an earlier block never shortens it */
-    ck_assert_int_eq(hs_pacer_wait(&p, 2000, 0), 5000);
-    ck_assert_int_eq(hs_pacer_wait(&p, 7000, 1), 0);
+    struct kit_pacer p;
+    kit_pacer_init(&p, 100, 10000);
+    kit_pacer_block(&p, 7000);
+    ck_assert_int_eq(kit_pacer_wait(&p, 2000, 0), 5000);
+    kit_pacer_block(&p, 3000); /* an earlier block never shortens it */
+    ck_assert_int_eq(kit_pacer_wait(&p, 2000, 0), 5000);
+    ck_assert_int_eq(kit_pacer_wait(&p, 7000, 1), 0);
 }
 END_TEST
 
@@ -95,10 +95,10 @@ START_TEST(retry_backoff_deterministic_and_bounded)
     for(int retry = 1; retry <= 8; retry++) {
         int64_t d = 1000;
         for(int i = 1; i < retry; i++)
-            d = d * 2 > HS_RETRY_CAP_MS ? HS_RETRY_CAP_MS : d * 2;
+            d = d * 2 > KIT_RETRY_CAP_MS ? KIT_RETRY_CAP_MS : d * 2;
         for(size_t idx = 0; idx < 50; idx++) {
-            int64_t w = hs_retry_backoff_ms(idx, retry);
-            ck_assert_int_eq(w, hs_retry_backoff_ms(idx, retry));
+            int64_t w = kit_retry_backoff_ms(idx, retry);
+            ck_assert_int_eq(w, kit_retry_backoff_ms(idx, retry));
             ck_assert_int_ge(w, d / 2);
             ck_assert_int_le(w, d);
         }
@@ -106,28 +106,28 @@ START_TEST(retry_backoff_deterministic_and_bounded)
     /* Jitter actually spreads requests of one batch apart. */
     int differ = 0;
     for(size_t idx = 1; idx < 20; idx++)
-        differ += hs_retry_backoff_ms(idx, 3) != hs_retry_backoff_ms(0, 3);
+        differ += kit_retry_backoff_ms(idx, 3) != kit_retry_backoff_ms(0, 3);
     ck_assert_int_gt(differ, 10);
 }
 END_TEST
 
 START_TEST(retry_classes)
 {
-    ck_assert(hs_retry_status(500));
-    ck_assert(hs_retry_status(502));
-    ck_assert(hs_retry_status(503));
-    ck_assert(hs_retry_status(423));
-    ck_assert(hs_retry_status(429));
-    ck_assert(!hs_retry_status(530));
-    ck_assert(!hs_retry_status(400));
-    ck_assert(!hs_retry_status(401));
-    ck_assert(!hs_retry_status(403));
-    ck_assert(!hs_retry_status(404));
-    ck_assert_int_eq(hs_rate_policy_parse("DAILY"), HS_POLICY_DAILY);
-    ck_assert_int_eq(hs_rate_policy_parse("SECONDLY"), HS_POLICY_SECONDLY);
-    ck_assert_int_eq(hs_rate_policy_parse("TEN_SECONDLY_ROLLING"), HS_POLICY_TEN_SECONDLY);
-    ck_assert_int_eq(hs_rate_policy_parse("daily"), HS_POLICY_UNKNOWN);
-    ck_assert_int_eq(hs_rate_policy_parse(NULL), HS_POLICY_UNKNOWN);
+    ck_assert(kit_retry_status(500));
+    ck_assert(kit_retry_status(502));
+    ck_assert(kit_retry_status(503));
+    ck_assert(kit_retry_status(423));
+    ck_assert(kit_retry_status(429));
+    ck_assert(!kit_retry_status(530));
+    ck_assert(!kit_retry_status(400));
+    ck_assert(!kit_retry_status(401));
+    ck_assert(!kit_retry_status(403));
+    ck_assert(!kit_retry_status(404));
+    ck_assert_int_eq(kit_rate_policy_parse("DAILY"), KIT_POLICY_DAILY);
+    ck_assert_int_eq(kit_rate_policy_parse("SECONDLY"), KIT_POLICY_SECONDLY);
+    ck_assert_int_eq(kit_rate_policy_parse("TEN_SECONDLY_ROLLING"), KIT_POLICY_TEN_SECONDLY);
+    ck_assert_int_eq(kit_rate_policy_parse("daily"), KIT_POLICY_UNKNOWN);
+    ck_assert_int_eq(kit_rate_policy_parse(NULL), KIT_POLICY_UNKNOWN);
 }
 END_TEST
 
@@ -169,109 +169,109 @@ END_TEST
 
 START_TEST(usage_json_round_trip)
 {
-    struct hs_usage u, v;
-    hs_usage_init(&u);
-    hs_usage_reset(&u, "2026-11-28");
+    struct kit_usage u, v;
+    kit_usage_init(&u);
+    kit_usage_reset(&u, "2026-11-28");
     u.budget = 500;
-    ck_assert_int_eq(hs_usage_count(&u, "contacts.batch.upsert", HS_USE_CALL), 0);
-    hs_usage_count(&u, "contacts.batch.upsert", HS_USE_CALL);
-    hs_usage_count(&u, "contacts.batch.upsert", HS_USE_RETRY);
-    hs_usage_count(&u, "contacts.batch.upsert", HS_USE_429);
-    hs_usage_count(&u, "contacts.batch.upsert", HS_USE_ERROR);
-    hs_usage_count(&u, "lists.get", HS_USE_CALL);
-    hs_usage_count(&u, NULL, HS_USE_CALL);
-    u.limits[HS_LIM_MAX] = 100;
-    u.limits[HS_LIM_REMAINING] = 97;
-    struct hs_buf j = HS_BUF_INIT;
-    ck_assert_int_eq(hs_usage_to_json(&u, &j), 0);
-    ck_assert_str_eq(hs_buf_str(&j),
+    ck_assert_int_eq(kit_usage_count(&u, "contacts.batch.upsert", KIT_USE_CALL), 0);
+    kit_usage_count(&u, "contacts.batch.upsert", KIT_USE_CALL);
+    kit_usage_count(&u, "contacts.batch.upsert", KIT_USE_RETRY);
+    kit_usage_count(&u, "contacts.batch.upsert", KIT_USE_429);
+    kit_usage_count(&u, "contacts.batch.upsert", KIT_USE_ERROR);
+    kit_usage_count(&u, "lists.get", KIT_USE_CALL);
+    kit_usage_count(&u, NULL, KIT_USE_CALL);
+    u.limits[KIT_LIM_MAX] = 100;
+    u.limits[KIT_LIM_REMAINING] = 97;
+    struct kit_buf j = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_usage_to_json(&u, &j), 0);
+    ck_assert_str_eq(kit_buf_str(&j),
                      "{\"day\":\"2026-11-28\",\"calls\":4,\"by_endpoint\":{"
                      "\"contacts.batch.upsert\":{\"calls\":2,\"errors\":1,\"429\":1,\"retries\":1},"
                      "\"lists.get\":{\"calls\":1,\"errors\":0,\"429\":0,\"retries\":0},"
                      "\"other\":{\"calls\":1,\"errors\":0,\"429\":0,\"retries\":0}},"
                      "\"429s\":1,\"retries\":1,\"limits\":{\"max\":100,\"remaining\":97},"
                      "\"budget\":500}");
-    hs_usage_init(&v);
+    kit_usage_init(&v);
     char why[128];
-    ck_assert_int_eq(hs_usage_from_json(&v, j.data, j.len, why, sizeof why), 0);
+    ck_assert_int_eq(kit_usage_from_json(&v, j.data, j.len, why, sizeof why), 0);
     ck_assert_str_eq(v.day, "2026-11-28");
     ck_assert_uint_eq(v.calls, 4);
     ck_assert_uint_eq(v.n429, 1);
     ck_assert_uint_eq(v.nep, 3);
-    ck_assert_int_eq(v.limits[HS_LIM_REMAINING], 97);
-    ck_assert_int_eq(v.limits[HS_LIM_DAILY], -1);
+    ck_assert_int_eq(v.limits[KIT_LIM_REMAINING], 97);
+    ck_assert_int_eq(v.limits[KIT_LIM_DAILY], -1);
     /* Merging sums counts per endpoint. */
-    ck_assert_int_eq(hs_usage_add(&v, &u), 0);
+    ck_assert_int_eq(kit_usage_add(&v, &u), 0);
     ck_assert_uint_eq(v.calls, 8);
     ck_assert_uint_eq(v.ep[0].calls, 4);
-    hs_usage_free(&v);
+    kit_usage_free(&v);
 
-    hs_usage_init(&v);
+    kit_usage_init(&v);
     static const char bad[] = "{\"day\":\"2026-11-28\",\"calls\":-3}";
-    ck_assert_int_eq(hs_usage_from_json(&v, bad, sizeof bad - 1, why, sizeof why), -1);
+    ck_assert_int_eq(kit_usage_from_json(&v, bad, sizeof bad - 1, why, sizeof why), -1);
     ck_assert_ptr_nonnull(strstr(why, "counter"));
-    ck_assert_int_eq(hs_usage_from_json(&v, "[1,", 3, why, sizeof why), -1);
+    ck_assert_int_eq(kit_usage_from_json(&v, "[1,", 3, why, sizeof why), -1);
     ck_assert_ptr_nonnull(strstr(why, "not JSON"));
-    hs_usage_free(&v);
-    hs_usage_free(&u);
-    hs_buf_free(&j);
+    kit_usage_free(&v);
+    kit_usage_free(&u);
+    kit_buf_free(&j);
 }
 END_TEST
 
 START_TEST(usage_day_is_utc)
 {
     char d[11];
-    hs_usage_day(1795824000000LL, d); /* 2026-11-28T00:00:00Z */
+    kit_usage_day(1795824000000LL, d); /* 2026-11-28T00:00:00Z */
     ck_assert_str_eq(d, "2026-11-28");
-    hs_usage_day(1795824000000LL - 1, d);
+    kit_usage_day(1795824000000LL - 1, d);
     ck_assert_str_eq(d, "2026-11-27");
 }
 END_TEST
 
 START_TEST(usage_endpoint_cap)
 {
-    struct hs_usage u;
-    hs_usage_init(&u);
+    struct kit_usage u;
+    kit_usage_init(&u);
     char name[32];
-    for(int i = 0; i < HS_USAGE_MAX_ENDPOINTS + 10; i++) {
+    for(int i = 0; i < KIT_USAGE_MAX_ENDPOINTS + 10; i++) {
         snprintf(name, sizeof name, "ep%d", i);
-        ck_assert_int_eq(hs_usage_count(&u, name, HS_USE_CALL), 0);
+        ck_assert_int_eq(kit_usage_count(&u, name, KIT_USE_CALL), 0);
     }
-    ck_assert_uint_le(u.nep, HS_USAGE_MAX_ENDPOINTS + 1);
-    ck_assert_uint_eq(u.calls, HS_USAGE_MAX_ENDPOINTS + 10);
-    hs_usage_free(&u);
+    ck_assert_uint_le(u.nep, KIT_USAGE_MAX_ENDPOINTS + 1);
+    ck_assert_uint_eq(u.calls, KIT_USAGE_MAX_ENDPOINTS + 10);
+    kit_usage_free(&u);
 }
 END_TEST
 
 START_TEST(url_encode)
 {
-    struct hs_buf b = HS_BUF_INIT;
-    ck_assert_int_eq(hs_url_encode(&b, "a+b@x.com/ é~_-."), 0);
-    ck_assert_str_eq(hs_buf_str(&b), "a%2Bb%40x.com%2F%20%C3%A9~_-.");
-    hs_buf_free(&b);
+    struct kit_buf b = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_url_encode(&b, "a+b@x.com/ é~_-."), 0);
+    ck_assert_str_eq(kit_buf_str(&b), "a%2Bb%40x.com%2F%20%C3%A9~_-.");
+    kit_buf_free(&b);
 }
 END_TEST
 
 START_TEST(pacer_server_window_from_oldest_send)
 {
-    struct hs_pacer p;
-    hs_pacer_init(&p, 100, 10000);
+    struct kit_pacer p;
+    kit_pacer_init(&p, 100, 10000);
     /* A burst of 4 sends spread over 1 s; the last answer says Max 4,
      * Remaining 0. The server's window frees when the first of them ages
      * out (t=0 + 10 s), not 10 s after the answer (t=1 s + 10 s). */
     for(int i = 0; i < 4; i++)
-        hs_pacer_sent(&p, i * 333, 0);
-    hs_pacer_learn(&p, 1000, 4, 0, 10000, 0);
-    int64_t w = hs_pacer_wait(&p, 1000, 0);
+        kit_pacer_sent(&p, i * 333, 0);
+    kit_pacer_learn(&p, 1000, 4, 0, 10000, 0);
+    int64_t w = kit_pacer_wait(&p, 1000, 0);
     ck_assert_int_ge(1000 + w, 10000);
     ck_assert_int_le(1000 + w, 10000 + 10000 / 100 + 1);
     /* Server counted more calls than we sent in its window (another client
      * shares the app's limit): only answer time + window is safe. */
-    struct hs_pacer q;
-    hs_pacer_init(&q, 100, 10000);
-    hs_pacer_sent(&q, 900, 0);
-    hs_pacer_learn(&q, 1000, 4, 0, 10000, 0);
-    w = hs_pacer_wait(&q, 1000, 0);
+    struct kit_pacer q;
+    kit_pacer_init(&q, 100, 10000);
+    kit_pacer_sent(&q, 900, 0);
+    kit_pacer_learn(&q, 1000, 4, 0, 10000, 0);
+    w = kit_pacer_wait(&q, 1000, 0);
     ck_assert_int_ge(1000 + w, 11000);
 }
 END_TEST
@@ -280,39 +280,39 @@ START_TEST(pacer_names_the_cause_of_a_wait)
 {
     /* Callers cap what a server asked for and wait out what the user
      * configured, so the pacer must tell the two apart. */
-    enum hs_pace_cause why;
-    struct hs_pacer p;
-    hs_pacer_init(&p, 1, 10000);
-    ck_assert_int_eq(hs_pacer_wait_why(&p, 0, 0, &why), 0);
-    ck_assert_int_eq(why, HS_PACE_NONE);
-    hs_pacer_sent(&p, 0, 0);
-    ck_assert_int_gt(hs_pacer_wait_why(&p, 1, 0, &why), 0);
-    ck_assert_int_eq(why, HS_PACE_OWN);
+    enum kit_pace_cause why;
+    struct kit_pacer p;
+    kit_pacer_init(&p, 1, 10000);
+    ck_assert_int_eq(kit_pacer_wait_why(&p, 0, 0, &why), 0);
+    ck_assert_int_eq(why, KIT_PACE_NONE);
+    kit_pacer_sent(&p, 0, 0);
+    ck_assert_int_gt(kit_pacer_wait_why(&p, 1, 0, &why), 0);
+    ck_assert_int_eq(why, KIT_PACE_OWN);
     /* Headers announce a day-long window with nothing left in it. */
-    hs_pacer_learn(&p, 10, 100, 0, 86400000, 0);
-    ck_assert_int_gt(hs_pacer_wait_why(&p, 10, 0, &why), 86400000);
-    ck_assert_int_eq(why, HS_PACE_HEADERS);
+    kit_pacer_learn(&p, 10, 100, 0, 86400000, 0);
+    ck_assert_int_gt(kit_pacer_wait_why(&p, 10, 0, &why), 86400000);
+    ck_assert_int_eq(why, KIT_PACE_HEADERS);
     /* A learned Max alone makes the ring rule the server's too. */
-    struct hs_pacer q;
-    hs_pacer_init(&q, 100, 10000);
-    hs_pacer_learn(&q, 0, 1, -1, -1, 0);
-    hs_pacer_sent(&q, 0, 0);
-    ck_assert_int_gt(hs_pacer_wait_why(&q, 1, 0, &why), 0);
-    ck_assert_int_eq(why, HS_PACE_HEADERS);
+    struct kit_pacer q;
+    kit_pacer_init(&q, 100, 10000);
+    kit_pacer_learn(&q, 0, 1, -1, -1, 0);
+    kit_pacer_sent(&q, 0, 0);
+    ck_assert_int_gt(kit_pacer_wait_why(&q, 1, 0, &why), 0);
+    ck_assert_int_eq(why, KIT_PACE_HEADERS);
     /* A 429's block, when it is the longest. */
-    struct hs_pacer b;
-    hs_pacer_init(&b, 100, 10000);
-    hs_pacer_block(&b, 3600000);
-    ck_assert_int_eq(hs_pacer_wait_why(&b, 0, 0, &why), 3600000);
-    ck_assert_int_eq(why, HS_PACE_BLOCK);
+    struct kit_pacer b;
+    kit_pacer_init(&b, 100, 10000);
+    kit_pacer_block(&b, 3600000);
+    ck_assert_int_eq(kit_pacer_wait_why(&b, 0, 0, &why), 3600000);
+    ck_assert_int_eq(why, KIT_PACE_BLOCK);
     /* Search's 5/s is our own rule. */
-    struct hs_pacer s5;
-    hs_pacer_init(&s5, 100, 10000);
-    for(int i = 0; i < HS_PACER_SEARCH_MAX; i++)
-        hs_pacer_sent(&s5, 0, 1);
-    ck_assert_int_gt(hs_pacer_wait_why(&s5, 0, 1, &why), 0);
-    ck_assert_int_eq(why, HS_PACE_OWN);
-    ck_assert_int_eq(hs_pacer_wait(&s5, 0, 0), 0);
+    struct kit_pacer s5;
+    kit_pacer_init(&s5, 100, 10000);
+    for(int i = 0; i < KIT_PACER_SEARCH_MAX; i++)
+        kit_pacer_sent(&s5, 0, 1);
+    ck_assert_int_gt(kit_pacer_wait_why(&s5, 0, 1, &why), 0);
+    ck_assert_int_eq(why, KIT_PACE_OWN);
+    ck_assert_int_eq(kit_pacer_wait(&s5, 0, 0), 0);
 }
 END_TEST
 

@@ -33,14 +33,14 @@ static const char *names_from(struct scenario *s, size_t from)
 {
     static char out[2048];
     out[0] = '\0';
-    const char *p = hs_buf_str(&s->th.records);
+    const char *p = kit_buf_str(&s->th.records);
     for(size_t i = 0; *p; i++) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         if(i >= from) {
-            struct hs_json j = {0};
-            ck_assert_int_eq(hs_json_parse(&j, p, len, NULL, 0), 0);
-            char *r = hs_json_strdup(&j, hs_json_get(&j, 0, "recipient"));
+            struct kit_json j = {0};
+            ck_assert_int_eq(kit_json_parse(&j, p, len, NULL, 0), 0);
+            char *r = kit_json_strdup(&j, kit_json_get(&j, 0, "recipient"));
             ck_assert_ptr_nonnull(r);
             char *at = strchr(r, '@');
             if(at)
@@ -49,7 +49,7 @@ static const char *names_from(struct scenario *s, size_t from)
                 strcat(out, ",");
             strcat(out, r);
             free(r);
-            hs_json_free(&j);
+            kit_json_free(&j);
         }
         p += len + (nl ? 1 : 0);
     }
@@ -59,9 +59,9 @@ static const char *names_from(struct scenario *s, size_t from)
 static const char *names(struct scenario *s) { return names_from(s, 0); }
 
 /* Text of the record parsed last by record_at (freed by the teardown). */
-static struct hs_buf line = HS_BUF_INIT;
+static struct kit_buf line = KIT_BUF_INIT;
 
-static void free_line(void) { hs_buf_free(&line); }
+static void free_line(void) { kit_buf_free(&line); }
 
 /* Progress reports seen by the host. */
 static uint64_t progress_done[16];
@@ -76,28 +76,28 @@ static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t to
         progress_done[nprogress++] = done;
 }
 
-/* The n-th record (0-based) as parsed JSON; free with hs_json_free. The
+/* The n-th record (0-based) as parsed JSON; free with kit_json_free. The
  * text lives in `line` until the next call. */
-static void record_at(struct scenario *s, size_t n, struct hs_json *j)
+static void record_at(struct scenario *s, size_t n, struct kit_json *j)
 {
-    const char *p = hs_buf_str(&s->th.records);
+    const char *p = kit_buf_str(&s->th.records);
     for(size_t i = 0; i < n; i++) {
         p = strchr(p, '\n');
         ck_assert_ptr_nonnull(p);
         p++;
     }
     const char *nl = strchr(p, '\n');
-    hs_buf_reset(&line);
-    hs_buf_append(&line, p, nl ? (size_t)(nl - p) : strlen(p));
-    ck_assert_int_eq(hs_json_parse(j, line.data, line.len, NULL, 0), 0);
+    kit_buf_reset(&line);
+    kit_buf_append(&line, p, nl ? (size_t)(nl - p) : strlen(p));
+    ck_assert_int_eq(kit_json_parse(j, line.data, line.len, NULL, 0), 0);
 }
 
-static char *rec_str(struct hs_json *j, const char *key)
+static char *rec_str(struct kit_json *j, const char *key)
 {
-    return hs_json_strdup(j, hs_json_get(j, 0, key));
+    return kit_json_strdup(j, kit_json_get(j, 0, key));
 }
 
-static void assert_field(struct hs_json *j, const char *key, const char *want)
+static void assert_field(struct kit_json *j, const char *key, const char *want)
 {
     char *v = rec_str(j, key);
     ck_assert_msg(v != NULL, "record has no field %s", key);
@@ -125,14 +125,14 @@ static void assert_cursor(struct scenario *s, const char *key, int64_t want)
 
 static int seen_has(const struct hs_stream_state *st, struct scenario *s, size_t rec)
 {
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     record_at(s, rec, &j);
     char *id = rec_str(&j, "id");
     int64_t created = 0;
-    hs_json_int64(&j, hs_json_get(&j, 0, "created"), &created);
+    kit_json_int64(&j, kit_json_get(&j, 0, "created"), &created);
     int has = hs_event_set_has(&st->seen, id, created);
     free(id);
-    hs_json_free(&j);
+    kit_json_free(&j);
     return has;
 }
 
@@ -166,14 +166,14 @@ START_TEST(first_run_three_pages)
     hs_stream_state_free(&st);
 
     /* A click carries its url and the flattened nested objects. */
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     record_at(&s, 1, &j);
     assert_field(&j, "kind", "email_event");
     assert_field(&j, "type", "CLICK");
     assert_field(&j, "url", "https://news.example.org/story/e2?utm_source=hs_email");
     assert_field(&j, "email_campaign_id", "157830478");
-    ck_assert_int_eq(hs_json_type(&j, hs_json_get(&j, 0, "email_campaign_id")), HS_JSON_NUMBER);
-    ck_assert_int_eq(hs_json_type(&j, hs_json_get(&j, 0, "created")), HS_JSON_NUMBER);
+    ck_assert_int_eq(kit_json_type(&j, kit_json_get(&j, 0, "email_campaign_id")), KIT_JSON_NUMBER);
+    ck_assert_int_eq(kit_json_type(&j, kit_json_get(&j, 0, "created")), KIT_JSON_NUMBER);
     assert_field(&j, "browser_name", "Safari");
     assert_field(&j, "browser_version", "[\"17.2\"]");
     assert_field(&j, "location_city", "cambridge");
@@ -181,8 +181,8 @@ START_TEST(first_run_three_pages)
     assert_field(&j, "user_agent",
                  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 (KHTML, like "
                  "Gecko) Version/17.2 Safari/605.1.15");
-    ck_assert_int_eq(hs_json_type(&j, hs_json_get(&j, 0, "obsoleted_by")), HS_JSON_NULL);
-    hs_json_free(&j);
+    ck_assert_int_eq(kit_json_type(&j, kit_json_get(&j, 0, "obsoleted_by")), KIT_JSON_NULL);
+    kit_json_free(&j);
     record_at(&s, 3, &j);
     assert_field(&j, "type", "BOUNCE");
     assert_field(&j, "category", "MAILBOX_FULL");
@@ -191,7 +191,7 @@ START_TEST(first_run_three_pages)
     ck_assert_ptr_nonnull(resp);
     ck_assert_ptr_nonnull(strstr(resp, "over quota"));
     free(resp);
-    hs_json_free(&j);
+    kit_json_free(&j);
     sc_verify_stop(&s);
 }
 END_TEST
@@ -290,7 +290,7 @@ START_TEST(expired_offset_restarts_window)
     /* x2 and x3 (at the restart point) come again and are skipped; x4 shares
      * their timestamp but is new. */
     ck_assert_str_eq(names(&s), "x1,x2,x3,x4,x5,x6");
-    ck_assert_ptr_nonnull(strstr(hs_buf_str(&s.th.logs), "offset"));
+    ck_assert_ptr_nonnull(strstr(kit_buf_str(&s.th.logs), "offset"));
     assert_cursor(&s, "pull/email_events", NOW);
     sc_verify_stop(&s);
 }
@@ -324,19 +324,19 @@ START_TEST(unknown_types_kept)
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "u1,u2,u3");
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     record_at(&s, 0, &j);
     assert_field(&j, "type", "SMS_REPLY");
     assert_field(&j, "reply_channel_kind", "sms");
     assert_field(&j, "reply_channel_carrier_name", "ExampleTel");
     assert_field(&j, "reply_channel_carrier_mcc", "310");
     assert_field(&j, "tags", "[\"a\",\"b\"]");
-    hs_json_free(&j);
+    kit_json_free(&j);
     record_at(&s, 1, &j);
     assert_field(&j, "type", "STATUSCHANGE");
     assert_field(&j, "portal_subscription_status", "UNSUBSCRIBED");
     assert_field(&j, "subscriptions", "[{\"id\":4473,\"status\":\"UNSUBSCRIBED\"}]");
-    hs_json_free(&j);
+    kit_json_free(&j);
     sc_verify_stop(&s);
 }
 END_TEST
@@ -437,7 +437,7 @@ START_TEST(bad_requests_make_no_call)
 END_TEST
 
 /* An event repeating its keys: the identity checked is the identity
- * emitted (the first copy, as hs_json_get reads it), so the page does not
+ * emitted (the first copy, as kit_json_get reads it), so the page does not
  * fail halfway (which used to leave d1 emitted but unrecorded, re-emitted
  * by the rerun), and the record carries each field once. */
 START_TEST(duplicate_keys_read_one_way)
@@ -447,13 +447,13 @@ START_TEST(duplicate_keys_read_one_way)
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(names(&s), "d1,d2,d3,d4");
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     record_at(&s, 1, &j);
     assert_field(&j, "id", "d2-first");
     assert_field(&j, "created", "1795823900000");
     assert_field(&j, "type", "CLICK");
     assert_field(&j, "url", "https://news.example.org/first");
-    hs_json_free(&j);
+    kit_json_free(&j);
     static const char *const once[] = {"\"id\":", "\"created\":", "\"type\":", "\"url\":"};
     for(size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
         const char *first = strstr(line.data, once[i]);
@@ -515,10 +515,10 @@ START_TEST(key_names)
         {"drop-reason", "drop_reason"},           {"URL", "url"},
     };
     for(size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct hs_buf b = HS_BUF_INIT;
+        struct kit_buf b = KIT_BUF_INIT;
         ck_assert_int_eq(hs_email_event_key(&b, cases[i][0], strlen(cases[i][0])), 0);
-        ck_assert_str_eq(hs_buf_str(&b), cases[i][1]);
-        hs_buf_free(&b);
+        ck_assert_str_eq(kit_buf_str(&b), cases[i][1]);
+        kit_buf_free(&b);
     }
 }
 END_TEST
@@ -528,13 +528,13 @@ START_TEST(flatten_order_and_types)
     static const char ev[] =
         "{\"appId\":113,\"type\":\"CLICK\",\"created\":\"1700000000000\",\"id\":7,"
         "\"filteredEvent\":false,\"location\":{},\"sentBy\":{\"id\":\"s\",\"created\":1}}";
-    struct hs_json j = {0};
-    ck_assert_int_eq(hs_json_parse(&j, ev, strlen(ev), NULL, 0), 0);
-    struct hs_buf id = HS_BUF_INIT;
+    struct kit_json j = {0};
+    ck_assert_int_eq(kit_json_parse(&j, ev, strlen(ev), NULL, 0), 0);
+    struct kit_buf id = KIT_BUF_INIT;
     int64_t created = 0;
     char why[100];
     ck_assert_int_eq(hs_email_event_identity(&j, 0, &id, &created, why, sizeof why), 0);
-    ck_assert_str_eq(hs_buf_str(&id), "7");
+    ck_assert_str_eq(kit_buf_str(&id), "7");
     ck_assert_int_eq(created, INT64_C(1700000000000));
     struct hs_email_event e = HS_EMAIL_EVENT_INIT;
     ck_assert_int_eq(hs_email_event_flatten(&j, 0, &e), OC_OK);
@@ -550,15 +550,15 @@ START_TEST(flatten_order_and_types)
     ck_assert_str_eq(e.fields[1].value, "1700000000000");
     ck_assert_str_eq(e.fields[4].value, "false");
     hs_email_event_free(&e);
-    hs_buf_free(&id);
-    hs_json_free(&j);
+    kit_buf_free(&id);
+    kit_json_free(&j);
 
     static const char bad[] = "{\"id\":\"\",\"created\":1}";
-    ck_assert_int_eq(hs_json_parse(&j, bad, strlen(bad), NULL, 0), 0);
+    ck_assert_int_eq(kit_json_parse(&j, bad, strlen(bad), NULL, 0), 0);
     ck_assert_int_eq(hs_email_event_identity(&j, 0, &id, &created, why, sizeof why), -1);
     ck_assert_str_eq(why, "has no id");
-    hs_buf_free(&id);
-    hs_json_free(&j);
+    kit_buf_free(&id);
+    kit_json_free(&j);
 }
 END_TEST
 
@@ -580,7 +580,7 @@ START_TEST(state_round_trip)
     ck_assert_int_eq(hs_stream_page_done(&st, "next\"page"), 0);
     ck_assert_int_eq(hs_stream_mark(&st, "w4", 1100, 1400), 0);
 
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     ck_assert_int_eq(hs_stream_state_json(&st, &b), 0);
     struct hs_stream_state back;
     char why[100];
@@ -611,7 +611,7 @@ START_TEST(state_round_trip)
     ck_assert(hs_event_set_has(&back.seen, "w1", 1500));
     hs_stream_state_free(&back);
     hs_stream_state_free(&st);
-    hs_buf_free(&b);
+    kit_buf_free(&b);
 
     static const char *const bad[] = {"[]", "{\"v\":2}", "{\"v\":1,\"seen\":[[\"a\"]]}",
                                       "{\"v\":1,\"window\":{\"start\":5,\"end\":1}}", "{"};

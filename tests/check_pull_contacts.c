@@ -38,21 +38,21 @@ static const char *ids_from(struct scenario *s, size_t from)
 {
     static char out[1024];
     out[0] = '\0';
-    const char *p = hs_buf_str(&s->th.records);
+    const char *p = kit_buf_str(&s->th.records);
     for(size_t i = 0; *p; i++) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         if(i >= from) {
-            struct hs_json j = {0};
-            ck_assert_int_eq(hs_json_parse(&j, p, len, NULL, 0), 0);
-            ck_assert(hs_json_eq(&j, hs_json_get(&j, 0, "kind"), "contact"));
-            char *id = hs_json_strdup(&j, hs_json_get(&j, 0, "id"));
+            struct kit_json j = {0};
+            ck_assert_int_eq(kit_json_parse(&j, p, len, NULL, 0), 0);
+            ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "kind"), "contact"));
+            char *id = kit_json_strdup(&j, kit_json_get(&j, 0, "id"));
             ck_assert_ptr_nonnull(id);
             if(out[0])
                 strcat(out, ",");
             strcat(out, id);
             free(id);
-            hs_json_free(&j);
+            kit_json_free(&j);
         }
         p += len + (nl ? 1 : 0);
     }
@@ -75,10 +75,10 @@ static void load(struct scenario *s, struct cst *c)
     ck_assert_msg(hs_stream_state_parse(&c->s, v, strlen(v), why, sizeof why) == 0, "%s: %s", v,
                   why);
     ck_assert(!c->s.in_window);
-    struct hs_json j = {0};
-    ck_assert_int_eq(hs_json_parse(&j, v, strlen(v), NULL, 0), 0);
-    ck_assert_int_eq(hs_json_int64(&j, hs_json_get(&j, 0, "start"), &c->start), 0);
-    hs_json_free(&j);
+    struct kit_json j = {0};
+    ck_assert_int_eq(kit_json_parse(&j, v, strlen(v), NULL, 0), 0);
+    ck_assert_int_eq(kit_json_int64(&j, kit_json_get(&j, 0, "start"), &c->start), 0);
+    kit_json_free(&j);
 }
 
 static void put_state(struct scenario *s, const char *v)
@@ -128,7 +128,7 @@ START_TEST(first_run_two_pages)
 
     /* Field order and content: id, lastmodifieddate as sent, the configured
      * properties (nulls omitted, HubSpot's extra defaults not), times. */
-    const char *all = hs_buf_str(&s.th.records);
+    const char *all = kit_buf_str(&s.th.records);
     const char *want1 =
         "{\"kind\":\"contact\",\"id\":\"101\",\"lastmodifieddate\":\"2026-11-27T23:10:00.000Z\","
         "\"email\":\"101@example.org\",\"firstname\":\"Ann\","
@@ -186,7 +186,7 @@ START_TEST(ties_paged_by_id_never_by_offset)
     ck_assert_msg(hs_pull_contacts_paged(s.in, &r, 2, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_str_eq(ids(&s), "301,302,303,304,305,306,307");
     ck_assert_uint_eq(fx_server_requests(s.srv), 7);
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "paging them by id");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "paging them by id");
     /* Seven searches at once: the 5/s search limit made the client wait
      * (virtual time), which the general 100-per-10-s pacing would not. */
     ck_assert_msg(s.th.slept_ms >= 1000 && s.th.slept_ms < 3000, "slept %" PRId64 " ms",
@@ -262,8 +262,8 @@ START_TEST(raised_lookback_clamped)
                   "\"seen_from\":1795819800000,\"seen\":[[\"z1\",1795820100000]]}");
     struct oc_pull_request r = creq(0);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "WARN pull contacts: lookback_ms 3600000 reaches back");
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "from 2026-11-27T22:50:00Z");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "WARN pull contacts: lookback_ms 3600000 reaches back");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "from 2026-11-27T22:50:00Z");
     struct cst c;
     load(&s, &c);
     ck_assert_int_eq(c.s.cursor, NOW);

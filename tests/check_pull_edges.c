@@ -76,24 +76,24 @@ static void tally_free(struct tally *t) { hs_event_set_free(&t->ids); }
 static void tally_records(struct scenario *s, struct tally *t)
 {
     memset(t, 0, sizeof *t);
-    const char *p = hs_buf_str(&s->th.records);
-    struct hs_buf id = HS_BUF_INIT;
+    const char *p = kit_buf_str(&s->th.records);
+    struct kit_buf id = KIT_BUF_INIT;
     while(*p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        struct hs_json j = {0};
-        ck_assert_int_eq(hs_json_parse(&j, p, len, NULL, 0), 0);
-        hs_buf_reset(&id);
-        ck_assert_int_eq(hs_json_str(&j, hs_json_get(&j, 0, "id"), &id), 0);
-        int added = hs_event_set_add(&t->ids, hs_buf_str(&id), 0);
+        struct kit_json j = {0};
+        ck_assert_int_eq(kit_json_parse(&j, p, len, NULL, 0), 0);
+        kit_buf_reset(&id);
+        ck_assert_int_eq(kit_json_str(&j, kit_json_get(&j, 0, "id"), &id), 0);
+        int added = hs_event_set_add(&t->ids, kit_buf_str(&id), 0);
         ck_assert_int_ge(added, 0);
         if(!added && !t->dups++)
-            snprintf(t->first_dup, sizeof t->first_dup, "%s", hs_buf_str(&id));
+            snprintf(t->first_dup, sizeof t->first_dup, "%s", kit_buf_str(&id));
         t->records++;
-        hs_json_free(&j);
+        kit_json_free(&j);
         p += len + (nl ? 1 : 0);
     }
-    hs_buf_free(&id);
+    kit_buf_free(&id);
 }
 
 /* The records are exactly the stand-in's events with created in
@@ -126,13 +126,13 @@ static const char *names(struct scenario *s)
 {
     static char out[512];
     out[0] = '\0';
-    const char *p = hs_buf_str(&s->th.records);
+    const char *p = kit_buf_str(&s->th.records);
     while(*p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        struct hs_json j = {0};
-        ck_assert_int_eq(hs_json_parse(&j, p, len, NULL, 0), 0);
-        char *r = hs_json_strdup(&j, hs_json_get(&j, 0, "recipient"));
+        struct kit_json j = {0};
+        ck_assert_int_eq(kit_json_parse(&j, p, len, NULL, 0), 0);
+        char *r = kit_json_strdup(&j, kit_json_get(&j, 0, "recipient"));
         ck_assert_ptr_nonnull(r);
         char *at = strchr(r, '@');
         if(at)
@@ -141,7 +141,7 @@ static const char *names(struct scenario *s)
             strncat(out, ",", sizeof out - strlen(out) - 1);
         strncat(out, r, sizeof out - strlen(out) - 1);
         free(r);
-        hs_json_free(&j);
+        kit_json_free(&j);
         p += len + (nl ? 1 : 0);
     }
     return out;
@@ -414,32 +414,32 @@ START_TEST(raised_lookback_clamped_with_warning)
     start_on(&s, h, NULL);
     struct oc_pull_request r = preq(NOW - 3 * HOUR);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
-    ASSERT_LACKS(hs_buf_str(&s.th.logs), "WARN");
+    ASSERT_LACKS(kit_buf_str(&s.th.logs), "WARN");
 
     static const char *const hour[] = {"lookback_ms", "3600000", NULL};
     reconfigure(&s, hour);
     th_advance(&s.th, 5 * MIN);
-    hs_buf_reset(&s.th.logs);
+    kit_buf_reset(&s.th.logs);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     assert_exactly(&s, h, NOW - 3 * HOUR, NOW + 5 * MIN, "after raising lookback");
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "WARN pull email_events: lookback_ms 3600000 reaches back");
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "from 2026-11-27T23:50:00Z");
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "looks back 600000 ms only");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "WARN pull email_events: lookback_ms 3600000 reaches back");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "from 2026-11-27T23:50:00Z");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "looks back 600000 ms only");
 
     /* Still clamped while the cursor has not moved a whole hour on. */
     th_advance(&s.th, 2 * HOUR - 5 * MIN);
-    hs_buf_reset(&s.th.logs);
+    kit_buf_reset(&s.th.logs);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
-    ASSERT_HAS(hs_buf_str(&s.th.logs), "WARN pull email_events: lookback_ms");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "WARN pull email_events: lookback_ms");
     assert_exactly(&s, h, NOW - 3 * HOUR, NOW + 2 * HOUR, "two hours on");
 
     /* Now it remembers an hour: the full lookback applies, and catches an
      * event that arrived 30 minutes late, which 10 minutes would not. */
     th_advance(&s.th, HOUR);
-    hs_buf_reset(&s.th.logs);
+    kit_buf_reset(&s.th.logs);
     hse_set_requests(h, 1000);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
-    ASSERT_LACKS(hs_buf_str(&s.th.logs), "WARN");
+    ASSERT_LACKS(kit_buf_str(&s.th.logs), "WARN");
     assert_exactly(&s, h, NOW - 3 * HOUR, NOW + 3 * HOUR, "full lookback");
     sc_stop(&s);
     hse_free(h);
@@ -460,7 +460,7 @@ START_TEST(future_cursor_warns_how_to_recover)
     struct oc_pull_request r = preq(0);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
     ck_assert_uint_eq(s.th.nrecords, 0);
-    const char *logs = hs_buf_str(&s.th.logs);
+    const char *logs = kit_buf_str(&s.th.logs);
     ASSERT_HAS(logs, "WARN pull email_events: the saved cursor is 2026-11-29T00:00:00Z");
     ASSERT_HAS(logs, "later than this machine's clock 2026-11-28T00:00:00Z");
     ASSERT_HAS(logs, "delete the \"pull/email_events\" member");
@@ -471,10 +471,10 @@ START_TEST(future_cursor_warns_how_to_recover)
              NOW - HOUR, NOW + 24 * HOUR);
     ck_assert_int_eq(s.th.host.state_put(s.th.host.ctx, "pull/contacts", seed, strlen(seed)),
                      OC_OK);
-    hs_buf_reset(&s.th.logs);
+    kit_buf_reset(&s.th.logs);
     r.stream = "contacts";
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
-    logs = hs_buf_str(&s.th.logs);
+    logs = kit_buf_str(&s.th.logs);
     ASSERT_HAS(logs, "WARN pull contacts: the saved cursor is 2026-11-29T00:00:00Z");
     ASSERT_HAS(logs, "delete the \"pull/contacts\" member");
     ck_assert_uint_eq(hse_requests(h), 0);

@@ -107,10 +107,10 @@ struct results {
     size_t n;
 };
 
-static void copy_field(const struct hs_json *j, const char *key, char *out, size_t size)
+static void copy_field(const struct kit_json *j, const char *key, char *out, size_t size)
 {
     out[0] = '\0';
-    char *s = hs_json_strdup(j, hs_json_get(j, 0, key));
+    char *s = kit_json_strdup(j, kit_json_get(j, 0, key));
     if(s)
         snprintf(out, size, "%s", s);
     free(s);
@@ -120,12 +120,12 @@ static struct results parse_results(const struct scenario *s)
 {
     struct results rs = {calloc(s->th.nrecords + 1, sizeof(struct res)), 0};
     ck_assert_ptr_nonnull(rs.v);
-    const char *p = hs_buf_str(&s->th.records);
+    const char *p = kit_buf_str(&s->th.records);
     while(*p) {
         const char *nl = strchr(p, '\n');
         ck_assert_ptr_nonnull(nl);
-        struct hs_json j = {0};
-        ck_assert_int_eq(hs_json_parse(&j, p, (size_t)(nl - p), NULL, 0), 0);
+        struct kit_json j = {0};
+        ck_assert_int_eq(kit_json_parse(&j, p, (size_t)(nl - p), NULL, 0), 0);
         struct res *r = &rs.v[rs.n++];
         copy_field(&j, "kind", r->kind, sizeof r->kind);
         copy_field(&j, "input", r->input, sizeof r->input);
@@ -139,7 +139,7 @@ static struct results parse_results(const struct scenario *s)
         else
             ck_assert_msg(!r->error[0] && r->id[0], "%s: %s result with error/without id",
                           r->input, r->status);
-        hs_json_free(&j);
+        kit_json_free(&j);
         p = nl + 1;
     }
     return rs;
@@ -178,7 +178,7 @@ static void assert_each_once(const struct results *rs, size_t n)
         result_for(rs, p);
 }
 
-static uint64_t calls(const struct scenario *s) { return hs_http_calls(s->in->http); }
+static uint64_t calls(const struct scenario *s) { return kit_http_calls(s->in->http); }
 
 /* Pushes f to LIST on s's instance, expecting status want, and returns the
  * push_result lines of this push alone (earlier records are cleared), after
@@ -811,37 +811,37 @@ static int synthetic_hubspot(void *ctx, const struct fx_request *req, struct fx_
 {
     (void)ctx;
     resp->status = 200;
-    hs_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
     if(!strcmp(req->method, "GET")) {
-        hs_buf_puts(&resp->body, "{\"list\":{\"listId\":\"4242\",\"name\":\"Volume\","
+        kit_buf_puts(&resp->body, "{\"list\":{\"listId\":\"4242\",\"name\":\"Volume\","
                                  "\"objectTypeId\":\"0-1\",\"processingType\":\"MANUAL\"}}");
         return 0;
     }
-    struct hs_json j = {0};
-    if(hs_json_parse(&j, req->body, req->body_len, NULL, 0))
+    struct kit_json j = {0};
+    if(kit_json_parse(&j, req->body, req->body_len, NULL, 0))
         return -1;
     if(!strcmp(req->method, "PUT")) {
-        hs_buf_puts(&resp->body, "{\"recordsIdsAdded\":");
-        hs_buf_append(&resp->body, req->body, req->body_len);
-        hs_buf_puts(&resp->body, ",\"recordIdsMissing\":[]}");
-        hs_json_free(&j);
+        kit_buf_puts(&resp->body, "{\"recordsIdsAdded\":");
+        kit_buf_append(&resp->body, req->body, req->body_len);
+        kit_buf_puts(&resp->body, ",\"recordIdsMissing\":[]}");
+        kit_json_free(&j);
         return 0;
     }
-    int inputs = hs_json_get(&j, 0, "inputs");
-    hs_buf_puts(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[");
-    for(int i = 0, t = inputs + 1; i < hs_json_size(&j, inputs); i++, t = hs_json_skip(&j, t)) {
-        char *email = hs_json_strdup(&j, hs_json_get(&j, t, "id"));
-        char *trace = hs_json_strdup(&j, hs_json_get(&j, t, "objectWriteTraceId"));
+    int inputs = kit_json_get(&j, 0, "inputs");
+    kit_buf_puts(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[");
+    for(int i = 0, t = inputs + 1; i < kit_json_size(&j, inputs); i++, t = kit_json_skip(&j, t)) {
+        char *email = kit_json_strdup(&j, kit_json_get(&j, t, "id"));
+        char *trace = kit_json_strdup(&j, kit_json_get(&j, t, "objectWriteTraceId"));
         uint64_t h = 1469598103934665603u;
         for(const char *c = email ? email : ""; *c; c++)
             h = (h ^ (unsigned char)(*c | 0x20)) * 1099511628211u;
-        hs_buf_printf(&resp->body, "%s{\"id\":\"%llu\",\"objectWriteTraceId\":\"%s\"}", i ? "," : "",
+        kit_buf_printf(&resp->body, "%s{\"id\":\"%llu\",\"objectWriteTraceId\":\"%s\"}", i ? "," : "",
                       (unsigned long long)(h % 1000000000u), trace ? trace : "");
         free(email);
         free(trace);
     }
-    hs_buf_puts(&resp->body, "]}");
-    hs_json_free(&j);
+    kit_buf_puts(&resp->body, "]}");
+    kit_json_free(&j);
     return 0;
 }
 

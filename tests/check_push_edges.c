@@ -55,14 +55,14 @@ static void inputs_free(struct inputs *in)
 /* Write the lines (line 1 first, each followed by a newline) to name. */
 static void inputs_write(const struct inputs *in, const char *name, char *path, size_t size)
 {
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     for(size_t i = 1; i <= in->n; i++) {
-        hs_buf_puts(&b, in->lines[i]);
-        hs_buf_putc(&b, '\n');
+        kit_buf_puts(&b, in->lines[i]);
+        kit_buf_putc(&b, '\n');
     }
-    ck_assert(hs_buf_ok(&b));
-    ochrun_write_file(&E, name, hs_buf_str(&b), 0644, path, size);
-    hs_buf_free(&b);
+    ck_assert(kit_buf_ok(&b));
+    ochrun_write_file(&E, name, kit_buf_str(&b), 0644, path, size);
+    kit_buf_free(&b);
 }
 
 /* The push-edge-signal rows (push_edge_gen.py signal_row). */
@@ -96,11 +96,11 @@ static int *parse_results(const char *out, size_t nlines, char ***errors)
     for(const char *p = out; *p;) {
         const char *nl = strchr(p, '\n');
         ck_assert_msg(nl != NULL, "stdout ends in a torn line: %s", p);
-        struct hs_json j = {0};
-        ck_assert_int_eq(hs_json_parse(&j, p, (size_t)(nl - p), NULL, 0), 0);
-        ck_assert(hs_json_eq(&j, hs_json_get(&j, 0, "kind"), "push_result"));
-        char *input = hs_json_strdup(&j, hs_json_get(&j, 0, "input"));
-        char *status = hs_json_strdup(&j, hs_json_get(&j, 0, "status"));
+        struct kit_json j = {0};
+        ck_assert_int_eq(kit_json_parse(&j, p, (size_t)(nl - p), NULL, 0), 0);
+        ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "kind"), "push_result"));
+        char *input = kit_json_strdup(&j, kit_json_get(&j, 0, "input"));
+        char *status = kit_json_strdup(&j, kit_json_get(&j, 0, "status"));
         ck_assert_ptr_nonnull(input);
         ck_assert_ptr_nonnull(status);
         ck_assert_msg(!strncmp(input, "line ", 5), "%s", input);
@@ -110,10 +110,10 @@ static int *parse_results(const char *out, size_t nlines, char ***errors)
         st[line] = !strcmp(status, "added") ? ST_ADDED : !strcmp(status, "already_member") ? ST_ALREADY
                                                                                             : ST_FAILED;
         if(st[line] == ST_FAILED && errors)
-            (*errors)[line] = hs_json_strdup(&j, hs_json_get(&j, 0, "error"));
+            (*errors)[line] = kit_json_strdup(&j, kit_json_get(&j, 0, "error"));
         free(input);
         free(status);
-        hs_json_free(&j);
+        kit_json_free(&j);
         p = nl + 1;
     }
     return st;
@@ -167,10 +167,10 @@ static void write_config(const char *text, char *path, size_t size)
 
 static int file_has(const char *path, const char *needle)
 {
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     ochrun_slurp(path, &b);
-    int has = strstr(hs_buf_str(&b), needle) != NULL;
-    hs_buf_free(&b);
+    int has = strstr(kit_buf_str(&b), needle) != NULL;
+    kit_buf_free(&b);
     return has;
 }
 
@@ -330,7 +330,7 @@ static void same_file_refused(const char *rejects_arg, const char *input_arg, co
     char input[256], state[256];
     struct inputs in = small_csv();
     inputs_write(&in, "in.csv", input, sizeof input);
-    struct hs_buf before = HS_BUF_INIT, after = HS_BUF_INIT;
+    struct kit_buf before = KIT_BUF_INIT, after = KIT_BUF_INIT;
     ochrun_slurp(input, &before);
     snprintf(state, sizeof state, "%s/ochost.state", E.tmp);
     const char *args[16];
@@ -363,8 +363,8 @@ static void same_file_refused(const char *rejects_arg, const char *input_arg, co
     ochrun_slurp(input, &after);
     ck_assert_uint_eq(after.len, before.len);
     ck_assert_msg(!memcmp(after.data, before.data, before.len), "the input changed");
-    hs_buf_free(&before);
-    hs_buf_free(&after);
+    kit_buf_free(&before);
+    kit_buf_free(&after);
     inputs_free(&in);
     ochrun_free(&r);
 }
@@ -430,10 +430,10 @@ START_TEST(rejects_through_symlink_refused)
     ochrun(&E, &r, args, NULL, NULL);
     ck_assert_msg(r.code == 2, "exit %d: %s", r.code, ERR(&r));
     ASSERT_HAS(ERR(&r), "symbolic link");
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     ochrun_slurp(target, &b);
-    ck_assert_str_eq(hs_buf_str(&b), "keep me\n");
-    hs_buf_free(&b);
+    ck_assert_str_eq(kit_buf_str(&b), "keep me\n");
+    kit_buf_free(&b);
     inputs_free(&in);
     ochrun_free(&r);
 }
@@ -528,26 +528,26 @@ static void oversized_kept_whole(int csv)
 {
     enum { BIG = 3 * 1024 * 1024 };
     char input[256], rejects[256];
-    struct hs_buf big = HS_BUF_INIT, text = HS_BUF_INIT, rej = HS_BUF_INIT;
+    struct kit_buf big = KIT_BUF_INIT, text = KIT_BUF_INIT, rej = KIT_BUF_INIT;
     for(size_t i = 0; i < BIG; i++)
-        hs_buf_putc(&big, (char)('a' + i % 26));
+        kit_buf_putc(&big, (char)('a' + i % 26));
     if(csv) {
-        hs_buf_puts(&text, "email,notes\n");
-        hs_buf_printf(&text, "big@example.com,%s\n", hs_buf_str(&big));
-        hs_buf_puts(&text, "small@example.com,x\n");
+        kit_buf_puts(&text, "email,notes\n");
+        kit_buf_printf(&text, "big@example.com,%s\n", kit_buf_str(&big));
+        kit_buf_puts(&text, "small@example.com,x\n");
     } else {
-        hs_buf_printf(&text, "{\"email\":\"big@example.com\",\"notes\":\"%s\"}\n", hs_buf_str(&big));
-        hs_buf_puts(&text, "{\"email\":\"small@example.com\"}\n");
+        kit_buf_printf(&text, "{\"email\":\"big@example.com\",\"notes\":\"%s\"}\n", kit_buf_str(&big));
+        kit_buf_puts(&text, "{\"email\":\"small@example.com\"}\n");
     }
-    ck_assert(hs_buf_ok(&text));
-    ochrun_write_file(&E, csv ? "in.csv" : "in.jsonl", hs_buf_str(&text), 0644, input, sizeof input);
+    ck_assert(kit_buf_ok(&text));
+    ochrun_write_file(&E, csv ? "in.csv" : "in.jsonl", kit_buf_str(&text), 0644, input, sizeof input);
     snprintf(rejects, sizeof rejects, "%s/rejects", E.tmp);
     struct ochrun r;
     push_daily(input, rejects, &r);
     ASSERT_HAS(OUT(&r), "longer than");
     ochrun_slurp(rejects, &rej);
     /* The big record, whole, then its reason. */
-    const char *rec = strstr(hs_buf_str(&rej), "big@example.com");
+    const char *rec = strstr(kit_buf_str(&rej), "big@example.com");
     ck_assert_ptr_nonnull(rec);
     const char *nl = strchr(rec, '\n');
     ck_assert_ptr_nonnull(nl);
@@ -555,13 +555,13 @@ static void oversized_kept_whole(int csv)
     ck_assert_msg(memmem(rec, (size_t)(nl - rec), "ochost_error", 12) || csv, "no reason member");
     ck_assert_msg(memmem(rec, (size_t)(nl - rec), "longer than", 11) != NULL, "no reason");
     if(csv)
-        ck_assert_msg(!strncmp(hs_buf_str(&rej), "email,notes,ochost_error\n", 25), "header: %.40s", rej.data);
+        ck_assert_msg(!strncmp(kit_buf_str(&rej), "email,notes,ochost_error\n", 25), "header: %.40s", rej.data);
     else
         ck_assert_msg(!memcmp(nl - 2, "\"}", 2), "the object is not closed");
-    ASSERT_HAS(hs_buf_str(&rej), "small@example.com");
-    hs_buf_free(&big);
-    hs_buf_free(&text);
-    hs_buf_free(&rej);
+    ASSERT_HAS(kit_buf_str(&rej), "small@example.com");
+    kit_buf_free(&big);
+    kit_buf_free(&text);
+    kit_buf_free(&rej);
     ochrun_free(&r);
 }
 
@@ -612,12 +612,12 @@ START_TEST(lost_membership_reply_created_contact_is_added)
     s.err.struct_size = sizeof s.err;
     oc_status rc = hs_push(s.in, &req, &s.err);
     ck_assert_msg(rc == OC_OK, "%s", s.err.message);
-    const char *rec = hs_buf_str(&s.th.records);
+    const char *rec = kit_buf_str(&s.th.records);
     /* created by this run's upsert: it cannot have been a member before */
     ASSERT_HAS(rec, "\"email\":\"new@example.com\",\"id\":\"811\",\"status\":\"added\"");
     /* existed before: the retry's answer cannot tell (README says so) */
     ASSERT_HAS(rec, "\"email\":\"old@example.com\",\"id\":\"812\",\"status\":\"already_member\"");
-    ck_assert_uint_eq(hs_http_calls(s.in->http), 4);
+    ck_assert_uint_eq(kit_http_calls(s.in->http), 4);
     sc_verify_stop(&s);
 }
 END_TEST
@@ -661,13 +661,13 @@ START_TEST(host_cancel_reports_every_input_read)
     for(size_t p = 2; p <= 151; p++) {
         char want[64];
         snprintf(want, sizeof want, "\"input\":\"line %zu\",", p);
-        const char *at = strstr(hs_buf_str(&s.th.records), want);
+        const char *at = strstr(kit_buf_str(&s.th.records), want);
         ck_assert_msg(at != NULL, "no result for line %zu", p);
         ck_assert_msg(strstr(at + 1, want) == NULL, "two results for line %zu", p);
     }
-    ASSERT_HAS(hs_buf_str(&s.th.records), "cancelled");
+    ASSERT_HAS(kit_buf_str(&s.th.records), "cancelled");
     ASSERT_HAS(s.err.message, "cancelled after reading 150 inputs");
-    ck_assert_uint_eq(hs_http_calls(s.in->http), 1); /* the list check only */
+    ck_assert_uint_eq(kit_http_calls(s.in->http), 1); /* the list check only */
     sc_verify_stop(&s);
 }
 END_TEST

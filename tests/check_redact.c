@@ -11,24 +11,24 @@
 START_TEST(token_shape_masked_anywhere)
 {
     char s[256] = "Bearer " TOKEN " and again:" TOKEN ".";
-    hs_redact_inplace(s);
-    ck_assert_str_eq(s, "Bearer " HS_REDACTED " and again:" HS_REDACTED ".");
+    kit_redact_inplace(s);
+    ck_assert_str_eq(s, "Bearer " KIT_REDACTED " and again:" KIT_REDACTED ".");
     /* Other hublets and upper-case hex: the rule is looser than HubSpot's. */
     char t[128] = "x pat-eu1-ABCDEF01-2345-6789-abcd-ef0123456789 y";
-    hs_redact_inplace(t);
-    ck_assert_str_eq(t, "x " HS_REDACTED " y");
+    kit_redact_inplace(t);
+    ck_assert_str_eq(t, "x " KIT_REDACTED " y");
 }
 END_TEST
 
 START_TEST(registered_secret_masked_whatever_its_shape)
 {
     char s[128] = "key=sk-live-secret; again sk-live-secret";
-    hs_redact_register("sk-live-secret");
-    hs_redact_inplace(s);
-    ck_assert_str_eq(s, "key=" HS_REDACTED "; again " HS_REDACTED);
-    hs_redact_forget("sk-live-secret");
+    kit_redact_register("sk-live-secret");
+    kit_redact_inplace(s);
+    ck_assert_str_eq(s, "key=" KIT_REDACTED "; again " KIT_REDACTED);
+    kit_redact_forget("sk-live-secret");
     char t[64] = "sk-live-secret";
-    hs_redact_inplace(t);
+    kit_redact_inplace(t);
     ck_assert_str_eq(t, "sk-live-secret");
 }
 END_TEST
@@ -37,9 +37,9 @@ START_TEST(short_secret_terminates)
 {
     /* A secret that its own mask contains must not loop forever. */
     char s[64] = "a*b*c";
-    hs_redact_register("*");
-    hs_redact_inplace(s);
-    hs_redact_forget("*");
+    kit_redact_register("*");
+    kit_redact_inplace(s);
+    kit_redact_forget("*");
     ck_assert_str_eq(s, "a*b*c");
 }
 END_TEST
@@ -51,12 +51,12 @@ START_TEST(truncated_token_at_the_end_masked)
     for(size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         char s[64];
         snprintf(s, sizeof s, "HTTP 401 for %s", cuts[i]);
-        hs_redact_inplace(s);
+        kit_redact_inplace(s);
         ck_assert_msg(!strstr(s, "pat-"), "'%s' left visible: %s", cuts[i], s);
     }
     /* Not at the end, and not token-like: left alone. */
     char t[64] = "the pat-tern here";
-    hs_redact_inplace(t);
+    kit_redact_inplace(t);
     ck_assert_str_eq(t, "the pat-tern here");
 }
 END_TEST
@@ -69,11 +69,11 @@ START_TEST(fail_message_redacted_and_clean)
     /* Put the token across the 512-byte cut. */
     memcpy(big + 490, TOKEN, strlen(TOKEN));
     big[sizeof big - 1] = '\0';
-    ck_assert_int_eq(hs_fail(&err, OC_E_AUTH, "%s", big), OC_E_AUTH);
+    ck_assert_int_eq(kit_fail(&err, OC_E_AUTH, "%s", big), OC_E_AUTH);
     ck_assert_int_eq(err.status, OC_E_AUTH);
     ck_assert_ptr_null(strstr(err.message, "pat-"));
     ck_assert_ptr_null(strstr(err.message, "0000"));
-    hs_fail(&err, OC_E_PROTOCOL, "server said \x1b[2J\nforged \xc3");
+    kit_fail(&err, OC_E_PROTOCOL, "server said \x1b[2J\nforged \xc3");
     ck_assert_str_eq(err.message, "server said  [2J forged ?");
 }
 END_TEST

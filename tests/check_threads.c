@@ -120,7 +120,7 @@ static oc_status feed_next(void *ctx, struct oc_record *r)
 
 static oc_status kit_usage(struct oc_instance *in, struct oc_error *err)
 {
-    return hs_http_usage_emit(in->http, err);
+    return kit_http_usage_emit(in->http, err);
 }
 
 static const struct oc_connector kit = {
@@ -193,7 +193,7 @@ static void one_round(struct worker *w, const struct oc_connector *c)
     struct fx_server *srv = NULL;
     struct oc_instance *in = NULL;
     struct oc_error err = {sizeof err};
-    struct hs_buf rep = HS_BUF_INIT;
+    struct kit_buf rep = KIT_BUF_INIT;
     char why[512] = "";
     th_init(&th, 0);
     if(fx_server_start(j->cassette, NULL, &srv, why, sizeof why)) {
@@ -215,15 +215,15 @@ static void one_round(struct worker *w, const struct oc_connector *c)
     }
     if(th.nrecords != j->want_records) {
         wfail(w, "%s: %zu records, want %zu:\n%s", j->cassette, th.nrecords, j->want_records,
-              hs_buf_str(&th.records));
+              kit_buf_str(&th.records));
         goto out;
     }
-    const char *at = hs_buf_str(&th.records);
+    const char *at = kit_buf_str(&th.records);
     for(size_t k = 0; k < sizeof j->want / sizeof *j->want && j->want[k]; k++) {
         const char *hit = strstr(at, j->want[k]);
         if(!hit) {
             wfail(w, "%s: no '%s' (in order) in:\n%s", j->cassette, j->want[k],
-                  hs_buf_str(&th.records));
+                  kit_buf_str(&th.records));
             goto out;
         }
         at = hit + strlen(j->want[k]);
@@ -236,25 +236,25 @@ static void one_round(struct worker *w, const struct oc_connector *c)
     }
     char calls[48];
     snprintf(calls, sizeof calls, "\"calls\":%llu,", (unsigned long long)fx_server_requests(srv));
-    if(!strstr(hs_buf_str(&th.records) + before, calls)) {
+    if(!strstr(kit_buf_str(&th.records) + before, calls)) {
         wfail(w, "%s: usage record lacks %s: %s", j->cassette, calls,
-              hs_buf_str(&th.records) + before);
+              kit_buf_str(&th.records) + before);
         goto out;
     }
-    if(strstr(hs_buf_str(&th.records), FX_PLACEHOLDER_TOKEN) ||
-       strstr(hs_buf_str(&th.logs), FX_PLACEHOLDER_TOKEN)) {
+    if(strstr(kit_buf_str(&th.records), FX_PLACEHOLDER_TOKEN) ||
+       strstr(kit_buf_str(&th.logs), FX_PLACEHOLDER_TOKEN)) {
         wfail(w, "%s: the token appears in records or logs", j->cassette);
         goto out;
     }
     c->release(in);
     in = NULL;
     if(fx_server_verify(srv, &rep))
-        wfail(w, "%s: cassette not played as recorded:\n%s", j->cassette, hs_buf_str(&rep));
+        wfail(w, "%s: cassette not played as recorded:\n%s", j->cassette, kit_buf_str(&rep));
 out:
     if(in)
         c->release(in);
     fx_server_stop(srv);
-    hs_buf_free(&rep);
+    kit_buf_free(&rep);
     th_free(&th);
 }
 

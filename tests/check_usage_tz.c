@@ -21,22 +21,22 @@
 #define UTC_BASIS "UTC (run authorize to learn the account's time zone)"
 
 /* A cassette of n identical "GET /c" interactions (n <= 8). */
-static void cassette(struct hs_buf *out, int n)
+static void cassette(struct kit_buf *out, int n)
 {
-    hs_buf_puts(out, "{\"version\":1,\"scenario\":\"usage-tz\",\"recorded_at\":\"2026-11-28T00:00:00Z\","
+    kit_buf_puts(out, "{\"version\":1,\"scenario\":\"usage-tz\",\"recorded_at\":\"2026-11-28T00:00:00Z\","
                      "\"interactions\":[");
     for(int i = 0; i < n; i++)
-        hs_buf_printf(out, "%s{\"request\":{\"method\":\"GET\",\"path\":\"/c\"},"
+        kit_buf_printf(out, "%s{\"request\":{\"method\":\"GET\",\"path\":\"/c\"},"
                            "\"response\":{\"status\":200,\"body\":{\"ok\":true}},\"fault\":null}",
                       i ? "," : "");
-    hs_buf_puts(out, "]}");
-    ck_assert(hs_buf_ok(out));
+    kit_buf_puts(out, "]}");
+    ck_assert(kit_buf_ok(out));
 }
 
 struct env {
     struct testhost th;
     struct fx_server *srv;
-    struct hs_http *h;
+    struct kit_http *h;
 };
 
 /* Test host at start_ms holding `account` under "account" (NULL: none), a
@@ -44,31 +44,31 @@ struct env {
  * given daily budget (0: none). */
 static void env_start(struct env *e, int64_t start_ms, const char *account, int calls, int64_t budget)
 {
-    struct hs_buf cas = HS_BUF_INIT;
+    struct kit_buf cas = KIT_BUF_INIT;
     char why[512] = "";
     th_init(&e->th, start_ms);
     if(account)
-        ck_assert_int_eq(e->th.host.state_put(&e->th, HS_ACCOUNT_KEY, account, strlen(account)), OC_OK);
+        ck_assert_int_eq(e->th.host.state_put(&e->th, KIT_ACCOUNT_KEY, account, strlen(account)), OC_OK);
     cassette(&cas, calls);
     int rc = fx_server_start_text("usage-tz", cas.data, NULL, &e->srv, why, sizeof why);
-    hs_buf_free(&cas);
+    kit_buf_free(&cas);
     ck_assert_msg(rc == 0, "replay server: %s", why);
-    struct hs_http_config cfg = {0};
+    struct kit_http_config cfg = {0};
     cfg.base_url = fx_server_url(e->srv);
     cfg.token = FX_PLACEHOLDER_TOKEN;
     cfg.max_retries = 0;
     cfg.daily_budget = budget;
     struct oc_error err = {sizeof err};
-    ck_assert_msg(hs_http_new(&cfg, &e->th.host, &e->h, &err) == OC_OK, "%s", err.message);
+    ck_assert_msg(kit_http_new(&cfg, &e->th.host, &e->h, &err) == OC_OK, "%s", err.message);
 }
 
 static void env_end(struct env *e)
 {
-    struct hs_buf rep = HS_BUF_INIT;
+    struct kit_buf rep = KIT_BUF_INIT;
     int v = fx_server_verify(e->srv, &rep);
-    ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", hs_buf_str(&rep));
-    hs_buf_free(&rep);
-    hs_http_free(e->h);
+    ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", kit_buf_str(&rep));
+    kit_buf_free(&rep);
+    kit_http_free(e->h);
     fx_server_stop(e->srv);
     th_free(&e->th);
 }
@@ -76,13 +76,13 @@ static void env_end(struct env *e)
 /* One GET /c; its rc, with the error message copied to msg (may be NULL). */
 static oc_status call(struct env *e, char *msg, size_t msgsize)
 {
-    struct hs_http_req r;
+    struct kit_http_req r;
     struct oc_error err = {sizeof err};
-    hs_http_req_init(&r, "GET", "/c", NULL, 0, "test.c");
-    oc_status rc = hs_http_call(e->h, &r, &err);
+    kit_http_req_init(&r, "GET", "/c", NULL, 0, "test.c");
+    oc_status rc = kit_http_call(e->h, &r, &err);
     if(msg)
         snprintf(msg, msgsize, "%s", err.message);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     return rc;
 }
 
@@ -91,9 +91,9 @@ static const char *usage_record(struct env *e)
 {
     struct oc_error err = {sizeof err};
     th_forget_records(&e->th);
-    ck_assert_msg(hs_http_usage_emit(e->h, &err) == OC_OK, "%s", err.message);
+    ck_assert_msg(kit_http_usage_emit(e->h, &err) == OC_OK, "%s", err.message);
     ck_assert_uint_eq(e->th.nrecords, 1);
-    return hs_buf_str(&e->th.records);
+    return kit_buf_str(&e->th.records);
 }
 
 /* ---- the arithmetic ---- */
@@ -102,75 +102,75 @@ START_TEST(day_in_zone)
 {
     char d[11], iso[21];
     /* 03:00Z on the 28th is 22:00 on the 27th in US/Eastern (winter). */
-    hs_usage_day_at(T0 + 3 * HOUR, EST, d);
+    kit_usage_day_at(T0 + 3 * HOUR, EST, d);
     ck_assert_str_eq(d, "2026-11-27");
-    hs_usage_day_at(T0 + 5 * HOUR - 1, EST, d);
+    kit_usage_day_at(T0 + 5 * HOUR - 1, EST, d);
     ck_assert_str_eq(d, "2026-11-27");
-    hs_usage_day_at(T0 + 5 * HOUR, EST, d);
+    kit_usage_day_at(T0 + 5 * HOUR, EST, d);
     ck_assert_str_eq(d, "2026-11-28");
     /* East of UTC the local day starts before UTC's. */
-    hs_usage_day_at(T0 - 6 * HOUR, 5 * HOUR + 30 * MIN, d);
+    kit_usage_day_at(T0 - 6 * HOUR, 5 * HOUR + 30 * MIN, d);
     ck_assert_str_eq(d, "2026-11-27");
-    hs_usage_day_at(T0 - 5 * HOUR - 30 * MIN, 5 * HOUR + 30 * MIN, d);
+    kit_usage_day_at(T0 - 5 * HOUR - 30 * MIN, 5 * HOUR + 30 * MIN, d);
     ck_assert_str_eq(d, "2026-11-28");
 
-    ck_assert_int_eq(hs_usage_next_reset(T0 + 3 * HOUR, EST), T0 + 5 * HOUR);
-    ck_assert_int_eq(hs_usage_next_reset(T0 + 5 * HOUR, EST), T0 + 29 * HOUR);
-    ck_assert_int_eq(hs_usage_next_reset(T0 + 3 * HOUR, 0), T0 + 24 * HOUR);
-    ck_assert_int_eq(hs_usage_next_reset(T0 - 1, 0), T0);
-    ck_assert_int_eq(hs_usage_next_reset(T0, 9 * HOUR), T0 + 15 * HOUR);
+    ck_assert_int_eq(kit_usage_next_reset(T0 + 3 * HOUR, EST), T0 + 5 * HOUR);
+    ck_assert_int_eq(kit_usage_next_reset(T0 + 5 * HOUR, EST), T0 + 29 * HOUR);
+    ck_assert_int_eq(kit_usage_next_reset(T0 + 3 * HOUR, 0), T0 + 24 * HOUR);
+    ck_assert_int_eq(kit_usage_next_reset(T0 - 1, 0), T0);
+    ck_assert_int_eq(kit_usage_next_reset(T0, 9 * HOUR), T0 + 15 * HOUR);
     /* Before 1970 the division must round down, not towards zero. */
-    ck_assert_int_eq(hs_usage_next_reset(-1, 0), 0);
-    ck_assert_int_eq(hs_usage_next_reset(-HS_USAGE_DAY_MS - 1, 0), -HS_USAGE_DAY_MS);
+    ck_assert_int_eq(kit_usage_next_reset(-1, 0), 0);
+    ck_assert_int_eq(kit_usage_next_reset(-KIT_USAGE_DAY_MS - 1, 0), -KIT_USAGE_DAY_MS);
 
-    hs_usage_iso(T0 + 5 * HOUR, iso);
+    kit_usage_iso(T0 + 5 * HOUR, iso);
     ck_assert_str_eq(iso, "2026-11-28T05:00:00Z");
-    hs_usage_iso(T0 - 1, iso);
+    kit_usage_iso(T0 - 1, iso);
     ck_assert_str_eq(iso, "2026-11-27T23:59:59Z");
 }
 END_TEST
 
 START_TEST(basis_words)
 {
-    struct hs_usage_zone z;
-    char b[HS_USAGE_BASIS_SIZE];
-    hs_usage_zone_utc(&z);
-    hs_usage_zone_basis(&z, b, sizeof b);
+    struct kit_usage_zone z;
+    char b[KIT_USAGE_BASIS_SIZE];
+    kit_usage_zone_utc(&z);
+    kit_usage_zone_basis(&z, b, sizeof b);
     ck_assert_str_eq(b, UTC_BASIS);
     z.known = 1;
     snprintf(z.name, sizeof z.name, "US/Eastern");
     z.offset_ms = EST;
     z.at_ms = T0 + 3 * HOUR; /* still the 27th there */
-    hs_usage_zone_basis(&z, b, sizeof b);
+    kit_usage_zone_basis(&z, b, sizeof b);
     ck_assert_str_eq(b, "US/Eastern (UTC-05:00, as of 2026-11-27)");
     snprintf(z.name, sizeof z.name, "Asia/Kolkata");
     z.offset_ms = 5 * HOUR + 30 * MIN;
-    hs_usage_zone_basis(&z, b, sizeof b);
+    kit_usage_zone_basis(&z, b, sizeof b);
     ck_assert_str_eq(b, "Asia/Kolkata (UTC+05:30, as of 2026-11-28)");
     z.name[0] = 0;
     z.at_ms = -1;
     z.offset_ms = 0;
-    hs_usage_zone_basis(&z, b, sizeof b);
+    kit_usage_zone_basis(&z, b, sizeof b);
     ck_assert_str_eq(b, "the account's time zone (UTC+00:00)");
 }
 END_TEST
 
 START_TEST(account_json)
 {
-    struct hs_usage_zone z, back;
-    struct hs_buf j = HS_BUF_INIT;
+    struct kit_usage_zone z, back;
+    struct kit_buf j = KIT_BUF_INIT;
     char why[160] = "";
-    ck_assert_int_eq(hs_usage_zone_from_json(&z, EASTERN, strlen(EASTERN), why, sizeof why), 0);
+    ck_assert_int_eq(kit_usage_zone_from_json(&z, EASTERN, strlen(EASTERN), why, sizeof why), 0);
     ck_assert(z.known);
     ck_assert_str_eq(z.name, "US/Eastern");
     ck_assert_int_eq(z.offset_ms, EST);
     ck_assert_int_eq(z.portal_id, 12345678);
     ck_assert_int_eq(z.at_ms, T0);
-    ck_assert_int_eq(hs_usage_zone_to_json(&z, &j), 0);
-    ck_assert_str_eq(hs_buf_str(&j), EASTERN);
-    ck_assert_int_eq(hs_usage_zone_from_json(&back, j.data, j.len, why, sizeof why), 0);
+    ck_assert_int_eq(kit_usage_zone_to_json(&z, &j), 0);
+    ck_assert_str_eq(kit_buf_str(&j), EASTERN);
+    ck_assert_int_eq(kit_usage_zone_from_json(&back, j.data, j.len, why, sizeof why), 0);
     ck_assert_int_eq(back.offset_ms, z.offset_ms);
-    hs_buf_free(&j);
+    kit_buf_free(&j);
 
     static const struct {
         const char *text, *why;
@@ -185,7 +185,7 @@ START_TEST(account_json)
     };
     for(size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         z.known = 1;
-        ck_assert_int_eq(hs_usage_zone_from_json(&z, bad[i].text, strlen(bad[i].text), why, sizeof why), -1);
+        ck_assert_int_eq(kit_usage_zone_from_json(&z, bad[i].text, strlen(bad[i].text), why, sizeof why), -1);
         ck_assert_msg(strstr(why, bad[i].why), "%s: %s", bad[i].text, why);
         ck_assert(!z.known);
         ck_assert_int_eq(z.offset_ms, 0);
@@ -196,70 +196,70 @@ END_TEST
 /* Which saved records count towards today when the basis changed. */
 START_TEST(saved_record_belongs)
 {
-    struct hs_usage s;
-    hs_usage_init(&s);
-    hs_usage_reset(&s, "2026-11-28");
+    struct kit_usage s;
+    kit_usage_init(&s);
+    kit_usage_reset(&s, "2026-11-28");
     /* Same basis: the same date, nothing else. */
-    ck_assert(hs_usage_belongs(&s, "2026-11-28", 0));
-    ck_assert(!hs_usage_belongs(&s, "2026-11-27", 0));
+    ck_assert(kit_usage_belongs(&s, "2026-11-28", 0));
+    ck_assert(!kit_usage_belongs(&s, "2026-11-27", 0));
     /* A UTC record of the 28th, saved at 03:00Z: every call of it was made
      * on the 27th in US/Eastern. */
     s.saved_at_ms = T0 + 3 * HOUR;
-    ck_assert(hs_usage_belongs(&s, "2026-11-27", EST));
-    ck_assert(!hs_usage_belongs(&s, "2026-11-28", EST));
+    ck_assert(kit_usage_belongs(&s, "2026-11-27", EST));
+    ck_assert(!kit_usage_belongs(&s, "2026-11-28", EST));
     /* Saved time unknown (an older record): the 28th there may hold some
      * of its calls, and counting them is the cheap mistake. */
     s.saved_at_ms = -1;
-    ck_assert(hs_usage_belongs(&s, "2026-11-28", EST));
-    ck_assert(!hs_usage_belongs(&s, "2026-11-29", EST));
+    ck_assert(kit_usage_belongs(&s, "2026-11-28", EST));
+    ck_assert(!kit_usage_belongs(&s, "2026-11-29", EST));
     /* Daylight saving ends: yesterday at -4h does not leak into today at
      * -5h, but today's record moves with the new offset. */
-    hs_usage_reset(&s, "2026-11-01");
+    kit_usage_reset(&s, "2026-11-01");
     s.offset_ms = -4 * HOUR;
     s.saved_at_ms = 1793592000000LL; /* 2026-11-01T20:00:00Z */
-    ck_assert(!hs_usage_belongs(&s, "2026-11-02", EST));
-    ck_assert(hs_usage_belongs(&s, "2026-11-01", EST));
+    ck_assert(!kit_usage_belongs(&s, "2026-11-02", EST));
+    ck_assert(kit_usage_belongs(&s, "2026-11-01", EST));
     /* Not a date: never. */
-    hs_usage_reset(&s, "2026-02-31");
-    ck_assert(!hs_usage_belongs(&s, "2026-03-03", EST));
-    hs_usage_free(&s);
+    kit_usage_reset(&s, "2026-02-31");
+    ck_assert(!kit_usage_belongs(&s, "2026-03-03", EST));
+    kit_usage_free(&s);
 }
 END_TEST
 
 START_TEST(usage_json_keeps_basis)
 {
-    struct hs_usage u, v;
-    struct hs_usage_zone z;
-    struct hs_buf j = HS_BUF_INIT, k = HS_BUF_INIT;
+    struct kit_usage u, v;
+    struct kit_usage_zone z;
+    struct kit_buf j = KIT_BUF_INIT, k = KIT_BUF_INIT;
     char why[128];
-    hs_usage_init(&u);
-    ck_assert_int_eq(hs_usage_zone_from_json(&z, EASTERN, strlen(EASTERN), why, sizeof why), 0);
-    hs_usage_set_zone(&u, &z);
-    hs_usage_reset(&u, "2026-11-27");
+    kit_usage_init(&u);
+    ck_assert_int_eq(kit_usage_zone_from_json(&z, EASTERN, strlen(EASTERN), why, sizeof why), 0);
+    kit_usage_set_zone(&u, &z);
+    kit_usage_reset(&u, "2026-11-27");
     ck_assert_str_eq(u.basis, "US/Eastern (UTC-05:00, as of 2026-11-27)");
     u.saved_at_ms = T0 + 3 * HOUR;
-    hs_usage_count(&u, "a", HS_USE_CALL);
-    ck_assert_int_eq(hs_usage_to_json(&u, &j), 0);
-    ASSERT_HAS(hs_buf_str(&j), "\"day_basis\":\"US/Eastern (UTC-05:00, as of 2026-11-27)\","
+    kit_usage_count(&u, "a", KIT_USE_CALL);
+    ck_assert_int_eq(kit_usage_to_json(&u, &j), 0);
+    ASSERT_HAS(kit_buf_str(&j), "\"day_basis\":\"US/Eastern (UTC-05:00, as of 2026-11-27)\","
                                "\"utc_offset_ms\":-18000000,\"resets_at\":\"2026-11-28T05:00:00Z\","
                                "\"saved_at\":1795834800000}");
-    hs_usage_init(&v);
-    ck_assert_int_eq(hs_usage_from_json(&v, j.data, j.len, why, sizeof why), 0);
+    kit_usage_init(&v);
+    ck_assert_int_eq(kit_usage_from_json(&v, j.data, j.len, why, sizeof why), 0);
     ck_assert_int_eq(v.offset_ms, EST);
     ck_assert_int_eq(v.saved_at_ms, T0 + 3 * HOUR);
     ck_assert_str_eq(v.basis, u.basis);
-    ck_assert_int_eq(hs_usage_to_json(&v, &k), 0);
-    ck_assert_str_eq(hs_buf_str(&k), hs_buf_str(&j));
-    hs_usage_free(&v);
+    ck_assert_int_eq(kit_usage_to_json(&v, &k), 0);
+    ck_assert_str_eq(kit_buf_str(&k), kit_buf_str(&j));
+    kit_usage_free(&v);
     /* A nonsense offset makes the record unusable, not a shifted day. */
     static const char bad[] = "{\"day\":\"2026-11-27\",\"calls\":1,\"utc_offset_ms\":99999999999}";
-    hs_usage_init(&v);
-    ck_assert_int_eq(hs_usage_from_json(&v, bad, sizeof bad - 1, why, sizeof why), -1);
+    kit_usage_init(&v);
+    ck_assert_int_eq(kit_usage_from_json(&v, bad, sizeof bad - 1, why, sizeof why), -1);
     ASSERT_HAS(why, "utc_offset_ms");
-    hs_usage_free(&v);
-    hs_usage_free(&u);
-    hs_buf_free(&j);
-    hs_buf_free(&k);
+    kit_usage_free(&v);
+    kit_usage_free(&u);
+    kit_buf_free(&j);
+    kit_buf_free(&k);
 }
 END_TEST
 
@@ -271,25 +271,25 @@ START_TEST(day_follows_account_zone)
 {
     struct env e;
     env_start(&e, T0 + 3 * HOUR, EASTERN, 4, 0);
-    ASSERT_LACKS(hs_buf_str(&e.th.logs), "WARN");
+    ASSERT_LACKS(kit_buf_str(&e.th.logs), "WARN");
     ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
     ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
     const char *r = usage_record(&e);
     ASSERT_HAS(r, "\"kind\":\"usage\",\"day\":\"2026-11-27\","
                   "\"day_basis\":\"US/Eastern (UTC-05:00, as of 2026-11-27)\",");
-    ASSERT_HAS(r, "\"day_basis_note\":\"" HS_USAGE_SNAPSHOT_NOTE "\"");
+    ASSERT_HAS(r, "\"day_basis_note\":\"" KIT_USAGE_SNAPSHOT_NOTE "\"");
     ASSERT_HAS(r, "\"resets_at\":\"2026-11-28T05:00:00Z\",\"calls\":2,");
-    ASSERT_HAS(th_state(&e.th, HS_USAGE_KEY), "{\"day\":\"2026-11-27\",\"calls\":2,");
+    ASSERT_HAS(th_state(&e.th, KIT_USAGE_KEY), "{\"day\":\"2026-11-27\",\"calls\":2,");
 
     th_advance(&e.th, 1 * HOUR + 59 * MIN); /* 04:59Z */
     ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
-    const char *u = th_state(&e.th, HS_USAGE_KEY);
+    const char *u = th_state(&e.th, KIT_USAGE_KEY);
     ASSERT_HAS(u, "{\"day\":\"2026-11-27\",\"calls\":3,");
     ASSERT_HAS(u, "\"utc_offset_ms\":-18000000,\"resets_at\":\"2026-11-28T05:00:00Z\"");
 
     th_advance(&e.th, 1 * MIN); /* 05:00Z: midnight in New York */
     ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
-    u = th_state(&e.th, HS_USAGE_KEY);
+    u = th_state(&e.th, KIT_USAGE_KEY);
     ASSERT_HAS(u, "{\"day\":\"2026-11-28\",\"calls\":1,");
     ASSERT_HAS(u, "\"resets_at\":\"2026-11-29T05:00:00Z\"");
     r = usage_record(&e);
@@ -310,12 +310,12 @@ START_TEST(no_account_key_is_utc)
     ASSERT_HAS(r, "\"day\":\"2026-11-28\",\"day_basis\":\"" UTC_BASIS "\","
                   "\"resets_at\":\"2026-11-29T00:00:00Z\",\"calls\":1,");
     ASSERT_LACKS(r, "day_basis_note");
-    ASSERT_HAS(th_state(&e.th, HS_USAGE_KEY), "\"day_basis\":\"" UTC_BASIS "\"");
-    ASSERT_LACKS(hs_buf_str(&e.th.logs), "WARN");
+    ASSERT_HAS(th_state(&e.th, KIT_USAGE_KEY), "\"day_basis\":\"" UTC_BASIS "\"");
+    ASSERT_LACKS(kit_buf_str(&e.th.logs), "WARN");
     /* UTC midnight is the reset then. */
     th_advance(&e.th, 21 * HOUR);
     ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
-    ASSERT_HAS(th_state(&e.th, HS_USAGE_KEY), "{\"day\":\"2026-11-29\",\"calls\":1,");
+    ASSERT_HAS(th_state(&e.th, KIT_USAGE_KEY), "{\"day\":\"2026-11-29\",\"calls\":1,");
     env_end(&e);
 }
 END_TEST
@@ -329,7 +329,7 @@ START_TEST(corrupt_account_key_warns)
     for(size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct env e;
         env_start(&e, T0 + 3 * HOUR, bad[i], 1, 0);
-        const char *logs = hs_buf_str(&e.th.logs);
+        const char *logs = kit_buf_str(&e.th.logs);
         ASSERT_HAS(logs, "WARN usage: the saved account time zone (state key \"account\") is unusable");
         ASSERT_HAS(logs, "run authorize");
         ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
@@ -337,7 +337,7 @@ START_TEST(corrupt_account_key_warns)
         ASSERT_HAS(r, "\"day\":\"2026-11-28\",\"day_basis\":\"" UTC_BASIS "\","
                       "\"resets_at\":\"2026-11-29T00:00:00Z\",\"calls\":1,");
         /* The broken key is left for authorize to replace. */
-        ck_assert_str_eq(th_state(&e.th, HS_ACCOUNT_KEY), bad[i]);
+        ck_assert_str_eq(th_state(&e.th, KIT_ACCOUNT_KEY), bad[i]);
         env_end(&e);
     }
 }
@@ -384,13 +384,13 @@ START_TEST(utc_counts_carried_into_local_day)
     env_start(&e, T0 + 3 * HOUR, EASTERN, 1, 0);
     /* The client read the state at creation; put the record in and make a
      * second client read it. */
-    ck_assert_int_eq(e.th.host.state_put(&e.th, HS_USAGE_KEY, saved, sizeof saved - 1), OC_OK);
-    hs_http_free(e.h);
-    struct hs_http_config cfg = {.base_url = fx_server_url(e.srv), .token = FX_PLACEHOLDER_TOKEN};
+    ck_assert_int_eq(e.th.host.state_put(&e.th, KIT_USAGE_KEY, saved, sizeof saved - 1), OC_OK);
+    kit_http_free(e.h);
+    struct kit_http_config cfg = {.base_url = fx_server_url(e.srv), .token = FX_PLACEHOLDER_TOKEN};
     struct oc_error err = {sizeof err};
-    ck_assert_msg(hs_http_new(&cfg, &e.th.host, &e.h, &err) == OC_OK, "%s", err.message);
+    ck_assert_msg(kit_http_new(&cfg, &e.th.host, &e.h, &err) == OC_OK, "%s", err.message);
     ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
-    const char *u = th_state(&e.th, HS_USAGE_KEY);
+    const char *u = th_state(&e.th, KIT_USAGE_KEY);
     ASSERT_HAS(u, "{\"day\":\"2026-11-27\",\"calls\":8,");
     ASSERT_HAS(u, "\"utc_offset_ms\":-18000000");
     env_end(&e);
@@ -404,13 +404,13 @@ START_TEST(authorize_saves_account)
     struct scenario s;
     sc_start_ok(&s, "fixtures/hubspot/authorize-ok.json", NULL);
     /* Before authorize the instance counts UTC days. */
-    ck_assert_ptr_null(th_state(&s.th, HS_ACCOUNT_KEY));
+    ck_assert_ptr_null(th_state(&s.th, KIT_ACCOUNT_KEY));
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
-    const char *a = th_state(&s.th, HS_ACCOUNT_KEY);
+    const char *a = th_state(&s.th, KIT_ACCOUNT_KEY);
     ck_assert_ptr_nonnull(a);
-    struct hs_usage_zone z;
+    struct kit_usage_zone z;
     char why[160];
-    ck_assert_msg(hs_usage_zone_from_json(&z, a, strlen(a), why, sizeof why) == 0, "%s: %s", a, why);
+    ck_assert_msg(kit_usage_zone_from_json(&z, a, strlen(a), why, sizeof why) == 0, "%s: %s", a, why);
     ck_assert_str_eq(z.name, "US/Eastern");
     ck_assert_int_eq(z.offset_ms, EST);
     ck_assert_int_eq(z.portal_id, 12345678);
@@ -422,12 +422,12 @@ START_TEST(authorize_saves_account)
      * there. */
     struct oc_error err = {sizeof err};
     th_forget_records(&s.th);
-    ck_assert_int_eq(hs_http_usage_emit(s.in->http, &err), OC_OK);
-    const char *r = hs_buf_str(&s.th.records);
+    ck_assert_int_eq(kit_http_usage_emit(s.in->http, &err), OC_OK);
+    const char *r = kit_buf_str(&s.th.records);
     ASSERT_HAS(r, "\"day\":\"2026-11-27\",\"day_basis\":\"US/Eastern (UTC-05:00, as of 2026-11-27)\",");
     ASSERT_HAS(r, "\"resets_at\":\"2026-11-28T05:00:00Z\",\"calls\":2,");
-    ASSERT_HAS(th_state(&s.th, HS_USAGE_KEY), "{\"day\":\"2026-11-27\",\"calls\":2,");
-    ASSERT_LACKS(hs_buf_str(&s.th.logs), "WARN");
+    ASSERT_HAS(th_state(&s.th, KIT_USAGE_KEY), "{\"day\":\"2026-11-27\",\"calls\":2,");
+    ASSERT_LACKS(kit_buf_str(&s.th.logs), "WARN");
     sc_verify_stop(&s);
 }
 END_TEST
@@ -440,11 +440,11 @@ START_TEST(authorize_without_state)
     sc_start_ok(&s, "fixtures/hubspot/authorize-ok.json", NULL);
     s.th.host.state_put = NULL;
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
-    ck_assert_ptr_null(th_state(&s.th, HS_ACCOUNT_KEY));
+    ck_assert_ptr_null(th_state(&s.th, KIT_ACCOUNT_KEY));
     struct oc_error err = {sizeof err};
     th_forget_records(&s.th);
-    ck_assert_int_eq(hs_http_usage_emit(s.in->http, &err), OC_OK);
-    const char *r = hs_buf_str(&s.th.records);
+    ck_assert_int_eq(kit_http_usage_emit(s.in->http, &err), OC_OK);
+    const char *r = kit_buf_str(&s.th.records);
     ASSERT_HAS(r, "\"day\":\"2026-11-27\",\"day_basis\":\"US/Eastern (UTC-05:00, as of 2026-11-27)\",");
     ASSERT_HAS(r, "\"calls\":2,");
     sc_verify_stop(&s);
@@ -457,11 +457,11 @@ START_TEST(authorize_refused_saves_nothing)
     struct scenario s;
     sc_start_ok(&s, "fixtures/hubspot/authorize-invalid-401.json", NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
-    ck_assert_ptr_null(th_state(&s.th, HS_ACCOUNT_KEY));
+    ck_assert_ptr_null(th_state(&s.th, KIT_ACCOUNT_KEY));
     struct oc_error err = {sizeof err};
     th_forget_records(&s.th);
-    ck_assert_int_eq(hs_http_usage_emit(s.in->http, &err), OC_OK);
-    ASSERT_HAS(hs_buf_str(&s.th.records), "\"day\":\"2026-11-28\",\"day_basis\":\"" UTC_BASIS "\"");
+    ck_assert_int_eq(kit_http_usage_emit(s.in->http, &err), OC_OK);
+    ASSERT_HAS(kit_buf_str(&s.th.records), "\"day\":\"2026-11-28\",\"day_basis\":\"" UTC_BASIS "\"");
     sc_verify_stop(&s);
 }
 END_TEST

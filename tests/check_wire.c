@@ -42,8 +42,8 @@
 struct env {
     struct testhost th;
     struct fx_server *srv;
-    struct hs_http *h;
-    struct hs_http_config cfg;
+    struct kit_http *h;
+    struct kit_http_config cfg;
 };
 
 /* Test host, replay server on cassette text, client defaults. */
@@ -61,27 +61,27 @@ static void env_start(struct env *e, const char *cassette)
 static void env_client(struct env *e)
 {
     struct oc_error err = {sizeof err};
-    oc_status rc = hs_http_new(&e->cfg, &e->th.host, &e->h, &err);
-    ck_assert_msg(rc == OC_OK, "hs_http_new: %s", err.message);
+    oc_status rc = kit_http_new(&e->cfg, &e->th.host, &e->h, &err);
+    ck_assert_msg(rc == OC_OK, "kit_http_new: %s", err.message);
 }
 
 static void env_end(struct env *e)
 {
     if(e->srv) {
-        struct hs_buf rep = HS_BUF_INIT;
+        struct kit_buf rep = KIT_BUF_INIT;
         int v = fx_server_verify(e->srv, &rep);
-        ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", hs_buf_str(&rep));
-        hs_buf_free(&rep);
+        ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", kit_buf_str(&rep));
+        kit_buf_free(&rep);
     }
-    hs_http_free(e->h);
+    kit_http_free(e->h);
     fx_server_stop(e->srv);
     th_free(&e->th);
 }
 
-static oc_status get(struct env *e, struct hs_http_req *r, const char *path, struct oc_error *err)
+static oc_status get(struct env *e, struct kit_http_req *r, const char *path, struct oc_error *err)
 {
-    hs_http_req_init(r, "GET", path, NULL, 0, "wire.get");
-    return hs_http_call(e->h, r, err);
+    kit_http_req_init(r, "GET", path, NULL, 0, "wire.get");
+    return kit_http_call(e->h, r, err);
 }
 
 /* The "calls" count stored in host state for today. */
@@ -163,7 +163,7 @@ START_TEST(t_plain_http_never_proxied)
         setenv(vars[i], proxy_url, 1);
         char path[16];
         snprintf(path, sizeof path, "/px/%zu", i);
-        struct hs_http_req r;
+        struct kit_http_req r;
         struct oc_error err = {sizeof err};
         oc_status rc = get(&e, &r, path, &err);
         unsetenv(vars[i]);
@@ -171,7 +171,7 @@ START_TEST(t_plain_http_never_proxied)
         ck_assert_int_eq(r.status, 200);
         ck_assert_msg(rs_requests(px) == 0 && rs_connections(px) == 0,
                       "with %s set the request went to the proxy", vars[i]);
-        hs_http_req_free(&r);
+        kit_http_req_free(&r);
     }
     proxy_env_restore(&pe);
     ck_assert_int_eq(rs_connections(px), 0);
@@ -191,26 +191,26 @@ START_TEST(t_https_still_uses_env_proxy)
     struct proxy_env pe;
     proxy_env_clear(&pe);
     setenv("https_proxy", rs_url(px), 1);
-    struct hs_http_config cfg = {.base_url = "https://api.hubapi.com", .token = TOKEN,
+    struct kit_http_config cfg = {.base_url = "https://api.hubapi.com", .token = TOKEN,
                                  .max_retries = 0, .connect_timeout_ms = 5000,
                                  .timeout_ms = 10000};
-    struct hs_http *h;
+    struct kit_http *h;
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_new(&cfg, &th.host, &h, &err), OC_OK);
-    struct hs_http_req r;
-    hs_http_req_init(&r, "GET", "/account-info/v3/details", NULL, 0, "wire.proxy");
-    ck_assert_int_ne(hs_http_call(h, &r, &err), OC_OK);
+    ck_assert_int_eq(kit_http_new(&cfg, &th.host, &h, &err), OC_OK);
+    struct kit_http_req r;
+    kit_http_req_init(&r, "GET", "/account-info/v3/details", NULL, 0, "wire.proxy");
+    ck_assert_int_ne(kit_http_call(h, &r, &err), OC_OK);
     proxy_env_restore(&pe);
     ck_assert_int_ge(rs_requests(px), 1);
-    struct hs_buf head = HS_BUF_INIT;
+    struct kit_buf head = KIT_BUF_INIT;
     ck_assert_int_eq(rs_head(px, 0, &head), 0);
-    ck_assert_msg(!strncmp(hs_buf_str(&head), "CONNECT api.hubapi.com:443 ", 27),
-                  "the proxy got: %s", hs_buf_str(&head));
-    ck_assert_ptr_null(strstr(hs_buf_str(&head), "Authorization"));
-    ck_assert_ptr_null(strstr(hs_buf_str(&head), TOKEN));
-    hs_buf_free(&head);
-    hs_http_req_free(&r);
-    hs_http_free(h);
+    ck_assert_msg(!strncmp(kit_buf_str(&head), "CONNECT api.hubapi.com:443 ", 27),
+                  "the proxy got: %s", kit_buf_str(&head));
+    ck_assert_ptr_null(strstr(kit_buf_str(&head), "Authorization"));
+    ck_assert_ptr_null(strstr(kit_buf_str(&head), TOKEN));
+    kit_buf_free(&head);
+    kit_http_req_free(&r);
+    kit_http_free(h);
     rs_stop(px);
     th_free(&th);
 }
@@ -228,12 +228,12 @@ START_TEST(t_header_window_wait_capped)
                                "\"X-HubSpot-RateLimit-Interval-Milliseconds\":\"86400000\"",
                                OK_BODY)));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/w/a", &err), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/w/b", &err), OC_E_TRANSIENT);
-    ck_assert_int_le(e.th.slept_ms, HS_RETRY_MAX_WAIT_MS);
+    ck_assert_int_le(e.th.slept_ms, KIT_RETRY_MAX_WAIT_MS);
     ck_assert_int_eq(r.attempts, 0);
     ck_assert_uint_eq(fx_server_requests(e.srv), 1);
     ASSERT_HAS(err.message, "GET /w/b: not sent");
@@ -242,7 +242,7 @@ START_TEST(t_header_window_wait_capped)
     ASSERT_HAS(err.message, "rerun after that wait");
     ck_assert_int_ne(err.retryable, 0);
     ck_assert_int_ge(err.retry_after_ms, 86400000);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -260,22 +260,22 @@ START_TEST(t_retry_after_wait_capped)
                                "limit.\",\"errorType\":\"RATE_LIMIT\",\"policyName\":"
                                "\"TEN_SECONDLY_ROLLING\"}")));
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/ra/503", &err), OC_E_TRANSIENT);
     ASSERT_HAS(err.message, "GET /ra/503: not retried: HubSpot asked to wait 3600 s");
     ASSERT_HAS(err.message, "down for maintenance");
     ck_assert_int_eq(err.retry_after_ms, 3600000);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/ra/429", &err), OC_E_TRANSIENT);
     ASSERT_HAS(err.message, "HubSpot asked to wait 86400 s, longer than the 300 s");
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/ra/next", &err), OC_E_TRANSIENT);
     ASSERT_HAS(err.message, "GET /ra/next: not sent: an earlier 429 answer");
     ck_assert_int_eq(r.attempts, 0);
-    ck_assert_int_le(e.th.slept_ms, HS_RETRY_MAX_WAIT_MS);
+    ck_assert_int_le(e.th.slept_ms, KIT_RETRY_MAX_WAIT_MS);
     ck_assert_uint_eq(fx_server_requests(e.srv), 2);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -287,15 +287,15 @@ START_TEST(t_own_config_wait_not_capped)
     struct env e = {0};
     env_start(&e, CASSETTE(GET("/own/a", 200, "", OK_BODY) "," GET("/own/b", 200, "", OK_BODY)));
     e.cfg.burst_max = 1;
-    e.cfg.burst_window_ms = 2 * HS_RETRY_MAX_WAIT_MS;
+    e.cfg.burst_window_ms = 2 * KIT_RETRY_MAX_WAIT_MS;
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/own/a", &err), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/own/b", &err), OC_OK);
-    ck_assert_int_ge(e.th.slept_ms, 2 * HS_RETRY_MAX_WAIT_MS);
-    hs_http_req_free(&r);
+    ck_assert_int_ge(e.th.slept_ms, 2 * KIT_RETRY_MAX_WAIT_MS);
+    kit_http_req_free(&r);
     env_end(&e);
 }
 END_TEST
@@ -346,16 +346,16 @@ START_TEST(t_silent_resend_counted)
     raw_client(&e, srv);
     enum { N = 3 };
     for(int i = 0; i < N; i++) {
-        struct hs_http_req r;
+        struct kit_http_req r;
         struct oc_error err = {sizeof err};
         ck_assert_msg(get(&e, &r, "/resend", &err) == OC_OK, "%s", err.message);
         ck_assert_int_eq(r.attempts, 1);
-        hs_http_req_free(&r);
+        kit_http_req_free(&r);
     }
     /* Requests 2 and 3 each went out twice: once on the dying connection
      * and once more on a new one. */
     ck_assert_int_eq(rs_requests(srv), 2 * N - 1);
-    ck_assert_uint_eq(hs_http_calls(e.h), (uint64_t)rs_requests(srv));
+    ck_assert_uint_eq(kit_http_calls(e.h), (uint64_t)rs_requests(srv));
     ck_assert_int_eq(stored_calls(&e.th), rs_requests(srv));
     const char *u = th_state(&e.th, "usage");
     ASSERT_HAS(u, "\"retries\":2");
@@ -373,16 +373,16 @@ START_TEST(t_silent_resend_within_budget)
     e.cfg.max_retries = 0;
     e.cfg.daily_budget = 2;
     raw_client(&e, srv);
-    struct hs_http_req r;
+    struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/b/1", &err), OC_OK);
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_eq(get(&e, &r, "/b/2", &err), OC_E_BUDGET);
     ASSERT_HAS(err.message, "the resend was not made");
     ASSERT_HAS(err.message, "daily call budget of 2 calls is used up");
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     ck_assert_int_le(rs_requests(srv), 2);
-    ck_assert_uint_eq(hs_http_calls(e.h), (uint64_t)rs_requests(srv));
+    ck_assert_uint_eq(kit_http_calls(e.h), (uint64_t)rs_requests(srv));
     env_end(&e);
     rs_stop(srv);
 }
@@ -434,20 +434,20 @@ START_TEST(t_faults_counted)
     e.cfg.max_concurrency = 3;
     raw_client(&e, srv);
     enum { N = 12 };
-    struct hs_http_req r[N];
+    struct kit_http_req r[N];
     for(int i = 0; i < N; i++)
-        hs_http_req_init(&r[i], "GET", "/faults", NULL, 0, "wire.faults");
+        kit_http_req_init(&r[i], "GET", "/faults", NULL, 0, "wire.faults");
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_run(e.h, r, N, &err), OC_OK);
+    ck_assert_int_eq(kit_http_run(e.h, r, N, &err), OC_OK);
     int retries = 0;
     for(int i = 0; i < N; i++) {
         ck_assert_msg(r[i].rc == OC_OK, "request %d: %s", i, r[i].err.message);
         retries += r[i].attempts - 1;
-        hs_http_req_free(&r[i]);
+        kit_http_req_free(&r[i]);
     }
     ck_assert_int_gt(retries, 0);
     ck_assert_int_gt(rs_requests(srv), N + retries); /* libcurl resent some */
-    ck_assert_uint_eq(hs_http_calls(e.h), (uint64_t)rs_requests(srv));
+    ck_assert_uint_eq(kit_http_calls(e.h), (uint64_t)rs_requests(srv));
     ck_assert_int_eq(stored_calls(&e.th), rs_requests(srv));
     env_end(&e);
     rs_stop(srv);
@@ -499,29 +499,29 @@ START_TEST(t_server_text_redacted)
     env_client(&e);
     static const char *const paths[] = {"/s/400", "/s/404", "/s/502", "/s/bad"};
     for(size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        struct hs_http_req r;
+        struct kit_http_req r;
         struct oc_error err = {sizeof err};
         ck_assert_int_ne(get(&e, &r, paths[i], &err), OC_OK);
         assert_err_clean(paths[i], &err);
         assert_err_clean(paths[i], &r.err);
-        hs_http_req_free(&r);
+        kit_http_req_free(&r);
     }
     /* The DAILY stop travels as the batch's error and to requests not sent. */
-    struct hs_http_req r[2];
-    hs_http_req_init(&r[0], "GET", "/s/daily", NULL, 0, "wire.daily");
-    hs_http_req_init(&r[1], "GET", "/s/never", NULL, 0, "wire.daily");
+    struct kit_http_req r[2];
+    kit_http_req_init(&r[0], "GET", "/s/daily", NULL, 0, "wire.daily");
+    kit_http_req_init(&r[1], "GET", "/s/never", NULL, 0, "wire.daily");
     struct oc_error err = {sizeof err};
-    ck_assert_int_eq(hs_http_run(e.h, r, 2, &err), OC_E_BUDGET);
+    ck_assert_int_eq(kit_http_run(e.h, r, 2, &err), OC_E_BUDGET);
     assert_err_clean("batch", &err);
     assert_err_clean("daily", &r[0].err);
     assert_err_clean("not sent", &r[1].err);
-    hs_http_req_free(&r[0]);
-    hs_http_req_free(&r[1]);
-    ck_assert_int_eq(hs_http_usage_emit(e.h, &err), OC_OK);
-    assert_clean("the usage record", hs_buf_str(&e.th.records));
-    assert_clean("the log", hs_buf_str(&e.th.logs));
+    kit_http_req_free(&r[0]);
+    kit_http_req_free(&r[1]);
+    ck_assert_int_eq(kit_http_usage_emit(e.h, &err), OC_OK);
+    assert_clean("the usage record", kit_buf_str(&e.th.records));
+    assert_clean("the log", kit_buf_str(&e.th.logs));
     /* The messages still say who answered and what to quote. */
-    ASSERT_HAS(hs_buf_str(&e.th.logs), "[REDACTED]");
+    ASSERT_HAS(kit_buf_str(&e.th.logs), "[REDACTED]");
     env_end(&e);
 }
 END_TEST
@@ -549,14 +549,14 @@ START_TEST(t_registered_token_redacted_in_ids)
     th_init(&e.th, T0);
     e.cfg.base_url = rs_url(srv);
     env_client(&e);
-    struct hs_http_req r;
+    struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/odd", &err), OC_E_INVALID);
     ck_assert_msg(!strstr(err.message, ODD_SECRET), "message: %s", err.message);
     ck_assert_msg(!strstr(err.correlation_id, "hsk_live"), "id: %s", err.correlation_id);
     ck_assert_msg(!strstr(err.category, "hsk_live"), "category: %s", err.category);
     ASSERT_HAS(err.message, "[REDACTED]");
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     env_end(&e);
     rs_stop(srv);
 }

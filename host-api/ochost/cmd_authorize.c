@@ -23,7 +23,7 @@ static const struct {
 struct auth_ctx {
     int json;
     int seen;
-    struct hs_buf scratch;
+    struct kit_buf scratch;
 };
 
 static void print_human(const struct oc_record *r)
@@ -62,13 +62,13 @@ static oc_status sink(void *ctx, const struct oc_record *r)
 
 int och_cmd_authorize(struct och_session *s, const struct och_cli *args)
 {
-    struct auth_ctx a = {args->json, 0, HS_BUF_INIT};
+    struct auth_ctx a = {args->json, 0, KIT_BUF_INIT};
     s->host.sink = sink;
     s->host.sink_ctx = &a;
     och_error_init(&s->err);
     oc_status rc = s->conn->authorize(s->inst, &s->err);
     s->host.sink = NULL;
-    hs_buf_free(&a.scratch);
+    kit_buf_free(&a.scratch);
     if(rc)
         return och_session_report(s, rc);
     if(!a.seen)

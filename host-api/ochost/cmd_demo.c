@@ -37,13 +37,13 @@ static const struct step steps[] = {
 
 static char *demo_dir(const char *manifest)
 {
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     const char *slash = strrchr(manifest, '/');
     if(slash)
-        hs_buf_printf(&b, "%.*s/%s", (int)(slash - manifest), manifest, DEMO_DIR);
+        kit_buf_printf(&b, "%.*s/%s", (int)(slash - manifest), manifest, DEMO_DIR);
     else
-        hs_buf_puts(&b, DEMO_DIR);
-    return hs_buf_take(&b);
+        kit_buf_puts(&b, DEMO_DIR);
+    return kit_buf_take(&b);
 }
 
 static int run_step(struct och_session *s, const struct step *st, const char *dir, int index)
@@ -56,9 +56,9 @@ static int run_step(struct och_session *s, const struct step *st, const char *di
     argv[argc++] = "ochost";
     for(int i = 0; st->argv[i] && argc < MAX_ARGS; i++) {
         if(strncmp(st->argv[i], "@/", 2) == 0) {
-            struct hs_buf b = HS_BUF_INIT;
-            hs_buf_printf(&b, "%s/%s", dir, st->argv[i] + 2);
-            owned[i] = hs_buf_take(&b);
+            struct kit_buf b = KIT_BUF_INIT;
+            kit_buf_printf(&b, "%s/%s", dir, st->argv[i] + 2);
+            owned[i] = kit_buf_take(&b);
             if(!owned[i]) {
                 code = OCH_EXIT_TRANSIENT;
                 goto out;
@@ -93,7 +93,7 @@ int och_cmd_demo(const struct och_cli *cli)
     struct och_cli dcli = *cli;
     char tmpdir[] = "/tmp/ochost-demo-XXXXXX";
     char *dir = demo_dir(cli->manifest);
-    struct hs_buf state = HS_BUF_INIT;
+    struct kit_buf state = KIT_BUF_INIT;
     struct stat sb;
     int code = 0, opened = 0, have_tmp = 0;
 
@@ -118,10 +118,10 @@ int och_cmd_demo(const struct och_cli *cli)
         goto out;
     }
     have_tmp = 1;
-    hs_buf_printf(&state, "%s/demo.state", tmpdir);
+    kit_buf_printf(&state, "%s/demo.state", tmpdir);
     dcli.fixtures = dir;
     dcli.record = NULL;
-    dcli.state = hs_buf_str(&state);
+    dcli.state = kit_buf_str(&state);
     dcli.state_given = 1;
     dcli.queries = NULL;
     dcli.nqueries = 0;
@@ -139,14 +139,14 @@ out:
     if(opened)
         code = och_session_close(&s, code);
     if(have_tmp) {
-        unlink(hs_buf_str(&state));
-        hs_buf_puts(&state, ".lock"); /* the session's lock on it, released by now */
-        unlink(hs_buf_str(&state));
+        unlink(kit_buf_str(&state));
+        kit_buf_puts(&state, ".lock"); /* the session's lock on it, released by now */
+        unlink(kit_buf_str(&state));
         rmdir(tmpdir);
     }
     if(!code)
         fprintf(stderr, "\nochost: demo: all steps done\n");
-    hs_buf_free(&state);
+    kit_buf_free(&state);
     free(dir);
     return code;
 }

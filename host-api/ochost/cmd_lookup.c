@@ -15,7 +15,7 @@
 #define CHUNK 1000
 
 struct lookup_ctx {
-    struct hs_buf scratch;
+    struct kit_buf scratch;
     unsigned long long found, missed;
 };
 
@@ -127,13 +127,13 @@ static oc_status from_file(struct och_session *s, struct lookup_ctx *l, const ch
 
 int och_cmd_lookup(struct och_session *s, const struct och_cli *args)
 {
-    struct lookup_ctx l = {HS_BUF_INIT, 0, 0};
+    struct lookup_ctx l = {KIT_BUF_INIT, 0, 0};
     oc_status rc;
     if(args->input)
         rc = from_file(s, &l, args->input);
     else
         rc = run(s, &l, args->lookup_by, args->queries, args->nqueries);
-    hs_buf_free(&l.scratch);
+    kit_buf_free(&l.scratch);
     if(rc == OC_E_NOT_FOUND || (!rc && l.missed)) {
         if(s->cli->verbosity >= 0)
             fprintf(stderr, "ochost: lookup: %llu found, %llu not found\n", l.found, l.missed);

@@ -8,7 +8,7 @@
 #include "host-api/ochost/status.h"
 
 struct pull_ctx {
-    struct hs_buf scratch;
+    struct kit_buf scratch;
     unsigned long long written; /* records whose write(2) succeeded */
 };
 
@@ -46,7 +46,7 @@ static int stdout_failed(struct och_session *s, const struct pull_ctx *p, int e)
 
 int och_cmd_pull(struct och_session *s, const struct och_cli *args)
 {
-    struct pull_ctx p = {HS_BUF_INIT, 0};
+    struct pull_ctx p = {KIT_BUF_INIT, 0};
     struct oc_pull_request req = {sizeof req, args->stream, args->since_ms, args->types};
     int64_t t0 = och_monotonic_ms();
     s->host.sink = sink;
@@ -54,7 +54,7 @@ int och_cmd_pull(struct och_session *s, const struct och_cli *args)
     och_error_init(&s->err);
     oc_status rc = s->conn->pull(s->inst, &req, &s->err);
     s->host.sink = NULL;
-    hs_buf_free(&p.scratch);
+    kit_buf_free(&p.scratch);
     int e = och_stdout_error();
     if(e)
         return stdout_failed(s, &p, e);

@@ -22,7 +22,7 @@ struct push_ctx {
     struct och_rejects rej;
     int use_rejects;
     oc_status rej_rc;
-    struct hs_buf scratch;
+    struct kit_buf scratch;
     unsigned long long added, already, failed, other, read, unread;
     int eof; /* the input was read to its end */
     /* usage record probe */
@@ -288,7 +288,7 @@ out:
                     args->rejects);
     }
     och_input_close(&p.in);
-    hs_buf_free(&p.scratch);
+    kit_buf_free(&p.scratch);
     if(f != stdin)
         fclose(f);
     /* A plugin that reports success while some result says failed is

@@ -13,12 +13,12 @@ static oc_status sink(void *ctx, const struct oc_record *r)
 int och_cmd_usage(struct och_session *s, const struct och_cli *args)
 {
     (void)args;
-    struct hs_buf scratch = HS_BUF_INIT;
+    struct kit_buf scratch = KIT_BUF_INIT;
     s->host.sink = sink;
     s->host.sink_ctx = &scratch;
     och_error_init(&s->err);
     oc_status rc = s->conn->usage(s->inst, &s->err);
     s->host.sink = NULL;
-    hs_buf_free(&scratch);
+    kit_buf_free(&scratch);
     return rc ? och_session_report(s, rc) : 0;
 }

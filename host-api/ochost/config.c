@@ -72,10 +72,10 @@ int och_option_is_secret(const char *options, const char *key)
 static int list_cb(void *ctx, const char *name, size_t len, int secret)
 {
     (void)secret;
-    struct hs_buf *b = ctx;
+    struct kit_buf *b = ctx;
     if(b->len)
-        hs_buf_puts(b, ", ");
-    hs_buf_append(b, name, len);
+        kit_buf_puts(b, ", ");
+    kit_buf_append(b, name, len);
     return 0;
 }
 
@@ -137,7 +137,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
     int lineno = 0, has_secret = 0;
     size_t cap = 0;
     FILE *f = NULL;
-    struct hs_buf names = HS_BUF_INIT;
+    struct kit_buf names = KIT_BUF_INIT;
 
     memset(cfg, 0, sizeof *cfg);
     f = fopen(path, "r");
@@ -179,7 +179,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
         if(valid_options && !och_option_known(valid_options, key)) {
             each_option(valid_options, list_cb, &names);
             rc = och_fail(err, OC_E_CONFIG, "%s:%d: unknown key '%s'; valid keys: %s", path, lineno, key,
-                          hs_buf_str(&names));
+                          kit_buf_str(&names));
             goto fail;
         }
         for(size_t i = 0; i < cfg->n; i++)
@@ -220,20 +220,20 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
                 "run chmod 600 %s\n",
                 path, (unsigned)(sb.st_mode & 0777), path);
     fclose(f);
-    hs_buf_free(&names);
+    kit_buf_free(&names);
     return OC_OK;
 nomem:
     rc = och_fail(err, OC_E_NOMEM, "out of memory reading config file %s", path);
 fail:
     fclose(f);
-    hs_buf_free(&names);
+    kit_buf_free(&names);
     och_config_free(cfg);
     return rc;
 }
 
-void och_config_dump(const struct och_config *cfg, const char *options, struct hs_buf *out)
+void och_config_dump(const struct och_config *cfg, const char *options, struct kit_buf *out)
 {
     for(size_t i = 0; i < cfg->n; i++)
-        hs_buf_printf(out, "%s = %s\n", cfg->e[i].key,
+        kit_buf_printf(out, "%s = %s\n", cfg->e[i].key,
                       och_option_is_secret(options, cfg->e[i].key) ? "[hidden]" : cfg->e[i].value);
 }

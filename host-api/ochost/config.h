@@ -52,6 +52,6 @@ int och_option_is_secret(const char *options, const char *key);
 int och_option_known(const char *options, const char *key);
 
 /* Append "key = value\n" for every entry to out, secrets as "[hidden]". */
-void och_config_dump(const struct och_config *cfg, const char *options, struct hs_buf *out);
+void och_config_dump(const struct och_config *cfg, const char *options, struct kit_buf *out);
 
 #endif

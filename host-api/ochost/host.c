@@ -34,7 +34,7 @@ static void emit_line(struct och_host *h, int level, const char *msg)
     if(!wanted(h, level))
         return;
     snprintf(line, sizeof line, "%s", msg);
-    hs_redact_inplace(line);
+    kit_redact_inplace(line);
     och_host_progress_done(h);
     fprintf(stderr, "ochost: %s: %s\n", level_name(level), line);
 }

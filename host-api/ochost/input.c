@@ -59,7 +59,7 @@ static uint64_t offset_now(const struct och_input *in) { return in->chunk_off + 
 
 static void record_begin(struct och_input *in)
 {
-    hs_buf_reset(&in->raw);
+    kit_buf_reset(&in->raw);
     in->too_long = 0;
     in->rec_off = offset_now(in);
     in->rec_len = 0;
@@ -89,14 +89,14 @@ static void keep(struct och_input *in, int c)
         in->too_long = 1;
         return;
     }
-    hs_buf_putc(&in->raw, (char)c);
+    kit_buf_putc(&in->raw, (char)c);
 }
 
 /* ---- field storage ---- */
 
 static void fields_reset(struct och_input *in)
 {
-    hs_buf_reset(&in->vals);
+    kit_buf_reset(&in->vals);
     in->noffs = 0;
     in->nextra = 0;
     in->skip_field = 0;
@@ -134,14 +134,14 @@ static int field_begin(struct och_input *in)
 static void field_end(struct och_input *in)
 {
     if(!in->skip_field && !in->too_long)
-        hs_buf_putc(&in->vals, '\0');
+        kit_buf_putc(&in->vals, '\0');
 }
 
 /* One byte of the current field's value. */
 static void field_putc(struct och_input *in, int c)
 {
     if(!in->skip_field && !in->too_long)
-        hs_buf_putc(&in->vals, (char)c);
+        kit_buf_putc(&in->vals, (char)c);
 }
 
 static const char *field_at(const struct och_input *in, size_t i) { return in->vals.data + in->offs[i]; }
@@ -175,12 +175,12 @@ static oc_status invalid(struct och_input *in, struct oc_record *rec, const char
                          const char *fmt, ...)
 {
     va_list ap;
-    hs_buf_reset(&in->errmsg);
-    hs_buf_printf(&in->errmsg, "%s: ", in->id);
+    kit_buf_reset(&in->errmsg);
+    kit_buf_printf(&in->errmsg, "%s: ", in->id);
     va_start(ap, fmt);
-    hs_buf_vprintf(&in->errmsg, fmt, ap);
+    kit_buf_vprintf(&in->errmsg, fmt, ap);
     va_end(ap);
-    if(!hs_buf_ok(&in->errmsg) || fields_room(in, 2))
+    if(!kit_buf_ok(&in->errmsg) || fields_room(in, 2))
         return OC_E_NOMEM;
     rec->kind = "invalid";
     in->fields[0] = (struct oc_field){"error", in->errmsg.data, OC_FIELD_STRING};
@@ -216,7 +216,7 @@ static int blank(const char *s, size_t len)
 
 static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
 {
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     char why[128];
     oc_status rc = OC_OK;
     uint64_t start;
@@ -226,9 +226,9 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
         start = in->line;
         if(read_line(in))
             return in->ioerr ? OC_E_IO : OC_E_NOT_FOUND;
-        if(!hs_buf_ok(&in->raw))
+        if(!kit_buf_ok(&in->raw))
             return OC_E_NOMEM;
-        if(!blank(hs_buf_str(&in->raw), in->raw.len))
+        if(!blank(kit_buf_str(&in->raw), in->raw.len))
             break;
     }
     set_id(in, start, rec);
@@ -237,7 +237,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
     if(in->too_long)
         return invalid(in, rec, NULL, "longer than %u bytes (%llu)", OCH_INPUT_MAX_RECORD,
                        (unsigned long long)in->rec_len);
-    if(hs_json_parse(&j, in->raw.data, in->raw.len, why, sizeof why)) {
+    if(kit_json_parse(&j, in->raw.data, in->raw.len, why, sizeof why)) {
         if(in->unterminated)
             return invalid(in, rec, NULL,
                            "looks cut off: not valid JSON (%s), and it is the last line with no "
@@ -246,36 +246,36 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
                            why);
         return invalid(in, rec, NULL, "not valid JSON (%s)", why);
     }
-    if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
+    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT) {
         rc = invalid(in, rec, NULL, "not a JSON object; each line must be one {...} object");
         goto out;
     }
-    int n = hs_json_size(&j, 0), emailf = -1, from_rejects = 0;
+    int n = kit_json_size(&j, 0), emailf = -1, from_rejects = 0;
     size_t nf = 0, prev_end = 0;
     /* Two passes: strings first (vals may move while growing), pointers
      * after. */
     for(int i = 0, k = 1; i < n; i++) {
         int v = k + 1;
-        enum hs_json_type t = hs_json_type(&j, v);
+        enum kit_json_type t = kit_json_type(&j, v);
         size_t koff = in->vals.len;
         size_t vlen, klen;
-        const char *vraw = hs_json_raw(&j, v, &vlen);
-        const char *kraw = hs_json_raw(&j, k, &klen);
-        size_t vend = (size_t)(vraw - in->raw.data) + vlen + (t == HS_JSON_STRING);
-        if(hs_json_eq(&j, k, REJECT_COLUMN) && !from_rejects) {
+        const char *vraw = kit_json_raw(&j, v, &vlen);
+        const char *kraw = kit_json_raw(&j, k, &klen);
+        size_t vend = (size_t)(vraw - in->raw.data) + vlen + (t == KIT_JSON_STRING);
+        if(kit_json_eq(&j, k, REJECT_COLUMN) && !from_rejects) {
             /* A rejects file's reason: not a property. Its text span is
              * remembered so the record goes back to a rejects file
              * without the old reason. */
             from_rejects = 1;
             size_t kstart = (size_t)(kraw - in->raw.data) - 1;
-            int next = hs_json_skip(&j, v);
+            int next = kit_json_skip(&j, v);
             if(i > 0) {
                 in->strip_from = prev_end;
                 in->strip_to = vend;
             } else if(n > 1) {
                 size_t nlen;
                 in->strip_from = kstart;
-                in->strip_to = (size_t)(hs_json_raw(&j, next, &nlen) - in->raw.data) - 1;
+                in->strip_to = (size_t)(kit_json_raw(&j, next, &nlen) - in->raw.data) - 1;
             } else {
                 in->strip_from = kstart;
                 in->strip_to = vend;
@@ -284,7 +284,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
             continue;
         }
         prev_end = vend;
-        if(hs_json_str(&j, k, &in->vals))
+        if(kit_json_str(&j, k, &in->vals))
             goto nomem_or_bad;
         /* Fields are NUL-terminated C strings: a \u0000 would cut one short
          * and send HubSpot something other than what the line says. */
@@ -298,13 +298,13 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
             rc = invalid(in, rec, NULL, "a key is empty");
             goto out;
         }
-        if(t == HS_JSON_NULL) {
+        if(t == KIT_JSON_NULL) {
             in->vals.len = koff; /* null: no value, field left out */
             in->vals.data[koff] = '\0';
-            k = hs_json_skip(&j, v);
+            k = kit_json_skip(&j, v);
             continue;
         }
-        if(t != HS_JSON_STRING && t != HS_JSON_NUMBER) {
+        if(t != KIT_JSON_STRING && t != KIT_JSON_NUMBER) {
             char kc[64];
             snprintf(kc, sizeof kc, "%s", key);
             rc = invalid(in, rec, NULL, "value of \"%s\" must be a string or a number", kc);
@@ -316,7 +316,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
         if(field_begin(in))
             goto nomem;
         size_t voff = in->vals.len;
-        if(hs_json_str(&j, v, &in->vals))
+        if(kit_json_str(&j, v, &in->vals))
             goto nomem_or_bad;
         if(memchr(in->vals.data + voff, '\0', in->vals.len - voff)) {
             char kc[64];
@@ -325,9 +325,9 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
             goto out;
         }
         field_end(in);
-        k = hs_json_skip(&j, v);
+        k = kit_json_skip(&j, v);
     }
-    if(!hs_buf_ok(&in->vals))
+    if(!kit_buf_ok(&in->vals))
         goto nomem;
     nf = in->noffs / 2;
     if(fields_room(in, nf ? nf : 1))
@@ -363,10 +363,10 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
     rec->nfields = nf;
     rec->fields = in->fields;
 out:
-    hs_json_free(&j);
+    kit_json_free(&j);
     return rc;
 nomem_or_bad:
-    if(hs_buf_ok(&in->vals)) {
+    if(kit_buf_ok(&in->vals)) {
         rc = invalid(in, rec, NULL, "a key or value could not be decoded");
         goto out;
     }
@@ -401,7 +401,7 @@ static int read_csv_record(struct och_input *in, const char **bad)
                     *bad = "a quoted field is not closed before the end of the input";
                     field_end(in);
                     record_end(in, 0);
-                    return hs_buf_ok(&in->vals) && hs_buf_ok(&in->raw) ? 0 : -2;
+                    return kit_buf_ok(&in->vals) && kit_buf_ok(&in->raw) ? 0 : -2;
                 }
                 keep(in, c);
                 if(c == '"') {
@@ -446,12 +446,12 @@ static int read_csv_record(struct och_input *in, const char **bad)
         record_end(in, c == '\n');
         break; /* '\n', EOF (or a lone CR before EOF) */
     }
-    return hs_buf_ok(&in->vals) && hs_buf_ok(&in->raw) ? 0 : -2;
+    return kit_buf_ok(&in->vals) && kit_buf_ok(&in->raw) ? 0 : -2;
 }
 
 static int blank_record(const struct och_input *in)
 {
-    return in->noffs == 1 && !*field_at(in, 0) && blank(hs_buf_str(&in->raw), in->raw.len);
+    return in->noffs == 1 && !*field_at(in, 0) && blank(kit_buf_str(&in->raw), in->raw.len);
 }
 
 static oc_status next_csv(struct och_input *in, struct oc_record *rec)
@@ -573,8 +573,8 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
         from = k ? in->rawoffs[k] - 1 : 0;
         to = k + 1 < in->ncols ? in->rawoffs[k + 1] - (k ? 1 : 0) : in->raw.len;
     }
-    if(hs_buf_append(&in->header_raw, in->raw.data, from)
-       || hs_buf_append(&in->header_raw, in->raw.data + to, in->raw.len - to))
+    if(kit_buf_append(&in->header_raw, in->raw.data, from)
+       || kit_buf_append(&in->header_raw, in->raw.data + to, in->raw.len - to))
         return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     return OC_OK;
 }
@@ -625,22 +625,22 @@ const char *och_input_raw(const struct och_input *in, size_t *len)
 {
     if(len)
         *len = in->raw.len;
-    return hs_buf_str(&in->raw);
+    return kit_buf_str(&in->raw);
 }
 
 const char *och_input_reject_text(struct och_input *in, size_t *len)
 {
     if(in->strip_to <= in->strip_from) {
         *len = in->raw.len;
-        return hs_buf_str(&in->raw);
+        return kit_buf_str(&in->raw);
     }
-    hs_buf_reset(&in->stripped);
-    hs_buf_append(&in->stripped, in->raw.data, in->strip_from);
-    hs_buf_append(&in->stripped, in->raw.data + in->strip_to, in->raw.len - in->strip_to);
-    if(!hs_buf_ok(&in->stripped))
+    kit_buf_reset(&in->stripped);
+    kit_buf_append(&in->stripped, in->raw.data, in->strip_from);
+    kit_buf_append(&in->stripped, in->raw.data + in->strip_to, in->raw.len - in->strip_to);
+    if(!kit_buf_ok(&in->stripped))
         return NULL;
     *len = in->stripped.len;
-    return hs_buf_str(&in->stripped);
+    return kit_buf_str(&in->stripped);
 }
 
 int och_input_record_span(const struct och_input *in, uint64_t *off, uint64_t *len)
@@ -660,7 +660,7 @@ const char *och_input_header(const struct och_input *in, size_t *len)
         return NULL;
     if(len)
         *len = in->header_raw.len;
-    return hs_buf_str(&in->header_raw);
+    return kit_buf_str(&in->header_raw);
 }
 
 size_t och_input_footprint(const struct och_input *in)
@@ -678,11 +678,11 @@ void och_input_close(struct och_input *in)
     if(!in)
         return;
     free(in->chunk);
-    hs_buf_free(&in->raw);
-    hs_buf_free(&in->vals);
-    hs_buf_free(&in->errmsg);
-    hs_buf_free(&in->header_raw);
-    hs_buf_free(&in->stripped);
+    kit_buf_free(&in->raw);
+    kit_buf_free(&in->vals);
+    kit_buf_free(&in->errmsg);
+    kit_buf_free(&in->header_raw);
+    kit_buf_free(&in->stripped);
     free(in->offs);
     free(in->rawoffs);
     free(in->fields);

@@ -53,14 +53,14 @@ struct och_input {
     int seekable;       /* f is a regular file: a record can be read again */
     uint64_t base;      /* file offset where reading began */
     /* the current record */
-    struct hs_buf raw;  /* its text as read, without the final newline */
+    struct kit_buf raw;  /* its text as read, without the final newline */
     int too_long;
     uint64_t rec_off, rec_len; /* its stream offset and full length (past the cap too) */
     int last_c;
     int unterminated;   /* it ended at the end of the input, not with a line end */
     size_t strip_from, strip_to; /* the old ochost_error column/member in raw, if any */
-    struct hs_buf stripped;
-    struct hs_buf vals; /* field keys/values, NUL-separated */
+    struct kit_buf stripped;
+    struct kit_buf vals; /* field keys/values, NUL-separated */
     size_t *offs;       /* start of each value in vals */
     size_t *rawoffs;    /* start of each CSV field in raw */
     size_t noffs, capoffs;
@@ -69,12 +69,12 @@ struct och_input {
     struct oc_field *fields;
     size_t capfields;
     char id[32];
-    struct hs_buf errmsg;
+    struct kit_buf errmsg;
     /* CSV header */
     char **cols;
     size_t ncols, email_col;
     size_t err_col;     /* the ochost_error column, SIZE_MAX when none */
-    struct hs_buf header_raw;
+    struct kit_buf header_raw;
 };
 
 /* Start reading f (borrowed, must stay open until och_input_close). For

@@ -42,29 +42,29 @@ static int json_number(const char *s)
     return *s == '\0';
 }
 
-int och_record_json(const struct oc_record *r, struct hs_buf *out)
+int och_record_json(const struct oc_record *r, struct kit_buf *out)
 {
-    struct hs_jw w;
-    hs_jw_init(&w, out);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "kind", r->kind ? r->kind : "");
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "kind", r->kind ? r->kind : "");
     for(size_t i = 0; i < r->nfields; i++) {
         const struct oc_field *f = &r->fields[i];
         const char *v = f->value ? f->value : "";
         if(!f->key)
             continue;
-        hs_jw_key(&w, f->key);
+        kit_jw_key(&w, f->key);
         if(f->type == OC_FIELD_NULL)
-            hs_jw_null(&w);
+            kit_jw_null(&w);
         else if(f->type == OC_FIELD_NUMBER && json_number(v))
-            hs_jw_raw(&w, v, strlen(v));
+            kit_jw_raw(&w, v, strlen(v));
         else if(f->type == OC_FIELD_BOOL && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
-            hs_jw_raw(&w, v, strlen(v));
+            kit_jw_raw(&w, v, strlen(v));
         else
-            hs_jw_str(&w, v);
+            kit_jw_str(&w, v);
     }
-    hs_jw_obj_end(&w);
-    return hs_jw_error(&w) || !hs_buf_ok(out) ? -1 : 0;
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) || !kit_buf_ok(out) ? -1 : 0;
 }
 
 static int stdout_errno;
@@ -97,11 +97,11 @@ int och_write_line(int fd, const char *text, size_t len)
     return 0;
 }
 
-int och_record_print(FILE *f, const struct oc_record *r, struct hs_buf *scratch)
+int och_record_print(FILE *f, const struct oc_record *r, struct kit_buf *scratch)
 {
     int fd = fileno(f);
-    hs_buf_reset(scratch);
-    if(och_record_json(r, scratch) || hs_buf_putc(scratch, '\n')) {
+    kit_buf_reset(scratch);
+    if(och_record_json(r, scratch) || kit_buf_putc(scratch, '\n')) {
         errno = ENOMEM;
         return -1;
     }

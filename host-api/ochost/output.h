@@ -13,7 +13,7 @@
  * bool fields are written bare only when their text is a valid JSON
  * literal, else as strings, so a plugin bug cannot break the JSON Lines
  * stream. Returns 0, or -1 on oom. */
-int och_record_json(const struct oc_record *r, struct hs_buf *out);
+int och_record_json(const struct oc_record *r, struct kit_buf *out);
 
 /* Write the record as one line to f, reusing scratch (caller-owned, may
  * hold anything; it is reset). The line goes out with och_write_line on
@@ -21,7 +21,7 @@ int och_record_json(const struct oc_record *r, struct hs_buf *out);
  * written is in the kernel's hands, not in a stdio buffer that can still
  * fail. Returns 0, or -1 on oom or write error (errno set). A failure on
  * stdout is remembered: see och_stdout_error. */
-int och_record_print(FILE *f, const struct oc_record *r, struct hs_buf *scratch);
+int och_record_print(FILE *f, const struct oc_record *r, struct kit_buf *scratch);
 
 /* Write len bytes (whole lines) to fd in as few write(2) calls as the
  * kernel allows, retrying EINTR. Every record is one call, so a reader

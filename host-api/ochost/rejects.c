@@ -95,29 +95,29 @@ oc_status och_rejects_open(struct och_rejects *r, const char *path, int csv, con
 }
 
 /* The header once, in the same write as the first record. */
-static void put_header(struct och_rejects *r, struct hs_buf *b)
+static void put_header(struct och_rejects *r, struct kit_buf *b)
 {
     if(!r->csv || r->header_done || !r->header)
         return;
-    hs_buf_append(b, r->header, r->header_len);
-    hs_buf_puts(b, "," OCH_REJECTS_COLUMN "\n");
+    kit_buf_append(b, r->header, r->header_len);
+    kit_buf_puts(b, "," OCH_REJECTS_COLUMN "\n");
 }
 
-static void csv_quote(struct hs_buf *b, const char *s)
+static void csv_quote(struct kit_buf *b, const char *s)
 {
-    hs_buf_putc(b, '"');
+    kit_buf_putc(b, '"');
     for(; *s; s++) {
         if(*s == '"')
-            hs_buf_putc(b, '"');
-        hs_buf_putc(b, *s);
+            kit_buf_putc(b, '"');
+        kit_buf_putc(b, *s);
     }
-    hs_buf_putc(b, '"');
+    kit_buf_putc(b, '"');
 }
 
-static void json_reason(struct hs_buf *b, const char *reason)
+static void json_reason(struct kit_buf *b, const char *reason)
 {
-    hs_buf_puts(b, "\"" OCH_REJECTS_COLUMN "\":");
-    hs_json_quote(b, reason, strlen(reason));
+    kit_buf_puts(b, "\"" OCH_REJECTS_COLUMN "\":");
+    kit_json_quote(b, reason, strlen(reason));
 }
 
 static size_t last_nonspace(const char *s, size_t len)
@@ -129,26 +129,26 @@ static size_t last_nonspace(const char *s, size_t len)
 
 /* A JSON line with the reason added as its last member, when it is an
  * object; else as read. */
-static void json_record(struct hs_buf *b, const char *raw, size_t len, const char *reason)
+static void json_record(struct kit_buf *b, const char *raw, size_t len, const char *reason)
 {
     size_t end = last_nonspace(raw, len), first = 0;
     while(first < end && (raw[first] == ' ' || raw[first] == '\t'))
         first++;
     if(end < 2 || raw[first] != '{' || raw[end - 1] != '}') {
-        hs_buf_append(b, raw, len);
+        kit_buf_append(b, raw, len);
         return;
     }
     int empty = last_nonspace(raw + first + 1, end - 1 - first - 1) == 0;
-    hs_buf_append(b, raw, end - 1);
+    kit_buf_append(b, raw, end - 1);
     if(!empty)
-        hs_buf_putc(b, ',');
+        kit_buf_putc(b, ',');
     json_reason(b, reason);
-    hs_buf_append(b, raw + end - 1, len - (end - 1));
+    kit_buf_append(b, raw + end - 1, len - (end - 1));
 }
 
 static oc_status finish_write(struct och_rejects *r)
 {
-    if(!hs_buf_ok(&r->line))
+    if(!kit_buf_ok(&r->line))
         return OC_E_NOMEM;
     if(och_write_line(r->fd, r->line.data, r->line.len))
         return OC_E_IO;
@@ -183,9 +183,9 @@ static oc_status write_reread(struct och_rejects *r, const struct och_reject_spa
             }
         }
     }
-    hs_buf_reset(&r->line);
+    kit_buf_reset(&r->line);
     put_header(r, &r->line);
-    if(!hs_buf_ok(&r->line) || (r->line.len && och_write_line(r->fd, r->line.data, r->line.len)))
+    if(!kit_buf_ok(&r->line) || (r->line.len && och_write_line(r->fd, r->line.data, r->line.len)))
         rc = OC_E_IO;
     while(!rc && done < copy) {
         size_t want = copy - done < REREAD_CHUNK ? (size_t)(copy - done) : REREAD_CHUNK;
@@ -196,17 +196,17 @@ static oc_status write_reread(struct och_rejects *r, const struct och_reject_spa
             done += (uint64_t)got;
     }
     free(chunk);
-    hs_buf_reset(&r->line);
+    kit_buf_reset(&r->line);
     if(r->csv) {
-        hs_buf_putc(&r->line, ',');
+        kit_buf_putc(&r->line, ',');
         csv_quote(&r->line, reason);
     } else if(brace) {
-        hs_buf_putc(&r->line, ',');
+        kit_buf_putc(&r->line, ',');
         json_reason(&r->line, reason);
-        hs_buf_putc(&r->line, '}');
+        kit_buf_putc(&r->line, '}');
     }
-    hs_buf_putc(&r->line, '\n');
-    if(!rc && (!hs_buf_ok(&r->line) || och_write_line(r->fd, r->line.data, r->line.len)))
+    kit_buf_putc(&r->line, '\n');
+    if(!rc && (!kit_buf_ok(&r->line) || och_write_line(r->fd, r->line.data, r->line.len)))
         rc = OC_E_IO;
     if(rc) {
         if(start >= 0 && ftruncate(r->fd, start) == 0)
@@ -226,36 +226,36 @@ static oc_status write_record(struct och_rejects *r, const char *raw, size_t len
     reason = reason && *reason ? reason : DEFAULT_REASON;
     if(sp && sp->reread && r->input_fd >= 0)
         return write_reread(r, sp, reason);
-    struct hs_buf why = HS_BUF_INIT;
+    struct kit_buf why = KIT_BUF_INIT;
     if(sp && sp->len > len) {
-        hs_buf_printf(&why,
+        kit_buf_printf(&why,
                       "%s (this record is %llu bytes long and only its first %zu bytes are here: "
                       "the rest was cut, because the input was not a file that can be read again; "
                       "take the record from the original input)",
                       reason, (unsigned long long)sp->len, len);
-        if(!hs_buf_ok(&why))
+        if(!kit_buf_ok(&why))
             return OC_E_NOMEM;
         reason = why.data;
     }
-    hs_buf_reset(&r->line);
+    kit_buf_reset(&r->line);
     put_header(r, &r->line);
     if(r->csv) {
-        hs_buf_append(&r->line, raw, len);
-        hs_buf_putc(&r->line, ',');
+        kit_buf_append(&r->line, raw, len);
+        kit_buf_putc(&r->line, ',');
         csv_quote(&r->line, reason);
     } else if(sp && sp->len > len) {
         /* What is left of a JSON line is not an object: keep it as a
          * string beside the reason. */
-        hs_buf_putc(&r->line, '{');
+        kit_buf_putc(&r->line, '{');
         json_reason(&r->line, reason);
-        hs_buf_puts(&r->line, ",\"ochost_cut_text\":");
-        hs_json_quote(&r->line, raw, len);
-        hs_buf_putc(&r->line, '}');
+        kit_buf_puts(&r->line, ",\"ochost_cut_text\":");
+        kit_json_quote(&r->line, raw, len);
+        kit_buf_putc(&r->line, '}');
     } else {
         json_record(&r->line, raw, len, reason);
     }
-    hs_buf_putc(&r->line, '\n');
-    hs_buf_free(&why);
+    kit_buf_putc(&r->line, '\n');
+    kit_buf_free(&why);
     return finish_write(r);
 }
 
@@ -393,7 +393,7 @@ oc_status och_rejects_close(struct och_rejects *r, const char *unanswered_reason
     free(r->q);
     free(r->header);
     free(r->path);
-    hs_buf_free(&r->line);
+    kit_buf_free(&r->line);
     memset(r, 0, sizeof *r);
     r->fd = -1;
     return rc;

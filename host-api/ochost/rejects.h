@@ -68,7 +68,7 @@ struct och_rejects {
     size_t header_len;
     int header_done;
     int input_fd;       /* borrowed, for rereading long records; -1 if none */
-    struct hs_buf line; /* scratch: one record as written */
+    struct kit_buf line; /* scratch: one record as written */
     struct och_pending *q; /* owned; live entries are q[head .. head+n) */
     size_t head, n, cap;
     size_t bytes;

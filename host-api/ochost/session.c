@@ -49,9 +49,9 @@ static char *first_cassette(const char *path)
     for(int i = 0; i < n; i++) {
         size_t len = strlen(names[i]->d_name);
         if(!found && len > 5 && strcmp(names[i]->d_name + len - 5, ".json") == 0) {
-            struct hs_buf b = HS_BUF_INIT;
-            hs_buf_printf(&b, "%s/%s", path, names[i]->d_name);
-            found = hs_buf_take(&b);
+            struct kit_buf b = KIT_BUF_INIT;
+            kit_buf_printf(&b, "%s/%s", path, names[i]->d_name);
+            found = kit_buf_take(&b);
         }
         free(names[i]);
     }
@@ -63,8 +63,8 @@ static char *first_cassette(const char *path)
 static oc_status cassette_clock(const char *path, int64_t *start_ms, struct oc_error *err)
 {
     char *file = first_cassette(path);
-    struct hs_buf text = HS_BUF_INIT;
-    struct hs_json j = {0};
+    struct kit_buf text = KIT_BUF_INIT;
+    struct kit_json j = {0};
     char why[160];
     oc_status rc = OC_OK;
     FILE *f = NULL;
@@ -79,17 +79,17 @@ static oc_status cassette_clock(const char *path, int64_t *start_ms, struct oc_e
     char chunk[8192];
     size_t got;
     while((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        hs_buf_append(&text, chunk, got);
-    if(!hs_buf_ok(&text)) {
+        kit_buf_append(&text, chunk, got);
+    if(!kit_buf_ok(&text)) {
         rc = och_fail(err, OC_E_NOMEM, "out of memory reading cassette %s", file);
         goto out;
     }
-    if(hs_json_parse(&j, hs_buf_str(&text), text.len, why, sizeof why)) {
+    if(kit_json_parse(&j, kit_buf_str(&text), text.len, why, sizeof why)) {
         rc = och_fail(err, OC_E_CONFIG, "cassette %s is not valid JSON: %s", file, why);
         goto out;
     }
-    int t = hs_json_get(&j, 0, "recorded_at");
-    char *at = t >= 0 ? hs_json_strdup(&j, t) : NULL;
+    int t = kit_json_get(&j, 0, "recorded_at");
+    char *at = t >= 0 ? kit_json_strdup(&j, t) : NULL;
     if(!at || och_parse_time(at, start_ms, why, sizeof why))
         rc = och_fail(err, OC_E_CONFIG,
                       "cassette %s needs \"recorded_at\" (ISO 8601) to start the replay clock%s%s", file,
@@ -98,8 +98,8 @@ static oc_status cassette_clock(const char *path, int64_t *start_ms, struct oc_e
 out:
     if(f)
         fclose(f);
-    hs_json_free(&j);
-    hs_buf_free(&text);
+    kit_json_free(&j);
+    kit_buf_free(&text);
     free(file);
     return rc;
 }
@@ -119,16 +119,16 @@ static int start_recorder(struct och_session *s, const char **base_url)
     char why[512];
     const char *upstream = *base_url ? *base_url : DEFAULT_BASE_URL;
     const char *file = strrchr(s->cli->record, '/');
-    struct hs_buf scenario = HS_BUF_INIT;
+    struct kit_buf scenario = KIT_BUF_INIT;
     file = file ? file + 1 : s->cli->record;
     size_t len = strlen(file);
     if(len > 5 && strcmp(file + len - 5, ".json") == 0)
         len -= 5;
-    hs_buf_append(&scenario, file, len);
+    kit_buf_append(&scenario, file, len);
     int64_t now = s->host.host.now_ms(s->host.host.ctx);
-    int r = fx_recorder_start(upstream, s->token, s->cli->record, hs_buf_str(&scenario), now, &s->rec, why,
+    int r = fx_recorder_start(upstream, s->token, s->cli->record, kit_buf_str(&scenario), now, &s->rec, why,
                               sizeof why);
-    hs_buf_free(&scenario);
+    kit_buf_free(&scenario);
     if(r) {
         s->rec = NULL;
         och_fail(&s->err, OC_E_CONFIG, "cannot start recording into %s: %s", s->cli->record, why);
@@ -183,10 +183,10 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
         if(rc)
             return fail_msg(s, rc);
         if(cli->verbosity > 0) {
-            struct hs_buf dump = HS_BUF_INIT;
+            struct kit_buf dump = KIT_BUF_INIT;
             och_config_dump(&s->config, s->manifest->options, &dump);
-            och_log(&s->host, OC_LOG_INFO, "config %s:\n%s", cli->config, hs_buf_str(&dump));
-            hs_buf_free(&dump);
+            och_log(&s->host, OC_LOG_INFO, "config %s:\n%s", cli->config, kit_buf_str(&dump));
+            kit_buf_free(&dump);
         }
     }
     if(mode == OCH_SESSION_INSTANCE) {
@@ -229,7 +229,7 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
             if(base_url)
                 och_log(&s->host, OC_LOG_INFO, "HubSpot base URL %s", base_url);
         }
-        hs_redact_register(s->token);
+        kit_redact_register(s->token);
         if(cli->record) {
             code = start_recorder(s, &base_url);
             if(code)
@@ -291,7 +291,7 @@ int och_session_close(struct och_session *s, int code)
     s->inst = NULL;
     code = state_failure(s, code);
     if(s->fx) {
-        struct hs_buf report = HS_BUF_INIT;
+        struct kit_buf report = KIT_BUF_INIT;
         if(fx_server_verify(s->fx, &report)) {
             /* A run that stopped early (bad list, refused token, budget)
              * always leaves interactions unused: its own exit code says
@@ -307,12 +307,12 @@ int och_session_close(struct och_session *s, int code)
                         "ochost: %s: the run stopped early (exit %d), so the fixtures %s were not all "
                         "used:\n",
                         s->what, code, s->cli->fixtures);
-            fprintf(stderr, "%s%s", hs_buf_str(&report),
+            fprintf(stderr, "%s%s", kit_buf_str(&report),
                     report.len && report.data[report.len - 1] == '\n' ? "" : "\n");
             if(unmatched || !code)
                 code = OCH_EXIT_TRANSIENT;
         }
-        hs_buf_free(&report);
+        kit_buf_free(&report);
         fx_server_stop(s->fx);
         s->fx = NULL;
     }
@@ -330,7 +330,7 @@ int och_session_close(struct och_session *s, int code)
         s->rec = NULL;
     }
     if(s->token)
-        hs_redact_forget(s->token);
+        kit_redact_forget(s->token);
     s->token = NULL;
     if(s->plugin)
         oc_plugin_free(s->plugin);

@@ -85,7 +85,7 @@ static int valid_key(const char *key)
     return 1;
 }
 
-static int read_file(const char *path, struct hs_buf *out, int *missing)
+static int read_file(const char *path, struct kit_buf *out, int *missing)
 {
     *missing = 0;
     FILE *f = fopen(path, "rb");
@@ -100,7 +100,7 @@ static int read_file(const char *path, struct hs_buf *out, int *missing)
             errno = EFBIG;
             goto fail;
         }
-        if(hs_buf_append(out, chunk, got)) {
+        if(kit_buf_append(out, chunk, got)) {
             errno = ENOMEM;
             goto fail;
         }
@@ -120,8 +120,8 @@ fail:;
 
 oc_status och_state_load(struct och_state *st, const char *path, struct oc_error *err)
 {
-    struct hs_buf text = HS_BUF_INIT;
-    struct hs_json j = {0};
+    struct kit_buf text = KIT_BUF_INIT;
+    struct kit_json j = {0};
     char why[160];
     oc_status rc = OC_OK;
     int missing;
@@ -139,42 +139,42 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
                       path, strerror(errno));
         goto fail;
     }
-    if(hs_json_parse(&j, hs_buf_str(&text), text.len, why, sizeof why)) {
+    if(kit_json_parse(&j, kit_buf_str(&text), text.len, why, sizeof why)) {
         rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (%s); " RECOVER, path, why, path, path);
         goto fail;
     }
-    if(hs_json_type(&j, 0) != HS_JSON_OBJECT) {
+    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT) {
         rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (not a JSON object); " RECOVER, path,
                       path, path);
         goto fail;
     }
-    int nmem = hs_json_size(&j, 0);
+    int nmem = kit_json_size(&j, 0);
     for(int i = 0, k = 1; i < nmem; i++) {
         int v = k + 1;
-        struct hs_buf kb = HS_BUF_INIT;
-        if(hs_json_str(&j, k, &kb) || memchr(hs_buf_str(&kb), '\0', kb.len)) {
-            int oom = !hs_buf_ok(&kb);
-            hs_buf_free(&kb);
+        struct kit_buf kb = KIT_BUF_INIT;
+        if(kit_json_str(&j, k, &kb) || memchr(kit_buf_str(&kb), '\0', kb.len)) {
+            int oom = !kit_buf_ok(&kb);
+            kit_buf_free(&kb);
             rc = oom ? och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path)
                      : och_fail(err, OC_E_CONFIG,
                                 "state file %s is corrupt (member %d has a key with \\u0000); " RECOVER,
                                 path, i + 1, path, path);
             goto fail;
         }
-        char *key = hs_buf_take(&kb);
-        struct hs_buf val = HS_BUF_INIT;
+        char *key = kit_buf_take(&kb);
+        struct kit_buf val = KIT_BUF_INIT;
         int found;
         if(!key) {
             rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
             goto fail;
         }
-        if(hs_json_type(&j, v) != HS_JSON_STRING || hs_json_str(&j, v, &val) || !valid_key(key)
-           || !och_utf8_valid(hs_buf_str(&val), val.len, 0, NULL)) {
+        if(kit_json_type(&j, v) != KIT_JSON_STRING || kit_json_str(&j, v, &val) || !valid_key(key)
+           || !och_utf8_valid(kit_buf_str(&val), val.len, 0, NULL)) {
             rc = och_fail(err, OC_E_CONFIG,
                           "state file %s is corrupt (member %d is not a key with a text value); " RECOVER,
                           path, i + 1, path, path);
             free(key);
-            hs_buf_free(&val);
+            kit_buf_free(&val);
             goto fail;
         }
         size_t at = find(st, key, &found);
@@ -185,12 +185,12 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
             else
                 rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
             free(key);
-            hs_buf_free(&val);
+            kit_buf_free(&val);
             goto fail;
         }
         size_t vlen = val.len;
-        char *vs = vlen ? hs_buf_take(&val) : strdup("");
-        hs_buf_free(&val);
+        char *vs = vlen ? kit_buf_take(&val) : strdup("");
+        kit_buf_free(&val);
         if(!vs) {
             free(key);
             rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
@@ -199,15 +199,15 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
         memmove(&st->kv[at + 1], &st->kv[at], (st->n - at) * sizeof st->kv[0]);
         st->kv[at] = (struct och_state_kv){key, vs, vlen};
         st->n++;
-        k = hs_json_skip(&j, v);
+        k = kit_json_skip(&j, v);
     }
 done:
-    hs_json_free(&j);
-    hs_buf_free(&text);
+    kit_json_free(&j);
+    kit_buf_free(&text);
     return OC_OK;
 fail:
-    hs_json_free(&j);
-    hs_buf_free(&text);
+    kit_json_free(&j);
+    kit_buf_free(&text);
     kv_free_all(st);
     return rc;
 }
@@ -243,11 +243,11 @@ oc_status och_state_get(const struct och_state *st, const char *key, void *buf, 
 
 /* Serialize with one member per line: diffable by eye and by tools. */
 static int serialize(const struct och_state *st, const char *skip, const char *key,
-                     const char *value, size_t len, struct hs_buf *out)
+                     const char *value, size_t len, struct kit_buf *out)
 {
     size_t i = 0;
     int first = 1, done = value == NULL;
-    hs_buf_puts(out, "{");
+    kit_buf_puts(out, "{");
     for(;;) {
         const char *k = NULL, *v = NULL;
         size_t vl = 0;
@@ -262,14 +262,14 @@ static int serialize(const struct och_state *st, const char *skip, const char *k
             i++;
         } else
             break;
-        hs_buf_puts(out, first ? "\n  " : ",\n  ");
+        kit_buf_puts(out, first ? "\n  " : ",\n  ");
         first = 0;
-        hs_json_quote(out, k, strlen(k));
-        hs_buf_puts(out, ": ");
-        hs_json_quote(out, v, vl);
+        kit_json_quote(out, k, strlen(k));
+        kit_buf_puts(out, ": ");
+        kit_json_quote(out, v, vl);
     }
-    hs_buf_puts(out, first ? "}\n" : "\n}\n");
-    return hs_buf_ok(out) ? 0 : -1;
+    kit_buf_puts(out, first ? "}\n" : "\n}\n");
+    return kit_buf_ok(out) ? 0 : -1;
 }
 
 static char *dir_of(const char *path)
@@ -302,13 +302,13 @@ static int write_all(int fd, const char *p, size_t n)
  * never follows a symbolic link, and O_NOFOLLOW says so twice: a link
  * someone placed at a temporary name is refused, not written through. On
  * failure nothing is left behind. */
-static oc_status write_temp(const char *path, const struct hs_buf *text, struct hs_buf *tmp,
+static oc_status write_temp(const char *path, const struct kit_buf *text, struct kit_buf *tmp,
                             struct oc_error *err)
 {
     int fd, e;
-    hs_buf_reset(tmp);
-    hs_buf_printf(tmp, "%s.tmpXXXXXX", path);
-    if(!hs_buf_ok(tmp))
+    kit_buf_reset(tmp);
+    kit_buf_printf(tmp, "%s.tmpXXXXXX", path);
+    if(!kit_buf_ok(tmp))
         return och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
     fd = mkostemp(tmp->data, O_CLOEXEC | O_NOFOLLOW);
     if(fd < 0) {
@@ -334,9 +334,9 @@ fail:
 }
 
 /* Write text to a temp file beside path and rename it over path. */
-static oc_status replace_file(const char *path, const struct hs_buf *text, struct oc_error *err)
+static oc_status replace_file(const char *path, const struct kit_buf *text, struct oc_error *err)
 {
-    struct hs_buf tmp = HS_BUF_INIT;
+    struct kit_buf tmp = KIT_BUF_INIT;
     char *dir = NULL;
     int dfd = -1, e;
     oc_status rc = write_temp(path, text, &tmp, err);
@@ -365,14 +365,14 @@ out:
     if(dfd >= 0)
         close(dfd);
     free(dir);
-    hs_buf_free(&tmp);
+    kit_buf_free(&tmp);
     return rc;
 }
 
 oc_status och_state_put(struct och_state *st, const char *key, const void *value, size_t len,
                         struct oc_error *err)
 {
-    struct hs_buf text = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT;
     char *kcopy = NULL, *vcopy = NULL;
     oc_status rc;
     int found;
@@ -419,12 +419,12 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
         st->kv[at] = (struct och_state_kv){kcopy, vcopy, len};
         st->n++;
     }
-    hs_buf_free(&text);
+    kit_buf_free(&text);
     return OC_OK;
 fail:
     free(kcopy);
     free(vcopy);
-    hs_buf_free(&text);
+    kit_buf_free(&text);
     return rc;
 }
 
@@ -472,7 +472,7 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
                 rc = och_fail(err, OC_E_CONFIG, "cannot resolve state file %s: %s", path, strerror(errno));
             goto out;
         }
-        struct hs_buf target = HS_BUF_INIT;
+        struct kit_buf target = KIT_BUF_INIT;
         char link[4096];
         ssize_t n = readlink(cur, link, sizeof link - 1);
         if(n < 0) {
@@ -482,14 +482,14 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
         }
         link[n] = '\0';
         if(link[0] == '/')
-            hs_buf_puts(&target, link);
+            kit_buf_puts(&target, link);
         else {
             char *d = dir_of(cur);
-            hs_buf_printf(&target, "%s/%s", d ? d : ".", link);
+            kit_buf_printf(&target, "%s/%s", d ? d : ".", link);
             free(d);
         }
         free(cur);
-        cur = hs_buf_take(&target);
+        cur = kit_buf_take(&target);
         if(!cur) {
             rc = och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
             goto out;
@@ -511,10 +511,10 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
                  : och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
         goto out;
     }
-    struct hs_buf joined = HS_BUF_INIT;
-    hs_buf_printf(&joined, "%s%s%s", rdir, strcmp(rdir, "/") ? "/" : "", base);
+    struct kit_buf joined = KIT_BUF_INIT;
+    kit_buf_printf(&joined, "%s%s%s", rdir, strcmp(rdir, "/") ? "/" : "", base);
     free(rdir);
-    real = hs_buf_take(&joined);
+    real = kit_buf_take(&joined);
     if(!real)
         rc = och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
 out:
@@ -605,7 +605,7 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
 
 oc_status och_state_check_writable(const struct och_state *st, struct oc_error *err)
 {
-    struct hs_buf text = HS_BUF_INIT, tmp = HS_BUF_INIT;
+    struct kit_buf text = KIT_BUF_INIT, tmp = KIT_BUF_INIT;
     oc_status rc = OC_OK;
     if(serialize(st, NULL, NULL, NULL, 0, &text)) {
         rc = och_fail(err, OC_E_NOMEM, "out of memory checking state file %s", st->path);
@@ -623,28 +623,28 @@ oc_status och_state_check_writable(const struct och_state *st, struct oc_error *
     }
     unlink(tmp.data);
 out:
-    hs_buf_free(&text);
-    hs_buf_free(&tmp);
+    kit_buf_free(&text);
+    kit_buf_free(&tmp);
     return rc;
 }
 
 oc_status och_state_open(struct och_state *st, const char *path, int wait_ms, FILE *note,
                          struct oc_error *err)
 {
-    struct hs_buf lockpath = HS_BUF_INIT;
+    struct kit_buf lockpath = KIT_BUF_INIT;
     char *real = NULL;
     int fd = -1;
     memset(st, 0, sizeof *st);
     oc_status rc = resolve(path, &real, err);
     if(rc)
         return rc;
-    hs_buf_printf(&lockpath, "%s.lock", real);
-    if(!hs_buf_ok(&lockpath)) {
+    kit_buf_printf(&lockpath, "%s.lock", real);
+    if(!kit_buf_ok(&lockpath)) {
         free(real);
         return och_fail(err, OC_E_NOMEM, "out of memory locking state file %s", path);
     }
     rc = take_lock(real, lockpath.data, wait_ms, note, &fd, err);
-    hs_buf_free(&lockpath);
+    kit_buf_free(&lockpath);
     if(rc)
         goto fail;
     /* Read only once the lock is ours: what the previous holder wrote last

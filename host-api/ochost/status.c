@@ -72,14 +72,14 @@ int och_report(const char *what, oc_status status, const struct oc_error *err)
        && memchr(err->correlation_id, '\0', sizeof err->correlation_id)) {
         /* Server text: masked like the message, whatever the plugin did. */
         memcpy(cid_buf, err->correlation_id, sizeof cid_buf);
-        hs_redact_inplace(cid_buf);
+        kit_redact_inplace(cid_buf);
         cid = cid_buf;
     }
     if(!msg[0])
         snprintf(msg, sizeof msg, "failed with %s", oc_status_name(status));
     /* The plugin promises token-free messages; masking again costs nothing
      * and protects against a plugin that forgets. */
-    hs_redact_inplace(msg);
+    kit_redact_inplace(msg);
     /* Plugins often quote the id in the message already; say it once. */
     if(cid[0] && !strstr(msg, cid))
         fprintf(stderr, "ochost: %s: %s (HubSpot correlation id %s)\n", what, msg, cid);

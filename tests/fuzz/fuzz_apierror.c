@@ -9,7 +9,7 @@
  * or drive a terminal, and free of any part of the access token. Also
  * category and correlation id, which are copied out of the body.
  */
-#include "plugin/apierror.h"
+#include "hubspot/apierror.h"
 #include "plugin/json.h"
 #include "plugin/redact.h"
 #include "tests/fuzz/fuzz.h"
@@ -35,13 +35,13 @@ int fuzz_apierror_one(const uint8_t *data, size_t size)
 {
     static int registered;
     if(!registered) {
-        hs_redact_register(FAE_TOKEN);
+        kit_redact_register(FAE_TOKEN);
         registered = 1;
     }
     static const long statuses[] = {400, 401, 403, 404, 429, 500, 530};
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     const char *text = (const char *)data;
-    int parsed = hs_json_parse(&j, text, size, NULL, 0) == 0;
+    int parsed = kit_json_parse(&j, text, size, NULL, 0) == 0;
     /* The prefix check only means something when every prefix in the body
      * belongs to a whole token (which the redactor must mask). */
     int token_check = fae_count(text, size, FAE_TOKEN_PREFIX) == fae_count(text, size, FAE_TOKEN) &&
@@ -85,7 +85,7 @@ int fuzz_apierror_one(const uint8_t *data, size_t size)
     FUZZ_REQUIRE(memchr(out, '\0', sizeof out) != NULL, "hs_api_field output not terminated");
     hs_api_field(parsed ? &j : NULL, "message", out, 1);
     FUZZ_REQUIRE(out[0] == '\0', "hs_api_field wrote past a 1-byte buffer");
-    hs_json_free(&j);
+    kit_json_free(&j);
     return 0;
 }
 

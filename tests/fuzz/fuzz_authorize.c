@@ -98,9 +98,9 @@ static void fau_check_err(oc_status rc, const struct oc_error *err, const char *
 
 int fuzz_authorize_one(const uint8_t *data, size_t size)
 {
-    struct hs_json j = {0};
-    if(hs_json_parse(&j, (const char *)data, size, NULL, 0) != 0) {
-        hs_json_free(&j);
+    struct kit_json j = {0};
+    if(kit_json_parse(&j, (const char *)data, size, NULL, 0) != 0) {
+        kit_json_free(&j);
         return 0;
     }
     char token[] = FAU_TOKEN;
@@ -113,10 +113,10 @@ int fuzz_authorize_one(const uint8_t *data, size_t size)
     struct oc_instance in = {0};
     in.host = &host;
     in.opt.access_token = token;
-    hs_redact_register(token); /* as hs_instance_new does */
+    kit_redact_register(token); /* as hs_instance_new does */
 
     struct hs_auth_info ai = {0};
-    struct hs_buf missing = HS_BUF_INIT, blocked = HS_BUF_INIT;
+    struct kit_buf missing = KIT_BUF_INIT, blocked = KIT_BUF_INIT;
     struct oc_error err;
     memset(&err, 0, sizeof err);
     err.struct_size = sizeof err;
@@ -124,15 +124,15 @@ int fuzz_authorize_one(const uint8_t *data, size_t size)
     oc_status rc = hs_authorize_parse_token_info(&in, &j, &ai, &err);
     fau_check_err(rc, &err, "token-info");
     if(rc == OC_OK && ai.verified) {
-        FUZZ_REQUIRE(hs_buf_ok(&ai.granted), "granted scopes buffer failed");
+        FUZZ_REQUIRE(kit_buf_ok(&ai.granted), "granted scopes buffer failed");
         for(size_t i = 0; i < ai.nscopes; i++)
             FUZZ_REQUIRE(ai.scopes[i], "scope %zu is NULL", i);
     }
     oc_status rc2 = hs_authorize_parse_account(&j, &ai, &err);
     fau_check_err(rc2, &err, "account-info");
     if(rc2 == OC_OK && ai.has_offset)
-        FUZZ_REQUIRE(ai.offset_ms >= -HS_USAGE_MAX_OFFSET_MS &&
-                         ai.offset_ms <= HS_USAGE_MAX_OFFSET_MS,
+        FUZZ_REQUIRE(ai.offset_ms >= -KIT_USAGE_MAX_OFFSET_MS &&
+                         ai.offset_ms <= KIT_USAGE_MAX_OFFSET_MS,
                      "offset %lld kept", (long long)ai.offset_ms);
     if(rc == OC_OK && rc2 == OC_OK) {
         int nmissing = 0;
@@ -148,10 +148,10 @@ int fuzz_authorize_one(const uint8_t *data, size_t size)
         FUZZ_REQUIRE(h.records == 1, "%d records emitted", h.records);
     }
     hs_auth_info_free(&ai);
-    hs_buf_free(&missing);
-    hs_buf_free(&blocked);
-    hs_redact_forget(token);
-    hs_json_free(&j);
+    kit_buf_free(&missing);
+    kit_buf_free(&blocked);
+    kit_redact_forget(token);
+    kit_json_free(&j);
     return 0;
 }
 

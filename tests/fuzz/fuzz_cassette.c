@@ -36,27 +36,27 @@ static void fc_check_interaction(const struct fx_interaction *x)
         FUZZ_REQUIRE(c < 0 || (c == 0 && strcmp(x->query.v[i - 1].value, x->query.v[i].value) <= 0),
                      "query not sorted at %zu", i);
     }
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     fx_query_format(&x->query, &b);
-    hs_buf_free(&b);
+    kit_buf_free(&b);
 
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     char why[200];
     if(x->resp_json) {
         /* What the replay server sends must be the JSON that was written. */
-        FUZZ_REQUIRE(hs_json_parse(&j, x->resp_body, x->resp_body_len, why, sizeof why) == 0,
+        FUZZ_REQUIRE(kit_json_parse(&j, x->resp_body, x->resp_body_len, why, sizeof why) == 0,
                      "compacted response body is no longer JSON: %s", why);
-        hs_json_free(&j);
+        kit_json_free(&j);
     }
     FUZZ_REQUIRE(!x->has_body || x->body_canon, "has_body without body_canon");
     if(x->body_canon) {
-        FUZZ_REQUIRE(hs_json_parse(&j, x->body_canon, strlen(x->body_canon), why, sizeof why) == 0,
+        FUZZ_REQUIRE(kit_json_parse(&j, x->body_canon, strlen(x->body_canon), why, sizeof why) == 0,
                      "body_canon is not JSON: %s", why);
-        struct hs_buf c = HS_BUF_INIT;
-        if(hs_json_canonical(&j, 0, &c) == 0)
-            FUZZ_REQUIRE(strcmp(hs_buf_str(&c), x->body_canon) == 0, "body_canon is not canonical");
-        hs_buf_free(&c);
-        hs_json_free(&j);
+        struct kit_buf c = KIT_BUF_INIT;
+        if(kit_json_canonical(&j, 0, &c) == 0)
+            FUZZ_REQUIRE(strcmp(kit_buf_str(&c), x->body_canon) == 0, "body_canon is not canonical");
+        kit_buf_free(&c);
+        kit_json_free(&j);
     }
 }
 

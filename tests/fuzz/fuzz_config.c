@@ -45,11 +45,11 @@ static void fcfg_load(const char *path, const char *options)
                      e->key);
         FUZZ_REQUIRE(e->line >= 1, "entry %zu on line %d", i, e->line);
     }
-    struct hs_buf dump = HS_BUF_INIT;
+    struct kit_buf dump = KIT_BUF_INIT;
     och_config_dump(&cfg, fcfg_options, &dump);
     /* Line by line: the access_token line shows "[hidden]", never the value. */
-    if(hs_buf_ok(&dump)) {
-        const char *p = hs_buf_str(&dump);
+    if(kit_buf_ok(&dump)) {
+        const char *p = kit_buf_str(&dump);
         size_t lines = 0;
         while(*p) {
             const char *nl = strchr(p, '\n');
@@ -63,7 +63,7 @@ static void fcfg_load(const char *path, const char *options)
         /* A value holding a newline would forge a line; none can (fgets). */
         FUZZ_REQUIRE(lines == cfg.n, "dump has %zu lines for %zu entries", lines, cfg.n);
     }
-    hs_buf_free(&dump);
+    kit_buf_free(&dump);
     och_config_free(&cfg);
 }
 

@@ -7,7 +7,7 @@
  * is capped at a week, and the correlation id is a terminated string with
  * no control bytes (it ends up in messages and on the terminal).
  */
-#include "plugin/headers.h"
+#include "hubspot/headers.h"
 #include "tests/fuzz/fuzz.h"
 
 int fuzz_headers_one(const uint8_t *data, size_t size);

@@ -24,17 +24,17 @@ static int fin_utf8_ok(const char *s) { return !fuzz_text_problem(s, FUZZ_CTL_AN
  * bytes holding a NUL. */
 static int fin_json_has_nul(const char *text, size_t len)
 {
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     int found = 0;
-    if(hs_json_parse(&j, text, len, NULL, 0) == 0)
+    if(kit_json_parse(&j, text, len, NULL, 0) == 0)
         for(int t = 0; t < j.ntok && !found; t++) {
-            if(hs_json_type(&j, t) != HS_JSON_STRING)
+            if(kit_json_type(&j, t) != KIT_JSON_STRING)
                 continue;
-            char *d = hs_json_strdup(&j, t);
+            char *d = kit_json_strdup(&j, t);
             found = !d; /* strdup refuses exactly the strings with \u0000 (or oom) */
             free(d);
         }
-    hs_json_free(&j);
+    kit_json_free(&j);
     return found;
 }
 

@@ -27,32 +27,32 @@ static int flc_clean(const char *s) { return !fuzz_text_problem(s, FUZZ_CTL_NONE
 
 /* Whether string member key of obj equals want; an absent or non-string
  * member counts as "". */
-static int flc_is(const struct hs_json *j, int obj, const char *key, const char *want)
+static int flc_is(const struct kit_json *j, int obj, const char *key, const char *want)
 {
-    int t = hs_json_get(j, obj, key);
-    if(hs_json_type(j, t) != HS_JSON_STRING)
+    int t = kit_json_get(j, obj, key);
+    if(kit_json_type(j, t) != KIT_JSON_STRING)
         return !want[0];
-    return hs_json_eq(j, t, want);
+    return kit_json_eq(j, t, want);
 }
 
 int fuzz_listcheck_one(const uint8_t *data, size_t size)
 {
-    struct hs_json j = {0};
-    if(hs_json_parse(&j, (const char *)data, size, NULL, 0) != 0) {
-        hs_json_free(&j);
+    struct kit_json j = {0};
+    if(kit_json_parse(&j, (const char *)data, size, NULL, 0) != 0) {
+        kit_json_free(&j);
         return 0;
     }
     char token[] = FLC_TOKEN;
-    hs_redact_register(token); /* as a live instance has it */
+    kit_redact_register(token); /* as a live instance has it */
     struct oc_error err;
     memset(&err, 0, sizeof err);
     err.struct_size = sizeof err;
     oc_status rc = hs_push_list_judge(&j, FLC_LIST, &err);
-    int list = hs_json_get(&j, 0, "list");
-    if(hs_json_type(&j, list) != HS_JSON_OBJECT)
+    int list = kit_json_get(&j, 0, "list");
+    if(kit_json_type(&j, list) != KIT_JSON_OBJECT)
         list = 0;
     if(rc == OC_OK) {
-        FUZZ_REQUIRE(hs_json_type(&j, list) == HS_JSON_OBJECT, "accepted without a list object");
+        FUZZ_REQUIRE(kit_json_type(&j, list) == KIT_JSON_OBJECT, "accepted without a list object");
         FUZZ_REQUIRE(flc_is(&j, list, "processingType", "MANUAL") ||
                          flc_is(&j, list, "processingType", "SNAPSHOT"),
                      "accepted a list that is neither MANUAL nor SNAPSHOT");
@@ -72,8 +72,8 @@ int fuzz_listcheck_one(const uint8_t *data, size_t size)
                      err.message);
         FUZZ_REQUIRE(!strstr(err.message, FLC_TOKEN), "message carries the token");
     }
-    hs_redact_forget(token);
-    hs_json_free(&j);
+    kit_redact_forget(token);
+    kit_json_free(&j);
     return 0;
 }
 

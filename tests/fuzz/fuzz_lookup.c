@@ -88,7 +88,7 @@ static const char *flk_field(const struct hs_lookup_answer *a, const char *key)
 }
 
 /* One batch answer to queries keys[0..n), of which [lo, hi) were asked. */
-static void flk_batch(const struct hs_json *j, int by, const char *const *keys, size_t n,
+static void flk_batch(const struct kit_json *j, int by, const char *const *keys, size_t n,
                       size_t lo, size_t hi, const struct hs_props *pr)
 {
     struct hs_lookup_pend p[8];
@@ -138,10 +138,10 @@ int fuzz_lookup_one(const uint8_t *data, size_t size)
                                          "outside@example.com"};
     static const char *const ids[] = {"51", "52", "999", "7"};
     char token[] = FLK_TOKEN;
-    struct hs_json j = {0};
+    struct kit_json j = {0};
     struct hs_props pr = {0};
-    hs_redact_register(token); /* as a live instance has it */
-    if(hs_json_parse(&j, (const char *)data, size, NULL, 0) != 0 || hs_props_parse(FLK_PROPS, &pr))
+    kit_redact_register(token); /* as a live instance has it */
+    if(kit_json_parse(&j, (const char *)data, size, NULL, 0) != 0 || hs_props_parse(FLK_PROPS, &pr))
         goto out;
 
     struct hs_lookup_answer a = {0};
@@ -156,9 +156,9 @@ int fuzz_lookup_one(const uint8_t *data, size_t size)
     flk_batch(&j, OC_LOOKUP_EMAIL, emails, 5, 0, 4, &pr);
     flk_batch(&j, OC_LOOKUP_ID, ids, 4, 1, 4, &pr);
 out:
-    hs_redact_forget(token);
+    kit_redact_forget(token);
     hs_props_free(&pr);
-    hs_json_free(&j);
+    kit_json_free(&j);
     return 0;
 }
 

@@ -22,14 +22,14 @@ int fuzz_pull_one(const uint8_t *data, size_t size);
 
 static int fpl_utf8_ok(const char *s) { return !fuzz_text_problem(s, FUZZ_CTL_ANY); }
 
-static void fpl_event(const struct hs_json *j, int ev, struct hs_email_event *e)
+static void fpl_event(const struct kit_json *j, int ev, struct hs_email_event *e)
 {
-    struct hs_buf id = HS_BUF_INIT;
+    struct kit_buf id = KIT_BUF_INIT;
     int64_t created = 0;
     char why[160];
     /* As pull.c does: an event without identity is never flattened. */
     if(hs_email_event_identity(j, ev, &id, &created, why, sizeof why) != 0) {
-        hs_buf_free(&id);
+        kit_buf_free(&id);
         return;
     }
     FUZZ_REQUIRE(id.len > 0, "identity with an empty id");
@@ -53,13 +53,13 @@ static void fpl_event(const struct hs_json *j, int ev, struct hs_email_event *e)
     } else {
         FUZZ_REQUIRE(rc == OC_E_NOMEM, "flatten failed with %d after identity passed", rc);
     }
-    hs_buf_free(&id);
+    kit_buf_free(&id);
 }
 
 static void fpl_state(const uint8_t *data, size_t size)
 {
     struct hs_stream_state s, s2;
-    struct hs_buf a = HS_BUF_INIT, b = HS_BUF_INIT;
+    struct kit_buf a = KIT_BUF_INIT, b = KIT_BUF_INIT;
     char why[200];
     if(hs_stream_state_parse(&s, (const char *)data, size, why, sizeof why) != 0) {
         hs_stream_state_free(&s);
@@ -85,26 +85,26 @@ static void fpl_state(const uint8_t *data, size_t size)
         hs_stream_state_free(&s2);
     }
     hs_stream_state_free(&s);
-    hs_buf_free(&a);
-    hs_buf_free(&b);
+    kit_buf_free(&a);
+    kit_buf_free(&b);
 }
 
 int fuzz_pull_one(const uint8_t *data, size_t size)
 {
-    struct hs_json j = {0};
-    if(hs_json_parse(&j, (const char *)data, size, NULL, 0) == 0) {
+    struct kit_json j = {0};
+    if(kit_json_parse(&j, (const char *)data, size, NULL, 0) == 0) {
         struct hs_email_event e = HS_EMAIL_EVENT_INIT;
-        int arr = hs_json_type(&j, 0) == HS_JSON_ARRAY ? 0 : hs_json_get(&j, 0, "events");
-        if(hs_json_type(&j, arr) == HS_JSON_ARRAY) {
+        int arr = kit_json_type(&j, 0) == KIT_JSON_ARRAY ? 0 : kit_json_get(&j, 0, "events");
+        if(kit_json_type(&j, arr) == KIT_JSON_ARRAY) {
             int t = arr + 1;
-            for(int i = 0; i < hs_json_size(&j, arr); i++, t = hs_json_skip(&j, t))
+            for(int i = 0; i < kit_json_size(&j, arr); i++, t = kit_json_skip(&j, t))
                 fpl_event(&j, t, &e); /* one struct reused, as pull.c does */
         } else {
             fpl_event(&j, 0, &e);
         }
         hs_email_event_free(&e);
     }
-    hs_json_free(&j);
+    kit_json_free(&j);
     fpl_state(data, size);
     return 0;
 }

@@ -56,7 +56,7 @@ static void fpu_free(struct hs_push_item **items)
         hs_push_item_free(items[i]);
 }
 
-static void fpu_upsert(struct hs_http_req *r)
+static void fpu_upsert(struct kit_http_req *r)
 {
     static const char *emails[FPU_N] = {"a@b.io", "A@B.io", "c@d.io", "e@f.io"};
     struct hs_push_item *items[FPU_N] = {0};
@@ -80,7 +80,7 @@ out:
     fpu_free(items);
 }
 
-static void fpu_membership(struct hs_http_req *r)
+static void fpu_membership(struct kit_http_req *r)
 {
     static const char *ids[FPU_N] = {"101", "102", "101", "104"};
     struct hs_push_item *items[FPU_N] = {0};
@@ -108,11 +108,11 @@ out:
 
 int fuzz_push_one(const uint8_t *data, size_t size)
 {
-    struct hs_http_req r;
-    hs_http_req_init(&r, "POST", "/crm/v3/objects/contacts/batch/upsert", NULL, 0,
+    struct kit_http_req r;
+    kit_http_req_init(&r, "POST", "/crm/v3/objects/contacts/batch/upsert", NULL, 0,
                      "contacts.batch.upsert");
-    if(hs_buf_append(&r.resp, data, size) == 0 &&
-       hs_json_parse(&r.json, hs_buf_str(&r.resp), r.resp.len, NULL, 0) == 0) {
+    if(kit_buf_append(&r.resp, data, size) == 0 &&
+       kit_json_parse(&r.json, kit_buf_str(&r.resp), r.resp.len, NULL, 0) == 0) {
         r.status = 207;
         r.rc = OC_OK;
         r.attempts = 1;
@@ -120,7 +120,7 @@ int fuzz_push_one(const uint8_t *data, size_t size)
         r.status = 200;
         fpu_membership(&r);
     }
-    hs_http_req_free(&r);
+    kit_http_req_free(&r);
     return 0;
 }
 

@@ -98,7 +98,7 @@ static int serve(void *ctx, const struct fx_request *req, struct fx_response *re
     int64_t offset = query_int(req->query, "offset", 0);
     if(limit < 1 || offset < 0) {
         resp->status = 400;
-        hs_buf_puts(&resp->body, "{\"status\":\"error\",\"message\":\"bad limit or offset\"}");
+        kit_buf_puts(&resp->body, "{\"status\":\"error\",\"message\":\"bad limit or offset\"}");
         return 0;
     }
     pthread_mutex_lock(&h->mu);
@@ -115,12 +115,12 @@ static int serve(void *ctx, const struct fx_request *req, struct fx_response *re
         qsort(h->order, h->n, sizeof *h->order, newest_first);
     }
     resp->status = 200;
-    hs_buf_puts(&resp->headers, "Content-Type: application/json;charset=utf-8\r\n");
-    struct hs_jw w;
-    hs_jw_init(&w, &resp->body);
-    hs_jw_obj(&w);
-    hs_jw_key(&w, "events");
-    hs_jw_arr(&w);
+    kit_buf_puts(&resp->headers, "Content-Type: application/json;charset=utf-8\r\n");
+    struct kit_jw w;
+    kit_jw_init(&w, &resp->body);
+    kit_jw_obj(&w);
+    kit_jw_key(&w, "events");
+    kit_jw_arr(&w);
     int64_t pos = 0, sent = 0;
     int more = 0;
     for(size_t i = 0; i < h->n; i++) {
@@ -136,25 +136,25 @@ static int serve(void *ctx, const struct fx_request *req, struct fx_response *re
         sent++;
         char recipient[64];
         snprintf(recipient, sizeof recipient, "%s@example.com", e->id);
-        hs_jw_obj(&w);
-        hs_jw_kstr(&w, "id", e->id);
-        hs_jw_kint(&w, "created", e->created);
-        hs_jw_kstr(&w, "type", "OPEN");
-        hs_jw_kstr(&w, "recipient", recipient);
-        hs_jw_kint(&w, "portalId", 62515);
-        hs_jw_kint(&w, "emailCampaignId", 157830478);
-        hs_jw_obj_end(&w);
+        kit_jw_obj(&w);
+        kit_jw_kstr(&w, "id", e->id);
+        kit_jw_kint(&w, "created", e->created);
+        kit_jw_kstr(&w, "type", "OPEN");
+        kit_jw_kstr(&w, "recipient", recipient);
+        kit_jw_kint(&w, "portalId", 62515);
+        kit_jw_kint(&w, "emailCampaignId", 157830478);
+        kit_jw_obj_end(&w);
     }
-    hs_jw_arr_end(&w);
-    hs_jw_key(&w, "hasMore");
-    hs_jw_bool(&w, more);
+    kit_jw_arr_end(&w);
+    kit_jw_key(&w, "hasMore");
+    kit_jw_bool(&w, more);
     if(more) {
         char next[24];
         snprintf(next, sizeof next, "%" PRId64, offset + limit);
-        hs_jw_kstr(&w, "offset", next);
+        kit_jw_kstr(&w, "offset", next);
     }
-    hs_jw_obj_end(&w);
-    rc = hs_jw_error(&w) ? -1 : 0;
+    kit_jw_obj_end(&w);
+    rc = kit_jw_error(&w) ? -1 : 0;
 out:
     pthread_mutex_unlock(&h->mu);
     return rc;

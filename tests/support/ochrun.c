@@ -15,16 +15,16 @@
 
 extern char **environ;
 
-void ochrun_slurp(const char *path, struct hs_buf *b)
+void ochrun_slurp(const char *path, struct kit_buf *b)
 {
     FILE *f = fopen(path, "rb");
     char chunk[4096];
     size_t n;
     ck_assert_msg(f != NULL, "cannot read %s", path);
     while((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        hs_buf_append(b, chunk, n);
+        kit_buf_append(b, chunk, n);
     fclose(f);
-    hs_buf_putc(b, '\0');
+    kit_buf_putc(b, '\0');
     b->len--;
 }
 
@@ -57,17 +57,17 @@ void ochrun_setup(struct ochrun_env *e)
     /* The repository's manifest, pointed at this build's plugin. */
     FILE *in = fopen("plugin.manifest", "r");
     ck_assert_ptr_nonnull(in);
-    struct hs_buf m = HS_BUF_INIT;
+    struct kit_buf m = KIT_BUF_INIT;
     char line[1024];
     while(fgets(line, sizeof line, in)) {
         if(strncmp(line, "library", 7) == 0)
-            hs_buf_printf(&m, "library = %s\n", lib);
+            kit_buf_printf(&m, "library = %s\n", lib);
         else
-            hs_buf_puts(&m, line);
+            kit_buf_puts(&m, line);
     }
     fclose(in);
-    ochrun_write_file(e, "plugin.manifest", hs_buf_str(&m), 0644, e->manifest, sizeof e->manifest);
-    hs_buf_free(&m);
+    ochrun_write_file(e, "plugin.manifest", kit_buf_str(&m), 0644, e->manifest, sizeof e->manifest);
+    kit_buf_free(&m);
 }
 
 void ochrun_teardown(struct ochrun_env *e)
@@ -160,7 +160,7 @@ void ochrun_wait(const struct ochrun_env *e, pid_t pid, const struct ochrun_opts
         snprintf(path, sizeof path, "%s/stdout", e->tmp);
         ochrun_slurp(path, &r->out);
     } else
-        hs_buf_puts(&r->out, "");
+        kit_buf_puts(&r->out, "");
     snprintf(path, sizeof path, "%s/stderr", e->tmp);
     ochrun_slurp(path, &r->err);
 }
@@ -173,6 +173,6 @@ void ochrun(const struct ochrun_env *e, struct ochrun *r, const char *const *arg
 
 void ochrun_free(struct ochrun *r)
 {
-    hs_buf_free(&r->out);
-    hs_buf_free(&r->err);
+    kit_buf_free(&r->out);
+    kit_buf_free(&r->err);
 }

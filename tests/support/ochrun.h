@@ -28,7 +28,7 @@ struct ochrun_env {
 struct ochrun {
     int code;
     int signal;
-    struct hs_buf out, err;
+    struct kit_buf out, err;
 };
 
 /* How a run is wired. Zero means: stdin /dev/null, stdout and stderr
@@ -48,7 +48,7 @@ void ochrun_write_file(const struct ochrun_env *e, const char *name, const char 
                        char *path_out, size_t size);
 
 /* Read a whole file into b (appended, NUL-terminated beyond len). */
-void ochrun_slurp(const char *path, struct hs_buf *b);
+void ochrun_slurp(const char *path, struct kit_buf *b);
 
 /* Start ochost with args (NULL-terminated, without argv[0]) and env_add
  * (NAME=value strings, NULL-terminated, may be NULL). Returns the pid;
@@ -66,7 +66,7 @@ void ochrun(const struct ochrun_env *e, struct ochrun *r, const char *const *arg
 
 void ochrun_free(struct ochrun *r);
 
-#define OCHRUN_OUT(r) hs_buf_str(&(r)->out)
-#define OCHRUN_ERR(r) hs_buf_str(&(r)->err)
+#define OCHRUN_OUT(r) kit_buf_str(&(r)->out)
+#define OCHRUN_ERR(r) kit_buf_str(&(r)->err)
 
 #endif

@@ -315,13 +315,13 @@ int rs_requests(struct rs_server *s)
     return n;
 }
 
-int rs_head(struct rs_server *s, int i, struct hs_buf *out)
+int rs_head(struct rs_server *s, int i, struct kit_buf *out)
 {
     int rc = -1;
     pthread_mutex_lock(&s->mu);
     if(i >= 0 && i < s->nheads) {
-        hs_buf_puts(out, s->heads[i]);
-        rc = hs_buf_ok(out) ? 0 : -1;
+        kit_buf_puts(out, s->heads[i]);
+        rc = kit_buf_ok(out) ? 0 : -1;
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -378,13 +378,13 @@ int rs_sends(struct rs_conn *c, const char *s) { return rs_send(c, s, strlen(s))
 
 int rs_sendf(struct rs_conn *c, const char *fmt, ...)
 {
-    struct hs_buf b = HS_BUF_INIT;
+    struct kit_buf b = KIT_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    hs_buf_vprintf(&b, fmt, ap);
+    kit_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    int rc = hs_buf_ok(&b) ? rs_send(c, b.data, b.len) : -1;
-    hs_buf_free(&b);
+    int rc = kit_buf_ok(&b) ? rs_send(c, b.data, b.len) : -1;
+    kit_buf_free(&b);
     return rc;
 }
 

@@ -75,7 +75,7 @@ int rs_requests(struct rs_server *s);
 /* Append the i-th request head read (0-based, in the order heads were
  * read; request line and headers, CRLFs kept, without the blank line) to
  * out. -1 when there is no such request. */
-int rs_head(struct rs_server *s, int i, struct hs_buf *out);
+int rs_head(struct rs_server *s, int i, struct kit_buf *out);
 
 /* ---- inside a handler ---- */
 

@@ -36,17 +36,17 @@ int sc_start(struct scenario *s, const char *cassette, const char *const *opts)
 
 int sc_verify(struct scenario *s)
 {
-    hs_buf_reset(&s->report);
+    kit_buf_reset(&s->report);
     return s->srv ? fx_server_verify(s->srv, &s->report) : -1;
 }
 
-const char *sc_report(const struct scenario *s) { return hs_buf_str(&s->report); }
+const char *sc_report(const struct scenario *s) { return kit_buf_str(&s->report); }
 
 void sc_stop(struct scenario *s)
 {
     hs_instance_release(s->in);
     fx_server_stop(s->srv);
-    hs_buf_free(&s->report);
+    kit_buf_free(&s->report);
     th_free(&s->th);
     memset(s, 0, sizeof *s);
 }

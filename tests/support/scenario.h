@@ -25,7 +25,7 @@ struct scenario {
     struct fx_server *srv;
     struct oc_instance *in;
     struct oc_error err;      /* from the last failing step */
-    struct hs_buf report;     /* from sc_verify */
+    struct kit_buf report;     /* from sc_verify */
 };
 
 /* opts: extra plugin options as NULL-terminated key, value pairs

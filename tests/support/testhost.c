@@ -10,7 +10,7 @@ static void th_log(void *ctx, int level, const char *msg)
 {
     struct testhost *t = ctx;
     static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
-    hs_buf_printf(&t->logs, "%s %s\n", level >= 0 && level < 4 ? names[level] : "?", msg);
+    kit_buf_printf(&t->logs, "%s %s\n", level >= 0 && level < 4 ? names[level] : "?", msg);
 }
 
 static struct th_kv *find(const struct testhost *t, const char *key)
@@ -76,28 +76,28 @@ static oc_status th_put(void *ctx, const char *key, const void *value, size_t le
     return OC_OK;
 }
 
-void th_record_json(const struct oc_record *r, struct hs_buf *out)
+void th_record_json(const struct oc_record *r, struct kit_buf *out)
 {
-    struct hs_jw w;
-    hs_jw_init(&w, out);
-    hs_jw_obj(&w);
-    hs_jw_kstr(&w, "kind", r->kind ? r->kind : "");
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "kind", r->kind ? r->kind : "");
     for(size_t i = 0; i < r->nfields; i++) {
         const struct oc_field *f = &r->fields[i];
-        hs_jw_key(&w, f->key);
+        kit_jw_key(&w, f->key);
         switch(f->type) {
         case OC_FIELD_NUMBER:
         case OC_FIELD_BOOL:
-            hs_jw_raw(&w, f->value, strlen(f->value));
+            kit_jw_raw(&w, f->value, strlen(f->value));
             break;
         case OC_FIELD_NULL:
-            hs_jw_null(&w);
+            kit_jw_null(&w);
             break;
         default:
-            hs_jw_str(&w, f->value ? f->value : "");
+            kit_jw_str(&w, f->value ? f->value : "");
         }
     }
-    hs_jw_obj_end(&w);
+    kit_jw_obj_end(&w);
 }
 
 static oc_status th_emit(void *ctx, const struct oc_record *r)
@@ -110,7 +110,7 @@ static oc_status th_emit(void *ctx, const struct oc_record *r)
     t->nrecords++;
     if(t->keep_records) {
         th_record_json(r, &t->records);
-        hs_buf_putc(&t->records, '\n');
+        kit_buf_putc(&t->records, '\n');
     }
     return t->stop_after && (int)t->nrecords >= t->stop_after ? OC_E_CANCELLED : OC_OK;
 }
@@ -152,8 +152,8 @@ void th_free(struct testhost *t)
         free(t->kv[i].value);
     }
     free(t->kv);
-    hs_buf_free(&t->records);
-    hs_buf_free(&t->logs);
+    kit_buf_free(&t->records);
+    kit_buf_free(&t->logs);
     memset(t, 0, sizeof *t);
 }
 
@@ -161,7 +161,7 @@ void th_advance(struct testhost *t, int64_t ms) { t->now_ms += ms; }
 
 void th_forget_records(struct testhost *t)
 {
-    hs_buf_reset(&t->records);
+    kit_buf_reset(&t->records);
     t->nrecords = 0;
 }
 

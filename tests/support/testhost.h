@@ -31,9 +31,9 @@ struct testhost {
     struct th_kv *kv;
     size_t nkv;
     int keep_records;
-    struct hs_buf records; /* JSON lines */
+    struct kit_buf records; /* JSON lines */
     size_t nrecords;
-    struct hs_buf logs;    /* every log line, "LEVEL message\n" */
+    struct kit_buf logs;    /* every log line, "LEVEL message\n" */
     int stop_after;        /* emit returns nonzero after this many (0: never) */
     /* A host that cannot deliver (full disk, closed pipe): once this many
      * records were taken, every later emit is refused with OC_E_IO and the
@@ -61,6 +61,6 @@ void th_forget_records(struct testhost *t);
 /* The stored value for key as a C string, or NULL. Valid until the next put. */
 const char *th_state(const struct testhost *t, const char *key);
 /* Format a record as one JSON object line (no newline) into out. */
-void th_record_json(const struct oc_record *r, struct hs_buf *out);
+void th_record_json(const struct oc_record *r, struct kit_buf *out);
 
 #endif

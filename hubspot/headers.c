@@ -1,5 +1,5 @@
 /* headers.c - see headers.h. */
-#include "plugin/headers.h"
+#include "hubspot/headers.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,7 +13,7 @@
 #include "onecount/connector.h"
 #include "plugin/json.h"
 
-/* The status an HTTP answer maps to (see hs_http_run in http.h):
+/* The status an HTTP answer maps to (see kit_http_run in http.h):
  * OC_OK for 2xx, else OC_E_INVALID / OC_E_AUTH / OC_E_NOT_FOUND /
  * OC_E_TRANSIENT, and OC_E_CONFIG for a 3xx (redirects are not followed:
  * a wrong base_url). 429 maps to OC_E_TRANSIENT; DAILY is decided by the
@@ -24,12 +24,12 @@ oc_status hs_api_status(long http_status);
  * rc as its status. j is the parsed body (NULL or empty when not JSON);
  * header_cid is the X-HubSpot-Correlation-Id header ("" if none), used
  * when the body has no correlationId. attempts > 1 is mentioned. The
- * message is redacted (hs_fail). Returns rc. */
+ * message is redacted (kit_fail). Returns rc. */
 oc_status hs_api_error(struct oc_error *err, oc_status rc, const char *what, long http_status,
-                       const struct hs_json *j, const char *header_cid, int attempts);
+                       const struct kit_json *j, const char *header_cid, int attempts);
 
 /* Copy the string member key of the root object of j into out (size
  * bytes, truncated), or "" when absent. Returns out. */
-const char *hs_api_field(const struct hs_json *j, const char *key, char *out, size_t size);
+const char *hs_api_field(const struct kit_json *j, const char *key, char *out, size_t size);
 
 #endif

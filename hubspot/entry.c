@@ -13,7 +13,7 @@
 
 static oc_status finish(struct oc_error *err, oc_status rc)
 {
-    if(HS_ERR_HAS(err, status))
+    if(KIT_ERR_HAS(err, status))
         err->status = rc;
     return rc;
 }
@@ -26,9 +26,9 @@ static oc_status v_init(const struct oc_host *host, const struct oc_option *opts
 
 #define CHECK_INST(in, err, op)                                                         \
     do {                                                                                \
-        hs_error_clear(err);                                                            \
+        kit_error_clear(err);                                                            \
         if(!(in))                                                                       \
-            return hs_fail(err, OC_E_INVALID, op ": instance is NULL (call init first)"); \
+            return kit_fail(err, OC_E_INVALID, op ": instance is NULL (call init first)"); \
     } while(0)
 
 static oc_status v_authorize(struct oc_instance *in, struct oc_error *err)
@@ -42,7 +42,7 @@ static oc_status v_pull(struct oc_instance *in, const struct oc_pull_request *re
 {
     CHECK_INST(in, err, "pull");
     if(!req || req->struct_size < offsetof(struct oc_pull_request, types) + sizeof req->types)
-        return hs_fail(err, OC_E_INVALID, "pull: request is NULL or too small (struct_size)");
+        return kit_fail(err, OC_E_INVALID, "pull: request is NULL or too small (struct_size)");
     return finish(err, hs_pull(in, req, err));
 }
 
@@ -51,7 +51,7 @@ static oc_status v_push(struct oc_instance *in, const struct oc_push_request *re
 {
     CHECK_INST(in, err, "push");
     if(!req || req->struct_size < sizeof *req || !req->next || !req->list_id || !*req->list_id)
-        return hs_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                        "push: request must have struct_size, a list id and a next() callback");
     return finish(err, hs_push(in, req, err));
 }
@@ -61,14 +61,14 @@ static oc_status v_lookup(struct oc_instance *in, const struct oc_lookup_request
 {
     CHECK_INST(in, err, "lookup");
     if(!req || req->struct_size < sizeof *req || (req->nqueries && !req->queries))
-        return hs_fail(err, OC_E_INVALID, "lookup: request is NULL, too small, or has no queries");
+        return kit_fail(err, OC_E_INVALID, "lookup: request is NULL, too small, or has no queries");
     return finish(err, hs_lookup(in, req, err));
 }
 
 static oc_status v_usage(struct oc_instance *in, struct oc_error *err)
 {
     CHECK_INST(in, err, "usage");
-    return finish(err, hs_http_usage_emit(in->http, err));
+    return finish(err, kit_http_usage_emit(in->http, err));
 }
 
 static void v_release(struct oc_instance *in) { hs_instance_release(in); }
@@ -80,14 +80,14 @@ oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_si
 oc_status oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_size,
                              struct oc_error *err)
 {
-    hs_error_clear(err);
+    kit_error_clear(err);
     /* Any 1.x host can use the 1.0 table: minor versions only append. */
     if(OC_ABI_MAJOR(abi_version) != 1)
-        return finish(err, hs_fail(err, OC_E_NOT_IMPLEMENTED,
+        return finish(err, kit_fail(err, OC_E_NOT_IMPLEMENTED,
                                    "this plugin speaks connector ABI 1.x, not %u.%u",
                                    OC_ABI_MAJOR(abi_version), OC_ABI_MINOR(abi_version)));
     if(!out || out_size < offsetof(struct oc_connector, init))
-        return finish(err, hs_fail(err, OC_E_INVALID,
+        return finish(err, kit_fail(err, OC_E_INVALID,
                                    "connector struct is NULL or too small (%zu bytes)", out_size));
     struct oc_connector c = {
         .struct_size = sizeof c,
