@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hubspot/transport.h"
 #include "plugin/error.h"
 #include "plugin/redact.h"
 
@@ -35,18 +36,7 @@ oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *op
     if(rc)
         goto fail;
     kit_redact_register(in->opt.access_token);
-    struct kit_http_config cfg = {
-        .base_url = in->opt.base_url,
-        .token = in->opt.access_token,
-        .connect_timeout_ms = in->opt.connect_timeout_ms,
-        .timeout_ms = in->opt.timeout_ms,
-        .max_retries = in->opt.max_retries,
-        .max_concurrency = in->opt.max_concurrency,
-        .burst_max = in->opt.burst_max,
-        .burst_window_ms = in->opt.burst_window_ms,
-        .daily_budget = in->opt.daily_budget,
-    };
-    rc = kit_http_new(&cfg, host, &in->http, err);
+    rc = hs_transport_new(in, err);
     if(rc)
         goto fail;
     *out = in;

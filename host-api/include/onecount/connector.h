@@ -45,6 +45,13 @@ extern "C" {
 /* The newest ABI this header describes. */
 #define OC_ABI_VERSION OC_ABI_VERSION_1_0
 
+/* Nonzero when the struct at p (which starts with uint32_t struct_size)
+ * is large enough to hold member m: how either side reads a struct that
+ * the other side may have built from an older header. p must not be
+ * NULL. */
+#define OC_HAS_MEMBER(p, type, m) \
+    ((p)->struct_size >= offsetof(type, m) + sizeof(((type *)0)->m))
+
 /* ---------------------------------------------------------------------- */
 /* Status                                                                  */
 /* ---------------------------------------------------------------------- */
