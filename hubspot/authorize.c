@@ -2,7 +2,7 @@
  * authorize.c - "is my token right?": the token's shape, the scopes it
  * grants against the ones the plugin needs, and the portal it belongs to.
  *
- * Calls (API-NOTES sections 1.3, 1.4):
+ * Calls (API-NOTES.md sections 1.3, 1.4):
  *   POST /oauth/v2/private-apps/get/access-token-info  {"tokenKey": token}
  *        -> hubId, appId, scopes[]
  *   GET  /account-info/v3/details -> portalId, timeZone, dataHostingLocation
@@ -55,7 +55,7 @@ static int is_hex(char c)
 /* pat-<letters><digits>-<8-4-4-4-12 hex>, the shape of private app tokens
  * and (per third-party reports, UNCONFIRMED) of service keys. The hublet
  * segment is matched loosely because HubSpot publishes no list of hublets
- * (UNCONFIRMED, API-NOTES 1.1); it is never parsed for routing. */
+ * (UNCONFIRMED, API-NOTES.md 1.1); it is never parsed for routing. */
 static int token_shape_ok(const char *t)
 {
     static const size_t groups[] = {8, 4, 4, 4, 12};
@@ -152,7 +152,7 @@ oc_status hs_authorize_parse_token_info(struct oc_instance *in, const struct kit
     int arr = kit_json_get(j, 0, "scopes");
     if(kit_json_type(j, arr) != KIT_JSON_ARRAY) {
         /* The answer's shape is known from third-party clients only
-         * (UNCONFIRMED, API-NOTES 1.3): without a scopes array we report
+         * (UNCONFIRMED, API-NOTES.md 1.3): without a scopes array we report
          * the scopes as unverified rather than all missing. */
         hs_log(in, OC_LOG_WARN,
                "authorize: HubSpot's token-info answer has no scopes list; scopes not verified");
@@ -221,7 +221,7 @@ static oc_status token_info(struct oc_instance *in, struct hs_auth_info *ai, str
     }
     if(r.status == 404 || r.status == 400) {
         /* Whether access-token-info answers for service keys is
-         * UNCONFIRMED (API-NOTES 0.1). A 404/400 here is taken to mean
+         * UNCONFIRMED (API-NOTES.md 0.1). A 404/400 here is taken to mean
          * "this kind of token cannot be introspected": the account-info
          * call that follows still proves the token works, and the record
          * says the scopes are unverified instead of failing a working

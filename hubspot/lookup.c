@@ -1,7 +1,7 @@
 /*
  * lookup.c - "who is this unknown clicker?": contacts by email or record id.
  *
- * Calls (API-NOTES 4.1, 4.3; never search, which has its own 5/s limit, a
+ * Calls (API-NOTES.md 4.1, 4.3; never search, which has its own 5/s limit, a
  * 10,000-result cap and lags behind writes):
  *   one query    GET  /crm/v3/objects/contacts/{email}?idProperty=email&properties=...
  *                     (or /{id}?properties=...); 404 means unknown
@@ -17,7 +17,7 @@
  *
  * A window needing exactly one lookup uses GET even when the request had
  * several queries: its 404 is an unambiguous miss, whereas batch misses rest
- * on an error shape HubSpot does not document (UNCONFIRMED, API-NOTES 4.3).
+ * on an error shape HubSpot does not document (UNCONFIRMED, API-NOTES.md 4.3).
  */
 #include "hubspot/lookup.h"
 
@@ -34,7 +34,7 @@
 #include "plugin/redact.h"
 
 #define CONTACTS_PATH "/crm/v3/objects/contacts"
-/* UNCONFIRMED in HubSpot's spec, widely reported (API-NOTES 4.3). */
+/* UNCONFIRMED in HubSpot's spec, widely reported (API-NOTES.md 4.3). */
 #define BATCH_MAX 100
 #define ID_MAX_DIGITS 20
 
@@ -506,7 +506,7 @@ static oc_status get_one(struct oc_instance *in, int by, struct hs_lookup_pend *
     oc_status rc;
     kit_http_req_init(&r, "GET", NULL, NULL, 0, "contacts.read");
     /* The email goes in the path, percent-encoded so '+' and '@' survive
-     * (practice, not documented: UNCONFIRMED, API-NOTES 4.1). */
+     * (practice, not documented: UNCONFIRMED, API-NOTES.md 4.1). */
     kit_buf_puts(&path, CONTACTS_PATH "/");
     int bad = kit_url_encode(&path, p->send);
     char sep = '?';

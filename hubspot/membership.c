@@ -62,7 +62,7 @@ static int load(struct hs_pushset *set, const struct kit_json *j, int arr)
 }
 
 /* Whether a 400 is about the list's processing type. The wording is
- * UNCONFIRMED (API-NOTES 5.2: "probably 400"), so any mention of the
+ * UNCONFIRMED (API-NOTES.md 5.2: "probably 400"), so any mention of the
  * processing type or of its values counts. */
 static int about_processing_type(const struct kit_http_req *r)
 {

@@ -6,7 +6,7 @@
  * A run takes now once (end) and scans lastmodifieddate in [anchor, end]:
  *  - the first scan of the stream starts at its start (--since, or
  *    pull_start_days back); later runs at cursor - lookback, because search
- *    is eventually consistent (API-NOTES 3.2): a change written just before
+ *    is eventually consistent (API-NOTES.md 3.2): a change written just before
  *    the last run may only have been searchable after it. What the
  *    lookback brings again is skipped by (id, lastmodifieddate) in seen.
  *  - Keyset paging, never "after": each page's query starts again at the
@@ -33,7 +33,7 @@
  *
  * Page answers are checked whole before anything of them is emitted, so a
  * malformed page changes nothing. Search answers carry no rate-limit
- * headers (API-NOTES 3.2); requests are marked search, so the HTTP client
+ * headers (API-NOTES.md 3.2); requests are marked search, so the HTTP client
  * paces them at 5 per second.
  */
 #include "hubspot/pull_contacts.h"
@@ -118,7 +118,7 @@ static int digits(const char *s, size_t n, int *v)
 
 /* HubSpot datetime text to epoch ms: ISO 8601 as search returns it
  * ("2026-11-20T08:16:00.000Z", fraction and offset optional) or epoch ms
- * digits, which other HubSpot APIs use (API-NOTES 6.3). 0 or -1. */
+ * digits, which other HubSpot APIs use (API-NOTES.md 6.3). 0 or -1. */
 static int parse_time(const char *s, size_t len, int64_t *ms)
 {
     if(len && len <= 15 && strspn(s, "0123456789") >= len) {

@@ -18,7 +18,7 @@
 
 #include "hubspot/instance.h"
 
-/* Largest page search allows (API-NOTES 3.2). */
+/* Largest page search allows (API-NOTES.md 3.2). */
 #define HS_CONTACTS_PAGE_MAX 200
 
 /* The contacts stream (hs_pull dispatches here for stream "contacts").

@@ -1,5 +1,5 @@
 /*
- * push.c - the list push (issue 6): upsert contacts by email, add them to
+ * push.c - the list push : upsert contacts by email, add them to
  * a list, one push_result per input.
  *
  * The run works in waves. A wave reads inputs into up to max_concurrency

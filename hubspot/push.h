@@ -1,5 +1,5 @@
 /*
- * push.h - internals of the list push (issue 6), shared by push.c (the
+ * push.h - internals of the list push , shared by push.c (the
  * run: reading input, waves of concurrent calls, statuses), list_check.c
  * (is the list usable), upsert.c (batch upsert and its answers),
  * membership.c (memberships/add and its answer), push_cache.c (email ->

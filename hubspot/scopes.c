@@ -1,4 +1,4 @@
-/* scopes.c - see scopes.h. Scope names and alternatives: API-NOTES section 2
+/* scopes.c - see scopes.h. Scope names and alternatives: API-NOTES.md section 2
  * (the security blocks of HubSpot's OpenAPI operations). */
 #include "hubspot/scopes.h"
 

@@ -84,7 +84,7 @@ int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_
     kit_jw_key(&w, "properties");
     kit_jw_obj(&w);
     /* Sent in properties too: whether create needs it there is
-     * UNCONFIRMED (API-NOTES 4.4), and it costs nothing. */
+     * UNCONFIRMED (API-NOTES.md 4.4), and it costs nothing. */
     kit_jw_kstr(&w, "email", it->email);
     it->email_only = 1;
     for(size_t i = 0; i < n && f; i++) {

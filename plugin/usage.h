@@ -19,7 +19,7 @@
  * and utc_offset_ms (never read back).
  *
  * The day: HubSpot resets its daily limit at midnight in the account's
- * time zone (API-NOTES 1.4, 3.1), so "today" is the date of
+ * time zone (API-NOTES.md 1.4, 3.1), so "today" is the date of
  * now + utc_offset_ms, the offset authorize read from
  * GET /account-info/v3/details and saved under host state key
  * KIT_ACCOUNT_KEY. Until authorize has run the day is the UTC date and the

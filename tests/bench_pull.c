@@ -30,7 +30,7 @@
 #define NOW INT64_C(1795824000000)
 #define DAY INT64_C(86400000)
 #define PAGE 1000
-#define JQ_REFERENCE 63000.0 /* jq -c '.events[]' on the same pages, DESIGN.md section 7 */
+#define JQ_REFERENCE 63000.0 /* jq -c '.events[]' on the same pages */
 
 struct gen {
     int pages;

@@ -10,7 +10,7 @@
  * both paths are exercised. Upsert results come back in reverse order.
  *
  * Floors printed beside the figures:
- *  - calls: ceil(30,000/100) + membership chunks + 2 (DESIGN.md section 7);
+ *  - calls: ceil(30,000/100) + membership chunks + 2;
  *  - wall: the earliest the calls actually made can all be answered under
  *    a rolling window of 100 per 10 s: (ceil(calls/100) - 1) windows plus
  *    one latency. The sustained-rate figure (calls x 10 s / 100) is shown

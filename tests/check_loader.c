@@ -695,7 +695,7 @@ END_TEST
 
 START_TEST(test_real_plugin_exports)
 {
-    /* DESIGN.md: the only exported symbol is the entry function.
+    /* The only exported symbol is the entry function.
      * `nm -D --defined-only` lists the dynamic symbol table's definitions.
      * Besides functions (T/t, W/w weak, i ifunc) and data (D/d, B/b, R/r,
      * V/v, G/g, u), a version script with a *named* node adds one absolute

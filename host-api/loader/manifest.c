@@ -1,5 +1,5 @@
 /*
- * manifest.c - parsing plugin.manifest (DESIGN.md section 2, binding keys).
+ * manifest.c - parsing plugin.manifest (the keys connector.h and README.md list).
  *
  * Format: `key = value` lines; blank lines; lines whose first non-blank
  * character is '#' are comments. Keys and values are trimmed of spaces and

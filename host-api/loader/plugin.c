@@ -1,6 +1,6 @@
 /*
  * plugin.c - loading a connector plugin: dlopen, entry lookup, ABI
- * negotiation, vtable and identity checks (DESIGN.md section 2).
+ * negotiation, vtable and identity checks (the rules at the top of connector.h).
  *
  * The shared object is never dlclose'd, on success or on any failure after
  * a successful dlopen. The plugin links libcurl (and through it OpenSSL),
@@ -197,7 +197,7 @@ oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
 
     /* dlsym on a handle also searches the library's dependencies, and a
      * data symbol can carry the entry's name (the unversioned-data-plugin
-     * pattern DESIGN.md rules out). Insist on a function defined in the
+     * pattern the rules in connector.h rule out). Insist on a function defined in the
      * plugin itself. */
     Dl_info info;
     const ElfW(Sym) *esym = NULL;

@@ -1,7 +1,7 @@
 /*
  * status.h - how failures become ochost's exit codes and messages.
  *
- * DESIGN.md section 3 fixes the exit codes; the one table mapping the
+ * README.md's exit-code table fixes the exit codes; the one table mapping the
  * plugin's oc_status onto them lives in status.c, so a new status value
  * needs one edit there and nowhere else.
  */

@@ -5,7 +5,7 @@
  *
  * This is the only installed header of onecount-hubspot.
  *
- * Design rules (see DESIGN.md section 2):
+ * Design rules:
  *  - The plugin exports one function, oc_connector_entry(). The host
  *    allocates struct oc_connector, zeroed, calls the entry with its newest
  *    ABI version and steps down while the plugin answers
