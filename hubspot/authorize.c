@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "hubspot/authorize.h"
+#include "hubspot/host.h"
 #include "hubspot/instance.h"
 #include "hubspot/scopes.h"
 #include "plugin/error.h"

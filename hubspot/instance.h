@@ -2,9 +2,10 @@
  * instance.h - struct oc_instance, the HubSpot plugin's per-instance state.
  *
  * One instance is used by one thread at a time (ABI rule), so nothing here
- * is locked. Each capability keeps its own state behind its own pointer,
- * created lazily by that capability's file and released by it from
- * hs_instance_release().
+ * is locked. Each capability keeps its own state in its own slot, created
+ * lazily by that capability's file together with the function that frees
+ * it; hs_instance_release() runs whatever the slots name, so the instance
+ * knows no capability's state.
  */
 #ifndef HS_INSTANCE_H
 #define HS_INSTANCE_H
@@ -40,23 +41,36 @@ struct hs_options {
     int membership_chunk;
 };
 
-struct hs_lookup_cache;
-struct hs_push_state;
-struct hs_pull_state;
+/* One slot per capability that keeps state across calls. */
+enum hs_slot_id {
+    HS_SLOT_LOOKUP, /* lookup.c: the answer cache */
+    HS_SLOT_PUSH,   /* push.c: lists found usable, the email -> id cache */
+    HS_SLOT_PULL,   /* pull.c: buffers reused across pages and runs */
+    HS_SLOT_COUNT
+};
+
+/* A capability's state: owned by the instance once set. The capability
+ * sets state and release together when it first makes the state (and may
+ * free and replace it later); release(state) frees it at instance
+ * release. state NULL: nothing to free. */
+struct hs_slot {
+    void *state;
+    void (*release)(void *state);
+};
 
 struct oc_instance {
     const struct oc_host *host;
     struct hs_options opt;
     struct kit_http *http;
-    struct hs_lookup_cache *lookup_cache; /* lookup.c */
-    struct hs_push_state *push_state;     /* push.c   */
-    struct hs_pull_state *pull_state;     /* pull.c   */
+    struct hs_slot slot[HS_SLOT_COUNT];
 };
 
 /* Create an instance (the ABI's init): options parsed, HTTP client made.
  * On success *out is owned by the caller, freed with hs_instance_release. */
 oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *opts, size_t n,
                           struct oc_instance **out, struct oc_error *err);
+/* Free in: every slot's state (through its release), the HTTP client, the
+ * options. NULL is a no-op. */
 void hs_instance_release(struct oc_instance *in);
 
 /* options.c */
@@ -64,28 +78,11 @@ oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, s
                            struct oc_error *err);
 void hs_options_free(struct hs_options *o);
 
-/* Log through the host, redacted. */
-void hs_log(const struct oc_instance *in, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Host clock (wall clock when the host gives none). */
-int64_t hs_now_ms(const struct oc_instance *in);
-
-/* The capabilities, one file each. They fill err on failure. */
+/* The capabilities, one file each, called by entry.c. They fill err on
+ * failure. The host services they use are in host.h. */
 oc_status hs_authorize(struct oc_instance *in, struct oc_error *err);
 oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, struct oc_error *err);
 oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, struct oc_error *err);
 oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
                     struct oc_error *err);
-/* Each frees its own state in the instance; NULL-safe. */
-void hs_lookup_release(struct oc_instance *in);
-void hs_push_release(struct oc_instance *in);
-void hs_pull_release(struct oc_instance *in);
-
-/* Emit a record of kind with n fields through the host; OC_E_CANCELLED if
- * the host did not take it, OC_E_NOMEM if masking failed. id and fields
- * stay the caller's; any value holding the token (or a token-shaped
- * string) reaches the host masked, in a copy freed before return. */
-oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
-                  const struct oc_field *fields, size_t n);
-
 #endif

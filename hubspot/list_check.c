@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hubspot/push.h"
-#include "hubspot/apierror.h"
+#include "hubspot/list_check.h"
 #include "plugin/error.h"
 
 /* ILS list ids are decimal numbers; anything else is a typo or a list
@@ -27,25 +26,32 @@ static int plausible_id(const char *id)
     return 1;
 }
 
-static int already_checked(const struct hs_push_state *st, const char *id)
+static int already_checked(const struct hs_list_checked *c, const char *id)
 {
-    for(size_t i = 0; i < st->nchecked; i++)
-        if(!strcmp(st->checked[i], id))
+    for(size_t i = 0; i < c->n; i++)
+        if(!strcmp(c->id[i], id))
             return 1;
     return 0;
 }
 
-static void remember(struct hs_push_state *st, const char *id)
+static void remember(struct hs_list_checked *c, const char *id)
 {
     char *copy = strdup(id);
     if(!copy)
         return; /* only costs a second check later */
-    if(st->nchecked == HS_PUSH_CHECKED_MAX) {
-        free(st->checked[0]);
-        memmove(st->checked, st->checked + 1, (HS_PUSH_CHECKED_MAX - 1) * sizeof *st->checked);
-        st->nchecked--;
+    if(c->n == HS_PUSH_CHECKED_MAX) {
+        free(c->id[0]);
+        memmove(c->id, c->id + 1, (HS_PUSH_CHECKED_MAX - 1) * sizeof *c->id);
+        c->n--;
     }
-    st->checked[st->nchecked++] = copy;
+    c->id[c->n++] = copy;
+}
+
+void hs_push_list_checked_free(struct hs_list_checked *c)
+{
+    for(size_t i = 0; i < c->n; i++)
+        free(c->id[i]);
+    memset(c, 0, sizeof *c);
 }
 
 oc_status hs_push_list_judge(const struct kit_json *j, const char *id, struct oc_error *err)
@@ -103,20 +109,19 @@ oc_status hs_push_list_judge(const struct kit_json *j, const char *id, struct oc
                    id, name, type);
 }
 
-void hs_push_list_forget(struct hs_push_state *st, const char *list_id)
+void hs_push_list_forget(struct hs_list_checked *c, const char *list_id)
 {
-    for(size_t i = 0; i < st->nchecked; i++) {
-        if(!strcmp(st->checked[i], list_id)) {
-            free(st->checked[i]);
-            memmove(st->checked + i, st->checked + i + 1,
-                    (st->nchecked - i - 1) * sizeof *st->checked);
-            st->nchecked--;
+    for(size_t i = 0; i < c->n; i++) {
+        if(!strcmp(c->id[i], list_id)) {
+            free(c->id[i]);
+            memmove(c->id + i, c->id + i + 1, (c->n - i - 1) * sizeof *c->id);
+            c->n--;
             return;
         }
     }
 }
 
-oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
+oc_status hs_push_list_check(struct oc_instance *in, struct hs_list_checked *checked,
                              const char *list_id, struct oc_error *err)
 {
     if(!plausible_id(list_id))
@@ -124,7 +129,7 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
                        "list id '%s' is not a HubSpot list id: give the number from the list's "
                        "URL in HubSpot (.../objectLists/<id>/...), not its name",
                        list_id ? list_id : "");
-    if(already_checked(st, list_id))
+    if(already_checked(checked, list_id))
         return OC_OK;
 
     struct kit_buf path = KIT_BUF_INIT;
@@ -160,7 +165,7 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_push_state *st,
     } else if(rc == OC_OK) {
         rc = hs_push_list_judge(&r.json, list_id, err);
         if(rc == OC_OK)
-            remember(st, list_id);
+            remember(checked, list_id);
     }
 out:
     kit_http_req_free(&r);

@@ -27,11 +27,12 @@
 #include <strings.h>
 
 #include "hubspot/email.h"
+#include "hubspot/host.h"
 #include "hubspot/props.h"
-#include "hubspot/push.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/redact.h"
+#include "plugin/strset.h"
 
 #define CONTACTS_PATH "/crm/v3/objects/contacts"
 /* UNCONFIRMED in HubSpot's spec, widely reported (API-NOTES.md 4.3). */
@@ -136,10 +137,10 @@ static int other_props(const struct kit_json *j, int po, const struct hs_props *
 {
     int m = kit_json_size(j, po), rc = -1;
     char **names = calloc(m > 0 ? (size_t)m : 1, sizeof *names);
-    struct hs_pushset seen;
+    struct kit_strset seen;
     if(!names)
         return -1;
-    if(hs_pushset_init(&seen, (size_t)m)) {
+    if(kit_strset_init(&seen, (size_t)m)) {
         free(names);
         return -1;
     }
@@ -156,7 +157,7 @@ static int other_props(const struct kit_json *j, int po, const struct hs_props *
         if(!(names[i] = kit_buf_take(&nb)))
             goto out;
         kit_redact_inplace(names[i]);
-        if(has_control(names[i]) || hs_pushset_add(&seen, names[i], strlen(names[i])) != 1)
+        if(has_control(names[i]) || kit_strset_add(&seen, names[i], strlen(names[i])) != 1)
             continue;
         if(scalar(j, k + 1) && !reserved(names[i]) && !hs_props_has(pr, names[i]))
             put_pair(b, names[i], j, k + 1, 0), (*n)++;
@@ -166,7 +167,7 @@ out:
     for(int i = 0; i < m; i++)
         free(names[i]);
     free(names);
-    hs_pushset_free(&seen);
+    kit_strset_free(&seen);
     return rc;
 }
 
@@ -329,26 +330,32 @@ static void cache_put(struct hs_lookup_cache *c, int by, char *key, uint32_t has
     c->count++;
 }
 
+/* The instance's slot holds the cache; the instance frees it through this. */
+static void cache_release(void *c) { cache_free(c); }
+
+static struct hs_lookup_cache *cache_of(const struct oc_instance *in)
+{
+    return in->slot[HS_SLOT_LOOKUP].state;
+}
+
+static void cache_set(struct oc_instance *in, struct hs_lookup_cache *c)
+{
+    in->slot[HS_SLOT_LOOKUP].state = c;
+    in->slot[HS_SLOT_LOOKUP].release = cache_release;
+}
+
 oc_status hs_lookup_cache_limit(struct oc_instance *in, size_t max)
 {
     if(!in || !max)
         return OC_E_INVALID;
-    cache_free(in->lookup_cache);
-    in->lookup_cache = cache_new(max);
-    return in->lookup_cache ? OC_OK : OC_E_NOMEM;
+    cache_free(cache_of(in));
+    cache_set(in, cache_new(max));
+    return cache_of(in) ? OC_OK : OC_E_NOMEM;
 }
 
 size_t hs_lookup_cache_count(const struct oc_instance *in)
 {
-    return in && in->lookup_cache ? in->lookup_cache->count : 0;
-}
-
-void hs_lookup_release(struct oc_instance *in)
-{
-    if(!in)
-        return;
-    cache_free(in->lookup_cache);
-    in->lookup_cache = NULL;
+    return in && cache_of(in) ? cache_of(in)->count : 0;
 }
 
 /* ---- one window of queries --------------------------------------------- */
@@ -768,13 +775,6 @@ static oc_status emit_query(struct oc_instance *in, int by, const char *query,
     return OC_OK;
 }
 
-static void progress(struct oc_instance *in, uint64_t done, uint64_t total)
-{
-    const struct oc_host *h = in->host;
-    if(h->struct_size >= offsetof(struct oc_host, progress) + sizeof h->progress && h->progress)
-        h->progress(h->ctx, "lookup", done, total);
-}
-
 oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
                     struct oc_error *err)
 {
@@ -791,7 +791,9 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
     if(!req->nqueries)
         return OC_OK;
     int64_t ttl = in->opt.cache_ttl_ms;
-    if(ttl > 0 && !in->lookup_cache && !(in->lookup_cache = cache_new(HS_LOOKUP_CACHE_MAX))) {
+    if(ttl > 0 && !cache_of(in))
+        cache_set(in, cache_new(HS_LOOKUP_CACHE_MAX));
+    if(ttl > 0 && !cache_of(in)) {
         rc = oom(err, "creating the cache");
         goto out;
     }
@@ -803,7 +805,7 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
         rc = oom(err, "preparing the lookup");
         goto out;
     }
-    struct hs_lookup_cache *cache = ttl > 0 ? in->lookup_cache : NULL;
+    struct hs_lookup_cache *cache = ttl > 0 ? cache_of(in) : NULL;
     for(size_t base = 0; base < req->nqueries; base += wcap) {
         size_t n = req->nqueries - base < wcap ? req->nqueries - base : wcap;
         /* One clock reading per window: a hit found for one query must not
@@ -842,7 +844,7 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
         }
         window_reset(&w);
         if(req->nqueries > wcap)
-            progress(in, base + n, req->nqueries);
+            hs_progress(in, "lookup", base + n, req->nqueries);
     }
     if(nmiss)
         rc = kit_fail(err, OC_E_NOT_FOUND,

@@ -18,20 +18,21 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hubspot/push.h"
+#include "hubspot/membership.h"
 #include "plugin/error.h"
+#include "plugin/strset.h"
 
 int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n)
 {
-    struct hs_pushset seen;
-    if(hs_pushset_init(&seen, n))
+    struct kit_strset seen;
+    if(kit_strset_init(&seen, n))
         return -1;
     kit_buf_reset(out);
     kit_buf_putc(out, '[');
     int first = 1;
     for(size_t i = 0; i < n; i++) {
         const char *id = items[i]->record_id;
-        if(!id || hs_pushset_add(&seen, id, strlen(id)) != 1)
+        if(!id || kit_strset_add(&seen, id, strlen(id)) != 1)
             continue; /* one contact pushed twice in a chunk is sent once */
         if(!first)
             kit_buf_putc(out, ',');
@@ -39,24 +40,24 @@ int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, s
         kit_json_quote(out, id, strlen(id));
     }
     kit_buf_putc(out, ']');
-    hs_pushset_free(&seen);
+    kit_strset_free(&seen);
     return kit_buf_ok(out) ? 0 : -1;
 }
 
 /* Fill set with the raw (still escaped) strings of array token arr. Ids
  * are decimal strings, so raw equals unescaped; a number item (should
  * HubSpot ever send one) reads the same. */
-static int load(struct hs_pushset *set, const struct kit_json *j, int arr)
+static int load(struct kit_strset *set, const struct kit_json *j, int arr)
 {
     int n = kit_json_type(j, arr) == KIT_JSON_ARRAY ? kit_json_size(j, arr) : 0;
-    if(hs_pushset_init(set, (size_t)n))
+    if(kit_strset_init(set, (size_t)n))
         return -1;
     int t = arr + 1;
     for(int i = 0; i < n; i++, t = kit_json_skip(j, t)) {
         size_t len;
         const char *s = kit_json_raw(j, t, &len);
         if(s)
-            hs_pushset_add(set, s, len);
+            kit_strset_add(set, s, len);
     }
     return 0;
 }
@@ -135,23 +136,23 @@ oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
         }
         return OC_OK;
     }
-    struct hs_pushset sadd, smiss, seen;
+    struct kit_strset sadd, smiss, seen;
     memset(&sadd, 0, sizeof sadd);
     memset(&smiss, 0, sizeof smiss);
     memset(&seen, 0, sizeof seen);
     oc_status rc = OC_OK;
-    if(load(&sadd, j, added) || load(&smiss, j, missing) || hs_pushset_init(&seen, n)) {
+    if(load(&sadd, j, added) || load(&smiss, j, missing) || kit_strset_init(&seen, n)) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory reading the memberships/add answer");
         goto out;
     }
     for(size_t i = 0; i < n; i++) {
         struct hs_push_item *it = items[i];
         size_t len = strlen(it->record_id);
-        int first = hs_pushset_add(&seen, it->record_id, len) == 1;
-        if(hs_pushset_has(&sadd, it->record_id, len)) {
+        int first = kit_strset_add(&seen, it->record_id, len) == 1;
+        if(kit_strset_has(&sadd, it->record_id, len)) {
             /* The same contact twice in one push: added once. */
             it->status = first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
-        } else if(hs_pushset_has(&smiss, it->record_id, len)) {
+        } else if(kit_strset_has(&smiss, it->record_id, len)) {
             if(it->from_cache) {
                 /* Our cached id is stale (contact merged or deleted):
                  * hand it back for a fresh upsert. */
@@ -171,8 +172,8 @@ oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
         }
     }
 out:
-    hs_pushset_free(&sadd);
-    hs_pushset_free(&smiss);
-    hs_pushset_free(&seen);
+    kit_strset_free(&sadd);
+    kit_strset_free(&smiss);
+    kit_strset_free(&seen);
     return rc;
 }

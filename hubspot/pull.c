@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "hubspot/email_event.h"
+#include "hubspot/host.h"
 #include "hubspot/instance.h"
 #include "hubspot/pull_contacts.h"
 #include "hubspot/pull_state.h"
@@ -37,8 +38,8 @@
 #define DAY_MS INT64_C(86400000)
 #define MAX_TYPE_LEN 48
 
-/* Per-instance buffers, reused across pages and runs (instance.h's
- * pull_state pointer). */
+/* Per-instance buffers, reused across pages and runs (the instance's
+ * HS_SLOT_PULL). */
 struct hs_pull_state {
     struct hs_email_event ev;
     struct kit_buf id;
@@ -62,17 +63,24 @@ struct run {
     uint64_t calls;
 };
 
-void hs_pull_release(struct oc_instance *in)
+/* The slot's release: the instance frees the state through it. */
+static void pull_state_free(void *state)
 {
-    if(!in || !in->pull_state)
-        return;
-    struct hs_pull_state *ps = in->pull_state;
+    struct hs_pull_state *ps = state;
     hs_email_event_free(&ps->ev);
     kit_buf_free(&ps->id);
     kit_buf_free(&ps->path);
     kit_buf_free(&ps->save);
     free(ps);
-    in->pull_state = NULL;
+}
+
+/* The instance's pull state, made on first use; NULL on oom. */
+static struct hs_pull_state *pull_state_get(struct oc_instance *in)
+{
+    struct hs_slot *slot = &in->slot[HS_SLOT_PULL];
+    if(!slot->state && (slot->state = calloc(1, sizeof(struct hs_pull_state))))
+        slot->release = pull_state_free;
+    return slot->state;
 }
 
 /* Prefix err->message with the stream, keeping status and HTTP details. */
@@ -101,12 +109,7 @@ static oc_status save(struct run *r, struct oc_error *err)
     return with_context(r, rc, err, tail);
 }
 
-static void progress(struct run *r)
-{
-    const struct oc_host *h = r->in->host;
-    if(h->progress)
-        h->progress(h->ctx, "pull", *r->total, 0);
-}
+static void progress(struct run *r) { hs_progress(r->in, "pull", *r->total, 0); }
 
 static int build_path(struct run *r)
 {
@@ -465,7 +468,7 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     kit_error_clear(err);
     if(!in)
         return kit_fail(err, OC_E_INVALID, "pull: no instance");
-    if(req && req->struct_size < offsetof(struct oc_pull_request, types) + sizeof req->types)
+    if(req && !OC_HAS_MEMBER(req, struct oc_pull_request, types))
         return kit_fail(err, OC_E_INVALID,
                        "pull: struct oc_pull_request is older than ABI 1.0 (struct_size %u)",
                        (unsigned)req->struct_size);
@@ -485,11 +488,9 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
                        req->since_ms);
     if(!in->host->emit)
         return kit_fail(err, OC_E_INVALID, "pull: the host gave no emit callback");
-    if(!in->pull_state) {
-        in->pull_state = calloc(1, sizeof *in->pull_state);
-        if(!in->pull_state)
-            return kit_fail(err, OC_E_NOMEM, "pull: out of memory");
-    }
+    struct hs_pull_state *ps = pull_state_get(in);
+    if(!ps)
+        return kit_fail(err, OC_E_NOMEM, "pull: out of memory");
     const char *names[32];
     char tbuf[32 * (MAX_TYPE_LEN + 2)];
     int ntypes = 1;
@@ -502,7 +503,6 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     uint64_t total = 0;
     int64_t run_now = hs_now_ms(in);
     for(int i = 0; i < ntypes; i++) {
-        struct hs_pull_state *ps = in->pull_state;
         if(names[i])
             snprintf(ps->key, sizeof ps->key, "pull/email_events/%s", names[i]);
         else

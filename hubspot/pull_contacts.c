@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/host.h"
 #include "hubspot/props.h"
 #include "hubspot/pull_state.h"
 #include "hubspot/pull_warn.h"

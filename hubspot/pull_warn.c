@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "hubspot/host.h"
 #include "plugin/usage.h"
 
 void hs_pull_warn_future(struct oc_instance *in, const char *stream, const char *things, int64_t ahead_ms,

@@ -40,59 +40,45 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hubspot/email.h"
 #include "hubspot/push.h"
+
+#include "hubspot/email.h"
+#include "hubspot/host.h"
+#include "hubspot/list_check.h"
+#include "hubspot/membership.h"
+#include "hubspot/push_cache.h"
+#include "hubspot/push_item.h"
+#include "hubspot/upsert.h"
 #include "plugin/error.h"
+#include "plugin/strset.h"
 
 #define CACHE_SLOTS 1024
 #define MAX_CONC 32 /* options.c caps max_concurrency there too */
 #define MEMBERSHIP_ENDPOINT "lists.memberships.add"
 
-/* ---- items ---- */
-
-static void item_free_one(struct hs_push_item *it)
-{
-    free(it->input);
-    free(it->email);
-    free(it->key);
-    free(it->json);
-    free(it->record_id);
-    free(it->error);
-    free(it);
-}
-
-void hs_push_item_free(struct hs_push_item *it)
-{
-    if(!it)
-        return;
-    /* Copies never have copies of their own: one level. */
-    for(struct hs_push_item *c = it->copies, *next; c; c = next) {
-        next = c->copy_next;
-        item_free_one(c);
-    }
-    item_free_one(it);
-}
-
-void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
-{
-    struct kit_buf b = KIT_BUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    kit_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    free(it->error);
-    it->error = kit_buf_take(&b);
-    if(!it->error)
-        it->error = strdup("failed (out of memory while describing why)");
-    it->status = HS_PUSH_FAILED;
-}
-
 /* ---- state ---- */
 
-struct hs_push_state *hs_push_state_get(struct oc_instance *in)
+/* What an instance keeps between pushes (its HS_SLOT_PUSH). */
+struct hs_push_state {
+    struct hs_list_checked checked;
+    struct hs_push_cache *cache; /* NULL when cache_ttl_ms is 0 */
+};
+
+/* The slot's release: the instance frees the state through it. */
+static void push_state_free(void *state)
 {
-    if(in->push_state)
-        return in->push_state;
+    struct hs_push_state *st = state;
+    hs_push_list_checked_free(&st->checked);
+    hs_push_cache_free(st->cache);
+    free(st);
+}
+
+/* The instance's push state, created on first use; NULL on oom. */
+static struct hs_push_state *push_state_get(struct oc_instance *in)
+{
+    struct hs_slot *slot = &in->slot[HS_SLOT_PUSH];
+    if(slot->state)
+        return slot->state;
     struct hs_push_state *st = calloc(1, sizeof *st);
     if(!st)
         return NULL;
@@ -100,20 +86,9 @@ struct hs_push_state *hs_push_state_get(struct oc_instance *in)
         free(st);
         return NULL;
     }
-    in->push_state = st;
+    slot->state = st;
+    slot->release = push_state_free;
     return st;
-}
-
-void hs_push_release(struct oc_instance *in)
-{
-    if(!in || !in->push_state)
-        return;
-    struct hs_push_state *st = in->push_state;
-    for(size_t i = 0; i < st->nchecked; i++)
-        free(st->checked[i]);
-    hs_push_cache_free(st->cache);
-    free(st);
-    in->push_state = NULL;
 }
 
 /* ---- item queues ---- */
@@ -158,7 +133,7 @@ struct run {
     struct kit_buf *body;         /* conc upsert bodies + 1 membership body */
     struct kit_http_req *reqs;    /* conc + 1 */
     size_t nreqs_live;           /* requests whose outputs need freeing */
-    struct hs_pushset wave;       /* key (lowercased email) -> its item in this wave */
+    struct kit_strset wave;       /* key (lowercased email) -> its item in this wave */
     size_t ncopies, copies_max;   /* copies merged into this wave's items */
     struct itemq carry, pending, inflight;
     struct kit_buf mpath;
@@ -169,17 +144,7 @@ struct run {
     struct oc_error stop_err;
 };
 
-static int host_has_progress(const struct oc_host *h)
-{
-    return h && h->progress &&
-           h->struct_size >= offsetof(struct oc_host, progress) + sizeof h->progress;
-}
-
-static void progress(struct run *R)
-{
-    if(host_has_progress(R->in->host))
-        R->in->host->progress(R->in->host->ctx, "push", R->done, 0);
-}
+static void progress(struct run *R) { hs_progress(R->in, "push", R->done, 0); }
 
 static void set_stop(struct run *R, oc_status rc, const struct oc_error *why)
 {
@@ -205,19 +170,6 @@ static void set_stopf(struct run *R, oc_status rc, const char *fmt, ...)
     set_stop(R, rc, &e);
 }
 
-static const char *status_name(int s)
-{
-    return s == HS_PUSH_ADDED ? "added" : s == HS_PUSH_ALREADY ? "already_member" : "failed";
-}
-
-/* Whether the host asked to stop (a signal, in ochost). Results still go
- * out after that: the host is listening, it only wants no more work. */
-static int host_cancelled(const struct run *R)
-{
-    const struct oc_host *h = R->in->host;
-    return h->cancelled && h->cancelled(h->ctx);
-}
-
 /* One push_result. Once the host's emit refused one, nothing more is
  * emitted: it said it cannot take them. */
 static void emit_result(struct run *R, const char *input, const char *email, const char *id,
@@ -225,16 +177,6 @@ static void emit_result(struct run *R, const char *input, const char *email, con
 {
     if(R->emit_broken)
         return;
-    struct oc_field f[5];
-    size_t n = 0;
-    f[n++] = (struct oc_field){"input", input, OC_FIELD_STRING};
-    if(email)
-        f[n++] = (struct oc_field){"email", email, OC_FIELD_STRING};
-    if(id)
-        f[n++] = (struct oc_field){"id", id, OC_FIELD_STRING};
-    f[n++] = (struct oc_field){"status", status_name(status), OC_FIELD_STRING};
-    if(status == HS_PUSH_FAILED)
-        f[n++] = (struct oc_field){"error", error ? error : "failed", OC_FIELD_STRING};
     R->done++;
     if(status == HS_PUSH_ADDED)
         R->added++;
@@ -242,7 +184,7 @@ static void emit_result(struct run *R, const char *input, const char *email, con
         R->already++;
     else
         R->failed++;
-    if(hs_emit(R->in, "push_result", input, f, n)) {
+    if(hs_push_result_emit(R->in, input, email, id, status, error)) {
         R->emit_broken = 1;
         set_stopf(R, OC_E_CANCELLED, "the host asked to stop while receiving push results");
     }
@@ -351,7 +293,7 @@ static void read_item(struct run *R, struct hs_push_item **out)
 static int place(struct run *R, struct hs_push_item *it)
 {
     size_t klen = strlen(it->key);
-    struct hs_push_item *first = hs_pushset_get(&R->wave, it->key, klen);
+    struct hs_push_item *first = kit_strset_get(&R->wave, it->key, klen);
     if(first) {
         if(R->ncopies >= R->copies_max)
             return 0;
@@ -371,7 +313,7 @@ static int place(struct run *R, struct hs_push_item *it)
     for(size_t b = 0; b < R->active; b++) {
         if(R->nb[b] == HS_PUSH_BATCH)
             continue;
-        if(hs_pushset_put(&R->wave, it->key, klen, it) != 1)
+        if(kit_strset_put(&R->wave, it->key, klen, it) != 1)
             return 0;
         R->slots[b * HS_PUSH_BATCH + R->nb[b]++] = it;
         return 1;
@@ -421,8 +363,9 @@ static void fill(struct run *R)
           R->ncopies < R->copies_max && R->pending.n < R->chunk + R->conc * HS_PUSH_BATCH) {
         /* Checked before each read: after a cancel nothing more is taken
          * from the input, so what was not read stays the host's to
-         * account for. */
-        if(host_cancelled(R)) {
+         * account for. Results still go out after that: the host is
+         * listening, it only wants no more work. */
+        if(hs_cancelled(R->in)) {
             set_stopf(R, OC_E_CANCELLED, "cancelled: the host asked to stop");
             break;
         }
@@ -599,7 +542,7 @@ static int wave(struct run *R)
     for(size_t i = first; i < nreq; i++)
         settle_batch(R, &R->reqs[i], which[i]);
     free_reqs(R);
-    hs_pushset_clear(&R->wave);
+    kit_strset_clear(&R->wave);
     R->ncopies = 0;
     progress(R);
     return !R->stop;
@@ -693,7 +636,7 @@ static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc
     R->inflight.v = calloc(R->chunk, sizeof *R->inflight.v);
     R->inflight.cap = R->chunk;
     if(!R->slots || !R->nb || !R->body || !R->reqs || !R->inflight.v ||
-       hs_pushset_init(&R->wave, R->conc * HS_PUSH_BATCH))
+       kit_strset_init(&R->wave, R->conc * HS_PUSH_BATCH))
         return OC_E_NOMEM;
     kit_buf_puts(&R->mpath, "/crm/v3/lists/");
     kit_url_encode(&R->mpath, req->list_id);
@@ -714,7 +657,7 @@ static void run_free(struct run *R)
     if(R->body)
         for(size_t i = 0; i <= R->conc; i++)
             kit_buf_free(&R->body[i]);
-    hs_pushset_free(&R->wave);
+    kit_strset_free(&R->wave);
     kit_buf_free(&R->mpath);
     free(R->slots);
     free(R->nb);
@@ -725,17 +668,16 @@ static void run_free(struct run *R)
 oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, struct oc_error *err)
 {
     kit_error_clear(err);
-    if(!in || !req || req->struct_size < offsetof(struct oc_push_request, next_ctx) +
-                                              sizeof req->next_ctx || !req->next)
+    if(!in || !req || !OC_HAS_MEMBER(req, struct oc_push_request, next_ctx) || !req->next)
         return kit_fail(err, OC_E_INVALID,
                        "push: the request is missing or has no next() input callback");
     if(!in->host || !in->host->emit)
         return kit_fail(err, OC_E_INVALID,
                        "push: the host gives no emit() callback to receive push results");
-    struct hs_push_state *st = hs_push_state_get(in);
+    struct hs_push_state *st = push_state_get(in);
     if(!st)
         return kit_fail(err, OC_E_NOMEM, "push: out of memory");
-    oc_status rc = hs_push_list_check(in, st, req->list_id, err);
+    oc_status rc = hs_push_list_check(in, &st->checked, req->list_id, err);
     /* A list refused for what it is (unknown, DYNAMIC, no scope) is the
      * caller's to fix before any input matters. A check that could not be
      * made (limit, budget, HubSpot unreachable, cancel) says nothing about
@@ -771,7 +713,7 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
         /* A configuration stop mid-run is about the list: check it again
          * before the next write instead of trusting the old answer. */
         if(rc == OC_E_CONFIG)
-            hs_push_list_forget(st, req->list_id);
+            hs_push_list_forget(&st->checked, req->list_id);
         if(R.emit_broken)
             kit_fail(err, rc,
                     "push to list %s stopped after %llu results: the host stopped taking "

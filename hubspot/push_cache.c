@@ -1,4 +1,4 @@
-/* push_cache.c - see push.h.
+/* push_cache.c - see push_cache.h.
  *
  * Why a cache at all: a web sign-up of someone the instance has already
  * pushed needs no upsert when it brings nothing but the email; the
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hubspot/push.h"
+#include "hubspot/push_cache.h"
 
 struct slot {
     char *key;

@@ -10,66 +10,18 @@
  * sends byte-identical requests.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "hubspot/push.h"
-#include "hubspot/apierror.h"
+#include "hubspot/upsert.h"
 #include "plugin/error.h"
 
 #define UPSERT_PATH "/crm/v3/objects/contacts/batch/upsert"
 #define UPSERT_ENDPOINT "contacts.batch.upsert"
 /* HubSpot's own words are kept to this much in a per-input error. */
 #define SAID_MAX 400
-
-int hs_push_is_stop(oc_status rc)
-{
-    /* Each of these would hit every following call too: budget or daily
-     * limit used up, HubSpot unreachable past retries, token refused, TLS
-     * broken, the host cancelling, or our memory gone. */
-    return rc == OC_E_BUDGET || rc == OC_E_TRANSIENT || rc == OC_E_AUTH || rc == OC_E_CONFIG ||
-           rc == OC_E_CANCELLED || rc == OC_E_NOMEM;
-}
-
-static oc_status req_failv(struct oc_error *err, const struct kit_http_req *r, oc_status rc,
-                           const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
-static oc_status req_failv(struct oc_error *err, const struct kit_http_req *r, oc_status rc,
-                           const char *fmt, va_list ap)
-{
-    char msg[OC_ERROR_MESSAGE_SIZE];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    kit_fail(err, rc, "%s", msg);
-    if(KIT_ERR_HAS(err, category)) {
-        err->http_status = r->status ? (int)r->status : r->err.http_status;
-        err->retryable = r->err.retryable;
-        err->retry_after_ms = r->err.retry_after_ms;
-        memcpy(err->correlation_id, r->err.correlation_id, sizeof err->correlation_id);
-        memcpy(err->category, r->err.category, sizeof err->category);
-    }
-    return rc;
-}
-
-oc_status hs_push_req_fail(struct oc_error *err, const struct kit_http_req *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    oc_status rc = req_failv(err, r, r->rc, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-oc_status hs_push_req_stop(struct oc_error *err, const struct kit_http_req *r, oc_status rc,
-                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    req_failv(err, r, rc, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
 {

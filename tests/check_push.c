@@ -14,6 +14,7 @@
 #include "hubspot/instance.h"
 #include "host-api/ochost/rejects.h"
 #include "hubspot/push.h"
+#include "hubspot/upsert.h"
 #include "plugin/json.h"
 #include "tests/support/scenario_check.h"
 

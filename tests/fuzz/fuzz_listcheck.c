@@ -10,7 +10,7 @@
  * message that names the list id and is NUL-terminated valid UTF-8
  * without control bytes or the token, whatever the list's name holds.
  */
-#include "hubspot/push.h"
+#include "hubspot/list_check.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/redact.h"

@@ -8,12 +8,13 @@
  * batch with a case-duplicate email and a cached record id. No instance is
  * needed: with a 2xx answer neither settle makes a call.
  *
- * Checks the settle contracts in push.h: after an upsert answer every
+ * Checks the settle contracts in upsert.h and membership.h: after an upsert answer every
  * item has a non-empty record id or an error (never both, never neither);
  * after a membership answer every item is ADDED, ALREADY or FAILED (with
  * an error), or OPEN without record id when its id came from the cache.
  */
-#include "hubspot/push.h"
+#include "hubspot/membership.h"
+#include "hubspot/upsert.h"
 #include "plugin/http.h"
 #include "plugin/json.h"
 #include "tests/fuzz/fuzz.h"

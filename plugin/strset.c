@@ -1,12 +1,14 @@
-/* push_set.c - see push.h. Fixed capacity on purpose: every set in the push
- * has a known bound (a wave, a membership chunk, one answer), and a set
- * that cannot grow cannot turn a hostile answer into memory growth. */
+/* strset.c - see strset.h. Fixed capacity on purpose: every set a
+ * connector keeps has a known bound (a wave of inputs, a chunk, one
+ * answer), and a set that cannot grow cannot turn a hostile answer into
+ * memory growth. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hubspot/push.h"
+#include "plugin/strset.h"
 
-/* FNV-1a: short keys (emails, record ids), no adversarial worry since
+/* FNV-1a: short keys (emails, ids, names), no adversarial worry since
  * capacity is bounded anyway. */
 static size_t hash(const char *p, size_t len)
 {
@@ -18,7 +20,7 @@ static size_t hash(const char *p, size_t len)
     return (size_t)(h ^ (h >> 29));
 }
 
-int hs_pushset_init(struct hs_pushset *s, size_t expect)
+int kit_strset_init(struct kit_strset *s, size_t expect)
 {
     memset(s, 0, sizeof *s);
     size_t cap = 16;
@@ -28,7 +30,7 @@ int hs_pushset_init(struct hs_pushset *s, size_t expect)
     s->len = calloc(cap, sizeof *s->len);
     s->val = calloc(cap, sizeof *s->val);
     if(!s->key || !s->len || !s->val) {
-        hs_pushset_free(s);
+        kit_strset_free(s);
         return -1;
     }
     s->cap = cap;
@@ -36,7 +38,7 @@ int hs_pushset_init(struct hs_pushset *s, size_t expect)
     return 0;
 }
 
-void hs_pushset_free(struct hs_pushset *s)
+void kit_strset_free(struct kit_strset *s)
 {
     free(s->key);
     free(s->len);
@@ -44,7 +46,7 @@ void hs_pushset_free(struct hs_pushset *s)
     memset(s, 0, sizeof *s);
 }
 
-void hs_pushset_clear(struct hs_pushset *s)
+void kit_strset_clear(struct kit_strset *s)
 {
     if(s->n)
         memset(s->key, 0, s->cap * sizeof *s->key);
@@ -52,7 +54,7 @@ void hs_pushset_clear(struct hs_pushset *s)
 }
 
 /* Slot holding key, or the empty slot where it would go. */
-static size_t find(const struct hs_pushset *s, const char *key, size_t len)
+static size_t find(const struct kit_strset *s, const char *key, size_t len)
 {
     size_t mask = s->cap - 1, i = hash(key, len) & mask;
     while(s->key[i] && !(s->len[i] == len && !memcmp(s->key[i], key, len)))
@@ -60,12 +62,12 @@ static size_t find(const struct hs_pushset *s, const char *key, size_t len)
     return i;
 }
 
-int hs_pushset_add(struct hs_pushset *s, const char *key, size_t len)
+int kit_strset_add(struct kit_strset *s, const char *key, size_t len)
 {
-    return hs_pushset_put(s, key, len, NULL);
+    return kit_strset_put(s, key, len, NULL);
 }
 
-int hs_pushset_put(struct hs_pushset *s, const char *key, size_t len, void *val)
+int kit_strset_put(struct kit_strset *s, const char *key, size_t len, void *val)
 {
     if(!s->cap)
         return -1;
@@ -82,12 +84,12 @@ int hs_pushset_put(struct hs_pushset *s, const char *key, size_t len, void *val)
     return 1;
 }
 
-int hs_pushset_has(const struct hs_pushset *s, const char *key, size_t len)
+int kit_strset_has(const struct kit_strset *s, const char *key, size_t len)
 {
     return s->cap && s->key[find(s, key, len)] != NULL;
 }
 
-void *hs_pushset_get(const struct hs_pushset *s, const char *key, size_t len)
+void *kit_strset_get(const struct kit_strset *s, const char *key, size_t len)
 {
     if(!s->cap)
         return NULL;

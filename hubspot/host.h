@@ -1,0 +1,41 @@
+/*
+ * host.h - the host's services as the HubSpot code uses them: logging,
+ * the clock, records, progress and cancellation, each safe when the host
+ * left its callback out.
+ *
+ * A leaf: host.c reads struct oc_instance (its host and token) and calls
+ * only the kit, so every capability may use these without a cycle.
+ */
+#ifndef HS_HOST_H
+#define HS_HOST_H
+
+#include <stdint.h>
+
+#include "hubspot/instance.h"
+
+/* Log one line through the host, redacted (cut at 1023 bytes); nothing
+ * when the host gives no log callback. in may be NULL. */
+void hs_log(const struct oc_instance *in, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Milliseconds since the epoch from the host clock (tests inject virtual
+ * time), the wall clock when the host gives none. in may be NULL. */
+int64_t hs_now_ms(const struct oc_instance *in);
+
+/* Emit a record of kind with n fields through the host; OC_E_CANCELLED if
+ * the host did not take it, OC_E_INVALID when it gives no emit callback,
+ * OC_E_NOMEM if masking failed. id and fields stay the caller's; any
+ * value holding the token (or a token-shaped string) reaches the host
+ * masked, in a copy freed before return. */
+oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
+                  const struct oc_field *fields, size_t n);
+
+/* Report progress of stage (a short name: "push", "pull", "lookup") to
+ * the host, if it listens; stage is borrowed for the call. */
+void hs_progress(const struct oc_instance *in, const char *stage, uint64_t done, uint64_t total);
+
+/* Nonzero when the host asked to stop (a signal, in ochost); 0 when it
+ * gives no cancelled callback. */
+int hs_cancelled(const struct oc_instance *in);
+
+#endif
