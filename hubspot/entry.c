@@ -73,12 +73,10 @@ static oc_status v_usage(struct oc_instance *in, struct oc_error *err)
 
 static void v_release(struct oc_instance *in) { hs_instance_release(in); }
 
-__attribute__((visibility("default"))) oc_status
-oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_size,
-                   struct oc_error *err);
-
-oc_status oc_connector_entry(uint32_t abi_version, struct oc_connector *out, size_t out_size,
-                             struct oc_error *err)
+/* Declared (and exported) by onecount/connector.h as an oc_connector_entry_t,
+ * so the compiler holds this definition to that type. */
+OC_EXPORT oc_status oc_connector_entry(uint32_t abi_version, struct oc_connector *out,
+                                       size_t out_size, struct oc_error *err)
 {
     kit_error_clear(err);
     /* Any 1.x host can use the 1.0 table: minor versions only append. */

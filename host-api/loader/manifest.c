@@ -16,7 +16,7 @@
  *  - A duplicate key is refused (which one wins would be a guess).
  *  - Empty values and empty list items ("a,,b") are refused.
  */
-#include "host-api/loader/loader.h"
+#include "host-api/loader/internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+
+#include "plugin/text.h"
 
 /* Longer lines are certainly not a manifest; refusing bounds memory. */
 #define OCL_MANIFEST_MAX_LINE 65536
@@ -69,17 +71,6 @@ void oc_manifest_free(struct oc_manifest *m)
 static int is_blank(int c)
 {
     return c == ' ' || c == '\t';
-}
-
-/* Trim spaces and tabs from both ends of [s, s+len), in place. */
-static char *trim(char *s, size_t len)
-{
-    while(len && is_blank((unsigned char)s[len - 1]))
-        len--;
-    s[len] = '\0';
-    while(is_blank((unsigned char)*s))
-        s++;
-    return s;
 }
 
 /* "MAJOR.MINOR", decimal, each part 0..65535 (16 bits in the packed form),
@@ -127,17 +118,6 @@ static int has_empty_item(const char *v)
     }
 }
 
-/* dir = everything before the last '/', "." when there is none. */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if(!slash)
-        return strdup(".");
-    if(slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
 static char *resolve(const char *dir, const char *library)
 {
     if(library[0] == '/')
@@ -154,14 +134,142 @@ static char *resolve(const char *dir, const char *library)
     return p;
 }
 
-oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc_error *err)
+static oc_status out_of_memory(const char *path, struct oc_error *err)
+{
+    return ocl_fail(err, OC_E_NOMEM, "out of memory reading plugin manifest %s", path);
+}
+
+/* The text of line lineno (n bytes as getline read it) without its line
+ * end, a first line's BOM and surrounding blanks, in place: "" for a
+ * blank line. Refuses what cannot be a manifest line. */
+static oc_status line_text(const char *path, unsigned lineno, char *line, ssize_t n,
+                           char **text, struct oc_error *err)
+{
+    if(n > OCL_MANIFEST_MAX_LINE)
+        return ocl_fail(err, OC_E_ABI, "%s:%u: line longer than %d bytes; not a manifest?",
+                        path, lineno, OCL_MANIFEST_MAX_LINE);
+    if(memchr(line, '\0', (size_t)n))
+        return ocl_fail(err, OC_E_ABI, "%s:%u: NUL byte in line; a manifest is plain text",
+                        path, lineno);
+    size_t len = (size_t)n;
+    while(len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    char *s = line;
+    if(lineno == 1 && len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
+        s += 3;
+        len -= 3;
+    }
+    s[len] = '\0';
+    *text = kit_trim(s, KIT_BLANKS);
+    return OC_OK;
+}
+
+/* Split `key = value` (s, trimmed, not blank) in place into the index of
+ * a known key not set before and its trimmed value. */
+static oc_status split_key_value(const char *path, unsigned lineno, char *s,
+                                 const unsigned *seen, size_t *k, char **value,
+                                 struct oc_error *err)
+{
+    char *eq = strchr(s, '=');
+    if(!eq)
+        return ocl_fail(err, OC_E_ABI,
+                        "%s:%u: no '=' in \"%.80s\"; every line is `key = value`, "
+                        "a comment (#) or blank",
+                        path, lineno, s);
+    *eq = '\0';
+    char *key = kit_trim(s, KIT_BLANKS);
+    *value = kit_trim(eq + 1, KIT_BLANKS);
+    if(!*key)
+        return ocl_fail(err, OC_E_ABI, "%s:%u: no key before '='", path, lineno);
+    *k = 0;
+    while(*k < NKEYS && strcmp(keys[*k].key, key))
+        (*k)++;
+    if(*k == NKEYS)
+        return ocl_fail(err, OC_E_ABI,
+                        "%s:%u: unknown key '%.64s' (known: name, version, abi, library, "
+                        "entry, capabilities, scopes, options); fix the spelling or "
+                        "remove the line",
+                        path, lineno, key);
+    if(seen[*k])
+        return ocl_fail(err, OC_E_ABI,
+                        "%s:%u: duplicate key '%s' (first set on line %u); keep one",
+                        path, lineno, key, seen[*k]);
+    return OC_OK;
+}
+
+/* Check value for key k and store a copy in m (the abi also as a number). */
+static oc_status set_value(struct oc_manifest *m, const char *path, unsigned lineno, size_t k,
+                           const char *value, struct oc_error *err)
+{
+    const char *key = keys[k].key;
+    if(!*value)
+        return ocl_fail(err, OC_E_ABI, "%s:%u: empty value for key '%s'; give a value "
+                        "or remove the line", path, lineno, key);
+    if(strchr(value, '#'))
+        return ocl_fail(err, OC_E_ABI,
+                        "%s:%u: '#' in the value of '%s'; comments must be on a line "
+                        "of their own",
+                        path, lineno, key);
+    if(keys[k].is_list && has_empty_item(value))
+        return ocl_fail(err, OC_E_ABI, "%s:%u: empty item in the list '%s' (\"%.80s\")",
+                        path, lineno, key, value);
+    if(!strcmp(key, "abi") && parse_abi(value, &m->abi_version))
+        return ocl_fail(err, OC_E_ABI,
+                        "%s:%u: malformed abi '%.32s'; expected MAJOR.MINOR such as 1.0",
+                        path, lineno, value);
+    *key_slot(m, k) = strdup(value);
+    return *key_slot(m, k) ? OC_OK : out_of_memory(path, err);
+}
+
+/* Read every line of f into m, then check that the required keys came. */
+static oc_status read_lines(FILE *f, const char *path, struct oc_manifest *m,
+                            struct oc_error *err)
 {
     oc_status rc = OC_OK;
-    FILE *f = NULL;
     char *line = NULL;
     size_t cap = 0;
-    struct oc_manifest *m = NULL;
     unsigned seen[NKEYS] = {0}; /* line where each key was set, 0: unset */
+    unsigned lineno = 0;
+    ssize_t n;
+    while((n = getline(&line, &cap, f)) != -1) {
+        lineno++;
+        char *s = NULL, *value = NULL;
+        size_t k = 0;
+        rc = line_text(path, lineno, line, n, &s, err);
+        if(rc)
+            goto done;
+        if(!*s || *s == '#')
+            continue;
+        rc = split_key_value(path, lineno, s, seen, &k, &value, err);
+        if(rc)
+            goto done;
+        rc = set_value(m, path, lineno, k, value, err);
+        if(rc)
+            goto done;
+        seen[k] = lineno;
+    }
+    if(ferror(f)) {
+        rc = ocl_fail(err, OC_E_ABI, "%s: read error after line %u: %s", path, lineno,
+                      strerror(errno));
+        goto done;
+    }
+    for(size_t k = 0; k < NKEYS; k++) {
+        if(keys[k].required && !seen[k]) {
+            rc = ocl_fail(err, OC_E_ABI, "%s: missing required key '%s'; add a line `%s = ...`",
+                          path, keys[k].key, keys[k].key);
+            goto done;
+        }
+    }
+done:
+    free(line);
+    return rc;
+}
+
+oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc_error *err)
+{
+    oc_status rc;
+    FILE *f = NULL;
+    struct oc_manifest *m = NULL;
 
     if(out)
         *out = NULL;
@@ -178,123 +286,23 @@ oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc
         goto fail;
     }
     m = calloc(1, sizeof *m);
-    if(!m)
-        goto nomem;
-    m->path = strdup(path);
-    m->dir = dir_of(path);
-    if(!m->path || !m->dir)
-        goto nomem;
-
-    unsigned lineno = 0;
-    ssize_t n;
-    while((n = getline(&line, &cap, f)) != -1) {
-        lineno++;
-        if(n > OCL_MANIFEST_MAX_LINE) {
-            rc = ocl_fail(err, OC_E_ABI, "%s:%u: line longer than %d bytes; not a manifest?",
-                          path, lineno, OCL_MANIFEST_MAX_LINE);
-            goto fail;
-        }
-        if(memchr(line, '\0', (size_t)n)) {
-            rc = ocl_fail(err, OC_E_ABI, "%s:%u: NUL byte in line; a manifest is plain text",
-                          path, lineno);
-            goto fail;
-        }
-        size_t len = (size_t)n;
-        while(len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        char *s = line;
-        if(lineno == 1 && len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
-            s += 3;
-            len -= 3;
-        }
-        s = trim(s, len);
-        if(!*s || *s == '#')
-            continue;
-
-        char *eq = strchr(s, '=');
-        if(!eq) {
-            rc = ocl_fail(err, OC_E_ABI,
-                          "%s:%u: no '=' in \"%.80s\"; every line is `key = value`, "
-                          "a comment (#) or blank",
-                          path, lineno, s);
-            goto fail;
-        }
-        char *key = trim(s, (size_t)(eq - s));
-        char *value = trim(eq + 1, strlen(eq + 1));
-        if(!*key) {
-            rc = ocl_fail(err, OC_E_ABI, "%s:%u: no key before '='", path, lineno);
-            goto fail;
-        }
-        size_t k = 0;
-        while(k < NKEYS && strcmp(keys[k].key, key))
-            k++;
-        if(k == NKEYS) {
-            rc = ocl_fail(err, OC_E_ABI,
-                          "%s:%u: unknown key '%.64s' (known: name, version, abi, library, "
-                          "entry, capabilities, scopes, options); fix the spelling or "
-                          "remove the line",
-                          path, lineno, key);
-            goto fail;
-        }
-        if(seen[k]) {
-            rc = ocl_fail(err, OC_E_ABI,
-                          "%s:%u: duplicate key '%s' (first set on line %u); keep one",
-                          path, lineno, key, seen[k]);
-            goto fail;
-        }
-        if(!*value) {
-            rc = ocl_fail(err, OC_E_ABI, "%s:%u: empty value for key '%s'; give a value "
-                          "or remove the line", path, lineno, key);
-            goto fail;
-        }
-        if(strchr(value, '#')) {
-            rc = ocl_fail(err, OC_E_ABI,
-                          "%s:%u: '#' in the value of '%s'; comments must be on a line "
-                          "of their own",
-                          path, lineno, key);
-            goto fail;
-        }
-        if(keys[k].is_list && has_empty_item(value)) {
-            rc = ocl_fail(err, OC_E_ABI, "%s:%u: empty item in the list '%s' (\"%.80s\")",
-                          path, lineno, key, value);
-            goto fail;
-        }
-        if(!strcmp(key, "abi") && parse_abi(value, &m->abi_version)) {
-            rc = ocl_fail(err, OC_E_ABI,
-                          "%s:%u: malformed abi '%.32s'; expected MAJOR.MINOR such as 1.0",
-                          path, lineno, value);
-            goto fail;
-        }
-        seen[k] = lineno;
-        *key_slot(m, k) = strdup(value);
-        if(!*key_slot(m, k))
-            goto nomem;
-    }
-    if(ferror(f)) {
-        rc = ocl_fail(err, OC_E_ABI, "%s: read error after line %u: %s", path, lineno,
-                      strerror(errno));
+    if(!m || !(m->path = strdup(path)) || !(m->dir = kit_dir_of(path))) {
+        rc = out_of_memory(path, err);
         goto fail;
     }
-    for(size_t k = 0; k < NKEYS; k++) {
-        if(keys[k].required && !seen[k]) {
-            rc = ocl_fail(err, OC_E_ABI, "%s: missing required key '%s'; add a line `%s = ...`",
-                          path, keys[k].key, keys[k].key);
-            goto fail;
-        }
-    }
+    rc = read_lines(f, path, m, err);
+    if(rc)
+        goto fail;
     m->library_path = resolve(m->dir, m->library);
-    if(!m->library_path)
-        goto nomem;
-
-    free(line);
+    if(!m->library_path) {
+        rc = out_of_memory(path, err);
+        goto fail;
+    }
     fclose(f);
     *out = m;
     return OC_OK;
 
-nomem:
-    rc = ocl_fail(err, OC_E_NOMEM, "out of memory reading plugin manifest %s", path);
 fail:
-    free(line);
     if(f)
         fclose(f);
     oc_manifest_free(m);

@@ -1,6 +1,9 @@
 /*
  * plugin.c - loading a connector plugin: dlopen, entry lookup, ABI
- * negotiation, vtable and identity checks (the rules at the top of connector.h).
+ * negotiation, vtable and identity checks (the rules at the top of
+ * onecount/connector.h). oc_plugin_load runs the phases in that order, each
+ * a function below that refuses with OC_E_ABI and a message naming the
+ * manifest, the library and what is wrong.
  *
  * The shared object is never dlclose'd, on success or on any failure after
  * a successful dlopen. The plugin links libcurl (and through it OpenSSL),
@@ -10,7 +13,7 @@
  * load is the safe price. The plugin is also linked -z nodelete, so even a
  * host that does call dlclose cannot unload it.
  */
-#include "host-api/loader/loader.h"
+#include "host-api/loader/internal.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -50,12 +53,14 @@ static void format_abis(char *buf, size_t size, const uint32_t *v, size_t n)
 struct slot {
     const char *name;
     uint32_t since;  /* first ABI version (same major) that has it */
-    size_t end;      /* offset just past the member */
-    int present;
+    size_t end;      /* offset just past the member: the bytes it needs */
+    int filled;      /* inside the struct_size the plugin declared */
+    int present;     /* not NULL */
 };
 
 #define OCL_END(m) (offsetof(struct oc_connector, m) + sizeof(((struct oc_connector *)0)->m))
-#define OCL_SLOT(m, since) {#m, since, OCL_END(m), c->m != NULL}
+#define OCL_SLOT(m, since) \
+    {#m, since, OCL_END(m), OC_HAS_MEMBER(c, struct oc_connector, m), c->m != NULL}
 
 /* Checks the vtable c the plugin filled for ABI abi. Returns the name of
  * the first bad slot, or NULL when all is well. *need is nonzero (the bytes
@@ -81,7 +86,7 @@ static const char *check_slots(const struct oc_connector *c, uint32_t abi, size_
     for(size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         if(OC_ABI_MAJOR(slots[i].since) != OC_ABI_MAJOR(abi) || slots[i].since > abi)
             continue;
-        if(c->struct_size < slots[i].end) {
+        if(!slots[i].filled) {
             *need = slots[i].end;
             return slots[i].name;
         }
@@ -137,6 +142,222 @@ void oc_plugin_free(struct oc_plugin *p)
     free(p);
 }
 
+/* The library must be an existing regular file. stat first: dlerror()
+ * says "cannot open shared object file" for a missing file and for a file
+ * it cannot use alike. */
+static oc_status check_library_file(const struct oc_manifest *m, struct oc_error *err)
+{
+    const char *lib = m->library_path;
+    struct stat st;
+    if(stat(lib, &st))
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: library %s (library = %s) cannot be opened: %s; build the plugin "
+                        "or fix 'library' (relative paths start at the manifest's directory)",
+                        m->path, lib, m->library, strerror(errno));
+    if(!S_ISREG(st.st_mode))
+        return ocl_fail(err, OC_E_ABI, "%s: library %s is not a regular file; 'library' "
+                        "must name the plugin's .so", m->path, lib);
+    return OC_OK;
+}
+
+/* dlopen the library into *handle. A path with a '/' (resolve() in
+ * manifest.c guarantees one) makes dlopen load that file, never search
+ * LD_LIBRARY_PATH. NOW: unresolved symbols fail here, not mid-pull; LOCAL:
+ * two versions of a plugin loaded side by side cannot bind to each other's
+ * symbols. */
+static oc_status open_library(const struct oc_manifest *m, void **handle, struct oc_error *err)
+{
+    const char *lib = m->library_path;
+    dlerror();
+    *handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if(!*handle) {
+        const char *why = dlerror();
+        return ocl_fail(err, OC_E_ABI, "%s: library %s is not a loadable shared object: %s",
+                        m->path, lib, why ? why : "unknown dlopen error");
+    }
+    return OC_OK;
+}
+
+/* sym (the manifest's entry, found in handle) must be a function defined
+ * in the plugin itself: dlsym on a handle also searches the library's
+ * dependencies, and a data symbol can carry the entry's name (the
+ * unversioned-data-plugin pattern the rules in onecount/connector.h rule
+ * out). */
+static oc_status check_entry_symbol(const struct oc_manifest *m, void *handle, void *sym,
+                                    struct oc_error *err)
+{
+    const char *lib = m->library_path;
+    Dl_info info;
+    const ElfW(Sym) *esym = NULL;
+    struct link_map *own = NULL, *def = NULL;
+    if(dlinfo(handle, RTLD_DI_LINKMAP, &own) ||
+       !dladdr1(sym, &info, (void **)&def, RTLD_DL_LINKMAP) ||
+       !dladdr1(sym, &info, (void **)&esym, RTLD_DL_SYMENT))
+        return ocl_fail(err, OC_E_ABI, "%s: cannot inspect entry symbol '%s' in %s",
+                        m->path, m->entry, lib);
+    if(def != own)
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: entry symbol '%s' is not defined by %s but by %s; the plugin "
+                        "must define its own entry",
+                        m->path, m->entry, lib, info.dli_fname ? info.dli_fname : "?");
+    if(esym && OCL_ST_TYPE(esym->st_info) != STT_FUNC &&
+       OCL_ST_TYPE(esym->st_info) != STT_GNU_IFUNC) {
+        unsigned t = OCL_ST_TYPE(esym->st_info);
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: entry symbol '%s' in %s is not a function but %s (ELF symbol "
+                        "type %u); the entry must be an oc_connector_entry_fn",
+                        m->path, m->entry, lib,
+                        t == STT_OBJECT ? "a data object" : t == STT_TLS ? "thread-local data"
+                                                                         : "something else",
+                        t);
+    }
+    return OC_OK;
+}
+
+/* Look the manifest's entry up in handle and check what it is. */
+static oc_status resolve_entry(const struct oc_manifest *m, void *handle,
+                               oc_connector_entry_fn *entry, struct oc_error *err)
+{
+    dlerror();
+    void *sym = dlsym(handle, m->entry);
+    if(!sym) {
+        const char *why = dlerror();
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: library %s has no entry symbol '%s' (the manifest's entry): %s; "
+                        "is this a onecount connector, and is the symbol exported?",
+                        m->path, m->library_path, m->entry, why ? why : "symbol is NULL");
+    }
+    oc_status rc = check_entry_symbol(m, handle, sym, err);
+    if(rc)
+        return rc;
+    /* POSIX guarantees a function's address survives this conversion. */
+    memcpy(entry, &sym, sizeof *entry);
+    return OC_OK;
+}
+
+/* Call the entry with each ABI this host speaks, newest first, until the
+ * plugin accepts one; *conn is then the table it filled and *abi the
+ * version asked. */
+static oc_status ask_newest_first(const struct oc_manifest *m, oc_connector_entry_fn entry,
+                                  struct oc_connector *conn, uint32_t *abi,
+                                  struct oc_error *err)
+{
+    uint32_t tried[NHOST_ABIS];
+    size_t ntried = 0;
+    *abi = 0;
+    for(size_t i = 0; i < NHOST_ABIS; i++) {
+        struct oc_error perr;
+        memset(&perr, 0, sizeof perr);
+        perr.struct_size = sizeof perr;
+        memset(conn, 0, sizeof *conn);
+        tried[ntried++] = host_abis[i];
+        oc_status prc = entry(host_abis[i], conn, sizeof *conn, &perr);
+        if(prc == OC_E_NOT_IMPLEMENTED)
+            continue;
+        if(prc != OC_OK) {
+            perr.message[sizeof perr.message - 1] = '\0';
+            return ocl_fail(err, OC_E_ABI, "%s: %s refused ABI %u.%u with %s: %s", m->path,
+                            m->library_path, OC_ABI_MAJOR(host_abis[i]),
+                            OC_ABI_MINOR(host_abis[i]), oc_status_name(prc),
+                            perr.message[0] ? perr.message : "(no message)");
+        }
+        *abi = host_abis[i];
+        return OC_OK;
+    }
+    char list[128];
+    format_abis(list, sizeof list, tried, ntried);
+    return ocl_fail(err, OC_E_ABI,
+                    "%s: %s speaks none of the ABI versions this host tried (%s) and the "
+                    "manifest declares abi %s; use a plugin build for ABI %s or a newer host",
+                    m->path, m->library_path, list, m->abi, list);
+}
+
+/* Negotiate: find the version the plugin accepts, then settle which one it
+ * filled. A plugin may accept a newer minor and fill an older one of the
+ * same major (minor versions only append, so the older table is a valid
+ * prefix). The host then drives what was filled, provided it knows that
+ * version; anything newer than asked, or of another major, is a broken
+ * plugin. */
+static oc_status negotiate(const struct oc_manifest *m, oc_connector_entry_fn entry,
+                           struct oc_connector *conn, uint32_t *abi, struct oc_error *err)
+{
+    oc_status rc = ask_newest_first(m, entry, conn, abi, err);
+    if(rc || conn->abi_version == *abi)
+        return rc;
+    int known = 0;
+    for(size_t i = 0; i < NHOST_ABIS; i++)
+        known |= host_abis[i] == conn->abi_version;
+    if(OC_ABI_MAJOR(conn->abi_version) != OC_ABI_MAJOR(*abi) || conn->abi_version > *abi ||
+       !known)
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: %s accepted ABI %u.%u but filled the vtable for %u.%u, which "
+                        "this host cannot use; the plugin is broken",
+                        m->path, m->library_path, OC_ABI_MAJOR(*abi), OC_ABI_MINOR(*abi),
+                        OC_ABI_MAJOR(conn->abi_version), OC_ABI_MINOR(conn->abi_version));
+    *abi = conn->abi_version;
+    return OC_OK;
+}
+
+/* The table the plugin filled must fit what the host passed and hold every
+ * slot ABI abi requires. */
+static oc_status check_table(const struct oc_manifest *m, const struct oc_connector *conn,
+                             uint32_t abi, struct oc_error *err)
+{
+    const char *lib = m->library_path;
+    if(conn->struct_size > sizeof *conn)
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: %s claims to have filled %u bytes of struct oc_connector, more "
+                        "than the %zu the host passed",
+                        m->path, lib, (unsigned)conn->struct_size, sizeof *conn);
+    size_t need;
+    const char *bad = check_slots(conn, abi, &need);
+    if(bad && need)
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: %s filled %u bytes of struct oc_connector, too few for slot '%s' "
+                        "which ABI %u.%u requires (%zu bytes)",
+                        m->path, lib, (unsigned)conn->struct_size, bad, OC_ABI_MAJOR(abi),
+                        OC_ABI_MINOR(abi), need);
+    if(bad)
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: %s left required slot '%s' NULL (ABI %u.%u); an unsupported "
+                        "operation must point to a function returning OC_E_NOT_IMPLEMENTED",
+                        m->path, lib, bad, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi));
+    return OC_OK;
+}
+
+/* The library must be the one the manifest describes: same name, version,
+ * ABI and capabilities. A runtime may schedule work from the manifest
+ * without loading the plugin, so a manifest promising what the library
+ * lacks (or hiding what it has) is refused here rather than failing
+ * mid-job. */
+static oc_status check_identity(const struct oc_manifest *m, const struct oc_connector *conn,
+                                uint32_t abi, struct oc_error *err)
+{
+    const char *lib = m->library_path;
+    if(strcmp(conn->name, m->name))
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: manifest name '%s' but %s reports name '%s'; the manifest and "
+                        "the library belong to different plugins",
+                        m->path, m->name, lib, conn->name);
+    if(strcmp(conn->version, m->version))
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: manifest version '%s' but %s reports version '%s'; install the "
+                        "manifest that came with this build",
+                        m->path, m->version, lib, conn->version);
+    if(m->abi_version != abi) {
+        char list[128];
+        format_abis(list, sizeof list, host_abis, NHOST_ABIS);
+        return ocl_fail(err, OC_E_ABI,
+                        "%s: manifest abi %s but %s negotiated ABI %u.%u with this host "
+                        "(which speaks %s); the manifest does not describe this library",
+                        m->path, m->abi, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi), list);
+    }
+    if(same_items(m->capabilities, conn->capabilities))
+        return ocl_fail(err, OC_E_ABI, "%s: manifest capabilities '%s' but %s reports '%s'",
+                        m->path, m->capabilities, lib, conn->capabilities);
+    return OC_OK;
+}
+
 oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
                          struct oc_error *err)
 {
@@ -145,6 +366,8 @@ oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
     struct oc_connector conn;
     struct oc_plugin *p = NULL;
     void *handle = NULL;
+    oc_connector_entry_fn entry = NULL;
+    uint32_t abi = 0;
 
     if(out)
         *out = NULL;
@@ -153,197 +376,28 @@ oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
         goto fail;
     }
     ocl_error_clear(err);
-    const char *lib = m->library_path;
-
-    /* stat first: dlerror() says "cannot open shared object file" for a
-     * missing file and for a file it cannot use alike. */
-    struct stat st;
-    if(stat(lib, &st)) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: library %s (library = %s) cannot be opened: %s; build the plugin "
-                      "or fix 'library' (relative paths start at the manifest's directory)",
-                      m->path, lib, m->library, strerror(errno));
+    rc = check_library_file(m, err);
+    if(rc)
         goto fail;
-    }
-    if(!S_ISREG(st.st_mode)) {
-        rc = ocl_fail(err, OC_E_ABI, "%s: library %s is not a regular file; 'library' "
-                      "must name the plugin's .so", m->path, lib);
+    rc = open_library(m, &handle, err);
+    if(rc)
         goto fail;
-    }
-
-    /* A path with a '/' (resolve() guarantees one) makes dlopen load that
-     * file, never search LD_LIBRARY_PATH. NOW: unresolved symbols fail
-     * here, not mid-pull; LOCAL: two versions of a plugin loaded side by
-     * side cannot bind to each other's symbols. */
-    dlerror();
-    handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-    if(!handle) {
-        const char *why = dlerror();
-        rc = ocl_fail(err, OC_E_ABI, "%s: library %s is not a loadable shared object: %s",
-                      m->path, lib, why ? why : "unknown dlopen error");
+    rc = resolve_entry(m, handle, &entry, err);
+    if(rc)
         goto fail;
-    }
-
-    dlerror();
-    void *sym = dlsym(handle, m->entry);
-    if(!sym) {
-        const char *why = dlerror();
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: library %s has no entry symbol '%s' (the manifest's entry): %s; "
-                      "is this a onecount connector, and is the symbol exported?",
-                      m->path, lib, m->entry, why ? why : "symbol is NULL");
+    rc = negotiate(m, entry, &conn, &abi, err);
+    if(rc)
         goto fail;
-    }
-
-    /* dlsym on a handle also searches the library's dependencies, and a
-     * data symbol can carry the entry's name (the unversioned-data-plugin
-     * pattern the rules in connector.h rule out). Insist on a function defined in the
-     * plugin itself. */
-    Dl_info info;
-    const ElfW(Sym) *esym = NULL;
-    struct link_map *own = NULL, *def = NULL;
-    if(dlinfo(handle, RTLD_DI_LINKMAP, &own) ||
-       !dladdr1(sym, &info, (void **)&def, RTLD_DL_LINKMAP) ||
-       !dladdr1(sym, &info, (void **)&esym, RTLD_DL_SYMENT)) {
-        rc = ocl_fail(err, OC_E_ABI, "%s: cannot inspect entry symbol '%s' in %s",
-                      m->path, m->entry, lib);
+    rc = check_table(m, &conn, abi, err);
+    if(rc)
         goto fail;
-    }
-    if(def != own) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: entry symbol '%s' is not defined by %s but by %s; the plugin "
-                      "must define its own entry",
-                      m->path, m->entry, lib, info.dli_fname ? info.dli_fname : "?");
+    rc = check_identity(m, &conn, abi, err);
+    if(rc)
         goto fail;
-    }
-    if(esym && OCL_ST_TYPE(esym->st_info) != STT_FUNC &&
-       OCL_ST_TYPE(esym->st_info) != STT_GNU_IFUNC) {
-        unsigned t = OCL_ST_TYPE(esym->st_info);
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: entry symbol '%s' in %s is not a function but %s (ELF symbol "
-                      "type %u); the entry must be an oc_connector_entry_fn",
-                      m->path, m->entry, lib,
-                      t == STT_OBJECT ? "a data object" : t == STT_TLS ? "thread-local data"
-                                                                       : "something else",
-                      t);
-        goto fail;
-    }
-    oc_connector_entry_fn entry;
-    /* POSIX guarantees a function's address survives this conversion. */
-    memcpy(&entry, &sym, sizeof entry);
-
-    uint32_t tried[NHOST_ABIS];
-    size_t ntried = 0;
-    uint32_t abi = 0;
-    for(size_t i = 0; i < NHOST_ABIS; i++) {
-        struct oc_error perr;
-        memset(&perr, 0, sizeof perr);
-        perr.struct_size = sizeof perr;
-        memset(&conn, 0, sizeof conn);
-        tried[ntried++] = host_abis[i];
-        oc_status prc = entry(host_abis[i], &conn, sizeof conn, &perr);
-        if(prc == OC_E_NOT_IMPLEMENTED)
-            continue;
-        if(prc != OC_OK) {
-            perr.message[sizeof perr.message - 1] = '\0';
-            rc = ocl_fail(err, OC_E_ABI, "%s: %s refused ABI %u.%u with %s: %s", m->path, lib,
-                          OC_ABI_MAJOR(host_abis[i]), OC_ABI_MINOR(host_abis[i]),
-                          oc_status_name(prc), perr.message[0] ? perr.message : "(no message)");
-            goto fail;
-        }
-        abi = host_abis[i];
-        break;
-    }
-    if(!abi) {
-        char list[128];
-        format_abis(list, sizeof list, tried, ntried);
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: %s speaks none of the ABI versions this host tried (%s) and the "
-                      "manifest declares abi %s; use a plugin build for ABI %s or a newer host",
-                      m->path, lib, list, m->abi, list);
-        goto fail;
-    }
-    /* A plugin may accept a newer minor and fill an older one of the same
-     * major (minor versions only append, so the older table is a valid
-     * prefix). The host then drives what was filled, provided it knows
-     * that version; anything newer than asked, or of another major, is a
-     * broken plugin. */
-    if(conn.abi_version != abi) {
-        int known = 0;
-        for(size_t i = 0; i < NHOST_ABIS; i++)
-            known |= host_abis[i] == conn.abi_version;
-        if(OC_ABI_MAJOR(conn.abi_version) != OC_ABI_MAJOR(abi) || conn.abi_version > abi ||
-           !known) {
-            rc = ocl_fail(err, OC_E_ABI,
-                          "%s: %s accepted ABI %u.%u but filled the vtable for %u.%u, which "
-                          "this host cannot use; the plugin is broken",
-                          m->path, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi),
-                          OC_ABI_MAJOR(conn.abi_version), OC_ABI_MINOR(conn.abi_version));
-            goto fail;
-        }
-        abi = conn.abi_version;
-    }
-    if(conn.struct_size > sizeof conn) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: %s claims to have filled %u bytes of struct oc_connector, more "
-                      "than the %zu the host passed",
-                      m->path, lib, (unsigned)conn.struct_size, sizeof conn);
-        goto fail;
-    }
-    size_t need;
-    const char *bad = check_slots(&conn, abi, &need);
-    if(bad && need) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: %s filled %u bytes of struct oc_connector, too few for slot '%s' "
-                      "which ABI %u.%u requires (%zu bytes)",
-                      m->path, lib, (unsigned)conn.struct_size, bad, OC_ABI_MAJOR(abi),
-                      OC_ABI_MINOR(abi), need);
-        goto fail;
-    }
-    if(bad) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: %s left required slot '%s' NULL (ABI %u.%u); an unsupported "
-                      "operation must point to a function returning OC_E_NOT_IMPLEMENTED",
-                      m->path, lib, bad, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi));
-        goto fail;
-    }
-
-    if(strcmp(conn.name, m->name)) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: manifest name '%s' but %s reports name '%s'; the manifest and "
-                      "the library belong to different plugins",
-                      m->path, m->name, lib, conn.name);
-        goto fail;
-    }
-    if(strcmp(conn.version, m->version)) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: manifest version '%s' but %s reports version '%s'; install the "
-                      "manifest that came with this build",
-                      m->path, m->version, lib, conn.version);
-        goto fail;
-    }
-    if(m->abi_version != abi) {
-        char list[128];
-        format_abis(list, sizeof list, host_abis, NHOST_ABIS);
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: manifest abi %s but %s negotiated ABI %u.%u with this host "
-                      "(which speaks %s); the manifest does not describe this library",
-                      m->path, m->abi, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi), list);
-        goto fail;
-    }
-    /* A runtime may schedule work from the manifest without loading the
-     * plugin, so a manifest promising what the library lacks (or hiding
-     * what it has) is refused here rather than failing mid-job. */
-    if(same_items(m->capabilities, conn.capabilities)) {
-        rc = ocl_fail(err, OC_E_ABI,
-                      "%s: manifest capabilities '%s' but %s reports '%s'",
-                      m->path, m->capabilities, lib, conn.capabilities);
-        goto fail;
-    }
 
     p = calloc(1, sizeof *p);
     if(!p) {
-        rc = ocl_fail(err, OC_E_NOMEM, "out of memory loading %s", lib);
+        rc = ocl_fail(err, OC_E_NOMEM, "out of memory loading %s", m->library_path);
         goto fail;
     }
     p->manifest = m;

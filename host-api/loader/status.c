@@ -1,5 +1,5 @@
 /* status.c - status names and error filling for the loader. */
-#include "host-api/loader/loader.h"
+#include "host-api/loader/internal.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +7,7 @@
 #include <string.h>
 
 /* Nonzero when the caller's err has room for member m. */
-#define OCL_ERR_HAS(err, m) \
-    ((err) && (err)->struct_size >= offsetof(struct oc_error, m) + sizeof((err)->m))
+#define OCL_ERR_HAS(err, m) ((err) && OC_HAS_MEMBER(err, struct oc_error, m))
 
 void ocl_error_clear(struct oc_error *err)
 {

@@ -136,7 +136,7 @@ void och_cli_help(FILE *f, int command)
             "  -h, --help        this help; 'ochost help COMMAND' or 'ochost COMMAND --help'\n\n"
             "Credentials: HUBSPOT_ACCESS_TOKEN in the environment or access_token in the\n"
             "config file, never on the command line. HUBSPOT_BASE_URL or base_url\n"
-            "overrides https://api.hubapi.com.\n\n"
+            "overrides " OCH_DEFAULT_UPSTREAM ".\n\n"
             "Exit codes: 0 ok; 1 usage; 2 configuration (token, list, config, state file);\n"
             "3 lookup found nothing for some query; 4 authorization; 5 daily limit or\n"
             "budget reached (state saved, safe to resume); 6 some records rejected;\n"

@@ -13,6 +13,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The API root ochost assumes when neither HUBSPOT_BASE_URL nor the
+ * config's base_url names one: the default upstream that --record
+ * forwards to, and what the help says the override replaces. The only
+ * copy on the host side; the plugin keeps its own default, since which
+ * server it talks to is its business, and ochost needs this one only
+ * because the recorder stands between the two. */
+#define OCH_DEFAULT_UPSTREAM "https://api.hubapi.com"
+
 enum och_command {
     OCH_CMD_NONE = 0,
     OCH_CMD_HELP,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "host-api/ochost/commands.h"
+#include "host-api/ochost/dispatch.h"
 #include "host-api/ochost/status.h"
 #include "plugin/buf.h"
 

@@ -8,6 +8,7 @@
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/status.h"
+#include "plugin/text.h"
 
 /* Queries from --input are sent in runs of one kind (email or id), at most
  * this many per call, so a long file never sits in memory and output
@@ -48,16 +49,6 @@ static int is_id(const char *s)
     return 1;
 }
 
-static char *trim(char *s)
-{
-    while(isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while(e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
 /* NOT_FOUND from one chunk must not hide a worse failure, nor stop the
  * remaining chunks. */
 static oc_status merge(oc_status acc, oc_status rc)
@@ -82,7 +73,7 @@ static oc_status from_file(struct och_session *s, struct lookup_ctx *l, const ch
         return och_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", path, strerror(errno));
     for(;;) {
         ssize_t got = getline(&line, &cap, f);
-        char *t = got >= 0 ? trim(line) : NULL;
+        char *t = got >= 0 ? kit_trim(line, KIT_SPACES) : NULL;
         int kind = t ? is_id(t) : -1;
         lineno++;
         if(t && !*t)

@@ -4,7 +4,8 @@
  * Each takes an open session (session.h) and the parsed command line of
  * the command itself (the same as s->cli, except inside `demo`, which runs
  * several commands in one session). Each returns the exit code and has
- * already printed any error.
+ * already printed any error. dispatch.h picks the one a command line
+ * names.
  */
 #ifndef OCH_COMMANDS_H
 #define OCH_COMMANDS_H
@@ -21,8 +22,5 @@ int och_cmd_usage(struct och_session *s, const struct och_cli *args);
 
 /* demo opens its own session (fixtures, throwaway state) from cli. */
 int och_cmd_demo(const struct och_cli *cli);
-
-/* Run one command in an open session (used by main and demo). */
-int och_cmd_run(struct och_session *s, const struct och_cli *args);
 
 #endif

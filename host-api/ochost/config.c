@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "host-api/ochost/status.h"
+#include "plugin/text.h"
 
 #define LINE_MAX_BYTES 8192
 
@@ -100,16 +101,6 @@ const char *och_config_get(const struct och_config *cfg, const char *key)
     return NULL;
 }
 
-static char *trim(char *s)
-{
-    while(isspace((unsigned char)*s))
-        s++;
-    char *end = s + strlen(s);
-    while(end > s && isspace((unsigned char)end[-1]))
-        *--end = '\0';
-    return s;
-}
-
 static void strip_comment(char *s)
 {
     for(char *p = s; *p; p++)
@@ -156,7 +147,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
             goto fail;
         }
         strip_comment(line);
-        char *s = trim(line);
+        char *s = kit_trim(line, KIT_SPACES);
         if(!*s)
             continue;
         char *eq = strchr(s, '=');
@@ -165,7 +156,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
             goto fail;
         }
         *eq = '\0';
-        char *key = trim(s), *val = trim(eq + 1);
+        char *key = kit_trim(s, KIT_SPACES), *val = kit_trim(eq + 1, KIT_SPACES);
         size_t vl = strlen(val);
         if(vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
             val[vl - 1] = '\0';

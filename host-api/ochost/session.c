@@ -110,14 +110,12 @@ static const char *env_nonempty(const char *name)
     return v && *v ? v : NULL;
 }
 
-#define DEFAULT_BASE_URL "https://api.hubapi.com"
-
 /* --record: the plugin talks to the recording proxy with the placeholder
  * token; only the proxy holds the real one, and it never writes it. */
 static int start_recorder(struct och_session *s, const char **base_url)
 {
     char why[512];
-    const char *upstream = *base_url ? *base_url : DEFAULT_BASE_URL;
+    const char *upstream = *base_url ? *base_url : OCH_DEFAULT_UPSTREAM;
     const char *file = strrchr(s->cli->record, '/');
     struct kit_buf scenario = KIT_BUF_INIT;
     file = file ? file + 1 : s->cli->record;

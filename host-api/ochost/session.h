@@ -19,6 +19,7 @@
 #include "host-api/ochost/host.h"
 #include "host-api/ochost/state.h"
 #include "onecount/connector.h"
+#include "onecount/loader.h"
 
 struct fx_server;
 struct fx_recorder;

@@ -15,6 +15,7 @@
 #include "host-api/ochost/utf8.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
+#include "plugin/text.h"
 
 /* A state file this large is not something the plugin wrote. */
 #define STATE_MAX_BYTES (64u * 1024u * 1024u)
@@ -272,16 +273,6 @@ static int serialize(const struct och_state *st, const char *skip, const char *k
     return kit_buf_ok(out) ? 0 : -1;
 }
 
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if(!slash)
-        return strdup(".");
-    if(slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
 static int write_all(int fd, const char *p, size_t n)
 {
     while(n) {
@@ -312,7 +303,7 @@ static oc_status write_temp(const char *path, const struct kit_buf *text, struct
         return och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
     fd = mkostemp(tmp->data, O_CLOEXEC | O_NOFOLLOW);
     if(fd < 0) {
-        char *dir = dir_of(path);
+        char *dir = kit_dir_of(path);
         och_fail(err, OC_E_IO, "cannot create a temporary file beside state file %s: %s; check that %s is writable",
                  path, strerror(errno), dir ? dir : "its folder");
         free(dir);
@@ -350,7 +341,7 @@ static oc_status replace_file(const char *path, const struct kit_buf *text, stru
         goto out;
     }
     /* The rename is durable only once the directory entry is. */
-    dir = dir_of(path);
+    dir = kit_dir_of(path);
     if(!dir) {
         rc = och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
         goto out;
@@ -484,7 +475,7 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
         if(link[0] == '/')
             kit_buf_puts(&target, link);
         else {
-            char *d = dir_of(cur);
+            char *d = kit_dir_of(cur);
             kit_buf_printf(&target, "%s/%s", d ? d : ".", link);
             free(d);
         }
@@ -501,7 +492,7 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
         rc = och_fail(err, OC_E_CONFIG, "state file %s names a folder; pass --state with a file name", path);
         goto out;
     }
-    dir = dir_of(cur);
+    dir = kit_dir_of(cur);
     char *rdir = dir ? realpath(dir, NULL) : NULL;
     if(!rdir) {
         rc = dir ? och_fail(err, OC_E_CONFIG,

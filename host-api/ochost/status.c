@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "onecount/loader.h"
 #include "plugin/redact.h"
 
 static const struct {
@@ -63,13 +64,13 @@ int och_report(const char *what, oc_status status, const struct oc_error *err)
     char msg[OC_ERROR_MESSAGE_SIZE];
     const char *cid = "";
     msg[0] = '\0';
-    if(err && err->struct_size >= offsetof(struct oc_error, message) + sizeof err->message) {
+    if(err && OC_HAS_MEMBER(err, struct oc_error, message)) {
         memcpy(msg, err->message, sizeof msg);
         msg[sizeof msg - 1] = '\0';
     }
     char cid_buf[sizeof err->correlation_id];
-    if(err && err->struct_size >= offsetof(struct oc_error, correlation_id) + sizeof err->correlation_id
-       && memchr(err->correlation_id, '\0', sizeof err->correlation_id)) {
+    if(err && OC_HAS_MEMBER(err, struct oc_error, correlation_id) &&
+       memchr(err->correlation_id, '\0', sizeof err->correlation_id)) {
         /* Server text: masked like the message, whatever the plugin did. */
         memcpy(cid_buf, err->correlation_id, sizeof cid_buf);
         kit_redact_inplace(cid_buf);

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 
 #include "onecount/connector.h"
+#include "onecount/loader.h"
 #include "tests/fuzz/fuzz.h"
 
 int fuzz_manifest_one(const uint8_t *data, size_t size);

@@ -8,7 +8,7 @@
 SKELETON_ENTRY(oc_connector_entry)
 {
     (void)abi_version, (void)out, (void)out_size;
-    if(err && err->struct_size >= sizeof *err) {
+    if(err && OC_HAS_MEMBER(err, struct oc_error, message)) {
         err->status = OC_E_CONFIG;
         strcpy(err->message, "libfoo 7.1 or newer required");
     }

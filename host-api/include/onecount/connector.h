@@ -1,22 +1,35 @@
 /*
- * onecount/connector.h - the contract between ONEcount's connector runtime
- * and a connector plugin (a dlopen-able shared object), plus the loader a
- * runtime links to find, load and negotiate with such a plugin.
+ * onecount/connector.h - the connector ABI: the contract between ONEcount's
+ * connector runtime (the host) and a connector plugin, a dlopen-able shared
+ * object that talks to one CRM.
  *
- * This is the only installed header of onecount-hubspot.
+ * This header is the ABI only: what a plugin implements and what a host
+ * passes it. Finding, loading and negotiating with a plugin is the
+ * loader's business, declared in onecount/loader.h (a plugin never
+ * includes that one).
  *
  * Design rules:
- *  - The plugin exports one function, oc_connector_entry(). The host
- *    allocates struct oc_connector, zeroed, calls the entry with its newest
- *    ABI version and steps down while the plugin answers
+ *  - The plugin exports one function, oc_connector_entry() (declared at the
+ *    end of this header, so the compiler checks a plugin's definition). The
+ *    host allocates struct oc_connector, zeroed, calls the entry with its
+ *    newest ABI version and steps down while the plugin answers
  *    OC_E_NOT_IMPLEMENTED.
  *  - Every struct that crosses the boundary starts with uint32_t
  *    struct_size and only ever grows at the end. A reader never touches a
- *    member that lies beyond the struct_size the writer declared.
+ *    member that lies beyond the struct_size the writer declared: it
+ *    checks OC_HAS_MEMBER() first.
  *  - One status type: oc_status, OC_OK == 0.
  *  - Nothing allocated crosses the boundary. Errors are written into a
  *    caller-owned struct oc_error; records are lent to the host's emit
  *    callback for the duration of the call only.
+ *
+ * Compatibility rule: status codes, enum values and struct members are
+ * only ever appended. A value once published keeps its number and its
+ * meaning; a member never moves, changes type or disappears. Each carries
+ * the ABI version that introduced it ("Since ABI 1.0"); a minor version
+ * adds members at the end of a struct and codes after the last one, a
+ * major version is a new contract negotiated separately. A reader that
+ * meets a status it does not know treats it as a failure.
  *
  * Thread rules: different instances may be used from different threads at
  * the same time; one instance is used by one thread at a time. The entry
@@ -37,8 +50,9 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 
 /* An ABI version is major << 16 | minor. A minor bump only appends members;
- * a major bump may change anything. The manifest writes it "1.0". */
-#define OC_ABI_MAKE(major, minor) ((uint32_t)(((major) << 16) | (minor)))
+ * a major bump may change anything. A manifest writes it "1.0".
+ * Since ABI 1.0. */
+#define OC_ABI_MAKE(major, minor) ((uint32_t)(((uint32_t)(major) << 16) | (uint32_t)(minor)))
 #define OC_ABI_MAJOR(v) ((unsigned)((v) >> 16))
 #define OC_ABI_MINOR(v) ((unsigned)((v)&0xffffu))
 #define OC_ABI_VERSION_1_0 OC_ABI_MAKE(1, 0)
@@ -48,23 +62,33 @@ extern "C" {
 /* Nonzero when the struct at p (which starts with uint32_t struct_size)
  * is large enough to hold member m: how either side reads a struct that
  * the other side may have built from an older header. p must not be
- * NULL. */
+ * NULL. Since ABI 1.0. */
 #define OC_HAS_MEMBER(p, type, m) \
     ((p)->struct_size >= offsetof(type, m) + sizeof(((type *)0)->m))
+
+/* Marks the plugin's entry point as the one symbol its shared object
+ * exports, whatever -fvisibility the plugin is built with. Since ABI 1.0. */
+#if defined(__GNUC__) || defined(__clang__)
+#define OC_EXPORT __attribute__((visibility("default")))
+#else
+#define OC_EXPORT
+#endif
 
 /* ---------------------------------------------------------------------- */
 /* Status                                                                  */
 /* ---------------------------------------------------------------------- */
 
+/* Since ABI 1.0. */
 typedef int oc_status;
 
+/* Every code: since ABI 1.0. New codes are appended after the last. */
 enum {
     OC_OK = 0,
     OC_E_INVALID = 1,         /* bad argument or input from the caller      */
     OC_E_CONFIG = 2,          /* bad or missing option, unusable list, ...  */
     OC_E_NOT_FOUND = 3,       /* the thing asked for does not exist         */
     OC_E_AUTH = 4,            /* token invalid, expired or missing scopes   */
-    OC_E_BUDGET = 5,          /* HubSpot daily limit or configured budget   */
+    OC_E_BUDGET = 5,          /* the CRM's daily limit or configured budget */
     OC_E_PARTIAL = 6,         /* some records failed; see emitted results   */
     OC_E_TRANSIENT = 7,       /* network/server trouble persisted past retries */
     OC_E_NOT_IMPLEMENTED = 8, /* operation or ABI version not supported     */
@@ -81,6 +105,7 @@ enum {
 /* Errors                                                                  */
 /* ---------------------------------------------------------------------- */
 
+/* Since ABI 1.0. */
 #define OC_ERROR_MESSAGE_SIZE 512
 #define OC_ERROR_ID_SIZE 64
 
@@ -88,7 +113,8 @@ enum {
  * sets struct_size = sizeof(struct oc_error) and may reuse it between calls;
  * the plugin clears what it writes. All strings are NUL-terminated, valid
  * UTF-8 without control characters, and never contain the access token.
- * Every function taking a struct oc_error * accepts NULL (no details). */
+ * Every function taking a struct oc_error * accepts NULL (no details).
+ * Every member: since ABI 1.0. */
 struct oc_error {
     uint32_t struct_size;
     oc_status status;          /* same value the function returned          */
@@ -96,15 +122,16 @@ struct oc_error {
     int retryable;             /* nonzero: retrying later can succeed       */
     int64_t retry_after_ms;    /* suggested wait, 0 if unknown              */
     char message[OC_ERROR_MESSAGE_SIZE]; /* what happened, what to do       */
-    char correlation_id[OC_ERROR_ID_SIZE]; /* HubSpot correlationId or ""   */
-    char category[OC_ERROR_ID_SIZE];       /* HubSpot category or ""        */
+    char correlation_id[OC_ERROR_ID_SIZE]; /* the CRM's request id, or ""   */
+    char category[OC_ERROR_ID_SIZE];       /* the CRM's error category, or "" */
 };
 
 /* ---------------------------------------------------------------------- */
 /* Records                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* How a field's value should be written as JSON. The value is always text. */
+/* How a field's value should be written as JSON. The value is always text.
+ * Every value: since ABI 1.0. */
 enum oc_field_type {
     OC_FIELD_STRING = 0,
     OC_FIELD_NUMBER = 1, /* value is a JSON number literal, e.g. "17"        */
@@ -112,6 +139,9 @@ enum oc_field_type {
     OC_FIELD_NULL = 3    /* value is ignored                                */
 };
 
+/* One key/value pair of a record. Has no struct_size: it is only ever
+ * used in arrays whose length a struct oc_record gives, and never grows.
+ * Every member: since ABI 1.0. */
 struct oc_field {
     const char *key;   /* NUL-terminated, stable name                         */
     const char *value; /* NUL-terminated UTF-8                                */
@@ -119,7 +149,7 @@ struct oc_field {
 };
 
 /* A flat record. Lent to the host: every pointer in it is valid only until
- * the emit callback returns. */
+ * the emit callback returns. Every member: since ABI 1.0. */
 struct oc_record {
     uint32_t struct_size;
     const char *kind; /* "email_event", "push_result", "contact",
@@ -133,6 +163,7 @@ struct oc_record {
 /* Host services                                                           */
 /* ---------------------------------------------------------------------- */
 
+/* Every value: since ABI 1.0. */
 enum oc_log_level {
     OC_LOG_ERROR = 0,
     OC_LOG_WARN = 1,
@@ -146,10 +177,11 @@ enum oc_log_level {
  * does without (no logging, no durable state, wall clock, ...). Callbacks
  * are called only from the thread currently using the instance. */
 struct oc_host {
-    uint32_t struct_size;
-    void *ctx; /* passed back as the first argument of every callback */
+    uint32_t struct_size; /* since ABI 1.0 */
+    void *ctx; /* passed back as the first argument of every callback; since ABI 1.0 */
 
-    /* One line of text, no trailing newline, never containing secrets. */
+    /* One line of text, no trailing newline, never containing secrets.
+     * Since ABI 1.0. */
     void (*log)(void *ctx, int level, const char *message);
 
     /* Durable key/value state (cursors, usage counters). Keys are short
@@ -164,7 +196,8 @@ struct oc_host {
      * instances. A host that lets several instances use one state store
      * at the same time must run at most one pull per stream on it, and
      * accept that concurrent instances may undercount usage (ochost
-     * instead gives one run a state file at a time, under a lock). */
+     * instead gives one run a state file at a time, under a lock).
+     * Both since ABI 1.0. */
     oc_status (*state_get)(void *ctx, const char *key, void *buf, size_t bufsize,
                            size_t *len);
     oc_status (*state_put)(void *ctx, const char *key, const void *value, size_t len);
@@ -176,18 +209,22 @@ struct oc_host {
      * not write it): the plugin saves state that ends just before it, so
      * a rerun starts with it, and returns OC_E_CANCELLED. A host that
      * wants to stop after taking a record returns OC_OK and then answers
-     * cancelled() nonzero. Required for pull, push, lookup and usage. */
+     * cancelled() nonzero. Required for pull, push, lookup and usage.
+     * Since ABI 1.0. */
     oc_status (*emit)(void *ctx, const struct oc_record *record);
 
     /* Progress of long work: stage is a short name ("push", "pull"),
-     * done/total in units of the stage (total 0 if unknown). */
+     * done/total in units of the stage (total 0 if unknown).
+     * Since ABI 1.0. */
     void (*progress)(void *ctx, const char *stage, uint64_t done, uint64_t total);
 
-    /* Milliseconds since the Unix epoch. Tests inject virtual time. */
+    /* Milliseconds since the Unix epoch. Tests inject virtual time.
+     * Since ABI 1.0. */
     int64_t (*now_ms)(void *ctx);
-    /* Sleep (or advance virtual time) by ms milliseconds. */
+    /* Sleep (or advance virtual time) by ms milliseconds. Since ABI 1.0. */
     void (*sleep_ms)(void *ctx, int64_t ms);
-    /* Nonzero: stop as soon as state is consistent (OC_E_CANCELLED). */
+    /* Nonzero: stop as soon as state is consistent (OC_E_CANCELLED).
+     * Since ABI 1.0. */
     int (*cancelled)(void *ctx);
 };
 
@@ -196,15 +233,18 @@ struct oc_host {
 /* ---------------------------------------------------------------------- */
 
 /* One configuration option. Keys are documented in the plugin's README and
- * listed in its manifest (options = ...). */
+ * listed in its manifest (options = ...). No struct_size: used only in
+ * arrays whose length init() is given, and never grows.
+ * Every member: since ABI 1.0. */
 struct oc_option {
     const char *key;
     const char *value;
 };
 
+/* Every member: since ABI 1.0. */
 struct oc_pull_request {
     uint32_t struct_size;
-    const char *stream;   /* "email_events" when NULL                          */
+    const char *stream;   /* the plugin's default stream when NULL            */
     int64_t since_ms;     /* where a stream without a cursor starts; 0: default */
     const char *types;    /* comma-separated filter, e.g. "OPEN,CLICK"; NULL: all */
 };
@@ -212,21 +252,23 @@ struct oc_pull_request {
 /* Push input is pulled from the host one record at a time so that a bulk
  * push never holds its whole input in memory. next() fills *record with the
  * next input and returns OC_OK, returns OC_E_NOT_FOUND at the end, or any
- * other status to abort. The record (kind "contact", fields are HubSpot
+ * other status to abort. The record (kind "contact", fields are the CRM's
  * contact properties, "email" required) stays valid until the next call of
  * next() or the end of push(). A record of kind "invalid" carries a field
  * "error" and is reported as a failed result without any call.
  * record->id names the input's position (e.g. "line 12"); results echo it
- * as field "input". */
+ * as field "input". Every member: since ABI 1.0. */
 struct oc_push_request {
     uint32_t struct_size;
-    const char *list_id;  /* HubSpot v3 (ILS) list id                         */
+    const char *list_id;  /* the CRM's id of the list to add contacts to      */
     oc_status (*next)(void *ctx, struct oc_record *record);
     void *next_ctx;
 };
 
+/* Every value: since ABI 1.0. */
 enum oc_lookup_by { OC_LOOKUP_EMAIL = 0, OC_LOOKUP_ID = 1 };
 
+/* Every member: since ABI 1.0. */
 struct oc_lookup_request {
     uint32_t struct_size;
     int by;                     /* enum oc_lookup_by                           */
@@ -234,105 +276,73 @@ struct oc_lookup_request {
     const char *const *queries; /* owned by the caller, valid during the call  */
 };
 
-struct oc_instance; /* opaque, owned by the plugin */
+/* Opaque, owned by the plugin. Since ABI 1.0. */
+struct oc_instance;
 
 /* The vtable the plugin fills in. Operation members a plugin does not
  * support may point to a function answering OC_E_NOT_IMPLEMENTED, but are
  * never NULL when the ABI version says they exist. */
 struct oc_connector {
-    uint32_t struct_size;
-    uint32_t abi_version;     /* the ABI the plugin filled in               */
-    const char *name;         /* static, e.g. "hubspot"                     */
-    const char *version;      /* static, the plugin build, e.g. "0.1.0"     */
-    const char *capabilities; /* static, comma-separated                    */
+    uint32_t struct_size;     /* bytes the plugin filled; since ABI 1.0     */
+    uint32_t abi_version;     /* the ABI the plugin filled in; since ABI 1.0 */
+    const char *name;         /* static, e.g. "acmecrm"; since ABI 1.0      */
+    const char *version;      /* static, the plugin build, e.g. "0.1.0"; since ABI 1.0 */
+    const char *capabilities; /* static, comma-separated; since ABI 1.0     */
 
     /* Create an instance. host must outlive it. opts are copied; the
      * caller may free them on return. On success *out is owned by the
-     * caller, who frees it with release(). */
+     * caller, who frees it with release(). Since ABI 1.0. */
     oc_status (*init)(const struct oc_host *host, const struct oc_option *opts,
                       size_t nopts, struct oc_instance **out, struct oc_error *err);
 
     /* Check the token and its scopes. Emits one "authorization" record.
-     * OC_E_AUTH names every missing scope in err->message. */
+     * OC_E_AUTH names every missing scope in err->message. Since ABI 1.0. */
     oc_status (*authorize)(struct oc_instance *inst, struct oc_error *err);
 
-    /* Emit records newer than the stream's saved cursor, then advance it. */
+    /* Emit records newer than the stream's saved cursor, then advance it.
+     * Since ABI 1.0. */
     oc_status (*pull)(struct oc_instance *inst, const struct oc_pull_request *req,
                       struct oc_error *err);
 
     /* Upsert contacts and add them to a list; emits one "push_result" per
-     * input. OC_E_PARTIAL when any input failed. */
+     * input. OC_E_PARTIAL when any input failed. Since ABI 1.0. */
     oc_status (*push)(struct oc_instance *inst, const struct oc_push_request *req,
                       struct oc_error *err);
 
     /* Emits one "contact" or "lookup_miss" record per query, in query
-     * order. OC_E_NOT_FOUND when any query found nothing. */
+     * order. OC_E_NOT_FOUND when any query found nothing. Since ABI 1.0. */
     oc_status (*lookup)(struct oc_instance *inst, const struct oc_lookup_request *req,
                         struct oc_error *err);
 
-    /* Emits one "usage" record: calls today by endpoint, limits last seen. */
+    /* Emits one "usage" record: calls today by endpoint, limits last seen.
+     * Since ABI 1.0. */
     oc_status (*usage)(struct oc_instance *inst, struct oc_error *err);
 
-    /* Destroy an instance. NULL is a no-op. */
+    /* Destroy an instance. NULL is a no-op. Since ABI 1.0. */
     void (*release)(struct oc_instance *inst);
 };
 
-/* The plugin entry point (exported by the plugin, the only exported
- * symbol). The host passes a zeroed out of out_size bytes. A plugin that
- * cannot speak abi_version returns OC_E_NOT_IMPLEMENTED and leaves out
- * untouched; otherwise it fills at most out_size bytes, sets
- * out->struct_size to what it filled and out->abi_version. */
-typedef oc_status (*oc_connector_entry_fn)(uint32_t abi_version, struct oc_connector *out,
-                                           size_t out_size, struct oc_error *err);
+/* ---------------------------------------------------------------------- */
+/* Entry point                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* The plugin entry point's type. The host passes a zeroed out of out_size
+ * bytes. A plugin that cannot speak abi_version returns
+ * OC_E_NOT_IMPLEMENTED and leaves out untouched; otherwise it fills at most
+ * out_size bytes, sets out->struct_size to what it filled and
+ * out->abi_version. err is the caller's (may be NULL). Since ABI 1.0. */
+typedef oc_status oc_connector_entry_t(uint32_t abi_version, struct oc_connector *out,
+                                       size_t out_size, struct oc_error *err);
+/* What a host holds after looking the entry up. Since ABI 1.0. */
+typedef oc_connector_entry_t *oc_connector_entry_fn;
+
+/* The symbol a manifest names by default. Since ABI 1.0. */
 #define OC_CONNECTOR_ENTRY "oc_connector_entry"
 
-/* ---------------------------------------------------------------------- */
-/* Loader (host side, linked by a runtime from liboc_loader.a)             */
-/* ---------------------------------------------------------------------- */
-
-/* A parsed plugin.manifest. Strings are owned by the manifest. */
-struct oc_manifest {
-    char *path;         /* the manifest file as given                         */
-    char *dir;          /* its directory, base of relative library paths      */
-    char *name;
-    char *version;
-    char *abi;          /* as written, e.g. "1.0"                            */
-    uint32_t abi_version;
-    char *library;      /* as written                                        */
-    char *library_path; /* resolved against dir                              */
-    char *entry;
-    char *capabilities;
-    char *scopes;
-    char *options;      /* comma-separated; a trailing '*' marks a secret     */
-};
-
-/* Parse a manifest file. On success *out is allocated and owned by the
- * caller (free with oc_manifest_free). On failure err names the file, the
- * line and what is wrong. */
-oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc_error *err);
-void oc_manifest_free(struct oc_manifest *m);
-
-/* A loaded plugin. The shared object is never unloaded (libcurl must not
- * be), so the pointers in connector stay valid for the life of the
- * process; the struct itself is owned by the caller (oc_plugin_free). */
-struct oc_plugin {
-    struct oc_manifest *manifest; /* owned */
-    void *handle;                 /* dlopen handle, never dlclose'd */
-    struct oc_connector connector;
-};
-
-/* Load the plugin the manifest describes: dlopen(RTLD_NOW|RTLD_LOCAL),
- * resolve the entry, negotiate the ABI newest-first, check that required
- * slots are present and that name/version/abi agree with the manifest.
- * Takes ownership of manifest in every case. On success *out is owned by
- * the caller. Failures return OC_E_ABI with err naming the mismatch. */
-oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
-                         struct oc_error *err);
-void oc_plugin_free(struct oc_plugin *p);
-
-/* A short constant name for a status ("OC_E_AUTH"). Never NULL; the string
- * is static. */
-const char *oc_status_name(oc_status status);
+/* The entry every plugin defines and exports (the only exported symbol).
+ * Declared here through its type, so a plugin's definition that differs
+ * from oc_connector_entry_t does not compile. Since ABI 1.0. */
+OC_EXPORT oc_connector_entry_t oc_connector_entry;
 
 #ifdef __cplusplus
 }

@@ -1,21 +1,17 @@
 /*
- * loader.h - private helpers shared by the loader's files (manifest.c,
- * plugin.c, status.c). Not installed; a runtime sees only the Loader part
- * of onecount/connector.h.
+ * internal.h - private helpers shared by the loader's files (manifest.c,
+ * plugin.c, status.c). Not installed; a runtime sees only
+ * onecount/loader.h.
  *
  * Prefix ocl_: the loader is host-side code linked into the runtime beside
- * the plugin kit (hs_) and ochost (och_), so it gets its own namespace and
- * oc_ stays reserved for the public ABI.
- *
- * Status policy: every refusal of a manifest or plugin is OC_E_ABI (ochost
- * maps it to exit code 8, "plugin load or ABI error"), including a manifest
- * that cannot be read; OC_E_INVALID is for NULL arguments and OC_E_NOMEM
- * for allocation failures. The message always says which file and what.
+ * the connector kit (kit_) and ochost (och_), so it gets its own namespace
+ * and oc_ stays reserved for the public headers.
  */
-#ifndef OCL_LOADER_H
-#define OCL_LOADER_H
+#ifndef OCL_INTERNAL_H
+#define OCL_INTERNAL_H
 
 #include "onecount/connector.h"
+#include "onecount/loader.h"
 
 /* Write status and a formatted message into the caller's err, honouring
  * err->struct_size (a caller built against an older, shorter struct
