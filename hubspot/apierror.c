@@ -4,25 +4,39 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hubspot/transport.h"
 #include "plugin/buf.h"
 #include "plugin/error.h"
+#include "plugin/retry.h"
 
 /* Room left for the advice in a 512-byte message. */
 #define SAID_MAX 220
 
 oc_status hs_api_status(long s)
 {
-    if(s >= 200 && s < 300)
-        return OC_OK;
-    if(s == 401 || s == 403 || s == 530)
+    if(s == 530)
         return OC_E_AUTH;
-    if(s == 404)
-        return OC_E_NOT_FOUND;
-    if(s >= 300 && s < 400)
-        return OC_E_CONFIG; /* redirects are never followed */
-    if(s >= 400 && s < 500 && s != 423 && s != 429 && s != 477)
-        return OC_E_INVALID;
-    return OC_E_TRANSIENT;
+    if(s == 477)
+        return OC_E_TRANSIENT;
+    return kit_http_status(s);
+}
+
+int hs_api_retryable(long s)
+{
+    return s == 477 || (s != 530 && kit_retry_status(s));
+}
+
+enum hs_rate_policy hs_rate_policy_parse(const char *name)
+{
+    if(!name)
+        return HS_POLICY_UNKNOWN;
+    if(!strcmp(name, "TEN_SECONDLY_ROLLING"))
+        return HS_POLICY_TEN_SECONDLY;
+    if(!strcmp(name, "SECONDLY"))
+        return HS_POLICY_SECONDLY;
+    if(!strcmp(name, "DAILY"))
+        return HS_POLICY_DAILY;
+    return HS_POLICY_UNKNOWN;
 }
 
 static int have(const struct kit_json *j) { return j && j->ntok > 0 && kit_json_type(j, 0) == KIT_JSON_OBJECT; }
@@ -140,10 +154,10 @@ oc_status hs_api_error(struct oc_error *err, oc_status rc, const char *what, lon
         }
     } else if(status >= 300 && status < 400) {
         kit_buf_puts(&msg, ". Redirects are not followed (the token must not be sent anywhere "
-                          "else): check base_url, it should be https://api.hubapi.com");
+                          "else): check base_url, it should be " HS_API_ROOT_URL);
     } else if(status == 404) {
         kit_buf_puts(&msg, ". Not found: check the id or path");
-    } else if(status == 429 && !strcmp(policy, "DAILY")) {
+    } else if(status == 429 && hs_rate_policy_parse(policy) == HS_POLICY_DAILY) {
         kit_buf_puts(&msg, ". HubSpot's daily API limit is used up; it resets at midnight in the "
                           "account's time zone: resume then (state is saved)");
     } else if(rc == OC_E_TRANSIENT) {

@@ -11,14 +11,31 @@
 #define HS_APIERROR_H
 
 #include "onecount/connector.h"
+#include "plugin/httpmeta.h"
 #include "plugin/json.h"
 
-/* The status an HTTP answer maps to (see kit_http_run in http.h):
- * OC_OK for 2xx, else OC_E_INVALID / OC_E_AUTH / OC_E_NOT_FOUND /
- * OC_E_TRANSIENT, and OC_E_CONFIG for a 3xx (redirects are not followed:
- * a wrong base_url). 429 maps to OC_E_TRANSIENT; DAILY is decided by the
- * caller, which knows the policy. */
+/* The status an HTTP answer maps to (kit_http_status, plugin/httpmeta.h)
+ * with HubSpot's own codes: 530 (a malformed token) is OC_E_AUTH, 477
+ * (migration in progress) OC_E_TRANSIENT (API-NOTES.md 3.5). 429 maps to
+ * OC_E_TRANSIENT; DAILY is decided by the caller, which knows the policy. */
 oc_status hs_api_status(long http_status);
+
+/* Nonzero when HubSpot means a status as "try again" (API-NOTES.md 3.5):
+ * HTTP's own (kit_retry_status) less 530 (a malformed token: retrying
+ * cannot help), plus 477 (migration in progress). */
+int hs_api_retryable(long http_status);
+
+/* A 429 body's policyName (API-NOTES.md 3.4). */
+enum hs_rate_policy {
+    HS_POLICY_UNKNOWN = 0,
+    HS_POLICY_TEN_SECONDLY, /* TEN_SECONDLY_ROLLING: wait out the window */
+    HS_POLICY_SECONDLY,     /* SECONDLY (search): 1 s                    */
+    HS_POLICY_DAILY         /* DAILY: stop, no retry                     */
+};
+/* Map a policyName (NULL or unknown -> HS_POLICY_UNKNOWN). */
+enum hs_rate_policy hs_rate_policy_parse(const char *name);
+#define HS_SECONDLY_WAIT_MS 1000 /* SECONDLY without Retry-After          */
+#define HS_LOCKED_WAIT_MS 2000   /* 423: "locks last for 2 seconds" (3.5) */
 
 /* Fill err for a non-2xx answer to `what` (e.g. "POST /crm/v3/..."), with
  * rc as its status. j is the parsed body (NULL or empty when not JSON);

@@ -10,9 +10,10 @@
 #include <string.h>
 
 #include "hubspot/instance.h"
+#include "hubspot/transport.h"
 #include "plugin/error.h"
+#include "plugin/http.h"
 
-#define DEFAULT_BASE_URL "https://api.hubapi.com"
 #define DEFAULT_LOOKUP_PROPERTIES                                                     \
     "email,firstname,lastname,company,hs_email_last_open_date,hs_email_last_click_date," \
     "hs_email_last_send_date,hs_email_last_email_name"
@@ -67,12 +68,14 @@ static char **str_member(struct hs_options *o, const struct key *k)
 static oc_status set_defaults(struct hs_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->burst_max = 100; /* Free/Starter private-app burst; headers refine it */
-    o->burst_window_ms = 10000;
-    o->timeout_ms = 30000;
-    o->connect_timeout_ms = 10000;
-    o->max_retries = 5;
-    o->max_concurrency = 4;
+    /* The HTTP client's defaults; its burst default is HubSpot's
+     * Free/Starter private-app burst, and the headers refine it. */
+    o->burst_max = KIT_HTTP_DEFAULT_BURST_MAX;
+    o->burst_window_ms = KIT_HTTP_DEFAULT_BURST_WINDOW_MS;
+    o->timeout_ms = KIT_HTTP_DEFAULT_TIMEOUT_MS;
+    o->connect_timeout_ms = KIT_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    o->max_retries = KIT_HTTP_DEFAULT_MAX_RETRIES;
+    o->max_concurrency = KIT_HTTP_DEFAULT_MAX_CONCURRENCY;
     o->lookback_ms = 10 * 60 * 1000;
     o->pull_window_ms = 86400000;
     o->pull_start_days = 30;
@@ -80,7 +83,7 @@ static oc_status set_defaults(struct hs_options *o)
     /* UNCONFIRMED: HubSpot documents no cap for memberships/add; v1 allowed
      * 500 ids per call, so that is the safe default. */
     o->membership_chunk = 500;
-    o->base_url = strdup(DEFAULT_BASE_URL);
+    o->base_url = strdup(HS_API_ROOT_URL);
     o->lookup_properties = strdup(DEFAULT_LOOKUP_PROPERTIES);
     return o->base_url && o->lookup_properties ? OC_OK : OC_E_NOMEM;
 }

@@ -2,44 +2,20 @@
 #include "plugin/error.h"
 
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "plugin/buf.h"
 #include "plugin/redact.h"
+#include "plugin/utf8.h"
 
 void kit_error_clear(struct oc_error *err)
 {
-    if(!err || err->struct_size < offsetof(struct oc_error, message))
+    if(!KIT_ERR_HAS(err, status))
         return;
     uint32_t size = err->struct_size;
     memset(err, 0, size < sizeof *err ? size : sizeof *err);
     err->struct_size = size;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (1..4), 0 if malformed. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0], n, min, cp;
-    if(c < 0x80)
-        return 1;
-    if(c >= 0xC2 && c <= 0xDF)
-        n = 1, min = 0x80, cp = c & 0x1F;
-    else if(c >= 0xE0 && c <= 0xEF)
-        n = 2, min = 0x800, cp = c & 0x0F;
-    else if(c >= 0xF0 && c <= 0xF4)
-        n = 3, min = 0x10000, cp = c & 0x07;
-    else
-        return 0;
-    for(unsigned i = 1; i <= n; i++) {
-        if((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if(cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n + 1;
 }
 
 void kit_text_clean(char *s)
@@ -47,17 +23,35 @@ void kit_text_clean(char *s)
     if(!s)
         return;
     unsigned char *p = (unsigned char *)s;
+    size_t left = strlen(s);
     while(*p) {
         if(*p < 0x20 || *p == 0x7f) {
             *p++ = ' ';
+            left--;
             continue;
         }
-        size_t n = utf8_len(p);
-        if(n == 0)
+        size_t n = kit_utf8_seq(p, left, NULL);
+        if(n == 0) {
             *p++ = '?';
-        else
+            left--;
+        } else {
             p += n;
+            left -= n;
+        }
     }
+}
+
+/* Copy text into a field of size bytes, cut to fit (never inside what
+ * kit_text_clean would keep: a cut sequence becomes '?'), masked and
+ * cleaned. */
+static void put_text(char *field, size_t size, const char *text, size_t len)
+{
+    if(len > size - 1)
+        len = size - 1;
+    memcpy(field, text, len);
+    field[len] = '\0';
+    kit_redact_inplace(field);
+    kit_text_clean(field);
 }
 
 oc_status kit_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
@@ -66,12 +60,12 @@ oc_status kit_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
         return status;
     kit_error_clear(err);
     err->status = status;
+    char text[OC_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    kit_redact_inplace(err->message);
-    kit_text_clean(err->message);
+    put_text(err->message, sizeof err->message, text, strlen(text));
     return status;
 }
 
@@ -79,16 +73,11 @@ void kit_error_ids(struct oc_error *err, const char *correlation_id, const char 
 {
     if(!KIT_ERR_HAS(err, category))
         return;
-    if(correlation_id) {
-        snprintf(err->correlation_id, sizeof err->correlation_id, "%s", correlation_id);
-        kit_redact_inplace(err->correlation_id);
-        kit_text_clean(err->correlation_id);
-    }
-    if(category) {
-        snprintf(err->category, sizeof err->category, "%s", category);
-        kit_redact_inplace(err->category);
-        kit_text_clean(err->category);
-    }
+    if(correlation_id)
+        put_text(err->correlation_id, sizeof err->correlation_id, correlation_id,
+                 strlen(correlation_id));
+    if(category)
+        put_text(err->category, sizeof err->category, category, strlen(category));
 }
 
 oc_status kit_error_wrap(struct oc_error *err, oc_status rc, const char *prefix, const char *tail)
@@ -97,13 +86,8 @@ oc_status kit_error_wrap(struct oc_error *err, oc_status rc, const char *prefix,
         return rc;
     struct kit_buf msg = KIT_BUF_INIT;
     kit_buf_printf(&msg, "%s: %s%s", prefix, err->message, tail ? tail : "");
-    if(kit_buf_ok(&msg)) {
-        size_t n = msg.len < sizeof err->message - 1 ? msg.len : sizeof err->message - 1;
-        memcpy(err->message, msg.data, n);
-        err->message[n] = '\0';
-        kit_redact_inplace(err->message);
-        kit_text_clean(err->message);
-    }
+    if(kit_buf_ok(&msg))
+        put_text(err->message, sizeof err->message, msg.data, msg.len);
     kit_buf_free(&msg);
     err->status = rc;
     return rc;

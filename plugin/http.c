@@ -2,8 +2,8 @@
  * http.c - see http.h. The transport and the batch scheduler; the rules it
  * applies live beside it: pacer.c (when a call may go), retry.c (which
  * failure is worth another try, and the wait), usage.c (counting and
- * persistence), headers.c (what a response's headers say), apierror.c
- * (HubSpot's error bodies into struct oc_error).
+ * persistence), httpmeta.c (what a response's headers say in general);
+ * the server's own ways come from the connector's hooks.
  *
  * Scheduling: each request is READY (with a not-before time), IN FLIGHT in
  * one of max_concurrency slots, or DONE. The loop starts the lowest READY
@@ -25,10 +25,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "hubspot/instance.h" /* HS_PLUGIN_VERSION, for the User-Agent */
-#include "hubspot/apierror.h"
 #include "plugin/error.h"
-#include "hubspot/headers.h"
 #include "plugin/pacer.h"
 #include "plugin/redact.h"
 #include "plugin/retry.h"
@@ -41,8 +38,7 @@
 
 /* A member of the host struct may be read only if the host's struct_size
  * says it is there (the struct grows by appending). */
-#define HOST_HAS(host, m) \
-    ((host) && (host)->struct_size >= offsetof(struct oc_host, m) + sizeof((host)->m) && (host)->m)
+#define HOST_HAS(host, m) ((host) && OC_HAS_MEMBER(host, struct oc_host, m) && (host)->m)
 
 enum rstate { R_READY = 0, R_FLIGHT, R_DONE };
 
@@ -64,7 +60,7 @@ struct slot {
     int budget_abort; /* a resend was stopped: the daily budget is used up */
     size_t hdr_bytes;
     int oom;
-    struct hs_resp_headers hdr;
+    struct kit_http_meta hdr;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -90,6 +86,11 @@ struct kit_http {
     struct kit_usage_zone zone; /* the account's day (UTC until authorize) */
     uint64_t calls;
     int token_bad; /* whitespace/control characters: nothing is sent */
+    struct kit_http_hooks hooks;
+    /* Words for messages and state keys, borrowed from the config (never
+     * NULL but zone_key and zone_note). */
+    const char *server, *token_env, *base_url_env, *token_source, *limit_names[3];
+    const char *zone_key, *zone_note;
     /* the running batch */
     struct kit_http_req *reqs;
     struct rctl *ctl;
@@ -178,15 +179,15 @@ static int loopback(const char *host, size_t len)
     return a == 127 && b < 256 && c < 256 && d < 256;
 }
 
-static oc_status check_base_url(const char *url, struct oc_error *err)
+static oc_status check_base_url(const char *url, const char *env, struct oc_error *err)
 {
     int https = !strncasecmp(url, "https://", 8);
     int http = !https && !strncasecmp(url, "http://", 7);
     if(!https && !http)
         return kit_fail(err, OC_E_CONFIG,
                        "base_url \"%s\" must start with https:// (or http:// for a loopback test "
-                       "server); fix base_url or HUBSPOT_BASE_URL",
-                       url);
+                       "server); fix base_url%s%s",
+                       url, *env ? " or " : "", env);
     const char *auth = url + (https ? 8 : 7);
     size_t alen = strcspn(auth, "/?#");
     if(memchr(auth, '@', alen))
@@ -320,95 +321,115 @@ static void count(struct kit_http *h, const char *endpoint, enum kit_usage_what 
     h->dirty = 1;
 }
 
-static void learn_limits(struct kit_http *h, const struct hs_resp_headers *hd, int64_t now)
+static void learn_limits(struct kit_http *h, const struct kit_http_meta *hd, int64_t now)
 {
-    int64_t v[KIT_LIM_COUNT] = {hd->rl_max, hd->rl_remaining, hd->rl_interval_ms, hd->rl_daily,
-                               hd->rl_daily_remaining};
+    int64_t v[KIT_LIM_COUNT] = {hd->limit_max, hd->limit_remaining, hd->limit_interval_ms,
+                                hd->daily_limit, hd->daily_remaining};
     for(int i = 0; i < KIT_LIM_COUNT; i++) {
         if(v[i] >= 0) {
             h->total.limits[i] = h->delta.limits[i] = v[i];
             h->dirty = 1;
         }
     }
-    kit_pacer_learn(&h->pacer, now, hd->rl_max, hd->rl_remaining, hd->rl_interval_ms,
+    kit_pacer_learn(&h->pacer, now, hd->limit_max, hd->limit_remaining, hd->limit_interval_ms,
                    (int64_t)h->inflight);
 }
 
 /* ---- client lifetime ---- */
 
-static char *dup_or(const char *s, const char *fallback)
-{
-    return strdup(s && *s ? s : fallback);
-}
+/* "" for a word the connector did not give. */
+static const char *word(const char *s) { return s ? s : ""; }
 
-oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *host,
-                      struct kit_http **out, struct oc_error *err)
+/* Phase 1 of kit_http_new: refuse what cannot work, before allocating.
+ * *token_bad says whether the token may go in a header. */
+static oc_status check_config(const struct kit_http_config *cfg, int *token_bad,
+                              struct oc_error *err)
 {
-    struct kit_http *h = NULL;
-    struct kit_buf auth = KIT_BUF_INIT;
-    oc_status rc;
-    *out = NULL;
-
     pthread_once(&global_once, global_init);
     if(global_rc != CURLE_OK)
         return kit_fail(err, OC_E_CONFIG,
                        "libcurl failed to initialise (curl_global_init: %s); check the libcurl "
                        "installation",
                        curl_easy_strerror(global_rc));
-    if(!cfg || !cfg->token || !*cfg->token)
-        return kit_fail(err, OC_E_CONFIG,
-                       "no access token: set HUBSPOT_ACCESS_TOKEN or access_token in the config");
+    if(!cfg->token || !*cfg->token)
+        return kit_fail(err, OC_E_CONFIG, "no access token: set %s%saccess_token in the config",
+                        word(cfg->token_env), cfg->token_env ? " or " : "");
     /* A token with whitespace or control characters is accepted here (the
-     * authorize step reports its shape to the user) but never put in a
-     * header: CR/LF would inject headers. Every request is refused. */
-    int token_bad = 0;
+     * connector's authorize reports its shape to the user) but never put
+     * in a header: CR/LF would inject headers. Every request is refused. */
+    *token_bad = 0;
     for(const char *p = cfg->token; *p; p++)
         if((unsigned char)*p <= ' ' || *p == 0x7f)
-            token_bad = 1;
-    const char *base = cfg->base_url && *cfg->base_url ? cfg->base_url : "https://api.hubapi.com";
-    if((rc = check_base_url(base, err)))
+            *token_bad = 1;
+    if(!cfg->base_url || !*cfg->base_url)
+        return kit_fail(err, OC_E_CONFIG, "no base_url: set base_url%s%s to the API's root URL",
+                        cfg->base_url_env ? " or " : "", word(cfg->base_url_env));
+    oc_status rc = check_base_url(cfg->base_url, word(cfg->base_url_env), err);
+    if(rc)
         return rc;
     const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-    if(!strncasecmp(base, "https://", 8) && !(cv->features & CURL_VERSION_SSL))
+    if(!strncasecmp(cfg->base_url, "https://", 8) && !(cv->features & CURL_VERSION_SSL))
         return kit_fail(err, OC_E_CONFIG,
                        "this libcurl (%s) has no TLS support, so https://%s cannot be reached; "
                        "install a libcurl built with TLS",
-                       cv->version, base + 8);
+                       cv->version, cfg->base_url + 8);
+    return OC_OK;
+}
 
-    rc = OC_E_NOMEM;
-    if(!(h = calloc(1, sizeof *h)))
-        goto fail;
-    h->host = host;
-    h->token_bad = token_bad;
-    h->base_url = dup_or(base, base);
+/* Phase 2: copy the strings and settle every setting on its default.
+ * -1 on oom (h is freed by the caller). */
+static int take_settings(struct kit_http *h, const struct kit_http_config *cfg)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    struct kit_buf ua = KIT_BUF_INIT;
+    h->base_url = strdup(cfg->base_url);
     h->token = strdup(cfg->token);
-    if(cfg->user_agent && *cfg->user_agent) {
-        h->user_agent = strdup(cfg->user_agent);
-    } else {
-        struct kit_buf ua = KIT_BUF_INIT;
-        kit_buf_printf(&ua, "onecount-hubspot/%s libcurl/%s", HS_PLUGIN_VERSION, cv->version);
-        h->user_agent = kit_buf_take(&ua);
-    }
+    kit_buf_printf(&ua, "%s libcurl/%s",
+                   cfg->user_agent && *cfg->user_agent ? cfg->user_agent : "onecount-connector",
+                   cv->version);
+    h->user_agent = kit_buf_take(&ua);
     if(!h->base_url || !h->token || !h->user_agent)
-        goto fail;
+        return -1;
     kit_redact_register(h->token);
     size_t bl = strlen(h->base_url);
     while(bl > 0 && h->base_url[bl - 1] == '/')
         h->base_url[--bl] = '\0';
 
-    h->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
-    h->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
-    h->max_retries = cfg->max_retries >= 0 ? cfg->max_retries : 5;
-    h->nslots = cfg->max_concurrency > 0 ? cfg->max_concurrency : 4;
+    h->hooks = cfg->hooks;
+    h->server = cfg->server_name ? cfg->server_name : "the server";
+    h->token_env = word(cfg->token_env);
+    h->base_url_env = word(cfg->base_url_env);
+    h->token_source = cfg->token_source ? cfg->token_source : "where it was issued";
+    static const char *const plain_names[3] = {"max", "remaining", "interval ms"};
+    for(int i = 0; i < 3; i++)
+        h->limit_names[i] = cfg->limit_names[i] ? cfg->limit_names[i] : plain_names[i];
+    h->zone_key = cfg->zone_key;
+    h->zone_note = cfg->zone_note;
+
+    h->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
+                                                        : KIT_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    h->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : KIT_HTTP_DEFAULT_TIMEOUT_MS;
+    h->max_retries = cfg->max_retries >= 0 ? cfg->max_retries : KIT_HTTP_DEFAULT_MAX_RETRIES;
+    h->nslots = cfg->max_concurrency > 0 ? cfg->max_concurrency : KIT_HTTP_DEFAULT_MAX_CONCURRENCY;
     if(h->nslots > MAX_SLOTS)
         h->nslots = MAX_SLOTS;
     h->max_body = cfg->max_body ? cfg->max_body : KIT_HTTP_MAX_BODY;
     h->budget = cfg->daily_budget > 0 ? cfg->daily_budget : 0;
-    kit_pacer_init(&h->pacer, cfg->burst_max > 0 ? cfg->burst_max : 100,
-                  cfg->burst_window_ms > 0 ? cfg->burst_window_ms : 10000);
+    kit_pacer_init(&h->pacer, cfg->burst_max > 0 ? cfg->burst_max : KIT_HTTP_DEFAULT_BURST_MAX,
+                   cfg->burst_window_ms > 0 ? cfg->burst_window_ms
+                                            : KIT_HTTP_DEFAULT_BURST_WINDOW_MS);
+    return 0;
+}
 
+/* Phase 3: the transfer slots, the multi handle and the two header lists
+ * (with and without a body). -1 on oom. */
+static int make_transport(struct kit_http *h)
+{
+    struct kit_buf auth = KIT_BUF_INIT;
+    struct curl_slist *t;
+    int rc = -1;
     if(!(h->slots = calloc((size_t)h->nslots, sizeof *h->slots)) || !(h->multi = curl_multi_init()))
-        goto fail;
+        return -1;
     for(int i = 0; i < h->nslots; i++)
         h->slots[i].h = h;
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->nslots);
@@ -418,34 +439,42 @@ oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *
     else
         kit_buf_puts(&auth, "X-No-Authorization: malformed token not sent");
     const char *common[] = {"Accept: application/json", "Expect:"};
-    struct curl_slist *t;
     if(!kit_buf_ok(&auth))
-        goto fail;
+        goto out;
     for(int pass = 0; pass < 2; pass++) {
         struct curl_slist **l = pass ? &h->hdr_json : &h->hdr_plain;
         if(!(t = curl_slist_append(*l, auth.data)))
-            goto fail;
+            goto out;
         *l = t;
         for(size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
             if(!(t = curl_slist_append(*l, common[i])))
-                goto fail;
+                goto out;
             *l = t;
         }
     }
     if(!(t = curl_slist_append(h->hdr_json, "Content-Type: application/json")))
-        goto fail;
+        goto out;
     h->hdr_json = t;
-    explicit_bzero(auth.data, auth.len);
+    rc = 0;
+out:
+    if(auth.data)
+        explicit_bzero(auth.data, auth.len);
     kit_buf_free(&auth);
+    return rc;
+}
 
+/* Phase 4: today's day in the account's zone and what was counted in it
+ * already. Problems are warnings: counting goes on from what is known. */
+static void load_usage(struct kit_http *h)
+{
     int64_t now = now_ms(h);
     char today[11], why[160];
-    if(kit_usage_zone_load(host, &h->zone, why, sizeof why))
+    if(kit_usage_zone_load(h->host, h->zone_key, &h->zone, why, sizeof why))
         hlog(h, OC_LOG_WARN,
-             "usage: the saved account time zone (state key \"" KIT_ACCOUNT_KEY "\") is unusable "
-             "(%s); counting days in UTC, so the daily budget may reset at the wrong hour: run "
-             "authorize to save it again",
-             why);
+             "usage: the saved account time zone (state key \"%s\") is unusable (%s); counting "
+             "days in UTC, so the daily budget may reset at the wrong hour: run authorize to "
+             "save it again",
+             h->zone_key, why);
     kit_usage_day_at(now, h->zone.offset_ms, today);
     h->day_end_ms = kit_usage_next_reset(now, h->zone.offset_ms);
     kit_usage_init(&h->total);
@@ -456,6 +485,26 @@ oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *
     kit_usage_reset(&h->total, today);
     h->total.budget = h->budget;
     read_saved(h, today, &h->total);
+}
+
+oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *host,
+                      struct kit_http **out, struct oc_error *err)
+{
+    struct kit_http *h = NULL;
+    int token_bad = 0;
+    *out = NULL;
+    if(!cfg)
+        return kit_fail(err, OC_E_CONFIG, "no HTTP client configuration given");
+    oc_status rc = check_config(cfg, &token_bad, err);
+    if(rc)
+        return rc;
+    if(!(h = calloc(1, sizeof *h)))
+        goto fail;
+    h->host = host;
+    h->token_bad = token_bad;
+    if(take_settings(h, cfg) || make_transport(h))
+        goto fail;
+    load_usage(h);
 
     /* libcurl without CURL_VERSION_THREADSAFE (before 7.84) only lacks a
      * thread-safe curl_global_init; ours runs under pthread_once and every
@@ -467,13 +516,10 @@ oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *
         hlog(h, OC_LOG_WARN,
              "libcurl %s does not declare CURL_VERSION_THREADSAFE; if the host initialises "
              "libcurl itself from another thread, upgrade to libcurl 7.84 or newer",
-             cv->version);
+             curl_version_info(CURLVERSION_NOW)->version);
     *out = h;
     return OC_OK;
 fail:
-    if(auth.data)
-        explicit_bzero(auth.data, auth.len);
-    kit_buf_free(&auth);
     kit_http_free(h);
     return kit_fail(err, OC_E_NOMEM, "out of memory creating the HTTP client");
 }
@@ -534,8 +580,8 @@ void kit_http_req_free(struct kit_http_req *r)
     kit_buf_free(&r->resp);
 }
 
-/* "POST /crm/v3/objects/contacts/batch/upsert": the call named in
- * messages, query left out (it can be long and adds nothing). */
+/* "POST /v3/things/batch": the call named in messages, query left out
+ * (it can be long and adds nothing). */
 static void what(const struct kit_http_req *r, char *out, size_t size)
 {
     const char *p = r->path ? r->path : "/";
@@ -570,11 +616,18 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     s->hdr_bytes += len;
     /* A status line opens a block (an interim 1xx or the final answer),
      * the blank line closes it. */
-    if(len >= 5 && !memcmp(data, "HTTP/", 5))
+    if(len >= 5 && !memcmp(data, "HTTP/", 5)) {
         s->hdr_done = 0;
-    else if((len == 2 && data[0] == '\r' && data[1] == '\n') || (len == 1 && data[0] == '\n'))
+        kit_http_meta_reset(&s->hdr);
+        return len;
+    }
+    if((len == 2 && data[0] == '\r' && data[1] == '\n') || (len == 1 && data[0] == '\n'))
         s->hdr_done = 1;
-    hs_headers_line(&s->hdr, data, len);
+    const struct kit_http_hooks *hk = &s->h->hooks;
+    if(hk->header)
+        hk->header(hk->ctx, &s->hdr, data, len);
+    else
+        kit_http_meta_standard(&s->hdr, data, len);
     return len;
 }
 
@@ -583,7 +636,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 /* libcurl calls this each time the request is about to go out on a
  * connection, including the silent resend after a reused connection died
  * with nothing received. The first send was counted by start(); each
- * resend is a call HubSpot counts too, so it is counted here (and refused
+ * resend is a call the server counts too, so it is counted here (and refused
  * when the daily budget has no room for it). An older libcurl has no such
  * hook: its resends go uncounted. */
 static int on_send(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
@@ -689,7 +742,7 @@ static void start(struct kit_http *h, struct slot *s, size_t i, int64_t now)
     kit_json_free(&r->json);
     kit_buf_reset(&r->resp);
     r->status = 0;
-    hs_headers_reset(&s->hdr);
+    kit_http_meta_reset(&s->hdr);
     s->oversize = s->oom = s->hdr_over = s->hdr_done = 0;
     s->sends = s->budget_abort = 0;
     s->hdr_bytes = 0;
@@ -727,10 +780,10 @@ static void retry_or_fail(struct kit_http *h, size_t i, int64_t now, int64_t wai
         char w[256], prefix[512];
         what(r, w, sizeof w);
         snprintf(prefix, sizeof prefix,
-                 "%s: not retried: HubSpot asked to wait %lld s, longer than the %d s this "
+                 "%s: not retried: %s asked to wait %lld s, longer than the %d s this "
                  "connector waits on a server's word; rerun after that wait (nothing was lost). "
                  "Its answer",
-                 w, (long long)((wait + 999) / 1000), KIT_RETRY_MAX_WAIT_MS / 1000);
+                 w, h->server, (long long)((wait + 999) / 1000), KIT_RETRY_MAX_WAIT_MS / 1000);
         kit_error_wrap(&r->err, rc, prefix, NULL);
         req_done(h, i, rc);
         return;
@@ -750,11 +803,196 @@ static void retry_or_fail(struct kit_http *h, size_t i, int64_t now, int64_t wai
 
 static void stop_for_budget(struct kit_http *h);
 
-/* A transfer ended: decide what it means for its request. */
-static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
+/* The transfer's own troubles (the budget, memory, our size caps): the
+ * request ends, never retried. 1 when one of them happened. */
+static int end_on_local_limit(struct kit_http *h, struct slot *s, CURLcode cc, long status,
+                              const char *w)
 {
     size_t i = s->req;
     struct kit_http_req *r = &h->reqs[i];
+    if(s->budget_abort) {
+        stop_for_budget(h);
+        kit_fail(&r->err, OC_E_BUDGET,
+                "%s: the connection died before an answer and the resend was not made: %s", w,
+                h->stop_msg);
+        r->err.retryable = 1;
+        req_done(h, i, OC_E_BUDGET);
+        return 1;
+    }
+    if(s->oom) {
+        kit_fail(&r->err, OC_E_NOMEM, "%s: out of memory reading the response", w);
+        req_done(h, i, OC_E_NOMEM);
+        return 1;
+    }
+    /* Not retried: the same request would bring the same answer. */
+    if(s->oversize || cc == CURLE_FILESIZE_EXCEEDED)
+        kit_fail(&r->err, OC_E_PROTOCOL,
+                "%s: the response body passed the %zu-byte limit (max_body), transfer aborted "
+                "and not retried; %s's answers are far smaller: check that base_url points "
+                "at %s's API",
+                w, h->max_body, h->server, h->server);
+    else if(s->hdr_over)
+        kit_fail(&r->err, OC_E_PROTOCOL,
+                "%s: the response headers passed %u bytes, transfer aborted and not retried; "
+                "%s's answers carry a few KiB: check that base_url points at %s's API",
+                w, KIT_HTTP_MAX_HEADER_BYTES, h->server, h->server);
+    else if(cc == CURLE_OUT_OF_MEMORY && s->hdr_bytes > 0 && !s->hdr_done)
+        /* libcurl says "out of memory" for a single header line over its
+         * own limit (100 KB), which never reaches on_header whole. */
+        kit_fail(&r->err, OC_E_PROTOCOL,
+                "%s: libcurl refused the response headers (a header line over its 100 KB "
+                "limit, or out of memory), not retried; %s's answers carry a few KiB of "
+                "headers: check that base_url points at %s's API",
+                w, h->server, h->server);
+    else
+        return 0;
+    r->status = status;
+    count(h, r->endpoint, KIT_USE_ERROR);
+    r->err.http_status = (int)status;
+    req_done(h, i, OC_E_PROTOCOL);
+    return 1;
+}
+
+/* No whole answer came (cc != CURLE_OK, or headers cut short): retry
+ * what the network may fix, end the rest. */
+static void end_on_transport(struct kit_http *h, struct slot *s, CURLcode cc, int64_t now,
+                             const char *w)
+{
+    size_t i = s->req;
+    struct kit_http_req *r = &h->reqs[i];
+    const char *pl = r->attempts > 1 ? "s" : "";
+    count(h, r->endpoint, KIT_USE_ERROR);
+    if(cc == CURLE_OK) {
+        /* libcurl takes a header block cut short by a close as a whole
+         * answer with no body; it is a dropped connection. */
+        kit_fail(&r->err, OC_E_TRANSIENT,
+                "%s: the connection closed in the middle of the response headers after %d "
+                "attempt%s; check the network and base_url, then rerun (nothing was lost)",
+                w, r->attempts, pl);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        return;
+    }
+    const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc);
+    if(cc == CURLE_OPERATION_TIMEDOUT) {
+        /* Slow or stalled answers end here, trickling ones included:
+         * timeout_ms bounds the whole transfer, not the gaps. */
+        kit_fail(&r->err, OC_E_TRANSIENT,
+                "%s: no complete answer within timeout_ms (%ld ms) after %d attempt%s (%s); "
+                "check the network and base_url, raise timeout_ms if %s is slow, then "
+                "rerun (nothing was lost)",
+                w, h->timeout_ms, r->attempts, pl, detail, h->server);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+    } else if(kit_retry_curl(cc)) {
+        kit_fail(&r->err, OC_E_TRANSIENT,
+                "%s: %s after %d attempt%s; check the network and base_url, then rerun "
+                "(nothing was lost)",
+                w, detail, r->attempts, pl);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+    } else if(cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+              cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR) {
+        kit_fail(&r->err, OC_E_CONFIG,
+                "%s: TLS verification failed (%s); verification is never disabled: check "
+                "the system CA certificates, the clock and base_url",
+                w, detail);
+        req_done(h, i, OC_E_CONFIG);
+    } else {
+        kit_fail(&r->err, OC_E_TRANSIENT, "%s: %s; check base_url and the network", w, detail);
+        req_done(h, i, OC_E_TRANSIENT);
+    }
+}
+
+/* A 2xx came: done when its body is well-formed JSON (or rightly empty),
+ * else retried (a body lost or garbled on the way) or, over a reader
+ * limit, ended. prc and why are kit_json_parse's answer. */
+static void end_on_success(struct kit_http *h, struct slot *s, int prc, const char *why,
+                           int64_t now, const char *w)
+{
+    size_t i = s->req;
+    struct kit_http_req *r = &h->reqs[i];
+    long status = r->status;
+    /* Only 204/205 mean "no body"; an empty 200 is a body lost on the way. */
+    if(prc == 0 || (r->resp.len == 0 && (status == 204 || status == 205))) {
+        kit_error_clear(&r->err);
+        req_done(h, i, OC_OK);
+        return;
+    }
+    count(h, r->endpoint, KIT_USE_ERROR);
+    if(prc == -2) {
+        /* Well-formed as far as read, but over a reader limit: the same
+         * request would bring the same body, so no retry. */
+        kit_fail(&r->err, OC_E_PROTOCOL,
+                "%s: HTTP %ld with a JSON body the reader refuses (%s), not retried; %s's "
+                "answers are far smaller: check that base_url points at %s's API",
+                w, status, why, h->server, h->server);
+        r->err.http_status = (int)status;
+        req_done(h, i, OC_E_PROTOCOL);
+        return;
+    }
+    const char *cid = s->hdr.correlation_id;
+    kit_fail(&r->err, OC_E_PROTOCOL,
+            "%s: HTTP %ld with a malformed JSON body (%s) after %d attempt%s; rerun later, "
+            "and report it with the correlationId if it persists%s%s",
+            w, status, r->resp.len ? why : "empty body", r->attempts, r->attempts > 1 ? "s" : "",
+            cid[0] ? " " : "", cid);
+    r->err.http_status = (int)status;
+    kit_error_ids(&r->err, cid, NULL);
+    retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL);
+}
+
+/* An error answer: the connector's hook says what it means, the client
+ * does what it decided. */
+static void end_on_error_answer(struct kit_http *h, struct slot *s, int parsed, int64_t now,
+                                const char *w)
+{
+    size_t i = s->req;
+    struct kit_http_req *r = &h->reqs[i];
+    count(h, r->endpoint, KIT_USE_ERROR);
+    if(r->status == 429)
+        count(h, r->endpoint, KIT_USE_429);
+    struct kit_http_answer a = {w, r->status, parsed ? &r->json : NULL, &s->hdr, r->attempts,
+                                r->search};
+    struct kit_http_decision d = {KIT_NEXT_FINAL, 0, 0};
+    if(h->hooks.answer)
+        h->hooks.answer(h->hooks.ctx, &a, &r->err, &d);
+    if(r->err.status == OC_OK) /* no hook, or one that said nothing */
+        kit_http_answer_default(NULL, &a, &r->err, &d);
+    int64_t wait = d.wait_ms, ra = s->hdr.retry_after_ms;
+    switch(d.next) {
+    case KIT_NEXT_STOP_DAY:
+        req_done(h, i, OC_E_BUDGET);
+        if(!h->stop) {
+            h->stop = OC_E_BUDGET;
+            snprintf(h->stop_msg, sizeof h->stop_msg, "%s", r->err.message);
+        }
+        hlog(h, OC_LOG_WARN, "%s", r->err.message);
+        return;
+    case KIT_NEXT_WINDOW:
+        wait = ra >= 0 ? ra : kit_pacer_window_ms(&h->pacer);
+        /* Everyone waits, not just this request: the window is shared. */
+        kit_pacer_block(&h->pacer, now + wait);
+        break;
+    case KIT_NEXT_WAIT:
+        if(d.hold_all)
+            kit_pacer_block(&h->pacer, now + wait);
+        break;
+    case KIT_NEXT_BACKOFF:
+        wait = kit_retry_backoff_ms(i, r->attempts);
+        if(wait < d.wait_ms)
+            wait = d.wait_ms;
+        if(ra > wait)
+            wait = ra;
+        break;
+    default:
+        req_done(h, i, r->err.status);
+        return;
+    }
+    retry_or_fail(h, i, now, wait, r->err.status);
+}
+
+/* A transfer ended: decide what it means for its request. */
+static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
+{
+    struct kit_http_req *r = &h->reqs[s->req];
     char w[256];
     what(r, w, sizeof w);
     curl_multi_remove_handle(h->multi, s->easy);
@@ -765,183 +1003,20 @@ static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     if(status > 0)
         learn_limits(h, &s->hdr, now);
-
-    if(s->budget_abort) {
-        stop_for_budget(h);
-        kit_fail(&r->err, OC_E_BUDGET,
-                "%s: the connection died before an answer and the resend was not made: %s", w,
-                h->stop_msg);
-        r->err.retryable = 1;
-        req_done(h, i, OC_E_BUDGET);
+    if(end_on_local_limit(h, s, cc, status, w))
+        return;
+    if(cc != CURLE_OK || !s->hdr_done) {
+        end_on_transport(h, s, cc, now, w);
         return;
     }
-    if(s->oom) {
-        kit_fail(&r->err, OC_E_NOMEM, "%s: out of memory reading the response", w);
-        req_done(h, i, OC_E_NOMEM);
-        return;
-    }
-    if(s->oversize || cc == CURLE_FILESIZE_EXCEEDED) {
-        /* Not retried: the same request would bring the same body. */
-        r->status = status;
-        count(h, r->endpoint, KIT_USE_ERROR);
-        kit_fail(&r->err, OC_E_PROTOCOL,
-                "%s: the response body passed the %zu-byte limit (max_body), transfer aborted "
-                "and not retried; HubSpot's answers are far smaller: check that base_url points "
-                "at HubSpot's API",
-                w, h->max_body);
-        r->err.http_status = (int)status;
-        req_done(h, i, OC_E_PROTOCOL);
-        return;
-    }
-    if(s->hdr_over) {
-        r->status = status;
-        count(h, r->endpoint, KIT_USE_ERROR);
-        kit_fail(&r->err, OC_E_PROTOCOL,
-                "%s: the response headers passed %u bytes, transfer aborted and not retried; "
-                "HubSpot sends about 2 KiB: check that base_url points at HubSpot's API",
-                w, KIT_HTTP_MAX_HEADER_BYTES);
-        r->err.http_status = (int)status;
-        req_done(h, i, OC_E_PROTOCOL);
-        return;
-    }
-    if(cc == CURLE_OUT_OF_MEMORY && s->hdr_bytes > 0 && !s->hdr_done) {
-        /* libcurl says "out of memory" for a single header line over its
-         * own limit (100 KB), which never reaches on_header whole. */
-        r->status = status;
-        count(h, r->endpoint, KIT_USE_ERROR);
-        kit_fail(&r->err, OC_E_PROTOCOL,
-                "%s: libcurl refused the response headers (a header line over its 100 KB "
-                "limit, or out of memory), not retried; HubSpot sends about 2 KiB of headers: "
-                "check that base_url points at HubSpot's API",
-                w);
-        r->err.http_status = (int)status;
-        req_done(h, i, OC_E_PROTOCOL);
-        return;
-    }
-    if(cc == CURLE_OK && !s->hdr_done) {
-        /* libcurl takes a header block cut short by a close as a whole
-         * answer with no body; it is a dropped connection. */
-        count(h, r->endpoint, KIT_USE_ERROR);
-        kit_fail(&r->err, OC_E_TRANSIENT,
-                "%s: the connection closed in the middle of the response headers after %d "
-                "attempt%s; check the network and base_url, then rerun (nothing was lost)",
-                w, r->attempts, r->attempts > 1 ? "s" : "");
-        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
-        return;
-    }
-    if(cc != CURLE_OK) {
-        count(h, r->endpoint, KIT_USE_ERROR);
-        const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc);
-        if(cc == CURLE_OPERATION_TIMEDOUT) {
-            /* Slow or stalled answers end here, trickling ones included:
-             * timeout_ms bounds the whole transfer, not the gaps. */
-            kit_fail(&r->err, OC_E_TRANSIENT,
-                    "%s: no complete answer within timeout_ms (%ld ms) after %d attempt%s (%s); "
-                    "check the network and base_url, raise timeout_ms if HubSpot is slow, then "
-                    "rerun (nothing was lost)",
-                    w, h->timeout_ms, r->attempts, r->attempts > 1 ? "s" : "", detail);
-            retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
-        } else if(kit_retry_curl(cc)) {
-            kit_fail(&r->err, OC_E_TRANSIENT,
-                    "%s: %s after %d attempt%s; check the network and base_url, then rerun "
-                    "(nothing was lost)",
-                    w, detail, r->attempts, r->attempts > 1 ? "s" : "");
-            retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
-        } else if(cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
-                  cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR) {
-            kit_fail(&r->err, OC_E_CONFIG,
-                    "%s: TLS verification failed (%s); verification is never disabled: check "
-                    "the system CA certificates, the clock and base_url",
-                    w, detail);
-            req_done(h, i, OC_E_CONFIG);
-        } else {
-            kit_fail(&r->err, OC_E_TRANSIENT, "%s: %s; check base_url and the network", w, detail);
-            req_done(h, i, OC_E_TRANSIENT);
-        }
-        return;
-    }
-
     r->status = status;
     char why[160] = "";
     int prc = r->resp.len > 0 ? kit_json_parse(&r->json, r->resp.data, r->resp.len, why, sizeof why)
                               : -1;
-    int parsed = prc == 0;
-    if(status >= 200 && status < 300 && prc == -2) {
-        /* Well-formed as far as read, but over a reader limit: the same
-         * request would bring the same body, so no retry. */
-        count(h, r->endpoint, KIT_USE_ERROR);
-        kit_fail(&r->err, OC_E_PROTOCOL,
-                "%s: HTTP %ld with a JSON body the reader refuses (%s), not retried; HubSpot's "
-                "answers are far smaller: check that base_url points at HubSpot's API",
-                w, status, why);
-        r->err.http_status = (int)status;
-        req_done(h, i, OC_E_PROTOCOL);
-        return;
-    }
-    if(status >= 200 && status < 300) {
-        /* Only 204/205 mean "no body"; an empty 200 is a body lost on the way. */
-        if(parsed || (r->resp.len == 0 && (status == 204 || status == 205))) {
-            kit_error_clear(&r->err);
-            req_done(h, i, OC_OK);
-            return;
-        }
-        count(h, r->endpoint, KIT_USE_ERROR);
-        if(!r->resp.len)
-            snprintf(why, sizeof why, "empty body");
-        kit_fail(&r->err, OC_E_PROTOCOL,
-                "%s: HTTP %ld with a malformed JSON body (%s) after %d attempt%s; rerun later, "
-                "and report it with the correlationId if it persists%s%s",
-                w, status, why, r->attempts, r->attempts > 1 ? "s" : "",
-                s->hdr.correlation_id[0] ? " " : "", s->hdr.correlation_id);
-        r->err.http_status = (int)status;
-        kit_error_ids(&r->err, s->hdr.correlation_id, NULL);
-        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL);
-        return;
-    }
-
-    count(h, r->endpoint, KIT_USE_ERROR);
-    const struct kit_json *j = parsed ? &r->json : NULL;
-    if(status == 429) {
-        count(h, r->endpoint, KIT_USE_429);
-        char policy[64];
-        enum kit_rate_policy p = kit_rate_policy_parse(hs_api_field(j, "policyName", policy, sizeof policy));
-        if(p == KIT_POLICY_DAILY) {
-            hs_api_error(&r->err, OC_E_BUDGET, w, status, j, s->hdr.correlation_id, r->attempts);
-            req_done(h, i, OC_E_BUDGET);
-            if(!h->stop) {
-                h->stop = OC_E_BUDGET;
-                snprintf(h->stop_msg, sizeof h->stop_msg, "%s", r->err.message);
-            }
-            hlog(h, OC_LOG_WARN, "%s", r->err.message);
-            return;
-        }
-        int64_t wait;
-        if(s->hdr.retry_after_ms >= 0)
-            wait = s->hdr.retry_after_ms;
-        else if(p == KIT_POLICY_SECONDLY)
-            wait = KIT_RETRY_SECONDLY_MS;
-        else /* TEN_SECONDLY_ROLLING, or unnamed: the window is full */
-            wait = kit_pacer_window_ms(&h->pacer);
-        /* Everyone waits, not just this request: the window is shared. */
-        if(p != KIT_POLICY_SECONDLY || !r->search)
-            kit_pacer_block(&h->pacer, now + wait);
-        hs_api_error(&r->err, OC_E_TRANSIENT, w, status, j, s->hdr.correlation_id, r->attempts);
-        retry_or_fail(h, i, now, wait, OC_E_TRANSIENT);
-        return;
-    }
-    if(kit_retry_status(status)) {
-        int64_t wait = kit_retry_backoff_ms(i, r->attempts);
-        if(status == 423 && wait < KIT_RETRY_LOCKED_MS)
-            wait = KIT_RETRY_LOCKED_MS;
-        if(s->hdr.retry_after_ms > wait)
-            wait = s->hdr.retry_after_ms;
-        hs_api_error(&r->err, OC_E_TRANSIENT, w, status, j, s->hdr.correlation_id, r->attempts);
-        retry_or_fail(h, i, now, wait, OC_E_TRANSIENT);
-        return;
-    }
-    oc_status rc = hs_api_status(status);
-    hs_api_error(&r->err, rc, w, status, j, s->hdr.correlation_id, r->attempts);
-    req_done(h, i, rc);
+    if(status >= 200 && status < 300)
+        end_on_success(h, s, prc, why, now, w);
+    else
+        end_on_error_answer(h, s, prc == 0, now, w);
 }
 
 /* Collect finished transfers; returns how many. */
@@ -1025,15 +1100,15 @@ static void refuse_server_wait(struct kit_http *h, size_t i, int64_t wait, enum 
                                       "window) holds every call");
     else
         snprintf(asked, sizeof asked,
-                 "the rate-limit headers (X-HubSpot-RateLimit-Max %lld, Remaining %lld, "
-                 "Interval-Milliseconds %lld) hold every call",
-                 (long long)h->pacer.hdr_max, (long long)h->pacer.hdr_remaining,
+                 "the rate-limit headers (%s %lld, %s %lld, %s %lld) hold every call",
+                 h->limit_names[0], (long long)h->pacer.hdr_max, h->limit_names[1],
+                 (long long)h->pacer.hdr_remaining, h->limit_names[2],
                  (long long)h->pacer.hdr_window_ms);
     kit_fail(&r->err, OC_E_TRANSIENT,
             "%s: not sent: %s for %lld s, longer than the %d s this connector waits on a "
-            "server's word; rerun after that wait (nothing was lost), and if HubSpot's limits "
+            "server's word; rerun after that wait (nothing was lost), and if %s's limits "
             "should not be this long, check base_url",
-            w, asked, (long long)((wait + 999) / 1000), KIT_RETRY_MAX_WAIT_MS / 1000);
+            w, asked, (long long)((wait + 999) / 1000), KIT_RETRY_MAX_WAIT_MS / 1000, h->server);
     r->err.retryable = 1;
     r->err.retry_after_ms = wait;
     req_done(h, i, OC_E_TRANSIENT);
@@ -1063,9 +1138,8 @@ oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, 
             what(&reqs[i], w, sizeof w);
             kit_fail(&reqs[i].err, OC_E_AUTH,
                     "%s: not sent: the access token contains spaces or control characters; copy "
-                    "it again from HubSpot (Settings > Integrations > Private Apps) without "
-                    "surrounding whitespace",
-                    w);
+                    "it again from %s without surrounding whitespace",
+                    w, h->token_source);
             reqs[i].rc = OC_E_AUTH;
         }
         free(ctl);
@@ -1087,7 +1161,7 @@ oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, 
         if(!h->stop && cancelled(h))
             set_stop(h, OC_E_CANCELLED, "the host asked to stop; rerun to continue");
         if(h->stop) {
-            /* In-flight transfers finish (their effect on HubSpot is real
+            /* In-flight transfers finish (their effect on the server is real
              * and their answers are wanted); nothing new starts. */
             stop_waiting(h, n);
             if(h->inflight == 0)
@@ -1225,8 +1299,8 @@ oc_status kit_http_usage_emit(struct kit_http *h, struct oc_error *err)
     kit_usage_iso(h->day_end_ms, resets);
     f[nf++] = (struct oc_field){"day", h->total.day, OC_FIELD_STRING};
     f[nf++] = (struct oc_field){"day_basis", h->total.basis, OC_FIELD_STRING};
-    if(h->zone.known)
-        f[nf++] = (struct oc_field){"day_basis_note", KIT_USAGE_SNAPSHOT_NOTE, OC_FIELD_STRING};
+    if(h->zone.known && h->zone_note)
+        f[nf++] = (struct oc_field){"day_basis_note", h->zone_note, OC_FIELD_STRING};
     f[nf++] = (struct oc_field){"resets_at", resets, OC_FIELD_STRING};
     NUM("calls", h->total.calls);
     NUM("calls_429", h->total.n429);
@@ -1255,6 +1329,36 @@ oc_status kit_http_usage_emit(struct kit_http *h, struct oc_error *err)
     if(rc)
         return kit_fail(err, OC_E_CANCELLED, "the host stopped the usage report");
     return OC_OK;
+}
+
+/* ---- the answer hook used without one of the connector's ---- */
+
+void kit_http_answer_default(void *ctx, const struct kit_http_answer *a, struct oc_error *err,
+                             struct kit_http_decision *d)
+{
+    (void)ctx;
+    oc_status rc = kit_http_status(a->status);
+    d->next = KIT_NEXT_FINAL;
+    d->wait_ms = 0;
+    d->hold_all = 0;
+    if(a->status == 429)
+        d->next = KIT_NEXT_WINDOW;
+    else if(kit_retry_status(a->status))
+        d->next = KIT_NEXT_BACKOFF;
+    if(d->next != KIT_NEXT_FINAL)
+        rc = OC_E_TRANSIENT;
+    const char *cid = a->meta ? a->meta->correlation_id : "";
+    char after[32] = "";
+    if(a->attempts > 1)
+        snprintf(after, sizeof after, " after %d attempts", a->attempts);
+    kit_fail(err, rc, "%s: HTTP %ld%s%s%s%s", a->what, a->status, after,
+             rc == OC_E_TRANSIENT ? ": the server is unavailable or busy, rerun later" : "",
+             cid[0] ? "; request id " : "", cid);
+    if(KIT_ERR_HAS(err, category)) {
+        err->http_status = (int)a->status;
+        kit_error_ids(err, cid, NULL);
+        err->retryable = rc == OC_E_TRANSIENT;
+    }
 }
 
 /* ---- URLs ---- */

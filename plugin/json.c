@@ -24,6 +24,8 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#include "plugin/utf8.h"
+
 struct kit_json_tok {
     int start;          /* strings: first byte after the quote */
     int end;            /* one past the last byte (strings: the closing quote) */
@@ -34,49 +36,6 @@ struct kit_json_tok {
 };
 
 /* ---- shared byte-level helpers ---- */
-
-/* Length of the well-formed UTF-8 sequence at p (n > 0 bytes available),
- * or 0 with *bad set to the length of its maximal ill-formed prefix (what
- * one U+FFFD replaces, as Unicode recommends). Rejects overlongs,
- * surrogates and code points above U+10FFFF. */
-static size_t utf8_len(const unsigned char *p, size_t n, size_t *bad)
-{
-    unsigned c = p[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-    if(c < 0x80)
-        return 1;
-    if(c >= 0xC2 && c <= 0xDF)
-        need = 1;
-    else if(c == 0xE0) {
-        need = 2;
-        lo = 0xA0;
-    } else if((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-        need = 2;
-    else if(c == 0xED) {
-        need = 2;
-        hi = 0x9F;
-    } else if(c == 0xF0) {
-        need = 3;
-        lo = 0x90;
-    } else if(c >= 0xF1 && c <= 0xF3)
-        need = 3;
-    else if(c == 0xF4) {
-        need = 3;
-        hi = 0x8F;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    for(size_t i = 1; i <= need; i++) {
-        if(i >= n || p[i] < lo || p[i] > hi) {
-            *bad = i;
-            return 0;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need + 1;
-}
 
 static int hexval(unsigned char c)
 {
@@ -243,7 +202,7 @@ static int scan_string(const struct vctx *v, size_t *pos)
             return vfail(v, "raw control character 0x%02X in a string at byte %zu (must be escaped)",
                          s[p], p);
         if(s[p] >= 0x80) {
-            size_t bad, n = utf8_len(s + p, len - p, &bad);
+            size_t bad, n = kit_utf8_seq(s + p, len - p, &bad);
             if(!n && p + bad >= len)
                 return truncated(v, " inside a UTF-8 sequence");
             if(!n)
@@ -867,7 +826,7 @@ int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
             break;
         p = q;
         if(*p >= 0x80) {
-            size_t bad, n = utf8_len(p, (size_t)(end - p), &bad);
+            size_t bad, n = kit_utf8_seq(p, (size_t)(end - p), &bad);
             if(n)
                 kit_buf_append(out, p, n);
             else

@@ -1,10 +1,11 @@
 /*
- * pacer.h - when may the next HubSpot call go out.
+ * pacer.h - when may the next call to the server go out.
  *
  * Three rules, the strictest wins:
  *  1. Our own rolling window: no more than `max` sends in any `window`
- *     (max and window from X-HubSpot-RateLimit-Max / -Interval-Milliseconds
- *     once seen, else the configured burst limit).
+ *     (max and window from the server's rate-limit headers, for example
+ *     HubSpot's X-HubSpot-RateLimit-Max / -Interval-Milliseconds, once
+ *     seen, else the configured burst limit).
  *  2. The server's word: after a response said Remaining R, at most R more
  *     sends until that response's window has passed.
  *  3. Search: at most KIT_PACER_SEARCH_MAX per second.
@@ -53,7 +54,7 @@ void kit_pacer_init(struct kit_pacer *p, int burst_max, int64_t window_ms);
 enum kit_pace_cause {
     KIT_PACE_NONE = 0, /* no wait                                      */
     KIT_PACE_OWN,      /* configured burst limit or the search rate    */
-    KIT_PACE_HEADERS,  /* X-HubSpot-RateLimit-* headers                */
+    KIT_PACE_HEADERS,  /* the server's rate-limit headers              */
     KIT_PACE_BLOCK     /* kit_pacer_block (a 429's Retry-After/window)  */
 };
 

@@ -2,20 +2,6 @@
 #include "plugin/retry.h"
 
 #include <curl/curl.h>
-#include <string.h>
-
-enum kit_rate_policy kit_rate_policy_parse(const char *name)
-{
-    if(!name)
-        return KIT_POLICY_UNKNOWN;
-    if(!strcmp(name, "TEN_SECONDLY_ROLLING"))
-        return KIT_POLICY_TEN_SECONDLY;
-    if(!strcmp(name, "SECONDLY"))
-        return KIT_POLICY_SECONDLY;
-    if(!strcmp(name, "DAILY"))
-        return KIT_POLICY_DAILY;
-    return KIT_POLICY_UNKNOWN;
-}
 
 /* splitmix64 finaliser: a good spread from consecutive inputs. */
 static uint64_t mix(uint64_t x)
@@ -41,12 +27,9 @@ int64_t kit_retry_backoff_ms(size_t index, int retry)
 
 int kit_retry_status(long status)
 {
-    /* 530: malformed token, retrying cannot help. 599 is no HubSpot status:
-     * it is the replay server's "no interaction matches", and retrying it
-     * would only repeat the diagnostic and hide it behind "busy". */
-    if(status == 530 || status == 599)
+    if(status == 599)
         return 0;
-    return status >= 500 || status == 423 || status == 429 || status == 477;
+    return status >= 500 || status == 423 || status == 429;
 }
 
 int kit_retry_curl(int code)

@@ -13,34 +13,25 @@
 
 #define KIT_RETRY_BASE_MS 1000    /* first backoff before jitter            */
 #define KIT_RETRY_CAP_MS 32000    /* longest backoff step                   */
-#define KIT_RETRY_LOCKED_MS 2000  /* 423: HubSpot says locks last 2 s        */
-#define KIT_RETRY_SECONDLY_MS 1000
 /* A server-requested wait longer than this is not slept through, whoever
- * asks: Retry-After, a 429's window, or a wait the pacer derives from the
- * X-HubSpot-RateLimit-* headers. The request fails as transient with
+ * asks: Retry-After, a 429's window, or a wait the pacer derives from a
+ * server's rate-limit headers. The request fails as transient with
  * retry_after_ms set and a message naming the wait, for the caller to
- * reschedule (477 "migration in progress" may ask for hours; a broken or
- * hostile server may announce a day-long window). */
+ * reschedule (a server migrating an account may ask for hours; a broken
+ * or hostile one may announce a day-long window). */
 #define KIT_RETRY_MAX_WAIT_MS (5 * 60 * 1000)
-
-/* HubSpot's 429 policyName values. */
-enum kit_rate_policy {
-    KIT_POLICY_UNKNOWN = 0,
-    KIT_POLICY_TEN_SECONDLY, /* TEN_SECONDLY_ROLLING: wait out the window */
-    KIT_POLICY_SECONDLY,     /* SECONDLY (search): 1 s                    */
-    KIT_POLICY_DAILY         /* DAILY: stop, no retry                     */
-};
-
-/* Map a policyName (NULL or unknown -> KIT_POLICY_UNKNOWN). */
-enum kit_rate_policy kit_rate_policy_parse(const char *name);
 
 /* Exponential backoff with "equal jitter" for retry number `retry`
  * (1 = first retry): a value in [d/2, d] where d = base * 2^(retry-1),
  * capped. index and retry seed the jitter. */
 int64_t kit_retry_backoff_ms(size_t index, int retry);
 
-/* Nonzero when an HTTP status may succeed if repeated: 5xx except 530
- * (malformed token), 423 Locked, 477 Migration in Progress, 429. */
+/* Nonzero when an HTTP status may succeed if repeated, by HTTP's own
+ * meanings: 5xx, 423 Locked, 429 Too Many Requests. Not 599, the replay
+ * server's "no interaction matches" (fixtures/): retrying it would only
+ * repeat the diagnostic and hide it behind "busy". A connector whose
+ * server gives other codes their own meaning decides in its answer hook
+ * (http.h). */
 int kit_retry_status(long status);
 
 /* Nonzero when a libcurl result (a CURLcode, passed as int to keep curl.h

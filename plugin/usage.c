@@ -228,19 +228,15 @@ fail:
     return -1;
 }
 
-/* HOST_HAS of http.c: a member is there only if struct_size covers it. */
-#define HOST_HAS(host, m) \
-    ((host) && (host)->struct_size >= offsetof(struct oc_host, m) + sizeof((host)->m) && (host)->m)
-
-int kit_usage_zone_load(const struct oc_host *host, struct kit_usage_zone *z, char *why,
-                       size_t whysize)
+int kit_usage_zone_load(const struct oc_host *host, const char *key, struct kit_usage_zone *z,
+                        char *why, size_t whysize)
 {
     char buf[1024]; /* the record is under 200 bytes; more is not ours */
     size_t len = 0;
     kit_usage_zone_utc(z);
-    if(!HOST_HAS(host, state_get))
+    if(!key || !host || !OC_HAS_MEMBER(host, struct oc_host, state_get) || !host->state_get)
         return 0;
-    oc_status rc = host->state_get(host->ctx, KIT_ACCOUNT_KEY, buf, sizeof buf, &len);
+    oc_status rc = host->state_get(host->ctx, key, buf, sizeof buf, &len);
     if(rc == OC_E_NOT_FOUND)
         return 0;
     if(rc == OC_E_RANGE) {

@@ -9,7 +9,7 @@
  *              "daily_remaining":..},
  *    "budget":..}
  *
- * "calls" counts attempts (retries included: HubSpot counts every one);
+ * "calls" counts attempts (retries included: servers count every one);
  * "errors" attempts that got no 2xx; "limits" only the ones ever seen.
  *
  * When the day basis is known (kit_usage_set_zone) the record also carries
@@ -18,17 +18,17 @@
  * and, once stored, "saved_at" (epoch ms). resets_at is derived from day
  * and utc_offset_ms (never read back).
  *
- * The day: HubSpot resets its daily limit at midnight in the account's
- * time zone (API-NOTES.md 1.4, 3.1), so "today" is the date of
- * now + utc_offset_ms, the offset authorize read from
- * GET /account-info/v3/details and saved under host state key
- * KIT_ACCOUNT_KEY. Until authorize has run the day is the UTC date and the
+ * The day: a CRM's daily limit resets at midnight in the account's time
+ * zone (for example HubSpot's, hubspot/API-NOTES.md 1.4, 3.1), so "today"
+ * is the date of now + utc_offset_ms, the offset the connector learnt
+ * from its server and saved under a host state key of its choosing (the
+ * zone record below). Until it has, the day is the UTC date and the
  * record says so. The offset is a snapshot: a daylight saving change
  * moves the account's real offset by an hour and ours only follows when
- * authorize runs again (every authorize refreshes it). HubSpot gives no
- * rule set, and the IANA name it sends ("US/Eastern") is not read through
- * the C library's zone database on purpose: the host's zoneinfo may be
- * missing or differ, and the same state must count the same everywhere.
+ * the connector learns it again (every authorize refreshes it). The IANA
+ * name ("US/Eastern") is not read through the C library's zone database
+ * on purpose: the host's zoneinfo may be missing or differ, and the same
+ * state must count the same everywhere.
  */
 #ifndef KIT_USAGE_H
 #define KIT_USAGE_H
@@ -40,17 +40,14 @@
 #include "plugin/buf.h"
 
 #define KIT_USAGE_KEY "usage"
-/* {"time_zone":"US/Eastern","utc_offset_ms":-18000000,"portal_id":N,"at":ms},
- * written by authorize (hubspot/authorize.c), read by the HTTP client. */
+/* Transitional: the zone record's key is the connector's choice (for
+ * HubSpot HS_ACCOUNT_KEY, hubspot/transport.h); this name remains only
+ * until every caller uses its connector's own. */
 #define KIT_ACCOUNT_KEY "account"
 #define KIT_USAGE_BASIS_SIZE 160
 /* Offsets beyond this are not a real zone's (real ones span -12h..+14h). */
 #define KIT_USAGE_MAX_OFFSET_MS (18LL * 3600 * 1000)
 #define KIT_USAGE_DAY_MS 86400000LL
-/* For people reading a usage record whose day follows the account's zone. */
-#define KIT_USAGE_SNAPSHOT_NOTE                                                              \
-    "the UTC offset is the one HubSpot reported at the last authorize and does not follow " \
-    "daylight saving changes by itself: run authorize after a change to move the reset"
 #define KIT_USAGE_MAX_ENDPOINTS 64 /* more names are counted under "other" */
 
 struct kit_usage_ep {
@@ -79,14 +76,17 @@ struct kit_usage {
     char basis[KIT_USAGE_BASIS_SIZE]; /* "" until kit_usage_set_zone  */
 };
 
-/* The account's time zone as authorize last saw it. Plain data, no
- * allocation. */
+/* The account's time zone as the connector last learnt it. Plain data, no
+ * allocation. Its record in host state (kit_usage_zone_to_json):
+ *   {"time_zone":"US/Eastern","utc_offset_ms":-18000000,"portal_id":N,"at":ms}
+ * ("portal_id": the account's id, kept under the name the first connector
+ * stored it by). */
 struct kit_usage_zone {
     int known;           /* 0: never learnt, days are UTC dates          */
-    char name[64];       /* HubSpot's timeZone, e.g. "US/Eastern" ("" if none) */
+    char name[64];       /* IANA name, e.g. "US/Eastern" ("" if none)    */
     int64_t offset_ms;   /* utcOffsetMilliseconds when it was learnt     */
     int64_t at_ms;       /* when authorize learnt it, -1: unknown        */
-    int64_t portal_id;   /* -1: unknown                                  */
+    int64_t portal_id;   /* the account's id, -1: unknown                */
 };
 
 /* What an attempt adds to its endpoint's counters. */
@@ -117,27 +117,27 @@ void kit_usage_zone_utc(struct kit_usage_zone *z);
 void kit_usage_zone_basis(const struct kit_usage_zone *z, char *out, size_t size);
 /* Use z's offset and description as u's day basis (u->day is left alone). */
 void kit_usage_set_zone(struct kit_usage *u, const struct kit_usage_zone *z);
-/* The KIT_ACCOUNT_KEY JSON for z (appended to out). -1 on oom. */
+/* The zone record JSON for z (appended to out). -1 on oom. */
 int kit_usage_zone_to_json(const struct kit_usage_zone *z, struct kit_buf *out);
-/* Parse the KIT_ACCOUNT_KEY JSON into z. On failure z is UTC (unknown) and
+/* Parse a zone record into z. On failure z is UTC (unknown) and
  * -1 comes back with the reason in why (whysize bytes). */
 int kit_usage_zone_from_json(struct kit_usage_zone *z, const char *text, size_t len, char *why,
                             size_t whysize);
-/* Read KIT_ACCOUNT_KEY through host->state_get (host may be NULL or lack
- * state_get: then z is UTC and 0 comes back). 0 with z filled (known or,
- * when the key is absent, UTC); -1 with z UTC and the reason in why when
- * the key cannot be read or is not an account record. host is borrowed
- * for the call only. */
-int kit_usage_zone_load(const struct oc_host *host, struct kit_usage_zone *z, char *why,
-                       size_t whysize);
+/* Read the zone record under host state key `key` through
+ * host->state_get (key NULL, host NULL or without state_get: z is UTC and
+ * 0 comes back). 0 with z filled (known or, when the key is absent, UTC);
+ * -1 with z UTC and the reason in why when the key cannot be read or is
+ * not a zone record. host and key are borrowed for the call only. */
+int kit_usage_zone_load(const struct oc_host *host, const char *key, struct kit_usage_zone *z,
+                        char *why, size_t whysize);
 /* Nonzero when the counts of saved (a record read back from state) belong
  * to the day `day` of a zone offset_ms from UTC. Same basis: the same
  * date. A record kept on another basis (UTC before the first authorize,
  * or an offset since changed by daylight saving) belongs when the span in
  * which its calls were made, from its day's start to when it was saved
  * (or its day's end if unknown), overlaps that day: when that is
- * ambiguous its calls are counted, because HubSpot's limit is what costs
- * fees and undercounting is the expensive mistake. */
+ * ambiguous its calls are counted, because the server's limit is what
+ * costs fees and undercounting is the expensive mistake. */
 int kit_usage_belongs(const struct kit_usage *saved, const char *day, int64_t offset_ms);
 /* Count one event for endpoint (NULL: "other"). -1 on oom. */
 int kit_usage_count(struct kit_usage *u, const char *endpoint, enum kit_usage_what what);

@@ -19,6 +19,7 @@
 
 #include "fixtures/replay.h"
 #include "hubspot/instance.h"
+#include "hubspot/transport.h"
 #include "plugin/http.h"
 #include "plugin/json.h"
 #include "tests/support/rawserver.h"
@@ -298,6 +299,7 @@ static void env_client(struct env *e)
 {
     if(!e->srv)
         env_serve(e);
+    hs_transport_configure(&e->cfg); /* the client as a HubSpot instance configures it */
     struct oc_error err = {sizeof err};
     ck_assert_msg(kit_http_new(&e->cfg, &e->th.host, &e->h, &err) == OC_OK, "%s", err.message);
 }
@@ -646,6 +648,7 @@ START_TEST(t_plain_http_refused_before_connecting)
     struct testhost th;
     th_init(&th, T0);
     struct kit_http_config cfg = {.base_url = urls[_i], .token = TOKEN, .max_retries = -1};
+    hs_transport_configure(&cfg);
     struct kit_http *h = (struct kit_http *)&th; /* must be reset to NULL */
     struct oc_error err = {sizeof err};
     int64_t t0 = mono_ms();

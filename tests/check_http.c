@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fixtures/replay.h"
+#include "hubspot/transport.h"
 #include "plugin/http.h"
 #include "plugin/redact.h"
 #include "plugin/retry.h"
@@ -74,8 +75,10 @@ static void env_start(struct env *e, const char *cassette)
     e->cfg.max_retries = -1;
 }
 
+/* The client as a HubSpot instance configures it. */
 static void env_client(struct env *e)
 {
+    hs_transport_configure(&e->cfg);
     struct oc_error err = {sizeof err};
     oc_status rc = kit_http_new(&e->cfg, &e->th.host, &e->h, &err);
     ck_assert_msg(rc == OC_OK, "kit_http_new: %s", err.message);
@@ -675,6 +678,7 @@ START_TEST(t_plain_http_refused)
     static const char *allowed[] = {"https://api.hubapi.com", "http://127.0.0.1:1",
                                     "http://127.9.8.7:99/", "http://localhost:1", "http://[::1]:1"};
     struct kit_http_config cfg = {.token = TOKEN, .max_retries = -1};
+    hs_transport_configure(&cfg);
     struct oc_error err = {sizeof err};
     struct kit_http *h;
     for(size_t i = 0; i < sizeof refused / sizeof *refused; i++) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plugin/buf.h"
+#include "hubspot/apierror.h"
 #include "hubspot/headers.h"
 #include "plugin/http.h"
 #include "plugin/pacer.h"
@@ -113,33 +114,33 @@ END_TEST
 
 START_TEST(retry_classes)
 {
-    ck_assert(kit_retry_status(500));
-    ck_assert(kit_retry_status(502));
-    ck_assert(kit_retry_status(503));
-    ck_assert(kit_retry_status(423));
-    ck_assert(kit_retry_status(429));
-    ck_assert(!kit_retry_status(530));
-    ck_assert(!kit_retry_status(400));
-    ck_assert(!kit_retry_status(401));
-    ck_assert(!kit_retry_status(403));
-    ck_assert(!kit_retry_status(404));
-    ck_assert_int_eq(kit_rate_policy_parse("DAILY"), KIT_POLICY_DAILY);
-    ck_assert_int_eq(kit_rate_policy_parse("SECONDLY"), KIT_POLICY_SECONDLY);
-    ck_assert_int_eq(kit_rate_policy_parse("TEN_SECONDLY_ROLLING"), KIT_POLICY_TEN_SECONDLY);
-    ck_assert_int_eq(kit_rate_policy_parse("daily"), KIT_POLICY_UNKNOWN);
-    ck_assert_int_eq(kit_rate_policy_parse(NULL), KIT_POLICY_UNKNOWN);
+    ck_assert(hs_api_retryable(500));
+    ck_assert(hs_api_retryable(502));
+    ck_assert(hs_api_retryable(503));
+    ck_assert(hs_api_retryable(423));
+    ck_assert(hs_api_retryable(429));
+    ck_assert(!hs_api_retryable(530));
+    ck_assert(!hs_api_retryable(400));
+    ck_assert(!hs_api_retryable(401));
+    ck_assert(!hs_api_retryable(403));
+    ck_assert(!hs_api_retryable(404));
+    ck_assert_int_eq(hs_rate_policy_parse("DAILY"), HS_POLICY_DAILY);
+    ck_assert_int_eq(hs_rate_policy_parse("SECONDLY"), HS_POLICY_SECONDLY);
+    ck_assert_int_eq(hs_rate_policy_parse("TEN_SECONDLY_ROLLING"), HS_POLICY_TEN_SECONDLY);
+    ck_assert_int_eq(hs_rate_policy_parse("daily"), HS_POLICY_UNKNOWN);
+    ck_assert_int_eq(hs_rate_policy_parse(NULL), HS_POLICY_UNKNOWN);
 }
 END_TEST
 
-static void feed(struct hs_resp_headers *h, const char *line)
+static void feed(struct kit_http_meta *h, const char *line)
 {
     hs_headers_line(h, line, strlen(line));
 }
 
 START_TEST(headers_case_insensitive)
 {
-    struct hs_resp_headers h;
-    hs_headers_reset(&h);
+    struct kit_http_meta h;
+    kit_http_meta_reset(&h);
     feed(&h, "HTTP/1.1 200 OK\r\n");
     feed(&h, "x-hubspot-ratelimit-max: 190\r\n");
     feed(&h, "X-HUBSPOT-RATELIMIT-REMAINING:  7 \r\n");
@@ -148,21 +149,21 @@ START_TEST(headers_case_insensitive)
     feed(&h, "X-HubSpot-RateLimit-Daily-Remaining: 249000\r\n");
     feed(&h, "retry-after: 3\r\n");
     feed(&h, "X-HubSpot-Correlation-Id: 5a1c-77\r\n");
-    ck_assert_int_eq(h.rl_max, 190);
-    ck_assert_int_eq(h.rl_remaining, 7);
-    ck_assert_int_eq(h.rl_interval_ms, 10000);
-    ck_assert_int_eq(h.rl_daily, 250000);
-    ck_assert_int_eq(h.rl_daily_remaining, 249000);
+    ck_assert_int_eq(h.limit_max, 190);
+    ck_assert_int_eq(h.limit_remaining, 7);
+    ck_assert_int_eq(h.limit_interval_ms, 10000);
+    ck_assert_int_eq(h.daily_limit, 250000);
+    ck_assert_int_eq(h.daily_remaining, 249000);
     ck_assert_int_eq(h.retry_after_ms, 3000);
     ck_assert_str_eq(h.correlation_id, "5a1c-77");
     /* An HTTP-date Retry-After and garbage are "unknown", not a guess. */
     feed(&h, "Retry-After: Wed, 21 Oct 2026 07:28:00 GMT\r\n");
     ck_assert_int_eq(h.retry_after_ms, -1);
     feed(&h, "X-HubSpot-RateLimit-Remaining: -4\r\n");
-    ck_assert_int_eq(h.rl_remaining, -1);
+    ck_assert_int_eq(h.limit_remaining, -1);
     /* A new status line (after a 100 Continue) forgets the old headers. */
     feed(&h, "HTTP/2 429\r\n");
-    ck_assert_int_eq(h.rl_max, -1);
+    ck_assert_int_eq(h.limit_max, -1);
     ck_assert_str_eq(h.correlation_id, "");
 }
 END_TEST

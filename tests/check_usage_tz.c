@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fixtures/replay.h"
+#include "hubspot/transport.h"
 #include "plugin/http.h"
 #include "plugin/usage.h"
 #include "tests/support/scenario_check.h"
@@ -48,12 +49,13 @@ static void env_start(struct env *e, int64_t start_ms, const char *account, int 
     char why[512] = "";
     th_init(&e->th, start_ms);
     if(account)
-        ck_assert_int_eq(e->th.host.state_put(&e->th, KIT_ACCOUNT_KEY, account, strlen(account)), OC_OK);
+        ck_assert_int_eq(e->th.host.state_put(&e->th, HS_ACCOUNT_KEY, account, strlen(account)), OC_OK);
     cassette(&cas, calls);
     int rc = fx_server_start_text("usage-tz", cas.data, NULL, &e->srv, why, sizeof why);
     kit_buf_free(&cas);
     ck_assert_msg(rc == 0, "replay server: %s", why);
     struct kit_http_config cfg = {0};
+    hs_transport_configure(&cfg);
     cfg.base_url = fx_server_url(e->srv);
     cfg.token = FX_PLACEHOLDER_TOKEN;
     cfg.max_retries = 0;
@@ -277,7 +279,7 @@ START_TEST(day_follows_account_zone)
     const char *r = usage_record(&e);
     ASSERT_HAS(r, "\"kind\":\"usage\",\"day\":\"2026-11-27\","
                   "\"day_basis\":\"US/Eastern (UTC-05:00, as of 2026-11-27)\",");
-    ASSERT_HAS(r, "\"day_basis_note\":\"" KIT_USAGE_SNAPSHOT_NOTE "\"");
+    ASSERT_HAS(r, "\"day_basis_note\":\"" HS_USAGE_SNAPSHOT_NOTE "\"");
     ASSERT_HAS(r, "\"resets_at\":\"2026-11-28T05:00:00Z\",\"calls\":2,");
     ASSERT_HAS(th_state(&e.th, KIT_USAGE_KEY), "{\"day\":\"2026-11-27\",\"calls\":2,");
 
@@ -337,7 +339,7 @@ START_TEST(corrupt_account_key_warns)
         ASSERT_HAS(r, "\"day\":\"2026-11-28\",\"day_basis\":\"" UTC_BASIS "\","
                       "\"resets_at\":\"2026-11-29T00:00:00Z\",\"calls\":1,");
         /* The broken key is left for authorize to replace. */
-        ck_assert_str_eq(th_state(&e.th, KIT_ACCOUNT_KEY), bad[i]);
+        ck_assert_str_eq(th_state(&e.th, HS_ACCOUNT_KEY), bad[i]);
         env_end(&e);
     }
 }
@@ -387,6 +389,7 @@ START_TEST(utc_counts_carried_into_local_day)
     ck_assert_int_eq(e.th.host.state_put(&e.th, KIT_USAGE_KEY, saved, sizeof saved - 1), OC_OK);
     kit_http_free(e.h);
     struct kit_http_config cfg = {.base_url = fx_server_url(e.srv), .token = FX_PLACEHOLDER_TOKEN};
+    hs_transport_configure(&cfg);
     struct oc_error err = {sizeof err};
     ck_assert_msg(kit_http_new(&cfg, &e.th.host, &e.h, &err) == OC_OK, "%s", err.message);
     ck_assert_int_eq(call(&e, NULL, 0), OC_OK);
@@ -404,9 +407,9 @@ START_TEST(authorize_saves_account)
     struct scenario s;
     sc_start_ok(&s, "fixtures/hubspot/authorize-ok.json", NULL);
     /* Before authorize the instance counts UTC days. */
-    ck_assert_ptr_null(th_state(&s.th, KIT_ACCOUNT_KEY));
+    ck_assert_ptr_null(th_state(&s.th, HS_ACCOUNT_KEY));
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
-    const char *a = th_state(&s.th, KIT_ACCOUNT_KEY);
+    const char *a = th_state(&s.th, HS_ACCOUNT_KEY);
     ck_assert_ptr_nonnull(a);
     struct kit_usage_zone z;
     char why[160];
@@ -440,7 +443,7 @@ START_TEST(authorize_without_state)
     sc_start_ok(&s, "fixtures/hubspot/authorize-ok.json", NULL);
     s.th.host.state_put = NULL;
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_OK);
-    ck_assert_ptr_null(th_state(&s.th, KIT_ACCOUNT_KEY));
+    ck_assert_ptr_null(th_state(&s.th, HS_ACCOUNT_KEY));
     struct oc_error err = {sizeof err};
     th_forget_records(&s.th);
     ck_assert_int_eq(kit_http_usage_emit(s.in->http, &err), OC_OK);
@@ -457,7 +460,7 @@ START_TEST(authorize_refused_saves_nothing)
     struct scenario s;
     sc_start_ok(&s, "fixtures/hubspot/authorize-invalid-401.json", NULL);
     ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
-    ck_assert_ptr_null(th_state(&s.th, KIT_ACCOUNT_KEY));
+    ck_assert_ptr_null(th_state(&s.th, HS_ACCOUNT_KEY));
     struct oc_error err = {sizeof err};
     th_forget_records(&s.th);
     ck_assert_int_eq(kit_http_usage_emit(s.in->http, &err), OC_OK);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fixtures/replay.h"
+#include "hubspot/transport.h"
 #include "plugin/http.h"
 #include "plugin/retry.h"
 #include "tests/support/rawserver.h"
@@ -58,8 +59,10 @@ static void env_start(struct env *e, const char *cassette)
     e->cfg.max_retries = -1;
 }
 
+/* The client as a HubSpot instance configures it. */
 static void env_client(struct env *e)
 {
+    hs_transport_configure(&e->cfg);
     struct oc_error err = {sizeof err};
     oc_status rc = kit_http_new(&e->cfg, &e->th.host, &e->h, &err);
     ck_assert_msg(rc == OC_OK, "kit_http_new: %s", err.message);
@@ -194,6 +197,7 @@ START_TEST(t_https_still_uses_env_proxy)
     struct kit_http_config cfg = {.base_url = "https://api.hubapi.com", .token = TOKEN,
                                  .max_retries = 0, .connect_timeout_ms = 5000,
                                  .timeout_ms = 10000};
+    hs_transport_configure(&cfg);
     struct kit_http *h;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(kit_http_new(&cfg, &th.host, &h, &err), OC_OK);

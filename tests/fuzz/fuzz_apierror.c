@@ -1,6 +1,6 @@
 /*
  * fuzz_apierror.c - turning a HubSpot error answer into a struct oc_error
- * (plugin/apierror.c: hs_api_error, hs_api_field) for arbitrary bodies:
+ * (hubspot/apierror.c: hs_api_error, hs_api_field) for arbitrary bodies:
  * parsed when they are JSON (j NULL otherwise, as the HTTP client does),
  * under each status whose advice differs. The message is what a publisher
  * reads on a terminal or in a log, built from server text, so beyond "no

@@ -1,6 +1,6 @@
 /*
- * fuzz_headers.c - response header parsing (plugin/headers.c:
- * hs_headers_line) on arbitrary bytes. The input is cut at each '\n' (kept,
+ * fuzz_headers.c - response header parsing (hubspot/headers.c:
+ * hs_headers_line, on the kit's plugin/httpmeta.c) on arbitrary bytes. The input is cut at each '\n' (kept,
  * as libcurl hands lines to CURLOPT_HEADERFUNCTION) and every line is
  * passed in an exact-size heap copy, so reading past it is caught. After
  * each line: every count is -1 or a plain non-negative number, Retry-After
@@ -12,10 +12,10 @@
 
 int fuzz_headers_one(const uint8_t *data, size_t size);
 
-static void fh_check(const struct hs_resp_headers *h)
+static void fh_check(const struct kit_http_meta *h)
 {
-    const int64_t nums[] = {h->rl_max, h->rl_remaining, h->rl_interval_ms, h->rl_daily,
-                            h->rl_daily_remaining};
+    const int64_t nums[] = {h->limit_max, h->limit_remaining, h->limit_interval_ms,
+                            h->daily_limit, h->daily_remaining};
     for(size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         FUZZ_REQUIRE(nums[i] >= -1, "rate-limit count %zu is %lld", i, (long long)nums[i]);
     FUZZ_REQUIRE(h->retry_after_ms >= -1 && h->retry_after_ms <= 7LL * 86400 * 1000,
@@ -30,8 +30,8 @@ static void fh_check(const struct hs_resp_headers *h)
 
 int fuzz_headers_one(const uint8_t *data, size_t size)
 {
-    struct hs_resp_headers h;
-    hs_headers_reset(&h);
+    struct kit_http_meta h;
+    kit_http_meta_reset(&h);
     fh_check(&h);
     size_t pos = 0;
     while(pos < size) {

@@ -8,7 +8,7 @@
  *    the literal);
  *  - canonical form is a fixed point: anything accepted, canonicalized,
  *    re-parsed and canonicalized again is byte-identical;
- *  - the writer (hs_jw_*) re-emitting the tree yields the same canonical
+ *  - the writer (kit_jw_*) re-emitting the tree yields the same canonical
  *    form, and kit_json_quote output of any bytes parses back.
  */
 #include <inttypes.h>
