@@ -428,127 +428,187 @@ struct node {
  * quarters fail with the batch's own message the fault is not one input
  * (an unknown property column, say) and the whole batch fails at once.
  * The guard can misjudge four bad inputs with identical messages, one per
- * quarter; they then fail with the batch, which is still their error. */
+ * quarter; they then fail with the batch, which is still their error.
+ *
+ * One level at a time: the refused ranges of this level (fail) are
+ * halved, the halves sent together, and the halves refused again become
+ * the next level (next, then swapped into fail). */
+struct split {
+    struct oc_instance *in;
+    struct hs_push_item **items;
+    size_t n;
+    struct node *fail, *next;  /* n each: this level's refused ranges, the next's */
+    size_t nfail;
+    struct kit_http_req *reqs; /* n each: one level's requests and their bodies */
+    struct kit_buf *bodies;
+    size_t nreq;               /* requests and bodies that need freeing */
+    int extra, depth;          /* calls spent, levels sent */
+};
+
+static oc_status split_oom(struct oc_error *err)
+{
+    return kit_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
+}
+
+/* The whole batch as the first refused range. */
+static oc_status split_init(struct split *S, struct oc_instance *in, const struct kit_http_req *root,
+                            struct hs_push_item **items, size_t n, struct oc_error *err)
+{
+    memset(S, 0, sizeof *S);
+    S->in = in;
+    S->items = items;
+    S->n = n;
+    S->fail = calloc(n, sizeof *S->fail);
+    S->next = calloc(n, sizeof *S->next);
+    S->reqs = calloc(n, sizeof *S->reqs);
+    S->bodies = calloc(n, sizeof *S->bodies);
+    char *root_said = said_of(root);
+    if(!S->fail || !S->next || !S->reqs || !S->bodies || !root_said) {
+        free(root_said);
+        return split_oom(err);
+    }
+    S->fail[0].lo = 0;
+    S->fail[0].hi = n;
+    S->fail[0].said = root_said;
+    snprintf(S->fail[0].msg, sizeof S->fail[0].msg, "%s", root->err.message);
+    S->nfail = 1;
+    return OC_OK;
+}
+
+static void split_free_level(struct split *S)
+{
+    for(size_t c = 0; c < S->nreq; c++) {
+        kit_http_req_free(&S->reqs[c]);
+        kit_buf_free(&S->bodies[c]);
+    }
+    S->nreq = 0;
+}
+
+static void split_free(struct split *S)
+{
+    split_free_level(S);
+    if(S->fail)
+        for(size_t f = 0; f < S->n; f++)
+            free(S->fail[f].said);
+    if(S->next)
+        for(size_t f = 0; f < S->n; f++)
+            free(S->next[f].said);
+    free(S->fail);
+    free(S->next);
+    free(S->reqs);
+    free(S->bodies);
+}
+
+/* Fail every item of this level's refused ranges with fmt (one %s: the
+ * range's own error). */
+static void split_fail_level(struct split *S, const char *fmt)
+{
+    for(size_t f = 0; f < S->nfail; f++)
+        fail_range(S->items + S->fail[f].lo, S->fail[f].hi - S->fail[f].lo, fmt, S->fail[f].msg);
+}
+
+/* Halve every refused range and send the halves together. */
+static oc_status split_send(struct split *S, struct oc_error *err)
+{
+    size_t nch = 2 * S->nfail;
+    for(size_t f = 0; f < S->nfail; f++) {
+        size_t lo = S->fail[f].lo, hi = S->fail[f].hi, mid = lo + (hi - lo) / 2;
+        size_t part[3] = {lo, mid, hi};
+        for(int h = 0; h < 2; h++) {
+            size_t c = 2 * f + (size_t)h;
+            if(hs_upsert_body(&S->bodies[c], S->items + part[h], part[h + 1] - part[h])) {
+                S->nreq = c + 1;
+                return split_oom(err);
+            }
+            kit_http_req_init(&S->reqs[c], "POST", UPSERT_PATH, S->bodies[c].data,
+                              S->bodies[c].len, UPSERT_ENDPOINT);
+            S->next[c].lo = part[h];
+            S->next[c].hi = part[h + 1];
+        }
+    }
+    S->nreq = nch;
+    struct oc_error e = {sizeof e};
+    kit_http_run(S->in->http, S->reqs, nch, &e);
+    S->extra += (int)nch;
+    S->depth++;
+    return OC_OK;
+}
+
+/* Read the halves' answers: settled ones onto their items, refused ones
+ * (of more than one input) into the next level, which then replaces this
+ * one. OC_OK, or the first stop status met (in err). */
+static oc_status split_read(struct split *S, struct oc_error *err)
+{
+    oc_status rc = OC_OK;
+    size_t nnext = 0;
+    /* next[] doubles as the halves' ranges; the refused ones are
+     * compacted to its front as they are read. */
+    for(size_t c = 0; c < S->nreq; c++) {
+        struct kit_http_req *r = &S->reqs[c];
+        size_t lo = S->next[c].lo, hi = S->next[c].hi;
+        if(r->rc == OC_OK) {
+            apply(r, S->items + lo, hi - lo);
+        } else if(hs_push_is_stop(r->rc)) {
+            if(!rc)
+                rc = hs_push_req_fail(err, r, "%s", r->err.message);
+        } else if(r->rc == OC_E_INVALID && r->status == 400 && hi - lo > 1) {
+            struct node *d = &S->next[nnext++];
+            d->lo = lo;
+            d->hi = hi;
+            d->said = said_of(r);
+            snprintf(d->msg, sizeof d->msg, "%s", r->err.message);
+        } else {
+            fail_range(S->items + lo, hi - lo, "%s", r->err.message);
+        }
+    }
+    split_free_level(S);
+    for(size_t f = 0; f < S->nfail; f++) {
+        free(S->fail[f].said);
+        S->fail[f].said = NULL;
+    }
+    struct node *swap = S->fail;
+    S->fail = S->next;
+    S->next = swap;
+    S->nfail = nnext;
+    return rc;
+}
+
+/* Whether all four quarters were refused with the batch's own message. */
+static int split_common_cause(const struct split *S, const struct kit_http_req *root)
+{
+    if(S->depth != 2 || S->nfail != 4)
+        return 0;
+    char *rs = said_of(root);
+    int all = rs != NULL;
+    for(size_t f = 0; f < S->nfail && all; f++)
+        all = S->fail[f].said && !strcmp(rs, S->fail[f].said);
+    free(rs);
+    return all;
+}
+
 static oc_status split(struct oc_instance *in, const struct kit_http_req *root,
                        struct hs_push_item **items, size_t n, struct oc_error *err)
 {
-    oc_status rc = OC_OK;
-    struct node *fail = calloc(n, sizeof *fail), *next = calloc(n, sizeof *next);
-    struct kit_http_req *reqs = calloc(n, sizeof *reqs);
-    struct kit_buf *bodies = calloc(n, sizeof *bodies);
-    char *root_said = said_of(root);
-    size_t nfail = 0, nreq = 0;
-    int extra = 0, depth = 0;
-    if(!fail || !next || !reqs || !bodies || !root_said) {
-        rc = kit_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
-        goto out;
-    }
-    fail[0].lo = 0;
-    fail[0].hi = n;
-    fail[0].said = root_said;
-    root_said = NULL;
-    snprintf(fail[0].msg, sizeof fail[0].msg, "%s", root->err.message);
-    nfail = 1;
-    while(nfail) {
-        size_t nch = 2 * nfail;
-        if(extra + (int)nch > HS_PUSH_SPLIT_MAX_EXTRA) {
-            for(size_t f = 0; f < nfail; f++)
-                fail_range(items + fail[f].lo, fail[f].hi - fail[f].lo,
-                           "HubSpot refused a batch this input was in, and narrowing it down "
-                           "further would cost too many calls: %s",
-                           fail[f].msg);
+    struct split S;
+    oc_status rc = split_init(&S, in, root, items, n, err);
+    while(!rc && S.nfail) {
+        if(S.extra + (int)(2 * S.nfail) > HS_PUSH_SPLIT_MAX_EXTRA) {
+            split_fail_level(&S, "HubSpot refused a batch this input was in, and narrowing it "
+                                 "down further would cost too many calls: %s");
             break;
         }
-        for(size_t f = 0; f < nfail; f++) {
-            size_t lo = fail[f].lo, hi = fail[f].hi, mid = lo + (hi - lo) / 2;
-            size_t part[3] = {lo, mid, hi};
-            for(int h = 0; h < 2; h++) {
-                size_t c = 2 * f + (size_t)h;
-                if(hs_upsert_body(&bodies[c], items + part[h], part[h + 1] - part[h])) {
-                    nreq = c + 1;
-                    rc = kit_fail(err, OC_E_NOMEM, "out of memory splitting a refused upsert batch");
-                    goto out;
-                }
-                kit_http_req_init(&reqs[c], "POST", UPSERT_PATH, bodies[c].data, bodies[c].len,
-                                 UPSERT_ENDPOINT);
-                next[c].lo = part[h];
-                next[c].hi = part[h + 1];
-            }
-        }
-        nreq = nch;
-        struct oc_error e = {sizeof e};
-        kit_http_run(in->http, reqs, nch, &e);
-        extra += (int)nch;
-        depth++;
-        size_t nnext = 0;
-        /* next[] doubles as the children's ranges; the failing ones are
-         * compacted to its front as they are read. */
-        for(size_t c = 0; c < nch; c++) {
-            struct kit_http_req *r = &reqs[c];
-            size_t lo = next[c].lo, hi = next[c].hi;
-            if(r->rc == OC_OK) {
-                apply(r, items + lo, hi - lo);
-            } else if(hs_push_is_stop(r->rc)) {
-                if(!rc)
-                    rc = hs_push_req_fail(err, r, "%s", r->err.message);
-            } else if(r->rc == OC_E_INVALID && r->status == 400 && hi - lo > 1) {
-                struct node *d = &next[nnext++];
-                d->lo = lo;
-                d->hi = hi;
-                d->said = said_of(r);
-                snprintf(d->msg, sizeof d->msg, "%s", r->err.message);
-            } else {
-                fail_range(items + lo, hi - lo, "%s", r->err.message);
-            }
-        }
-        for(size_t c = 0; c < nch; c++) {
-            kit_http_req_free(&reqs[c]);
-            kit_buf_free(&bodies[c]);
-        }
-        nreq = 0;
-        for(size_t f = 0; f < nfail; f++) {
-            free(fail[f].said);
-            fail[f].said = NULL;
-        }
-        struct node *swap = fail;
-        fail = next;
-        next = swap;
-        nfail = nnext;
+        rc = split_send(&S, err);
         if(rc)
             break;
-        if(depth == 2 && nch == 4 && nfail == 4) {
-            char *rs = said_of(root);
-            int all = rs != NULL;
-            for(size_t f = 0; f < nfail && all; f++)
-                all = fail[f].said && !strcmp(rs, fail[f].said);
-            free(rs);
-            if(all) {
-                for(size_t f = 0; f < nfail; f++)
-                    fail_range(items + fail[f].lo, fail[f].hi - fail[f].lo,
-                               "HubSpot refused every part of the batch this input was in with "
-                               "the same error, so the cause is common to the batch (a property "
-                               "column, say), not one input: %s",
-                               fail[f].msg);
-                break;
-            }
+        rc = split_read(&S, err);
+        if(!rc && split_common_cause(&S, root)) {
+            split_fail_level(&S, "HubSpot refused every part of the batch this input was in with "
+                                 "the same error, so the cause is common to the batch (a property "
+                                 "column, say), not one input: %s");
+            break;
         }
     }
-out:
-    for(size_t c = 0; c < nreq; c++) {
-        kit_http_req_free(&reqs[c]);
-        kit_buf_free(&bodies[c]);
-    }
-    if(fail)
-        for(size_t f = 0; f < n; f++)
-            free(fail[f].said);
-    if(next)
-        for(size_t f = 0; f < n; f++)
-            free(next[f].said);
-    free(root_said);
-    free(fail);
-    free(next);
-    free(reqs);
-    free(bodies);
+    split_free(&S);
     return rc;
 }
 
