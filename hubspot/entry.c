@@ -41,7 +41,7 @@ static oc_status v_pull(struct oc_instance *in, const struct oc_pull_request *re
                         struct oc_error *err)
 {
     CHECK_INST(in, err, "pull");
-    if(!req || req->struct_size < offsetof(struct oc_pull_request, types) + sizeof req->types)
+    if(!req || !OC_HAS_MEMBER(req, struct oc_pull_request, types))
         return kit_fail(err, OC_E_INVALID, "pull: request is NULL or too small (struct_size)");
     return finish(err, hs_pull(in, req, err));
 }
@@ -50,7 +50,8 @@ static oc_status v_push(struct oc_instance *in, const struct oc_push_request *re
                         struct oc_error *err)
 {
     CHECK_INST(in, err, "push");
-    if(!req || req->struct_size < sizeof *req || !req->next || !req->list_id || !*req->list_id)
+    if(!req || !OC_HAS_MEMBER(req, struct oc_push_request, next_ctx) || !req->next ||
+       !req->list_id || !*req->list_id)
         return kit_fail(err, OC_E_INVALID,
                        "push: request must have struct_size, a list id and a next() callback");
     return finish(err, hs_push(in, req, err));
@@ -60,7 +61,8 @@ static oc_status v_lookup(struct oc_instance *in, const struct oc_lookup_request
                           struct oc_error *err)
 {
     CHECK_INST(in, err, "lookup");
-    if(!req || req->struct_size < sizeof *req || (req->nqueries && !req->queries))
+    if(!req || !OC_HAS_MEMBER(req, struct oc_lookup_request, queries) ||
+       (req->nqueries && !req->queries))
         return kit_fail(err, OC_E_INVALID, "lookup: request is NULL, too small, or has no queries");
     return finish(err, hs_lookup(in, req, err));
 }

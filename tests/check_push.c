@@ -15,6 +15,7 @@
 #include "host-api/ochost/rejects.h"
 #include "hubspot/push.h"
 #include "hubspot/upsert.h"
+#include "onecount/loader.h"
 #include "plugin/json.h"
 #include "tests/support/scenario_check.h"
 

@@ -28,6 +28,7 @@
 
 #include "fixtures/replay.h"
 #include "hubspot/instance.h"
+#include "onecount/loader.h"
 #include "tests/support/testhost.h"
 
 #define NTHREADS 8
