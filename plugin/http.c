@@ -1114,14 +1114,9 @@ static void refuse_server_wait(struct kit_http *h, size_t i, int64_t wait, enum 
     req_done(h, i, OC_E_TRANSIENT);
 }
 
-oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, struct oc_error *err)
+/* Clear every request's outputs before a run. */
+static void reset_outputs(struct kit_http_req *reqs, size_t n)
 {
-    kit_error_clear(err);
-    if(n == 0)
-        return OC_OK;
-    struct rctl *ctl = calloc(n, sizeof *ctl);
-    if(!ctl)
-        return kit_fail(err, OC_E_NOMEM, "out of memory starting %zu HTTP requests", n);
     for(size_t i = 0; i < n; i++) {
         struct kit_http_req *r = &reqs[i];
         kit_json_free(&r->json);
@@ -1132,16 +1127,105 @@ oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, 
         r->err.struct_size = sizeof r->err;
         kit_error_clear(&r->err);
     }
-    if(h->token_bad) {
+}
+
+/* A token that cannot go in a header: every request ends unsent. */
+static void refuse_all(struct kit_http *h, struct kit_http_req *reqs, size_t n)
+{
+    for(size_t i = 0; i < n; i++) {
+        char w[256];
+        what(&reqs[i], w, sizeof w);
+        kit_fail(&reqs[i].err, OC_E_AUTH,
+                "%s: not sent: the access token contains spaces or control characters; copy "
+                "it again from %s without surrounding whitespace",
+                w, h->token_source);
+        reqs[i].rc = OC_E_AUTH;
+    }
+}
+
+/* Start every request whose time has come while a slot is free and the
+ * pacer and the budget allow. Returns when the next waiting request may
+ * go (INT64_MAX: none waits). */
+static int64_t start_due(struct kit_http *h, size_t n, int64_t now)
+{
+    int64_t wake = INT64_MAX;
+    struct slot *s;
+    while(!h->stop && (s = free_slot(h))) {
+        size_t pick = n;
         for(size_t i = 0; i < n; i++) {
-            char w[256];
-            what(&reqs[i], w, sizeof w);
-            kit_fail(&reqs[i].err, OC_E_AUTH,
-                    "%s: not sent: the access token contains spaces or control characters; copy "
-                    "it again from %s without surrounding whitespace",
-                    w, h->token_source);
-            reqs[i].rc = OC_E_AUTH;
+            if(h->ctl[i].state != R_READY)
+                continue;
+            if(h->ctl[i].not_before <= now) {
+                pick = i;
+                break;
+            }
+            if(h->ctl[i].not_before < wake)
+                wake = h->ctl[i].not_before;
         }
+        if(pick == n)
+            break;
+        enum kit_pace_cause cause;
+        int64_t pw = kit_pacer_wait_why(&h->pacer, now, h->reqs[pick].search, &cause);
+        if(pw > KIT_RETRY_MAX_WAIT_MS && cause != KIT_PACE_OWN) {
+            refuse_server_wait(h, pick, pw, cause);
+            continue;
+        }
+        if(pw > 0) {
+            if(now + pw < wake)
+                wake = now + pw;
+            break;
+        }
+        roll_day(h, now);
+        if(h->budget && h->total.calls >= (uint64_t)h->budget) {
+            stop_for_budget(h);
+            break;
+        }
+        start(h, s, pick, now);
+    }
+    return wake;
+}
+
+/* Move the transfers in flight on (polling at most until wake, capped),
+ * or, with none in flight, sleep through the host until wake. */
+static void make_progress(struct kit_http *h, int64_t now, int64_t wake)
+{
+    if(h->inflight > 0) {
+        int running = 0;
+        curl_multi_perform(h->multi, &running);
+        if(drain(h) == 0) {
+            int64_t t = wake == INT64_MAX ? POLL_CAP_MS : wake - now;
+            if(t > POLL_CAP_MS)
+                t = POLL_CAP_MS;
+            if(t < 1)
+                t = 1;
+            curl_multi_poll(h->multi, NULL, 0, (int)t, NULL);
+        }
+    } else if(wake != INT64_MAX) {
+        hlog(h, OC_LOG_DEBUG, "http: waiting %lld ms for the rate limit or a retry",
+             (long long)(wake - now));
+        sleep_ms(h, wake - now);
+    }
+}
+
+static int all_done(const struct kit_http *h, size_t n)
+{
+    for(size_t i = 0; i < n; i++)
+        if(h->ctl[i].state != R_DONE)
+            return 0;
+    return 1;
+}
+
+oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, struct oc_error *err)
+{
+    kit_error_clear(err);
+    if(n == 0)
+        return OC_OK;
+    struct rctl *ctl = calloc(n, sizeof *ctl);
+    if(!ctl)
+        return kit_fail(err, OC_E_NOMEM, "out of memory starting %zu HTTP requests", n);
+    reset_outputs(reqs, n);
+    if(h->token_bad) {
+        refuse_all(h, reqs, n);
         free(ctl);
         return OC_OK;
     }
@@ -1151,13 +1235,7 @@ oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, 
     h->stop = OC_OK;
     h->stop_msg[0] = '\0';
 
-    size_t done;
-    for(;;) {
-        done = 0;
-        for(size_t i = 0; i < n; i++)
-            done += ctl[i].state == R_DONE;
-        if(done == n)
-            break;
+    while(!all_done(h, n)) {
         if(!h->stop && cancelled(h))
             set_stop(h, OC_E_CANCELLED, "the host asked to stop; rerun to continue");
         if(h->stop) {
@@ -1167,61 +1245,11 @@ oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, 
             if(h->inflight == 0)
                 continue;
         }
-
         int64_t now = now_ms(h);
-        int64_t wake = INT64_MAX;
-        struct slot *s;
-        while(!h->stop && (s = free_slot(h))) {
-            size_t pick = n;
-            for(size_t i = 0; i < n; i++) {
-                if(ctl[i].state != R_READY)
-                    continue;
-                if(ctl[i].not_before <= now) {
-                    pick = i;
-                    break;
-                }
-                if(ctl[i].not_before < wake)
-                    wake = ctl[i].not_before;
-            }
-            if(pick == n)
-                break;
-            enum kit_pace_cause cause;
-            int64_t pw = kit_pacer_wait_why(&h->pacer, now, reqs[pick].search, &cause);
-            if(pw > KIT_RETRY_MAX_WAIT_MS && cause != KIT_PACE_OWN) {
-                refuse_server_wait(h, pick, pw, cause);
-                continue;
-            }
-            if(pw > 0) {
-                if(now + pw < wake)
-                    wake = now + pw;
-                break;
-            }
-            roll_day(h, now);
-            if(h->budget && h->total.calls >= (uint64_t)h->budget) {
-                stop_for_budget(h);
-                break;
-            }
-            start(h, s, pick, now);
-        }
+        int64_t wake = start_due(h, n, now);
         if(h->stop && h->inflight == 0)
             continue;
-
-        if(h->inflight > 0) {
-            int running = 0;
-            curl_multi_perform(h->multi, &running);
-            if(drain(h) == 0) {
-                int64_t t = wake == INT64_MAX ? POLL_CAP_MS : wake - now;
-                if(t > POLL_CAP_MS)
-                    t = POLL_CAP_MS;
-                if(t < 1)
-                    t = 1;
-                curl_multi_poll(h->multi, NULL, 0, (int)t, NULL);
-            }
-        } else if(wake != INT64_MAX) {
-            hlog(h, OC_LOG_DEBUG, "http: waiting %lld ms for the rate limit or a retry",
-                 (long long)(wake - now));
-            sleep_ms(h, wake - now);
-        }
+        make_progress(h, now, wake);
     }
 
     persist_usage(h);
