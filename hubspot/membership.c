@@ -78,8 +78,10 @@ static int about_processing_type(const struct kit_http_req *r)
     return hit;
 }
 
-oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
-                               struct hs_push_item **items, size_t n, struct oc_error *err)
+/* A refused memberships/add (r->rc set): a stop for the whole run, or
+ * every item of the chunk failed with HubSpot's words. */
+static oc_status settle_refused(const struct kit_http_req *r, const char *list_id,
+                                struct hs_push_item **items, size_t n, struct oc_error *err)
 {
     if(r->rc == OC_E_AUTH && r->status == 403)
         return hs_push_req_fail(err, r,
@@ -88,7 +90,7 @@ oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
                                 "in HubSpot (Settings > Integrations > Private Apps) and use the "
                                 "token it shows after saving",
                                 list_id, r->err.category);
-    if(r->rc && hs_push_is_stop(r->rc))
+    if(hs_push_is_stop(r->rc))
         return hs_push_req_fail(err, r, "%s", r->err.message);
     /* The list checked at the start can change under a long push. These
      * two answers are about the list, not the chunk: every later chunk
@@ -109,15 +111,19 @@ oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
                                 "SNAPSHOT lists, so the push stops. Use a static list, then re-run "
                                 "the failed inputs",
                                 list_id, r->err.message);
-    if(r->rc) {
-        for(size_t i = 0; i < n; i++) {
-            hs_push_item_fail(items[i],
-                              "contact %s was upserted, but adding it to list %s failed: %s",
-                              items[i]->record_id, list_id, r->err.message);
-            items[i]->status = HS_PUSH_FAILED;
-        }
-        return OC_OK;
+    for(size_t i = 0; i < n; i++) {
+        hs_push_item_fail(items[i], "contact %s was upserted, but adding it to list %s failed: %s",
+                          items[i]->record_id, list_id, r->err.message);
+        items[i]->status = HS_PUSH_FAILED;
     }
+    return OC_OK;
+}
+
+/* A 2xx memberships/add: each item's status from the ids HubSpot says it
+ * added and those it says are missing. */
+static oc_status settle_answer(const struct kit_http_req *r, const char *list_id,
+                               struct hs_push_item **items, size_t n, struct oc_error *err)
+{
     const struct kit_json *j = &r->json;
     int root = j->ntok > 0 && kit_json_type(j, 0) == KIT_JSON_OBJECT;
     int added = root ? kit_json_get(j, 0, "recordsIdsAdded") : -1;
@@ -176,4 +182,11 @@ out:
     kit_strset_free(&smiss);
     kit_strset_free(&seen);
     return rc;
+}
+
+oc_status hs_membership_settle(struct kit_http_req *r, const char *list_id,
+                               struct hs_push_item **items, size_t n, struct oc_error *err)
+{
+    return r->rc ? settle_refused(r, list_id, items, n, err)
+                 : settle_answer(r, list_id, items, n, err);
 }
