@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 
 #include "host-api/ochost/status.h"
-#include "host-api/ochost/utf8.h"
 #include "plugin/json.h"
+#include "plugin/utf8.h"
 
 #define CHUNK_SIZE 65536
 /* The column (CSV) or key (JSON Lines) a rejects file carries its reason
@@ -492,7 +492,7 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
                        (unsigned long long)in->rec_len);
     if(bad)
         return invalid(in, rec, NULL, "%s", bad);
-    if(!och_utf8_valid(in->raw.data, in->raw.len, 0, &badat))
+    if(!kit_utf8_valid(in->raw.data, in->raw.len, 0, &badat))
         return invalid(in, rec, NULL, "not valid UTF-8 (byte %zu of the record); save the file as UTF-8",
                        badat + 1);
     if(in->noffs != in->ncols || in->nextra)
@@ -527,7 +527,7 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
         return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     if(r == -1)
         return OC_OK; /* nothing at all: no records */
-    if(bad || in->too_long || !och_utf8_valid(in->raw.data, in->raw.len, 0, NULL))
+    if(bad || in->too_long || !kit_utf8_valid(in->raw.data, in->raw.len, 0, NULL))
         return och_fail(err, OC_E_CONFIG, "%s: line %llu: the CSV header is malformed (%s)", in->name,
                         (unsigned long long)start,
                         bad ? bad : in->too_long ? "too long" : "not valid UTF-8");

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "host-api/ochost/status.h"
-#include "host-api/ochost/utf8.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
 #include "plugin/text.h"
+#include "plugin/utf8.h"
 
 /* A state file this large is not something the plugin wrote. */
 #define STATE_MAX_BYTES (64u * 1024u * 1024u)
@@ -170,7 +170,7 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
             goto fail;
         }
         if(kit_json_type(&j, v) != KIT_JSON_STRING || kit_json_str(&j, v, &val) || !valid_key(key)
-           || !och_utf8_valid(kit_buf_str(&val), val.len, 0, NULL)) {
+           || !kit_utf8_valid(kit_buf_str(&val), val.len, 0, NULL)) {
             rc = och_fail(err, OC_E_CONFIG,
                           "state file %s is corrupt (member %d is not a key with a text value); " RECOVER,
                           path, i + 1, path, path);
@@ -370,7 +370,7 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
 
     if(!valid_key(key))
         return och_fail(err, OC_E_INVALID, "state key must be 1-200 printable ASCII characters");
-    if(value && !och_utf8_valid(value, len, 0, NULL))
+    if(value && !kit_utf8_valid(value, len, 0, NULL))
         return och_fail(err, OC_E_INVALID,
                         "state value for \"%s\" is not UTF-8 text; ochost stores text values only", key);
     size_t at = find(st, key, &found);
