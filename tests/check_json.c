@@ -8,6 +8,7 @@
 
 #include "plugin/buf.h"
 #include "plugin/json.h"
+#include "plugin/utf8.h"
 
 /* Parse s (length n) and expect a failure whose reason contains each of
  * the given substrings. */
@@ -799,6 +800,45 @@ START_TEST(test_quote)
 }
 END_TEST
 
+/* The kit's one UTF-8 check, at the edges Unicode draws: what the JSON
+ * reader, message cleaning and the host's state and CSV readers rely on. */
+START_TEST(test_utf8_valid)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+        int ok;
+        size_t bad;
+    } cases[] = {
+        {"plain", 5, 1, 0},
+        {"caf\xc3\xa9", 5, 1, 0},
+        {"\xe2\x82\xac\xf0\x9f\x98\x80", 7, 1, 0},   /* U+20AC, U+1F600 */
+        {"\xf4\x8f\xbf\xbf", 4, 1, 0},               /* U+10FFFF */
+        {"a\xc0\xaf", 3, 0, 1},                      /* overlong '/' */
+        {"ab\xe0\x9f\xbf", 5, 0, 2},                 /* overlong U+07FF */
+        {"\xed\xa0\x80", 3, 0, 0},                   /* surrogate U+D800 */
+        {"x\xf4\x90\x80\x80", 5, 0, 1},              /* above U+10FFFF */
+        {"\xf5\x80\x80\x80", 4, 0, 0},
+        {"ok\x80", 3, 0, 2},                         /* stray continuation */
+        {"\xe2\x82", 2, 0, 0},                       /* cut short */
+        {"a\0b", 3, 0, 1},                           /* NUL refused by default */
+    };
+    for(size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t bad = 99;
+        int ok = kit_utf8_valid(cases[i].s, cases[i].len, 0, &bad);
+        ck_assert_msg(!ok == !cases[i].ok, "case %zu: valid %d", i, ok);
+        if(!ok)
+            ck_assert_msg(bad == cases[i].bad, "case %zu: bad at %zu", i, bad);
+    }
+    ck_assert(kit_utf8_valid("a\0b", 3, 1, NULL));
+    size_t bad = 0;
+    ck_assert_uint_eq(kit_utf8_seq("\xe2\x82\xac", 3, &bad), 3);
+    ck_assert_uint_eq(kit_utf8_seq("\xe2\x82", 2, &bad), 0);
+    ck_assert_uint_eq(bad, 2); /* one U+FFFD for the cut sequence */
+    ck_assert_uint_eq(kit_utf8_seq("\xe2\x28\xa1", 3, &bad), 0);
+    ck_assert_uint_eq(bad, 1);
+}
+END_TEST
 extern Suite *make_json_suite(void);
 
 Suite *make_json_suite(void)
@@ -825,6 +865,7 @@ Suite *make_json_suite(void)
     tcase_add_test(tc, test_writer);
     tcase_add_test(tc, test_writer_errors);
     tcase_add_test(tc, test_quote);
+    tcase_add_test(tc, test_utf8_valid);
     suite_add_tcase(s, tc);
     return s;
 }
