@@ -3,6 +3,7 @@
 
 #include "hubspot/apierror.h"
 #include "hubspot/headers.h"
+#include "hubspot/instance.h"
 
 static void header_hook(void *ctx, struct kit_http_meta *meta, const char *line, size_t len)
 {

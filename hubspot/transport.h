@@ -9,8 +9,12 @@
 #ifndef HS_TRANSPORT_H
 #define HS_TRANSPORT_H
 
-#include "hubspot/instance.h"
+#include "onecount/connector.h"
 #include "plugin/http.h"
+
+/* hubspot/instance.h; not included here, so that the instance, which
+ * calls this file, is not included back by it. */
+struct oc_instance;
 
 /* The API's root URL (the base_url option's default). */
 #define HS_API_ROOT_URL "https://api.hubapi.com"
