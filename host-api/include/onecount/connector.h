@@ -25,11 +25,12 @@
  *
  * Compatibility rule: status codes, enum values and struct members are
  * only ever appended. A value once published keeps its number and its
- * meaning; a member never moves, changes type or disappears. Each carries
- * the ABI version that introduced it ("Since ABI 1.0"); a minor version
- * adds members at the end of a struct and codes after the last one, a
- * major version is a new contract negotiated separately. A reader that
- * meets a status it does not know treats it as a failure.
+ * meaning; a member never moves, changes type or disappears. Every
+ * member, value, macro and function below says the ABI version that
+ * introduced it ("since 1.0"); a minor version adds members at the end of
+ * a struct and codes after the last one, each marked with that version,
+ * and a major version is a new contract negotiated separately. A reader
+ * that meets a status it does not know treats it as a failure.
  *
  * Thread rules: different instances may be used from different threads at
  * the same time; one instance is used by one thread at a time. The entry
@@ -51,23 +52,24 @@ extern "C" {
 
 /* An ABI version is major << 16 | minor. A minor bump only appends members;
  * a major bump may change anything. A manifest writes it "1.0".
- * Since ABI 1.0. */
+ * Since 1.0. */
 #define OC_ABI_MAKE(major, minor) ((uint32_t)(((uint32_t)(major) << 16) | (uint32_t)(minor)))
 #define OC_ABI_MAJOR(v) ((unsigned)((v) >> 16))
 #define OC_ABI_MINOR(v) ((unsigned)((v)&0xffffu))
 #define OC_ABI_VERSION_1_0 OC_ABI_MAKE(1, 0)
-/* The newest ABI this header describes. */
+/* The newest ABI this header describes (since 1.0; it moves to each new
+ * version's macro). */
 #define OC_ABI_VERSION OC_ABI_VERSION_1_0
 
 /* Nonzero when the struct at p (which starts with uint32_t struct_size)
  * is large enough to hold member m: how either side reads a struct that
  * the other side may have built from an older header. p must not be
- * NULL. Since ABI 1.0. */
+ * NULL. Since 1.0. */
 #define OC_HAS_MEMBER(p, type, m) \
     ((p)->struct_size >= offsetof(type, m) + sizeof(((type *)0)->m))
 
 /* Marks the plugin's entry point as the one symbol its shared object
- * exports, whatever -fvisibility the plugin is built with. Since ABI 1.0. */
+ * exports, whatever -fvisibility the plugin is built with. Since 1.0. */
 #if defined(__GNUC__) || defined(__clang__)
 #define OC_EXPORT __attribute__((visibility("default")))
 #else
@@ -78,26 +80,26 @@ extern "C" {
 /* Status                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* Since ABI 1.0. */
+/* Since 1.0. */
 typedef int oc_status;
 
-/* Every code: since ABI 1.0. New codes are appended after the last. */
+/* New codes are appended after the last, with the next number. */
 enum {
-    OC_OK = 0,
-    OC_E_INVALID = 1,         /* bad argument or input from the caller      */
-    OC_E_CONFIG = 2,          /* bad or missing option, unusable list, ...  */
-    OC_E_NOT_FOUND = 3,       /* the thing asked for does not exist         */
-    OC_E_AUTH = 4,            /* token invalid, expired or missing scopes   */
-    OC_E_BUDGET = 5,          /* the CRM's daily limit or configured budget */
-    OC_E_PARTIAL = 6,         /* some records failed; see emitted results   */
-    OC_E_TRANSIENT = 7,       /* network/server trouble persisted past retries */
-    OC_E_NOT_IMPLEMENTED = 8, /* operation or ABI version not supported     */
-    OC_E_NOMEM = 9,           /* allocation failed                          */
-    OC_E_PROTOCOL = 10,       /* the server's answer made no sense          */
-    OC_E_CANCELLED = 11,      /* the host's cancelled() said stop           */
-    OC_E_IO = 12,             /* local file or state storage failed         */
-    OC_E_ABI = 13,            /* loader: plugin/manifest/ABI mismatch       */
-    OC_E_RANGE = 14           /* caller's buffer too small (see state_get)  */
+    OC_OK = 0,                /* success; since 1.0                                 */
+    OC_E_INVALID = 1,         /* bad argument or input from the caller; since 1.0   */
+    OC_E_CONFIG = 2,          /* bad or missing option, unusable list...; since 1.0 */
+    OC_E_NOT_FOUND = 3,       /* the thing asked for does not exist; since 1.0      */
+    OC_E_AUTH = 4,            /* token invalid, expired, missing scopes; since 1.0  */
+    OC_E_BUDGET = 5,          /* the CRM's daily limit or the budget; since 1.0     */
+    OC_E_PARTIAL = 6,         /* some records failed (see results); since 1.0       */
+    OC_E_TRANSIENT = 7,       /* network/server trouble past retries; since 1.0     */
+    OC_E_NOT_IMPLEMENTED = 8, /* operation or ABI version unknown; since 1.0        */
+    OC_E_NOMEM = 9,           /* allocation failed; since 1.0                       */
+    OC_E_PROTOCOL = 10,       /* the server's answer made no sense; since 1.0       */
+    OC_E_CANCELLED = 11,      /* the host's cancelled() said stop; since 1.0        */
+    OC_E_IO = 12,             /* local file or state storage failed; since 1.0      */
+    OC_E_ABI = 13,            /* loader: plugin/manifest/ABI mismatch; since 1.0    */
+    OC_E_RANGE = 14           /* caller's buffer too small (state_get); since 1.0   */
 };
 
 
@@ -105,25 +107,24 @@ enum {
 /* Errors                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* Since ABI 1.0. */
-#define OC_ERROR_MESSAGE_SIZE 512
-#define OC_ERROR_ID_SIZE 64
+#define OC_ERROR_MESSAGE_SIZE 512 /* since 1.0 */
+#define OC_ERROR_ID_SIZE 64       /* since 1.0 */
 
 /* Filled by the plugin when an operation fails. Owned by the caller, who
  * sets struct_size = sizeof(struct oc_error) and may reuse it between calls;
  * the plugin clears what it writes. All strings are NUL-terminated, valid
  * UTF-8 without control characters, and never contain the access token.
  * Every function taking a struct oc_error * accepts NULL (no details).
- * Every member: since ABI 1.0. */
+ * Since 1.0. */
 struct oc_error {
-    uint32_t struct_size;
-    oc_status status;          /* same value the function returned          */
-    int http_status;           /* last HTTP status involved, 0 if none      */
-    int retryable;             /* nonzero: retrying later can succeed       */
-    int64_t retry_after_ms;    /* suggested wait, 0 if unknown              */
-    char message[OC_ERROR_MESSAGE_SIZE]; /* what happened, what to do       */
-    char correlation_id[OC_ERROR_ID_SIZE]; /* the CRM's request id, or ""   */
-    char category[OC_ERROR_ID_SIZE];       /* the CRM's error category, or "" */
+    uint32_t struct_size;      /* since 1.0                                     */
+    oc_status status;          /* the value the function returned; since 1.0    */
+    int http_status;           /* last HTTP status involved, 0: none; since 1.0 */
+    int retryable;             /* nonzero: retrying later can succeed; since 1.0 */
+    int64_t retry_after_ms;    /* suggested wait, 0 if unknown; since 1.0       */
+    char message[OC_ERROR_MESSAGE_SIZE];   /* what happened, what to do; since 1.0 */
+    char correlation_id[OC_ERROR_ID_SIZE]; /* the CRM's request id or ""; since 1.0 */
+    char category[OC_ERROR_ID_SIZE];       /* the CRM's error category or ""; since 1.0 */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -131,57 +132,60 @@ struct oc_error {
 /* ---------------------------------------------------------------------- */
 
 /* How a field's value should be written as JSON. The value is always text.
- * Every value: since ABI 1.0. */
+ * Since 1.0. */
 enum oc_field_type {
-    OC_FIELD_STRING = 0,
-    OC_FIELD_NUMBER = 1, /* value is a JSON number literal, e.g. "17"        */
-    OC_FIELD_BOOL = 2,   /* value is "true" or "false"                      */
-    OC_FIELD_NULL = 3    /* value is ignored                                */
+    OC_FIELD_STRING = 0, /* value is the string's text; since 1.0                */
+    OC_FIELD_NUMBER = 1, /* value is a JSON number literal, e.g. "17"; since 1.0 */
+    OC_FIELD_BOOL = 2,   /* value is "true" or "false"; since 1.0               */
+    OC_FIELD_NULL = 3    /* value is ignored; since 1.0                         */
 };
 
 /* One key/value pair of a record. Has no struct_size: it is only ever
  * used in arrays whose length a struct oc_record gives, and never grows.
- * Every member: since ABI 1.0. */
+ * Since 1.0. */
 struct oc_field {
-    const char *key;   /* NUL-terminated, stable name                         */
-    const char *value; /* NUL-terminated UTF-8                                */
-    int type;          /* enum oc_field_type                                  */
+    const char *key;   /* NUL-terminated, stable name; since 1.0              */
+    const char *value; /* NUL-terminated UTF-8; since 1.0                     */
+    int type;          /* enum oc_field_type; since 1.0                       */
 };
 
 /* A flat record. Lent to the host: every pointer in it is valid only until
- * the emit callback returns. Every member: since ABI 1.0. */
+ * the emit callback returns. Since 1.0. */
 struct oc_record {
-    uint32_t struct_size;
-    const char *kind; /* "email_event", "push_result", "contact",
-                         "lookup_miss", "authorization", "usage", ...  */
-    const char *id;   /* primary key of the record, may be NULL               */
-    size_t nfields;
-    const struct oc_field *fields;
+    uint32_t struct_size;          /* since 1.0                                */
+    const char *kind;              /* "email_event", "push_result", "contact",
+                                      "lookup_miss", "authorization", "usage",
+                                      ...; since 1.0                           */
+    const char *id;                /* primary key of the record, may be NULL;
+                                      since 1.0                                */
+    size_t nfields;                /* since 1.0                                */
+    const struct oc_field *fields; /* nfields of them; since 1.0               */
 };
 
 /* ---------------------------------------------------------------------- */
 /* Host services                                                           */
 /* ---------------------------------------------------------------------- */
 
-/* Every value: since ABI 1.0. */
+/* Since 1.0. */
 enum oc_log_level {
-    OC_LOG_ERROR = 0,
-    OC_LOG_WARN = 1,
-    OC_LOG_INFO = 2,
-    OC_LOG_DEBUG = 3
+    OC_LOG_ERROR = 0, /* since 1.0 */
+    OC_LOG_WARN = 1,  /* since 1.0 */
+    OC_LOG_INFO = 2,  /* since 1.0 */
+    OC_LOG_DEBUG = 3  /* since 1.0 */
 };
 
 /* Services the host lends to a plugin instance. The host owns the struct;
  * it must stay valid, unchanged, until release() of every instance created
  * with it. Any member may be NULL except where noted; the plugin then
  * does without (no logging, no durable state, wall clock, ...). Callbacks
- * are called only from the thread currently using the instance. */
+ * are called only from the thread currently using the instance.
+ * Since 1.0. */
 struct oc_host {
-    uint32_t struct_size; /* since ABI 1.0 */
-    void *ctx; /* passed back as the first argument of every callback; since ABI 1.0 */
+    uint32_t struct_size; /* since 1.0 */
+    void *ctx; /* passed back as the first argument of every callback; since 1.0 */
 
     /* One line of text, no trailing newline, never containing secrets.
-     * Since ABI 1.0. */
+     * Since 1.0. */
     void (*log)(void *ctx, int level, const char *message);
 
     /* Durable key/value state (cursors, usage counters). Keys are short
@@ -197,7 +201,7 @@ struct oc_host {
      * at the same time must run at most one pull per stream on it, and
      * accept that concurrent instances may undercount usage (ochost
      * instead gives one run a state file at a time, under a lock).
-     * Both since ABI 1.0. */
+     * Both since 1.0. */
     oc_status (*state_get)(void *ctx, const char *key, void *buf, size_t bufsize,
                            size_t *len);
     oc_status (*state_put)(void *ctx, const char *key, const void *value, size_t len);
@@ -210,21 +214,21 @@ struct oc_host {
      * a rerun starts with it, and returns OC_E_CANCELLED. A host that
      * wants to stop after taking a record returns OC_OK and then answers
      * cancelled() nonzero. Required for pull, push, lookup and usage.
-     * Since ABI 1.0. */
+     * Since 1.0. */
     oc_status (*emit)(void *ctx, const struct oc_record *record);
 
     /* Progress of long work: stage is a short name ("push", "pull"),
      * done/total in units of the stage (total 0 if unknown).
-     * Since ABI 1.0. */
+     * Since 1.0. */
     void (*progress)(void *ctx, const char *stage, uint64_t done, uint64_t total);
 
     /* Milliseconds since the Unix epoch. Tests inject virtual time.
-     * Since ABI 1.0. */
+     * Since 1.0. */
     int64_t (*now_ms)(void *ctx);
-    /* Sleep (or advance virtual time) by ms milliseconds. Since ABI 1.0. */
+    /* Sleep (or advance virtual time) by ms milliseconds. Since 1.0. */
     void (*sleep_ms)(void *ctx, int64_t ms);
     /* Nonzero: stop as soon as state is consistent (OC_E_CANCELLED).
-     * Since ABI 1.0. */
+     * Since 1.0. */
     int (*cancelled)(void *ctx);
 };
 
@@ -234,19 +238,20 @@ struct oc_host {
 
 /* One configuration option. Keys are documented in the plugin's README and
  * listed in its manifest (options = ...). No struct_size: used only in
- * arrays whose length init() is given, and never grows.
- * Every member: since ABI 1.0. */
+ * arrays whose length init() is given, and never grows. Since 1.0. */
 struct oc_option {
-    const char *key;
-    const char *value;
+    const char *key;   /* since 1.0 */
+    const char *value; /* since 1.0 */
 };
 
-/* Every member: since ABI 1.0. */
+/* Since 1.0. */
 struct oc_pull_request {
-    uint32_t struct_size;
-    const char *stream;   /* the plugin's default stream when NULL            */
-    int64_t since_ms;     /* where a stream without a cursor starts; 0: default */
-    const char *types;    /* comma-separated filter, e.g. "OPEN,CLICK"; NULL: all */
+    uint32_t struct_size; /* since 1.0                                          */
+    const char *stream;   /* the plugin's default stream when NULL; since 1.0   */
+    int64_t since_ms;     /* where a stream without a cursor starts, 0: the
+                             plugin's default; since 1.0                        */
+    const char *types;    /* comma-separated filter, e.g. "OPEN,CLICK", NULL:
+                             all; since 1.0                                     */
 };
 
 /* Push input is pulled from the host one record at a time so that a bulk
@@ -257,68 +262,73 @@ struct oc_pull_request {
  * next() or the end of push(). A record of kind "invalid" carries a field
  * "error" and is reported as a failed result without any call.
  * record->id names the input's position (e.g. "line 12"); results echo it
- * as field "input". Every member: since ABI 1.0. */
+ * as field "input". Since 1.0. */
 struct oc_push_request {
-    uint32_t struct_size;
-    const char *list_id;  /* the CRM's id of the list to add contacts to      */
-    oc_status (*next)(void *ctx, struct oc_record *record);
-    void *next_ctx;
+    uint32_t struct_size; /* since 1.0                                          */
+    const char *list_id;  /* the CRM's id of the list to add contacts to;
+                             since 1.0                                          */
+    oc_status (*next)(void *ctx, struct oc_record *record); /* since 1.0        */
+    void *next_ctx;       /* next()'s ctx; since 1.0                            */
 };
 
-/* Every value: since ABI 1.0. */
-enum oc_lookup_by { OC_LOOKUP_EMAIL = 0, OC_LOOKUP_ID = 1 };
+/* Since 1.0. */
+enum oc_lookup_by {
+    OC_LOOKUP_EMAIL = 0, /* since 1.0 */
+    OC_LOOKUP_ID = 1     /* since 1.0 */
+};
 
-/* Every member: since ABI 1.0. */
+/* Since 1.0. */
 struct oc_lookup_request {
-    uint32_t struct_size;
-    int by;                     /* enum oc_lookup_by                           */
-    size_t nqueries;
-    const char *const *queries; /* owned by the caller, valid during the call  */
+    uint32_t struct_size;       /* since 1.0                                   */
+    int by;                     /* enum oc_lookup_by; since 1.0                */
+    size_t nqueries;            /* since 1.0                                   */
+    const char *const *queries; /* owned by the caller, valid during the call;
+                                   since 1.0                                   */
 };
 
-/* Opaque, owned by the plugin. Since ABI 1.0. */
+/* Opaque, owned by the plugin. Since 1.0. */
 struct oc_instance;
 
 /* The vtable the plugin fills in. Operation members a plugin does not
  * support may point to a function answering OC_E_NOT_IMPLEMENTED, but are
- * never NULL when the ABI version says they exist. */
+ * never NULL when the ABI version says they exist. Since 1.0. */
 struct oc_connector {
-    uint32_t struct_size;     /* bytes the plugin filled; since ABI 1.0     */
-    uint32_t abi_version;     /* the ABI the plugin filled in; since ABI 1.0 */
-    const char *name;         /* static, e.g. "acmecrm"; since ABI 1.0      */
-    const char *version;      /* static, the plugin build, e.g. "0.1.0"; since ABI 1.0 */
-    const char *capabilities; /* static, comma-separated; since ABI 1.0     */
+    uint32_t struct_size;     /* bytes the plugin filled; since 1.0             */
+    uint32_t abi_version;     /* the ABI the plugin filled in; since 1.0        */
+    const char *name;         /* static, e.g. "acmecrm"; since 1.0              */
+    const char *version;      /* static, the plugin build ("0.1.0"); since 1.0  */
+    const char *capabilities; /* static, comma-separated; since 1.0             */
 
     /* Create an instance. host must outlive it. opts are copied; the
      * caller may free them on return. On success *out is owned by the
-     * caller, who frees it with release(). Since ABI 1.0. */
+     * caller, who frees it with release(). Since 1.0. */
     oc_status (*init)(const struct oc_host *host, const struct oc_option *opts,
                       size_t nopts, struct oc_instance **out, struct oc_error *err);
 
     /* Check the token and its scopes. Emits one "authorization" record.
-     * OC_E_AUTH names every missing scope in err->message. Since ABI 1.0. */
+     * OC_E_AUTH names every missing scope in err->message. Since 1.0. */
     oc_status (*authorize)(struct oc_instance *inst, struct oc_error *err);
 
     /* Emit records newer than the stream's saved cursor, then advance it.
-     * Since ABI 1.0. */
+     * Since 1.0. */
     oc_status (*pull)(struct oc_instance *inst, const struct oc_pull_request *req,
                       struct oc_error *err);
 
     /* Upsert contacts and add them to a list; emits one "push_result" per
-     * input. OC_E_PARTIAL when any input failed. Since ABI 1.0. */
+     * input. OC_E_PARTIAL when any input failed. Since 1.0. */
     oc_status (*push)(struct oc_instance *inst, const struct oc_push_request *req,
                       struct oc_error *err);
 
     /* Emits one "contact" or "lookup_miss" record per query, in query
-     * order. OC_E_NOT_FOUND when any query found nothing. Since ABI 1.0. */
+     * order. OC_E_NOT_FOUND when any query found nothing. Since 1.0. */
     oc_status (*lookup)(struct oc_instance *inst, const struct oc_lookup_request *req,
                         struct oc_error *err);
 
     /* Emits one "usage" record: calls today by endpoint, limits last seen.
-     * Since ABI 1.0. */
+     * Since 1.0. */
     oc_status (*usage)(struct oc_instance *inst, struct oc_error *err);
 
-    /* Destroy an instance. NULL is a no-op. Since ABI 1.0. */
+    /* Destroy an instance. NULL is a no-op. Since 1.0. */
     void (*release)(struct oc_instance *inst);
 };
 
@@ -330,18 +340,18 @@ struct oc_connector {
  * bytes. A plugin that cannot speak abi_version returns
  * OC_E_NOT_IMPLEMENTED and leaves out untouched; otherwise it fills at most
  * out_size bytes, sets out->struct_size to what it filled and
- * out->abi_version. err is the caller's (may be NULL). Since ABI 1.0. */
+ * out->abi_version. err is the caller's (may be NULL). Since 1.0. */
 typedef oc_status oc_connector_entry_t(uint32_t abi_version, struct oc_connector *out,
                                        size_t out_size, struct oc_error *err);
-/* What a host holds after looking the entry up. Since ABI 1.0. */
+/* What a host holds after looking the entry up. Since 1.0. */
 typedef oc_connector_entry_t *oc_connector_entry_fn;
 
-/* The symbol a manifest names by default. Since ABI 1.0. */
+/* The symbol a manifest names by default. Since 1.0. */
 #define OC_CONNECTOR_ENTRY "oc_connector_entry"
 
 /* The entry every plugin defines and exports (the only exported symbol).
  * Declared here through its type, so a plugin's definition that differs
- * from oc_connector_entry_t does not compile. Since ABI 1.0. */
+ * from oc_connector_entry_t does not compile. Since 1.0. */
 OC_EXPORT oc_connector_entry_t oc_connector_entry;
 
 #ifdef __cplusplus
