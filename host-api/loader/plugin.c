@@ -96,39 +96,42 @@ static const char *check_slots(const struct oc_connector *c, uint32_t abi, size_
     return NULL;
 }
 
+/* The next item of the comma-separated list at *cursor, blanks around it
+ * dropped: its start (length in *len), or NULL when the list is done.
+ * Moves *cursor past the item. */
+static const char *next_item(const char **cursor, size_t *len)
+{
+    const char *p = *cursor + strspn(*cursor, " \t,");
+    if(!*p)
+        return NULL;
+    size_t full = strcspn(p, ",");
+    *cursor = p + full;
+    while(full && (p[full - 1] == ' ' || p[full - 1] == '\t'))
+        full--;
+    *len = full;
+    return p;
+}
+
+static int has_item(const char *list, const char *item, size_t len)
+{
+    const char *it;
+    size_t n;
+    while((it = next_item(&list, &n)))
+        if(n == len && !memcmp(it, item, len))
+            return 1;
+    return 0;
+}
+
 /* Order-insensitive comparison of two comma-separated lists; blanks around
  * items are ignored. Returns 0 when both hold the same items. */
 static int same_items(const char *a, const char *b)
 {
     for(int pass = 0; pass < 2; pass++) {
-        const char *x = pass ? b : a, *y = pass ? a : b;
-        const char *p = x;
-        while(*p) {
-            while(*p == ' ' || *p == '\t' || *p == ',')
-                p++;
-            if(!*p)
-                break;
-            size_t len = strcspn(p, ",");
-            size_t tl = len;
-            while(tl && (p[tl - 1] == ' ' || p[tl - 1] == '\t'))
-                tl--;
-            int found = 0;
-            const char *q = y;
-            while(*q && !found) {
-                while(*q == ' ' || *q == '\t' || *q == ',')
-                    q++;
-                size_t ql = strcspn(q, ",");
-                size_t qt = ql;
-                while(qt && (q[qt - 1] == ' ' || q[qt - 1] == '\t'))
-                    qt--;
-                if(qt == tl && !memcmp(p, q, tl))
-                    found = 1;
-                q += ql;
-            }
-            if(!found)
+        const char *x = pass ? b : a, *y = pass ? a : b, *it;
+        size_t n;
+        while((it = next_item(&x, &n)))
+            if(!has_item(y, it, n))
                 return -1;
-            p += len;
-        }
     }
     return 0;
 }
