@@ -24,6 +24,7 @@
 #include "hubspot/host.h"
 #include "hubspot/instance.h"
 #include "hubspot/scopes.h"
+#include "hubspot/transport.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/redact.h"
@@ -322,7 +323,7 @@ static void save_zone(struct oc_instance *in, const struct hs_auth_info *ai)
         goto out;
     rc = OC_OK;
     if(in->host && in->host->state_put)
-        rc = in->host->state_put(in->host->ctx, KIT_ACCOUNT_KEY, json.data, json.len);
+        rc = in->host->state_put(in->host->ctx, HS_ACCOUNT_KEY, json.data, json.len);
 out:
     if(rc)
         hs_log(in, OC_LOG_WARN,

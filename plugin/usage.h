@@ -40,10 +40,6 @@
 #include "plugin/buf.h"
 
 #define KIT_USAGE_KEY "usage"
-/* Transitional: the zone record's key is the connector's choice (for
- * HubSpot HS_ACCOUNT_KEY, hubspot/transport.h); this name remains only
- * until every caller uses its connector's own. */
-#define KIT_ACCOUNT_KEY "account"
 #define KIT_USAGE_BASIS_SIZE 160
 /* Offsets beyond this are not a real zone's (real ones span -12h..+14h). */
 #define KIT_USAGE_MAX_OFFSET_MS (18LL * 3600 * 1000)
