@@ -165,6 +165,31 @@ START_TEST(readable_secret_file_warns)
 }
 END_TEST
 
+/* A refusal quotes the file's text back; it goes to a terminal and logs,
+ * so it is masked and cleaned like every other error message: a token
+ * pasted where a key belongs does not show, nor do escape sequences. */
+START_TEST(refusal_text_masked_and_clean)
+{
+    struct och_config cfg;
+    struct oc_error err;
+    write_cfg(TOKEN " = 1\n", 0600);
+    och_error_init(&err);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, ":1:") && strstr(err.message, "unknown key"), "%s",
+                  err.message);
+    ck_assert_msg(!strstr(err.message, TOKEN), "the refusal shows the token: %s", err.message);
+    och_config_free(&cfg);
+
+    write_cfg("base_url = http://127.0.0.1\n\x1b]0;pwned\x07 = 1\n", 0600);
+    ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, ":2:") && strstr(err.message, "pwned"), "%s", err.message);
+    for(const char *p = err.message; *p; p++)
+        ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte 0x%02x in: %s",
+                      (unsigned char)*p, err.message);
+    och_config_free(&cfg);
+}
+END_TEST
+
 extern Suite *make_config_suite(void);
 Suite *make_config_suite(void)
 {
@@ -173,6 +198,7 @@ Suite *make_config_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, comments_and_whitespace);
     tcase_add_test(tc, unknown_key_lists_valid_ones);
+    tcase_add_test(tc, refusal_text_masked_and_clean);
     tcase_add_test(tc, duplicate_and_malformed_lines);
     tcase_add_test(tc, secrets_never_printed);
     tcase_add_test(tc, readable_secret_file_warns);

@@ -8,6 +8,7 @@
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/status.h"
+#include "plugin/error.h"
 #include "plugin/text.h"
 
 /* Queries from --input are sent in runs of one kind (email or id), at most
@@ -70,7 +71,7 @@ static oc_status from_file(struct och_session *s, struct lookup_ctx *l, const ch
     unsigned long lineno = 0;
 
     if(!f)
-        return och_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", path, strerror(errno));
+        return kit_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", path, strerror(errno));
     for(;;) {
         ssize_t got = getline(&line, &cap, f);
         char *t = got >= 0 ? kit_trim(line, KIT_SPACES) : NULL;
@@ -100,7 +101,7 @@ static oc_status from_file(struct och_session *s, struct lookup_ctx *l, const ch
         }
         q[n] = strdup(t);
         if(!q[n]) {
-            acc = och_fail(&s->err, OC_E_NOMEM, "out of memory reading %s", path);
+            acc = kit_fail(&s->err, OC_E_NOMEM, "out of memory reading %s", path);
             break;
         }
         n++;
@@ -109,7 +110,7 @@ static oc_status from_file(struct och_session *s, struct lookup_ctx *l, const ch
     for(size_t i = 0; i < n; i++)
         free(q[i]);
     if(ferror(f) && !acc)
-        acc = och_fail(&s->err, OC_E_IO, "cannot read %s: %s", path, strerror(errno));
+        acc = kit_fail(&s->err, OC_E_IO, "cannot read %s: %s", path, strerror(errno));
     free(line);
     if(f != stdin)
         fclose(f);

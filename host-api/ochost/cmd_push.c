@@ -16,6 +16,7 @@
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/rejects.h"
 #include "host-api/ochost/status.h"
+#include "plugin/error.h"
 
 struct push_ctx {
     struct och_input in;
@@ -191,7 +192,7 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         f = open_input(args->input);
         name = args->input;
         if(!f) {
-            och_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", args->input, strerror(errno));
+            kit_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", args->input, strerror(errno));
             return och_session_report(s, OC_E_CONFIG);
         }
     }
@@ -274,7 +275,7 @@ out:
         oc_status crc = och_rejects_close(&p.rej,
                                           cancelled_reason(och_host_cancel_requested()), &rerr);
         if(!crc && p.rej_rc)
-            crc = och_fail(&rerr, p.rej_rc, "cannot write rejects file %s", args->rejects);
+            crc = kit_fail(&rerr, p.rej_rc, "cannot write rejects file %s", args->rejects);
         if(crc && !code)
             code = och_report(s->what, crc, &rerr);
         else if(crc)

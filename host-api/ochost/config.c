@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "host-api/ochost/status.h"
+#include "plugin/error.h"
 #include "plugin/text.h"
 
 #define LINE_MAX_BYTES 8192
@@ -133,7 +134,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
     memset(cfg, 0, sizeof *cfg);
     f = fopen(path, "r");
     if(!f)
-        return och_fail(err, OC_E_CONFIG, "cannot read config file %s: %s; check the --config path",
+        return kit_fail(err, OC_E_CONFIG, "cannot read config file %s: %s; check the --config path",
                         path, strerror(errno));
     cfg->path = strdup(path);
     if(!cfg->path)
@@ -142,7 +143,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
         lineno++;
         size_t len = strlen(line);
         if(len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
-            rc = och_fail(err, OC_E_CONFIG, "%s:%d: line longer than %d bytes", path, lineno,
+            rc = kit_fail(err, OC_E_CONFIG, "%s:%d: line longer than %d bytes", path, lineno,
                           LINE_MAX_BYTES - 2);
             goto fail;
         }
@@ -152,7 +153,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
             continue;
         char *eq = strchr(s, '=');
         if(!eq) {
-            rc = och_fail(err, OC_E_CONFIG, "%s:%d: expected 'key = value'", path, lineno);
+            rc = kit_fail(err, OC_E_CONFIG, "%s:%d: expected 'key = value'", path, lineno);
             goto fail;
         }
         *eq = '\0';
@@ -163,19 +164,19 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
             val++;
         }
         if(!valid_key_syntax(key)) {
-            rc = och_fail(err, OC_E_CONFIG, "%s:%d: '%s' is not a key name (letters, digits, '_')", path,
+            rc = kit_fail(err, OC_E_CONFIG, "%s:%d: '%s' is not a key name (letters, digits, '_')", path,
                           lineno, key);
             goto fail;
         }
         if(valid_options && !och_option_known(valid_options, key)) {
             each_option(valid_options, list_cb, &names);
-            rc = och_fail(err, OC_E_CONFIG, "%s:%d: unknown key '%s'; valid keys: %s", path, lineno, key,
+            rc = kit_fail(err, OC_E_CONFIG, "%s:%d: unknown key '%s'; valid keys: %s", path, lineno, key,
                           kit_buf_str(&names));
             goto fail;
         }
         for(size_t i = 0; i < cfg->n; i++)
             if(strcmp(cfg->e[i].key, key) == 0) {
-                rc = och_fail(err, OC_E_CONFIG, "%s:%d: key '%s' repeats line %d; keep one", path, lineno,
+                rc = kit_fail(err, OC_E_CONFIG, "%s:%d: key '%s' repeats line %d; keep one", path, lineno,
                               key, cfg->e[i].line);
                 goto fail;
             }
@@ -201,7 +202,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
             has_secret = 1;
     }
     if(ferror(f)) {
-        rc = och_fail(err, OC_E_CONFIG, "cannot read config file %s: %s", path, strerror(errno));
+        rc = kit_fail(err, OC_E_CONFIG, "cannot read config file %s: %s", path, strerror(errno));
         goto fail;
     }
     struct stat sb;
@@ -214,7 +215,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
     kit_buf_free(&names);
     return OC_OK;
 nomem:
-    rc = och_fail(err, OC_E_NOMEM, "out of memory reading config file %s", path);
+    rc = kit_fail(err, OC_E_NOMEM, "out of memory reading config file %s", path);
 fail:
     fclose(f);
     kit_buf_free(&names);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "host-api/ochost/status.h"
+#include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/utf8.h"
 
@@ -524,16 +525,16 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
     uint64_t start = in->line;
     int r = read_csv_record(in, &bad);
     if(r == -2)
-        return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+        return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     if(r == -1)
         return OC_OK; /* nothing at all: no records */
     if(bad || in->too_long || !kit_utf8_valid(in->raw.data, in->raw.len, 0, NULL))
-        return och_fail(err, OC_E_CONFIG, "%s: line %llu: the CSV header is malformed (%s)", in->name,
+        return kit_fail(err, OC_E_CONFIG, "%s: line %llu: the CSV header is malformed (%s)", in->name,
                         (unsigned long long)start,
                         bad ? bad : in->too_long ? "too long" : "not valid UTF-8");
     in->cols = calloc(in->noffs, sizeof *in->cols);
     if(!in->cols)
-        return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+        return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     in->ncols = in->noffs;
     int have_email = 0;
     for(size_t i = 0; i < in->ncols; i++) {
@@ -545,13 +546,13 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
             len--;
         in->cols[i] = strndup(s, len);
         if(!in->cols[i])
-            return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+            return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
         if(!len)
-            return och_fail(err, OC_E_CONFIG, "%s: line %llu: header column %zu has no name", in->name,
+            return kit_fail(err, OC_E_CONFIG, "%s: line %llu: header column %zu has no name", in->name,
                             (unsigned long long)start, i + 1);
         for(size_t k = 0; k < i; k++)
             if(strcasecmp(in->cols[k], in->cols[i]) == 0)
-                return och_fail(err, OC_E_CONFIG, "%s: line %llu: header column \"%s\" appears twice",
+                return kit_fail(err, OC_E_CONFIG, "%s: line %llu: header column \"%s\" appears twice",
                                 in->name, (unsigned long long)start, in->cols[i]);
         if(strcasecmp(in->cols[i], "email") == 0) {
             in->email_col = i;
@@ -561,7 +562,7 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
             in->err_col = i;
     }
     if(!have_email)
-        return och_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                         "%s: line %llu: the CSV header has no email column; the first line must name the "
                         "columns, one of them \"email\"",
                         in->name, (unsigned long long)start);
@@ -575,7 +576,7 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
     }
     if(kit_buf_append(&in->header_raw, in->raw.data, from)
        || kit_buf_append(&in->header_raw, in->raw.data + to, in->raw.len - to))
-        return och_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+        return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     return OC_OK;
 }
 
@@ -592,7 +593,7 @@ oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct
     in->base = in->seekable ? (uint64_t)at : 0;
     in->chunk = malloc(CHUNK_SIZE);
     if(!in->chunk)
-        return och_fail(err, OC_E_NOMEM, "out of memory opening %s", name);
+        return kit_fail(err, OC_E_NOMEM, "out of memory opening %s", name);
     /* A UTF-8 BOM, then whitespace, then the first byte decides. */
     if(peek(in) == 0xef) {
         if(in->end - in->pos >= 3 && (unsigned char)in->chunk[in->pos + 1] == 0xbb
@@ -603,9 +604,9 @@ oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct
     while((c = peek(in)) != EOF && isspace(c))
         get(in);
     if(in->ioerr)
-        return och_fail(err, OC_E_IO, "cannot read %s: %s", name, strerror(errno));
+        return kit_fail(err, OC_E_IO, "cannot read %s: %s", name, strerror(errno));
     if(c == '[')
-        return och_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                         "%s looks like a JSON array; give JSON Lines (one {...} object per line) or CSV", name);
     if(c == '{' || c == EOF) {
         in->format = OCH_INPUT_JSONL;

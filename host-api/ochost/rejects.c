@@ -10,6 +10,7 @@
 
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/status.h"
+#include "plugin/error.h"
 #include "plugin/json.h"
 
 #define REREAD_CHUNK 65536
@@ -25,7 +26,7 @@ struct och_pending {
 
 static oc_status same_file_error(struct oc_error *err, const char *path, const char *input_name)
 {
-    return och_fail(err, OC_E_CONFIG,
+    return kit_fail(err, OC_E_CONFIG,
                     "--rejects %s is the same file as the input %s: writing rejects there would "
                     "destroy the input before it is read. Give --rejects a new name (for example "
                     "%s.rejects), then push that file in the next run",
@@ -34,7 +35,7 @@ static oc_status same_file_error(struct oc_error *err, const char *path, const c
 
 static oc_status symlink_error(struct oc_error *err, const char *path)
 {
-    return och_fail(err, OC_E_CONFIG,
+    return kit_fail(err, OC_E_CONFIG,
                     "--rejects %s is a symbolic link; ochost does not write contact data through "
                     "one (it could point anywhere): give the path of a regular file",
                     path);
@@ -63,11 +64,11 @@ oc_status och_rejects_open(struct och_rejects *r, const char *path, int csv, con
     r->csv = csv;
     r->path = strdup(path);
     if(!r->path)
-        return och_fail(err, OC_E_NOMEM, "out of memory opening %s", path);
+        return kit_fail(err, OC_E_NOMEM, "out of memory opening %s", path);
     if(header) {
         r->header = malloc(header_len + 1);
         if(!r->header)
-            return och_fail(err, OC_E_NOMEM, "out of memory opening %s", path);
+            return kit_fail(err, OC_E_NOMEM, "out of memory opening %s", path);
         memcpy(r->header, header, header_len);
         r->header[header_len] = '\0';
         r->header_len = header_len;
@@ -78,19 +79,19 @@ oc_status och_rejects_open(struct och_rejects *r, const char *path, int csv, con
     if(r->fd < 0) {
         if(errno == ELOOP)
             return symlink_error(err, path);
-        return och_fail(err, OC_E_CONFIG, "cannot create rejects file %s: %s; check the --rejects path",
+        return kit_fail(err, OC_E_CONFIG, "cannot create rejects file %s: %s; check the --rejects path",
                         path, strerror(errno));
     }
     struct stat rs, is;
     if(fstat(r->fd, &rs) != 0)
-        return och_fail(err, OC_E_CONFIG, "cannot create rejects file %s: %s", path, strerror(errno));
+        return kit_fail(err, OC_E_CONFIG, "cannot create rejects file %s: %s", path, strerror(errno));
     if(input_fd >= 0 && fstat(input_fd, &is) == 0 && rs.st_dev == is.st_dev && rs.st_ino == is.st_ino) {
         close(r->fd);
         r->fd = -1;
         return same_file_error(err, path, "being read");
     }
     if(S_ISREG(rs.st_mode) && ftruncate(r->fd, 0) != 0)
-        return och_fail(err, OC_E_CONFIG, "cannot empty rejects file %s: %s", path, strerror(errno));
+        return kit_fail(err, OC_E_CONFIG, "cannot empty rejects file %s: %s", path, strerror(errno));
     return OC_OK;
 }
 
@@ -388,7 +389,7 @@ oc_status och_rejects_close(struct och_rejects *r, const char *unanswered_reason
                 (unsigned long long)unanswered, r->path);
     int saved = errno;
     if(r->fd >= 0 && (close(r->fd) || rc))
-        rc = och_fail(err, OC_E_IO, "cannot write rejects file %s: %s", r->path,
+        rc = kit_fail(err, OC_E_IO, "cannot write rejects file %s: %s", r->path,
                       strerror(rc ? saved : errno));
     free(r->q);
     free(r->header);

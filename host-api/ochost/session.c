@@ -13,6 +13,7 @@
 #include "fixtures/replay.h"
 #include "host-api/ochost/status.h"
 #include "host-api/ochost/timeparse.h"
+#include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/redact.h"
 
@@ -70,10 +71,10 @@ static oc_status cassette_clock(const char *path, int64_t *start_ms, struct oc_e
     FILE *f = NULL;
 
     if(!file)
-        return och_fail(err, OC_E_CONFIG, "no cassette (*.json) in %s", path);
+        return kit_fail(err, OC_E_CONFIG, "no cassette (*.json) in %s", path);
     f = fopen(file, "rb");
     if(!f) {
-        rc = och_fail(err, OC_E_CONFIG, "cannot read cassette %s: %s", file, strerror(errno));
+        rc = kit_fail(err, OC_E_CONFIG, "cannot read cassette %s: %s", file, strerror(errno));
         goto out;
     }
     char chunk[8192];
@@ -81,17 +82,17 @@ static oc_status cassette_clock(const char *path, int64_t *start_ms, struct oc_e
     while((got = fread(chunk, 1, sizeof chunk, f)) > 0)
         kit_buf_append(&text, chunk, got);
     if(!kit_buf_ok(&text)) {
-        rc = och_fail(err, OC_E_NOMEM, "out of memory reading cassette %s", file);
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory reading cassette %s", file);
         goto out;
     }
     if(kit_json_parse(&j, kit_buf_str(&text), text.len, why, sizeof why)) {
-        rc = och_fail(err, OC_E_CONFIG, "cassette %s is not valid JSON: %s", file, why);
+        rc = kit_fail(err, OC_E_CONFIG, "cassette %s is not valid JSON: %s", file, why);
         goto out;
     }
     int t = kit_json_get(&j, 0, "recorded_at");
     char *at = t >= 0 ? kit_json_strdup(&j, t) : NULL;
     if(!at || och_parse_time(at, start_ms, why, sizeof why))
-        rc = och_fail(err, OC_E_CONFIG,
+        rc = kit_fail(err, OC_E_CONFIG,
                       "cassette %s needs \"recorded_at\" (ISO 8601) to start the replay clock%s%s", file,
                       at ? ": " : "", at ? why : "");
     free(at);
@@ -129,7 +130,7 @@ static int start_recorder(struct och_session *s, const char **base_url)
     kit_buf_free(&scenario);
     if(r) {
         s->rec = NULL;
-        och_fail(&s->err, OC_E_CONFIG, "cannot start recording into %s: %s", s->cli->record, why);
+        kit_fail(&s->err, OC_E_CONFIG, "cannot start recording into %s: %s", s->cli->record, why);
         return fail_msg(s, OC_E_CONFIG);
     }
     *base_url = fx_recorder_url(s->rec);
@@ -145,7 +146,7 @@ static int start_fixtures(struct och_session *s, const char **base_url)
     if(rc)
         return fail_msg(s, rc);
     if(fx_server_start(s->cli->fixtures, NULL, &s->fx, why, sizeof why)) {
-        och_fail(&s->err, OC_E_CONFIG, "cannot start the replay server on %s: %s", s->cli->fixtures, why);
+        kit_fail(&s->err, OC_E_CONFIG, "cannot start the replay server on %s: %s", s->cli->fixtures, why);
         return fail_msg(s, OC_E_CONFIG);
     }
     och_host_virtual_clock(&s->host, start);
@@ -193,7 +194,7 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
             snprintf(s->fx_tmpdir, sizeof s->fx_tmpdir, "/tmp/ochost-fixtures-XXXXXX");
             if(!mkdtemp(s->fx_tmpdir)) {
                 s->fx_tmpdir[0] = '\0';
-                och_fail(&s->err, OC_E_IO, "cannot create a temporary state folder: %s",
+                kit_fail(&s->err, OC_E_IO, "cannot create a temporary state folder: %s",
                          strerror(errno));
                 return fail_msg(s, OC_E_IO);
             }
@@ -214,7 +215,7 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
             s->token = env ? env : och_config_get(&s->config, "access_token");
             if(!s->token || !*s->token) {
                 s->token = NULL;
-                och_fail(&s->err, OC_E_CONFIG,
+                kit_fail(&s->err, OC_E_CONFIG,
                          "no access token: set HUBSPOT_ACCESS_TOKEN in the environment, or access_token in a "
                          "--config file (chmod 600); never pass it on the command line");
                 return fail_msg(s, OC_E_CONFIG);
@@ -245,7 +246,7 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
 
     opts = calloc(s->config.n + 2, sizeof *opts);
     if(!opts)
-        return fail_msg(s, och_fail(&s->err, OC_E_NOMEM, "out of memory building plugin options"));
+        return fail_msg(s, kit_fail(&s->err, OC_E_NOMEM, "out of memory building plugin options"));
     for(size_t i = 0; i < s->config.n; i++) {
         const char *k = s->config.e[i].key;
         if(strcmp(k, "access_token") != 0 && strcmp(k, "base_url") != 0)

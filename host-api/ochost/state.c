@@ -13,6 +13,7 @@
 
 #include "host-api/ochost/status.h"
 #include "plugin/buf.h"
+#include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/text.h"
 #include "plugin/utf8.h"
@@ -130,22 +131,22 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
     memset(st, 0, sizeof *st);
     st->path = strdup(path);
     if(!st->path) {
-        rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
         goto fail;
     }
     if(read_file(path, &text, &missing)) {
         if(missing)
             goto done;
-        rc = och_fail(err, OC_E_CONFIG, "cannot read state file %s: %s; check its permissions or pass --state",
+        rc = kit_fail(err, OC_E_CONFIG, "cannot read state file %s: %s; check its permissions or pass --state",
                       path, strerror(errno));
         goto fail;
     }
     if(kit_json_parse(&j, kit_buf_str(&text), text.len, why, sizeof why)) {
-        rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (%s); " RECOVER, path, why, path, path);
+        rc = kit_fail(err, OC_E_CONFIG, "state file %s is corrupt (%s); " RECOVER, path, why, path, path);
         goto fail;
     }
     if(kit_json_type(&j, 0) != KIT_JSON_OBJECT) {
-        rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (not a JSON object); " RECOVER, path,
+        rc = kit_fail(err, OC_E_CONFIG, "state file %s is corrupt (not a JSON object); " RECOVER, path,
                       path, path);
         goto fail;
     }
@@ -156,8 +157,8 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
         if(kit_json_str(&j, k, &kb) || memchr(kit_buf_str(&kb), '\0', kb.len)) {
             int oom = !kit_buf_ok(&kb);
             kit_buf_free(&kb);
-            rc = oom ? och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path)
-                     : och_fail(err, OC_E_CONFIG,
+            rc = oom ? kit_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path)
+                     : kit_fail(err, OC_E_CONFIG,
                                 "state file %s is corrupt (member %d has a key with \\u0000); " RECOVER,
                                 path, i + 1, path, path);
             goto fail;
@@ -166,12 +167,12 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
         struct kit_buf val = KIT_BUF_INIT;
         int found;
         if(!key) {
-            rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+            rc = kit_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
             goto fail;
         }
         if(kit_json_type(&j, v) != KIT_JSON_STRING || kit_json_str(&j, v, &val) || !valid_key(key)
            || !kit_utf8_valid(kit_buf_str(&val), val.len, 0, NULL)) {
-            rc = och_fail(err, OC_E_CONFIG,
+            rc = kit_fail(err, OC_E_CONFIG,
                           "state file %s is corrupt (member %d is not a key with a text value); " RECOVER,
                           path, i + 1, path, path);
             free(key);
@@ -181,10 +182,10 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
         size_t at = find(st, key, &found);
         if(found || grow(st)) {
             if(found)
-                rc = och_fail(err, OC_E_CONFIG, "state file %s is corrupt (key \"%s\" appears twice); " RECOVER,
+                rc = kit_fail(err, OC_E_CONFIG, "state file %s is corrupt (key \"%s\" appears twice); " RECOVER,
                               path, key, path, path);
             else
-                rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+                rc = kit_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
             free(key);
             kit_buf_free(&val);
             goto fail;
@@ -194,7 +195,7 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
         kit_buf_free(&val);
         if(!vs) {
             free(key);
-            rc = och_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
+            rc = kit_fail(err, OC_E_NOMEM, "out of memory loading state file %s", path);
             goto fail;
         }
         memmove(&st->kv[at + 1], &st->kv[at], (st->n - at) * sizeof st->kv[0]);
@@ -300,11 +301,11 @@ static oc_status write_temp(const char *path, const struct kit_buf *text, struct
     kit_buf_reset(tmp);
     kit_buf_printf(tmp, "%s.tmpXXXXXX", path);
     if(!kit_buf_ok(tmp))
-        return och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
+        return kit_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
     fd = mkostemp(tmp->data, O_CLOEXEC | O_NOFOLLOW);
     if(fd < 0) {
         char *dir = kit_dir_of(path);
-        och_fail(err, OC_E_IO, "cannot create a temporary file beside state file %s: %s; check that %s is writable",
+        kit_fail(err, OC_E_IO, "cannot create a temporary file beside state file %s: %s; check that %s is writable",
                  path, strerror(errno), dir ? dir : "its folder");
         free(dir);
         return OC_E_IO;
@@ -321,7 +322,7 @@ static oc_status write_temp(const char *path, const struct kit_buf *text, struct
     return OC_OK;
 fail:
     unlink(tmp->data);
-    return och_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
+    return kit_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
 }
 
 /* Write text to a temp file beside path and rename it over path. */
@@ -337,18 +338,18 @@ static oc_status replace_file(const char *path, const struct kit_buf *text, stru
     if(rename(tmp.data, path)) {
         e = errno;
         unlink(tmp.data);
-        och_fail(err, OC_E_IO, "cannot replace state file %s: %s; the previous state is kept", path, strerror(e));
+        kit_fail(err, OC_E_IO, "cannot replace state file %s: %s; the previous state is kept", path, strerror(e));
         goto out;
     }
     /* The rename is durable only once the directory entry is. */
     dir = kit_dir_of(path);
     if(!dir) {
-        rc = och_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory writing state file %s", path);
         goto out;
     }
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if(dfd < 0 || fsync(dfd)) {
-        och_fail(err, OC_E_IO, "cannot sync directory %s of state file %s: %s", dir, path, strerror(errno));
+        kit_fail(err, OC_E_IO, "cannot sync directory %s of state file %s: %s", dir, path, strerror(errno));
         goto out;
     }
     rc = OC_OK;
@@ -369,9 +370,9 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
     int found;
 
     if(!valid_key(key))
-        return och_fail(err, OC_E_INVALID, "state key must be 1-200 printable ASCII characters");
+        return kit_fail(err, OC_E_INVALID, "state key must be 1-200 printable ASCII characters");
     if(value && !kit_utf8_valid(value, len, 0, NULL))
-        return och_fail(err, OC_E_INVALID,
+        return kit_fail(err, OC_E_INVALID,
                         "state value for \"%s\" is not UTF-8 text; ochost stores text values only", key);
     size_t at = find(st, key, &found);
     if(!value && !found)
@@ -381,7 +382,7 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
         if(!found)
             kcopy = strdup(key);
         if(!vcopy || (!found && (!kcopy || grow(st)))) {
-            rc = och_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
+            rc = kit_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
             goto fail;
         }
         memcpy(vcopy, value, len);
@@ -390,7 +391,7 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
     /* The file is written before memory changes, so a failed write leaves
      * both as they were. */
     if(serialize(st, found ? key : NULL, key, value, len, &text)) {
-        rc = och_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
         goto fail;
     }
     rc = replace_file(st->path, &text, err);
@@ -433,10 +434,10 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
     struct stat sb;
     *out = NULL;
     if(!cur)
-        return och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+        return kit_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
     for(int hops = 0;; hops++) {
         if(hops > MAX_LINK_HOPS) {
-            rc = och_fail(err, OC_E_CONFIG,
+            rc = kit_fail(err, OC_E_CONFIG,
                           "state file %s: too many levels of symbolic links; point --state at the file itself",
                           path);
             goto out;
@@ -445,7 +446,7 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
             if(errno != ENOENT) {
                 int e = errno;
                 int via = strcmp(cur, path) != 0;
-                rc = och_fail(err, OC_E_CONFIG, "cannot use state file %s%s%s%s: %s; pass --state with a path in "
+                rc = kit_fail(err, OC_E_CONFIG, "cannot use state file %s%s%s%s: %s; pass --state with a path in "
                               "a writable folder", path, via ? " (through " : "", via ? cur : "", via ? ")" : "",
                               strerror(e));
                 goto out;
@@ -454,20 +455,20 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
         }
         if(!S_ISLNK(sb.st_mode)) {
             if(S_ISDIR(sb.st_mode)) {
-                rc = och_fail(err, OC_E_CONFIG, "state file %s is a folder; pass --state with a file name",
+                rc = kit_fail(err, OC_E_CONFIG, "state file %s is a folder; pass --state with a file name",
                               path);
                 goto out;
             }
             real = realpath(cur, NULL);
             if(!real)
-                rc = och_fail(err, OC_E_CONFIG, "cannot resolve state file %s: %s", path, strerror(errno));
+                rc = kit_fail(err, OC_E_CONFIG, "cannot resolve state file %s: %s", path, strerror(errno));
             goto out;
         }
         struct kit_buf target = KIT_BUF_INIT;
         char link[4096];
         ssize_t n = readlink(cur, link, sizeof link - 1);
         if(n < 0) {
-            rc = och_fail(err, OC_E_CONFIG, "cannot read symbolic link %s (state file %s): %s", cur, path,
+            rc = kit_fail(err, OC_E_CONFIG, "cannot read symbolic link %s (state file %s): %s", cur, path,
                           strerror(errno));
             goto out;
         }
@@ -482,24 +483,24 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
         free(cur);
         cur = kit_buf_take(&target);
         if(!cur) {
-            rc = och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+            rc = kit_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
             goto out;
         }
     }
     const char *base = strrchr(cur, '/');
     base = base ? base + 1 : cur;
     if(!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
-        rc = och_fail(err, OC_E_CONFIG, "state file %s names a folder; pass --state with a file name", path);
+        rc = kit_fail(err, OC_E_CONFIG, "state file %s names a folder; pass --state with a file name", path);
         goto out;
     }
     dir = kit_dir_of(cur);
     char *rdir = dir ? realpath(dir, NULL) : NULL;
     if(!rdir) {
-        rc = dir ? och_fail(err, OC_E_CONFIG,
+        rc = dir ? kit_fail(err, OC_E_CONFIG,
                             "cannot use state file %s: its folder %s: %s; create the folder or pass --state with "
                             "a path in a writable folder",
                             path, dir, strerror(errno))
-                 : och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+                 : kit_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
         goto out;
     }
     struct kit_buf joined = KIT_BUF_INIT;
@@ -507,7 +508,7 @@ static oc_status resolve(const char *path, char **out, struct oc_error *err)
     free(rdir);
     real = kit_buf_take(&joined);
     if(!real)
-        rc = och_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory resolving state file %s", path);
 out:
     free(cur);
     free(dir);
@@ -548,13 +549,13 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
      * make this run create or open a file elsewhere. */
     int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if(fd < 0 && errno == ELOOP)
-        return och_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                         "the lock file %s of state file %s is a symbolic link, which ochost never follows "
                         "(it could redirect writes elsewhere); remove it (rm %s) if you did not place it "
                         "there on purpose, and rerun",
                         lockpath, path, lockpath);
     if(fd < 0)
-        return och_fail(err, OC_E_CONFIG,
+        return kit_fail(err, OC_E_CONFIG,
                         "cannot create the lock file %s for state file %s: %s; check that its folder is "
                         "writable, or pass --state with a path in a writable folder",
                         lockpath, path, strerror(errno));
@@ -568,13 +569,13 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
         if(errno == EINTR)
             continue;
         if(errno != EWOULDBLOCK) {
-            rc = och_fail(err, OC_E_CONFIG, "cannot lock %s (the lock of state file %s): %s", lockpath, path,
+            rc = kit_fail(err, OC_E_CONFIG, "cannot lock %s (the lock of state file %s): %s", lockpath, path,
                           strerror(errno));
             break;
         }
         int64_t left = deadline - mono_ms();
         if(left <= 0) {
-            rc = och_fail(err, OC_E_CONFIG,
+            rc = kit_fail(err, OC_E_CONFIG,
                           "another ochost is using state file %s (it holds %s); waited %d.%d s. Let that "
                           "run finish and try again, or give this run its own --state FILE",
                           path, lockpath, wait_ms / 1000, wait_ms % 1000 / 100);
@@ -599,14 +600,14 @@ oc_status och_state_check_writable(const struct och_state *st, struct oc_error *
     struct kit_buf text = KIT_BUF_INIT, tmp = KIT_BUF_INIT;
     oc_status rc = OC_OK;
     if(serialize(st, NULL, NULL, NULL, 0, &text)) {
-        rc = och_fail(err, OC_E_NOMEM, "out of memory checking state file %s", st->path);
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory checking state file %s", st->path);
         goto out;
     }
     rc = write_temp(st->path, &text, &tmp, err);
     if(rc) {
         char why[sizeof err->message];
         snprintf(why, sizeof why, "%s", err->message);
-        rc = och_fail(err, OC_E_CONFIG,
+        rc = kit_fail(err, OC_E_CONFIG,
                       "state file %s cannot be saved, so nothing was done (no HubSpot call): %s. Free space "
                       "there or make the folder writable, or pass --state with a path in a writable folder",
                       st->path, why);
@@ -632,7 +633,7 @@ oc_status och_state_open(struct och_state *st, const char *path, int wait_ms, FI
     kit_buf_printf(&lockpath, "%s.lock", real);
     if(!kit_buf_ok(&lockpath)) {
         free(real);
-        return och_fail(err, OC_E_NOMEM, "out of memory locking state file %s", path);
+        return kit_fail(err, OC_E_NOMEM, "out of memory locking state file %s", path);
     }
     rc = take_lock(real, lockpath.data, wait_ms, note, &fd, err);
     kit_buf_free(&lockpath);

@@ -1,7 +1,6 @@
 /* status.c - exit-code table and error reporting; see status.h. */
 #include "host-api/ochost/status.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,19 +43,6 @@ void och_error_init(struct oc_error *err)
 {
     memset(err, 0, sizeof *err);
     err->struct_size = sizeof *err;
-}
-
-oc_status och_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
-{
-    if(!err)
-        return status;
-    och_error_init(err);
-    err->status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return status;
 }
 
 int och_report(const char *what, oc_status status, const struct oc_error *err)

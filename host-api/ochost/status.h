@@ -27,13 +27,9 @@ enum och_exit {
  * statuses does not speak our ABI. */
 int och_exit_code(oc_status status);
 
-/* Clear err and fill status and a formatted message (truncated to fit);
- * returns status so callers can write `return och_fail(...)`. err may be
- * NULL. */
-oc_status och_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Reset err to "no error" with struct_size set, ready to hand to a plugin. */
+/* Reset err to "no error" with struct_size set, ready to hand to a plugin
+ * or to ochost's own code, which fills it with the kit's kit_fail
+ * (plugin/error.h: the one error-filling rule, redaction included). */
 void och_error_init(struct oc_error *err);
 
 /* Print "ochost: <what>: <message>" (plus the correlation id when the
