@@ -10,15 +10,14 @@
 #include "onecount/connector.h"
 
 /* Declares and starts the definition of the plugin's entry point `name`,
- * with oc_connector_entry_fn's parameters (abi_version, out, out_size,
- * err). Exported despite -fvisibility=hidden: the one symbol a plugin
- * shows. */
+ * an oc_connector_entry_t (parameters abi_version, out, out_size, err).
+ * Exported (OC_EXPORT) despite -fvisibility=hidden: the one symbol a
+ * plugin shows. Declared through the type, so a name other than
+ * oc_connector_entry is held to it as connector.h holds that one. */
 #define SKELETON_ENTRY(name)                                                              \
-    __attribute__((visibility("default"))) oc_status name(                              \
-        uint32_t abi_version, struct oc_connector *out, size_t out_size,                 \
-        struct oc_error *err);                                                           \
-    oc_status name(uint32_t abi_version, struct oc_connector *out, size_t out_size,      \
-                   struct oc_error *err)
+    OC_EXPORT oc_connector_entry_t name;                                                 \
+    OC_EXPORT oc_status name(uint32_t abi_version, struct oc_connector *out,             \
+                             size_t out_size, struct oc_error *err)
 
 /* The stubs answer OC_E_NOT_IMPLEMENTED: the loader tests never get as far
  * as driving them, and a stub that did something could hide that. */
