@@ -1,5 +1,6 @@
 /*
- * manifest.c - parsing plugin.manifest (the keys connector.h and README.md list).
+ * manifest.c - parsing plugin.manifest (the keys struct oc_manifest in
+ * onecount/loader.h and README.md list).
  *
  * Format: `key = value` lines; blank lines; lines whose first non-blank
  * character is '#' are comments. Keys and values are trimmed of spaces and
