@@ -4,6 +4,13 @@
  * README.md's exit-code table fixes the exit codes; the one table mapping the
  * plugin's oc_status onto them lives in status.c, so a new status value
  * needs one edit there and nowhere else.
+ *
+ * Return convention in ochost: a function that can fail for a reason the
+ * user must read returns oc_status (OC_OK == 0) and fills the caller's
+ * struct oc_error with kit_fail (plugin/error.h); a command (commands.h),
+ * the session and main return the exit code, the error already printed;
+ * one whose only failures are out of memory or a system call returns 0 or
+ * -1 (errno set where a call failed); a predicate returns nonzero for yes.
  */
 #ifndef OCH_STATUS_H
 #define OCH_STATUS_H
