@@ -56,10 +56,14 @@ static void put_text(char *field, size_t size, const char *text, size_t len)
 
 oc_status kit_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
 {
-    if(!KIT_ERR_HAS(err, message))
+    /* A caller built against a header where oc_error ends before message
+     * still learns the status. */
+    if(!KIT_ERR_HAS(err, status))
         return status;
     kit_error_clear(err);
     err->status = status;
+    if(!KIT_ERR_HAS(err, message))
+        return status;
     char text[OC_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);

@@ -13,14 +13,7 @@
 #include "onecount/connector.h"
 #include "onecount/loader.h"
 
-/* Write status and a formatted message into the caller's err, honouring
- * err->struct_size (a caller built against an older, shorter struct
- * oc_error is never written past its end); err may be NULL. Returns status
- * so callers can `return ocl_fail(...)`. Nothing is allocated. */
-oc_status ocl_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Reset err to "no error" within its struct_size; err may be NULL. */
-void ocl_error_clear(struct oc_error *err);
+/* Errors are filled with the kit's kit_fail (plugin/error.h): one rule for
+ * every layer (struct_size honoured, text masked and cleaned). */
 
 #endif

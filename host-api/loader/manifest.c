@@ -18,6 +18,7 @@
  *  - Empty values and empty list items ("a,,b") are refused.
  */
 #include "host-api/loader/internal.h"
+#include "plugin/error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -137,7 +138,7 @@ static char *resolve(const char *dir, const char *library)
 
 static oc_status out_of_memory(const char *path, struct oc_error *err)
 {
-    return ocl_fail(err, OC_E_NOMEM, "out of memory reading plugin manifest %s", path);
+    return kit_fail(err, OC_E_NOMEM, "out of memory reading plugin manifest %s", path);
 }
 
 /* The text of line lineno (n bytes as getline read it) without its line
@@ -147,10 +148,10 @@ static oc_status line_text(const char *path, unsigned lineno, char *line, ssize_
                            char **text, struct oc_error *err)
 {
     if(n > OCL_MANIFEST_MAX_LINE)
-        return ocl_fail(err, OC_E_ABI, "%s:%u: line longer than %d bytes; not a manifest?",
+        return kit_fail(err, OC_E_ABI, "%s:%u: line longer than %d bytes; not a manifest?",
                         path, lineno, OCL_MANIFEST_MAX_LINE);
     if(memchr(line, '\0', (size_t)n))
-        return ocl_fail(err, OC_E_ABI, "%s:%u: NUL byte in line; a manifest is plain text",
+        return kit_fail(err, OC_E_ABI, "%s:%u: NUL byte in line; a manifest is plain text",
                         path, lineno);
     size_t len = (size_t)n;
     while(len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -173,7 +174,7 @@ static oc_status split_key_value(const char *path, unsigned lineno, char *s,
 {
     char *eq = strchr(s, '=');
     if(!eq)
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s:%u: no '=' in \"%.80s\"; every line is `key = value`, "
                         "a comment (#) or blank",
                         path, lineno, s);
@@ -181,18 +182,18 @@ static oc_status split_key_value(const char *path, unsigned lineno, char *s,
     char *key = kit_trim(s, KIT_BLANKS);
     *value = kit_trim(eq + 1, KIT_BLANKS);
     if(!*key)
-        return ocl_fail(err, OC_E_ABI, "%s:%u: no key before '='", path, lineno);
+        return kit_fail(err, OC_E_ABI, "%s:%u: no key before '='", path, lineno);
     *k = 0;
     while(*k < NKEYS && strcmp(keys[*k].key, key))
         (*k)++;
     if(*k == NKEYS)
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s:%u: unknown key '%.64s' (known: name, version, abi, library, "
                         "entry, capabilities, scopes, options); fix the spelling or "
                         "remove the line",
                         path, lineno, key);
     if(seen[*k])
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s:%u: duplicate key '%s' (first set on line %u); keep one",
                         path, lineno, key, seen[*k]);
     return OC_OK;
@@ -204,18 +205,18 @@ static oc_status set_value(struct oc_manifest *m, const char *path, unsigned lin
 {
     const char *key = keys[k].key;
     if(!*value)
-        return ocl_fail(err, OC_E_ABI, "%s:%u: empty value for key '%s'; give a value "
+        return kit_fail(err, OC_E_ABI, "%s:%u: empty value for key '%s'; give a value "
                         "or remove the line", path, lineno, key);
     if(strchr(value, '#'))
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s:%u: '#' in the value of '%s'; comments must be on a line "
                         "of their own",
                         path, lineno, key);
     if(keys[k].is_list && has_empty_item(value))
-        return ocl_fail(err, OC_E_ABI, "%s:%u: empty item in the list '%s' (\"%.80s\")",
+        return kit_fail(err, OC_E_ABI, "%s:%u: empty item in the list '%s' (\"%.80s\")",
                         path, lineno, key, value);
     if(!strcmp(key, "abi") && parse_abi(value, &m->abi_version))
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s:%u: malformed abi '%.32s'; expected MAJOR.MINOR such as 1.0",
                         path, lineno, value);
     *key_slot(m, k) = strdup(value);
@@ -250,13 +251,13 @@ static oc_status read_lines(FILE *f, const char *path, struct oc_manifest *m,
         seen[k] = lineno;
     }
     if(ferror(f)) {
-        rc = ocl_fail(err, OC_E_ABI, "%s: read error after line %u: %s", path, lineno,
+        rc = kit_fail(err, OC_E_ABI, "%s: read error after line %u: %s", path, lineno,
                       strerror(errno));
         goto done;
     }
     for(size_t k = 0; k < NKEYS; k++) {
         if(keys[k].required && !seen[k]) {
-            rc = ocl_fail(err, OC_E_ABI, "%s: missing required key '%s'; add a line `%s = ...`",
+            rc = kit_fail(err, OC_E_ABI, "%s: missing required key '%s'; add a line `%s = ...`",
                           path, keys[k].key, keys[k].key);
             goto done;
         }
@@ -275,12 +276,12 @@ oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc
     if(out)
         *out = NULL;
     if(!path || !out)
-        return ocl_fail(err, OC_E_INVALID, "oc_manifest_load: path and out must not be NULL");
-    ocl_error_clear(err);
+        return kit_fail(err, OC_E_INVALID, "oc_manifest_load: path and out must not be NULL");
+    kit_error_clear(err);
 
     f = fopen(path, "r");
     if(!f) {
-        rc = ocl_fail(err, OC_E_ABI,
+        rc = kit_fail(err, OC_E_ABI,
                       "cannot open plugin manifest %s: %s; check the path (ochost: "
                       "--manifest FILE, default ./plugin.manifest)",
                       path, strerror(errno));

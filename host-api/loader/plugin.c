@@ -14,6 +14,7 @@
  * host that does call dlclose cannot unload it.
  */
 #include "host-api/loader/internal.h"
+#include "plugin/error.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -153,12 +154,12 @@ static oc_status check_library_file(const struct oc_manifest *m, struct oc_error
     const char *lib = m->library_path;
     struct stat st;
     if(stat(lib, &st))
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: library %s (library = %s) cannot be opened: %s; build the plugin "
                         "or fix 'library' (relative paths start at the manifest's directory)",
                         m->path, lib, m->library, strerror(errno));
     if(!S_ISREG(st.st_mode))
-        return ocl_fail(err, OC_E_ABI, "%s: library %s is not a regular file; 'library' "
+        return kit_fail(err, OC_E_ABI, "%s: library %s is not a regular file; 'library' "
                         "must name the plugin's .so", m->path, lib);
     return OC_OK;
 }
@@ -175,7 +176,7 @@ static oc_status open_library(const struct oc_manifest *m, void **handle, struct
     *handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     if(!*handle) {
         const char *why = dlerror();
-        return ocl_fail(err, OC_E_ABI, "%s: library %s is not a loadable shared object: %s",
+        return kit_fail(err, OC_E_ABI, "%s: library %s is not a loadable shared object: %s",
                         m->path, lib, why ? why : "unknown dlopen error");
     }
     return OC_OK;
@@ -196,17 +197,17 @@ static oc_status check_entry_symbol(const struct oc_manifest *m, void *handle, v
     if(dlinfo(handle, RTLD_DI_LINKMAP, &own) ||
        !dladdr1(sym, &info, (void **)&def, RTLD_DL_LINKMAP) ||
        !dladdr1(sym, &info, (void **)&esym, RTLD_DL_SYMENT))
-        return ocl_fail(err, OC_E_ABI, "%s: cannot inspect entry symbol '%s' in %s",
+        return kit_fail(err, OC_E_ABI, "%s: cannot inspect entry symbol '%s' in %s",
                         m->path, m->entry, lib);
     if(def != own)
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: entry symbol '%s' is not defined by %s but by %s; the plugin "
                         "must define its own entry",
                         m->path, m->entry, lib, info.dli_fname ? info.dli_fname : "?");
     if(esym && OCL_ST_TYPE(esym->st_info) != STT_FUNC &&
        OCL_ST_TYPE(esym->st_info) != STT_GNU_IFUNC) {
         unsigned t = OCL_ST_TYPE(esym->st_info);
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: entry symbol '%s' in %s is not a function but %s (ELF symbol "
                         "type %u); the entry must be an oc_connector_entry_fn",
                         m->path, m->entry, lib,
@@ -225,7 +226,7 @@ static oc_status resolve_entry(const struct oc_manifest *m, void *handle,
     void *sym = dlsym(handle, m->entry);
     if(!sym) {
         const char *why = dlerror();
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: library %s has no entry symbol '%s' (the manifest's entry): %s; "
                         "is this a onecount connector, and is the symbol exported?",
                         m->path, m->library_path, m->entry, why ? why : "symbol is NULL");
@@ -259,7 +260,7 @@ static oc_status ask_newest_first(const struct oc_manifest *m, oc_connector_entr
             continue;
         if(prc != OC_OK) {
             perr.message[sizeof perr.message - 1] = '\0';
-            return ocl_fail(err, OC_E_ABI, "%s: %s refused ABI %u.%u with %s: %s", m->path,
+            return kit_fail(err, OC_E_ABI, "%s: %s refused ABI %u.%u with %s: %s", m->path,
                             m->library_path, OC_ABI_MAJOR(host_abis[i]),
                             OC_ABI_MINOR(host_abis[i]), oc_status_name(prc),
                             perr.message[0] ? perr.message : "(no message)");
@@ -269,7 +270,7 @@ static oc_status ask_newest_first(const struct oc_manifest *m, oc_connector_entr
     }
     char list[128];
     format_abis(list, sizeof list, tried, ntried);
-    return ocl_fail(err, OC_E_ABI,
+    return kit_fail(err, OC_E_ABI,
                     "%s: %s speaks none of the ABI versions this host tried (%s) and the "
                     "manifest declares abi %s; use a plugin build for ABI %s or a newer host",
                     m->path, m->library_path, list, m->abi, list);
@@ -292,7 +293,7 @@ static oc_status negotiate(const struct oc_manifest *m, oc_connector_entry_fn en
         known |= host_abis[i] == conn->abi_version;
     if(OC_ABI_MAJOR(conn->abi_version) != OC_ABI_MAJOR(*abi) || conn->abi_version > *abi ||
        !known)
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: %s accepted ABI %u.%u but filled the vtable for %u.%u, which "
                         "this host cannot use; the plugin is broken",
                         m->path, m->library_path, OC_ABI_MAJOR(*abi), OC_ABI_MINOR(*abi),
@@ -308,20 +309,20 @@ static oc_status check_table(const struct oc_manifest *m, const struct oc_connec
 {
     const char *lib = m->library_path;
     if(conn->struct_size > sizeof *conn)
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: %s claims to have filled %u bytes of struct oc_connector, more "
                         "than the %zu the host passed",
                         m->path, lib, (unsigned)conn->struct_size, sizeof *conn);
     size_t need;
     const char *bad = check_slots(conn, abi, &need);
     if(bad && need)
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: %s filled %u bytes of struct oc_connector, too few for slot '%s' "
                         "which ABI %u.%u requires (%zu bytes)",
                         m->path, lib, (unsigned)conn->struct_size, bad, OC_ABI_MAJOR(abi),
                         OC_ABI_MINOR(abi), need);
     if(bad)
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: %s left required slot '%s' NULL (ABI %u.%u); an unsupported "
                         "operation must point to a function returning OC_E_NOT_IMPLEMENTED",
                         m->path, lib, bad, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi));
@@ -338,25 +339,25 @@ static oc_status check_identity(const struct oc_manifest *m, const struct oc_con
 {
     const char *lib = m->library_path;
     if(strcmp(conn->name, m->name))
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: manifest name '%s' but %s reports name '%s'; the manifest and "
                         "the library belong to different plugins",
                         m->path, m->name, lib, conn->name);
     if(strcmp(conn->version, m->version))
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: manifest version '%s' but %s reports version '%s'; install the "
                         "manifest that came with this build",
                         m->path, m->version, lib, conn->version);
     if(m->abi_version != abi) {
         char list[128];
         format_abis(list, sizeof list, host_abis, NHOST_ABIS);
-        return ocl_fail(err, OC_E_ABI,
+        return kit_fail(err, OC_E_ABI,
                         "%s: manifest abi %s but %s negotiated ABI %u.%u with this host "
                         "(which speaks %s); the manifest does not describe this library",
                         m->path, m->abi, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi), list);
     }
     if(same_items(m->capabilities, conn->capabilities))
-        return ocl_fail(err, OC_E_ABI, "%s: manifest capabilities '%s' but %s reports '%s'",
+        return kit_fail(err, OC_E_ABI, "%s: manifest capabilities '%s' but %s reports '%s'",
                         m->path, m->capabilities, lib, conn->capabilities);
     return OC_OK;
 }
@@ -375,10 +376,10 @@ oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
     if(out)
         *out = NULL;
     if(!m || !out) {
-        rc = ocl_fail(err, OC_E_INVALID, "oc_plugin_load: manifest and out must not be NULL");
+        rc = kit_fail(err, OC_E_INVALID, "oc_plugin_load: manifest and out must not be NULL");
         goto fail;
     }
-    ocl_error_clear(err);
+    kit_error_clear(err);
     rc = check_library_file(m, err);
     if(rc)
         goto fail;
@@ -400,7 +401,7 @@ oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
 
     p = calloc(1, sizeof *p);
     if(!p) {
-        rc = ocl_fail(err, OC_E_NOMEM, "out of memory loading %s", m->library_path);
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory loading %s", m->library_path);
         goto fail;
     }
     p->manifest = m;

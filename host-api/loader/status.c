@@ -6,33 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Nonzero when the caller's err has room for member m. */
-#define OCL_ERR_HAS(err, m) ((err) && OC_HAS_MEMBER(err, struct oc_error, m))
-
-void ocl_error_clear(struct oc_error *err)
-{
-    if(!OCL_ERR_HAS(err, status))
-        return;
-    uint32_t size = err->struct_size;
-    memset(err, 0, size < sizeof *err ? size : sizeof *err);
-    err->struct_size = size;
-}
-
-oc_status ocl_fail(struct oc_error *err, oc_status status, const char *fmt, ...)
-{
-    if(!OCL_ERR_HAS(err, status))
-        return status;
-    ocl_error_clear(err);
-    err->status = status;
-    if(!OCL_ERR_HAS(err, message))
-        return status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
 const char *oc_status_name(oc_status status)
 {
     switch(status) {
