@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plugin/clock.h"
 #include "plugin/redact.h"
 
 /* The host's callback m, or NULL when the host leaves it out or its
@@ -36,9 +37,7 @@ int64_t hs_now_ms(const struct oc_instance *in)
     int64_t (*now)(void *) = in ? HOST_FN(in->host, now_ms) : NULL;
     if(now)
         return now(in->host->ctx);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return kit_wall_ms();
 }
 
 void hs_progress(const struct oc_instance *in, const char *stage, uint64_t done, uint64_t total)

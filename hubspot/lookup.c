@@ -33,6 +33,7 @@
 #include "plugin/json.h"
 #include "plugin/redact.h"
 #include "plugin/strset.h"
+#include "plugin/text.h"
 
 #define CONTACTS_PATH "/crm/v3/objects/contacts"
 /* UNCONFIRMED in HubSpot's spec, widely reported (API-NOTES.md 4.3). */
@@ -411,14 +412,9 @@ static int window_init(struct hs_lookup_window *w, size_t cap)
 
 static char *trimmed_dup(const char *s)
 {
-    if(!s)
-        s = "";
-    while(*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    size_t n = strlen(s);
-    while(n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
-    return strndup(s, n);
+    size_t n;
+    const char *t = kit_trim_span(s ? s : "", " \t\r\n", &n);
+    return strndup(t, n);
 }
 
 static const char *id_problem(const char *s)

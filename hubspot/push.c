@@ -51,6 +51,7 @@
 #include "hubspot/upsert.h"
 #include "plugin/error.h"
 #include "plugin/strset.h"
+#include "plugin/text.h"
 
 #define CACHE_SLOTS 1024
 #define MAX_CONC 32 /* options.c caps max_concurrency there too */
@@ -201,12 +202,9 @@ static void finish(struct run *R, struct hs_push_item *it)
 
 static char *dup_trimmed(const char *s)
 {
-    while(*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    size_t n = strlen(s);
-    while(n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
-    return strndup(s, n);
+    size_t n;
+    const char *t = kit_trim_span(s, " \t\r\n", &n);
+    return strndup(t, n);
 }
 
 static const char *field(const struct oc_record *r, const char *key)

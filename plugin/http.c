@@ -13,6 +13,7 @@
  * So the host's clock is the only clock that decides waits (tests run on
  * virtual time) while transfers themselves run on the wire.
  */
+#include "plugin/clock.h"
 #include "plugin/http.h"
 
 #include <curl/curl.h>
@@ -118,9 +119,7 @@ static int64_t now_ms(const struct kit_http *h)
 {
     if(HOST_HAS(h->host, now_ms))
         return h->host->now_ms(h->host->ctx);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return kit_wall_ms();
 }
 
 static void sleep_ms(const struct kit_http *h, int64_t ms)

@@ -25,6 +25,7 @@
 #include <jsmn.h>
 
 #include "plugin/utf8.h"
+#include "plugin/text.h"
 
 struct kit_json_tok {
     int start;          /* strings: first byte after the quote */
@@ -37,23 +38,12 @@ struct kit_json_tok {
 
 /* ---- shared byte-level helpers ---- */
 
-static int hexval(unsigned char c)
-{
-    if(c >= '0' && c <= '9')
-        return c - '0';
-    if(c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if(c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The 4 hex digits at p as a number, -1 if any is not hex. */
 static long hex4(const unsigned char *p)
 {
     long v = 0;
     for(int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = kit_hexval(p[i]);
         if(h < 0)
             return -1;
         v = v * 16 + h;
@@ -178,7 +168,7 @@ static int check_u(const struct vctx *v, size_t p, long *cp)
     for(size_t i = p + 2; i < p + 6; i++) {
         if(i >= v->len)
             return truncated(v, " inside a \\u escape");
-        if(hexval(v->s[i]) < 0)
+        if(kit_hexval(v->s[i]) < 0)
             return vfail(v, "invalid \\u escape (needs 4 hex digits) at byte %zu", p);
     }
     *cp = hex4(v->s + p + 2);

@@ -24,19 +24,13 @@
 #include "plugin/json.h"
 #include "tests/support/rawserver.h"
 #include "tests/support/testhost.h"
+#include "plugin/clock.h"
 
 #define TOKEN FX_PLACEHOLDER_TOKEN
 #define T0 1795824000000LL /* 2026-11-28T00:00:00Z */
 
 #define ASSERT_HAS(hay, needle) \
     ck_assert_msg(strstr((hay), (needle)) != NULL, "expected '%s' in: %s", (needle), (hay))
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the misbehaving answers ---- */
 
@@ -318,9 +312,9 @@ static oc_status get(struct env *e, struct kit_http_req *r, int64_t *ms)
 {
     struct oc_error err = {sizeof err};
     kit_http_req_init(r, "GET", "/crm/v3/objects/contacts/1", NULL, 0, "hostile");
-    int64_t t0 = mono_ms();
+    int64_t t0 = kit_monotonic_ms();
     oc_status rc = kit_http_call(e->h, r, &err);
-    *ms = mono_ms() - t0;
+    *ms = kit_monotonic_ms() - t0;
     ck_assert_int_eq(r->rc, rc);
     if(rc)
         ck_assert_str_eq(err.message, r->err.message);
@@ -651,7 +645,7 @@ START_TEST(t_plain_http_refused_before_connecting)
     hs_transport_configure(&cfg);
     struct kit_http *h = (struct kit_http *)&th; /* must be reset to NULL */
     struct oc_error err = {sizeof err};
-    int64_t t0 = mono_ms();
+    int64_t t0 = kit_monotonic_ms();
     ck_assert_int_eq(kit_http_new(&cfg, &th.host, &h, &err), OC_E_CONFIG);
     ck_assert_ptr_null(h);
     ASSERT_HAS(err.message, "base_url");
@@ -662,7 +656,7 @@ START_TEST(t_plain_http_refused_before_connecting)
     ck_assert_int_eq(hs_instance_new(&th.host, o, 2, &in, &err), OC_E_CONFIG);
     ck_assert_ptr_null(in);
     ASSERT_HAS(err.message, "base_url");
-    int64_t ms = mono_ms() - t0;
+    int64_t ms = kit_monotonic_ms() - t0;
     /* The proof is that no client exists to connect with; the time only
      * shows nothing waited on a network (loose: valgrind is slow). */
     ck_assert_msg(ms < 1000, "took %lld ms: was a connection tried?", (long long)ms);

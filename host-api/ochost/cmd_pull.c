@@ -6,6 +6,7 @@
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/status.h"
+#include "plugin/clock.h"
 
 struct pull_ctx {
     struct kit_buf scratch;
@@ -48,7 +49,7 @@ int och_cmd_pull(struct och_session *s, const struct och_cli *args)
 {
     struct pull_ctx p = {KIT_BUF_INIT, 0};
     struct oc_pull_request req = {sizeof req, args->stream, args->since_ms, args->types};
-    int64_t t0 = och_monotonic_ms();
+    int64_t t0 = kit_monotonic_ms();
     s->host.sink = sink;
     s->host.sink_ctx = &p;
     och_error_init(&s->err);
@@ -60,6 +61,6 @@ int och_cmd_pull(struct och_session *s, const struct och_cli *args)
         return stdout_failed(s, &p, e);
     och_host_progress_done(&s->host);
     if(s->cli->verbosity >= 0)
-        fprintf(stderr, "ochost: pull: %llu records in %.1f s\n", p.written, (och_monotonic_ms() - t0) / 1000.0);
+        fprintf(stderr, "ochost: pull: %llu records in %.1f s\n", p.written, (kit_monotonic_ms() - t0) / 1000.0);
     return rc ? och_session_report(s, rc) : 0;
 }

@@ -16,6 +16,7 @@
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/rejects.h"
 #include "host-api/ochost/status.h"
+#include "plugin/clock.h"
 #include "plugin/error.h"
 
 struct push_ctx {
@@ -184,7 +185,7 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     oc_status rc;
     int code = 0;
     int64_t calls0 = 0, calls1 = 0;
-    int64_t t0 = och_monotonic_ms();
+    int64_t t0 = kit_monotonic_ms();
     unsigned long long unanswered = 0;
 
     memset(&p, 0, sizeof p);
@@ -258,7 +259,7 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
             fprintf(stderr, ", %llu read but without a result", unanswered);
         if(have_before && probe_calls(s, &p, &calls1) == 0 && calls1 >= calls0)
             fprintf(stderr, ", %lld API calls", (long long)(calls1 - calls0));
-        fprintf(stderr, ", %.1f s\n", (och_monotonic_ms() - t0) / 1000.0);
+        fprintf(stderr, ", %.1f s\n", (kit_monotonic_ms() - t0) / 1000.0);
         if(!read_to_end && p.unread)
             fprintf(stderr, "ochost: push: %s after reading %llu inputs; the %llu after them were "
                     "not read and are in the rejects file\n",

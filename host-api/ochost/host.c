@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "host-api/ochost/status.h"
+#include "plugin/clock.h"
 #include "plugin/redact.h"
 
 static volatile sig_atomic_t cancel_flag;
@@ -105,13 +106,6 @@ static oc_status cb_emit(void *ctx, const struct oc_record *r)
     return h->sink(h->sink_ctx, r);
 }
 
-int64_t och_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define PROGRESS_EVERY_MS 1000
 #define BAR_WIDTH 30
 
@@ -122,7 +116,7 @@ static void cb_progress(void *ctx, const char *stage, uint64_t done, uint64_t to
     if(h->verbosity < 0 || !out)
         return;
     stage = stage ? stage : "";
-    int64_t now = och_monotonic_ms();
+    int64_t now = kit_monotonic_ms();
     int last = total && done >= total;
     int new_stage = strncmp(h->progress_stage, stage, sizeof h->progress_stage - 1) != 0;
     if(!last && !new_stage && now - h->progress_last_ms < (h->progress_tty ? 100 : PROGRESS_EVERY_MS))
@@ -166,9 +160,7 @@ static int64_t cb_now(void *ctx)
     struct och_host *h = ctx;
     if(h->virtual_clock)
         return h->virtual_now_ms;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return kit_wall_ms();
 }
 
 static void cb_sleep(void *ctx, int64_t ms)
@@ -181,9 +173,9 @@ static void cb_sleep(void *ctx, int64_t ms)
         return;
     }
     /* Sleep in slices so a Ctrl-C ends a long backoff promptly. */
-    int64_t until = och_monotonic_ms() + ms;
+    int64_t until = kit_monotonic_ms() + ms;
     while(!cancel_flag) {
-        int64_t left = until - och_monotonic_ms();
+        int64_t left = until - kit_monotonic_ms();
         if(left <= 0)
             break;
         if(left > 100)

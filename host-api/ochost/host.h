@@ -61,7 +61,5 @@ void och_host_signals(void);
 /* Nonzero once a cancellation signal arrived. */
 int och_host_cancel_requested(void);
 
-/* Monotonic milliseconds, for elapsed time and throttling. */
-int64_t och_monotonic_ms(void);
 
 #endif

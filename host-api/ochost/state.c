@@ -17,6 +17,7 @@
 #include "plugin/json.h"
 #include "plugin/text.h"
 #include "plugin/utf8.h"
+#include "plugin/clock.h"
 
 /* A state file this large is not something the plugin wrote. */
 #define STATE_MAX_BYTES (64u * 1024u * 1024u)
@@ -533,13 +534,6 @@ int och_state_lock_wait_ms(void)
     return OCH_STATE_LOCK_WAIT_MS;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Take the exclusive lock on lockpath into *out (its descriptor). */
 static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, FILE *note, int *out,
                            struct oc_error *err)
@@ -559,7 +553,7 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
                         "cannot create the lock file %s for state file %s: %s; check that its folder is "
                         "writable, or pass --state with a path in a writable folder",
                         lockpath, path, strerror(errno));
-    int64_t deadline = mono_ms() + wait_ms;
+    int64_t deadline = kit_monotonic_ms() + wait_ms;
     int told = 0;
     for(;;) {
         if(flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -573,7 +567,7 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
                           strerror(errno));
             break;
         }
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - kit_monotonic_ms();
         if(left <= 0) {
             rc = kit_fail(err, OC_E_CONFIG,
                           "another ochost is using state file %s (it holds %s); waited %d.%d s. Let that "

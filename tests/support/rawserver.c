@@ -4,6 +4,7 @@
  * after which the stop flag and the deadline are looked at again: no
  * signal, no self-pipe, and rs_stop() is done within a slice. */
 #include "tests/support/rawserver.h"
+#include "plugin/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,13 +52,6 @@ struct rs_server {
     int nrequests; /* under mu; heads read, kept or not (out of memory) */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int stopping(const struct rs_server *s) { return __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE); }
 
 /* The next poll slice for c, or -1 when the connection must end now. */
@@ -65,7 +59,7 @@ static int slice(const struct rs_conn *c)
 {
     if(c->fd < 0 || stopping(c->s))
         return -1;
-    int64_t left = c->deadline - mono_ms();
+    int64_t left = c->deadline - kit_monotonic_ms();
     if(left <= 0)
         return -1;
     return left < SLICE_MS ? (int)left : SLICE_MS;
@@ -193,7 +187,7 @@ static void *conn_main(void *arg)
 static void *accept_main(void *arg)
 {
     struct rs_server *s = arg;
-    while(!stopping(s) && mono_ms() < s->deadline) {
+    while(!stopping(s) && kit_monotonic_ms() < s->deadline) {
         struct pollfd p = {s->lfd, POLLIN, 0};
         if(poll(&p, 1, SLICE_MS) <= 0)
             continue;
@@ -210,7 +204,7 @@ static void *accept_main(void *arg)
         }
         c->s = s;
         c->fd = fd;
-        c->deadline = mono_ms() + s->o.conn_lifetime_ms;
+        c->deadline = kit_monotonic_ms() + s->o.conn_lifetime_ms;
         if(pthread_create(&c->thread, NULL, conn_main, c)) {
             close(fd);
             free(c);
@@ -255,7 +249,7 @@ int rs_start(const struct rs_options *o, struct rs_server **out, char *why, size
         goto fail;
     s->port = ntohs(a.sin_port);
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u", (unsigned)s->port);
-    s->deadline = mono_ms() + s->o.server_lifetime_ms;
+    s->deadline = kit_monotonic_ms() + s->o.server_lifetime_ms;
     what = "could not start the accept thread";
     if(pthread_create(&s->acceptor, NULL, accept_main, s))
         goto fail;
@@ -390,9 +384,9 @@ int rs_sendf(struct rs_conn *c, const char *fmt, ...)
 
 int rs_pause(struct rs_conn *c, int ms)
 {
-    int64_t until = mono_ms() + ms;
+    int64_t until = kit_monotonic_ms() + ms;
     for(;;) {
-        int64_t left = until - mono_ms();
+        int64_t left = until - kit_monotonic_ms();
         if(left <= 0)
             return 0;
         if(slice(c) < 0)
