@@ -480,12 +480,9 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
                        "pull: unknown stream '%s'; the streams this plugin pulls are: "
                        "email_events, contacts",
                        stream);
-    if(req && req->since_ms < 0)
-        return kit_fail(err, OC_E_INVALID,
-                       "pull email_events: since %" PRId64 " ms is before 1970; give a time after "
-                       "1970-01-01T00:00:00Z (or leave --since out for the last "
-                       "pull_start_days days)",
-                       req->since_ms);
+    oc_status bad = hs_pull_check_since(req, "email_events", err);
+    if(bad)
+        return bad;
     if(!in->host->emit)
         return kit_fail(err, OC_E_INVALID, "pull: the host gave no emit callback");
     struct hs_pull_state *ps = pull_state_get(in);

@@ -662,12 +662,9 @@ oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_re
                        "the contacts stream; leave it out");
     if(!in->host->emit)
         return kit_fail(err, OC_E_INVALID, "pull contacts: the host gave no emit callback");
-    if(req && req->since_ms < 0)
-        return kit_fail(err, OC_E_INVALID,
-                       "pull contacts: since %" PRId64 " ms is before 1970; give a time after "
-                       "1970-01-01T00:00:00Z (or leave --since out for the last "
-                       "pull_start_days days)",
-                       req->since_ms);
+    oc_status bad = hs_pull_check_since(req, "contacts", err);
+    if(bad)
+        return bad;
     struct run r = {.in = in, .page_size = page_size, .end = hs_now_ms(in)};
     hs_stream_state_init(&r.st.s);
     r.st.start = HS_PULL_NONE;

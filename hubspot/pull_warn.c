@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "hubspot/host.h"
+#include "plugin/error.h"
 #include "plugin/usage.h"
 
 void hs_pull_warn_future(struct oc_instance *in, const char *stream, const char *things, int64_t ahead_ms,
@@ -35,4 +36,15 @@ void hs_pull_warn_clamped(struct oc_instance *in, const char *stream, const char
            "lookback applies once the stream has remembered that far",
            stream, lookback_ms, things, at, complete_ms, cursor_ms - complete_ms,
            things[0] == 'e' ? "Events" : "Changes", complete_ms - wanted_start_ms);
+}
+
+oc_status hs_pull_check_since(const struct oc_pull_request *req, const char *stream, struct oc_error *err)
+{
+    if(!req || req->since_ms >= 0)
+        return OC_OK;
+    return kit_fail(err, OC_E_INVALID,
+                    "pull %s: since %" PRId64 " ms is before 1970; give a time after "
+                    "1970-01-01T00:00:00Z (or leave --since out for the last "
+                    "pull_start_days days)",
+                    stream, req->since_ms);
 }

@@ -13,6 +13,7 @@
 #include "plugin/http.h"
 #include "plugin/redact.h"
 #include "plugin/retry.h"
+#include "tests/support/httpenv.h"
 #include "tests/support/testhost.h"
 
 #define TOKEN FX_PLACEHOLDER_TOKEN
@@ -47,14 +48,6 @@ static void scan_add(const char *text)
     fclose(f);
 }
 
-struct env {
-    struct testhost th;
-    struct fx_server *srv;
-    struct kit_http *h;
-    struct kit_http_config cfg;
-    struct fx_options opt;
-};
-
 /* The server's limit emulation reads the test host's virtual clock. */
 static int64_t env_clock(void *ctx)
 {
@@ -63,40 +56,14 @@ static int64_t env_clock(void *ctx)
 
 /* Start the test host and a server on cassette text (NULL: dynamic only,
  * with e->opt as set by the caller); the client config gets defaults. */
-static void env_start(struct env *e, const char *cassette)
-{
-    th_init(&e->th, T0);
-    char why[512] = "";
-    int rc = cassette ? fx_server_start_text("http-test", cassette, &e->opt, &e->srv, why, sizeof why)
-                      : fx_server_start(NULL, &e->opt, &e->srv, why, sizeof why);
-    ck_assert_msg(rc == 0, "replay server: %s", why);
-    e->cfg.base_url = fx_server_url(e->srv);
-    e->cfg.token = TOKEN;
-    e->cfg.max_retries = -1;
-}
+static void env_start(struct http_env *e, const char *cassette) { http_env_start(e, "http-test", cassette); }
 
-/* The client as a HubSpot instance configures it. */
-static void env_client(struct env *e)
+static void env_end(struct http_env *e, int verify)
 {
-    hs_transport_configure(&e->cfg);
-    struct oc_error err = {sizeof err};
-    oc_status rc = kit_http_new(&e->cfg, &e->th.host, &e->h, &err);
-    ck_assert_msg(rc == OC_OK, "kit_http_new: %s", err.message);
-}
-
-static void env_end(struct env *e, int verify)
-{
-    if(verify) {
-        struct kit_buf rep = KIT_BUF_INIT;
-        int v = fx_server_verify(e->srv, &rep);
-        ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", kit_buf_str(&rep));
-        kit_buf_free(&rep);
-    }
-    kit_http_free(e->h);
-    e->h = NULL;
-    fx_server_stop(e->srv);
+    if(verify)
+        http_env_verify(e);
     scan_add(kit_buf_str(&e->th.logs));
-    th_free(&e->th);
+    http_env_stop(e);
 }
 
 static void req_check(struct kit_http_req *r)
@@ -106,7 +73,7 @@ static void req_check(struct kit_http_req *r)
 
 /* One GET through kit_http_call; the request is left for the caller to
  * inspect and free. */
-static oc_status get(struct env *e, struct kit_http_req *r, const char *path)
+static oc_status get(struct http_env *e, struct kit_http_req *r, const char *path)
 {
     struct oc_error err = {sizeof err};
     kit_http_req_init(r, "GET", path, NULL, 0, "test.get");
@@ -143,10 +110,10 @@ static int dyn_handler(void *ctx, const struct fx_request *req, struct fx_respon
 
 START_TEST(t429_retry_after)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/t", 429, "\"Retry-After\":\"3\"", RL429("TEN_SECONDLY_ROLLING"))
                            "," GET("/t", 200, "", OK_BODY)));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/t"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
@@ -159,10 +126,10 @@ END_TEST
 
 START_TEST(t429_ten_secondly_waits_window)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/t", 429, "", RL429("TEN_SECONDLY_ROLLING")) "," GET("/t", 200, "", OK_BODY)));
     e.cfg.burst_window_ms = 10000;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/t"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
@@ -180,9 +147,9 @@ END_TEST
 
 START_TEST(t429_secondly_one_second)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/s", 429, "", RL429("SECONDLY")) "," GET("/s", 200, "", OK_BODY)));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/s"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
@@ -194,10 +161,10 @@ END_TEST
 
 START_TEST(t429_daily_stops)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/d", 429, "", RL429("DAILY"))));
     e.cfg.max_concurrency = 1;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r[2];
     kit_http_req_init(&r[0], "GET", "/d", NULL, 0, "test.daily");
     kit_http_req_init(&r[1], "GET", "/never", NULL, 0, "test.daily");
@@ -231,11 +198,11 @@ END_TEST
 
 START_TEST(t5xx_runs_then_success)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/x", 502, "", "\"<html>bad gateway</html>\"") ","
                            GET("/x", 503, "", "{\"status\":\"error\",\"message\":\"down\"}") ","
                            GET("/x", 502, "", "\"\"") "," GET("/x", 200, "", OK_BODY)));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/x"), OC_OK);
     ck_assert_int_eq(r.attempts, 4);
@@ -253,9 +220,9 @@ END_TEST
  * a busy server: one attempt, and the diagnostic stays visible. */
 START_TEST(t599_unmatched_not_retried)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/x", 200, "", OK_BODY)));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_ne(get(&e, &r, "/not-recorded"), OC_OK);
     ck_assert_int_eq(r.attempts, 1);
@@ -272,11 +239,11 @@ END_TEST
 
 START_TEST(t502_forever)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/x", 502, "", "\"\"") "," GET("/x", 502, "", "\"\"") ","
                            GET("/x", 502, "", "\"\"") "," GET("/x", 502, "", "\"\"")));
     e.cfg.max_retries = 3;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     struct oc_error err = {sizeof err};
     kit_http_req_init(&r, "GET", "/x", NULL, 0, "test.get");
@@ -296,14 +263,14 @@ END_TEST
 
 START_TEST(t_faults_retried)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GETX("/f", 200, "", OK_BODY, "\"reset\"") ","
                            GETX("/f", 200, "", "{\"results\":[1,2,3,4,5,6,7,8,9,10]}", "\"truncated\"") ","
                            GETX("/f", 200, "", OK_BODY, "\"empty\"") ","
                            GETX("/f", 200, "", OK_BODY, "{\"delay_ms\":400}") ","
                            GET("/f", 200, "", OK_BODY)));
     e.cfg.timeout_ms = 150;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/f"), OC_OK);
     ck_assert_int_eq(r.attempts, 5);
@@ -316,14 +283,14 @@ END_TEST
 
 START_TEST(t_malformed_then_protocol)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/m", 200, "", "\"{\\\"results\\\": [\"") ","
                            GET("/m", 200, "", "\"not json\"") ","
                            GET("/m", 200, "", "\"{\\\"a\\\":1}}\"") ","
                            GET("/ok", 200, "", "\"{broken\"") "," GET("/ok", 200, "", OK_BODY)));
     e.cfg.max_retries = 2;
     e.cfg.max_concurrency = 1;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/m"), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 3);
@@ -339,10 +306,10 @@ END_TEST
 
 START_TEST(t_oversized_not_retried)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/big", 200, "", "{\"data\":\"0123456789012345678901234567890123456789\"}")));
     e.cfg.max_body = 16;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/big"), OC_E_PROTOCOL);
     ck_assert_int_eq(r.attempts, 1);
@@ -354,10 +321,10 @@ END_TEST
 
 START_TEST(t423_locked_waits_two_seconds)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/l", 423, "", "{\"status\":\"error\",\"message\":\"locked\"}") ","
                            GET("/l", 200, "", OK_BODY)));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/l"), OC_OK);
     ck_assert_int_eq(r.attempts, 2);
@@ -369,10 +336,10 @@ END_TEST
 
 START_TEST(t_cancel_stops_before_sending)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/x", 502, "", "\"\"")));
     e.cfg.max_retries = 0;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     kit_http_req_init(&r, "GET", "/x", NULL, 0, "t");
     struct oc_error err = {sizeof err};
@@ -400,7 +367,7 @@ END_TEST
 
 START_TEST(t4xx_not_retried)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(
         "{\"request\":{\"method\":\"POST\",\"path\":\"/crm/v3/objects/contacts/batch/upsert\","
         "\"body\":{\"inputs\":[]}},\"response\":{\"status\":400,\"headers\":{},\"body\":"
@@ -419,7 +386,7 @@ START_TEST(t4xx_not_retried)
         "," GET("/a530", 530, "", "\"\"")
         "," GET("/a301", 301, "\"Location\":\"https://elsewhere.example/\"", "\"\"")));
     e.cfg.max_concurrency = 2;
-    env_client(&e);
+    http_env_client(&e);
     static const char body[] = "{\"inputs\":[]}";
     struct kit_http_req r[6];
     kit_http_req_init(&r[5], "GET", "/a301", NULL, 0, "t");
@@ -480,11 +447,11 @@ END_TEST
 
 START_TEST(t_budget_refuses_next_call)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/b", 200, "", OK_BODY) "," GET("/b", 200, "", OK_BODY) ","
                            GET("/c", 200, "", OK_BODY)));
     e.cfg.daily_budget = 3;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/b"), OC_OK);
     kit_http_req_free(&r);
@@ -520,7 +487,7 @@ END_TEST
 
 START_TEST(t_usage_persisted_and_reloaded)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/u", 429, "", RL429("TEN_SECONDLY_ROLLING")) ","
                            GET("/u", 200, "\"X-HubSpot-RateLimit-Max\":\"100\","
                                "\"X-HubSpot-RateLimit-Remaining\":\"98\","
@@ -528,7 +495,7 @@ START_TEST(t_usage_persisted_and_reloaded)
                                "\"X-HubSpot-RateLimit-Daily-Remaining\":\"249000\"", OK_BODY) ","
                            GET("/v", 200, "", OK_BODY) "," GET("/w", 200, "", OK_BODY)));
     e.cfg.daily_budget = 10;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/u"), OC_OK);
     kit_http_req_free(&r);
@@ -536,7 +503,7 @@ START_TEST(t_usage_persisted_and_reloaded)
     e.h = NULL;
 
     /* A second client on the same host state carries on the count. */
-    env_client(&e);
+    http_env_client(&e);
     ck_assert_uint_eq(kit_http_calls(e.h), 0);
     ck_assert_int_eq(get(&e, &r, "/v"), OC_OK);
     kit_http_req_free(&r);
@@ -567,10 +534,10 @@ END_TEST
 
 START_TEST(t_usage_corrupt_state_tolerated)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/u", 200, "", OK_BODY)));
     ck_assert_int_eq(e.th.host.state_put(&e.th, "usage", "{\"day\":", 7), OC_OK);
-    env_client(&e);
+    http_env_client(&e);
     ck_assert_ptr_nonnull(strstr(kit_buf_str(&e.th.logs), "WARN usage: saved usage is unreadable"));
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/u"), OC_OK);
@@ -584,12 +551,12 @@ END_TEST
 
 START_TEST(t_pacing_from_headers)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/p", 200, "\"X-HubSpot-RateLimit-Max\":\"10\","
                                "\"X-HubSpot-RateLimit-Remaining\":\"0\","
                                "\"X-HubSpot-RateLimit-Interval-Milliseconds\":\"2000\"", OK_BODY) ","
                            GET("/q", 200, "", OK_BODY)));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/p"), OC_OK);
     kit_http_req_free(&r);
@@ -605,14 +572,14 @@ END_TEST
 
 START_TEST(t_pacing_from_config)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     struct dyn d = {0};
     e.opt.dynamic = dyn_handler;
     e.opt.dynamic_ctx = &d;
     env_start(&e, NULL);
     e.cfg.burst_max = 3;
     e.cfg.burst_window_ms = 10000;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r[7];
     char paths[7][24];
     for(int i = 0; i < 7; i++) {
@@ -636,13 +603,13 @@ END_TEST
 
 START_TEST(t_concurrency_order)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     struct dyn d = {.pause_us = 20000};
     e.opt.dynamic = dyn_handler;
     e.opt.dynamic_ctx = &d;
     env_start(&e, NULL);
     e.cfg.max_concurrency = 4;
-    env_client(&e);
+    http_env_client(&e);
     enum { N = 20 };
     struct kit_http_req r[N];
     char paths[N][32];
@@ -724,7 +691,7 @@ END_TEST
 
 START_TEST(t_burst_300_paced)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     struct dyn d = {0};
     e.opt.dynamic = dyn_handler;
     e.opt.dynamic_ctx = &d;
@@ -734,7 +701,7 @@ START_TEST(t_burst_300_paced)
     e.opt.clock_ctx = &e.th;
     env_start(&e, NULL);
     e.cfg.max_concurrency = 4;
-    env_client(&e);
+    http_env_client(&e);
     enum { N = 300 };
     struct kit_http_req *r = calloc(N, sizeof *r);
     char (*paths)[24] = calloc(N, sizeof *paths);
@@ -776,13 +743,13 @@ START_TEST(t_token_never_shown)
 {
     /* Hostile answers that echo both secrets, and a path carrying one. */
     kit_redact_register(TOKEN2);
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(
         GET("/echo/" TOKEN2, 400, "", "{\"status\":\"error\",\"message\":\"bad token " TOKEN
             " and " TOKEN2 "\",\"category\":\"VALIDATION_ERROR\"}")
         "," GET("/e5", 500, "", "{\"message\":\"Bearer " TOKEN "\"}")));
     e.cfg.max_retries = 0;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/echo/" TOKEN2), OC_E_INVALID);
     ck_assert_ptr_nonnull(strstr(r.err.message, "bad token [REDACTED] and [REDACTED]"));
@@ -796,7 +763,7 @@ START_TEST(t_token_never_shown)
     env_start(&e, CASSETTE(GET("/z", 200, "", OK_BODY)));
     e.cfg.token = TOKEN2;
     e.cfg.max_retries = 0;
-    env_client(&e);
+    http_env_client(&e);
     ck_assert_int_ne(get(&e, &r, "/z"), OC_OK);
     kit_http_req_free(&r);
     struct oc_error err = {sizeof err};

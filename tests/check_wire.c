@@ -22,6 +22,7 @@
 #include "hubspot/transport.h"
 #include "plugin/http.h"
 #include "plugin/retry.h"
+#include "tests/support/httpenv.h"
 #include "tests/support/rawserver.h"
 #include "tests/support/testhost.h"
 
@@ -40,48 +41,17 @@
 #define GET(path, status, hdrs, body) GETX(path, status, hdrs, body, "null")
 #define OK_BODY "{\"ok\":true}"
 
-struct env {
-    struct testhost th;
-    struct fx_server *srv;
-    struct kit_http *h;
-    struct kit_http_config cfg;
-};
-
 /* Test host, replay server on cassette text, client defaults. */
-static void env_start(struct env *e, const char *cassette)
+static void env_start(struct http_env *e, const char *cassette) { http_env_start(e, "wire-test", cassette); }
+
+static void env_end(struct http_env *e)
 {
-    th_init(&e->th, T0);
-    char why[512] = "";
-    int rc = fx_server_start_text("wire-test", cassette, NULL, &e->srv, why, sizeof why);
-    ck_assert_msg(rc == 0, "replay server: %s", why);
-    e->cfg.base_url = fx_server_url(e->srv);
-    e->cfg.token = TOKEN;
-    e->cfg.max_retries = -1;
+    if(e->srv)
+        http_env_verify(e);
+    http_env_stop(e);
 }
 
-/* The client as a HubSpot instance configures it. */
-static void env_client(struct env *e)
-{
-    hs_transport_configure(&e->cfg);
-    struct oc_error err = {sizeof err};
-    oc_status rc = kit_http_new(&e->cfg, &e->th.host, &e->h, &err);
-    ck_assert_msg(rc == OC_OK, "kit_http_new: %s", err.message);
-}
-
-static void env_end(struct env *e)
-{
-    if(e->srv) {
-        struct kit_buf rep = KIT_BUF_INIT;
-        int v = fx_server_verify(e->srv, &rep);
-        ck_assert_msg(v == 0, "cassette not played as recorded:\n%s", kit_buf_str(&rep));
-        kit_buf_free(&rep);
-    }
-    kit_http_free(e->h);
-    fx_server_stop(e->srv);
-    th_free(&e->th);
-}
-
-static oc_status get(struct env *e, struct kit_http_req *r, const char *path, struct oc_error *err)
+static oc_status get(struct http_env *e, struct kit_http_req *r, const char *path, struct oc_error *err)
 {
     kit_http_req_init(r, "GET", path, NULL, 0, "wire.get");
     return kit_http_call(e->h, r, err);
@@ -152,11 +122,11 @@ START_TEST(t_plain_http_never_proxied)
     /* libcurl reads these on its own; through a proxy, a plain-http
      * request shows the token to the proxy in clear. */
     static const char *const vars[] = {"http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy"};
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/px/0", 200, "", OK_BODY) "," GET("/px/1", 200, "", OK_BODY) ","
                            GET("/px/2", 200, "", OK_BODY) "," GET("/px/3", 200, "", OK_BODY)));
     e.cfg.max_retries = 0;
-    env_client(&e);
+    http_env_client(&e);
     struct rs_server *px = start_proxy();
     char proxy_url[80];
     snprintf(proxy_url, sizeof proxy_url, "%s/", rs_url(px));
@@ -225,13 +195,13 @@ END_TEST
 START_TEST(t_header_window_wait_capped)
 {
     /* Remaining 0 in a "24-hour" window: the next call would wait a day. */
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/w/a", 200,
                                "\"X-HubSpot-RateLimit-Max\":\"100\","
                                "\"X-HubSpot-RateLimit-Remaining\":\"0\","
                                "\"X-HubSpot-RateLimit-Interval-Milliseconds\":\"86400000\"",
                                OK_BODY)));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/w/a", &err), OC_OK);
@@ -256,14 +226,14 @@ START_TEST(t_retry_after_wait_capped)
     /* A day-long Retry-After on a 429 and on a 503: neither is slept
      * through, each says what was asked, and the 429's hold on every call
      * does not make the next request sleep either. */
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/ra/503", 503, "\"Retry-After\":\"3600\"",
                                "{\"status\":\"error\",\"message\":\"down for maintenance\"}") ","
                            GET("/ra/429", 429, "\"Retry-After\":\"86400\"",
                                "{\"status\":\"error\",\"message\":\"You have reached your "
                                "limit.\",\"errorType\":\"RATE_LIMIT\",\"policyName\":"
                                "\"TEN_SECONDLY_ROLLING\"}")));
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/ra/503", &err), OC_E_TRANSIENT);
@@ -288,11 +258,11 @@ START_TEST(t_own_config_wait_not_capped)
 {
     /* A long wait the user configured (burst_window_ms) is theirs: it is
      * waited out, not refused. */
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(GET("/own/a", 200, "", OK_BODY) "," GET("/own/b", 200, "", OK_BODY)));
     e.cfg.burst_max = 1;
     e.cfg.burst_window_ms = 2 * KIT_RETRY_MAX_WAIT_MS;
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/own/a", &err), OC_OK);
@@ -332,20 +302,20 @@ static struct rs_server *start_raw(rs_handler fn, void *ctx)
     return srv;
 }
 
-static void raw_client(struct env *e, struct rs_server *srv)
+static void raw_client(struct http_env *e, struct rs_server *srv)
 {
     th_init(&e->th, T0);
     e->cfg.base_url = rs_url(srv);
     e->cfg.token = TOKEN;
     if(!e->cfg.max_concurrency)
         e->cfg.max_concurrency = 1;
-    env_client(e);
+    http_env_client(e);
 }
 
 START_TEST(t_silent_resend_counted)
 {
     struct rs_server *srv = start_raw(drops_reused, NULL);
-    struct env e = {0};
+    struct http_env e = {0};
     e.cfg.max_retries = 0; /* any repeat seen is libcurl's, not ours */
     raw_client(&e, srv);
     enum { N = 3 };
@@ -373,7 +343,7 @@ START_TEST(t_silent_resend_within_budget)
     /* With a budget of 2 the resend of the second call would be a third
      * call: it is not made, and the request ends "budget used up". */
     struct rs_server *srv = start_raw(drops_reused, NULL);
-    struct env e = {0};
+    struct http_env e = {0};
     e.cfg.max_retries = 0;
     e.cfg.daily_budget = 2;
     raw_client(&e, srv);
@@ -433,7 +403,7 @@ START_TEST(t_faults_counted)
 {
     struct faults f = {0};
     struct rs_server *srv = start_raw(faulty, &f);
-    struct env e = {0};
+    struct http_env e = {0};
     e.cfg.max_retries = 5;
     e.cfg.max_concurrency = 3;
     raw_client(&e, srv);
@@ -487,7 +457,7 @@ static void assert_err_clean(const char *where, const struct oc_error *err)
 
 START_TEST(t_server_text_redacted)
 {
-    struct env e = {0};
+    struct http_env e = {0};
     env_start(&e, CASSETTE(
         GET("/s/400", 400, "", ERR_WITH_TOKEN("invalid")) ","
         GET("/s/404", 404, "\"X-HubSpot-Correlation-Id\":\"" TOKEN "\"", ERR_WITH_TOKEN("gone")) ","
@@ -500,7 +470,7 @@ START_TEST(t_server_text_redacted)
             "\"correlationId\":\"" TOKEN "\",\"policyName\":\"DAILY\"}")));
     e.cfg.max_retries = 1;
     e.cfg.max_concurrency = 1;
-    env_client(&e);
+    http_env_client(&e);
     static const char *const paths[] = {"/s/400", "/s/404", "/s/502", "/s/bad"};
     for(size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct kit_http_req r;
@@ -548,11 +518,11 @@ static void echoes_secret(void *ctx, struct rs_conn *c)
 START_TEST(t_registered_token_redacted_in_ids)
 {
     struct rs_server *srv = start_raw(echoes_secret, NULL);
-    struct env e = {0};
+    struct http_env e = {0};
     e.cfg.token = ODD_SECRET;
     th_init(&e.th, T0);
     e.cfg.base_url = rs_url(srv);
-    env_client(&e);
+    http_env_client(&e);
     struct kit_http_req r;
     struct oc_error err = {sizeof err};
     ck_assert_int_eq(get(&e, &r, "/odd", &err), OC_E_INVALID);
