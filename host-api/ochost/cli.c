@@ -10,7 +10,7 @@
 
 enum opt_id {
     O_MANIFEST, O_CONFIG, O_STATE, O_FIXTURES, O_RECORD, O_VERBOSE, O_QUIET, O_HELP,
-    O_STREAM, O_SINCE, O_TYPES, O_LIST, O_INPUT, O_REJECTS, O_EMAIL, O_ID, O_JSON
+    O_STREAM, O_SINCE, O_TYPES, O_LIST, O_INPUT, O_REJECTS, O_MAP, O_EMAIL, O_ID, O_JSON
 };
 
 struct opt {
@@ -31,7 +31,7 @@ struct command {
     const char *name;
     const char *summary;
     const char *usage;
-    const int opts[4]; /* terminated by -1 */
+    const int opts[5]; /* terminated by -1 */
     const char *details;
 };
 
@@ -56,7 +56,7 @@ static const struct command commands[] = {
      "               after 1970-01-01T00:00:00Z\n"
      "  --types A,B  only these event types, e.g. OPEN,CLICK\n"},
     {OCH_CMD_PUSH, "push", "upsert contacts and add them to a list",
-     "push --list ID [--input F] [--rejects F2]", {O_LIST, O_INPUT, O_REJECTS, -1},
+     "push --list ID [--input F] [--rejects F2] [--map 'Col=prop,...']", {O_LIST, O_INPUT, O_REJECTS, O_MAP, -1},
      "Upserts contacts (by email) and adds them to list ID, which must be a\n"
      "MANUAL or SNAPSHOT list. Input is JSON Lines or CSV with a header that has\n"
      "an email column (chosen by content); one JSON line per input on stdout\n"
@@ -68,7 +68,9 @@ static const struct command commands[] = {
      "                in the input's format with its reason in ochost_error;\n"
      "                push F2 to finish. Must not be the input file.\n"
      "Exits 6 when some inputs failed; 7 when cancelled (Ctrl-C, SIGTERM) or\n"
-     "HubSpot stayed unreachable: push the rejects file to finish.\n"},
+     "HubSpot stayed unreachable: push the rejects file to finish.\n"
+     "  --map 'Column A=prop_a,Column B=prop_b'\n"
+     "                send these input columns as these HubSpot properties\n"},
     {OCH_CMD_LOOKUP, "lookup", "find contacts by email or id",
      "lookup --email E... | --id N... | --input F", {O_EMAIL, O_ID, O_INPUT, -1},
      "Prints one JSON line per query: the contact, or a lookup_miss record with\n"
@@ -91,6 +93,7 @@ static const struct command commands[] = {
 static const struct opt command_opts[] = {
     {"stream", 0, O_STREAM, 1}, {"since", 0, O_SINCE, 1}, {"types", 0, O_TYPES, 1},
     {"list", 0, O_LIST, 1},     {"input", 0, O_INPUT, 1}, {"rejects", 0, O_REJECTS, 1},
+    {"map", 0, O_MAP, 1},
     {"email", 0, O_EMAIL, 1},   {"id", 0, O_ID, 1},       {"json", 0, O_JSON, 0},
 };
 
@@ -342,6 +345,7 @@ int och_cli_parse(int argc, char **argv, struct och_cli *cli)
         case O_LIST: cli->list = value; break;
         case O_INPUT: cli->input = value; break;
         case O_REJECTS: cli->rejects = value; break;
+        case O_MAP: cli->map = value; break;
         case O_JSON: cli->json = 1; break;
         case O_EMAIL:
         case O_ID:

@@ -54,6 +54,7 @@ struct och_cli {
     const char *list;     /* push */
     const char *input;    /* push, lookup */
     const char *rejects;  /* push */
+    const char *map;      /* push --map: "Column=property,..." as given, or NULL */
     int json;             /* authorize */
     int lookup_by;        /* enum oc_lookup_by, lookup with queries */
     const char **queries; /* lookup --email/--id values; owned array, borrowed strings */
