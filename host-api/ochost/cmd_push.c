@@ -21,6 +21,7 @@
 
 struct push_ctx {
     struct och_input in;
+    struct och_input_map map;
     struct och_rejects rej;
     int use_rejects;
     oc_status rej_rc;
@@ -189,11 +190,19 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     unsigned long long unanswered = 0;
 
     memset(&p, 0, sizeof p);
+    /* A --map that cannot be read is a command-line mistake, found before
+     * the input is opened. */
+    if(args->map && (rc = och_input_map_parse(&p.map, args->map, &s->err))) {
+        och_report(s->what, rc, &s->err);
+        och_input_map_free(&p.map);
+        return rc == OC_E_INVALID ? OCH_EXIT_USAGE : och_exit_code(rc);
+    }
     if(args->input && strcmp(args->input, "-") != 0) {
         f = open_input(args->input);
         name = args->input;
         if(!f) {
             kit_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", args->input, strerror(errno));
+            och_input_map_free(&p.map);
             return och_session_report(s, OC_E_CONFIG);
         }
     }
@@ -207,7 +216,13 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         }
     }
     /* Header and format problems end the run before any HubSpot call. */
-    rc = och_input_open(&p.in, f, name, &s->err);
+    rc = och_input_open_mapped(&p.in, f, name, args->map ? &p.map : NULL, &s->err);
+    if(rc == OC_E_INVALID) {
+        /* a --map column the header does not have: the command line's fault */
+        och_report(s->what, rc, &s->err);
+        code = OCH_EXIT_USAGE;
+        goto out;
+    }
     if(rc) {
         code = och_session_report(s, rc);
         goto out;
@@ -215,8 +230,8 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     if(args->rejects) {
         size_t hlen = 0;
         const char *h = och_input_header(&p.in, &hlen);
-        rc = och_rejects_open(&p.rej, args->rejects, p.in.format == OCH_INPUT_CSV, h, hlen, fileno(f),
-                              &s->err);
+        rc = och_rejects_open(&p.rej, args->rejects, p.in.format == OCH_INPUT_CSV ? p.in.delim : 0, h,
+                              hlen, fileno(f), &s->err);
         p.use_rejects = 1;
         if(rc) {
             code = och_session_report(s, rc);
@@ -290,6 +305,7 @@ out:
                     args->rejects);
     }
     och_input_close(&p.in);
+    och_input_map_free(&p.map);
     kit_buf_free(&p.scratch);
     if(f != stdin)
         fclose(f);

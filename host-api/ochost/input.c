@@ -39,16 +39,31 @@ static int fill(struct och_input *in)
     return 0;
 }
 
+/* The lines after a swallowing quote are read again (see input.h): from
+ * replay first, then the stream. */
+static int replaying(const struct och_input *in) { return in->replay_pos < in->replay.len; }
+
 static int peek(struct och_input *in)
 {
+    if(replaying(in))
+        return (unsigned char)in->replay.data[in->replay_pos];
     return fill(in) ? EOF : (unsigned char)in->chunk[in->pos];
 }
 
 static int get(struct och_input *in)
 {
-    if(fill(in))
-        return EOF;
-    int c = (unsigned char)in->chunk[in->pos++];
+    int c;
+    if(replaying(in)) {
+        c = (unsigned char)in->replay.data[in->replay_pos++];
+        if(!replaying(in)) {
+            kit_buf_reset(&in->replay);
+            in->replay_pos = 0;
+        }
+    } else {
+        if(fill(in))
+            return EOF;
+        c = (unsigned char)in->chunk[in->pos++];
+    }
     if(c == '\n')
         in->line++;
     return c;
@@ -56,7 +71,10 @@ static int get(struct och_input *in)
 
 /* Stream offset of the next unread byte (call after peek, so the chunk
  * holding it is loaded). */
-static uint64_t offset_now(const struct och_input *in) { return in->chunk_off + in->pos; }
+static uint64_t offset_now(const struct och_input *in)
+{
+    return replaying(in) ? in->replay_off + in->replay_pos : in->chunk_off + in->pos;
+}
 
 static void record_begin(struct och_input *in)
 {
@@ -66,6 +84,8 @@ static void record_begin(struct och_input *in)
     in->rec_len = 0;
     in->last_c = 0;
     in->unterminated = 0;
+    in->cr_stripped = 0;
+    in->quote_nl_field = SIZE_MAX;
 }
 
 /* A record's text ends before its line end; a CR kept last was the CR of
@@ -73,7 +93,8 @@ static void record_begin(struct och_input *in)
 static void record_end(struct och_input *in, int ended_by_newline)
 {
     in->unterminated = !ended_by_newline;
-    if(in->rec_len && in->last_c == '\r')
+    in->cr_stripped = in->rec_len && in->last_c == '\r';
+    if(in->cr_stripped)
         in->rec_len--;
     if(in->raw.len && in->raw.data[in->raw.len - 1] == '\r')
         in->raw.data[--in->raw.len] = '\0';
@@ -215,6 +236,8 @@ static int blank(const char *s, size_t len)
     return 1;
 }
 
+static const char *property_of(const struct och_input *in, const char *name);
+
 static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
 {
     struct kit_json j = {0};
@@ -333,21 +356,24 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
     nf = in->noffs / 2;
     if(fields_room(in, nf ? nf : 1))
         goto nomem;
+    size_t kept = 0;
     for(size_t i = 0; i < nf; i++) {
-        const char *key = field_at(in, 2 * i);
-        int is_email = strcasecmp(key, "email") == 0;
-        if(is_email) {
+        const char *prop = property_of(in, field_at(in, 2 * i));
+        if(!prop)
+            continue;
+        if(!strcmp(prop, "email")) {
             if(emailf >= 0) {
-                rc = invalid(in, rec, NULL, "more than one email key");
+                rc = invalid(in, rec, NULL, "more than one email key (\"%.60s\" is a second one)",
+                             field_at(in, 2 * i));
                 goto out;
             }
-            emailf = (int)i;
+            emailf = (int)kept;
         }
         /* Number literals are passed as their text; HubSpot properties are
          * strings anyway. */
-        in->fields[i] = (struct oc_field){is_email ? "email" : key, field_at(in, 2 * i + 1),
-                                          OC_FIELD_STRING};
+        in->fields[kept++] = (struct oc_field){prop, field_at(in, 2 * i + 1), OC_FIELD_STRING};
     }
+    nf = kept;
     email = emailf >= 0 ? in->fields[emailf].value : NULL;
     if(from_rejects && in->unterminated) {
         rc = invalid(in, rec, email,
@@ -376,23 +402,31 @@ nomem:
     goto out;
 }
 
-/* Read one CSV record (RFC 4180, lenient about spaces before a quoted
- * field and stray quotes inside unquoted ones). Fields go to vals/offs,
- * the text to raw. Returns 0, -1 at end of input, -2 on oom. *bad gets a
- * static description of a syntax error, NULL if none. */
+/* Blanks around a field are not data; a tab is the delimiter in a
+ * tab-separated file. */
+static int csv_blank(const struct och_input *in, int c)
+{
+    return c == ' ' || (c == '\t' && in->delim != '\t');
+}
+
+/* Read one CSV record (RFC 4180 with in->delim, lenient about blanks
+ * before a quoted field and stray quotes inside unquoted ones). Fields go
+ * to vals/offs, the text to raw. Returns 0, -1 at end of input, -2 on
+ * oom. *bad gets a static description of a syntax error, NULL if none. */
 static int read_csv_record(struct och_input *in, const char **bad)
 {
     int c;
+    const int d = in->delim;
     *bad = NULL;
     fields_reset(in);
     if(peek(in) == EOF)
         return -1;
     record_begin(in);
-    for(;;) {
+    for(size_t field = 0;; field++) {
         if(field_begin(in))
             return -2;
         /* field start: skip blanks, which also lets "a, b" work */
-        while((c = peek(in)) == ' ' || c == '\t')
+        while(csv_blank(in, c = peek(in)))
             keep(in, get(in));
         if(c == '"') {
             keep(in, get(in));
@@ -405,6 +439,8 @@ static int read_csv_record(struct och_input *in, const char **bad)
                     return kit_buf_ok(&in->vals) && kit_buf_ok(&in->raw) ? 0 : -2;
                 }
                 keep(in, c);
+                if(c == '\n' && in->quote_nl_field == SIZE_MAX)
+                    in->quote_nl_field = field;
                 if(c == '"') {
                     if(peek(in) == '"') {
                         keep(in, get(in));
@@ -416,34 +452,36 @@ static int read_csv_record(struct och_input *in, const char **bad)
                 field_putc(in, c);
             }
             /* after the closing quote: blanks, then separator or line end */
-            while((c = peek(in)) == ' ' || c == '\t')
+            while(csv_blank(in, c = peek(in)))
                 keep(in, get(in));
-            if(c != ',' && c != '\n' && c != '\r' && c != EOF) {
+            if(c != d && c != '\n' && c != '\r' && c != EOF) {
                 if(!*bad)
                     *bad = "text after a closing quote (quotes inside a field must be doubled)";
-                while((c = peek(in)) != ',' && c != '\n' && c != EOF)
+                while((c = peek(in)) != d && c != '\n' && c != EOF)
                     keep(in, get(in));
             }
         } else {
             size_t start = in->vals.len;
-            while((c = peek(in)) != ',' && c != '\n' && c != EOF) {
+            while((c = peek(in)) != d && c != '\n' && c != EOF) {
                 keep(in, get(in));
                 field_putc(in, c);
             }
             /* trailing blanks and the CR of a CRLF are not data */
-            while(!in->skip_field && !in->too_long && in->vals.len > start && (in->vals.data[in->vals.len - 1] == ' '
-                                           || in->vals.data[in->vals.len - 1] == '\t'
-                                           || in->vals.data[in->vals.len - 1] == '\r'))
+            while(!in->skip_field && !in->too_long && in->vals.len > start
+                  && (csv_blank(in, in->vals.data[in->vals.len - 1])
+                      || in->vals.data[in->vals.len - 1] == '\r'))
                 in->vals.data[--in->vals.len] = '\0';
         }
         field_end(in);
         c = get(in);
-        if(c == ',') {
+        if(c == d) {
             keep(in, c);
             continue;
         }
-        if(c == '\r' && peek(in) == '\n')
+        if(c == '\r' && peek(in) == '\n') {
+            keep(in, c); /* so the record's length counts it, as for unquoted fields */
             c = get(in);
+        }
         record_end(in, c == '\n');
         break; /* '\n', EOF (or a lone CR before EOF) */
     }
@@ -453,6 +491,46 @@ static int read_csv_record(struct och_input *in, const char **bad)
 static int blank_record(const struct och_input *in)
 {
     return in->noffs == 1 && !*field_at(in, 0) && blank(kit_buf_str(&in->raw), in->raw.len);
+}
+
+/* Lines after the first of the current record go back to be read again
+ * (the quote that swallowed them is reported on the first alone); raw is
+ * cut to that first line. 0, or -1 out of memory. */
+static int replay_after_first_line(struct och_input *in, uint64_t start)
+{
+    const char *nl = memchr(in->raw.data, '\n', in->raw.len);
+    if(!nl)
+        return 0;
+    size_t first = (size_t)(nl - in->raw.data);
+    struct kit_buf again = KIT_BUF_INIT;
+    kit_buf_append(&again, nl + 1, in->raw.len - first - 1);
+    if(in->cr_stripped)
+        kit_buf_putc(&again, '\r');
+    if(!in->unterminated)
+        kit_buf_putc(&again, '\n');
+    if(replaying(in))
+        kit_buf_append(&again, in->replay.data + in->replay_pos, in->replay.len - in->replay_pos);
+    if(!kit_buf_ok(&again)) {
+        kit_buf_free(&again);
+        return -1;
+    }
+    kit_buf_free(&in->replay);
+    in->replay = again;
+    in->replay_pos = 0;
+    in->replay_off = in->rec_off + first + 1;
+    in->line = start + 1;
+    in->raw.len = first;
+    if(in->raw.len && in->raw.data[in->raw.len - 1] == '\r')
+        in->raw.len--;
+    in->raw.data[in->raw.len] = '\0';
+    in->rec_len = in->raw.len;
+    in->unterminated = 0;
+    return 0;
+}
+
+static const char *column_name(const struct och_input *in, size_t i)
+{
+    return i < in->ncols ? in->cols[i] : "?";
 }
 
 static oc_status next_csv(struct och_input *in, struct oc_record *rec)
@@ -472,13 +550,57 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
     }
     set_id(in, start, rec);
     int complete = in->noffs == in->ncols && !in->nextra && !in->too_long;
+    int swallowed = in->quote_nl_field != SIZE_MAX && (bad || !complete);
     const char *email = complete ? field_at(in, in->email_col) : NULL;
     size_t badat;
+    /* the last line the record took */
+    uint64_t last = in->line - (in->unterminated ? 0 : 1);
     in->strip_from = in->strip_to = 0;
     if(in->err_col != SIZE_MAX && complete) {
         size_t k = in->err_col;
         in->strip_from = k ? in->rawoffs[k] - 1 : 0;
         in->strip_to = k + 1 < in->ncols ? in->rawoffs[k + 1] - (k ? 1 : 0) : in->raw.len;
+    }
+    if(swallowed && in->too_long)
+        return invalid(in, rec, NULL,
+                       "a quote opened in column '%s' is not closed: it swallowed lines %llu to "
+                       "%llu (more than %u bytes), so none of them was pushed; close the quote (a "
+                       "quote inside a value is written \"\") and push lines %llu to %llu again",
+                       column_name(in, in->quote_nl_field), (unsigned long long)start,
+                       (unsigned long long)last, OCH_INPUT_MAX_RECORD, (unsigned long long)start,
+                       (unsigned long long)last);
+    if(swallowed) {
+        const char *nl = memchr(in->raw.data, '\n', in->raw.len);
+        const char *tail = nl ? nl + 1 : in->raw.data + in->raw.len;
+        size_t tail_len = in->raw.len - (size_t)(tail - in->raw.data);
+        if(blank(tail, tail_len))
+            return invalid(in, rec, NULL, "a quote opened in column '%s' is not closed (%s); close it "
+                           "(a quote inside a value is written \"\") and push this line again",
+                           column_name(in, in->quote_nl_field),
+                           bad ? bad : "the record does not fit the header");
+        last = start;
+        for(const char *p = in->raw.data; (p = memchr(p, '\n', in->raw.len - (size_t)(p - in->raw.data)));
+            p++)
+            last++;
+        if(in->raw.len && in->raw.data[in->raw.len - 1] == '\n')
+            last--;
+        char why[96];
+        if(bad)
+            snprintf(why, sizeof why, "%s", bad);
+        else
+            snprintf(why, sizeof why, "%zu fields where the header has %zu columns", in->noffs + in->nextra,
+                     in->ncols);
+        size_t col = in->quote_nl_field;
+        if(replay_after_first_line(in, start))
+            return OC_E_NOMEM;
+        return invalid(in, rec, NULL,
+                       "a quote opened in column '%s' is not closed on this line: it swallowed "
+                       "lines %llu to %llu and the record it made does not fit the header (%s), so "
+                       "this line is not pushed and lines %llu to %llu are read again as rows of "
+                       "their own; close the quote (a quote inside a value is written \"\") and "
+                       "push this line again",
+                       column_name(in, col), (unsigned long long)start + 1, (unsigned long long)last,
+                       why, (unsigned long long)start + 1, (unsigned long long)last);
     }
     /* A rejects file ends every record with a line end, written in the
      * same write as the record: a last record without one was cut short
@@ -508,10 +630,9 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
         const char *v = field_at(in, i);
         /* An empty cell leaves the HubSpot property alone instead of
          * erasing it. */
-        if(!*v || i == in->err_col)
+        if(!*v || i == in->err_col || !in->props[i])
             continue;
-        in->fields[nf++] = (struct oc_field){i == in->email_col ? "email" : in->cols[i], v,
-                                             OC_FIELD_STRING};
+        in->fields[nf++] = (struct oc_field){in->props[i], v, OC_FIELD_STRING};
     }
     rec->kind = "contact";
     rec->nfields = nf;
@@ -519,24 +640,166 @@ static oc_status next_csv(struct och_input *in, struct oc_record *rec)
     return OC_OK;
 }
 
+/* ---- column names and properties ---- */
+
+static const struct {
+    const char *header; /* lowercase letters and digits only */
+    const char *property;
+} common_headers[] = {
+    {"email", "email"},           {"emailaddress", "email"},    {"firstname", "firstname"},
+    {"givenname", "firstname"},   {"lastname", "lastname"},     {"surname", "lastname"},
+    {"familyname", "lastname"},   {"company", "company"},       {"companyname", "company"},
+    {"organization", "company"},  {"organisation", "company"},  {"phone", "phone"},
+    {"phonenumber", "phone"},     {"mobilephone", "mobilephone"}, {"mobilephonenumber", "mobilephone"},
+    {"jobtitle", "jobtitle"},     {"title", "jobtitle"},        {"address", "address"},
+    {"streetaddress", "address"}, {"city", "city"},             {"state", "state"},
+    {"stateregion", "state"},     {"zip", "zip"},               {"zipcode", "zip"},
+    {"postalcode", "zip"},        {"postcode", "zip"},          {"country", "country"},
+    {"countryregion", "country"}, {"website", "website"},       {"websiteurl", "website"},
+};
+
+const char *och_input_common_property(const char *header)
+{
+    char norm[32];
+    size_t n = 0;
+    for(const unsigned char *p = (const unsigned char *)header; *p; p++) {
+        if(*p >= 0x80)
+            return NULL;
+        if(!isalnum(*p))
+            continue;
+        if(n + 1 == sizeof norm)
+            return NULL;
+        norm[n++] = (char)tolower(*p);
+    }
+    norm[n] = '\0';
+    for(size_t i = 0; i < sizeof common_headers / sizeof common_headers[0]; i++)
+        if(!strcmp(norm, common_headers[i].header))
+            return common_headers[i].property;
+    return NULL;
+}
+
+/* The property a column or key goes to: --map, the common headers, else
+ * its own name. NULL: --map leaves it out. */
+static const char *property_of(const struct och_input *in, const char *name)
+{
+    if(in->map)
+        for(size_t i = 0; i < in->map->n; i++)
+            if(!strcasecmp(in->map->column[i], name))
+                return *in->map->property[i] ? in->map->property[i] : NULL;
+    const char *common = och_input_common_property(name);
+    return common ? common : name;
+}
+
+static const char *delim_name(char d)
+{
+    return d == ';' ? "semicolon-separated" : d == '\t' ? "tab-separated" : "comma-separated";
+}
+
+/* "'A', 'B', 'C'" for a header message, kept short enough to leave room
+ * for the advice after it. */
+static void columns_found(const struct och_input *in, struct kit_buf *b)
+{
+    size_t n = in->cols ? in->ncols : in->noffs;
+    for(size_t i = 0; i < n; i++) {
+        if(b->len > 200) {
+            kit_buf_printf(b, " and %zu more", n - i);
+            break;
+        }
+        const char *c = in->cols ? in->cols[i] : field_at(in, i);
+        kit_buf_printf(b, "%s'%.60s'", i ? ", " : "", c ? c : "");
+    }
+    if(!n)
+        kit_buf_puts(b, "none");
+    kit_buf_printf(b, " (read as %s)", delim_name(in->delim));
+}
+
+static oc_status header_fail(struct och_input *in, struct oc_error *err, oc_status rc, uint64_t line,
+                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* A header problem: what is wrong, then the columns found, then the
+ * advice that follows a '|' in fmt's output. */
+static oc_status header_fail(struct och_input *in, struct oc_error *err, oc_status rc, uint64_t line,
+                             const char *fmt, ...)
+{
+    struct kit_buf what = KIT_BUF_INIT, cols = KIT_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    kit_buf_vprintf(&what, fmt, ap);
+    va_end(ap);
+    columns_found(in, &cols);
+    if(!kit_buf_ok(&what) || !kit_buf_ok(&cols)) {
+        kit_buf_free(&what);
+        kit_buf_free(&cols);
+        return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
+    }
+    char *advice = strchr(what.data, '|');
+    if(advice)
+        *advice++ = '\0';
+    kit_fail(err, rc, "%s: line %llu: %s; columns found: %s%s%s", in->name, (unsigned long long)line,
+             what.data, cols.data, advice ? "; " : "", advice ? advice : "");
+    kit_buf_free(&what);
+    kit_buf_free(&cols);
+    return rc;
+}
+
+/* The delimiter of a CSV is the one of comma, semicolon and tab its
+ * header line holds most of outside quotes. Only the bytes already read
+ * are looked at (a header longer than a chunk counts its beginning). */
+static char detect_delim(const struct och_input *in)
+{
+    size_t comma = 0, semi = 0, tab = 0;
+    int quoted = 0;
+    for(size_t i = in->pos; i < in->end; i++) {
+        char c = in->chunk[i];
+        if(c == '"')
+            quoted = !quoted;
+        else if(quoted)
+            continue;
+        else if(c == '\n')
+            break;
+        else if(c == ',')
+            comma++;
+        else if(c == ';')
+            semi++;
+        else if(c == '\t')
+            tab++;
+    }
+    if(semi > comma && semi >= tab)
+        return ';';
+    if(tab > comma && tab > semi)
+        return '\t';
+    return ',';
+}
+
+/* Which column the user most likely meant as the email, for the advice. */
+static const char *email_guess(const struct och_input *in)
+{
+    for(size_t i = 0; i < in->ncols; i++)
+        for(const char *p = in->cols[i]; *p; p++)
+            if(!strncasecmp(p, "mail", 4))
+                return in->cols[i];
+    return in->ncols ? in->cols[0] : "";
+}
+
 static oc_status read_header(struct och_input *in, struct oc_error *err)
 {
     const char *bad;
     uint64_t start = in->line;
+    in->delim = detect_delim(in);
     int r = read_csv_record(in, &bad);
     if(r == -2)
         return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     if(r == -1)
         return OC_OK; /* nothing at all: no records */
     if(bad || in->too_long || !kit_utf8_valid(in->raw.data, in->raw.len, 0, NULL))
-        return kit_fail(err, OC_E_CONFIG, "%s: line %llu: the CSV header is malformed (%s)", in->name,
-                        (unsigned long long)start,
-                        bad ? bad : in->too_long ? "too long" : "not valid UTF-8");
+        return header_fail(in, err, OC_E_CONFIG, start,
+                           "the CSV header is malformed (%s)|the first line must name the columns",
+                           bad ? bad : in->too_long ? "too long" : "not valid UTF-8; save the file as UTF-8");
     in->cols = calloc(in->noffs, sizeof *in->cols);
-    if(!in->cols)
+    in->props = calloc(in->noffs, sizeof *in->props);
+    if(!in->cols || !in->props)
         return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
     in->ncols = in->noffs;
-    int have_email = 0;
     for(size_t i = 0; i < in->ncols; i++) {
         const char *s = field_at(in, i);
         while(isspace((unsigned char)*s))
@@ -547,25 +810,50 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
         in->cols[i] = strndup(s, len);
         if(!in->cols[i])
             return kit_fail(err, OC_E_NOMEM, "out of memory reading the header of %s", in->name);
-        if(!len)
-            return kit_fail(err, OC_E_CONFIG, "%s: line %llu: header column %zu has no name", in->name,
-                            (unsigned long long)start, i + 1);
+    }
+    int have_email = 0;
+    for(size_t i = 0; i < in->ncols; i++) {
+        if(!*in->cols[i])
+            return header_fail(in, err, OC_E_CONFIG, start,
+                               "header column %zu has no name|name every column on the first line", i + 1);
         for(size_t k = 0; k < i; k++)
             if(strcasecmp(in->cols[k], in->cols[i]) == 0)
-                return kit_fail(err, OC_E_CONFIG, "%s: line %llu: header column \"%s\" appears twice",
-                                in->name, (unsigned long long)start, in->cols[i]);
-        if(strcasecmp(in->cols[i], "email") == 0) {
+                return header_fail(in, err, OC_E_CONFIG, start,
+                                   "header column '%.60s' appears twice|rename one of them", in->cols[i]);
+        if(strcasecmp(in->cols[i], REJECT_COLUMN) == 0) {
+            in->err_col = i;
+            continue;
+        }
+        in->props[i] = property_of(in, in->cols[i]);
+        if(!in->props[i])
+            continue;
+        for(size_t k = 0; k < i; k++)
+            if(in->props[k] && !strcmp(in->props[k], in->props[i]))
+                return header_fail(in, err, OC_E_CONFIG, start,
+                                   "columns '%.60s' and '%.60s' both go to HubSpot property %.60s|leave "
+                                   "one out with --map '%.60s=' or send it elsewhere with --map "
+                                   "'%.60s=property'",
+                                   in->cols[k], in->cols[i], in->props[i], in->cols[i], in->cols[i]);
+        if(!strcmp(in->props[i], "email")) {
             in->email_col = i;
             have_email = 1;
         }
-        if(strcasecmp(in->cols[i], REJECT_COLUMN) == 0)
-            in->err_col = i;
+    }
+    for(size_t m = 0; in->map && m < in->map->n; m++) {
+        size_t i = 0;
+        while(i < in->ncols && strcasecmp(in->cols[i], in->map->column[m]))
+            i++;
+        if(i == in->ncols)
+            return header_fail(in, err, OC_E_INVALID, start,
+                               "--map names column '%.60s', which the header does not have|spell it as "
+                               "the header does (case does not matter)",
+                               in->map->column[m]);
     }
     if(!have_email)
-        return kit_fail(err, OC_E_CONFIG,
-                        "%s: line %llu: the CSV header has no email column; the first line must name the "
-                        "columns, one of them \"email\"",
-                        in->name, (unsigned long long)start);
+        return header_fail(in, err, OC_E_CONFIG, start,
+                           "the CSV header has no email column|name it \"email\" or use --map "
+                           "'%.60s=email'",
+                           email_guess(in));
     /* The header a rejects file gets: without an old reason column (it
      * appends its own). */
     size_t from = 0, to = 0;
@@ -580,9 +868,99 @@ static oc_status read_header(struct och_input *in, struct oc_error *err)
     return OC_OK;
 }
 
+/* ---- --map ---- */
+
+static char *trimmed_dup(const char *s, size_t len)
+{
+    while(len && isspace((unsigned char)*s)) {
+        s++;
+        len--;
+    }
+    while(len && isspace((unsigned char)s[len - 1]))
+        len--;
+    return strndup(s, len);
+}
+
+static int internal_name(const char *s)
+{
+    for(; *s; s++)
+        if(!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+oc_status och_input_map_parse(struct och_input_map *map, const char *text, struct oc_error *err)
+{
+    memset(map, 0, sizeof *map);
+    size_t cap = 1;
+    for(const char *p = text; *p; p++)
+        cap += *p == ',';
+    map->column = calloc(cap, sizeof *map->column);
+    map->property = calloc(cap, sizeof *map->property);
+    if(!map->column || !map->property)
+        return kit_fail(err, OC_E_NOMEM, "out of memory reading --map");
+    if(!*text)
+        return kit_fail(err, OC_E_INVALID,
+                        "--map is empty; give --map 'Column A=prop_a,Column B=prop_b'");
+    for(const char *p = text;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if(!eq)
+            return kit_fail(err, OC_E_INVALID,
+                            "--map part '%.*s' has no '='; each part is 'Column=property', parts "
+                            "separated by commas",
+                            (int)(len > 80 ? 80 : len), p);
+        char *col = trimmed_dup(p, (size_t)(eq - p));
+        char *prop = trimmed_dup(eq + 1, len - (size_t)(eq - p) - 1);
+        map->column[map->n] = col;
+        map->property[map->n++] = prop;
+        if(!col || !prop)
+            return kit_fail(err, OC_E_NOMEM, "out of memory reading --map");
+        if(!*col)
+            return kit_fail(err, OC_E_INVALID, "--map part '%.*s' names no column before its '='",
+                            (int)(len > 80 ? 80 : len), p);
+        if(!internal_name(prop))
+            return kit_fail(err, OC_E_INVALID,
+                            "--map part '%.*s': '%.60s' is not a HubSpot property's internal name "
+                            "(lowercase letters, digits and _, as in Settings > Properties); leave "
+                            "it empty ('%.60s=') to leave the column out",
+                            (int)(len > 80 ? 80 : len), p, prop, col);
+        for(size_t k = 0; k + 1 < map->n; k++)
+            if(!strcasecmp(map->column[k], col))
+                return kit_fail(err, OC_E_INVALID, "--map names column '%.60s' twice", col);
+        if(!end)
+            break;
+        p = end + 1;
+    }
+    return OC_OK;
+}
+
+void och_input_map_free(struct och_input_map *map)
+{
+    if(!map)
+        return;
+    for(size_t i = 0; i < map->n; i++) {
+        free(map->column[i]);
+        free(map->property[i]);
+    }
+    free(map->column);
+    free(map->property);
+    memset(map, 0, sizeof *map);
+}
+
 oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct oc_error *err)
 {
+    return och_input_open_mapped(in, f, name, NULL, err);
+}
+
+oc_status och_input_open_mapped(struct och_input *in, FILE *f, const char *name,
+                                const struct och_input_map *map, struct oc_error *err)
+{
     memset(in, 0, sizeof *in);
+    in->map = map;
+    in->delim = ',';
+    in->quote_nl_field = SIZE_MAX;
     in->f = f;
     in->name = name;
     in->line = 1;
@@ -667,11 +1045,11 @@ const char *och_input_header(const struct och_input *in, size_t *len)
 size_t och_input_footprint(const struct och_input *in)
 {
     size_t n = (in->chunk ? CHUNK_SIZE : 0) + in->raw.cap + in->vals.cap + in->errmsg.cap
-               + in->header_raw.cap + in->stripped.cap + 2 * in->capoffs * sizeof *in->offs
+               + in->header_raw.cap + in->stripped.cap + in->replay.cap + 2 * in->capoffs * sizeof *in->offs
                + in->capfields * sizeof *in->fields;
     for(size_t i = 0; i < in->ncols; i++)
         n += in->cols[i] ? strlen(in->cols[i]) + 1 : 0;
-    return n + in->ncols * sizeof *in->cols;
+    return n + in->ncols * (sizeof *in->cols + sizeof *in->props);
 }
 
 void och_input_close(struct och_input *in)
@@ -684,6 +1062,8 @@ void och_input_close(struct och_input *in)
     kit_buf_free(&in->errmsg);
     kit_buf_free(&in->header_raw);
     kit_buf_free(&in->stripped);
+    kit_buf_free(&in->replay);
+    free(in->props);
     free(in->offs);
     free(in->rawoffs);
     free(in->fields);

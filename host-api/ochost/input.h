@@ -4,9 +4,30 @@
  *
  * The format is chosen by content: after an optional UTF-8 BOM and
  * whitespace, '{' means JSON Lines, anything else CSV with a header line.
+ * A CSV's delimiter is read from its header line: whichever of comma,
+ * semicolon and tab occurs most outside quotes (comma on a tie or when
+ * none does), so spreadsheet and Mailchimp exports read as they are.
  * Each record becomes a struct oc_record of kind "contact", id "line N"
  * (the physical line where the record starts) and one field per non-empty
- * value, with the email column/key renamed "email" whatever its case.
+ * value, named by the column's property (below).
+ *
+ * Column (or JSON key) names become property names in this order: the
+ * --map table (och_input_map_parse; an empty property leaves the column
+ * out), then the common export headers (och_input_common_property:
+ * "Email Address" -> email, "First Name" -> firstname, ...), else the
+ * name as it is. The common headers are the ones spreadsheet, Mailchimp
+ * and CMS exports use for the fields every CRM has; they name HubSpot's
+ * default contact properties, which the plugin checks against the portal
+ * before writing, so a wrong guess stops the push instead of writing.
+ *
+ * A quote that is not closed on its line either runs on to a later line
+ * that closes it (a value with a line break, as RFC 4180 allows) or
+ * swallows the rows after it. When the record it makes does not fit the
+ * header, only the line the quote opened on is reported invalid (saying
+ * which lines the quote ran over) and the lines after it are read again
+ * as records of their own; a quote left open for more than
+ * OCH_INPUT_MAX_RECORD bytes is reported with the lines it swallowed, none
+ * of which are pushed.
  * A record that cannot be used (bad JSON, wrong column count, no email,
  * invalid UTF-8, longer than OCH_INPUT_MAX_RECORD) becomes kind "invalid"
  * with a field "error" naming the line and the problem, so the plugin
@@ -41,6 +62,26 @@
 
 enum och_input_format { OCH_INPUT_JSONL = 0, OCH_INPUT_CSV = 1 };
 
+/* A parsed --map: column name -> property ("" = leave the column out).
+ * Zero it to start; the strings are owned; free with och_input_map_free. */
+struct och_input_map {
+    char **column, **property;
+    size_t n;
+};
+
+/* Parse text, "Column A=prop_a,Column B=prop_b" (spaces around names
+ * ignored, columns matched ignoring case), into *map. OC_E_INVALID with
+ * err naming the bad part: no '=', an empty column name, a column given
+ * twice, a property that is not a HubSpot internal name (lowercase
+ * letters, digits, '_'); OC_E_NOMEM. map is safe to free either way. */
+oc_status och_input_map_parse(struct och_input_map *map, const char *text, struct oc_error *err);
+void och_input_map_free(struct och_input_map *map);
+
+/* The HubSpot contact property a common export header names ("E-Mail
+ * Address" -> "email"), compared ignoring case and everything but letters
+ * and digits; NULL when it is not one. The result is static. */
+const char *och_input_common_property(const char *header);
+
 struct och_input {
     FILE *f;          /* borrowed */
     const char *name; /* borrowed, used in messages */
@@ -70,7 +111,18 @@ struct och_input {
     size_t capfields;
     char id[32];
     struct kit_buf errmsg;
+    /* bytes to read before the stream again: the lines after a line whose
+     * open quote swallowed them (see above) */
+    struct kit_buf replay;
+    size_t replay_pos;
+    uint64_t replay_off;   /* stream offset of replay.data[0] */
+    int cr_stripped;       /* the record ended with CRLF */
+    size_t quote_nl_field; /* the first field whose quotes held a line end, SIZE_MAX if none */
     /* CSV header */
+    char delim;         /* ',', ';' or '\t' */
+    const char **props; /* per column: the property its values go to, NULL to leave it out;
+                         * the array is owned, the names point into cols, map or a static table */
+    const struct och_input_map *map; /* borrowed, may be NULL */
     char **cols;
     size_t ncols, email_col;
     size_t err_col;     /* the ochost_error column, SIZE_MAX when none */
@@ -84,6 +136,11 @@ struct och_input {
  * cannot be read. in is owned by the caller; call och_input_close in every
  * case after this returns. */
 oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct oc_error *err);
+/* As och_input_open, with a --map (borrowed, may be NULL; must outlive
+ * in). OC_E_INVALID when it names a column the CSV header does not have
+ * (err lists the columns found). */
+oc_status och_input_open_mapped(struct och_input *in, FILE *f, const char *name,
+                                const struct och_input_map *map, struct oc_error *err);
 
 /* Fill *rec with the next record: OC_OK, OC_E_NOT_FOUND at the end,
  * OC_E_IO on a read error, OC_E_NOMEM. Everything rec points to is owned

@@ -61,7 +61,8 @@ oc_status och_rejects_open(struct och_rejects *r, const char *path, int csv, con
     memset(r, 0, sizeof *r);
     r->fd = -1;
     r->input_fd = input_fd;
-    r->csv = csv;
+    r->csv = csv != 0;
+    r->sep = csv == ';' || csv == '\t' ? (char)csv : ',';
     r->path = strdup(path);
     if(!r->path)
         return kit_fail(err, OC_E_NOMEM, "out of memory opening %s", path);
@@ -101,7 +102,8 @@ static void put_header(struct och_rejects *r, struct kit_buf *b)
     if(!r->csv || r->header_done || !r->header)
         return;
     kit_buf_append(b, r->header, r->header_len);
-    kit_buf_puts(b, "," OCH_REJECTS_COLUMN "\n");
+    kit_buf_putc(b, r->sep);
+    kit_buf_puts(b, OCH_REJECTS_COLUMN "\n");
 }
 
 static void csv_quote(struct kit_buf *b, const char *s)
@@ -199,7 +201,7 @@ static oc_status write_reread(struct och_rejects *r, const struct och_reject_spa
     free(chunk);
     kit_buf_reset(&r->line);
     if(r->csv) {
-        kit_buf_putc(&r->line, ',');
+        kit_buf_putc(&r->line, r->sep);
         csv_quote(&r->line, reason);
     } else if(brace) {
         kit_buf_putc(&r->line, ',');
@@ -242,7 +244,7 @@ static oc_status write_record(struct och_rejects *r, const char *raw, size_t len
     put_header(r, &r->line);
     if(r->csv) {
         kit_buf_append(&r->line, raw, len);
-        kit_buf_putc(&r->line, ',');
+        kit_buf_putc(&r->line, r->sep);
         csv_quote(&r->line, reason);
     } else if(sp && sp->len > len) {
         /* What is left of a JSON line is not an object: keep it as a

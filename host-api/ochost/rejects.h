@@ -64,6 +64,7 @@ struct och_rejects {
     int fd;             /* owned; -1 when closed */
     char *path;         /* owned */
     int csv;            /* the input is CSV: header and reason column */
+    char sep;           /* the CSV's delimiter, which the reason column uses too */
     char *header;       /* owned, CSV header text (without an old reason column) */
     size_t header_len;
     int header_done;
@@ -88,7 +89,10 @@ oc_status och_rejects_check(const char *path, int input_fd, const char *input_na
  * mode 0600 when created, and only after checking again on the opened
  * descriptor that it is not the input (input_fd as for och_rejects_check;
  * it is also where long records are read again from, so it must stay
- * open until och_rejects_close). csv says the input's format; header (CSV
+ * open until och_rejects_close). csv says the input's format: 0 JSON
+ * Lines, else CSV with the delimiter ';' or '\t' when it is that byte and
+ * ',' otherwise (1 included), so the reason column matches the input's
+ * delimiter and the rejects file reads back as the same format; header (CSV
  * header text, may be NULL for JSON Lines) is copied and written before
  * the first record. On failure err names the file (OC_E_CONFIG) and r is
  * safe to close. */
