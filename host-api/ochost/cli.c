@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host-api/ochost/paths.h"
+#include "host-api/ochost/suggest.h"
 #include "host-api/ochost/timeparse.h"
 #include "onecount/connector.h"
 
 enum opt_id {
-    O_MANIFEST, O_CONFIG, O_STATE, O_FIXTURES, O_RECORD, O_VERBOSE, O_QUIET, O_HELP,
+    O_MANIFEST, O_CONFIG, O_STATE, O_FIXTURES, O_RECORD, O_VERBOSE, O_QUIET, O_HELP, O_VERSION,
     O_STREAM, O_SINCE, O_TYPES, O_LIST, O_INPUT, O_REJECTS, O_MAP, O_EMAIL, O_ID, O_JSON
 };
 
@@ -23,7 +25,7 @@ struct opt {
 static const struct opt global_opts[] = {
     {"manifest", 0, O_MANIFEST, 1}, {"config", 0, O_CONFIG, 1}, {"state", 0, O_STATE, 1},
     {"fixtures", 0, O_FIXTURES, 1}, {"record", 0, O_RECORD, 1}, {"verbose", 'v', O_VERBOSE, 0},
-    {"quiet", 'q', O_QUIET, 0},     {"help", 'h', O_HELP, 0},
+    {"quiet", 'q', O_QUIET, 0},     {"help", 'h', O_HELP, 0},         {"version", 'V', O_VERSION, 0},
 };
 
 struct command {
@@ -119,31 +121,49 @@ void och_cli_help(FILE *f, int command)
         fprintf(f, "\nGlobal options: see 'ochost --help'.\n");
         return;
     }
+    char *state = NULL;
+    struct oc_error err = {sizeof err};
+    if(och_default_state_path(0, &state, &err))
+        state = NULL;
     fprintf(f,
             "usage: ochost [--manifest FILE] [--config FILE] [--state FILE] [--fixtures PATH]\n"
-            "              [--record CASSETTE] [-v|-q] COMMAND [ARGS]\n\n"
+            "              [--record CASSETTE] [-v|-q] COMMAND [ARGS]\n"
+            "       ochost --version | --help\n\n"
             "Commands:\n");
     for(size_t i = 0; i < NCOMMANDS; i++)
         if(commands[i].id != OCH_CMD_HELP)
             fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\nGlobal options:\n"
-            "  --manifest FILE   the plugin manifest (default ./plugin.manifest)\n"
+            "  --manifest FILE   the plugin manifest; default: $OCHOST_MANIFEST, else the\n"
+            "                    one installed with ochost:\n"
+            "                    %s\n"
+            "                    else ./plugin.manifest\n"
             "  --config FILE     key = value options for the plugin (keep it chmod 600)\n"
-            "  --state FILE      durable state: cursors, usage (default ./ochost.state)\n"
+            "  --state FILE      durable state: cursors, usage; default:\n"
+            "                    $XDG_STATE_HOME/ochost/ochost.state, else\n"
+            "                    ~/.local/state/ochost/ochost.state; here:\n"
+            "                    %s\n"
+            "                    (its folder is created mode 0700 when missing)\n"
             "  --fixtures PATH   replay a cassette file or folder on 127.0.0.1: no network,\n"
-            "                    placeholder token, clock from the cassette\n"
+            "                    placeholder token, clock from the cassette, throwaway state\n"
             "  --record F        record the real API into cassette F (token replaced)\n"
             "  -v, --verbose     more detail on stderr (twice for debug)\n"
             "  -q, --quiet       errors only on stderr\n"
+            "  -V, --version     ochost's version, the plugin's name, version and ABI, libcurl's\n"
             "  -h, --help        this help; 'ochost help COMMAND' or 'ochost COMMAND --help'\n\n"
+            "Environment: HUBSPOT_ACCESS_TOKEN (the token), HUBSPOT_BASE_URL, OCHOST_MANIFEST,\n"
+            "XDG_STATE_HOME, HOME, OCHOST_STATE_LOCK_WAIT_MS (wait for another run's lock).\n\n"
             "Credentials: HUBSPOT_ACCESS_TOKEN in the environment or access_token in the\n"
             "config file, never on the command line. HUBSPOT_BASE_URL or base_url\n"
             "overrides " OCH_DEFAULT_UPSTREAM ".\n\n"
             "Exit codes: 0 ok; 1 usage; 2 configuration (token, list, config, state file);\n"
             "3 lookup found nothing for some query; 4 authorization; 5 daily limit or\n"
             "budget reached (state saved, safe to resume); 6 some records rejected;\n"
-            "7 transient failure after retries (rerun resumes); 8 plugin load or ABI.\n");
+            "7 transient failure after retries (rerun resumes); 8 plugin load or ABI.\n"
+            "See ochost(1) for more.\n",
+            och_installed_manifest(), state ? state : "unknown: set XDG_STATE_HOME or HOME");
+    free(state);
 }
 
 static int usage_error(const struct och_cli *cli, const char *fmt, const char *arg)
@@ -201,6 +221,8 @@ static int all_digits(const char *s)
 
 void och_cli_free(struct och_cli *cli)
 {
+    free(cli->manifest_owned);
+    cli->manifest_owned = NULL;
     free(cli->queries);
     cli->queries = NULL;
     cli->nqueries = 0;
@@ -258,14 +280,60 @@ static int check_command(struct och_cli *cli, int have_email, int have_id)
     return 0;
 }
 
+static void list_commands(FILE *f)
+{
+    for(size_t i = 0; i < NCOMMANDS; i++)
+        if(commands[i].id != OCH_CMD_HELP)
+            fprintf(f, "%s%s", i ? ", " : "", commands[i].name);
+}
+
+static int unknown_command(const char *word)
+{
+    const char *names[NCOMMANDS];
+    for(size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *near = och_nearest(word, names, NCOMMANDS);
+    fprintf(stderr, "ochost: unknown command '%s'", word);
+    if(near)
+        fprintf(stderr, "; did you mean '%s'?", near);
+    fprintf(stderr, " Commands: ");
+    list_commands(stderr);
+    fprintf(stderr, "\nRun 'ochost --help' for usage.\n");
+    return 1;
+}
+
+/* Options are looked for among the globals and the command's own (or all
+ * command options before a command), so the suggestion is one that works
+ * where it was typed. */
+static int unknown_option(const struct och_cli *cli, const char *arg)
+{
+    const char *names[sizeof global_opts / sizeof global_opts[0] + sizeof command_opts / sizeof command_opts[0]];
+    size_t n = 0;
+    for(size_t i = 0; i < sizeof global_opts / sizeof global_opts[0]; i++)
+        names[n++] = global_opts[i].name;
+    for(size_t i = 0; i < sizeof command_opts / sizeof command_opts[0]; i++)
+        if(!cli->command || command_allows(cli->command, command_opts[i].id))
+            names[n++] = command_opts[i].name;
+    const char *word = arg + strspn(arg, "-");
+    char name[80];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(word, "="), word);
+    const char *near = och_nearest(name, names, n);
+    if(!near)
+        return usage_error(cli, "unknown option '%s'", arg);
+    fprintf(stderr, "ochost: unknown option '%s'; did you mean '--%s'?", arg, near);
+    if(cli->command && cli->command != OCH_CMD_HELP)
+        fprintf(stderr, "\nRun 'ochost %s --help' for usage.\n", och_command_name(cli->command));
+    else
+        fprintf(stderr, "\nRun 'ochost --help' for usage.\n");
+    return 1;
+}
+
 int och_cli_parse(int argc, char **argv, struct och_cli *cli)
 {
     int have_email = 0, have_id = 0, verbose = 0, quiet = 0;
     int collecting = 0; /* after --email/--id: bare words are more queries */
 
     memset(cli, 0, sizeof *cli);
-    cli->manifest = "./plugin.manifest";
-    cli->state = "./ochost.state";
     for(int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const struct opt *o = NULL;
@@ -295,13 +363,8 @@ int och_cli_parse(int argc, char **argv, struct och_cli *cli)
             for(size_t k = 0; k < NCOMMANDS; k++)
                 if(strcmp(commands[k].name, a) == 0)
                     cli->command = commands[k].id;
-            if(!cli->command) {
-                fprintf(stderr,
-                        "ochost: unknown command '%s'; commands: info, authorize, pull, push, lookup, usage, "
-                        "demo\nRun 'ochost --help' for usage.\n",
-                        a);
-                return 1;
-            }
+            if(!cli->command)
+                return unknown_command(a);
             cli->command_name = a;
             continue;
         } else if(a[0] != '-' && cli->command == OCH_CMD_HELP && !cli->help_command) {
@@ -315,7 +378,7 @@ int och_cli_parse(int argc, char **argv, struct och_cli *cli)
             return usage_error(cli, "unexpected argument '%s'", a);
         }
         if(!o)
-            return usage_error(cli, "unknown option '%s'", a);
+            return unknown_option(cli, a);
         collecting = 0;
         int is_global = o >= global_opts && o < global_opts + sizeof global_opts / sizeof global_opts[0];
         if(!is_global && !command_allows(cli->command, o->id)) {
@@ -339,6 +402,7 @@ int och_cli_parse(int argc, char **argv, struct och_cli *cli)
         case O_VERBOSE: verbose++; break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: cli->help = 1; break;
+        case O_VERSION: cli->version = 1; break;
         case O_STREAM: cli->stream = value; break;
         case O_SINCE: cli->since = value; break;
         case O_TYPES: cli->types = value; break;
@@ -364,10 +428,14 @@ int och_cli_parse(int argc, char **argv, struct och_cli *cli)
     if(verbose && quiet)
         return usage_error(cli, "%s: -v and -q contradict each other; pick one", "options");
     cli->verbosity = quiet ? -1 : verbose;
-    if(cli->help || cli->command == OCH_CMD_HELP)
+    if(cli->help || cli->version || cli->command == OCH_CMD_HELP)
         return 0;
-    if(!cli->command)
-        return usage_error(cli, "%s: no command given", "ochost");
+    if(!cli->command) {
+        fprintf(stderr, "ochost: no command given; commands: ");
+        list_commands(stderr);
+        fprintf(stderr, "\nRun 'ochost --help' for usage.\n");
+        return 1;
+    }
     if(cli->fixtures && cli->record)
         return usage_error(cli, "%s: --fixtures (replay) and --record cannot be combined", "options");
     return check_command(cli, have_email, have_id);

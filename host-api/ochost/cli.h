@@ -35,10 +35,13 @@ enum och_command {
 
 struct och_cli {
     /* global */
-    const char *manifest; /* default "./plugin.manifest" */
+    const char *manifest; /* --manifest, NULL until main chooses one (paths.h) */
+    char *manifest_owned; /* the chosen manifest when ochost picked it; freed by och_cli_free */
+    const char *manifest_source; /* where the manifest came from (paths.h), static text */
     const char *config;   /* NULL: none */
-    const char *state;    /* default "./ochost.state" */
+    const char *state;    /* --state; NULL: the default (paths.h), or throwaway with --fixtures */
     int state_given;      /* --state was on the command line */
+    int version;          /* --version given */
     const char *fixtures;
     const char *record;
     int verbosity;        /* -1 quiet, 0 default, 1+ verbose */
@@ -68,7 +71,8 @@ struct och_cli {
 int och_cli_parse(int argc, char **argv, struct och_cli *cli);
 void och_cli_free(struct och_cli *cli);
 
-/* Print the general help, or one command's, to f. */
+/* Print the general help, or one command's, to f. The general help says
+ * where the default state file and manifest are for this environment. */
 void och_cli_help(FILE *f, int command);
 
 /* The command's name ("push"), "ochost" for OCH_CMD_NONE. */

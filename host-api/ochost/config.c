@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "host-api/ochost/status.h"
+#include "host-api/ochost/suggest.h"
 #include "plugin/error.h"
 #include "plugin/text.h"
 
@@ -78,6 +79,25 @@ static int list_cb(void *ctx, const char *name, size_t len, int secret)
     if(b->len)
         kit_buf_puts(b, ", ");
     kit_buf_append(b, name, len);
+    return 0;
+}
+
+struct nearest {
+    const char *key;
+    char best[80];
+    size_t best_distance;
+};
+
+static int nearest_cb(void *ctx, const char *name, size_t len, int secret)
+{
+    (void)secret;
+    struct nearest *n = ctx;
+    size_t d = och_edit_distance(n->key, strlen(n->key), name, len);
+    if(d < n->best_distance && och_close_enough(d, len) && len < sizeof n->best) {
+        n->best_distance = d;
+        memcpy(n->best, name, len);
+        n->best[len] = '\0';
+    }
     return 0;
 }
 
@@ -169,9 +189,15 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
             goto fail;
         }
         if(valid_options && !och_option_known(valid_options, key)) {
+            struct nearest near = {key, "", (size_t)-1};
+            each_option(valid_options, nearest_cb, &near);
             each_option(valid_options, list_cb, &names);
-            rc = kit_fail(err, OC_E_CONFIG, "%s:%d: unknown key '%s'; valid keys: %s", path, lineno, key,
-                          kit_buf_str(&names));
+            if(near.best[0])
+                rc = kit_fail(err, OC_E_CONFIG, "%s:%d: unknown key '%s'; did you mean '%s'? Valid keys: %s",
+                              path, lineno, key, near.best, kit_buf_str(&names));
+            else
+                rc = kit_fail(err, OC_E_CONFIG, "%s:%d: unknown key '%s'; valid keys: %s", path, lineno, key,
+                              kit_buf_str(&names));
             goto fail;
         }
         for(size_t i = 0; i < cfg->n; i++)

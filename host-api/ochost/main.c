@@ -8,8 +8,10 @@
 #include "host-api/ochost/cli.h"
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/dispatch.h"
+#include "host-api/ochost/paths.h"
 #include "host-api/ochost/session.h"
 #include "host-api/ochost/status.h"
+#include "host-api/ochost/version.h"
 
 /* A core dump of ochost would hold the token (and contact data) in a file
  * anyone who can read cores may open. The host owns process-wide settings
@@ -44,6 +46,18 @@ int main(int argc, char **argv)
         och_cli_help(stdout, cli.help ? cli.command : cli.help_command);
         goto out;
     }
+    if(cli.version) {
+        code = och_print_version(stdout, &cli);
+        goto out;
+    }
+    struct oc_error err;
+    och_error_init(&err);
+    oc_status found = och_find_manifest(cli.manifest, &cli.manifest_owned, &cli.manifest_source, &err);
+    if(found) {
+        code = och_report(och_command_name(cli.command), found, &err);
+        goto out;
+    }
+    cli.manifest = cli.manifest_owned;
     if(cli.command == OCH_CMD_DEMO) {
         code = och_cmd_demo(&cli);
         goto out;

@@ -11,6 +11,7 @@
 
 #include "fixtures/record.h"
 #include "fixtures/replay.h"
+#include "host-api/ochost/paths.h"
 #include "host-api/ochost/status.h"
 #include "host-api/ochost/timeparse.h"
 #include "plugin/error.h"
@@ -175,6 +176,12 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
     och_host_signals();
 
     rc = oc_manifest_load(cli->manifest, &s->manifest, &s->err);
+    if(rc && cli->manifest_source && strcmp(cli->manifest_source, "--manifest") != 0) {
+        /* Say why this file was read: the user named none. */
+        char why[96];
+        snprintf(why, sizeof why, "manifest chosen by %s", cli->manifest_source);
+        kit_error_wrap(&s->err, rc, why, NULL);
+    }
     if(rc)
         return fail_msg(s, rc == OC_E_NOMEM ? rc : OC_E_ABI);
     if(cli->config) {
@@ -201,8 +208,17 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
             snprintf(s->fx_state, sizeof s->fx_state, "%s/fixtures.state", s->fx_tmpdir);
             state_path = s->fx_state;
         }
+        char *default_state = NULL;
+        if(!state_path) {
+            rc = och_default_state_path(1, &default_state, &s->err);
+            if(rc)
+                return fail_msg(s, rc);
+            state_path = default_state;
+            och_log(&s->host, OC_LOG_INFO, "state file %s", state_path);
+        }
         rc = och_state_open(&s->state, state_path, och_state_lock_wait_ms(), cli->verbosity >= 0 ? stderr : NULL,
                             &s->err);
+        free(default_state);
         if(rc)
             return fail_msg(s, rc);
         s->host.state = &s->state;

@@ -1,0 +1,25 @@
+/*
+ * suggest.h - "did you mean ...?" for mistyped commands, options and
+ * config keys: the nearest valid word by edit distance, offered only when
+ * it is close enough to be a typo rather than a different word.
+ */
+#ifndef OCH_SUGGEST_H
+#define OCH_SUGGEST_H
+
+#include <stddef.h>
+
+/* Edits (insert, delete, substitute, swap two neighbours; case ignored)
+ * that turn a[0..alen) into b[0..blen). Words longer than 64 bytes count
+ * as far from everything (SIZE_MAX). */
+size_t och_edit_distance(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Nonzero when a word distance edits from candidate (of candidate_len
+ * bytes) is likely a typo of it: at most a third of its length, at
+ * least one edit. */
+int och_close_enough(size_t distance, size_t candidate_len);
+
+/* The candidate (borrowed from candidates[0..n)) nearest to word and
+ * close enough, the first of equals; NULL when none is. */
+const char *och_nearest(const char *word, const char *const *candidates, size_t n);
+
+#endif
