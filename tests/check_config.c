@@ -84,6 +84,35 @@ START_TEST(unknown_key_lists_valid_ones)
 }
 END_TEST
 
+/* A typo gets the key it was meant to be; a word that is no near miss
+ * gets no guess (a wrong guess would mislead more than none). */
+START_TEST(unknown_key_suggests_the_nearest)
+{
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"dialy_budget = 10\n", "did you mean 'daily_budget'?"},
+        {"timeout = 10\n", "did you mean 'timeout_ms'?"},
+        {"Base_URL = http://127.0.0.1\n", "did you mean 'base_url'?"},
+        {"client_secrte = x\n", "did you mean 'client_secret'?"},
+        {"colour = blue\n", NULL},
+    };
+    for(size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct och_config cfg;
+        struct oc_error err;
+        write_cfg(cases[i].line, 0600);
+        och_error_init(&err);
+        ck_assert_int_eq(och_config_load(&cfg, path, OPTIONS, NULL, &err), OC_E_CONFIG);
+        if(cases[i].want)
+            ck_assert_msg(strstr(err.message, cases[i].want), "%s: %s", cases[i].line, err.message);
+        else
+            ck_assert_msg(!strstr(err.message, "did you mean"), "%s: %s", cases[i].line, err.message);
+        ck_assert_msg(strstr(err.message, "alid keys: "), "still lists the valid keys: %s", err.message);
+        och_config_free(&cfg);
+    }
+}
+END_TEST
+
 START_TEST(duplicate_and_malformed_lines)
 {
     struct och_config cfg;
@@ -198,6 +227,7 @@ Suite *make_config_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, comments_and_whitespace);
     tcase_add_test(tc, unknown_key_lists_valid_ones);
+    tcase_add_test(tc, unknown_key_suggests_the_nearest);
     tcase_add_test(tc, refusal_text_masked_and_clean);
     tcase_add_test(tc, duplicate_and_malformed_lines);
     tcase_add_test(tc, secrets_never_printed);

@@ -43,6 +43,43 @@ static void setup(void) { ochrun_setup(&E); }
 
 static void teardown(void) { ochrun_teardown(&E); }
 
+/* ochrun passes the test's own environment on, and the first of two
+ * equal names wins, so HOME and XDG_STATE_HOME are changed here (value
+ * NULL: unset) for one run and put back by restore_env (suites may run
+ * in one process). */
+static struct {
+    const char *name;
+    char *old;
+    int had;
+} saved_env[4];
+static size_t nsaved;
+
+static void set_env_for_run(const char *name, const char *value)
+{
+    ck_assert_uint_lt(nsaved, sizeof saved_env / sizeof saved_env[0]);
+    const char *old = getenv(name);
+    saved_env[nsaved].name = name;
+    saved_env[nsaved].had = old != NULL;
+    saved_env[nsaved].old = old ? strdup(old) : NULL;
+    nsaved++;
+    if(value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+}
+
+static void restore_env(void)
+{
+    while(nsaved) {
+        nsaved--;
+        if(saved_env[nsaved].had)
+            setenv(saved_env[nsaved].name, saved_env[nsaved].old, 1);
+        else
+            unsetenv(saved_env[nsaved].name);
+        free(saved_env[nsaved].old);
+    }
+}
+
 START_TEST(help)
 {
     struct ochrun r;
@@ -315,16 +352,18 @@ END_TEST
 START_TEST(fixtures_leave_the_default_state_alone)
 {
     struct ochrun r;
-    struct stat before, after;
-    int had = stat("ochost.state", &before) == 0;
+    struct stat sb;
+    char xdg[PATH_MAX], folder[PATH_MAX + 16];
+    snprintf(xdg, sizeof xdg, "%s/xdg", E.tmp);
+    snprintf(folder, sizeof folder, "%s/ochost", xdg);
+    set_env_for_run("XDG_STATE_HOME", xdg);
     run_ochost(&r, (const char *[]){"--manifest", E.manifest, "--fixtures",
                                     "fixtures/hubspot/authorize-ok.json", "authorize", NULL},
                NULL, NULL);
+    restore_env();
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
-    int has = stat("ochost.state", &after) == 0;
-    ck_assert_msg(had == has, "ochost.state %s by a fixture run", has ? "created" : "removed");
-    if(had)
-        ck_assert(before.st_mtime == after.st_mtime && before.st_size == after.st_size);
+    ck_assert_msg(stat(folder, &sb) != 0, "a fixture run made the default state folder %s", folder);
+    ck_assert_msg(stat("ochost.state", &sb) != 0, "a fixture run made ./ochost.state");
     ochrun_free(&r);
 }
 END_TEST
@@ -496,6 +535,143 @@ START_TEST(demo_without_fixtures_folder)
 }
 END_TEST
 
+START_TEST(no_command_says_so_once)
+{
+    struct ochrun r;
+    run_ochost(&r, (const char *[]){NULL}, NULL, NULL);
+    ck_assert_int_eq(r.code, 1);
+    ck_assert_msg(strncmp(ERR(&r), "ochost: no command given; ", 26) == 0, "%s", ERR(&r));
+    ck_assert_msg(!strstr(ERR(&r), "ochost: ochost:"), "one prefix: %s", ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "push") && strstr(ERR(&r), "--help"), "%s", ERR(&r));
+    ochrun_free(&r);
+}
+END_TEST
+
+/* Typos get the nearest valid word; a word near nothing gets no guess. */
+START_TEST(typos_suggest_the_nearest)
+{
+    static const struct {
+        const char *args[5];
+        const char *want;
+    } cases[] = {
+        {{"psuh", NULL}, "unknown command 'psuh'; did you mean 'push'?"},
+        {{"lokup", "--email", "a@b.c", NULL}, "did you mean 'lookup'?"},
+        {{"authorise", NULL}, "did you mean 'authorize'?"},
+        {{"push", "--list", "7", "--rejcts", NULL}, "did you mean '--rejects'?"},
+        {{"pull", "--sinse", "2026-01-01", NULL}, "did you mean '--since'?"},
+        {{"--manfest", "x", "info", NULL}, "did you mean '--manifest'?"},
+    };
+    struct ochrun r;
+    for(size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_ochost(&r, cases[i].args, NULL, NULL);
+        ck_assert_msg(r.code == 1, "%s: exit %d", cases[i].args[0], r.code);
+        ck_assert_msg(strstr(ERR(&r), cases[i].want), "%s: %s", cases[i].want, ERR(&r));
+        ck_assert_msg(strstr(ERR(&r), "--help"), "%s", ERR(&r));
+        ochrun_free(&r);
+    }
+    run_ochost(&r, (const char *[]){"frobnicate", NULL}, NULL, NULL);
+    ck_assert_int_eq(r.code, 1);
+    ck_assert_msg(!strstr(ERR(&r), "did you mean"), "%s", ERR(&r));
+    ochrun_free(&r);
+}
+END_TEST
+
+START_TEST(version_names_ochost_plugin_and_libcurl)
+{
+    struct ochrun r;
+    run_ochost(&r, (const char *[]){"--manifest", E.manifest, "--version", NULL}, NULL, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strncmp(OUT(&r), "ochost 0.", 9) == 0, "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "\nplugin: hubspot 0.") && strstr(OUT(&r), ", ABI 1.0 ("), "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "libonecount_hubspot.so"), "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "\nlibcurl 7.") || strstr(OUT(&r), "\nlibcurl 8."), "%s", OUT(&r));
+    ochrun_free(&r);
+
+    /* No plugin: say so and why, and still name ochost and libcurl. */
+    run_ochost(&r, (const char *[]){"-V", "--manifest", "/nonexistent/plugin.manifest", NULL}, NULL, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strncmp(OUT(&r), "ochost 0.", 9) == 0, "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "\nplugin: not loaded (") && strstr(OUT(&r), "/nonexistent/plugin.manifest"),
+                  "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "\nlibcurl "), "%s", OUT(&r));
+    ochrun_free(&r);
+}
+END_TEST
+
+/* Without --manifest, OCHOST_MANIFEST names it: an installed ochost is
+ * not tied to the current directory. */
+START_TEST(manifest_from_the_environment)
+{
+    struct ochrun r;
+    char env[sizeof E.manifest + 32], want[sizeof E.manifest + 32];
+    snprintf(env, sizeof env, "OCHOST_MANIFEST=%s", E.manifest);
+    run_ochost(&r, (const char *[]){"info", NULL}, (const char *[]){env, NULL}, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    snprintf(want, sizeof want, "manifest:     %s\n", E.manifest);
+    ck_assert_msg(strstr(OUT(&r), want), "%s", OUT(&r));
+    ochrun_free(&r);
+
+    run_ochost(&r, (const char *[]){"info", NULL}, (const char *[]){"OCHOST_MANIFEST=/nonexistent/p.manifest", NULL},
+               NULL);
+    ck_assert_int_eq(r.code, 8);
+    ck_assert_msg(strstr(ERR(&r), "/nonexistent/p.manifest") && strstr(ERR(&r), "chosen by OCHOST_MANIFEST"), "%s",
+                  ERR(&r));
+    ochrun_free(&r);
+
+    /* --manifest still comes first */
+    run_ochost(&r, (const char *[]){"--manifest", E.manifest, "info", NULL},
+               (const char *[]){"OCHOST_MANIFEST=/nonexistent/p.manifest", NULL}, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    ochrun_free(&r);
+}
+END_TEST
+
+/* Cron starts jobs in $HOME: the default state lives under
+ * $XDG_STATE_HOME/ochost (else ~/.local/state/ochost), made 0700, never
+ * in the current directory; --help says where. */
+START_TEST(default_state_follows_xdg)
+{
+    struct ochrun r;
+    struct stat sb;
+    char xdg[PATH_MAX], home[PATH_MAX], path[PATH_MAX + 64];
+    const char *tok = "HUBSPOT_ACCESS_TOKEN=pat-na1-" "00000000-0000-4000-8000-000000000000";
+    snprintf(xdg, sizeof xdg, "%s/xdg/deeper", E.tmp);
+    snprintf(home, sizeof home, "%s/home", E.tmp);
+    ck_assert_int_eq(mkdir(home, 0755), 0);
+
+    set_env_for_run("XDG_STATE_HOME", xdg);
+    run_ochost(&r, (const char *[]){"--manifest", E.manifest, "usage", NULL}, (const char *[]){tok, NULL}, NULL);
+    restore_env();
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    snprintf(path, sizeof path, "%s/ochost", xdg);
+    ck_assert_msg(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700,
+                  "%s is a 0700 folder", path);
+    /* usage saves nothing, but the state file's lock sits beside it */
+    snprintf(path, sizeof path, "%s/ochost/ochost.state.lock", xdg);
+    ck_assert_msg(stat(path, &sb) == 0, "the state was opened in %s/ochost", xdg);
+    ochrun_free(&r);
+
+    /* XDG_STATE_HOME unset (or relative, which the spec says to ignore):
+     * ~/.local/state/ochost. */
+    set_env_for_run("XDG_STATE_HOME", "relative/ignored");
+    set_env_for_run("HOME", home);
+    run_ochost(&r, (const char *[]){"--manifest", E.manifest, "usage", NULL}, (const char *[]){tok, NULL}, NULL);
+    struct ochrun helped;
+    run_ochost(&helped, (const char *[]){"--help", NULL}, NULL, NULL);
+    restore_env();
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    snprintf(path, sizeof path, "%s/.local/state/ochost", home);
+    ck_assert_msg(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700,
+                  "%s is a 0700 folder", path);
+    ck_assert_msg(stat("relative", &sb) != 0, "a relative XDG_STATE_HOME was used");
+    snprintf(path, sizeof path, "%s/.local/state/ochost/ochost.state\n", home);
+    ck_assert_msg(strstr(OUT(&helped), path), "--help names the default state file %s: %s", path, OUT(&helped));
+    ck_assert_msg(strstr(OUT(&helped), "$XDG_STATE_HOME/ochost/ochost.state"), "%s", OUT(&helped));
+    ochrun_free(&helped);
+    ochrun_free(&r);
+}
+END_TEST
+
 extern Suite *make_ochost_suite(void);
 Suite *make_ochost_suite(void)
 {
@@ -521,6 +697,11 @@ Suite *make_ochost_suite(void)
     tcase_add_test(tc, not_found_outside_lookup_exit_2);
     tcase_add_test(tc, replays_bundled_cassettes);
     tcase_add_test(tc, demo_without_fixtures_folder);
+    tcase_add_test(tc, no_command_says_so_once);
+    tcase_add_test(tc, typos_suggest_the_nearest);
+    tcase_add_test(tc, version_names_ochost_plugin_and_libcurl);
+    tcase_add_test(tc, manifest_from_the_environment);
+    tcase_add_test(tc, default_state_follows_xdg);
     suite_add_tcase(s, tc);
     return s;
 }
