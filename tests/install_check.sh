@@ -72,7 +72,7 @@ C
 flags=$(env -u PKG_CONFIG_LIBDIR PKG_CONFIG_PATH="$root/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root" \
         pkg-config --cflags --libs onecount-connector) || fail "pkg-config does not know onecount-connector"
 case " $flags " in *" -ldl "*) ;; *) fail "pkg-config --libs lacks -ldl: $flags" ;; esac
-(cd "$tmp" && ${CC:-cc} -o host host.c $flags) >"$tmp/cc.log" 2>&1 ||
+(cd "$tmp" && ${CC:-cc} ${HOST_CFLAGS:-} -o host host.c $flags) >"$tmp/cc.log" 2>&1 ||
     { cat "$tmp/cc.log" >&2; fail "a host program does not build with: cc host.c $flags"; }
 "$tmp/host" "$plugdir/plugin.manifest" >"$tmp/host.out" 2>&1 &&
     grep -q "^hubspot $VERSION OC_OK$" "$tmp/host.out" ||
