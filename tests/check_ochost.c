@@ -669,6 +669,17 @@ START_TEST(default_state_follows_xdg)
     ck_assert_msg(strstr(OUT(&helped), "$XDG_STATE_HOME/ochost/ochost.state"), "%s", OUT(&helped));
     ochrun_free(&helped);
     ochrun_free(&r);
+
+    /* A home folder that does not exist is not ochost's to create. */
+    snprintf(path, sizeof path, "%s/nothere", E.tmp);
+    set_env_for_run("XDG_STATE_HOME", "relative/ignored");
+    set_env_for_run("HOME", path);
+    run_ochost(&r, (const char *[]){"--manifest", E.manifest, "usage", NULL}, (const char *[]){tok, NULL}, NULL);
+    restore_env();
+    ck_assert_msg(r.code == 2, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "cannot create the state folder"), "%s", ERR(&r));
+    ck_assert_msg(stat(path, &sb) != 0, "ochost created the missing home folder %s", path);
+    ochrun_free(&r);
 }
 END_TEST
 

@@ -109,11 +109,26 @@ done:
 
 /* mkdir -p with 0700 for the folders it makes. path is modified in place
  * and restored. */
-static int make_dirs(char *path)
+/* Create the folders of path (mode 0700) that are missing, except within
+ * its first keep bytes: those must exist already (a home folder is the
+ * system's to make, not ours). */
+static int make_dirs(char *path, size_t keep)
 {
     for(char *p = path + 1;; p++) {
         if(*p != '/' && *p != '\0')
             continue;
+        if((size_t)(p - path) <= keep) {
+            char saved = *p;
+            struct stat sb;
+            *p = '\0';
+            int r = stat(path, &sb);
+            *p = saved;
+            if(r)
+                return -1;
+            if(!saved)
+                return 0;
+            continue;
+        }
         char saved = *p;
         *p = '\0';
         int r = mkdir(path, 0700);
@@ -134,6 +149,7 @@ oc_status och_default_state_path(int create_dir, char **path_out, struct oc_erro
     const char *home = env_nonempty("HOME");
     struct kit_buf dir = KIT_BUF_INIT;
     oc_status rc = OC_OK;
+    size_t keep = 0;
 
     *path_out = NULL;
     /* The XDG spec: a relative XDG_STATE_HOME is invalid and ignored. */
@@ -149,12 +165,13 @@ oc_status och_default_state_path(int create_dir, char **path_out, struct oc_erro
                             "no default state file: neither XDG_STATE_HOME nor HOME is set and this user has "
                             "no home folder; pass --state FILE");
         kit_buf_printf(&dir, "%s/.local/state/ochost", strcmp(home, "/") == 0 ? "" : home);
+        keep = strcmp(home, "/") == 0 ? 0 : strlen(home);
     }
     if(!kit_buf_ok(&dir)) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory choosing the state file");
         goto out;
     }
-    if(create_dir && make_dirs(dir.data)) {
+    if(create_dir && make_dirs(dir.data, keep)) {
         rc = kit_fail(err, OC_E_CONFIG,
                       "cannot create the state folder %s: %s; make its parent writable, set XDG_STATE_HOME to "
                       "a writable folder, or pass --state FILE",

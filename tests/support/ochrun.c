@@ -109,8 +109,17 @@ pid_t ochrun_start(const struct ochrun_env *e, const char *const *args, const ch
     for(char **v = environ; *v && envc < 480; v++)
         if(inherited(*v))
             envp[envc++] = *v;
-    for(int i = 0; env_add && env_add[i] && envc < 510; i++)
+    int xdg_given = getenv("XDG_STATE_HOME") != NULL;
+    for(int i = 0; env_add && env_add[i] && envc < 510; i++) {
+        xdg_given |= strncmp(env_add[i], "XDG_STATE_HOME=", 15) == 0;
         envp[envc++] = (char *)env_add[i];
+    }
+    /* A run without --state keeps its state in the test's folder, never
+     * in the real home. */
+    char xdg[128];
+    snprintf(xdg, sizeof xdg, "XDG_STATE_HOME=%s/xdg", e->tmp);
+    if(!xdg_given && envc < 510)
+        envp[envc++] = xdg;
     envp[envc] = NULL;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY, 0);
