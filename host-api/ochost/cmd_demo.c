@@ -105,8 +105,9 @@ int och_cmd_demo(const struct och_cli *cli)
     errno = 0;
     if(stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr,
-                "ochost: demo: the demo fixtures folder %s is missing (%s); run from the repository root "
-                "or pass --manifest pointing into it\n",
+                "ochost: demo: the demo fixtures folder %s is missing (%s); the demo reads the cassettes "
+                "installed beside the plugin's manifest (make install puts them there): reinstall, or pass "
+                "--manifest pointing at a plugin.manifest that has fixtures/hubspot/demo beside it\n",
                 dir, strerror(errno ? errno : ENOTDIR));
         code = OCH_EXIT_CONFIG;
         goto out;
