@@ -19,7 +19,7 @@ $MAKE --no-print-directory install PREFIX=/usr DESTDIR="$root" >"$tmp/install.lo
     { cat "$tmp/install.log" >&2; fail "make install PREFIX=/usr DESTDIR=... failed"; }
 
 for f in usr/bin/ochost usr/include/onecount/connector.h usr/include/onecount/loader.h \
-         usr/lib/liboc_loader.a usr/lib/pkgconfig/onecount-connector.pc \
+         usr/lib/liboc_loader.a usr/lib/pkgconfig/onecount-connector.pc usr/lib/ochost/libocfixtures.so \
          "usr/lib/onecount/hubspot/$VERSION/libonecount_hubspot.so" \
          "usr/lib/onecount/hubspot/$VERSION/plugin.manifest" \
          "usr/lib/onecount/hubspot/$VERSION/fixtures/hubspot/demo/signups.csv" \

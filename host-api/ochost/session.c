@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fixtures/record.h"
 #include "fixtures/replay.h"
+#include "host-api/ochost/fixtures_dl.h"
 #include "host-api/ochost/paths.h"
 #include "host-api/ochost/status.h"
 #include "host-api/ochost/timeparse.h"
@@ -117,6 +117,9 @@ static const char *env_nonempty(const char *name)
 static int start_recorder(struct och_session *s, const char **base_url)
 {
     char why[512];
+    const struct fx_api *fx = och_fixtures_api("--record", &s->err);
+    if(!fx)
+        return fail_msg(s, s->err.status);
     const char *upstream = *base_url ? *base_url : OCH_DEFAULT_UPSTREAM;
     const char *file = strrchr(s->cli->record, '/');
     struct kit_buf scenario = KIT_BUF_INIT;
@@ -126,7 +129,7 @@ static int start_recorder(struct och_session *s, const char **base_url)
         len -= 5;
     kit_buf_append(&scenario, file, len);
     int64_t now = s->host.host.now_ms(s->host.host.ctx);
-    int r = fx_recorder_start(upstream, s->token, s->cli->record, kit_buf_str(&scenario), now, &s->rec, why,
+    int r = fx->recorder_start(upstream, s->token, s->cli->record, kit_buf_str(&scenario), now, &s->rec, why,
                               sizeof why);
     kit_buf_free(&scenario);
     if(r) {
@@ -134,7 +137,7 @@ static int start_recorder(struct och_session *s, const char **base_url)
         kit_fail(&s->err, OC_E_CONFIG, "cannot start recording into %s: %s", s->cli->record, why);
         return fail_msg(s, OC_E_CONFIG);
     }
-    *base_url = fx_recorder_url(s->rec);
+    *base_url = fx->recorder_url(s->rec);
     och_log(&s->host, OC_LOG_INFO, "recording %s into %s through %s", upstream, s->cli->record, *base_url);
     return 0;
 }
@@ -146,12 +149,15 @@ static int start_fixtures(struct och_session *s, const char **base_url)
     oc_status rc = cassette_clock(s->cli->fixtures, &start, &s->err);
     if(rc)
         return fail_msg(s, rc);
-    if(fx_server_start(s->cli->fixtures, NULL, &s->fx, why, sizeof why)) {
+    const struct fx_api *fx = och_fixtures_api(s->command == OCH_CMD_DEMO ? "demo" : "--fixtures", &s->err);
+    if(!fx)
+        return fail_msg(s, s->err.status);
+    if(fx->server_start(s->cli->fixtures, NULL, &s->fx, why, sizeof why)) {
         kit_fail(&s->err, OC_E_CONFIG, "cannot start the replay server on %s: %s", s->cli->fixtures, why);
         return fail_msg(s, OC_E_CONFIG);
     }
     och_host_virtual_clock(&s->host, start);
-    *base_url = fx_server_url(s->fx);
+    *base_url = fx->server_url(s->fx);
     s->token = FX_PLACEHOLDER_TOKEN;
     char when[40];
     och_format_time(start, when, sizeof when);
@@ -305,15 +311,18 @@ int och_session_close(struct och_session *s, int code)
         s->conn->release(s->inst);
     s->inst = NULL;
     code = state_failure(s, code);
-    if(s->fx) {
+    /* A server or recorder exists only once the library was loaded, so
+     * this returns the loaded table and touches no error. */
+    const struct fx_api *fx = s->fx || s->rec ? och_fixtures_api("--fixtures", &s->err) : NULL;
+    if(s->fx && fx) {
         struct kit_buf report = KIT_BUF_INIT;
-        if(fx_server_verify(s->fx, &report)) {
+        if(fx->server_verify(s->fx, &report)) {
             /* A run that stopped early (bad list, refused token, budget)
              * always leaves interactions unused: its own exit code says
              * more than 7 would. An unmatched request is different: the
              * plugin got a 599 no HubSpot would send, so whatever it then
              * decided means nothing, and the replay failed. */
-            size_t unmatched = fx_server_unmatched(s->fx);
+            size_t unmatched = fx->server_unmatched(s->fx);
             if(unmatched || !code)
                 fprintf(stderr, "ochost: %s: the replay did not match the fixtures %s:\n", s->what,
                         s->cli->fixtures);
@@ -328,16 +337,16 @@ int och_session_close(struct och_session *s, int code)
                 code = OCH_EXIT_TRANSIENT;
         }
         kit_buf_free(&report);
-        fx_server_stop(s->fx);
+        fx->server_stop(s->fx);
         s->fx = NULL;
     }
-    if(s->rec) {
+    if(s->rec && fx) {
         char why[512];
-        size_t n = fx_recorder_interactions(s->rec), failed = fx_recorder_failures(s->rec);
+        size_t n = fx->recorder_interactions(s->rec), failed = fx->recorder_failures(s->rec);
         if(failed)
             fprintf(stderr, "ochost: %s: %zu requests could not be forwarded and are not in %s\n", s->what,
                     failed, s->cli->record);
-        if(fx_recorder_stop(s->rec, why, sizeof why)) {
+        if(fx->recorder_stop(s->rec, why, sizeof why)) {
             fprintf(stderr, "ochost: %s: cassette %s not written: %s\n", s->what, s->cli->record, why);
             code = OCH_EXIT_TRANSIENT;
         } else if(s->cli->verbosity >= 0)
