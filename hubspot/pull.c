@@ -357,7 +357,10 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
                    "pull %s: HubSpot refused the page offset (expired?); restarting the "
                    "window's remaining part without emitting anything twice",
                    r->label);
-            hs_stream_restart(&r->st);
+            if(hs_stream_restart(&r->st)) {
+                rc = kit_fail(err, OC_E_NOMEM, "pull %s: out of memory restarting the window", r->label);
+                goto out;
+            }
             restarted = 1;
             fresh_since_restart = 0;
             rc = save(r, err);

@@ -177,13 +177,33 @@ int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t
 
 void hs_stream_page_begin(struct hs_stream_state *s) { s->page_low = s->low; }
 
-int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from)
+/* Move what the page handled into the low mark: low drops to the oldest
+ * event of the page and at_low holds the ids at it. Done only once a
+ * page is complete (or abandoned by a restart): a page that stops half
+ * way keeps low where the page began and its handled ids in page, so an
+ * event of the page that HubSpot sent out of order (newer than one
+ * already handled) is not mistaken for processed by the rerun. */
+static int fold_page(struct hs_stream_state *s)
 {
-    if(s->low == HS_PULL_NONE || created < s->low) {
-        s->low = created;
+    int64_t min = s->low;
+    for(size_t i = 0; i < s->page.cap; i++)
+        if(s->page.slot[i].id && (min == HS_PULL_NONE || s->page.slot[i].created < min))
+            min = s->page.slot[i].created;
+    if(min != s->low) {
+        s->low = min;
         hs_event_set_clear(&s->at_low);
     }
-    if(created == s->low && hs_event_set_add(&s->at_low, id, created) < 0)
+    for(size_t i = 0; i < s->page.cap; i++)
+        if(s->page.slot[i].id && s->page.slot[i].created == s->low &&
+           hs_event_set_add(&s->at_low, s->page.slot[i].id, s->low) < 0)
+            return -1;
+    hs_event_set_clear(&s->page);
+    return 0;
+}
+
+int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from)
+{
+    if(hs_event_set_add(&s->page, id, created) < 0)
         return -1;
     if(created >= keep_from)
         return hs_event_set_add(&s->seen, id, created) < 0 ? -1 : 0;
@@ -197,21 +217,26 @@ int hs_stream_page_done(struct hs_stream_state *s, const char *next)
     char *copy = next ? strdup(next) : NULL;
     if(next && !copy)
         return -1;
+    if(fold_page(s)) {
+        free(copy);
+        return -1;
+    }
     free(s->offset);
     s->offset = copy;
-    hs_event_set_clear(&s->page);
     return 0;
 }
 
-void hs_stream_restart(struct hs_stream_state *s)
+int hs_stream_restart(struct hs_stream_state *s)
 {
     /* Everything newer than low was processed (newest-first order), so
      * only [start, low] is asked again; ties at low are skipped by at_low. */
+    if(fold_page(s))
+        return -1;
     if(s->low != HS_PULL_NONE && s->low < s->query_end)
         s->query_end = s->low < s->start ? s->start : s->low;
     free(s->offset);
     s->offset = NULL;
-    hs_event_set_clear(&s->page);
+    return 0;
 }
 
 int hs_stream_forget_before(struct hs_stream_state *s, int64_t min_created)

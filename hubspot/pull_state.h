@@ -17,7 +17,8 @@
  *    delivered but are no longer remembered, so the pull clamps its start
  *    here instead of emitting them twice.
  *  - inside a window HubSpot pages newest first. low is the oldest created
- *    processed so far, at_low the identities processed at exactly low.
+ *    processed by the pages completed so far, at_low the identities
+ *    processed at exactly low.
  *    Anything newer than low (as it stood when the page arrived, so that
  *    a page slightly out of order loses nothing) was processed by this
  *    query already: offsets are positions in a live list, so events that
@@ -29,9 +30,12 @@
  *    at_low. This rests on HubSpot's documented reverse-chronological
  *    order; it is what keeps a 100,000-event window from having to keep
  *    100,000 ids.
- *  - page: identities processed from an interrupted page, as states
- *    written by earlier versions carry them; still honoured when read,
- *    never written (the low mark covers them now).
+ *  - page: identities processed from the page being handled. They move
+ *    low only when the page is complete, so a state saved in the middle
+ *    of a page (the host refused a record) keeps low where the page began
+ *    and names what the page delivered: the rerun fetches the page again
+ *    and emits exactly the rest, even when HubSpot sent that page
+ *    slightly out of order.
  *
  * The serialized form (JSON, compact):
  *   {"v":1,"cursor":C,"seen_from":F,"seen":[["id",created],...],
@@ -120,15 +124,18 @@ void hs_stream_page_begin(struct hs_stream_state *s);
  * low mark at the page's start, at low, or on an interrupted page of an
  * old state. */
 int hs_stream_processed(const struct hs_stream_state *s, const char *id, int64_t created);
-/* Record (id, created) as processed: it moves the window's low mark, and
- * is remembered in seen when created >= keep_from (window end - lookback);
+/* Record (id, created) as processed: it joins the page's handled ids
+ * (which move the window's low mark when the page is done), and is
+ * remembered in seen when created >= keep_from (window end - lookback);
  * when it is not, seen_from moves past it. 0, or -1 on oom. */
 int hs_stream_mark(struct hs_stream_state *s, const char *id, int64_t created, int64_t keep_from);
-/* The page was fully processed; next is the offset of the page after it
- * (copied; NULL when none). 0, or -1 on oom. */
+/* The page was fully processed: its handled ids move the low mark; next
+ * is the offset of the page after it (copied; NULL when none). 0, or -1
+ * on oom (s unchanged but for the low mark). */
 int hs_stream_page_done(struct hs_stream_state *s, const char *next);
-/* The offset expired: restart the query at its oldest processed point. */
-void hs_stream_restart(struct hs_stream_state *s);
+/* The offset expired: restart the query at its oldest processed point.
+ * 0, or -1 on oom. */
+int hs_stream_restart(struct hs_stream_state *s);
 /* The window is complete: the cursor moves to its end, seen keeps only
  * created >= end - lookback. 0, or -1 on oom. */
 int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms);

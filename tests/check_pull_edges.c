@@ -396,6 +396,31 @@ START_TEST(page_out_of_order_loses_nothing)
 }
 END_TEST
 
+/* The same disorder with the host refusing the third event (dis-3, newer
+ * than dis-2 before it): the state saved mid-page keeps the low mark where
+ * the page began and remembers dis-1 and dis-2 by id, so the rerun, which
+ * fetches the page again, emits dis-3 and then dis-4 and nothing twice. */
+START_TEST(page_out_of_order_refused_then_resumed)
+{
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/pull-edge-disorder2.json", NULL);
+    struct oc_pull_request r = preq(NOW - HOUR);
+    s.th.refuse_after = 2;
+    ck_assert_int_eq(hs_pull(s.in, &r, &s.err), OC_E_CANCELLED);
+    s.th.refuse_after = 0;
+    oc_status rc = hs_pull(s.in, &r, &s.err);
+    sc_verify(&s);
+    ck_assert_msg(rc == OC_OK, "%s\n%s", s.err.message, sc_report(&s));
+    struct tally t;
+    tally_records(&s, &t);
+    ck_assert_uint_eq(t.dups, 0);
+    ck_assert_uint_eq(t.records, 4);
+    ck_assert_msg(hs_event_set_has(&t.ids, "dis-3", 0), "dis-3 was lost");
+    tally_free(&t);
+    sc_verify_stop(&s);
+}
+END_TEST
+
 /* ---- lookback raised on an existing state ---- */
 
 START_TEST(raised_lookback_clamped_with_warning)
@@ -547,6 +572,7 @@ Suite *make_pull_edges_suite(void)
     tcase_set_timeout(paging, 60);
     tcase_add_test(paging, moving_offsets_once_and_none_skipped);
     tcase_add_test(paging, page_out_of_order_loses_nothing);
+    tcase_add_test(paging, page_out_of_order_refused_then_resumed);
     tcase_add_test(paging, raised_lookback_clamped_with_warning);
     suite_add_tcase(s, paging);
     return s;
