@@ -327,14 +327,21 @@ fail:
 }
 
 /* Write text to a temp file beside path and rename it over path. */
-static oc_status replace_file(const char *path, const struct kit_buf *text, struct oc_error *err)
+/* Write text as the file at path (temporary file, fsync, rename, folder
+ * fsync). *replaced tells whether the rename happened: after it the file
+ * holds text even when the folder's fsync then fails (OC_E_IO), and the
+ * caller's memory must follow the file, or the next save would write the
+ * old values back. */
+static oc_status replace_file(const char *path, const struct kit_buf *text, int *replaced, struct oc_error *err)
 {
     struct kit_buf tmp = KIT_BUF_INIT;
     char *dir = NULL;
     int dfd = -1, e;
+    *replaced = 0;
     oc_status rc = write_temp(path, text, &tmp, err);
     if(rc)
         goto out;
+    *replaced = 0;
     rc = OC_E_IO;
     if(rename(tmp.data, path)) {
         e = errno;
@@ -342,6 +349,7 @@ static oc_status replace_file(const char *path, const struct kit_buf *text, stru
         kit_fail(err, OC_E_IO, "cannot replace state file %s: %s; the previous state is kept", path, strerror(e));
         goto out;
     }
+    *replaced = 1;
     /* The rename is durable only once the directory entry is. */
     dir = kit_dir_of(path);
     if(!dir) {
@@ -349,7 +357,9 @@ static oc_status replace_file(const char *path, const struct kit_buf *text, stru
         goto out;
     }
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if(dfd < 0 || fsync(dfd)) {
+    /* Some filesystems cannot sync a folder at all (EINVAL): the rename
+     * is as durable as they make anything. */
+    if(dfd < 0 || (fsync(dfd) && errno != EINVAL && errno != ENOTSUP)) {
         kit_fail(err, OC_E_IO, "cannot sync directory %s of state file %s: %s", dir, path, strerror(errno));
         goto out;
     }
@@ -395,9 +405,12 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
         rc = kit_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
         goto fail;
     }
-    rc = replace_file(st->path, &text, err);
-    if(rc)
+    int replaced = 0;
+    rc = replace_file(st->path, &text, &replaced, err);
+    if(rc && !replaced)
         goto fail;
+    /* From here memory follows the file, which now holds the new value
+     * (rc still reports a folder that could not be synced). */
     if(!value) {
         free(st->kv[at].key);
         free(st->kv[at].value);
@@ -413,7 +426,7 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
         st->n++;
     }
     kit_buf_free(&text);
-    return OC_OK;
+    return rc;
 fail:
     free(kcopy);
     free(vcopy);

@@ -93,9 +93,11 @@ oc_status och_state_get(const struct och_state *st, const char *key, void *buf, 
                         size_t *len);
 
 /* Store value (len bytes; NULL deletes key) and rewrite the file
- * durably before returning. On any failure neither memory nor the file
- * changes: OC_E_INVALID for a bad key or non-UTF-8 value, OC_E_IO when the
- * file cannot be written (err names the file and the errno text). */
+ * durably before returning. Memory always matches the file: when the file
+ * cannot be written neither changes (OC_E_IO, err names the file and the
+ * errno text; OC_E_INVALID for a bad key or non-UTF-8 value); when the
+ * file was replaced but its folder could not be synced, both hold the new
+ * value and OC_E_IO says the save may not survive a crash. */
 oc_status och_state_put(struct och_state *st, const char *key, const void *value, size_t len,
                         struct oc_error *err);
 
