@@ -136,7 +136,7 @@ static char *server_text(const struct kit_json *j, int t, int *unusable)
     }
     char *s = kit_buf_take(&b);
     if(s) {
-        kit_redact_inplace(s);
+        kit_redact_value(s);
         kit_text_clean(s);
     }
     return s;

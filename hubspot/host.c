@@ -67,12 +67,12 @@ static int may_hold_secret(const struct oc_instance *in, const char *text)
     return token && *token && strncmp(token, "pat-", 4) != 0 && strstr(text, token);
 }
 
-/* A copy of text with secrets masked (kit_redact_inplace only shortens). */
+/* A copy of text with secrets masked (kit_redact_value only shortens). */
 static char *masked(const char *text)
 {
     char *copy = text ? strdup(text) : NULL;
     if(copy)
-        kit_redact_inplace(copy);
+        kit_redact_value(copy);
     return copy;
 }
 
@@ -91,7 +91,7 @@ oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
      * into the host's output, so every record passes the redactor here. */
     int suspect = may_hold_secret(in, id);
     for(size_t i = 0; i < n && !suspect; i++)
-        suspect = may_hold_secret(in, fields[i].value);
+        suspect = may_hold_secret(in, fields[i].value) || may_hold_secret(in, fields[i].key);
     if(suspect) {
         copy = calloc(n ? n : 1, sizeof *copy);
         if(!copy)
@@ -101,6 +101,9 @@ oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
         for(size_t i = 0; i < n; i++) {
             copy[i] = fields[i];
             if(fields[i].value && !(copy[i].value = masked(fields[i].value)))
+                goto oom;
+            /* Field names come from the server's JSON keys too. */
+            if(fields[i].key && !(copy[i].key = masked(fields[i].key)))
                 goto oom;
         }
         r.id = id_copy;
@@ -112,9 +115,12 @@ oom:
     rc = OC_E_NOMEM;
 out:
     if(copy)
-        for(size_t i = 0; i < n; i++)
+        for(size_t i = 0; i < n; i++) {
             if(copy[i].value != fields[i].value)
                 free((char *)copy[i].value);
+            if(copy[i].key != fields[i].key)
+                free((char *)copy[i].key);
+        }
     free(copy);
     free(id_copy);
     return rc;

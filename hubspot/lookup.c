@@ -97,7 +97,7 @@ static void put_pair(struct kit_buf *b, const char *key, const struct kit_json *
     kit_buf_putc(b, '\0');
     if(kit_buf_ok(b) && b->data) {
         char *v = b->data + start;
-        kit_redact_inplace(v);
+        kit_redact_value(v);
         if(clean)
             kit_text_clean(v);
         b->len = start + strlen(v) + 1;
@@ -157,7 +157,7 @@ static int other_props(const struct kit_json *j, int po, const struct hs_props *
         }
         if(!(names[i] = kit_buf_take(&nb)))
             goto out;
-        kit_redact_inplace(names[i]);
+        kit_redact_value(names[i]);
         if(has_control(names[i]) || kit_strset_add(&seen, names[i], strlen(names[i])) != 1)
             continue;
         if(scalar(j, k + 1) && !reserved(names[i]) && !hs_props_has(pr, names[i]))

@@ -81,7 +81,13 @@ static size_t token_shape(const char *p)
     return i - start >= 8 ? i : 0;
 }
 
-void kit_redact_inplace(char *s)
+static void redact(char *s, int cut);
+
+void kit_redact_inplace(char *s) { redact(s, 1); }
+
+void kit_redact_value(char *s) { redact(s, 0); }
+
+static void redact(char *s, int cut)
 {
     if(!s)
         return;
@@ -109,7 +115,7 @@ void kit_redact_inplace(char *s)
     }
     /* A message cut to fit its buffer can end inside a token, too short for
      * the shape rule: mask a trailing "pat-..." fragment whatever its length. */
-    if(last) {
+    if(cut && last) {
         size_t i = 4;
         while(isalnum((unsigned char)last[i]) || last[i] == '-')
             i++;

@@ -16,7 +16,14 @@
 /* Remember secret (copied) until kit_redact_forget(secret). */
 void kit_redact_register(const char *secret);
 void kit_redact_forget(const char *secret);
-/* Mask every secret in s, in place (the result is never longer than s). */
+/* Mask every secret in s, in place (the result is never longer than s).
+ * For text that may have been cut to fit a buffer (messages, log lines):
+ * a token-shaped fragment at the very end is masked too, whatever its
+ * length. */
 void kit_redact_inplace(char *s);
+/* The same for a whole value that was never cut (a record field): only
+ * whole secrets and whole token shapes are masked, so a value that merely
+ * ends in text like "pat-summer" stays as it is. */
+void kit_redact_value(char *s);
 
 #endif

@@ -78,6 +78,23 @@ START_TEST(fail_message_redacted_and_clean)
 }
 END_TEST
 
+/* A whole value is never cut: only whole tokens are masked in it, so a
+ * click URL that merely ends in "pat-..." keeps its text. Cut text (a
+ * message) still loses a trailing fragment. */
+START_TEST(whole_values_keep_token_like_endings)
+{
+    char url[128] = "https://shop.example/landing/pat-summer";
+    kit_redact_value(url);
+    ck_assert_str_eq(url, "https://shop.example/landing/pat-summer");
+    char cut[128] = "https://shop.example/landing/pat-summer";
+    kit_redact_inplace(cut);
+    ck_assert_str_eq(cut, "https://shop.example/landing/" KIT_REDACTED);
+    char both[160] = "see " TOKEN " then pat-summer";
+    kit_redact_value(both);
+    ck_assert_str_eq(both, "see " KIT_REDACTED " then pat-summer");
+}
+END_TEST
+
 extern Suite *make_redact_suite(void);
 
 Suite *make_redact_suite(void)
@@ -89,6 +106,7 @@ Suite *make_redact_suite(void)
     tcase_add_test(tc, short_secret_terminates);
     tcase_add_test(tc, truncated_token_at_the_end_masked);
     tcase_add_test(tc, fail_message_redacted_and_clean);
+    tcase_add_test(tc, whole_values_keep_token_like_endings);
     suite_add_tcase(s, tc);
     return s;
 }
