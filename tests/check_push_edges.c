@@ -504,6 +504,35 @@ static void torn_rejects_line_is_invalid(const char *const *rows, size_t nrows, 
     ochrun_free(&r);
 }
 
+/* stdout on a full disk: the push stops saying so (not as a plugin
+ * problem), and every input without a result is in the rejects file. */
+START_TEST(stdout_full_named_and_rest_in_rejects)
+{
+    char rejects[256];
+    struct ochrun r;
+    struct ochrun_opts o = {.stdout_path = "/dev/full"};
+    snprintf(rejects, sizeof rejects, "%s/rejects.csv", E.tmp);
+    ochrun(&E, &r,
+           (const char *[]){"--manifest", E.manifest, "--fixtures", "fixtures/hubspot/demo/3-push.json", "push",
+                            "--list", "101", "--input", "fixtures/hubspot/demo/signups.csv", "--rejects", rejects,
+                            NULL},
+           NULL, &o);
+    ck_assert_msg(r.code == 7, "exit %d: %.600s", r.code, OCHRUN_ERR(&r));
+    ck_assert_msg(strstr(OCHRUN_ERR(&r), "ochost: push: cannot write to stdout: No space left on device"), "%.600s",
+                  OCHRUN_ERR(&r));
+    struct kit_buf rej = KIT_BUF_INIT;
+    ochrun_slurp(rejects, &rej);
+    /* Six sign-ups; none reached stdout, and none was added before the
+     * stop, so all six are left to do. */
+    size_t lines = 0;
+    for(const char *c = kit_buf_str(&rej); *c; c++)
+        lines += *c == '\n';
+    ck_assert_msg(lines == 1 + 6, "header and 6 inputs expected:\n%s", kit_buf_str(&rej));
+    kit_buf_free(&rej);
+    ochrun_free(&r);
+}
+END_TEST
+
 START_TEST(torn_csv_rejects_line_is_invalid)
 {
     static const char *const rows[] = {"email,firstname", "ann@example.com,Ann", "bob@example.com,Bob",
@@ -688,6 +717,7 @@ Suite *make_push_edges_suite(void)
     tcase_add_test(tc, rejects_hard_link_to_input_refused);
     tcase_add_test(tc, rejects_other_spelling_of_input_refused);
     tcase_add_test(tc, rejects_through_symlink_refused);
+    tcase_add_test(tc, stdout_full_named_and_rest_in_rejects);
     tcase_add_test(tc, torn_csv_rejects_line_is_invalid);
     tcase_add_test(tc, torn_jsonl_rejects_line_is_invalid);
     tcase_add_test(tc, oversized_csv_record_kept_whole);

@@ -66,6 +66,17 @@ static oc_status next(void *ctx, struct oc_record *rec)
         struct och_reject_span span;
         const char *raw = reject_text(p, &span, &len);
         rc = raw ? och_rejects_keep(&p->rej, line_of(rec->id), raw, len, &span) : OC_E_NOMEM;
+        if(rc) {
+            /* The plugin will not get this input (the error stops the
+             * read), so it goes to the rejects file now, or the summary
+             * says the file is incomplete. */
+            oc_status wrc = raw ? och_rejects_write(&p->rej, raw, len, &span,
+                                                    "not pushed: out of memory keeping this input for the "
+                                                    "rejects file; push it again")
+                                : OC_E_NOMEM;
+            if(wrc && !p->rej_rc)
+                p->rej_rc = wrc;
+        }
     }
     return rc;
 }
@@ -246,6 +257,17 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     rc = s->conn->push(s->inst, &req, &s->err);
     s->host.sink = NULL;
     och_host_progress_done(&s->host);
+    int out_errno = och_stdout_error();
+    if(out_errno) {
+        /* The plugin only saw the host stop taking results; say what
+         * really failed. */
+        kit_fail(&s->err, OC_E_IO,
+                 "cannot write to stdout: %s; the push stopped there. Inputs not answered yet are in the "
+                 "rejects file when --rejects is given: push them again (pushing an input that was already "
+                 "added is harmless)",
+                 strerror(out_errno));
+        rc = OC_E_IO;
+    }
     if(rc)
         code = och_session_report(s, rc);
 
