@@ -279,7 +279,7 @@ oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc
         return kit_fail(err, OC_E_INVALID, "oc_manifest_load: path and out must not be NULL");
     kit_error_clear(err);
 
-    f = fopen(path, "r");
+    f = fopen(path, "re");
     if(!f) {
         rc = kit_fail(err, OC_E_ABI,
                       "cannot open plugin manifest %s: %s; check the path (ochost: "

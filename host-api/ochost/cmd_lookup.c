@@ -63,7 +63,7 @@ static oc_status merge(oc_status acc, oc_status rc)
 
 static oc_status from_file(struct och_session *s, struct lookup_ctx *l, const char *path)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
     char *line = NULL, *q[CHUNK];
     size_t cap = 0, n = 0;
     int by = -1;

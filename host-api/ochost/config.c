@@ -152,7 +152,7 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
     struct kit_buf names = KIT_BUF_INIT;
 
     memset(cfg, 0, sizeof *cfg);
-    f = fopen(path, "r");
+    f = fopen(path, "re");
     if(!f)
         return kit_fail(err, OC_E_CONFIG, "cannot read config file %s: %s; check the --config path",
                         path, strerror(errno));

@@ -107,11 +107,9 @@ done:
     return rc;
 }
 
-/* mkdir -p with 0700 for the folders it makes. path is modified in place
- * and restored. */
 /* Create the folders of path (mode 0700) that are missing, except within
  * its first keep bytes: those must exist already (a home folder is the
- * system's to make, not ours). */
+ * system's to make, not ours). path is modified in place and restored. */
 static int make_dirs(char *path, size_t keep)
 {
     for(char *p = path + 1;; p++) {

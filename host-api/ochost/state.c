@@ -91,7 +91,7 @@ static int valid_key(const char *key)
 static int read_file(const char *path, struct kit_buf *out, int *missing)
 {
     *missing = 0;
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, "rbe");
     if(!f) {
         *missing = errno == ENOENT;
         return -1;

@@ -76,8 +76,9 @@ oc_status och_state_open(struct och_state *st, const char *path, int wait_ms, FI
 oc_status och_state_check_writable(const struct och_state *st, struct oc_error *err);
 
 /* Load path into st (zeroed by this call). A missing file is an empty
- * state (created on the first put). On failure st is left empty (safe to
- * och_state_free) and err says what is wrong and how to recover:
+ * state (created on the first put). On failure st holds no keys and no
+ * lock but may hold its path: call och_state_free in every case; err says
+ * what is wrong and how to recover:
  * OC_E_CONFIG for a corrupt or unreadable file, OC_E_NOMEM. path is copied. */
 oc_status och_state_load(struct och_state *st, const char *path, struct oc_error *err);
 /* Free st's memory and release its lock, if it holds one. */
