@@ -4,45 +4,21 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "host-api/ochost/paths.h"
 #include "ochost_build.h"
-#include "plugin/buf.h"
 #include "plugin/error.h"
-#include "plugin/text.h"
 
 /* The Debian package that ships the library (host-api/packaging/debian). */
 #define FIXTURES_PACKAGE "ochost-fixtures"
 
 static const struct fx_api *loaded;
 
-/* The one file this binary loads (see fixtures_dl.h), malloc'd; NULL on
- * oom or when /proc/self/exe cannot be read. */
-static char *library_path(void)
-{
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if(n <= 0 || (size_t)n >= sizeof exe - 1)
-        return NULL;
-    exe[n] = '\0';
-    char *dir = kit_dir_of(exe);
-    if(!dir)
-        return NULL;
-    size_t dl = strlen(dir), bl = strlen(OCH_BINDIR);
-    struct kit_buf b = KIT_BUF_INIT;
-    if(OCH_BINDIR[0] == '/' && dl >= bl && strcmp(dir + dl - bl, OCH_BINDIR) == 0)
-        kit_buf_printf(&b, "%.*s%s", (int)(dl - bl), dir, OCH_FIXTURES_LIB);
-    else
-        kit_buf_printf(&b, "%s/%s", dir, FX_API_LIBRARY);
-    free(dir);
-    return kit_buf_take(&b);
-}
-
 const struct fx_api *och_fixtures_api(const char *needed_by, struct oc_error *err)
 {
     if(loaded)
         return loaded;
-    char *path = library_path();
+    char *path = och_self_path(OCH_FIXTURES_LIB, FX_API_LIBRARY);
     if(!path) {
         kit_fail(err, OC_E_NOMEM, "%s: cannot tell where ochost runs from to find %s", needed_by,
                  FX_API_LIBRARY);

@@ -33,11 +33,7 @@ static int present(const char *path)
     return errno != ENOENT && errno != ENOTDIR;
 }
 
-/* The compiled-in manifest under the tree this binary runs from: a binary
- * at ROOT/usr/bin/ochost, built for BINDIR /usr/bin, looks in
- * ROOT/usr/lib/... . NULL when the binary is not in a BINDIR-shaped place
- * (the build folder) or ROOT is "/" (the absolute candidate covers it). */
-static char *beside_binary(void)
+char *och_self_path(const char *installed_path, const char *build_name)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -48,14 +44,13 @@ static char *beside_binary(void)
     if(!dir)
         return NULL;
     size_t dl = strlen(dir), bl = strlen(OCH_BINDIR);
-    char *found = NULL;
-    if(dl > bl && strcmp(dir + dl - bl, OCH_BINDIR) == 0 && OCH_BINDIR[0] == '/') {
-        struct kit_buf b = KIT_BUF_INIT;
-        kit_buf_printf(&b, "%.*s%s", (int)(dl - bl), dir, OCH_INSTALLED_MANIFEST);
-        found = kit_buf_take(&b);
-    }
+    struct kit_buf b = KIT_BUF_INIT;
+    if(OCH_BINDIR[0] == '/' && dl >= bl && strcmp(dir + dl - bl, OCH_BINDIR) == 0)
+        kit_buf_printf(&b, "%.*s%s", (int)(dl - bl), dir, installed_path);
+    else if(build_name)
+        kit_buf_printf(&b, "%s/%s", dir, build_name);
     free(dir);
-    return found;
+    return kit_buf_take(&b);
 }
 
 oc_status och_find_manifest(const char *given, char **path_out, const char **source_out,
@@ -72,7 +67,7 @@ oc_status och_find_manifest(const char *given, char **path_out, const char **sou
         *path_out = strdup(given ? given : env);
         goto out;
     }
-    staged = beside_binary();
+    staged = och_self_path(OCH_INSTALLED_MANIFEST, NULL);
     if(staged && present(staged)) {
         *source_out = "the installed layout";
         *path_out = staged;

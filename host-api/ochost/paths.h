@@ -15,6 +15,14 @@
 /* The version of ochost (the tree's plugin.manifest version). Static. */
 const char *och_version(void);
 
+/* Where a file of this ochost's install lives, seen from the running
+ * binary: when it runs from ROOT/BINDIR (a live system, a DESTDIR staging
+ * tree, a relocated tree), ROOT followed by installed_path (the absolute,
+ * compiled-in path); otherwise (a build folder) build_name beside the
+ * binary, or NULL when build_name is NULL. malloc'd (free it); NULL also
+ * on oom or when /proc/self/exe cannot be read. */
+char *och_self_path(const char *installed_path, const char *build_name);
+
 /* The manifest path the install layout puts beside this build. Static. */
 const char *och_installed_manifest(void);
 
