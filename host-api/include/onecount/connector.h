@@ -57,9 +57,13 @@ extern "C" {
 #define OC_ABI_MAJOR(v) ((unsigned)((v) >> 16))
 #define OC_ABI_MINOR(v) ((unsigned)((v)&0xffffu))
 #define OC_ABI_VERSION_1_0 OC_ABI_MAKE(1, 0)
+/* 1.1 adds JSON-valued fields, the host's ABI in struct oc_host, and
+ * inputs that arrive over time (push and lookup that run until the host
+ * says end). Since 1.1. */
+#define OC_ABI_VERSION_1_1 OC_ABI_MAKE(1, 1)
 /* The newest ABI this header describes (since 1.0; it moves to each new
  * version's macro). */
-#define OC_ABI_VERSION OC_ABI_VERSION_1_0
+#define OC_ABI_VERSION OC_ABI_VERSION_1_1
 
 /* Nonzero when the struct at p (which starts with uint32_t struct_size)
  * is large enough to hold member m: how either side reads a struct that
@@ -99,7 +103,9 @@ enum {
     OC_E_CANCELLED = 11,      /* the host's cancelled() said stop; since 1.0        */
     OC_E_IO = 12,             /* local file or state storage failed; since 1.0      */
     OC_E_ABI = 13,            /* loader: plugin/manifest/ABI mismatch; since 1.0    */
-    OC_E_RANGE = 14           /* caller's buffer too small (state_get); since 1.0   */
+    OC_E_RANGE = 14,          /* caller's buffer too small (state_get); since 1.0   */
+    OC_E_AGAIN = 15           /* no input yet: ask again later (next_within,
+                                 next_query); since 1.1                             */
 };
 
 
@@ -137,7 +143,12 @@ enum oc_field_type {
     OC_FIELD_STRING = 0, /* value is the string's text; since 1.0                */
     OC_FIELD_NUMBER = 1, /* value is a JSON number literal, e.g. "17"; since 1.0 */
     OC_FIELD_BOOL = 2,   /* value is "true" or "false"; since 1.0               */
-    OC_FIELD_NULL = 3    /* value is ignored; since 1.0                         */
+    OC_FIELD_NULL = 3,   /* value is ignored; since 1.0                         */
+    OC_FIELD_JSON = 4    /* value is one whole JSON text (an object, an array,
+                            ...), already valid, written as is. A plugin uses
+                            it only for a host whose oc_host.abi_version is
+                            1.1 or newer, and sends the same text as
+                            OC_FIELD_STRING to an older host; since 1.1     */
 };
 
 /* One key/value pair of a record. Has no struct_size: it is only ever
@@ -230,6 +241,12 @@ struct oc_host {
     /* Nonzero: stop as soon as state is consistent (OC_E_CANCELLED).
      * Since 1.0. */
     int (*cancelled)(void *ctx);
+
+    /* The newest connector ABI the host understands, e.g.
+     * OC_ABI_VERSION_1_1. What the plugin may send depends on it (records
+     * with OC_FIELD_JSON fields need 1.1). A host built against a 1.0
+     * header has no such member: the plugin reads 1.0 then. Since 1.1. */
+    uint32_t abi_version;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -269,6 +286,17 @@ struct oc_push_request {
                              since 1.0                                          */
     oc_status (*next)(void *ctx, struct oc_record *record); /* since 1.0        */
     void *next_ctx;       /* next()'s ctx; since 1.0                            */
+
+    /* Inputs that arrive over time (web sign-ups): when not NULL the
+     * plugin calls this instead of next(), with the same ctx and the same
+     * answers, plus one: OC_E_AGAIN when no input arrived within wait_ms
+     * milliseconds (wait_ms < 0: wait until one arrives or the input
+     * ends). The host blocks at most wait_ms; the plugin uses the pause to
+     * send what it holds (the linger_ms option), so a result follows its
+     * input within about linger_ms whatever the batch size. The push runs
+     * until the host answers OC_E_NOT_FOUND (end: everything read gets its
+     * result) or cancelled() says stop. Since 1.1. */
+    oc_status (*next_within)(void *ctx, struct oc_record *record, int64_t wait_ms);
 };
 
 /* Since 1.0. */
@@ -284,6 +312,17 @@ struct oc_lookup_request {
     size_t nqueries;            /* since 1.0                                   */
     const char *const *queries; /* owned by the caller, valid during the call;
                                    since 1.0                                   */
+
+    /* Queries that arrive over time (unknown clickers): when not NULL the
+     * plugin ignores nqueries/queries and asks for each query here. OC_OK:
+     * *query (valid until the next call) and *by (enum oc_lookup_by) are
+     * the next query; OC_E_NOT_FOUND: no more; OC_E_AGAIN: none arrived
+     * within wait_ms milliseconds (wait_ms < 0: wait until one does);
+     * anything else aborts. Answers are emitted as each batch returns, in
+     * query order within a batch. The lookup then returns OC_E_NOT_FOUND
+     * when any query found nothing, as for a fixed list. Since 1.1. */
+    oc_status (*next_query)(void *ctx, int64_t wait_ms, int *by, const char **query);
+    void *next_query_ctx; /* next_query()'s ctx; since 1.1                      */
 };
 
 /* Opaque, owned by the plugin. Since 1.0. */
