@@ -39,15 +39,19 @@ struct hs_options {
     char *lookup_properties; /* comma-separated */
     int64_t cache_ttl_ms;
     int membership_chunk;
+    int usage_remote;        /* usage also asks HubSpot for the portal's count */
+    int usage_only;          /* an instance only for usage: no token needed */
 };
 
 /* One slot per capability that keeps state across calls. */
 enum hs_slot_id {
-    HS_SLOT_LOOKUP, /* lookup.c: the answer cache */
+    HS_SLOT_LOOKUP, /* idcache.c: contact ids and lookup answers, shared by
+                       lookup and push (alias HS_SLOT_IDCACHE) */
     HS_SLOT_PUSH,   /* push.c: lists found usable, the email -> id cache */
     HS_SLOT_PULL,   /* pull.c: buffers reused across pages and runs */
     HS_SLOT_COUNT
 };
+#define HS_SLOT_IDCACHE HS_SLOT_LOOKUP
 
 /* A capability's state: owned by the instance once set. The capability
  * sets state and release together when it first makes the state (and may
@@ -58,8 +62,13 @@ struct hs_slot {
     void (*release)(void *state);
 };
 
+struct hs_usage_watch;
+
 struct oc_instance {
+    /* The host's services as the instance uses them: the host's own,
+     * watched for the usage warnings (usage_watch.h). */
     const struct oc_host *host;
+    struct hs_usage_watch *usage_watch; /* owned: what host points into */
     struct hs_options opt;
     struct kit_http *http;
     struct hs_slot slot[HS_SLOT_COUNT];

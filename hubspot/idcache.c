@@ -1,0 +1,579 @@
+/*
+ * idcache.c - contact ids and lookup answers kept in the host's state (see
+ * idcache.h).
+ *
+ * Saved as one JSON value, oldest entry first, so a load that meets a
+ * smaller bound keeps the most recent ones:
+ *   {"cache":"contact-ids","v":1,"entries":[
+ *     ["e","ann@example.com","51",1732090000000,["id","51","email","ann@..."]],
+ *     ["e","nobody@example.com",null,1732090000000],
+ *     ["i","52","52",1732090000000]]}
+ * ("e" an email key, "i" a record id key; the id, null for "no such
+ * contact"; when learned, epoch ms on the host clock; the lookup record as
+ * key, value pairs when kept).
+ *
+ * In memory: a fixed pool of entries, chained in hash buckets and in one
+ * list from least to most recently used, so get, put and eviction cost
+ * O(1) and the memory is bounded by the pool whatever the traffic.
+ */
+#include "hubspot/idcache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hubspot/host.h"
+#include "plugin/buf.h"
+#include "plugin/json.h"
+
+#define FORMAT_NAME "contact-ids"
+#define FORMAT_VERSION 1
+#define ID_MAX_DIGITS 20
+/* Longer than any address HubSpot accepts (RFC 5321: 254): not worth a
+ * slot. */
+#define KEY_MAX 512
+
+struct entry {
+    char *key; /* NULL: the slot is free; emails lowercased */
+    char *id;  /* NULL: HubSpot has no such contact */
+    /* One allocation: nfields fields, then their "key\0value\0" text. */
+    struct oc_field *fields;
+    size_t nfields;
+    int by;
+    uint32_t hash;
+    int64_t at_ms;
+    size_t bytes;    /* its share of the saved value */
+    long older, newer; /* use order; on the free list, newer links it */
+    long chain;        /* next entry in the same bucket */
+};
+
+struct hs_idcache {
+    struct oc_instance *in; /* borrowed: the cache lives in its slot */
+    struct entry *e;
+    size_t cap, count, bytes;
+    long *bucket;
+    size_t nbucket; /* a power of two */
+    long oldest, newest, free_head;
+    int dirty;
+    struct kit_buf scratch; /* one entry's JSON, to measure it */
+};
+
+/* ---- keys ------------------------------------------------------------- */
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+/* HubSpot matches emails case-insensitively, so A@x.com and a@x.com are
+ * one entry: the hash and the comparison ignore ASCII case for them. */
+static uint32_t key_hash(int by, const char *key)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)by;
+    for(const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ (uint32_t)(by == OC_LOOKUP_EMAIL ? lower(*p) : *p)) * 16777619u;
+    return h;
+}
+
+static int key_eq(int by, const char *a, const char *b)
+{
+    return by == OC_LOOKUP_EMAIL ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+static int printable(const char *s)
+{
+    if(!s || !*s)
+        return 0;
+    for(const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if(*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int digits(const char *s)
+{
+    size_t n = s ? strspn(s, "0123456789") : 0;
+    return n && !s[n] && n <= ID_MAX_DIGITS;
+}
+
+static int by_ok(int by) { return by == OC_LOOKUP_EMAIL || by == OC_LOOKUP_ID; }
+
+/* ---- the pool ---------------------------------------------------------- */
+
+static long find(const struct hs_idcache *c, int by, const char *key, uint32_t hash)
+{
+    for(long i = c->bucket[hash & (c->nbucket - 1)]; i >= 0; i = c->e[i].chain)
+        if(c->e[i].hash == hash && c->e[i].by == by && key_eq(by, c->e[i].key, key))
+            return i;
+    return -1;
+}
+
+static void unlink_use(struct hs_idcache *c, long i)
+{
+    struct entry *e = &c->e[i];
+    if(e->older >= 0)
+        c->e[e->older].newer = e->newer;
+    else
+        c->oldest = e->newer;
+    if(e->newer >= 0)
+        c->e[e->newer].older = e->older;
+    else
+        c->newest = e->older;
+}
+
+static void link_newest(struct hs_idcache *c, long i)
+{
+    struct entry *e = &c->e[i];
+    e->older = c->newest;
+    e->newer = -1;
+    if(c->newest >= 0)
+        c->e[c->newest].newer = i;
+    else
+        c->oldest = i;
+    c->newest = i;
+}
+
+static void remove_at(struct hs_idcache *c, long i)
+{
+    struct entry *e = &c->e[i];
+    long *pp = &c->bucket[e->hash & (c->nbucket - 1)];
+    while(*pp != i)
+        pp = &c->e[*pp].chain;
+    *pp = e->chain;
+    unlink_use(c, i);
+    c->bytes -= e->bytes;
+    c->count--;
+    free(e->key);
+    free(e->id);
+    free(e->fields);
+    memset(e, 0, sizeof *e);
+    e->newer = c->free_head;
+    c->free_head = i;
+    c->dirty = 1;
+}
+
+static void clear(struct hs_idcache *c)
+{
+    while(c->oldest >= 0)
+        remove_at(c, c->oldest);
+    c->dirty = 0;
+}
+
+static void cache_free(struct hs_idcache *c)
+{
+    if(!c)
+        return;
+    if(c->e)
+        clear(c);
+    free(c->e);
+    free(c->bucket);
+    kit_buf_free(&c->scratch);
+    free(c);
+}
+
+static struct hs_idcache *cache_new(struct oc_instance *in, size_t cap)
+{
+    struct hs_idcache *c = calloc(1, sizeof *c);
+    if(!c)
+        return NULL;
+    c->in = in;
+    c->cap = cap;
+    for(c->nbucket = 16; c->nbucket < 2 * cap; c->nbucket *= 2)
+        ;
+    c->e = calloc(cap, sizeof *c->e);
+    c->bucket = malloc(c->nbucket * sizeof *c->bucket);
+    if(!c->e || !c->bucket) {
+        cache_free(c);
+        return NULL;
+    }
+    for(size_t i = 0; i < c->nbucket; i++)
+        c->bucket[i] = -1;
+    for(size_t i = 0; i < cap; i++)
+        c->e[i].newer = i + 1 < cap ? (long)(i + 1) : -1;
+    c->free_head = 0;
+    c->oldest = c->newest = -1;
+    return c;
+}
+
+static int expired(const struct hs_idcache *c, int64_t at_ms, int64_t now_ms)
+{
+    /* An entry from the future (the clock went back, a foreign value)
+     * cannot be trusted to be young. */
+    return now_ms < at_ms || now_ms - at_ms >= c->in->opt.cache_ttl_ms;
+}
+
+/* ---- saved form --------------------------------------------------------- */
+
+static void write_entry(struct kit_jw *w, const struct entry *e)
+{
+    kit_jw_arr(w);
+    kit_jw_str(w, e->by == OC_LOOKUP_EMAIL ? "e" : "i");
+    kit_jw_str(w, e->key);
+    kit_jw_str(w, e->id); /* NULL writes null */
+    kit_jw_int(w, e->at_ms);
+    if(e->nfields) {
+        kit_jw_arr(w);
+        for(size_t i = 0; i < e->nfields; i++) {
+            kit_jw_str(w, e->fields[i].key);
+            kit_jw_str(w, e->fields[i].value);
+        }
+        kit_jw_arr_end(w);
+    }
+    kit_jw_arr_end(w);
+}
+
+/* Bytes e takes in the saved value (its comma included), or 0 on oom. */
+static size_t measure(struct hs_idcache *c, const struct entry *e)
+{
+    struct kit_jw w;
+    kit_buf_reset(&c->scratch);
+    kit_jw_init(&w, &c->scratch);
+    write_entry(&w, e);
+    return kit_jw_error(&w) ? 0 : c->scratch.len + 1;
+}
+
+static struct oc_field *copy_fields(const struct oc_field *f, size_t n)
+{
+    size_t text = 0;
+    for(size_t i = 0; i < n; i++)
+        text += strlen(f[i].key) + strlen(f[i].value) + 2;
+    struct oc_field *out = malloc(n * sizeof *out + text);
+    if(!out)
+        return NULL;
+    char *p = (char *)(out + n);
+    for(size_t i = 0; i < n; i++) {
+        size_t kl = strlen(f[i].key) + 1, vl = strlen(f[i].value) + 1;
+        out[i].key = memcpy(p, f[i].key, kl);
+        p += kl;
+        out[i].value = memcpy(p, f[i].value, vl);
+        p += vl;
+        out[i].type = OC_FIELD_STRING;
+    }
+    return out;
+}
+
+static oc_status put_at(struct hs_idcache *c, int by, const char *key, const char *id,
+                        const struct oc_field *fields, size_t n, int64_t at_ms)
+{
+    if(!by_ok(by) || !printable(key) || strlen(key) > KEY_MAX || (id && !digits(id)))
+        return OC_E_INVALID;
+    if(n && (!fields || !fields[0].key || strcmp(fields[0].key, "id") || !id ||
+             !fields[0].value || strcmp(fields[0].value, id)))
+        return OC_E_INVALID;
+    for(size_t i = 0; i < n; i++)
+        if(!fields[i].key || !fields[i].value)
+            return OC_E_INVALID;
+    struct entry fresh = {.by = by, .hash = key_hash(by, key), .at_ms = at_ms};
+    fresh.key = strdup(key);
+    fresh.id = id ? strdup(id) : NULL;
+    if(!fresh.key || (id && !fresh.id))
+        goto oom;
+    if(by == OC_LOOKUP_EMAIL)
+        for(char *p = fresh.key; *p; p++)
+            *p = (char)lower((unsigned char)*p);
+    if(n) {
+        if(!(fresh.fields = copy_fields(fields, n)))
+            goto oom;
+        fresh.nfields = n;
+        fresh.bytes = measure(c, &fresh);
+        if(!fresh.bytes)
+            goto oom;
+        /* An outsized record (a portal with hundreds of properties) would
+         * crowd out many ids; its id alone still saves the push a call. */
+        if(fresh.bytes > HS_IDCACHE_RECORD_MAX_BYTES) {
+            free(fresh.fields);
+            fresh.fields = NULL;
+            fresh.nfields = 0;
+        }
+    }
+    if(!fresh.nfields && !(fresh.bytes = measure(c, &fresh)))
+        goto oom;
+    long old = find(c, by, key, fresh.hash);
+    if(old >= 0)
+        remove_at(c, old);
+    while(c->oldest >= 0 && (c->count >= c->cap || c->bytes + fresh.bytes > HS_IDCACHE_MAX_BYTES))
+        remove_at(c, c->oldest);
+    long i = c->free_head;
+    c->free_head = c->e[i].newer;
+    c->e[i] = fresh;
+    size_t b = fresh.hash & (c->nbucket - 1);
+    c->e[i].chain = c->bucket[b];
+    c->bucket[b] = i;
+    link_newest(c, i);
+    c->count++;
+    c->bytes += fresh.bytes;
+    c->dirty = 1;
+    return OC_OK;
+oom:
+    free(fresh.key);
+    free(fresh.id);
+    free(fresh.fields);
+    return OC_E_NOMEM;
+}
+
+/* Read one saved entry t of j and keep it unless it expired at now.
+ * 0 kept or expired, -1 malformed, -2 out of memory. */
+static int load_entry(struct hs_idcache *c, const struct kit_json *j, int t, int64_t now)
+{
+    int n = kit_json_type(j, t) == KIT_JSON_ARRAY ? kit_json_size(j, t) : 0;
+    if(n != 4 && n != 5)
+        return -1;
+    char *by = kit_json_strdup(j, kit_json_item(j, t, 0));
+    char *key = kit_json_strdup(j, kit_json_item(j, t, 1));
+    int idt = kit_json_item(j, t, 2);
+    char *id = kit_json_type(j, idt) == KIT_JSON_NULL ? NULL : kit_json_strdup(j, idt);
+    int64_t at = 0;
+    int rc = -1, rt = n == 5 ? kit_json_item(j, t, 4) : -1;
+    int nf = rt >= 0 && kit_json_type(j, rt) == KIT_JSON_ARRAY ? kit_json_size(j, rt) : 0;
+    struct oc_field *f = nf > 0 ? calloc((size_t)nf / 2 + 1, sizeof *f) : NULL;
+    if(!by || !key || (kit_json_type(j, idt) != KIT_JSON_NULL && !id) ||
+       kit_json_int64(j, kit_json_item(j, t, 3), &at) || (rt >= 0 && (nf < 2 || nf % 2)))
+        goto out;
+    int how = !strcmp(by, "e") ? OC_LOOKUP_EMAIL : !strcmp(by, "i") ? OC_LOOKUP_ID : -1;
+    if(how < 0 || (how == OC_LOOKUP_EMAIL && !strchr(key, '@')) ||
+       (how == OC_LOOKUP_ID && !digits(key)))
+        goto out;
+    if(nf && !f) {
+        rc = -2;
+        goto out;
+    }
+    for(int i = 0, v = rt + 1; i < nf; i++, v = kit_json_skip(j, v)) {
+        char *s = kit_json_type(j, v) == KIT_JSON_STRING ? kit_json_strdup(j, v) : NULL;
+        /* A saved name or value with a control byte or a \u0000 cut short
+         * is none this cache wrote. */
+        if(!s || (i % 2 == 0 && !printable(s))) {
+            free(s);
+            goto fields_out;
+        }
+        if(i % 2)
+            f[i / 2].value = s;
+        else
+            f[i / 2].key = s;
+    }
+    rc = 0;
+    if(!expired(c, at, now)) {
+        oc_status st = put_at(c, how, key, id, f, (size_t)nf / 2, at);
+        rc = st == OC_E_NOMEM ? -2 : st ? -1 : 0;
+    }
+fields_out:
+    for(int i = 0; f && i < nf / 2 + 1; i++) {
+        free((char *)f[i].key);
+        free((char *)f[i].value);
+    }
+out:
+    free(f);
+    free(by);
+    free(key);
+    free(id);
+    return rc;
+}
+
+static void warn_ignored(struct hs_idcache *c, const char *why)
+{
+    hs_log(c->in, OC_LOG_WARN,
+           "the contact cache in the state (key \"%s\") is not one this plugin can read (%s); "
+           "going on without it, the next save replaces it",
+           HS_IDCACHE_KEY, why);
+}
+
+static void load(struct hs_idcache *c)
+{
+    const struct oc_host *host = c->in->host;
+    char small[4096], *buf = small, why[128];
+    size_t len = 0;
+    struct kit_json j = {0};
+    clear(c);
+    oc_status rc = host->state_get(host->ctx, HS_IDCACHE_KEY, small, sizeof small, &len);
+    if(rc == OC_E_RANGE) {
+        if(!(buf = malloc(len ? len : 1))) {
+            hs_log(c->in, OC_LOG_WARN, "out of memory reading the contact cache (%zu bytes); "
+                                       "going on without it", len);
+            return;
+        }
+        size_t want = len;
+        rc = host->state_get(host->ctx, HS_IDCACHE_KEY, buf, want, &len);
+    }
+    if(rc == OC_E_NOT_FOUND)
+        goto out;
+    if(rc) {
+        hs_log(c->in, OC_LOG_WARN,
+               "reading the contact cache from the state failed (status %d); going on without it",
+               rc);
+        goto out;
+    }
+    if(kit_json_parse(&j, buf, len, why, sizeof why)) {
+        warn_ignored(c, why);
+        goto out;
+    }
+    int64_t v = 0;
+    int entries = kit_json_get(&j, 0, "entries");
+    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT ||
+       !kit_json_eq(&j, kit_json_get(&j, 0, "cache"), FORMAT_NAME) ||
+       kit_json_int64(&j, kit_json_get(&j, 0, "v"), &v) || v != FORMAT_VERSION ||
+       kit_json_type(&j, entries) != KIT_JSON_ARRAY) {
+        warn_ignored(c, "not a version " "1 contact-ids object");
+        goto out;
+    }
+    int64_t now = hs_now_ms(c->in);
+    size_t bad = 0;
+    int n = kit_json_size(&j, entries);
+    for(int i = 0, t = entries + 1; i < n; i++, t = kit_json_skip(&j, t)) {
+        int x = load_entry(c, &j, t, now);
+        if(x == -2) {
+            hs_log(c->in, OC_LOG_WARN, "out of memory loading the contact cache; going on "
+                                       "with part of it");
+            break;
+        }
+        bad += x == -1;
+    }
+    if(bad) {
+        char what[64];
+        snprintf(what, sizeof what, "%zu of %d entries malformed, left out", bad, n);
+        warn_ignored(c, what);
+    }
+    /* Loading re-adds what was saved: nothing new to save, unless entries
+     * were left out (then the next save writes the value clean). */
+    c->dirty = bad > 0;
+out:
+    kit_json_free(&j);
+    if(buf != small)
+        free(buf);
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+static void cache_release(void *c) { cache_free(c); }
+
+struct hs_idcache *hs_idcache_of(const struct oc_instance *in)
+{
+    return in ? in->slot[HS_SLOT_IDCACHE].state : NULL;
+}
+
+static struct hs_idcache *cache_install(struct oc_instance *in, size_t cap)
+{
+    struct hs_idcache *c = cache_new(in, cap);
+    if(!c)
+        return NULL;
+    struct hs_slot *s = &in->slot[HS_SLOT_IDCACHE];
+    if(s->release)
+        s->release(s->state);
+    s->state = c;
+    s->release = cache_release;
+    return c;
+}
+
+struct hs_idcache *hs_idcache_open(struct oc_instance *in)
+{
+    if(!in || in->opt.cache_ttl_ms <= 0)
+        return NULL;
+    struct hs_idcache *c = hs_idcache_of(in);
+    if(!c && !(c = cache_install(in, HS_IDCACHE_MAX_ENTRIES))) {
+        hs_log(in, OC_LOG_WARN, "out of memory making the contact cache; going on without it");
+        return NULL;
+    }
+    const struct oc_host *h = in->host;
+    if(h && OC_HAS_MEMBER(h, struct oc_host, state_get) && h->state_get)
+        load(c);
+    return c;
+}
+
+oc_status hs_idcache_save(struct hs_idcache *c)
+{
+    if(!c || !c->dirty)
+        return OC_OK;
+    const struct oc_host *h = c->in->host;
+    if(!h || !OC_HAS_MEMBER(h, struct oc_host, state_put) || !h->state_put) {
+        c->dirty = 0;
+        return OC_OK;
+    }
+    struct kit_buf out = KIT_BUF_INIT;
+    struct kit_jw w;
+    int64_t now = hs_now_ms(c->in);
+    kit_jw_init(&w, &out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "cache", FORMAT_NAME);
+    kit_jw_kint(&w, "v", FORMAT_VERSION);
+    kit_jw_key(&w, "entries");
+    kit_jw_arr(&w);
+    for(long i = c->oldest; i >= 0; i = c->e[i].newer)
+        if(!expired(c, c->e[i].at_ms, now))
+            write_entry(&w, &c->e[i]);
+    kit_jw_arr_end(&w);
+    kit_jw_obj_end(&w);
+    oc_status rc = OC_OK;
+    if(kit_jw_error(&w)) {
+        hs_log(c->in, OC_LOG_WARN, "out of memory saving the contact cache; it is not saved");
+        rc = OC_E_NOMEM;
+        goto out;
+    }
+    rc = h->state_put(h->ctx, HS_IDCACHE_KEY, out.data, out.len);
+    if(rc) {
+        hs_log(c->in, OC_LOG_WARN,
+               "saving the contact cache to the state failed (status %d); the next run asks "
+               "HubSpot again for what it learned",
+               rc);
+        rc = OC_E_IO;
+        goto out;
+    }
+    c->dirty = 0;
+out:
+    kit_buf_free(&out);
+    return rc;
+}
+
+int hs_idcache_get(struct hs_idcache *c, int by, const char *key, struct hs_idcache_hit *hit)
+{
+    if(!c || !by_ok(by) || !key)
+        return 0;
+    long i = find(c, by, key, key_hash(by, key));
+    if(i < 0)
+        return 0;
+    if(expired(c, c->e[i].at_ms, hs_now_ms(c->in))) {
+        remove_at(c, i);
+        return 0;
+    }
+    if(c->newest != i) {
+        unlink_use(c, i);
+        link_newest(c, i);
+        c->dirty = 1;
+    }
+    hit->id = c->e[i].id;
+    hit->fields = c->e[i].nfields ? c->e[i].fields : NULL;
+    hit->nfields = c->e[i].nfields;
+    return 1;
+}
+
+oc_status hs_idcache_put(struct hs_idcache *c, int by, const char *key, const char *id,
+                         const struct oc_field *fields, size_t n)
+{
+    if(!c)
+        return OC_OK;
+    return put_at(c, by, key, id, fields, n, hs_now_ms(c->in));
+}
+
+void hs_idcache_drop(struct hs_idcache *c, int by, const char *key)
+{
+    if(!c || !by_ok(by) || !key)
+        return;
+    long i = find(c, by, key, key_hash(by, key));
+    if(i >= 0)
+        remove_at(c, i);
+}
+
+void hs_idcache_drop_id(struct hs_idcache *c, const char *id)
+{
+    if(!c || !id)
+        return;
+    for(long i = c->oldest, next; i >= 0; i = next) {
+        next = c->e[i].newer;
+        if(c->e[i].id && !strcmp(c->e[i].id, id))
+            remove_at(c, i);
+    }
+}
+
+size_t hs_idcache_count(const struct hs_idcache *c) { return c ? c->count : 0; }
+
+oc_status hs_idcache_limit(struct oc_instance *in, size_t max_entries)
+{
+    if(!in || !max_entries || max_entries > HS_IDCACHE_MAX_ENTRIES)
+        return OC_E_INVALID;
+    return cache_install(in, max_entries) ? OC_OK : OC_E_NOMEM;
+}

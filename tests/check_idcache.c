@@ -1,0 +1,336 @@
+/* check_idcache.c - the contact cache kept in the host's state: what one
+ * instance learned another finds (emails case-insensitively, misses and
+ * lookup records included), the TTL on the virtual clock, the least
+ * recently used entry out at the bounds, one save per batch, and a
+ * corrupt or foreign state value ignored with a warning. */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixtures/replay.h"
+#include "hubspot/idcache.h"
+#include "tests/support/scenario_check.h"
+#include "tests/support/testhost.h"
+
+#define T0 INT64_C(1795824000000)
+#define TTL 60000
+
+static struct testhost th;
+
+static void setup(void) { th_init(&th, T0); }
+static void teardown(void) { th_free(&th); }
+
+/* A new instance on th (so on th's state), as a second run would be. */
+static struct oc_instance *instance(const char *ttl)
+{
+    struct oc_instance *in = NULL;
+    struct oc_option o[] = {{"access_token", FX_PLACEHOLDER_TOKEN},
+                            {"base_url", "http://127.0.0.1:9"},
+                            {"cache_ttl_ms", ttl}};
+    struct oc_error err = {sizeof err};
+    ck_assert_msg(hs_instance_new(&th.host, o, 3, &in, &err) == OC_OK, "%s", err.message);
+    return in;
+}
+
+static struct oc_instance *instance_ttl(void) { return instance("60000"); }
+
+static void put_state(const char *value)
+{
+    ck_assert_int_eq(th.host.state_put(th.host.ctx, HS_IDCACHE_KEY, value, strlen(value)), OC_OK);
+}
+
+static const struct oc_field ann[] = {{"id", "51", OC_FIELD_STRING},
+                                      {"email", "ann@example.com", OC_FIELD_STRING},
+                                      {"firstname", "Ann \"Quoted\"\nLine", OC_FIELD_STRING}};
+
+START_TEST(test_second_instance_finds_what_the_first_learned)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "Ann@Example.COM", "51", ann, 3), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "nobody@example.com", NULL, NULL, 0),
+                     OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "bob@example.com", "52", NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_ID, "404", NULL, NULL, 0), OC_OK);
+    /* Puts alone write nothing: the state is written once per batch. */
+    ck_assert_ptr_null(th_state(&th, HS_IDCACHE_KEY));
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    ck_assert_ptr_nonnull(th_state(&th, HS_IDCACHE_KEY));
+    hs_instance_release(a);
+
+    th_advance(&th, TTL - 1);
+    struct oc_instance *b = instance_ttl();
+    c = hs_idcache_open(b);
+    struct hs_idcache_hit h;
+    ck_assert_uint_eq(hs_idcache_count(c), 4);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "aNN@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "51");
+    ck_assert_uint_eq(h.nfields, 3);
+    for(size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(h.fields[i].key, ann[i].key);
+        ck_assert_str_eq(h.fields[i].value, ann[i].value);
+        ck_assert_int_eq(h.fields[i].type, OC_FIELD_STRING);
+    }
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "nobody@example.com", &h), 1);
+    ck_assert_ptr_null(h.id);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "bob@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "52");
+    ck_assert_ptr_null(h.fields);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_ID, "404", &h), 1);
+    ck_assert_ptr_null(h.id);
+    /* An id key is not an email key. */
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_ID, "nobody@example.com", &h), 0);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "carl@example.com", &h), 0);
+
+    /* The TTL is over on the virtual clock: gone, and dropped. */
+    th_advance(&th, 1);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "ann@example.com", &h), 0);
+    ck_assert_uint_eq(hs_idcache_count(c), 3);
+    hs_instance_release(b);
+}
+END_TEST
+
+START_TEST(test_expired_entries_are_neither_loaded_nor_saved)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "old@example.com", "1", NULL, 0);
+    th_advance(&th, TTL / 2);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "new@example.com", "2", NULL, 0);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    th_advance(&th, TTL / 2);
+    /* old expired now: a reload leaves it out, a save writes it no more. */
+    c = hs_idcache_open(a);
+    ck_assert_uint_eq(hs_idcache_count(c), 1);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "third@example.com", "3", NULL, 0);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    ASSERT_LACKS(th_state(&th, HS_IDCACHE_KEY), "old@");
+    ASSERT_HAS(th_state(&th, HS_IDCACHE_KEY), "new@");
+    hs_instance_release(a);
+}
+END_TEST
+
+START_TEST(test_least_recently_used_out)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache_hit h;
+    ck_assert_int_eq(hs_idcache_limit(a, 0), OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_limit(a, HS_IDCACHE_MAX_ENTRIES + 1), OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_limit(a, 3), OC_OK);
+    struct hs_idcache *c = hs_idcache_open(a);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "a@example.com", "1", NULL, 0);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "b@example.com", "2", NULL, 0);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "c@example.com", "3", NULL, 0);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "a@example.com", &h), 1); /* used */
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "d@example.com", "4", NULL, 0);
+    ck_assert_uint_eq(hs_idcache_count(c), 3);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "b@example.com", &h), 0);
+    /* Replacing an entry does not grow the cache. */
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "D@example.com", "44", NULL, 0);
+    ck_assert_uint_eq(hs_idcache_count(c), 3);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "d@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "44");
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK); /* order now c, a, d */
+    hs_instance_release(a);
+
+    /* A run with a smaller bound keeps the most recently used. */
+    struct oc_instance *b = instance_ttl();
+    ck_assert_int_eq(hs_idcache_limit(b, 2), OC_OK);
+    c = hs_idcache_open(b);
+    ck_assert_uint_eq(hs_idcache_count(c), 2);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "c@example.com", &h), 0);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "a@example.com", &h), 1);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "d@example.com", &h), 1);
+    hs_instance_release(b);
+}
+END_TEST
+
+START_TEST(test_state_size_bounded)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    static char big[3500];
+    memset(big, 'x', sizeof big - 1);
+    char email[64], id[16];
+    for(int i = 0; i < 600; i++) {
+        snprintf(email, sizeof email, "user%d@example.com", i);
+        snprintf(id, sizeof id, "%d", 1000 + i);
+        struct oc_field f[] = {{"id", id, OC_FIELD_STRING}, {"notes", big, OC_FIELD_STRING}};
+        ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, email, id, f, 2), OC_OK);
+    }
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    size_t len = strlen(th_state(&th, HS_IDCACHE_KEY));
+    ck_assert_uint_le(len, HS_IDCACHE_MAX_BYTES + 64);
+    ck_assert_uint_gt(len, HS_IDCACHE_MAX_BYTES - 8192);
+    struct hs_idcache_hit h;
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "user599@example.com", &h), 1);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "user0@example.com", &h), 0);
+
+    /* A record too large for the cache: its id is still worth keeping. */
+    static char huge[HS_IDCACHE_RECORD_MAX_BYTES + 10];
+    memset(huge, 'y', sizeof huge - 1);
+    struct oc_field f[] = {{"id", "7", OC_FIELD_STRING}, {"notes", huge, OC_FIELD_STRING}};
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "huge@example.com", "7", f, 2), OC_OK);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "huge@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "7");
+    ck_assert_ptr_null(h.fields);
+    hs_instance_release(a);
+}
+END_TEST
+
+START_TEST(test_bad_puts_refused)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    struct oc_field wrong[] = {{"email", "x@example.com", OC_FIELD_STRING}};
+    struct oc_field other[] = {{"id", "9", OC_FIELD_STRING}};
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "", "1", NULL, 0), OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_put(c, 7, "x@example.com", "1", NULL, 0), OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", "1a", NULL, 0),
+                     OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", "1", wrong, 1),
+                     OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", "1", other, 1),
+                     OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x\n@example.com", "1", NULL, 0),
+                     OC_E_INVALID);
+    ck_assert_uint_eq(hs_idcache_count(c), 0);
+    ck_assert_int_eq(hs_idcache_put(NULL, OC_LOOKUP_EMAIL, "x@example.com", "1", NULL, 0), OC_OK);
+    hs_instance_release(a);
+}
+END_TEST
+
+START_TEST(test_drop_and_drop_id)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    struct hs_idcache_hit h;
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "a@example.com", "51", NULL, 0);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "alias@example.com", "51", NULL, 0);
+    hs_idcache_put(c, OC_LOOKUP_ID, "51", "51", NULL, 0);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "b@example.com", "52", NULL, 0);
+    hs_idcache_drop(c, OC_LOOKUP_EMAIL, "B@EXAMPLE.com");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "b@example.com", &h), 0);
+    /* Merged or deleted: every entry naming 51 goes. */
+    hs_idcache_drop_id(c, "51");
+    ck_assert_uint_eq(hs_idcache_count(c), 0);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    hs_instance_release(a);
+    struct oc_instance *b = instance_ttl();
+    ck_assert_uint_eq(hs_idcache_count(hs_idcache_open(b)), 0);
+    hs_instance_release(b);
+}
+END_TEST
+
+/* Values a cache never wrote: each is ignored with a warning naming the
+ * key, the run goes on with what is usable, and the next save is clean. */
+START_TEST(test_corrupt_or_foreign_value_ignored)
+{
+    static const char *const bad[] = {
+        "not json at all",
+        "[1,2,3]",
+        "{\"cache\":\"contact-ids\",\"v\":2,\"entries\":[]}",
+        "{\"cache\":\"something-else\",\"v\":1,\"entries\":[]}",
+        "{\"cache\":\"contact-ids\",\"v\":1,\"entries\":{}}",
+    };
+    for(size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        th_forget_records(&th);
+        kit_buf_reset(&th.logs);
+        put_state(bad[i]);
+        struct oc_instance *a = instance_ttl();
+        struct hs_idcache *c = hs_idcache_open(a);
+        ck_assert_ptr_nonnull(c);
+        ck_assert_uint_eq(hs_idcache_count(c), 0);
+        ASSERT_HAS(kit_buf_str(&th.logs), "WARN the contact cache in the state (key \"cache/contacts\")");
+        hs_instance_release(a);
+    }
+    char good[1024];
+    snprintf(good, sizeof good,
+             "{\"cache\":\"contact-ids\",\"v\":1,\"entries\":["
+             "[\"e\",\"ok@example.com\",\"5\",%lld],"
+             "[\"x\",\"what@example.com\",\"5\",%lld],"
+             "[\"e\",\"noat.example.com\",\"5\",%lld],"
+             "[\"i\",\"12a\",null,%lld],"
+             "[\"e\",\"badid@example.com\",\"5x\",%lld],"
+             "[\"e\",\"rec@example.com\",\"6\",%lld,[\"email\",\"rec@example.com\"]],"
+             "[\"e\",\"odd@example.com\",\"6\",%lld,[\"id\"]],"
+             "[\"e\",\"ctl@example.com\",\"6\",%lld,[\"id\",\"6\",\"a\\u0001\",\"v\"]],"
+             "[\"e\",\"time@example.com\",\"6\",\"soon\"],"
+             "\"junk\","
+             "[\"e\",\"rec2@example.com\",\"8\",%lld,[\"id\",\"8\",\"firstname\",\"Eve\"]]]}",
+             (long long)T0, (long long)T0, (long long)T0, (long long)T0, (long long)T0,
+             (long long)T0, (long long)T0, (long long)T0, (long long)T0);
+    kit_buf_reset(&th.logs);
+    put_state(good);
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    struct hs_idcache_hit h;
+    ck_assert_uint_eq(hs_idcache_count(c), 2);
+    ASSERT_HAS(kit_buf_str(&th.logs), "9 of 11 entries malformed, left out");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "ok@example.com", &h), 1);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "rec2@example.com", &h), 1);
+    ck_assert_str_eq(h.fields[1].value, "Eve");
+    /* Rewritten clean even though nothing new was learned. */
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    ASSERT_LACKS(th_state(&th, HS_IDCACHE_KEY), "junk");
+    hs_instance_release(a);
+}
+END_TEST
+
+START_TEST(test_save_failure_is_a_warning)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "a@example.com", "1", NULL, 0);
+    th.fail_puts = 1;
+    th.puts_left = 0;
+    ck_assert_int_eq(hs_idcache_save(c), OC_E_IO);
+    ASSERT_HAS(kit_buf_str(&th.logs), "WARN saving the contact cache to the state failed");
+    /* Still usable in memory for the rest of the operation. */
+    struct hs_idcache_hit h;
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "a@example.com", &h), 1);
+    hs_instance_release(a);
+}
+END_TEST
+
+START_TEST(test_off_and_stateless)
+{
+    struct oc_instance *a = instance("0");
+    ck_assert_ptr_null(hs_idcache_open(a));
+    ck_assert_int_eq(hs_idcache_save(NULL), OC_OK);
+    hs_instance_release(a);
+
+    /* A host without state: the cache lives as long as the instance. */
+    th.host.state_get = NULL;
+    th.host.state_put = NULL;
+    a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    hs_idcache_put(c, OC_LOOKUP_EMAIL, "a@example.com", "1", NULL, 0);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    c = hs_idcache_open(a);
+    struct hs_idcache_hit h;
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "a@example.com", &h), 1);
+    hs_instance_release(a);
+}
+END_TEST
+
+Suite *make_idcache_suite(void);
+Suite *make_idcache_suite(void)
+{
+    Suite *s = suite_create("idcache");
+    TCase *tc = tcase_create("idcache");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_second_instance_finds_what_the_first_learned);
+    tcase_add_test(tc, test_expired_entries_are_neither_loaded_nor_saved);
+    tcase_add_test(tc, test_least_recently_used_out);
+    tcase_add_test(tc, test_state_size_bounded);
+    tcase_add_test(tc, test_bad_puts_refused);
+    tcase_add_test(tc, test_drop_and_drop_id);
+    tcase_add_test(tc, test_corrupt_or_foreign_value_ignored);
+    tcase_add_test(tc, test_save_failure_is_a_warning);
+    tcase_add_test(tc, test_off_and_stateless);
+    suite_add_tcase(s, tc);
+    return s;
+}
