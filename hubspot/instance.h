@@ -39,6 +39,8 @@ struct hs_options {
     char *lookup_properties; /* comma-separated */
     int64_t cache_ttl_ms;
     int membership_chunk;
+    int64_t linger_ms; /* inputs over time: the oldest pending waits at most this */
+    int max_pending;   /* inputs over time: held unanswered at most */
     int usage_remote;        /* usage also asks HubSpot for the portal's count */
     int usage_only;          /* an instance only for usage: no token needed */
 };
@@ -94,4 +96,6 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
 oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, struct oc_error *err);
 oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
                     struct oc_error *err);
+/* usage_report.c: kept days, today, and the portal's count when asked. */
+oc_status hs_usage(struct oc_instance *in, struct oc_error *err);
 #endif

@@ -47,6 +47,10 @@ static const struct key keys[] = {
     S(lookup_properties),
     I(cache_ttl_ms, 0, INT64_C(30) * 86400000),
     I(membership_chunk, 1, 100000),
+    I(linger_ms, 0, 60000),
+    I(max_pending, 1, 100000),
+    I(usage_remote, 0, 1),
+    I(usage_only, 0, 1),
 };
 
 static void set_int(struct hs_options *o, const struct key *k, int64_t v)
@@ -83,6 +87,11 @@ static oc_status set_defaults(struct hs_options *o)
     /* UNCONFIRMED: HubSpot documents no cap for memberships/add; v1 allowed
      * 500 ids per call, so that is the safe default. */
     o->membership_chunk = 500;
+    /* Long enough to gather a web burst into one call, short enough that a
+     * sign-up or a click is answered while the visitor is still there. */
+    o->linger_ms = 300;
+    /* Bounds memory when HubSpot is slow or the daily limit is reached. */
+    o->max_pending = 1000;
     o->base_url = strdup(HS_API_ROOT_URL);
     o->lookup_properties = strdup(DEFAULT_LOOKUP_PROPERTIES);
     return o->base_url && o->lookup_properties ? OC_OK : OC_E_NOMEM;
@@ -136,7 +145,8 @@ oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, s
         if(rc)
             goto fail;
     }
-    if(!o->access_token || !*o->access_token) {
+    /* An instance made only to report usage reads state: no token. */
+    if((!o->access_token || !*o->access_token) && !o->usage_only) {
         rc = kit_fail(err, OC_E_CONFIG,
                      "no access token: set HUBSPOT_ACCESS_TOKEN or access_token in the config "
                      "file to the private app or service key token");
