@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hubspot/email_event.h"
 #include "hubspot/host.h"
@@ -109,7 +110,18 @@ static oc_status save(struct run *r, struct oc_error *err)
     return with_context(r, rc, err, tail);
 }
 
-static void progress(struct run *r) { hs_progress(r->in, "pull", *r->total, 0); }
+/* The stage carries the day being read, "pull YYYY-MM-DD" (UTC, the day
+ * the window in progress starts): a pull that catches up on weeks shows
+ * where it is. Hosts take the stage's first word as its name. */
+static void progress(struct run *r)
+{
+    char stage[32] = "pull";
+    time_t t = (time_t)(r->st.start / 1000);
+    struct tm tm;
+    if(r->st.start != HS_PULL_NONE && gmtime_r(&t, &tm))
+        strftime(stage, sizeof stage, "pull %Y-%m-%d", &tm);
+    hs_progress(r->in, stage, *r->total, 0);
+}
 
 static int build_path(struct run *r)
 {

@@ -29,9 +29,11 @@ static void rate_limited(const struct kit_http_answer *a, struct oc_error *err,
     hs_api_error(err, OC_E_TRANSIENT, a->what, a->status, a->body, cid, a->attempts);
     if(p != HS_POLICY_SECONDLY) {
         d->next = KIT_NEXT_WINDOW;
+        d->reason = p == HS_POLICY_TEN_SECONDLY ? "HubSpot's 10-second limit" : "HubSpot's rate limit (HTTP 429)";
         return;
     }
     d->next = KIT_NEXT_WAIT;
+    d->reason = a->search ? "HubSpot's search limit (5 calls a second)" : "HubSpot's per-second limit";
     d->wait_ms = a->meta->retry_after_ms >= 0 ? a->meta->retry_after_ms : HS_SECONDLY_WAIT_MS;
     /* The search limit is the search calls' own; a non-search call told
      * SECONDLY holds everyone like a window. */
@@ -49,6 +51,8 @@ static void answer_hook(void *ctx, const struct kit_http_answer *a, struct oc_er
         hs_api_error(err, OC_E_TRANSIENT, a->what, a->status, a->body, cid, a->attempts);
         d->next = KIT_NEXT_BACKOFF;
         d->wait_ms = a->status == 423 ? HS_LOCKED_WAIT_MS : 0;
+        if(a->status == 423)
+            d->reason = "HubSpot locked the record for a moment (HTTP 423)";
     } else {
         hs_api_error(err, hs_api_status(a->status), a->what, a->status, a->body, cid,
                      a->attempts);

@@ -98,6 +98,9 @@ struct kit_http {
     size_t inflight;
     oc_status stop; /* OC_E_BUDGET / OC_E_CANCELLED: start nothing more */
     char stop_msg[OC_ERROR_MESSAGE_SIZE];
+    /* The end of the latest wait a user was told of (host clock), so one
+     * wait is announced once however often the loop looks at it. */
+    int64_t announced_until;
 };
 
 /* ---- process-wide libcurl setup ---- */
@@ -765,10 +768,62 @@ static void start(struct kit_http *h, struct slot *s, size_t i, int64_t now)
     kit_pacer_sent(&h->pacer, now, r->search);
 }
 
+/* A wait as a person reads it: "734 ms", "4 s", "10.2 s", "2 min 5 s";
+ * rounded up, so a user is never told less than the wait. */
+static void wait_text(int64_t ms, char *out, size_t size)
+{
+    if(ms < 1000) {
+        snprintf(out, size, "%lld ms", (long long)(ms > 0 ? ms : 0));
+        return;
+    }
+    if(ms < 60000) {
+        long long tenths = (long long)((ms + 99) / 100);
+        if(tenths % 10)
+            snprintf(out, size, "%lld.%lld s", tenths / 10, tenths % 10);
+        else
+            snprintf(out, size, "%lld s", tenths / 10);
+        return;
+    }
+    long long sec = (long long)((ms + 999) / 1000);
+    if(sec < 120)
+        snprintf(out, size, "%lld s", sec);
+    else if(sec % 60)
+        snprintf(out, size, "%lld min %lld s", sec / 60, sec % 60);
+    else
+        snprintf(out, size, "%lld min", sec / 60);
+}
+
+static void note_announced(struct kit_http *h, int64_t until)
+{
+    if(until > h->announced_until)
+        h->announced_until = until;
+}
+
+/* The line a user sees at every retry, at the level shown by default: a
+ * retrying run would otherwise look hung (with the defaults, 23 s of
+ * backoff against a closed port). server_wait: the server asked for the
+ * wait (a rate limit), so the wait leads the line. */
+static void announce_retry(struct kit_http *h, const struct kit_http_req *r, int64_t now, int64_t wait,
+                           const char *reason, int server_wait)
+{
+    char w[256], t[32];
+    what(r, w, sizeof w);
+    wait_text(wait, t, sizeof t);
+    if(server_wait)
+        hlog(h, OC_LOG_WARN, "waiting %s: %s, retry %d of %d (%s)", t, reason, r->attempts, h->max_retries,
+             w);
+    else
+        hlog(h, OC_LOG_WARN, "%s, retry %d of %d in %s (%s)", reason, r->attempts, h->max_retries, t, w);
+    hlog(h, OC_LOG_INFO, "%s", r->err.message);
+    note_announced(h, now + wait);
+}
+
 /* Put request i back in the queue after wait ms, or end it when no
  * retries are left or the wait is longer than we sleep through. The
- * caller has already filled r->err describing this attempt's failure. */
-static void retry_or_fail(struct kit_http *h, size_t i, int64_t now, int64_t wait, oc_status rc)
+ * caller has already filled r->err describing this attempt's failure;
+ * reason says it in a few words for the retry line (see announce_retry). */
+static void retry_or_fail(struct kit_http *h, size_t i, int64_t now, int64_t wait, oc_status rc,
+                          const char *reason, int server_wait)
 {
     struct kit_http_req *r = &h->reqs[i];
     r->err.retryable = 1;
@@ -792,10 +847,7 @@ static void retry_or_fail(struct kit_http *h, size_t i, int64_t now, int64_t wai
         req_done(h, i, rc);
         return;
     }
-    char w[256];
-    what(r, w, sizeof w);
-    hlog(h, OC_LOG_INFO, "%s: %s; retry %d of %d in %lld ms", w, r->err.message, r->attempts,
-         h->max_retries, (long long)wait);
+    announce_retry(h, r, now, wait, reason, server_wait);
     h->ctl[i].state = R_READY;
     h->ctl[i].not_before = now + wait;
 }
@@ -852,6 +904,32 @@ static int end_on_local_limit(struct kit_http *h, struct slot *s, CURLcode cc, l
     return 1;
 }
 
+/* A network failure in a few words: "HubSpot unreachable (connection
+ * refused)". The system's errno names a refused or unreachable peer
+ * better than libcurl's text, which carries addresses and timings. */
+static void transport_reason(const struct kit_http *h, const struct slot *s, CURLcode cc, char *out,
+                             size_t size)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &os_errno);
+    char detail[128];
+    if(cc == CURLE_COULDNT_RESOLVE_HOST)
+        snprintf(detail, sizeof detail, "its host name does not resolve");
+    else if(cc == CURLE_COULDNT_RESOLVE_PROXY)
+        snprintf(detail, sizeof detail, "the proxy's host name does not resolve");
+    else if(os_errno > 0)
+        snprintf(detail, sizeof detail, "%s", strerror((int)os_errno));
+    else
+        snprintf(detail, sizeof detail, "%s", curl_easy_strerror(cc));
+    if(detail[0] >= 'A' && detail[0] <= 'Z' && !(detail[1] >= 'A' && detail[1] <= 'Z'))
+        detail[0] = (char)(detail[0] - 'A' + 'a');
+    if(cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY ||
+       cc == CURLE_SSL_CONNECT_ERROR)
+        snprintf(out, size, "%s unreachable (%s)", h->server, detail);
+    else
+        snprintf(out, size, "the connection to %s broke (%s)", h->server, detail);
+}
+
 /* No whole answer came (cc != CURLE_OK, or headers cut short): retry
  * what the network may fix, end the rest. */
 static void end_on_transport(struct kit_http *h, struct slot *s, CURLcode cc, int64_t now,
@@ -860,6 +938,7 @@ static void end_on_transport(struct kit_http *h, struct slot *s, CURLcode cc, in
     size_t i = s->req;
     struct kit_http_req *r = &h->reqs[i];
     const char *pl = r->attempts > 1 ? "s" : "";
+    char reason[256];
     count(h, r->endpoint, KIT_USE_ERROR);
     if(cc == CURLE_OK) {
         /* libcurl takes a header block cut short by a close as a whole
@@ -868,7 +947,8 @@ static void end_on_transport(struct kit_http *h, struct slot *s, CURLcode cc, in
                 "%s: the connection closed in the middle of the response headers after %d "
                 "attempt%s; check the network and base_url, then rerun (nothing was lost)",
                 w, r->attempts, pl);
-        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        snprintf(reason, sizeof reason, "%s closed the connection in the middle of its answer", h->server);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT, reason, 0);
         return;
     }
     const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc);
@@ -880,13 +960,15 @@ static void end_on_transport(struct kit_http *h, struct slot *s, CURLcode cc, in
                 "check the network and base_url, raise timeout_ms if %s is slow, then "
                 "rerun (nothing was lost)",
                 w, h->timeout_ms, r->attempts, pl, detail, h->server);
-        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        snprintf(reason, sizeof reason, "no answer from %s within timeout_ms (%ld ms)", h->server, h->timeout_ms);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT, reason, 0);
     } else if(kit_retry_curl(cc)) {
         kit_fail(&r->err, OC_E_TRANSIENT,
                 "%s: %s after %d attempt%s; check the network and base_url, then rerun "
                 "(nothing was lost)",
                 w, detail, r->attempts, pl);
-        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT);
+        transport_reason(h, s, cc, reason, sizeof reason);
+        retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_TRANSIENT, reason, 0);
     } else if(cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
               cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR) {
         kit_fail(&r->err, OC_E_CONFIG,
@@ -935,7 +1017,10 @@ static void end_on_success(struct kit_http *h, struct slot *s, int prc, const ch
             cid[0] ? " " : "", cid);
     r->err.http_status = (int)status;
     kit_error_ids(&r->err, cid, NULL);
-    retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL);
+    char reason[160];
+    snprintf(reason, sizeof reason, "%s sent a malformed answer (HTTP %ld, %s)", h->server, status,
+             r->resp.len ? "not JSON" : "empty body");
+    retry_or_fail(h, i, now, kit_retry_backoff_ms(i, r->attempts), OC_E_PROTOCOL, reason, 0);
 }
 
 /* An error answer: the connector's hook says what it means, the client
@@ -950,12 +1035,13 @@ static void end_on_error_answer(struct kit_http *h, struct slot *s, int parsed, 
         count(h, r->endpoint, KIT_USE_429);
     struct kit_http_answer a = {w, r->status, parsed ? &r->json : NULL, &s->hdr, r->attempts,
                                 r->search};
-    struct kit_http_decision d = {KIT_NEXT_FINAL, 0, 0};
+    struct kit_http_decision d = {.next = KIT_NEXT_FINAL};
     if(h->hooks.answer)
         h->hooks.answer(h->hooks.ctx, &a, &r->err, &d);
     if(r->err.status == OC_OK) /* no hook, or one that said nothing */
         kit_http_answer_default(NULL, &a, &r->err, &d);
     int64_t wait = d.wait_ms, ra = s->hdr.retry_after_ms;
+    int server_wait = 1;
     switch(d.next) {
     case KIT_NEXT_STOP_DAY:
         req_done(h, i, OC_E_BUDGET);
@@ -980,12 +1066,18 @@ static void end_on_error_answer(struct kit_http *h, struct slot *s, int parsed, 
             wait = d.wait_ms;
         if(ra > wait)
             wait = ra;
+        server_wait = ra >= wait;
         break;
     default:
         req_done(h, i, r->err.status);
         return;
     }
-    retry_or_fail(h, i, now, wait, r->err.status);
+    char reason[160];
+    if(d.reason)
+        snprintf(reason, sizeof reason, "%s", d.reason);
+    else
+        snprintf(reason, sizeof reason, "%s answered HTTP %ld", h->server, r->status);
+    retry_or_fail(h, i, now, wait, r->err.status, reason, server_wait);
 }
 
 /* A transfer ended: decide what it means for its request. */
@@ -1113,6 +1205,38 @@ static void refuse_server_wait(struct kit_http *h, size_t i, int64_t wait, enum 
     req_done(h, i, OC_E_TRANSIENT);
 }
 
+/* A pacing wait long enough to notice, said once: which limit holds the
+ * calls and for how long. */
+static void announce_pace(struct kit_http *h, int64_t now, int64_t wait, enum kit_pace_cause cause)
+{
+    char t[32], reason[200];
+    if(now + wait <= h->announced_until)
+        return;
+    note_announced(h, now + wait);
+    if(wait < KIT_HTTP_ANNOUNCE_WAIT_MS) {
+        hlog(h, OC_LOG_DEBUG, "http: waiting %lld ms for the rate limit", (long long)wait);
+        return;
+    }
+    const struct kit_pacer *p = &h->pacer;
+    int64_t window = kit_pacer_window_ms(p);
+    long long max = p->hdr_max > 0 ? (long long)p->hdr_max : p->cfg_max;
+    if(cause == KIT_PACE_SEARCH)
+        snprintf(reason, sizeof reason, "the search limit of %d calls a second", KIT_PACER_SEARCH_MAX);
+    else if(cause == KIT_PACE_OWN)
+        snprintf(reason, sizeof reason, "the configured burst limit (burst_max %lld calls per %lld ms)", max,
+                 (long long)window);
+    else if(cause == KIT_PACE_BLOCK)
+        snprintf(reason, sizeof reason, "%s's rate limit (an earlier HTTP 429 holds every call)", h->server);
+    else if(window % 1000 == 0)
+        snprintf(reason, sizeof reason, "%s's %lld-second limit (%lld calls)", h->server,
+                 (long long)(window / 1000), max);
+    else
+        snprintf(reason, sizeof reason, "%s's limit of %lld calls per %lld ms", h->server, max,
+                 (long long)window);
+    wait_text(wait, t, sizeof t);
+    hlog(h, OC_LOG_WARN, "waiting %s: %s", t, reason);
+}
+
 /* Clear every request's outputs before a run. */
 static void reset_outputs(struct kit_http_req *reqs, size_t n)
 {
@@ -1165,11 +1289,12 @@ static int64_t start_due(struct kit_http *h, size_t n, int64_t now)
             break;
         enum kit_pace_cause cause;
         int64_t pw = kit_pacer_wait_why(&h->pacer, now, h->reqs[pick].search, &cause);
-        if(pw > KIT_RETRY_MAX_WAIT_MS && cause != KIT_PACE_OWN) {
+        if(pw > KIT_RETRY_MAX_WAIT_MS && (cause == KIT_PACE_HEADERS || cause == KIT_PACE_BLOCK)) {
             refuse_server_wait(h, pick, pw, cause);
             continue;
         }
         if(pw > 0) {
+            announce_pace(h, now, pw, cause);
             if(now + pw < wake)
                 wake = now + pw;
             break;
@@ -1200,8 +1325,6 @@ static void make_progress(struct kit_http *h, int64_t now, int64_t wake)
             curl_multi_poll(h->multi, NULL, 0, (int)t, NULL);
         }
     } else if(wake != INT64_MAX) {
-        hlog(h, OC_LOG_DEBUG, "http: waiting %lld ms for the rate limit or a retry",
-             (long long)(wake - now));
         sleep_ms(h, wake - now);
     }
 }

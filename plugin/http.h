@@ -56,6 +56,16 @@
  * truncated/malformed 2xx bodies: exponential backoff with jitter. At most
  * max_retries retries.
  *
+ * Waits are never silent: every retry is logged at OC_LOG_WARN (the level
+ * a host shows by default) saying what failed and when the next try is,
+ * "<server> unreachable (connection refused), retry 3 of 5 in 4 s (GET
+ * /x)", or for a wait the server asked for "waiting 10 s: <reason>, retry
+ * 2 of 5 (GET /x)"; the full error follows at OC_LOG_INFO. A pacing wait
+ * of KIT_HTTP_ANNOUNCE_WAIT_MS or more is logged at OC_LOG_WARN once
+ * ("waiting 3 s: HubSpot's 10-second limit (190 calls)", the server's
+ * name from server_name and the window from its headers), shorter ones at
+ * OC_LOG_DEBUG: a normal run stays quiet, a waiting one says why.
+ *
  * Usage: every request that reached the wire is counted by endpoint name
  * (every attempt, and each resend libcurl makes on its own when a reused
  * connection died unanswered, which also counts as a retry), with 429s,
@@ -86,6 +96,8 @@
 #define KIT_HTTP_DEFAULT_MAX_CONCURRENCY 4
 #define KIT_HTTP_DEFAULT_BURST_MAX 100 /* calls per burst window; headers refine it */
 #define KIT_HTTP_DEFAULT_BURST_WINDOW_MS 10000
+/* Pacing waits this long or longer are announced at OC_LOG_WARN. */
+#define KIT_HTTP_ANNOUNCE_WAIT_MS 1000
 
 /* One non-2xx answer, as the answer hook sees it. All borrowed for the
  * call. */
@@ -114,6 +126,10 @@ struct kit_http_decision {
     enum kit_http_next next;
     int64_t wait_ms; /* KIT_NEXT_WAIT: the wait; KIT_NEXT_BACKOFF: the least */
     int hold_all;    /* KIT_NEXT_WAIT: every call waits, not this one only  */
+    /* What asked for the retry, in a few words for the line a user sees
+     * at each retry, e.g. "HubSpot's 10-second limit" (static or living as
+     * long as the client). NULL: "<server_name> answered HTTP <status>". */
+    const char *reason;
 };
 
 struct kit_http_hooks {

@@ -78,7 +78,7 @@ int64_t kit_pacer_wait_why(const struct kit_pacer *p, int64_t now, int search,
         /* Full ring: the slot about to be overwritten is the oldest. */
         int64_t oldest = p->search[p->search_head];
         stricter(&until, cause, oldest + KIT_PACER_SEARCH_WINDOW_MS + guard(KIT_PACER_SEARCH_WINDOW_MS),
-                 KIT_PACE_OWN);
+                 KIT_PACE_SEARCH);
     }
     if(until <= now) {
         *cause = KIT_PACE_NONE;

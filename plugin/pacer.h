@@ -46,16 +46,17 @@ struct kit_pacer {
 /* Set up with the configured limit (burst_max calls per window_ms; both
  * must be > 0). The struct is the caller's; nothing to free. */
 void kit_pacer_init(struct kit_pacer *p, int burst_max, int64_t window_ms);
-/* What makes a call wait: our own configured limits (burst_max per
+/* What makes a call wait: our own limits (burst_max per
  * burst_window_ms, the search rate), or the server's word (a window or
  * Remaining learned from headers, a block set after a 429). A caller caps
  * only the waits a server asked for: its own configured ones are the
  * user's choice. */
 enum kit_pace_cause {
     KIT_PACE_NONE = 0, /* no wait                                      */
-    KIT_PACE_OWN,      /* configured burst limit or the search rate    */
+    KIT_PACE_OWN,      /* configured burst limit                       */
     KIT_PACE_HEADERS,  /* the server's rate-limit headers              */
-    KIT_PACE_BLOCK     /* kit_pacer_block (a 429's Retry-After/window)  */
+    KIT_PACE_BLOCK,    /* kit_pacer_block (a 429's Retry-After/window)  */
+    KIT_PACE_SEARCH    /* our search rate (KIT_PACER_SEARCH_MAX a second) */
 };
 
 /* Milliseconds to wait before a call at now_ms may be sent; 0: send now. */

@@ -2,10 +2,13 @@
  * on the test host's virtual clock: retries, 429 policies, faults, error
  * messages, budget, usage persistence, pacing, concurrency, and a scan of
  * everything the suite logged or reported for the token. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fixtures/replay.h"
@@ -789,6 +792,112 @@ START_TEST(t_token_never_shown)
 }
 END_TEST
 
+/* ---- what a user sees while the client waits ---- */
+
+/* A loopback port nothing listens on: bound, then closed. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+START_TEST(t_retry_lines_say_what_failed)
+{
+    struct http_env e = {0};
+    env_start(&e, CASSETTE(""));
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+    e.cfg.base_url = url;
+    e.cfg.max_retries = 3;
+    http_env_client(&e);
+    struct kit_http_req r;
+    ck_assert_int_eq(get(&e, &r, "/gone"), OC_E_TRANSIENT);
+    ck_assert_int_eq(r.attempts, 4);
+    kit_http_req_free(&r);
+    const char *logs = kit_buf_str(&e.th.logs);
+    /* Each retry, at the level a host shows by default: what failed, which
+     * retry, and when it goes. */
+    for(int i = 1; i <= 3; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "WARN HubSpot unreachable (connection refused), retry %d of 3 in ", i);
+        ck_assert_msg(strstr(logs, want), "no \"%s\" in:\n%s", want, logs);
+    }
+    ck_assert_msg(strstr(logs, "s (GET /gone)\n"), "%s", logs);
+    ck_assert_msg(!strstr(logs, "retry 4 of 3"), "%s", logs);
+    /* The waits passed on the test host's clock, never the wall's. */
+    ck_assert_int_ge(e.th.slept_ms, 500 + 1000 + 2000);
+    env_end(&e, 1);
+}
+END_TEST
+
+START_TEST(t_rate_limit_wait_line)
+{
+    struct http_env e = {0};
+    env_start(&e, CASSETTE(GET("/w", 429, "", RL429("TEN_SECONDLY_ROLLING")) "," GET("/w", 200, "", OK_BODY)));
+    e.cfg.max_retries = 5;
+    http_env_client(&e);
+    struct kit_http_req r;
+    ck_assert_int_eq(get(&e, &r, "/w"), OC_OK);
+    kit_http_req_free(&r);
+    const char *logs = kit_buf_str(&e.th.logs);
+    ck_assert_msg(strstr(logs, "WARN waiting 10 s: HubSpot's 10-second limit, retry 1 of 5 (GET /w)\n"), "%s",
+                  logs);
+    /* The full answer is there for -v. */
+    ck_assert_msg(strstr(logs, "INFO GET /w: HTTP 429"), "%s", logs);
+    env_end(&e, 1);
+}
+END_TEST
+
+/* A pacing wait long enough to notice is said once, at WARN; a short one
+ * stays at DEBUG so a normal run is quiet. */
+START_TEST(t_pacing_wait_lines)
+{
+    struct http_env e = {0};
+    env_start(&e, CASSETTE(GET("/p", 200, "\"X-HubSpot-RateLimit-Max\":\"10\","
+                               "\"X-HubSpot-RateLimit-Remaining\":\"0\","
+                               "\"X-HubSpot-RateLimit-Interval-Milliseconds\":\"10000\"", OK_BODY) ","
+                           GET("/q", 200, "", OK_BODY)));
+    http_env_client(&e);
+    struct kit_http_req r;
+    ck_assert_int_eq(get(&e, &r, "/p"), OC_OK);
+    kit_http_req_free(&r);
+    ck_assert_int_eq(get(&e, &r, "/q"), OC_OK);
+    kit_http_req_free(&r);
+    const char *logs = kit_buf_str(&e.th.logs);
+    const char *line = strstr(logs, "WARN waiting 10.2 s: HubSpot's 10-second limit (10 calls)\n");
+    ck_assert_msg(line, "%s", logs);
+    ck_assert_msg(!strstr(line + 1, "WARN waiting"), "announced twice: %s", logs);
+    env_end(&e, 1);
+
+    struct http_env q = {0};
+    struct dyn d = {0};
+    q.opt.dynamic = dyn_handler;
+    q.opt.dynamic_ctx = &d;
+    env_start(&q, NULL);
+    q.cfg.burst_max = 2;
+    q.cfg.burst_window_ms = 500;
+    http_env_client(&q);
+    struct kit_http_req rs[4];
+    for(int i = 0; i < 4; i++)
+        kit_http_req_init(&rs[i], "GET", "/short", NULL, 0, "t");
+    struct oc_error err = {sizeof err};
+    ck_assert_int_eq(kit_http_run(q.h, rs, 4, &err), OC_OK);
+    for(int i = 0; i < 4; i++)
+        kit_http_req_free(&rs[i]);
+    ck_assert_int_gt(q.th.slept_ms, 0);
+    logs = kit_buf_str(&q.th.logs);
+    ck_assert_msg(!strstr(logs, "WARN"), "a short wait is not news: %s", logs);
+    ck_assert_msg(strstr(logs, "DEBUG http: waiting"), "%s", logs);
+    env_end(&q, 0);
+}
+END_TEST
+
 extern Suite *make_http_suite(void);
 
 Suite *make_http_suite(void)
@@ -821,6 +930,9 @@ Suite *make_http_suite(void)
     tcase_add_test(tc, t_concurrency_order);
     tcase_add_test(tc, t_plain_http_refused);
     tcase_add_test(tc, t_burst_300_paced);
+    tcase_add_test(tc, t_retry_lines_say_what_failed);
+    tcase_add_test(tc, t_rate_limit_wait_line);
+    tcase_add_test(tc, t_pacing_wait_lines);
     /* Last: it reads what the tests above wrote. */
     tcase_add_test(tc, t_token_never_shown);
     suite_add_tcase(s, tc);

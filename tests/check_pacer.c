@@ -312,7 +312,7 @@ START_TEST(pacer_names_the_cause_of_a_wait)
     for(int i = 0; i < KIT_PACER_SEARCH_MAX; i++)
         kit_pacer_sent(&s5, 0, 1);
     ck_assert_int_gt(kit_pacer_wait_why(&s5, 0, 1, &why), 0);
-    ck_assert_int_eq(why, KIT_PACE_OWN);
+    ck_assert_int_eq(why, KIT_PACE_SEARCH);
     ck_assert_int_eq(kit_pacer_wait(&s5, 0, 0), 0);
 }
 END_TEST

@@ -4,10 +4,12 @@
  *  log       stderr, filtered by -v/-q, masked by the redactor
  *  state     the state file (state.h)
  *  emit      forwarded to the running command's sink
- *  progress  stderr: a throttled line per update, or a bar on a terminal
+ *  progress  stderr through progress.h: a line redrawn in place on a
+ *            terminal, timestamped lines every few seconds elsewhere
  *  clock     wall clock, or in fixture mode a virtual clock that starts at
  *            the cassette's recorded_at and moves only when the plugin
- *            sleeps (so replays are identical and never wait)
+ *            sleeps (so replays are identical and never wait); tests of
+ *            real runs get one from OCH_VIRTUAL_CLOCK_ENV
  *  cancelled SIGINT/SIGTERM set a flag (och_host_signals)
  */
 #ifndef OCH_HOST_H
@@ -17,8 +19,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "host-api/ochost/progress.h"
 #include "host-api/ochost/state.h"
 #include "onecount/connector.h"
+
+/* Set to milliseconds since the epoch: the run's clock is virtual from
+ * there (waits pass at once), as in fixture mode. For tests only. */
+#define OCH_VIRTUAL_CLOCK_ENV "OCHOST_VIRTUAL_CLOCK_MS"
 
 /* Verbosity: -1 errors only (-q), 0 warnings (default), 1 info (-v),
  * 2 debug (-vv). */
@@ -34,12 +41,7 @@ struct och_host {
     /* clock */
     int virtual_clock;
     int64_t virtual_now_ms;
-    /* progress */
-    FILE *progress_out; /* stderr unless a test redirects it */
-    int progress_tty;
-    int64_t progress_last_ms; /* monotonic */
-    char progress_stage[32];
-    int progress_open; /* a bar line is on screen without its newline */
+    struct och_progress progress; /* on stderr; nothing with -q */
 };
 
 /* Set up h around state (borrowed, may be NULL). The callbacks are all
@@ -49,8 +51,13 @@ void och_host_init(struct och_host *h, struct och_state *state, int verbosity);
 /* Switch to the virtual clock starting at start_ms. */
 void och_host_virtual_clock(struct och_host *h, int64_t start_ms);
 
-/* End a progress bar left on screen (prints its newline). */
+/* The stage in progress ends: its final figures are shown, a terminal
+ * line gets its newline. */
 void och_host_progress_done(struct och_host *h);
+
+/* push reads its inputs from fd (borrowed; open until the push ends):
+ * progress then shows the bytes read of it when it is a regular file. */
+void och_host_progress_input(struct och_host *h, int fd);
 
 /* ochost's own log lines go through the same filter and format. */
 void och_log(struct och_host *h, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
