@@ -253,6 +253,7 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     struct oc_push_request req = {sizeof req, args->list, next, &p};
     s->host.sink = sink;
     s->host.sink_ctx = &p;
+    och_host_progress_input(&s->host, fileno(f));
     och_error_init(&s->err);
     rc = s->conn->push(s->inst, &req, &s->err);
     s->host.sink = NULL;
