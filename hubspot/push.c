@@ -47,6 +47,7 @@
 #include "hubspot/list_check.h"
 #include "hubspot/membership.h"
 #include "hubspot/push_cache.h"
+#include "hubspot/props_check.h"
 #include "hubspot/push_item.h"
 #include "hubspot/upsert.h"
 #include "plugin/error.h"
@@ -63,6 +64,7 @@
 struct hs_push_state {
     struct hs_list_checked checked;
     struct hs_push_cache *cache; /* NULL when cache_ttl_ms is 0 */
+    struct hs_props_catalog props;
 };
 
 /* The slot's release: the instance frees the state through it. */
@@ -71,6 +73,7 @@ static void push_state_free(void *state)
     struct hs_push_state *st = state;
     hs_push_list_checked_free(&st->checked);
     hs_push_cache_free(st->cache);
+    hs_props_catalog_free(&st->props);
     free(st);
 }
 
@@ -141,6 +144,11 @@ struct run {
     uint64_t ord, done, added, already, failed;
     int eof, input_broken;
     int emit_broken; /* the host's emit refused a result: it takes no more */
+    /* Property names the inputs carry, in the order first seen (owned);
+     * the first ncols_checked were found writable. */
+    char **cols;
+    size_t ncols, capcols, ncols_checked;
+    int props_stop; /* the stop is a column the portal refuses */
     oc_status stop;
     struct oc_error stop_err;
 };
@@ -216,6 +224,35 @@ static const char *field(const struct oc_record *r, const char *key)
     return NULL;
 }
 
+/* Add the property names rec sends (as hs_upsert_item_json picks them)
+ * that the run has not seen yet. 0, or -1 on oom. */
+static int note_columns(struct run *R, const struct oc_record *rec)
+{
+    for(size_t i = 0; i < rec->nfields && rec->fields; i++) {
+        const struct oc_field *f = &rec->fields[i];
+        if(!f->key || !*f->key || !strcasecmp(f->key, "email") || f->type == OC_FIELD_NULL ||
+           !f->value || !*f->value)
+            continue;
+        size_t k = 0;
+        while(k < R->ncols && strcmp(R->cols[k], f->key))
+            k++;
+        if(k < R->ncols)
+            continue;
+        if(R->ncols == R->capcols) {
+            size_t cap = R->capcols ? 2 * R->capcols : 16;
+            char **v = realloc(R->cols, cap * sizeof *v);
+            if(!v)
+                return -1;
+            R->cols = v;
+            R->capcols = cap;
+        }
+        if(!(R->cols[R->ncols] = strdup(f->key)))
+            return -1;
+        R->ncols++;
+    }
+    return 0;
+}
+
 /* Read the next input into a new item. *out stays NULL at the end of the
  * input, when the input was finished at once (invalid), or on a stop. */
 static void read_item(struct run *R, struct hs_push_item **out)
@@ -279,6 +316,13 @@ static void read_item(struct run *R, struct hs_push_item **out)
         for(char *p = it->key; *p; p++)
             if(*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
+        if(note_columns(R, &rec)) {
+            hs_push_item_fail(it, "out of memory noting this input's columns");
+            finish(R, it);
+            set_stopf(R, OC_E_NOMEM, "out of memory noting the push input's columns");
+            return;
+        }
+        it->cols_hi = R->ncols;
         *out = it;
         return;
     }
@@ -482,6 +526,32 @@ static void free_reqs(struct run *R)
     R->nreqs_live = 0;
 }
 
+/* Before a wave's upserts go out: the columns its items bring that no
+ * earlier wave sent must be properties the portal lets the API write.
+ * Nonzero (the run stopped, nothing of this wave sent) when one is not. */
+static int check_columns(struct run *R)
+{
+    size_t hi = R->ncols_checked;
+    for(size_t b = 0; b < R->conc; b++)
+        for(size_t i = 0; i < R->nb[b]; i++)
+            for(const struct hs_push_item *it = R->slots[b * HS_PUSH_BATCH + i]; it;
+                it = it == R->slots[b * HS_PUSH_BATCH + i] ? it->copies : it->copy_next)
+                if(it->cols_hi > hi)
+                    hi = it->cols_hi;
+    if(hi == R->ncols_checked)
+        return 0;
+    struct oc_error e = {sizeof e};
+    oc_status rc = hs_props_check(R->in, &R->st->props, (const char *const *)R->cols + R->ncols_checked,
+                                  hi - R->ncols_checked, &e);
+    if(rc) {
+        R->props_stop = rc == OC_E_CONFIG;
+        set_stop(R, rc, &e);
+        return 1;
+    }
+    R->ncols_checked = hi;
+    return 0;
+}
+
 /* One wave: returns 0 when there was nothing left to do. */
 static int wave(struct run *R)
 {
@@ -491,6 +561,8 @@ static int wave(struct run *R)
     size_t nbatches = 0;
     for(size_t b = 0; b < R->conc; b++)
         nbatches += R->nb[b] > 0;
+    if(nbatches && check_columns(R))
+        return 0;
     int want_m = R->pending.n >= R->chunk ||
                  (R->pending.n && !nbatches && R->eof && !R->carry.n);
     if(!nbatches && !want_m)
@@ -657,6 +729,9 @@ static void run_free(struct run *R)
             kit_buf_free(&R->body[i]);
     kit_strset_free(&R->wave);
     kit_buf_free(&R->mpath);
+    for(size_t i = 0; i < R->ncols; i++)
+        free(R->cols[i]);
+    free(R->cols);
     free(R->slots);
     free(R->nb);
     free(R->body);
@@ -675,6 +750,7 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
     struct hs_push_state *st = push_state_get(in);
     if(!st)
         return kit_fail(err, OC_E_NOMEM, "push: out of memory");
+    hs_props_catalog_new_push(&st->props);
     oc_status rc = hs_push_list_check(in, &st->checked, req->list_id, err);
     /* A list refused for what it is (unknown, DYNAMIC, no scope) is the
      * caller's to fix before any input matters. A check that could not be
@@ -710,9 +786,11 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
         rc = R.stop;
         /* A configuration stop mid-run is about the list: check it again
          * before the next write instead of trusting the old answer. */
-        if(rc == OC_E_CONFIG)
+        if(rc == OC_E_CONFIG && !R.props_stop)
             hs_push_list_forget(&st->checked, req->list_id);
-        if(R.emit_broken)
+        if(R.props_stop && !R.emit_broken)
+            kit_fail(err, rc, "push to list %s: %s", req->list_id, R.stop_err.message);
+        else if(R.emit_broken)
             kit_fail(err, rc,
                     "push to list %s stopped after %llu results: the host stopped taking "
                     "push_result records, so the inputs it was not told about have none: %.300s",

@@ -50,6 +50,7 @@ struct hs_push_item {
     int from_cache;    /* record_id came from the instance cache */
     int created;       /* this run's upsert created the contact (HubSpot's "new") */
     int status;        /* enum hs_push_status */
+    size_t cols_hi;    /* the run's column names known when it was read (its own included) */
     /* Later inputs with this email merged into this one's upsert, in input
      * order (owned; each copy's json is dropped once merged). */
     struct hs_push_item *copies, *copies_last, *copy_next;

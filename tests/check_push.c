@@ -213,10 +213,11 @@ START_TEST(test_single_signup_call_counts)
     struct scenario s;
     sc_start_ok(&s, "fixtures/hubspot/push-single.json", NULL);
 
-    /* first sign-up: list check + upsert + add */
+    /* first sign-up: list check + the portal's properties (it carries a
+     * first name) + upsert + add */
     static const struct simple_row ann[] = {{"ann@example.com", "Ann", NULL}};
     struct results rs = push_rows(&s, ann, 1, OC_OK);
-    ck_assert_uint_eq(calls(&s), 3);
+    ck_assert_uint_eq(calls(&s), 4);
     ck_assert_str_eq(rs.v[0].status, "added");
     ck_assert_str_eq(rs.v[0].id, "501");
     ck_assert_str_eq(rs.v[0].email, "ann@example.com");
@@ -225,7 +226,7 @@ START_TEST(test_single_signup_call_counts)
     /* second sign-up on the same instance: the list is known: 2 calls */
     static const struct simple_row bob[] = {{"bob@example.com", "Bob", "Stone"}};
     rs = push_rows(&s, bob, 1, OC_OK);
-    ck_assert_uint_eq(calls(&s), 5);
+    ck_assert_uint_eq(calls(&s), 6);
     ck_assert_str_eq(rs.v[0].status, "added");
     ck_assert_str_eq(rs.v[0].id, "502");
     free(rs.v);
@@ -233,7 +234,7 @@ START_TEST(test_single_signup_call_counts)
     /* a known contact, email only (case differs): the cached id, 1 call */
     static const struct simple_row ann_again[] = {{" Ann@Example.com ", NULL, NULL}};
     rs = push_rows(&s, ann_again, 1, OC_OK);
-    ck_assert_uint_eq(calls(&s), 6);
+    ck_assert_uint_eq(calls(&s), 7);
     ck_assert_str_eq(rs.v[0].status, "already_member");
     ck_assert_str_eq(rs.v[0].id, "501");
     ck_assert_str_eq(rs.v[0].email, "Ann@Example.com");
@@ -242,7 +243,7 @@ START_TEST(test_single_signup_call_counts)
     /* a stale cached id: HubSpot calls it missing, so upsert and add anew */
     static const struct simple_row bob_again[] = {{"bob@example.com", NULL, NULL}};
     rs = push_rows(&s, bob_again, 1, OC_OK);
-    ck_assert_uint_eq(calls(&s), 9);
+    ck_assert_uint_eq(calls(&s), 10);
     ck_assert_str_eq(rs.v[0].status, "added");
     ck_assert_str_eq(rs.v[0].id, "777");
     free(rs.v);
@@ -250,7 +251,7 @@ START_TEST(test_single_signup_call_counts)
     /* known contact with a property: the upsert is not skipped */
     static const struct simple_row annie[] = {{"ann@example.com", "Annie", NULL}};
     rs = push_rows(&s, annie, 1, OC_OK);
-    ck_assert_uint_eq(calls(&s), 11);
+    ck_assert_uint_eq(calls(&s), 12);
     ck_assert_str_eq(rs.v[0].status, "already_member");
     free(rs.v);
 
@@ -305,8 +306,9 @@ START_TEST(test_bulk_invalid_emails_shuffled_results)
     struct feed f = {.n = 250, .row = bulk_row};
     struct results rs = push_checked(&s, &f, OC_E_PARTIAL, 250);
     ck_assert_ptr_nonnull(strstr(s.err.message, "13 of 250 inputs failed"));
-    /* list check, 3 concurrent upserts of 100/100/43, one membership add */
-    ck_assert_uint_eq(calls(&s), 5);
+    /* list check, properties, 3 concurrent upserts of 100/100/43, one
+     * membership add */
+    ck_assert_uint_eq(calls(&s), 6);
     ck_assert_uint_eq(count_status(&rs, "added"), 234);
     ck_assert_uint_eq(count_status(&rs, "already_member"), 3);
     ck_assert_uint_eq(count_status(&rs, "failed"), 13);
@@ -365,8 +367,8 @@ START_TEST(test_duplicate_email_added_once)
                                              {"DUP@example.com", "Second", NULL}};
     struct results rs = push_rows(&s, rows, 3, OC_OK);
     /* check, one upsert carrying the merged dup@ (firstname Second, as the
-     * cassette's body requires), one add */
-    ck_assert_uint_eq(calls(&s), 3);
+     * cassette's body requires), one add, and the properties */
+    ck_assert_uint_eq(calls(&s), 4);
     ck_assert_str_eq(result_for(&rs, 1)->status, "added");
     ck_assert_str_eq(result_for(&rs, 2)->status, "added");
     ck_assert_str_eq(result_for(&rs, 3)->status, "already_member");
@@ -405,8 +407,9 @@ START_TEST(test_repeated_email_merged_into_one_upsert)
     sc_start_ok(&s, "fixtures/hubspot/push-duplicates-heavy.json", NULL);
     struct feed f = {.n = 300, .row = duph_row};
     struct results rs = push_checked(&s, &f, OC_OK, 300);
-    /* at most ceil(51 distinct / 100) upserts + 1 membership chunk + 1 check */
-    ck_assert_uint_le(calls(&s), 1 + 1 + 1);
+    /* at most ceil(51 distinct / 100) upserts + 1 membership chunk + 1
+     * check + the properties */
+    ck_assert_uint_le(calls(&s), 1 + 1 + 1 + 1);
     ck_assert_uint_eq(count_status(&rs, "added"), 51);
     ck_assert_uint_eq(count_status(&rs, "already_member"), 249);
     ck_assert_str_eq(result_for(&rs, 1)->status, "added");
@@ -620,8 +623,8 @@ START_TEST(test_lost_response_retried_once_each)
                                              {"bob@example.com", "Bob", NULL},
                                              {"cy@example.com", "Cy", NULL}};
     struct results rs = push_rows(&s, rows, 3, OC_OK);
-    /* check, upsert (reset), identical upsert, add */
-    ck_assert_uint_eq(calls(&s), 4);
+    /* check, properties, upsert (reset), identical upsert, add */
+    ck_assert_uint_eq(calls(&s), 5);
     ck_assert_uint_eq(count_status(&rs, "added"), 3);
     ck_assert_str_eq(result_for(&rs, 2)->id, "702");
     free(rs.v);
@@ -709,8 +712,8 @@ START_TEST(test_whole_batch_400_is_split)
     sc_start_ok(&s, "fixtures/hubspot/push-split.json", NULL);
     struct feed f = {.n = 8, .row = split_row};
     struct results rs = push_checked(&s, &f, OC_E_PARTIAL, 8);
-    /* check, 1 refused batch, 6 calls of halving, 1 add */
-    ck_assert_uint_eq(calls(&s), 9);
+    /* check, properties, 1 refused batch, 6 calls of halving, 1 add */
+    ck_assert_uint_eq(calls(&s), 10);
     ck_assert_uint_eq(count_status(&rs, "added"), 7);
     ck_assert_str_eq(result_for(&rs, 6)->status, "failed");
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 6)->error, "NOT_A_STATUS"));
@@ -726,8 +729,9 @@ START_TEST(test_batch_wide_400_not_split_to_the_end)
     sc_start_ok(&s, "fixtures/hubspot/push-split-common.json", NULL);
     struct feed f = {.n = 8, .row = split_row, .data = "common"};
     struct results rs = push_checked(&s, &f, OC_E_PARTIAL, 8);
-    /* check, batch, 2 halves, 4 quarters: then it is clearly the batch's fault */
-    ck_assert_uint_eq(calls(&s), 8);
+    /* check, properties, batch, 2 halves, 4 quarters: then it is clearly
+     * the batch's fault */
+    ck_assert_uint_eq(calls(&s), 9);
     ck_assert_uint_eq(count_status(&rs, "failed"), 8);
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 3)->error, "favourite_colour"));
     ck_assert_ptr_nonnull(strstr(result_for(&rs, 3)->error, "common to the batch"));
@@ -814,6 +818,11 @@ static int synthetic_hubspot(void *ctx, const struct fx_request *req, struct fx_
     (void)ctx;
     resp->status = 200;
     kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    if(!strcmp(req->method, "GET") && !strcmp(req->path, "/crm/v3/properties/contacts")) {
+        kit_buf_puts(&resp->body, "{\"results\":[{\"name\":\"firstname\",\"label\":\"First "
+                                 "Name\",\"modificationMetadata\":{\"readOnlyValue\":false}}]}");
+        return 0;
+    }
     if(!strcmp(req->method, "GET")) {
         kit_buf_puts(&resp->body, "{\"list\":{\"listId\":\"4242\",\"name\":\"Volume\","
                                  "\"objectTypeId\":\"0-1\",\"processingType\":\"MANUAL\"}}");

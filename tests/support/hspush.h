@@ -1,0 +1,44 @@
+/*
+ * hspush.h - a stateful HubSpot stand-in for the list push, served through
+ * the replay server's dynamic handler (fixtures/replay.h): the list check
+ * (list 4242, MANUAL), the portal's contact properties, batch upsert by
+ * email (ids handed out in order of first sight, "new" when created, an
+ * address ending ".invalid" refused with HubSpot's 207 error tied by
+ * objectWriteTraceId) and memberships/add (added, already a member, or
+ * missing). It counts every call by endpoint, so tests and benchmarks
+ * that run the real ochost against it can say what a run cost.
+ *
+ * Thread-safe (the server's threads call the handler). No Check
+ * asserts, so benchmarks link it too.
+ */
+#ifndef HSPUSH_H
+#define HSPUSH_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "fixtures/replay.h"
+
+#define HSPUSH_LIST "4242"
+
+enum hspush_endpoint { HSPUSH_LIST_GET, HSPUSH_PROPS_GET, HSPUSH_UPSERT, HSPUSH_ADD, HSPUSH_OTHER,
+                       HSPUSH_NENDPOINTS };
+
+struct hspush {
+    pthread_mutex_t mu;
+    unsigned long calls[HSPUSH_NENDPOINTS];
+    char **emails;          /* lowercased, owned; index i has id 5000 + i */
+    unsigned char *member;  /* per contact: in the list */
+    size_t n, cap;
+};
+
+/* Empty stand-in; 0, or -1 on oom. Free with hspush_free. */
+int hspush_init(struct hspush *h);
+void hspush_free(struct hspush *h);
+/* The fx_options.dynamic handler; ctx is the struct hspush. */
+int hspush_handler(void *ctx, const struct fx_request *req, struct fx_response *resp);
+/* Calls so far to one endpoint (e < HSPUSH_NENDPOINTS) or, e ==
+ * HSPUSH_NENDPOINTS, to all of them. */
+unsigned long hspush_calls(struct hspush *h, int e);
+
+#endif
