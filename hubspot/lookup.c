@@ -28,6 +28,7 @@
 
 #include "hubspot/email.h"
 #include "hubspot/host.h"
+#include "hubspot/idcache.h"
 #include "hubspot/props.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
@@ -210,153 +211,16 @@ int hs_lookup_contact_answer(const struct kit_json *j, int obj, const struct hs_
     return answer_take(a, &b, n);
 }
 
-/* ---- properties option ------------------------------------------------- */
-
-/* ---- cache -------------------------------------------------------------- */
-
-struct centry {
-    char *key; /* NULL: slot free */
-    int by;
-    uint32_t hash;
-    int64_t expires_ms;
-    long next; /* next slot in the same bucket, -1: none */
-    struct hs_lookup_answer a;
-};
-
-/* Slots are filled round-robin, so the slot at head is always the oldest
- * (or free): evicting it is "evict oldest" without any list upkeep. */
-struct hs_lookup_cache {
-    size_t cap, head, count;
-    struct centry *slot;
-    long *bucket; /* cap heads, -1: empty */
-};
-
-static uint32_t key_hash(int by, const char *key)
-{
-    uint32_t h = 2166136261u ^ (uint32_t)by;
-    for(const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
-}
-
-static void cache_free(struct hs_lookup_cache *c)
-{
-    if(!c)
-        return;
-    for(size_t i = 0; i < c->cap; i++) {
-        free(c->slot[i].key);
-        hs_lookup_answer_free(&c->slot[i].a);
-    }
-    free(c->slot);
-    free(c->bucket);
-    free(c);
-}
-
-static struct hs_lookup_cache *cache_new(size_t cap)
-{
-    struct hs_lookup_cache *c = calloc(1, sizeof *c);
-    if(!c)
-        return NULL;
-    c->cap = cap;
-    c->slot = calloc(cap, sizeof *c->slot);
-    c->bucket = malloc(cap * sizeof *c->bucket);
-    if(!c->slot || !c->bucket) {
-        free(c->slot);
-        free(c->bucket);
-        free(c);
-        return NULL;
-    }
-    for(size_t i = 0; i < cap; i++)
-        c->bucket[i] = -1;
-    return c;
-}
-
-static void cache_drop(struct hs_lookup_cache *c, long i)
-{
-    struct centry *e = &c->slot[i];
-    long *pp = &c->bucket[e->hash % c->cap];
-    while(*pp != i)
-        pp = &c->slot[*pp].next;
-    *pp = e->next;
-    free(e->key);
-    hs_lookup_answer_free(&e->a);
-    memset(e, 0, sizeof *e);
-    c->count--;
-}
-
-static long cache_index(const struct hs_lookup_cache *c, int by, const char *key, uint32_t hash)
-{
-    for(long i = c->bucket[hash % c->cap]; i >= 0; i = c->slot[i].next)
-        if(c->slot[i].hash == hash && c->slot[i].by == by && !strcmp(c->slot[i].key, key))
-            return i;
-    return -1;
-}
-
-/* The live answer for key at now, or NULL (an expired entry is dropped). */
-static const struct hs_lookup_answer *cache_find(struct hs_lookup_cache *c, int by,
-                                                 const char *key, uint32_t hash, int64_t now)
-{
-    if(!c)
-        return NULL;
-    long i = cache_index(c, by, key, hash);
-    if(i < 0)
-        return NULL;
-    if(now >= c->slot[i].expires_ms) {
-        cache_drop(c, i);
-        return NULL;
-    }
-    return &c->slot[i].a;
-}
-
-/* Store a under key; takes ownership of key and of a's contents. */
-static void cache_put(struct hs_lookup_cache *c, int by, char *key, uint32_t hash,
-                      struct hs_lookup_answer *a, int64_t expires_ms)
-{
-    long old = cache_index(c, by, key, hash);
-    if(old >= 0)
-        cache_drop(c, old);
-    long i = (long)c->head;
-    if(c->slot[i].key)
-        cache_drop(c, i);
-    struct centry *e = &c->slot[i];
-    e->key = key;
-    e->by = by;
-    e->hash = hash;
-    e->expires_ms = expires_ms;
-    e->a = *a;
-    memset(a, 0, sizeof *a);
-    e->next = c->bucket[hash % c->cap];
-    c->bucket[hash % c->cap] = i;
-    c->head = (c->head + 1) % c->cap;
-    c->count++;
-}
-
-/* The instance's slot holds the cache; the instance frees it through this. */
-static void cache_release(void *c) { cache_free(c); }
-
-static struct hs_lookup_cache *cache_of(const struct oc_instance *in)
-{
-    return in->slot[HS_SLOT_LOOKUP].state;
-}
-
-static void cache_set(struct oc_instance *in, struct hs_lookup_cache *c)
-{
-    in->slot[HS_SLOT_LOOKUP].state = c;
-    in->slot[HS_SLOT_LOOKUP].release = cache_release;
-}
+/* ---- cache --------------------------------------------------------------- */
 
 oc_status hs_lookup_cache_limit(struct oc_instance *in, size_t max)
 {
-    if(!in || !max)
-        return OC_E_INVALID;
-    cache_free(cache_of(in));
-    cache_set(in, cache_new(max));
-    return cache_of(in) ? OC_OK : OC_E_NOMEM;
+    return hs_idcache_limit(in, max);
 }
 
 size_t hs_lookup_cache_count(const struct oc_instance *in)
 {
-    return in && cache_of(in) ? cache_of(in)->count : 0;
+    return hs_idcache_count(hs_idcache_of(in));
 }
 
 /* ---- one window of queries --------------------------------------------- */
@@ -365,13 +229,33 @@ enum { Q_INVALID, Q_HIT, Q_PEND };
 
 struct hs_lookup_qstate {
     int kind;
-    const char *why;                    /* Q_INVALID                   */
-    const struct hs_lookup_answer *hit; /* Q_HIT: lives in the cache   */
-    size_t pend;                        /* Q_PEND: index into window.p */
+    const char *why;          /* Q_INVALID                              */
+    struct hs_lookup_answer hit; /* Q_HIT: a copy, so nothing the cache
+                                    does later can pull it away          */
+    size_t pend;              /* Q_PEND: index into window.p            */
 };
+
+static uint32_t key_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for(const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* Forget the newest query (answered at once, never held). */
+static void window_pop(struct hs_lookup_window *w)
+{
+    w->nq--;
+    hs_lookup_answer_free(&w->q[w->nq].hit);
+    free(w->text[w->nq]);
+    w->text[w->nq] = NULL;
+}
 
 static void window_reset(struct hs_lookup_window *w)
 {
+    while(w->nq)
+        window_pop(w);
     for(size_t i = 0; i < w->np; i++) {
         free(w->p[i].key);
         free(w->p[i].send);
@@ -385,10 +269,11 @@ static void window_reset(struct hs_lookup_window *w)
 
 static void window_free(struct hs_lookup_window *w)
 {
-    if(w->p)
+    if(w->p && w->q && w->text)
         window_reset(w);
     free(w->q);
     free(w->p);
+    free(w->text);
     free(w->table);
     memset(w, 0, sizeof *w);
 }
@@ -401,8 +286,9 @@ static int window_init(struct hs_lookup_window *w, size_t cap)
         ;
     w->q = calloc(cap, sizeof *w->q);
     w->p = calloc(cap, sizeof *w->p);
+    w->text = calloc(cap, sizeof *w->text);
     w->table = malloc(w->tsize * sizeof *w->table);
-    if(!w->q || !w->p || !w->table) {
+    if(!w->q || !w->p || !w->text || !w->table) {
         window_free(w);
         return -1;
     }
@@ -425,15 +311,30 @@ static const char *id_problem(const char *s)
     return NULL;
 }
 
-/* Decide how query q is answered: invalid, from the cache, or by a lookup
- * shared with any identical query of the window. */
-static oc_status classify(struct hs_lookup_cache *c, int by, const char *q, int64_t now,
-                          struct hs_lookup_window *w, struct hs_lookup_qstate *qs)
+/* Copy a cached record into a (empty): "id" first, as HubSpot gave it. */
+static int answer_from_cache(struct hs_lookup_answer *a, const struct hs_idcache_hit *h)
 {
+    struct kit_buf b = KIT_BUF_INIT;
+    for(size_t i = 0; i < h->nfields; i++) {
+        kit_buf_append(&b, h->fields[i].key, strlen(h->fields[i].key) + 1);
+        kit_buf_append(&b, h->fields[i].value, strlen(h->fields[i].value) + 1);
+    }
+    return answer_take(a, &b, h->nfields);
+}
+
+/* Append query q to w and decide how it is answered: invalid, from the
+ * cache (a miss, or a record: an id alone, learned from a push, does not
+ * answer a lookup), or by a lookup shared with any identical query of the
+ * window. */
+static oc_status classify(struct hs_idcache *c, int by, const char *q,
+                          struct hs_lookup_window *w)
+{
+    struct hs_lookup_qstate *qs = &w->q[w->nq];
     char *send = trimmed_dup(q), *key = NULL;
     if(!send)
         return OC_E_NOMEM;
     memset(qs, 0, sizeof *qs);
+    w->nq++;
     qs->why = by == OC_LOOKUP_EMAIL ? hs_email_problem(send) : id_problem(send);
     if(qs->why) {
         qs->kind = Q_INVALID;
@@ -446,17 +347,22 @@ static oc_status classify(struct hs_lookup_cache *c, int by, const char *q, int6
         return OC_E_NOMEM;
     }
     /* HubSpot matches emails case-insensitively (it stores them lowercased),
-     * so A@x.com and a@x.com are one contact and one cache entry. */
+     * so A@x.com and a@x.com are one contact and one lookup. */
     if(by == OC_LOOKUP_EMAIL)
         for(char *p = key; *p; p++)
             if(*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
-    uint32_t hash = key_hash(by, key);
-    qs->hit = cache_find(c, by, key, hash, now);
-    if(qs->hit) {
+    struct hs_idcache_hit h;
+    if(hs_idcache_get(c, by, key, &h) && (!h.id || h.fields)) {
         qs->kind = Q_HIT;
+        if(h.id && answer_from_cache(&qs->hit, &h)) {
+            free(key);
+            free(send);
+            return OC_E_NOMEM;
+        }
         goto drop;
     }
+    uint32_t hash = key_hash(key);
     qs->kind = Q_PEND;
     size_t mask = w->tsize - 1, slot = hash & mask;
     for(; w->table[slot] >= 0; slot = (slot + 1) & mask) {
@@ -735,9 +641,9 @@ static oc_status emit_query(struct oc_instance *in, int by, const char *query,
                             struct scratch *s, int *miss, struct oc_error *err)
 {
     const char *q = query ? query : "";
-    const struct hs_lookup_answer *a = qs->kind == Q_HIT ? qs->hit
-                             : qs->kind == Q_PEND ? &w->p[qs->pend].a
-                                                  : NULL;
+    const struct hs_lookup_answer *a = qs->kind == Q_HIT ? &qs->hit
+                                       : qs->kind == Q_PEND ? &w->p[qs->pend].a
+                                                            : NULL;
     oc_status rc;
     *miss = !a || !a->found;
     if(a && a->found) {
@@ -771,46 +677,92 @@ static oc_status emit_query(struct oc_instance *in, int by, const char *query,
     return OC_OK;
 }
 
-oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
-                    struct oc_error *err)
+/* What one lookup has answered so far, for its final status. */
+struct tally {
+    size_t nqueries, nmiss, ninvalid;
+    int kinds; /* 1 << by for each kind of query seen */
+    struct scratch s;
+};
+
+static oc_status emit_one(struct oc_instance *in, int by, const char *query,
+                          const struct hs_lookup_window *w, size_t i, struct tally *t,
+                          struct oc_error *err)
 {
-    struct hs_props pr = {0};
-    struct hs_lookup_window w = {0};
-    struct scratch s = {0};
-    size_t nmiss = 0, ninvalid = 0;
-    oc_status rc = OC_OK;
-    kit_error_clear(err);
-    if(!req || (req->nqueries && !req->queries) ||
-       (req->by != OC_LOOKUP_EMAIL && req->by != OC_LOOKUP_ID))
-        return kit_fail(err, OC_E_INVALID,
-                       "lookup: the request needs queries and by = email or id");
-    if(!req->nqueries)
-        return OC_OK;
-    int64_t ttl = in->opt.cache_ttl_ms;
-    if(ttl > 0 && !cache_of(in))
-        cache_set(in, cache_new(HS_LOOKUP_CACHE_MAX));
-    if(ttl > 0 && !cache_of(in)) {
-        rc = oom(err, "creating the cache");
-        goto out;
+    int miss;
+    oc_status rc = emit_query(in, by, query, &w->q[i], w, &t->s, &miss, err);
+    t->nmiss += miss && !rc;
+    t->ninvalid += w->q[i].kind == Q_INVALID && !rc;
+    return rc;
+}
+
+/* Ask HubSpot about w's distinct queries: one GET for one (its 404 is an
+ * unambiguous miss), batch reads of up to 100 otherwise. */
+static oc_status fetch(struct oc_instance *in, int by, struct hs_lookup_window *w,
+                       const struct hs_props *pr, struct oc_error *err)
+{
+    if(w->np == 1)
+        return get_one(in, by, &w->p[0], pr, err);
+    if(w->np > 1)
+        return batch_read(in, by, w, pr, err);
+    return OC_OK;
+}
+
+/* Keep what w's lookups learned, then save the cache: once per batch. */
+static void remember(struct hs_idcache *c, int by, const struct hs_lookup_window *w)
+{
+    if(!c)
+        return;
+    for(size_t i = 0; i < w->np; i++) {
+        const struct hs_lookup_pend *p = &w->p[i];
+        if(p->a.found) {
+            /* Best effort: an id that is no record id (a hostile answer) or
+             * a failed allocation only costs a call later. */
+            hs_idcache_put(c, by, p->key, p->a.fields[0].value, p->a.fields, p->a.nfields);
+            continue;
+        }
+        /* A record id HubSpot no longer knows (merged, deleted): whatever
+         * the cache says maps to it is stale too. */
+        if(by == OC_LOOKUP_ID)
+            hs_idcache_drop_id(c, p->key);
+        hs_idcache_put(c, by, p->key, NULL, NULL, 0);
     }
+    hs_idcache_save(c);
+}
+
+static oc_status final_status(const struct tally *t, int by, struct oc_error *err)
+{
+    if(!t->nmiss) {
+        kit_error_clear(err);
+        return OC_OK;
+    }
+    return kit_fail(err, OC_E_NOT_FOUND,
+                   "lookup: %zu of %zu quer%s found no contact (%zu unknown to HubSpot, %zu "
+                   "not valid %s); see the lookup_miss records",
+                   t->nmiss, t->nqueries, t->nqueries == 1 ? "y" : "ies", t->nmiss - t->ninvalid,
+                   t->ninvalid,
+                   by == OC_LOOKUP_EMAIL ? "email addresses"
+                   : by == OC_LOOKUP_ID  ? "record ids"
+                                         : "email addresses or record ids");
+}
+
+/* A fixed list of queries, in windows of 100 x max_concurrency. */
+static oc_status lookup_list(struct oc_instance *in, const struct oc_lookup_request *req,
+                             struct hs_idcache *cache, const struct hs_props *pr,
+                             struct tally *t, struct oc_error *err)
+{
+    struct hs_lookup_window w = {0};
+    oc_status rc = OC_OK;
     size_t conc = in->opt.max_concurrency > 0 ? (size_t)in->opt.max_concurrency : 1;
     size_t wcap = BATCH_MAX * conc;
     if(wcap > req->nqueries)
         wcap = req->nqueries;
-    if(hs_props_parse(in->opt.lookup_properties, &pr) || window_init(&w, wcap)) {
-        rc = oom(err, "preparing the lookup");
-        goto out;
-    }
-    struct hs_lookup_cache *cache = ttl > 0 ? cache_of(in) : NULL;
+    if(window_init(&w, wcap))
+        return oom(err, "preparing the lookup");
+    t->nqueries = req->nqueries;
     for(size_t base = 0; base < req->nqueries; base += wcap) {
-        size_t n = req->nqueries - base < wcap ? req->nqueries - base : wcap;
-        /* One clock reading per window: a hit found for one query must not
-         * expire (and be freed) while a later query of the window looks. */
-        int64_t now = hs_now_ms(in);
-        size_t nhit = 0;
+        size_t n = req->nqueries - base < wcap ? req->nqueries - base : wcap, nhit = 0;
         for(size_t i = 0; i < n; i++) {
-            rc = classify(cache, req->by, req->queries[base + i], now, &w, &w.q[i]);
-            if(rc) {
+            if(classify(cache, req->by, req->queries[base + i], &w)) {
                 rc = oom(err, "reading the queries");
                 goto out;
             }
@@ -818,41 +770,201 @@ oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
         }
         hs_log(in, OC_LOG_DEBUG, "lookup: %zu queries, %zu answered from the cache, %zu to ask",
                n, nhit, w.np);
-        if(w.np == 1)
-            rc = get_one(in, req->by, &w.p[0], &pr, err);
-        else if(w.np > 1)
-            rc = batch_read(in, req->by, &w, &pr, err);
-        if(rc)
+        if((rc = fetch(in, req->by, &w, pr, err)))
             goto out;
-        for(size_t i = 0; i < n; i++) {
-            int miss;
-            rc = emit_query(in, req->by, req->queries[base + i], &w.q[i], &w, &s, &miss, err);
-            if(rc)
+        for(size_t i = 0; i < n; i++)
+            if((rc = emit_one(in, req->by, req->queries[base + i], &w, i, t, err)))
                 goto out;
-            nmiss += miss;
-            ninvalid += w.q[i].kind == Q_INVALID;
-        }
-        /* Only now: storing can evict entries the window's hits point to. */
-        int64_t expires = hs_now_ms(in) + ttl;
-        for(size_t i = 0; cache && i < w.np; i++) {
-            cache_put(cache, req->by, w.p[i].key, w.p[i].hash, &w.p[i].a, expires);
-            w.p[i].key = NULL;
-        }
+        remember(cache, req->by, &w);
         window_reset(&w);
         if(req->nqueries > wcap)
             hs_progress(in, "lookup", base + n, req->nqueries);
     }
-    if(nmiss)
-        rc = kit_fail(err, OC_E_NOT_FOUND,
-                     "lookup: %zu of %zu quer%s found no contact (%zu unknown to HubSpot, %zu "
-                     "not valid %s); see the lookup_miss records",
-                     nmiss, req->nqueries, req->nqueries == 1 ? "y" : "ies", nmiss - ninvalid,
-                     ninvalid, req->by == OC_LOOKUP_EMAIL ? "email addresses" : "record ids");
-    else
-        kit_error_clear(err);
 out:
     window_free(&w);
+    return rc;
+}
+
+/* ---- queries that arrive over time ---------------------------------------- */
+
+/* The queries held, one window per kind (email and id batches are
+ * separate calls), each with the arrival time of its oldest. */
+struct stream {
+    struct hs_lookup_window w[2];
+    int64_t oldest_ms[2];
+    size_t held;
+};
+
+/* Send what w holds, emit its answers in arrival order, keep what was
+ * learned. */
+static oc_status flush(struct oc_instance *in, struct stream *st, int by,
+                       struct hs_idcache *cache, const struct hs_props *pr, struct tally *t,
+                       struct oc_error *err)
+{
+    struct hs_lookup_window *w = &st->w[by];
+    if(!w->nq)
+        return OC_OK;
+    hs_log(in, OC_LOG_DEBUG, "lookup: sending %zu held quer%s (%zu to ask)", w->nq,
+           w->nq == 1 ? "y" : "ies", w->np);
+    oc_status rc = fetch(in, by, w, pr, err);
+    for(size_t i = 0; !rc && i < w->nq; i++)
+        rc = emit_one(in, by, w->text[i], w, i, t, err);
+    if(!rc)
+        remember(cache, by, w);
+    st->held -= w->nq;
+    window_reset(w);
+    if(!rc)
+        hs_progress(in, "lookup", t->nqueries, 0);
+    return rc;
+}
+
+static oc_status flush_all(struct oc_instance *in, struct stream *st, struct hs_idcache *cache,
+                           const struct hs_props *pr, struct tally *t, struct oc_error *err)
+{
+    /* The kind whose oldest query waits longest goes first. */
+    int first = st->w[OC_LOOKUP_ID].nq &&
+                (!st->w[OC_LOOKUP_EMAIL].nq ||
+                 st->oldest_ms[OC_LOOKUP_ID] < st->oldest_ms[OC_LOOKUP_EMAIL]);
+    oc_status rc = flush(in, st, first, cache, pr, t, err);
+    return rc ? rc : flush(in, st, !first, cache, pr, t, err);
+}
+
+/* Milliseconds until the oldest held query has lingered linger_ms: -1 when
+ * nothing is held, 0 when its time is up. */
+static int64_t wait_for(const struct oc_instance *in, const struct stream *st, int64_t now)
+{
+    int64_t oldest = -1;
+    for(int by = 0; by < 2; by++)
+        if(st->w[by].nq && (oldest < 0 || st->oldest_ms[by] < oldest))
+            oldest = st->oldest_ms[by];
+    if(oldest < 0)
+        return -1;
+    int64_t left = oldest + in->opt.linger_ms - now;
+    return left > 0 ? left : 0;
+}
+
+/* Take one query that arrived: answered at once when invalid or cached,
+ * else held; a kind's window holding a full batch is sent at once. */
+static oc_status take(struct oc_instance *in, struct stream *st, int by, const char *query,
+                      struct hs_idcache *cache, const struct hs_props *pr, struct tally *t,
+                      struct oc_error *err)
+{
+    struct hs_lookup_window *w = &st->w[by];
+    t->nqueries++;
+    t->kinds |= 1 << by;
+    if(classify(cache, by, query, w)) {
+        if(w->nq && w->q[w->nq - 1].kind != Q_PEND)
+            window_pop(w);
+        return oom(err, "reading a query");
+    }
+    size_t i = w->nq - 1;
+    if(w->q[i].kind != Q_PEND) {
+        oc_status rc = emit_one(in, by, query, w, i, t, err);
+        window_pop(w);
+        return rc;
+    }
+    if(!(w->text[i] = strdup(query ? query : "")))
+        return oom(err, "holding a query");
+    if(w->nq == 1)
+        st->oldest_ms[by] = hs_now_ms(in);
+    st->held++;
+    if(w->np >= BATCH_MAX)
+        return flush(in, st, by, cache, pr, t, err);
+    return OC_OK;
+}
+
+static oc_status lookup_stream(struct oc_instance *in, const struct oc_lookup_request *req,
+                               struct hs_idcache *cache, const struct hs_props *pr,
+                               struct tally *t, struct oc_error *err)
+{
+    struct stream st = {0};
+    oc_status rc = OC_OK;
+    size_t cap = in->opt.max_pending > 0 ? (size_t)in->opt.max_pending : 1;
+    if(window_init(&st.w[0], cap) || window_init(&st.w[1], cap)) {
+        rc = oom(err, "preparing the lookup");
+        goto out;
+    }
+    for(;;) {
+        if(hs_cancelled(in)) {
+            rc = kit_fail(err, OC_E_CANCELLED,
+                          "lookup: the host asked to stop; %zu held quer%s not answered",
+                          st.held, st.held == 1 ? "y was" : "ies were");
+            goto out;
+        }
+        int64_t wait = wait_for(in, &st, hs_now_ms(in));
+        /* Time is up, or as much is held as may be: send before asking for
+         * more, so neither the wait nor the memory grows past its bound. */
+        if(wait == 0 || st.held >= cap) {
+            if((rc = flush_all(in, &st, cache, pr, t, err)))
+                goto out;
+            continue;
+        }
+        int by = OC_LOOKUP_EMAIL;
+        const char *q = NULL;
+        oc_status got = req->next_query(req->next_query_ctx, wait, &by, &q);
+        if(got == OC_OK) {
+            if(by != OC_LOOKUP_EMAIL && by != OC_LOOKUP_ID) {
+                rc = kit_fail(err, OC_E_INVALID,
+                              "lookup: the host's next_query gave by = %d; it must be email (0) "
+                              "or id (1)",
+                              by);
+                goto out;
+            }
+            if((rc = take(in, &st, by, q, cache, pr, t, err)))
+                goto out;
+        } else if(got == OC_E_AGAIN) {
+            if((rc = flush_all(in, &st, cache, pr, t, err)))
+                goto out;
+        } else if(got == OC_E_NOT_FOUND) {
+            rc = flush_all(in, &st, cache, pr, t, err);
+            goto out;
+        } else {
+            rc = kit_fail(err, got,
+                          "lookup: the host's next_query failed (status %d); %zu held quer%s not "
+                          "answered",
+                          got, st.held, st.held == 1 ? "y was" : "ies were");
+            goto out;
+        }
+    }
+out:
+    window_free(&st.w[0]);
+    window_free(&st.w[1]);
+    return rc;
+}
+
+oc_status hs_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
+                    struct oc_error *err)
+{
+    struct hs_props pr = {0};
+    struct tally t = {0};
+    oc_status rc = OC_OK;
+    kit_error_clear(err);
+    int stream = req && OC_HAS_MEMBER(req, struct oc_lookup_request, next_query) &&
+                 req->next_query;
+    if(!req || (!stream && req->nqueries && !req->queries) ||
+       (!stream && req->by != OC_LOOKUP_EMAIL && req->by != OC_LOOKUP_ID))
+        return kit_fail(err, OC_E_INVALID,
+                       "lookup: the request needs queries and by = email or id");
+    if(!stream && !req->nqueries)
+        return OC_OK;
+    if(hs_props_parse(in->opt.lookup_properties, &pr)) {
+        rc = oom(err, "preparing the lookup");
+        goto out;
+    }
+    struct hs_idcache *cache = hs_idcache_open(in);
+    rc = stream ? lookup_stream(in, req, cache, &pr, &t, err)
+                : lookup_list(in, req, cache, &pr, &t, err);
+    /* What was learned before a failure still saves calls next time. */
+    hs_idcache_save(cache);
+    if(!rc)
+        rc = final_status(&t,
+                          !stream                           ? req->by
+                          : t.kinds == 1 << OC_LOOKUP_ID    ? OC_LOOKUP_ID
+                          : t.kinds == 1 << OC_LOOKUP_EMAIL ? OC_LOOKUP_EMAIL
+                                                            : -1,
+                          err);
+out:
     hs_props_free(&pr);
-    free(s.f);
+    free(t.s.f);
     return rc;
 }

@@ -2,9 +2,16 @@
  * lookup.h - knobs of the lookup cache beyond the ABI (hs_lookup itself is
  * declared in instance.h).
  *
- * Each instance caches lookup answers, misses included, for
- * opt.cache_ttl_ms on the host clock (0 turns caching off), in at most
- * HS_LOOKUP_CACHE_MAX entries; when full, the oldest entry makes room.
+ * Lookup answers, misses included, are kept in the contact cache
+ * (idcache.h) for opt.cache_ttl_ms on the host clock (0 turns caching
+ * off), in the host's state when it keeps one, so a repeated lookup in a
+ * later run costs no call either.
+ *
+ * Queries that arrive over time (oc_lookup_request.next_query, ABI 1.1)
+ * are held until linger_ms has passed since the oldest one, a kind (email
+ * or id) holds a full batch of 100, or max_pending are held; then they go
+ * out as batch reads and each answer is emitted as its batch returns.
+ * Invalid and cached queries are answered at once.
  */
 #ifndef HS_LOOKUP_H
 #define HS_LOOKUP_H
@@ -16,11 +23,10 @@
 #include "hubspot/props.h"
 #include "plugin/json.h"
 
-#define HS_LOOKUP_CACHE_MAX 4096
-
-/* Bound in's cache to max entries (max >= 1), dropping what it holds.
- * OC_E_INVALID for max 0, OC_E_NOMEM when the table cannot be made (the
- * instance then caches nothing until the next lookup recreates it). */
+/* Bound in's cache to max entries (1 .. HS_IDCACHE_MAX_ENTRIES), dropping
+ * what it holds (hs_idcache_limit). OC_E_INVALID out of that range,
+ * OC_E_NOMEM when the table cannot be made (the instance then caches
+ * nothing until the next lookup recreates it). */
 oc_status hs_lookup_cache_limit(struct oc_instance *in, size_t max);
 
 /* Entries the cache holds now (expired ones count until touched). */
@@ -57,7 +63,9 @@ struct hs_lookup_qstate; /* lookup.c only */
 /* The queries of one window, owned by lookup.c's hs_lookup. */
 struct hs_lookup_window {
     size_t cap;
+    size_t nq;                  /* queries in q (and text) */
     struct hs_lookup_qstate *q;
+    char **text;                /* held queries as the host gave them (owned) */
     struct hs_lookup_pend *p;
     size_t np;
     long *table; /* open addressing over p, -1 empty */

@@ -2,7 +2,9 @@
  * misses, syntax checks before any call, the cache (hits, misses, TTL on
  * the virtual clock, eviction), URL encoding, and no token in any output. */
 #include <check.h>
+#include <ctype.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +314,9 @@ static int fake_handler(void *ctx, const struct fx_request *req, struct fx_respo
         char *id = kit_json_strdup(&j, kit_json_get(&j, t, "id"));
         if(!id)
             continue;
+        /* HubSpot keeps emails lowercased, whatever case was asked. */
+        for(char *c = id; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
         if(!strncmp(id, "miss", 4)) {
             kit_buf_printf(&misses, "%s\"%s\"", misses.len ? "," : "", id);
         } else {
@@ -425,6 +430,262 @@ START_TEST(test_cache_evicts_oldest)
 }
 END_TEST
 
+/* ---- queries that arrive over time (next_query) ---- */
+
+/* A scripted stream on the test host's virtual clock: query i arrives at
+ * at[i] ms after the start; the stream ends at end_ms. Each call notes the
+ * wait the plugin asked for and how many answers were out by then. */
+struct script {
+    struct scenario *s;
+    int64_t t0, end_ms;
+    const char *const *q;
+    const int *by;       /* NULL: all emails */
+    const int64_t *at;   /* NULL: all at once */
+    size_t n, next;
+    int ncalls;
+    int64_t waits[64];
+    size_t answered[64]; /* records out when call i was made */
+    int fail_with;       /* nonzero: the next call after all queries fails */
+};
+
+static oc_status script_next(void *ctx, int64_t wait_ms, int *by, const char **query)
+{
+    struct script *sc = ctx;
+    struct testhost *th = &sc->s->th;
+    if(sc->ncalls < 64) {
+        sc->waits[sc->ncalls] = wait_ms;
+        sc->answered[sc->ncalls] = th->nrecords;
+    }
+    sc->ncalls++;
+    int64_t now = th->now_ms - sc->t0;
+    int64_t due = sc->next < sc->n ? (sc->at ? sc->at[sc->next] : 0) : sc->end_ms;
+    if(due > now) {
+        if(wait_ms >= 0 && due - now > wait_ms) {
+            th_advance(th, wait_ms);
+            return OC_E_AGAIN;
+        }
+        th_advance(th, due - now);
+    }
+    if(sc->next >= sc->n)
+        return sc->fail_with ? sc->fail_with : OC_E_NOT_FOUND;
+    *by = sc->by ? sc->by[sc->next] : OC_LOOKUP_EMAIL;
+    *query = sc->q[sc->next++];
+    return OC_OK;
+}
+
+static oc_status stream(struct scenario *s, struct script *sc)
+{
+    struct oc_lookup_request req = {sizeof req};
+    sc->s = s;
+    sc->t0 = s->th.now_ms;
+    req.next_query = script_next;
+    req.next_query_ctx = sc;
+    return hs_lookup(s->in, &req, &s->err);
+}
+
+/* The record lines of s, sorted, so two runs' answers compare as sets. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *sorted_records(const struct scenario *s)
+{
+    char *text = strdup(kit_buf_str(&s->th.records)), *save = NULL;
+    char *lines[512];
+    size_t n = 0;
+    for(char *l = strtok_r(text, "\n", &save); l && n < 512; l = strtok_r(NULL, "\n", &save))
+        lines[n++] = l;
+    qsort(lines, n, sizeof *lines, cmp_str);
+    struct kit_buf out = KIT_BUF_INIT;
+    for(size_t i = 0; i < n; i++)
+        kit_buf_printf(&out, "%s\n", lines[i]);
+    free(text);
+    return kit_buf_take(&out);
+}
+
+START_TEST(test_stream_same_as_bulk)
+{
+    enum { N = 230 };
+    static char buf[N][48];
+    const char *q[N];
+    for(int i = 0; i < N; i++) {
+        /* Misses, invalid addresses and repeats (some in another case). */
+        if(i % 17 == 5)
+            snprintf(buf[i], sizeof buf[i], "not-an-address-%d", i);
+        else if(i % 11 == 4)
+            snprintf(buf[i], sizeof buf[i], "USER%03d@example.com", i / 2);
+        else
+            snprintf(buf[i], sizeof buf[i], "%s%03d@example.com", i % 10 == 3 ? "miss" : "user",
+                     i % 9 == 8 ? i - 8 : i);
+        q[i] = buf[i];
+    }
+    const char *opts[] = {"cache_ttl_ms", "0", "linger_ms", "60000", NULL};
+    struct scenario a, b;
+    struct fake fa, fb;
+    start_fake(&a, &fa, opts);
+    oc_status bulk = lookup(&a, OC_LOOKUP_EMAIL, q, N);
+    start_fake(&b, &fb, opts);
+    struct script sc = {.q = q, .n = N};
+    oc_status st = stream(&b, &sc);
+    ck_assert_int_eq(bulk, OC_E_NOT_FOUND);
+    ck_assert_int_eq(st, bulk);
+    ck_assert_str_eq(b.err.message, a.err.message);
+    ck_assert_uint_eq(b.th.nrecords, N);
+    char *ra = sorted_records(&a), *rb = sorted_records(&b);
+    ck_assert_msg(!strcmp(rb, ra), "stream and bulk answered differently");
+    free(ra);
+    free(rb);
+    /* Full batches of 100 distinct queries, as the bulk lookup sends. */
+    ck_assert_int_eq(fb.max_inputs, 100);
+    ck_assert_int_le(fb.calls, fa.calls + 1);
+    stop_fake(&a, &fa);
+    stop_fake(&b, &fb);
+}
+END_TEST
+
+START_TEST(test_stream_lingers_on_the_virtual_clock)
+{
+    struct scenario s;
+    struct fake f;
+    const char *opts[] = {"linger_ms", "300", NULL};
+    start_fake(&s, &f, opts);
+    const char *q[] = {"user001@example.com", "miss002@example.com", "user003@example.com"};
+    const int64_t at[] = {0, 100, 1000};
+    struct script sc = {.q = q, .at = at, .n = 3, .end_ms = 5000};
+    ck_assert_int_eq(stream(&s, &sc), OC_E_NOT_FOUND);
+    /* The fake answers every GET with 404: the lone third is a miss too. */
+    ASSERT_HAS(s.err.message, "2 of 3 queries found no contact");
+    /* Nothing held: wait for a query; then the oldest's linger left. */
+    ck_assert_int_eq(sc.ncalls, 6);
+    const int64_t waits[] = {-1, 300, 200, -1, 300, -1};
+    for(int i = 0; i < 6; i++)
+        ck_assert_msg(sc.waits[i] == waits[i], "call %d waited %lld, not %lld", i,
+                      (long long)sc.waits[i], (long long)waits[i]);
+    /* The first two went out together at 300 ms and were answered before
+     * the third arrived; the third alone (a GET) at 1300 ms. */
+    ck_assert_uint_eq(sc.answered[3], 2);
+    ck_assert_uint_eq(sc.answered[4], 2);
+    ck_assert_uint_eq(sc.answered[5], 3);
+    ck_assert_int_eq(f.batch_calls, 1);
+    ck_assert_int_eq(f.calls, 2);
+    ck_assert_int_eq((int)(s.th.now_ms - sc.t0), 5000);
+    stop_fake(&s, &f);
+}
+END_TEST
+
+START_TEST(test_stream_full_batch_and_max_pending_go_at_once)
+{
+    struct scenario s;
+    struct fake f;
+    enum { N = 250 };
+    static char buf[N][48];
+    const char *q[N];
+    for(int i = 0; i < N; i++) {
+        snprintf(buf[i], sizeof buf[i], "user%03d@example.com", i);
+        q[i] = buf[i];
+    }
+    const char *opts[] = {"linger_ms", "60000", NULL};
+    start_fake(&s, &f, opts);
+    struct script sc = {.q = q, .n = N, .end_ms = 1};
+    ck_assert_int_eq(stream(&s, &sc), OC_OK);
+    ck_assert_int_eq(f.batch_calls, 3);
+    ck_assert_int_eq(f.max_inputs, 100);
+    /* The 100th distinct query sent its batch before the 101st was asked. */
+    ck_assert_uint_eq(sc.answered[60], 0);
+    stop_fake(&s, &f);
+
+    const char *small[] = {"linger_ms", "60000", "max_pending", "5", NULL};
+    start_fake(&s, &f, small);
+    struct script sc2 = {.q = q, .n = 12, .end_ms = 1};
+    ck_assert_int_eq(stream(&s, &sc2), OC_OK);
+    ck_assert_int_eq(f.batch_calls, 3); /* 5, 5, then the last 2 at the end */
+    ck_assert_int_eq(f.calls, 3);
+    /* Five held: sent before a sixth is asked for. */
+    ck_assert_uint_eq(sc2.answered[4], 0);
+    ck_assert_uint_eq(sc2.answered[5], 5);
+    stop_fake(&s, &f);
+}
+END_TEST
+
+START_TEST(test_stream_cache_hits_answer_at_once)
+{
+    struct scenario s;
+    struct fake f;
+    const char *opts[] = {"linger_ms", "300", NULL};
+    start_fake(&s, &f, opts);
+    const char *q[] = {"user001@example.com", "miss002@example.com"};
+    struct script sc = {.q = q, .n = 2, .end_ms = 1000};
+    ck_assert_int_eq(stream(&s, &sc), OC_E_NOT_FOUND);
+    ck_assert_int_eq(f.calls, 1);
+    th_forget_records(&s.th);
+    const char *again[] = {"USER001@example.com", "miss002@example.com", "bad address"};
+    struct script sc2 = {.q = again, .n = 3, .end_ms = 1000};
+    ck_assert_int_eq(stream(&s, &sc2), OC_E_NOT_FOUND);
+    ck_assert_int_eq(f.calls, 1);
+    /* Each answered before the next query was asked for, with nothing held. */
+    ck_assert_uint_eq(sc2.answered[1], 1);
+    ck_assert_uint_eq(sc2.answered[2], 2);
+    ck_assert_int_eq(sc2.waits[3], -1);
+    ASSERT_HAS(kit_buf_str(&s.th.records), "\"query\":\"USER001@example.com\",\"id\":\"1001\"");
+    ASSERT_HAS(s.err.message, "2 of 3 queries found no contact (1 unknown to HubSpot, 1 not valid");
+    stop_fake(&s, &f);
+}
+END_TEST
+
+START_TEST(test_stream_mixed_kinds_from_cassette)
+{
+    /* Ids and emails in one stream go out as their own calls: the ids as
+     * one batch read (as the bulk lookup of lookup-batch-ids does), the
+     * email as its own GET (lookup-found). */
+    struct scenario s;
+    sc_start_ok(&s, CASS("batch-ids"), NULL);
+    const char *q[] = {"51", "52", "999"};
+    const int by[] = {OC_LOOKUP_ID, OC_LOOKUP_ID, OC_LOOKUP_ID};
+    struct script sc = {.q = q, .by = by, .n = 3, .end_ms = 10};
+    ck_assert_int_eq(stream(&s, &sc), OC_E_NOT_FOUND);
+    ASSERT_HAS(s.err.message, "1 of 3 queries found no contact (1 unknown to HubSpot, 0 not valid "
+                              "record ids)");
+    ck_assert_uint_eq(s.th.nrecords, 3);
+    sc_verify_stop(&s);
+}
+END_TEST
+
+START_TEST(test_stream_host_failure_aborts)
+{
+    struct scenario s;
+    struct fake f;
+    start_fake(&s, &f, NULL);
+    const char *q[] = {"user001@example.com"};
+    struct script sc = {.q = q, .n = 1, .end_ms = 0, .fail_with = OC_E_IO};
+    ck_assert_int_eq(stream(&s, &sc), OC_E_IO);
+    ASSERT_HAS(s.err.message, "next_query failed (status 12); 1 held query was not answered");
+    ck_assert_int_eq(f.calls, 0);
+    stop_fake(&s, &f);
+}
+END_TEST
+
+static oc_status never_called(void *ctx, int64_t wait_ms, int *by, const char **query)
+{
+    (void)ctx, (void)wait_ms, (void)by, (void)query;
+    ck_abort_msg("next_query read beyond a 1.0 request's struct_size");
+    return OC_E_IO;
+}
+
+START_TEST(test_abi_1_0_request_ignores_next_query)
+{
+    struct scenario s;
+    sc_start_ok(&s, CASS("found"), NULL);
+    const char *q[] = {"ann@example.com"};
+    struct oc_lookup_request req = {offsetof(struct oc_lookup_request, next_query),
+                                    OC_LOOKUP_EMAIL, 1, q};
+    req.next_query = never_called; /* beyond what a 1.0 host wrote */
+    ck_assert_int_eq(hs_lookup(s.in, &req, &s.err), OC_OK);
+    ck_assert_uint_eq(s.th.nrecords, 1);
+    sc_verify_stop(&s);
+}
+END_TEST
+
 START_TEST(test_token_never_shown)
 {
     static const struct {
@@ -509,6 +770,13 @@ Suite *make_lookup_suite(void)
     tcase_add_test(tc, test_cache_evicts_oldest);
     tcase_add_test(tc, test_token_never_shown);
     tcase_add_test(tc, test_email_syntax);
+    tcase_add_test(tc, test_stream_same_as_bulk);
+    tcase_add_test(tc, test_stream_lingers_on_the_virtual_clock);
+    tcase_add_test(tc, test_stream_full_batch_and_max_pending_go_at_once);
+    tcase_add_test(tc, test_stream_cache_hits_answer_at_once);
+    tcase_add_test(tc, test_stream_mixed_kinds_from_cassette);
+    tcase_add_test(tc, test_stream_host_failure_aborts);
+    tcase_add_test(tc, test_abi_1_0_request_ignores_next_query);
     suite_add_tcase(s, tc);
     return s;
 }
