@@ -128,8 +128,10 @@ static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
     }
     case KIT_JSON_ARRAY:
         /* Arrays (subscriptions, ...) stay whole: their items rarely share a
-         * shape, and numbering them would make unstable column names. */
-        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) ||
+         * shape, and numbering them would make unstable column names. JSON
+         * for a host that takes it; hs_emit turns it into a string for one
+         * that does not. */
+        if(begin_field(e, e->scratch.data, klen, OC_FIELD_JSON) ||
            kit_json_canonical(j, t, &e->text))
             return -1;
         return end_field(e);

@@ -5,7 +5,8 @@
  * Field names are stable snake_case: camelCase keys are split at word
  * boundaries (emailCampaignId -> email_campaign_id), nested objects are
  * joined with '_' (browser.name -> browser_name, sentBy.created ->
- * sent_by_created), arrays are kept as compact JSON text. id, created,
+ * sent_by_created), arrays are kept whole as one compact JSON text
+ * (OC_FIELD_JSON: a 1.0 host gets it as a string, see hs_emit). id, created,
  * type, recipient, email_campaign_id and url come first when present; the
  * rest follow in the order HubSpot sent them. Unknown keys and unknown
  * event types are kept as they are: HubSpot adds fields and types over

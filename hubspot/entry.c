@@ -70,7 +70,7 @@ static oc_status v_lookup(struct oc_instance *in, const struct oc_lookup_request
 static oc_status v_usage(struct oc_instance *in, struct oc_error *err)
 {
     CHECK_INST(in, err, "usage");
-    return finish(err, kit_http_usage_emit(in->http, err));
+    return finish(err, hs_usage(in, err));
 }
 
 static void v_release(struct oc_instance *in) { hs_instance_release(in); }
@@ -81,7 +81,11 @@ OC_EXPORT oc_status oc_connector_entry(uint32_t abi_version, struct oc_connector
                                        size_t out_size, struct oc_error *err)
 {
     kit_error_clear(err);
-    /* Any 1.x host can use the 1.0 table: minor versions only append. */
+    /* Any 1.x host can use the 1.0 table: minor versions only append. The
+     * answer is the newest version both know, so a 1.0 host sees a 1.0
+     * table and a 1.1 (or newer minor) host a 1.1 one; 1.1 added no
+     * vtable slot, and what this plugin sends a host is chosen by the
+     * host's own oc_host.abi_version (plugin/record.h), not by this. */
     if(OC_ABI_MAJOR(abi_version) != 1)
         return finish(err, kit_fail(err, OC_E_NOT_IMPLEMENTED,
                                    "this plugin speaks connector ABI 1.x, not %u.%u",
@@ -91,7 +95,7 @@ OC_EXPORT oc_status oc_connector_entry(uint32_t abi_version, struct oc_connector
                                    "connector struct is NULL or too small (%zu bytes)", out_size));
     struct oc_connector c = {
         .struct_size = sizeof c,
-        .abi_version = OC_ABI_VERSION_1_0,
+        .abi_version = abi_version >= OC_ABI_VERSION_1_1 ? OC_ABI_VERSION_1_1 : OC_ABI_VERSION_1_0,
         .name = HS_PLUGIN_NAME,
         .version = HS_PLUGIN_VERSION,
         .capabilities = HS_CAPABILITIES,

@@ -5,6 +5,7 @@
  */
 #include "hubspot/host.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "plugin/clock.h"
+#include "plugin/record.h"
 #include "plugin/redact.h"
 
 /* The host's callback m, or NULL when the host leaves it out or its
@@ -76,8 +78,115 @@ static char *masked(const char *text)
     return copy;
 }
 
-oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
-                  const struct oc_field *fields, size_t n)
+/* Whether field f holds a time in milliseconds since the epoch. HubSpot
+ * names them "created" (an email event's own time, its EventId) and
+ * "<object>_created" once flattened (sent_by_created, obsoleted_by_created,
+ * caused_by_created: API-NOTES.md, email events); the CRM v3 objects send
+ * ISO 8601 text already. */
+static int is_ms_time(const struct oc_field *f)
+{
+    static const char suffix[] = "_created";
+    if(f->type != OC_FIELD_NUMBER || !f->key || !f->value)
+        return 0;
+    size_t len = strlen(f->key);
+    return !strcmp(f->key, "created") ||
+           (len > sizeof suffix - 1 && !strcmp(f->key + len - (sizeof suffix - 1), suffix));
+}
+
+static int has_key(const struct oc_field *fields, size_t n, const char *key, size_t klen)
+{
+    for(size_t i = 0; i < n; i++)
+        if(fields[i].key && !strncmp(fields[i].key, key, klen) && !fields[i].key[klen])
+            return 1;
+    return 0;
+}
+
+/* The ISO 8601 text for an ms field's value into out: 0, or -1 when the
+ * value is not a whole number of ms in years 0000..9999 (no twin then). */
+static int ms_iso(const char *value, char out[KIT_ISO_MS_SIZE])
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if(errno || end == value || *end)
+        return -1;
+    return kit_iso_ms((int64_t)v, out);
+}
+
+#define TWIN_SUFFIX "_at"
+#define FIT_STACK_FIELDS 64
+#define FIT_STACK_TEXT 1024
+
+/* A record's fields as this host gets them: a twin "<key>_at" with ISO
+ * 8601 UTC text right after every time in ms (unless the record already
+ * has a field of that name: the server's own wins), and JSON fields as
+ * strings for a host older than ABI 1.1. Small records live on the
+ * stack; f and text move to the heap only for big ones. */
+struct fitted {
+    const struct oc_field *f;
+    size_t n;
+    struct oc_field *heap_f;
+    char *heap_text;
+    struct oc_field stack_f[FIT_STACK_FIELDS];
+    char stack_text[FIT_STACK_TEXT];
+};
+
+static oc_status fit_record(const struct oc_instance *in, const struct oc_field *fields, size_t n,
+                            struct fitted *out)
+{
+    int json_ok = kit_host_takes_json(in->host);
+    size_t twins = 0, text = 0, downgrade = 0;
+    out->f = fields;
+    out->n = n;
+    out->heap_f = NULL;
+    out->heap_text = NULL;
+    for(size_t i = 0; i < n; i++) {
+        downgrade += fields[i].type == OC_FIELD_JSON && !json_ok;
+        if(is_ms_time(&fields[i])) {
+            twins++;
+            text += strlen(fields[i].key) + sizeof TWIN_SUFFIX + KIT_ISO_MS_SIZE;
+        }
+    }
+    if(!twins && !downgrade)
+        return OC_OK;
+    struct oc_field *f = out->stack_f;
+    char *t = out->stack_text;
+    if(n + twins > FIT_STACK_FIELDS && !(f = out->heap_f = malloc((n + twins) * sizeof *f)))
+        return OC_E_NOMEM;
+    if(text > FIT_STACK_TEXT && !(t = out->heap_text = malloc(text)))
+        return OC_E_NOMEM;
+    size_t k = 0;
+    for(size_t i = 0; i < n; i++) {
+        f[k] = fields[i];
+        if(f[k].type == OC_FIELD_JSON && !json_ok)
+            f[k].type = OC_FIELD_STRING;
+        k++;
+        if(!is_ms_time(&fields[i]))
+            continue;
+        size_t klen = strlen(fields[i].key);
+        char *key = t, *iso = t + klen + sizeof TWIN_SUFFIX;
+        memcpy(key, fields[i].key, klen);
+        memcpy(key + klen, TWIN_SUFFIX, sizeof TWIN_SUFFIX);
+        if(has_key(fields, n, key, klen + sizeof TWIN_SUFFIX - 1) || ms_iso(fields[i].value, iso))
+            continue;
+        t = iso + KIT_ISO_MS_SIZE;
+        f[k++] = (struct oc_field){key, iso, OC_FIELD_STRING};
+    }
+    out->f = f;
+    out->n = k;
+    return OC_OK;
+}
+
+static void fitted_free(struct fitted *fr)
+{
+    free(fr->heap_f);
+    free(fr->heap_text);
+}
+
+/* Hand the record to the host, every value and key holding a secret
+ * masked in a copy. */
+static oc_status emit_masked(struct oc_instance *in, const char *kind, const char *id,
+                             const struct oc_field *fields, size_t n)
 {
     struct oc_record r = {sizeof r, kind, id, n, fields};
     oc_status (*emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
@@ -123,5 +232,16 @@ out:
         }
     free(copy);
     free(id_copy);
+    return rc;
+}
+
+oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
+                  const struct oc_field *fields, size_t n)
+{
+    struct fitted fr;
+    oc_status rc = fit_record(in, fields, n, &fr);
+    if(!rc)
+        rc = emit_masked(in, kind, id, fr.f, fr.n);
+    fitted_free(&fr);
     return rc;
 }

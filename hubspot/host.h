@@ -24,9 +24,17 @@ int64_t hs_now_ms(const struct oc_instance *in);
 
 /* Emit a record of kind with n fields through the host; OC_E_CANCELLED if
  * the host did not take it, OC_E_INVALID when it gives no emit callback,
- * OC_E_NOMEM if masking failed. id and fields stay the caller's; any
- * value holding the token (or a token-shaped string) reaches the host
- * masked, in a copy freed before return. */
+ * OC_E_NOMEM if masking or fitting failed. id and fields stay the
+ * caller's; what the host gets is fitted to it in a copy freed before
+ * return:
+ *  - every time in milliseconds (a NUMBER field named "created" or
+ *    ending "_created") is followed by a twin "<key>_at" holding the same
+ *    time as ISO 8601 UTC text with milliseconds, unless the record
+ *    already has a field of that name;
+ *  - OC_FIELD_JSON fields go to a host older than ABI 1.1 as
+ *    OC_FIELD_STRING with the same text (plugin/record.h), so builders
+ *    always mark nested values OC_FIELD_JSON;
+ *  - any value holding the token (or a token-shaped string) is masked. */
 oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
                   const struct oc_field *fields, size_t n);
 

@@ -520,14 +520,14 @@ START_TEST(test_refuse_unknown_abi)
     write_manifest(path, "m.manifest", "testgood", "1.2.3", "2.0", lib, OC_CONNECTOR_ENTRY,
                    "pull,lookup");
     expect_refusal(path, msg);
-    ck_has(msg, "speaks none of the ABI versions this host tried (1.0)");
+    ck_has(msg, "speaks none of the ABI versions this host tried (1.1, 1.0)");
     ck_has(msg, "manifest declares abi 2.0");
     ck_has(msg, lib);
 
     /* A manifest claiming 1.0 changes nothing: the library decides. */
     write_testgood_manifest(path, "m1.manifest", lib);
     expect_refusal(path, msg);
-    ck_has(msg, "tried (1.0)");
+    ck_has(msg, "tried (1.1, 1.0)");
 }
 END_TEST
 
@@ -545,7 +545,8 @@ START_TEST(test_refuse_entry_error)
     testplugin(lib, "refuses");
     write_manifest(path, "m.manifest", "x", "1", "1.0", lib, OC_CONNECTOR_ENTRY, "pull");
     expect_refusal(path, msg);
-    ck_has(msg, "refused ABI 1.0 with OC_E_CONFIG");
+    /* The first version asked, the newest, is the one refused. */
+    ck_has(msg, "refused ABI 1.1 with OC_E_CONFIG");
     ck_has(msg, "libfoo 7.1 or newer required");
 }
 END_TEST
@@ -601,6 +602,64 @@ START_TEST(test_refuse_manifest_abi)
     expect_refusal(path, msg);
     ck_has(msg, "manifest abi 1.1");
     ck_has(msg, "negotiated ABI 1.0");
+}
+END_TEST
+
+START_TEST(test_old_plugin_steps_down)
+{
+    /* good.c is a 1.0 plugin: it answers the loader's 1.1 with
+     * OC_E_NOT_IMPLEMENTED, and the loader steps down to 1.0 and drives it
+     * as before, its host services included. */
+    char lib[PATH_MAX], path[PATH_MAX];
+    testplugin(lib, "good");
+    write_testgood_manifest(path, "m.manifest", lib);
+    struct oc_plugin *p = load_ok(path);
+    ck_assert_uint_eq(p->connector.abi_version, OC_ABI_VERSION_1_0);
+    struct testhost t;
+    th_init(&t, 0);
+    struct oc_instance *inst = NULL;
+    struct oc_error err = ERR_INIT;
+    ck_assert_int_eq(p->connector.init(&t.host, NULL, 0, &inst, &err), OC_OK);
+    ck_assert_int_eq(p->connector.usage(inst, &err), OC_OK);
+    ck_assert_str_eq(t.records.data, "{\"kind\":\"usage\",\"calls\":1}\n");
+    p->connector.release(inst);
+    th_free(&t);
+    oc_plugin_free(p);
+}
+END_TEST
+
+START_TEST(test_plugin_needing_1_1)
+{
+    /* A 1.1-only plugin loads with the manifest that says so... */
+    char lib[PATH_MAX], path[PATH_MAX], msg[OC_ERROR_MESSAGE_SIZE];
+    testplugin(lib, "needs_1_1");
+    write_manifest(path, "m11.manifest", "testgood", "1.2.3", "1.1", lib, OC_CONNECTOR_ENTRY,
+                   "pull,lookup");
+    struct oc_plugin *p = load_ok(path);
+    ck_assert_uint_eq(p->connector.abi_version, OC_ABI_VERSION_1_1);
+    oc_plugin_free(p);
+
+    /* ...but a manifest saying 1.0 would tell runtimes that 1.0 hosts can
+     * load it, which they cannot: refused, naming what works. */
+    write_testgood_manifest(path, "m10.manifest", lib);
+    expect_refusal(path, msg);
+    ck_has(msg, "manifest abi 1.0 says the plugin serves hosts of ABI 1.0 and newer");
+    ck_has(msg, "OC_E_NOT_IMPLEMENTED when asked for 1.0");
+    ck_has(msg, "1.1 works here");
+}
+END_TEST
+
+START_TEST(test_refuse_manifest_abi_newer_than_host)
+{
+    /* A manifest for a host newer than this one: the message says the host
+     * is what is missing, not that the manifest is wrong. */
+    char lib[PATH_MAX], path[PATH_MAX], msg[OC_ERROR_MESSAGE_SIZE];
+    testplugin(lib, "good");
+    write_manifest(path, "m.manifest", "testgood", "1.2.3", "1.2", lib, OC_CONNECTOR_ENTRY,
+                   "pull,lookup");
+    expect_refusal(path, msg);
+    ck_has(msg, "manifest abi 1.2 (the oldest ABI the plugin serves)");
+    ck_has(msg, "use a host that speaks that ABI");
 }
 END_TEST
 
@@ -670,7 +729,10 @@ static void assert_hubspot(const struct oc_plugin *p)
     const struct oc_connector *c = &p->connector;
     ck_assert_str_eq(c->name, "hubspot");
     ck_assert_str_eq(c->version, p->manifest->version);
-    ck_assert_uint_eq(c->abi_version, OC_ABI_VERSION_1_0);
+    /* Asked 1.1 first, the plugin fills 1.1; its manifest still says 1.0,
+     * the oldest ABI it serves. */
+    ck_assert_uint_eq(c->abi_version, OC_ABI_VERSION_1_1);
+    ck_assert_uint_eq(p->manifest->abi_version, OC_ABI_VERSION_1_0);
     ck_assert_msg(OC_HAS_MEMBER(c, struct oc_connector, release),
                   "the plugin filled %u bytes, too few for release", (unsigned)c->struct_size);
     static const char *caps[] = {"authorize", "pull", "push", "lookup"};
@@ -836,6 +898,9 @@ Suite *make_loader_suite(void)
     tcase_add_test(tc, test_refuse_short_struct);
     tcase_add_test(tc, test_refuse_identity);
     tcase_add_test(tc, test_refuse_manifest_abi);
+    tcase_add_test(tc, test_old_plugin_steps_down);
+    tcase_add_test(tc, test_plugin_needing_1_1);
+    tcase_add_test(tc, test_refuse_manifest_abi_newer_than_host);
     tcase_add_test(tc, test_refuse_capabilities);
     tcase_add_test(tc, test_load_bad_args);
 

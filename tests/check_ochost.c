@@ -163,7 +163,8 @@ START_TEST(info)
     run_ochost(&r, (const char *[]){"--manifest", E.manifest, "info", NULL}, NULL, NULL);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
     ck_assert_msg(strstr(OUT(&r), "name:         hubspot\n"), "%s", OUT(&r));
-    ck_assert_msg(strstr(OUT(&r), "abi:          1.0\n"), "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "abi:          1.1 (the plugin serves hosts of 1.0 and newer)\n"),
+                  "%s", OUT(&r));
     ck_assert_msg(strstr(OUT(&r), "version:      "), "%s", OUT(&r));
     ck_assert_msg(strstr(OUT(&r), "capabilities: authorize,pull,push,lookup"), "%s", OUT(&r));
     ck_assert_msg(strstr(OUT(&r), "access_token (secret)"), "%s", OUT(&r));
@@ -582,7 +583,7 @@ START_TEST(version_names_ochost_plugin_and_libcurl)
     run_ochost(&r, (const char *[]){"--manifest", E.manifest, "--version", NULL}, NULL, NULL);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
     ck_assert_msg(strncmp(OUT(&r), "ochost 0.", 9) == 0, "%s", OUT(&r));
-    ck_assert_msg(strstr(OUT(&r), "\nplugin: hubspot 0.") && strstr(OUT(&r), ", ABI 1.0 ("), "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "\nplugin: hubspot 0.") && strstr(OUT(&r), ", ABI 1.1 ("), "%s", OUT(&r));
     ck_assert_msg(strstr(OUT(&r), "libonecount_hubspot.so"), "%s", OUT(&r));
     ck_assert_msg(strstr(OUT(&r), "\nlibcurl 7.") || strstr(OUT(&r), "\nlibcurl 8."), "%s", OUT(&r));
     ochrun_free(&r);

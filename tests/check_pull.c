@@ -70,7 +70,8 @@ static int nprogress;
 static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
 {
     (void)ctx;
-    ck_assert_str_eq(stage, "pull");
+    /* "pull", perhaps followed by what it is reading. */
+    ck_assert_msg(!strncmp(stage, "pull", 4), "stage %s", stage);
     ck_assert_uint_eq(total, 0);
     if(nprogress < 16)
         progress_done[nprogress++] = done;
@@ -103,6 +104,19 @@ static void assert_field(struct kit_json *j, const char *key, const char *want)
     ck_assert_msg(v != NULL, "record has no field %s", key);
     ck_assert_str_eq(v, want);
     free(v);
+}
+
+/* Field key holds JSON (a 1.1 host) whose compact text is want. */
+static void assert_json_field(struct kit_json *j, const char *key, const char *want)
+{
+    int t = kit_json_get(j, 0, key);
+    ck_assert_msg(t >= 0, "record has no field %s", key);
+    ck_assert_msg(kit_json_type(j, t) == KIT_JSON_ARRAY || kit_json_type(j, t) == KIT_JSON_OBJECT,
+                  "field %s is not JSON but type %d", key, (int)kit_json_type(j, t));
+    size_t len;
+    const char *raw = kit_json_raw(j, t, &len);
+    ck_assert_uint_eq(len, strlen(want));
+    ck_assert(!memcmp(raw, want, len));
 }
 
 /* The stream state, parsed. */
@@ -142,7 +156,7 @@ START_TEST(first_run_three_pages)
 {
     struct scenario s;
     sc_start_ok(&s, "fixtures/hubspot/pull-first-run.json", NULL);
-    s.th.host.progress = on_progress;
+    s.th.on_progress = on_progress;
     nprogress = 0;
     struct oc_pull_request r = preq(NOW - HOUR, NULL);
     ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
@@ -175,7 +189,7 @@ START_TEST(first_run_three_pages)
     ck_assert_int_eq(kit_json_type(&j, kit_json_get(&j, 0, "email_campaign_id")), KIT_JSON_NUMBER);
     ck_assert_int_eq(kit_json_type(&j, kit_json_get(&j, 0, "created")), KIT_JSON_NUMBER);
     assert_field(&j, "browser_name", "Safari");
-    assert_field(&j, "browser_version", "[\"17.2\"]");
+    assert_json_field(&j, "browser_version", "[\"17.2\"]");
     assert_field(&j, "location_city", "cambridge");
     assert_field(&j, "sent_by_created", "1795820280000");
     assert_field(&j, "user_agent",
@@ -333,12 +347,12 @@ START_TEST(unknown_types_kept)
     assert_field(&j, "reply_channel_kind", "sms");
     assert_field(&j, "reply_channel_carrier_name", "ExampleTel");
     assert_field(&j, "reply_channel_carrier_mcc", "310");
-    assert_field(&j, "tags", "[\"a\",\"b\"]");
+    assert_json_field(&j, "tags", "[\"a\",\"b\"]");
     kit_json_free(&j);
     record_at(&s, 1, &j);
     assert_field(&j, "type", "STATUSCHANGE");
     assert_field(&j, "portal_subscription_status", "UNSUBSCRIBED");
-    assert_field(&j, "subscriptions", "[{\"id\":4473,\"status\":\"UNSUBSCRIBED\"}]");
+    assert_json_field(&j, "subscriptions", "[{\"id\":4473,\"status\":\"UNSUBSCRIBED\"}]");
     kit_json_free(&j);
     sc_verify_stop(&s);
 }

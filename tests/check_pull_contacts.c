@@ -104,7 +104,7 @@ START_TEST(first_run_two_pages)
 {
     struct scenario s;
     sc_start_ok(&s, "fixtures/hubspot/pull-contacts-first-run.json", few_props);
-    s.th.host.progress = on_progress;
+    s.th.on_progress = on_progress;
     nprogress = 0;
     struct oc_pull_request r = creq(NOW - HOUR);
     ck_assert_msg(hs_pull_contacts_paged(s.in, &r, 3, &s.err) == OC_OK, "%s", s.err.message);

@@ -29,12 +29,21 @@
  * in order and stops at the first the plugin accepts. A new ABI version is
  * added at the front. */
 static const uint32_t host_abis[] = {
+    OC_ABI_VERSION_1_1,
     OC_ABI_VERSION_1_0,
 };
 /* The symbol type is the low 4 bits of st_info in both ELF classes. */
 #define OCL_ST_TYPE(info) ((unsigned)(info)&0xfu)
 
 #define NHOST_ABIS (sizeof host_abis / sizeof host_abis[0])
+
+static int host_knows(uint32_t abi)
+{
+    for(size_t i = 0; i < NHOST_ABIS; i++)
+        if(host_abis[i] == abi)
+            return 1;
+    return 0;
+}
 
 /* "1.0, 0.9" into buf. */
 static void format_abis(char *buf, size_t size, const uint32_t *v, size_t n)
@@ -288,11 +297,8 @@ static oc_status negotiate(const struct oc_manifest *m, oc_connector_entry_fn en
     oc_status rc = ask_newest_first(m, entry, conn, abi, err);
     if(rc || conn->abi_version == *abi)
         return rc;
-    int known = 0;
-    for(size_t i = 0; i < NHOST_ABIS; i++)
-        known |= host_abis[i] == conn->abi_version;
     if(OC_ABI_MAJOR(conn->abi_version) != OC_ABI_MAJOR(*abi) || conn->abi_version > *abi ||
-       !known)
+       !host_knows(conn->abi_version))
         return kit_fail(err, OC_E_ABI,
                         "%s: %s accepted ABI %u.%u but filled the vtable for %u.%u, which "
                         "this host cannot use; the plugin is broken",
@@ -329,13 +335,61 @@ static oc_status check_table(const struct oc_manifest *m, const struct oc_connec
     return OC_OK;
 }
 
+/* The manifest's abi is the oldest ABI the plugin serves: the version a
+ * host must speak at least (same major) to load it. A runtime reads it
+ * to decide, without loading anything, whether a host can take the
+ * plugin; so a plugin that serves 1.0 and 1.1 hosts says 1.0, and one
+ * that needs 1.1 says 1.1. Checked both ways: the version negotiated must
+ * not be older than it (this host is too old, or the manifest promises
+ * more than the library has), and the plugin must really serve it (a
+ * manifest saying 1.0 for a plugin that refuses 1.0 would send it to
+ * hosts that cannot load it). */
+static oc_status check_manifest_abi(const struct oc_manifest *m, oc_connector_entry_fn entry,
+                                    uint32_t abi, struct oc_error *err)
+{
+    const char *lib = m->library_path;
+    char list[128];
+    format_abis(list, sizeof list, host_abis, NHOST_ABIS);
+    if(OC_ABI_MAJOR(m->abi_version) != OC_ABI_MAJOR(abi) || m->abi_version > abi)
+        return kit_fail(err, OC_E_ABI,
+                        "%s: manifest abi %s (the oldest ABI the plugin serves) but %s "
+                        "negotiated ABI %u.%u with this host (which speaks %s); %s",
+                        m->path, m->abi, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi), list,
+                        host_knows(m->abi_version)
+                            ? "the manifest does not describe this library"
+                            : "use a host that speaks that ABI, or the manifest that came "
+                              "with this library");
+    if(m->abi_version == abi)
+        return OC_OK;
+    if(!host_knows(m->abi_version))
+        return kit_fail(err, OC_E_ABI,
+                        "%s: manifest abi %s is not an ABI this host knows (%s); the "
+                        "manifest does not describe this library",
+                        m->path, m->abi, list);
+    struct oc_connector probe;
+    struct oc_error perr;
+    memset(&probe, 0, sizeof probe);
+    memset(&perr, 0, sizeof perr);
+    perr.struct_size = sizeof perr;
+    oc_status prc = entry(m->abi_version, &probe, sizeof probe, &perr);
+    if(prc != OC_OK || probe.abi_version != m->abi_version)
+        return kit_fail(err, OC_E_ABI,
+                        "%s: manifest abi %s says the plugin serves hosts of ABI %s and "
+                        "newer, but %s %s when asked for %s; set abi to the oldest version "
+                        "the library serves (%u.%u works here)",
+                        m->path, m->abi, m->abi, lib,
+                        prc != OC_OK ? oc_status_name(prc) : "filled another version", m->abi,
+                        OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi));
+    return OC_OK;
+}
+
 /* The library must be the one the manifest describes: same name, version,
  * ABI and capabilities. A runtime may schedule work from the manifest
  * without loading the plugin, so a manifest promising what the library
  * lacks (or hiding what it has) is refused here rather than failing
  * mid-job. */
 static oc_status check_identity(const struct oc_manifest *m, const struct oc_connector *conn,
-                                uint32_t abi, struct oc_error *err)
+                                oc_connector_entry_fn entry, uint32_t abi, struct oc_error *err)
 {
     const char *lib = m->library_path;
     if(strcmp(conn->name, m->name))
@@ -348,14 +402,9 @@ static oc_status check_identity(const struct oc_manifest *m, const struct oc_con
                         "%s: manifest version '%s' but %s reports version '%s'; install the "
                         "manifest that came with this build",
                         m->path, m->version, lib, conn->version);
-    if(m->abi_version != abi) {
-        char list[128];
-        format_abis(list, sizeof list, host_abis, NHOST_ABIS);
-        return kit_fail(err, OC_E_ABI,
-                        "%s: manifest abi %s but %s negotiated ABI %u.%u with this host "
-                        "(which speaks %s); the manifest does not describe this library",
-                        m->path, m->abi, lib, OC_ABI_MAJOR(abi), OC_ABI_MINOR(abi), list);
-    }
+    oc_status rc = check_manifest_abi(m, entry, abi, err);
+    if(rc)
+        return rc;
     if(same_items(m->capabilities, conn->capabilities))
         return kit_fail(err, OC_E_ABI, "%s: manifest capabilities '%s' but %s reports '%s'",
                         m->path, m->capabilities, lib, conn->capabilities);
@@ -395,7 +444,7 @@ oc_status oc_plugin_load(struct oc_manifest *manifest, struct oc_plugin **out,
     rc = check_table(m, &conn, abi, err);
     if(rc)
         goto fail;
-    rc = check_identity(m, &conn, abi, err);
+    rc = check_identity(m, &conn, entry, abi, err);
     if(rc)
         goto fail;
 

@@ -38,7 +38,9 @@ int och_cmd_info(struct och_session *s, const struct och_cli *args)
     const struct oc_manifest *m = s->plugin->manifest;
     printf("name:         %s\n", c->name ? c->name : m->name);
     printf("version:      %s\n", c->version ? c->version : m->version);
-    printf("abi:          %u.%u\n", OC_ABI_MAJOR(c->abi_version), OC_ABI_MINOR(c->abi_version));
+    /* The ABI in use, and the manifest's: the oldest a host must speak. */
+    printf("abi:          %u.%u (the plugin serves hosts of %s and newer)\n",
+           OC_ABI_MAJOR(c->abi_version), OC_ABI_MINOR(c->abi_version), m->abi);
     printf("capabilities: %s\n", c->capabilities ? c->capabilities : m->capabilities);
     printf("scopes:       %s\n", m->scopes ? m->scopes : "");
     print_options(m->options);

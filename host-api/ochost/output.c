@@ -42,8 +42,32 @@ static int json_number(const char *s)
     return *s == '\0';
 }
 
+/* Write a JSON field's text: as is when it is one valid JSON text on one
+ * line; re-serialized compactly when valid but spread over lines (a raw
+ * newline would end the JSON Lines record early); as a string when not
+ * JSON at all, so a plugin bug shows as text rather than breaking the
+ * stream. */
+static void put_json_value(struct kit_jw *w, const char *v, struct kit_buf *tmp)
+{
+    size_t len = strlen(v);
+    struct kit_json j = {0};
+    if(kit_json_parse(&j, v, len, NULL, 0)) {
+        kit_jw_str(w, v);
+    } else if(!memchr(v, '\n', len) && !memchr(v, '\r', len)) {
+        kit_jw_raw(w, v, len);
+    } else {
+        kit_buf_reset(tmp);
+        if(kit_json_canonical(&j, 0, tmp))
+            kit_jw_str(w, v);
+        else
+            kit_jw_raw(w, tmp->data, tmp->len);
+    }
+    kit_json_free(&j);
+}
+
 int och_record_json(const struct oc_record *r, struct kit_buf *out)
 {
+    struct kit_buf tmp = KIT_BUF_INIT;
     struct kit_jw w;
     kit_jw_init(&w, out);
     kit_jw_obj(&w);
@@ -60,10 +84,13 @@ int och_record_json(const struct oc_record *r, struct kit_buf *out)
             kit_jw_raw(&w, v, strlen(v));
         else if(f->type == OC_FIELD_BOOL && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
             kit_jw_raw(&w, v, strlen(v));
+        else if(f->type == OC_FIELD_JSON)
+            put_json_value(&w, v, &tmp);
         else
             kit_jw_str(&w, v);
     }
     kit_jw_obj_end(&w);
+    kit_buf_free(&tmp);
     return kit_jw_error(&w) || !kit_buf_ok(out) ? -1 : 0;
 }
 

@@ -11,8 +11,10 @@
 
 /* Append {"kind":..., <fields in order>} (no newline) to out. Number and
  * bool fields are written bare only when their text is a valid JSON
- * literal, else as strings, so a plugin bug cannot break the JSON Lines
- * stream. Returns 0, or -1 on oom. */
+ * literal, JSON fields (ABI 1.1) as the JSON they hold only when it is
+ * valid JSON (compacted onto one line if need be), else all as strings,
+ * so a plugin bug cannot break the JSON Lines stream. Returns 0, or -1 on
+ * oom. */
 int och_record_json(const struct oc_record *r, struct kit_buf *out);
 
 /* Write the record as one line to f, reusing scratch (caller-owned, may

@@ -1,6 +1,7 @@
 /* testhost.c - see testhost.h. */
 #include "tests/support/testhost.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,7 @@ void th_record_json(const struct oc_record *r, struct kit_buf *out)
         switch(f->type) {
         case OC_FIELD_NUMBER:
         case OC_FIELD_BOOL:
+        case OC_FIELD_JSON:
             kit_jw_raw(&w, f->value, strlen(f->value));
             break;
         case OC_FIELD_NULL:
@@ -127,6 +129,13 @@ static void th_sleep(void *ctx, int64_t ms)
     t->nsleeps++;
 }
 
+static void th_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+    struct testhost *t = ctx;
+    if(t->on_progress)
+        t->on_progress(ctx, stage, done, total);
+}
+
 static int th_cancelled(void *ctx) { return ((struct testhost *)ctx)->cancel; }
 
 void th_init(struct testhost *t, int64_t start_ms)
@@ -143,6 +152,22 @@ void th_init(struct testhost *t, int64_t start_ms)
     t->host.now_ms = th_now;
     t->host.sleep_ms = th_sleep;
     t->host.cancelled = th_cancelled;
+    t->host.progress = th_progress;
+    t->host.abi_version = OC_ABI_VERSION_1_1;
+}
+
+void th_present_abi(struct testhost *t, uint32_t abi)
+{
+    if(abi < OC_ABI_VERSION_1_1) {
+        /* What a host built against the 1.0 header passes: a struct that
+         * ends before abi_version. The member is zeroed too, so a plugin
+         * that read past struct_size would see nothing useful. */
+        t->host.struct_size = (uint32_t)offsetof(struct oc_host, abi_version);
+        t->host.abi_version = 0;
+        return;
+    }
+    t->host.struct_size = sizeof t->host;
+    t->host.abi_version = abi;
 }
 
 void th_free(struct testhost *t)

@@ -4,7 +4,8 @@
  *
  * The clock starts at start_ms and only moves when the plugin sleeps (or
  * the test calls th_advance), so backoff and pacing cost no wall time.
- * Records are captured as JSON lines in `records` (one per emit) unless
+ * Records are captured as JSON lines in `records` (one per emit; JSON
+ * fields written as the JSON they hold) unless
  * keep_records is 0 (benchmarks count them instead). Everything is owned
  * by the struct; th_free releases it.
  */
@@ -49,10 +50,20 @@ struct testhost {
     const char *fail_key;
     size_t nputs_failed;
     int cancel;            /* cancelled() answer */
+    /* The host's progress callback forwards here (ctx is the testhost)
+     * when set. A plugin may copy the host's struct at init, so a test
+     * sets this, never host.progress, to listen after init. */
+    void (*on_progress)(void *ctx, const char *stage, uint64_t done, uint64_t total);
 };
 
-/* Set up with the clock at start_ms (epoch ms). */
+/* Set up with the clock at start_ms (epoch ms), presenting an ABI 1.1
+ * host (oc_host.abi_version). */
 void th_init(struct testhost *t, int64_t start_ms);
+/* Present the host as one speaking abi: below 1.1 the struct_size ends
+ * before oc_host.abi_version, as a host built against the 1.0 header
+ * passes it; otherwise the whole struct with abi_version = abi. Call
+ * before the plugin's init: a plugin may keep a copy of the struct. */
+void th_present_abi(struct testhost *t, uint32_t abi);
 void th_free(struct testhost *t);
 void th_advance(struct testhost *t, int64_t ms);
 /* Drop the records emitted so far (text and count), so a test sees the next
