@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "hubspot/transport.h"
+#include "hubspot/usage_watch.h"
 #include "plugin/error.h"
 #include "plugin/redact.h"
 
@@ -26,14 +27,23 @@ oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *op
     struct oc_instance *in = calloc(1, sizeof *in);
     if(!in)
         return kit_fail(err, OC_E_NOMEM, "init: out of memory");
-    in->host = host;
-    oc_status rc = hs_options_parse(&in->opt, opts, n, err);
+    oc_status rc = OC_E_NOMEM;
+    if(!(in->usage_watch = hs_usage_watch_new(host))) {
+        kit_fail(err, rc, "init: out of memory");
+        goto fail;
+    }
+    in->host = hs_usage_watch_host(in->usage_watch);
+    rc = hs_options_parse(&in->opt, opts, n, err);
     if(rc)
         goto fail;
-    kit_redact_register(in->opt.access_token);
-    rc = hs_transport_new(in, err);
-    if(rc)
-        goto fail;
+    /* No token is allowed with usage_only alone: that instance has no
+     * HTTP client, and its usage report reads state (usage_report.h). */
+    if(in->opt.access_token && *in->opt.access_token) {
+        kit_redact_register(in->opt.access_token);
+        rc = hs_transport_new(in, err);
+        if(rc)
+            goto fail;
+    }
     *out = in;
     return OC_OK;
 fail:
@@ -52,7 +62,8 @@ void hs_instance_release(struct oc_instance *in)
         s->state = NULL;
     }
     kit_http_free(in->http);
-    if(in->opt.access_token)
+    hs_usage_watch_free(in->usage_watch);
+    if(in->opt.access_token && *in->opt.access_token)
         kit_redact_forget(in->opt.access_token);
     hs_options_free(&in->opt);
     free(in);

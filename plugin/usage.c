@@ -28,9 +28,19 @@ static void free_eps(struct kit_usage *u)
     u->nep = 0;
 }
 
+static void free_history(struct kit_usage *u)
+{
+    for(size_t i = 0; i < u->nhist; i++)
+        kit_usage_free(&u->hist[i]);
+    free(u->hist);
+    u->hist = NULL;
+    u->nhist = 0;
+}
+
 void kit_usage_free(struct kit_usage *u)
 {
     free_eps(u);
+    free_history(u);
     kit_usage_init(u);
 }
 
@@ -105,19 +115,58 @@ static int day_start_utc(const char *day, int64_t *out)
     return strcmp(back, day) ? -1 : 0;
 }
 
-int kit_usage_belongs(const struct kit_usage *saved, const char *day, int64_t offset_ms)
+/* The span of saved's calls in UTC epoch ms: from its day's local
+ * midnight to when it was stored (its day's end when unknown). -1 when its
+ * day is not a date. */
+static int calls_span(const struct kit_usage *saved, int64_t *from, int64_t *to)
+{
+    if(day_start_utc(saved->day, from))
+        return -1;
+    *from -= saved->offset_ms; /* local midnight of the saved day, in UTC */
+    *to = *from + KIT_USAGE_DAY_MS;
+    if(saved->saved_at_ms >= 0 && saved->saved_at_ms < *to)
+        *to = saved->saved_at_ms; /* no call of it came after it was stored */
+    return 0;
+}
+
+/* Nonzero when saved's counts are day's (see kit_usage_belongs). */
+static int counts_belong(const struct kit_usage *saved, const char *day, int64_t offset_ms)
 {
     if(saved->offset_ms == offset_ms)
         return !strcmp(saved->day, day);
-    int64_t s0, t0;
-    if(day_start_utc(saved->day, &s0) || day_start_utc(day, &t0))
+    int64_t s0, s1, t0;
+    if(calls_span(saved, &s0, &s1) || day_start_utc(day, &t0))
         return 0;
-    s0 -= saved->offset_ms; /* local midnight of the saved day, in UTC */
     t0 -= offset_ms;
-    int64_t s1 = s0 + KIT_USAGE_DAY_MS;
-    if(saved->saved_at_ms >= 0 && saved->saved_at_ms < s1)
-        s1 = saved->saved_at_ms; /* no call of it came after it was stored */
     return s1 > t0 && s0 < t0 + KIT_USAGE_DAY_MS;
+}
+
+/* The day, on a basis offset_ms from UTC, that saved's calls fall in: its
+ * own day on the same basis, else the day of the middle of their span (a
+ * record moved by an hour of daylight saving keeps its date). "" when its
+ * day is not a date. */
+static void day_on_basis(const struct kit_usage *saved, int64_t offset_ms, char out[11])
+{
+    int64_t s0, s1;
+    out[0] = '\0';
+    if(saved->offset_ms == offset_ms) {
+        int64_t ignored;
+        if(!day_start_utc(saved->day, &ignored))
+            memcpy(out, saved->day, 11);
+        return;
+    }
+    if(calls_span(saved, &s0, &s1))
+        return;
+    kit_usage_day_at(s0 + (s1 > s0 ? (s1 - s0) / 2 : 0), offset_ms, out);
+}
+
+int kit_usage_belongs(const struct kit_usage *saved, const char *day, int64_t offset_ms)
+{
+    if(counts_belong(saved, day, offset_ms) || saved->nhist)
+        return 1;
+    char past[11];
+    day_on_basis(saved, offset_ms, past);
+    return past[0] && strcmp(past, day) < 0;
 }
 
 /* ---- the account's zone ---- */
@@ -296,7 +345,9 @@ int kit_usage_count(struct kit_usage *u, const char *name, enum kit_usage_what w
     return 0;
 }
 
-int kit_usage_add(struct kit_usage *dst, const struct kit_usage *src)
+/* dst's counts += src's; src's known limits win; warnings given stay
+ * given. */
+static int sum_counts(struct kit_usage *dst, const struct kit_usage *src)
 {
     for(size_t i = 0; i < src->nep; i++) {
         struct kit_usage_ep *e = endpoint(dst, src->ep[i].name);
@@ -310,9 +361,81 @@ int kit_usage_add(struct kit_usage *dst, const struct kit_usage *src)
     dst->calls += src->calls;
     dst->n429 += src->n429;
     dst->retries += src->retries;
+    dst->warned |= src->warned;
     for(int i = 0; i < KIT_LIM_COUNT; i++)
         if(src->limits[i] >= 0)
             dst->limits[i] = src->limits[i];
+    return 0;
+}
+
+/* dst's kept day `day`, made (in date order) when absent; NULL on oom. */
+static struct kit_usage *history_day(struct kit_usage *dst, const char *day)
+{
+    size_t at = 0;
+    while(at < dst->nhist && strcmp(dst->hist[at].day, day) < 0)
+        at++;
+    if(at < dst->nhist && !strcmp(dst->hist[at].day, day))
+        return &dst->hist[at];
+    struct kit_usage *grown = realloc(dst->hist, (dst->nhist + 1) * sizeof *grown);
+    if(!grown)
+        return NULL;
+    dst->hist = grown;
+    memmove(&grown[at + 1], &grown[at], (dst->nhist - at) * sizeof *grown);
+    kit_usage_init(&grown[at]);
+    snprintf(grown[at].day, sizeof grown[at].day, "%s", day);
+    dst->nhist++;
+    return &grown[at];
+}
+
+/* Keep src's counts in dst as the past day `day`. */
+static int keep_day(struct kit_usage *dst, const struct kit_usage *src, const char *day)
+{
+    struct kit_usage *d = history_day(dst, day);
+    if(!d || sum_counts(d, src))
+        return -1;
+    if(src->budget)
+        d->budget = src->budget;
+    d->offset_ms = src->offset_ms;
+    return 0;
+}
+
+/* Drop kept days beyond KIT_USAGE_HISTORY_DAYS before dst's day (and any
+ * beyond that many entries), so the record stays bounded. */
+static void trim_history(struct kit_usage *dst)
+{
+    int64_t start;
+    char oldest[11] = "";
+    if(!day_start_utc(dst->day, &start))
+        kit_usage_day(start - KIT_USAGE_HISTORY_DAYS * KIT_USAGE_DAY_MS, oldest);
+    size_t drop = 0;
+    while(drop < dst->nhist &&
+          (dst->nhist - drop > KIT_USAGE_HISTORY_DAYS || strcmp(dst->hist[drop].day, oldest) < 0))
+        kit_usage_free(&dst->hist[drop++]);
+    memmove(dst->hist, dst->hist + drop, (dst->nhist - drop) * sizeof *dst->hist);
+    dst->nhist -= drop;
+}
+
+int kit_usage_add(struct kit_usage *dst, const struct kit_usage *src)
+{
+    char past[11];
+    if(counts_belong(src, dst->day, dst->offset_ms)) {
+        if(sum_counts(dst, src))
+            return -1;
+    } else {
+        day_on_basis(src, dst->offset_ms, past);
+        if(past[0] && strcmp(past, dst->day) < 0 && keep_day(dst, src, past))
+            return -1;
+    }
+    for(size_t i = 0; i < src->nhist; i++) {
+        const struct kit_usage *d = &src->hist[i];
+        int order = strcmp(d->day, dst->day);
+        /* A kept day of dst's own day (written by a run already past
+         * midnight while this one was not) is today's. A later one is
+         * dropped, as a later day's counts always were. */
+        if((order == 0 && sum_counts(dst, d)) || (order < 0 && keep_day(dst, d, d->day)))
+            return -1;
+    }
+    trim_history(dst);
     return 0;
 }
 
@@ -331,6 +454,60 @@ int kit_usage_endpoints_json(const struct kit_usage *u, struct kit_buf *out)
         kit_jw_obj_end(&w);
     }
     kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
+}
+
+/* A kept day, compactly: its endpoints as [calls,errors,429,retries]
+ * and only the members that say something, so 90 days stay small. */
+static void day_to_json(struct kit_jw *w, const struct kit_usage *d)
+{
+    uint64_t errors = 0;
+    kit_jw_obj(w);
+    kit_jw_kstr(w, "day", d->day);
+    kit_jw_kint(w, "calls", (int64_t)d->calls);
+    if(d->n429)
+        kit_jw_kint(w, "429s", (int64_t)d->n429);
+    if(d->retries)
+        kit_jw_kint(w, "retries", (int64_t)d->retries);
+    for(size_t i = 0; i < d->nep; i++)
+        errors += d->ep[i].errors;
+    if(errors)
+        kit_jw_kint(w, "errors", (int64_t)errors);
+    if(d->budget)
+        kit_jw_kint(w, "budget", d->budget);
+    if(d->offset_ms)
+        kit_jw_kint(w, "utc_offset_ms", d->offset_ms);
+    int any_limit = 0;
+    for(int i = 0; i < KIT_LIM_COUNT; i++)
+        any_limit |= d->limits[i] >= 0;
+    if(any_limit) {
+        kit_jw_key(w, "limits");
+        kit_jw_obj(w);
+        for(int i = 0; i < KIT_LIM_COUNT; i++)
+            if(d->limits[i] >= 0)
+                kit_jw_kint(w, limit_names[i], d->limits[i]);
+        kit_jw_obj_end(w);
+    }
+    kit_jw_key(w, "by_endpoint");
+    kit_jw_obj(w);
+    for(size_t i = 0; i < d->nep; i++) {
+        kit_jw_key(w, d->ep[i].name);
+        kit_jw_arr(w);
+        kit_jw_int(w, (int64_t)d->ep[i].calls);
+        kit_jw_int(w, (int64_t)d->ep[i].errors);
+        kit_jw_int(w, (int64_t)d->ep[i].n429);
+        kit_jw_int(w, (int64_t)d->ep[i].retries);
+        kit_jw_arr_end(w);
+    }
+    kit_jw_obj_end(w);
+    kit_jw_obj_end(w);
+}
+
+int kit_usage_day_json(const struct kit_usage *d, struct kit_buf *out)
+{
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    day_to_json(&w, d);
     return kit_jw_error(&w) ? -1 : 0;
 }
 
@@ -368,6 +545,15 @@ int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out)
     }
     if(u->saved_at_ms >= 0)
         kit_jw_kint(&w, "saved_at", u->saved_at_ms);
+    if(u->warned)
+        kit_jw_kint(&w, "warned", (int64_t)u->warned);
+    if(u->nhist) {
+        kit_jw_key(&w, "history");
+        kit_jw_arr(&w);
+        for(size_t i = 0; i < u->nhist; i++)
+            day_to_json(&w, &u->hist[i]);
+        kit_jw_arr_end(&w);
+    }
     kit_jw_obj_end(&w);
     return rc || kit_jw_error(&w) ? -1 : 0;
 }
@@ -386,6 +572,146 @@ static int counter(const struct kit_json *j, int obj, const char *key, uint64_t 
     return 0;
 }
 
+/* Array item i of arr as a counter; -1 when not one. */
+static int counter_item(const struct kit_json *j, int arr, int i, uint64_t *out)
+{
+    int t = kit_json_item(j, arr, i);
+    int64_t v;
+    if(t < 0 || kit_json_type(j, t) != KIT_JSON_NUMBER || kit_json_int64(j, t, &v) || v < 0)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* One by_endpoint value: {"calls":..,"errors":..,"429":..,"retries":..}
+ * or, in a kept day, [calls,errors,429,retries]. */
+static int endpoint_counts(const struct kit_json *j, int v, uint64_t c[4])
+{
+    if(kit_json_type(j, v) == KIT_JSON_ARRAY)
+        return kit_json_size(j, v) != 4 || counter_item(j, v, 0, &c[0]) ||
+                       counter_item(j, v, 1, &c[1]) || counter_item(j, v, 2, &c[2]) ||
+                       counter_item(j, v, 3, &c[3])
+                   ? -1
+                   : 0;
+    return kit_json_type(j, v) != KIT_JSON_OBJECT || counter(j, v, "calls", &c[0]) ||
+                   counter(j, v, "errors", &c[1]) || counter(j, v, "429", &c[2]) ||
+                   counter(j, v, "retries", &c[3])
+               ? -1
+               : 0;
+}
+
+/* Read the usage object at token obj into u (freshly initialised). -1
+ * with the reason in *bad. kept: a kept day (no history of its own). */
+static int parse_usage(const struct kit_json *j, int obj, struct kit_usage *u, int kept,
+                       const char **bad)
+{
+    if(kit_json_type(j, obj) != KIT_JSON_OBJECT) {
+        *bad = kept ? "a \"history\" entry is not a JSON object" : "not a JSON object";
+        return -1;
+    }
+    int t = kit_json_get(j, obj, "day");
+    struct kit_buf day = KIT_BUF_INIT;
+    int64_t day_ms;
+    if(t < 0 || kit_json_type(j, t) != KIT_JSON_STRING || kit_json_str(j, t, &day) ||
+       day.len != 10 || strlen(kit_buf_str(&day)) != 10 || day_start_utc(kit_buf_str(&day), &day_ms)) {
+        kit_buf_free(&day);
+        *bad = "no \"day\" of the form YYYY-MM-DD";
+        return -1;
+    }
+    memcpy(u->day, day.data, 11);
+    kit_buf_free(&day);
+    uint64_t warned = 0;
+    if(counter(j, obj, "calls", &u->calls) || counter(j, obj, "429s", &u->n429) ||
+       counter(j, obj, "retries", &u->retries) || counter(j, obj, "warned", &warned)) {
+        *bad = "a counter is not a non-negative integer";
+        return -1;
+    }
+    u->warned = (uint32_t)(warned & KIT_USAGE_WARNED_ALL);
+    int eps = kit_json_get(j, obj, "by_endpoint");
+    if(eps >= 0) {
+        if(kit_json_type(j, eps) != KIT_JSON_OBJECT) {
+            *bad = "\"by_endpoint\" is not an object";
+            return -1;
+        }
+        int k = eps + 1;
+        for(int i = 0; i < kit_json_size(j, eps); i++) {
+            int v = k + 1; /* a key's value follows it; skip(k) passes both */
+            char *name = kit_json_strdup(j, k);
+            struct kit_usage_ep *e = name ? endpoint(u, name) : NULL;
+            free(name);
+            if(!e) {
+                *bad = "out of memory";
+                return -1;
+            }
+            uint64_t c[4] = {0, 0, 0, 0};
+            if(endpoint_counts(j, v, c)) {
+                *bad = "an endpoint entry is not {calls,errors,429,retries}";
+                return -1;
+            }
+            e->calls += c[0];
+            e->errors += c[1];
+            e->n429 += c[2];
+            e->retries += c[3];
+            k = kit_json_skip(j, k);
+        }
+    }
+    int lim = kit_json_get(j, obj, "limits");
+    if(lim >= 0 && kit_json_type(j, lim) == KIT_JSON_OBJECT) {
+        for(int i = 0; i < KIT_LIM_COUNT; i++) {
+            int lt = kit_json_get(j, lim, limit_names[i]);
+            int64_t v;
+            if(lt >= 0 && !kit_json_int64(j, lt, &v) && v >= 0)
+                u->limits[i] = v;
+        }
+    }
+    int bt = kit_json_get(j, obj, "budget");
+    int64_t budget;
+    if(bt >= 0 && !kit_json_int64(j, bt, &budget) && budget >= 0)
+        u->budget = budget;
+    /* A record without these was kept on UTC days (before the zone was
+     * known, or by an older version). */
+    int off = kit_json_get(j, obj, "utc_offset_ms");
+    if(off >= 0 && (kit_json_int64(j, off, &u->offset_ms) ||
+                    u->offset_ms > KIT_USAGE_MAX_OFFSET_MS || u->offset_ms < -KIT_USAGE_MAX_OFFSET_MS)) {
+        *bad = "\"utc_offset_ms\" is not an offset within 18 hours of UTC";
+        return -1;
+    }
+    if(kept)
+        return 0;
+    if(opt_count(j, "saved_at", &u->saved_at_ms)) {
+        *bad = "\"saved_at\" is not a non-negative integer";
+        return -1;
+    }
+    int basis = kit_json_get(j, obj, "day_basis");
+    char *b = basis >= 0 && kit_json_type(j, basis) == KIT_JSON_STRING ? kit_json_strdup(j, basis) : NULL;
+    /* Only words for people: an odd one is dropped, not fatal. */
+    if(b && strlen(b) < sizeof u->basis)
+        memcpy(u->basis, b, strlen(b) + 1);
+    free(b);
+    int hist = kit_json_get(j, obj, "history");
+    if(hist < 0)
+        return 0;
+    if(kit_json_type(j, hist) != KIT_JSON_ARRAY) {
+        *bad = "\"history\" is not an array";
+        return -1;
+    }
+    for(int i = 0, t2 = hist + 1; i < kit_json_size(j, hist); i++, t2 = kit_json_skip(j, t2)) {
+        struct kit_usage d;
+        kit_usage_init(&d);
+        int rc = parse_usage(j, t2, &d, 1, bad);
+        /* Days out of order or twice (edited by hand) are summed in order. */
+        if(!rc && strcmp(d.day, u->day) < 0 && keep_day(u, &d, d.day)) {
+            *bad = "out of memory";
+            rc = -1;
+        }
+        kit_usage_free(&d);
+        if(rc)
+            return -1;
+    }
+    trim_history(u);
+    return 0;
+}
+
 int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char *why, size_t whysize)
 {
     struct kit_json j = {0};
@@ -396,89 +722,48 @@ int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char 
             snprintf(why, whysize, "not JSON (%s)", jwhy);
         return -1;
     }
-    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT) {
-        bad = "not a JSON object";
-        goto fail;
+    if(parse_usage(&j, 0, u, 0, &bad)) {
+        if(why)
+            snprintf(why, whysize, "%s", bad);
+        kit_json_free(&j);
+        kit_usage_free(u);
+        return -1;
     }
-    int t = kit_json_get(&j, 0, "day");
-    struct kit_buf day = KIT_BUF_INIT;
-    int64_t day_ms;
-    if(t < 0 || kit_json_type(&j, t) != KIT_JSON_STRING || kit_json_str(&j, t, &day) ||
-       day.len != 10 || strlen(kit_buf_str(&day)) != 10 || day_start_utc(kit_buf_str(&day), &day_ms)) {
-        kit_buf_free(&day);
-        bad = "no \"day\" of the form YYYY-MM-DD";
-        goto fail;
-    }
-    memcpy(u->day, day.data, 11);
-    kit_buf_free(&day);
-    if(counter(&j, 0, "calls", &u->calls) || counter(&j, 0, "429s", &u->n429) ||
-       counter(&j, 0, "retries", &u->retries)) {
-        bad = "a counter is not a non-negative integer";
-        goto fail;
-    }
-    int eps = kit_json_get(&j, 0, "by_endpoint");
-    if(eps >= 0) {
-        if(kit_json_type(&j, eps) != KIT_JSON_OBJECT) {
-            bad = "\"by_endpoint\" is not an object";
-            goto fail;
-        }
-        int k = eps + 1;
-        for(int i = 0; i < kit_json_size(&j, eps); i++) {
-            int v = k + 1; /* a key's value follows it; skip(k) passes both */
-            char *name = kit_json_strdup(&j, k);
-            struct kit_usage_ep *e = name ? endpoint(u, name) : NULL;
-            free(name);
-            if(!e) {
-                bad = "out of memory";
-                goto fail;
-            }
-            uint64_t c = 0, er = 0, n4 = 0, rt = 0;
-            if(kit_json_type(&j, v) != KIT_JSON_OBJECT || counter(&j, v, "calls", &c) ||
-               counter(&j, v, "errors", &er) || counter(&j, v, "429", &n4) ||
-               counter(&j, v, "retries", &rt)) {
-                bad = "an endpoint entry is not {calls,errors,429,retries}";
-                goto fail;
-            }
-            e->calls += c;
-            e->errors += er;
-            e->n429 += n4;
-            e->retries += rt;
-            k = kit_json_skip(&j, k);
-        }
-    }
-    int lim = kit_json_get(&j, 0, "limits");
-    if(lim >= 0 && kit_json_type(&j, lim) == KIT_JSON_OBJECT) {
-        for(int i = 0; i < KIT_LIM_COUNT; i++) {
-            int lt = kit_json_get(&j, lim, limit_names[i]);
-            int64_t v;
-            if(lt >= 0 && !kit_json_int64(&j, lt, &v) && v >= 0)
-                u->limits[i] = v;
-        }
-    }
-    /* A record without these was kept on UTC days (before the zone was
-     * known, or by an older version). */
-    int off = kit_json_get(&j, 0, "utc_offset_ms");
-    if(off >= 0 && (kit_json_int64(&j, off, &u->offset_ms) ||
-                    u->offset_ms > KIT_USAGE_MAX_OFFSET_MS || u->offset_ms < -KIT_USAGE_MAX_OFFSET_MS)) {
-        bad = "\"utc_offset_ms\" is not an offset within 18 hours of UTC";
-        goto fail;
-    }
-    if(opt_count(&j, "saved_at", &u->saved_at_ms)) {
-        bad = "\"saved_at\" is not a non-negative integer";
-        goto fail;
-    }
-    int basis = kit_json_get(&j, 0, "day_basis");
-    char *b = basis >= 0 && kit_json_type(&j, basis) == KIT_JSON_STRING ? kit_json_strdup(&j, basis) : NULL;
-    /* Only words for people: an odd one is dropped, not fatal. */
-    if(b && strlen(b) < sizeof u->basis)
-        memcpy(u->basis, b, strlen(b) + 1);
-    free(b);
     kit_json_free(&j);
     return 0;
-fail:
-    if(why)
-        snprintf(why, whysize, "%s", bad);
-    kit_json_free(&j);
-    kit_usage_free(u);
-    return -1;
+}
+
+/* ---- warnings before the bill ---- */
+
+static const int warn_percent[KIT_USAGE_WARN_STEPS] = {50, 80, 100};
+
+int kit_usage_warnings(struct kit_usage *u, struct kit_usage_warning *out, int max)
+{
+    int n = 0;
+    int64_t used[2] = {(int64_t)u->calls, (int64_t)u->calls};
+    int64_t limit[2] = {u->budget, u->limits[KIT_LIM_DAILY]};
+    /* The daily limit is the portal's: what HubSpot says is left counts
+     * other apps' calls too, so it wins when it says more was used. */
+    if(limit[1] > 0 && u->limits[KIT_LIM_DAILY_REMAINING] >= 0 &&
+       limit[1] - u->limits[KIT_LIM_DAILY_REMAINING] > used[1])
+        used[1] = limit[1] - u->limits[KIT_LIM_DAILY_REMAINING];
+    for(int f = 0; f < 2; f++) {
+        if(limit[f] <= 0)
+            continue;
+        /* Only the highest threshold crossed is reported; the lower ones
+         * are marked given, so a jump from 10% to 90% says 80% once. */
+        int top = -1;
+        for(int s = 0; s < KIT_USAGE_WARN_STEPS; s++)
+            if(used[f] * 100 >= limit[f] * warn_percent[s])
+                top = s;
+        if(top < 0)
+            continue;
+        uint32_t bit = 1u << (f * KIT_USAGE_WARN_STEPS + top);
+        if(!(u->warned & bit) && n < max)
+            out[n++] = (struct kit_usage_warning){f ? KIT_WARN_DAILY_LIMIT : KIT_WARN_BUDGET,
+                                                  warn_percent[top], used[f], limit[f]};
+        for(int s = 0; s <= top; s++)
+            u->warned |= 1u << (f * KIT_USAGE_WARN_STEPS + s);
+    }
+    return n;
 }

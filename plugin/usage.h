@@ -18,6 +18,20 @@
  * and, once stored, "saved_at" (epoch ms). resets_at is derived from day
  * and utc_offset_ms (never read back).
  *
+ * History: a day that ends is kept, not overwritten. The record carries
+ *    "warned":N     the warnings already given today (kit_usage_warnings)
+ *    "history":[{"day":"2026-11-27","calls":N,"429s":N,"retries":N,
+ *                "errors":N,"budget":N,"utc_offset_ms":N,"limits":{..},
+ *                "by_endpoint":{"name":[calls,errors,429,retries]}}, ...]
+ * oldest first, each a day before "day" on the basis it was counted in,
+ * members that would be 0 left out. At most KIT_USAGE_HISTORY_DAYS days
+ * before "day" are kept: the record stays bounded (about 25 KB with a
+ * connector's dozen endpoints busy every day, see tests/check_usage_history.c).
+ * The kit never writes the record itself: a client stores what
+ * kit_usage_add builds, and the add is where a finished day moves into
+ * the history (kit_usage_belongs says when the saved record must be
+ * added).
+ *
  * The day: a CRM's daily limit resets at midnight in the account's time
  * zone (for example HubSpot's, hubspot/API-NOTES.md 1.4, 3.1), so "today"
  * is the date of now + utc_offset_ms, the offset the connector learnt
@@ -45,6 +59,12 @@
 #define KIT_USAGE_MAX_OFFSET_MS (18LL * 3600 * 1000)
 #define KIT_USAGE_DAY_MS 86400000LL
 #define KIT_USAGE_MAX_ENDPOINTS 64 /* more names are counted under "other" */
+/* Past days kept. 90 are promised to users; the margin lets a report of
+ * the last 90 days still show them after a few idle days. */
+#define KIT_USAGE_HISTORY_DAYS 100
+/* Warnings: thresholds 50%, 80%, 100% of two figures, a bit each. */
+#define KIT_USAGE_WARN_STEPS 3
+#define KIT_USAGE_WARNED_ALL 0x3fu
 
 struct kit_usage_ep {
     char *name; /* owned */
@@ -70,6 +90,18 @@ struct kit_usage {
     int64_t offset_ms;            /* day = date of now + offset_ms  */
     int64_t saved_at_ms;          /* last stored (epoch ms), -1: unknown */
     char basis[KIT_USAGE_BASIS_SIZE]; /* "" until kit_usage_set_zone  */
+    uint32_t warned;              /* warnings given on day (bits)  */
+    struct kit_usage *hist;       /* owned: nhist past days, oldest
+                                     first, none with a history    */
+    size_t nhist;
+};
+
+/* A threshold of the day's calls crossed (kit_usage_warnings). */
+enum kit_usage_figure { KIT_WARN_BUDGET, KIT_WARN_DAILY_LIMIT };
+struct kit_usage_warning {
+    enum kit_usage_figure figure; /* the configured budget or the server's daily limit */
+    int percent;                  /* 50, 80 or 100 */
+    int64_t used, limit;          /* calls used on the day, and the figure */
 };
 
 /* The account's time zone as the connector last learnt it. Plain data, no
@@ -91,8 +123,8 @@ enum kit_usage_what { KIT_USE_CALL, KIT_USE_ERROR, KIT_USE_429, KIT_USE_RETRY };
 /* The struct is the caller's; kit_usage_free releases what it owns. */
 void kit_usage_init(struct kit_usage *u);
 void kit_usage_free(struct kit_usage *u);
-/* Forget counts and limits (and saved_at), keep budget and day basis; set
- * day. */
+/* Forget counts, limits, warnings, history (and saved_at), keep budget and
+ * day basis; set day. */
 void kit_usage_reset(struct kit_usage *u, const char *day);
 /* UTC date of epoch milliseconds into out (11 bytes). */
 void kit_usage_day(int64_t now_ms, char out[11]);
@@ -126,10 +158,12 @@ int kit_usage_zone_from_json(struct kit_usage_zone *z, const char *text, size_t 
  * not a zone record. host and key are borrowed for the call only. */
 int kit_usage_zone_load(const struct oc_host *host, const char *key, struct kit_usage_zone *z,
                         char *why, size_t whysize);
-/* Nonzero when the counts of saved (a record read back from state) belong
- * to the day `day` of a zone offset_ms from UTC. Same basis: the same
- * date. A record kept on another basis (UTC before the first authorize,
- * or an offset since changed by daylight saving) belongs when the span in
+/* Nonzero when saved (a record read back from state) must be added
+ * (kit_usage_add) into a record of the day `day` of a zone offset_ms from
+ * UTC: its counts are that day's, or it holds days before it to keep.
+ * Counts are the day's on the same basis when the date is the same. A
+ * record kept on another basis (UTC before the first authorize, or an
+ * offset since changed by daylight saving) is the day's when the span in
  * which its calls were made, from its day's start to when it was saved
  * (or its day's end if unknown), overlaps that day: when that is
  * ambiguous its calls are counted, because the server's limit is what
@@ -137,7 +171,12 @@ int kit_usage_zone_load(const struct oc_host *host, const char *key, struct kit_
 int kit_usage_belongs(const struct kit_usage *saved, const char *day, int64_t offset_ms);
 /* Count one event for endpoint (NULL: "other"). -1 on oom. */
 int kit_usage_count(struct kit_usage *u, const char *endpoint, enum kit_usage_what what);
-/* dst += src (counts summed per endpoint; src's known limits win). */
+/* dst += src: when src's counts are dst's day (see kit_usage_belongs),
+ * summed per endpoint, src's known limits winning and its warnings kept;
+ * when they are of an earlier day, kept in dst's history as that day (on
+ * dst's basis). src's own history joins dst's (a kept day of dst's date
+ * is summed into its counts; later days are dropped). History beyond
+ * KIT_USAGE_HISTORY_DAYS is dropped. -1 on oom. */
 int kit_usage_add(struct kit_usage *dst, const struct kit_usage *src);
 /* Serialise as the JSON above (appended to out). -1 on oom. */
 int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out);
@@ -147,5 +186,16 @@ int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char 
                        size_t whysize);
 /* The by_endpoint object alone, as JSON text (appended to out). */
 int kit_usage_endpoints_json(const struct kit_usage *u, struct kit_buf *out);
+/* One kept day as the history entry above (appended to out). -1 on oom. */
+int kit_usage_day_json(const struct kit_usage *d, struct kit_buf *out);
+
+/* The thresholds (50%, 80%, 100% of u->budget and of the daily limit last
+ * seen, limits[KIT_LIM_DAILY]) the day's calls have crossed that were not
+ * warned about yet (u->warned): up to max of them into out, the highest
+ * crossed per figure; all crossed ones are then marked in u->warned, so
+ * each is reported once a day. The calls used against the daily limit are
+ * the server's count (daily - daily_remaining) when that is higher than
+ * u->calls. Returns how many were written. */
+int kit_usage_warnings(struct kit_usage *u, struct kit_usage_warning *out, int max);
 
 #endif

@@ -208,19 +208,25 @@ START_TEST(saved_record_belongs)
      * on the 27th in US/Eastern. */
     s.saved_at_ms = T0 + 3 * HOUR;
     ck_assert(kit_usage_belongs(&s, "2026-11-27", EST));
-    ck_assert(!kit_usage_belongs(&s, "2026-11-28", EST));
+    /* For the 28th there it is a finished day to keep (kit_usage_add
+     * puts it in the history as the 27th, not in the 28th's counts). */
+    ck_assert(kit_usage_belongs(&s, "2026-11-28", EST));
     /* Saved time unknown (an older record): the 28th there may hold some
      * of its calls, and counting them is the cheap mistake. */
     s.saved_at_ms = -1;
     ck_assert(kit_usage_belongs(&s, "2026-11-28", EST));
-    ck_assert(!kit_usage_belongs(&s, "2026-11-29", EST));
+    /* The 29th there: a finished day to keep. */
+    ck_assert(kit_usage_belongs(&s, "2026-11-29", EST));
     /* Daylight saving ends: yesterday at -4h does not leak into today at
      * -5h, but today's record moves with the new offset. */
     kit_usage_reset(&s, "2026-11-01");
     s.offset_ms = -4 * HOUR;
     s.saved_at_ms = 1793592000000LL; /* 2026-11-01T20:00:00Z */
-    ck_assert(!kit_usage_belongs(&s, "2026-11-02", EST));
     ck_assert(kit_usage_belongs(&s, "2026-11-01", EST));
+    /* ... and on the 2nd it is a day to keep. */
+    ck_assert(kit_usage_belongs(&s, "2026-11-02", EST));
+    /* A later day is never added. */
+    ck_assert(!kit_usage_belongs(&s, "2026-10-30", EST));
     /* Not a date: never. */
     kit_usage_reset(&s, "2026-02-31");
     ck_assert(!kit_usage_belongs(&s, "2026-03-03", EST));

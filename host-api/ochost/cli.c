@@ -12,7 +12,8 @@
 
 enum opt_id {
     O_MANIFEST, O_CONFIG, O_STATE, O_FIXTURES, O_RECORD, O_VERBOSE, O_QUIET, O_HELP, O_VERSION,
-    O_STREAM, O_SINCE, O_TYPES, O_LIST, O_INPUT, O_REJECTS, O_MAP, O_EMAIL, O_ID, O_JSON
+    O_STREAM, O_SINCE, O_TYPES, O_LIST, O_INPUT, O_REJECTS, O_MAP, O_EMAIL, O_ID, O_JSON, O_FOLLOW,
+    O_DAYS, O_SVG, O_FORMAT, O_REMOTE
 };
 
 struct opt {
@@ -33,7 +34,7 @@ struct command {
     const char *name;
     const char *summary;
     const char *usage;
-    const int opts[5]; /* terminated by -1 */
+    const int opts[8]; /* terminated by -1 */
     const char *details;
 };
 
@@ -58,7 +59,8 @@ static const struct command commands[] = {
      "               after 1970-01-01T00:00:00Z\n"
      "  --types A,B  only these event types, e.g. OPEN,CLICK\n"},
     {OCH_CMD_PUSH, "push", "upsert contacts and add them to a list",
-     "push --list ID [--input F] [--rejects F2] [--map 'Col=prop,...']", {O_LIST, O_INPUT, O_REJECTS, O_MAP, -1},
+     "push --list ID [--input F] [--rejects F2] [--map 'Col=prop,...'] [--follow]",
+     {O_LIST, O_INPUT, O_REJECTS, O_MAP, O_FOLLOW, -1},
      "Upserts contacts (by email) and adds them to list ID, which must be a\n"
      "MANUAL or SNAPSHOT list. Input is JSON Lines or CSV with a header that has\n"
      "an email column (chosen by content); one JSON line per input on stdout\n"
@@ -72,17 +74,41 @@ static const struct command commands[] = {
      "Exits 6 when some inputs failed; 7 when cancelled (Ctrl-C, SIGTERM) or\n"
      "HubSpot stayed unreachable: push the rejects file to finish.\n"
      "  --map 'Column A=prop_a,Column B=prop_b'\n"
-     "                send these input columns as these HubSpot properties\n"},
+     "                send these input columns as these HubSpot properties\n"
+     "  --follow      push inputs as they arrive on stdin (or --input, e.g. a\n"
+     "                FIFO): what arrived goes out linger_ms after the first of\n"
+     "                it (max_pending at most), each result printed when known;\n"
+     "                SIGINT/SIGTERM end the input, and every input read still\n"
+     "                gets its result (exit 0, or 6 when some failed)\n"},
     {OCH_CMD_LOOKUP, "lookup", "find contacts by email or id",
-     "lookup --email E... | --id N... | --input F", {O_EMAIL, O_ID, O_INPUT, -1},
+     "lookup --email E... | --id N... | --input F | --follow [--input FIFO]",
+     {O_EMAIL, O_ID, O_INPUT, O_FOLLOW, -1},
      "Prints one JSON line per query: the contact, or a lookup_miss record with\n"
      "status not_found. Exits 3 when any query found nothing.\n"
      "  --email E...  one or more emails\n"
      "  --id N...     one or more HubSpot record ids\n"
-     "  --input F     one query per line; digits only means an id\n"},
-    {OCH_CMD_USAGE, "usage", "API calls today, limits, 429s, retries", "usage", {-1},
-     "Prints the plugin's usage record as JSON: calls today by endpoint, the\n"
-     "limits and remaining calls last seen, 429s and retries.\n"},
+     "  --input F     one query per line; digits only means an id\n"
+     "  --follow      read queries from stdin (or --input, e.g. a FIFO) as they\n"
+     "                arrive and print each answer as soon as it is known;\n"
+     "                queries are gathered for linger_ms into batch reads.\n"
+     "                Ends at end of input or on SIGTERM/Ctrl-C, after\n"
+     "                answering everything read (a second signal stops at once)\n"},
+    {OCH_CMD_USAGE, "usage", "API calls today and past days, limits, 429s, retries",
+     "usage [--days N [--json] [--svg FILE]] [--format text|json|prometheus] [--remote]",
+     {O_DAYS, O_JSON, O_SVG, O_FORMAT, O_REMOTE, -1},
+     "Without options prints today's usage record as JSON: calls today by\n"
+     "endpoint, the limits and remaining calls last seen, 429s and retries.\n"
+     "Reads the state file only, so it needs no token (--remote does).\n"
+     "  --days N       a report of the last N days (1-100): per day calls,\n"
+     "                 share of the budget or daily limit, 429s, retries, top\n"
+     "                 endpoints and a bar, then this month's projection at\n"
+     "                 the last 7 days' rate\n"
+     "  --json         the report as JSON Lines\n"
+     "  --svg FILE     also draw the days (30 without --days) as an SVG chart\n"
+     "  --format F     text (the report), json (as --json) or prometheus\n"
+     "                 (today's figures for node_exporter's textfile collector)\n"
+     "  --remote       ask HubSpot (one call, needs the token) for the portal's\n"
+     "                 usage by all private apps today, beside this connector's\n"},
     {OCH_CMD_DEMO, "demo", "the whole flow offline on the bundled fixtures", "demo", {-1},
      "Runs authorize, lookup, push and pull against the recorded fixtures in\n"
      "fixtures/hubspot/demo/ (next to the manifest), with a throwaway state\n"
@@ -97,6 +123,9 @@ static const struct opt command_opts[] = {
     {"list", 0, O_LIST, 1},     {"input", 0, O_INPUT, 1}, {"rejects", 0, O_REJECTS, 1},
     {"map", 0, O_MAP, 1},
     {"email", 0, O_EMAIL, 1},   {"id", 0, O_ID, 1},       {"json", 0, O_JSON, 0},
+    {"follow", 0, O_FOLLOW, 0},
+    {"days", 0, O_DAYS, 1},     {"svg", 0, O_SVG, 1},     {"format", 0, O_FORMAT, 1},
+    {"remote", 0, O_REMOTE, 0},
 };
 
 static const struct command *find_command(int id)
@@ -193,7 +222,7 @@ static int command_allows(int command, int opt)
     const struct command *c = find_command(command);
     if(!c)
         return 0;
-    for(int i = 0; i < 4 && c->opts[i] >= 0; i++)
+    for(size_t i = 0; i < sizeof c->opts / sizeof c->opts[0] && c->opts[i] >= 0; i++)
         if(c->opts[i] == opt)
             return 1;
     return 0;
@@ -238,7 +267,27 @@ static int check_command(struct och_cli *cli, int have_email, int have_id)
         if(!*cli->list)
             return usage_error(cli, "%s: --list is empty", "push");
         break;
+    case OCH_CMD_USAGE:
+        if(cli->days_text) {
+            char *end;
+            long n = strtol(cli->days_text, &end, 10);
+            if(*end || end == cli->days_text || n < 1 || n > 100)
+                return usage_error(cli, "usage: --days takes a number of days from 1 to 100 (the days kept), not '%s'",
+                                   cli->days_text);
+            cli->days = (int)n;
+        }
+        if(cli->format && strcmp(cli->format, "text") && strcmp(cli->format, "json") &&
+           strcmp(cli->format, "prometheus"))
+            return usage_error(cli, "usage: --format is text, json or prometheus, not '%s'", cli->format);
+        if(cli->json && cli->format && strcmp(cli->format, "json"))
+            return usage_error(cli, "usage: --json and --format %s contradict each other; pick one", cli->format);
+        break;
     case OCH_CMD_LOOKUP:
+        if(cli->follow && (have_email || have_id))
+            return usage_error(cli, "%s --follow reads queries from stdin or --input, one per line; "
+                                    "it takes no --email or --id", "lookup");
+        if(cli->follow)
+            break;
         if(have_email + have_id + (cli->input != NULL) != 1)
             return usage_error(cli, "%s needs exactly one of --email, --id or --input", "lookup");
         if((have_email || have_id) && !cli->nqueries)
@@ -411,6 +460,11 @@ int och_cli_parse(int argc, char **argv, struct och_cli *cli)
         case O_REJECTS: cli->rejects = value; break;
         case O_MAP: cli->map = value; break;
         case O_JSON: cli->json = 1; break;
+        case O_FOLLOW: cli->follow = 1; break;
+        case O_DAYS: cli->days_text = value; break;
+        case O_SVG: cli->svg = value; break;
+        case O_FORMAT: cli->format = value; break;
+        case O_REMOTE: cli->remote = 1; break;
         case O_EMAIL:
         case O_ID:
             if(o->id == O_EMAIL)

@@ -58,7 +58,13 @@ struct och_cli {
     const char *input;    /* push, lookup */
     const char *rejects;  /* push */
     const char *map;      /* push --map: "Column=property,..." as given, or NULL */
-    int json;             /* authorize */
+    int json;             /* authorize, usage */
+    const char *days_text; /* usage --days as written */
+    int days;             /* usage: days of the report, 0 when not asked */
+    const char *svg;      /* usage --svg FILE */
+    const char *format;   /* usage --format: text, json, prometheus (NULL: none) */
+    int remote;           /* usage --remote */
+    int follow;           /* lookup (push): --follow, inputs read as they arrive */
     int lookup_by;        /* enum oc_lookup_by, lookup with queries */
     const char **queries; /* lookup --email/--id values; owned array, borrowed strings */
     size_t nqueries;

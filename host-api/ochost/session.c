@@ -235,15 +235,20 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
         } else {
             const char *env = env_nonempty("HUBSPOT_ACCESS_TOKEN");
             s->token = env ? env : och_config_get(&s->config, "access_token");
-            if(!s->token || !*s->token) {
+            /* usage reads state only; --remote asks HubSpot and needs it. */
+            int token_optional = cli->command == OCH_CMD_USAGE && !cli->remote;
+            if((!s->token || !*s->token) && token_optional) {
+                s->token = NULL;
+            } else if(!s->token || !*s->token) {
                 s->token = NULL;
                 kit_fail(&s->err, OC_E_CONFIG,
                          "no access token: set HUBSPOT_ACCESS_TOKEN in the environment, or access_token in a "
                          "--config file (chmod 600); never pass it on the command line");
                 return fail_msg(s, OC_E_CONFIG);
             }
-            och_log(&s->host, OC_LOG_INFO, "access token from %s",
-                    env ? "HUBSPOT_ACCESS_TOKEN" : cli->config);
+            if(s->token)
+                och_log(&s->host, OC_LOG_INFO, "access token from %s",
+                        env ? "HUBSPOT_ACCESS_TOKEN" : cli->config);
             base_url = env_nonempty("HUBSPOT_BASE_URL");
             if(!base_url)
                 base_url = och_config_get(&s->config, "base_url");
@@ -266,7 +271,7 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
     if(mode != OCH_SESSION_INSTANCE)
         return 0;
 
-    opts = calloc(s->config.n + 2, sizeof *opts);
+    opts = calloc(s->config.n + 4, sizeof *opts);
     if(!opts)
         return fail_msg(s, kit_fail(&s->err, OC_E_NOMEM, "out of memory building plugin options"));
     for(size_t i = 0; i < s->config.n; i++) {
@@ -274,7 +279,12 @@ int och_session_open(struct och_session *s, const struct och_cli *cli, int mode)
         if(strcmp(k, "access_token") != 0 && strcmp(k, "base_url") != 0)
             opts[nopts++] = (struct oc_option){k, s->config.e[i].value};
     }
-    opts[nopts++] = (struct oc_option){"access_token", s->rec ? FX_PLACEHOLDER_TOKEN : s->token};
+    if(s->rec || s->token)
+        opts[nopts++] = (struct oc_option){"access_token", s->rec ? FX_PLACEHOLDER_TOKEN : s->token};
+    else /* usage without a token: the plugin reports from state alone */
+        opts[nopts++] = (struct oc_option){"usage_only", "1"};
+    if(s->command == OCH_CMD_USAGE && s->cli->remote)
+        opts[nopts++] = (struct oc_option){"usage_remote", "1"};
     if(base_url)
         opts[nopts++] = (struct oc_option){"base_url", base_url};
     och_error_init(&s->err);
