@@ -47,7 +47,7 @@ static const struct key keys[] = {
     S(lookup_properties),
     I(cache_ttl_ms, 0, INT64_C(30) * 86400000),
     I(membership_chunk, 1, 100000),
-    I(linger_ms, 0, 60000),
+    I(linger_ms, 0, 3600000),
     I(max_pending, 1, 100000),
     I(usage_remote, 0, 1),
     I(usage_only, 0, 1),

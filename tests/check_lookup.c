@@ -4,7 +4,12 @@
 #include <check.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +17,7 @@
 #include "hubspot/email.h"
 #include "hubspot/lookup.h"
 #include "plugin/json.h"
+#include "tests/support/ochrun.h"
 #include "tests/support/scenario_check.h"
 
 #define CASS(name) "fixtures/hubspot/lookup-" name ".json"
@@ -686,6 +692,193 @@ START_TEST(test_abi_1_0_request_ignores_next_query)
 }
 END_TEST
 
+/* ---- ochost lookup --follow, a real process on a real pipe ---- */
+
+struct live {
+    struct ochrun_env e;
+    struct fx_server *srv;
+    struct fake f;
+    char cfg[4300], state[4300], fifo[4300];
+    int out;       /* ochost's stdout, read end */
+    int in;        /* the FIFO, write end */
+    pid_t pid;
+    char pending[8192];
+    size_t npending;
+};
+
+static void live_server(struct live *l, const char *extra_config)
+{
+    char why[256], text[1024];
+    memset(&l->f, 0, sizeof l->f);
+    pthread_mutex_init(&l->f.mu, NULL);
+    struct fx_options fo = {.dynamic = fake_handler, .dynamic_ctx = &l->f};
+    ck_assert_msg(fx_server_start(NULL, &fo, &l->srv, why, sizeof why) == 0, "%s", why);
+    snprintf(text, sizeof text, "access_token = %s\nbase_url = %s\n%s", FX_PLACEHOLDER_TOKEN,
+             fx_server_url(l->srv), extra_config);
+    ochrun_write_file(&l->e, "ochost.conf", text, 0600, l->cfg, sizeof l->cfg);
+    snprintf(l->state, sizeof l->state, "%s/ochost.state", l->e.tmp);
+}
+
+static void live_start(struct live *l, const char *extra_config)
+{
+    int p[2];
+    ochrun_setup(&l->e);
+    live_server(l, extra_config);
+    snprintf(l->fifo, sizeof l->fifo, "%s/queries", l->e.tmp);
+    ck_assert_int_eq(mkfifo(l->fifo, 0600), 0);
+    ck_assert_int_eq(pipe(p), 0);
+    struct ochrun_opts o = {.stdout_fd = p[1]};
+    l->pid = ochrun_start(&l->e,
+                          (const char *[]){"--manifest", l->e.manifest, "--config", l->cfg,
+                                           "--state", l->state, "lookup", "--follow", "--input",
+                                           l->fifo, NULL},
+                          NULL, &o);
+    close(p[1]);
+    l->out = p[0];
+    l->in = open(l->fifo, O_WRONLY | O_CLOEXEC); /* once ochost opened it */
+    ck_assert_int_ge(l->in, 0);
+    l->npending = 0;
+}
+
+static void live_write(struct live *l, const char *text)
+{
+    ck_assert_int_eq(write(l->in, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* The next line ochost printed (without its newline), or "" at end of
+ * output. A stuck ochost fails the test after 20 s instead of hanging. */
+static const char *live_line(struct live *l, char *line, size_t size)
+{
+    for(;;) {
+        char *nl = memchr(l->pending, '\n', l->npending);
+        if(nl) {
+            size_t n = (size_t)(nl - l->pending);
+            ck_assert_uint_lt(n, size);
+            memcpy(line, l->pending, n);
+            line[n] = '\0';
+            memmove(l->pending, nl + 1, l->npending - n - 1);
+            l->npending -= n + 1;
+            return line;
+        }
+        struct pollfd pf = {l->out, POLLIN, 0};
+        ck_assert_msg(poll(&pf, 1, 20000) == 1, "ochost printed no answer within 20 s");
+        ck_assert_uint_lt(l->npending, sizeof l->pending);
+        ssize_t got = read(l->out, l->pending + l->npending, sizeof l->pending - l->npending);
+        ck_assert_int_ge(got, 0);
+        if(got == 0) {
+            line[0] = '\0';
+            return line;
+        }
+        l->npending += (size_t)got;
+    }
+}
+
+static int live_calls(struct live *l)
+{
+    pthread_mutex_lock(&l->f.mu);
+    int n = l->f.calls;
+    pthread_mutex_unlock(&l->f.mu);
+    return n;
+}
+
+static void live_finish(struct live *l, struct ochrun *r)
+{
+    if(l->in >= 0)
+        close(l->in);
+    struct ochrun_opts o = {.stdout_fd = 1};
+    ochrun_wait(&l->e, l->pid, &o, r);
+    close(l->out);
+    fx_server_stop(l->srv);
+    pthread_mutex_destroy(&l->f.mu);
+}
+
+START_TEST(test_follow_answers_each_as_it_arrives)
+{
+    struct live l;
+    struct ochrun r;
+    char line[2048];
+    live_start(&l, "linger_ms = 20\n");
+    /* Two in one write: held together, one batch read, answered in order
+     * (the fake finds contacts only through batch reads). */
+    live_write(&l, "user001@example.com\nmiss003@example.com\n");
+    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user001@example.com\",\"id\":\"1001\"");
+    ASSERT_HAS(live_line(&l, line, sizeof line),
+               "\"kind\":\"lookup_miss\",\"query\":\"miss003@example.com\"");
+    ck_assert_int_eq(live_calls(&l), 1);
+    /* Written after those were answered: a call of its own. */
+    live_write(&l, "user002@example.com\n12345\n");
+    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user002@example.com\"");
+    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"12345\"");
+    ck_assert_int_eq(live_calls(&l), 3); /* an email and an id: two calls */
+    /* Known now: answered from the cache, no call. */
+    live_write(&l, "USER001@example.com\n");
+    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"USER001@example.com\",\"id\":\"1001\"");
+    ck_assert_int_eq(live_calls(&l), 3);
+    close(l.in);
+    l.in = -1;
+    ck_assert_str_eq(live_line(&l, line, sizeof line), "");
+    live_finish(&l, &r);
+    ck_assert_int_eq(r.code, 3); /* miss003 found nothing */
+    ASSERT_HAS(OCHRUN_ERR(&r), "found, ");
+    ochrun_free(&r);
+    ochrun_teardown(&l.e);
+}
+END_TEST
+
+START_TEST(test_follow_sigterm_answers_what_was_read)
+{
+    struct live l;
+    struct ochrun r;
+    char line[2048];
+    /* Nothing would go out for a minute but for the signal. */
+    live_start(&l, "linger_ms = 60000\n");
+    /* An invalid query is answered at once: ochost is following now. */
+    live_write(&l, "not an address\n");
+    ASSERT_HAS(live_line(&l, line, sizeof line), "\"status\":\"invalid\"");
+    live_write(&l, "user004@example.com\nuser005@example.com\n");
+    kill(l.pid, SIGTERM);
+    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user004@example.com\"");
+    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user005@example.com\"");
+    ck_assert_str_eq(live_line(&l, line, sizeof line), "");
+    live_finish(&l, &r);
+    ck_assert_int_eq(r.code, 3);
+    ck_assert_int_eq(l.f.calls, 1);
+    ochrun_free(&r);
+    ochrun_teardown(&l.e);
+}
+END_TEST
+
+/* The cache in the state file: a second run within the TTL asks nothing,
+ * a run after it asks again (each run's clock set by the test). */
+START_TEST(test_second_run_uses_the_state_cache)
+{
+    struct live l;
+    struct ochrun r;
+    char clock[64];
+    ochrun_setup(&l.e);
+    live_server(&l, "cache_ttl_ms = 60000\n");
+    const int64_t at[] = {0, 59999, 60000};
+    const int calls[] = {1, 1, 2};
+    for(int i = 0; i < 3; i++) {
+        snprintf(clock, sizeof clock, "OCHOST_VIRTUAL_CLOCK_MS=%lld",
+                 (long long)(INT64_C(1795824000000) + at[i]));
+        ochrun(&l.e, &r,
+               (const char *[]){"--manifest", l.e.manifest, "--config", l.cfg, "--state", l.state,
+                                "lookup", "--email", i == 1 ? "User001@Example.com"
+                                                            : "user001@example.com",
+                                "user002@example.com", NULL},
+               (const char *[]){clock, NULL}, NULL);
+        ck_assert_msg(r.code == 0, "run %d: %s", i, OCHRUN_ERR(&r));
+        ASSERT_HAS(OCHRUN_OUT(&r), "\"id\":\"1001\"");
+        ck_assert_int_eq(live_calls(&l), calls[i]);
+        ochrun_free(&r);
+    }
+    fx_server_stop(l.srv);
+    pthread_mutex_destroy(&l.f.mu);
+    ochrun_teardown(&l.e);
+}
+END_TEST
+
 START_TEST(test_token_never_shown)
 {
     static const struct {
@@ -777,6 +970,9 @@ Suite *make_lookup_suite(void)
     tcase_add_test(tc, test_stream_mixed_kinds_from_cassette);
     tcase_add_test(tc, test_stream_host_failure_aborts);
     tcase_add_test(tc, test_abi_1_0_request_ignores_next_query);
+    tcase_add_test(tc, test_follow_answers_each_as_it_arrives);
+    tcase_add_test(tc, test_follow_sigterm_answers_what_was_read);
+    tcase_add_test(tc, test_second_run_uses_the_state_cache);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -48,7 +48,7 @@ static const struct command commands[] = {
      "blocks. Exits 4 when the token is bad or scopes are missing.\n"
      "  --json   print the authorization record as one JSON line\n"},
     {OCH_CMD_PULL, "pull", "emit new records as JSON Lines",
-     "pull [--stream S] [--since T] [--types A,B]", {O_STREAM, O_SINCE, O_TYPES, -1},
+     "pull [--stream S] [--since T] [--types A,B] [--format F]", {O_STREAM, O_SINCE, O_TYPES, O_FORMAT, -1},
      "Emits records newer than the stream's saved cursor as JSON Lines on\n"
      "stdout, then saves the cursor in the state file. If stdout cannot be\n"
      "written (a full disk, a closed pipe) it stops with exit 7; the state then\n"
@@ -57,7 +57,10 @@ static const struct command commands[] = {
      "  --since T    where a stream with no cursor yet starts: ISO 8601\n"
      "               (2026-11-01T00:00:00Z, or with an offset) or epoch ms;\n"
      "               after 1970-01-01T00:00:00Z\n"
-     "  --types A,B  only these event types, e.g. OPEN,CLICK\n"},
+     "  --types A,B  only these event types, e.g. OPEN,CLICK\n"
+     "  --format F   jsonl (default): one record per line; singer: Singer\n"
+     "               SCHEMA, RECORD and STATE messages for a Singer target\n"
+     "               or Meltano (STATE after each durable save and at the end)\n"},
     {OCH_CMD_PUSH, "push", "upsert contacts and add them to a list",
      "push --list ID [--input F] [--rejects F2] [--map 'Col=prop,...'] [--follow]",
      {O_LIST, O_INPUT, O_REJECTS, O_MAP, O_FOLLOW, -1},
@@ -322,6 +325,8 @@ static int check_command(struct och_cli *cli, int have_email, int have_id)
             return usage_error(cli, "%s: --stream is empty", "pull");
         if(cli->types && (!*cli->types || strspn(cli->types, ", ") == strlen(cli->types)))
             return usage_error(cli, "%s: --types is empty (give e.g. OPEN,CLICK)", "pull");
+        if(cli->format && strcmp(cli->format, "jsonl") && strcmp(cli->format, "singer"))
+            return usage_error(cli, "pull: unknown --format '%s' (jsonl or singer)", cli->format);
         break;
     default:
         break;

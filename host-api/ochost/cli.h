@@ -62,7 +62,8 @@ struct och_cli {
     const char *days_text; /* usage --days as written */
     int days;             /* usage: days of the report, 0 when not asked */
     const char *svg;      /* usage --svg FILE */
-    const char *format;   /* usage --format: text, json, prometheus (NULL: none) */
+    const char *format;   /* usage --format: text, json, prometheus (NULL: none);
+                             pull --format: jsonl (NULL means it) or singer */
     int remote;           /* usage --remote */
     int follow;           /* lookup (push): --follow, inputs read as they arrive */
     int lookup_by;        /* enum oc_lookup_by, lookup with queries */
