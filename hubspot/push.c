@@ -149,6 +149,13 @@ struct run {
     char **cols;
     size_t ncols, capcols, ncols_checked;
     int props_stop; /* the stop is a column the portal refuses */
+    /* Inputs over time (the request's next_within): what is held goes out
+     * once linger_ms passed since the oldest of it arrived, or once
+     * max_pending inputs are held. */
+    int follow;
+    int again;          /* the last read found no input within its wait */
+    int64_t oldest_ms;  /* when the oldest input held was read */
+    size_t max_pending;
     oc_status stop;
     struct oc_error stop_err;
 };
@@ -255,13 +262,24 @@ static int note_columns(struct run *R, const struct oc_record *rec)
 
 /* Read the next input into a new item. *out stays NULL at the end of the
  * input, when the input was finished at once (invalid), or on a stop. */
-static void read_item(struct run *R, struct hs_push_item **out)
+static oc_status read_input(struct run *R, struct oc_record *rec, int64_t wait_ms)
+{
+    if(R->follow)
+        return R->req->next_within(R->req->next_ctx, rec, wait_ms);
+    return R->req->next(R->req->next_ctx, rec);
+}
+
+static void read_item(struct run *R, struct hs_push_item **out, int64_t wait_ms)
 {
     *out = NULL;
     struct oc_record rec;
     memset(&rec, 0, sizeof rec);
     rec.struct_size = sizeof rec;
-    oc_status rc = R->req->next(R->req->next_ctx, &rec);
+    oc_status rc = read_input(R, &rec, wait_ms);
+    if(rc == OC_E_AGAIN && R->follow) {
+        R->again = 1;
+        return;
+    }
     if(rc == OC_E_NOT_FOUND) {
         R->eof = 1;
         return;
@@ -378,6 +396,31 @@ static void enqueue(struct run *R, struct itemq *q, struct hs_push_item *it)
     set_stopf(R, OC_E_NOMEM, "out of memory queueing push inputs");
 }
 
+/* Inputs read and not answered yet (merged copies included). */
+static size_t held(const struct run *R)
+{
+    size_t n = R->carry.n + R->pending.n + R->ncopies;
+    for(size_t b = 0; b < R->conc; b++)
+        n += R->nb[b];
+    return n;
+}
+
+/* How long the next read may wait for input in a push that follows its
+ * input: until linger_ms after the oldest input held; -1 (until one
+ * arrives) when none is held; 0 when what is held must go out now. */
+static int64_t read_wait(struct run *R)
+{
+    if(!R->follow)
+        return -1;
+    size_t h = held(R);
+    if(!h)
+        return -1;
+    if(h >= R->max_pending || R->pending.n)
+        return 0;
+    int64_t left = R->oldest_ms + R->in->opt.linger_ms - hs_now_ms(R->in);
+    return left > 0 ? left : 0;
+}
+
 static void fill(struct run *R)
 {
     /* When a membership chunk is due it takes one of the wave's slots, so
@@ -411,10 +454,20 @@ static void fill(struct run *R)
             set_stopf(R, OC_E_CANCELLED, "cancelled: the host asked to stop");
             break;
         }
+        /* Following: ids waiting for their list add go out before more is
+         * read, and what is held goes out once its time or room is up. */
+        if(R->follow && (R->pending.n || held(R) >= R->max_pending))
+            break;
+        int was_empty = held(R) == 0;
         struct hs_push_item *it;
-        read_item(R, &it);
+        R->again = 0;
+        read_item(R, &it, read_wait(R));
+        if(R->again)
+            break;
         if(!it)
             continue;
+        if(was_empty)
+            R->oldest_ms = hs_now_ms(R->in);
         if(it->email_only && R->st->cache &&
            (cached = hs_push_cache_get(R->st->cache, it->key, hs_now_ms(R->in),
                                        R->in->opt.cache_ttl_ms))) {
@@ -564,7 +617,7 @@ static int wave(struct run *R)
     if(nbatches && check_columns(R))
         return 0;
     int want_m = R->pending.n >= R->chunk ||
-                 (R->pending.n && !nbatches && R->eof && !R->carry.n);
+                 (R->pending.n && !nbatches && (R->eof || R->follow) && !R->carry.n);
     if(!nbatches && !want_m)
         return !R->eof || R->carry.n || R->pending.n;
 
@@ -671,7 +724,7 @@ static void stop_all(struct run *R)
         struct oc_record rec;
         memset(&rec, 0, sizeof rec);
         rec.struct_size = sizeof rec;
-        oc_status rc = R->req->next(R->req->next_ctx, &rec);
+        oc_status rc = read_input(R, &rec, -1);
         if(rc)
             break; /* the end, or the input broke: nothing more to report */
         char name[48];
@@ -696,6 +749,8 @@ static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc
     if(R->conc > MAX_CONC)
         R->conc = MAX_CONC;
     R->chunk = in->opt.membership_chunk > 0 ? (size_t)in->opt.membership_chunk : 500;
+    R->follow = OC_HAS_MEMBER(req, struct oc_push_request, next_within) && req->next_within;
+    R->max_pending = in->opt.max_pending > 0 ? (size_t)in->opt.max_pending : 1;
     /* As many copies as batch slots: memory of the same order as the
      * batches, and ochost's --rejects bound counts on it. */
     R->copies_max = R->conc * HS_PUSH_BATCH;
@@ -741,7 +796,8 @@ static void run_free(struct run *R)
 oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, struct oc_error *err)
 {
     kit_error_clear(err);
-    if(!in || !req || !OC_HAS_MEMBER(req, struct oc_push_request, next_ctx) || !req->next)
+    if(!in || !req || !OC_HAS_MEMBER(req, struct oc_push_request, next_ctx) ||
+       (!req->next && !(OC_HAS_MEMBER(req, struct oc_push_request, next_within) && req->next_within)))
         return kit_fail(err, OC_E_INVALID,
                        "push: the request is missing or has no next() input callback");
     if(!in->host || !in->host->emit)

@@ -3,9 +3,14 @@
  * calls are counted per endpoint: the portal's properties checked before
  * the first write, runs sharing a state file. */
 #include <check.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/support/hspush.h"
 #include "tests/support/ochrun.h"
@@ -97,6 +102,202 @@ START_TEST(unknown_columns_stop_before_any_write)
 }
 END_TEST
 
+/* ---- --follow through a real pipe ---- */
+
+struct follow {
+    pid_t pid;
+    int in_w, out_r;
+    struct ochrun_opts o;
+    char stdin_path[64];
+    struct kit_buf out; /* stdout read so far */
+};
+
+/* Start ochost push --follow with the plugin's linger_ms set (config
+ * file), stdin and stdout real pipes. */
+static void follow_start(struct follow *f, const char *linger_ms)
+{
+    int in[2], out[2];
+    char cfg[300], text[64];
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    snprintf(text, sizeof text, "linger_ms = %s\n", linger_ms);
+    ochrun_write_file(&E, "follow.conf", text, 0600, cfg, sizeof cfg);
+    /* the child opens the pipe's read end by name before exec, while the
+     * descriptor is still open there */
+    snprintf(f->stdin_path, sizeof f->stdin_path, "/dev/fd/%d", in[0]);
+    f->o.stdin_path = f->stdin_path;
+    f->o.stdout_fd = out[1];
+    f->pid = ochrun_start(&E,
+                          (const char *[]){"--manifest", E.manifest, "--config", cfg, "--state", state,
+                                           "push", "--list", HSPUSH_LIST, "--follow", NULL},
+                          (const char *[]){TOKEN_ENV, base_env, NULL}, &f->o);
+    close(in[0]);
+    close(out[1]);
+    f->in_w = in[1];
+    f->out_r = out[0];
+}
+
+static void follow_write(struct follow *f, const char *text)
+{
+    ck_assert_int_eq(write(f->in_w, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+static size_t count_lines(const struct kit_buf *b)
+{
+    size_t n = 0;
+    for(size_t i = 0; i < b->len; i++)
+        n += b->data[i] == '\n';
+    return n;
+}
+
+/* Read stdout until it holds `lines` lines in all (10 s at most: a run
+ * that stays silent fails the test instead of hanging it). */
+static void follow_wait_lines(struct follow *f, size_t lines)
+{
+    while(count_lines(&f->out) < lines) {
+        struct pollfd p = {.fd = f->out_r, .events = POLLIN};
+        ck_assert_msg(poll(&p, 1, 10000) == 1, "no result within 10 s; stdout so far: %s",
+                      kit_buf_str(&f->out));
+        char buf[4096];
+        ssize_t n = read(f->out_r, buf, sizeof buf);
+        ck_assert_msg(n > 0, "stdout ended after: %s", kit_buf_str(&f->out));
+        kit_buf_append(&f->out, buf, (size_t)n);
+    }
+}
+
+static void follow_finish(struct follow *f, struct ochrun *r)
+{
+    if(f->in_w >= 0)
+        close(f->in_w);
+    char buf[4096];
+    ssize_t n;
+    while((n = read(f->out_r, buf, sizeof buf)) > 0)
+        kit_buf_append(&f->out, buf, (size_t)n);
+    close(f->out_r);
+    ochrun_wait(&E, f->pid, &f->o, r);
+}
+
+/* Each sign-up gets its result while the input stays open: one alone
+ * costs an upsert and an add; two arriving together share them. */
+START_TEST(follow_answers_each_input_as_it_arrives)
+{
+    struct follow f;
+    struct ochrun r;
+    follow_start(&f, "50");
+    follow_write(&f, "{\"email\":\"one@example.com\"}\n");
+    follow_wait_lines(&f, 1);
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"one@example.com\",\"id\":\"5000\",\"status\":\"added\"");
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_LIST_GET), 1);
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_UPSERT), 1);
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_ADD), 1);
+
+    follow_write(&f, "{\"email\":\"two@example.com\"}\n{\"email\":\"three@example.com\"}\n");
+    follow_wait_lines(&f, 3);
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"two@example.com\",\"id\":\"5001\",\"status\":\"added\"");
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"three@example.com\",\"id\":\"5002\",\"status\":\"added\"");
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_UPSERT), 2);
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_ADD), 2);
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_NENDPOINTS), 5);
+
+    follow_finish(&f, &r);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_ERR(&r), "3 added");
+    ochrun_free(&r);
+    kit_buf_free(&f.out);
+}
+END_TEST
+
+/* SIGTERM while an input is held (a linger of a minute): the input
+ * read is still sent and answered, then ochost ends. The invalid line
+ * after it is answered at once, which tells the test both were read. */
+START_TEST(follow_sigterm_answers_everything_read)
+{
+    struct follow f;
+    struct ochrun r;
+    follow_start(&f, "60000");
+    follow_write(&f, "{\"email\":\"held@example.com\",\"firstname\":\"Held\"}\n{\"email\":\"nope\"}\n");
+    follow_wait_lines(&f, 1);
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"nope\"");
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_UPSERT), 0);
+    ck_assert_int_eq(kill(f.pid, SIGTERM), 0);
+    follow_wait_lines(&f, 2);
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"held@example.com\",\"id\":\"5000\",\"status\":\"added\"");
+    follow_finish(&f, &r);
+    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_ERR(&r), "ended by a signal after reading 2 inputs");
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_UPSERT), 1);
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_ADD), 1);
+    ochrun_free(&r);
+    kit_buf_free(&f.out);
+}
+END_TEST
+
+static const char MIXED[] =
+    "{\"email\":\"dup@example.com\",\"firstname\":\"First\"}\n"
+    "{\"email\":\"b@example.com\"}\n"
+    "{\"email\":\"no-at-sign\"}\n"
+    "{\"email\":\"x@example.invalid\"}\n"
+    "{\"email\":\"DUP@example.com\",\"firstname\":\"Second\"}\n"
+    "{\"email\":\"b@example.com\"}\n";
+
+/* Sorted lines of text, so runs answering in another order compare. */
+static void sorted_lines(const char *text, struct kit_buf *out)
+{
+    char *copy = strdup(text);
+    char *lines[64];
+    size_t n = 0;
+    for(char *save = NULL, *l = strtok_r(copy, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
+        lines[n++] = l;
+    for(size_t i = 1; i < n; i++)
+        for(size_t j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+            char *t = lines[j];
+            lines[j] = lines[j - 1];
+            lines[j - 1] = t;
+        }
+    for(size_t i = 0; i < n; i++)
+        kit_buf_printf(out, "%s\n", lines[i]);
+    free(copy);
+}
+
+/* The same inputs pushed in bulk and followed (arriving in three parts)
+ * end with the same results: statuses, ids, merged repeats, errors. */
+START_TEST(follow_results_equal_bulk_results)
+{
+    struct ochrun bulk, live;
+    push_file(&bulk, "mixed.jsonl", MIXED);
+    ck_assert_msg(bulk.code == 6, "exit %d: %s", bulk.code, OCHRUN_ERR(&bulk));
+
+    /* a HubSpot that has never seen them, as the bulk run's had not */
+    hspush_free(&H);
+    ck_assert_int_eq(hspush_init(&H), 0);
+    snprintf(state, sizeof state, "%s/follow.state", E.tmp);
+    struct follow f;
+    follow_start(&f, "50");
+    const char *third = strchr(MIXED, '\n') + 1;
+    const char *two_thirds = strchr(strchr(strchr(third, '\n') + 1, '\n') + 1, '\n') + 1;
+    ck_assert_int_eq(write(f.in_w, MIXED, (size_t)(third - MIXED)), third - MIXED);
+    follow_wait_lines(&f, 1);
+    ck_assert_int_eq(write(f.in_w, third, (size_t)(two_thirds - third)), two_thirds - third);
+    follow_wait_lines(&f, 4);
+    follow_write(&f, two_thirds);
+    follow_finish(&f, &live);
+    ck_assert_msg(live.code == 6, "exit %d: %s", live.code, OCHRUN_ERR(&live));
+
+    struct kit_buf a = KIT_BUF_INIT, b = KIT_BUF_INIT;
+    sorted_lines(OCHRUN_OUT(&bulk), &a);
+    sorted_lines(kit_buf_str(&f.out), &b);
+    ck_assert_uint_eq(count_lines(&a), 6);
+    ck_assert_msg(!strcmp(kit_buf_str(&a), kit_buf_str(&b)), "bulk:\n%sfollow:\n%s", kit_buf_str(&a),
+                  kit_buf_str(&b));
+    kit_buf_free(&a);
+    kit_buf_free(&b);
+    kit_buf_free(&f.out);
+    ochrun_free(&bulk);
+    ochrun_free(&live);
+}
+END_TEST
+
 extern Suite *make_push_ochost_suite(void);
 Suite *make_push_ochost_suite(void)
 {
@@ -105,6 +306,13 @@ Suite *make_push_ochost_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, unknown_columns_stop_before_any_write);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("follow");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, follow_answers_each_input_as_it_arrives);
+    tcase_add_test(tc, follow_sigterm_answers_everything_read);
+    tcase_add_test(tc, follow_results_equal_bulk_results);
     suite_add_tcase(s, tc);
     return s;
 }

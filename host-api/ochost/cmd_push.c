@@ -5,6 +5,8 @@
  * the run stopped first (a signal, a refused list). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ struct push_ctx {
     struct kit_buf scratch;
     unsigned long long added, already, failed, other, read, unread;
     int eof; /* the input was read to its end */
+    int ended_by_signal; /* --follow: SIGINT/SIGTERM ended the input */
     /* usage record probe */
     int64_t calls;
     int have_calls;
@@ -79,6 +82,56 @@ static oc_status next(void *ctx, struct oc_record *rec)
         }
     }
     return rc;
+}
+
+/* --follow: the first SIGINT/SIGTERM ends the input instead of cancelling
+ * the push, so what was read is still sent and answered; a second one
+ * kills (SA_RESETHAND), as elsewhere. */
+static volatile sig_atomic_t follow_end;
+
+static void on_follow_signal(int sig)
+{
+    (void)sig;
+    follow_end = 1;
+}
+
+static void follow_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_follow_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The ABI's next_within for --follow: a record already buffered is
+ * handed over at once; otherwise poll(2) on the input's descriptor (the
+ * reader takes bytes with read(2), so nothing hides in a stdio buffer)
+ * for at most wait_ms (< 0: until input or a signal). A signal ends the
+ * input; an idle wait answers OC_E_AGAIN so the plugin sends what it holds. */
+static oc_status next_within(void *ctx, struct oc_record *rec, int64_t wait_ms)
+{
+    struct push_ctx *p = ctx;
+    int64_t deadline = wait_ms < 0 ? -1 : kit_monotonic_ms() + wait_ms;
+    while(!och_input_ready(&p->in)) {
+        if(follow_end) {
+            p->eof = 1;
+            p->ended_by_signal = 1;
+            return OC_E_NOT_FOUND;
+        }
+        int64_t left = deadline < 0 ? -1 : deadline - kit_monotonic_ms();
+        if(deadline >= 0 && left <= 0)
+            return OC_E_AGAIN;
+        struct pollfd pfd = {.fd = och_input_fd(&p->in), .events = POLLIN};
+        int n = poll(&pfd, 1, left < 0 || left > 1000 ? 1000 : (int)left);
+        if(n > 0)
+            break; /* readable, at its end, or in error: the reader says which */
+        if(n < 0 && errno != EINTR)
+            break;
+    }
+    return next(ctx, rec);
 }
 
 static oc_status sink(void *ctx, const struct oc_record *r)
@@ -227,7 +280,10 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         }
     }
     /* Header and format problems end the run before any HubSpot call. */
-    rc = och_input_open_mapped(&p.in, f, name, args->map ? &p.map : NULL, &s->err);
+    if(args->follow)
+        follow_signals();
+    rc = args->follow ? och_input_open_stream(&p.in, f, name, args->map ? &p.map : NULL, &s->err)
+                      : och_input_open_mapped(&p.in, f, name, args->map ? &p.map : NULL, &s->err);
     if(rc == OC_E_INVALID) {
         /* a --map column the header does not have: the command line's fault */
         och_report(s->what, rc, &s->err);
@@ -250,7 +306,7 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         }
     }
     int have_before = probe_calls(s, &p, &calls0) == 0;
-    struct oc_push_request req = {sizeof req, args->list, next, &p};
+    struct oc_push_request req = {sizeof req, args->list, next, &p, args->follow ? next_within : NULL};
     s->host.sink = sink;
     s->host.sink_ctx = &p;
     och_host_progress_input(&s->host, fileno(f));
@@ -298,7 +354,10 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         if(have_before && probe_calls(s, &p, &calls1) == 0 && calls1 >= calls0)
             fprintf(stderr, ", %lld API calls", (long long)(calls1 - calls0));
         fprintf(stderr, ", %.1f s\n", (kit_monotonic_ms() - t0) / 1000.0);
-        if(!read_to_end && p.unread)
+        if(p.ended_by_signal)
+            fprintf(stderr, "ochost: push: --follow ended by a signal after reading %llu inputs; each "
+                    "has its result above\n", p.read);
+        else if(!read_to_end && p.unread)
             fprintf(stderr, "ochost: push: %s after reading %llu inputs; the %llu after them were "
                     "not read and are in the rejects file\n",
                     cancelled ? "cancelled" : "stopped", p.read, p.unread);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "host-api/ochost/status.h"
 #include "plugin/error.h"
@@ -28,12 +29,23 @@ static int fill(struct och_input *in)
     if(in->eof)
         return -1;
     in->chunk_off += in->end;
-    size_t got = fread(in->chunk, 1, CHUNK_SIZE, in->f);
+    size_t got;
+    if(in->stream) {
+        /* fread would wait for a whole chunk; read(2) hands over what has
+         * arrived, so a line is parsed as soon as it is there. */
+        ssize_t n;
+        while((n = read(fileno(in->f), in->chunk, CHUNK_SIZE)) < 0 && errno == EINTR)
+            ;
+        got = n > 0 ? (size_t)n : 0;
+        in->ioerr = n < 0;
+    } else {
+        got = fread(in->chunk, 1, CHUNK_SIZE, in->f);
+        in->ioerr = got == 0 && ferror(in->f);
+    }
     in->pos = 0;
     in->end = got;
     if(got == 0) {
         in->eof = 1;
-        in->ioerr = ferror(in->f);
         return -1;
     }
     return 0;
@@ -954,10 +966,32 @@ oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct
     return och_input_open_mapped(in, f, name, NULL, err);
 }
 
+static oc_status open_input(struct och_input *in, FILE *f, const char *name,
+                            const struct och_input_map *map, int stream, struct oc_error *err);
+
 oc_status och_input_open_mapped(struct och_input *in, FILE *f, const char *name,
                                 const struct och_input_map *map, struct oc_error *err)
 {
+    return open_input(in, f, name, map, 0, err);
+}
+
+oc_status och_input_open_stream(struct och_input *in, FILE *f, const char *name,
+                                const struct och_input_map *map, struct oc_error *err)
+{
+    return open_input(in, f, name, map, 1, err);
+}
+
+int och_input_ready(const struct och_input *in)
+{
+    return in->eof || replaying(in) ||
+           (in->chunk && memchr(in->chunk + in->pos, '\n', in->end - in->pos) != NULL);
+}
+
+static oc_status open_input(struct och_input *in, FILE *f, const char *name,
+                            const struct och_input_map *map, int stream, struct oc_error *err)
+{
     memset(in, 0, sizeof *in);
+    in->stream = stream;
     in->map = map;
     in->delim = ',';
     in->quote_nl_field = SIZE_MAX;

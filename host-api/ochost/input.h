@@ -89,6 +89,7 @@ struct och_input {
     char *chunk;      /* fixed-size read buffer, owned */
     size_t pos, end;
     int eof, ioerr;
+    int stream;       /* read with read(2) as bytes arrive (och_input_open_stream) */
     uint64_t line;    /* physical line of the next unread byte, 1-based */
     uint64_t chunk_off; /* stream offset of chunk[0], from where reading began */
     int seekable;       /* f is a regular file: a record can be read again */
@@ -141,6 +142,18 @@ oc_status och_input_open(struct och_input *in, FILE *f, const char *name, struct
  * (err lists the columns found). */
 oc_status och_input_open_mapped(struct och_input *in, FILE *f, const char *name,
                                 const struct och_input_map *map, struct oc_error *err);
+
+/* As och_input_open_mapped, for input that arrives over time (a pipe or
+ * FIFO a program keeps writing): bytes are taken with read(2) on f's
+ * descriptor as they arrive, never through stdio's buffer, so a caller
+ * can poll(2) that descriptor and och_input_ready() tells whether a line
+ * is already buffered. f must not have been read through stdio before. */
+oc_status och_input_open_stream(struct och_input *in, FILE *f, const char *name,
+                                const struct och_input_map *map, struct oc_error *err);
+/* Nonzero when the next och_input_next can answer without waiting for
+ * more bytes (a whole line is buffered, or the input ended). A CSV value
+ * whose quotes hold a line end may still wait for its closing line. */
+int och_input_ready(const struct och_input *in);
 
 /* Fill *rec with the next record: OC_OK, OC_E_NOT_FOUND at the end,
  * OC_E_IO on a read error, OC_E_NOMEM. Everything rec points to is owned
