@@ -65,6 +65,53 @@ static void put_json_value(struct kit_jw *w, const char *v, struct kit_buf *tmp)
     kit_json_free(&j);
 }
 
+int och_field_json_type(const struct oc_field *f)
+{
+    const char *v = f->value ? f->value : "";
+    switch(f->type) {
+    case OC_FIELD_NULL:
+        return KIT_JSON_NULL;
+    case OC_FIELD_NUMBER:
+        return json_number(v) ? KIT_JSON_NUMBER : KIT_JSON_STRING;
+    case OC_FIELD_BOOL:
+        return strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ? KIT_JSON_BOOL : KIT_JSON_STRING;
+    case OC_FIELD_JSON: {
+        struct kit_json j = {0};
+        int t = kit_json_parse(&j, v, strlen(v), NULL, 0) ? KIT_JSON_STRING : kit_json_type(&j, 0);
+        kit_json_free(&j);
+        return t;
+    }
+    default:
+        return KIT_JSON_STRING;
+    }
+}
+
+void och_json_value(struct kit_jw *w, const char *json, struct kit_buf *tmp)
+{
+    put_json_value(w, json, tmp);
+}
+
+void och_fields_json(struct kit_jw *w, const struct oc_record *r, struct kit_buf *tmp)
+{
+    for(size_t i = 0; i < r->nfields; i++) {
+        const struct oc_field *f = &r->fields[i];
+        const char *v = f->value ? f->value : "";
+        if(!f->key)
+            continue;
+        kit_jw_key(w, f->key);
+        if(f->type == OC_FIELD_NULL)
+            kit_jw_null(w);
+        else if(f->type == OC_FIELD_NUMBER && json_number(v))
+            kit_jw_raw(w, v, strlen(v));
+        else if(f->type == OC_FIELD_BOOL && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
+            kit_jw_raw(w, v, strlen(v));
+        else if(f->type == OC_FIELD_JSON)
+            put_json_value(w, v, tmp);
+        else
+            kit_jw_str(w, v);
+    }
+}
+
 int och_record_json(const struct oc_record *r, struct kit_buf *out)
 {
     struct kit_buf tmp = KIT_BUF_INIT;
@@ -72,23 +119,7 @@ int och_record_json(const struct oc_record *r, struct kit_buf *out)
     kit_jw_init(&w, out);
     kit_jw_obj(&w);
     kit_jw_kstr(&w, "kind", r->kind ? r->kind : "");
-    for(size_t i = 0; i < r->nfields; i++) {
-        const struct oc_field *f = &r->fields[i];
-        const char *v = f->value ? f->value : "";
-        if(!f->key)
-            continue;
-        kit_jw_key(&w, f->key);
-        if(f->type == OC_FIELD_NULL)
-            kit_jw_null(&w);
-        else if(f->type == OC_FIELD_NUMBER && json_number(v))
-            kit_jw_raw(&w, v, strlen(v));
-        else if(f->type == OC_FIELD_BOOL && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
-            kit_jw_raw(&w, v, strlen(v));
-        else if(f->type == OC_FIELD_JSON)
-            put_json_value(&w, v, &tmp);
-        else
-            kit_jw_str(&w, v);
-    }
+    och_fields_json(&w, r, &tmp);
     kit_jw_obj_end(&w);
     kit_buf_free(&tmp);
     return kit_jw_error(&w) || !kit_buf_ok(out) ? -1 : 0;
@@ -126,17 +157,22 @@ int och_write_line(int fd, const char *text, size_t len)
 
 int och_record_print(FILE *f, const struct oc_record *r, struct kit_buf *scratch)
 {
-    int fd = fileno(f);
     kit_buf_reset(scratch);
     if(och_record_json(r, scratch) || kit_buf_putc(scratch, '\n')) {
         errno = ENOMEM;
         return -1;
     }
+    return och_print_line(f, scratch);
+}
+
+int och_print_line(FILE *f, const struct kit_buf *line)
+{
+    int fd = fileno(f);
     if(fd == STDOUT_FILENO && stdout_errno) {
         errno = stdout_errno;
         return -1;
     }
-    if(fflush(f) || och_write_line(fd, scratch->data, scratch->len)) {
+    if(fflush(f) || och_write_line(fd, line->data, line->len)) {
         if(fd == STDOUT_FILENO && !stdout_errno)
             stdout_errno = errno ? errno : EIO;
         return -1;

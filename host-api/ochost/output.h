@@ -8,6 +8,7 @@
 
 #include "onecount/connector.h"
 #include "plugin/buf.h"
+#include "plugin/json.h"
 
 /* Append {"kind":..., <fields in order>} (no newline) to out. Number and
  * bool fields are written bare only when their text is a valid JSON
@@ -16,6 +17,23 @@
  * so a plugin bug cannot break the JSON Lines stream. Returns 0, or -1 on
  * oom. */
 int och_record_json(const struct oc_record *r, struct kit_buf *out);
+
+/* The fields of r as members of the object w has open, written as
+ * och_record_json writes them; tmp is scratch (reset as needed). */
+void och_fields_json(struct kit_jw *w, const struct oc_record *r, struct kit_buf *tmp);
+
+/* The JSON type (enum kit_json_type) field f is written as: what its
+ * oc_field type says when its text fits, else KIT_JSON_STRING. */
+int och_field_json_type(const struct oc_field *f);
+
+/* Write json (one JSON text) as a value on w: as is, compacted onto one
+ * line, or as a string when it is not valid JSON (the rule JSON fields
+ * follow). */
+void och_json_value(struct kit_jw *w, const char *json, struct kit_buf *tmp);
+
+/* Write line (whole lines, newline included) to f as och_record_print
+ * writes a record: 0, or -1 with errno set, stdout's failure remembered. */
+int och_print_line(FILE *f, const struct kit_buf *line);
 
 /* Write the record as one line to f, reusing scratch (caller-owned, may
  * hold anything; it is reset). The line goes out with och_write_line on

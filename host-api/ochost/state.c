@@ -426,6 +426,8 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
         st->n++;
     }
     kit_buf_free(&text);
+    if(!rc && st->on_saved)
+        st->on_saved(st->on_saved_ctx, st, key);
     return rc;
 fail:
     free(kcopy);

@@ -44,6 +44,11 @@ struct och_state {
     size_t n, cap;
     int lock_fd;              /* the "<path>.lock" descriptor while locked */
     int locked;               /* lock_fd is open (0 after och_state_load alone) */
+    /* Called after every och_state_put that made its value durable (the
+     * file replaced), with the key; NULL: nobody listens. A command sets
+     * it to follow what the plugin saves (pull --format singer). */
+    void (*on_saved)(void *ctx, const struct och_state *st, const char *key);
+    void *on_saved_ctx;
 };
 
 /* Default wait for another run's lock; OCHOST_STATE_LOCK_WAIT_MS in the
