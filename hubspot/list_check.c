@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "hubspot/list_check.h"
+
+#include "hubspot/host.h"
+#include "hubspot/statekv.h"
 #include "plugin/error.h"
 
 /* ILS list ids are decimal numbers; anything else is a typo or a list
@@ -109,8 +112,48 @@ oc_status hs_push_list_judge(const struct kit_json *j, const char *id, struct oc
                    id, name, type);
 }
 
-void hs_push_list_forget(struct hs_list_checked *c, const char *list_id)
+/* The state key that says when list_id was last found usable: runs that
+ * share a state file skip the check for cache_ttl_ms after it. */
+static void state_key(char *key, size_t size, const char *list_id)
 {
+    snprintf(key, size, "push/list_ok/%s", list_id);
+}
+
+static int state_says_usable(struct oc_instance *in, const char *list_id)
+{
+    char key[64], *val;
+    size_t len;
+    if(in->opt.cache_ttl_ms <= 0)
+        return 0;
+    state_key(key, sizeof key, list_id);
+    if(hs_state_read(in, key, &val, &len))
+        return 0;
+    char *end;
+    long long at = strtoll(val, &end, 10);
+    int ok = end != val && !*end;
+    free(val);
+    int64_t now = hs_now_ms(in);
+    return ok && at <= now && now - at < in->opt.cache_ttl_ms;
+}
+
+static void state_remember(struct oc_instance *in, const char *list_id)
+{
+    char key[64], val[32];
+    if(in->opt.cache_ttl_ms <= 0)
+        return;
+    state_key(key, sizeof key, list_id);
+    int n = snprintf(val, sizeof val, "%lld", (long long)hs_now_ms(in));
+    if(hs_state_write(in, key, val, (size_t)n))
+        hs_log(in, OC_LOG_WARN, "push: could not save that list %s was checked; the next run checks "
+                                "it again", list_id);
+}
+
+void hs_push_list_forget(struct oc_instance *in, struct hs_list_checked *c, const char *list_id)
+{
+    char key[64];
+    state_key(key, sizeof key, list_id);
+    if(in->host && in->host->state_put)
+        in->host->state_put(in->host->ctx, key, NULL, 0);
     for(size_t i = 0; i < c->n; i++) {
         if(!strcmp(c->id[i], list_id)) {
             free(c->id[i]);
@@ -131,6 +174,10 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_list_checked *che
                        list_id ? list_id : "");
     if(already_checked(checked, list_id))
         return OC_OK;
+    if(state_says_usable(in, list_id)) {
+        remember(checked, list_id);
+        return OC_OK;
+    }
 
     struct kit_buf path = KIT_BUF_INIT;
     struct kit_http_req r;
@@ -164,8 +211,10 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_list_checked *che
             err->http_status = (int)r.status;
     } else if(rc == OC_OK) {
         rc = hs_push_list_judge(&r.json, list_id, err);
-        if(rc == OC_OK)
+        if(rc == OC_OK) {
             remember(checked, list_id);
+            state_remember(in, list_id);
+        }
     }
 out:
     kit_http_req_free(&r);

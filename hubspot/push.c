@@ -24,9 +24,10 @@
  * whole batch is refused and split), ceil(ids/chunk) membership adds. A single sign-up after the check is 2 calls; 1 when the
  * instance already knows the contact's id AND the input carries nothing
  * but the email (with other properties the upsert is what updates them, so
- * it cannot be skipped). The cache is the instance's (1024 entries,
- * direct mapped), kept for cache_ttl_ms like lookup's; cache_ttl_ms = 0
- * turns it off. A cached id HubSpot no longer knows (merged, deleted) is
+ * it cannot be skipped). The cache is the contact cache lookup shares
+ * (idcache.h), kept in the host's state for cache_ttl_ms, so separate runs
+ * sharing a state file learn from each other; cache_ttl_ms = 0 turns it
+ * off. The list check is kept there too (list_check.c). A cached id HubSpot no longer knows (merged, deleted) is
  * dropped and the input upserted after all.
  *
  * Every input ends with exactly one push_result. When the run has to stop
@@ -46,7 +47,7 @@
 #include "hubspot/host.h"
 #include "hubspot/list_check.h"
 #include "hubspot/membership.h"
-#include "hubspot/push_cache.h"
+#include "hubspot/idcache.h"
 #include "hubspot/props_check.h"
 #include "hubspot/push_item.h"
 #include "hubspot/upsert.h"
@@ -54,7 +55,6 @@
 #include "plugin/strset.h"
 #include "plugin/text.h"
 
-#define CACHE_SLOTS 1024
 #define MAX_CONC 32 /* options.c caps max_concurrency there too */
 #define MEMBERSHIP_ENDPOINT "lists.memberships.add"
 
@@ -63,7 +63,6 @@
 /* What an instance keeps between pushes (its HS_SLOT_PUSH). */
 struct hs_push_state {
     struct hs_list_checked checked;
-    struct hs_push_cache *cache; /* NULL when cache_ttl_ms is 0 */
     struct hs_props_catalog props;
 };
 
@@ -72,7 +71,6 @@ static void push_state_free(void *state)
 {
     struct hs_push_state *st = state;
     hs_push_list_checked_free(&st->checked);
-    hs_push_cache_free(st->cache);
     hs_props_catalog_free(&st->props);
     free(st);
 }
@@ -86,10 +84,6 @@ static struct hs_push_state *push_state_get(struct oc_instance *in)
     struct hs_push_state *st = calloc(1, sizeof *st);
     if(!st)
         return NULL;
-    if(in->opt.cache_ttl_ms > 0 && !(st->cache = hs_push_cache_new(CACHE_SLOTS))) {
-        free(st);
-        return NULL;
-    }
     slot->state = st;
     slot->release = push_state_free;
     return st;
@@ -156,6 +150,7 @@ struct run {
     int again;          /* the last read found no input within its wait */
     int64_t oldest_ms;  /* when the oldest input held was read */
     size_t max_pending;
+    struct hs_idcache *ids; /* the instance's contact cache; NULL when off */
     oc_status stop;
     struct oc_error stop_err;
 };
@@ -441,7 +436,7 @@ static void fill(struct run *R)
         }
     }
     R->carry.n = keep;
-    const char *cached;
+    struct hs_idcache_hit hit;
     /* The copies bound is checked before each read, so whatever is read
      * next can still be merged. */
     while(!R->eof && !R->stop && !wave_full(R) && R->carry.n < HS_PUSH_BATCH &&
@@ -468,10 +463,9 @@ static void fill(struct run *R)
             continue;
         if(was_empty)
             R->oldest_ms = hs_now_ms(R->in);
-        if(it->email_only && R->st->cache &&
-           (cached = hs_push_cache_get(R->st->cache, it->key, hs_now_ms(R->in),
-                                       R->in->opt.cache_ttl_ms))) {
-            it->record_id = strdup(cached);
+        if(it->email_only && R->ids && hs_idcache_get(R->ids, OC_LOOKUP_EMAIL, it->key, &hit) &&
+           hit.id) {
+            it->record_id = strdup(hit.id);
             it->from_cache = it->record_id != NULL;
             if(it->from_cache) {
                 enqueue(R, &R->pending, it);
@@ -506,7 +500,7 @@ static void settle_membership(struct run *R, struct kit_http_req *r)
         if(it->status != HS_PUSH_OPEN) {
             finish(R, it);
         } else if(it->from_cache && !it->record_id) {
-            hs_push_cache_drop(R->st->cache, it->key);
+            hs_idcache_drop(R->ids, OC_LOOKUP_EMAIL, it->key);
             it->from_cache = 0;
             enqueue(R, &R->carry, it);
         } else {
@@ -565,7 +559,7 @@ static void settle_batch(struct run *R, struct kit_http_req *r, size_t b)
         struct hs_push_item *it = items[i];
         struct hs_push_item *copies = detach_copies(it);
         if(!it->error && it->record_id)
-            hs_push_cache_put(R->st->cache, it->key, it->record_id, hs_now_ms(R->in));
+            hs_idcache_put(R->ids, OC_LOOKUP_EMAIL, it->key, it->record_id, NULL, 0);
         route(R, it);
         route_copies(R, copies);
     }
@@ -667,6 +661,7 @@ static int wave(struct run *R)
     free_reqs(R);
     kit_strset_clear(&R->wave);
     R->ncopies = 0;
+    hs_idcache_save(R->ids);
     progress(R);
     return !R->stop;
 }
@@ -751,6 +746,7 @@ static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc
     R->chunk = in->opt.membership_chunk > 0 ? (size_t)in->opt.membership_chunk : 500;
     R->follow = OC_HAS_MEMBER(req, struct oc_push_request, next_within) && req->next_within;
     R->max_pending = in->opt.max_pending > 0 ? (size_t)in->opt.max_pending : 1;
+    R->ids = hs_idcache_open(in);
     /* As many copies as batch slots: memory of the same order as the
      * batches, and ochost's --rejects bound counts on it. */
     R->copies_max = R->conc * HS_PUSH_BATCH;
@@ -843,7 +839,7 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
         /* A configuration stop mid-run is about the list: check it again
          * before the next write instead of trusting the old answer. */
         if(rc == OC_E_CONFIG && !R.props_stop)
-            hs_push_list_forget(&st->checked, req->list_id);
+            hs_push_list_forget(in, &st->checked, req->list_id);
         if(R.props_stop && !R.emit_broken)
             kit_fail(err, rc, "push to list %s: %s", req->list_id, R.stop_err.message);
         else if(R.emit_broken)

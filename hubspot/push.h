@@ -8,7 +8,8 @@
  *   list_check.c  is the list usable (once per instance and list)
  *   upsert.c      batch upsert and its answers (upsert.h)
  *   membership.c  memberships/add and its answer (membership.h)
- *   push_cache.c  email -> record id, per instance (push_cache.h)
+ *   props_check.c the input columns against the portal's properties
+ *   idcache.c     email -> record id, kept in the host's state (shared with lookup)
  *   push_item.c   the items and results the others share (push_item.h)
  */
 #ifndef HS_PUSH_H

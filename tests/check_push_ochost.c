@@ -298,6 +298,38 @@ START_TEST(follow_results_equal_bulk_results)
 }
 END_TEST
 
+/* ---- caches that outlive a run ---- */
+
+/* One-off runs sharing a state file: the list check and the ids learned
+ * from upserts are kept there, so a new sign-up costs an upsert and an
+ * add, and a known contact with only an email the add alone. */
+START_TEST(one_off_runs_share_the_list_check_and_ids)
+{
+    struct ochrun r;
+    unsigned long before;
+    push_file(&r, "first.csv", "email\nann@example.com\n");
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_NENDPOINTS), 3); /* list check, upsert, add */
+    ochrun_free(&r);
+
+    before = hspush_calls(&H, HSPUSH_NENDPOINTS);
+    push_file(&r, "new.csv", "email\nbob@example.com\n");
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_OUT(&r), "\"status\":\"added\"");
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_NENDPOINTS) - before, 2);
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_LIST_GET), 1);
+    ochrun_free(&r);
+
+    before = hspush_calls(&H, HSPUSH_NENDPOINTS);
+    push_file(&r, "known.csv", "email\nAnn@Example.com\n");
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_OUT(&r), "\"id\":\"5000\",\"status\":\"already_member\"");
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_NENDPOINTS) - before, 1);
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_UPSERT), 2);
+    ochrun_free(&r);
+}
+END_TEST
+
 extern Suite *make_push_ochost_suite(void);
 Suite *make_push_ochost_suite(void)
 {
@@ -313,6 +345,7 @@ Suite *make_push_ochost_suite(void)
     tcase_add_test(tc, follow_answers_each_input_as_it_arrives);
     tcase_add_test(tc, follow_sigterm_answers_everything_read);
     tcase_add_test(tc, follow_results_equal_bulk_results);
+    tcase_add_test(tc, one_off_runs_share_the_list_check_and_ids);
     suite_add_tcase(s, tc);
     return s;
 }
