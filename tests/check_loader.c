@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "onecount/connector.h"
 #include "onecount/loader.h"
+#include "plugin/openerr.h"
 #include "tests/support/testhost.h"
 
 #define TOKEN "pat-na1-00000000-0000-4000-8000-000000000000"
@@ -338,6 +340,82 @@ START_TEST(test_manifest_unreadable)
     /* A NULL err is allowed: the status alone still tells. */
     ck_assert_int_eq(oc_manifest_load(path, &m, NULL), OC_E_ABI);
     oc_manifest_free(NULL);
+}
+END_TEST
+
+/* The message oc_manifest_load gives for path, loaded as the user nobody
+ * (uid 65534) in a child process, so a root test run still meets
+ * permission checks; "" when the test does not run as root. */
+static void manifest_message_as_nobody(const char *path, char *msg, size_t size)
+{
+    msg[0] = '\0';
+    if(geteuid() != 0)
+        return;
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if(pid == 0) {
+        close(fds[0]);
+        struct oc_manifest *m = NULL;
+        struct oc_error err = ERR_INIT;
+        if(setgid(65534) || setuid(65534))
+            _exit(2);
+        oc_manifest_load(path, &m, &err);
+        ssize_t w = write(fds[1], err.message, strlen(err.message));
+        _exit(w < 0);
+    }
+    close(fds[1]);
+    size_t used = 0;
+    ssize_t n;
+    while(used + 1 < size && (n = read(fds[0], msg + used, size - 1 - used)) > 0)
+        used += (size_t)n;
+    msg[used] = '\0';
+    close(fds[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+}
+
+START_TEST(test_manifest_open_errors_say_what_failed)
+{
+    char path[PATH_MAX];
+    struct oc_manifest *m = NULL;
+    struct oc_error err = ERR_INIT;
+
+    snprintf(path, sizeof path, "%s/absent.manifest", tmpdir);
+    ck_assert_int_eq(oc_manifest_load(path, &m, &err), OC_E_ABI);
+    ck_has(err.message, "no such file: check the path");
+
+    /* A directory where the manifest should be. */
+    ck_assert_int_eq(oc_manifest_load(tmpdir, &m, &err), OC_E_ABI);
+    ck_has(err.message, tmpdir);
+    ck_has(err.message, "Is a directory");
+    ck_has(err.message, "name a file in it");
+    ck_assert_msg(!strstr(err.message, "check the path"), "%s", err.message);
+
+    /* No permission: the message says so and what to do, not "check the
+     * path". Only a non-root user meets the mode bits. */
+    static const char text[] = "name = a\n";
+    write_file(path, "secret.manifest", text, sizeof text - 1);
+    ck_assert_int_eq(chmod(path, 0), 0);
+    ck_assert_int_eq(chmod(tmpdir, 0755), 0);
+    char msg[OC_ERROR_MESSAGE_SIZE];
+    if(geteuid() == 0) {
+        manifest_message_as_nobody(path, msg, sizeof msg);
+    } else {
+        ck_assert_int_eq(oc_manifest_load(path, &m, &err), OC_E_ABI);
+        snprintf(msg, sizeof msg, "%s", err.message);
+    }
+    ck_has(msg, path);
+    ck_has(msg, "Permission denied");
+    ck_has(msg, "chmod, chown");
+    ck_has(msg, "--manifest");
+    ck_assert_msg(!strstr(msg, "check the path"), "%s", msg);
+
+    /* The library's open errors use the same words. */
+    ck_has(kit_open_advice(EACCES), "permission denied");
+    ck_has(kit_open_advice(EISDIR), "directory");
 }
 END_TEST
 
@@ -881,6 +959,7 @@ Suite *make_loader_suite(void)
     tcase_add_loop_test(tc, test_manifest_refusals, 0,
                         (int)(sizeof bad_manifests / sizeof bad_manifests[0]));
     tcase_add_test(tc, test_manifest_unreadable);
+    tcase_add_test(tc, test_manifest_open_errors_say_what_failed);
     tcase_add_test(tc, test_error_struct_size_respected);
     tcase_add_test(tc, test_status_name);
 

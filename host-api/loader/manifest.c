@@ -26,8 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include "plugin/openerr.h"
 #include "plugin/text.h"
 
 /* Longer lines are certainly not a manifest; refusing bounds memory. */
@@ -280,11 +282,13 @@ oc_status oc_manifest_load(const char *path, struct oc_manifest **out, struct oc
     kit_error_clear(err);
 
     f = fopen(path, "re");
-    if(!f) {
+    struct stat st;
+    int e = !f ? errno : fstat(fileno(f), &st) ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if(e) {
         rc = kit_fail(err, OC_E_ABI,
-                      "cannot open plugin manifest %s: %s; check the path (ochost: "
-                      "--manifest FILE, default ./plugin.manifest)",
-                      path, strerror(errno));
+                      "cannot open plugin manifest %s: %s; %s (ochost: --manifest FILE or "
+                      "OCHOST_MANIFEST name another)",
+                      path, strerror(e), kit_open_advice(e));
         goto fail;
     }
     m = calloc(1, sizeof *m);

@@ -15,6 +15,7 @@
  */
 #include "host-api/loader/internal.h"
 #include "plugin/error.h"
+#include "plugin/openerr.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -162,11 +163,15 @@ static oc_status check_library_file(const struct oc_manifest *m, struct oc_error
 {
     const char *lib = m->library_path;
     struct stat st;
-    if(stat(lib, &st))
+    if(stat(lib, &st)) {
+        int e = errno;
         return kit_fail(err, OC_E_ABI,
-                        "%s: library %s (library = %s) cannot be opened: %s; build the plugin "
-                        "or fix 'library' (relative paths start at the manifest's directory)",
-                        m->path, lib, m->library, strerror(errno));
+                        "%s: library %s (library = %s) cannot be opened: %s; %s%s",
+                        m->path, lib, m->library, strerror(e), kit_open_advice(e),
+                        e == ENOENT ? " (build the plugin, or fix 'library': relative paths "
+                                      "start at the manifest's directory)"
+                                    : "");
+    }
     if(!S_ISREG(st.st_mode))
         return kit_fail(err, OC_E_ABI, "%s: library %s is not a regular file; 'library' "
                         "must name the plugin's .so", m->path, lib);

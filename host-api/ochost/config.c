@@ -10,6 +10,7 @@
 
 #include "host-api/ochost/status.h"
 #include "host-api/ochost/suggest.h"
+#include "plugin/openerr.h"
 #include "plugin/error.h"
 #include "plugin/text.h"
 
@@ -154,8 +155,8 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
     memset(cfg, 0, sizeof *cfg);
     f = fopen(path, "re");
     if(!f)
-        return kit_fail(err, OC_E_CONFIG, "cannot read config file %s: %s; check the --config path",
-                        path, strerror(errno));
+        return kit_fail(err, OC_E_CONFIG, "cannot read config file %s: %s; %s (or name another "
+                        "with --config)", path, strerror(errno), kit_open_advice(errno));
     cfg->path = strdup(path);
     if(!cfg->path)
         goto nomem;
@@ -228,7 +229,8 @@ oc_status och_config_load(struct och_config *cfg, const char *path, const char *
             has_secret = 1;
     }
     if(ferror(f)) {
-        rc = kit_fail(err, OC_E_CONFIG, "cannot read config file %s: %s", path, strerror(errno));
+        rc = kit_fail(err, OC_E_CONFIG, "cannot read config file %s: %s; %s", path, strerror(errno),
+                      kit_open_advice(errno));
         goto fail;
     }
     struct stat sb;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "host-api/ochost/status.h"
+#include "plugin/openerr.h"
 #include "plugin/buf.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
@@ -138,8 +139,8 @@ oc_status och_state_load(struct och_state *st, const char *path, struct oc_error
     if(read_file(path, &text, &missing)) {
         if(missing)
             goto done;
-        rc = kit_fail(err, OC_E_CONFIG, "cannot read state file %s: %s; check its permissions or pass --state",
-                      path, strerror(errno));
+        rc = kit_fail(err, OC_E_CONFIG, "cannot read state file %s: %s; %s (or name another with --state)",
+                      path, strerror(errno), kit_open_advice(errno));
         goto fail;
     }
     if(kit_json_parse(&j, kit_buf_str(&text), text.len, why, sizeof why)) {
