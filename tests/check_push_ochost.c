@@ -233,6 +233,33 @@ START_TEST(follow_sigterm_answers_everything_read)
 }
 END_TEST
 
+/* A line that arrives in pieces does not hold back what is already
+ * held: ochost takes only the bytes poll(2) says are there, so the held
+ * input still goes out when its linger is up while the line waits for
+ * its end, which then gets its own result. */
+START_TEST(follow_line_in_pieces_does_not_block_the_linger)
+{
+    struct follow f;
+    struct ochrun r;
+    follow_start(&f, "1500");
+    follow_write(&f, "{\"email\":\"held@example.com\"}\n{\"email\":\"nope\"}\n");
+    follow_wait_lines(&f, 1); /* both read: the invalid one is answered at once */
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"nope\"");
+    follow_write(&f, "{\"email\":\"late@exa");
+    follow_wait_lines(&f, 2);
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"held@example.com\",\"id\":\"5000\",\"status\":\"added\"");
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_UPSERT), 1);
+    follow_write(&f, "mple.com\"}\n");
+    follow_wait_lines(&f, 3);
+    ASSERT_HAS(kit_buf_str(&f.out), "\"email\":\"late@example.com\",\"id\":\"5001\",\"status\":\"added\"");
+    follow_finish(&f, &r);
+    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_UPSERT), 2);
+    ochrun_free(&r);
+    kit_buf_free(&f.out);
+}
+END_TEST
+
 static const char MIXED[] =
     "{\"email\":\"dup@example.com\",\"firstname\":\"First\"}\n"
     "{\"email\":\"b@example.com\"}\n"
@@ -344,6 +371,7 @@ Suite *make_push_ochost_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, follow_answers_each_input_as_it_arrives);
     tcase_add_test(tc, follow_sigterm_answers_everything_read);
+    tcase_add_test(tc, follow_line_in_pieces_does_not_block_the_linger);
     tcase_add_test(tc, follow_results_equal_bulk_results);
     tcase_add_test(tc, one_off_runs_share_the_list_check_and_ids);
     suite_add_tcase(s, tc);

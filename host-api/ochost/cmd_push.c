@@ -107,9 +107,10 @@ static void follow_signals(void)
 }
 
 /* The ABI's next_within for --follow: a record already buffered is
- * handed over at once; otherwise poll(2) on the input's descriptor (the
- * reader takes bytes with read(2), so nothing hides in a stdio buffer)
- * for at most wait_ms (< 0: until input or a signal). A signal ends the
+ * handed over at once; otherwise poll(2) on the input's descriptor and
+ * read(2) only what it says has arrived (nothing hides in a stdio
+ * buffer, and a line written in pieces never blocks past wait_ms), for
+ * at most wait_ms (< 0: until a whole line or a signal). A signal ends the
  * input; an idle wait answers OC_E_AGAIN so the plugin sends what it holds. */
 static oc_status next_within(void *ctx, struct oc_record *rec, int64_t wait_ms)
 {
@@ -126,9 +127,11 @@ static oc_status next_within(void *ctx, struct oc_record *rec, int64_t wait_ms)
             return OC_E_AGAIN;
         struct pollfd pfd = {.fd = och_input_fd(&p->in), .events = POLLIN};
         int n = poll(&pfd, 1, left < 0 || left > 1000 ? 1000 : (int)left);
+        /* Readable, at its end, or in error: take what is there, which
+         * may be only part of a line; the loop waits for the rest. */
         if(n > 0)
-            break; /* readable, at its end, or in error: the reader says which */
-        if(n < 0 && errno != EINTR)
+            och_input_pull(&p->in);
+        else if(n < 0 && errno != EINTR)
             break;
     }
     return next(ctx, rec);

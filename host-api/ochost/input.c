@@ -983,8 +983,39 @@ oc_status och_input_open_stream(struct och_input *in, FILE *f, const char *name,
 
 int och_input_ready(const struct och_input *in)
 {
+    /* A full buffer without a line end is a record past the cap: the
+     * parser reads on (it keeps only the beginning) rather than wait. */
     return in->eof || replaying(in) ||
-           (in->chunk && memchr(in->chunk + in->pos, '\n', in->end - in->pos) != NULL);
+           (in->chunk && (memchr(in->chunk + in->pos, '\n', in->end - in->pos) != NULL ||
+                          (in->pos == 0 && in->end == CHUNK_SIZE)));
+}
+
+int och_input_pull(struct och_input *in)
+{
+    if(!in->stream || !in->chunk || in->eof || och_input_ready(in))
+        return 0;
+    /* The part of a line already here moves to the front, so the bytes
+     * that complete it land right after it. */
+    if(in->pos > 0) {
+        memmove(in->chunk, in->chunk + in->pos, in->end - in->pos);
+        in->chunk_off += in->pos;
+        in->end -= in->pos;
+        in->pos = 0;
+    }
+    ssize_t n;
+    while((n = read(fileno(in->f), in->chunk + in->end, CHUNK_SIZE - in->end)) < 0 && errno == EINTR)
+        ;
+    if(n > 0) {
+        in->end += (size_t)n;
+        return 0;
+    }
+    if(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    /* The end (or an error): what is buffered is the last of it, and the
+     * parser takes it and then sees the end as fill() reports it. */
+    in->ioerr = n < 0;
+    in->eof = 1;
+    return -1;
 }
 
 static oc_status open_input(struct och_input *in, FILE *f, const char *name,

@@ -154,6 +154,13 @@ oc_status och_input_open_stream(struct och_input *in, FILE *f, const char *name,
  * more bytes (a whole line is buffered, or the input ended). A CSV value
  * whose quotes hold a line end may still wait for its closing line. */
 int och_input_ready(const struct och_input *in);
+/* For a stream: one read(2) of what has arrived, kept after the part of
+ * a line already buffered; call it when poll(2) says the descriptor is
+ * readable, so it does not block, and och_input_next only once
+ * och_input_ready, so a line written in pieces never blocks the caller
+ * past its own wait. 0, or -1 at the input's end or on a read error
+ * (och_input_ready is then nonzero and och_input_next reports it). */
+int och_input_pull(struct och_input *in);
 
 /* Fill *rec with the next record: OC_OK, OC_E_NOT_FOUND at the end,
  * OC_E_IO on a read error, OC_E_NOMEM. Everything rec points to is owned

@@ -8,14 +8,9 @@
 
 #include <stddef.h>
 
-/* Edits (insert, delete, substitute, swap two neighbours; case ignored)
- * that turn a[0..alen) into b[0..blen). Words longer than 64 bytes count
- * as far from everything (SIZE_MAX). */
+/* kit_edit_distance and kit_close_enough (plugin/nearest.h) under the
+ * names config.c still calls; new code calls the kit's directly. */
 size_t och_edit_distance(const char *a, size_t alen, const char *b, size_t blen);
-
-/* Nonzero when a word distance edits from candidate (of candidate_len
- * bytes) is likely a typo of it: at most a third of its length, at
- * least one edit. */
 int och_close_enough(size_t distance, size_t candidate_len);
 
 /* The candidate (borrowed from candidates[0..n)) nearest to word and
