@@ -577,6 +577,42 @@ START_TEST(typos_suggest_the_nearest)
 }
 END_TEST
 
+/* Commands with stdout on a full disk: the message names stdout, never
+ * the state file, and a command that lost output exits 7. lookup and
+ * usage are not here yet: they still word a full stdout as the plugin
+ * being stopped ("the host asked to stop") and need the check pull has. */
+START_TEST(full_stdout_blamed_on_stdout)
+{
+    static const struct {
+        const char *args[12];
+        int code;
+    } runs[] = {
+        {{"info", NULL}, 7},
+        {{"--fixtures", "fixtures/hubspot/authorize-ok.json", "authorize", NULL}, 7},
+        {{"--fixtures", "fixtures/hubspot/pull-first-run.json", "pull", "--since", "2026-11-27T23:00:00Z", NULL}, 7},
+    };
+    for(size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        const char *args[20] = {"--manifest", E.manifest, "--state", NULL};
+        char state[PATH_MAX];
+        snprintf(state, sizeof state, "%s/full%zu.state", E.tmp, i);
+        args[3] = state;
+        size_t n = 4;
+        for(size_t k = 0; runs[i].args[k]; k++)
+            args[n++] = runs[i].args[k];
+        args[n] = NULL;
+        struct ochrun r;
+        struct ochrun_opts o = {.stdout_path = "/dev/full"};
+        ochrun(&E, &r, args, NULL, &o);
+        ck_assert_msg(r.code == runs[i].code, "%s: exit %d: %s", runs[i].args[0], r.code, ERR(&r));
+        ck_assert_msg(strstr(ERR(&r), "stdout"), "%s: message does not name stdout: %s", runs[i].args[0],
+                      ERR(&r));
+        ck_assert_msg(!strstr(ERR(&r), "state file"), "%s: blames the state file: %s", runs[i].args[0],
+                      ERR(&r));
+        ochrun_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(version_names_ochost_plugin_and_libcurl)
 {
     struct ochrun r;
@@ -698,6 +734,7 @@ Suite *make_ochost_suite(void)
     tcase_add_test(tc, manifest_problems_exit_8);
     tcase_add_test(tc, missing_token_exit_2);
     tcase_add_test(tc, token_never_printed);
+    tcase_add_test(tc, full_stdout_blamed_on_stdout);
     tcase_add_test(tc, config_errors_exit_2);
     tcase_add_test(tc, corrupt_state_exit_2);
     tcase_add_test(tc, fixtures_unused_interaction_exit_7);
