@@ -291,6 +291,11 @@ START_TEST(test_save_failure_is_a_warning)
     /* Still usable in memory for the rest of the operation. */
     struct hs_idcache_hit h;
     ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "a@example.com", &h), 1);
+    /* What the failed save could not keep goes out with the next one. */
+    th.fail_puts = 0;
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    ck_assert_ptr_nonnull(th_state(&th, HS_IDCACHE_KEY));
+    ASSERT_HAS(th_state(&th, HS_IDCACHE_KEY), "\"a@example.com\",\"1\"");
     hs_instance_release(a);
 }
 END_TEST
