@@ -411,6 +411,8 @@ static void trim_history(struct kit_usage *dst)
     while(drop < dst->nhist &&
           (dst->nhist - drop > KIT_USAGE_HISTORY_DAYS || strcmp(dst->hist[drop].day, oldest) < 0))
         kit_usage_free(&dst->hist[drop++]);
+    if(!drop)
+        return;
     memmove(dst->hist, dst->hist + drop, (dst->nhist - drop) * sizeof *dst->hist);
     dst->nhist -= drop;
 }

@@ -66,8 +66,13 @@ int och_cmd_usage(struct och_session *s, const struct och_cli *args)
     och_error_init(&s->err);
     oc_status rc = s->conn->usage(s->inst, &s->err);
     s->host.sink = NULL;
-    int code = 0;
-    if(rc && g.why[0]) {
+    int code = 0, out_errno = och_stdout_error();
+    if(out_errno) {
+        /* The records are in the state still: nothing is lost. */
+        fprintf(stderr, "ochost: usage: cannot write to stdout: %s; rerun with room for the output\n",
+                strerror(out_errno));
+        code = OCH_EXIT_TRANSIENT;
+    } else if(rc && g.why[0]) {
         fprintf(stderr, "ochost: usage: the plugin's usage records are not what ochost reads: %s\n", g.why);
         code = OCH_EXIT_PLUGIN;
     } else if(rc) {
