@@ -972,6 +972,22 @@ START_TEST(ochost_reports_the_month_without_a_token)
 }
 END_TEST
 
+/* --remote through ochost: one call on the cassette, the portal beside
+ * this connector in the report. */
+START_TEST(ochost_remote_on_a_cassette)
+{
+    struct ochrun r;
+    ochrun(&E, &r,
+           (const char *[]){"--manifest", E.manifest, "--fixtures", "fixtures/hubspot/usage-remote.json", "usage",
+                            "--remote", "--days", "1", NULL},
+           NULL, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS_TEXT(OCHRUN_OUT(&r), "41250 of 250000 calls today (16.5%)");
+    ASSERT_HAS_TEXT(OCHRUN_OUT(&r), "this connector: 1 calls today");
+    ochrun_free(&r);
+}
+END_TEST
+
 static void setup(void) { ochrun_setup(&E); }
 static void teardown(void) { ochrun_teardown(&E); }
 
@@ -994,6 +1010,7 @@ Suite *make_usage_history_suite(void)
     tcase_add_checked_fixture(proc, setup, teardown);
     tcase_set_timeout(proc, 60);
     tcase_add_test(proc, ochost_reports_the_month_without_a_token);
+    tcase_add_test(proc, ochost_remote_on_a_cassette);
     suite_add_tcase(s, proc);
     return s;
 }
