@@ -51,8 +51,9 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 
 /* An ABI version is major << 16 | minor. A minor bump only appends members;
- * a major bump may change anything. A manifest writes it "1.0".
- * Since 1.0. */
+ * a major bump may change anything. A manifest writes it "1.0"; its abi
+ * line is the oldest ABI the plugin serves (the loader asks for the
+ * newest it knows and steps down to that). Since 1.0. */
 #define OC_ABI_MAKE(major, minor) ((uint32_t)(((uint32_t)(major) << 16) | (uint32_t)(minor)))
 #define OC_ABI_MAJOR(v) ((unsigned)((v) >> 16))
 #define OC_ABI_MINOR(v) ((unsigned)((v)&0xffffu))
@@ -212,7 +213,13 @@ struct oc_host {
      * at the same time must run at most one pull per stream on it, and
      * accept that concurrent instances may undercount usage (ochost
      * instead gives one run a state file at a time, under a lock).
-     * Both since 1.0. */
+     * A host must store each value whole: a reader never sees part of
+     * one. A plugin may keep caches in state (the HubSpot plugin keeps
+     * contact ids and list checks, each cache one key read when an
+     * operation starts and written whole once per batch); where several
+     * instances write one store at once the last save wins and what the
+     * others learned is lost, which costs calls later, never a wrong
+     * answer. Both since 1.0. */
     oc_status (*state_get)(void *ctx, const char *key, void *buf, size_t bufsize,
                            size_t *len);
     oc_status (*state_put)(void *ctx, const char *key, const void *value, size_t len);
@@ -229,8 +236,10 @@ struct oc_host {
     oc_status (*emit)(void *ctx, const struct oc_record *record);
 
     /* Progress of long work: stage is a short name ("push", "pull"),
-     * done/total in units of the stage (total 0 if unknown).
-     * Since 1.0. */
+     * optionally followed by one space and what is being worked on
+     * ("pull 2026-11-03": the day being read). A host takes the first
+     * word as the stage and may show the rest. done/total are in units
+     * of the stage (total 0 if unknown). Since 1.0. */
     void (*progress)(void *ctx, const char *stage, uint64_t done, uint64_t total);
 
     /* Milliseconds since the Unix epoch. Tests inject virtual time.
@@ -295,7 +304,9 @@ struct oc_push_request {
      * send what it holds (the linger_ms option), so a result follows its
      * input within about linger_ms whatever the batch size. The push runs
      * until the host answers OC_E_NOT_FOUND (end: everything read gets its
-     * result) or cancelled() says stop. Since 1.1. */
+     * result) or cancelled() says stop (what is held then fails as
+     * cancelled). A host that wants a stop signal to end the input
+     * cleanly answers OC_E_NOT_FOUND instead. Since 1.1. */
     oc_status (*next_within)(void *ctx, struct oc_record *record, int64_t wait_ms);
 };
 
