@@ -33,7 +33,8 @@ struct oc_manifest {
     char *dir;          /* its directory, base of relative library paths      */
     char *name;
     char *version;
-    char *abi;          /* as written, e.g. "1.0"                            */
+    char *abi;          /* as written, e.g. "1.0": the oldest ABI the plugin
+                           serves (a host must speak at least that)          */
     uint32_t abi_version;
     char *library;      /* as written                                        */
     char *library_path; /* resolved against dir                              */
@@ -65,8 +66,9 @@ struct oc_plugin {
 };
 
 /* Load the plugin the manifest describes: dlopen(RTLD_NOW|RTLD_LOCAL),
- * resolve the entry, negotiate the ABI newest-first, check that required
- * slots are present and that name/version/abi agree with the manifest.
+ * resolve the entry, negotiate the ABI newest-first (down to the
+ * manifest's abi, which the plugin must also accept), check that required
+ * slots are present and that name/version agree with the manifest.
  * Takes ownership of manifest in every case. On success *out is owned by
  * the caller; on failure it is NULL. Failures return OC_E_ABI with err
  * naming the mismatch. */
