@@ -296,8 +296,7 @@ START_TEST(follow_results_equal_bulk_results)
     ck_assert_msg(bulk.code == 6, "exit %d: %s", bulk.code, OCHRUN_ERR(&bulk));
 
     /* a HubSpot that has never seen them, as the bulk run's had not */
-    hspush_free(&H);
-    ck_assert_int_eq(hspush_init(&H), 0);
+    hspush_reset(&H);
     snprintf(state, sizeof state, "%s/follow.state", E.tmp);
     struct follow f;
     follow_start(&f, "50");

@@ -35,6 +35,9 @@ struct hspush {
 /* Empty stand-in; 0, or -1 on oom. Free with hspush_free. */
 int hspush_init(struct hspush *h);
 void hspush_free(struct hspush *h);
+/* Forget every contact and count, as a portal that never saw them; safe
+ * while the server runs. */
+void hspush_reset(struct hspush *h);
 /* The fx_options.dynamic handler; ctx is the struct hspush. */
 int hspush_handler(void *ctx, const struct fx_request *req, struct fx_response *resp);
 /* Calls so far to one endpoint (e < HSPUSH_NENDPOINTS) or, e ==
