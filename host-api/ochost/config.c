@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 
 #include "host-api/ochost/status.h"
-#include "host-api/ochost/suggest.h"
 #include "plugin/openerr.h"
 #include "plugin/error.h"
+#include "plugin/nearest.h"
 #include "plugin/text.h"
 
 #define LINE_MAX_BYTES 8192
@@ -93,8 +93,8 @@ static int nearest_cb(void *ctx, const char *name, size_t len, int secret)
 {
     (void)secret;
     struct nearest *n = ctx;
-    size_t d = och_edit_distance(n->key, strlen(n->key), name, len);
-    if(d < n->best_distance && och_close_enough(d, len) && len < sizeof n->best) {
+    size_t d = kit_edit_distance(n->key, strlen(n->key), name, len);
+    if(d < n->best_distance && kit_close_enough(d, len) && len < sizeof n->best) {
         n->best_distance = d;
         memcpy(n->best, name, len);
         n->best[len] = '\0';

@@ -7,16 +7,6 @@
 
 #include "plugin/nearest.h"
 
-size_t och_edit_distance(const char *a, size_t alen, const char *b, size_t blen)
-{
-    return kit_edit_distance(a, alen, b, blen);
-}
-
-int och_close_enough(size_t distance, size_t candidate_len)
-{
-    return kit_close_enough(distance, candidate_len);
-}
-
 const char *och_nearest(const char *word, const char *const *candidates, size_t n)
 {
     const char *best = NULL;
