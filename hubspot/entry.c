@@ -31,16 +31,28 @@ static oc_status v_init(const struct oc_host *host, const struct oc_option *opts
             return kit_fail(err, OC_E_INVALID, op ": instance is NULL (call init first)"); \
     } while(0)
 
+/* An instance made for usage reports only (usage_only, no token) has no
+ * HTTP client: every operation that talks to HubSpot refuses it. */
+#define CHECK_CLIENT(in, err, op)                                                          \
+    do {                                                                                   \
+        CHECK_INST(in, err, op);                                                           \
+        if(!(in)->http)                                                                    \
+            return finish(err, kit_fail(err, OC_E_CONFIG,                                  \
+                                        op ": this instance was made without an access "   \
+                                           "token (usage_only), for usage reports only; "  \
+                                           "set HUBSPOT_ACCESS_TOKEN or access_token"));   \
+    } while(0)
+
 static oc_status v_authorize(struct oc_instance *in, struct oc_error *err)
 {
-    CHECK_INST(in, err, "authorize");
+    CHECK_CLIENT(in, err, "authorize");
     return finish(err, hs_authorize(in, err));
 }
 
 static oc_status v_pull(struct oc_instance *in, const struct oc_pull_request *req,
                         struct oc_error *err)
 {
-    CHECK_INST(in, err, "pull");
+    CHECK_CLIENT(in, err, "pull");
     if(!req || !OC_HAS_MEMBER(req, struct oc_pull_request, types))
         return kit_fail(err, OC_E_INVALID, "pull: request is NULL or too small (struct_size)");
     return finish(err, hs_pull(in, req, err));
@@ -49,7 +61,7 @@ static oc_status v_pull(struct oc_instance *in, const struct oc_pull_request *re
 static oc_status v_push(struct oc_instance *in, const struct oc_push_request *req,
                         struct oc_error *err)
 {
-    CHECK_INST(in, err, "push");
+    CHECK_CLIENT(in, err, "push");
     if(!req || !OC_HAS_MEMBER(req, struct oc_push_request, next_ctx) || !req->next ||
        !req->list_id || !*req->list_id)
         return kit_fail(err, OC_E_INVALID,
@@ -60,7 +72,7 @@ static oc_status v_push(struct oc_instance *in, const struct oc_push_request *re
 static oc_status v_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
                           struct oc_error *err)
 {
-    CHECK_INST(in, err, "lookup");
+    CHECK_CLIENT(in, err, "lookup");
     if(!req || !OC_HAS_MEMBER(req, struct oc_lookup_request, queries) ||
        (req->nqueries && !req->queries))
         return kit_fail(err, OC_E_INVALID, "lookup: request is NULL, too small, or has no queries");

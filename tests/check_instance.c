@@ -94,6 +94,35 @@ START_TEST(strset_keeps_its_bound)
 }
 END_TEST
 
+/* Through the exported entry, as a host calls it: an instance created for
+ * usage reports only (no token) answers usage and refuses, with a message
+ * naming the token, every operation that would talk to HubSpot. */
+START_TEST(usage_only_instance_refuses_calls)
+{
+    struct oc_connector c = {0};
+    struct oc_error err = {sizeof err};
+    ck_assert_int_eq(oc_connector_entry(OC_ABI_VERSION, &c, sizeof c, &err), OC_OK);
+    struct testhost t;
+    th_init(&t, INT64_C(1795824000000));
+    struct oc_option o[] = {{"usage_only", "1"}};
+    struct oc_instance *u = NULL;
+    ck_assert_msg(c.init(&t.host, o, 1, &u, &err) == OC_OK, "%s", err.message);
+    ck_assert_msg(c.usage(u, &err) == OC_OK, "%s", err.message);
+
+    ck_assert_int_eq(c.authorize(u, &err), OC_E_CONFIG);
+    ck_assert_int_eq(err.status, OC_E_CONFIG);
+    ck_assert_msg(strstr(err.message, "authorize: ") && strstr(err.message, "access_token"), "%s",
+                  err.message);
+    struct oc_pull_request pr = {sizeof pr, NULL, 0, NULL};
+    ck_assert_int_eq(c.pull(u, &pr, &err), OC_E_CONFIG);
+    const char *q[] = {"ann@example.com"};
+    struct oc_lookup_request lr = {sizeof lr, OC_LOOKUP_EMAIL, 1, q, NULL, NULL};
+    ck_assert_int_eq(c.lookup(u, &lr, &err), OC_E_CONFIG);
+    c.release(u);
+    th_free(&t);
+}
+END_TEST
+
 Suite *make_instance_suite(void);
 Suite *make_instance_suite(void)
 {
@@ -102,6 +131,7 @@ Suite *make_instance_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, release_frees_every_slot_once);
     tcase_add_test(tc, lookup_cache_lives_in_its_slot);
+    tcase_add_test(tc, usage_only_instance_refuses_calls);
     suite_add_tcase(s, tc);
     TCase *ts = tcase_create("strset");
     tcase_add_test(ts, strset_keeps_its_bound);
