@@ -578,18 +578,22 @@ START_TEST(typos_suggest_the_nearest)
 END_TEST
 
 /* Commands with stdout on a full disk: the message names stdout, never
- * the state file, and a command that lost output exits 7. lookup and
- * usage are not here yet: they still word a full stdout as the plugin
- * being stopped ("the host asked to stop") and need the check pull has. */
+ * the state file, and a command that lost output exits 7. usage is not
+ * here yet: it still words a full stdout as the plugin being stopped
+ * ("the host asked to stop") and needs the check pull and lookup have. */
 START_TEST(full_stdout_blamed_on_stdout)
 {
     static const struct {
         const char *args[12];
         int code;
+        const char *kept; /* what the message says was written, if anything */
     } runs[] = {
-        {{"info", NULL}, 7},
-        {{"--fixtures", "fixtures/hubspot/authorize-ok.json", "authorize", NULL}, 7},
-        {{"--fixtures", "fixtures/hubspot/pull-first-run.json", "pull", "--since", "2026-11-27T23:00:00Z", NULL}, 7},
+        {{"info", NULL}, 7, NULL},
+        {{"--fixtures", "fixtures/hubspot/authorize-ok.json", "authorize", NULL}, 7, NULL},
+        {{"--fixtures", "fixtures/hubspot/pull-first-run.json", "pull", "--since", "2026-11-27T23:00:00Z", NULL},
+         7, "0 records were written"},
+        {{"--fixtures", "fixtures/hubspot/lookup-found.json", "lookup", "--email", "ann@example.com", NULL}, 7,
+         "0 answers were written"},
     };
     for(size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         const char *args[20] = {"--manifest", E.manifest, "--state", NULL};
@@ -608,6 +612,8 @@ START_TEST(full_stdout_blamed_on_stdout)
                       ERR(&r));
         ck_assert_msg(!strstr(ERR(&r), "state file"), "%s: blames the state file: %s", runs[i].args[0],
                       ERR(&r));
+        ck_assert_msg(!runs[i].kept || strstr(ERR(&r), runs[i].kept), "%s: does not say '%s': %s",
+                      runs[i].args[0], runs[i].kept, ERR(&r));
         ochrun_free(&r);
     }
 }

@@ -14,6 +14,7 @@
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/status.h"
+#include "host-api/ochost/stdout_fail.h"
 #include "plugin/clock.h"
 #include "plugin/error.h"
 #include "plugin/text.h"
@@ -26,6 +27,7 @@
 struct lookup_ctx {
     struct kit_buf scratch;
     unsigned long long found, missed;
+    unsigned long long written; /* answers whose write(2) succeeded */
     int follow; /* each answer leaves at once, not when stdio's buffer fills */
 };
 
@@ -38,6 +40,7 @@ static oc_status sink(void *ctx, const struct oc_record *r)
         l->found++;
     if(och_record_print(stdout, r, &l->scratch))
         return OC_E_IO;
+    l->written++;
     return l->follow && fflush(stdout) ? OC_E_IO : OC_OK;
 }
 
@@ -322,7 +325,7 @@ out:
 
 int och_cmd_lookup(struct och_session *s, const struct och_cli *args)
 {
-    struct lookup_ctx l = {KIT_BUF_INIT, 0, 0, 0};
+    struct lookup_ctx l = {KIT_BUF_INIT, 0, 0, 0, 0};
     oc_status rc;
     if(args->follow)
         rc = from_follow(s, &l, args->input);
@@ -331,6 +334,15 @@ int och_cmd_lookup(struct och_session *s, const struct och_cli *args)
     else
         rc = run(s, &l, args->lookup_by, args->queries, args->nqueries);
     kit_buf_free(&l.scratch);
+    /* Answers go out in the order they are known, not the queries' order,
+     * so "the rest" is the queries without an answer line. */
+    int e = och_stdout_error();
+    if(e)
+        return och_stdout_failed(s, e,
+                                 "%llu answers were written (each names its query); a lookup changes "
+                                 "nothing in HubSpot, so rerun it for the queries without an answer (or "
+                                 "for all of them)",
+                                 l.written);
     if(rc == OC_E_NOT_FOUND || (!rc && l.missed)) {
         if(s->cli->verbosity >= 0)
             fprintf(stderr, "ochost: lookup: %llu found, %llu not found\n", l.found, l.missed);
