@@ -29,6 +29,7 @@
 #include "hubspot/host.h"
 #include "hubspot/instance.h"
 #include "hubspot/pull_contacts.h"
+#include "hubspot/pull_marketing_emails.h"
 #include "hubspot/pull_state.h"
 #include "hubspot/pull_warn.h"
 #include "plugin/error.h"
@@ -490,10 +491,12 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     const char *stream = req && req->stream ? req->stream : "email_events";
     if(!strcmp(stream, "contacts"))
         return hs_pull_contacts(in, req, err);
+    if(!strcmp(stream, "marketing_emails"))
+        return hs_pull_marketing_emails(in, req, err);
     if(strcmp(stream, "email_events"))
         return kit_fail(err, OC_E_INVALID,
                        "pull: unknown stream '%s'; the streams this plugin pulls are: "
-                       "email_events, contacts",
+                       "email_events, contacts, marketing_emails",
                        stream);
     oc_status bad = hs_pull_check_since(req, "email_events", err);
     if(bad)
