@@ -43,6 +43,7 @@ struct hs_options {
     int max_pending;   /* inputs over time: held unanswered at most */
     int usage_remote;        /* usage also asks HubSpot for the portal's count */
     int usage_only;          /* an instance only for usage: no token needed */
+    int event_context;       /* email events carry their email's name and subject */
 };
 
 /* One slot per capability that keeps state across calls. */
@@ -51,6 +52,7 @@ enum hs_slot_id {
                        lookup and push (alias HS_SLOT_IDCACHE) */
     HS_SLOT_PUSH,   /* push.c: lists found usable, the email -> id cache */
     HS_SLOT_PULL,   /* pull.c: buffers reused across pages and runs */
+    HS_SLOT_EVENT_CONTEXT, /* event_context.c: campaign id -> email cache */
     HS_SLOT_COUNT
 };
 #define HS_SLOT_IDCACHE HS_SLOT_LOOKUP

@@ -51,6 +51,7 @@ static const struct key keys[] = {
     I(max_pending, 1, 100000),
     I(usage_remote, 0, 1),
     I(usage_only, 0, 1),
+    I(event_context, 0, 1),
 };
 
 static void set_int(struct hs_options *o, const struct key *k, int64_t v)
