@@ -26,17 +26,20 @@ int hs_api_retryable(long s)
     return s == 477 || (s != 530 && kit_retry_status(s));
 }
 
+/* Indexed by enum hs_rate_policy. */
+static const char *const policy_names[] = {"unknown", "TEN_SECONDLY_ROLLING", "SECONDLY", "DAILY"};
+
 enum hs_rate_policy hs_rate_policy_parse(const char *name)
 {
-    if(!name)
-        return HS_POLICY_UNKNOWN;
-    if(!strcmp(name, "TEN_SECONDLY_ROLLING"))
-        return HS_POLICY_TEN_SECONDLY;
-    if(!strcmp(name, "SECONDLY"))
-        return HS_POLICY_SECONDLY;
-    if(!strcmp(name, "DAILY"))
-        return HS_POLICY_DAILY;
+    for(int p = HS_POLICY_TEN_SECONDLY; name && p <= HS_POLICY_DAILY; p++)
+        if(!strcmp(name, policy_names[p]))
+            return (enum hs_rate_policy)p;
     return HS_POLICY_UNKNOWN;
+}
+
+const char *hs_rate_policy_name(enum hs_rate_policy p)
+{
+    return p >= HS_POLICY_UNKNOWN && p <= HS_POLICY_DAILY ? policy_names[p] : policy_names[0];
 }
 
 static int have(const struct kit_json *j) { return j && j->ntok > 0 && kit_json_type(j, 0) == KIT_JSON_OBJECT; }

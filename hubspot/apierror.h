@@ -34,6 +34,9 @@ enum hs_rate_policy {
 };
 /* Map a policyName (NULL or unknown -> HS_POLICY_UNKNOWN). */
 enum hs_rate_policy hs_rate_policy_parse(const char *name);
+/* HubSpot's name of p ("TEN_SECONDLY_ROLLING", "SECONDLY", "DAILY"), or
+ * "unknown": a static string, the name 429s are counted under in usage. */
+const char *hs_rate_policy_name(enum hs_rate_policy p);
 #define HS_SECONDLY_WAIT_MS 1000 /* SECONDLY without Retry-After          */
 #define HS_LOCKED_WAIT_MS 2000   /* 423: "locks last for 2 seconds" (3.5) */
 

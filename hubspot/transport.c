@@ -21,6 +21,7 @@ static void rate_limited(const struct kit_http_answer *a, struct oc_error *err,
     enum hs_rate_policy p = hs_rate_policy_parse(hs_api_field(a->body, "policyName", policy,
                                                               sizeof policy));
     const char *cid = a->meta->correlation_id;
+    d->policy = hs_rate_policy_name(p);
     if(p == HS_POLICY_DAILY) {
         hs_api_error(err, OC_E_BUDGET, a->what, a->status, a->body, cid, a->attempts);
         d->next = KIT_NEXT_STOP_DAY;

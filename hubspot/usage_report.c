@@ -6,62 +6,81 @@
 #include <string.h>
 
 #include "hubspot/host.h"
+#include "hubspot/statekv.h"
 #include "hubspot/transport.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/record.h"
 #include "plugin/usage.h"
+#include "plugin/usage_record.h"
 
 #define API_USAGE_PATH "/account-info/v3/api-usage/daily/private-apps"
 /* The one limit of that answer this connector's calls count against. */
 #define API_USAGE_DAILY_NAME "private-apps-api-calls-daily"
 
-/* Number fields are formatted into a record's own slots. */
-struct fields {
-    struct oc_field f[24];
-    char num[20][24];
-    size_t nf, nn;
-};
-
-static void num(struct fields *r, const char *key, int64_t v)
+/* The value under state key (NULL when there is none) into *out, owned
+ * by the caller. Unreadable state is reported, not skipped: a report
+ * that quietly showed nothing would read as a quiet month. */
+static oc_status read_key(struct oc_instance *in, const char *key, char **out, size_t *len,
+                          struct oc_error *err)
 {
-    snprintf(r->num[r->nn], sizeof r->num[r->nn], "%lld", (long long)v);
-    r->f[r->nf++] = (struct oc_field){key, r->num[r->nn++], OC_FIELD_NUMBER};
-}
-
-static void str(struct fields *r, const char *key, const char *v)
-{
-    r->f[r->nf++] = (struct oc_field){key, v, OC_FIELD_STRING};
-}
-
-/* The saved usage record (NULL when there is none) into *out, owned by
- * the caller. Unreadable state is reported, not skipped: a report that
- * quietly showed nothing would read as a quiet month. */
-static oc_status read_saved(struct oc_instance *in, char **out, size_t *len, struct oc_error *err)
-{
-    const struct oc_host *h = in->host;
-    size_t size = 4096;
-    *out = NULL;
-    *len = 0;
-    if(!h->state_get)
+    oc_status rc = hs_state_read(in, key, out, len);
+    if(rc == OC_E_NOT_FOUND)
         return OC_OK;
-    for(int pass = 0; pass < 2; pass++) {
-        char *buf = malloc(size);
-        if(!buf)
-            return kit_fail(err, OC_E_NOMEM, "usage: out of memory reading the saved usage");
-        oc_status rc = h->state_get(h->ctx, KIT_USAGE_KEY, buf, size, len);
-        if(rc == OC_OK) {
-            *out = buf;
-            return OC_OK;
-        }
-        free(buf);
-        if(rc == OC_E_NOT_FOUND)
-            return OC_OK;
-        if(rc != OC_E_RANGE || *len <= size || *len > KIT_JSON_MAX_BYTES)
-            return kit_fail(err, OC_E_IO, "usage: the host could not read the saved usage (status %d)", rc);
-        size = *len;
+    if(rc == OC_E_NOMEM)
+        return kit_fail(err, rc, "usage: out of memory reading the saved usage");
+    if(rc)
+        return kit_fail(err, OC_E_IO, "usage: the host could not read the saved usage (state key \"%s\", status %d)",
+                        key, rc);
+    return OC_OK;
+}
+
+/* The kept days of the history key into view. */
+static oc_status load_history(struct oc_instance *in, struct kit_usage *view, struct oc_error *err)
+{
+    char *text = NULL, why[160];
+    size_t len = 0;
+    oc_status rc = read_key(in, KIT_USAGE_HISTORY_KEY, &text, &len, err);
+    if(!rc && text && kit_usage_history_from_json(view, text, len, why, sizeof why))
+        rc = kit_fail(err, OC_E_PROTOCOL,
+                      "usage: the kept usage history (state key \"%s\") is unreadable: %s; the next day's "
+                      "first API call starts it again",
+                      KIT_USAGE_HISTORY_KEY, why);
+    free(text);
+    return rc;
+}
+
+/* The usage record into view: its counts when they are today's, the
+ * days it moves (its own when older, or the history an older layout
+ * kept inside it) kept whole as the client keeps them (usage.h). */
+static oc_status load_today(struct oc_instance *in, struct kit_usage *view, struct oc_error *err)
+{
+    char *text = NULL, why[160];
+    size_t len = 0;
+    oc_status rc = read_key(in, KIT_USAGE_KEY, &text, &len, err);
+    if(rc || !text)
+        return rc;
+    struct kit_usage saved, moved;
+    kit_usage_init(&saved);
+    kit_usage_init(&moved);
+    if(kit_usage_from_json(&saved, text, len, why, sizeof why)) {
+        rc = kit_fail(err, OC_E_PROTOCOL,
+                      "usage: the saved usage (state key \"%s\") is unreadable: %s; the next API call "
+                      "starts it again",
+                      KIT_USAGE_KEY, why);
+        goto out;
     }
-    return kit_fail(err, OC_E_IO, "usage: the saved usage kept changing size while it was read");
+    kit_usage_reset(&moved, view->day);
+    moved.offset_ms = view->offset_ms;
+    if(kit_usage_belongs(&saved, view->day, view->offset_ms) &&
+       (kit_usage_add(&moved, &saved) || kit_usage_keep_days(view, &moved) ||
+        (kit_usage_drop_history(&moved), kit_usage_add(view, &moved))))
+        rc = kit_fail(err, OC_E_NOMEM, "usage: out of memory reading the saved usage");
+out:
+    kit_usage_free(&saved);
+    kit_usage_free(&moved);
+    free(text);
+    return rc;
 }
 
 /* Today's counts and the kept days, on the account's day as authorize
@@ -70,8 +89,6 @@ static oc_status load_view(struct oc_instance *in, struct kit_usage *view, struc
                            struct oc_error *err)
 {
     char today[11], why[160];
-    char *text = NULL;
-    size_t len = 0;
     kit_usage_init(view);
     if(kit_usage_zone_load(in->host, HS_ACCOUNT_KEY, z, why, sizeof why))
         hs_log(in, OC_LOG_WARN, "usage: the saved account time zone is unusable (%s); days are UTC dates", why);
@@ -79,93 +96,22 @@ static oc_status load_view(struct oc_instance *in, struct kit_usage *view, struc
     kit_usage_reset(view, today);
     kit_usage_set_zone(view, z);
     view->budget = in->opt.daily_budget;
-    oc_status rc = read_saved(in, &text, &len, err);
-    if(rc || !text)
-        return rc;
-    struct kit_usage saved;
-    kit_usage_init(&saved);
-    if(kit_usage_from_json(&saved, text, len, why, sizeof why)) {
-        free(text);
-        return kit_fail(err, OC_E_PROTOCOL,
-                       "usage: the saved usage (state key \"%s\") is unreadable: %s; the next API call "
-                       "starts it again",
-                       KIT_USAGE_KEY, why);
-    }
-    free(text);
-    if(kit_usage_belongs(&saved, today, view->offset_ms) && kit_usage_add(view, &saved))
-        rc = kit_fail(err, OC_E_NOMEM, "usage: out of memory reading the saved usage");
-    kit_usage_free(&saved);
-    return rc;
+    oc_status rc = load_history(in, view, err);
+    return rc ? rc : load_today(in, view, err);
 }
 
-/* The per-endpoint table as one JSON field (by_endpoint for a host that
- * takes JSON values, by_endpoint_json as text for a 1.0 host). */
-static int endpoints_field(struct oc_instance *in, const struct kit_usage *u, struct fields *r,
-                           struct kit_buf *eps)
+/* One usage record: a kept day's (usage_day) or today's. */
+static oc_status emit_usage(struct oc_instance *in, const char *kind, const struct kit_usage *u, int today,
+                            struct oc_error *err)
 {
-    if(kit_usage_endpoints_json(u, eps))
-        return -1;
-    r->f[r->nf++] = kit_json_field(in->host, "by_endpoint", "by_endpoint_json", kit_buf_str(eps));
-    return 0;
-}
-
-static const char *const limit_keys[KIT_LIM_COUNT] = {"limit_max", "limit_remaining", "limit_interval_ms",
-                                                       "daily_limit", "daily_remaining"};
-
-static oc_status emit_day(struct oc_instance *in, const struct kit_usage *d, struct oc_error *err)
-{
-    struct fields r = {.nf = 0};
-    struct kit_buf eps = KIT_BUF_INIT;
-    uint64_t errors = 0;
-    for(size_t i = 0; i < d->nep; i++)
-        errors += d->ep[i].errors;
-    str(&r, "day", d->day);
-    num(&r, "calls", (int64_t)d->calls);
-    num(&r, "calls_429", (int64_t)d->n429);
-    num(&r, "retries", (int64_t)d->retries);
-    num(&r, "errors", (int64_t)errors);
-    num(&r, "utc_offset_ms", d->offset_ms);
-    if(d->budget)
-        num(&r, "budget", d->budget);
-    for(int i = 0; i < KIT_LIM_COUNT; i++)
-        if(d->limits[i] >= 0 && i != KIT_LIM_REMAINING && i != KIT_LIM_INTERVAL_MS)
-            num(&r, limit_keys[i], d->limits[i]);
-    oc_status rc = endpoints_field(in, d, &r, &eps)
-                       ? kit_fail(err, OC_E_NOMEM, "usage: out of memory building a day's record")
-                       : hs_emit(in, "usage_day", d->day, r.f, r.nf);
-    kit_buf_free(&eps);
-    if(rc == OC_E_CANCELLED)
-        kit_fail(err, rc, "usage: the host stopped the usage report");
-    return rc;
-}
-
-/* Today's record from state, for an instance without an HTTP client: the
- * fields kit_http_usage_emit writes. */
-static oc_status emit_today(struct oc_instance *in, const struct kit_usage *u, struct oc_error *err)
-{
-    struct fields r = {.nf = 0};
-    struct kit_buf eps = KIT_BUF_INIT;
-    char resets[21];
-    int64_t now = hs_now_ms(in);
-    kit_usage_iso(kit_usage_next_reset(now, u->offset_ms), resets);
-    str(&r, "day", u->day);
-    str(&r, "day_basis", u->basis);
-    str(&r, "resets_at", resets);
-    num(&r, "calls", (int64_t)u->calls);
-    num(&r, "calls_429", (int64_t)u->n429);
-    num(&r, "retries", (int64_t)u->retries);
-    if(u->budget) {
-        int64_t left = u->budget - (int64_t)u->calls;
-        num(&r, "budget", u->budget);
-        num(&r, "budget_remaining", left > 0 ? left : 0);
-    }
-    for(int i = 0; i < KIT_LIM_COUNT; i++)
-        if(u->limits[i] >= 0)
-            num(&r, limit_keys[i], u->limits[i]);
-    oc_status rc = endpoints_field(in, u, &r, &eps)
-                       ? kit_fail(err, OC_E_NOMEM, "usage: out of memory building the usage record")
-                       : hs_emit(in, "usage", u->day, r.f, r.nf);
-    kit_buf_free(&eps);
+    struct kit_usage_record r;
+    kit_usage_record_init(&r);
+    int bad = today ? kit_usage_record_today(&r, in->host, u, kit_usage_next_reset(hs_now_ms(in), u->offset_ms),
+                                             NULL)
+                    : kit_usage_record_day(&r, in->host, u);
+    oc_status rc = bad ? kit_fail(err, OC_E_NOMEM, "usage: out of memory building the %s record", kind)
+                       : hs_emit(in, kind, u->day, r.f, r.nf);
+    kit_usage_record_free(&r);
     if(rc == OC_E_CANCELLED)
         kit_fail(err, rc, "usage: the host stopped the usage report");
     return rc;
@@ -218,20 +164,21 @@ static oc_status emit_portal(struct oc_instance *in, const struct kit_usage *tod
     member(j, pick, "resetsAt", resets, sizeof resets);
     member(j, pick, "collectedAt", collected, sizeof collected);
     member(j, pick, "fetchStatus", fetch, sizeof fetch);
-    struct fields r = {.nf = 0};
-    str(&r, "day", today->day);
-    str(&r, "name", name);
-    num(&r, "current_usage", used);
-    num(&r, "usage_limit", limit);
+    struct kit_usage_record r;
+    kit_usage_record_init(&r);
+    kit_usage_record_str(&r, "day", today->day);
+    kit_usage_record_str(&r, "name", name);
+    kit_usage_record_num(&r, "current_usage", used);
+    kit_usage_record_num(&r, "usage_limit", limit);
     if(resets[0])
-        str(&r, "resets_at", resets);
+        kit_usage_record_str(&r, "resets_at", resets);
     if(collected[0])
-        str(&r, "collected_at", collected);
+        kit_usage_record_str(&r, "collected_at", collected);
     if(fetch[0])
-        str(&r, "fetch_status", fetch);
+        kit_usage_record_str(&r, "fetch_status", fetch);
     /* The call just made is in HubSpot's count too (or will be once its
      * cache refreshes): ours includes it. */
-    num(&r, "connector_calls", (int64_t)today->calls + 1);
+    kit_usage_record_num(&r, "connector_calls", (int64_t)today->calls + 1);
     rc = hs_emit(in, "portal_usage", today->day, r.f, r.nf);
     if(rc == OC_E_CANCELLED)
         kit_fail(err, rc, "usage: the host stopped the usage report");
@@ -246,9 +193,9 @@ oc_status hs_usage(struct oc_instance *in, struct oc_error *err)
     struct kit_usage_zone z;
     oc_status rc = load_view(in, &view, &z, err);
     for(size_t i = 0; !rc && i < view.nhist; i++)
-        rc = emit_day(in, &view.hist[i], err);
+        rc = emit_usage(in, "usage_day", &view.hist[i], 0, err);
     if(!rc)
-        rc = in->http ? kit_http_usage_emit(in->http, err) : emit_today(in, &view, err);
+        rc = in->http ? kit_http_usage_emit(in->http, err) : emit_usage(in, "usage", &view, 1, err);
     if(!rc && in->opt.usage_remote)
         rc = emit_portal(in, &view, err);
     kit_usage_free(&view);

@@ -31,6 +31,7 @@
 #include "plugin/redact.h"
 #include "plugin/retry.h"
 #include "plugin/usage.h"
+#include "plugin/usage_record.h"
 
 #define MAX_SLOTS 32
 /* Longest single poll while transfers are in flight, so cancellation and
@@ -218,21 +219,33 @@ static oc_status check_base_url(const char *url, const char *env, struct oc_erro
 
 /* ---- usage: day rollover and persistence ---- */
 
+/* The value under state key into *buf (small, or *big when it does not
+ * fit: the caller frees *big). OC_E_NOT_FOUND when absent or the host
+ * keeps no state. */
+static oc_status read_key(struct kit_http *h, const char *key, char *small, size_t size, char **big,
+                          char **buf, size_t *len)
+{
+    *big = NULL;
+    *buf = small;
+    *len = 0;
+    if(!HOST_HAS(h->host, state_get))
+        return OC_E_NOT_FOUND;
+    oc_status rc = h->host->state_get(h->host->ctx, key, small, size, len);
+    if(rc == OC_E_RANGE && *len > 0 && *len <= KIT_JSON_MAX_BYTES && (*big = malloc(*len))) {
+        *buf = *big;
+        rc = h->host->state_get(h->host->ctx, key, *big, *len, len);
+    }
+    return rc;
+}
+
 /* Add the saved usage of `day` (if the saved record is of that day) to
  * into. Unreadable state is logged and counted as nothing. */
 static void read_saved(struct kit_http *h, const char *day, struct kit_usage *into)
 {
-    if(!HOST_HAS(h->host, state_get))
-        return;
     char small[4096];
-    char *big = NULL;
-    char *buf = small;
-    size_t len = 0;
-    oc_status rc = h->host->state_get(h->host->ctx, KIT_USAGE_KEY, small, sizeof small, &len);
-    if(rc == OC_E_RANGE && len > 0 && len <= KIT_JSON_MAX_BYTES && (big = malloc(len))) {
-        buf = big;
-        rc = h->host->state_get(h->host->ctx, KIT_USAGE_KEY, big, len, &len);
-    }
+    char *big, *buf;
+    size_t len;
+    oc_status rc = read_key(h, KIT_USAGE_KEY, small, sizeof small, &big, &buf, &len);
     if(rc == OC_E_NOT_FOUND)
         goto out;
     if(rc) {
@@ -260,6 +273,37 @@ out:
     free(big);
 }
 
+/* Keep the finished days in merged's history under the history key,
+ * with the days kept there already. Only called when a day moved (or an
+ * older record carried its history inside), so a batch's save is
+ * today's record alone. An unreadable history is said and replaced: the
+ * days it held cannot be read by anyone anyway. */
+static oc_status save_history(struct kit_http *h, const struct kit_usage *merged)
+{
+    char small[4096], why[160];
+    char *big, *buf;
+    size_t len;
+    struct kit_usage kept;
+    struct kit_buf json = KIT_BUF_INIT;
+    kit_usage_init(&kept);
+    memcpy(kept.day, merged->day, sizeof kept.day);
+    oc_status rc = read_key(h, KIT_USAGE_HISTORY_KEY, small, sizeof small, &big, &buf, &len);
+    if(rc == OC_OK && kit_usage_history_from_json(&kept, buf, len, why, sizeof why))
+        hlog(h, OC_LOG_WARN, "usage: the kept usage history (state key \"%s\") is unreadable (%s); it starts again from the days counted now",
+             KIT_USAGE_HISTORY_KEY, why);
+    else if(rc && rc != OC_E_NOT_FOUND)
+        hlog(h, OC_LOG_WARN, "usage: could not read the kept usage history (host status %d); it starts again from the days counted now", rc);
+    rc = OC_E_NOMEM;
+    if(kit_usage_keep_days(&kept, merged) || kit_usage_history_to_json(&kept, &json))
+        goto out;
+    rc = h->host->state_put(h->host->ctx, KIT_USAGE_HISTORY_KEY, json.data, json.len);
+out:
+    free(big);
+    kit_buf_free(&json);
+    kit_usage_free(&kept);
+    return rc;
+}
+
 /* Merge what this client counted into what is stored (another client on
  * the same state may have counted too), store it, and adopt the sum. A
  * failed write keeps the delta for the next try. */
@@ -276,7 +320,15 @@ static void persist_usage(struct kit_http *h)
     merged.budget = h->budget;
     read_saved(h, h->delta.day, &merged);
     merged.saved_at_ms = now_ms(h);
-    if(kit_usage_add(&merged, &h->delta) || kit_usage_to_json(&merged, &json))
+    if(kit_usage_add(&merged, &h->delta))
+        goto out;
+    /* History first: should the usage record's save then fail, the day
+     * moved is still in it, and moving it again keeps it once. */
+    if(merged.nhist && (rc = save_history(h, &merged)))
+        goto out;
+    kit_usage_drop_history(&merged);
+    rc = OC_E_NOMEM;
+    if(kit_usage_to_json(&merged, &json))
         goto out;
     rc = h->host->state_put(h->host->ctx, KIT_USAGE_KEY, json.data, json.len);
     if(rc)
@@ -1031,8 +1083,6 @@ static void end_on_error_answer(struct kit_http *h, struct slot *s, int parsed, 
     size_t i = s->req;
     struct kit_http_req *r = &h->reqs[i];
     count(h, r->endpoint, KIT_USE_ERROR);
-    if(r->status == 429)
-        count(h, r->endpoint, KIT_USE_429);
     struct kit_http_answer a = {w, r->status, parsed ? &r->json : NULL, &s->hdr, r->attempts,
                                 r->search};
     struct kit_http_decision d = {.next = KIT_NEXT_FINAL};
@@ -1040,6 +1090,11 @@ static void end_on_error_answer(struct kit_http *h, struct slot *s, int parsed, 
         h->hooks.answer(h->hooks.ctx, &a, &r->err, &d);
     if(r->err.status == OC_OK) /* no hook, or one that said nothing */
         kit_http_answer_default(NULL, &a, &r->err, &d);
+    if(r->status == 429) {
+        count(h, r->endpoint, KIT_USE_429);
+        kit_usage_count_policy(&h->total, d.policy);
+        kit_usage_count_policy(&h->delta, d.policy);
+    }
     int64_t wait = d.wait_ms, ra = s->hdr.retry_after_ms;
     int server_wait = 1;
     switch(d.next) {
@@ -1436,46 +1491,17 @@ oc_status kit_http_usage_emit(struct kit_http *h, struct oc_error *err)
         return kit_fail(err, OC_E_INVALID, "the host gives no emit callback, so usage cannot be "
                                           "reported; use a host that implements emit");
     roll_day(h, now_ms(h));
-    struct oc_field f[20];
-    char num[12][24];
-    size_t nf = 0, nn = 0;
-    struct kit_buf eps = KIT_BUF_INIT;
-#define NUM(key, v)                                                           \
-    do {                                                                      \
-        snprintf(num[nn], sizeof num[nn], "%lld", (long long)(v));            \
-        f[nf++] = (struct oc_field){(key), num[nn++], OC_FIELD_NUMBER};       \
-    } while(0)
-    char resets[21];
-    kit_usage_iso(h->day_end_ms, resets);
-    f[nf++] = (struct oc_field){"day", h->total.day, OC_FIELD_STRING};
-    f[nf++] = (struct oc_field){"day_basis", h->total.basis, OC_FIELD_STRING};
-    if(h->zone.known && h->zone_note)
-        f[nf++] = (struct oc_field){"day_basis_note", h->zone_note, OC_FIELD_STRING};
-    f[nf++] = (struct oc_field){"resets_at", resets, OC_FIELD_STRING};
-    NUM("calls", h->total.calls);
-    NUM("calls_429", h->total.n429);
-    NUM("retries", h->total.retries);
-    if(h->budget) {
-        NUM("budget", h->budget);
-        int64_t left = h->budget - (int64_t)h->total.calls;
-        NUM("budget_remaining", left > 0 ? left : 0);
-    }
-    static const char *const lim_keys[KIT_LIM_COUNT] = {
-        "limit_max", "limit_remaining", "limit_interval_ms", "daily_limit", "daily_remaining"};
-    for(int i = 0; i < KIT_LIM_COUNT; i++)
-        if(h->total.limits[i] >= 0)
-            NUM(lim_keys[i], h->total.limits[i]);
-#undef NUM
-    if(kit_usage_endpoints_json(&h->total, &eps)) {
-        kit_buf_free(&eps);
+    struct kit_usage_record r;
+    kit_usage_record_init(&r);
+    h->total.budget = h->budget;
+    if(kit_usage_record_today(&r, h->host, &h->total, h->day_end_ms,
+                              h->zone.known ? h->zone_note : NULL)) {
+        kit_usage_record_free(&r);
         return kit_fail(err, OC_E_NOMEM, "out of memory building the usage record");
     }
-    /* The record ABI is flat, so the per-endpoint table travels as JSON
-     * text in one string field. */
-    f[nf++] = (struct oc_field){"by_endpoint_json", eps.data, OC_FIELD_STRING};
-    struct oc_record rec = {sizeof rec, "usage", h->total.day, nf, f};
+    struct oc_record rec = {sizeof rec, "usage", h->total.day, r.nf, r.f};
     oc_status rc = h->host->emit(h->host->ctx, &rec);
-    kit_buf_free(&eps);
+    kit_usage_record_free(&r);
     if(rc)
         return kit_fail(err, OC_E_CANCELLED, "the host stopped the usage report");
     return OC_OK;

@@ -130,6 +130,10 @@ struct kit_http_decision {
      * at each retry, e.g. "HubSpot's 10-second limit" (static or living as
      * long as the client). NULL: "<server_name> answered HTTP <status>". */
     const char *reason;
+    /* A 429's limit by the server's name for it, e.g. "DAILY", counted in
+     * the usage record's 429s_by_policy (static or living as long as the
+     * client; cut to KIT_USAGE_POLICY_SIZE - 1 bytes). NULL: "unknown". */
+    const char *policy;
 };
 
 struct kit_http_hooks {

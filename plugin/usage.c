@@ -345,10 +345,35 @@ int kit_usage_count(struct kit_usage *u, const char *name, enum kit_usage_what w
     return 0;
 }
 
+/* n more 429s under policy (cut to fit); a table already full of
+ * other names takes them under "other", in the slot kept for it. */
+static void add_policy(struct kit_usage *u, const char *policy, uint64_t n)
+{
+    char name[KIT_USAGE_POLICY_SIZE];
+    snprintf(name, sizeof name, "%s", policy && *policy ? policy : KIT_USAGE_POLICY_UNKNOWN);
+    size_t i = 0;
+    while(i < u->npol && strcmp(u->pol[i].name, name))
+        i++;
+    if(i == u->npol && u->npol >= KIT_USAGE_MAX_POLICIES - 1 && strcmp(name, "other")) {
+        add_policy(u, "other", n);
+        return;
+    }
+    if(i == u->npol) {
+        memcpy(u->pol[i].name, name, sizeof name);
+        u->pol[i].n429 = 0;
+        u->npol++;
+    }
+    u->pol[i].n429 += n;
+}
+
+void kit_usage_count_policy(struct kit_usage *u, const char *policy) { add_policy(u, policy, 1); }
+
 /* dst's counts += src's; src's known limits win; warnings given stay
  * given. */
 static int sum_counts(struct kit_usage *dst, const struct kit_usage *src)
 {
+    for(size_t i = 0; i < src->npol; i++)
+        add_policy(dst, src->pol[i].name, src->pol[i].n429);
     for(size_t i = 0; i < src->nep; i++) {
         struct kit_usage_ep *e = endpoint(dst, src->ep[i].name);
         if(!e)
@@ -417,6 +442,39 @@ static void trim_history(struct kit_usage *dst)
     dst->nhist -= drop;
 }
 
+/* Keep src's day d whole in dst's history: a day dst keeps with as many
+ * calls or more stays (see kit_usage_keep_days). */
+static int keep_whole(struct kit_usage *dst, const struct kit_usage *d)
+{
+    if(dst->day[0] && strcmp(d->day, dst->day) >= 0)
+        return 0;
+    struct kit_usage *kept = history_day(dst, d->day);
+    if(!kept)
+        return -1;
+    if(kept->calls >= d->calls && (kept->calls || kept->nep))
+        return 0;
+    char day[11];
+    memcpy(day, kept->day, sizeof day);
+    kit_usage_free(kept);
+    memcpy(kept->day, day, sizeof day);
+    if(sum_counts(kept, d))
+        return -1;
+    kept->budget = d->budget;
+    kept->offset_ms = d->offset_ms;
+    return 0;
+}
+
+int kit_usage_keep_days(struct kit_usage *dst, const struct kit_usage *src)
+{
+    for(size_t i = 0; i < src->nhist; i++)
+        if(keep_whole(dst, &src->hist[i]))
+            return -1;
+    trim_history(dst);
+    return 0;
+}
+
+void kit_usage_drop_history(struct kit_usage *u) { free_history(u); }
+
 int kit_usage_add(struct kit_usage *dst, const struct kit_usage *src)
 {
     char past[11];
@@ -459,6 +517,28 @@ int kit_usage_endpoints_json(const struct kit_usage *u, struct kit_buf *out)
     return kit_jw_error(&w) ? -1 : 0;
 }
 
+int kit_usage_policies_json(const struct kit_usage *u, struct kit_buf *out)
+{
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    for(size_t i = 0; i < u->npol; i++)
+        kit_jw_kint(&w, u->pol[i].name, (int64_t)u->pol[i].n429);
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
+}
+
+static void policies_member(struct kit_jw *w, const struct kit_usage *u)
+{
+    if(!u->npol)
+        return;
+    kit_jw_key(w, "429s_by_policy");
+    kit_jw_obj(w);
+    for(size_t i = 0; i < u->npol; i++)
+        kit_jw_kint(w, u->pol[i].name, (int64_t)u->pol[i].n429);
+    kit_jw_obj_end(w);
+}
+
 /* A kept day, compactly: its endpoints as [calls,errors,429,retries]
  * and only the members that say something, so 90 days stay small. */
 static void day_to_json(struct kit_jw *w, const struct kit_usage *d)
@@ -469,6 +549,7 @@ static void day_to_json(struct kit_jw *w, const struct kit_usage *d)
     kit_jw_kint(w, "calls", (int64_t)d->calls);
     if(d->n429)
         kit_jw_kint(w, "429s", (int64_t)d->n429);
+    policies_member(w, d);
     if(d->retries)
         kit_jw_kint(w, "retries", (int64_t)d->retries);
     for(size_t i = 0; i < d->nep; i++)
@@ -513,6 +594,25 @@ int kit_usage_day_json(const struct kit_usage *d, struct kit_buf *out)
     return kit_jw_error(&w) ? -1 : 0;
 }
 
+static void history_member(struct kit_jw *w, const struct kit_usage *u)
+{
+    kit_jw_key(w, "history");
+    kit_jw_arr(w);
+    for(size_t i = 0; i < u->nhist; i++)
+        day_to_json(w, &u->hist[i]);
+    kit_jw_arr_end(w);
+}
+
+int kit_usage_history_to_json(const struct kit_usage *u, struct kit_buf *out)
+{
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    history_member(&w, u);
+    kit_jw_obj_end(&w);
+    return kit_jw_error(&w) ? -1 : 0;
+}
+
 int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out)
 {
     struct kit_jw w;
@@ -526,6 +626,7 @@ int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out)
     kit_jw_raw(&w, kit_buf_str(&eps), eps.len);
     kit_buf_free(&eps);
     kit_jw_kint(&w, "429s", (int64_t)u->n429);
+    policies_member(&w, u);
     kit_jw_kint(&w, "retries", (int64_t)u->retries);
     kit_jw_key(&w, "limits");
     kit_jw_obj(&w);
@@ -549,13 +650,8 @@ int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out)
         kit_jw_kint(&w, "saved_at", u->saved_at_ms);
     if(u->warned)
         kit_jw_kint(&w, "warned", (int64_t)u->warned);
-    if(u->nhist) {
-        kit_jw_key(&w, "history");
-        kit_jw_arr(&w);
-        for(size_t i = 0; i < u->nhist; i++)
-            day_to_json(&w, &u->hist[i]);
-        kit_jw_arr_end(&w);
-    }
+    if(u->nhist)
+        history_member(&w, u);
     kit_jw_obj_end(&w);
     return rc || kit_jw_error(&w) ? -1 : 0;
 }
@@ -602,6 +698,61 @@ static int endpoint_counts(const struct kit_json *j, int v, uint64_t c[4])
                : 0;
 }
 
+/* The optional 429s_by_policy object of obj into u. */
+static int parse_policies(const struct kit_json *j, int obj, struct kit_usage *u, const char **bad)
+{
+    int pols = kit_json_get(j, obj, "429s_by_policy");
+    if(pols < 0)
+        return 0;
+    if(kit_json_type(j, pols) != KIT_JSON_OBJECT) {
+        *bad = "\"429s_by_policy\" is not an object";
+        return -1;
+    }
+    for(int i = 0, k = pols + 1; i < kit_json_size(j, pols); i++, k = kit_json_skip(j, k)) {
+        int64_t n;
+        char *name = kit_json_strdup(j, k);
+        int ok = name && kit_json_type(j, k + 1) == KIT_JSON_NUMBER && !kit_json_int64(j, k + 1, &n) && n >= 0;
+        if(ok)
+            add_policy(u, name, (uint64_t)n);
+        free(name);
+        if(!ok) {
+            *bad = "a \"429s_by_policy\" count is not a non-negative integer";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_usage(const struct kit_json *j, int obj, struct kit_usage *u, int kept,
+                       const char **bad);
+
+/* The days of the array at token arr into u's history: summed into a day
+ * already kept, or (whole) kept whole (keep_whole). */
+static int parse_days(const struct kit_json *j, int arr, struct kit_usage *u, int whole,
+                      const char **bad)
+{
+    if(kit_json_type(j, arr) != KIT_JSON_ARRAY) {
+        *bad = "\"history\" is not an array";
+        return -1;
+    }
+    for(int i = 0, t = arr + 1; i < kit_json_size(j, arr); i++, t = kit_json_skip(j, t)) {
+        struct kit_usage d;
+        kit_usage_init(&d);
+        int rc = parse_usage(j, t, &d, 1, bad);
+        /* Days out of order or twice (edited by hand) are summed in order. */
+        if(!rc && (whole ? keep_whole(u, &d)
+                         : strcmp(d.day, u->day) < 0 && keep_day(u, &d, d.day))) {
+            *bad = "out of memory";
+            rc = -1;
+        }
+        kit_usage_free(&d);
+        if(rc)
+            return -1;
+    }
+    trim_history(u);
+    return 0;
+}
+
 /* Read the usage object at token obj into u (freshly initialised). -1
  * with the reason in *bad. kept: a kept day (no history of its own). */
 static int parse_usage(const struct kit_json *j, int obj, struct kit_usage *u, int kept,
@@ -629,6 +780,8 @@ static int parse_usage(const struct kit_json *j, int obj, struct kit_usage *u, i
         return -1;
     }
     u->warned = (uint32_t)(warned & KIT_USAGE_WARNED_ALL);
+    if(parse_policies(j, obj, u, bad))
+        return -1;
     int eps = kit_json_get(j, obj, "by_endpoint");
     if(eps >= 0) {
         if(kit_json_type(j, eps) != KIT_JSON_OBJECT) {
@@ -691,27 +844,7 @@ static int parse_usage(const struct kit_json *j, int obj, struct kit_usage *u, i
         memcpy(u->basis, b, strlen(b) + 1);
     free(b);
     int hist = kit_json_get(j, obj, "history");
-    if(hist < 0)
-        return 0;
-    if(kit_json_type(j, hist) != KIT_JSON_ARRAY) {
-        *bad = "\"history\" is not an array";
-        return -1;
-    }
-    for(int i = 0, t2 = hist + 1; i < kit_json_size(j, hist); i++, t2 = kit_json_skip(j, t2)) {
-        struct kit_usage d;
-        kit_usage_init(&d);
-        int rc = parse_usage(j, t2, &d, 1, bad);
-        /* Days out of order or twice (edited by hand) are summed in order. */
-        if(!rc && strcmp(d.day, u->day) < 0 && keep_day(u, &d, d.day)) {
-            *bad = "out of memory";
-            rc = -1;
-        }
-        kit_usage_free(&d);
-        if(rc)
-            return -1;
-    }
-    trim_history(u);
-    return 0;
+    return hist < 0 ? 0 : parse_days(j, hist, u, 0, bad);
 }
 
 int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char *why, size_t whysize)
@@ -733,6 +866,34 @@ int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char 
     }
     kit_json_free(&j);
     return 0;
+}
+
+int kit_usage_history_from_json(struct kit_usage *u, const char *text, size_t len, char *why,
+                                size_t whysize)
+{
+    struct kit_json j = {0};
+    char jwhy[128] = "";
+    const char *bad = NULL;
+    struct kit_usage got;
+    kit_usage_init(&got);
+    memcpy(got.day, u->day, sizeof got.day);
+    if(kit_json_parse(&j, text, len, jwhy, sizeof jwhy)) {
+        snprintf(why, whysize, "not JSON (%s)", jwhy);
+        return -1;
+    }
+    int hist = kit_json_type(&j, 0) == KIT_JSON_OBJECT ? kit_json_get(&j, 0, "history") : -1;
+    int rc = -1;
+    if(hist < 0)
+        bad = "not an object with a \"history\" array";
+    else if(!parse_days(&j, hist, &got, 1, &bad))
+        rc = kit_usage_keep_days(u, &got);
+    if(rc && bad)
+        snprintf(why, whysize, "%s", bad);
+    else if(rc)
+        snprintf(why, whysize, "out of memory");
+    kit_json_free(&j);
+    kit_usage_free(&got);
+    return rc;
 }
 
 /* ---- warnings before the bill ---- */

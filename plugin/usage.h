@@ -18,19 +18,29 @@
  * and, once stored, "saved_at" (epoch ms). resets_at is derived from day
  * and utc_offset_ms (never read back).
  *
- * History: a day that ends is kept, not overwritten. The record carries
- *    "warned":N     the warnings already given today (kit_usage_warnings)
- *    "history":[{"day":"2026-11-27","calls":N,"429s":N,"retries":N,
- *                "errors":N,"budget":N,"utc_offset_ms":N,"limits":{..},
- *                "by_endpoint":{"name":[calls,errors,429,retries]}}, ...]
- * oldest first, each a day before "day" on the basis it was counted in,
- * members that would be 0 left out. At most KIT_USAGE_HISTORY_DAYS days
- * before "day" are kept: the record stays bounded (about 25 KB with a
- * connector's dozen endpoints busy every day, see tests/check_usage_history.c).
- * The kit never writes the record itself: a client stores what
- * kit_usage_add builds, and the add is where a finished day moves into
- * the history (kit_usage_belongs says when the saved record must be
- * added).
+ * and "warned":N, the warnings already given today (kit_usage_warnings).
+ * 429 answers are also counted by the server's name for the limit that
+ * refused them (the answer hook's kit_http_decision.policy; "unknown"
+ * when it named none):
+ *    "429s_by_policy":{"TEN_SECONDLY_ROLLING":2,"DAILY":1}
+ *
+ * History: a day that ends is kept, not overwritten, under its own host
+ * state key (KIT_USAGE_HISTORY_KEY), so the record above, rewritten after
+ * every batch of calls, stays today's few hundred bytes:
+ *    {"history":[{"day":"2026-11-27","calls":N,"429s":N,"retries":N,
+ *                 "errors":N,"budget":N,"utc_offset_ms":N,"limits":{..},
+ *                 "429s_by_policy":{..},
+ *                 "by_endpoint":{"name":[calls,errors,429,retries]}}, ...]}
+ * oldest first, each a day on the basis it was counted in, members that
+ * would be 0 left out. At most KIT_USAGE_HISTORY_DAYS days are kept, so it
+ * stays bounded (about 30 KB for 90 busy days, see
+ * tests/check_usage_history.c). It is written only when a day moves into
+ * it. An older layout kept the same "history" array inside the usage
+ * record: kit_usage_from_json still reads it there, and the next save
+ * moves it under the history key. Struct kit_usage holds both (hist).
+ * The kit never writes state itself: a client stores what kit_usage_add
+ * builds, and the add is where a finished day moves into the history
+ * (kit_usage_belongs says when the saved record must be added).
  *
  * The day: a CRM's daily limit resets at midnight in the account's time
  * zone (for example HubSpot's, hubspot/API-NOTES.md 1.4, 3.1), so "today"
@@ -54,6 +64,7 @@
 #include "plugin/buf.h"
 
 #define KIT_USAGE_KEY "usage"
+#define KIT_USAGE_HISTORY_KEY "usage_history"
 #define KIT_USAGE_BASIS_SIZE 160
 /* Offsets beyond this are not a real zone's (real ones span -12h..+14h). */
 #define KIT_USAGE_MAX_OFFSET_MS (18LL * 3600 * 1000)
@@ -65,10 +76,20 @@
 /* Warnings: thresholds 50%, 80%, 100% of two figures, a bit each. */
 #define KIT_USAGE_WARN_STEPS 3
 #define KIT_USAGE_WARNED_ALL 0x3fu
+/* 429s by policy: a server has a handful of limits; more names than this
+ * are counted under "other", longer names are cut. */
+#define KIT_USAGE_MAX_POLICIES 8
+#define KIT_USAGE_POLICY_SIZE 32
+#define KIT_USAGE_POLICY_UNKNOWN "unknown"
 
 struct kit_usage_ep {
     char *name; /* owned */
     uint64_t calls, errors, n429, retries;
+};
+
+struct kit_usage_policy {
+    char name[KIT_USAGE_POLICY_SIZE]; /* the server's name for the limit */
+    uint64_t n429;
 };
 
 enum kit_usage_limit {
@@ -91,6 +112,8 @@ struct kit_usage {
     int64_t saved_at_ms;          /* last stored (epoch ms), -1: unknown */
     char basis[KIT_USAGE_BASIS_SIZE]; /* "" until kit_usage_set_zone  */
     uint32_t warned;              /* warnings given on day (bits)  */
+    struct kit_usage_policy pol[KIT_USAGE_MAX_POLICIES]; /* npol used */
+    size_t npol;
     struct kit_usage *hist;       /* owned: nhist past days, oldest
                                      first, none with a history    */
     size_t nhist;
@@ -171,6 +194,13 @@ int kit_usage_zone_load(const struct oc_host *host, const char *key, struct kit_
 int kit_usage_belongs(const struct kit_usage *saved, const char *day, int64_t offset_ms);
 /* Count one event for endpoint (NULL: "other"). -1 on oom. */
 int kit_usage_count(struct kit_usage *u, const char *endpoint, enum kit_usage_what what);
+/* Count one 429 under the server's name for the limit (NULL or "":
+ * KIT_USAGE_POLICY_UNKNOWN). Only the by-policy table: the 429 itself is
+ * counted by kit_usage_count(KIT_USE_429). */
+void kit_usage_count_policy(struct kit_usage *u, const char *policy);
+/* The 429s_by_policy object alone, as JSON text (appended to out). -1 on
+ * oom. */
+int kit_usage_policies_json(const struct kit_usage *u, struct kit_buf *out);
 /* dst += src: when src's counts are dst's day (see kit_usage_belongs),
  * summed per endpoint, src's known limits winning and its warnings kept;
  * when they are of an earlier day, kept in dst's history as that day (on
@@ -188,6 +218,22 @@ int kit_usage_from_json(struct kit_usage *u, const char *text, size_t len, char 
 int kit_usage_endpoints_json(const struct kit_usage *u, struct kit_buf *out);
 /* One kept day as the history entry above (appended to out). -1 on oom. */
 int kit_usage_day_json(const struct kit_usage *d, struct kit_buf *out);
+/* The history record above for u's kept days (appended to out). -1 on
+ * oom. */
+int kit_usage_history_to_json(const struct kit_usage *u, struct kit_buf *out);
+/* Keep the days of a history record (text) in u's history, as
+ * kit_usage_keep_days does. -1 with a reason in why when it is not a
+ * history record (u then holds what it held). */
+int kit_usage_history_from_json(struct kit_usage *u, const char *text, size_t len, char *why,
+                                size_t whysize);
+/* Keep src's kept days before dst->day in dst's history. Each place a day
+ * is stored holds the day whole, so a day dst already keeps is the same
+ * day seen twice (a move into the history key whose usage record could
+ * not be rewritten after it), not more calls: the entry with more calls
+ * stays. History beyond KIT_USAGE_HISTORY_DAYS is dropped. -1 on oom. */
+int kit_usage_keep_days(struct kit_usage *dst, const struct kit_usage *src);
+/* Forget u's kept days (the rest of u is left alone). */
+void kit_usage_drop_history(struct kit_usage *u);
 
 /* The thresholds (50%, 80%, 100% of u->budget and of the daily limit last
  * seen, limits[KIT_LIM_DAILY]) the day's calls have crossed that were not

@@ -516,11 +516,12 @@ START_TEST(t_usage_persisted_and_reloaded)
     ck_assert_msg(strstr(rec, "\"kind\":\"usage\",\"day\":\"2026-11-28\","
                               "\"day_basis\":\"UTC (run authorize to learn the account's time zone)\","
                               "\"resets_at\":\"2026-11-29T00:00:00Z\",\"calls\":3,\"calls_429\":1,"
+                              "\"calls_429_by_policy\":{\"TEN_SECONDLY_ROLLING\":1},"
                               "\"retries\":1,\"budget\":10,\"budget_remaining\":7,\"limit_max\":100,"
                               "\"limit_remaining\":98,\"daily_limit\":250000,"
-                              "\"daily_remaining\":249000,\"by_endpoint_json\":"
-                              "\"{\\\"test.get\\\":{\\\"calls\\\":3,\\\"errors\\\":1,"
-                              "\\\"429\\\":1,\\\"retries\\\":1}}\"}"),
+                              "\"daily_remaining\":249000,\"by_endpoint\":"
+                              "{\"test.get\":{\"calls\":3,\"errors\":1,"
+                              "\"429\":1,\"retries\":1}}}"),
                   "record: %s", rec);
     const char *u = th_state(&e.th, "usage");
     ck_assert_ptr_nonnull(strstr(u, "\"calls\":3"));

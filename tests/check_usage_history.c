@@ -308,7 +308,15 @@ START_TEST(report_rows_match_the_month)
     for(int i = 0; i < NDAYS; i++) {
         char day[11], share[16], of[16], bar[64];
         long long c, n4, rt;
-        ck_assert_msg(sscanf(p, "%10s %lld %15s %15s %lld %lld %63s", day, &c, share, of, &n4, &rt, bar) == 7, "%s", p);
+        int at = 0;
+        ck_assert_msg(sscanf(p, "%10s %lld %15s %15s %lld%n", day, &c, share, of, &n4, &at) == 5, "%s", p);
+        /* the 429s by policy follow their count: "1 (10s:1)" */
+        const char *rest = p + at;
+        if(!strncmp(rest, " (", 2)) {
+            ck_assert_msg(!strncmp(rest, " (10s:1)", 8), "%s", p);
+            rest += 8;
+        }
+        ck_assert_msg(sscanf(rest, "%lld %63s", &rt, bar) == 2, "%s", p);
         ck_assert_str_eq(day, m.ex.day[i]);
         ck_assert_int_eq(c, day_total(&m.ex, i));
         ck_assert_int_eq(n4, m.ex.n429[i]);
@@ -769,10 +777,13 @@ static size_t history_bytes(int days, int neps, uint64_t calls, int heavy, struc
             d.ep[e].calls = calls;
         }
         d.calls = calls * (uint64_t)neps;
+        if(heavy)
+            kit_usage_count_policy(&d, "TEN_SECONDLY_ROLLING");
         ck_assert_int_eq(kit_usage_add(&u, &d), 0);
         kit_usage_free(&d);
     }
     json->len = 0;
+    u.offset_ms = -5 * HOUR;
     ck_assert_int_eq(kit_usage_to_json(&u, json), 0);
     kit_usage_free(&u);
     return json->len;
@@ -804,6 +815,185 @@ START_TEST(full_history_stays_small)
     ck_assert_int_eq(back.hist[99].budget, 250000);
     kit_usage_free(&back);
     kit_buf_free(&json);
+}
+END_TEST
+
+/* ---- what a batch writes ---- */
+
+/* Bytes and puts per usage key, counted on the way to the test host's
+ * state. */
+static oc_status (*real_put)(void *, const char *, const void *, size_t);
+static size_t put_bytes[2];
+static int put_count[2];
+
+static oc_status counting_put(void *ctx, const char *key, const void *value, size_t len)
+{
+    int k = !strcmp(key, KIT_USAGE_KEY) ? 0 : !strcmp(key, KIT_USAGE_HISTORY_KEY) ? 1 : -1;
+    if(k >= 0) {
+        put_bytes[k] += len;
+        put_count[k]++;
+    }
+    return real_put(ctx, key, value, len);
+}
+
+/* 2026-11-30T17:00:00Z: noon in New York (EST), the day history_bytes
+ * ends on. */
+#define NOV30_NOON 1796058000000LL
+
+static int64_t row_calls(const struct och_usage_data *d, const char *day)
+{
+    for(size_t i = 0; i < d->nrows; i++)
+        if(!strcmp(d->rows[i].day, day))
+            return d->rows[i].calls;
+    return -1;
+}
+
+/* A state of the earlier layout (90 days kept inside the usage record):
+ * the first batch moves them under the history key, every later batch
+ * writes today's record alone, a new day writes the history once, and a
+ * day moved twice (its usage record's save failed) is kept once. */
+START_TEST(batch_writes_todays_record_only)
+{
+    struct month m;
+    struct kit_buf legacy = KIT_BUF_INIT;
+    struct och_usage_data d;
+    size_t old_record = history_bytes(90, 6, 180, 0, &legacy);
+    month_start(&m, NOV30_NOON, ZONE(-18000000), 0);
+    hs_instance_release(m.in);
+    ck_assert_int_eq(m.th.host.state_put(&m.th, KIT_USAGE_KEY, legacy.data, legacy.len), OC_OK);
+    real_put = m.th.host.state_put;
+    m.th.host.state_put = counting_put;
+    memset(put_bytes, 0, sizeof put_bytes);
+    memset(put_count, 0, sizeof put_count);
+    new_instance(&m);
+    calls(&m, EP_A, 1); /* the move */
+    size_t first = put_bytes[0] + put_bytes[1];
+    ck_assert_int_eq(put_count[1], 1);
+    size_t before = put_bytes[0];
+    for(int i = 0; i < 10; i++)
+        calls(&m, EP_B, 1);
+    size_t per_batch = (put_bytes[0] - before) / 10;
+    fprintf(stderr,
+            "usage_history: bytes written per batch with 90 days kept: %zu in the first batch (moves the "
+            "earlier layout's history, a %zu-byte usage record), then %zu (today's record only)\n",
+            first, old_record, per_batch);
+    ck_assert_int_eq(put_count[1], 1);
+    ck_assert_uint_lt(per_batch, 1024);
+    ck_assert_ptr_null(strstr(th_state(&m.th, KIT_USAGE_KEY), "\"history\""));
+    gather(&m, &d);
+    ck_assert_uint_eq(d.nrows, 91);
+    ck_assert_int_eq(row_calls(&d, "2026-09-01"), 6 * 180);
+    ck_assert_int_eq(row_calls(&d, "2026-11-30"), 11);
+    och_usage_data_free(&d);
+    /* the next day: the history is written once; its usage record's
+     * save fails, so the day moves again at the next batch */
+    set_clock(&m, NOV30_NOON + DAY);
+    m.th.fail_puts = 1;
+    m.th.puts_left = 0;
+    m.th.fail_key = KIT_USAGE_KEY;
+    calls(&m, EP_A, 1);
+    ck_assert_int_eq(put_count[1], 2);
+    m.th.fail_puts = 0;
+    calls(&m, EP_A, 1);
+    ck_assert_int_eq(put_count[1], 3);
+    calls(&m, EP_A, 1);
+    ck_assert_int_eq(put_count[1], 3);
+    gather(&m, &d);
+    ck_assert_uint_eq(d.nrows, 92);
+    ck_assert_int_eq(row_calls(&d, "2026-11-30"), 11); /* once, not twice */
+    ck_assert_int_eq(row_calls(&d, "2026-12-01"), 3);
+    och_usage_data_free(&d);
+    kit_buf_free(&legacy);
+    month_stop(&m);
+}
+END_TEST
+
+/* ---- 429s by HubSpot's policy ---- */
+
+/* The first call to each path is refused under one policy (none named
+ * for /pu), then answered. */
+static int policy_answer(void *ctx, const struct fx_request *req, struct fx_response *resp)
+{
+    int *seen = ctx;
+    static const char *const paths[] = {"/p10", "/p1", "/pu", "/pd"};
+    static const char *const policies[] = {"TEN_SECONDLY_ROLLING", "SECONDLY", NULL, "DAILY"};
+    for(int i = 0; i < 4; i++) {
+        if(strcmp(req->path, paths[i]) || (seen[i]++ && i != 3))
+            continue;
+        resp->status = 429;
+        kit_buf_puts(&resp->headers, "Retry-After: 1\r\n");
+        kit_buf_printf(&resp->body, "{\"status\":\"error\",\"message\":\"limit\",\"errorType\":\"RATE_LIMIT\"%s%s%s}",
+                       policies[i] ? ",\"policyName\":\"" : "", policies[i] ? policies[i] : "", policies[i] ? "\"" : "");
+        return 0;
+    }
+    resp->status = 200;
+    kit_buf_puts(&resp->body, "{\"ok\":true}");
+    return 0;
+}
+
+static oc_status call_path(struct month *m, const char *path)
+{
+    struct kit_http_req r;
+    struct oc_error err = {sizeof err};
+    kit_http_req_init(&r, "GET", path, NULL, 0, "p.x");
+    oc_status rc = kit_http_call(m->in->http, &r, &err);
+    kit_http_req_free(&r);
+    return rc;
+}
+
+#define POLICIES_JSON "{\"TEN_SECONDLY_ROLLING\":1,\"SECONDLY\":1,\"unknown\":1,\"DAILY\":1}"
+
+START_TEST(rate_limits_counted_by_policy)
+{
+    struct month m;
+    struct och_usage_data d;
+    int seen[4] = {0, 0, 0, 0};
+    char why[256];
+    memset(&m, 0, sizeof m);
+    th_init(&m.th, NOV30_NOON);
+    ck_assert_int_eq(m.th.host.state_put(&m.th, HS_ACCOUNT_KEY, ZONE(-18000000), strlen(ZONE(-18000000))), OC_OK);
+    struct fx_options fo = {.dynamic = policy_answer, .dynamic_ctx = seen};
+    ck_assert_msg(fx_server_start(NULL, &fo, &m.srv, why, sizeof why) == 0, "%s", why);
+    snprintf(m.budget, sizeof m.budget, "0");
+    new_instance(&m);
+    ck_assert_int_eq(call_path(&m, "/p10"), OC_OK);
+    ck_assert_int_eq(call_path(&m, "/p1"), OC_OK);
+    ck_assert_int_eq(call_path(&m, "/pu"), OC_OK);
+    ck_assert_int_eq(call_path(&m, "/pd"), OC_E_BUDGET);
+    ASSERT_HAS_TEXT(th_state(&m.th, KIT_USAGE_KEY), "\"429s\":4,\"429s_by_policy\":" POLICIES_JSON);
+    /* today's record, its report and its metrics */
+    gather(&m, &d);
+    ck_assert_uint_eq(d.nrows, 1);
+    ck_assert_uint_eq(d.rows[0].npol, 4);
+    char *text = render(och_usage_report_text, &d, 1);
+    ASSERT_HAS_TEXT(text, " 4 (10s:1, 1s:1, unknown:1, day:1) ");
+    free(text);
+    text = render(och_usage_report_json, &d, 1);
+    ASSERT_HAS_TEXT(text, "\"429s\":4,\"429s_by_policy\":" POLICIES_JSON);
+    free(text);
+    text = render(prom_adapter, &d, 1);
+    ASSERT_HAS_TEXT(text, "# TYPE onecount_hubspot_rate_limited_by_policy_total counter\n");
+    ASSERT_HAS_TEXT(text, "onecount_hubspot_rate_limited_by_policy_total{policy=\"TEN_SECONDLY_ROLLING\"} 1\n");
+    ASSERT_HAS_TEXT(text, "onecount_hubspot_rate_limited_by_policy_total{policy=\"DAILY\"} 1\n");
+    ASSERT_HAS_TEXT(text, "onecount_hubspot_rate_limited_by_policy_total{policy=\"unknown\"} 1\n");
+    free(text);
+    och_usage_data_free(&d);
+    /* kept with the day */
+    set_clock(&m, NOV30_NOON + DAY);
+    hs_instance_release(m.in);
+    new_instance(&m);
+    ck_assert_int_eq(call_path(&m, "/ok"), OC_OK);
+    ASSERT_HAS_TEXT(th_state(&m.th, KIT_USAGE_HISTORY_KEY), "\"429s\":4,\"429s_by_policy\":" POLICIES_JSON);
+    ck_assert_ptr_null(strstr(th_state(&m.th, KIT_USAGE_KEY), "429s_by_policy"));
+    gather(&m, &d);
+    ck_assert_uint_eq(d.nrows, 2);
+    ck_assert_str_eq(d.rows[0].day, "2026-11-30");
+    ck_assert_uint_eq(d.rows[0].npol, 4);
+    ck_assert_str_eq(d.rows[0].pol[3].name, "DAILY");
+    ck_assert_int_eq(d.rows[0].pol[3].n429, 1);
+    ck_assert_uint_eq(d.rows[1].npol, 0);
+    och_usage_data_free(&d);
+    month_stop(&m);
 }
 END_TEST
 
@@ -1002,6 +1192,8 @@ Suite *make_usage_history_suite(void)
     tcase_add_test(tc, svg_is_xml_and_its_bars_are_the_data);
     tcase_add_test(tc, prometheus_lines_follow_the_format);
     tcase_add_test(tc, full_history_stays_small);
+    tcase_add_test(tc, batch_writes_todays_record_only);
+    tcase_add_test(tc, rate_limits_counted_by_policy);
     tcase_add_test(tc, warnings_once_per_threshold_per_day);
     tcase_add_test(tc, warning_on_the_portals_daily_limit);
     tcase_add_test(tc, remote_shows_the_portal_beside_ours);

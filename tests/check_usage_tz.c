@@ -303,7 +303,7 @@ START_TEST(day_follows_account_zone)
     r = usage_record(&e);
     ASSERT_HAS(r, "\"day\":\"2026-11-28\",");
     ASSERT_HAS(r, "\"resets_at\":\"2026-11-29T05:00:00Z\",\"calls\":1,");
-    ASSERT_HAS(r, "\"by_endpoint_json\":\"{\\\"test.c\\\":{\\\"calls\\\":1,");
+    ASSERT_HAS(r, "\"by_endpoint\":{\"test.c\":{\"calls\":1,");
     env_end(&e);
 }
 END_TEST

@@ -92,6 +92,32 @@ oom:
     return -1;
 }
 
+/* The 429s-by-policy table (JSON text) into row; names past
+ * OCH_USAGE_POLICIES are left out (the plugin keeps fewer). */
+static int policies(struct och_usage_row *row, const char *json, char *why, size_t whysize)
+{
+    struct kit_json j = {0};
+    char jwhy[128];
+    int rc = 0;
+    if(kit_json_parse(&j, json, strlen(json), jwhy, sizeof jwhy) || kit_json_type(&j, 0) != KIT_JSON_OBJECT)
+        rc = -1;
+    for(int i = 0, k = 1; !rc && i < kit_json_size(&j, 0); i++, k = kit_json_skip(&j, k)) {
+        struct och_usage_policy *p = &row->pol[row->npol];
+        char *name = kit_json_strdup(&j, k);
+        if(!name || kit_json_int64(&j, k + 1, &p->n429) || p->n429 < 0)
+            rc = -1;
+        else if(row->npol < OCH_USAGE_POLICIES) {
+            snprintf(p->name, sizeof p->name, "%s", name);
+            row->npol++;
+        }
+        free(name);
+    }
+    if(rc)
+        snprintf(why, whysize, "the calls_429_by_policy table of %s is not an object of whole numbers", row->day);
+    kit_json_free(&j);
+    return rc;
+}
+
 int och_usage_take(struct och_usage_data *d, const struct oc_record *r, char *why, size_t whysize)
 {
     if(!r->kind)
@@ -145,6 +171,11 @@ int och_usage_take(struct och_usage_data *d, const struct oc_record *r, char *wh
     if(!eps)
         eps = field(r, "by_endpoint_json");
     if(eps && endpoints(row, eps->value, why, whysize))
+        return -1;
+    const struct oc_field *pols = field(r, "calls_429_by_policy");
+    if(!pols)
+        pols = field(r, "calls_429_by_policy_json");
+    if(pols && policies(row, pols->value, why, whysize))
         return -1;
     if(today && !row->errors)
         for(size_t i = 0; i < row->nep; i++)

@@ -7,7 +7,9 @@
  * Field names read: day, calls, calls_429, retries, errors, budget,
  * daily_limit, daily_remaining, day_basis, resets_at, and the per-endpoint
  * table as by_endpoint (a JSON value, ABI 1.1) or by_endpoint_json (the
- * same JSON as text, ABI 1.0): {"name":{"calls":..,"429":..,"retries":..}}.
+ * same JSON as text, ABI 1.0): {"name":{"calls":..,"429":..,"retries":..}},
+ * and the 429s by the server's name of the limit as calls_429_by_policy
+ * (or calls_429_by_policy_json): {"DAILY":1,...}.
  */
 #ifndef OCH_USAGE_DAYS_H
 #define OCH_USAGE_DAYS_H
@@ -22,6 +24,13 @@ struct och_usage_ep {
     int64_t calls, n429, retries, errors;
 };
 
+#define OCH_USAGE_POLICIES 8
+
+struct och_usage_policy {
+    char name[32]; /* the server's name of a limit, e.g. "DAILY" */
+    int64_t n429;
+};
+
 struct och_usage_row {
     char day[11];
     int today; /* from the "usage" record */
@@ -31,6 +40,8 @@ struct och_usage_row {
     int64_t daily_remaining; /* -1: never seen that day     */
     struct och_usage_ep *ep; /* owned, nep entries, in the order received */
     size_t nep;
+    struct och_usage_policy pol[OCH_USAGE_POLICIES]; /* in the order received */
+    size_t npol;
 };
 
 struct och_usage_portal {

@@ -70,6 +70,15 @@ int och_usage_prometheus(FILE *f, const struct och_usage_data *d)
             fprintf(f, "\"} %lld\n", (long long)v);
         }
     }
+    if(r && r->npol) {
+        family(f, "rate_limited_by_policy_total", "counter",
+               "HubSpot answers 429 (rate limited) today, by the limit HubSpot named (policyName).");
+        for(size_t k = 0; k < r->npol; k++) {
+            fputs(PREFIX "rate_limited_by_policy_total{policy=\"", f);
+            label_value(f, r->pol[k].name);
+            fprintf(f, "\"} %lld\n", (long long)r->pol[k].n429);
+        }
+    }
     if(r && r->daily_limit >= 0) {
         family(f, "daily_limit_calls", "gauge", "HubSpot's daily API call limit for the portal, as last seen.");
         fprintf(f, PREFIX "daily_limit_calls %lld\n", (long long)r->daily_limit);

@@ -72,6 +72,26 @@ static void projection_text(FILE *f, const struct och_usage_projection *p)
     fputc('\n', f);
 }
 
+/* A limit's name as the 429s column shows it: HubSpot's three in short,
+ * any other as given. */
+static const char *policy_short(const char *name)
+{
+    static const char *const names[][2] = {{"TEN_SECONDLY_ROLLING", "10s"}, {"SECONDLY", "1s"}, {"DAILY", "day"}};
+    for(size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if(!strcmp(name, names[i][0]))
+            return names[i][1];
+    return name;
+}
+
+/* The 429s cell: "3", or "3 (10s:2, day:1)" when the limits are known. */
+static void n429_text(const struct och_usage_row *r, char *out, size_t size)
+{
+    size_t n = (size_t)snprintf(out, size, "%lld", (long long)r->n429);
+    for(size_t i = 0; i < r->npol && n < size; i++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s:%lld%s", i ? ", " : " (", policy_short(r->pol[i].name),
+                              (long long)r->pol[i].n429, i + 1 == r->npol ? ")" : "");
+}
+
 int och_usage_report_text(FILE *f, const struct och_usage_data *d, int days)
 {
     size_t first = och_usage_first(d, days);
@@ -81,7 +101,7 @@ int och_usage_report_text(FILE *f, const struct och_usage_data *d, int days)
         const struct och_usage_row *r = &d->rows[i];
         const char *what;
         int64_t ref = och_usage_reference(r, &what);
-        char pc[48], b[OCH_USAGE_BAR_WIDTH + 1], top[256];
+        char pc[48], b[OCH_USAGE_BAR_WIDTH + 1], top[256], n429[160];
         percent(r->calls, ref, pc, sizeof pc);
         int64_t scale = ref;
         if(!scale) /* no figure known: bars relative to the busiest day */
@@ -90,8 +110,9 @@ int och_usage_report_text(FILE *f, const struct och_usage_data *d, int days)
                     scale = d->rows[k].calls;
         bar(r->calls, scale, b);
         top_text(r, top, sizeof top);
-        fprintf(f, "%-10s %8lld %7s %-11s %5lld %7lld  %s  %s%s\n", r->day, (long long)r->calls, pc,
-                ref ? what : "-", (long long)r->n429, (long long)r->retries, b, top, r->today ? "  (today)" : "");
+        n429_text(r, n429, sizeof n429);
+        fprintf(f, "%-10s %8lld %7s %-11s %5s %7lld  %s  %s%s\n", r->day, (long long)r->calls, pc,
+                ref ? what : "-", n429, (long long)r->retries, b, top, r->today ? "  (today)" : "");
     }
     if(d->basis[0])
         fprintf(f, "days: %s; today resets at %s\n", d->basis, d->resets_at[0] ? d->resets_at : "?");
@@ -164,6 +185,11 @@ int och_usage_report_json(FILE *f, const struct och_usage_data *d, int days)
         else
             kit_jw_null(&w);
         kit_jw_kint(&w, "429s", r->n429);
+        kit_jw_key(&w, "429s_by_policy");
+        kit_jw_obj(&w);
+        for(size_t k = 0; k < r->npol; k++)
+            kit_jw_kint(&w, r->pol[k].name, r->pol[k].n429);
+        kit_jw_obj_end(&w);
         kit_jw_kint(&w, "retries", r->retries);
         kit_jw_kint(&w, "errors", r->errors);
         kit_jw_kint(&w, "budget", r->budget);
