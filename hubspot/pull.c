@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "hubspot/email_event.h"
+#include "hubspot/event_context.h"
 #include "hubspot/host.h"
 #include "hubspot/instance.h"
 #include "hubspot/pull_contacts.h"
@@ -237,7 +238,7 @@ static oc_status emit_page(struct run *r, const struct kit_json *j, int events,
             /* A refused record was not delivered (a host that cannot write
              * it says so this way): it stays unprocessed, so the saved
              * state ends just before it and a rerun starts with it. */
-            if(hs_emit(r->in, "email_event", id, ps->ev.fields, ps->ev.n)) {
+            if(hs_event_context_emit(r->in, id, ps->ev.fields, ps->ev.n)) {
                 why = OC_E_CANCELLED;
                 snprintf(what, sizeof what, "%.80s", id);
                 break;
