@@ -15,8 +15,9 @@
  *
  * Use: hs_idcache_open() once per operation (it reloads the state, so
  * what another run learned counts), hs_idcache_get/put/drop per entry,
- * hs_idcache_save() once per batch (not per entry: ochost rewrites and
- * syncs its state file on each put).
+ * hs_idcache_save() at most once per batch (not per entry: ochost rewrites
+ * and syncs its state file on each put; a bulk push saves at most once a
+ * minute and when it ends).
  *
  * Sharing (text for connector.h's state rules): the cache is one key,
  * HS_IDCACHE_KEY, read once when an operation starts and written whole

@@ -56,6 +56,12 @@
 #include "plugin/text.h"
 
 #define MAX_CONC 32 /* options.c caps max_concurrency there too */
+/* The contact cache is written whole (up to 1 MiB) and the host rewrites
+ * its state to keep it, so a save after every wave made a 30,000-contact
+ * push write the cache 75 times. What it holds only saves calls (a lost
+ * entry costs one call later, never a wrong answer), so during a run it is
+ * saved at most this often, and always when the run ends. */
+#define IDCACHE_SAVE_EVERY_MS 60000
 #define MEMBERSHIP_ENDPOINT "lists.memberships.add"
 
 /* ---- state ---- */
@@ -151,6 +157,7 @@ struct run {
     int64_t oldest_ms;  /* when the oldest input held was read */
     size_t max_pending;
     struct hs_idcache *ids; /* the instance's contact cache; NULL when off */
+    int64_t ids_saved_ms;   /* when the cache was last saved (or the run began) */
     oc_status stop;
     struct oc_error stop_err;
 };
@@ -661,7 +668,11 @@ static int wave(struct run *R)
     free_reqs(R);
     kit_strset_clear(&R->wave);
     R->ncopies = 0;
-    hs_idcache_save(R->ids);
+    int64_t now = hs_now_ms(R->in);
+    if(now - R->ids_saved_ms >= IDCACHE_SAVE_EVERY_MS || now < R->ids_saved_ms) {
+        hs_idcache_save(R->ids);
+        R->ids_saved_ms = now;
+    }
     progress(R);
     return !R->stop;
 }
@@ -747,6 +758,7 @@ static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc
     R->follow = OC_HAS_MEMBER(req, struct oc_push_request, next_within) && req->next_within;
     R->max_pending = in->opt.max_pending > 0 ? (size_t)in->opt.max_pending : 1;
     R->ids = hs_idcache_open(in);
+    R->ids_saved_ms = hs_now_ms(in);
     /* As many copies as batch slots: memory of the same order as the
      * batches, and ochost's --rejects bound counts on it. */
     R->copies_max = R->conc * HS_PUSH_BATCH;
@@ -833,6 +845,7 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
         ;
     if(R.stop)
         stop_all(&R);
+    hs_idcache_save(R.ids);
     progress(&R);
     if(R.stop) {
         rc = R.stop;

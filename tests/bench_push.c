@@ -25,6 +25,9 @@
  *                           latency, not the limit, bounds the wall time)
  *   BENCH_N=n               another input count
  *   BENCH_CONCURRENCY=c     max_concurrency (default 4, the plugin's default)
+ *   BENCH_PUSH_ONLY=process only the whole-process runs (below)
+ *   BENCH_BIG_N=n           the large whole-process run's input count
+ *                           (default 1,000,000; 300,000 with BENCH_QUICK)
  *
  * Why the wall time sits a little above the strict floor: each window's
  * burst of 100 calls takes about 100/c x 50 ms, and the pacer holds the
@@ -638,6 +641,219 @@ static int bench_follow(int is_quick)
     return fail;
 }
 
+/* ---- the whole `ochost push --input FILE` process ----
+ *
+ * What a user pays for is the whole process: reading the file, the
+ * plugin's push, HTTP, writing every result line, the state saves. ochost
+ * runs as a real process against the push stand-in (its results go to a
+ * pipe this process drains and counts); its CPU (user + sys) and peak RSS
+ * come from wait4(2). The baseline is the same command pushing one
+ * contact: the process with libcurl, its TLS library and the plugin
+ * loaded, having made its calls; what the bulk push adds is the
+ * difference. */
+
+struct proc_figures {
+    double user, sys, wall;
+    long maxrss_kb;
+    unsigned long calls, requests;
+    size_t lines, added, failed;
+    int code;
+};
+
+/* n inputs as JSON Lines, numbered as feed() numbers them. */
+static int write_input_file(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if(!f)
+        return -1;
+    for(size_t p = 1; p <= n; p++) {
+        const char *fmt = p % 40 == 0   ? "{\"email\":\"user%zu.example.com\",\"firstname\":\"Reader%zu\",\"lastname\":\"Bench\"}\n"
+                          : p % 20 == 0 ? "{\"email\":\"user%zu@example.invalid\",\"firstname\":\"Reader%zu\",\"lastname\":\"Bench\"}\n"
+                                        : "{\"email\":\"user%zu@example.com\",\"firstname\":\"Reader%zu\",\"lastname\":\"Bench\"}\n";
+        fprintf(f, fmt, p, p);
+    }
+    return fclose(f) ? -1 : 0;
+}
+
+/* Count result lines in acc (whole lines only; the rest stays). */
+static void count_results(struct kit_buf *acc, struct proc_figures *fig)
+{
+    size_t start = 0;
+    char *nl;
+    while(start < acc->len && (nl = memchr(acc->data + start, '\n', acc->len - start))) {
+        size_t len = (size_t)(nl - (acc->data + start));
+        fig->lines++;
+        if(memmem(acc->data + start, len, "\"status\":\"added\"", 16))
+            fig->added++;
+        else if(memmem(acc->data + start, len, "\"status\":\"failed\"", 17))
+            fig->failed++;
+        start += len + 1;
+    }
+    memmove(acc->data, acc->data + start, acc->len - start);
+    acc->len -= start;
+}
+
+/* One `ochost push --list L --input input` against a fresh stand-in
+ * behind fo's emulation; 0 when it ran to its end. */
+static int proc_run(const struct ochost_env *e, const char *input, const struct fx_options *fo_in,
+                    const char *config, const char *state, struct proc_figures *fig)
+{
+    memset(fig, 0, sizeof *fig);
+    struct hspush H;
+    struct fx_server *srv = NULL;
+    char why[512], errp[PATH_MAX + 32];
+    struct fx_options fo = *fo_in;
+    fo.dynamic = hspush_handler;
+    fo.dynamic_ctx = &H;
+    if(hspush_init(&H))
+        return -1;
+    if(fx_server_start(NULL, &fo, &srv, why, sizeof why)) {
+        fprintf(stderr, "bench_push: %s\n", why);
+        hspush_free(&H);
+        return -1;
+    }
+    snprintf(errp, sizeof errp, "%s/proc.err", e->dir);
+    int out[2] = {-1, -1}, devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int rc = -1;
+    struct kit_buf acc = KIT_BUF_INIT;
+    if(devnull < 0 || pipe2(out, O_CLOEXEC))
+        goto fail;
+    double t0 = mono_s();
+    pid_t pid = ochost_start(e,
+                             (const char *[]){"--manifest", e->manifest, "--config", config, "--state", state,
+                                              "-q", "push", "--list", HSPUSH_LIST, "--input", input, NULL},
+                             fx_server_url(srv), devnull, out[1], errp);
+    close(out[1]);
+    out[1] = -1;
+    if(pid < 0)
+        goto fail;
+    char buf[65536];
+    ssize_t got;
+    while((got = read(out[0], buf, sizeof buf)) != 0) {
+        if(got < 0 && errno == EINTR)
+            continue;
+        if(got < 0)
+            break;
+        kit_buf_append(&acc, buf, (size_t)got);
+        if(!kit_buf_ok(&acc))
+            break;
+        count_results(&acc, fig);
+    }
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while(wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+        ;
+    fig->wall = mono_s() - t0;
+    fig->user = tv_s(ru.ru_utime);
+    fig->sys = tv_s(ru.ru_stime);
+    fig->maxrss_kb = ru.ru_maxrss;
+    fig->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    fig->calls = hspush_calls(&H, HSPUSH_NENDPOINTS);
+    fig->requests = (unsigned long)fx_server_requests(srv);
+    /* exit 6: the run finished with some inputs failed (the invalid ones) */
+    rc = fig->code == 0 || fig->code == 6 ? 0 : -1;
+fail:
+    if(devnull >= 0)
+        close(devnull);
+    for(int i = 0; i < 2; i++)
+        if(out[i] >= 0)
+            close(out[i]);
+    kit_buf_free(&acc);
+    fx_server_stop(srv);
+    hspush_free(&H);
+    return rc;
+}
+
+#define CPU_GOAL_30K 0.09  /* a twentieth of HubSpot's Node client on the same push */
+#define RSS_GOAL_MB 10.0
+#define RSS_ADDED_GOAL_MB 2.0
+
+static void proc_print(const char *what, const struct proc_figures *f, double cpu_goal, size_t n)
+{
+    double cpu = f->user + f->sys;
+    printf("%-34s %9.3fs %9.1fMB %8.1fs %8lu   user %.3f s, sys %.3f s; %zu results (%zu added, %zu failed), exit %d",
+           what, cpu, f->maxrss_kb / 1024.0, f->wall, f->calls, f->user, f->sys, f->lines, f->added, f->failed,
+           f->code);
+    if(cpu_goal > 0)
+        printf("; CPU goal %.3f s %s", cpu_goal, cpu <= cpu_goal ? "ok" : "MISS");
+    if(n)
+        printf("; %.2f us per input", cpu / (double)n * 1e6);
+    printf("\n");
+}
+
+static int bench_process(int is_quick)
+{
+    struct ochost_env e;
+    if(ochost_env_init(&e)) {
+        fprintf(stderr, "bench_push: cannot set up a folder for ochost (is it built?)\n");
+        return 1;
+    }
+    const char *big_env = getenv("BENCH_BIG_N");
+    size_t small = 30000, big = big_env && atol(big_env) > 0 ? (size_t)atol(big_env) : is_quick ? 300000 : 1000000;
+    char one[PATH_MAX + 32], in30[PATH_MAX + 32], inbig[PATH_MAX + 32], state[PATH_MAX + 48];
+    snprintf(one, sizeof one, "%s/one.jsonl", e.dir);
+    snprintf(in30, sizeof in30, "%s/30k.jsonl", e.dir);
+    snprintf(inbig, sizeof inbig, "%s/big.jsonl", e.dir);
+    int fail = write_input_file(one, 1) || write_input_file(in30, small) || write_input_file(inbig, big);
+    if(fail) {
+        fprintf(stderr, "bench_push: cannot write the input files in %s\n", e.dir);
+        ochost_env_free(&e);
+        return 1;
+    }
+    struct fx_options limited = {.limit_max = LIMIT, .limit_window_ms = is_quick ? 1000 : 10000,
+                                 .latency_ms = LATENCY_MS};
+    struct fx_options open_limit = {0};
+    /* Without the emulated limit the plugin's own pacing (burst_max per
+     * burst_window_ms, HubSpot's default) is lifted too, so the run shows
+     * CPU and memory, not waiting. */
+    char paced[PATH_MAX + 32], unpaced[PATH_MAX + 32];
+    snprintf(paced, sizeof paced, "%s/paced.conf", e.dir);
+    snprintf(unpaced, sizeof unpaced, "%s/unpaced.conf", e.dir);
+    if(write_text(paced, "# the plugin's defaults\n") || write_text(unpaced, getenv("BENCH_EXTRA_CONF") ? getenv("BENCH_EXTRA_CONF") : "burst_max = 10000\nburst_window_ms = 100\n")) {
+        ochost_env_free(&e);
+        return 1;
+    }
+    struct proc_figures base, f30, f30open, fbig;
+    printf("\nbench_push: the whole `ochost push --list --input FILE` process (JSON Lines, 5%% invalid; "
+           "CPU user+sys and peak RSS from wait4)\n");
+    printf("%-34s %10s %11s %9s %8s\n", "run", "CPU", "peak RSS", "wall", "calls");
+    snprintf(state, sizeof state, "%s/proc1.state", e.dir);
+    fail |= proc_run(&e, one, &limited, paced, state, &base);
+    proc_print("1 contact (baseline)", &base, 0, 0);
+    snprintf(state, sizeof state, "%s/proc30.state", e.dir);
+    fail |= proc_run(&e, in30, &limited, paced, state, &f30);
+    proc_print(is_quick ? "30,000, limit (1 s window)" : "30,000, limit 100/10 s, 50 ms", &f30, CPU_GOAL_30K,
+               small);
+    snprintf(state, sizeof state, "%s/proc30o.state", e.dir);
+    fail |= proc_run(&e, in30, &open_limit, unpaced, state, &f30open);
+    proc_print("30,000, no limit or pacing", &f30open, CPU_GOAL_30K, small);
+    snprintf(state, sizeof state, "%s/procbig.state", e.dir);
+    fail |= proc_run(&e, inbig, &open_limit, unpaced, state, &fbig);
+    char name[64];
+    snprintf(name, sizeof name, "%zu, no limit or pacing", big);
+    proc_print(name, &fbig, CPU_GOAL_30K * (double)big / (double)small, big);
+    double added = (f30.maxrss_kb - base.maxrss_kb) / 1024.0;
+    double big_added = (fbig.maxrss_kb - base.maxrss_kb) / 1024.0;
+    printf("%-34s %9.1fMB %9.1fMB %s   (goal: peak RSS <= %.0f MB)\n", "peak RSS, 30,000", f30.maxrss_kb / 1024.0,
+           RSS_GOAL_MB, f30.maxrss_kb / 1024.0 <= RSS_GOAL_MB ? "ok" : "MISS", RSS_GOAL_MB);
+    printf("%-34s %9.1fMB %9.1fMB %s   (over the 1-contact baseline of %.1f MB)\n", "RSS the push adds, 30,000",
+           added, RSS_ADDED_GOAL_MB, added <= RSS_ADDED_GOAL_MB ? "ok" : "MISS", base.maxrss_kb / 1024.0);
+    printf("%-34s %9.1fMB %9.1fMB %s   (flat: the same bound as 30,000)\n", "RSS the push adds, big", big_added,
+           RSS_ADDED_GOAL_MB, big_added <= RSS_ADDED_GOAL_MB ? "ok" : "MISS");
+    double per_small = (f30open.user + f30open.sys) / (double)small;
+    double per_big = (fbig.user + fbig.sys) / (double)big;
+    printf("%-34s %9.2fx %10s %s   (CPU per input, big over 30,000 unlimited; linear is 1.0)\n", "CPU growth",
+           per_small > 0 ? per_big / per_small : 0.0, "<= 1.25x", per_small > 0 && per_big / per_small <= 1.25 ? "ok" : "MISS");
+    size_t want30 = small - small / 20, wantbig = big - big / 20;
+    int ok = base.lines == 1 && f30.lines == small && f30.added == want30 && f30open.lines == small &&
+             f30open.added == want30 && fbig.lines == big && fbig.added == wantbig;
+    printf("%-34s %s\n", "results", ok ? "every input answered, the invalid 5% failed: ok" : "MISMATCH");
+    fail |= !ok;
+    ochost_env_free(&e);
+    return fail;
+}
+
 int main(void)
 {
     const char *quick = getenv("BENCH_QUICK");
@@ -645,6 +861,9 @@ int main(void)
     int is_quick = quick && *quick && strcmp(quick, "0");
     int64_t window = is_quick ? 1000 : 10000;
     size_t n = nenv && atol(nenv) > 0 ? (size_t)atol(nenv) : 30000;
+    const char *only = getenv("BENCH_PUSH_ONLY");
+    if(only && !strcmp(only, "process"))
+        return bench_process(is_quick);
     const char *cenv = getenv("BENCH_CONCURRENCY");
     int conc = cenv && atoi(cenv) > 0 && atoi(cenv) <= 32 ? atoi(cenv) : 4;
     int chunk = 500;
@@ -763,6 +982,7 @@ int main(void)
     free(b.seen);
     fflush(stdout);
     fail |= bench_follow(is_quick);
+    fail |= bench_process(is_quick);
     if(fail)
         fprintf(stderr, "bench_push: the run did not account for every input as expected\n");
     return fail ? 1 : 0;

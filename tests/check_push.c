@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/idcache.h"
 #include "hubspot/instance.h"
 #include "host-api/ochost/rejects.h"
 #include "hubspot/push.h"
@@ -915,6 +916,36 @@ START_TEST(test_inputs_held_stay_under_the_rejects_bound)
 }
 END_TEST
 
+/* A bulk push learns an id per contact; the cache is written whole, so
+ * writing it after every wave made a long push rewrite up to 1 MiB of
+ * state per wave. 3,000 inputs in 3 batches a wave make 10 waves on a
+ * clock that does not move: the cache is saved once, at the end, and holds
+ * what the run learned. A second save attempt fails and is logged, so the
+ * log tells how many were made. */
+START_TEST(test_bulk_push_saves_contact_cache_once)
+{
+    static const char *const opts[] = {"max_concurrency", "3", NULL};
+    struct fx_options fo = {.dynamic = synthetic_hubspot};
+    struct scenario s;
+    int rc = sc_start_with(&s, NULL, opts, &fo);
+    ck_assert_msg(rc == 0, "%s", s.err.message);
+    s.th.keep_records = 0;
+    s.th.fail_puts = 1;
+    s.th.fail_key = HS_IDCACHE_KEY;
+    s.th.puts_left = 1;
+    struct feed f = {.n = 3000, .row = volume_row};
+    ck_assert_msg(push(&s, &f, LIST) == OC_OK, "%s", s.err.message);
+    ck_assert_uint_eq(s.th.nrecords, 3000);
+    ck_assert_uint_ge(calls(&s), 10 + 2);
+    ck_assert_msg(s.th.nputs_failed == 0, "the contact cache was saved %zu times more than once:\n%s",
+                  s.th.nputs_failed, kit_buf_str(&s.th.logs));
+    const char *saved = th_state(&s.th, HS_IDCACHE_KEY);
+    ck_assert_ptr_nonnull(saved);
+    ck_assert_ptr_nonnull(strstr(saved, "\"v2999@example.com\""));
+    sc_stop(&s);
+}
+END_TEST
+
 extern Suite *make_push_suite(void);
 Suite *make_push_suite(void)
 {
@@ -931,6 +962,7 @@ Suite *make_push_suite(void)
     tcase_add_test(tc, test_list_turned_dynamic_mid_run_stops);
     tcase_add_test(tc, test_upsert_404_stops_as_config);
     tcase_add_test(tc, test_inputs_held_stay_under_the_rejects_bound);
+    tcase_add_test(tc, test_bulk_push_saves_contact_cache_once);
     tcase_add_test(tc, test_dynamic_list_refused_before_any_write);
     tcase_add_test(tc, test_unknown_list_mentions_legacy_ids);
     tcase_add_test(tc, test_list_id_checked_locally_then_once);

@@ -180,6 +180,32 @@ static void follow_finish(struct follow *f, struct ochrun *r)
 
 /* Each sign-up gets its result while the input stays open: one alone
  * costs an upsert and an add; two arriving together share them. */
+/* An --input that cannot be read says why and what to do, by errno, as
+ * the config and state files do: a missing file, and a directory (which
+ * opens, and would fail only at the first read, as an I/O error). Exit 2,
+ * no call made. */
+START_TEST(input_open_errors_say_what_to_do)
+{
+    struct ochrun r;
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/no-such-signups.csv", E.tmp);
+    const char *const paths[] = {missing, E.tmp};
+    const char *const advice[] = {"No such file or directory; no such file: check the path",
+                                  "Is a directory; it is a directory: name a file in it instead"};
+    for(size_t i = 0; i < 2; i++) {
+        ochrun(&E, &r,
+               (const char *[]){"--manifest", E.manifest, "--state", state, "push", "--list", HSPUSH_LIST,
+                                "--input", paths[i], NULL},
+               (const char *[]){TOKEN_ENV, base_env, NULL}, NULL);
+        ck_assert_msg(r.code == 2, "%s: exit %d: %s", paths[i], r.code, OCHRUN_ERR(&r));
+        ASSERT_HAS(OCHRUN_ERR(&r), "cannot read --input ");
+        ASSERT_HAS(OCHRUN_ERR(&r), advice[i]);
+        ochrun_free(&r);
+    }
+    ck_assert_uint_eq(hspush_calls(&H, HSPUSH_NENDPOINTS), 0);
+}
+END_TEST
+
 START_TEST(follow_answers_each_input_as_it_arrives)
 {
     struct follow f;
@@ -364,6 +390,7 @@ Suite *make_push_ochost_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, unknown_columns_stop_before_any_write);
+    tcase_add_test(tc, input_open_errors_say_what_to_do);
     suite_add_tcase(s, tc);
     tc = tcase_create("follow");
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -20,6 +20,7 @@
 #include "host-api/ochost/status.h"
 #include "plugin/clock.h"
 #include "plugin/error.h"
+#include "plugin/openerr.h"
 
 struct push_ctx {
     struct och_input in;
@@ -199,12 +200,21 @@ static int probe_calls(struct och_session *s, struct push_ctx *p, int64_t *out)
     return 0;
 }
 
-/* --input opened close-on-exec, so no child process inherits it. */
+/* --input opened close-on-exec, so no child process inherits it. A
+ * directory opens without complaint and fails only at the first read:
+ * it is refused here (EISDIR), so it gets the same advice as any file
+ * that cannot be opened. */
 static FILE *open_input(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if(fd < 0)
         return NULL;
+    struct stat st;
+    if(fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = EISDIR;
+        return NULL;
+    }
     FILE *f = fdopen(fd, "rb");
     if(!f) {
         int saved = errno;
@@ -268,7 +278,9 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         f = open_input(args->input);
         name = args->input;
         if(!f) {
-            kit_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s", args->input, strerror(errno));
+            int e = errno;
+            kit_fail(&s->err, OC_E_CONFIG, "cannot read --input %s: %s; %s", args->input, strerror(e),
+                     kit_open_advice(e));
             och_input_map_free(&p.map);
             return och_session_report(s, OC_E_CONFIG);
         }

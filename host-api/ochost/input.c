@@ -13,6 +13,7 @@
 #include "host-api/ochost/status.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
+#include "plugin/openerr.h"
 #include "plugin/utf8.h"
 
 #define CHUNK_SIZE 65536
@@ -42,6 +43,8 @@ static int fill(struct och_input *in)
         got = fread(in->chunk, 1, CHUNK_SIZE, in->f);
         in->ioerr = got == 0 && ferror(in->f);
     }
+    if(in->ioerr)
+        in->ioerrno = errno;
     in->pos = 0;
     in->end = got;
     if(got == 0) {
@@ -1014,6 +1017,8 @@ int och_input_pull(struct och_input *in)
     /* The end (or an error): what is buffered is the last of it, and the
      * parser takes it and then sees the end as fill() reports it. */
     in->ioerr = n < 0;
+    if(in->ioerr)
+        in->ioerrno = errno;
     in->eof = 1;
     return -1;
 }
@@ -1047,7 +1052,8 @@ static oc_status open_input(struct och_input *in, FILE *f, const char *name,
     while((c = peek(in)) != EOF && isspace(c))
         get(in);
     if(in->ioerr)
-        return kit_fail(err, OC_E_IO, "cannot read %s: %s", name, strerror(errno));
+        return kit_fail(err, OC_E_IO, "cannot read %s: %s; %s", name, strerror(in->ioerrno),
+                        kit_open_advice(in->ioerrno));
     if(c == '[')
         return kit_fail(err, OC_E_CONFIG,
                         "%s looks like a JSON array; give JSON Lines (one {...} object per line) or CSV", name);

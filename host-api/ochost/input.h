@@ -89,6 +89,7 @@ struct och_input {
     char *chunk;      /* fixed-size read buffer, owned */
     size_t pos, end;
     int eof, ioerr;
+    int ioerrno;      /* errno of the read that failed, when ioerr */
     int stream;       /* read with read(2) as bytes arrive (och_input_open_stream) */
     uint64_t line;    /* physical line of the next unread byte, 1-based */
     uint64_t chunk_off; /* stream offset of chunk[0], from where reading began */

@@ -44,9 +44,11 @@ void hspush_reset(struct hspush *h)
         free(h->emails[i]);
     free(h->emails);
     free(h->member);
+    free(h->index);
     h->emails = NULL;
     h->member = NULL;
-    h->n = h->cap = 0;
+    h->index = NULL;
+    h->n = h->cap = h->icap = 0;
     memset(h->calls, 0, sizeof h->calls);
     pthread_mutex_unlock(&h->mu);
 }
@@ -69,21 +71,59 @@ unsigned long hspush_calls(struct hspush *h, int e)
     return n;
 }
 
+static size_t hash_of(const char *s)
+{
+    size_t x = 1469598103934665603u;
+    for(; *s; s++)
+        x = (x ^ (unsigned char)*s) * 1099511628211u;
+    return x;
+}
+
+/* The index slot holding low, or the empty slot where it would go. */
+static size_t *slot_of(struct hspush *h, const char *low)
+{
+    size_t i = hash_of(low) & (h->icap - 1);
+    while(h->index[i] && strcmp(h->emails[h->index[i] - 1], low))
+        i = (i + 1) & (h->icap - 1);
+    return &h->index[i];
+}
+
+/* Keep the index at most half full: 0, or -1 on oom. */
+static int index_room(struct hspush *h)
+{
+    if(2 * (h->n + 1) <= h->icap)
+        return 0;
+    size_t cap = h->icap ? 2 * h->icap : 128;
+    size_t *old = h->index, ocap = h->icap;
+    if(!(h->index = calloc(cap, sizeof *h->index))) {
+        h->index = old;
+        return -1;
+    }
+    h->icap = cap;
+    for(size_t i = 0; i < ocap; i++)
+        if(old[i])
+            *slot_of(h, h->emails[old[i] - 1]) = old[i];
+    free(old);
+    return 0;
+}
+
 /* The contact index of email (lowercased into a copy), created when
  * absent (*created 1); -1 on oom. Under the lock. */
 static long contact(struct hspush *h, const char *email, size_t len, int *created)
 {
     char *low = strndup(email, len);
-    if(!low)
+    if(!low || index_room(h)) {
+        free(low);
         return -1;
+    }
     for(char *p = low; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     *created = 0;
-    for(size_t i = 0; i < h->n; i++)
-        if(!strcmp(h->emails[i], low)) {
-            free(low);
-            return (long)i;
-        }
+    size_t *slot = slot_of(h, low);
+    if(*slot) {
+        free(low);
+        return (long)(*slot - 1);
+    }
     if(h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 64;
         char **e = realloc(h->emails, cap * sizeof *e);
@@ -99,6 +139,7 @@ static long contact(struct hspush *h, const char *email, size_t len, int *create
     }
     h->emails[h->n] = low;
     h->member[h->n] = 0;
+    *slot = h->n + 1;
     *created = 1;
     return (long)h->n++;
 }
