@@ -7,9 +7,16 @@
  *  - takes now once (run_now) and never queries past it, so the cursor
  *    never moves past the moment the run began;
  *  - resumes the window a previous run left unfinished (its offset, or the
- *    page it stopped in), then walks windows of pull_window_ms up to
- *    run_now. The first new window of a run starts at cursor - lookback
- *    (late events), later ones at cursor + 1 (timestamps are inclusive);
+ *    page it stopped in), then walks windows up to run_now. The first new
+ *    window of a run starts at cursor - lookback (late events), later ones
+ *    at cursor + 1 (timestamps are inclusive);
+ *  - sizes windows by what they hold: the first new one of a run spans
+ *    pull_window_ms, each later one is sized from the events per ms of the
+ *    one before (hs_pull_window_span), so a quiet month is one query and
+ *    a dense day is split. Every window costs at least one call and its
+ *    last page is seldom full, so fewer windows is fewer calls; splitting
+ *    dense spans lets the cursor move (and an expired offset restart)
+ *    within a bounded number of pages;
  *  - emits each page as it arrives and saves the stream state after each
  *    page, so memory does not grow with the number of events and an
  *    interruption costs at most the page in flight;
@@ -64,6 +71,12 @@ struct run {
     uint64_t emitted;    /* by this stream in this run */
     uint64_t emitted_at_save; /* emitted when the state was last saved */
     uint64_t calls;
+    int64_t last_span;        /* ms of the last window completed in this run; 0: none */
+    uint64_t last_events;     /* events its pages held */
+    uint64_t window_events;   /* events the pages of the window in progress held */
+    int window_sized;         /* the window in progress was begun by this run: its
+                                 events per ms size the next one (a resumed window's
+                                 pages read by an earlier run are not counted) */
 };
 
 /* The slot's release: the instance frees the state through it. */
@@ -112,15 +125,17 @@ static oc_status save(struct run *r, struct oc_error *err)
     return with_context(r, rc, err, tail);
 }
 
-/* The stage carries the day being read, "pull YYYY-MM-DD" (UTC, the day
- * the window in progress starts): a pull that catches up on weeks shows
- * where it is. Hosts take the stage's first word as its name. */
+/* The stage carries the day being read, "pull YYYY-MM-DD" (UTC; pages
+ * come newest first, so within a window it counts back from the window's
+ * end): a pull that catches up on weeks shows where it is. Hosts take the
+ * stage's first word as its name. */
 static void progress(struct run *r)
 {
     char stage[32] = "pull";
-    time_t t = (time_t)(r->st.start / 1000);
+    int64_t day = r->st.low != HS_PULL_NONE ? r->st.low : r->st.end;
+    time_t t = (time_t)(day / 1000);
     struct tm tm;
-    if(r->st.start != HS_PULL_NONE && gmtime_r(&t, &tm))
+    if(r->st.in_window && gmtime_r(&t, &tm))
         strftime(stage, sizeof stage, "pull %Y-%m-%d", &tm);
     hs_progress(r->in, stage, *r->total, 0);
 }
@@ -309,10 +324,11 @@ static int next_window(struct run *r, int first_new)
     }
     if(start > r->run_now)
         return 0;
-    int64_t end = start + o->pull_window_ms;
-    if(end > r->run_now)
-        end = r->run_now;
+    int64_t span = r->last_span ? hs_pull_window_span(r->last_span, r->last_events) : o->pull_window_ms;
+    int64_t end = span >= r->run_now - start ? r->run_now : start + span;
     hs_stream_begin(&r->st, start, end);
+    r->window_sized = 1;
+    r->window_events = 0;
     hs_log(r->in, OC_LOG_INFO, "pull %s: window %" PRId64 "..%" PRId64 " ms", r->label, start, end);
     return 1;
 }
@@ -405,6 +421,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         rc = check_page(r, &req.json, &events, &more, &next, err);
         if(!rc) {
             uint64_t fresh = 0;
+            r->window_events += (uint64_t)kit_json_size(&req.json, events);
             hs_stream_page_begin(&r->st);
             rc = emit_page(r, &req.json, events, &fresh, err);
             fresh_since_restart += fresh;
@@ -417,9 +434,15 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         if(rc)
             goto out;
         progress(r);
-        if(!more && hs_stream_finish(&r->st, in->opt.lookback_ms)) {
-            rc = kit_fail(err, OC_E_NOMEM, "pull %s: out of memory closing the window", r->label);
-            goto out;
+        if(!more) {
+            if(r->window_sized) {
+                r->last_span = r->st.end - r->st.start + 1;
+                r->last_events = r->window_events;
+            }
+            if(hs_stream_finish(&r->st, in->opt.lookback_ms)) {
+                rc = kit_fail(err, OC_E_NOMEM, "pull %s: out of memory closing the window", r->label);
+                goto out;
+            }
         }
         rc = save(r, err);
         if(rc)

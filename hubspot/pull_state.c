@@ -259,6 +259,16 @@ int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms)
     return 0;
 }
 
+int64_t hs_pull_window_span(int64_t last_span, uint64_t last_events)
+{
+    if(!last_events)
+        return INT64_MAX;
+    double span = (double)last_span * HS_PULL_WINDOW_TARGET_EVENTS / (double)last_events;
+    if(span >= (double)(INT64_MAX / 2))
+        return INT64_MAX;
+    return span < HS_PULL_WINDOW_MIN_MS ? HS_PULL_WINDOW_MIN_MS : (int64_t)span;
+}
+
 /* ---- serialization ---- */
 
 static void write_pairs(struct kit_jw *w, const char *key, const struct hs_event_set *set)

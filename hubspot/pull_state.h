@@ -144,4 +144,19 @@ int hs_stream_finish(struct hs_stream_state *s, int64_t lookback_ms);
  * oom (nothing changed). */
 int hs_stream_forget_before(struct hs_stream_state *s, int64_t min_created);
 
+/* Windows are sized to hold about this many events: a hundred pages, so
+ * splitting a dense span costs at most one partly filled page per hundred
+ * full ones, and the cursor moves (and an expired offset restarts) within
+ * a hundred pages. */
+#define HS_PULL_WINDOW_TARGET_EVENTS 100000
+/* The shortest window (ms): what pull_window_ms allows at least. */
+#define HS_PULL_WINDOW_MIN_MS 60000
+
+/* The span (ms) of the next window after one of last_span ms whose pages
+ * held last_events events: last_span scaled to hold about
+ * HS_PULL_WINDOW_TARGET_EVENTS at the same rate, at least
+ * HS_PULL_WINDOW_MIN_MS; INT64_MAX (the rest of the run in one window)
+ * after an empty one. */
+int64_t hs_pull_window_span(int64_t last_span, uint64_t last_events);
+
 #endif
