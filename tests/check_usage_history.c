@@ -868,14 +868,13 @@ START_TEST(batch_writes_todays_record_only)
     new_instance(&m);
     calls(&m, EP_A, 1); /* the move */
     size_t first = put_bytes[0] + put_bytes[1];
-    ck_assert_int_eq(put_count[1], 1);
     size_t before = put_bytes[0];
     for(int i = 0; i < 10; i++)
         calls(&m, EP_B, 1);
     size_t per_batch = (put_bytes[0] - before) / 10;
     fprintf(stderr,
             "usage_history: bytes written per batch with 90 days kept: %zu in the first batch (moves the "
-            "earlier layout's history, a %zu-byte usage record), then %zu (today's record only)\n",
+            "earlier layout's history, a %zu-byte usage record), then %zu per batch\n",
             first, old_record, per_batch);
     ck_assert_int_eq(put_count[1], 1);
     ck_assert_uint_lt(per_batch, 1024);
@@ -983,6 +982,7 @@ START_TEST(rate_limits_counted_by_policy)
     hs_instance_release(m.in);
     new_instance(&m);
     ck_assert_int_eq(call_path(&m, "/ok"), OC_OK);
+    ck_assert_ptr_nonnull(th_state(&m.th, KIT_USAGE_HISTORY_KEY));
     ASSERT_HAS_TEXT(th_state(&m.th, KIT_USAGE_HISTORY_KEY), "\"429s\":4,\"429s_by_policy\":" POLICIES_JSON);
     ck_assert_ptr_null(strstr(th_state(&m.th, KIT_USAGE_KEY), "429s_by_policy"));
     gather(&m, &d);
