@@ -20,6 +20,7 @@ struct entry {
     char *campaign;
     char *name, *subject; /* NULL when unresolved */
     int64_t until;        /* unresolved: ask again after this */
+    int primary;          /* filled from the email whose primary it is (this run) */
     uint64_t used;        /* recency: larger is more recent */
 };
 
@@ -275,9 +276,15 @@ static int fill_from(struct ectx *c, const struct kit_json *j, int t)
         kit_buf_reset(&id);
         if((ty != KIT_JSON_STRING && ty != KIT_JSON_NUMBER) || kit_json_str(j, v, &id) || !id.len)
             continue;
-        /* Filled entries are older than the one asked for, which is
-         * touched after the fill. */
+        /* A campaign several emails name (an A/B test's) belongs to the
+         * one whose primary it is, whatever the listing's order. Filled
+         * entries are older than the one asked for, touched after. */
+        struct entry *x = find(c, kit_buf_str(&id));
+        if(i >= 0 && x && x->name && x->primary)
+            continue;
         rc = put(c, kit_buf_str(&id), name ? name : "", subject ? subject : "", 0, c->tick);
+        if(!rc)
+            find(c, kit_buf_str(&id))->primary = i < 0;
     }
     kit_buf_free(&id);
     free(name);
@@ -296,7 +303,7 @@ static int list_page(struct oc_instance *in, struct ectx *c)
         kit_url_encode(&path, kit_buf_str(&c->after));
     }
     struct kit_http_req req;
-    struct oc_error err = {0};
+    struct oc_error err = {.struct_size = sizeof err};
     kit_http_req_init(&req, "GET", kit_buf_str(&path), NULL, 0, "marketing.emails");
     oc_status rc = kit_buf_ok(&path) ? kit_http_call(in->http, &req, &err) : OC_E_NOMEM;
     const char *what = rc ? err.message : NULL;
