@@ -773,6 +773,16 @@ static const char *live_line(struct live *l, char *line, size_t size)
     }
 }
 
+/* The next line ochost printed must hold needle. (Not ASSERT_HAS on
+ * live_line: the macro evaluates its text again for the message, which
+ * would wait for another line and report a timeout instead.) */
+static void live_expect(struct live *l, const char *needle)
+{
+    char line[2048];
+    const char *got = live_line(l, line, sizeof line);
+    ASSERT_HAS(got, needle);
+}
+
 static int live_calls(struct live *l)
 {
     pthread_mutex_lock(&l->f.mu);
@@ -801,18 +811,17 @@ START_TEST(test_follow_answers_each_as_it_arrives)
     /* Two in one write: held together, one batch read, answered in order
      * (the fake finds contacts only through batch reads). */
     live_write(&l, "user001@example.com\nmiss003@example.com\n");
-    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user001@example.com\",\"id\":\"1001\"");
-    ASSERT_HAS(live_line(&l, line, sizeof line),
-               "\"kind\":\"lookup_miss\",\"query\":\"miss003@example.com\"");
+    live_expect(&l, "\"query\":\"user001@example.com\",\"id\":\"1001\"");
+    live_expect(&l, "\"kind\":\"lookup_miss\",\"query\":\"miss003@example.com\"");
     ck_assert_int_eq(live_calls(&l), 1);
     /* Written after those were answered: a call of its own. */
     live_write(&l, "user002@example.com\n12345\n");
-    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user002@example.com\"");
-    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"12345\"");
+    live_expect(&l, "\"query\":\"user002@example.com\"");
+    live_expect(&l, "\"query\":\"12345\"");
     ck_assert_int_eq(live_calls(&l), 3); /* an email and an id: two calls */
     /* Known now: answered from the cache, no call. */
     live_write(&l, "USER001@example.com\n");
-    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"USER001@example.com\",\"id\":\"1001\"");
+    live_expect(&l, "\"query\":\"USER001@example.com\",\"id\":\"1001\"");
     ck_assert_int_eq(live_calls(&l), 3);
     close(l.in);
     l.in = -1;
@@ -834,15 +843,46 @@ START_TEST(test_follow_sigterm_answers_what_was_read)
     live_start(&l, "linger_ms = 60000\n");
     /* An invalid query is answered at once: ochost is following now. */
     live_write(&l, "not an address\n");
-    ASSERT_HAS(live_line(&l, line, sizeof line), "\"status\":\"invalid\"");
+    live_expect(&l, "\"status\":\"invalid\"");
     live_write(&l, "user004@example.com\nuser005@example.com\n");
     kill(l.pid, SIGTERM);
-    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user004@example.com\"");
-    ASSERT_HAS(live_line(&l, line, sizeof line), "\"query\":\"user005@example.com\"");
+    live_expect(&l, "\"query\":\"user004@example.com\"");
+    live_expect(&l, "\"query\":\"user005@example.com\"");
     ck_assert_str_eq(live_line(&l, line, sizeof line), "");
     live_finish(&l, &r);
     ck_assert_int_eq(r.code, 3);
     ck_assert_int_eq(l.f.calls, 1);
+    ochrun_free(&r);
+    ochrun_teardown(&l.e);
+}
+END_TEST
+
+/* A query that arrives in pieces does not hold back the ones already
+ * held: ochost takes only the bytes poll(2) says are there, so the held
+ * queries are answered when their linger is up while the next line still
+ * waits for its end, which then gets its own answer. */
+START_TEST(test_follow_line_in_pieces_does_not_block_the_linger)
+{
+    struct live l;
+    struct ochrun r;
+    char line[2048];
+    live_start(&l, "linger_ms = 1000\n");
+    /* All read at once: the invalid one is answered at once, the two
+     * addresses are held for one batch read. */
+    live_write(&l, "user001@example.com\nuser003@example.com\nnot an address\n");
+    live_expect(&l, "\"status\":\"invalid\"");
+    live_write(&l, "user002@exa");
+    live_expect(&l, "\"query\":\"user001@example.com\",\"id\":\"1001\"");
+    live_expect(&l, "\"query\":\"user003@example.com\",\"id\":\"1003\"");
+    ck_assert_int_eq(live_calls(&l), 1);
+    live_write(&l, "mple.com\n");
+    close(l.in);
+    l.in = -1;
+    live_expect(&l, "\"query\":\"user002@example.com\"");
+    ck_assert_str_eq(live_line(&l, line, sizeof line), "");
+    live_finish(&l, &r);
+    ck_assert_msg(r.code == 3, "exit %d: %s", r.code, OCHRUN_ERR(&r)); /* the invalid query */
+    ck_assert_int_eq(l.f.calls, 2);
     ochrun_free(&r);
     ochrun_teardown(&l.e);
 }
@@ -972,6 +1012,7 @@ Suite *make_lookup_suite(void)
     tcase_add_test(tc, test_abi_1_0_request_ignores_next_query);
     tcase_add_test(tc, test_follow_answers_each_as_it_arrives);
     tcase_add_test(tc, test_follow_sigterm_answers_what_was_read);
+    tcase_add_test(tc, test_follow_line_in_pieces_does_not_block_the_linger);
     tcase_add_test(tc, test_second_run_uses_the_state_cache);
     suite_add_tcase(s, tc);
     return s;
