@@ -69,6 +69,15 @@ static int may_hold_secret(const struct oc_instance *in, const char *text)
     return token && *token && strncmp(token, "pat-", 4) != 0 && strstr(text, token);
 }
 
+int hs_json_may_hold_secret(const struct oc_instance *in, const char *text, size_t len)
+{
+    const char *token = in->opt.access_token;
+    if(!text)
+        return 0;
+    return memchr(text, '\\', len) || memmem(text, len, "pat-", 4) ||
+           (token && *token && memmem(text, len, token, strlen(token)));
+}
+
 /* A copy of text with secrets masked (kit_redact_value only shortens). */
 static char *masked(const char *text)
 {
@@ -186,7 +195,7 @@ static void fitted_free(struct fitted *fr)
 /* Hand the record to the host, every value and key holding a secret
  * masked in a copy. */
 static oc_status emit_masked(struct oc_instance *in, const char *kind, const char *id,
-                             const struct oc_field *fields, size_t n)
+                             const struct oc_field *fields, size_t n, int clean)
 {
     struct oc_record r = {sizeof r, kind, id, n, fields};
     oc_status (*emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
@@ -198,8 +207,8 @@ static oc_status emit_masked(struct oc_instance *in, const char *kind, const cha
     /* Records carry server text (HubSpot's error words, event fields,
      * contact properties); a server that echoes the token must not get it
      * into the host's output, so every record passes the redactor here. */
-    int suspect = may_hold_secret(in, id);
-    for(size_t i = 0; i < n && !suspect; i++)
+    int suspect = !clean && may_hold_secret(in, id);
+    for(size_t i = 0; i < n && !clean && !suspect; i++)
         suspect = may_hold_secret(in, fields[i].value) || may_hold_secret(in, fields[i].key);
     if(suspect) {
         copy = calloc(n ? n : 1, sizeof *copy);
@@ -235,13 +244,25 @@ out:
     return rc;
 }
 
-oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
-                  const struct oc_field *fields, size_t n)
+static oc_status emit(struct oc_instance *in, const char *kind, const char *id,
+                      const struct oc_field *fields, size_t n, int clean)
 {
     struct fitted fr;
     oc_status rc = fit_record(in, fields, n, &fr);
     if(!rc)
-        rc = emit_masked(in, kind, id, fr.f, fr.n);
+        rc = emit_masked(in, kind, id, fr.f, fr.n, clean);
     fitted_free(&fr);
     return rc;
+}
+
+oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
+                  const struct oc_field *fields, size_t n)
+{
+    return emit(in, kind, id, fields, n, 0);
+}
+
+oc_status hs_emit_clean(struct oc_instance *in, const char *kind, const char *id,
+                        const struct oc_field *fields, size_t n)
+{
+    return emit(in, kind, id, fields, n, 1);
 }

@@ -38,6 +38,18 @@ int64_t hs_now_ms(const struct oc_instance *in);
 oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
                   const struct oc_field *fields, size_t n);
 
+/* 0 when no text decoded from these len bytes of server JSON (a page
+ * body as received, not NUL-terminated) can hold the token or a
+ * token-shaped string: it has neither "pat-", nor the token, nor any
+ * backslash (an escape could spell either). in and text are borrowed. */
+int hs_json_may_hold_secret(const struct oc_instance *in, const char *text, size_t len);
+
+/* hs_emit for a record whose id, keys and values all come from text that
+ * hs_json_may_hold_secret found clean (or are made by the plugin): the
+ * per-field scan for secrets is skipped, the rest is hs_emit's. */
+oc_status hs_emit_clean(struct oc_instance *in, const char *kind, const char *id,
+                        const struct oc_field *fields, size_t n);
+
 /* Report progress of stage (a short name: "push", "pull", "lookup") to
  * the host, if it listens; stage is borrowed for the call. */
 void hs_progress(const struct oc_instance *in, const char *stage, uint64_t done, uint64_t total);

@@ -807,10 +807,9 @@ int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
     if(kit_buf_reserve(out, len + 2))
         return -1;
     kit_buf_putc(out, '"');
+    const unsigned char *base = p;
     while(p < end) {
-        const unsigned char *q = p;
-        while(q < end && is_plain(*q))
-            q++;
+        const unsigned char *q = base + plain_run(base, (size_t)(p - base), len);
         kit_buf_append(out, p, (size_t)(q - p));
         if(q >= end)
             break;

@@ -644,6 +644,44 @@ START_TEST(state_round_trip)
 }
 END_TEST
 
+/* A page whose text spells the token only through JSON escapes: one with
+ * a \u escape for its first letter, one with an escaped '/' inside a
+ * token-shaped value. The decoded values hold the token, so they must
+ * reach the host masked even though the page as received has no "pat-"
+ * in it. Called from server threads: reads nothing shared. */
+static int escaped_token_page(void *ctx, const struct fx_request *req, struct fx_response *resp)
+{
+    (void)ctx;
+    if(strcmp(req->path, "/email/public/v1/events"))
+        return -1;
+    resp->status = 200;
+    kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    kit_buf_printf(&resp->body,
+                  "{\"events\":[{\"id\":\"esc-1\",\"created\":%" PRId64 ",\"type\":\"OPEN\","
+                  "\"recipient\":\"esc1@example.com\",\"note\":\"token \\u0070at-na1-"
+                  "00000000-0000-4000-8000-000000000000\"},"
+                  "{\"id\":\"esc-2\",\"created\":%" PRId64 ",\"type\":\"OPEN\","
+                  "\"recipient\":\"esc2@example.com\",\"p\\u0061t-na1-00000000-0000-4000-8000-"
+                  "000000000000\":\"in a key\"}],\"hasMore\":false}",
+                  NOW - 2000, NOW - 3000);
+    return kit_buf_ok(&resp->body) ? 0 : -1;
+}
+
+START_TEST(escaped_token_masked)
+{
+    struct fx_options fo = {0};
+    fo.dynamic = escaped_token_page;
+    struct scenario s;
+    ck_assert_msg(sc_start_with(&s, NULL, NULL, &fo) == 0, "sc_start: %s", s.err.message);
+    struct oc_pull_request r = preq(NOW - HOUR, NULL);
+    ck_assert_msg(hs_pull(s.in, &r, &s.err) == OC_OK, "%s", s.err.message);
+    ck_assert_str_eq(names(&s), "esc1,esc2");
+    const char *out = kit_buf_str(&s.th.records);
+    ck_assert_msg(!strstr(out, "00000000-0000-4000-8000-000000000000"), "token reached the host: %s", out);
+    sc_stop(&s);
+}
+END_TEST
+
 extern Suite *make_pull_suite(void);
 
 Suite *make_pull_suite(void)
@@ -667,6 +705,7 @@ Suite *make_pull_suite(void)
     tcase_add_test(tc, unreadable_state_refused);
     tcase_add_test(tc, duplicate_keys_read_one_way);
     tcase_add_test(tc, endpoint_404_is_config);
+    tcase_add_test(tc, escaped_token_masked);
     suite_add_tcase(s, tc);
     TCase *units = tcase_create("units");
     tcase_add_test(units, key_names);
