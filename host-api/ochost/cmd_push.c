@@ -32,6 +32,14 @@ struct push_ctx {
     unsigned long long added, already, failed, other, read, unread;
     int eof; /* the input was read to its end */
     int ended_by_signal; /* --follow: SIGINT/SIGTERM ended the input */
+    /* A bulk push's result lines are gathered and written together (see
+     * flush_results); the inputs whose line is gathered but not written
+     * and that the rejects file would forget once answered wait here,
+     * so a line stdout never took leaves its input in the rejects file. */
+    int gather;
+    struct kit_buf lines;
+    uint64_t *unwritten;
+    size_t nunwritten;
     /* usage record probe */
     int64_t calls;
     int have_calls;
@@ -56,9 +64,38 @@ static const char *reject_text(struct push_ctx *p, struct och_reject_span *span,
     return och_input_reject_text(&p->in, len);
 }
 
+/* Results come in bursts (a wave of upserts answered at once, then the
+ * plugin reads on), and one write(2) per result line was the largest
+ * cost the host added to a bulk push. So without --follow the lines are
+ * gathered and written whole, in one write, before the plugin reads the
+ * next input (when a wave is settled), once RESULT_BYTES or RESULT_LINES
+ * are gathered, and when the push returns. --follow writes each line at
+ * once: there a result is wanted as soon as it is known. */
+#define RESULT_BYTES 65536
+#define RESULT_LINES 1024
+
+static oc_status flush_results(struct push_ctx *p)
+{
+    if(!p->lines.len)
+        return OC_OK;
+    int failed = och_print_line(stdout, &p->lines) != 0;
+    kit_buf_reset(&p->lines);
+    /* Written: those inputs are done. Not written: they stay unanswered
+     * for the rejects file, whose close gives them the reason. */
+    for(size_t i = 0; i < p->nunwritten && !failed; i++) {
+        oc_status rc = och_rejects_result(&p->rej, p->unwritten[i], 0, NULL);
+        if(rc && !p->rej_rc)
+            p->rej_rc = rc;
+    }
+    p->nunwritten = 0;
+    return failed ? OC_E_IO : OC_OK;
+}
+
 static oc_status next(void *ctx, struct oc_record *rec)
 {
     struct push_ctx *p = ctx;
+    if(p->gather && flush_results(p))
+        return OC_E_IO; /* stdout is gone: the push stops (ochost says why) */
     oc_status rc = och_input_next(&p->in, rec);
     if(rc == OC_E_NOT_FOUND)
         p->eof = 1;
@@ -153,15 +190,30 @@ static oc_status sink(void *ctx, const struct oc_record *r)
             p->already++;
         else
             p->other++;
-        if(p->use_rejects) {
+        /* stdout already failed: an answered input stays in the rejects
+         * file (a failed one with its own reason) */
+        int lost = p->gather && och_stdout_error();
+        if(p->use_rejects && (!lost || failed)) {
             const char *input = och_record_field(r, "input");
-            oc_status rc = och_rejects_result(&p->rej, line_of(input ? input : r->id), failed,
-                                              och_record_field(r, "error"));
+            uint64_t line = line_of(input ? input : r->id);
+            oc_status rc = OC_OK;
+            if(p->gather && !failed)
+                p->unwritten[p->nunwritten++] = line;
+            else
+                rc = och_rejects_result(&p->rej, line, failed, och_record_field(r, "error"));
             if(rc && !p->rej_rc)
                 p->rej_rc = rc;
         }
     }
-    return och_record_print(stdout, r, &p->scratch) ? OC_E_IO : OC_OK;
+    if(!p->gather)
+        return och_record_print(stdout, r, &p->scratch) ? OC_E_IO : OC_OK;
+    if(och_stdout_error())
+        return OC_E_IO;
+    if(och_record_json(r, &p->lines) || kit_buf_putc(&p->lines, '\n'))
+        return OC_E_NOMEM;
+    if(p->lines.len >= RESULT_BYTES || p->nunwritten == RESULT_LINES)
+        return flush_results(p);
+    return OC_OK;
 }
 
 /* Calls so far today from the usage record, which the plugin keeps
@@ -250,6 +302,9 @@ static void reject_unread(struct push_ctx *p, FILE *f, const char *why)
 
 static const char *cancelled_reason(int cancelled)
 {
+    if(och_stdout_error())
+        return "not finished: its result could not be written to stdout; push it again (pushing an "
+               "input that was already added is harmless)";
     return cancelled ? "not finished: the push was cancelled (SIGINT or SIGTERM) before this input "
                        "got a result; push it again"
                      : "no result from the plugin; push it again";
@@ -321,12 +376,18 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
         }
     }
     int have_before = probe_calls(s, &p, &calls0) == 0;
+    p.gather = !args->follow;
+    if(p.gather && p.use_rejects && !(p.unwritten = calloc(RESULT_LINES, sizeof *p.unwritten))) {
+        code = och_session_report(s, kit_fail(&s->err, OC_E_NOMEM, "out of memory starting the push"));
+        goto out;
+    }
     struct oc_push_request req = {sizeof req, args->list, next, &p, args->follow ? next_within : NULL};
     s->host.sink = sink;
     s->host.sink_ctx = &p;
     och_host_progress_input(&s->host, fileno(f));
     och_error_init(&s->err);
     rc = s->conn->push(s->inst, &req, &s->err);
+    flush_results(&p);
     s->host.sink = NULL;
     och_host_progress_done(&s->host);
     int out_errno = och_stdout_error();
@@ -404,6 +465,8 @@ out:
     och_input_close(&p.in);
     och_input_map_free(&p.map);
     kit_buf_free(&p.scratch);
+    kit_buf_free(&p.lines);
+    free(p.unwritten);
     if(f != stdin)
         fclose(f);
     /* A plugin that reports success while some result says failed is
