@@ -47,6 +47,7 @@ void hs_auth_info_free(struct hs_auth_info *ai)
     free(ai->account_type);
     free(ai->ui_domain);
     kit_buf_free(&ai->granted);
+    kit_buf_free(&ai->streams_blocked);
 }
 
 static int is_hex(char c)
@@ -369,6 +370,8 @@ oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_
         add_str(f, &n, "scopes_granted", kit_buf_str(&ai->granted));
         add_str(f, &n, "scopes_missing", kit_buf_str(missing));
         add_str(f, &n, "blocked", kit_buf_str(blocked));
+        if(ai->streams_blocked.len)
+            add_str(f, &n, "streams_blocked", kit_buf_str(&ai->streams_blocked));
     } else {
         add_str(f, &n, "note",
                 "HubSpot did not report this token's scopes (its token-info endpoint may not "
@@ -387,7 +390,7 @@ oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_
 oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
 {
     struct hs_auth_info ai = {0};
-    struct kit_buf missing = KIT_BUF_INIT, blocked = KIT_BUF_INIT;
+    struct kit_buf missing = KIT_BUF_INIT, blocked = KIT_BUF_INIT, streams = KIT_BUF_INIT;
     oc_status rc;
     kit_error_clear(err);
     if(!token_shape_ok(in->opt.access_token)) {
@@ -403,11 +406,17 @@ oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
     if(rc)
         goto out;
     save_zone(in, &ai);
-    int nmissing = 0;
+    int nmissing = 0, nstreams = 0;
     if(ai.verified) {
         nmissing = hs_scopes_missing(HS_SCOPES, (const char *const *)ai.scopes, ai.nscopes,
                                      &missing, &blocked);
         if(nmissing < 0) {
+            rc = oom(err, "comparing scopes");
+            goto out;
+        }
+        nstreams = hs_scopes_streams_blocked((const char *const *)ai.scopes, ai.nscopes, &streams,
+                                             &ai.streams_blocked);
+        if(nstreams < 0) {
             rc = oom(err, "comparing scopes");
             goto out;
         }
@@ -416,18 +425,29 @@ oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
     rc = hs_authorize_emit_record(in, &ai, status, &missing, &blocked, err);
     if(rc)
         goto out;
+    /* A stream with a scope of its own missing blocks that stream only:
+     * said, not a failed authorize, unless the manifest's scopes are
+     * missing too. */
+    char also[640] = "";
+    if(nstreams)
+        snprintf(also, sizeof also, ". Blocked as well: %s", kit_buf_str(&ai.streams_blocked));
     if(nmissing) {
         rc = kit_fail(err, OC_E_AUTH,
                      "the token lacks %d scope%s the plugin needs: %s. Add %s to the private "
-                     "app or service key in HubSpot (Scopes tab), then run authorize again",
+                     "app or service key in HubSpot (Scopes tab), then run authorize again%s",
                      nmissing, nmissing == 1 ? "" : "s", kit_buf_str(&blocked),
-                     nmissing == 1 ? "it" : "them");
+                     nmissing == 1 ? "it" : "them", also);
         goto out;
     }
+    if(nstreams)
+        hs_log(in, OC_LOG_WARN, "authorize: the token works; %s (add one of those scopes in "
+                                "HubSpot's Scopes tab to use it)",
+               kit_buf_str(&ai.streams_blocked));
     kit_error_clear(err);
 out:
     hs_auth_info_free(&ai);
     kit_buf_free(&missing);
     kit_buf_free(&blocked);
+    kit_buf_free(&streams);
     return rc;
 }

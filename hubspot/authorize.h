@@ -29,6 +29,9 @@ struct hs_auth_info {
     char **scopes;           /* granted, owned                              */
     size_t nscopes;
     struct kit_buf granted;   /* the same, comma-joined                      */
+    /* Streams the granted scopes do not serve and why
+     * (hs_scopes_streams_blocked); empty when none or not verified. */
+    struct kit_buf streams_blocked;
 };
 
 /* Free what ai holds (not ai itself); ai is left unusable until zeroed. */
@@ -50,7 +53,8 @@ oc_status hs_authorize_parse_account(const struct kit_json *j, struct hs_auth_in
                                      struct oc_error *err);
 
 /* Emit the "authorization" record of ai through in's host with the given
- * status text and, when ai->verified, the missing and blocked scopes
+ * status text and, when ai->verified, the missing and blocked scopes (and
+ * streams_blocked when ai names any)
  * (hs_scopes_missing's buffers; all borrowed, only read during the call).
  * OC_OK, or OC_E_CANCELLED / OC_E_INVALID with err filled. */
 oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_info *ai,

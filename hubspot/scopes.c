@@ -48,6 +48,43 @@ static int satisfied_otherwise(const char *const *granted, size_t n, const char 
     return granted_has(granted, n, ag, sizeof ag - 1) && granted_has(granted, n, lr, sizeof lr - 1);
 }
 
+/* Any one scope of a stream's list serves it (the security blocks of
+ * GET /marketing/v3/emails: API-NOTES.md, marketing emails as a stream). */
+static const struct stream_need {
+    const char *stream;
+    const char *any[3];
+    const char *blocks;
+} stream_needs[] = {
+    {"marketing_emails",
+     {"marketing.email.read", "marketing.email.write", "content"},
+     "pull --stream marketing_emails and the event_context option cannot read marketing emails"},
+};
+
+int hs_scopes_streams_blocked(const char *const *granted, size_t ngranted, struct kit_buf *streams,
+                              struct kit_buf *blocked)
+{
+    int n = 0;
+    for(size_t i = 0; i < sizeof stream_needs / sizeof stream_needs[0]; i++) {
+        const struct stream_need *s = &stream_needs[i];
+        int served = 0;
+        for(size_t k = 0; k < 3 && !served; k++)
+            served = granted_has(granted, ngranted, s->any[k], strlen(s->any[k]));
+        if(served)
+            continue;
+        if(n) {
+            kit_buf_putc(streams, ',');
+            kit_buf_puts(blocked, "; ");
+        }
+        kit_buf_puts(streams, s->stream);
+        kit_buf_printf(blocked, "%s: needs one of %s, %s or %s (%s)", s->stream, s->any[0],
+                       s->any[1], s->any[2], s->blocks);
+        n++;
+    }
+    if(!kit_buf_ok(streams) || !kit_buf_ok(blocked))
+        return -1;
+    return n;
+}
+
 int hs_scopes_missing(const char *required, const char *const *granted, size_t ngranted,
                       struct kit_buf *missing, struct kit_buf *blocked)
 {

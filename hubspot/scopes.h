@@ -25,4 +25,15 @@ const char *hs_scope_blocks(const char *scope);
 int hs_scopes_missing(const char *required, const char *const *granted, size_t ngranted,
                       struct kit_buf *missing, struct kit_buf *blocked);
 
+/* Streams that need any one of several scopes rather than the manifest's
+ * (marketing_emails, and the event_context option that reads the same
+ * emails: marketing.email.read, marketing.email.write or content). For
+ * each one the granted scopes (borrowed) do not serve, appends the stream
+ * to streams (comma-separated) and "<stream>: needs one of a, b or c
+ * (<what it blocks>)" to blocked ("; "-separated); both buffers are the
+ * caller's and are appended to. Returns the number of streams blocked, or
+ * -1 when memory ran out. */
+int hs_scopes_streams_blocked(const char *const *granted, size_t ngranted, struct kit_buf *streams,
+                              struct kit_buf *blocked);
+
 #endif

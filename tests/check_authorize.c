@@ -55,6 +55,27 @@ START_TEST(test_missing_scopes)
                   "pull cannot read email events\"");
     ASSERT_HAS(r, "\"status\":\"missing_scopes\"");
     ASSERT_HAS(r, "\"portal_id\":12345678");
+    /* Nothing serves the marketing_emails stream either: named with what
+     * would. */
+    ASSERT_HAS(m, "Blocked as well: marketing_emails: needs one of marketing.email.read, "
+                  "marketing.email.write or content (pull --stream marketing_emails and the "
+                  "event_context option cannot read marketing emails)");
+    ASSERT_HAS(r, "\"streams_blocked\":\"marketing_emails: needs one of");
+    sc_verify_stop(&s);
+}
+END_TEST
+
+/* content is missing (email events blocked) but marketing.email.read
+ * serves the marketing_emails stream: only email events are named. */
+START_TEST(test_marketing_email_scope_serves_stream)
+{
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/mkt-authorize-email-scope.json", NULL);
+    ck_assert_int_eq(hs_authorize(s.in, &s.err), OC_E_AUTH);
+    ASSERT_HAS(s.err.message, "lacks 1 scope the plugin needs: content: pull cannot read email "
+                              "events");
+    ASSERT_LACKS(s.err.message, "marketing_emails");
+    ASSERT_LACKS(records(&s), "streams_blocked");
     sc_verify_stop(&s);
 }
 END_TEST
@@ -207,6 +228,16 @@ START_TEST(test_scope_table)
 
     ck_assert_str_eq(hs_scope_blocks("crm.lists.write"), "push cannot add contacts to lists");
     ck_assert_str_eq(hs_scope_blocks("something.else"), "the plugin manifest requires it");
+    /* The marketing_emails stream: any one of three scopes serves it. */
+    struct kit_buf streams = KIT_BUF_INIT, why = KIT_BUF_INIT;
+    static const char *const lists_only[] = {"crm.lists.read", "crm.lists.write"};
+    ck_assert_int_eq(hs_scopes_streams_blocked(lists_only, 2, &streams, &why), 1);
+    ck_assert_str_eq(kit_buf_str(&streams), "marketing_emails");
+    static const char *const each[] = {"marketing.email.read", "marketing.email.write", "content"};
+    for(size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(hs_scopes_streams_blocked(&each[i], 1, &streams, &why), 0);
+    kit_buf_free(&streams);
+    kit_buf_free(&why);
     kit_buf_free(&missing);
     kit_buf_free(&blocked);
 }
@@ -243,6 +274,7 @@ Suite *make_authorize_suite(void)
     TCase *tc = tcase_create("authorize");
     tcase_add_test(tc, test_ok);
     tcase_add_test(tc, test_missing_scopes);
+    tcase_add_test(tc, test_marketing_email_scope_serves_stream);
     tcase_add_test(tc, test_lists_alternative);
     tcase_add_test(tc, test_invalid_401);
     tcase_add_test(tc, test_malformed_530);
