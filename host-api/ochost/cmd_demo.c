@@ -1,5 +1,7 @@
 /* cmd_demo.c - `ochost demo`: the whole flow offline on the bundled
- * fixtures, one session, a throwaway state file.
+ * fixtures, one session, a throwaway state file, and the demo's own
+ * configuration (demo.conf in the demo folder: event_context on, so the
+ * pulled events show the email they belong to).
  *
  * The steps are data: keep them in step with the cassettes in
  * fixtures/hubspot/demo/ (list id, looked-up email). "@/" at the start of
@@ -17,6 +19,7 @@
 #include "plugin/buf.h"
 
 #define DEMO_DIR "fixtures/hubspot/demo"
+#define DEMO_CONFIG "demo.conf"
 #define MAX_ARGS 8
 
 struct step {
@@ -33,7 +36,8 @@ static const struct step steps[] = {
      OK(0) | OK(3)},
     {"push: add the week's sign-ups to a list",
      {"push", "--list", "101", "--input", "@/signups.csv", NULL}, OK(0) | OK(6)},
-    {"pull: email engagement since the last run", {"pull", "--since", "2026-11-27T00:00:00Z", NULL}, OK(0)},
+    {"pull: email engagement since the last run, each event with its email's name and subject",
+     {"pull", "--since", "2026-11-27T00:00:00Z", NULL}, OK(0)},
 };
 
 static char *demo_dir(const char *manifest)
@@ -94,7 +98,7 @@ int och_cmd_demo(const struct och_cli *cli)
     struct och_cli dcli = *cli;
     char tmpdir[] = "/tmp/ochost-demo-XXXXXX";
     char *dir = demo_dir(cli->manifest);
-    struct kit_buf state = KIT_BUF_INIT;
+    struct kit_buf state = KIT_BUF_INIT, config = KIT_BUF_INIT;
     struct stat sb;
     int code = 0, opened = 0, have_tmp = 0;
 
@@ -125,6 +129,15 @@ int och_cmd_demo(const struct och_cli *cli)
     dcli.record = NULL;
     dcli.state = kit_buf_str(&state);
     dcli.state_given = 1;
+    /* The cassettes answer the demo's own options: a user's --config
+     * (budgets, event_context off) would make them replay differently. */
+    kit_buf_printf(&config, "%s/" DEMO_CONFIG, dir);
+    if(!kit_buf_ok(&config)) {
+        fprintf(stderr, "ochost: demo: out of memory\n");
+        code = OCH_EXIT_TRANSIENT;
+        goto out;
+    }
+    dcli.config = kit_buf_str(&config);
     dcli.queries = NULL;
     dcli.nqueries = 0;
     code = och_session_open(&s, &dcli, OCH_SESSION_INSTANCE);
@@ -149,6 +162,7 @@ out:
     if(!code)
         fprintf(stderr, "\nochost: demo: all steps done\n");
     kit_buf_free(&state);
+    kit_buf_free(&config);
     free(dir);
     return code;
 }
