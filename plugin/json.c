@@ -1,16 +1,13 @@
 /*
- * json.c - strict JSON reader on jsmn and a streaming writer; see json.h.
+ * json.c - strict JSON reader and a streaming writer; see json.h.
  *
- * Parsing is two linear passes. validate() checks the whole RFC 8259
- * grammar and counts the tokens; then jsmn tokenizes into an array of
- * exactly that size. Validating first is needed because jsmn's strict mode
- * accepts a lot that is not JSON ("[1 2]", {"a" "b"}, "[1,]", 01, tru,
- * raw control characters, invalid UTF-8, lone surrogates, several root
- * values) and cannot say where a document broke; counting first means jsmn
- * never runs out of tokens, so no regrowth and no re-parse. jsmn is built
- * with JSMN_PARENT_LINKS: without them it scans back over all tokens at
- * every closing bracket, which is quadratic on a page of 1000 objects, and
- * the parent links give the subtree sizes behind the O(1) kit_json_skip().
+ * Parsing is one linear pass: parse() checks the whole RFC 8259 grammar
+ * (raw control characters, invalid UTF-8, lone surrogates, several root
+ * values, "[1,]", 01, tru are all refused with the byte where the document
+ * broke) and writes each token as it is read, with its subtree end
+ * (`next`) filled when the subtree closes, which is what makes
+ * kit_json_skip() O(1). The token array starts sized for a typical
+ * document of that length and doubles if it runs out.
  */
 #include "plugin/json.h"
 
@@ -19,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
 
 #include "plugin/utf8.h"
 #include "plugin/text.h"
@@ -175,11 +168,13 @@ static int check_u(const struct vctx *v, size_t p, long *cp)
     return 0;
 }
 
-/* *pos at the opening quote; on success just past the closing one. */
-static int scan_string(const struct vctx *v, size_t *pos)
+/* *pos at the opening quote; on success just past the closing one. *esc
+ * is set when the string holds a backslash. */
+static int scan_string(const struct vctx *v, size_t *pos, unsigned char *esc)
 {
     const unsigned char *s = v->s;
     size_t len = v->len, p = *pos + 1;
+    *esc = 0;
     for(;;) {
         p = plain_run(s, p, len);
         if(p >= len)
@@ -201,6 +196,7 @@ static int scan_string(const struct vctx *v, size_t *pos)
             continue;
         }
         /* a backslash */
+        *esc = 1;
         if(p + 1 >= len)
             return truncated(v, " inside a string");
         switch(s[p + 1]) {
@@ -309,26 +305,64 @@ static const char *describe(unsigned char c, char *tmp, size_t n)
     return tmp;
 }
 
-/* Check the whole grammar; count tokens (values and member names) into
- * *count. *root_start and *root_end bound the root value for the case where
- * it is a bare number or literal, which jsmn's strict mode cannot parse
- * at the very end of the input. */
-static int validate(struct vctx *v, size_t *count, size_t *root_start, size_t *root_end)
+/* The tokens being written: n of cap. */
+struct toks {
+    struct kit_json_tok *t;
+    size_t n, cap;
+};
+
+/* A new token of type at start, as a leaf (next just past it): its index,
+ * or -1 when the document has too many tokens or memory ran out. Checked
+ * here, before the array grows, so a hostile body stops before it could
+ * make the array large. */
+static int tok_new(struct vctx *v, struct toks *k, unsigned char type, size_t start)
+{
+    if(k->n >= KIT_JSON_MAX_TOKENS) {
+        v->limit = 1;
+        return vfail(v, "more than %u tokens (values and member names) by byte %zu; documents "
+                        "this dense are refused to bound memory",
+                     KIT_JSON_MAX_TOKENS, start);
+    }
+    if(k->n == k->cap) {
+        size_t cap = k->cap * 2;
+        if(cap > KIT_JSON_MAX_TOKENS)
+            cap = KIT_JSON_MAX_TOKENS;
+        struct kit_json_tok *t = realloc(k->t, cap * sizeof *t);
+        if(!t)
+            return vfail(v, "out of memory for %zu tokens", cap);
+        k->t = t;
+        k->cap = cap;
+    }
+    k->t[k->n] = (struct kit_json_tok){(int)start, (int)start, 0, (int)k->n + 1, type, 0};
+    return (int)k->n++;
+}
+
+static unsigned char prim_type(char c)
+{
+    return c == 't' || c == 'f' ? KIT_JSON_BOOL : c == 'n' ? KIT_JSON_NULL : KIT_JSON_NUMBER;
+}
+
+/* Check the whole grammar and write the tokens (values and member names)
+ * into k in document order. */
+static int parse(struct vctx *v, struct toks *k)
 {
     const unsigned char *s = v->s;
-    size_t len = v->len, p, n = 0;
+    size_t len = v->len, p;
     unsigned char stack[KIT_JSON_MAX_DEPTH]; /* '{' or '[' */
-    int depth = 0;
+    int open[KIT_JSON_MAX_DEPTH];            /* the container's token */
+    int key[KIT_JSON_MAX_DEPTH];             /* in an object: the member name's token */
+    int depth = 0, t;
     char tmp[16];
 
     p = skip_ws(v, 0);
     if(p >= len)
         return vfail(v, "empty document: no JSON value in %zu bytes", len);
-    *root_start = p;
 
 value:
     if(p >= len)
         return truncated(v, " where a value was expected");
+    if(depth && stack[depth - 1] == '[')
+        k->t[open[depth - 1]].size++;
     switch(s[p]) {
     case '{':
     case '[':
@@ -336,53 +370,57 @@ value:
             v->limit = 1;
             return vfail(v, "nesting deeper than %d levels at byte %zu", KIT_JSON_MAX_DEPTH, p);
         }
+        if((t = tok_new(v, k, s[p] == '{' ? KIT_JSON_OBJECT : KIT_JSON_ARRAY, p)) < 0)
+            return -1;
+        open[depth] = t;
         stack[depth++] = s[p];
-        n++;
         p = skip_ws(v, p + 1);
         if(p >= len)
             return truncated(v, "");
-        if(stack[depth - 1] == '{') {
-            if(s[p] == '}') {
-                p++;
-                depth--;
-                goto after;
-            }
+        if(s[p] == (stack[depth - 1] == '{' ? '}' : ']'))
+            goto close;
+        if(stack[depth - 1] == '{')
             goto key;
-        }
-        if(s[p] == ']') {
-            p++;
-            depth--;
-            goto after;
-        }
         goto value;
-    case '"':
-        if(scan_string(v, &p))
+    case '"': {
+        unsigned char esc;
+        if((t = tok_new(v, k, KIT_JSON_STRING, p + 1)) < 0 || scan_string(v, &p, &esc))
             return -1;
+        k->t[t].end = (int)p - 1;
+        k->t[t].esc = esc;
         break;
+    }
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
-        if(scan_number(v, &p))
+        if((t = tok_new(v, k, KIT_JSON_NUMBER, p)) < 0 || scan_number(v, &p))
             return -1;
+        k->t[t].end = (int)p;
         break;
     case 't':
     case 'f':
     case 'n':
-        if(scan_literal(v, &p))
+        if((t = tok_new(v, k, prim_type((char)s[p]), p)) < 0 || scan_literal(v, &p))
             return -1;
+        k->t[t].end = (int)p;
         break;
     default:
         return vfail(v, "expected a value at byte %zu, found %s", p, describe(s[p], tmp, sizeof tmp));
     }
-    n++;
     goto after;
 
 key:
     if(s[p] != '"')
         return vfail(v, "expected a member name in double quotes at byte %zu, found %s", p,
                      describe(s[p], tmp, sizeof tmp));
-    if(scan_string(v, &p))
-        return -1;
-    n++;
+    {
+        unsigned char esc;
+        if((t = tok_new(v, k, KIT_JSON_STRING, p + 1)) < 0 || scan_string(v, &p, &esc))
+            return -1;
+        k->t[t].end = (int)p - 1;
+        k->t[t].esc = esc;
+        key[depth - 1] = t;
+        k->t[open[depth - 1]].size++;
+    }
     p = skip_ws(v, p);
     if(p >= len)
         return truncated(v, " where ':' was expected");
@@ -392,23 +430,21 @@ key:
     p = skip_ws(v, p + 1);
     goto value;
 
+close:
+    /* p at the closing bracket of the innermost container. */
+    t = open[--depth];
+    k->t[t].end = (int)p + 1;
+    k->t[t].next = (int)k->n;
+    p++;
+
 after:
-    /* Every token passes here with n counting it, the last one too, so a
-     * document of exactly KIT_JSON_MAX_TOKENS still parses. Checked while
-     * scanning: a hostile body stops here, before the token array it
-     * would need is allocated. */
-    if(n > KIT_JSON_MAX_TOKENS) {
-        v->limit = 1;
-        return vfail(v, "more than %u tokens (values and member names) by byte %zu; documents "
-                        "this dense are refused to bound memory",
-                     KIT_JSON_MAX_TOKENS, p);
-    }
+    /* A value is complete: its member name's subtree ends with it. */
+    if(depth && stack[depth - 1] == '{')
+        k->t[key[depth - 1]].next = (int)k->n;
     if(depth == 0) {
-        *root_end = p;
         p = skip_ws(v, p);
         if(p < len)
             return vfail(v, "trailing characters after the JSON value at byte %zu", p);
-        *count = n;
         return 0;
     }
     p = skip_ws(v, p);
@@ -422,30 +458,16 @@ after:
             goto key;
         goto value;
     }
-    if(s[p] == (stack[depth - 1] == '{' ? '}' : ']')) {
-        p++;
-        depth--;
-        goto after;
-    }
+    if(s[p] == (stack[depth - 1] == '{' ? '}' : ']'))
+        goto close;
     return vfail(v, "expected ',' or '%c' at byte %zu, found %s", stack[depth - 1] == '{' ? '}' : ']',
                  p, describe(s[p], tmp, sizeof tmp));
 }
 
-static unsigned char prim_type(char c)
-{
-    return c == 't' || c == 'f' ? KIT_JSON_BOOL : c == 'n' ? KIT_JSON_NULL : KIT_JSON_NUMBER;
-}
-
-/* jsmn writes its tokens into the array that becomes ours: each slot is
- * read as a jsmntok_t and rewritten as a kit_json_tok in place, which saves
- * a second token-sized array (and its page faults) per document. */
-_Static_assert(sizeof(jsmntok_t) == sizeof(struct kit_json_tok), "token layouts must have one size");
-
 int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize)
 {
     struct vctx v = {(const unsigned char *)text, len, why, whysize};
-    struct kit_json_tok *tok = NULL;
-    size_t count = 0, rs = 0, re = 0;
+    struct toks k = {0};
 
     memset(j, 0, sizeof *j);
     if(why && whysize)
@@ -457,61 +479,25 @@ int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, 
         vfail(&v, "document of %zu bytes is over the %u-byte limit", len, KIT_JSON_MAX_BYTES);
         goto fail;
     }
-    if(validate(&v, &count, &rs, &re))
-        goto fail;
-    tok = malloc(count * sizeof *tok);
-    if(!tok) {
-        vfail(&v, "out of memory for %zu tokens", count);
-        goto fail;
-    }
-    if(text[rs] != '{' && text[rs] != '[' && text[rs] != '"') {
-        tok[0] = (struct kit_json_tok){(int)rs, (int)re, 0, 1, prim_type(text[rs]), 0};
-        goto done;
-    }
-    jsmn_parser jp;
-    jsmn_init(&jp);
-    int r = jsmn_parse(&jp, text, len, (jsmntok_t *)(void *)tok, (unsigned)count);
-    if(r != (int)count) {
-        vfail(&v, "internal error: jsmn returned %d for a document validated as %zu tokens", r,
-              count);
+    /* Documents carry about one token per 16 bytes (HubSpot pages a bit
+     * fewer), so most never regrow. */
+    k.cap = len / 16 + 16;
+    if(k.cap > KIT_JSON_MAX_TOKENS)
+        k.cap = KIT_JSON_MAX_TOKENS;
+    k.t = malloc(k.cap * sizeof *k.t);
+    if(!k.t) {
+        vfail(&v, "out of memory for %zu tokens", k.cap);
         goto fail;
     }
-    /* next: every token still open on the stack (its chain of ancestors,
-     * at most a container and a member name per level) ends where the
-     * first token that is not its descendant starts. */
-    int stack[2 * KIT_JSON_MAX_DEPTH + 2], top = 0;
-    for(size_t i = 0; i < count; i++) {
-        jsmntok_t t;
-        struct kit_json_tok o;
-        memcpy(&t, &tok[i], sizeof t);
-        while(top > 0 && stack[top - 1] != t.parent)
-            tok[stack[--top]].next = (int)i;
-        stack[top++] = (int)i;
-        o.start = t.start;
-        o.end = t.end;
-        o.size = t.size;
-        o.next = (int)count;
-        o.esc = 0;
-        switch(t.type) {
-        case JSMN_OBJECT: o.type = KIT_JSON_OBJECT; break;
-        case JSMN_ARRAY: o.type = KIT_JSON_ARRAY; break;
-        case JSMN_STRING:
-            o.type = KIT_JSON_STRING;
-            o.size = 0;
-            o.esc = memchr(text + t.start, '\\', (size_t)(t.end - t.start)) != NULL;
-            break;
-        default: o.type = prim_type(text[t.start]); break;
-        }
-        memcpy(&tok[i], &o, sizeof o);
-    }
-done:
+    if(parse(&v, &k))
+        goto fail;
     j->text = text;
     j->len = len;
-    j->tok = tok;
-    j->ntok = (int)count;
+    j->tok = k.t;
+    j->ntok = (int)k.n;
     return 0;
 fail:
-    free(tok);
+    free(k.t);
     memset(j, 0, sizeof *j);
     return v.limit ? -2 : -1;
 }
