@@ -220,14 +220,52 @@ static void write_entry(struct kit_jw *w, const struct entry *e)
     kit_jw_arr_end(w);
 }
 
-/* Bytes e takes in the saved value (its comma included), or 0 on oom. */
-static size_t measure(struct hs_idcache *c, const struct entry *e)
+/* Bytes e takes in the saved value (its comma included), written out;
+ * 0 on oom. */
+static size_t measure_written(struct hs_idcache *c, const struct entry *e)
 {
     struct kit_jw w;
     kit_buf_reset(&c->scratch);
     kit_jw_init(&w, &c->scratch);
     write_entry(&w, e);
     return kit_jw_error(&w) ? 0 : c->scratch.len + 1;
+}
+
+/* Length of s when every byte is written as itself in a JSON string, or
+ * (size_t)-1 when one needs an escape or is not ASCII. */
+static size_t plain_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for(; *p; p++)
+        if(*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+            return (size_t)-1;
+    return (size_t)(p - (const unsigned char *)s);
+}
+
+static size_t int_len(int64_t v)
+{
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t n = v < 0 ? 2 : 1;
+    while(m >= 10) {
+        m /= 10;
+        n++;
+    }
+    return n;
+}
+
+/* Bytes e takes in the saved value (its comma included), or 0 on oom.
+ * A bulk push puts an id-only entry per contact, so the usual entry (plain
+ * ASCII key and id) is counted rather than written out: the same bytes
+ * write_entry would write. */
+static size_t measure(struct hs_idcache *c, const struct entry *e)
+{
+    size_t klen = plain_len(e->key), ilen = e->id ? plain_len(e->id) : 0;
+    if(!e->nfields && klen != (size_t)-1 && ilen != (size_t)-1) {
+        /* ["e","KEY","ID",AT] (or null for the id), then the comma */
+        size_t n = 1 + 3 + 1 + (klen + 2) + 1 + (e->id ? ilen + 2 : 4) + 1 + int_len(e->at_ms) + 1 + 1;
+        return n;
+    }
+    return measure_written(c, e);
 }
 
 static struct oc_field *copy_fields(const struct oc_field *f, size_t n)

@@ -294,8 +294,9 @@ static void read_item(struct run *R, struct hs_push_item **out, int64_t wait_ms)
     }
     uint64_t ord = ++R->ord;
     struct hs_push_item *it = calloc(1, sizeof *it);
-    char name[48];
-    snprintf(name, sizeof name, "input %llu", (unsigned long long)ord);
+    char name[48] = "";
+    if(!rec.id || !*rec.id)
+        snprintf(name, sizeof name, "input %llu", (unsigned long long)ord);
     const char *email = field(&rec, "email");
     if(it) {
         it->ord = ord;

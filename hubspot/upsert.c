@@ -29,6 +29,13 @@ int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_
     struct kit_jw w;
     char trace[48];
     snprintf(trace, sizeof trace, HS_PUSH_TRACE_PREFIX "%llu", (unsigned long long)it->ord);
+    /* Sized up front for the usual (unescaped) text: one allocation per
+     * input instead of the buffer doubling its way up. */
+    size_t want = 96 + 2 * strlen(it->email) + strlen(trace);
+    for(size_t i = 0; i < n && f; i++)
+        if(f[i].key && f[i].value)
+            want += strlen(f[i].key) + strlen(f[i].value) + 6;
+    kit_buf_reserve(&b, want);
     kit_jw_init(&w, &b);
     kit_jw_obj(&w);
     kit_jw_kstr(&w, "idProperty", "email");
