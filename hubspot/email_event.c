@@ -49,6 +49,49 @@ int hs_email_event_key(struct kit_buf *out, const char *key, size_t len)
     return 0;
 }
 
+#define NNAMES 128u
+
+/* Append the field name for HubSpot key raw to out, as hs_email_event_key
+ * does (whose output does not depend on what out held before), from the
+ * cache when the key was seen. */
+static int put_name(struct hs_email_event *e, struct kit_buf *out, const char *raw, size_t len)
+{
+    if(len >= sizeof e->names->raw)
+        return hs_email_event_key(out, raw, len);
+    if(!e->names && !(e->names = calloc(NNAMES, sizeof *e->names)))
+        return -1;
+    uint32_t h = 2166136261u;
+    for(size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)raw[i]) * 16777619u;
+    struct hs_email_event_name *nm = &e->names[h & (NNAMES - 1)];
+    if(nm->rawlen == len && !memcmp(nm->raw, raw, len))
+        return kit_buf_append(out, nm->name, nm->len);
+    size_t at = out->len;
+    if(hs_email_event_key(out, raw, len))
+        return -1;
+    size_t made = out->len - at;
+    if(made < sizeof nm->name) {
+        memcpy(nm->raw, raw, len);
+        nm->rawlen = (uint32_t)len;
+        memcpy(nm->name, out->data + at, made);
+        nm->len = (uint32_t)made;
+    }
+    return 0;
+}
+
+/* Decimal text of v appended to out. */
+static int put_int64(struct kit_buf *out, int64_t v)
+{
+    char d[24], *p = d + sizeof d;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while(u /= 10);
+    if(v < 0)
+        *--p = '-';
+    return kit_buf_append(out, p, (size_t)(d + sizeof d - p));
+}
+
 int hs_email_event_identity(const struct kit_json *j, int ev, struct kit_buf *id, int64_t *created,
                             char *why, size_t whysize)
 {
@@ -117,7 +160,7 @@ static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
             e->scratch.len = klen;
             if(klen)
                 kit_buf_putc(&e->scratch, '_');
-            if(hs_email_event_key(&e->scratch, raw, rawlen) || add_value(e, j, k + 1))
+            if(put_name(e, &e->scratch, raw, rawlen) || add_value(e, j, k + 1))
                 return -1;
             k = kit_json_skip(j, k + 1);
         }
@@ -179,7 +222,7 @@ static int add_member(struct hs_email_event *e, const struct kit_json *j, int k)
     size_t rawlen;
     const char *raw = kit_json_raw(j, k, &rawlen);
     kit_buf_reset(&e->scratch);
-    if(hs_email_event_key(&e->scratch, raw, rawlen))
+    if(put_name(e, &e->scratch, raw, rawlen))
         return -1;
     return add_value(e, j, k + 1);
 }
@@ -248,7 +291,7 @@ oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_ema
        end_field(e))
         goto oom;
     if(begin_field(e, "created", 7, OC_FIELD_NUMBER) ||
-       kit_buf_printf(&e->text, "%" PRId64, created) || end_field(e))
+       put_int64(&e->text, created) || end_field(e))
         goto oom;
     for(size_t i = 2; i < NLEAD; i++)
         if(lead[i] >= 0 && add_member(e, j, lead[i]))
@@ -286,5 +329,6 @@ void hs_email_event_free(struct hs_email_event *e)
     free(e->off);
     free(e->fields);
     free(e->slots);
+    free(e->names);
     memset(e, 0, sizeof *e);
 }

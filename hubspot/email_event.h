@@ -37,6 +37,9 @@ struct hs_email_event {
      * a field twice. Open addressing, reset per event by bumping gen. */
     struct hs_email_event_slot { uint32_t gen, idx; } *slots;
     uint32_t gen;
+    /* Field names made from HubSpot keys, by key: every event repeats
+     * the same few dozen keys. Direct-mapped, filled as keys come. */
+    struct hs_email_event_name { uint32_t rawlen, len; char raw[32]; char name[48]; } *names;
 };
 
 #define HS_EMAIL_EVENT_INIT {KIT_BUF_INIT, NULL, NULL, 0, 0, KIT_BUF_INIT}

@@ -43,11 +43,9 @@ fail:
     return -1;
 }
 
-int kit_buf_append(struct kit_buf *b, const void *data, size_t len)
+int kit_buf_append_grow(struct kit_buf *b, const void *data, size_t len)
 {
-    /* Room already there is the common case (buffers are reused): skip
-     * the overflow checks of reserve. */
-    if((b->oom || !b->data || len >= b->cap - b->len) && kit_buf_reserve(b, len))
+    if(kit_buf_reserve(b, len))
         return -1;
     if(len)
         memcpy(b->data + b->len, data, len);
@@ -57,15 +55,6 @@ int kit_buf_append(struct kit_buf *b, const void *data, size_t len)
 }
 
 int kit_buf_puts(struct kit_buf *b, const char *s) { return kit_buf_append(b, s, strlen(s)); }
-
-int kit_buf_putc(struct kit_buf *b, char c)
-{
-    if((b->oom || !b->data || b->cap - b->len <= 1) && kit_buf_reserve(b, 1))
-        return -1;
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
-    return 0;
-}
 
 int kit_buf_vprintf(struct kit_buf *b, const char *fmt, va_list ap)
 {

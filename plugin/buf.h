@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct kit_buf {
     char *data;  /* NULL until the first append; else data[len] == '\0' */
@@ -28,9 +29,30 @@ void kit_buf_free(struct kit_buf *b);
 void kit_buf_reset(struct kit_buf *b);
 /* Each returns 0, or -1 (and sets oom) when memory ran out. */
 int kit_buf_reserve(struct kit_buf *b, size_t extra);
-int kit_buf_append(struct kit_buf *b, const void *data, size_t len);
+int kit_buf_append_grow(struct kit_buf *b, const void *data, size_t len);
 int kit_buf_puts(struct kit_buf *b, const char *s);
-int kit_buf_putc(struct kit_buf *b, char c);
+
+/* Appending is most of what serializers do, and a reused buffer nearly
+ * always has room: that case is inline, growing is kit_buf_append_grow. */
+static inline int kit_buf_append(struct kit_buf *b, const void *data, size_t len)
+{
+    if(b->oom || !b->data || len >= b->cap - b->len)
+        return kit_buf_append_grow(b, data, len);
+    if(len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static inline int kit_buf_putc(struct kit_buf *b, char c)
+{
+    if(b->oom || !b->data || b->cap - b->len <= 1)
+        return kit_buf_append_grow(b, &c, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return 0;
+}
 int kit_buf_printf(struct kit_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int kit_buf_vprintf(struct kit_buf *b, const char *fmt, va_list ap);
 /* The contents as a C string: "" for an empty buffer, never NULL. Valid

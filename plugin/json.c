@@ -135,19 +135,26 @@ static size_t skip_ws(const struct vctx *v, size_t p)
 }
 
 /* Index of the first byte at or after p that is not plain string text
- * (quote, backslash, control, non-ASCII), or len. Eight bytes at a time
- * while none of them is special: the bit tricks below can flag a byte
- * wrongly only after a truly special one, so a zero mask is exact. */
+ * (quote, backslash, control, non-ASCII), or len. Eight bytes at a time:
+ * the bit tricks below can flag a byte wrongly only after a truly special
+ * one, so a zero mask is exact and, on a little-endian machine, the
+ * lowest flagged byte is the first special one. */
 static size_t plain_run(const unsigned char *s, size_t p, size_t len)
 {
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     while(p + 8 <= len) {
-        uint64_t x, q, b;
+        uint64_t x, q, b, m;
         memcpy(&x, s + p, 8);
         q = x ^ (ones * '"');
         b = x ^ (ones * '\\');
-        if((((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high)
+        m = (((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high;
+        if(m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (size_t)(__builtin_ctzll(m) >> 3);
+#else
             break;
+#endif
+        }
         p += 8;
     }
     while(p < len && is_plain(s[p]))
