@@ -28,6 +28,7 @@ static void kv_free_all(struct och_state *st)
     for(size_t i = 0; i < st->n; i++) {
         free(st->kv[i].key);
         free(st->kv[i].value);
+        free(st->kv[i].quoted);
     }
     free(st->kv);
     st->kv = NULL;
@@ -245,8 +246,26 @@ oc_status och_state_get(const struct och_state *st, const char *key, void *buf, 
     return OC_OK;
 }
 
+/* Append kv's value as the file holds it, made once per value. */
+static void put_quoted(struct och_state_kv *kv, struct kit_buf *out)
+{
+    if(!kv->quoted) {
+        struct kit_buf q = KIT_BUF_INIT;
+        if(!kit_json_quote(&q, kv->value, kv->len)) {
+            kv->qlen = q.len;
+            kv->quoted = kit_buf_take(&q);
+        }
+        kit_buf_free(&q);
+        if(!kv->quoted) {
+            kit_json_quote(out, kv->value, kv->len);
+            return;
+        }
+    }
+    kit_buf_append(out, kv->quoted, kv->qlen);
+}
+
 /* Serialize with one member per line: diffable by eye and by tools. */
-static int serialize(const struct och_state *st, const char *skip, const char *key,
+static int serialize(struct och_state *st, const char *skip, const char *key,
                      const char *value, size_t len, struct kit_buf *out)
 {
     size_t i = 0;
@@ -255,6 +274,7 @@ static int serialize(const struct och_state *st, const char *skip, const char *k
     for(;;) {
         const char *k = NULL, *v = NULL;
         size_t vl = 0;
+        struct och_state_kv *kv = NULL;
         if(!done && (i >= st->n || strcmp(key, st->kv[i].key) < 0)) {
             k = key, v = value, vl = len, done = 1;
         } else if(i < st->n) {
@@ -262,7 +282,8 @@ static int serialize(const struct och_state *st, const char *skip, const char *k
                 i++;
                 continue;
             }
-            k = st->kv[i].key, v = st->kv[i].value, vl = st->kv[i].len;
+            kv = &st->kv[i];
+            k = kv->key;
             i++;
         } else
             break;
@@ -270,7 +291,10 @@ static int serialize(const struct och_state *st, const char *skip, const char *k
         first = 0;
         kit_json_quote(out, k, strlen(k));
         kit_buf_puts(out, ": ");
-        kit_json_quote(out, v, vl);
+        if(kv)
+            put_quoted(kv, out);
+        else
+            kit_json_quote(out, v, vl);
     }
     kit_buf_puts(out, first ? "}\n" : "\n}\n");
     return kit_buf_ok(out) ? 0 : -1;
@@ -389,6 +413,12 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
     size_t at = find(st, key, &found);
     if(!value && !found)
         return OC_OK;
+    /* The file holds this value already: it is durable, nothing to write. */
+    if(value && found && st->kv[at].len == len && !memcmp(st->kv[at].value, value, len)) {
+        if(st->on_saved)
+            st->on_saved(st->on_saved_ctx, st, key);
+        return OC_OK;
+    }
     if(value) {
         vcopy = malloc(len + 1);
         if(!found)
@@ -415,15 +445,18 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
     if(!value) {
         free(st->kv[at].key);
         free(st->kv[at].value);
+        free(st->kv[at].quoted);
         memmove(&st->kv[at], &st->kv[at + 1], (st->n - at - 1) * sizeof st->kv[0]);
         st->n--;
     } else if(found) {
         free(st->kv[at].value);
+        free(st->kv[at].quoted);
         st->kv[at].value = vcopy;
         st->kv[at].len = len;
+        st->kv[at].quoted = NULL;
     } else {
         memmove(&st->kv[at + 1], &st->kv[at], (st->n - at) * sizeof st->kv[0]);
-        st->kv[at] = (struct och_state_kv){kcopy, vcopy, len};
+        st->kv[at] = (struct och_state_kv){kcopy, vcopy, len, NULL, 0};
         st->n++;
     }
     kit_buf_free(&text);
@@ -609,7 +642,8 @@ oc_status och_state_check_writable(const struct och_state *st, struct oc_error *
 {
     struct kit_buf text = KIT_BUF_INIT, tmp = KIT_BUF_INIT;
     oc_status rc = OC_OK;
-    if(serialize(st, NULL, NULL, NULL, 0, &text)) {
+    /* serialize only fills the quoted-value caches: st is unchanged. */
+    if(serialize((struct och_state *)st, NULL, NULL, NULL, 0, &text)) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory checking state file %s", st->path);
         goto out;
     }

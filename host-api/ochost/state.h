@@ -6,7 +6,8 @@
  * UTF-8 without NUL bytes; anything else is refused with OC_E_INVALID
  * rather than mangled.
  *
- * Every put rewrites the whole file atomically: a temporary file in the
+ * Every put that changes a value rewrites the whole file atomically (a
+ * put of the value the file holds already writes nothing): a temporary file in the
  * same directory (created mode 0600 with O_EXCL, so never through a
  * symbolic link), fsync, rename over the old file, fsync of the directory.
  * A crash leaves either the old or the new file, never a mix. A corrupt
@@ -36,6 +37,11 @@ struct och_state_kv {
     char *key;
     char *value; /* NUL-terminated; len excludes the NUL */
     size_t len;
+    /* The value as the file holds it (a JSON string), made at the first
+     * save that writes it and kept until the value changes: a save
+     * rewrites every key, and most did not change. NULL until made. */
+    char *quoted;
+    size_t qlen;
 };
 
 struct och_state {
@@ -45,7 +51,7 @@ struct och_state {
     int lock_fd;              /* the "<path>.lock" descriptor while locked */
     int locked;               /* lock_fd is open (0 after och_state_load alone) */
     /* Called after every och_state_put that made its value durable (the
-     * file replaced), with the key; NULL: nobody listens. A command sets
+     * file replaced, or holding that value already), with the key; NULL: nobody listens. A command sets
      * it to follow what the plugin saves (pull --format singer). */
     void (*on_saved)(void *ctx, const struct och_state *st, const char *key);
     void *on_saved_ctx;
