@@ -23,28 +23,40 @@
 /* HubSpot's own words are kept to this much in a per-input error. */
 #define SAID_MAX 400
 
+/* The constant parts of an upsert object, as the JSON writer would write
+ * them (compact). Written as text, with only the input's own strings
+ * quoted, an input's object costs one pass over its bytes: building it
+ * through the writer's state machine (13 quoted strings, 4 of them
+ * constants) was a quarter of a bulk push's CPU. */
+#define ITEM_HEAD "{\"idProperty\":\"email\",\"id\":"
+#define ITEM_PROPS ",\"properties\":{\"email\":"
+#define ITEM_TRACE "},\"objectWriteTraceId\":\"" HS_PUSH_TRACE_PREFIX
+
 int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
 {
     struct kit_buf b = KIT_BUF_INIT;
-    struct kit_jw w;
-    char trace[48];
-    snprintf(trace, sizeof trace, HS_PUSH_TRACE_PREFIX "%llu", (unsigned long long)it->ord);
+    /* the trace id's digits, without printf's cost per input */
+    char digits[24], *ord = digits + sizeof digits;
+    uint64_t left = it->ord;
+    do {
+        *--ord = (char)('0' + left % 10);
+        left /= 10;
+    } while(left);
+    size_t ordlen = (size_t)(digits + sizeof digits - ord);
+    size_t elen = strlen(it->email);
     /* Sized up front for the usual (unescaped) text: one allocation per
      * input instead of the buffer doubling its way up. */
-    size_t want = 96 + 2 * strlen(it->email) + strlen(trace);
+    size_t want = sizeof ITEM_HEAD + sizeof ITEM_PROPS + sizeof ITEM_TRACE + 2 * elen + 8 + ordlen;
     for(size_t i = 0; i < n && f; i++)
         if(f[i].key && f[i].value)
             want += strlen(f[i].key) + strlen(f[i].value) + 6;
     kit_buf_reserve(&b, want);
-    kit_jw_init(&w, &b);
-    kit_jw_obj(&w);
-    kit_jw_kstr(&w, "idProperty", "email");
-    kit_jw_kstr(&w, "id", it->email);
-    kit_jw_key(&w, "properties");
-    kit_jw_obj(&w);
+    kit_buf_append(&b, ITEM_HEAD, sizeof ITEM_HEAD - 1);
+    kit_json_quote(&b, it->email, elen);
     /* Sent in properties too: whether create needs it there is
      * UNCONFIRMED (API-NOTES.md 4.4), and it costs nothing. */
-    kit_jw_kstr(&w, "email", it->email);
+    kit_buf_append(&b, ITEM_PROPS, sizeof ITEM_PROPS - 1);
+    kit_json_quote(&b, it->email, elen);
     it->email_only = 1;
     for(size_t i = 0; i < n && f; i++) {
         const char *k = f[i].key, *v = f[i].value;
@@ -55,13 +67,16 @@ int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_
             dup = f[p].key && !strcmp(f[p].key, k);
         if(dup)
             continue; /* duplicate column: the first wins, never two same keys */
-        kit_jw_kstr(&w, k, v);
+        kit_buf_putc(&b, ',');
+        kit_json_quote(&b, k, strlen(k));
+        kit_buf_putc(&b, ':');
+        kit_json_quote(&b, v, strlen(v));
         it->email_only = 0;
     }
-    kit_jw_obj_end(&w);
-    kit_jw_kstr(&w, "objectWriteTraceId", trace);
-    kit_jw_obj_end(&w);
-    if(kit_jw_error(&w) || !kit_buf_ok(&b)) {
+    kit_buf_append(&b, ITEM_TRACE, sizeof ITEM_TRACE - 1);
+    kit_buf_append(&b, ord, ordlen);
+    kit_buf_append(&b, "\"}", 2);
+    if(!kit_buf_ok(&b)) {
         kit_buf_free(&b);
         return -1;
     }
