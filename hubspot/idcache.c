@@ -35,8 +35,8 @@
 #define KEY_MAX 512
 
 struct entry {
-    char *key; /* NULL: the slot is free; emails lowercased */
-    char *id;  /* NULL: HubSpot has no such contact */
+    char *key; /* NULL: the slot is free; emails lowercased; owns the id's bytes too */
+    char *id;  /* NULL: HubSpot has no such contact; points after key's NUL */
     /* One allocation: nfields fields, then their "key\0value\0" text. */
     struct oc_field *fields;
     size_t nfields;
@@ -141,8 +141,7 @@ static void remove_at(struct hs_idcache *c, long i)
     unlink_use(c, i);
     c->bytes -= e->bytes;
     c->count--;
-    free(e->key);
-    free(e->id);
+    free(e->key); /* the id lives in the same block */
     free(e->fields);
     memset(e, 0, sizeof *e);
     e->newer = c->free_head;
@@ -300,10 +299,14 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
         if(!fields[i].key || !fields[i].value)
             return OC_E_INVALID;
     struct entry fresh = {.by = by, .hash = key_hash(by, key), .at_ms = at_ms};
-    fresh.key = strdup(key);
-    fresh.id = id ? strdup(id) : NULL;
-    if(!fresh.key || (id && !fresh.id))
+    /* key and id in one allocation (a bulk push puts one entry per
+     * contact); the id, when there is one, follows the key's NUL */
+    size_t klen = strlen(key), ilen = id ? strlen(id) : 0;
+    if(!(fresh.key = malloc(klen + 1 + (id ? ilen + 1 : 0))))
         goto oom;
+    memcpy(fresh.key, key, klen + 1);
+    if(id)
+        fresh.id = memcpy(fresh.key + klen + 1, id, ilen + 1);
     if(by == OC_LOOKUP_EMAIL)
         for(char *p = fresh.key; *p; p++)
             *p = (char)lower((unsigned char)*p);
@@ -342,7 +345,6 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     return OC_OK;
 oom:
     free(fresh.key);
-    free(fresh.id);
     free(fresh.fields);
     return OC_E_NOMEM;
 }
