@@ -67,6 +67,7 @@ static int rehash(struct hs_event_set *s, size_t cap, int64_t min_created)
     s->slot = slot;
     s->cap = cap;
     s->n = n;
+    s->json_ok = 0;
     return 0;
 }
 
@@ -85,6 +86,7 @@ int hs_event_set_add(struct hs_event_set *s, const char *id, int64_t created)
     e->created = created;
     e->hash = h;
     s->n++;
+    s->json_ok = 0;
     return 1;
 }
 
@@ -111,6 +113,7 @@ void hs_event_set_clear(struct hs_event_set *s)
         s->slot[i].id = NULL;
     }
     s->n = 0;
+    s->json_ok = 0;
     /* A small table is kept: at_low is emptied for nearly every event of a
      * page (each is older than the last), and reallocating it each time
      * would be the pull's main allocation cost. */
@@ -123,6 +126,7 @@ void hs_event_set_free(struct hs_event_set *s)
     for(size_t i = 0; i < s->cap; i++)
         free(s->slot[i].id);
     free(s->slot);
+    kit_buf_free(&s->json);
     memset(s, 0, sizeof *s);
 }
 
@@ -271,9 +275,8 @@ int64_t hs_pull_window_span(int64_t last_span, uint64_t last_events)
 
 /* ---- serialization ---- */
 
-static void write_pairs(struct kit_jw *w, const char *key, const struct hs_event_set *set)
+static void pairs(struct kit_jw *w, const struct hs_event_set *set)
 {
-    kit_jw_key(w, key);
     kit_jw_arr(w);
     for(size_t i = 0; i < set->cap; i++) {
         if(!set->slot[i].id)
@@ -286,7 +289,25 @@ static void write_pairs(struct kit_jw *w, const char *key, const struct hs_event
     kit_jw_arr_end(w);
 }
 
-int hs_stream_state_json(const struct hs_stream_state *s, struct kit_buf *out)
+static void write_pairs(struct kit_jw *w, const char *key, struct hs_event_set *set)
+{
+    kit_jw_key(w, key);
+    if(!set->json_ok) {
+        struct kit_jw sw;
+        kit_buf_reset(&set->json);
+        kit_jw_init(&sw, &set->json);
+        pairs(&sw, set);
+        set->json_ok = !kit_jw_error(&sw) && kit_buf_ok(&set->json);
+        if(!set->json_ok) { /* out of memory for the copy: write it directly */
+            kit_buf_free(&set->json);
+            pairs(w, set);
+            return;
+        }
+    }
+    kit_jw_raw(w, set->json.data, set->json.len);
+}
+
+int hs_stream_state_json(struct hs_stream_state *s, struct kit_buf *out)
 {
     struct kit_jw w;
     kit_jw_init(&w, out);
@@ -464,7 +485,7 @@ out:
 }
 
 oc_status hs_stream_state_save(const struct oc_host *host, const char *key,
-                               const struct hs_stream_state *s, struct kit_buf *scratch,
+                               struct hs_stream_state *s, struct kit_buf *scratch,
                                struct oc_error *err)
 {
     if(!host || !host->state_put)

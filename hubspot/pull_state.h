@@ -63,6 +63,11 @@
 struct hs_event_set {
     struct hs_event_slot *slot;
     size_t cap, n;
+    /* The set as the state's JSON array of pairs, kept while the set does
+     * not change: a window's seen set stops growing after its first pages
+     * (they come newest first) but is saved after every page. */
+    struct kit_buf json;
+    int json_ok;
 };
 
 /* 1 when (id, created) is in the set. */
@@ -102,12 +107,13 @@ void hs_stream_state_free(struct hs_stream_state *s);
 oc_status hs_stream_state_load(const struct oc_host *host, const char *key,
                                struct hs_stream_state *s, struct oc_error *err);
 /* Serialize s (into scratch, reused) and store it under key. A host
- * without state_put keeps nothing (OC_OK). */
+ * without state_put keeps nothing (OC_OK). s is not changed but for the
+ * JSON its sets keep of themselves. */
 oc_status hs_stream_state_save(const struct oc_host *host, const char *key,
-                               const struct hs_stream_state *s, struct kit_buf *scratch,
+                               struct hs_stream_state *s, struct kit_buf *scratch,
                                struct oc_error *err);
-/* The serialized form (appended to out). 0, or -1 on oom. */
-int hs_stream_state_json(const struct hs_stream_state *s, struct kit_buf *out);
+/* The serialized form (appended to out). 0, or -1 on oom. s as above. */
+int hs_stream_state_json(struct hs_stream_state *s, struct kit_buf *out);
 /* Parse the serialized form into s (initialised by the call). 0, or -1
  * with a reason in why. */
 int hs_stream_state_parse(struct hs_stream_state *s, const char *text, size_t len, char *why,

@@ -682,6 +682,36 @@ START_TEST(escaped_token_masked)
 }
 END_TEST
 
+/* The seen set's JSON is kept between saves while the set is unchanged:
+ * every change (add, prune, clear) shows in the next serialization. */
+START_TEST(saved_seen_follows_changes)
+{
+    struct hs_stream_state st;
+    hs_stream_state_init(&st);
+    struct kit_buf b = KIT_BUF_INIT;
+    ck_assert_int_eq(hs_event_set_add(&st.seen, "s1", 100), 1);
+    ck_assert_int_eq(hs_stream_state_json(&st, &b), 0);
+    ck_assert_str_eq(kit_buf_str(&b), "{\"v\":1,\"seen\":[[\"s1\",100]]}");
+    kit_buf_reset(&b);
+    ck_assert_int_eq(hs_stream_state_json(&st, &b), 0);
+    ck_assert_str_eq(kit_buf_str(&b), "{\"v\":1,\"seen\":[[\"s1\",100]]}");
+    ck_assert_int_eq(hs_event_set_add(&st.seen, "s2", 200), 1);
+    kit_buf_reset(&b);
+    ck_assert_int_eq(hs_stream_state_json(&st, &b), 0);
+    ck_assert_ptr_nonnull(strstr(kit_buf_str(&b), "[\"s2\",200]"));
+    ck_assert_int_eq(hs_stream_forget_before(&st, 150), 0);
+    kit_buf_reset(&b);
+    ck_assert_int_eq(hs_stream_state_json(&st, &b), 0);
+    ck_assert_str_eq(kit_buf_str(&b), "{\"v\":1,\"seen_from\":150,\"seen\":[[\"s2\",200]]}");
+    hs_event_set_clear(&st.seen);
+    kit_buf_reset(&b);
+    ck_assert_int_eq(hs_stream_state_json(&st, &b), 0);
+    ck_assert_str_eq(kit_buf_str(&b), "{\"v\":1,\"seen_from\":150,\"seen\":[]}");
+    kit_buf_free(&b);
+    hs_stream_state_free(&st);
+}
+END_TEST
+
 extern Suite *make_pull_suite(void);
 
 Suite *make_pull_suite(void)
@@ -711,6 +741,7 @@ Suite *make_pull_suite(void)
     tcase_add_test(units, key_names);
     tcase_add_test(units, flatten_order_and_types);
     tcase_add_test(units, state_round_trip);
+    tcase_add_test(units, saved_seen_follows_changes);
     suite_add_tcase(s, units);
     return s;
 }
