@@ -337,6 +337,26 @@ static int apply_error(const struct kit_json *j, int e, struct hs_push_item **it
 }
 
 /* Read a 2xx answer onto items[0..n). */
+/* The members apply reads from result object t (-1 when absent), found in
+ * one pass over it: looking each up by name was a scan of the object
+ * each, three per contact. With duplicate names the first wins, as with
+ * kit_json_get. */
+static void result_members(const struct kit_json *j, int t, int *trace, int *id, int *created)
+{
+    *trace = *id = *created = -1;
+    if(kit_json_type(j, t) != KIT_JSON_OBJECT)
+        return;
+    int n = kit_json_size(j, t);
+    for(int i = 0, m = t + 1; i < n; i++, m = kit_json_skip(j, m)) {
+        if(*trace < 0 && kit_json_eq(j, m, "objectWriteTraceId"))
+            *trace = m + 1;
+        else if(*id < 0 && kit_json_eq(j, m, "id"))
+            *id = m + 1;
+        else if(*created < 0 && kit_json_eq(j, m, "new"))
+            *created = m + 1;
+    }
+}
+
 static void apply(const struct kit_http_req *r, struct hs_push_item **items, size_t n)
 {
     const struct kit_json *j = &r->json;
@@ -358,18 +378,19 @@ static void apply(const struct kit_http_req *r, struct hs_push_item **items, siz
     }
     int t = results + 1;
     for(int i = 0; i < nres; i++, t = kit_json_skip(j, t)) {
-        long k = find_trace(j, kit_json_get(j, t, "objectWriteTraceId"), items, n);
+        int trace, id, created;
+        result_members(j, t, &trace, &id, &created);
+        long k = find_trace(j, trace, items, n);
         if(k < 0) /* no trace id echoed: fall back on the email */
             k = find_email(j, kit_json_path(j, t, "properties.email"), items, n);
         if(k < 0 || !open_item(items[k]))
             continue;
         struct hs_push_item *it = items[k];
-        int id = kit_json_get(j, t, "id");
         enum kit_json_type ty = kit_json_type(j, id);
         it->record_id = ty == KIT_JSON_STRING || ty == KIT_JSON_NUMBER ? kit_json_strdup(j, id) : NULL;
         /* Only "true" is trusted: after a lost answer the retry finds the
          * contact the first attempt created and calls it not new. */
-        it->created = kit_json_bool(j, kit_json_get(j, t, "new")) == 1;
+        it->created = kit_json_bool(j, created) == 1;
         if(!it->record_id || !*it->record_id) {
             free(it->record_id);
             it->record_id = NULL;
