@@ -25,7 +25,8 @@
  *                           latency, not the limit, bounds the wall time)
  *   BENCH_N=n               another input count
  *   BENCH_CONCURRENCY=c     max_concurrency (default 4, the plugin's default)
- *   BENCH_PUSH_ONLY=process only the whole-process runs (below)
+ *   BENCH_PUSH_ONLY=process only the whole-process runs (below);
+ *                   =inproc  only the in-process bulk push and sign-ups
  *   BENCH_BIG_N=n           the large whole-process run's input count
  *                           (default 1,000,000; 300,000 with BENCH_QUICK)
  *
@@ -203,6 +204,28 @@ static void real_sleep(void *ctx, int64_t ms)
         ;
 }
 
+/* The host's side of the run costs next to nothing (no stdio formatting
+ * or scanning per record), so the push thread's CPU is the plugin's. */
+static char *put_num(char *p, size_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while(v);
+    while(n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
 static oc_status count_emit(void *ctx, const struct oc_record *r)
 {
     struct bench_host *b = ctx;
@@ -211,7 +234,13 @@ static oc_status count_emit(void *ctx, const struct oc_record *r)
         if(!strcmp(r->fields[i].key, "status"))
             status = r->fields[i].value;
     size_t p = 0;
-    if(sscanf(input, "line %zu", &p) != 1 || p < 2 || p - 2 >= b->n) {
+    if(strncmp(input, "line ", 5) || input[5] < '0' || input[5] > '9') {
+        b->stray++;
+        return OC_OK;
+    }
+    for(const char *c = input + 5; *c >= '0' && *c <= '9'; c++)
+        p = p * 10 + (size_t)(*c - '0');
+    if(p < 2 || p - 2 >= b->n) {
         b->stray++;
         return OC_OK;
     }
@@ -236,14 +265,10 @@ static oc_status feed(void *ctx, struct oc_record *r)
     if(b->pos >= b->n)
         return OC_E_NOT_FOUND;
     size_t p = ++b->pos;
-    if(p % 40 == 0)
-        snprintf(b->email, sizeof b->email, "user%zu.example.com", p);
-    else if(p % 20 == 0)
-        snprintf(b->email, sizeof b->email, "user%zu@example.invalid", p);
-    else
-        snprintf(b->email, sizeof b->email, "user%zu@example.com", p);
-    snprintf(b->first, sizeof b->first, "Reader%zu", p);
-    snprintf(b->id, sizeof b->id, "line %zu", p + 1);
+    char *e = put_num(put_str(b->email, "user"), p);
+    *put_str(e, p % 40 == 0 ? ".example.com" : p % 20 == 0 ? "@example.invalid" : "@example.com") = 0;
+    *put_num(put_str(b->first, "Reader"), p) = 0;
+    *put_num(put_str(b->id, "line "), p + 1) = 0;
     b->fields[0] = (struct oc_field){"email", b->email, OC_FIELD_STRING};
     b->fields[1] = (struct oc_field){"firstname", b->first, OC_FIELD_STRING};
     b->fields[2] = (struct oc_field){"lastname", "Bench", OC_FIELD_STRING};
@@ -942,7 +967,8 @@ int main(void)
            strict_floor, wall / strict_floor, wall / strict_floor <= 1.1 ? "ok" : "MISS");
     printf("%-26s %14s %13.2fs   ratio %.3f (sustained rate: calls x window / limit)\n", "", "",
            rate_floor, wall / rate_floor);
-    printf("%-26s %13.3fs %13.3fs %s\n", "CPU, push thread", cpu, 0.3, cpu < 0.3 ? "ok" : "MISS");
+    printf("%-26s %13.3fs %13.3fs %s   (goal: a twentieth of HubSpot's Node client)\n", "CPU, push thread", cpu,
+           CPU_GOAL_30K, cpu <= CPU_GOAL_30K ? "ok" : "MISS");
     printf("%-26s %13.3fs %14s   (replay server and libmicrohttpd included)\n", "CPU, whole process",
            cpu_proc, "");
     printf("%-26s %12.1fMB %12.1fMB %s\n", "peak RSS (process)", ru.ru_maxrss / 1024.0, 16.0,
@@ -981,8 +1007,10 @@ int main(void)
     fx_server_stop(srv);
     free(b.seen);
     fflush(stdout);
-    fail |= bench_follow(is_quick);
-    fail |= bench_process(is_quick);
+    if(!only || strcmp(only, "inproc")) {
+        fail |= bench_follow(is_quick);
+        fail |= bench_process(is_quick);
+    }
     if(fail)
         fprintf(stderr, "bench_push: the run did not account for every input as expected\n");
     return fail ? 1 : 0;
