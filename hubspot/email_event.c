@@ -49,7 +49,7 @@ int hs_email_event_key(struct kit_buf *out, const char *key, size_t len)
     return 0;
 }
 
-#define NNAMES 128u
+#define NNAMES 512u
 
 /* Append the field name for HubSpot key raw to out, as hs_email_event_key
  * does (whose output does not depend on what out held before), from the

@@ -111,7 +111,8 @@ static int is_ms_time(const struct oc_field *f)
 static int has_key(const struct oc_field *fields, size_t n, const char *key, size_t klen)
 {
     for(size_t i = 0; i < n; i++)
-        if(fields[i].key && !strncmp(fields[i].key, key, klen) && !fields[i].key[klen])
+        if(fields[i].key && fields[i].key[0] == key[0] && !strncmp(fields[i].key, key, klen) &&
+           !fields[i].key[klen])
             return 1;
     return 0;
 }

@@ -129,7 +129,7 @@ static int truncated(const struct vctx *v, const char *inside)
 static int is_ws(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
-static size_t skip_ws(const struct vctx *v, size_t p)
+static inline size_t skip_ws(const struct vctx *v, size_t p)
 {
     while(p < v->len && is_ws(v->s[p]))
         p++;
@@ -337,7 +337,18 @@ struct toks {
  * or -1 when the document has too many tokens or memory ran out. Checked
  * here, before the array grows, so a hostile body stops before it could
  * make the array large. */
-static int tok_new(struct vctx *v, struct toks *k, unsigned char type, size_t start)
+static int tok_grow(struct vctx *v, struct toks *k, unsigned char type, size_t start);
+
+static inline int tok_new(struct vctx *v, struct toks *k, unsigned char type, size_t start)
+{
+    if(k->n >= k->cap)
+        return tok_grow(v, k, type, start);
+    k->t[k->n] = (struct kit_json_tok){(int)start, (int)start, 0, (int)k->n + 1, type, 0};
+    return (int)k->n++;
+}
+
+/* tok_new when the array is full. */
+static int tok_grow(struct vctx *v, struct toks *k, unsigned char type, size_t start)
 {
     if(k->n >= KIT_JSON_MAX_TOKENS) {
         v->limit = 1;
@@ -812,7 +823,8 @@ int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     if(!out || (!s && len))
         return -1;
-    if(kit_buf_reserve(out, len + 2))
+    if((out->oom || !out->data || out->cap - out->len <= len + 2 || len + 2 < len) &&
+       kit_buf_reserve(out, len + 2))
         return -1;
     kit_buf_putc(out, '"');
     const unsigned char *base = p;
