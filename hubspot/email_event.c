@@ -274,13 +274,24 @@ oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_ema
      * both, so the identity checked is the identity emitted, and the other
      * copies are dropped below rather than emitted as second fields. */
     int lead[NLEAD];
-    for(size_t i = 0; i < NLEAD; i++) {
-        int v = kit_json_get(j, ev, lead_keys[i].name);
-        lead[i] = v > 0 ? v - 1 : -1; /* the member's name token precedes its value */
+    for(size_t i = 0; i < NLEAD; i++)
+        lead[i] = -1;
+    if(kit_json_type(j, ev) != KIT_JSON_OBJECT)
+        return OC_E_PROTOCOL;
+    int n = kit_json_size(j, ev);
+    /* One pass finds the lead members (the first of each name, as
+     * kit_json_get finds it) and remembers which members are lead ones
+     * for the pass that adds the rest. */
+    signed char is_lead[64];
+    for(int i = 0, k = ev + 1; i < n; i++, k = kit_json_skip(j, k + 1)) {
+        int li = lead_index(j, k);
+        if(i < (int)sizeof is_lead)
+            is_lead[i] = (signed char)(li >= 0);
+        if(li >= 0 && lead[li] < 0)
+            lead[li] = k;
     }
     if(lead[0] < 0 || lead[1] < 0)
         return OC_E_PROTOCOL;
-    int n = kit_json_size(j, ev);
 
     /* id and created have fixed types whatever HubSpot sent (created may
      * come as a string holding the number). */
@@ -297,7 +308,7 @@ oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_ema
         if(lead[i] >= 0 && add_member(e, j, lead[i]))
             goto oom;
     for(int i = 0, k = ev + 1; i < n; i++, k = kit_json_skip(j, k + 1))
-        if(lead_index(j, k) < 0 && add_member(e, j, k))
+        if(!(i < (int)sizeof is_lead ? is_lead[i] : lead_index(j, k) >= 0) && add_member(e, j, k))
             goto oom;
 
     /* Pointers only now: text may have moved while it grew. The first
