@@ -1,11 +1,13 @@
 /*
- * json.h - JSON reader on jsmn and a streaming JSON writer.
+ * json.h - a strict JSON reader and a streaming JSON writer.
  *
- * Reader: kit_json_parse() tokenizes a whole document (strict JSON: jsmn in
- * JSMN_STRICT mode plus our own checks for what jsmn lets through: bad
- * number/literal syntax, raw control characters, invalid UTF-8, bad \u
- * escapes, trailing garbage). Tokens are addressed by index; index 0 is the
- * root. The document text is NOT copied: it must outlive the struct.
+ * Reader: kit_json_parse() tokenizes a whole document in one pass, strict
+ * RFC 8259 (bad number/literal syntax, raw control characters, invalid
+ * UTF-8, bad \u escapes, trailing garbage are refused). It began on jsmn,
+ * whose token model it keeps; jsmn was dropped because even in
+ * JSMN_STRICT mode it lets those through, so every page was read twice
+ * (our validator, then jsmn), and a pull's CPU is mostly that reading.
+ * Tokens are addressed by index; index 0 is the root. The document text is NOT copied: it must outlive the struct.
  * Limits (KIT_JSON_MAX_BYTES, KIT_JSON_MAX_DEPTH) turn hostile bodies into
  * errors instead of memory growth or deep recursion.
  *
