@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "hubspot/authorize.h"
+#include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "hubspot/instance.h"
 #include "hubspot/scopes.h"
@@ -30,8 +31,15 @@
 #include "plugin/redact.h"
 #include "plugin/usage.h"
 
-#define TOKEN_INFO_PATH "/oauth/v2/private-apps/get/access-token-info"
-#define ACCOUNT_PATH "/account-info/v3/details"
+
+/* HubSpot's words on the end of the semantic-version paths (legacy
+ * migration guide, API-NOTES.md "Dated API versions"); from V3_WARN_FROM_MS
+ * (2027-03-01T00:00:00Z, six months ahead) authorize warns instead of
+ * informing while api_version is still v3. */
+#define V3_END_WORDS                                                                       \
+    "HubSpot: \"In September 2027, all legacy APIs using semantic versions (e.g., v4, v3, " \
+    "v2, and v1) will no longer be supported\""
+#define V3_WARN_FROM_MS INT64_C(1803859200000)
 
 #define FIX_TOKEN                                                                  \
     "copy the whole token again from HubSpot (Settings > Integrations > Private Apps " \
@@ -198,7 +206,7 @@ static oc_status token_info(struct oc_instance *in, struct hs_auth_info *ai, str
     struct kit_buf body = KIT_BUF_INIT;
     struct kit_jw w;
     struct kit_http_req r;
-    kit_http_req_init(&r, "POST", TOKEN_INFO_PATH, NULL, 0, "oauth.token-info");
+    kit_http_req_init(&r, "POST", hs_api_template(in->opt.api, HS_EP_TOKEN_INFO), NULL, 0, "oauth.token-info");
     oc_status rc;
     kit_jw_init(&w, &body);
     kit_jw_obj(&w);
@@ -281,7 +289,7 @@ static oc_status account_details(struct oc_instance *in, struct hs_auth_info *ai
                                  struct oc_error *err)
 {
     struct kit_http_req r;
-    kit_http_req_init(&r, "GET", ACCOUNT_PATH, NULL, 0, "account-info.details");
+    kit_http_req_init(&r, "GET", hs_api_template(in->opt.api, HS_EP_ACCOUNT_DETAILS), NULL, 0, "account-info.details");
     oc_status rc = kit_http_call(in->http, &r, err);
     if(rc) {
         oc_status bad = token_rejected(&r, err);
@@ -352,6 +360,29 @@ static void add_num(struct oc_field *f, size_t *n, const char *key, int have, in
     f[(*n)++] = (struct oc_field){key, buf, OC_FIELD_NUMBER};
 }
 
+/* While api_version is v3: when its paths end and how to move, into buf;
+ * 1 when written, 0 for a dated version. */
+static int v3_note(struct oc_instance *in, char *buf, size_t size)
+{
+    if(in->opt.api != HS_API_V3)
+        return 0;
+    snprintf(buf, size,
+             "api_version is v3; %s. Once a run against this portal works with the dated "
+             "paths, set api_version = %s in the config",
+             V3_END_WORDS, hs_api_version_name(HS_API_VERSIONS - 1));
+    return 1;
+}
+
+/* Said once per authorize: a WARN from V3_WARN_FROM_MS on, INFO before. */
+static void say_v3_end(struct oc_instance *in)
+{
+    char note[400];
+    if(!v3_note(in, note, sizeof note))
+        return;
+    int late = hs_now_ms(in) >= V3_WARN_FROM_MS;
+    hs_log(in, late ? OC_LOG_WARN : OC_LOG_INFO, "authorize: %s", note);
+}
+
 oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_info *ai,
                                    const char *status, const struct kit_buf *missing,
                                    const struct kit_buf *blocked, struct oc_error *err)
@@ -378,6 +409,10 @@ oc_status hs_authorize_emit_record(struct oc_instance *in, const struct hs_auth_
                 "support service keys); the token works, but check its scopes in HubSpot: "
                 HS_SCOPES);
     }
+    add_str(f, &n, "api_version", hs_api_version_name((enum hs_api_version)in->opt.api));
+    char note[400];
+    if(v3_note(in, note, sizeof note))
+        add_str(f, &n, "api_version_note", note);
     add_str(f, &n, "status", status);
     oc_status rc = hs_emit(in, "authorization", ai->has_portal ? portal : NULL, f, n);
     if(rc == OC_E_CANCELLED)
@@ -406,6 +441,7 @@ oc_status hs_authorize(struct oc_instance *in, struct oc_error *err)
     if(rc)
         goto out;
     save_zone(in, &ai);
+    say_v3_end(in);
     int nmissing = 0, nstreams = 0;
     if(ai.verified) {
         nmissing = hs_scopes_missing(HS_SCOPES, (const char *const *)ai.scopes, ai.nscopes,

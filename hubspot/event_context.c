@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
 #include "plugin/usage.h"
 #include "plugin/utf8.h"
 
-#define EMAILS_PATH "/marketing/v3/emails"
 #define PAGE_LIMIT 100
 
 struct entry {
@@ -297,7 +297,8 @@ static int fill_from(struct ectx *c, const struct kit_json *j, int t)
 static int list_page(struct oc_instance *in, struct ectx *c)
 {
     struct kit_buf path = KIT_BUF_INIT;
-    kit_buf_printf(&path, EMAILS_PATH "?limit=%d&sort=-updatedAt", PAGE_LIMIT);
+    hs_api_path(&path, in->opt.api, HS_EP_MARKETING_EMAILS, NULL);
+    kit_buf_printf(&path, "?limit=%d&sort=-updatedAt", PAGE_LIMIT);
     if(c->after.len) {
         kit_buf_puts(&path, "&after=");
         kit_url_encode(&path, kit_buf_str(&c->after));

@@ -44,6 +44,8 @@ struct hs_options {
     int usage_remote;        /* usage also asks HubSpot for the portal's count */
     int usage_only;          /* an instance only for usage: no token needed */
     int event_context;       /* email events carry their email's name and subject */
+    char *api_version;       /* as configured; NULL: the default (api_paths.h) */
+    int api;                 /* enum hs_api_version read from api_version */
 };
 
 /* One slot per capability that keeps state across calls. */

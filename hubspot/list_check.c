@@ -13,6 +13,7 @@
 
 #include "hubspot/list_check.h"
 
+#include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "hubspot/statekv.h"
 #include "plugin/error.h"
@@ -65,7 +66,7 @@ oc_status hs_push_list_judge(const struct kit_json *j, const char *id, struct oc
         list = 0;
     if(kit_json_type(j, list) != KIT_JSON_OBJECT)
         return kit_fail(err, OC_E_PROTOCOL,
-                       "GET /crm/v3/lists/%s answered 200 without a list object; rerun later, "
+                       "the answer for list %s has no list object; rerun later, "
                        "and report it if it persists",
                        id);
     char name[128] = "", type[32] = "", object[32] = "";
@@ -103,7 +104,7 @@ oc_status hs_push_list_judge(const struct kit_json *j, const char *id, struct oc
                        id, name);
     if(!type[0])
         return kit_fail(err, OC_E_PROTOCOL,
-                       "GET /crm/v3/lists/%s answered without a processingType; cannot tell "
+                       "the answer for list %s has no processingType; cannot tell "
                        "whether contacts may be added, so nothing was written",
                        id);
     return kit_fail(err, OC_E_CONFIG,
@@ -183,8 +184,7 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_list_checked *che
     struct kit_http_req r;
     kit_http_req_init(&r, "GET", NULL, NULL, 0, "lists.get");
     oc_status rc = OC_OK;
-    kit_buf_puts(&path, "/crm/v3/lists/");
-    kit_url_encode(&path, list_id);
+    hs_api_path(&path, in->opt.api, HS_EP_LIST, list_id);
     kit_buf_puts(&path, "?includeFilters=false");
     if(!kit_buf_ok(&path)) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory checking list %s", list_id);
@@ -197,8 +197,8 @@ oc_status hs_push_list_check(struct oc_instance *in, struct hs_list_checked *che
                      "list %s not found in this HubSpot account; nothing was written. Note that "
                      "legacy v1 list ids (legacyListId) are not v3 (ILS) list ids: find the list "
                      "id in the list's URL in HubSpot (.../objectLists/<id>/...), or map a legacy "
-                     "id with GET /crm/v3/lists/idmapping?legacyListId=<id>",
-                     list_id);
+                     "id with GET %s?legacyListId=<id>",
+                     list_id, hs_api_template(in->opt.api, HS_EP_LIST_IDMAPPING));
     } else if(rc == OC_E_AUTH) {
         char said[OC_ERROR_MESSAGE_SIZE];
         snprintf(said, sizeof said, "%s", err->message);

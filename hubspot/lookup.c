@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "hubspot/email.h"
+#include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "hubspot/idcache.h"
 #include "hubspot/props.h"
@@ -36,7 +37,6 @@
 #include "plugin/strset.h"
 #include "plugin/text.h"
 
-#define CONTACTS_PATH "/crm/v3/objects/contacts"
 /* UNCONFIRMED in HubSpot's spec, widely reported (API-NOTES.md 4.3). */
 #define BATCH_MAX 100
 #define ID_MAX_DIGITS 20
@@ -416,8 +416,8 @@ static oc_status get_one(struct oc_instance *in, int by, struct hs_lookup_pend *
     kit_http_req_init(&r, "GET", NULL, NULL, 0, "contacts.read");
     /* The email goes in the path, percent-encoded so '+' and '@' survive
      * (practice, not documented: UNCONFIRMED, API-NOTES.md 4.1). */
-    kit_buf_puts(&path, CONTACTS_PATH "/");
-    int bad = kit_url_encode(&path, p->send);
+    hs_api_path(&path, in->opt.api, HS_EP_CONTACT, p->send);
+    int bad = 0;
     char sep = '?';
     if(by == OC_LOOKUP_EMAIL) {
         kit_buf_puts(&path, "?idProperty=email");
@@ -573,7 +573,7 @@ static oc_status batch_read(struct oc_instance *in, int by, struct hs_lookup_win
         size_t lo = b * BATCH_MAX, hi = lo + BATCH_MAX < w->np ? lo + BATCH_MAX : w->np;
         for(size_t i = lo; i < hi; i++)
             w->p[i].batch = b;
-        kit_http_req_init(&reqs[b], "POST", CONTACTS_PATH "/batch/read", NULL, 0,
+        kit_http_req_init(&reqs[b], "POST", hs_api_template(in->opt.api, HS_EP_CONTACTS_BATCH_READ), NULL, 0,
                          "contacts.batch.read");
         if(batch_body(&bodies[b], by, &w->p[lo], hi - lo, pr)) {
             ninit++;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/api_paths.h"
 #include "hubspot/instance.h"
 #include "hubspot/transport.h"
 #include "plugin/error.h"
@@ -52,6 +53,7 @@ static const struct key keys[] = {
     I(usage_remote, 0, 1),
     I(usage_only, 0, 1),
     I(event_context, 0, 1),
+    S(api_version),
 };
 
 static void set_int(struct hs_options *o, const struct key *k, int64_t v)
@@ -153,6 +155,15 @@ oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, s
                      "file to the private app or service key token");
         goto fail;
     }
+    enum hs_api_version api = HS_API_V3;
+    if(o->api_version && hs_api_version_parse(o->api_version, &api)) {
+        rc = kit_fail(err, OC_E_CONFIG,
+                     "api_version '%s' is not a HubSpot API version this plugin knows; use one "
+                     "of: %s",
+                     o->api_version, hs_api_versions_known());
+        goto fail;
+    }
+    o->api = (int)api;
     size_t blen = strlen(o->base_url);
     while(blen && o->base_url[blen - 1] == '/')
         o->base_url[--blen] = '\0';
@@ -177,5 +188,6 @@ void hs_options_free(struct hs_options *o)
     free(o->access_token);
     free(o->base_url);
     free(o->lookup_properties);
+    free(o->api_version);
     memset(o, 0, sizeof *o);
 }

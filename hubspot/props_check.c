@@ -19,12 +19,12 @@
 
 #include "hubspot/props_check.h"
 
+#include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "hubspot/statekv.h"
 #include "plugin/error.h"
 #include "plugin/nearest.h"
 
-#define PROPS_PATH "/crm/v3/properties/contacts"
 #define PROPS_ENDPOINT "properties.contacts.get"
 #define NAME_MAX_NORM 64
 
@@ -88,16 +88,17 @@ static oc_status fetch(struct oc_instance *in, struct hs_props_catalog *c, int64
 {
     struct kit_http_req r;
     struct kit_buf out = KIT_BUF_INIT, s = KIT_BUF_INIT;
-    kit_http_req_init(&r, "GET", PROPS_PATH, NULL, 0, PROPS_ENDPOINT);
+    const char *props_path = hs_api_template(in->opt.api, HS_EP_CONTACT_PROPERTIES);
+    kit_http_req_init(&r, "GET", props_path, NULL, 0, PROPS_ENDPOINT);
     oc_status rc = kit_http_call(in->http, &r, err);
     if(rc == OC_E_AUTH) {
         char said[OC_ERROR_MESSAGE_SIZE];
         snprintf(said, sizeof said, "%s", err->message);
         rc = kit_fail(err, OC_E_AUTH,
                      "cannot read the portal's contact properties, so nothing was written: the "
-                     "push checks its columns with GET " PROPS_PATH " (scope "
+                     "push checks its columns with GET %s (scope "
                      "crm.objects.contacts.read); HubSpot said: %.300s",
-                     said);
+                     props_path, said);
         goto out;
     }
     if(rc)
@@ -105,8 +106,9 @@ static oc_status fetch(struct oc_instance *in, struct hs_props_catalog *c, int64
     int res = kit_json_get(&r.json, 0, "results");
     if(kit_json_type(&r.json, res) != KIT_JSON_ARRAY) {
         rc = kit_fail(err, OC_E_PROTOCOL,
-                     "GET " PROPS_PATH " answered without a results array; cannot check the "
-                     "push's columns, so nothing was written; rerun later");
+                     "GET %s answered without a results array; cannot check the "
+                     "push's columns, so nothing was written; rerun later",
+                     props_path);
         goto out;
     }
     struct kit_jw w;

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hubspot/api_paths.h"
 #include "hubspot/email_event.h"
 #include "hubspot/event_context.h"
 #include "hubspot/host.h"
@@ -43,7 +44,6 @@
 #include "plugin/error.h"
 #include "plugin/usage.h"
 
-#define EVENTS_PATH "/email/public/v1/events"
 #define PAGE_LIMIT 1000
 #define DAY_MS INT64_C(86400000)
 #define MAX_TYPE_LEN 48
@@ -144,7 +144,8 @@ static int build_path(struct run *r)
 {
     struct kit_buf *p = &r->ps->path;
     kit_buf_reset(p);
-    kit_buf_printf(p, EVENTS_PATH "?startTimestamp=%" PRId64 "&endTimestamp=%" PRId64 "&limit=%d",
+    hs_api_path(p, r->in->opt.api, HS_EP_EMAIL_EVENTS, NULL);
+    kit_buf_printf(p, "?startTimestamp=%" PRId64 "&endTimestamp=%" PRId64 "&limit=%d",
                   r->st.start, r->st.query_end, PAGE_LIMIT);
     if(r->type) {
         kit_buf_puts(p, "&eventType=");

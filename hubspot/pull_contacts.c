@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "hubspot/props.h"
 #include "hubspot/pull_state.h"
@@ -51,7 +52,6 @@
 #include "plugin/json.h"
 #include "plugin/usage.h"
 
-#define SEARCH_PATH "/crm/v3/objects/contacts/search"
 #define STATE_KEY "pull/contacts"
 #define LM "lastmodifieddate"
 #define DAY_MS INT64_C(86400000)
@@ -604,7 +604,7 @@ static oc_status scan(struct run *r, struct oc_error *err)
         if(build_body(r))
             return kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory building the request");
         struct kit_http_req req;
-        kit_http_req_init(&req, "POST", SEARCH_PATH, r->body.data, r->body.len, "contacts.search");
+        kit_http_req_init(&req, "POST", hs_api_template(in->opt.api, HS_EP_CONTACTS_SEARCH), r->body.data, r->body.len, "contacts.search");
         req.search = 1;
         oc_status rc = kit_http_call(in->http, &req, err);
         r->calls++;

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/api_paths.h"
 #include "hubspot/email_event.h"
 #include "hubspot/host.h"
 #include "hubspot/pull_state.h"
@@ -42,7 +43,6 @@
 #include "plugin/record.h"
 #include "plugin/usage.h"
 
-#define EMAILS_PATH "/marketing/v3/emails"
 #define STATE_KEY "pull/marketing_emails"
 #define STREAM "marketing_emails"
 #define DAY_MS INT64_C(86400000)
@@ -278,7 +278,8 @@ static int build_path(struct run *r)
         return -1;
     struct kit_buf *p = &r->path;
     kit_buf_reset(p);
-    kit_buf_printf(p, EMAILS_PATH "?limit=%d&sort=updatedAt&updatedAfter=", r->page_size);
+    hs_api_path(p, r->in->opt.api, HS_EP_MARKETING_EMAILS, NULL);
+    kit_buf_printf(p, "?limit=%d&sort=updatedAt&updatedAfter=", r->page_size);
     kit_url_encode(p, lo);
     kit_buf_puts(p, "&updatedBefore=");
     kit_url_encode(p, hi);

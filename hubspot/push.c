@@ -43,6 +43,7 @@
 
 #include "hubspot/push.h"
 
+#include "hubspot/api_paths.h"
 #include "hubspot/email.h"
 #include "hubspot/host.h"
 #include "hubspot/list_check.h"
@@ -652,7 +653,8 @@ static int wave(struct run *R)
             return 0;
         }
         which[nreq] = b;
-        kit_http_req_init(&R->reqs[nreq++], "POST", "/crm/v3/objects/contacts/batch/upsert",
+        kit_http_req_init(&R->reqs[nreq++], "POST",
+                          hs_api_template(R->in->opt.api, HS_EP_CONTACTS_BATCH_UPSERT),
                          R->body[b].data, R->body[b].len, "contacts.batch.upsert");
         R->nreqs_live = nreq;
     }
@@ -772,9 +774,7 @@ static oc_status run_init(struct run *R, struct oc_instance *in, const struct oc
     if(!R->slots || !R->nb || !R->body || !R->reqs || !R->inflight.v ||
        kit_strset_init(&R->wave, R->conc * HS_PUSH_BATCH))
         return OC_E_NOMEM;
-    kit_buf_puts(&R->mpath, "/crm/v3/lists/");
-    kit_url_encode(&R->mpath, req->list_id);
-    kit_buf_puts(&R->mpath, "/memberships/add");
+    hs_api_path(&R->mpath, in->opt.api, HS_EP_LIST_MEMBERSHIPS_ADD, req->list_id);
     return kit_buf_ok(&R->mpath) ? OC_OK : OC_E_NOMEM;
 }
 

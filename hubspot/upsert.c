@@ -15,10 +15,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hubspot/api_paths.h"
+#include "hubspot/instance.h"
 #include "hubspot/upsert.h"
 #include "plugin/error.h"
 
-#define UPSERT_PATH "/crm/v3/objects/contacts/batch/upsert"
 #define UPSERT_ENDPOINT "contacts.batch.upsert"
 /* HubSpot's own words are kept to this much in a per-input error. */
 #define SAID_MAX 400
@@ -563,7 +564,9 @@ static oc_status split_send(struct split *S, struct oc_error *err)
                 S->nreq = c + 1;
                 return split_oom(err);
             }
-            kit_http_req_init(&S->reqs[c], "POST", UPSERT_PATH, S->bodies[c].data,
+            kit_http_req_init(&S->reqs[c], "POST",
+                              hs_api_template(S->in->opt.api, HS_EP_CONTACTS_BATCH_UPSERT),
+                              S->bodies[c].data,
                               S->bodies[c].len, UPSERT_ENDPOINT);
             S->next[c].lo = part[h];
             S->next[c].hi = part[h + 1];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "hubspot/statekv.h"
 #include "hubspot/transport.h"
@@ -14,7 +15,6 @@
 #include "plugin/usage.h"
 #include "plugin/usage_record.h"
 
-#define API_USAGE_PATH "/account-info/v3/api-usage/daily/private-apps"
 /* The one limit of that answer this connector's calls count against. */
 #define API_USAGE_DAILY_NAME "private-apps-api-calls-daily"
 
@@ -135,7 +135,7 @@ static oc_status emit_portal(struct oc_instance *in, const struct kit_usage *tod
                        "usage: asking HubSpot for the portal's usage needs the access token: set "
                        "HUBSPOT_ACCESS_TOKEN or access_token in the config file");
     struct kit_http_req q;
-    kit_http_req_init(&q, "GET", API_USAGE_PATH, NULL, 0, "account-info.api-usage");
+    kit_http_req_init(&q, "GET", hs_api_template(in->opt.api, HS_EP_ACCOUNT_API_USAGE), NULL, 0, "account-info.api-usage");
     oc_status rc = kit_http_call(in->http, &q, err);
     if(rc)
         goto out;
@@ -156,7 +156,7 @@ static oc_status emit_portal(struct oc_instance *in, const struct kit_usage *tod
         rc = kit_fail(err, OC_E_PROTOCOL,
                      "usage: GET %s answered without results[].currentUsage and usageLimit; the portal's "
                      "usage cannot be shown (the local report above is complete)",
-                     API_USAGE_PATH);
+                     hs_api_template(in->opt.api, HS_EP_ACCOUNT_API_USAGE));
         goto out;
     }
     char name[80], resets[40], collected[40], fetch[24];
