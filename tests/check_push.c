@@ -18,6 +18,7 @@
 #include "hubspot/upsert.h"
 #include "onecount/loader.h"
 #include "plugin/json.h"
+#include "tests/support/apiver.h"
 #include "tests/support/scenario_check.h"
 
 #define LIST "4242"
@@ -819,7 +820,7 @@ static int synthetic_hubspot(void *ctx, const struct fx_request *req, struct fx_
     (void)ctx;
     resp->status = 200;
     kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
-    if(!strcmp(req->method, "GET") && !strcmp(req->path, "/crm/v3/properties/contacts")) {
+    if(!strcmp(req->method, "GET") && !strcmp(req->path, apiver_path(HS_EP_CONTACT_PROPERTIES))) {
         kit_buf_puts(&resp->body, "{\"results\":[{\"name\":\"firstname\",\"label\":\"First "
                                  "Name\",\"modificationMetadata\":{\"readOnlyValue\":false}}]}");
         return 0;

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "plugin/json.h"
+#include "tests/support/apiver.h"
 
-#define EVENTS_PATH "/email/public/v1/events"
 
 struct hse_event {
     char id[48];
@@ -90,7 +90,7 @@ static int64_t query_int(const char *query, const char *name, int64_t def)
 static int serve(void *ctx, const struct fx_request *req, struct fx_response *resp)
 {
     struct hse *h = ctx;
-    if(strcmp(req->method, "GET") || strcmp(req->path, EVENTS_PATH))
+    if(strcmp(req->method, "GET") || strcmp(req->path, apiver_path(HS_EP_EMAIL_EVENTS)))
         return -1;
     int64_t start = query_int(req->query, "startTimestamp", INT64_MIN);
     int64_t end = query_int(req->query, "endTimestamp", INT64_MAX);

@@ -17,6 +17,7 @@
 #define SCENARIO_H
 
 #include "fixtures/replay.h"
+#include "hubspot/api_paths.h"
 #include "hubspot/instance.h"
 #include "tests/support/testhost.h"
 
@@ -26,10 +27,13 @@ struct scenario {
     struct oc_instance *in;
     struct oc_error err;      /* from the last failing step */
     struct kit_buf report;     /* from sc_verify */
+    enum hs_api_version api;   /* the instance's; the cassette's paths moved to it */
 };
 
 /* opts: extra plugin options as NULL-terminated key, value pairs
- * ({"daily_budget", "5", NULL}); base_url and access_token are set for you.
+ * ({"daily_budget", "5", NULL}); base_url, access_token and api_version
+ * (apiver.h: the cassette's v3 paths are moved to it) are set for you, and
+ * opts may override them.
  * fxopt may be NULL. Returns 0, or -1 with the reason in s->err.message. */
 int sc_start_with(struct scenario *s, const char *cassette, const char *const *opts,
                   const struct fx_options *fxopt);
