@@ -67,20 +67,30 @@ static oc_status cb_state_get(void *ctx, const char *key, void *buf, size_t bufs
     return och_state_get(h->state, key, buf, bufsize, len);
 }
 
-/* When a save may cover records: every record the plugin was told is
- * delivered went out with its own write(2) inside emit (output.c), so it
- * is in the kernel's hands before the plugin can save a state covering
- * it; fflush catches anything another path left in stdio's buffer. A
- * record whose write failed got OC_E_IO from emit, which tells the plugin
- * it was not delivered, and the plugin's save after that covers only the
- * records before it. So saves stay allowed after a stdout failure: refusing
- * them would make the rerun emit a second time everything delivered since
- * the last save. */
+/* When a save may cover records: a record the plugin was told is
+ * delivered either went out with its own write(2) inside emit (output.c)
+ * or waits in h->out, which is written out here, before the save; so it
+ * is in the kernel's hands before a state covering it is saved. fflush
+ * catches anything another path left in stdio's buffer. A record whose
+ * write failed got OC_E_IO from emit, which tells the plugin it was not
+ * delivered, and the plugin's save after that covers only the records
+ * before it. So with one write per record saves stay allowed after a
+ * stdout failure: refusing them would make the rerun emit a second time
+ * everything delivered since the last save. Held records are different:
+ * a failed write cut the file back to the last save, so every later save
+ * would cover records no longer there, and h->out refuses them. That
+ * refusal is stdout's failure, not the state file's: state_failed stays 0
+ * and the command reports stdout. */
 static oc_status cb_state_put(void *ctx, const char *key, const void *value, size_t len)
 {
     struct och_host *h = ctx;
     if(!h->state)
         return OC_E_IO;
+    if(h->out && och_batch_flush(h->out)) {
+        och_log(h, OC_LOG_DEBUG, "state key \"%s\" not saved: the records before it could not be written to stdout (%s)",
+                key, strerror(errno));
+        return OC_E_IO;
+    }
     if(fflush(stdout)) {
         och_log(h, OC_LOG_ERROR, "cannot write to stdout: %s; state key \"%s\" not saved", strerror(errno), key);
         return OC_E_IO;
@@ -94,6 +104,8 @@ static oc_status cb_state_put(void *ctx, const char *key, const void *value, siz
         if(!h->state_failed)
             h->state_err = e;
         h->state_failed = 1;
+    } else if(h->out) {
+        och_batch_saved(h->out);
     }
     return rc;
 }

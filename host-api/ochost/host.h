@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "host-api/ochost/batch.h"
 #include "host-api/ochost/progress.h"
 #include "host-api/ochost/state.h"
 #include "onecount/connector.h"
@@ -38,6 +39,10 @@ struct och_host {
     /* Where emitted records go; set by the running command. */
     oc_status (*sink)(void *ctx, const struct oc_record *r);
     void *sink_ctx;
+    /* Borrowed, set by the running command: where its records wait until
+     * a save; each state_put writes them out first and saves nothing when
+     * that fails (batch.h). NULL: records were written when emitted. */
+    struct och_batch *out;
     /* clock */
     int virtual_clock;
     int64_t virtual_now_ms;

@@ -129,6 +129,12 @@ static int stdout_errno;
 
 int och_stdout_error(void) { return stdout_errno; }
 
+void och_stdout_note_error(int e)
+{
+    if(!stdout_errno)
+        stdout_errno = e ? e : EIO;
+}
+
 int och_write_line(int fd, const char *text, size_t len)
 {
     size_t done = 0;

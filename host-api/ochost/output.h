@@ -56,6 +56,10 @@ int och_write_line(int fd, const char *text, size_t len);
  * records. */
 int och_stdout_error(void);
 
+/* Remember e as stdout's failure when none is remembered yet: for writers
+ * to stdout other than och_print_line (batch.h). */
+void och_stdout_note_error(int e);
+
 /* The value of field key in r, or NULL. */
 const char *och_record_field(const struct oc_record *r, const char *key);
 

@@ -126,13 +126,13 @@ static int widen(struct och_singer_stream *st, const struct oc_record *r)
     return changed;
 }
 
-static int finish_line(struct och_singer *sg, struct kit_jw *w)
+static int finish_line(struct och_singer *sg, struct kit_jw *w, unsigned records)
 {
     if(kit_jw_error(w) || kit_buf_putc(&sg->line, '\n') || !kit_buf_ok(&sg->line)) {
         errno = ENOMEM;
         return -1;
     }
-    return och_print_line(sg->out, &sg->line);
+    return och_batch_line(sg->out, sg->line.data, sg->line.len, records);
 }
 
 static int write_schema(struct och_singer *sg, const struct och_singer_stream *st)
@@ -169,7 +169,7 @@ static int write_schema(struct och_singer *sg, const struct och_singer_stream *s
         kit_jw_str(&w, "id");
     kit_jw_arr_end(&w);
     kit_jw_obj_end(&w);
-    return finish_line(sg, &w);
+    return finish_line(sg, &w, 0);
 }
 
 int och_singer_record(struct och_singer *sg, const struct oc_record *r, int64_t now_ms)
@@ -199,7 +199,7 @@ int och_singer_record(struct och_singer *sg, const struct oc_record *r, int64_t 
     if(!kit_iso_ms(now_ms, at))
         kit_jw_kstr(&w, "time_extracted", at);
     kit_jw_obj_end(&w);
-    return finish_line(sg, &w);
+    return finish_line(sg, &w, 1);
 }
 
 int och_singer_state(struct och_singer *sg, const struct och_state *state)
@@ -220,7 +220,7 @@ int och_singer_state(struct och_singer *sg, const struct och_state *state)
     kit_jw_obj_end(&w);
     kit_jw_obj_end(&w);
     kit_jw_obj_end(&w);
-    int rc = finish_line(sg, &w);
+    int rc = finish_line(sg, &w, 0);
     sg->states += !rc;
     return rc;
 }

@@ -21,8 +21,9 @@
  *          ochost's own state file stays the truth: a rerun resumes from
  *          it, never from a target's copy.
  *
- * Every message is one line written with one write(2), as records are
- * (output.h), and a stdout failure is remembered the same way.
+ * Every message is one line taken by the pull's output (batch.h), as JSON
+ * Lines records are: held until the next save on a regular file, one
+ * write(2) each on a pipe, and a stdout failure is remembered the same way.
  */
 #ifndef OCH_SINGER_H
 #define OCH_SINGER_H
@@ -30,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "host-api/ochost/batch.h"
 #include "host-api/ochost/state.h"
 #include "onecount/connector.h"
 #include "plugin/buf.h"
@@ -38,7 +40,7 @@ struct och_singer_stream;
 
 /* Zero-initialise; everything is owned and freed by och_singer_free. */
 struct och_singer {
-    FILE *out; /* borrowed; stdout */
+    struct och_batch *out; /* borrowed; the pull's stdout */
     struct och_singer_stream *streams;
     size_t nstreams;
     struct kit_buf line, tmp;
