@@ -46,15 +46,13 @@
 #include "hubspot/api_paths.h"
 #include "hubspot/host.h"
 #include "hubspot/props.h"
+#include "hubspot/pull_cursor.h"
 #include "hubspot/pull_state.h"
-#include "hubspot/pull_warn.h"
 #include "plugin/error.h"
 #include "plugin/json.h"
-#include "plugin/usage.h"
 
 #define STATE_KEY "pull/contacts"
 #define LM "lastmodifieddate"
-#define DAY_MS INT64_C(86400000)
 
 /* One record's fields: key\0value\0 pairs in text, located by offsets
  * (text may move while it grows), pointed to by f once complete. */
@@ -70,104 +68,21 @@ struct cstate {
     struct hs_stream_state s; /* cursor and seen ("created" holds lastmodifieddate) */
 };
 
-/* What check_page learnt about a page. */
-struct page {
-    int results; /* token of the results array */
-    int n;
-    int more;
-    int64_t last_lm;
-    char last_id[32]; /* tie pages only: record ids are digits */
-};
-
 struct run {
-    struct oc_instance *in;
-    int page_size;
-    int64_t end;            /* LTE of every query: the run's start */
-    int64_t anchor;         /* GTE of the next query */
+    struct hs_cursor_run c; /* first: the callbacks get &c */
     int tie;                /* paging the contacts at anchor by id */
     struct kit_buf after_id; /* tie: hs_object_id GT this ("": first page) */
+    int64_t last_lm;        /* the last page's */
+    char last_id[32];       /* tie pages only: record ids are digits */
     struct cstate st;
     struct hs_props pr;
     struct rec rec;
-    struct kit_buf body, id, save, tmp;
-    uint64_t emitted, calls;
+    struct kit_buf body, save, tmp;
 };
 
+static struct run *run_of(struct hs_cursor_run *c) { return (struct run *)c; }
+
 /* ---- small helpers ------------------------------------------------------ */
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* n decimal digits at s into *v; -1 if any is not a digit. */
-static int digits(const char *s, size_t n, int *v)
-{
-    *v = 0;
-    for(size_t i = 0; i < n; i++) {
-        if(s[i] < '0' || s[i] > '9')
-            return -1;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 0;
-}
-
-/* HubSpot datetime text to epoch ms: ISO 8601 as search returns it
- * ("2026-11-20T08:16:00.000Z", fraction and offset optional) or epoch ms
- * digits, which other HubSpot APIs use (API-NOTES.md 6.3). 0 or -1. */
-static int parse_time(const char *s, size_t len, int64_t *ms)
-{
-    if(len && len <= 15 && strspn(s, "0123456789") >= len) {
-        int64_t v = 0;
-        for(size_t i = 0; i < len; i++)
-            v = v * 10 + (s[i] - '0');
-        *ms = v;
-        return 0;
-    }
-    int y, mo, d, h, mi, sec;
-    if(len < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
-       digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-       digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
-       digits(s + 17, 2, &sec))
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if(mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-       h > 23 || mi > 59 || sec > 59)
-        return -1;
-    size_t i = 19;
-    int frac = 0;
-    if(i < len && s[i] == '.') {
-        size_t k = ++i;
-        while(i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if(i == k || i - k > 9)
-            return -1;
-        for(size_t q = 0; q < 3; q++)
-            frac = frac * 10 + (k + q < i ? s[k + q] - '0' : 0);
-    }
-    int64_t off = 0;
-    if(i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) {
-        off = 0;
-    } else if(i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-        int oh, om;
-        if(digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        off = (oh * 60 + om) * INT64_C(60000);
-        if(s[i] == '-')
-            off = -off;
-    } else {
-        return -1;
-    }
-    *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * INT64_C(60000) + sec * INT64_C(1000) +
-          frac - off;
-    return 0;
-}
 
 /* Names that are the record's own fields, never taken from a property. */
 static int reserved(const char *name)
@@ -262,7 +177,7 @@ bad:
 /* 1 loaded, 0 no state yet, or a status (negated) with err filled. */
 static int state_load(struct run *r, struct oc_error *err)
 {
-    const struct oc_host *host = r->in->host;
+    const struct oc_host *host = r->c.in->host;
     if(!host->state_get)
         return 0;
     char small[4096];
@@ -299,9 +214,10 @@ static int state_load(struct run *r, struct oc_error *err)
     return out;
 }
 
-static oc_status state_save(struct run *r, struct oc_error *err)
+static oc_status state_save(struct hs_cursor_run *c, struct oc_error *err)
 {
-    const struct oc_host *host = r->in->host;
+    struct run *r = run_of(c);
+    const struct oc_host *host = c->in->host;
     if(!host->state_put)
         return OC_OK;
     kit_buf_reset(&r->tmp);
@@ -335,8 +251,8 @@ static void filter(struct kit_jw *w, const char *prop, const char *op, const cha
 static int build_body(struct run *r)
 {
     char lo[24], hi[24];
-    snprintf(lo, sizeof lo, "%" PRId64, r->anchor);
-    snprintf(hi, sizeof hi, "%" PRId64, r->tie ? r->anchor : r->end);
+    snprintf(lo, sizeof lo, "%" PRId64, r->c.anchor);
+    snprintf(hi, sizeof hi, "%" PRId64, r->tie ? r->c.anchor : r->c.end);
     kit_buf_reset(&r->body);
     struct kit_jw w;
     kit_jw_init(&w, &r->body);
@@ -367,34 +283,9 @@ static int build_body(struct run *r)
             kit_jw_str(&w, r->pr.v[i]);
     kit_jw_str(&w, LM);
     kit_jw_arr_end(&w);
-    kit_jw_kint(&w, "limit", r->page_size);
+    kit_jw_kint(&w, "limit", r->c.page_size);
     kit_jw_obj_end(&w);
     return kit_jw_error(&w) ? -1 : 0;
-}
-
-/* The contact's identity: id into r->id, lastmodifieddate as ms. 0, or -1
- * with a reason in why. */
-static int identity(struct run *r, const struct kit_json *j, int t, int64_t *lm, const char **why)
-{
-    if(kit_json_type(j, t) != KIT_JSON_OBJECT) {
-        *why = "is not an object";
-        return -1;
-    }
-    int idt = kit_json_get(j, t, "id");
-    kit_buf_reset(&r->id);
-    if((kit_json_type(j, idt) != KIT_JSON_STRING && kit_json_type(j, idt) != KIT_JSON_NUMBER) ||
-       kit_json_str(j, idt, &r->id) || !r->id.len || strlen(r->id.data) != r->id.len) {
-        *why = kit_buf_ok(&r->id) ? "has no id" : "could not be read (out of memory)";
-        return -1;
-    }
-    int lt = kit_json_path(j, t, "properties." LM);
-    size_t len = 0;
-    const char *raw = kit_json_raw(j, lt, &len);
-    if(kit_json_type(j, lt) != KIT_JSON_STRING || parse_time(raw, len, lm)) {
-        *why = "has no readable properties.lastmodifieddate";
-        return -1;
-    }
-    return 0;
 }
 
 /* Digit strings as numbers: -1, 0, 1. */
@@ -406,30 +297,21 @@ static int idcmp(const char *a, size_t alen, const char *b, size_t blen)
     return (c > 0) - (c < 0);
 }
 
-/* Check the whole page before emitting any of it, so that a malformed page
- * leaves the state as it was after the previous one. */
-static oc_status check_page(struct run *r, const struct kit_json *j, struct page *p,
-                            struct oc_error *err)
+/* What the driver does not check of a search page: paging that could
+ * not end, and the order keyset paging rests on. */
+static oc_status check_page(struct hs_cursor_run *c, const struct kit_json *j,
+                            const struct hs_cursor_page *p, struct oc_error *err)
 {
-    static const char tail[] = "nothing of this page was emitted, rerun to retry it";
-    memset(p, 0, sizeof *p);
-    if(kit_json_type(j, 0) != KIT_JSON_OBJECT)
-        return kit_fail(err, OC_E_PROTOCOL,
-                       "pull contacts: HubSpot's search answer is not a JSON object; %s", tail);
-    p->results = kit_json_get(j, 0, "results");
-    if(kit_json_type(j, p->results) != KIT_JSON_ARRAY)
-        return kit_fail(err, OC_E_PROTOCOL,
-                       "pull contacts: HubSpot's search answer has no results array; %s", tail);
-    p->n = kit_json_size(j, p->results);
-    p->more = kit_json_path(j, 0, "paging.next") >= 0;
+    struct run *r = run_of(c);
+    const char *tail = hs_cursor_page_tail;
     if(p->more && !p->n)
         return kit_fail(err, OC_E_PROTOCOL,
                        "pull contacts: HubSpot's search answer has no results but says there "
                        "are more, so paging would never end; rerun later");
     /* A tie page must start past the id asked for, or paging would loop. */
-    char *prev = p->last_id;
+    char *prev = r->last_id;
     size_t prevlen = r->tie ? r->after_id.len : 0;
-    if(prevlen >= sizeof p->last_id)
+    if(prevlen >= sizeof r->last_id)
         return kit_fail(err, OC_E_PROTOCOL, "pull contacts: record id %.40s is too long; %s",
                        kit_buf_str(&r->after_id), tail);
     memcpy(prev, kit_buf_str(&r->after_id), prevlen + 1);
@@ -437,7 +319,7 @@ static oc_status check_page(struct run *r, const struct kit_json *j, struct page
     for(int i = 0, t = p->results + 1; i < p->n; i++, t = kit_json_skip(j, t)) {
         const char *why = NULL;
         int64_t lm;
-        if(identity(r, j, t, &lm, &why))
+        if(hs_cursor_identity(c, j, t, &lm, &why))
             return kit_fail(err, OC_E_PROTOCOL, "pull contacts: contact %d of the page %s; %s", i,
                            why, tail);
         /* Keyset paging rests on the order asked for: a page out of order
@@ -447,32 +329,35 @@ static oc_status check_page(struct run *r, const struct kit_json *j, struct page
             return kit_fail(err, OC_E_PROTOCOL,
                            "pull contacts: contact %.40s of the page is out of lastmodifieddate "
                            "order (HubSpot was asked for ascending); %s",
-                           r->id.data, tail);
+                           c->id.data, tail);
         if(r->tie) {
-            size_t len = r->id.len;
-            if(len >= sizeof p->last_id || strspn(r->id.data, "0123456789") != len ||
-               (prevlen && idcmp(r->id.data, len, prev, prevlen) <= 0))
+            size_t len = c->id.len;
+            if(len >= sizeof r->last_id || strspn(c->id.data, "0123456789") != len ||
+               (prevlen && idcmp(c->id.data, len, prev, prevlen) <= 0))
                 return kit_fail(err, OC_E_PROTOCOL,
                                "pull contacts: contact id %.40s is not a record id in ascending "
                                "order (HubSpot was asked to sort by hs_object_id); %s",
-                               r->id.data, tail);
-            memcpy(prev, r->id.data, len + 1);
+                               c->id.data, tail);
+            memcpy(prev, c->id.data, len + 1);
             prevlen = len;
         }
         prev_lm = lm;
     }
-    p->last_lm = prev_lm;
+    r->last_lm = prev_lm;
     return OC_OK;
 }
 
-static oc_status build_record(struct run *r, const struct kit_json *j, int t)
+static int build_record(struct hs_cursor_run *cr, const struct kit_json *j, int t, int64_t lm,
+                        const struct oc_field **f, size_t *n)
 {
+    (void)lm;
+    struct run *r = run_of(cr);
     struct rec *c = &r->rec;
     kit_buf_reset(&c->text);
     c->n = 0;
     int po = kit_json_get(j, t, "properties");
     if(rec_add(c, "id", j, kit_json_get(j, t, "id")) || rec_add(c, LM, j, kit_json_get(j, po, LM)))
-        return OC_E_NOMEM;
+        return -1;
     /* Only the properties asked for, in the configured order: the output
      * does not depend on the order of HubSpot's answer or on the defaults
      * it adds (hs_object_id, createdate; add them to lookup_properties to
@@ -480,234 +365,119 @@ static oc_status build_record(struct run *r, const struct kit_json *j, int t)
     for(size_t i = 0; i < r->pr.n; i++) {
         int v = kit_json_get(j, po, r->pr.v[i]);
         if(!reserved(r->pr.v[i]) && scalar(j, v) && rec_add(c, r->pr.v[i], j, v))
-            return OC_E_NOMEM;
+            return -1;
     }
     int v = kit_json_get(j, t, "createdAt");
     if(scalar(j, v) && rec_add(c, "created_at", j, v))
-        return OC_E_NOMEM;
+        return -1;
     v = kit_json_get(j, t, "updatedAt");
     if(scalar(j, v) && rec_add(c, "updated_at", j, v))
-        return OC_E_NOMEM;
+        return -1;
     rec_done(c);
-    return OC_OK;
+    *f = c->f;
+    *n = c->n;
+    return 0;
 }
 
-/* Emit the page's contacts not emitted before. A contact counts as
- * emitted once the host has taken it: one it refused was not delivered
- * and stays out of seen, so the rerun, which scans this page again from
- * the saved cursor, emits it. On a stop in the middle the caller saves
- * what went out. */
-static oc_status emit_page(struct run *r, const struct kit_json *j, const struct page *p,
-                           struct oc_error *err)
+/* Keyset paging at the page's last lastmodifieddate; a page that cannot
+ * move the anchor is paged by id. 1: the scan is complete. */
+static int advance(struct hs_cursor_run *c, const struct hs_cursor_page *p)
 {
-    for(int i = 0, t = p->results + 1; i < p->n; i++, t = kit_json_skip(j, t)) {
-        int64_t lm;
-        const char *why;
-        identity(r, j, t, &lm, &why);
-        if(hs_event_set_has(&r->st.s.seen, r->id.data, lm))
-            continue;
-        if(build_record(r, j, t))
-            return kit_fail(err, OC_E_NOMEM,
-                           "pull contacts: out of memory building contact %.40s; state saved, "
-                           "a rerun emits only what this run did not",
-                           r->id.data);
-        if(hs_emit(r->in, "contact", r->id.data, r->rec.f, r->rec.n))
-            return kit_fail(err, OC_E_CANCELLED,
-                           "pull contacts: the host did not take contact %.40s (stopped after "
-                           "%" PRIu64 " contacts it took); state saved up to the last one taken, "
-                           "a rerun starts with the one refused and emits none twice",
-                           r->id.data, r->emitted);
-        r->emitted++;
-        if(hs_event_set_add(&r->st.s.seen, r->id.data, lm) < 0)
-            return kit_fail(err, OC_E_NOMEM,
-                           "pull contacts: out of memory recording contact %.40s; it may be "
-                           "emitted again by a rerun",
-                           r->id.data);
-    }
-    return OC_OK;
-}
-
-/* Move the scan on after a fully handled page. 1: the scan is complete. */
-static int advance(struct run *r, const struct page *p)
-{
-    struct cstate *st = &r->st;
+    struct run *r = run_of(c);
     if(r->tie) {
         if(p->more) {
             kit_buf_reset(&r->after_id);
-            kit_buf_puts(&r->after_id, p->last_id);
+            kit_buf_puts(&r->after_id, r->last_id);
             return 0;
         }
         /* Every change at the anchor is handled: on past it. */
         r->tie = 0;
-        r->anchor++;
+        c->anchor++;
     } else if(!p->more) {
-        st->s.cursor = r->end;
         return 1;
-    } else if(p->last_lm > r->anchor) {
-        r->anchor = p->last_lm;
+    } else if(r->last_lm > c->anchor) {
+        c->anchor = r->last_lm;
     } else {
         /* A whole page at one lastmodifieddate: page those by id. */
         r->tie = 1;
         kit_buf_reset(&r->after_id);
-        hs_log(r->in, OC_LOG_INFO,
+        hs_log(c->in, OC_LOG_INFO,
                "pull contacts: a page of contacts share lastmodifieddate %" PRId64
                "; paging them by id",
-               r->anchor);
+               c->anchor);
     }
-    if(r->anchor > r->end) {
-        st->s.cursor = r->end;
-        return 1;
-    }
-    if(r->anchor > st->s.cursor)
-        st->s.cursor = r->anchor;
     return 0;
 }
 
-/* seen is complete only from seen_from (states written before it existed:
- * from cursor - lookback, what they kept). A lookback raised since would
- * re-read changes that were emitted but are no longer remembered, so the
- * scan starts no earlier than that, and says so. */
-static void clamp_lookback(struct run *r)
+static int request(struct hs_cursor_run *c, struct kit_http_req *req)
 {
-    const struct hs_stream_state *s = &r->st.s;
-    int64_t complete = s->seen_from;
-    if(complete == HS_PULL_NONE)
-        complete = s->cursor - r->in->opt.lookback_ms;
-    if(r->anchor >= complete)
-        return;
-    hs_pull_warn_clamped(r->in, "contacts", "changes", r->in->opt.lookback_ms, s->cursor, complete,
-                         r->anchor);
-    r->anchor = complete;
+    struct run *r = run_of(c);
+    if(build_body(r))
+        return -1;
+    kit_http_req_init(req, "POST", hs_api_template(c->in->opt.api, HS_EP_CONTACTS_SEARCH),
+                      r->body.data, r->body.len, "contacts.search");
+    req->search = 1;
+    return 0;
 }
 
-/* A cursor later than the clock: state written under a clock that was
- * ahead, or this clock is behind. Say so, and how to get out, rather than
- * quietly pull nothing. */
-static void warn_future(const struct run *r)
+static oc_status prepare(struct hs_cursor_run *c, struct oc_error *err)
 {
-    if(r->st.s.cursor <= r->end)
-        return;
-    hs_pull_warn_future(r->in, "contacts", "changes", r->st.s.cursor, r->end, STATE_KEY);
+    if(hs_props_parse(c->in->opt.lookup_properties, &run_of(c)->pr))
+        return kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
+    return OC_OK;
 }
 
-/* Prefix HTTP errors with the stream, keeping status and HTTP details. */
-static oc_status with_context(oc_status rc, struct oc_error *err, const char *tail)
+/* The scan starts no earlier than the stream's start. */
+static oc_status load(struct hs_cursor_run *c, struct oc_error *err)
 {
-    return kit_error_wrap(err, rc, "pull contacts", tail);
+    struct run *r = run_of(c);
+    int loaded = state_load(r, err);
+    if(loaded < 0)
+        return (oc_status)-loaded;
+    if(loaded)
+        c->floor = r->st.start;
+    return OC_OK;
 }
 
-static oc_status scan(struct run *r, struct oc_error *err)
-{
-    struct oc_instance *in = r->in;
-    const struct oc_host *h = in->host;
-    for(;;) {
-        if(build_body(r))
-            return kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory building the request");
-        struct kit_http_req req;
-        kit_http_req_init(&req, "POST", hs_api_template(in->opt.api, HS_EP_CONTACTS_SEARCH), r->body.data, r->body.len, "contacts.search");
-        req.search = 1;
-        oc_status rc = kit_http_call(in->http, &req, err);
-        r->calls++;
-        if(rc == OC_E_NOT_FOUND) {
-            rc = with_context(OC_E_CONFIG, err,
-                              " (HTTP 404: HubSpot has no contacts search endpoint here; check "
-                              "base_url, or HubSpot's changelog if it retired this API; "
-                              "state saved, nothing is emitted twice once it works again)");
-        } else if(rc) {
-            rc = with_context(rc, err,
-                              rc == OC_E_BUDGET || rc == OC_E_CANCELLED || rc == OC_E_TRANSIENT
-                                  ? " (state saved; a rerun resumes where this one stopped)"
-                                  : NULL);
-        } else {
-            struct page p;
-            rc = check_page(r, &req.json, &p, err);
-            if(!rc) {
-                rc = emit_page(r, &req.json, &p, err);
-                int done = rc ? 0 : advance(r, &p);
-                /* Even after a stop in the page: what went out is in seen.
-                 * A save that fails overrides the stop's own message, which
-                 * would claim the state was saved. */
-                if(hs_stream_forget_before(&r->st.s, r->st.s.cursor - in->opt.lookback_ms) &&
-                   !rc)
-                    rc = kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
-                oc_status src = state_save(r, err);
-                if(src)
-                    rc = src;
-                if(!rc && h->progress)
-                    h->progress(h->ctx, "pull", r->emitted, 0);
-                if(!rc && done) {
-                    kit_http_req_free(&req);
-                    return OC_OK;
-                }
-            }
-        }
-        kit_http_req_free(&req);
-        if(rc)
-            return rc;
-    }
-}
+static void started(struct hs_cursor_run *c, int64_t start) { run_of(c)->st.start = start; }
+
+static const struct hs_cursor_stream contacts = {
+    .name = "contacts",
+    .state_key = STATE_KEY,
+    .kind = "contact",
+    .noun = "contact",
+    .nouns = "contacts",
+    .things = "changes",
+    .answer = "search answer",
+    .not_found = " (HTTP 404: HubSpot has no contacts search endpoint here; check base_url, or "
+                 "HubSpot's changelog if it retired this API; state saved, nothing is emitted "
+                 "twice once it works again)",
+    .time_path = "properties." LM,
+    .time_missing = "has no readable properties.lastmodifieddate",
+    .page_max = HS_CONTACTS_PAGE_MAX,
+    .prepare = prepare,
+    .load = load,
+    .started = started,
+    .request = request,
+    .check_page = check_page,
+    .build_record = build_record,
+    .advance = advance,
+    .save = state_save,
+};
 
 oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_request *req,
                                  int page_size, struct oc_error *err)
 {
-    kit_error_clear(err);
-    if(!in)
-        return kit_fail(err, OC_E_INVALID, "pull contacts: no instance");
-    if(page_size < 1 || page_size > HS_CONTACTS_PAGE_MAX)
-        return kit_fail(err, OC_E_INVALID, "pull contacts: page size %d is not 1..%d", page_size,
-                       HS_CONTACTS_PAGE_MAX);
-    if(req && req->types)
-        return kit_fail(err, OC_E_INVALID,
-                       "pull contacts: --types filters email event types and does not apply to "
-                       "the contacts stream; leave it out");
-    if(!in->host->emit)
-        return kit_fail(err, OC_E_INVALID, "pull contacts: the host gave no emit callback");
-    oc_status bad = hs_pull_check_since(req, "contacts", err);
-    if(bad)
-        return bad;
-    struct run r = {.in = in, .page_size = page_size, .end = hs_now_ms(in)};
+    struct run r = {0};
     hs_stream_state_init(&r.st.s);
     r.st.start = HS_PULL_NONE;
-    oc_status rc = OC_OK;
-    if(hs_props_parse(in->opt.lookup_properties, &r.pr)) {
-        rc = kit_fail(err, OC_E_NOMEM, "pull contacts: out of memory");
-        goto out;
-    }
-    int loaded = state_load(&r, err);
-    if(loaded < 0) {
-        rc = (oc_status)-loaded;
-        goto out;
-    }
-    if(loaded) {
-        r.anchor = r.st.s.cursor - in->opt.lookback_ms;
-        if(r.anchor < r.st.start)
-            r.anchor = r.st.start;
-        clamp_lookback(&r);
-        warn_future(&r);
-    } else {
-        int64_t since = req ? req->since_ms : 0;
-        r.st.start = since > 0 ? since : r.end - (int64_t)in->opt.pull_start_days * DAY_MS;
-        r.st.s.cursor = r.anchor = r.st.start;
-    }
-    if(r.anchor > r.end) {
-        /* A start in the future, or a clock that went back: nothing can
-         * have changed in between yet. */
-        hs_log(in, OC_LOG_INFO, "pull contacts: starts at %" PRId64 ", after now; nothing to do",
-               r.anchor);
-        goto out;
-    }
-    hs_log(in, OC_LOG_INFO, "pull contacts: changes %" PRId64 "..%" PRId64 " ms", r.anchor, r.end);
-    rc = scan(&r, err);
-    if(!rc)
-        hs_log(in, OC_LOG_INFO, "pull contacts: %" PRIu64 " contacts emitted in %" PRIu64 " calls",
-               r.emitted, r.calls);
-out:
+    r.c.st = &r.st.s;
+    oc_status rc = hs_cursor_pull(&r.c, &contacts, in, req, page_size, err);
     state_free(&r.st);
     hs_props_free(&r.pr);
     rec_free(&r.rec);
     kit_buf_free(&r.after_id);
     kit_buf_free(&r.body);
-    kit_buf_free(&r.id);
     kit_buf_free(&r.save);
     kit_buf_free(&r.tmp);
     return rc;
