@@ -19,6 +19,7 @@
 #include "hubspot/pull_marketing_emails.h"
 #include "hubspot/pull_state.h"
 #include "plugin/json.h"
+#include "tests/support/records_check.h"
 #include "tests/support/scenario_check.h"
 
 #define NOW INT64_C(1795824000000) /* recorded_at 2026-11-28T00:00:00Z */
@@ -31,34 +32,22 @@ static struct oc_pull_request mreq(int64_t since)
     return r;
 }
 
-/* "id@m" for each record from index from on (m: minutes of updated from
- * recorded_at), comma-joined; every record must be a marketing_email. */
+/* "id@m": m, the minutes of updated from recorded_at. */
+static void update_text(const struct kit_json *j, char *one, size_t size)
+{
+    char *id = kit_json_strdup(j, kit_json_get(j, 0, "id"));
+    int64_t updated;
+    ck_assert_ptr_nonnull(id);
+    ck_assert_int_eq(kit_json_int64(j, kit_json_get(j, 0, "updated"), &updated), 0);
+    snprintf(one, size, "%s@%" PRId64, id, (updated - NOW) / MIN);
+    free(id);
+}
+
+/* "id@m" for each record from index from on, comma-joined; every record
+ * must be a marketing_email. */
 static const char *updates_from(struct scenario *s, size_t from)
 {
-    static char out[1024];
-    out[0] = '\0';
-    const char *p = kit_buf_str(&s->th.records);
-    for(size_t i = 0; *p; i++) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if(i >= from) {
-            struct kit_json j = {0};
-            ck_assert_int_eq(kit_json_parse(&j, p, len, NULL, 0), 0);
-            ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "kind"), "marketing_email"));
-            char *id = kit_json_strdup(&j, kit_json_get(&j, 0, "id"));
-            int64_t updated;
-            ck_assert_ptr_nonnull(id);
-            ck_assert_int_eq(kit_json_int64(&j, kit_json_get(&j, 0, "updated"), &updated), 0);
-            char one[64];
-            snprintf(one, sizeof one, "%s%s@%" PRId64, out[0] ? "," : "", id,
-                     (updated - NOW) / MIN);
-            strcat(out, one);
-            free(id);
-            kit_json_free(&j);
-        }
-        p += len + (nl ? 1 : 0);
-    }
-    return out;
+    return rc_joined(&s->th, from, "marketing_email", update_text);
 }
 
 static void load(struct scenario *s, struct hs_stream_state *st)

@@ -17,6 +17,7 @@
 #include "hubspot/pull_contacts.h"
 #include "hubspot/pull_state.h"
 #include "plugin/json.h"
+#include "tests/support/records_check.h"
 #include "tests/support/scenario_check.h"
 
 #define NOW INT64_C(1795824000000) /* recorded_at 2026-11-28T00:00:00Z */
@@ -36,27 +37,7 @@ static struct oc_pull_request creq(int64_t since)
 /* Ids of the records from index `from` on, comma-joined. */
 static const char *ids_from(struct scenario *s, size_t from)
 {
-    static char out[1024];
-    out[0] = '\0';
-    const char *p = kit_buf_str(&s->th.records);
-    for(size_t i = 0; *p; i++) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if(i >= from) {
-            struct kit_json j = {0};
-            ck_assert_int_eq(kit_json_parse(&j, p, len, NULL, 0), 0);
-            ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "kind"), "contact"));
-            char *id = kit_json_strdup(&j, kit_json_get(&j, 0, "id"));
-            ck_assert_ptr_nonnull(id);
-            if(out[0])
-                strcat(out, ",");
-            strcat(out, id);
-            free(id);
-            kit_json_free(&j);
-        }
-        p += len + (nl ? 1 : 0);
-    }
-    return out;
+    return rc_joined(&s->th, from, "contact", rc_id);
 }
 
 static const char *ids(struct scenario *s) { return ids_from(s, 0); }
