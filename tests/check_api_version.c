@@ -3,10 +3,13 @@
  * authorize, and ochost passing the option from its config. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hubspot/api_paths.h"
 #include "hubspot/lookup.h"
+#include "tests/support/apiver.h"
+#include "tests/support/hspush.h"
 #include "tests/support/ochrun.h"
 #include "tests/support/scenario_check.h"
 
@@ -212,6 +215,132 @@ START_TEST(test_ochost_passes_api_version)
 }
 END_TEST
 
+/* The version a test switches to for its own runs; the suite's own one
+ * is restored after, so a test runner without fork sees no change. */
+static char saved_version[32];
+static int had_version;
+
+static void use_version(const char *name)
+{
+    const char *was = getenv("OC_TEST_API_VERSION");
+    had_version = was != NULL;
+    snprintf(saved_version, sizeof saved_version, "%s", was ? was : "");
+    if(name)
+        setenv("OC_TEST_API_VERSION", name, 1);
+    else
+        unsetenv("OC_TEST_API_VERSION");
+}
+
+static void restore_version(void)
+{
+    if(had_version)
+        setenv("OC_TEST_API_VERSION", saved_version, 1);
+    else
+        unsetenv("OC_TEST_API_VERSION");
+}
+
+/* ochost knows no path table: in a dated test run, ochrun hands it a copy
+ * of the v3 cassette moved to the dated paths, and api_version through a
+ * config. The copy holds only dated CRM paths and the push replays it
+ * whole; the same push on the recorded cassette, with the option alone,
+ * matches nothing: so the passing run really sent dated paths. */
+START_TEST(test_ochrun_moves_cassette_to_dated)
+{
+    static const char *const push[] = {"push", "--list", "101", "--input", "fixtures/hubspot/demo/signups.csv",
+                                       NULL};
+    struct ochrun_env e;
+    struct ochrun r;
+    char conf[4200], copy[4300];
+    const char *args[16];
+    int n = 0;
+    ochrun_setup(&e);
+    use_version(DATED);
+    args[n++] = "--manifest";
+    args[n++] = e.manifest;
+    args[n++] = "--fixtures";
+    args[n++] = "fixtures/hubspot/demo/3-push.json";
+    for(int i = 0; push[i]; i++)
+        args[n++] = push[i];
+    args[n] = NULL;
+    ochrun(&e, &r, args, NULL, NULL);
+    /* The demo's push: two of its six sign-ups are refused by HubSpot. */
+    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_ERR(&r), "3 added, 1 already members, 2 failed, 4 API calls");
+    ASSERT_LACKS(OCHRUN_ERR(&r), "did not match");
+    ochrun_free(&r);
+
+    struct kit_buf moved = KIT_BUF_INIT;
+    snprintf(copy, sizeof copy, "%s/apiver/fixtures/hubspot/demo/3-push.json", e.tmp);
+    ochrun_slurp(copy, &moved);
+    ASSERT_HAS(kit_buf_str(&moved), "\"/crm/objects/" DATED "/contacts/batch/upsert\"");
+    ASSERT_HAS(kit_buf_str(&moved), "\"/crm/properties/" DATED "/contacts\"");
+    ASSERT_LACKS(kit_buf_str(&moved), "/crm/v3/");
+    kit_buf_free(&moved);
+
+    /* The translation off (a v3 test run), the version given by hand. */
+    use_version(NULL);
+    ochrun_write_file(&e, "dated.conf", "api_version = " DATED "\n", 0600, conf, sizeof conf);
+    const char *by_hand[20];
+    int m = 0;
+    by_hand[m++] = "--config";
+    by_hand[m++] = conf;
+    for(int i = 0; args[i]; i++)
+        by_hand[m++] = args[i];
+    by_hand[m] = NULL;
+    ochrun(&e, &r, by_hand, NULL, NULL);
+    restore_version();
+    ck_assert_msg(r.code == 7, "a dated push replayed a v3 cassette: exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_ERR(&r), "did not match");
+    ochrun_free(&r);
+    ochrun_teardown(&e);
+}
+END_TEST
+
+/* The push stand-in answers the dated paths in a dated run, where ochrun
+ * gives ochost api_version; a run the test pins to v3 reaches none of
+ * its endpoints and fails. */
+START_TEST(test_hspush_answers_dated)
+{
+    struct ochrun_env e;
+    struct hspush h;
+    struct fx_server *srv;
+    struct ochrun r;
+    char why[256], base[128], input[4200], state[4200], v3conf[4200];
+    ochrun_setup(&e);
+    use_version(DATED);
+    ck_assert_int_eq(hspush_init(&h), 0);
+    struct fx_options fo = {.dynamic = hspush_handler, .dynamic_ctx = &h};
+    ck_assert_msg(fx_server_start(NULL, &fo, &srv, why, sizeof why) == 0, "%s", why);
+    snprintf(base, sizeof base, "HUBSPOT_BASE_URL=%s", fx_server_url(srv));
+    snprintf(state, sizeof state, "%s/s.state", e.tmp);
+    ochrun_write_file(&e, "in.csv", "email\nann@example.com\n", 0644, input, sizeof input);
+    ochrun_write_file(&e, "v3.conf", "api_version = v3\n", 0600, v3conf, sizeof v3conf);
+    const char *env[] = {"HUBSPOT_ACCESS_TOKEN=pat-na1-" "00000000-0000-4000-8000-000000000000", base, NULL};
+
+    ochrun(&e, &r,
+           (const char *[]){"--manifest", e.manifest, "--state", state, "push", "--list", HSPUSH_LIST, "--input",
+                            input, NULL},
+           env, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ck_assert_uint_eq(hspush_calls(&h, HSPUSH_UPSERT), 1);
+    ck_assert_uint_eq(hspush_calls(&h, HSPUSH_ADD), 1);
+    ck_assert_uint_eq(hspush_calls(&h, HSPUSH_OTHER), 0);
+    ochrun_free(&r);
+
+    ochrun(&e, &r,
+           (const char *[]){"--manifest", e.manifest, "--config", v3conf, "--state", state, "push", "--list",
+                            HSPUSH_LIST, "--input", input, NULL},
+           env, NULL);
+    restore_version();
+    ck_assert_msg(r.code != 0, "a v3 push was answered by a dated stand-in: %s", OCHRUN_ERR(&r));
+    ck_assert_uint_ne(hspush_calls(&h, HSPUSH_OTHER), 0);
+    ochrun_free(&r);
+    fx_server_stop(srv);
+    hspush_free(&h);
+    ochrun_teardown(&e);
+}
+END_TEST
+
 extern Suite *make_api_version_suite(void);
 Suite *make_api_version_suite(void)
 {
@@ -223,6 +352,8 @@ Suite *make_api_version_suite(void)
     tcase_add_test(tc, test_dated_sends_dated_paths);
     tcase_add_test(tc, test_v3_end_notice);
     tcase_add_test(tc, test_ochost_passes_api_version);
+    tcase_add_test(tc, test_ochrun_moves_cassette_to_dated);
+    tcase_add_test(tc, test_hspush_answers_dated);
     suite_add_tcase(s, tc);
     return s;
 }

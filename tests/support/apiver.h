@@ -27,4 +27,19 @@ const char *apiver_path(enum hs_endpoint ep);
  * 0 with out filled, or -1 to keep the path (not the table's, or v3). */
 int apiver_rewrite(void *ctx, const char *path, struct kit_buf *out);
 
+/* For a test that runs the real ochost (ochrun.h), which must not know
+ * the table: under a dated apiver(), a copy of the cassette file or
+ * folder at path with every table path moved to that version, written
+ * under dir at dir/apiver/<path> (so messages naming the cassette still
+ * hold its given name). 0 with the copy's path appended to out; -1 when
+ * the run should keep path as given: v3 in use, or path is not a
+ * readable cassette (a test about a broken one sees it unchanged). */
+int apiver_cassette_copy(const char *path, const char *dir, struct kit_buf *out);
+/* Likewise for a --config file: under a dated apiver(), a copy of config
+ * (NULL: none given) with "api_version = <version>" appended, same mode,
+ * written under dir; 0 with its path appended to out. -1 to keep the
+ * run as given: v3 in use, the config names api_version itself (the
+ * test chose), or it cannot be read (a test about that sees it as is). */
+int apiver_config_copy(const char *config, const char *dir, struct kit_buf *out);
+
 #endif

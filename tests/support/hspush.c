@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plugin/json.h"
+#include "tests/support/apiver.h"
 
 #define ID_BASE 5000
 
@@ -32,6 +33,7 @@ static const char PROPS_BODY[] =
 int hspush_init(struct hspush *h)
 {
     memset(h, 0, sizeof *h);
+    h->version = apiver();
     return pthread_mutex_init(&h->mu, NULL) ? -1 : 0;
 }
 
@@ -212,23 +214,30 @@ int hspush_handler(void *ctx, const struct fx_request *req, struct fx_response *
     struct hspush *h = ctx;
     int rc = 0;
     struct kit_json j = {0};
+    /* Matched as its v3 twin, so the answers below are written once. */
+    struct kit_buf v3 = KIT_BUF_INIT;
+    const char *path = "";
+    if(h->version == HS_API_V3)
+        path = req->path;
+    else if(!hs_api_path_translate(req->path, h->version, HS_API_V3, &v3) && kit_buf_ok(&v3))
+        path = kit_buf_str(&v3);
     pthread_mutex_lock(&h->mu);
     kit_buf_puts(&resp->headers, "Content-Type: application/json;charset=utf-8\r\n");
     resp->status = 200;
-    if(!strcmp(req->method, "GET") && !strcmp(req->path, "/crm/v3/lists/" HSPUSH_LIST)) {
+    if(!strcmp(req->method, "GET") && !strcmp(path, "/crm/v3/lists/" HSPUSH_LIST)) {
         h->calls[HSPUSH_LIST_GET]++;
         kit_buf_puts(&resp->body, "{\"list\":{\"listId\":\"" HSPUSH_LIST "\",\"name\":\"Sign-ups\","
                                  "\"objectTypeId\":\"0-1\",\"processingType\":\"MANUAL\"}}");
-    } else if(!strcmp(req->method, "GET") && !strcmp(req->path, "/crm/v3/properties/contacts")) {
+    } else if(!strcmp(req->method, "GET") && !strcmp(path, "/crm/v3/properties/contacts")) {
         h->calls[HSPUSH_PROPS_GET]++;
         kit_buf_puts(&resp->body, PROPS_BODY);
     } else if(!strcmp(req->method, "POST") &&
-              !strcmp(req->path, "/crm/v3/objects/contacts/batch/upsert") &&
+              !strcmp(path, "/crm/v3/objects/contacts/batch/upsert") &&
               !kit_json_parse(&j, req->body, req->body_len, NULL, 0)) {
         h->calls[HSPUSH_UPSERT]++;
         rc = upsert(h, &j, &resp->body, &resp->status);
     } else if(!strcmp(req->method, "PUT") &&
-              !strcmp(req->path, "/crm/v3/lists/" HSPUSH_LIST "/memberships/add") &&
+              !strcmp(path, "/crm/v3/lists/" HSPUSH_LIST "/memberships/add") &&
               !kit_json_parse(&j, req->body, req->body_len, NULL, 0)) {
         h->calls[HSPUSH_ADD]++;
         add(h, &j, &resp->body);
@@ -238,5 +247,6 @@ int hspush_handler(void *ctx, const struct fx_request *req, struct fx_response *
     }
     pthread_mutex_unlock(&h->mu);
     kit_json_free(&j);
+    kit_buf_free(&v3);
     return rc || !kit_buf_ok(&resp->body) ? -1 : 0;
 }

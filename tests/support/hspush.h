@@ -8,6 +8,10 @@
  * missing). It counts every call by endpoint, so tests and benchmarks
  * that run the real ochost against it can say what a run cost.
  *
+ * It answers the paths of the API version the test runs under
+ * (apiver.h), fixed at hspush_init: a path of another version is
+ * unknown (HSPUSH_OTHER), so a run on the wrong version fails.
+ *
  * Thread-safe (the server's threads call the handler). No Check
  * asserts, so benchmarks link it too.
  */
@@ -18,6 +22,7 @@
 #include <stddef.h>
 
 #include "fixtures/replay.h"
+#include "hubspot/api_paths.h"
 
 #define HSPUSH_LIST "4242"
 
@@ -26,6 +31,7 @@ enum hspush_endpoint { HSPUSH_LIST_GET, HSPUSH_PROPS_GET, HSPUSH_UPSERT, HSPUSH_
 
 struct hspush {
     pthread_mutex_t mu;
+    enum hs_api_version version;
     unsigned long calls[HSPUSH_NENDPOINTS];
     char **emails;          /* lowercased, owned; index i has id 5000 + i */
     unsigned char *member;  /* per contact: in the list */

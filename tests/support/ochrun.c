@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/apiver.h"
+
 extern char **environ;
 
 void ochrun_slurp(const char *path, struct kit_buf *b)
@@ -88,6 +90,111 @@ static int inherited(const char *v)
     return 1;
 }
 
+/* The value of global option name ("--fixtures") in args: its index
+ * and whether it came as "--name=value" (else the next argument). */
+static int find_option(const char *const *args, const char *name, int *inline_value)
+{
+    size_t n = strlen(name);
+    for(int i = 0; args[i]; i++) {
+        if(strcmp(args[i], name) == 0 && args[i + 1]) {
+            *inline_value = 0;
+            return i + 1;
+        }
+        if(strncmp(args[i], name, n) == 0 && args[i][n] == '=') {
+            *inline_value = 1;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static const char *option_value(const char *arg, int inline_value)
+{
+    return inline_value ? strchr(arg, '=') + 1 : arg;
+}
+
+/* Whether the run's manifest (ochost's default: ./plugin.manifest) lists
+ * the option: a test plugin, or a manifest a test cut down, would refuse
+ * it as an unknown key. */
+static int manifest_takes_api_version(const char *const *args)
+{
+    int inl = 0;
+    int m = find_option(args, "--manifest", &inl);
+    const char *path = m >= 0 ? option_value(args[m], inl) : "plugin.manifest";
+    char line[2048];
+    int takes = 0;
+    FILE *f = fopen(path, "r");
+    while(f && !takes && fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, "api_version");
+        takes = strncmp(line, "options", 7) == 0 && at && strchr(",= \t", at[-1]) &&
+                strchr(",*\r\n \t", at[11]);
+    }
+    if(f)
+        fclose(f);
+    return takes;
+}
+
+/* Where a config of the run's own goes: before its first global option,
+ * which is where ochost's arguments begin even when the run's binary is
+ * a wrapper (strace) given ochost as an argument. */
+static int first_global(const char *const *args)
+{
+    static const char *const globals[] = {"--manifest", "--state", "--fixtures", "-q", "-v"};
+    for(int i = 0; args[i]; i++)
+        for(size_t g = 0; g < sizeof globals / sizeof globals[0]; g++) {
+            size_t n = strlen(globals[g]);
+            if(strncmp(args[i], globals[g], n) == 0 && (args[i][n] == '\0' || args[i][n] == '='))
+                return i;
+        }
+    return 0;
+}
+
+/* A run that talks to HubSpot (a replay, or a stand-in named by
+ * HUBSPOT_BASE_URL) under a dated OC_TEST_API_VERSION: ochost may not
+ * know the plugin's path table, so the test side moves the cassette's
+ * paths (apiver.h) and hands the plugin api_version through the config,
+ * the way a user switches. argv gets the arguments, changed or not;
+ * the two buffers hold the new values until the spawn. */
+static int dated_args(const struct ochrun_env *e, const char *const *args, const char *const *env_add,
+                      char **argv, int cap, struct kit_buf *cassette, struct kit_buf *config)
+{
+    int argc = 0, fx_inline = 0, cf_inline = 0;
+    int fx = find_option(args, "--fixtures", &fx_inline);
+    int cf = find_option(args, "--config", &cf_inline);
+    int talks = fx >= 0, own_config = -1;
+    for(int i = 0; env_add && env_add[i]; i++)
+        talks |= strncmp(env_add[i], "HUBSPOT_BASE_URL=", 17) == 0;
+    talks = talks && apiver() != HS_API_V3 && manifest_takes_api_version(args);
+    if(talks && fx >= 0) {
+        if(fx_inline)
+            kit_buf_puts(cassette, "--fixtures=");
+        if(apiver_cassette_copy(option_value(args[fx], fx_inline), e->tmp, cassette))
+            kit_buf_reset(cassette);
+    }
+    if(talks && cf >= 0) {
+        if(cf_inline)
+            kit_buf_puts(config, "--config=");
+        if(apiver_config_copy(option_value(args[cf], cf_inline), e->tmp, config))
+            kit_buf_reset(config);
+    } else if(talks && !apiver_config_copy(NULL, e->tmp, config)) {
+        own_config = first_global(args);
+    }
+    ck_assert_msg(kit_buf_ok(cassette) && kit_buf_ok(config), "out of memory");
+    for(int i = 0; args[i] && argc < cap - 2; i++) {
+        if(i == own_config) {
+            argv[argc++] = "--config";
+            argv[argc++] = (char *)kit_buf_str(config);
+        }
+        if(i == fx && cassette->len)
+            argv[argc++] = (char *)kit_buf_str(cassette);
+        else if(i == cf && config->len)
+            argv[argc++] = (char *)kit_buf_str(config);
+        else
+            argv[argc++] = (char *)args[i];
+    }
+    return argc;
+}
+
 pid_t ochrun_start(const struct ochrun_env *e, const char *const *args, const char *const *env_add,
                    const struct ochrun_opts *o)
 {
@@ -102,9 +209,9 @@ pid_t ochrun_start(const struct ochrun_env *e, const char *const *args, const ch
     o = o ? o : &none;
     snprintf(outp, sizeof outp, "%s/stdout", e->tmp);
     snprintf(errp, sizeof errp, "%s/stderr", e->tmp);
+    struct kit_buf cassette = KIT_BUF_INIT, config = KIT_BUF_INIT;
     argv[argc++] = (char *)e->ochost;
-    for(int i = 0; args[i] && argc < 63; i++)
-        argv[argc++] = (char *)args[i];
+    argc += dated_args(e, args, env_add, argv + argc, 63 - argc, &cassette, &config);
     argv[argc] = NULL;
     for(char **v = environ; *v && envc < 480; v++)
         if(inherited(*v))
@@ -153,6 +260,8 @@ pid_t ochrun_start(const struct ochrun_env *e, const char *const *args, const ch
         sigaction(SIGPIPE, &old, NULL);
     posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
+    kit_buf_free(&cassette);
+    kit_buf_free(&config);
     ck_assert_int_eq(rc, 0);
     return pid;
 }

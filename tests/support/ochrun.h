@@ -8,6 +8,14 @@
  * The environment a run gets is the test's own minus every HUBSPOT_*,
  * http_proxy-like and OCHOST_* variable, plus env_add. Everything is
  * checked with ck_assert, so these are for Check tests only.
+ *
+ * Under a dated OC_TEST_API_VERSION (apiver.h), a run that talks to
+ * HubSpot (--fixtures, or HUBSPOT_BASE_URL in env_add) gets a copy of its
+ * cassette with the table's paths moved to that version and
+ * "api_version = <version>" added to its config (a copy of --config, or
+ * one of its own), both under e->tmp/apiver/; so every ochost test runs
+ * on either version unchanged. A config that names api_version itself,
+ * and a cassette or config that cannot be read, are passed as given.
  */
 #ifndef OCHRUN_H
 #define OCHRUN_H
