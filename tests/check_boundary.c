@@ -203,7 +203,7 @@ static pid_t start_with_file_limit(rlim_t limit, const char *const *argv, const 
  * (batch.h), so the write that fails is the third page's, made just
  * before its save, and the file is cut back to the second page's save:
  * it holds exactly the two pages that save covers, as whole lines (one
- * write per record would leave as many records as fit, about 280), the
+ * write per record would leave as many records as fit, about 220), the
  * pull stops with 7 saying how many, and the rerun emits exactly the
  * rest. */
 START_TEST(pull_to_full_file_then_rerun)

@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host-api/ochost/batch.h"
 #include "plugin/buf.h"
 #include "tests/support/ochrun.h"
 
@@ -726,6 +730,52 @@ START_TEST(default_state_follows_xdg)
 }
 END_TEST
 
+/* The held-output rule on a regular file that fills up between saves: a
+ * write forced by the size bound fails, the file is cut back to the last
+ * save (not to the last good write), the line that forced it is refused,
+ * and so is every later flush, so no save can follow that would cover
+ * records cut away. In-process, on its own file (not stdout). */
+START_TEST(batch_failure_cuts_back_to_last_save_and_refuses_saves)
+{
+    char path[PATH_MAX];
+    static const char line[] = "{\"kind\":\"r\",\"pad\":\"0123456789012345678901234567890123456789\"}\n";
+    const size_t len = sizeof line - 1;
+    struct och_batch b;
+    struct stat sb;
+    struct rlimit lim = {20 * len, RLIM_INFINITY};
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_max >= 20 * len, 1);
+    lim.rlim_cur = 20 * len - len / 2; /* 19.5 lines fit */
+    signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    snprintf(path, sizeof path, "%s/held.jsonl", E.tmp);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_int_ge(fd, 0);
+    och_batch_init(&b, fd, 8 * len);
+    ck_assert(b.hold);
+    for(int i = 0; i < 3; i++)
+        ck_assert_int_eq(och_batch_line(&b, line, len, 1), 0);
+    ck_assert_int_eq(fstat(fd, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 0); /* held, not written */
+    ck_assert_int_eq(och_batch_flush(&b), 0);
+    och_batch_saved(&b);
+    /* after the save: 8 lines force a write (11 in the file), 8 more
+     * another (19); the next 8 would pass the limit */
+    int taken = 0, rc = 0;
+    while(taken < 40 && (rc = och_batch_line(&b, line, len, 1)) == 0)
+        taken++;
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_eq(errno, EFBIG);
+    ck_assert_int_eq(taken, 23); /* the 24th forced the write that failed */
+    ck_assert_int_eq(fstat(fd, &sb), 0);
+    ck_assert_int_eq(sb.st_size, (off_t)(3 * len)); /* back to the save, not to the 19 written */
+    ck_assert_int_eq(b.written, 3);
+    ck_assert_int_eq(och_batch_flush(&b), -1); /* a save now would cover records cut away */
+    ck_assert_int_eq(och_batch_line(&b, line, len, 1), -1);
+    och_batch_free(&b);
+    close(fd);
+}
+END_TEST
+
 extern Suite *make_ochost_suite(void);
 Suite *make_ochost_suite(void)
 {
@@ -757,6 +807,7 @@ Suite *make_ochost_suite(void)
     tcase_add_test(tc, version_names_ochost_plugin_and_libcurl);
     tcase_add_test(tc, manifest_from_the_environment);
     tcase_add_test(tc, default_state_follows_xdg);
+    tcase_add_test(tc, batch_failure_cuts_back_to_last_save_and_refuses_saves);
     suite_add_tcase(s, tc);
     return s;
 }
