@@ -231,7 +231,10 @@ struct oc_host {
      * not write it): the plugin saves state that ends just before it, so
      * a rerun starts with it, and returns OC_E_CANCELLED. A host that
      * wants to stop after taking a record returns OC_OK and then answers
-     * cancelled() nonzero. Required for pull, push, lookup and usage.
+     * cancelled() nonzero. A host may hold taken records and make them
+     * durable in the next state_put, before the state it is given: then a
+     * state_put failure may be the host's output failing, not its store
+     * (ochost does this for a regular-file stdout). Required for pull, push, lookup and usage.
      * Since 1.0. */
     oc_status (*emit)(void *ctx, const struct oc_record *record);
 
