@@ -582,9 +582,7 @@ START_TEST(typos_suggest_the_nearest)
 END_TEST
 
 /* Commands with stdout on a full disk: the message names stdout, never
- * the state file, and a command that lost output exits 7. usage is not
- * here yet: it still words a full stdout as the plugin being stopped
- * ("the host asked to stop") and needs the check pull and lookup have. */
+ * the state file, and a command that lost output exits 7. */
 START_TEST(full_stdout_blamed_on_stdout)
 {
     static const struct {
@@ -598,6 +596,9 @@ START_TEST(full_stdout_blamed_on_stdout)
          7, "0 records were written"},
         {{"--fixtures", "fixtures/hubspot/lookup-found.json", "lookup", "--email", "ann@example.com", NULL}, 7,
          "0 answers were written"},
+        {{"usage", NULL}, 7, NULL},
+        {{"usage", "--days", "3", NULL}, 7, NULL},
+        {{"usage", "--format", "prometheus", NULL}, 7, NULL},
     };
     for(size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         const char *args[20] = {"--manifest", E.manifest, "--state", NULL};
