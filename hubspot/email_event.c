@@ -119,32 +119,12 @@ int hs_email_event_identity(const struct kit_json *j, int ev, struct kit_buf *id
     return 0;
 }
 
-/* Start a field: key copied into text, value to be appended by the caller
- * (then NUL-terminated by end_field). */
 static int begin_field(struct hs_email_event *e, const char *key, size_t klen, int type)
 {
-    if(e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 32;
-        size_t *off = realloc(e->off, cap * 2 * sizeof *off);
-        if(!off)
-            return -1;
-        e->off = off;
-        struct oc_field *f = realloc(e->fields, cap * sizeof *f);
-        if(!f)
-            return -1;
-        e->fields = f;
-        e->cap = cap;
-    }
-    e->off[2 * e->n] = e->text.len;
-    kit_buf_append(&e->text, key, klen);
-    kit_buf_putc(&e->text, '\0');
-    e->off[2 * e->n + 1] = e->text.len;
-    e->fields[e->n].type = type;
-    e->n++;
-    return kit_buf_ok(&e->text) ? 0 : -1;
+    return kit_fieldlist_begin(&e->fl, key, klen, type);
 }
 
-static int end_field(struct hs_email_event *e) { return kit_buf_putc(&e->text, '\0'); }
+static int end_field(struct hs_email_event *e) { return kit_fieldlist_end(&e->fl); }
 
 /* Flatten value token t under the key held in e->scratch (the path so far). */
 static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
@@ -175,11 +155,12 @@ static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
          * for a host that takes it; hs_emit turns it into a string for one
          * that does not. */
         if(begin_field(e, e->scratch.data, klen, OC_FIELD_JSON) ||
-           kit_json_canonical(j, t, &e->text))
+           kit_json_canonical(j, t, &e->fl.text))
             return -1;
         return end_field(e);
     case KIT_JSON_STRING:
-        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) || kit_json_str(j, t, &e->text))
+        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) ||
+           kit_json_str(j, t, &e->fl.text))
             return -1;
         return end_field(e);
     case KIT_JSON_NUMBER:
@@ -187,7 +168,7 @@ static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
         size_t len;
         const char *raw = kit_json_raw(j, t, &len);
         int type = kit_json_type(j, t) == KIT_JSON_NUMBER ? OC_FIELD_NUMBER : OC_FIELD_BOOL;
-        if(begin_field(e, e->scratch.data, klen, type) || kit_buf_append(&e->text, raw, len))
+        if(begin_field(e, e->scratch.data, klen, type) || kit_buf_append(&e->fl.text, raw, len))
             return -1;
         return end_field(e);
     }
@@ -246,7 +227,7 @@ static int name_seen(struct hs_email_event *e, const char *key, size_t kept)
 {
     if(kept >= NSLOTS / 2) {
         for(size_t i = 0; i < kept; i++)
-            if(!strcmp(e->fields[i].key, key))
+            if(!strcmp(e->fl.f[i].key, key))
                 return 1;
         return 0;
     }
@@ -260,14 +241,15 @@ static int name_seen(struct hs_email_event *e, const char *key, size_t kept)
             sl->idx = (uint32_t)kept;
             return 0;
         }
-        if(!strcmp(e->fields[sl->idx].key, key))
+        if(!strcmp(e->fl.f[sl->idx].key, key))
             return 1;
     }
 }
 
 oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_email_event *e)
 {
-    kit_buf_reset(&e->text);
+    kit_fieldlist_reset(&e->fl);
+    e->fields = e->fl.f;
     e->n = 0;
     /* The lead keys are found with kit_json_get, as hs_email_event_identity
      * finds id and created: with a key repeated the first copy wins in
@@ -298,11 +280,11 @@ oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_ema
     int64_t created;
     if(kit_json_int64(j, lead[1] + 1, &created))
         return OC_E_PROTOCOL;
-    if(begin_field(e, "id", 2, OC_FIELD_STRING) || kit_json_str(j, lead[0] + 1, &e->text) ||
+    if(begin_field(e, "id", 2, OC_FIELD_STRING) || kit_json_str(j, lead[0] + 1, &e->fl.text) ||
        end_field(e))
         goto oom;
     if(begin_field(e, "created", 7, OC_FIELD_NUMBER) ||
-       put_int64(&e->text, created) || end_field(e))
+       put_int64(&e->fl.text, created) || end_field(e))
         goto oom;
     for(size_t i = 2; i < NLEAD; i++)
         if(lead[i] >= 0 && add_member(e, j, lead[i]))
@@ -316,29 +298,29 @@ oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_ema
     if(begin_names(e))
         goto oom;
     size_t kept = 0;
-    for(size_t i = 0; i < e->n; i++) {
-        const char *key = e->text.data + e->off[2 * i];
+    for(size_t i = 0; i < e->fl.n; i++) {
+        const char *key = kit_fieldlist_key(&e->fl, i);
         /* A key "" (never seen from HubSpot) has no usable column name. */
         if(!*key || name_seen(e, key, kept))
             continue;
-        e->fields[kept].key = key;
-        e->fields[kept].value = e->text.data + e->off[2 * i + 1];
-        e->fields[kept].type = e->fields[i].type;
+        kit_fieldlist_keep(&e->fl, i, kept);
         kept++;
     }
+    e->fl.n = kept;
+    e->fields = e->fl.f;
     e->n = kept;
     return OC_OK;
 oom:
+    e->fl.n = 0;
+    e->fields = e->fl.f;
     e->n = 0;
     return OC_E_NOMEM;
 }
 
 void hs_email_event_free(struct hs_email_event *e)
 {
-    kit_buf_free(&e->text);
+    kit_fieldlist_free(&e->fl);
     kit_buf_free(&e->scratch);
-    free(e->off);
-    free(e->fields);
     free(e->slots);
     free(e->names);
     memset(e, 0, sizeof *e);

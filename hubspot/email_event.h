@@ -20,6 +20,7 @@
 
 #include "onecount/connector.h"
 #include "plugin/buf.h"
+#include "plugin/fieldlist.h"
 #include "plugin/json.h"
 
 /* Reusable flattening buffers. Zero-initialise (or HS_EMAIL_EVENT_INIT);
@@ -27,10 +28,9 @@
  * Reusing one struct for every event of a pull keeps the pull free of
  * per-event allocations once the buffers have grown to the largest event. */
 struct hs_email_event {
-    struct kit_buf text;       /* keys and values, each NUL-terminated */
-    size_t *off;              /* 2 offsets into text per field: key, value */
-    struct oc_field *fields;  /* filled by hs_email_event_flatten */
-    size_t n, cap;
+    struct kit_fieldlist fl;  /* the fields as they are added */
+    struct oc_field *fields;  /* the result of hs_email_event_flatten: fl.f */
+    size_t n;
     struct kit_buf scratch;    /* array JSON and key building */
     /* Names already given in the current event: different HubSpot keys can
      * flatten to one name (appId and app_id), and a record must not carry
@@ -42,7 +42,7 @@ struct hs_email_event {
     struct hs_email_event_name { uint32_t rawlen, len; char raw[32]; char name[48]; } *names;
 };
 
-#define HS_EMAIL_EVENT_INIT {KIT_BUF_INIT, NULL, NULL, 0, 0, KIT_BUF_INIT}
+#define HS_EMAIL_EVENT_INIT {KIT_FIELDLIST_INIT, NULL, 0, KIT_BUF_INIT}
 
 /* Read an event's identity (id + created, HubSpot's EventId). id (a string
  * or a number in the JSON) is appended, unescaped, to the reset buffer id.

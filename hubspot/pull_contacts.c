@@ -49,19 +49,11 @@
 #include "hubspot/pull_cursor.h"
 #include "hubspot/pull_state.h"
 #include "plugin/error.h"
+#include "plugin/fieldlist.h"
 #include "plugin/json.h"
 
 #define STATE_KEY "pull/contacts"
 #define LM "lastmodifieddate"
-
-/* One record's fields: key\0value\0 pairs in text, located by offsets
- * (text may move while it grows), pointed to by f once complete. */
-struct rec {
-    struct kit_buf text;
-    size_t *off; /* 2 per field */
-    struct oc_field *f;
-    size_t n, cap;
-};
 
 struct cstate {
     int64_t start;
@@ -76,7 +68,7 @@ struct run {
     char last_id[32];       /* tie pages only: record ids are digits */
     struct cstate st;
     struct hs_props pr;
-    struct rec rec;
+    struct kit_fieldlist rec;
     struct kit_buf body, save, tmp;
 };
 
@@ -91,45 +83,19 @@ static int reserved(const char *name)
            !strcmp(name, "created_at") || !strcmp(name, "updated_at");
 }
 
-static void rec_free(struct rec *c)
+static int rec_add(struct kit_fieldlist *c, const char *key, const struct kit_json *j, int t)
 {
-    kit_buf_free(&c->text);
-    free(c->off);
-    free(c->f);
-    memset(c, 0, sizeof *c);
-}
-
-static int rec_add(struct rec *c, const char *key, const struct kit_json *j, int t)
-{
-    if(c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        size_t *off = realloc(c->off, 2 * cap * sizeof *off);
-        if(!off)
-            return -1;
-        c->off = off;
-        struct oc_field *f = realloc(c->f, cap * sizeof *f);
-        if(!f)
-            return -1;
-        c->f = f;
-        c->cap = cap;
-    }
-    c->off[2 * c->n] = c->text.len;
-    kit_buf_append(&c->text, key, strlen(key) + 1);
-    c->off[2 * c->n + 1] = c->text.len;
+    if(kit_fieldlist_begin(c, key, strlen(key), OC_FIELD_STRING))
+        return -1;
     /* A \u0000 in the value just ends it early: the offsets stay right. */
     kit_json_str(j, t, &c->text);
-    kit_buf_putc(&c->text, '\0');
-    c->n++;
-    return kit_buf_ok(&c->text) ? 0 : -1;
+    return kit_fieldlist_end(c);
 }
 
-static void rec_done(struct rec *c)
+static void rec_done(struct kit_fieldlist *c)
 {
-    for(size_t i = 0; i < c->n; i++) {
-        c->f[i].key = c->text.data + c->off[2 * i];
-        c->f[i].value = c->text.data + c->off[2 * i + 1];
-        c->f[i].type = OC_FIELD_STRING;
-    }
+    for(size_t i = 0; i < c->n; i++)
+        kit_fieldlist_keep(c, i, i);
 }
 
 static int scalar(const struct kit_json *j, int t)
@@ -352,9 +318,8 @@ static int build_record(struct hs_cursor_run *cr, const struct kit_json *j, int 
 {
     (void)lm;
     struct run *r = run_of(cr);
-    struct rec *c = &r->rec;
-    kit_buf_reset(&c->text);
-    c->n = 0;
+    struct kit_fieldlist *c = &r->rec;
+    kit_fieldlist_reset(c);
     int po = kit_json_get(j, t, "properties");
     if(rec_add(c, "id", j, kit_json_get(j, t, "id")) || rec_add(c, LM, j, kit_json_get(j, po, LM)))
         return -1;
@@ -475,7 +440,7 @@ oc_status hs_pull_contacts_paged(struct oc_instance *in, const struct oc_pull_re
     oc_status rc = hs_cursor_pull(&r.c, &contacts, in, req, page_size, err);
     state_free(&r.st);
     hs_props_free(&r.pr);
-    rec_free(&r.rec);
+    kit_fieldlist_free(&r.rec);
     kit_buf_free(&r.after_id);
     kit_buf_free(&r.body);
     kit_buf_free(&r.save);

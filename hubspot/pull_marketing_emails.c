@@ -38,6 +38,7 @@
 #include "hubspot/pull_cursor.h"
 #include "hubspot/pull_state.h"
 #include "plugin/error.h"
+#include "plugin/fieldlist.h"
 #include "plugin/isotime.h"
 #include "plugin/json.h"
 #include "plugin/record.h"
@@ -51,15 +52,10 @@ static const char *const lead_keys[] = {"id",   "name",        "subject",
                                         "primaryEmailCampaignId", "allEmailCampaignIds"};
 #define NLEAD (sizeof lead_keys / sizeof lead_keys[0])
 
-/* One record's fields: names and values NUL-terminated in text, located by
- * offsets (text moves while it grows), pointed to by f once complete. */
+/* One record's fields, and the flattened name being built for the next. */
 struct rec {
-    struct kit_buf text;
-    struct kit_buf key; /* the flattened name being built */
-    size_t *off;        /* 2 per field */
-    int *type;
-    struct oc_field *f;
-    size_t n, cap;
+    struct kit_fieldlist fl;
+    struct kit_buf key;
 };
 
 struct run {
@@ -78,44 +74,18 @@ static struct run *run_of(struct hs_cursor_run *c) { return (struct run *)c; }
 
 static void rec_free(struct rec *c)
 {
-    kit_buf_free(&c->text);
+    kit_fieldlist_free(&c->fl);
     kit_buf_free(&c->key);
-    free(c->off);
-    free(c->type);
-    free(c->f);
-    memset(c, 0, sizeof *c);
 }
 
-/* Start a field named by c->key; its value is appended to text by the
+/* Start a field named by c->key; its value is appended to fl.text by the
  * caller and ended by end_field. */
 static int begin_field(struct rec *c, int type)
 {
-    if(c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 32;
-        size_t *off = realloc(c->off, 2 * cap * sizeof *off);
-        if(!off)
-            return -1;
-        c->off = off;
-        int *ty = realloc(c->type, cap * sizeof *ty);
-        if(!ty)
-            return -1;
-        c->type = ty;
-        struct oc_field *f = realloc(c->f, cap * sizeof *f);
-        if(!f)
-            return -1;
-        c->f = f;
-        c->cap = cap;
-    }
-    c->off[2 * c->n] = c->text.len;
-    kit_buf_append(&c->text, kit_buf_str(&c->key), c->key.len);
-    kit_buf_putc(&c->text, '\0');
-    c->off[2 * c->n + 1] = c->text.len;
-    c->type[c->n] = type;
-    c->n++;
-    return kit_buf_ok(&c->text) ? 0 : -1;
+    return kit_fieldlist_begin(&c->fl, kit_buf_str(&c->key), c->key.len, type);
 }
 
-static int end_field(struct rec *c) { return kit_buf_putc(&c->text, '\0'); }
+static int end_field(struct rec *c) { return kit_fieldlist_end(&c->fl); }
 
 static int set_key(struct rec *c, const char *name)
 {
@@ -146,11 +116,11 @@ static int add_value(struct rec *c, const struct kit_json *j, int t)
         return 0;
     }
     case KIT_JSON_ARRAY:
-        if(begin_field(c, OC_FIELD_JSON) || kit_json_canonical(j, t, &c->text))
+        if(begin_field(c, OC_FIELD_JSON) || kit_json_canonical(j, t, &c->fl.text))
             return -1;
         return end_field(c);
     case KIT_JSON_STRING:
-        if(begin_field(c, OC_FIELD_STRING) || kit_json_str(j, t, &c->text))
+        if(begin_field(c, OC_FIELD_STRING) || kit_json_str(j, t, &c->fl.text))
             return -1;
         return end_field(c);
     case KIT_JSON_NUMBER:
@@ -158,7 +128,7 @@ static int add_value(struct rec *c, const struct kit_json *j, int t)
         size_t len;
         const char *raw = kit_json_raw(j, t, &len);
         int type = kit_json_type(j, t) == KIT_JSON_NUMBER ? OC_FIELD_NUMBER : OC_FIELD_BOOL;
-        if(begin_field(c, type) || kit_buf_append(&c->text, raw, len))
+        if(begin_field(c, type) || kit_buf_append(&c->fl.text, raw, len))
             return -1;
         return end_field(c);
     }
@@ -183,7 +153,7 @@ static int add_member(struct rec *c, const struct kit_json *j, int name_tok)
 
 static int add_text(struct rec *c, const char *name, int type, const char *value)
 {
-    if(set_key(c, name) || begin_field(c, type) || kit_buf_puts(&c->text, value))
+    if(set_key(c, name) || begin_field(c, type) || kit_buf_puts(&c->fl.text, value))
         return -1;
     return end_field(c);
 }
@@ -205,25 +175,23 @@ static int skipped(const struct kit_json *j, int name_tok)
 static void rec_done(struct rec *c)
 {
     size_t kept = 0;
-    for(size_t i = 0; i < c->n; i++) {
-        const char *key = c->text.data + c->off[2 * i];
+    struct kit_fieldlist *l = &c->fl;
+    for(size_t i = 0; i < l->n; i++) {
+        const char *key = kit_fieldlist_key(l, i);
         int dup = !*key;
         for(size_t k = 0; k < kept && !dup; k++)
-            dup = !strcmp(c->f[k].key, key);
+            dup = !strcmp(l->f[k].key, key);
         if(dup)
             continue;
-        c->f[kept].key = key;
-        c->f[kept].value = c->text.data + c->off[2 * i + 1];
-        c->f[kept].type = c->type[i];
+        kit_fieldlist_keep(l, i, kept);
         kept++;
     }
-    c->n = kept;
+    l->n = kept;
 }
 
 static int build_record(struct rec *c, const struct kit_json *j, int t, int64_t updated)
 {
-    kit_buf_reset(&c->text);
-    c->n = 0;
+    kit_fieldlist_reset(&c->fl);
     for(size_t i = 0; i < NLEAD; i++) {
         int v = kit_json_get(j, t, lead_keys[i]);
         if(v > 0 && add_member(c, j, v - 1))
@@ -329,8 +297,8 @@ static int record(struct hs_cursor_run *c, const struct kit_json *j, int t, int6
     struct rec *rec = &run_of(c)->rec;
     if(build_record(rec, j, t, updated))
         return -1;
-    *f = rec->f;
-    *n = rec->n;
+    *f = rec->fl.f;
+    *n = rec->fl.n;
     return 0;
 }
 
