@@ -36,6 +36,7 @@
 
 #include "fixtures/replay.h"
 #include "plugin/buf.h"
+#include "tests/support/benchproc.h"
 
 #define NOW INT64_C(1795824000000)
 #define DAY INT64_C(86400000)
@@ -186,72 +187,23 @@ static int gen_backfill(struct gen *g)
 /* ---- ochost as a real process ---- */
 
 struct env {
-    char dir[64];
-    char ochost[PATH_MAX], manifest[PATH_MAX + 32], config[PATH_MAX + 32];
+    struct bench_ochost b;
+    char config[PATH_MAX + 32];
 };
-
-static int write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if(!f)
-        return -1;
-    int rc = fputs(text, f) < 0;
-    rc |= fclose(f) != 0;
-    return rc ? -1 : 0;
-}
 
 static int env_init(struct env *e)
 {
-    const char *build = getenv("OC_BUILD");
-    char rel[PATH_MAX], lib[PATH_MAX];
-    snprintf(e->dir, sizeof e->dir, "/tmp/bench_pull.XXXXXX");
-    if(!mkdtemp(e->dir))
+    if(bench_ochost_init(&e->b, "bench_pull"))
         return -1;
-    snprintf(rel, sizeof rel, "%s/ochost", build && *build ? build : "build");
-    if(!realpath(rel, e->ochost))
-        return -1;
-    snprintf(rel, sizeof rel, "%s/libonecount_hubspot.so", build && *build ? build : "build");
-    if(!realpath(rel, lib))
-        return -1;
-    FILE *in = fopen("plugin.manifest", "r");
-    if(!in)
-        return -1;
-    struct kit_buf m = KIT_BUF_INIT;
-    char line[1024];
-    while(fgets(line, sizeof line, in)) {
-        if(!strncmp(line, "library", 7))
-            kit_buf_printf(&m, "library = %s\n", lib);
-        else
-            kit_buf_puts(&m, line);
-    }
-    fclose(in);
-    snprintf(e->manifest, sizeof e->manifest, "%s/plugin.manifest", e->dir);
-    snprintf(e->config, sizeof e->config, "%s/bench.conf", e->dir);
+    snprintf(e->config, sizeof e->config, "%s/bench.conf", e->b.dir);
     /* No pacing: what is measured is the work, not the rate limit. */
-    int rc = kit_buf_ok(&m) ? write_text(e->manifest, kit_buf_str(&m)) : -1;
-    rc |= write_text(e->config, "burst_max = 10000\n");
-    kit_buf_free(&m);
-    return rc;
+    return bench_write_text(e->config, "burst_max = 10000\n");
 }
-
-static void env_free(struct env *e)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-    if(system(cmd) != 0)
-        fprintf(stderr, "bench_pull: could not remove %s\n", e->dir);
-}
-
-struct proc {
-    int code;
-    double user_s, sys_s;
-    long maxrss_kb;
-};
 
 /* Run argv (argv[0] a path) with stdout to out_path and stderr to
  * err_path, environment plus env_add; wait4 gives its CPU and peak RSS. */
 static int run_proc(const char *const *argv, const char *const *env_add, const char *out_path,
-                    const char *err_path, struct proc *p)
+                    const char *err_path, struct bench_usage *p)
 {
     memset(p, 0, sizeof *p);
     pid_t pid = fork();
@@ -263,27 +215,13 @@ static int run_proc(const char *const *argv, const char *const *env_add, const c
         int nfd = open("/dev/null", O_RDONLY);
         if(ofd < 0 || efd < 0 || nfd < 0 || dup2(nfd, 0) < 0 || dup2(ofd, 1) < 0 || dup2(efd, 2) < 0)
             _exit(127);
-        static const char *const drop[] = {"OCHOST_VIRTUAL_CLOCK_MS", "OCHOST_MANIFEST", "OCHOST_STATE",
-                                           "OCHOST_CONFIG", "http_proxy", "https_proxy", "HTTP_PROXY",
-                                           "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "HUBSPOT_BASE_URL",
-                                           "HUBSPOT_ACCESS_TOKEN"};
-        for(size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-            unsetenv(drop[i]);
+        bench_child_clean_env();
         for(size_t i = 0; env_add && env_add[i]; i++)
             putenv((char *)env_add[i]);
         execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
-    int status = 0;
-    struct rusage ru;
-    while(wait4(pid, &status, 0, &ru) < 0)
-        if(errno != EINTR)
-            return -1;
-    p->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    p->user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-    p->sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    p->maxrss_kb = ru.ru_maxrss;
-    return 0;
+    return bench_wait(pid, p);
 }
 
 /* Lines in a file, or -1. */
@@ -316,9 +254,9 @@ static void file_text(const char *path, char *out, size_t size)
 struct figures {
     int64_t events;
     unsigned long calls;
-    struct proc och;
+    struct bench_usage och;
     int jq_ran;
-    struct proc jq;
+    struct bench_usage jq;
     long long state_bytes;
     char why[600];
 };
@@ -338,9 +276,9 @@ static int measure(const struct env *e, struct gen *g, int64_t since_ms, int wit
         return -1;
     char state[PATH_MAX + 32], out[PATH_MAX + 32], err[PATH_MAX + 32], since[32];
     char base_env[512], clock_env[64];
-    snprintf(state, sizeof state, "%s/ochost.state", e->dir);
-    snprintf(out, sizeof out, "%s/pull.jsonl", e->dir);
-    snprintf(err, sizeof err, "%s/pull.err", e->dir);
+    snprintf(state, sizeof state, "%s/ochost.state", e->b.dir);
+    snprintf(out, sizeof out, "%s/pull.jsonl", e->b.dir);
+    snprintf(err, sizeof err, "%s/pull.err", e->b.dir);
     snprintf(since, sizeof since, "%" PRId64, since_ms);
     snprintf(base_env, sizeof base_env, "HUBSPOT_BASE_URL=%s", fx_server_url(srv));
     snprintf(clock_env, sizeof clock_env, "OCHOST_VIRTUAL_CLOCK_MS=%" PRId64, NOW);
@@ -353,7 +291,7 @@ static int measure(const struct env *e, struct gen *g, int64_t since_ms, int wit
     snprintf(wrap, sizeof wrap, "%s", getenv("BENCH_PULL_WRAP") ? getenv("BENCH_PULL_WRAP") : "");
     for(char *sp = NULL, *w = strtok_r(wrap, " ", &sp); w && a < 20; w = strtok_r(NULL, " ", &sp))
         argv[a++] = w;
-    const char *rest[] = {e->ochost, "--manifest", e->manifest, "--config", e->config, "--state", state,
+    const char *rest[] = {e->b.ochost, "--manifest", e->b.manifest, "--config", e->config, "--state", state,
                           "-q", "pull", "--since", since, NULL};
     memcpy(argv + a, rest, sizeof rest);
     const char *envs[] = {base_env, clock_env, "HUBSPOT_ACCESS_TOKEN=" BENCH_TOKEN, NULL};
@@ -383,7 +321,7 @@ static int measure(const struct env *e, struct gen *g, int64_t since_ms, int wit
         return 0;
     /* The pages of the same query, one after the other, for jq. */
     char pages[PATH_MAX + 32];
-    snprintf(pages, sizeof pages, "%s/pages.json", e->dir);
+    snprintf(pages, sizeof pages, "%s/pages.json", e->b.dir);
     FILE *pf = fopen(pages, "w");
     if(!pf)
         return -1;
@@ -408,7 +346,7 @@ static int measure(const struct env *e, struct gen *g, int64_t since_ms, int wit
     return f->jq_ran ? 0 : -1;
 }
 
-static double cpu(const struct proc *p) { return p->user_s + p->sys_s; }
+static double cpu(const struct bench_usage *p) { return p->user_s + p->sys_s; }
 
 static void print_row(const struct figures *f)
 {
@@ -441,7 +379,7 @@ int main(int argc, char **argv)
         struct gen g = {0};
         if(n <= 0 || n % PAGE || gen_days(&g, n)) {
             fprintf(stderr, "usage: %s [EVENTS, a multiple of %d]\n", argv[0], PAGE);
-            env_free(&e);
+            bench_ochost_free(&e.b);
             return 1;
         }
         if(measure(&e, &g, NOW - days_of(n) * DAY, 0, &f[0])) {
@@ -451,7 +389,7 @@ int main(int argc, char **argv)
             print_row(&f[0]);
         }
         free(g.created);
-        env_free(&e);
+        bench_ochost_free(&e.b);
         return ok ? 0 : 1;
     }
     static const int64_t sizes[] = {10000, 100000, 1000000};
@@ -497,6 +435,6 @@ int main(int argc, char **argv)
         }
     }
     free(g.created);
-    env_free(&e);
+    bench_ochost_free(&e.b);
     return ok ? 0 : 1;
 }

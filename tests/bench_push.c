@@ -53,6 +53,7 @@
 #include "fixtures/replay.h"
 #include "hubspot/instance.h"
 #include "plugin/json.h"
+#include "tests/support/benchproc.h"
 #include "tests/support/hspush.h"
 
 #define LIST "4242"
@@ -96,16 +97,8 @@ static int answer_upsert(const struct kit_json *j, struct fx_response *resp)
         const char *trace = kit_json_raw(j, kit_json_get(j, tok[i], "objectWriteTraceId"), &tlen);
         if(!email || !trace)
             continue;
-        if(elen > 8 && !memcmp(email + elen - 8, ".invalid", 8)) {
-            kit_buf_printf(&errs,
-                          "%s{\"status\":\"error\",\"category\":\"VALIDATION_ERROR\","
-                          "\"message\":\"Property values were not valid: [{\\\"isValid\\\":false,"
-                          "\\\"message\\\":\\\"Email address %.*s is invalid\\\",\\\"error\\\":"
-                          "\\\"INVALID_EMAIL\\\",\\\"name\\\":\\\"email\\\"}]\",\"context\":"
-                          "{\"objectWriteTraceId\":[\"%.*s\"]}}",
-                          nerr++ ? "," : "", (int)elen, email, (int)tlen, trace);
+        if(hspush_refuse_invalid(&errs, &nerr, email, elen, trace, tlen))
             continue;
-        }
         long id = ID_BASE + email_number(email, elen);
         kit_buf_printf(&res,
                       "%s{\"id\":\"%ld\",\"properties\":{\"email\":\"%.*s\",\"createdate\":"
@@ -333,59 +326,17 @@ static double tv_s(struct timeval tv) { return (double)tv.tv_sec + tv.tv_usec / 
 #define BENCH_TOKEN "pat-na1-" "00000000-0000-4000-8000-000000000000"
 
 struct ochost_env {
-    char dir[64];
-    char ochost[PATH_MAX], manifest[PATH_MAX + 32], state[PATH_MAX + 32];
+    struct bench_ochost b;
+    char state[PATH_MAX + 32];
 };
-
-static int write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if(!f)
-        return -1;
-    int rc = fputs(text, f) < 0;
-    rc |= fclose(f) != 0;
-    return rc ? -1 : 0;
-}
 
 /* A folder with the repository's manifest pointed at this build's plugin. */
 static int ochost_env_init(struct ochost_env *e)
 {
-    const char *build = getenv("OC_BUILD");
-    char rel[PATH_MAX], lib[PATH_MAX];
-    snprintf(e->dir, sizeof e->dir, "/tmp/bench_push.XXXXXX");
-    if(!mkdtemp(e->dir))
+    if(bench_ochost_init(&e->b, "bench_push"))
         return -1;
-    snprintf(rel, sizeof rel, "%s/ochost", build && *build ? build : "build");
-    if(!realpath(rel, e->ochost))
-        return -1;
-    snprintf(rel, sizeof rel, "%s/libonecount_hubspot.so", build && *build ? build : "build");
-    if(!realpath(rel, lib))
-        return -1;
-    FILE *in = fopen("plugin.manifest", "r");
-    if(!in)
-        return -1;
-    struct kit_buf m = KIT_BUF_INIT;
-    char line[1024];
-    while(fgets(line, sizeof line, in)) {
-        if(!strncmp(line, "library", 7))
-            kit_buf_printf(&m, "library = %s\n", lib);
-        else
-            kit_buf_puts(&m, line);
-    }
-    fclose(in);
-    snprintf(e->manifest, sizeof e->manifest, "%s/plugin.manifest", e->dir);
-    snprintf(e->state, sizeof e->state, "%s/shared.state", e->dir);
-    int rc = kit_buf_ok(&m) ? write_text(e->manifest, kit_buf_str(&m)) : -1;
-    kit_buf_free(&m);
-    return rc;
-}
-
-static void ochost_env_free(struct ochost_env *e)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-    if(system(cmd) != 0)
-        fprintf(stderr, "bench_push: could not remove %s\n", e->dir);
+    snprintf(e->state, sizeof e->state, "%s/shared.state", e->b.dir);
+    return 0;
 }
 
 /* Start ochost with args (NULL-terminated, argv[0] excluded) against
@@ -399,19 +350,15 @@ static pid_t ochost_start(const struct ochost_env *e, const char *const *args, c
     int efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if(efd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(efd, 2) < 0)
         _exit(127);
-    static const char *const drop[] = {"OCHOST_VIRTUAL_CLOCK_MS", "OCHOST_MANIFEST", "OCHOST_STATE",
-                                       "OCHOST_CONFIG", "http_proxy", "https_proxy", "HTTP_PROXY",
-                                       "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
-    for(size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-        unsetenv(drop[i]);
+    bench_child_clean_env();
     setenv("HUBSPOT_ACCESS_TOKEN", BENCH_TOKEN, 1);
     setenv("HUBSPOT_BASE_URL", base_url, 1);
-    const char *argv[32] = {e->ochost};
+    const char *argv[32] = {e->b.ochost};
     size_t n = 1;
     for(; args[n - 1] && n < 31; n++)
         argv[n] = args[n - 1];
     argv[n] = NULL;
-    execv(e->ochost, (char *const *)argv);
+    execv(e->b.ochost, (char *const *)argv);
     _exit(127);
 }
 
@@ -476,15 +423,15 @@ static int follow_run(const struct ochost_env *e, size_t n, int interval_ms, int
         hspush_free(&H);
         return -1;
     }
-    snprintf(cfg, sizeof cfg, "%s/follow.conf", e->dir);
-    snprintf(errp, sizeof errp, "%s/follow.err", e->dir);
+    snprintf(cfg, sizeof cfg, "%s/follow.conf", e->b.dir);
+    snprintf(errp, sizeof errp, "%s/follow.err", e->b.dir);
     snprintf(text, sizeof text, "linger_ms = %d\n", linger_ms);
     double *sent = calloc(n, sizeof *sent), *latency = malloc(n * sizeof *latency);
     int in[2] = {-1, -1}, out[2] = {-1, -1};
     int rc = -1;
     pid_t pid = -1;
     struct kit_buf acc = KIT_BUF_INIT;
-    if(!sent || !latency || write_text(cfg, text) || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+    if(!sent || !latency || bench_write_text(cfg, text) || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
         goto fail;
     for(size_t i = 0; i < n; i++)
         latency[i] = -1;
@@ -492,7 +439,7 @@ static int follow_run(const struct ochost_env *e, size_t n, int interval_ms, int
     char state[PATH_MAX + 48];
     snprintf(state, sizeof state, "%s.linger%d", e->state, linger_ms);
     pid = ochost_start(e,
-                       (const char *[]){"--manifest", e->manifest, "--config", cfg, "--state", state, "-q",
+                       (const char *[]){"--manifest", e->b.manifest, "--config", cfg, "--state", state, "-q",
                                         "push", "--list", HSPUSH_LIST, "--follow", NULL},
                        fx_server_url(srv), in[0], out[1], errp);
     close(in[0]);
@@ -584,16 +531,16 @@ fail:
 static long one_off(const struct ochost_env *e, struct hspush *H, struct fx_server *srv, const char *json)
 {
     char input[PATH_MAX + 32], errp[PATH_MAX + 32];
-    snprintf(input, sizeof input, "%s/one.jsonl", e->dir);
-    snprintf(errp, sizeof errp, "%s/one.err", e->dir);
-    if(write_text(input, json))
+    snprintf(input, sizeof input, "%s/one.jsonl", e->b.dir);
+    snprintf(errp, sizeof errp, "%s/one.err", e->b.dir);
+    if(bench_write_text(input, json))
         return -1;
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if(devnull < 0)
         return -1;
     unsigned long before = hspush_calls(H, HSPUSH_NENDPOINTS);
     pid_t pid = ochost_start(e,
-                             (const char *[]){"--manifest", e->manifest, "--state", e->state, "-q", "push",
+                             (const char *[]){"--manifest", e->b.manifest, "--state", e->state, "-q", "push",
                                               "--list", HSPUSH_LIST, "--input", input, NULL},
                              fx_server_url(srv), devnull, devnull, errp);
     close(devnull);
@@ -648,7 +595,7 @@ static int bench_follow(int is_quick)
     struct fx_options fo = {.dynamic = hspush_handler, .dynamic_ctx = &H};
     if(hspush_init(&H) || fx_server_start(NULL, &fo, &srv, why, sizeof why)) {
         fprintf(stderr, "bench_push: cannot start the stand-in\n");
-        ochost_env_free(&e);
+        bench_ochost_free(&e.b);
         return 1;
     }
     long cold = one_off(&e, &H, srv, "{\"email\":\"first@example.com\",\"firstname\":\"Ann\"}\n");
@@ -662,7 +609,7 @@ static int bench_follow(int is_quick)
     fail |= cold < 0 || fresh != 2 || known != 1;
     fx_server_stop(srv);
     hspush_free(&H);
-    ochost_env_free(&e);
+    bench_ochost_free(&e.b);
     return fail;
 }
 
@@ -737,7 +684,7 @@ static int proc_run(const struct ochost_env *e, const char *input, const struct 
         hspush_free(&H);
         return -1;
     }
-    snprintf(errp, sizeof errp, "%s/proc.err", e->dir);
+    snprintf(errp, sizeof errp, "%s/proc.err", e->b.dir);
     int out[2] = {-1, -1}, devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int rc = -1;
     struct kit_buf acc = KIT_BUF_INIT;
@@ -745,7 +692,7 @@ static int proc_run(const struct ochost_env *e, const char *input, const struct 
         goto fail;
     double t0 = mono_s();
     pid_t pid = ochost_start(e,
-                             (const char *[]){"--manifest", e->manifest, "--config", config, "--state", state,
+                             (const char *[]){"--manifest", e->b.manifest, "--config", config, "--state", state,
                                               "-q", "push", "--list", HSPUSH_LIST, "--input", input, NULL},
                              fx_server_url(srv), devnull, out[1], errp);
     close(out[1]);
@@ -764,16 +711,13 @@ static int proc_run(const struct ochost_env *e, const char *input, const struct 
             break;
         count_results(&acc, fig);
     }
-    int status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    while(wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
-        ;
+    struct bench_usage u;
+    bench_wait(pid, &u);
     fig->wall = mono_s() - t0;
-    fig->user = tv_s(ru.ru_utime);
-    fig->sys = tv_s(ru.ru_stime);
-    fig->maxrss_kb = ru.ru_maxrss;
-    fig->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    fig->user = u.user_s;
+    fig->sys = u.sys_s;
+    fig->maxrss_kb = u.maxrss_kb;
+    fig->code = u.code;
     fig->calls = hspush_calls(&H, HSPUSH_NENDPOINTS);
     fig->requests = (unsigned long)fx_server_requests(srv);
     /* exit 6: the run finished with some inputs failed (the invalid ones) */
@@ -817,13 +761,13 @@ static int bench_process(int is_quick)
     const char *big_env = getenv("BENCH_BIG_N");
     size_t small = 30000, big = big_env && atol(big_env) > 0 ? (size_t)atol(big_env) : is_quick ? 300000 : 1000000;
     char one[PATH_MAX + 32], in30[PATH_MAX + 32], inbig[PATH_MAX + 32], state[PATH_MAX + 48];
-    snprintf(one, sizeof one, "%s/one.jsonl", e.dir);
-    snprintf(in30, sizeof in30, "%s/30k.jsonl", e.dir);
-    snprintf(inbig, sizeof inbig, "%s/big.jsonl", e.dir);
+    snprintf(one, sizeof one, "%s/one.jsonl", e.b.dir);
+    snprintf(in30, sizeof in30, "%s/30k.jsonl", e.b.dir);
+    snprintf(inbig, sizeof inbig, "%s/big.jsonl", e.b.dir);
     int fail = write_input_file(one, 1) || write_input_file(in30, small) || write_input_file(inbig, big);
     if(fail) {
-        fprintf(stderr, "bench_push: cannot write the input files in %s\n", e.dir);
-        ochost_env_free(&e);
+        fprintf(stderr, "bench_push: cannot write the input files in %s\n", e.b.dir);
+        bench_ochost_free(&e.b);
         return 1;
     }
     struct fx_options limited = {.limit_max = LIMIT, .limit_window_ms = is_quick ? 1000 : 10000,
@@ -833,27 +777,27 @@ static int bench_process(int is_quick)
      * burst_window_ms, HubSpot's default) is lifted too, so the run shows
      * CPU and memory, not waiting. */
     char paced[PATH_MAX + 32], unpaced[PATH_MAX + 32];
-    snprintf(paced, sizeof paced, "%s/paced.conf", e.dir);
-    snprintf(unpaced, sizeof unpaced, "%s/unpaced.conf", e.dir);
-    if(write_text(paced, "# the plugin's defaults\n") || write_text(unpaced, getenv("BENCH_EXTRA_CONF") ? getenv("BENCH_EXTRA_CONF") : "burst_max = 10000\nburst_window_ms = 100\n")) {
-        ochost_env_free(&e);
+    snprintf(paced, sizeof paced, "%s/paced.conf", e.b.dir);
+    snprintf(unpaced, sizeof unpaced, "%s/unpaced.conf", e.b.dir);
+    if(bench_write_text(paced, "# the plugin's defaults\n") || bench_write_text(unpaced, getenv("BENCH_EXTRA_CONF") ? getenv("BENCH_EXTRA_CONF") : "burst_max = 10000\nburst_window_ms = 100\n")) {
+        bench_ochost_free(&e.b);
         return 1;
     }
     struct proc_figures base, f30, f30open, fbig;
     printf("\nbench_push: the whole `ochost push --list --input FILE` process (JSON Lines, 5%% invalid; "
            "CPU user+sys and peak RSS from wait4)\n");
     printf("%-34s %10s %11s %9s %8s\n", "run", "CPU", "peak RSS", "wall", "calls");
-    snprintf(state, sizeof state, "%s/proc1.state", e.dir);
+    snprintf(state, sizeof state, "%s/proc1.state", e.b.dir);
     fail |= proc_run(&e, one, &limited, paced, state, &base);
     proc_print("1 contact (baseline)", &base, 0, 0);
-    snprintf(state, sizeof state, "%s/proc30.state", e.dir);
+    snprintf(state, sizeof state, "%s/proc30.state", e.b.dir);
     fail |= proc_run(&e, in30, &limited, paced, state, &f30);
     proc_print(is_quick ? "30,000, limit (1 s window)" : "30,000, limit 100/10 s, 50 ms", &f30, CPU_GOAL_30K,
                small);
-    snprintf(state, sizeof state, "%s/proc30o.state", e.dir);
+    snprintf(state, sizeof state, "%s/proc30o.state", e.b.dir);
     fail |= proc_run(&e, in30, &open_limit, unpaced, state, &f30open);
     proc_print("30,000, no limit or pacing", &f30open, CPU_GOAL_30K, small);
-    snprintf(state, sizeof state, "%s/procbig.state", e.dir);
+    snprintf(state, sizeof state, "%s/procbig.state", e.b.dir);
     fail |= proc_run(&e, inbig, &open_limit, unpaced, state, &fbig);
     char name[64];
     snprintf(name, sizeof name, "%zu, no limit or pacing", big);
@@ -875,7 +819,7 @@ static int bench_process(int is_quick)
              f30open.added == want30 && fbig.lines == big && fbig.added == wantbig;
     printf("%-34s %s\n", "results", ok ? "every input answered, the invalid 5% failed: ok" : "MISMATCH");
     fail |= !ok;
-    ochost_env_free(&e);
+    bench_ochost_free(&e.b);
     return fail;
 }
 

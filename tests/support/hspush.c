@@ -146,6 +146,21 @@ static long contact(struct hspush *h, const char *email, size_t len, int *create
     return (long)h->n++;
 }
 
+int hspush_refuse_invalid(struct kit_buf *errs, int *nerr, const char *email, size_t elen,
+                          const char *trace, size_t tlen)
+{
+    if(elen <= 8 || memcmp(email + elen - 8, ".invalid", 8))
+        return 0;
+    kit_buf_printf(errs,
+                   "%s{\"status\":\"error\",\"category\":\"VALIDATION_ERROR\","
+                   "\"message\":\"Property values were not valid: [{\\\"isValid\\\":false,"
+                   "\\\"message\\\":\\\"Email address %.*s is invalid\\\",\\\"error\\\":"
+                   "\\\"INVALID_EMAIL\\\",\\\"name\\\":\\\"email\\\"}]\",\"context\":"
+                   "{\"objectWriteTraceId\":[\"%.*s\"]}}",
+                   (*nerr)++ ? "," : "", (int)elen, email, (int)tlen, trace);
+    return 1;
+}
+
 static int upsert(struct hspush *h, const struct kit_json *j, struct kit_buf *body, int *status)
 {
     struct kit_buf res = KIT_BUF_INIT, errs = KIT_BUF_INIT;
@@ -156,16 +171,8 @@ static int upsert(struct hspush *h, const struct kit_json *j, struct kit_buf *bo
         const char *trace = kit_json_raw(j, kit_json_get(j, t, "objectWriteTraceId"), &tlen);
         if(!email || !trace)
             continue;
-        if(elen > 8 && !memcmp(email + elen - 8, ".invalid", 8)) {
-            kit_buf_printf(&errs,
-                          "%s{\"status\":\"error\",\"category\":\"VALIDATION_ERROR\","
-                          "\"message\":\"Property values were not valid: [{\\\"isValid\\\":false,"
-                          "\\\"message\\\":\\\"Email address %.*s is invalid\\\",\\\"error\\\":"
-                          "\\\"INVALID_EMAIL\\\",\\\"name\\\":\\\"email\\\"}]\",\"context\":"
-                          "{\"objectWriteTraceId\":[\"%.*s\"]}}",
-                          nerr++ ? "," : "", (int)elen, email, (int)tlen, trace);
+        if(hspush_refuse_invalid(&errs, &nerr, email, elen, trace, tlen))
             continue;
-        }
         int created;
         long k = contact(h, email, elen, &created);
         if(k < 0)

@@ -53,4 +53,14 @@ int hspush_handler(void *ctx, const struct fx_request *req, struct fx_response *
  * HSPUSH_NENDPOINTS, to all of them. */
 unsigned long hspush_calls(struct hspush *h, int e);
 
+struct kit_buf;
+
+/* The stand-in refuses an address ending ".invalid". When email[0..elen)
+ * is one, append HubSpot's 207 error for it, tied to the input's
+ * objectWriteTraceId trace[0..tlen), to errs (after a comma unless *nerr
+ * is 0; *nerr counts up) and return 1; else append nothing and return 0.
+ * For other stand-ins (benchmarks) that answer batch upserts the same way. */
+int hspush_refuse_invalid(struct kit_buf *errs, int *nerr, const char *email, size_t elen,
+                          const char *trace, size_t tlen);
+
 #endif
