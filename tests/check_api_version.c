@@ -218,13 +218,18 @@ END_TEST
 /* The version a test switches to for its own runs; the suite's own one
  * is restored after, so a test runner without fork sees no change. */
 static char saved_version[32];
-static int had_version;
+static int had_version, switched;
 
+/* Switching twice before a restore keeps the first saved value: the one
+ * the suite ran with. */
 static void use_version(const char *name)
 {
-    const char *was = getenv("OC_TEST_API_VERSION");
-    had_version = was != NULL;
-    snprintf(saved_version, sizeof saved_version, "%s", was ? was : "");
+    if(!switched) {
+        const char *was = getenv("OC_TEST_API_VERSION");
+        had_version = was != NULL;
+        snprintf(saved_version, sizeof saved_version, "%s", was ? was : "");
+        switched = 1;
+    }
     if(name)
         setenv("OC_TEST_API_VERSION", name, 1);
     else
@@ -233,6 +238,7 @@ static void use_version(const char *name)
 
 static void restore_version(void)
 {
+    switched = 0;
     if(had_version)
         setenv("OC_TEST_API_VERSION", saved_version, 1);
     else
