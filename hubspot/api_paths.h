@@ -14,6 +14,9 @@
 
 #include "plugin/buf.h"
 
+/* The API's root URL (the base_url option's default). */
+#define HS_API_ROOT_URL "https://api.hubapi.com"
+
 enum hs_api_version {
     HS_API_V3,      /* the default until a recording confirms the dated twins */
     HS_API_2026_03,

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hubspot/transport.h"
+#include "hubspot/api_paths.h"
 #include "plugin/buf.h"
 #include "plugin/error.h"
 #include "plugin/retry.h"

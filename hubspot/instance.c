@@ -14,6 +14,25 @@
 #include "plugin/error.h"
 #include "plugin/redact.h"
 
+/* in->http from the options and the host; the transport adds HubSpot's
+ * ways. On failure err says why and in->http stays NULL. */
+static oc_status new_client(struct oc_instance *in, struct oc_error *err)
+{
+    struct kit_http_config cfg = {
+        .base_url = in->opt.base_url,
+        .token = in->opt.access_token,
+        .connect_timeout_ms = in->opt.connect_timeout_ms,
+        .timeout_ms = in->opt.timeout_ms,
+        .max_retries = in->opt.max_retries,
+        .max_concurrency = in->opt.max_concurrency,
+        .burst_max = in->opt.burst_max,
+        .burst_window_ms = in->opt.burst_window_ms,
+        .daily_budget = in->opt.daily_budget,
+    };
+    hs_transport_configure(&cfg);
+    return kit_http_new(&cfg, in->host, &in->http, err);
+}
+
 oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *opts, size_t n,
                           struct oc_instance **out, struct oc_error *err)
 {
@@ -40,7 +59,7 @@ oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *op
      * HTTP client, and its usage report reads state (usage_report.h). */
     if(in->opt.access_token && *in->opt.access_token) {
         kit_redact_register(in->opt.access_token);
-        rc = hs_transport_new(in, err);
+        rc = new_client(in, err);
         if(rc)
             goto fail;
     }

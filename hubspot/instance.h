@@ -12,41 +12,10 @@
 
 #include <stdint.h>
 
+#include "hubspot/identity.h"
+#include "hubspot/options.h"
 #include "onecount/connector.h"
 #include "plugin/http.h"
-
-#define HS_PLUGIN_NAME "hubspot"
-#define HS_PLUGIN_VERSION "0.1.0"
-#define HS_CAPABILITIES "authorize,pull,push,lookup"
-/* The scopes the plugin needs; kept equal to plugin.manifest's scopes. */
-#define HS_SCOPES "crm.objects.contacts.read,crm.objects.contacts.write,crm.lists.read,crm.lists.write,content"
-
-/* Parsed options (see options.c for keys, defaults and limits). Strings are
- * owned by the instance. */
-struct hs_options {
-    char *access_token;   /* secret */
-    char *base_url;
-    int64_t daily_budget;
-    int burst_max;
-    int64_t burst_window_ms;
-    long timeout_ms;
-    long connect_timeout_ms;
-    int max_retries;
-    int max_concurrency;
-    int64_t lookback_ms;
-    int64_t pull_window_ms;
-    int pull_start_days;
-    char *lookup_properties; /* comma-separated */
-    int64_t cache_ttl_ms;
-    int membership_chunk;
-    int64_t linger_ms; /* inputs over time: the oldest pending waits at most this */
-    int max_pending;   /* inputs over time: held unanswered at most */
-    int usage_remote;        /* usage also asks HubSpot for the portal's count */
-    int usage_only;          /* an instance only for usage: no token needed */
-    int event_context;       /* email events carry their email's name and subject */
-    char *api_version;       /* as configured; NULL: the default (api_paths.h) */
-    int api;                 /* enum hs_api_version read from api_version */
-};
 
 /* One slot per capability that keeps state across calls. */
 enum hs_slot_id {
@@ -87,11 +56,6 @@ oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *op
 /* Free in: every slot's state (through its release), the HTTP client, the
  * options. NULL is a no-op. */
 void hs_instance_release(struct oc_instance *in);
-
-/* options.c */
-oc_status hs_options_parse(struct hs_options *o, const struct oc_option *opts, size_t n,
-                           struct oc_error *err);
-void hs_options_free(struct hs_options *o);
 
 /* The capabilities, one file each, called by entry.c. They fill err on
  * failure. The host services they use are in host.h. */

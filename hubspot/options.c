@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "hubspot/api_paths.h"
-#include "hubspot/instance.h"
-#include "hubspot/transport.h"
+#include "hubspot/options.h"
 #include "plugin/error.h"
 #include "plugin/http.h"
 

@@ -3,7 +3,7 @@
 
 #include "hubspot/apierror.h"
 #include "hubspot/headers.h"
-#include "hubspot/instance.h"
+#include "hubspot/identity.h"
 
 static void header_hook(void *ctx, struct kit_http_meta *meta, const char *line, size_t len)
 {
@@ -76,21 +76,4 @@ void hs_transport_configure(struct kit_http_config *cfg)
     cfg->limit_names[2] = "Interval-Milliseconds";
     cfg->zone_key = HS_ACCOUNT_KEY;
     cfg->zone_note = HS_USAGE_SNAPSHOT_NOTE;
-}
-
-oc_status hs_transport_new(struct oc_instance *in, struct oc_error *err)
-{
-    struct kit_http_config cfg = {
-        .base_url = in->opt.base_url,
-        .token = in->opt.access_token,
-        .connect_timeout_ms = in->opt.connect_timeout_ms,
-        .timeout_ms = in->opt.timeout_ms,
-        .max_retries = in->opt.max_retries,
-        .max_concurrency = in->opt.max_concurrency,
-        .burst_max = in->opt.burst_max,
-        .burst_window_ms = in->opt.burst_window_ms,
-        .daily_budget = in->opt.daily_budget,
-    };
-    hs_transport_configure(&cfg);
-    return kit_http_new(&cfg, in->host, &in->http, err);
 }

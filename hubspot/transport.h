@@ -9,15 +9,8 @@
 #ifndef HS_TRANSPORT_H
 #define HS_TRANSPORT_H
 
-#include "onecount/connector.h"
 #include "plugin/http.h"
 
-/* hubspot/instance.h; not included here, so that the instance, which
- * calls this file, is not included back by it. */
-struct oc_instance;
-
-/* The API's root URL (the base_url option's default). */
-#define HS_API_ROOT_URL "https://api.hubapi.com"
 /* Host state key of the account's time zone: written by authorize
  * (kit_usage_zone_to_json), read by the HTTP client for its usage days. */
 #define HS_ACCOUNT_KEY "account"
@@ -27,13 +20,9 @@ struct oc_instance;
     "daylight saving changes by itself: run authorize after a change to move the reset"
 
 /* Fill the HubSpot part of cfg: hooks, user agent, words for messages,
- * the time-zone key. The rest (base_url, token, limits) is left as it
- * was. Everything it points to is static. */
+ * the time-zone key. The rest (base_url, token, limits: the instance's
+ * options, which instance.c fills in) is left as it was. Everything it
+ * points to is static. */
 void hs_transport_configure(struct kit_http_config *cfg);
-
-/* Create in->http from in->opt and in->host. On failure err says why and
- * in->http stays NULL; the instance frees the client it made
- * (kit_http_free). */
-oc_status hs_transport_new(struct oc_instance *in, struct oc_error *err);
 
 #endif

@@ -15,8 +15,8 @@
 # the objects in BUILD/obj with nm: a function or object a file uses that
 # another product file defines. Within one folder (a .c and its .h count as
 # one file), a file may call another only if that one does not call it
-# back, directly or around a longer loop, and no header includes another
-# that includes it back.
+# back, directly or around a longer loop, and no file includes another's
+# header while that one includes or calls it back.
 set -eu
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
@@ -95,9 +95,8 @@ awk "$layer_of"'
     }
     a = unit(from); b = unit(to)
     if (a == b || folder(a) != folder(b)) next
-    # A source including a header uses its types and inline helpers, not
-    # its code: circles are counted between calls and header includes.
-    if (kind == "include" && from ~ /\.c$/) next
+    # Every include counts: a source that includes a header uses its types
+    # and inline helpers, so two files including each other are a circle.
     key = a SUBSEP b
     if (!(key in seen)) {
         seen[key] = (kind == "include" ? "includes" : "calls " sym)
