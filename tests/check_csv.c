@@ -7,55 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host-api/ochost/input.h"
-#include "host-api/ochost/status.h"
+#include "tests/support/inputreader.h"
 #include "tests/support/ochrun.h"
-
-struct reader {
-    FILE *f;
-    struct och_input in;
-    struct och_input_map map;
-    struct oc_error err;
-};
 
 /* Open text with --map map_text (NULL for none). */
 static oc_status open_mapped(struct reader *r, const char *text, const char *map_text)
 {
-    memset(r, 0, sizeof *r);
-    r->f = fmemopen((void *)text, strlen(text), "r");
-    ck_assert_ptr_nonnull(r->f);
-    och_error_init(&r->err);
-    if(map_text)
-        ck_assert_int_eq(och_input_map_parse(&r->map, map_text, &r->err), OC_OK);
-    return och_input_open_mapped(&r->in, r->f, "export.csv", map_text ? &r->map : NULL, &r->err);
-}
-
-static void close_reader(struct reader *r)
-{
-    och_input_close(&r->in);
-    och_input_map_free(&r->map);
-    fclose(r->f);
-}
-
-static const char *field(const struct oc_record *rec, const char *key)
-{
-    for(size_t i = 0; i < rec->nfields; i++)
-        if(strcmp(rec->fields[i].key, key) == 0)
-            return rec->fields[i].value;
-    return NULL;
-}
-
-static void next_is(struct reader *r, struct oc_record *rec, const char *kind, const char *id)
-{
-    ck_assert_int_eq(och_input_next(&r->in, rec), OC_OK);
-    ck_assert_str_eq(rec->kind, kind);
-    ck_assert_str_eq(rec->id, id);
-}
-
-static void expect_end(struct reader *r)
-{
-    struct oc_record rec;
-    ck_assert_int_eq(och_input_next(&r->in, &rec), OC_E_NOT_FOUND);
+    return reader_open(r, text, strlen(text), "export.csv", map_text);
 }
 
 #define ASSERT_HAS(hay, needle) ck_assert_msg(strstr((hay), (needle)) != NULL, "no \"%s\" in: %s", (needle), (hay))

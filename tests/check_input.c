@@ -6,49 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host-api/ochost/input.h"
+#include "tests/support/inputreader.h"
 #include "host-api/ochost/rejects.h"
 #include "host-api/ochost/status.h"
 
-struct reader {
-    FILE *f;
-    struct och_input in;
-    struct oc_error err;
-};
-
 static oc_status open_text(struct reader *r, const char *text, size_t len)
 {
-    r->f = fmemopen((void *)text, len, "r");
-    ck_assert_ptr_nonnull(r->f);
-    och_error_init(&r->err);
-    return och_input_open(&r->in, r->f, "test-input", &r->err);
-}
-
-static void close_reader(struct reader *r)
-{
-    och_input_close(&r->in);
-    fclose(r->f);
-}
-
-static const char *field(const struct oc_record *rec, const char *key)
-{
-    for(size_t i = 0; i < rec->nfields; i++)
-        if(strcmp(rec->fields[i].key, key) == 0)
-            return rec->fields[i].value;
-    return NULL;
-}
-
-static void next_ok(struct reader *r, struct oc_record *rec, const char *kind, const char *id)
-{
-    ck_assert_int_eq(och_input_next(&r->in, rec), OC_OK);
-    ck_assert_str_eq(rec->kind, kind);
-    ck_assert_str_eq(rec->id, id);
-}
-
-static void expect_end(struct reader *r)
-{
-    struct oc_record rec;
-    ck_assert_int_eq(och_input_next(&r->in, &rec), OC_E_NOT_FOUND);
+    return reader_open(r, text, len, "test-input", NULL);
 }
 
 START_TEST(json_lines)
@@ -65,7 +29,7 @@ START_TEST(json_lines)
     ck_assert_int_eq(r.in.format, OCH_INPUT_JSONL);
     ck_assert_ptr_null(och_input_header(&r.in, NULL));
 
-    next_ok(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "contact", "line 2");
     ck_assert_uint_eq(rec.nfields, 3);
     ck_assert_str_eq(field(&rec, "email"), "a@example.com"); /* key normalised */
     ck_assert_str_eq(field(&rec, "firstname"), "A\xc3\xa9");
@@ -73,12 +37,12 @@ START_TEST(json_lines)
     ck_assert_str_eq(och_input_raw(&r.in, &len),
                      "{\"Email\": \"a@example.com\", \"firstname\": \"A\\u00e9\", \"age\": 42}");
 
-    next_ok(&r, &rec, "contact", "line 4");
+    next_is(&r, &rec, "contact", "line 4");
     ck_assert_uint_eq(rec.nfields, 2); /* null left out */
     ck_assert_ptr_null(field(&rec, "company"));
     ck_assert_str_eq(field(&rec, "note"), "x\"y");
 
-    next_ok(&r, &rec, "contact", "line 5");
+    next_is(&r, &rec, "contact", "line 5");
     ck_assert_str_eq(field(&rec, "email"), "c@example.com");
     expect_end(&r);
     close_reader(&r);
@@ -97,22 +61,22 @@ START_TEST(json_lines_bad_lines)
     struct reader r;
     struct oc_record rec;
     ck_assert_int_eq(open_text(&r, text, sizeof text - 1), OC_OK);
-    next_ok(&r, &rec, "contact", "line 1");
+    next_is(&r, &rec, "contact", "line 1");
 
-    next_ok(&r, &rec, "invalid", "line 2");
+    next_is(&r, &rec, "invalid", "line 2");
     ck_assert_ptr_nonnull(field(&rec, "error"));
     ck_assert_msg(strstr(field(&rec, "error"), "line 2") && strstr(field(&rec, "error"), "JSON"), "%s",
                   field(&rec, "error"));
     ck_assert_str_eq(och_input_raw(&r.in, NULL), "{\"email\": \"broken@example.com\"");
 
-    next_ok(&r, &rec, "invalid", "line 3");
+    next_is(&r, &rec, "invalid", "line 3");
     ck_assert_msg(strstr(field(&rec, "error"), "line 3") && strstr(field(&rec, "error"), "email"), "%s",
                   field(&rec, "error"));
-    next_ok(&r, &rec, "invalid", "line 4");
+    next_is(&r, &rec, "invalid", "line 4");
     ck_assert_msg(strstr(field(&rec, "error"), "tags"), "%s", field(&rec, "error"));
-    next_ok(&r, &rec, "invalid", "line 5");
-    next_ok(&r, &rec, "invalid", "line 6");
-    next_ok(&r, &rec, "contact", "line 7"); /* a bad line never ends the run */
+    next_is(&r, &rec, "invalid", "line 5");
+    next_is(&r, &rec, "invalid", "line 6");
+    next_is(&r, &rec, "contact", "line 7"); /* a bad line never ends the run */
     expect_end(&r);
     close_reader(&r);
 }
@@ -135,23 +99,23 @@ START_TEST(csv_rfc4180)
      * trimmed anyway */
     ck_assert_str_eq(och_input_header(&r.in, &len), "Email , First Name,Company,notes");
 
-    next_ok(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "contact", "line 2");
     ck_assert_str_eq(field(&rec, "email"), "a@example.com");
     ck_assert_str_eq(field(&rec, "firstname"), "Ann"); /* header trimmed, common name mapped */
     ck_assert_str_eq(field(&rec, "company"), "Acme, Inc.");
     ck_assert_str_eq(field(&rec, "notes"), "she said \"hi\"");
     ck_assert_str_eq(och_input_raw(&r.in, NULL), "a@example.com,Ann,\"Acme, Inc.\",\"she said \"\"hi\"\"\"");
 
-    next_ok(&r, &rec, "contact", "line 3");
+    next_is(&r, &rec, "contact", "line 3");
     ck_assert_ptr_null(field(&rec, "company")); /* empty cell not sent */
     ck_assert_str_eq(field(&rec, "notes"), "two\nlines\nhere");
     ck_assert_str_eq(och_input_raw(&r.in, NULL), "b@example.com,Bob,,\"two\nlines\nhere\"");
 
     /* the blank line 6 is skipped; line numbers count physical lines */
-    next_ok(&r, &rec, "contact", "line 7");
+    next_is(&r, &rec, "contact", "line 7");
     ck_assert_str_eq(field(&rec, "firstname"), "Cy");
     ck_assert_str_eq(field(&rec, "company"), "Quoted, after blanks");
-    next_ok(&r, &rec, "contact", "line 8");
+    next_is(&r, &rec, "contact", "line 8");
     ck_assert_str_eq(field(&rec, "notes"), "last-no-newline");
     expect_end(&r);
     close_reader(&r);
@@ -171,18 +135,18 @@ START_TEST(csv_bad_lines)
     struct reader r;
     struct oc_record rec;
     ck_assert_int_eq(open_text(&r, text, sizeof text - 1), OC_OK);
-    next_ok(&r, &rec, "contact", "line 2");
-    next_ok(&r, &rec, "invalid", "line 3");
+    next_is(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "invalid", "line 3");
     ck_assert_msg(strstr(field(&rec, "error"), "line 3") && strstr(field(&rec, "error"), "3 fields"), "%s",
                   field(&rec, "error"));
-    next_ok(&r, &rec, "invalid", "line 4");
+    next_is(&r, &rec, "invalid", "line 4");
     ck_assert_msg(strstr(field(&rec, "error"), "email"), "%s", field(&rec, "error"));
-    next_ok(&r, &rec, "invalid", "line 5");
+    next_is(&r, &rec, "invalid", "line 5");
     ck_assert_msg(strstr(field(&rec, "error"), "quote"), "%s", field(&rec, "error"));
-    next_ok(&r, &rec, "invalid", "line 6");
+    next_is(&r, &rec, "invalid", "line 6");
     ck_assert_msg(strstr(field(&rec, "error"), "UTF-8"), "%s", field(&rec, "error"));
-    next_ok(&r, &rec, "contact", "line 7");
-    next_ok(&r, &rec, "invalid", "line 8");
+    next_is(&r, &rec, "contact", "line 7");
+    next_is(&r, &rec, "invalid", "line 8");
     ck_assert_msg(strstr(field(&rec, "error"), "not closed"), "%s", field(&rec, "error"));
     expect_end(&r);
     close_reader(&r);
@@ -219,7 +183,7 @@ END_TEST
  * records needed. */
 static void stream_many(int csv)
 {
-    struct reader r;
+    struct reader r = {0};
     struct oc_record rec;
     FILE *f = tmpfile();
     ck_assert_ptr_nonnull(f);
@@ -273,10 +237,10 @@ START_TEST(overlong_record_is_invalid_not_growth)
     struct reader r;
     struct oc_record rec;
     ck_assert_int_eq(open_text(&r, text, n), OC_OK);
-    next_ok(&r, &rec, "invalid", "line 1");
+    next_is(&r, &rec, "invalid", "line 1");
     ck_assert_msg(strstr(field(&rec, "error"), "longer"), "%s", field(&rec, "error"));
     ck_assert_uint_lt(och_input_footprint(&r.in), 3 * OCH_INPUT_MAX_RECORD);
-    next_ok(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "contact", "line 2");
     close_reader(&r);
     free(text);
 }
@@ -298,8 +262,8 @@ static void huge_csv_record(const char *open, const char *close)
     struct reader r;
     struct oc_record rec;
     ck_assert_int_eq(open_text(&r, text, n), OC_OK);
-    next_ok(&r, &rec, "contact", "line 2");
-    next_ok(&r, &rec, "invalid", "line 3");
+    next_is(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "invalid", "line 3");
     ck_assert_msg(strstr(field(&rec, "error"), "line 3") && strstr(field(&rec, "error"), "longer than"), "%s",
                   field(&rec, "error"));
     size_t fp = och_input_footprint(&r.in);
@@ -307,7 +271,7 @@ static void huge_csv_record(const char *open, const char *close)
     ck_assert_uint_le(r.in.vals.cap, 1024u * 1024u);
     ck_assert_uint_le(r.in.raw.cap, 1024u * 1024u);
     if(*close) {
-        next_ok(&r, &rec, "contact", "line 4");
+        next_is(&r, &rec, "contact", "line 4");
         ck_assert_str_eq(field(&rec, "email"), "b@example.com");
     }
     expect_end(&r);
@@ -336,7 +300,7 @@ START_TEST(csv_extra_fields_not_stored)
     struct reader r;
     struct oc_record rec;
     ck_assert_int_eq(open_text(&r, text, n), OC_OK);
-    next_ok(&r, &rec, "invalid", "line 2");
+    next_is(&r, &rec, "invalid", "line 2");
     ck_assert_msg(strstr(field(&rec, "error"), "200001 fields, but the header has 2 columns"), "%s",
                   field(&rec, "error"));
     ck_assert_uint_le(r.in.capoffs, 16);
@@ -451,12 +415,12 @@ START_TEST(rejects_reason_is_not_input)
                               "b@example.com,,Bo\n";
     ck_assert_int_eq(open_text(&r, csv, strlen(csv)), OC_OK);
     ck_assert_str_eq(och_input_header(&r.in, &len), "email,name");
-    next_ok(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "contact", "line 2");
     ck_assert_uint_eq(rec.nfields, 2);
     ck_assert_ptr_null(field(&rec, "ochost_error"));
     ck_assert_str_eq(field(&rec, "name"), "Ann");
     ck_assert_str_eq(och_input_reject_text(&r.in, &len), "a@example.com,Ann");
-    next_ok(&r, &rec, "contact", "line 3");
+    next_is(&r, &rec, "contact", "line 3");
     ck_assert_str_eq(och_input_reject_text(&r.in, &len), "b@example.com,Bo");
     expect_end(&r);
     close_reader(&r);
@@ -466,15 +430,15 @@ START_TEST(rejects_reason_is_not_input)
                                 "{\"email\":\"c@example.com\",\"ochost_error\":\"z\"}\n"
                                 "{\"ochost_error\":\"only\"}\n";
     ck_assert_int_eq(open_text(&r, jsonl, strlen(jsonl)), OC_OK);
-    next_ok(&r, &rec, "contact", "line 1");
+    next_is(&r, &rec, "contact", "line 1");
     ck_assert_uint_eq(rec.nfields, 1);
     ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{\"email\":\"a@example.com\"}");
-    next_ok(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "contact", "line 2");
     ck_assert_ptr_null(field(&rec, "ochost_error"));
     ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{\"email\":\"b@example.com\", \"n\":1}");
-    next_ok(&r, &rec, "contact", "line 3");
+    next_is(&r, &rec, "contact", "line 3");
     ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{\"email\":\"c@example.com\"}");
-    next_ok(&r, &rec, "invalid", "line 4");
+    next_is(&r, &rec, "invalid", "line 4");
     ck_assert_str_eq(och_input_reject_text(&r.in, &len), "{}");
     expect_end(&r);
     close_reader(&r);
@@ -492,8 +456,8 @@ START_TEST(torn_rejects_record_is_invalid)
                                    "a@example.com,Ann,\"r1\"\n"
                                    "b@example.com,Bo,\"r";
     ck_assert_int_eq(open_text(&r, torn_csv, strlen(torn_csv)), OC_OK);
-    next_ok(&r, &rec, "contact", "line 2");
-    next_ok(&r, &rec, "invalid", "line 3");
+    next_is(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "invalid", "line 3");
     ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
     expect_end(&r);
     close_reader(&r);
@@ -501,34 +465,34 @@ START_TEST(torn_rejects_record_is_invalid)
     /* cut right after a separator: the field count is still right */
     static const char torn_csv2[] = "email,name,ochost_error\nb@example.com,Bob,";
     ck_assert_int_eq(open_text(&r, torn_csv2, strlen(torn_csv2)), OC_OK);
-    next_ok(&r, &rec, "invalid", "line 2");
+    next_is(&r, &rec, "invalid", "line 2");
     ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
     close_reader(&r);
 
     static const char plain_csv[] = "email,name\na@example.com,Ann";
     ck_assert_int_eq(open_text(&r, plain_csv, strlen(plain_csv)), OC_OK);
-    next_ok(&r, &rec, "contact", "line 2");
+    next_is(&r, &rec, "contact", "line 2");
     ck_assert_str_eq(field(&rec, "name"), "Ann");
     close_reader(&r);
 
     static const char torn_json[] = "{\"email\":\"a@example.com\",\"ochost_error\":\"r\"}\n"
                                     "{\"email\":\"b@example.com\",\"name\":\"Bo";
     ck_assert_int_eq(open_text(&r, torn_json, strlen(torn_json)), OC_OK);
-    next_ok(&r, &rec, "contact", "line 1");
-    next_ok(&r, &rec, "invalid", "line 2");
+    next_is(&r, &rec, "contact", "line 1");
+    next_is(&r, &rec, "invalid", "line 2");
     ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
     close_reader(&r);
 
     /* a whole rejects line that lost only its line end is still cut */
     static const char torn_json2[] = "{\"email\":\"b@example.com\",\"ochost_error\":\"r\"}";
     ck_assert_int_eq(open_text(&r, torn_json2, strlen(torn_json2)), OC_OK);
-    next_ok(&r, &rec, "invalid", "line 1");
+    next_is(&r, &rec, "invalid", "line 1");
     ck_assert_msg(strstr(field(&rec, "error"), "looks cut off"), "%s", field(&rec, "error"));
     close_reader(&r);
 
     static const char plain_json[] = "{\"email\":\"a@example.com\"}";
     ck_assert_int_eq(open_text(&r, plain_json, strlen(plain_json)), OC_OK);
-    next_ok(&r, &rec, "contact", "line 1");
+    next_is(&r, &rec, "contact", "line 1");
     close_reader(&r);
 }
 END_TEST
