@@ -29,6 +29,8 @@
  *                   =inproc  only the in-process bulk push and sign-ups
  *   BENCH_BIG_N=n           the large whole-process run's input count
  *                           (default 1,000,000; 300,000 with BENCH_QUICK)
+ *   BENCH_WRAP="cmd args"   run each ochost process under a command
+ *                           (strace -c, perf record ...), to look inside
  *
  * Why the wall time sits a little above the strict floor: each window's
  * burst of 100 calls takes about 100/c x 50 ms, and the pacer holds the
@@ -353,12 +355,18 @@ static pid_t ochost_start(const struct ochost_env *e, const char *const *args, c
     bench_child_clean_env();
     setenv("HUBSPOT_ACCESS_TOKEN", BENCH_TOKEN, 1);
     setenv("HUBSPOT_BASE_URL", base_url, 1);
-    const char *argv[32] = {e->b.ochost};
-    size_t n = 1;
-    for(; args[n - 1] && n < 31; n++)
-        argv[n] = args[n - 1];
+    /* BENCH_WRAP="strace -c -f -o FILE" (or perf record ...) runs the
+     * process under a profiler: a look inside, not a figure to compare. */
+    const char *argv[48];
+    size_t n = 0;
+    char *wrap = getenv("BENCH_WRAP") ? strdup(getenv("BENCH_WRAP")) : NULL;
+    for(char *w = wrap ? strtok(wrap, " ") : NULL; w && n < 16; w = strtok(NULL, " "))
+        argv[n++] = w;
+    argv[n++] = e->b.ochost;
+    for(size_t i = 0; args[i] && n < 47; i++)
+        argv[n++] = args[i];
     argv[n] = NULL;
-    execv(e->b.ochost, (char *const *)argv);
+    execvp(argv[0], (char *const *)argv);
     _exit(127);
 }
 
