@@ -69,6 +69,11 @@ static int may_hold_secret(const struct oc_instance *in, const char *text)
     return token && *token && strncmp(token, "pat-", 4) != 0 && strstr(text, token);
 }
 
+int hs_text_may_hold_secret(const struct oc_instance *in, const char *text)
+{
+    return may_hold_secret(in, text);
+}
+
 int hs_json_may_hold_secret(const struct oc_instance *in, const char *text, size_t len)
 {
     const char *token = in->opt.access_token;

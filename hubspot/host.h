@@ -38,6 +38,10 @@ int64_t hs_now_ms(const struct oc_instance *in);
 oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
                   const struct oc_field *fields, size_t n);
 
+/* Nonzero when text (NUL-terminated; NULL is clean) holds "pat-" or the
+ * token: what hs_emit would mask. in and text are borrowed. */
+int hs_text_may_hold_secret(const struct oc_instance *in, const char *text);
+
 /* 0 when no text decoded from these len bytes of server JSON (a page
  * body as received, not NUL-terminated) can hold the token or a
  * token-shaped string: it has neither "pat-", nor the token, nor any

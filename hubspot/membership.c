@@ -162,8 +162,7 @@ static oc_status settle_answer(const struct kit_http_req *r, const char *list_id
             if(it->from_cache) {
                 /* Our cached id is stale (contact merged or deleted):
                  * hand it back for a fresh upsert. */
-                free(it->record_id);
-                it->record_id = NULL;
+                hs_push_item_clear_id(it);
                 it->status = HS_PUSH_OPEN;
             } else {
                 hs_push_item_fail(it,

@@ -158,6 +158,7 @@ struct run {
     int64_t oldest_ms;  /* when the oldest input held was read */
     size_t max_pending;
     struct hs_idcache *ids; /* the instance's contact cache; NULL when off */
+    struct kit_buf scratch; /* the input being read's upsert object, reused */
     int64_t ids_saved_ms;   /* when the cache was last saved (or the run began) */
     oc_status stop;
     struct oc_error stop_err;
@@ -192,7 +193,7 @@ static void set_stopf(struct run *R, oc_status rc, const char *fmt, ...)
 /* One push_result. Once the host's emit refused one, nothing more is
  * emitted: it said it cannot take them. */
 static void emit_result(struct run *R, const char *input, const char *email, const char *id,
-                        int status, const char *error)
+                        int status, const char *error, int clean)
 {
     if(R->emit_broken)
         return;
@@ -203,7 +204,7 @@ static void emit_result(struct run *R, const char *input, const char *email, con
         R->already++;
     else
         R->failed++;
-    if(hs_push_result_emit(R->in, input, email, id, status, error)) {
+    if(hs_push_result_emit(R->in, input, email, id, status, error, clean)) {
         R->emit_broken = 1;
         set_stopf(R, OC_E_CANCELLED, "the host asked to stop while receiving push results");
     }
@@ -214,15 +215,8 @@ static void finish(struct run *R, struct hs_push_item *it)
 {
     if(it->status == HS_PUSH_OPEN)
         it->status = HS_PUSH_FAILED;
-    emit_result(R, it->input, it->email, it->record_id, it->status, it->error);
+    emit_result(R, it->input, it->email, it->record_id, it->status, it->error, !it->suspect);
     hs_push_item_free(it);
-}
-
-static char *dup_trimmed(const char *s)
-{
-    size_t n;
-    const char *t = kit_trim_span(s, " \t\r\n", &n);
-    return strndup(t, n);
 }
 
 static const char *field(const struct oc_record *r, const char *key)
@@ -294,50 +288,65 @@ static void read_item(struct run *R, struct hs_push_item **out, int64_t wait_ms)
         return;
     }
     uint64_t ord = ++R->ord;
-    struct hs_push_item *it = calloc(1, sizeof *it);
-    char name[48] = "";
-    if(!rec.id || !*rec.id)
-        snprintf(name, sizeof name, "input %llu", (unsigned long long)ord);
-    const char *email = field(&rec, "email");
-    if(it) {
-        it->ord = ord;
-        it->input = strdup(rec.id && *rec.id ? rec.id : name);
-        if(email)
-            it->email = dup_trimmed(email);
+    char name[48];
+    const char *input = rec.id && *rec.id ? rec.id : NULL;
+    size_t ilen = input ? strlen(input) : 0;
+    if(!input) {
+        int k = snprintf(name, sizeof name, "input %llu", (unsigned long long)ord);
+        input = name;
+        ilen = k > 0 ? (size_t)k : 0;
     }
-    if(!it || !it->input || (email && !it->email)) {
+    const char *email = field(&rec, "email");
+    size_t elen = 0;
+    const char *trimmed = email ? kit_trim_span(email, " \t\r\n", &elen) : NULL;
+    if(!elen)
+        trimmed = NULL;
+    /* The address is checked before the item is made, so a valid input's
+     * item is made once with its upsert object: one allocation. */
+    int invalid = rec.kind && !strcmp(rec.kind, "invalid");
+    const char *problem = NULL, *z = trimmed;
+    char tmp[320];
+    if(trimmed && trimmed[elen]) {
+        z = NULL; /* too long to copy here: checked on the item's copy below */
+        if(elen < sizeof tmp) {
+            memcpy(tmp, trimmed, elen);
+            tmp[elen] = '\0';
+            z = tmp;
+        }
+    }
+    int valid = !invalid && z && !(problem = hs_email_problem(z));
+    int email_only = 0;
+    struct hs_push_item *it = NULL;
+    if(valid) {
+        kit_buf_reset(&R->scratch);
+        if(!hs_upsert_json_write(&R->scratch, ord, trimmed, elen, rec.fields, rec.nfields, &email_only))
+            it = hs_push_item_new(ord, input, ilen, trimmed, elen, 1, R->scratch.data, R->scratch.len);
+    } else {
+        it = hs_push_item_new(ord, input, ilen, trimmed, elen, 0, NULL, 0);
+    }
+    if(!it) {
         /* Still give the input its status before stopping. */
-        emit_result(R, rec.id && *rec.id ? rec.id : name, email, NULL, HS_PUSH_FAILED,
-                    "out of memory reading this input");
-        hs_push_item_free(it);
+        emit_result(R, input, email, NULL, HS_PUSH_FAILED, "out of memory reading this input", 0);
         set_stopf(R, OC_E_NOMEM, "out of memory reading the push input");
         return;
     }
-    if(it->email && !*it->email) {
-        free(it->email);
-        it->email = NULL;
-    }
-    const char *problem;
-    if(rec.kind && !strcmp(rec.kind, "invalid")) {
+    it->email_only = email_only;
+    /* The input's own text goes into its result: checked here once, so
+     * the result need not be scanned field by field. */
+    it->suspect = hs_text_may_hold_secret(R->in, it->input) ||
+                  (it->email && hs_text_may_hold_secret(R->in, it->email));
+    if(invalid) {
         const char *why = field(&rec, "error");
         hs_push_item_fail(it, "%s", why && *why ? why : "the input could not be read");
     } else if(!it->email) {
         hs_push_item_fail(it, "no email: every input needs an email field (in CSV, an 'email' "
                               "column); add it and re-run this input");
-    } else if((problem = hs_email_problem(it->email))) {
+    } else if(!valid) {
+        if(!problem)
+            problem = hs_email_problem(it->email);
         hs_push_item_fail(it, "email '%s' %s; fix the address and re-run this input", it->email,
                           problem);
     } else {
-        it->key = strdup(it->email);
-        if(!it->key || hs_upsert_item_json(it, rec.fields, rec.nfields)) {
-            hs_push_item_fail(it, "out of memory preparing this input");
-            finish(R, it);
-            set_stopf(R, OC_E_NOMEM, "out of memory preparing the push input");
-            return;
-        }
-        for(char *p = it->key; *p; p++)
-            if(*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
         if(note_columns(R, &rec)) {
             hs_push_item_fail(it, "out of memory noting this input's columns");
             finish(R, it);
@@ -363,9 +372,7 @@ static int place(struct run *R, struct hs_push_item *it)
             return 0;
         if(hs_upsert_item_merge(first, it))
             return -1;
-        free(it->json); /* merged: only its own name and result are left */
-        it->json = NULL;
-        it->json_len = 0;
+        hs_push_item_set_json(it, NULL, 0); /* merged: only its own name and result are left */
         if(first->copies_last)
             first->copies_last->copy_next = it;
         else
@@ -474,9 +481,9 @@ static void fill(struct run *R)
             R->oldest_ms = hs_now_ms(R->in);
         if(it->email_only && R->ids && hs_idcache_get(R->ids, OC_LOOKUP_EMAIL, it->key, &hit) &&
            hit.id) {
-            it->record_id = strdup(hit.id);
-            it->from_cache = it->record_id != NULL;
+            it->from_cache = !hs_push_item_set_id(it, hit.id, strlen(hit.id));
             if(it->from_cache) {
+                it->suspect |= hs_text_may_hold_secret(R->in, it->record_id);
                 enqueue(R, &R->pending, it);
                 continue;
             }
@@ -538,9 +545,10 @@ static struct hs_push_item *detach_copies(struct hs_push_item *first)
     struct hs_push_item *c = first->copies;
     first->copies = first->copies_last = NULL;
     for(struct hs_push_item *k = c; k; k = k->copy_next) {
+        k->suspect |= first->suspect;
         if(first->error)
             hs_push_item_fail(k, "%s", first->error);
-        else if(first->record_id && !(k->record_id = strdup(first->record_id)))
+        else if(first->record_id && hs_push_item_set_id(k, first->record_id, strlen(first->record_id)))
             hs_push_item_fail(k, "out of memory copying the record id of %s", first->input);
     }
     return c;
@@ -743,7 +751,7 @@ static void stop_all(struct run *R)
          * first thing the user has to do with it. */
         const char *own = rec.kind && !strcmp(rec.kind, "invalid") ? field(&rec, "error") : NULL;
         emit_result(R, rec.id && *rec.id ? rec.id : name, email, NULL, HS_PUSH_FAILED,
-                    own && *own ? own : msg);
+                    own && *own ? own : msg, 0);
     }
 }
 
@@ -793,6 +801,7 @@ static void run_free(struct run *R)
             kit_buf_free(&R->body[i]);
     kit_strset_free(&R->wave);
     kit_buf_free(&R->mpath);
+    kit_buf_free(&R->scratch);
     for(size_t i = 0; i < R->ncols; i++)
         free(R->cols[i]);
     free(R->cols);

@@ -5,6 +5,7 @@
 #include "hubspot/push_item.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +13,94 @@
 #include "hubspot/host.h"
 #include "plugin/error.h"
 
+/* Whether s is a separate allocation (not inside the item itself). */
+static int apart(const struct hs_push_item *it, const char *s)
+{
+    uintptr_t p = (uintptr_t)s, lo = (uintptr_t)it->text;
+    return s && s != it->id_text && !(p >= lo && p < lo + it->text_len);
+}
+
+static void free_apart(const struct hs_push_item *it, char *s)
+{
+    if(apart(it, s))
+        free(s);
+}
+
 static void item_free_one(struct hs_push_item *it)
 {
-    free(it->input);
-    free(it->email);
-    free(it->key);
-    free(it->json);
-    free(it->record_id);
+    free_apart(it, it->input);
+    free_apart(it, it->email);
+    free_apart(it, it->key);
+    free_apart(it, it->json);
+    free_apart(it, it->record_id);
     free(it->error);
     free(it);
+}
+
+/* Copy s[0..n) and its NUL to *p, advancing it; the copy. */
+static char *put_text(char **p, const char *s, size_t n)
+{
+    char *at = *p;
+    memcpy(at, s, n);
+    at[n] = '\0';
+    *p += n + 1;
+    return at;
+}
+
+struct hs_push_item *hs_push_item_new(uint64_t ord, const char *input, size_t ilen, const char *email,
+                                      size_t elen, int key, const char *json, size_t jlen)
+{
+    /* The strings an input needs, in the item's own block: one
+     * allocation per input instead of one per string. */
+    size_t text = ilen + 1 + (email ? (elen + 1) * (key ? 2 : 1) : 0) + (json ? jlen + 1 : 0);
+    struct hs_push_item *it = malloc(sizeof *it + text);
+    if(!it)
+        return NULL;
+    memset(it, 0, sizeof *it);
+    it->ord = ord;
+    it->text_len = text;
+    char *p = it->text;
+    it->input = put_text(&p, input, ilen);
+    if(email) {
+        it->email = put_text(&p, email, elen);
+        if(key) {
+            it->key = p;
+            for(size_t i = 0; i < elen; i++)
+                p[i] = email[i] >= 'A' && email[i] <= 'Z' ? (char)(email[i] - 'A' + 'a') : email[i];
+            p[elen] = '\0';
+            p += elen + 1;
+        }
+    }
+    if(json) {
+        it->json = put_text(&p, json, jlen);
+        it->json_len = jlen;
+    }
+    return it;
+}
+
+int hs_push_item_set_id(struct hs_push_item *it, const char *id, size_t len)
+{
+    hs_push_item_clear_id(it);
+    char *to = len < sizeof it->id_text ? it->id_text : malloc(len + 1);
+    if(!to)
+        return -1;
+    memcpy(to, id, len);
+    to[len] = '\0';
+    it->record_id = to;
+    return 0;
+}
+
+void hs_push_item_clear_id(struct hs_push_item *it)
+{
+    free_apart(it, it->record_id);
+    it->record_id = NULL;
+}
+
+void hs_push_item_set_json(struct hs_push_item *it, char *json, size_t len)
+{
+    free_apart(it, it->json);
+    it->json = json;
+    it->json_len = json ? len : 0;
 }
 
 void hs_push_item_free(struct hs_push_item *it)
@@ -47,6 +127,9 @@ void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
     if(!it->error)
         it->error = strdup("failed (out of memory while describing why)");
     it->status = HS_PUSH_FAILED;
+    /* Error texts quote HubSpot's words and the input's own: the result is
+     * scanned whole (failures are few). */
+    it->suspect = 1;
 }
 
 static const char *status_name(int s)
@@ -55,7 +138,7 @@ static const char *status_name(int s)
 }
 
 oc_status hs_push_result_emit(struct oc_instance *in, const char *input, const char *email,
-                              const char *id, int status, const char *error)
+                              const char *id, int status, const char *error, int clean)
 {
     struct oc_field f[5];
     size_t n = 0;
@@ -67,7 +150,7 @@ oc_status hs_push_result_emit(struct oc_instance *in, const char *input, const c
     f[n++] = (struct oc_field){"status", status_name(status), OC_FIELD_STRING};
     if(status == HS_PUSH_FAILED)
         f[n++] = (struct oc_field){"error", error ? error : "failed", OC_FIELD_STRING};
-    return hs_emit(in, "push_result", input, f, n);
+    return clean ? hs_emit_clean(in, "push_result", input, f, n) : hs_emit(in, "push_result", input, f, n);
 }
 
 int hs_push_is_stop(oc_status rc)

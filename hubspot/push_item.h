@@ -36,7 +36,14 @@ enum hs_push_status {
     HS_PUSH_FAILED
 };
 
-/* One input on its way. Every string is owned by the item (hs_push_item_free). */
+/* Room for a record id kept inside the item (HubSpot's are decimal, up
+ * to 20 digits): setting one then costs no allocation. */
+#define HS_PUSH_ID_INLINE 24
+
+/* One input on its way. Every string is owned by the item
+ * (hs_push_item_free): each is either its own allocation or lives inside
+ * the item (text[] from hs_push_item_new, id_text), so code that replaces
+ * one goes through hs_push_item_set_id / _clear_id / _set_json. */
 struct hs_push_item {
     uint64_t ord;      /* 1-based position in this run; the trace id is derived from it */
     char *input;       /* the input's name for results ("line 12") */
@@ -51,10 +58,32 @@ struct hs_push_item {
     int created;       /* this run's upsert created the contact (HubSpot's "new") */
     int status;        /* enum hs_push_status */
     size_t cols_hi;    /* the run's column names known when it was read (its own included) */
+    /* Some text it carries may hold a secret (the input's own, or text of
+     * a server answer not found clean): its push_result is then scanned
+     * field by field. Every error set by hs_push_item_fail counts. */
+    int suspect;
     /* Later inputs with this email merged into this one's upsert, in input
      * order (owned; each copy's json is dropped once merged). */
     struct hs_push_item *copies, *copies_last, *copy_next;
+    char id_text[HS_PUSH_ID_INLINE]; /* record_id's bytes when it fits */
+    size_t text_len;                 /* bytes of text[] */
+    char text[];                     /* input, email, key, json of hs_push_item_new */
 };
+
+/* A new item for input number ord: one allocation holding the item and
+ * copies of input (ilen bytes), email (elen bytes, NULL for none), the key
+ * (email lowercased, when key is nonzero) and json (jlen bytes, NULL for
+ * none), each NUL-terminated. Strings are only read; NULL on oom. */
+struct hs_push_item *hs_push_item_new(uint64_t ord, const char *input, size_t ilen, const char *email,
+                                      size_t elen, int key, const char *json, size_t jlen);
+/* Replace it->record_id by a copy of id[0..len) (inside the item when it
+ * fits). 0, or -1 on oom (record_id then NULL). */
+int hs_push_item_set_id(struct hs_push_item *it, const char *id, size_t len);
+/* Free it->record_id and set it NULL. */
+void hs_push_item_clear_id(struct hs_push_item *it);
+/* Replace it->json (freed unless it lives in the item) by json (taken:
+ * malloc'd, or NULL) of len bytes. */
+void hs_push_item_set_json(struct hs_push_item *it, char *json, size_t len);
 
 /* Free it and the copies merged into it. NULL is a no-op. */
 void hs_push_item_free(struct hs_push_item *it);
@@ -66,9 +95,11 @@ void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
 /* Emit one push_result record through the host (host.h's hs_emit): input,
  * email and id when given, status (a finished enum hs_push_status, never
  * OPEN) and, for a failure, error ("failed" when NULL). Every string is
- * borrowed for the call. Returns what hs_emit returned. */
+ * borrowed for the call. clean nonzero says no string can hold a secret
+ * (each was checked, or made by the plugin): the field-by-field scan is
+ * skipped (hs_emit_clean). Returns what hs_emit returned. */
 oc_status hs_push_result_emit(struct oc_instance *in, const char *input, const char *email,
-                              const char *id, int status, const char *error);
+                              const char *id, int status, const char *error, int clean);
 
 /* Nonzero when rc means the whole run must stop (no point in more calls). */
 int hs_push_is_stop(oc_status rc);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "hubspot/api_paths.h"
+#include "hubspot/host.h"
 #include "hubspot/instance.h"
 #include "hubspot/upsert.h"
 #include "plugin/error.h"
@@ -33,59 +34,61 @@
 #define ITEM_PROPS ",\"properties\":{\"email\":"
 #define ITEM_TRACE "},\"objectWriteTraceId\":\"" HS_PUSH_TRACE_PREFIX
 
-int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
+int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *email, size_t elen,
+                         const struct oc_field *f, size_t n, int *email_only)
 {
-    struct kit_buf b = KIT_BUF_INIT;
     /* the trace id's digits, without printf's cost per input */
     char digits[24], *ord = digits + sizeof digits;
-    uint64_t left = it->ord;
+    uint64_t left = ord_num;
     do {
         *--ord = (char)('0' + left % 10);
         left /= 10;
     } while(left);
     size_t ordlen = (size_t)(digits + sizeof digits - ord);
-    size_t elen = strlen(it->email);
-    /* Sized up front for the usual (unescaped) text: one allocation per
-     * input instead of the buffer doubling its way up. */
-    size_t want = sizeof ITEM_HEAD + sizeof ITEM_PROPS + sizeof ITEM_TRACE + 2 * elen + 8 + ordlen;
-    for(size_t i = 0; i < n && f; i++)
-        if(f[i].key && f[i].value)
-            want += strlen(f[i].key) + strlen(f[i].value) + 6;
-    kit_buf_reserve(&b, want);
-    kit_buf_append(&b, ITEM_HEAD, sizeof ITEM_HEAD - 1);
-    kit_json_quote(&b, it->email, elen);
+    kit_buf_append(out, ITEM_HEAD, sizeof ITEM_HEAD - 1);
+    kit_json_quote(out, email, elen);
     /* Sent in properties too: whether create needs it there is
      * UNCONFIRMED (API-NOTES.md 4.4), and it costs nothing. */
-    kit_buf_append(&b, ITEM_PROPS, sizeof ITEM_PROPS - 1);
-    kit_json_quote(&b, it->email, elen);
-    it->email_only = 1;
+    kit_buf_append(out, ITEM_PROPS, sizeof ITEM_PROPS - 1);
+    kit_json_quote(out, email, elen);
+    *email_only = 1;
     for(size_t i = 0; i < n && f; i++) {
         const char *k = f[i].key, *v = f[i].value;
-        if(!k || !*k || !strcasecmp(k, "email") || f[i].type == OC_FIELD_NULL || !v || !*v)
+        if(!k || !*k || f[i].type == OC_FIELD_NULL || !v || !*v)
+            continue;
+        size_t klen = strlen(k);
+        if(klen == 5 && !strcasecmp(k, "email"))
             continue;
         int dup = 0;
         for(size_t p = 0; p < i && !dup; p++)
-            dup = f[p].key && !strcmp(f[p].key, k);
+            dup = f[p].key && f[p].key[0] == k[0] && !strcmp(f[p].key, k);
         if(dup)
             continue; /* duplicate column: the first wins, never two same keys */
-        kit_buf_putc(&b, ',');
-        kit_json_quote(&b, k, strlen(k));
-        kit_buf_putc(&b, ':');
-        kit_json_quote(&b, v, strlen(v));
-        it->email_only = 0;
+        kit_buf_putc(out, ',');
+        kit_json_quote(out, k, klen);
+        kit_buf_putc(out, ':');
+        kit_json_quote(out, v, strlen(v));
+        *email_only = 0;
     }
-    kit_buf_append(&b, ITEM_TRACE, sizeof ITEM_TRACE - 1);
-    kit_buf_append(&b, ord, ordlen);
-    kit_buf_append(&b, "\"}", 2);
-    if(!kit_buf_ok(&b)) {
+    kit_buf_append(out, ITEM_TRACE, sizeof ITEM_TRACE - 1);
+    kit_buf_append(out, ord, ordlen);
+    kit_buf_append(out, "\"}", 2);
+    return kit_buf_ok(out) ? 0 : -1;
+}
+
+int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
+{
+    struct kit_buf b = KIT_BUF_INIT;
+    if(hs_upsert_json_write(&b, it->ord, it->email, strlen(it->email), f, n, &it->email_only)) {
         kit_buf_free(&b);
         return -1;
     }
     size_t len = b.len;
-    free(it->json);
-    it->json = kit_buf_take(&b);
-    it->json_len = len;
-    return it->json ? 0 : -1;
+    char *json = kit_buf_take(&b);
+    if(!json)
+        return -1;
+    hs_push_item_set_json(it, json, len);
+    return 0;
 }
 
 /* Write the member whose name token is m as key: value, both unescaped
@@ -153,9 +156,7 @@ int hs_upsert_item_merge(struct hs_push_item *into, const struct hs_push_item *c
     char *json = kit_buf_take(&out);
     if(!json)
         goto out;
-    free(into->json);
-    into->json = json;
-    into->json_len = len;
+    hs_push_item_set_json(into, json, len);
     into->email_only = 0;
     rc = 0;
 out:
@@ -358,7 +359,42 @@ static void result_members(const struct kit_json *j, int t, int *trace, int *id,
     }
 }
 
-static void apply(const struct kit_http_req *r, struct hs_push_item **items, size_t n)
+/* Whether text read from token t of j (an answer's results) can hold a
+ * secret: its bytes are checked once here, not every field of every
+ * result when it is emitted. Only the results are checked, so an error
+ * entry elsewhere in the answer (its items are scanned whole anyway: see
+ * hs_push_item_fail) does not make the batch's ids suspect. Without an
+ * instance to know the token by, everything counts as suspect. */
+static int text_suspect(const struct oc_instance *in, const struct kit_json *j, int t)
+{
+    size_t len;
+    const char *raw = kit_json_raw(j, t, &len);
+    return !in || (raw && hs_json_may_hold_secret(in, raw, len));
+}
+
+/* it's record id from token id of j: "" when it has none usable (a
+ * \u0000 in it, oom, not a string or number). */
+static void take_id(struct hs_push_item *it, const struct kit_json *j, int id)
+{
+    enum kit_json_type ty = kit_json_type(j, id);
+    size_t len;
+    const char *raw = ty == KIT_JSON_STRING || ty == KIT_JSON_NUMBER ? kit_json_raw(j, id, &len) : NULL;
+    hs_push_item_clear_id(it);
+    if(!raw)
+        return;
+    /* Ids are digits: the raw text is the value, unless escaped. */
+    if(!memchr(raw, '\\', len)) {
+        hs_push_item_set_id(it, raw, len);
+        return;
+    }
+    char *s = kit_json_strdup(j, id);
+    if(s)
+        hs_push_item_set_id(it, s, strlen(s));
+    free(s);
+}
+
+static void apply(const struct oc_instance *in, const struct kit_http_req *r, struct hs_push_item **items,
+                  size_t n)
 {
     const struct kit_json *j = &r->json;
     int root = j->ntok > 0 && kit_json_type(j, 0) == KIT_JSON_OBJECT;
@@ -377,6 +413,7 @@ static void apply(const struct kit_http_req *r, struct hs_push_item **items, siz
                               r->status);
         return;
     }
+    int suspect = nres && text_suspect(in, j, results);
     int t = results + 1;
     for(int i = 0; i < nres; i++, t = kit_json_skip(j, t)) {
         int trace, id, created;
@@ -387,14 +424,13 @@ static void apply(const struct kit_http_req *r, struct hs_push_item **items, siz
         if(k < 0 || !open_item(items[k]))
             continue;
         struct hs_push_item *it = items[k];
-        enum kit_json_type ty = kit_json_type(j, id);
-        it->record_id = ty == KIT_JSON_STRING || ty == KIT_JSON_NUMBER ? kit_json_strdup(j, id) : NULL;
+        take_id(it, j, id);
+        it->suspect |= suspect;
         /* Only "true" is trusted: after a lost answer the retry finds the
          * contact the first attempt created and calls it not new. */
         it->created = kit_json_bool(j, created) == 1;
         if(!it->record_id || !*it->record_id) {
-            free(it->record_id);
-            it->record_id = NULL;
+            hs_push_item_clear_id(it);
             hs_push_item_fail(it, "HubSpot's result for this input carries no record id, so it "
                                   "cannot be added to the list; re-run it (safe: upsert by email)");
         }
@@ -593,7 +629,7 @@ static oc_status split_read(struct split *S, struct oc_error *err)
         struct kit_http_req *r = &S->reqs[c];
         size_t lo = S->next[c].lo, hi = S->next[c].hi;
         if(r->rc == OC_OK) {
-            apply(r, S->items + lo, hi - lo);
+            apply(S->in, r, S->items + lo, hi - lo);
         } else if(hs_push_is_stop(r->rc)) {
             if(!rc)
                 rc = hs_push_req_fail(err, r, "%s", r->err.message);
@@ -663,7 +699,7 @@ oc_status hs_upsert_settle(struct oc_instance *in, struct kit_http_req *r,
                            struct oc_error *err)
 {
     if(r->rc == OC_OK) {
-        apply(r, items, n);
+        apply(in, r, items, n);
         return OC_OK;
     }
     if(r->rc == OC_E_AUTH && r->status == 403)

@@ -7,6 +7,7 @@
 #define HS_UPSERT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hubspot/instance.h"
 #include "hubspot/push_item.h"
@@ -17,6 +18,13 @@
 /* Extra upsert calls one whole-batch 400 may cost while being split: two
  * bad inputs in a batch of 100 need at most 28. */
 #define HS_PUSH_SPLIT_MAX_EXTRA 30
+
+/* Append one input's upsert object (the form below, trace id from ord)
+ * to out, which is not reset: a caller reusing one buffer for every input
+ * allocates nothing per input. *email_only is set as below. 0, or -1 on
+ * oom. email, fields and out stay the caller's. */
+int hs_upsert_json_write(struct kit_buf *out, uint64_t ord, const char *email, size_t elen,
+                         const struct oc_field *fields, size_t n, int *email_only);
 
 /* Serialize one input's upsert object into it->json (replacing it):
  * {"idProperty":"email","id":email,"properties":{...},"objectWriteTraceId":"push-<ord>"}.
