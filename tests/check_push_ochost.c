@@ -3,6 +3,7 @@
  * calls are counted per endpoint: the portal's properties checked before
  * the first write, runs sharing a state file. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plugin/json.h"
 #include "tests/support/hspush.h"
 #include "tests/support/ochrun.h"
 
@@ -382,6 +384,279 @@ START_TEST(one_off_runs_share_the_list_check_and_ids)
 }
 END_TEST
 
+
+/* ---- result lines in batches (a bulk push without --follow) ---- */
+
+/* n inputs, one per line: "u<i>@example.com" (line i), every 20th a
+ * locally invalid "bad<i>-no-at.example.com"; pad makes each line about
+ * that much longer. */
+static void write_bulk_input(const char *name, size_t n, size_t pad, char *path, size_t size)
+{
+    struct kit_buf b = KIT_BUF_INIT;
+    char *filler = malloc(pad + 1);
+    ck_assert_ptr_nonnull(filler);
+    memset(filler, 'x', pad);
+    filler[pad] = '\0';
+    for(size_t i = 1; i <= n; i++)
+        kit_buf_printf(&b, i % 20 == 0 ? "{\"email\":\"bad%zu-no-at.example.com\",\"firstname\":\"F%s\"}\n"
+                                       : "{\"email\":\"u%zu@example.com\",\"firstname\":\"F%s\"}\n",
+                       i, filler);
+    ck_assert(kit_buf_ok(&b));
+    ochrun_write_file(&E, name, kit_buf_str(&b), 0644, path, size);
+    free(filler);
+    kit_buf_free(&b);
+}
+
+/* The input line a whole result line answers (its "input", "line N"),
+ * and whether it says added or already_member; fails on anything but a
+ * whole push_result line. */
+static size_t result_line_of(const char *line, size_t len, int *done)
+{
+    struct kit_json j = {0};
+    ck_assert_msg(kit_json_parse(&j, line, len, NULL, 0) == 0, "not a whole JSON line: %.*s", (int)len, line);
+    ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "kind"), "push_result"));
+    char *input = kit_json_strdup(&j, kit_json_get(&j, 0, "input"));
+    ck_assert_ptr_nonnull(input);
+    ck_assert_msg(!strncmp(input, "line ", 5), "%s", input);
+    size_t at = strtoul(input + 5, NULL, 10);
+    *done = kit_json_eq(&j, kit_json_get(&j, 0, "status"), "added") ||
+            kit_json_eq(&j, kit_json_get(&j, 0, "status"), "already_member");
+    free(input);
+    kit_json_free(&j);
+    return at;
+}
+
+/* Mark in seen[1..n] each input answered by a whole line of text (a torn
+ * last line is left alone when torn_ok); returns the lines counted.
+ * done (may be NULL) gets the inputs that ended added or already_member. */
+static size_t mark_results(const char *text, size_t len, size_t n, int *seen, int *done, int torn_ok)
+{
+    size_t lines = 0;
+    for(const char *p = text; p < text + len;) {
+        const char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        if(!nl) {
+            ck_assert_msg(torn_ok, "stdout ends in a torn line: %s", p);
+            break;
+        }
+        int ok;
+        size_t at = result_line_of(p, (size_t)(nl - p), &ok);
+        ck_assert_msg(at >= 1 && at <= n, "result for line %zu", at);
+        ck_assert_msg(!seen[at], "two results for line %zu", at);
+        seen[at] = 1;
+        if(done)
+            done[at] = ok;
+        lines++;
+        p = nl + 1;
+    }
+    return lines;
+}
+
+/* Read fd to its end into b. */
+static void read_all(int fd, struct kit_buf *b)
+{
+    char buf[65536];
+    ssize_t got;
+    while((got = read(fd, buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR))
+        if(got > 0)
+            kit_buf_append(b, buf, (size_t)got);
+    ck_assert(kit_buf_ok(b));
+}
+
+#define BULK_N 3000
+
+/* A bulk push with locally invalid emails between the good ones, stdout
+ * a pipe, run under strace: the results go out in a few large write(2)
+ * calls, not one per refused input (each of which also woke the reader),
+ * and every result arrives as a whole line. Skipped when strace is
+ * missing or cannot trace here. */
+START_TEST(bulk_push_writes_results_in_large_batches)
+{
+    if(system("strace -o /dev/null true >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "bulk_push_writes_results_in_large_batches: skipped: strace is not installed or "
+                        "cannot trace here\n");
+        return;
+    }
+    char input[300], trace[300];
+    write_bulk_input("bulk.jsonl", BULK_N, 0, input, sizeof input);
+    snprintf(trace, sizeof trace, "%s/trace", E.tmp);
+    struct ochrun_env traced = E;
+    snprintf(traced.ochost, sizeof traced.ochost, "%s", "/usr/bin/strace");
+    if(access(traced.ochost, X_OK) != 0)
+        snprintf(traced.ochost, sizeof traced.ochost, "%s", "/bin/strace");
+    int out[2];
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    struct ochrun_opts o = {.stdout_fd = out[1]};
+    /* LeakSanitizer cannot run under ptrace; a sanitizer build's leaks are
+     * checked by every other run */
+    pid_t pid = ochrun_start(&traced,
+                             (const char *[]){"-f", "-qq", "-e", "trace=write", "-o", trace, E.ochost,
+                                              "--manifest", E.manifest, "--state", state, "push", "--list",
+                                              HSPUSH_LIST, "--input", input, NULL},
+                             (const char *[]){TOKEN_ENV, base_env, "ASAN_OPTIONS=detect_leaks=0", NULL}, &o);
+    close(out[1]);
+    struct kit_buf got = KIT_BUF_INIT;
+    read_all(out[0], &got);
+    close(out[0]);
+    struct ochrun r;
+    ochrun_wait(&E, pid, &o, &r);
+    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    int *seen = calloc(BULK_N + 1, sizeof *seen);
+    ck_assert_ptr_nonnull(seen);
+    ck_assert_uint_eq(mark_results(got.data, got.len, BULK_N, seen, NULL, 0), BULK_N);
+    struct kit_buf text = KIT_BUF_INIT;
+    ochrun_slurp(trace, &text);
+    size_t writes = 0;
+    for(const char *p = kit_buf_str(&text); (p = strstr(p, "write(1,")); p++)
+        writes++;
+    ck_assert_msg(writes >= 1 && writes <= BULK_N / 256 + 4,
+                  "%zu write(2) calls on stdout for %d results (%zu bytes)", writes, BULK_N, got.len);
+    free(seen);
+    kit_buf_free(&text);
+    kit_buf_free(&got);
+    ochrun_free(&r);
+}
+END_TEST
+
+/* The reader of stdout goes away mid-push (SIGPIPE ignored, so writes
+ * fail with EPIPE) while result lines are gathered: the push stops with
+ * exit 7, and every input is either answered added/already_member in a
+ * whole line the reader got, or in the rejects file; lines gathered but
+ * never taken by stdout leave their inputs there. */
+START_TEST(stdout_gone_mid_push_gathered_inputs_in_rejects)
+{
+    char input[300], rejects[300];
+    write_bulk_input("bulk.jsonl", BULK_N, 0, input, sizeof input);
+    snprintf(rejects, sizeof rejects, "%s/rejects.jsonl", E.tmp);
+    int out[2];
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    struct ochrun_opts o = {.stdout_fd = out[1], .ignore_sigpipe = 1};
+    pid_t pid = ochrun_start(&E,
+                             (const char *[]){"--manifest", E.manifest, "--state", state, "push", "--list",
+                                              HSPUSH_LIST, "--input", input, "--rejects", rejects, NULL},
+                             (const char *[]){TOKEN_ENV, base_env, NULL}, &o);
+    close(out[1]);
+    /* A line of the first batch, then the reader leaves. Everything
+     * ochost's writes put into the pipe is read first, with ochost stopped
+     * so nothing is in flight; what the pipe did not take fails (EPIPE)
+     * once it goes on. */
+    struct kit_buf got = KIT_BUF_INIT;
+    char buf[4096];
+    while(!memchr(got.data ? got.data : "", '\n', got.len)) {
+        ssize_t n = read(out[0], buf, sizeof buf);
+        ck_assert_msg(n > 0, "stdout ended before a result: %zd", n);
+        kit_buf_append(&got, buf, (size_t)n);
+    }
+    int status;
+    ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+    ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+    ck_assert(WIFSTOPPED(status));
+    ck_assert_int_eq(fcntl(out[0], F_SETFL, O_NONBLOCK), 0);
+    for(;;) {
+        ssize_t n = read(out[0], buf, sizeof buf);
+        if(n <= 0) {
+            ck_assert_msg(n < 0 && errno == EAGAIN, "ochost ended before the reader left");
+            break;
+        }
+        kit_buf_append(&got, buf, (size_t)n);
+    }
+    close(out[0]);
+    ck_assert_int_eq(kill(pid, SIGCONT), 0);
+    struct ochrun r;
+    ochrun_wait(&E, pid, &o, &r);
+    ck_assert_msg(r.code == 7, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_ERR(&r), "cannot write to stdout: Broken pipe");
+
+    int *seen = calloc(BULK_N + 1, sizeof *seen), *done = calloc(BULK_N + 1, sizeof *done);
+    int *rejected = calloc(BULK_N + 1, sizeof *rejected);
+    ck_assert(seen && done && rejected);
+    size_t whole = mark_results(got.data, got.len, BULK_N, seen, done, 1);
+    ck_assert_msg(whole >= 1 && whole < BULK_N, "%zu whole lines read", whole);
+
+    struct kit_buf rej = KIT_BUF_INIT;
+    ochrun_slurp(rejects, &rej);
+    size_t never_written = 0;
+    for(const char *p = kit_buf_str(&rej); *p;) {
+        const char *nl = strchr(p, '\n');
+        ck_assert_msg(nl != NULL, "rejects file ends in a torn line: %s", p);
+        struct kit_json j = {0};
+        ck_assert_int_eq(kit_json_parse(&j, p, (size_t)(nl - p), NULL, 0), 0);
+        char *email = kit_json_strdup(&j, kit_json_get(&j, 0, "email"));
+        char *why = kit_json_strdup(&j, kit_json_get(&j, 0, "ochost_error"));
+        ck_assert(email && why);
+        size_t at = strtoul(email + (email[0] == 'u' ? 1 : 3), NULL, 10);
+        ck_assert_msg(at >= 1 && at <= BULK_N && !rejected[at], "%s", email);
+        rejected[at] = 1;
+        never_written += strstr(why, "could not be written to stdout") != NULL;
+        free(email);
+        free(why);
+        kit_json_free(&j);
+        p = nl + 1;
+    }
+    size_t missing = 0;
+    for(size_t i = 1; i <= BULK_N; i++)
+        if(!done[i] && !rejected[i])
+            missing++;
+    ck_assert_msg(missing == 0, "%zu inputs neither answered on stdout nor in the rejects file", missing);
+    /* the path under test was taken: results gathered, then stdout failed */
+    ck_assert_msg(never_written > 0, "no input left for a result stdout never took:\n%.2000s",
+                  kit_buf_str(&rej));
+    free(seen);
+    free(done);
+    free(rejected);
+    kit_buf_free(&rej);
+    kit_buf_free(&got);
+    ochrun_free(&r);
+}
+END_TEST
+
+/* A bulk push (no --follow) whose input comes through a pipe that stays
+ * open: the results of what was read are written while ochost waits for
+ * more input, not held until the writer closes the pipe. */
+START_TEST(bulk_push_from_open_pipe_writes_results_while_waiting)
+{
+    int in[2], out[2];
+    char stdin_path[64];
+    ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    snprintf(stdin_path, sizeof stdin_path, "/dev/fd/%d", in[0]);
+    struct ochrun_opts o = {.stdin_path = stdin_path, .stdout_fd = out[1]};
+    pid_t pid = ochrun_start(&E,
+                             (const char *[]){"--manifest", E.manifest, "--state", state, "push", "--list",
+                                              HSPUSH_LIST, NULL},
+                             (const char *[]){TOKEN_ENV, base_env, NULL}, &o);
+    close(in[0]);
+    close(out[1]);
+    /* More than one read's worth (64 KiB) of long lines, all refused
+     * locally, so their results are known at once and few enough to fit
+     * one batch: without a write before waiting they would sit there. */
+    struct kit_buf text = KIT_BUF_INIT;
+    char pad[256];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    size_t n = 0;
+    while(text.len < 72 * 1024)
+        kit_buf_printf(&text, "{\"email\":\"bad%zu-no-at.example.com\",\"firstname\":\"%s\"}\n", ++n, pad);
+    ck_assert(kit_buf_ok(&text));
+    ck_assert_int_eq(write(in[1], text.data, text.len), (ssize_t)text.len);
+    struct pollfd pf = {.fd = out[0], .events = POLLIN};
+    ck_assert_msg(poll(&pf, 1, 10000) == 1, "no result within 10 s while the input stays open");
+    close(in[1]);
+    struct kit_buf got = KIT_BUF_INIT;
+    read_all(out[0], &got);
+    close(out[0]);
+    struct ochrun r;
+    ochrun_wait(&E, pid, &o, &r);
+    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    int *seen = calloc(n + 1, sizeof *seen);
+    ck_assert_ptr_nonnull(seen);
+    ck_assert_uint_eq(mark_results(got.data, got.len, n, seen, NULL, 0), n);
+    free(seen);
+    kit_buf_free(&text);
+    kit_buf_free(&got);
+    ochrun_free(&r);
+}
+END_TEST
+
 extern Suite *make_push_ochost_suite(void);
 Suite *make_push_ochost_suite(void)
 {
@@ -400,6 +675,13 @@ Suite *make_push_ochost_suite(void)
     tcase_add_test(tc, follow_line_in_pieces_does_not_block_the_linger);
     tcase_add_test(tc, follow_results_equal_bulk_results);
     tcase_add_test(tc, one_off_runs_share_the_list_check_and_ids);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("batches");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, bulk_push_writes_results_in_large_batches);
+    tcase_add_test(tc, stdout_gone_mid_push_gathered_inputs_in_rejects);
+    tcase_add_test(tc, bulk_push_from_open_pipe_writes_results_while_waiting);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,6 +17,7 @@
 #include "host-api/ochost/input.h"
 #include "host-api/ochost/output.h"
 #include "host-api/ochost/rejects.h"
+#include "host-api/ochost/results.h"
 #include "host-api/ochost/status.h"
 #include "plugin/clock.h"
 #include "plugin/error.h"
@@ -32,14 +33,15 @@ struct push_ctx {
     unsigned long long added, already, failed, other, read, unread;
     int eof; /* the input was read to its end */
     int ended_by_signal; /* --follow: SIGINT/SIGTERM ended the input */
-    /* A bulk push's result lines are gathered and written together (see
-     * flush_results); the inputs whose line is gathered but not written
-     * and that the rejects file would forget once answered wait here,
-     * so a line stdout never took leaves its input in the rejects file. */
+    /* A bulk push's result lines are gathered and written together
+     * (results.h); the inputs whose line is gathered but not written and
+     * that the rejects file would forget once answered wait here, so a
+     * line stdout never took leaves its input in the rejects file. */
     int gather;
-    struct kit_buf lines;
-    uint64_t *unwritten;
+    struct och_results out;
+    uint64_t *unwritten; /* OCH_RESULTS_LINES of them: a batch's worth */
     size_t nunwritten;
+    int input_is_file; /* a read never waits for a writer */
     /* usage record probe */
     int64_t calls;
     int have_calls;
@@ -64,38 +66,36 @@ static const char *reject_text(struct push_ctx *p, struct och_reject_span *span,
     return och_input_reject_text(&p->in, len);
 }
 
-/* Results come in bursts (a wave of upserts answered at once, then the
- * plugin reads on), and one write(2) per result line was the largest
- * cost the host added to a bulk push. So without --follow the lines are
- * gathered and written whole, in one write, before the plugin reads the
- * next input (when a wave is settled), once RESULT_BYTES or RESULT_LINES
- * are gathered, and when the push returns. --follow writes each line at
- * once: there a result is wanted as soon as it is known. */
-#define RESULT_BYTES 65536
-#define RESULT_LINES 1024
-
-static oc_status flush_results(struct push_ctx *p)
+/* Results come in bursts (a wave of upserts answered at once, and each
+ * input the plugin refuses itself at once as it reads), and one write(2)
+ * per burst still cost about one per locally refused input. So without
+ * --follow the lines are gathered and written in large batches
+ * (results.h: by size, by the age of the oldest, at the end); and before
+ * a read that may wait for its writer (a pipe whose next line is not
+ * here yet), so no line waits on the input's writer. --follow writes each
+ * line at once: there a result is wanted as soon as it is known. */
+static void results_written(void *ctx, size_t n, int ok)
 {
-    if(!p->lines.len)
-        return OC_OK;
-    int failed = och_print_line(stdout, &p->lines) != 0;
-    kit_buf_reset(&p->lines);
+    struct push_ctx *p = ctx;
+    (void)n;
     /* Written: those inputs are done. Not written: they stay unanswered
      * for the rejects file, whose close gives them the reason. */
-    for(size_t i = 0; i < p->nunwritten && !failed; i++) {
+    for(size_t i = 0; i < p->nunwritten && ok; i++) {
         oc_status rc = och_rejects_result(&p->rej, p->unwritten[i], 0, NULL);
         if(rc && !p->rej_rc)
             p->rej_rc = rc;
     }
     p->nunwritten = 0;
-    return failed ? OC_E_IO : OC_OK;
 }
 
 static oc_status next(void *ctx, struct oc_record *rec)
 {
     struct push_ctx *p = ctx;
-    if(p->gather && flush_results(p))
-        return OC_E_IO; /* stdout is gone: the push stops (ochost says why) */
+    if(p->gather) {
+        int may_wait = !p->input_is_file && och_results_pending(&p->out) && !och_input_ready(&p->in);
+        if(may_wait ? och_results_flush(&p->out) : och_results_tick(&p->out))
+            return OC_E_IO; /* stdout is gone: the push stops (ochost says why) */
+    }
     oc_status rc = och_input_next(&p->in, rec);
     if(rc == OC_E_NOT_FOUND)
         p->eof = 1;
@@ -197,9 +197,14 @@ static oc_status sink(void *ctx, const struct oc_record *r)
             const char *input = och_record_field(r, "input");
             uint64_t line = line_of(input ? input : r->id);
             oc_status rc = OC_OK;
-            if(p->gather && !failed)
+            if(p->gather && !failed) {
+                /* A batch holds at most OCH_RESULTS_LINES, but a line
+                 * that could not be gathered (oom) still took a slot. A
+                 * failed write leaves this input unanswered. */
+                if(p->nunwritten == OCH_RESULTS_LINES && och_results_flush(&p->out))
+                    return OC_E_IO;
                 p->unwritten[p->nunwritten++] = line;
-            else
+            } else
                 rc = och_rejects_result(&p->rej, line, failed, och_record_field(r, "error"));
             if(rc && !p->rej_rc)
                 p->rej_rc = rc;
@@ -207,13 +212,7 @@ static oc_status sink(void *ctx, const struct oc_record *r)
     }
     if(!p->gather)
         return och_record_print(stdout, r, &p->scratch) ? OC_E_IO : OC_OK;
-    if(och_stdout_error())
-        return OC_E_IO;
-    if(och_record_json(r, &p->lines) || kit_buf_putc(&p->lines, '\n'))
-        return OC_E_NOMEM;
-    if(p->lines.len >= RESULT_BYTES || p->nunwritten == RESULT_LINES)
-        return flush_results(p);
-    return OC_OK;
+    return och_results_add(&p->out, r);
 }
 
 /* Calls so far today from the usage record, which the plugin keeps
@@ -377,7 +376,9 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     }
     int have_before = probe_calls(s, &p, &calls0) == 0;
     p.gather = !args->follow;
-    if(p.gather && p.use_rejects && !(p.unwritten = calloc(RESULT_LINES, sizeof *p.unwritten))) {
+    struct stat ist;
+    p.input_is_file = fstat(fileno(f), &ist) == 0 && S_ISREG(ist.st_mode);
+    if(p.gather && p.use_rejects && !(p.unwritten = calloc(OCH_RESULTS_LINES, sizeof *p.unwritten))) {
         code = och_session_report(s, kit_fail(&s->err, OC_E_NOMEM, "out of memory starting the push"));
         goto out;
     }
@@ -386,8 +387,11 @@ int och_cmd_push(struct och_session *s, const struct och_cli *args)
     s->host.sink_ctx = &p;
     och_host_progress_input(&s->host, fileno(f));
     och_error_init(&s->err);
+    if(p.gather)
+        och_results_begin(&p.out, &s->host, results_written, &p);
     rc = s->conn->push(s->inst, &req, &s->err);
-    flush_results(&p);
+    och_results_flush(&p.out);
+    och_results_end(&p.out);
     s->host.sink = NULL;
     och_host_progress_done(&s->host);
     int out_errno = och_stdout_error();
@@ -465,7 +469,7 @@ out:
     och_input_close(&p.in);
     och_input_map_free(&p.map);
     kit_buf_free(&p.scratch);
-    kit_buf_free(&p.lines);
+    och_results_end(&p.out);
     free(p.unwritten);
     if(f != stdin)
         fclose(f);
