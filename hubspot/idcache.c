@@ -33,9 +33,13 @@
 /* Longer than any address HubSpot accepts (RFC 5321: 254): not worth a
  * slot. */
 #define KEY_MAX 512
+/* Key and id bytes an entry holds in itself: an address and a record id
+ * usually fit, so a bulk push (an entry per contact) allocates nothing
+ * per entry, and the entry is 128 bytes. */
+#define ENTRY_TEXT 48
 
 struct entry {
-    char *key; /* NULL: the slot is free; emails lowercased; owns the id's bytes too */
+    char *key; /* NULL: the slot is free; emails lowercased; text, or its own block */
     char *id;  /* NULL: HubSpot has no such contact; points after key's NUL */
     /* One allocation: nfields fields, then their "key\0value\0" text. */
     struct oc_field *fields;
@@ -46,6 +50,7 @@ struct entry {
     size_t bytes;    /* its share of the saved value */
     long older, newer; /* use order; on the free list, newer links it */
     long chain;        /* next entry in the same bucket */
+    char text[ENTRY_TEXT]; /* key and id when they fit */
 };
 
 struct hs_idcache {
@@ -141,7 +146,8 @@ static void remove_at(struct hs_idcache *c, long i)
     unlink_use(c, i);
     c->bytes -= e->bytes;
     c->count--;
-    free(e->key); /* the id lives in the same block */
+    if(e->key != e->text)
+        free(e->key); /* the id lives in the same block */
     free(e->fields);
     memset(e, 0, sizeof *e);
     e->newer = c->free_head;
@@ -230,17 +236,6 @@ static size_t measure_written(struct hs_idcache *c, const struct entry *e)
     return kit_jw_error(&w) ? 0 : c->scratch.len + 1;
 }
 
-/* Length of s when every byte is written as itself in a JSON string, or
- * (size_t)-1 when one needs an escape or is not ASCII. */
-static size_t plain_len(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for(; *p; p++)
-        if(*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-            return (size_t)-1;
-    return (size_t)(p - (const unsigned char *)s);
-}
-
 static size_t int_len(int64_t v)
 {
     uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -252,19 +247,14 @@ static size_t int_len(int64_t v)
     return n;
 }
 
-/* Bytes e takes in the saved value (its comma included), or 0 on oom.
- * A bulk push puts an id-only entry per contact, so the usual entry (plain
- * ASCII key and id) is counted rather than written out: the same bytes
- * write_entry would write. */
-static size_t measure(struct hs_idcache *c, const struct entry *e)
+/* Bytes an id-only entry whose key (klen bytes) and id (ilen bytes, or
+ * none) are written as themselves takes in the saved value: counted, not
+ * written out (a bulk push puts one per contact), the same bytes
+ * write_entry writes: ["e","KEY","ID",AT] (null for no id), then the
+ * comma. */
+static size_t plain_bytes(size_t klen, const char *id, size_t ilen, int64_t at_ms)
 {
-    size_t klen = plain_len(e->key), ilen = e->id ? plain_len(e->id) : 0;
-    if(!e->nfields && klen != (size_t)-1 && ilen != (size_t)-1) {
-        /* ["e","KEY","ID",AT] (or null for the id), then the comma */
-        size_t n = 1 + 3 + 1 + (klen + 2) + 1 + (e->id ? ilen + 2 : 4) + 1 + int_len(e->at_ms) + 1 + 1;
-        return n;
-    }
-    return measure_written(c, e);
+    return 1 + 3 + 1 + (klen + 2) + 1 + (id ? ilen + 2 : 4) + 1 + int_len(at_ms) + 1 + 1;
 }
 
 static struct oc_field *copy_fields(const struct oc_field *f, size_t n)
@@ -290,7 +280,30 @@ static struct oc_field *copy_fields(const struct oc_field *f, size_t n)
 static oc_status put_at(struct hs_idcache *c, int by, const char *key, const char *id,
                         const struct oc_field *fields, size_t n, int64_t at_ms)
 {
-    if(!by_ok(by) || !printable(key) || strlen(key) > KEY_MAX || (id && !digits(id)))
+    if(!by_ok(by) || !key)
+        return OC_E_INVALID;
+    /* One pass over the key: its length, whether it is printable and
+     * written as itself in JSON, its hash and (an email) its lowercase
+     * form, the one kept. */
+    char low[KEY_MAX + 1];
+    uint32_t hash = 2166136261u ^ (uint32_t)by;
+    int plain = 1;
+    size_t klen = 0;
+    for(const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        unsigned ch = *p;
+        if(klen == KEY_MAX || ch < 0x20 || ch == 0x7f)
+            return OC_E_INVALID;
+        plain &= ch < 0x7f && ch != '"' && ch != '\\';
+        if(by == OC_LOOKUP_EMAIL)
+            ch = (unsigned)lower((int)ch);
+        low[klen++] = (char)ch;
+        hash = (hash ^ ch) * 16777619u;
+    }
+    if(!klen)
+        return OC_E_INVALID;
+    low[klen] = '\0';
+    size_t ilen = id ? strspn(id, "0123456789") : 0;
+    if(id && (!ilen || id[ilen] || ilen > ID_MAX_DIGITS))
         return OC_E_INVALID;
     if(n && (!fields || !fields[0].key || strcmp(fields[0].key, "id") || !id ||
              !fields[0].value || strcmp(fields[0].value, id)))
@@ -298,23 +311,13 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     for(size_t i = 0; i < n; i++)
         if(!fields[i].key || !fields[i].value)
             return OC_E_INVALID;
-    struct entry fresh = {.by = by, .hash = key_hash(by, key), .at_ms = at_ms};
-    /* key and id in one allocation (a bulk push puts one entry per
-     * contact); the id, when there is one, follows the key's NUL */
-    size_t klen = strlen(key), ilen = id ? strlen(id) : 0;
-    if(!(fresh.key = malloc(klen + 1 + (id ? ilen + 1 : 0))))
-        goto oom;
-    memcpy(fresh.key, key, klen + 1);
-    if(id)
-        fresh.id = memcpy(fresh.key + klen + 1, id, ilen + 1);
-    if(by == OC_LOOKUP_EMAIL)
-        for(char *p = fresh.key; *p; p++)
-            *p = (char)lower((unsigned char)*p);
+    /* Measured as it will be saved; the key and id still in low and id. */
+    struct entry fresh = {.key = low, .id = (char *)id, .by = by, .hash = hash, .at_ms = at_ms};
     if(n) {
         if(!(fresh.fields = copy_fields(fields, n)))
-            goto oom;
+            return OC_E_NOMEM;
         fresh.nfields = n;
-        fresh.bytes = measure(c, &fresh);
+        fresh.bytes = measure_written(c, &fresh);
         if(!fresh.bytes)
             goto oom;
         /* An outsized record (a portal with hundreds of properties) would
@@ -325,18 +328,30 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
             fresh.nfields = 0;
         }
     }
-    if(!fresh.nfields && !(fresh.bytes = measure(c, &fresh)))
+    if(!fresh.nfields)
+        fresh.bytes = plain ? plain_bytes(klen, id, ilen, at_ms) : measure_written(c, &fresh);
+    if(!fresh.bytes)
         goto oom;
-    long old = find(c, by, key, fresh.hash);
+    /* Allocated (when it does not fit an entry) before anything is
+     * removed, so running out of memory leaves the old entry for key. */
+    size_t need = klen + 1 + (id ? ilen + 1 : 0);
+    char *block = need > ENTRY_TEXT ? malloc(need) : NULL;
+    if(need > ENTRY_TEXT && !block)
+        goto oom;
+    long old = find(c, by, low, hash);
     if(old >= 0)
         remove_at(c, old);
     while(c->oldest >= 0 && (c->count >= c->cap || c->bytes + fresh.bytes > HS_IDCACHE_MAX_BYTES))
         remove_at(c, c->oldest);
     long i = c->free_head;
-    c->free_head = c->e[i].newer;
-    c->e[i] = fresh;
-    size_t b = fresh.hash & (c->nbucket - 1);
-    c->e[i].chain = c->bucket[b];
+    struct entry *e = &c->e[i];
+    c->free_head = e->newer;
+    *e = fresh;
+    e->key = block ? block : e->text;
+    memcpy(e->key, low, klen + 1);
+    e->id = id ? memcpy(e->key + klen + 1, id, ilen + 1) : NULL;
+    size_t b = hash & (c->nbucket - 1);
+    e->chain = c->bucket[b];
     c->bucket[b] = i;
     link_newest(c, i);
     c->count++;
@@ -344,7 +359,6 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     c->dirty = 1;
     return OC_OK;
 oom:
-    free(fresh.key);
     free(fresh.fields);
     return OC_E_NOMEM;
 }
@@ -610,6 +624,8 @@ void hs_idcache_drop_id(struct hs_idcache *c, const char *id)
 }
 
 size_t hs_idcache_count(const struct hs_idcache *c) { return c ? c->count : 0; }
+
+size_t hs_idcache_bytes(const struct hs_idcache *c) { return c ? c->bytes : 0; }
 
 oc_status hs_idcache_limit(struct oc_instance *in, size_t max_entries)
 {

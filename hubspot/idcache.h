@@ -101,6 +101,12 @@ void hs_idcache_drop_id(struct hs_idcache *c, const char *id);
 /* Live and expired entries held now. c NULL: 0. */
 size_t hs_idcache_count(const struct hs_idcache *c);
 
+/* Bytes the entries held now take in the saved value (each with its
+ * comma): what the HS_IDCACHE_MAX_BYTES bound is kept on. A save made
+ * before any entry expires writes exactly the value's frame, these bytes
+ * less one comma (when it holds an entry). c NULL: 0. */
+size_t hs_idcache_bytes(const struct hs_idcache *c);
+
 /* Bound in's cache to max_entries (1 ..HS_IDCACHE_MAX_ENTRIES), creating
  * it if needed and dropping what it holds (tests use a small bound).
  * OC_E_INVALID for a bound out of range, OC_E_NOMEM. */

@@ -180,6 +180,57 @@ START_TEST(test_state_size_bounded)
 }
 END_TEST
 
+/* The byte count the bounds are kept on is the saved value's size, for
+ * every kind of entry: plain and escaped keys, no id, id keys, records,
+ * a record cut to its id, keys short enough to sit in an entry and too
+ * long for it, and a key put again. A wrong count would let the value
+ * outgrow HS_IDCACHE_MAX_BYTES, or evict for nothing. */
+START_TEST(test_bytes_match_the_saved_value)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    static char huge[HS_IDCACHE_RECORD_MAX_BYTES + 10];
+    memset(huge, 'y', sizeof huge - 1);
+    char at_edge[64], past_edge[64];
+    /* 48 bytes with the id "12345678" and both NULs: the most an entry
+     * holds in itself; one more and the key has its own block. */
+    snprintf(at_edge, sizeof at_edge, "%.*s@example.com", 48 - 2 - 8 - 12, "abcdefghijklmnopqrstuvwxyz0123456789");
+    snprintf(past_edge, sizeof past_edge, "%.*s@example.com", 48 - 2 - 8 - 11, "abcdefghijklmnopqrstuvwxyz0123456789");
+    struct oc_field rec[] = {{"id", "51", OC_FIELD_STRING}, {"firstname", "Ann \"Q\"\n\xc3\xa9", OC_FIELD_STRING}};
+    struct oc_field big[] = {{"id", "7", OC_FIELD_STRING}, {"notes", huge, OC_FIELD_STRING}};
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "Plain@Example.com", "123", NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "nobody@example.com", NULL, NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "q\"uote\\d@example.com", "9", NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "j\xc3\xb6rg@example.com", "10", NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_ID, "404", NULL, NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "ann@example.com", "51", rec, 2), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "huge@example.com", "7", big, 2), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, at_edge, "12345678", NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, past_edge, "12345678", NULL, 0), OC_OK);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "PLAIN@example.com", "1234567890123", NULL, 0), OC_OK);
+    ck_assert_uint_eq(hs_idcache_count(c), 9);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    static const char frame[] = "{\"cache\":\"contact-ids\",\"v\":1,\"entries\":[]}";
+    ck_assert_uint_eq(strlen(th_state(&th, HS_IDCACHE_KEY)), sizeof frame - 1 + hs_idcache_bytes(c) - 1);
+    hs_instance_release(a);
+
+    /* What was kept reads back whole, on either side of the edge. */
+    struct oc_instance *b = instance_ttl();
+    c = hs_idcache_open(b);
+    struct hs_idcache_hit h;
+    ck_assert_uint_eq(hs_idcache_count(c), 9);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, at_edge, &h), 1);
+    ck_assert_str_eq(h.id, "12345678");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, past_edge, &h), 1);
+    ck_assert_str_eq(h.id, "12345678");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "plain@EXAMPLE.com", &h), 1);
+    ck_assert_str_eq(h.id, "1234567890123");
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK); /* the gets moved entries: saved again, same size */
+    ck_assert_uint_eq(strlen(th_state(&th, HS_IDCACHE_KEY)), sizeof frame - 1 + hs_idcache_bytes(c) - 1);
+    hs_instance_release(b);
+}
+END_TEST
+
 START_TEST(test_bad_puts_refused)
 {
     struct oc_instance *a = instance_ttl();
@@ -330,6 +381,7 @@ Suite *make_idcache_suite(void)
     tcase_add_test(tc, test_second_instance_finds_what_the_first_learned);
     tcase_add_test(tc, test_expired_entries_are_neither_loaded_nor_saved);
     tcase_add_test(tc, test_least_recently_used_out);
+    tcase_add_test(tc, test_bytes_match_the_saved_value);
     tcase_add_test(tc, test_state_size_bounded);
     tcase_add_test(tc, test_bad_puts_refused);
     tcase_add_test(tc, test_drop_and_drop_id);
