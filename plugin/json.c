@@ -497,12 +497,13 @@ after:
                  p, describe(s[p], tmp, sizeof tmp));
 }
 
-int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize)
+/* Parse into j with k's token array (grown, or made when k has none).
+ * On failure k's array is left for the caller to keep or free. */
+static int parse_with(struct kit_json *j, struct toks *k, const char *text, size_t len, char *why,
+                      size_t whysize)
 {
     struct vctx v = {(const unsigned char *)text, len, why, whysize};
-    struct toks k = {0};
 
-    memset(j, 0, sizeof *j);
     if(why && whysize)
         why[0] = '\0';
     if(!text && len)
@@ -510,29 +511,58 @@ int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, 
     if(len > KIT_JSON_MAX_BYTES) {
         v.limit = 1;
         vfail(&v, "document of %zu bytes is over the %u-byte limit", len, KIT_JSON_MAX_BYTES);
-        goto fail;
+        return -2;
     }
-    /* Documents carry about one token per 16 bytes (HubSpot pages a bit
-     * fewer), so most never regrow. */
-    k.cap = len / 16 + 16;
-    if(k.cap > KIT_JSON_MAX_TOKENS)
-        k.cap = KIT_JSON_MAX_TOKENS;
-    k.t = malloc(k.cap * sizeof *k.t);
-    if(!k.t) {
-        vfail(&v, "out of memory for %zu tokens", k.cap);
-        goto fail;
+    if(!k->t) {
+        /* Documents carry about one token per 16 bytes (HubSpot pages a
+         * bit fewer), so most never regrow. */
+        k->cap = len / 16 + 16;
+        if(k->cap > KIT_JSON_MAX_TOKENS)
+            k->cap = KIT_JSON_MAX_TOKENS;
+        k->t = malloc(k->cap * sizeof *k->t);
+        if(!k->t) {
+            k->cap = 0;
+            vfail(&v, "out of memory for %zu tokens", len / 16 + 16);
+            return -1;
+        }
     }
-    if(parse(&v, &k))
-        goto fail;
+    k->n = 0;
+    if(parse(&v, k))
+        return v.limit ? -2 : -1;
     j->text = text;
     j->len = len;
-    j->tok = k.t;
-    j->ntok = (int)k.n;
+    j->tok = k->t;
+    j->ntok = (int)k->n;
+    j->cap = k->cap;
     return 0;
-fail:
-    free(k.t);
+}
+
+int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize)
+{
+    struct toks k = {0};
     memset(j, 0, sizeof *j);
-    return v.limit ? -2 : -1;
+    int rc = parse_with(j, &k, text, len, why, whysize);
+    if(rc) {
+        free(k.t);
+        memset(j, 0, sizeof *j);
+    }
+    return rc;
+}
+
+int kit_json_reparse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize)
+{
+    struct toks k = {0};
+    k.t = j->tok;
+    k.cap = j->tok ? j->cap : 0;
+    memset(j, 0, sizeof *j);
+    int rc = parse_with(j, &k, text, len, why, whysize);
+    if(rc) {
+        /* No document, but the array stays for the next parse. */
+        memset(j, 0, sizeof *j);
+        j->tok = k.t;
+        j->cap = k.cap;
+    }
+    return rc;
 }
 
 void kit_json_free(struct kit_json *j)

@@ -48,6 +48,7 @@ struct kit_json {
     size_t len;
     struct kit_json_tok *tok; /* owned */
     int ntok;
+    size_t cap;               /* tokens tok has room for */
 };
 
 /* Parse text[0..len) (need not be NUL-terminated). Returns 0; -1 with a
@@ -60,6 +61,14 @@ struct kit_json {
  * and must stay unchanged while j is used. On failure j is left empty (safe to kit_json_free).
  * Linear time; two allocations per document, none per token. */
 int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize);
+/* kit_json_parse keeping j's token array for the next document: j must
+ * be zeroed or hold what an earlier kit_json_parse or _reparse left (any
+ * result), never uninitialized. The array grows as documents need and is
+ * freed by kit_json_free only, so a caller reading many documents (answer
+ * after answer, line after line) allocates for the first and the biggest
+ * alone. Same results and reasons as kit_json_parse; on failure j holds
+ * no document (every accessor sees none) but keeps its array. */
+int kit_json_reparse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize);
 /* Free the tokens and empty j (idempotent; j may be NULL). */
 void kit_json_free(struct kit_json *j);
 

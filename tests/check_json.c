@@ -839,6 +839,54 @@ START_TEST(test_utf8_valid)
     ck_assert_uint_eq(bad, 1);
 }
 END_TEST
+
+/* One token array for many documents: a smaller document after a bigger
+ * one reuses it (no allocation), a bigger one grows it, a refused one
+ * leaves no document but the array, and every document reads exactly as
+ * kit_json_parse reads it. */
+START_TEST(test_reparse_reuses_tokens)
+{
+    static const char big[] = "{\"results\":[{\"id\":\"1\"},{\"id\":\"2\"},{\"id\":\"3\"},{\"id\":\"4\"}],"
+                              "\"a\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]}";
+    static const char small[] = "{\"id\":\"7\"}";
+    char huge[4096];
+    size_t n = 0;
+    huge[n++] = '[';
+    for(int i = 0; i < 600; i++)
+        n += (size_t)snprintf(huge + n, sizeof huge - n, "%s%d", i ? "," : "", i % 10);
+    huge[n++] = ']';
+    struct kit_json j = {0}, fresh = {0};
+    char why[128];
+    ck_assert_int_eq(kit_json_reparse(&j, big, strlen(big), why, sizeof why), 0);
+    ck_assert_int_eq(kit_json_parse(&fresh, big, strlen(big), NULL, 0), 0);
+    ck_assert_int_eq(j.ntok, fresh.ntok);
+    ck_assert_str_eq(kit_json_raw(&j, kit_json_path(&j, 0, "a"), &(size_t){0}),
+                     kit_json_raw(&fresh, kit_json_path(&fresh, 0, "a"), &(size_t){0}));
+    kit_json_free(&fresh);
+    const struct kit_json_tok *array = j.tok;
+    size_t cap = j.cap;
+    ck_assert_int_eq(kit_json_reparse(&j, small, strlen(small), why, sizeof why), 0);
+    ck_assert_ptr_eq(j.tok, array); /* reused, not made again */
+    ck_assert_uint_eq(j.cap, cap);
+    ck_assert_int_eq(j.ntok, 3);
+    ck_assert(kit_json_eq(&j, kit_json_get(&j, 0, "id"), "7"));
+    ck_assert_int_eq(kit_json_reparse(&j, "{\"id\":", 6, why, sizeof why), -1);
+    ck_assert_ptr_nonnull(strstr(why, "truncated"));
+    ck_assert_int_eq(j.ntok, 0);
+    ck_assert_int_eq(kit_json_type(&j, 0), KIT_JSON_NONE);
+    ck_assert_ptr_eq(j.tok, array); /* kept for the next one */
+    ck_assert_int_eq(kit_json_reparse(&j, huge, n, why, sizeof why), 0);
+    ck_assert_int_eq(j.ntok, 601);
+    ck_assert_uint_ge(j.cap, 601);
+    ck_assert_int_eq(kit_json_size(&j, 0), 600);
+    ck_assert_int_eq(kit_json_reparse(&j, small, strlen(small), why, sizeof why), 0);
+    ck_assert_int_eq(j.ntok, 3);
+    kit_json_free(&j);
+    ck_assert_ptr_null(j.tok);
+    ck_assert_uint_eq(j.cap, 0);
+}
+END_TEST
+
 extern Suite *make_json_suite(void);
 
 Suite *make_json_suite(void)
@@ -846,6 +894,7 @@ Suite *make_json_suite(void)
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("reader");
     tcase_add_test(tc, test_accepts_valid);
+    tcase_add_test(tc, test_reparse_reuses_tokens);
     tcase_add_test(tc, test_root_primitive_tokens);
     tcase_add_test(tc, test_rejects_numbers);
     tcase_add_test(tc, test_rejects_literals);
