@@ -10,12 +10,21 @@
 
 #include "hubspot/instance.h"
 #include "plugin/error.h"
+#include "plugin/http.h"
 
 static oc_status finish(struct oc_error *err, oc_status rc)
 {
     if(KIT_ERR_HAS(err, status))
         err->status = rc;
     return rc;
+}
+
+/* An operation that may have called HubSpot ends with the exact count of
+ * its calls in state (plugin/http.h kit_http_settle). */
+static oc_status settled(struct oc_instance *in, struct oc_error *err, oc_status rc)
+{
+    kit_http_settle(in->http);
+    return finish(err, rc);
 }
 
 static oc_status v_init(const struct oc_host *host, const struct oc_option *opts, size_t n,
@@ -46,7 +55,7 @@ static oc_status v_init(const struct oc_host *host, const struct oc_option *opts
 static oc_status v_authorize(struct oc_instance *in, struct oc_error *err)
 {
     CHECK_CLIENT(in, err, "authorize");
-    return finish(err, hs_authorize(in, err));
+    return settled(in, err, hs_authorize(in, err));
 }
 
 static oc_status v_pull(struct oc_instance *in, const struct oc_pull_request *req,
@@ -55,7 +64,7 @@ static oc_status v_pull(struct oc_instance *in, const struct oc_pull_request *re
     CHECK_CLIENT(in, err, "pull");
     if(!req || !OC_HAS_MEMBER(req, struct oc_pull_request, types))
         return kit_fail(err, OC_E_INVALID, "pull: request is NULL or too small (struct_size)");
-    return finish(err, hs_pull(in, req, err));
+    return settled(in, err, hs_pull(in, req, err));
 }
 
 static oc_status v_push(struct oc_instance *in, const struct oc_push_request *req,
@@ -66,7 +75,7 @@ static oc_status v_push(struct oc_instance *in, const struct oc_push_request *re
        !req->list_id || !*req->list_id)
         return kit_fail(err, OC_E_INVALID,
                        "push: request must have struct_size, a list id and a next() callback");
-    return finish(err, hs_push(in, req, err));
+    return settled(in, err, hs_push(in, req, err));
 }
 
 static oc_status v_lookup(struct oc_instance *in, const struct oc_lookup_request *req,
@@ -76,13 +85,13 @@ static oc_status v_lookup(struct oc_instance *in, const struct oc_lookup_request
     if(!req || !OC_HAS_MEMBER(req, struct oc_lookup_request, queries) ||
        (req->nqueries && !req->queries))
         return kit_fail(err, OC_E_INVALID, "lookup: request is NULL, too small, or has no queries");
-    return finish(err, hs_lookup(in, req, err));
+    return settled(in, err, hs_lookup(in, req, err));
 }
 
 static oc_status v_usage(struct oc_instance *in, struct oc_error *err)
 {
     CHECK_INST(in, err, "usage");
-    return finish(err, hs_usage(in, err));
+    return settled(in, err, hs_usage(in, err));
 }
 
 static void v_release(struct oc_instance *in) { hs_instance_release(in); }

@@ -282,10 +282,20 @@ oc_status kit_http_call(struct kit_http *h, struct kit_http_req *r, struct oc_er
  * set; limit_max, limit_remaining, limit_interval_ms, daily_limit,
  * daily_remaining only when ever seen in a response; by_endpoint_json, a
  * string holding a JSON object {"name":{"calls":..,"errors":..,"429":..,
- * "retries":..}} (the record ABI is flat). Usage is persisted (host state
- * key "usage") at the end of every kit_http_run, and counts every request
- * that reached the wire. */
+ * "retries":..}} (the record ABI is flat); calls_counted_ahead when calls
+ * another client (or a run that died) counted ahead are in calls. Usage
+ * counts every request that reached the wire and is persisted (host state
+ * key "usage") ahead of the calls it covers: before a call that the
+ * allowance of the last save does not cover (see "counted ahead" in
+ * http.c), so the stored count is never below the calls made. */
 oc_status kit_http_usage_emit(struct kit_http *h, struct oc_error *err);
+/* Store the exact count now and take back the allowance of calls counted
+ * ahead that this client did not use. A connector calls it at the end of
+ * every operation, so what a finished run leaves in state is exact; a
+ * process that dies without it leaves its allowance counted (a count
+ * slightly high, never low). Logs a warning when the save fails. h may be
+ * NULL. */
+void kit_http_settle(struct kit_http *h);
 struct kit_usage_zone;
 /* Count days in the account's zone z from now on (z is copied; see
  * plugin/usage.h): a connector calls this after saving the zone, so the same

@@ -384,6 +384,7 @@ static int sum_counts(struct kit_usage *dst, const struct kit_usage *src)
         e->retries += src->ep[i].retries;
     }
     dst->calls += src->calls;
+    dst->ahead += src->ahead;
     dst->n429 += src->n429;
     dst->retries += src->retries;
     dst->warned |= src->warned;
@@ -391,6 +392,14 @@ static int sum_counts(struct kit_usage *dst, const struct kit_usage *src)
         if(src->limits[i] >= 0)
             dst->limits[i] = src->limits[i];
     return 0;
+}
+
+/* A finished day's calls counted ahead are its calls now: no run will
+ * take them back, and a kept day holds only what counts. */
+static void fold_ahead(struct kit_usage *d)
+{
+    d->calls += d->ahead;
+    d->ahead = 0;
 }
 
 /* dst's kept day `day`, made (in date order) when absent; NULL on oom. */
@@ -418,6 +427,7 @@ static int keep_day(struct kit_usage *dst, const struct kit_usage *src, const ch
     struct kit_usage *d = history_day(dst, day);
     if(!d || sum_counts(d, src))
         return -1;
+    fold_ahead(d);
     if(src->budget)
         d->budget = src->budget;
     d->offset_ms = src->offset_ms;
@@ -451,7 +461,7 @@ static int keep_whole(struct kit_usage *dst, const struct kit_usage *d)
     struct kit_usage *kept = history_day(dst, d->day);
     if(!kept)
         return -1;
-    if(kept->calls >= d->calls && (kept->calls || kept->nep))
+    if(kept->calls >= d->calls + d->ahead && (kept->calls || kept->nep))
         return 0;
     char day[11];
     memcpy(day, kept->day, sizeof day);
@@ -459,6 +469,7 @@ static int keep_whole(struct kit_usage *dst, const struct kit_usage *d)
     memcpy(kept->day, day, sizeof day);
     if(sum_counts(kept, d))
         return -1;
+    fold_ahead(kept);
     kept->budget = d->budget;
     kept->offset_ms = d->offset_ms;
     return 0;
@@ -620,6 +631,8 @@ int kit_usage_to_json(const struct kit_usage *u, struct kit_buf *out)
     kit_jw_obj(&w);
     kit_jw_kstr(&w, "day", u->day);
     kit_jw_kint(&w, "calls", (int64_t)u->calls);
+    if(u->ahead)
+        kit_jw_kint(&w, "ahead", (int64_t)u->ahead);
     kit_jw_key(&w, "by_endpoint");
     struct kit_buf eps = KIT_BUF_INIT;
     int rc = kit_usage_endpoints_json(u, &eps);
@@ -775,7 +788,8 @@ static int parse_usage(const struct kit_json *j, int obj, struct kit_usage *u, i
     kit_buf_free(&day);
     uint64_t warned = 0;
     if(counter(j, obj, "calls", &u->calls) || counter(j, obj, "429s", &u->n429) ||
-       counter(j, obj, "retries", &u->retries) || counter(j, obj, "warned", &warned)) {
+       counter(j, obj, "retries", &u->retries) || counter(j, obj, "warned", &warned) ||
+       counter(j, obj, "ahead", &u->ahead)) {
         *bad = "a counter is not a non-negative integer";
         return -1;
     }
@@ -903,7 +917,7 @@ static const int warn_percent[KIT_USAGE_WARN_STEPS] = {50, 80, 100};
 int kit_usage_warnings(struct kit_usage *u, struct kit_usage_warning *out, int max)
 {
     int n = 0;
-    int64_t used[2] = {(int64_t)u->calls, (int64_t)u->calls};
+    int64_t used[2] = {(int64_t)(u->calls + u->ahead), (int64_t)(u->calls + u->ahead)};
     int64_t limit[2] = {u->budget, u->limits[KIT_LIM_DAILY]};
     /* The daily limit is the portal's: what HubSpot says is left counts
      * other apps' calls too, so it wins when it says more was used. */

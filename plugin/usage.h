@@ -19,6 +19,16 @@
  * and utc_offset_ms (never read back).
  *
  * and "warned":N, the warnings already given today (kit_usage_warnings).
+ *
+ * "ahead":N (only when N > 0): calls counted before they were made. A
+ * client stores an allowance of calls ahead of making them, so the stored
+ * record never counts fewer calls than were made, whenever the process
+ * dies, without a save per call (plugin/http.c says when). A client that
+ * finishes cleanly takes its unused allowance back; one that died leaves
+ * it, and it stays counted for the day: a count slightly high, never low.
+ * Every figure that decides or reports use (budgets, warnings, records)
+ * counts calls + ahead; a day kept in the history has it folded into its
+ * calls.
  * 429 answers are also counted by the server's name for the limit that
  * refused them (the answer hook's kit_http_decision.policy; "unknown"
  * when it named none):
@@ -104,6 +114,7 @@ enum kit_usage_limit {
 struct kit_usage {
     char day[11];                 /* "YYYY-MM-DD" or "" when unset */
     uint64_t calls, n429, retries;
+    uint64_t ahead;               /* calls counted ahead (see above) */
     struct kit_usage_ep *ep;       /* owned, nep entries            */
     size_t nep;
     int64_t limits[KIT_LIM_COUNT]; /* -1: never seen                */

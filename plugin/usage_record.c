@@ -41,10 +41,14 @@ static void json_field(struct kit_usage_record *r, const struct oc_host *host, c
         r->f[r->nf++] = kit_json_field(host, key, text_key, kit_buf_str(json));
 }
 
-/* The counts both records carry: calls, 429s (by policy), retries. */
+/* The counts both records carry: calls, 429s (by policy), retries. The
+ * calls include those counted ahead (plugin/usage.h), said apart when
+ * there are any, so a figure that decides a budget is never below it. */
 static int counts(struct kit_usage_record *r, const struct oc_host *host, const struct kit_usage *u)
 {
-    kit_usage_record_num(r, "calls", (int64_t)u->calls);
+    kit_usage_record_num(r, "calls", (int64_t)(u->calls + u->ahead));
+    if(u->ahead)
+        kit_usage_record_num(r, "calls_counted_ahead", (int64_t)u->ahead);
     kit_usage_record_num(r, "calls_429", (int64_t)u->n429);
     if(u->npol) {
         if(kit_usage_policies_json(u, &r->pols))
@@ -89,7 +93,7 @@ int kit_usage_record_today(struct kit_usage_record *r, const struct oc_host *hos
     if(counts(r, host, u))
         return -1;
     if(u->budget) {
-        int64_t left = u->budget - (int64_t)u->calls;
+        int64_t left = u->budget - (int64_t)(u->calls + u->ahead);
         kit_usage_record_num(r, "budget", u->budget);
         kit_usage_record_num(r, "budget_remaining", left > 0 ? left : 0);
     }

@@ -19,6 +19,7 @@
 #include "fixtures/replay.h"
 #include "hubspot/event_context.h"
 #include "hubspot/instance.h"
+#include "plugin/http.h"
 #include "plugin/json.h"
 #include "plugin/usage.h"
 #include "tests/support/scenario_check.h"
@@ -107,7 +108,9 @@ START_TEST(once_per_campaign_across_runs)
     ck_assert_ptr_nonnull(cache);
     ASSERT_HAS(cache, "[\"900\",\"Gazette weekly 47\",\"This week: the harbour\"]");
     ASSERT_HAS(cache, "[\"777\",1795910400000]"); /* a day after it was asked about */
-    /* The listing's calls are counted like any other. */
+    /* The listing's calls are counted like any other (stored exactly at
+     * the operation's end, as the plugin's entry points do). */
+    kit_http_settle(s.in->http);
     ASSERT_HAS(th_state(&s.th, KIT_USAGE_KEY), "marketing.emails");
 
     /* Another process, twenty minutes later: from the state, no call. */

@@ -74,6 +74,14 @@ static void req_check(struct kit_http_req *r)
     scan_add(r->err.message);
 }
 
+/* The stored usage record once the operation is over: its end stores
+ * the exact count (kit_http_settle), as the plugin's entry points do. */
+static const char *usage_now(struct http_env *e)
+{
+    kit_http_settle(e->h);
+    return th_state(&e->th, "usage");
+}
+
 /* One GET through kit_http_call; the request is left for the caller to
  * inspect and free. */
 static oc_status get(struct http_env *e, struct kit_http_req *r, const char *path)
@@ -139,7 +147,7 @@ START_TEST(t429_ten_secondly_waits_window)
     /* The whole window, plus at most the pacer's 1% guard. */
     ck_assert_int_ge(e.th.slept_ms, 10000);
     ck_assert_int_le(e.th.slept_ms, 10101);
-    const char *u = th_state(&e.th, "usage");
+    const char *u = usage_now(&e);
     ck_assert_ptr_nonnull(u);
     ck_assert_ptr_nonnull(strstr(u, "\"429s\":1"));
     ck_assert_ptr_nonnull(strstr(u, "\"retries\":1"));
@@ -185,7 +193,7 @@ START_TEST(t429_daily_stops)
     ck_assert(r[0].err.retryable);
     ck_assert_int_eq(e.th.slept_ms, 0);
     ck_assert_uint_eq(fx_server_requests(e.srv), 1);
-    const char *u = th_state(&e.th, "usage");
+    const char *u = usage_now(&e);
     ck_assert_ptr_nonnull(u);
     ck_assert_ptr_nonnull(strstr(u, "\"calls\":1"));
     ck_assert_ptr_nonnull(strstr(u, "\"429s\":1"));
@@ -436,7 +444,7 @@ START_TEST(t4xx_not_retried)
     ck_assert_int_eq(r[5].rc, OC_E_CONFIG); /* not followed */
     ck_assert_ptr_nonnull(strstr(r[5].err.message, "Redirects are not followed"));
 
-    const char *u = th_state(&e.th, "usage");
+    const char *u = usage_now(&e);
     ck_assert_ptr_nonnull(strstr(u, "\"contacts.batch.upsert\":{\"calls\":1,\"errors\":1"));
     for(int i = 0; i < 6; i++) {
         req_check(&r[i]);
@@ -481,7 +489,7 @@ START_TEST(t_budget_refuses_next_call)
     kit_http_req_free(&r);
     ck_assert_uint_eq(fx_server_requests(e.srv), 3);
     ck_assert_uint_eq(kit_http_calls(e.h), 3);
-    const char *u = th_state(&e.th, "usage");
+    const char *u = usage_now(&e);
     ck_assert_ptr_nonnull(strstr(u, "\"calls\":3"));
     ck_assert_ptr_nonnull(strstr(u, "\"budget\":3"));
     env_end(&e, 1);
@@ -502,6 +510,7 @@ START_TEST(t_usage_persisted_and_reloaded)
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/u"), OC_OK);
     kit_http_req_free(&r);
+    kit_http_settle(e.h);
     kit_http_free(e.h);
     e.h = NULL;
 
@@ -523,14 +532,14 @@ START_TEST(t_usage_persisted_and_reloaded)
                               "{\"test.get\":{\"calls\":3,\"errors\":1,"
                               "\"429\":1,\"retries\":1}}}"),
                   "record: %s", rec);
-    const char *u = th_state(&e.th, "usage");
+    const char *u = usage_now(&e);
     ck_assert_ptr_nonnull(strstr(u, "\"calls\":3"));
 
     /* Next UTC day: counts start again. */
     th_advance(&e.th, 86400000);
     ck_assert_int_eq(get(&e, &r, "/w"), OC_OK);
     kit_http_req_free(&r);
-    u = th_state(&e.th, "usage");
+    u = usage_now(&e);
     ck_assert_msg(strstr(u, "{\"day\":\"2026-11-29\",\"calls\":1,"), "usage: %s", u);
     env_end(&e, 1);
 }
@@ -546,7 +555,7 @@ START_TEST(t_usage_corrupt_state_tolerated)
     struct kit_http_req r;
     ck_assert_int_eq(get(&e, &r, "/u"), OC_OK);
     kit_http_req_free(&r);
-    ck_assert_ptr_nonnull(strstr(th_state(&e.th, "usage"), "\"calls\":1"));
+    ck_assert_ptr_nonnull(strstr(usage_now(&e), "\"calls\":1"));
     env_end(&e, 1);
 }
 END_TEST
@@ -724,7 +733,7 @@ START_TEST(t_burst_300_paced)
         kit_http_req_free(&r[i]);
     }
     uint64_t calls = kit_http_calls(e.h);
-    const char *u = th_state(&e.th, "usage");
+    const char *u = usage_now(&e);
     printf("http: 300-call burst vs 100 calls/10 s: %llu calls, %d ok, virtual time %.1f s, "
            "server saw %llu requests; usage %s\n",
            (unsigned long long)calls, ok, spent / 1000.0,

@@ -159,7 +159,8 @@ int och_usage_take(struct och_usage_data *d, const struct oc_record *r, char *wh
     if(number(r, "calls", &row->calls) || number(r, "calls_429", &row->n429) ||
        number(r, "retries", &row->retries) || number(r, "errors", &row->errors) ||
        number(r, "budget", &row->budget) || number(r, "daily_limit", &row->daily_limit) ||
-       number(r, "daily_remaining", &row->daily_remaining)) {
+       number(r, "daily_remaining", &row->daily_remaining) ||
+       number(r, "calls_counted_ahead", &row->ahead)) {
         snprintf(why, whysize, "the %s record of %s has a number that is not a whole number", r->kind, row->day);
         return -1;
     }

@@ -35,6 +35,7 @@ struct och_usage_row {
     char day[11];
     int today; /* from the "usage" record */
     int64_t calls, n429, retries, errors;
+    int64_t ahead;           /* of calls, counted ahead by a run that did not finish */
     int64_t budget;          /* 0: none that day            */
     int64_t daily_limit;     /* -1: never seen that day     */
     int64_t daily_remaining; /* -1: never seen that day     */

@@ -116,6 +116,10 @@ int och_usage_report_text(FILE *f, const struct och_usage_data *d, int days)
     }
     if(d->basis[0])
         fprintf(f, "days: %s; today resets at %s\n", d->basis, d->resets_at[0] ? d->resets_at : "?");
+    if(d->nrows && d->rows[d->nrows - 1].today && d->rows[d->nrows - 1].ahead)
+        fprintf(f, "today's calls include %lld counted ahead by a run that did not finish (the count is "
+                   "kept high, never low, so the budget holds)\n",
+                (long long)d->rows[d->nrows - 1].ahead);
     struct och_usage_projection p;
     och_usage_project(d, &p);
     projection_text(f, &p);
@@ -170,6 +174,8 @@ int och_usage_report_json(FILE *f, const struct och_usage_data *d, int days)
         kit_jw_key(&w, "today");
         kit_jw_bool(&w, r->today);
         kit_jw_kint(&w, "calls", r->calls);
+        if(r->ahead)
+            kit_jw_kint(&w, "calls_counted_ahead", r->ahead);
         kit_jw_key(&w, "share_percent");
         if(ref) {
             char pc[48];
