@@ -112,6 +112,15 @@ struct och_input {
     struct oc_field *fields;
     size_t capfields;
     char id[32];
+    /* JSON Lines: the property each recent key went to. Keys repeat on
+     * every line, and finding one's property searches --map and the
+     * common headers. prop NULL: left out; self: the key itself. */
+    struct {
+        char key[32];
+        const char *prop;
+        int self;
+    } keys[8];
+    size_t nkeys;
     struct kit_buf errmsg;
     /* bytes to read before the stream again: the lines after a line whose
      * open quote swallowed them (see above) */

@@ -112,8 +112,74 @@ void och_fields_json(struct kit_jw *w, const struct oc_record *r, struct kit_buf
     }
 }
 
+/* Bytes a JSON string holds as they are: printable ASCII but the quote
+ * and the backslash. */
+static const unsigned char json_plain[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1, [0x7F] = 1,
+};
+
+/* s as a JSON string literal. Text that needs no escaping (nearly all a
+ * result holds) is copied as it is after one look at each byte; the rest
+ * goes through kit_json_quote, which writes the same bytes for such
+ * text. */
+static void put_str(struct kit_buf *out, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while(json_plain[u[i]])
+        i++;
+    if(s[i]) {
+        kit_json_quote(out, s, i + strlen(s + i));
+        return;
+    }
+    if(out->oom || !out->data || out->cap - out->len <= i + 2) {
+        kit_buf_putc(out, '"');
+        kit_buf_append(out, s, i);
+        kit_buf_putc(out, '"');
+        return;
+    }
+    char *d = out->data + out->len;
+    d[0] = '"';
+    memcpy(d + 1, s, i);
+    d[i + 1] = '"';
+    d[i + 2] = '\0';
+    out->len += i + 2;
+}
+
+/* och_record_json for records without JSON fields (all a push or lookup
+ * emits): the same bytes as the writer below, without its bookkeeping
+ * per key and value, which cost more than the text. */
+static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
+{
+    kit_buf_append(out, "{\"kind\":", 8);
+    put_str(out, r->kind ? r->kind : "");
+    for(size_t i = 0; i < r->nfields; i++) {
+        const struct oc_field *f = &r->fields[i];
+        const char *v = f->value ? f->value : "";
+        if(!f->key)
+            continue;
+        kit_buf_putc(out, ',');
+        put_str(out, f->key);
+        kit_buf_putc(out, ':');
+        if(f->type == OC_FIELD_NULL)
+            kit_buf_append(out, "null", 4);
+        else if((f->type == OC_FIELD_NUMBER && json_number(v)) ||
+                (f->type == OC_FIELD_BOOL && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)))
+            kit_buf_append(out, v, strlen(v));
+        else
+            put_str(out, v);
+    }
+    kit_buf_putc(out, '}');
+    return kit_buf_ok(out) ? 0 : -1;
+}
+
 int och_record_json(const struct oc_record *r, struct kit_buf *out)
 {
+    size_t i = 0;
+    while(i < r->nfields && !(r->fields[i].key && r->fields[i].type == OC_FIELD_JSON))
+        i++;
+    if(i == r->nfields)
+        return record_json_plain(r, out);
     struct kit_buf tmp = KIT_BUF_INIT;
     struct kit_jw w;
     kit_jw_init(&w, out);
