@@ -13,6 +13,7 @@
 
 #include "host-api/ochost/commands.h"
 #include "host-api/ochost/output.h"
+#include "host-api/ochost/results.h"
 #include "host-api/ochost/status.h"
 #include "host-api/ochost/stdout_fail.h"
 #include "plugin/clock.h"
@@ -29,7 +30,18 @@ struct lookup_ctx {
     unsigned long long found, missed;
     unsigned long long written; /* answers whose write(2) succeeded */
     int follow; /* each answer leaves at once, not when stdio's buffer fills */
+    /* Without --follow the answers are written in batches (results.h),
+     * and at the end of each run of queries: one write(2) per answer was
+     * most of what ochost itself cost a bulk lookup. */
+    struct och_results out;
 };
+
+static void answers_written(void *ctx, size_t n, int ok)
+{
+    struct lookup_ctx *l = ctx;
+    if(ok)
+        l->written += n;
+}
 
 static oc_status sink(void *ctx, const struct oc_record *r)
 {
@@ -38,10 +50,12 @@ static oc_status sink(void *ctx, const struct oc_record *r)
         l->missed++;
     else
         l->found++;
+    if(!l->follow)
+        return och_results_add(&l->out, r);
     if(och_record_print(stdout, r, &l->scratch))
         return OC_E_IO;
     l->written++;
-    return l->follow && fflush(stdout) ? OC_E_IO : OC_OK;
+    return fflush(stdout) ? OC_E_IO : OC_OK;
 }
 
 static oc_status run(struct och_session *s, struct lookup_ctx *l, int by, const char *const *q, size_t n)
@@ -52,6 +66,9 @@ static oc_status run(struct och_session *s, struct lookup_ctx *l, int by, const 
     och_error_init(&s->err);
     oc_status rc = s->conn->lookup(s->inst, &req, &s->err);
     s->host.sink = NULL;
+    /* The next run's queries may still be on their way (a pipe): what
+     * is known goes out first. A failure is stdout's, said at the end. */
+    och_results_flush(&l->out);
     return rc;
 }
 
@@ -325,14 +342,19 @@ out:
 
 int och_cmd_lookup(struct och_session *s, const struct och_cli *args)
 {
-    struct lookup_ctx l = {KIT_BUF_INIT, 0, 0, 0, 0};
+    struct lookup_ctx l;
     oc_status rc;
+    memset(&l, 0, sizeof l);
+    if(!args->follow)
+        och_results_begin(&l.out, &s->host, answers_written, &l);
     if(args->follow)
         rc = from_follow(s, &l, args->input);
     else if(args->input)
         rc = from_file(s, &l, args->input);
     else
         rc = run(s, &l, args->lookup_by, args->queries, args->nqueries);
+    och_results_flush(&l.out);
+    och_results_end(&l.out);
     kit_buf_free(&l.scratch);
     /* Answers go out in the order they are known, not the queries' order,
      * so "the rest" is the queries without an answer line. */
