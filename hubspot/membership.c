@@ -13,6 +13,7 @@
  * reported added; one that existed before stays already_member, the one
  * case where the status can be wrong (HubSpot's answer cannot tell).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +45,25 @@ int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, s
     return kit_buf_ok(out) ? 0 : -1;
 }
 
-/* Fill set with the raw (still escaped) strings of array token arr. Ids
- * are decimal strings, so raw equals unescaped; a number item (should
- * HubSpot ever send one) reads the same. */
-static int load(struct kit_strset *set, const struct kit_json *j, int arr)
+enum { ID_FIRST = 1, ID_ADDED = 2, ID_MISSING = 4 };
+
+/* Mark, on the first item holding each id that array token arr of j
+ * lists, what the answer says of it (bit). Ids are decimal strings, so
+ * the raw (still escaped) text equals the unescaped; a number item
+ * (should HubSpot ever send one) reads the same. ids maps an id to its
+ * first item's index + 1. */
+static void mark_listed(const struct kit_strset *ids, const struct kit_json *j, int arr,
+                        unsigned char *mark, unsigned char bit)
 {
     int n = kit_json_type(j, arr) == KIT_JSON_ARRAY ? kit_json_size(j, arr) : 0;
-    if(kit_strset_init(set, (size_t)n))
-        return -1;
     int t = arr + 1;
     for(int i = 0; i < n; i++, t = kit_json_skip(j, t)) {
         size_t len;
         const char *s = kit_json_raw(j, t, &len);
-        if(s)
-            kit_strset_add(set, s, len);
+        uintptr_t first = s ? (uintptr_t)kit_strset_get(ids, s, len) : 0;
+        if(first)
+            mark[first - 1] |= bit;
     }
-    return 0;
 }
 
 /* Whether a 400 is about the list's processing type. The wording is
@@ -142,23 +146,32 @@ static oc_status settle_answer(const struct kit_http_req *r, const char *list_id
         }
         return OC_OK;
     }
-    struct kit_strset sadd, smiss, seen;
-    memset(&sadd, 0, sizeof sadd);
-    memset(&smiss, 0, sizeof smiss);
-    memset(&seen, 0, sizeof seen);
+    /* One map of the chunk's own ids, looked up once per id the answer
+     * lists, instead of a set per answer array and one more for the
+     * chunk. */
+    struct kit_strset ids;
+    unsigned char *mark = calloc(n ? n : 1, 1);
     oc_status rc = OC_OK;
-    if(load(&sadd, j, added) || load(&smiss, j, missing) || kit_strset_init(&seen, n)) {
+    if(kit_strset_init(&ids, n) || !mark) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory reading the memberships/add answer");
         goto out;
     }
     for(size_t i = 0; i < n; i++) {
+        const char *id = items[i]->record_id;
+        if(kit_strset_put(&ids, id, strlen(id), (void *)(uintptr_t)(i + 1)) == 1)
+            mark[i] = ID_FIRST;
+    }
+    mark_listed(&ids, j, added, mark, ID_ADDED);
+    mark_listed(&ids, j, missing, mark, ID_MISSING);
+    for(size_t i = 0; i < n; i++) {
         struct hs_push_item *it = items[i];
-        size_t len = strlen(it->record_id);
-        int first = kit_strset_add(&seen, it->record_id, len) == 1;
-        if(kit_strset_has(&sadd, it->record_id, len)) {
+        int first = mark[i] & ID_FIRST;
+        unsigned char said = first ? mark[i]
+                                   : mark[(uintptr_t)kit_strset_get(&ids, it->record_id, strlen(it->record_id)) - 1];
+        if(said & ID_ADDED) {
             /* The same contact twice in one push: added once. */
             it->status = first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
-        } else if(kit_strset_has(&smiss, it->record_id, len)) {
+        } else if(said & ID_MISSING) {
             if(it->from_cache) {
                 /* Our cached id is stale (contact merged or deleted):
                  * hand it back for a fresh upsert. */
@@ -177,9 +190,8 @@ static oc_status settle_answer(const struct kit_http_req *r, const char *list_id
         }
     }
 out:
-    kit_strset_free(&sadd);
-    kit_strset_free(&smiss);
-    kit_strset_free(&seen);
+    kit_strset_free(&ids);
+    free(mark);
     return rc;
 }
 

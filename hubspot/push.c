@@ -365,31 +365,34 @@ static void read_item(struct run *R, struct hs_push_item **out, int64_t wait_ms)
  * 0 when it has to wait for another wave, -1 out of memory. */
 static int place(struct run *R, struct hs_push_item *it)
 {
-    size_t klen = strlen(it->key);
-    struct hs_push_item *first = kit_strset_get(&R->wave, it->key, klen);
-    if(first) {
-        if(R->ncopies >= R->copies_max)
-            return 0;
-        if(hs_upsert_item_merge(first, it))
-            return -1;
-        hs_push_item_set_json(it, NULL, 0); /* merged: only its own name and result are left */
-        if(first->copies_last)
-            first->copies_last->copy_next = it;
-        else
-            first->copies = it;
-        first->copies_last = it;
-        R->ncopies++;
-        return 1;
+    size_t klen = strlen(it->key), b = 0;
+    while(b < R->active && R->nb[b] == HS_PUSH_BATCH)
+        b++;
+    /* One lookup: it joins the batch with room unless its email is in
+     * the wave already. */
+    void *found = NULL;
+    if(b < R->active) {
+        int added = kit_strset_insert(&R->wave, it->key, klen, it, &found);
+        if(added == 1) {
+            R->slots[b * HS_PUSH_BATCH + R->nb[b]++] = it;
+            return 1;
+        }
+    } else {
+        found = kit_strset_get(&R->wave, it->key, klen);
     }
-    for(size_t b = 0; b < R->active; b++) {
-        if(R->nb[b] == HS_PUSH_BATCH)
-            continue;
-        if(kit_strset_put(&R->wave, it->key, klen, it) != 1)
-            return 0;
-        R->slots[b * HS_PUSH_BATCH + R->nb[b]++] = it;
-        return 1;
-    }
-    return 0;
+    struct hs_push_item *first = found;
+    if(!first || R->ncopies >= R->copies_max)
+        return 0;
+    if(hs_upsert_item_merge(first, it))
+        return -1;
+    hs_push_item_set_json(it, NULL, 0); /* merged: only its own name and result are left */
+    if(first->copies_last)
+        first->copies_last->copy_next = it;
+    else
+        first->copies = it;
+    first->copies_last = it;
+    R->ncopies++;
+    return 1;
 }
 
 static int wave_full(const struct run *R)

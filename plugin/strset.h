@@ -33,6 +33,9 @@ int kit_strset_add(struct kit_strset *s, const char *key, size_t len);
 int kit_strset_has(const struct kit_strset *s, const char *key, size_t len);
 /* kit_strset_add that also stores val (borrowed) with a new key. */
 int kit_strset_put(struct kit_strset *s, const char *key, size_t len, void *val);
+/* kit_strset_put in one lookup with kit_strset_get: when key is present
+ * already, 0 with its value in *found (found may be NULL). */
+int kit_strset_insert(struct kit_strset *s, const char *key, size_t len, void *val, void **found);
 /* The value stored with key, NULL when absent (or stored as NULL). */
 void *kit_strset_get(const struct kit_strset *s, const char *key, size_t len);
 

@@ -751,6 +751,55 @@ static char *quoted(const char *s, size_t n)
     return kit_buf_take(&b);
 }
 
+/* Quote len bytes of 'a' with byte c at positions at and (if not
+ * SIZE_MAX) at2, and compare with the expected text. Read from a heap
+ * copy of exactly len bytes, so a load past the end shows under ASan. */
+static void quote_one(size_t len, char c, const char *esc, size_t at, size_t at2)
+{
+    char *in = malloc(len ? len : 1), want[256];
+    memset(in, 'a', len);
+    size_t w = 0;
+    want[w++] = '"';
+    for(size_t k = 0; k < len; k++) {
+        if(k == at || k == at2) {
+            in[k] = c;
+            strcpy(want + w, esc);
+            w += strlen(esc);
+        } else {
+            want[w++] = 'a';
+        }
+    }
+    want[w++] = '"';
+    want[w] = '\0';
+    char *q = quoted(in, len);
+    ck_assert_msg(!strcmp(q, want), "len %zu, byte %d at %zu and %zu: got %s", len, (unsigned char)c, at,
+                  at2, q);
+    free(q);
+    free(in);
+}
+
+/* A byte needing an escape is found wherever it sits in a string of any
+ * short length (the scan reads 16 and 8 bytes at a time, its last load
+ * overlapping bytes already read), alone or after another one; a string
+ * without one is copied whole. */
+START_TEST(test_quote_finds_escapes_at_every_offset)
+{
+    static const struct {
+        char c;
+        const char *esc;
+    } specials[] = {{'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\x01', "\\u0001"}, {'\xC3', "\xEF\xBF\xBD"}};
+    for(size_t len = 0; len <= 40; len++) {
+        quote_one(len, 'a', "a", (size_t)-1, (size_t)-1);
+        for(size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++)
+            for(size_t at = 0; at < len; at++) {
+                quote_one(len, specials[sp].c, specials[sp].esc, at, (size_t)-1);
+                if(at + 1 < len)
+                    quote_one(len, specials[sp].c, specials[sp].esc, at, len - 1);
+            }
+    }
+}
+END_TEST
+
 START_TEST(test_quote)
 {
     static const struct {
@@ -914,6 +963,7 @@ Suite *make_json_suite(void)
     tcase_add_test(tc, test_writer);
     tcase_add_test(tc, test_writer_errors);
     tcase_add_test(tc, test_quote);
+    tcase_add_test(tc, test_quote_finds_escapes_at_every_offset);
     tcase_add_test(tc, test_utf8_valid);
     suite_add_tcase(s, tc);
     return s;
