@@ -657,6 +657,62 @@ START_TEST(bulk_push_from_open_pipe_writes_results_while_waiting)
 }
 END_TEST
 
+/* A bulk push that waits on the rate limit between its calls (one call
+ * per 5 s; the host's clock is virtual, so the waits pass at once): the
+ * results known before a wait (inputs refused locally while reading) go
+ * out before it, since the wait would carry them past a second on the
+ * host's clock, not after it or all at the end. Seen in the order of write(2) on stdout and the calls'
+ * sendto(2) under strace; skipped when strace cannot trace here. */
+START_TEST(bulk_push_writes_results_before_waiting_on_the_rate_limit)
+{
+    if(system("strace -o /dev/null true >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "bulk_push_writes_results_before_waiting_on_the_rate_limit: skipped: strace is not "
+                        "installed or cannot trace here\n");
+        return;
+    }
+    char input[300], trace[300], cfg[300];
+    struct kit_buf text = KIT_BUF_INIT;
+    for(size_t i = 1; i <= 300; i++)
+        kit_buf_printf(&text, i % 20 == 0 ? "{\"email\":\"bad%zu-no-at.example.com\"}\n"
+                                          : "{\"email\":\"u%zu@example.com\"}\n",
+                       i);
+    ochrun_write_file(&E, "paced.jsonl", kit_buf_str(&text), 0644, input, sizeof input);
+    ochrun_write_file(&E, "paced.conf", "burst_max = 1\nburst_window_ms = 5000\nmax_concurrency = 1\n", 0600, cfg,
+                      sizeof cfg);
+    snprintf(trace, sizeof trace, "%s/trace", E.tmp);
+    struct ochrun_env traced = E;
+    snprintf(traced.ochost, sizeof traced.ochost, "%s", "/usr/bin/strace");
+    if(access(traced.ochost, X_OK) != 0)
+        snprintf(traced.ochost, sizeof traced.ochost, "%s", "/bin/strace");
+    struct ochrun r;
+    ochrun(&traced, &r,
+           (const char *[]){"-f", "-qq", "-e", "trace=write,sendto", "-o", trace, E.ochost, "--manifest",
+                            E.manifest, "--config", cfg, "--state", state, "push", "--list", HSPUSH_LIST,
+                            "--input", input, NULL},
+           (const char *[]){TOKEN_ENV, base_env, "ASAN_OPTIONS=detect_leaks=0",
+                            "OCHOST_VIRTUAL_CLOCK_MS=1767225600000", NULL},
+           NULL);
+    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    int *seen = calloc(301, sizeof *seen);
+    ck_assert_ptr_nonnull(seen);
+    ck_assert_uint_eq(mark_results(r.out.data, r.out.len, 300, seen, NULL, 0), 300);
+    ck_assert_uint_ge(hspush_calls(&H, HSPUSH_UPSERT), 3);
+    kit_buf_reset(&text);
+    ochrun_slurp(trace, &text);
+    /* the list check, then the first upsert after a 5 s wait: the lines
+     * gathered while reading its inputs go out before that wait */
+    const char *first_write = strstr(kit_buf_str(&text), "write(1,");
+    const char *second_call = strstr(kit_buf_str(&text), "sendto(");
+    second_call = second_call ? strstr(second_call + 1, "sendto(") : NULL;
+    ck_assert_msg(first_write && second_call, "no write(2) on stdout or fewer than two calls in the trace");
+    ck_assert_msg(first_write < second_call, "results held over the wait for the rate limit:\n%.3000s",
+                  kit_buf_str(&text));
+    free(seen);
+    kit_buf_free(&text);
+    ochrun_free(&r);
+}
+END_TEST
+
 extern Suite *make_push_ochost_suite(void);
 Suite *make_push_ochost_suite(void)
 {
@@ -682,6 +738,7 @@ Suite *make_push_ochost_suite(void)
     tcase_add_test(tc, bulk_push_writes_results_in_large_batches);
     tcase_add_test(tc, stdout_gone_mid_push_gathered_inputs_in_rejects);
     tcase_add_test(tc, bulk_push_from_open_pipe_writes_results_while_waiting);
+    tcase_add_test(tc, bulk_push_writes_results_before_waiting_on_the_rate_limit);
     suite_add_tcase(s, tc);
     return s;
 }
