@@ -37,6 +37,7 @@
 #define HS_IDCACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hubspot/instance.h"
 
@@ -90,6 +91,11 @@ int hs_idcache_get(struct hs_idcache *c, int by, const char *key, struct hs_idca
  * OC_OK. */
 oc_status hs_idcache_put(struct hs_idcache *c, int by, const char *key, const char *id,
                          const struct oc_field *fields, size_t n);
+
+/* hs_idcache_put as of now_ms on the host clock (hs_now_ms): a caller
+ * putting a batch of entries reads the clock once for all of them. */
+oc_status hs_idcache_put_at(struct hs_idcache *c, int by, const char *key, const char *id,
+                            const struct oc_field *fields, size_t n, int64_t now_ms);
 
 /* Forget key (by as for get). c NULL: nothing. */
 void hs_idcache_drop(struct hs_idcache *c, int by, const char *key);

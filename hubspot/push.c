@@ -575,11 +575,12 @@ static void settle_batch(struct run *R, struct kit_http_req *r, size_t b)
     oc_status rc = hs_upsert_settle(R->in, r, items, n, R->stop == OC_OK, &e);
     if(rc)
         set_stop(R, rc, &e);
+    int64_t now = R->ids ? hs_now_ms(R->in) : 0;
     for(size_t i = 0; i < n; i++) {
         struct hs_push_item *it = items[i];
         struct hs_push_item *copies = detach_copies(it);
         if(!it->error && it->record_id)
-            hs_idcache_put(R->ids, OC_LOOKUP_EMAIL, it->key, it->record_id, NULL, 0);
+            hs_idcache_put_at(R->ids, OC_LOOKUP_EMAIL, it->key, it->record_id, NULL, 0, now);
         route(R, it);
         route_copies(R, copies);
     }

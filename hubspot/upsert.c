@@ -46,11 +46,17 @@ int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *emai
     } while(left);
     size_t ordlen = (size_t)(digits + sizeof digits - ord);
     kit_buf_append(out, ITEM_HEAD, sizeof ITEM_HEAD - 1);
+    size_t at = out->len;
     kit_json_quote(out, email, elen);
+    size_t qlen = out->len - at;
     /* Sent in properties too: whether create needs it there is
-     * UNCONFIRMED (API-NOTES.md 4.4), and it costs nothing. */
-    kit_buf_append(out, ITEM_PROPS, sizeof ITEM_PROPS - 1);
-    kit_json_quote(out, email, elen);
+     * UNCONFIRMED (API-NOTES.md 4.4), and it costs nothing. The quoted
+     * address is copied, not quoted again; room is made first, so the
+     * copy reads from where it stays. */
+    if(!kit_buf_reserve(out, sizeof ITEM_PROPS + qlen)) {
+        kit_buf_append(out, ITEM_PROPS, sizeof ITEM_PROPS - 1);
+        kit_buf_append(out, out->data + at, qlen);
+    }
     *email_only = 1;
     for(size_t i = 0; i < n && f; i++) {
         const char *k = f[i].key, *v = f[i].value;
@@ -350,11 +356,11 @@ static void result_members(const struct kit_json *j, int t, int *trace, int *id,
         return;
     int n = kit_json_size(j, t);
     for(int i = 0, m = t + 1; i < n; i++, m = kit_json_skip(j, m)) {
-        if(*trace < 0 && kit_json_eq(j, m, "objectWriteTraceId"))
+        if(*trace < 0 && kit_json_eqn(j, m, "objectWriteTraceId", sizeof "objectWriteTraceId" - 1))
             *trace = m + 1;
-        else if(*id < 0 && kit_json_eq(j, m, "id"))
+        else if(*id < 0 && kit_json_eqn(j, m, "id", 2))
             *id = m + 1;
-        else if(*created < 0 && kit_json_eq(j, m, "new"))
+        else if(*created < 0 && kit_json_eqn(j, m, "new", 3))
             *created = m + 1;
     }
 }

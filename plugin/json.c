@@ -784,10 +784,15 @@ char *kit_json_strdup(const struct kit_json *j, int t)
 
 int kit_json_eq(const struct kit_json *j, int t, const char *s)
 {
+    return s && kit_json_eqn(j, t, s, strlen(s));
+}
+
+int kit_json_eqn(const struct kit_json *j, int t, const char *s, size_t n)
+{
     const struct kit_json_tok *k = tk(j, t);
-    if(!k || !s || k->type != KIT_JSON_STRING)
+    if(!k || (!s && n) || k->type != KIT_JSON_STRING)
         return 0;
-    return str_eq_n(j, k, s, strlen(s));
+    return str_eq_n(j, k, s ? s : "", n);
 }
 
 /* Exact decimal to int64: -?(0|[1-9][0-9]*), nothing else. */

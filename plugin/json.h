@@ -103,6 +103,9 @@ char *kit_json_strdup(const struct kit_json *j, int t);
 /* Nonzero when string token t equals s (after unescaping). Never
  * allocates. */
 int kit_json_eq(const struct kit_json *j, int t, const char *s);
+/* kit_json_eq with s of n bytes (need not be NUL-terminated; may hold
+ * NUL): for names compared again and again, with their length known. */
+int kit_json_eqn(const struct kit_json *j, int t, const char *s, size_t n);
 /* Integer value of a number token (or of a string holding one, as HubSpot
  * sometimes sends ids). -1 when not an integer or out of int64 range.
  * Exact (no double round trip); the syntax is JSON's: no fraction, no

@@ -889,6 +889,26 @@ START_TEST(test_utf8_valid)
 }
 END_TEST
 
+/* kit_json_eqn compares the unescaped name with n bytes, NUL included,
+ * and takes nothing past n. */
+START_TEST(test_eqn_compares_n_bytes)
+{
+    static const char doc[] = "{\"id\":1,\"i\\u0064\":2,\"a\\u0000b\":3}";
+    struct kit_json j = {0};
+    ck_assert_int_eq(kit_json_parse(&j, doc, strlen(doc), NULL, 0), 0);
+    ck_assert(kit_json_eqn(&j, 1, "id", 2));
+    ck_assert(kit_json_eqn(&j, 1, "idx", 2));
+    ck_assert(!kit_json_eqn(&j, 1, "i", 1));
+    ck_assert(!kit_json_eqn(&j, 1, "idx", 3));
+    ck_assert(kit_json_eqn(&j, 3, "id", 2)); /* escaped: "i\u0064" */
+    ck_assert(kit_json_eqn(&j, 5, "a\0b", 3));
+    ck_assert(!kit_json_eq(&j, 5, "a"));
+    ck_assert(!kit_json_eqn(&j, 2, "1", 1)); /* a number is no name */
+    ck_assert(!kit_json_eqn(&j, 99, "id", 2));
+    kit_json_free(&j);
+}
+END_TEST
+
 /* One token array for many documents: a smaller document after a bigger
  * one reuses it (no allocation), a bigger one grows it, a refused one
  * leaves no document but the array, and every document reads exactly as
@@ -944,6 +964,7 @@ Suite *make_json_suite(void)
     TCase *tc = tcase_create("reader");
     tcase_add_test(tc, test_accepts_valid);
     tcase_add_test(tc, test_reparse_reuses_tokens);
+    tcase_add_test(tc, test_eqn_compares_n_bytes);
     tcase_add_test(tc, test_root_primitive_tokens);
     tcase_add_test(tc, test_rejects_numbers);
     tcase_add_test(tc, test_rejects_literals);
