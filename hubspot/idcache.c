@@ -66,22 +66,42 @@ struct hs_idcache {
 
 /* ---- keys ------------------------------------------------------------- */
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+
+/* The high bit of each byte of w that is zero, and maybe of bytes above
+ * one that is: enough to tell whether any is. */
+static uint64_t zero_bytes(uint64_t w) { return (w - ONES) & ~w & HIGH; }
+
 /* The form an entry keeps key in, into out (KEY_MAX + 1 bytes): HubSpot
  * matches emails case-insensitively, so A@x.com and a@x.com are one entry,
- * kept lowercased. Its length, or (size_t)-1 when longer than KEY_MAX. */
-static size_t key_form(int by, const char *key, char *out)
+ * kept lowercased. Its length, or (size_t)-1 when longer than KEY_MAX;
+ * *bad set when it holds a control byte (not printable), *escaped when a
+ * byte is written escaped in JSON or is not ASCII. Eight bytes at a time:
+ * byte by byte this was most of a put. */
+static size_t key_form(int by, const char *key, char *out, int *bad, int *escaped)
 {
     size_t n = strnlen(key, KEY_MAX + 1);
     if(n > KEY_MAX)
         return (size_t)-1;
-    if(by == OC_LOOKUP_EMAIL)
-        for(size_t i = 0; i < n; i++) {
-            unsigned char ch = (unsigned char)key[i];
-            out[i] = (char)((unsigned)ch - 'A' < 26u ? ch + ('a' - 'A') : ch);
+    uint64_t ctl = 0, esc = 0;
+    for(size_t i = 0; i < n; i += 8) {
+        /* The last word padded with 'a': plain, lowercase, printable. */
+        uint64_t w = ONES * 'a', k = n - i < 8 ? n - i : 8;
+        memcpy(&w, key + i, k);
+        ctl |= ((w - ONES * 0x20) & ~w & HIGH) | zero_bytes(w ^ (ONES * 0x7f));
+        esc |= (w & HIGH) | zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\'));
+        if(by == OC_LOOKUP_EMAIL) {
+            /* ASCII A-Z get 0x20: bytes >= 'A' and not > 'Z', high bit clear. */
+            uint64_t low7 = w & ~HIGH;
+            uint64_t ge_a = low7 + ONES * (0x80 - 'A'), gt_z = low7 + ONES * (0x80 - 'Z' - 1);
+            w |= (ge_a & ~gt_z & ~w & HIGH) >> 2;
         }
-    else
-        memcpy(out, key, n);
+        memcpy(out + i, &w, k);
+    }
     out[n] = '\0';
+    *bad = ctl != 0;
+    *escaped = esc != 0;
     return n;
 }
 
@@ -109,7 +129,8 @@ static uint32_t form_hash(int by, const char *s, size_t n)
 static uint32_t key_hash(int by, const char *key)
 {
     char form[KEY_MAX + 1];
-    size_t n = key_form(by, key, form);
+    int bad, escaped;
+    size_t n = key_form(by, key, form, &bad, &escaped);
     return n == (size_t)-1 ? 0 : form_hash(by, form, n);
 }
 
@@ -317,19 +338,12 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
 {
     if(!by_ok(by) || !key)
         return OC_E_INVALID;
-    /* The key's form (kept), then in one branch-free pass whether it is
-     * printable and written as itself in JSON (for its size below). */
+    /* The key's form (kept), whether it is printable, and whether it is
+     * written as itself in JSON (for its size below), in one pass. */
     char low[KEY_MAX + 1];
-    size_t klen = key_form(by, key, low);
-    if(klen == (size_t)-1 || !klen)
-        return OC_E_INVALID;
-    unsigned bad = 0, escaped = 0;
-    for(size_t i = 0; i < klen; i++) {
-        unsigned char ch = (unsigned char)low[i];
-        bad |= (ch < 0x20) | (ch == 0x7f);
-        escaped |= (ch >= 0x7f) | (ch == '"') | (ch == '\\');
-    }
-    if(bad)
+    int bad, escaped;
+    size_t klen = key_form(by, key, low, &bad, &escaped);
+    if(klen == (size_t)-1 || !klen || bad)
         return OC_E_INVALID;
     int plain = !escaped;
     uint32_t hash = form_hash(by, low, klen);

@@ -208,7 +208,8 @@ START_TEST(test_bytes_match_the_saved_value)
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, at_edge, "12345678", NULL, 0), OC_OK);
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, past_edge, "12345678", NULL, 0), OC_OK);
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "PLAIN@example.com", "1234567890123", NULL, 0), OC_OK);
-    ck_assert_uint_eq(hs_idcache_count(c), 9);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "AbCdEfGh.IJKLMNOP.QrS@[EXAMPLE].Z", "5", NULL, 0), OC_OK);
+    ck_assert_uint_eq(hs_idcache_count(c), 10);
     ck_assert_int_eq(hs_idcache_save(c), OC_OK);
     static const char frame[] = "{\"cache\":\"contact-ids\",\"v\":1,\"entries\":[]}";
     ck_assert_uint_eq(strlen(th_state(&th, HS_IDCACHE_KEY)), sizeof frame - 1 + hs_idcache_bytes(c) - 1);
@@ -218,7 +219,12 @@ START_TEST(test_bytes_match_the_saved_value)
     struct oc_instance *b = instance_ttl();
     c = hs_idcache_open(b);
     struct hs_idcache_hit h;
-    ck_assert_uint_eq(hs_idcache_count(c), 9);
+    ck_assert_uint_eq(hs_idcache_count(c), 10);
+    /* Letters are folded wherever they sit; '@', '[' and ']' (beside 'A'
+     * and 'Z' in ASCII) are not. */
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "abcdefgh.ijklmnop.qrs@[example].z", &h), 1);
+    ck_assert_str_eq(h.id, "5");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "abcdefgh.ijklmnop.qrs`{example}.z", &h), 0);
     ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, at_edge, &h), 1);
     ck_assert_str_eq(h.id, "12345678");
     ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, past_edge, &h), 1);
@@ -246,6 +252,11 @@ START_TEST(test_bad_puts_refused)
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", "1", other, 1),
                      OC_E_INVALID);
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x\n@example.com", "1", NULL, 0),
+                     OC_E_INVALID);
+    /* A control byte past the first eight, and DEL in the last few. */
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "abcdefghij\x1f@example.com", "1", NULL, 0),
+                     OC_E_INVALID);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "abcdefghij@example.co\x7f", "1", NULL, 0),
                      OC_E_INVALID);
     ck_assert_uint_eq(hs_idcache_count(c), 0);
     ck_assert_int_eq(hs_idcache_put(NULL, OC_LOOKUP_EMAIL, "x@example.com", "1", NULL, 0), OC_OK);
