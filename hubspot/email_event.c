@@ -119,6 +119,39 @@ int hs_email_event_identity(const struct kit_json *j, int ev, struct kit_buf *id
     return 0;
 }
 
+/* An array as kit_json_canonical writes it. Arrays of plain scalars
+ * (browser.version is ["120.0.0.0"] on every open and click) are written
+ * here: their canonical text is their raw text without whitespace, and
+ * kit_json_canonical allocates a scratch list as long as the whole page's
+ * tokens on every call (about 280 KB per event on a full page), which
+ * moved the heap's top on every event. Anything else (an object inside,
+ * an escaped string) goes to kit_json_canonical. */
+static int put_array(const struct kit_json *j, int t, struct kit_buf *out)
+{
+    size_t at = out->len;
+    int n = kit_json_size(j, t);
+    kit_buf_putc(out, '[');
+    for(int i = 0, k = t + 1; i < n; i++, k = kit_json_skip(j, k)) {
+        size_t len;
+        const char *raw = kit_json_raw(j, k, &len);
+        enum kit_json_type ty = kit_json_type(j, k);
+        if(ty == KIT_JSON_OBJECT || ty == KIT_JSON_ARRAY ||
+           (ty == KIT_JSON_STRING && memchr(raw, '\\', len))) {
+            out->len = at;
+            return kit_json_canonical(j, t, out);
+        }
+        if(i)
+            kit_buf_putc(out, ',');
+        if(ty == KIT_JSON_STRING)
+            kit_buf_putc(out, '"');
+        kit_buf_append(out, raw, len);
+        if(ty == KIT_JSON_STRING)
+            kit_buf_putc(out, '"');
+    }
+    kit_buf_putc(out, ']');
+    return kit_buf_ok(out) ? 0 : -1;
+}
+
 static int begin_field(struct hs_email_event *e, const char *key, size_t klen, int type)
 {
     return kit_fieldlist_begin(&e->fl, key, klen, type);
@@ -154,8 +187,7 @@ static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
          * shape, and numbering them would make unstable column names. JSON
          * for a host that takes it; hs_emit turns it into a string for one
          * that does not. */
-        if(begin_field(e, e->scratch.data, klen, OC_FIELD_JSON) ||
-           kit_json_canonical(j, t, &e->fl.text))
+        if(begin_field(e, e->scratch.data, klen, OC_FIELD_JSON) || put_array(j, t, &e->fl.text))
             return -1;
         return end_field(e);
     case KIT_JSON_STRING:

@@ -52,6 +52,8 @@
  * HS_SLOT_PULL). */
 struct hs_pull_state {
     struct hs_email_event ev;
+    struct kit_buf page; /* the page body, lent to each page's request */
+    unsigned long page_allocs; /* times the page body needed a new allocation */
     struct kit_buf id;
     struct kit_buf path;
     struct kit_buf save;
@@ -84,6 +86,7 @@ static void pull_state_free(void *state)
 {
     struct hs_pull_state *ps = state;
     hs_email_event_free(&ps->ev);
+    kit_buf_free(&ps->page);
     kit_buf_free(&ps->id);
     kit_buf_free(&ps->path);
     kit_buf_free(&ps->save);
@@ -138,6 +141,44 @@ static void progress(struct run *r)
     if(r->st.in_window && gmtime_r(&t, &tm))
         strftime(stage, sizeof stage, "pull %Y-%m-%d", &tm);
     hs_progress(r->in, stage, *r->total, 0);
+}
+
+/* One page body buffer serves every page: read into a fresh buffer each
+ * page grew by doubling (64 bytes to 2 MiB, a realloc and copy per step)
+ * and left the heap with holes a page long, so memory crept up with the
+ * number of pages. The client resets (never frees) a request's body
+ * before it reads into it, so a buffer lent before the call is filled in
+ * place and taken back after. PAGE_BODY_START is room for a full page of
+ * ~1 KB events (untouched room costs no memory); a page larger than that
+ * grows it once, and a buffer a freak page made larger than
+ * PAGE_BODY_KEEP is let go rather than held for the rest of the run. */
+#define PAGE_BODY_START ((size_t)PAGE_LIMIT * 1280)
+#define PAGE_BODY_KEEP ((size_t)4 << 20)
+
+static void lend_page_body(struct hs_pull_state *ps, struct kit_http_req *req)
+{
+    if(!ps->page.data && !kit_buf_reserve(&ps->page, PAGE_BODY_START))
+        ps->page_allocs++;
+    req->resp = ps->page;
+    kit_buf_init(&ps->page);
+}
+
+/* After the call, before anything else reads or frees req: the body stays
+ * in req->resp's place (req->json points into it) and in ps->page, which
+ * owns it; req->resp is left empty so kit_http_req_free leaves it alone. */
+static void take_page_body(struct hs_pull_state *ps, struct kit_http_req *req, const char *lent)
+{
+    if(req->resp.data && req->resp.data != lent)
+        ps->page_allocs++;
+    ps->page = req->resp;
+    kit_buf_init(&req->resp);
+}
+
+/* Past the page: a body grown beyond PAGE_BODY_KEEP is released. */
+static void after_page_body(struct hs_pull_state *ps)
+{
+    if(ps->page.cap > PAGE_BODY_KEEP)
+        kit_buf_free(&ps->page);
 }
 
 static int build_path(struct run *r)
@@ -374,7 +415,10 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         }
         struct kit_http_req req;
         kit_http_req_init(&req, "GET", kit_buf_str(&r->ps->path), NULL, 0, "email.events");
+        lend_page_body(r->ps, &req);
+        const char *lent = req.resp.data;
         rc = kit_http_call(in->http, &req, err);
+        take_page_body(r->ps, &req, lent);
         r->calls++;
         if(rc && req.status == 400 && r->st.offset) {
             /* UNCONFIRMED: HubSpot documents offsets as short-lived but not
@@ -436,6 +480,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         }
         free(next);
         kit_http_req_free(&req);
+        after_page_body(r->ps);
         if(rc)
             goto out;
         progress(r);
@@ -453,8 +498,11 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         if(rc)
             goto out;
     }
-    hs_log(in, OC_LOG_INFO, "pull %s: %" PRIu64 " events emitted in %" PRIu64 " calls",
-           r->label, r->emitted, r->calls);
+    hs_log(in, OC_LOG_INFO,
+           "pull %s: %" PRIu64 " events emitted in %" PRIu64 " calls; pages read into one %zu KiB "
+           "buffer, allocated %lu time%s",
+           r->label, r->emitted, r->calls, r->ps->page.cap / 1024, r->ps->page_allocs,
+           r->ps->page_allocs == 1 ? "" : "s");
 out:
     hs_stream_state_free(&r->st);
     return rc;
@@ -546,7 +594,9 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     }
     uint64_t total = 0;
     int64_t run_now = hs_now_ms(in);
-    for(int i = 0; i < ntypes; i++) {
+    oc_status rc = OC_OK;
+    ps->page_allocs = 0;
+    for(int i = 0; i < ntypes && !rc; i++) {
         if(names[i])
             snprintf(ps->key, sizeof ps->key, "pull/email_events/%s", names[i]);
         else
@@ -560,9 +610,9 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
             .since_ms = req ? req->since_ms : 0,
             .total = &total,
         };
-        oc_status rc = pull_stream(&r, err);
-        if(rc)
-            return rc;
+        rc = pull_stream(&r, err);
     }
-    return OC_OK;
+    /* The page body is a run's: an instance between runs holds no page. */
+    kit_buf_free(&ps->page);
+    return rc;
 }

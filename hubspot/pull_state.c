@@ -11,12 +11,24 @@
 #define STATE_VERSION 1
 
 struct hs_event_slot {
-    char *id; /* NULL: empty slot */
+    uint32_t at; /* 1 + the id's offset in the set's text; 0: empty slot */
     int64_t created;
     uint64_t hash;
 };
 
-/* ---- event identity set: open addressing, linear probing ---- */
+/* ---- event identity set: open addressing, linear probing ----
+ *
+ * Ids live back to back (NUL-terminated) in one text buffer per set
+ * rather than one allocation each: the page set takes a page's thousand
+ * ids and lets them go at the page's end, and a thousand small
+ * allocations per page landed beyond the page's big buffers and pinned
+ * the heap's top, so that a page slightly larger than the one before
+ * could no longer reuse its predecessor's memory and the process grew. */
+
+static const char *slot_id(const struct hs_event_set *s, const struct hs_event_slot *e)
+{
+    return s->text.data + e->at - 1;
+}
 
 static uint64_t ident_hash(const char *id, int64_t created)
 {
@@ -27,13 +39,15 @@ static uint64_t ident_hash(const char *id, int64_t created)
     return h ^ (h >> 29);
 }
 
-static struct hs_event_slot *find_slot(struct hs_event_slot *slot, size_t cap, const char *id,
-                                       int64_t created, uint64_t h)
+/* The slot of (id, created) in a table of cap slots whose ids are in
+ * text, or the empty slot where it would go. */
+static struct hs_event_slot *find_slot(struct hs_event_slot *slot, size_t cap, const char *text,
+                                       const char *id, int64_t created, uint64_t h)
 {
     size_t mask = cap - 1;
     for(size_t i = h & mask;; i = (i + 1) & mask) {
         struct hs_event_slot *e = &slot[i];
-        if(!e->id || (e->hash == h && e->created == created && !strcmp(e->id, id)))
+        if(!e->at || (e->hash == h && e->created == created && !strcmp(text + e->at - 1, id)))
             return e;
     }
 }
@@ -42,26 +56,47 @@ int hs_event_set_has(const struct hs_event_set *s, const char *id, int64_t creat
 {
     if(!s->n)
         return 0;
-    return find_slot(s->slot, s->cap, id, created, ident_hash(id, created))->id != NULL;
+    return find_slot(s->slot, s->cap, s->text.data, id, created, ident_hash(id, created))->at != 0;
 }
 
-/* Move every entry into a table of cap slots (a power of two). */
+/* Append id to text: its slot's `at`, or 0 when memory ran out (or text
+ * would pass what a slot can address). */
+static uint32_t put_id(struct kit_buf *text, const char *id)
+{
+    size_t len = strlen(id) + 1, at = text->len;
+    if(len > UINT32_MAX - 1 - at || kit_buf_append(text, id, len))
+        return 0;
+    return (uint32_t)at + 1;
+}
+
+/* Move every entry with created >= min_created into a table of cap slots
+ * (a power of two); when some are dropped their ids leave the text too. */
 static int rehash(struct hs_event_set *s, size_t cap, int64_t min_created)
 {
     struct hs_event_slot *slot = calloc(cap, sizeof *slot);
     if(!slot)
         return -1;
+    int dropping = 0;
+    for(size_t i = 0; i < s->cap && !dropping; i++)
+        dropping = s->slot[i].at && s->slot[i].created < min_created;
+    struct kit_buf text = KIT_BUF_INIT;
     size_t n = 0;
     for(size_t i = 0; i < s->cap; i++) {
-        struct hs_event_slot *e = &s->slot[i];
-        if(!e->id)
+        struct hs_event_slot e = s->slot[i];
+        if(!e.at || e.created < min_created)
             continue;
-        if(e->created < min_created) {
-            free(e->id);
-            continue;
+        if(dropping && !(e.at = put_id(&text, slot_id(s, &s->slot[i])))) {
+            kit_buf_free(&text);
+            free(slot);
+            return -1;
         }
-        *find_slot(slot, cap, e->id, e->created, e->hash) = *e;
+        *find_slot(slot, cap, dropping ? text.data : s->text.data, slot_id(s, &s->slot[i]), e.created,
+                   e.hash) = e;
         n++;
+    }
+    if(dropping) {
+        kit_buf_free(&s->text);
+        s->text = text;
     }
     free(s->slot);
     s->slot = slot;
@@ -77,11 +112,10 @@ int hs_event_set_add(struct hs_event_set *s, const char *id, int64_t created)
     if((s->n + 1) * 2 > s->cap && rehash(s, s->cap ? s->cap * 2 : 16, HS_PULL_NONE))
         return -1;
     uint64_t h = ident_hash(id, created);
-    struct hs_event_slot *e = find_slot(s->slot, s->cap, id, created, h);
-    if(e->id)
+    struct hs_event_slot *e = find_slot(s->slot, s->cap, s->text.data, id, created, h);
+    if(e->at)
         return 0;
-    e->id = strdup(id);
-    if(!e->id)
+    if(!(e->at = put_id(&s->text, id)))
         return -1;
     e->created = created;
     e->hash = h;
@@ -96,7 +130,7 @@ int hs_event_set_prune(struct hs_event_set *s, int64_t min_created)
         return 0;
     size_t keep = 0;
     for(size_t i = 0; i < s->cap; i++)
-        if(s->slot[i].id && s->slot[i].created >= min_created)
+        if(s->slot[i].at && s->slot[i].created >= min_created)
             keep++;
     if(keep == s->n)
         return 0;
@@ -106,26 +140,31 @@ int hs_event_set_prune(struct hs_event_set *s, int64_t min_created)
     return rehash(s, cap, min_created);
 }
 
-void hs_event_set_clear(struct hs_event_set *s)
+void hs_event_set_empty(struct hs_event_set *s)
 {
-    for(size_t i = 0; i < s->cap; i++) {
-        free(s->slot[i].id);
-        s->slot[i].id = NULL;
-    }
+    if(s->n)
+        memset(s->slot, 0, s->cap * sizeof *s->slot);
+    kit_buf_reset(&s->text);
     s->n = 0;
     s->json_ok = 0;
+}
+
+void hs_event_set_clear(struct hs_event_set *s)
+{
     /* A small table is kept: at_low is emptied for nearly every event of a
      * page (each is older than the last), and reallocating it each time
-     * would be the pull's main allocation cost. */
+     * would be the pull's main allocation cost; a large one would make
+     * each of those clears slow. */
     if(s->cap > 64)
         hs_event_set_free(s);
+    else
+        hs_event_set_empty(s);
 }
 
 void hs_event_set_free(struct hs_event_set *s)
 {
-    for(size_t i = 0; i < s->cap; i++)
-        free(s->slot[i].id);
     free(s->slot);
+    kit_buf_free(&s->text);
     kit_buf_free(&s->json);
     memset(s, 0, sizeof *s);
 }
@@ -159,7 +198,7 @@ static void window_progress_clear(struct hs_stream_state *s)
     s->low = HS_PULL_NONE;
     s->page_low = HS_PULL_NONE;
     hs_event_set_clear(&s->at_low);
-    hs_event_set_clear(&s->page);
+    hs_event_set_empty(&s->page);
 }
 
 void hs_stream_begin(struct hs_stream_state *s, int64_t start, int64_t end)
@@ -191,17 +230,18 @@ static int fold_page(struct hs_stream_state *s)
 {
     int64_t min = s->low;
     for(size_t i = 0; i < s->page.cap; i++)
-        if(s->page.slot[i].id && (min == HS_PULL_NONE || s->page.slot[i].created < min))
+        if(s->page.slot[i].at && (min == HS_PULL_NONE || s->page.slot[i].created < min))
             min = s->page.slot[i].created;
     if(min != s->low) {
         s->low = min;
         hs_event_set_clear(&s->at_low);
     }
     for(size_t i = 0; i < s->page.cap; i++)
-        if(s->page.slot[i].id && s->page.slot[i].created == s->low &&
-           hs_event_set_add(&s->at_low, s->page.slot[i].id, s->low) < 0)
+        if(s->page.slot[i].at && s->page.slot[i].created == s->low &&
+           hs_event_set_add(&s->at_low, slot_id(&s->page, &s->page.slot[i]), s->low) < 0)
             return -1;
-    hs_event_set_clear(&s->page);
+    /* The next page fills it to the same size: table and text are kept. */
+    hs_event_set_empty(&s->page);
     return 0;
 }
 
@@ -279,10 +319,10 @@ static void pairs(struct kit_jw *w, const struct hs_event_set *set)
 {
     kit_jw_arr(w);
     for(size_t i = 0; i < set->cap; i++) {
-        if(!set->slot[i].id)
+        if(!set->slot[i].at)
             continue;
         kit_jw_arr(w);
-        kit_jw_str(w, set->slot[i].id);
+        kit_jw_str(w, slot_id(set, &set->slot[i]));
         kit_jw_int(w, set->slot[i].created);
         kit_jw_arr_end(w);
     }
@@ -332,8 +372,8 @@ int hs_stream_state_json(struct hs_stream_state *s, struct kit_buf *out)
             kit_jw_key(&w, "at_low");
             kit_jw_arr(&w);
             for(size_t i = 0; i < s->at_low.cap; i++)
-                if(s->at_low.slot[i].id)
-                    kit_jw_str(&w, s->at_low.slot[i].id);
+                if(s->at_low.slot[i].at)
+                    kit_jw_str(&w, slot_id(&s->at_low, &s->at_low.slot[i]));
             kit_jw_arr_end(&w);
         }
         if(s->page.n)

@@ -63,6 +63,7 @@
 struct hs_event_set {
     struct hs_event_slot *slot;
     size_t cap, n;
+    struct kit_buf text; /* the ids, each NUL-terminated, back to back */
     /* The set as the state's JSON array of pairs, kept while the set does
      * not change: a window's seen set stops growing after its first pages
      * (they come newest first) but is saved after every page. */
@@ -79,6 +80,9 @@ int hs_event_set_add(struct hs_event_set *s, const char *id, int64_t created);
 int hs_event_set_prune(struct hs_event_set *s, int64_t min_created);
 /* Empty the set (a small table stays allocated for reuse). */
 void hs_event_set_clear(struct hs_event_set *s);
+/* Empty the set keeping all its memory, whatever its size, for a set that
+ * is filled to about the same size again (a page's ids). */
+void hs_event_set_empty(struct hs_event_set *s);
 /* Empty the set and release all its memory. */
 void hs_event_set_free(struct hs_event_set *s);
 
