@@ -119,12 +119,31 @@ int och_batch_line(struct och_batch *b, const char *text, size_t len, unsigned r
         b->written += records;
         return 0;
     }
+    /* Held bytes never pass max: what is held goes out before a line that
+     * would not fit and as soon as it reaches max, so the buffer is
+     * allocated once, at max, and reused for the whole run (it grew by
+     * doubling past max before). */
+    if(b->held.len && len > b->max - b->held.len && och_batch_flush(b))
+        return -1;
+    if(len > b->max) {
+        /* A line longer than the buffer goes out on its own, as a flush of
+         * it would. */
+        if(put(b, text, len))
+            return cut_back(b, errno);
+        b->end += (off_t)len;
+        b->written += records;
+        return 0;
+    }
+    if(!b->held.data && kit_buf_reserve(&b->held, b->max)) {
+        errno = ENOMEM;
+        return -1;
+    }
     if(kit_buf_append(&b->held, text, len)) {
         errno = ENOMEM;
         return -1;
     }
     b->held_records += records;
-    if(b->held.len >= b->max && och_batch_flush(b)) {
+    if(b->held.len == b->max && och_batch_flush(b)) {
         /* This line was cut away with the rest: not taken. */
         return -1;
     }

@@ -7,7 +7,11 @@
  * the save covers were emitted; so a record may wait in memory as long as
  * it reaches the file before a state covering it is saved. On a regular
  * file, held lines go out before each save (och_batch_flush from
- * state_put), whenever max bytes are held, and at the end. When a write
+ * state_put), when max bytes are held or the next line would take what
+ * is held past max (so what is held at once is bounded by max, however
+ * many records a page or window brings, and the buffer is allocated
+ * once), and at the end. A line longer than max is written on its own.
+ * When a write
  * fails the file is cut back to where it ended at the last save, so it
  * holds exactly the records the saved state covers and ends on a whole
  * line, and every later flush fails: a save after the failure would cover
@@ -26,13 +30,14 @@
 
 #include "plugin/buf.h"
 
-/* What one flush writes at most; more held lines are written at once. */
-#define OCH_BATCH_MAX (256 * 1024)
+/* The most bytes held at once (and what one flush writes at most, but for
+ * a single longer line). */
+#define OCH_BATCH_MAX (64 * 1024)
 
 struct och_batch {
     int fd;     /* borrowed */
     int hold;   /* fd is a regular file written at its end: lines wait */
-    size_t max; /* held bytes that force a write */
+    size_t max; /* held bytes never pass this */
     struct kit_buf held;          /* whole lines not yet written */
     unsigned long long held_records;
     unsigned long long written;   /* records in the file (or taken by the pipe) */
