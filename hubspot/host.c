@@ -66,7 +66,9 @@ static int may_hold_secret(const struct oc_instance *in, const char *text)
     if(strstr(text, "pat-"))
         return 1;
     /* A token of HubSpot's shape was found by the scan above already. */
-    return token && *token && strncmp(token, "pat-", 4) != 0 && strstr(text, token);
+    return token && *token &&
+           !(token[0] == 'p' && token[1] == 'a' && token[2] == 't' && token[3] == '-') &&
+           strstr(text, token);
 }
 
 int hs_text_may_hold_secret(const struct oc_instance *in, const char *text)

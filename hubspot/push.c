@@ -234,11 +234,11 @@ static int note_columns(struct run *R, const struct oc_record *rec)
 {
     for(size_t i = 0; i < rec->nfields && rec->fields; i++) {
         const struct oc_field *f = &rec->fields[i];
-        if(!f->key || !*f->key || !strcasecmp(f->key, "email") || f->type == OC_FIELD_NULL ||
-           !f->value || !*f->value)
+        if(!f->key || !*f->key || ((f->key[0] | 0x20) == 'e' && !strcasecmp(f->key, "email")) ||
+           f->type == OC_FIELD_NULL || !f->value || !*f->value)
             continue;
         size_t k = 0;
-        while(k < R->ncols && strcmp(R->cols[k], f->key))
+        while(k < R->ncols && (R->cols[k][0] != f->key[0] || strcmp(R->cols[k], f->key)))
             k++;
         if(k < R->ncols)
             continue;
