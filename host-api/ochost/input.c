@@ -17,6 +17,8 @@
 #include "plugin/utf8.h"
 
 #define CHUNK_SIZE 65536
+/* What a parsed token costs (json.h), for och_input_footprint. */
+#define JSON_TOKEN_BYTES 20
 /* The column (CSV) or key (JSON Lines) a rejects file carries its reason
  * in; input never sends it to HubSpot. */
 #define REJECT_COLUMN "ochost_error"
@@ -329,7 +331,9 @@ static const char *key_property(struct och_input *in, const char *key)
 
 static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
 {
-    struct kit_json j = {0};
+    /* One token array for every line: reparsing into it allocates only
+     * for the longest line. */
+    struct kit_json *const jp = &in->json;
     char why[128];
     oc_status rc = OC_OK;
     uint64_t start;
@@ -350,7 +354,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
     if(in->too_long)
         return invalid(in, rec, NULL, "longer than %u bytes (%llu)", OCH_INPUT_MAX_RECORD,
                        (unsigned long long)in->rec_len);
-    if(kit_json_parse(&j, in->raw.data, in->raw.len, why, sizeof why)) {
+    if(kit_json_reparse(jp, in->raw.data, in->raw.len, why, sizeof why)) {
         if(in->unterminated)
             return invalid(in, rec, NULL,
                            "looks cut off: not valid JSON (%s), and it is the last line with no "
@@ -359,36 +363,36 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
                            why);
         return invalid(in, rec, NULL, "not valid JSON (%s)", why);
     }
-    if(kit_json_type(&j, 0) != KIT_JSON_OBJECT) {
+    if(kit_json_type(jp, 0) != KIT_JSON_OBJECT) {
         rc = invalid(in, rec, NULL, "not a JSON object; each line must be one {...} object");
         goto out;
     }
-    int n = kit_json_size(&j, 0), emailf = -1, from_rejects = 0;
+    int n = kit_json_size(jp, 0), emailf = -1, from_rejects = 0;
     size_t nf = 0, prev_end = 0;
     /* Two passes: strings first (vals may move while growing), pointers
      * after. */
     for(int i = 0, k = 1; i < n; i++) {
         int v = k + 1;
-        enum kit_json_type t = kit_json_type(&j, v);
+        enum kit_json_type t = kit_json_type(jp, v);
         size_t koff = in->vals.len;
         size_t vlen, klen;
-        const char *vraw = kit_json_raw(&j, v, &vlen);
-        const char *kraw = kit_json_raw(&j, k, &klen);
+        const char *vraw = kit_json_raw(jp, v, &vlen);
+        const char *kraw = kit_json_raw(jp, k, &klen);
         size_t vend = (size_t)(vraw - in->raw.data) + vlen + (t == KIT_JSON_STRING);
-        if(kit_json_eq(&j, k, REJECT_COLUMN) && !from_rejects) {
+        if(kit_json_eq(jp, k, REJECT_COLUMN) && !from_rejects) {
             /* A rejects file's reason: not a property. Its text span is
              * remembered so the record goes back to a rejects file
              * without the old reason. */
             from_rejects = 1;
             size_t kstart = (size_t)(kraw - in->raw.data) - 1;
-            int next = kit_json_skip(&j, v);
+            int next = kit_json_skip(jp, v);
             if(i > 0) {
                 in->strip_from = prev_end;
                 in->strip_to = vend;
             } else if(n > 1) {
                 size_t nlen;
                 in->strip_from = kstart;
-                in->strip_to = (size_t)(kit_json_raw(&j, next, &nlen) - in->raw.data) - 1;
+                in->strip_to = (size_t)(kit_json_raw(jp, next, &nlen) - in->raw.data) - 1;
             } else {
                 in->strip_from = kstart;
                 in->strip_to = vend;
@@ -397,7 +401,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
             continue;
         }
         prev_end = vend;
-        if(kit_json_str(&j, k, &in->vals))
+        if(kit_json_str(jp, k, &in->vals))
             goto nomem_or_bad;
         /* Fields are NUL-terminated C strings: a \u0000 would cut one short
          * and send HubSpot something other than what the line says. */
@@ -414,7 +418,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
         if(t == KIT_JSON_NULL) {
             in->vals.len = koff; /* null: no value, field left out */
             in->vals.data[koff] = '\0';
-            k = kit_json_skip(&j, v);
+            k = kit_json_skip(jp, v);
             continue;
         }
         if(t != KIT_JSON_STRING && t != KIT_JSON_NUMBER) {
@@ -429,7 +433,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
         if(field_begin(in))
             goto nomem;
         size_t voff = in->vals.len;
-        if(kit_json_str(&j, v, &in->vals))
+        if(kit_json_str(jp, v, &in->vals))
             goto nomem_or_bad;
         if(memchr(in->vals.data + voff, '\0', in->vals.len - voff)) {
             char kc[64];
@@ -438,7 +442,7 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
             goto out;
         }
         field_end(in);
-        k = kit_json_skip(&j, v);
+        k = kit_json_skip(jp, v);
     }
     if(!kit_buf_ok(&in->vals))
         goto nomem;
@@ -479,7 +483,6 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
     rec->nfields = nf;
     rec->fields = in->fields;
 out:
-    kit_json_free(&j);
     return rc;
 nomem_or_bad:
     if(kit_buf_ok(&in->vals)) {
@@ -1191,7 +1194,7 @@ size_t och_input_footprint(const struct och_input *in)
 {
     size_t n = (in->chunk ? CHUNK_SIZE : 0) + in->raw.cap + in->vals.cap + in->errmsg.cap
                + in->header_raw.cap + in->stripped.cap + in->replay.cap + 2 * in->capoffs * sizeof *in->offs
-               + in->capfields * sizeof *in->fields;
+               + in->capfields * sizeof *in->fields + in->json.cap * JSON_TOKEN_BYTES;
     for(size_t i = 0; i < in->ncols; i++)
         n += in->cols[i] ? strlen(in->cols[i]) + 1 : 0;
     return n + in->ncols * (sizeof *in->cols + sizeof *in->props);
@@ -1202,6 +1205,7 @@ void och_input_close(struct och_input *in)
     if(!in)
         return;
     free(in->chunk);
+    kit_json_free(&in->json);
     kit_buf_free(&in->raw);
     kit_buf_free(&in->vals);
     kit_buf_free(&in->errmsg);

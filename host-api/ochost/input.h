@@ -54,6 +54,7 @@
 
 #include "onecount/connector.h"
 #include "plugin/buf.h"
+#include "plugin/json.h"
 
 /* The longest record text kept (bytes). One less than 1 MiB so that the
  * buffer holding it, with its NUL, is exactly 1 MiB: the reader's
@@ -121,6 +122,7 @@ struct och_input {
         int self;
     } keys[8];
     size_t nkeys;
+    struct kit_json json; /* the last line's tokens; the array is reused */
     struct kit_buf errmsg;
     /* bytes to read before the stream again: the lines after a line whose
      * open quote swallowed them (see above) */
