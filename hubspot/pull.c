@@ -157,6 +157,10 @@ static void progress(struct run *r)
 
 static void lend_page_body(struct hs_pull_state *ps, struct kit_http_req *req)
 {
+    /* A body that ran out of memory keeps its oom mark, which would fail
+     * every later page: it is let go. */
+    if(!kit_buf_ok(&ps->page))
+        kit_buf_free(&ps->page);
     if(!ps->page.data && !kit_buf_reserve(&ps->page, PAGE_BODY_START))
         ps->page_allocs++;
     req->resp = ps->page;
