@@ -145,6 +145,8 @@ static void cb_sleep(void *ctx, int64_t ms)
     struct och_host *h = ctx;
     if(ms <= 0)
         return;
+    if(h->waiting)
+        h->waiting(h->waiting_ctx, ms);
     if(h->virtual_clock) {
         h->virtual_now_ms += ms;
         return;
@@ -164,7 +166,9 @@ static void cb_sleep(void *ctx, int64_t ms)
 
 static int cb_cancelled(void *ctx)
 {
-    (void)ctx;
+    struct och_host *h = ctx;
+    if(h->waiting)
+        h->waiting(h->waiting_ctx, 0);
     return cancel_flag != 0;
 }
 

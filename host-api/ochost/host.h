@@ -43,6 +43,12 @@ struct och_host {
      * a save; each state_put writes them out first and saves nothing when
      * that fails (batch.h). NULL: records were written when emitted. */
     struct och_batch *out;
+    /* Set by the running command, may be NULL: told when the plugin is
+     * about to wait (ms > 0: it asked to sleep that long; 0: it asked
+     * whether to stop, as its HTTP client does between polls), so the
+     * command can write out what it holds before the wait. */
+    void (*waiting)(void *ctx, int64_t ms);
+    void *waiting_ctx;
     /* clock */
     int virtual_clock;
     int64_t virtual_now_ms;

@@ -7,10 +7,6 @@
 #include "host-api/ochost/output.h"
 #include "plugin/clock.h"
 
-/* The host callbacks reach the batch through this: they get the host's
- * own context, which knows nothing of it. Commands run one at a time. */
-static struct och_results *active;
-
 static int64_t host_now(const struct och_results *b)
 {
     const struct oc_host *h = &b->host->host;
@@ -58,21 +54,14 @@ oc_status och_results_add(struct och_results *b, const struct oc_record *r)
     return b->n % 32 == 0 ? och_results_tick(b) : OC_OK;
 }
 
-/* A failed write is remembered (och_stdout_error) and said by the next
- * line gathered or read; the plugin's question gets the host's answer. */
-static int on_cancelled(void *ctx)
+/* The host's waiting hook: lines go out before a wait that would carry
+ * them past their age. A failed write is remembered (och_stdout_error)
+ * and said by the next line gathered or read. */
+static void on_waiting(void *ctx, int64_t ms)
 {
-    if(active)
-        och_results_tick(active);
-    return active && active->cancelled ? active->cancelled(ctx) : 0;
-}
-
-static void on_sleep(void *ctx, int64_t ms)
-{
-    if(active && due(active, ms > 0 ? ms : 0))
-        och_results_flush(active);
-    if(active && active->sleep_ms)
-        active->sleep_ms(ctx, ms);
+    struct och_results *b = ctx;
+    if(due(b, ms > 0 ? ms : 0))
+        och_results_flush(b);
 }
 
 void och_results_begin(struct och_results *b, struct och_host *h, och_results_written_fn written, void *ctx)
@@ -81,23 +70,16 @@ void och_results_begin(struct och_results *b, struct och_host *h, och_results_wr
     b->host = h;
     b->written = written;
     b->ctx = ctx;
-    b->cancelled = h->host.cancelled;
-    b->sleep_ms = h->host.sleep_ms;
-    if(b->cancelled)
-        h->host.cancelled = on_cancelled;
-    if(b->sleep_ms)
-        h->host.sleep_ms = on_sleep;
-    active = b;
+    h->waiting = on_waiting;
+    h->waiting_ctx = b;
 }
 
 void och_results_end(struct och_results *b)
 {
-    if(b->host) {
-        b->host->host.cancelled = b->cancelled;
-        b->host->host.sleep_ms = b->sleep_ms;
+    if(b->host && b->host->waiting_ctx == b) {
+        b->host->waiting = NULL;
+        b->host->waiting_ctx = NULL;
     }
-    if(active == b)
-        active = NULL;
     kit_buf_free(&b->lines);
     b->n = 0;
     b->host = NULL;

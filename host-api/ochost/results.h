@@ -9,9 +9,10 @@
  * OCH_RESULTS_AGE_MS on the host's clock (the virtual one in tests), and
  * when the command says so (its end; a read that would wait). The age is
  * checked where it is cheap: each gathered line, and, while the batch is
- * active, each time the plugin asks the host whether to stop (the HTTP
- * client does between its polls) or asks it to sleep (pacing, backoff: the
- * lines go out before the sleep when it would carry them past their age).
+ * active (the host's waiting hook, host.h), each time the plugin asks the
+ * host whether to stop (the HTTP client does between its polls) or asks
+ * it to sleep (pacing, backoff: the lines go out before the sleep when it
+ * would carry them past their age).
  * --follow does not gather: each line goes out at once.
  */
 #ifndef OCH_RESULTS_H
@@ -40,16 +41,13 @@ struct och_results {
     struct och_host *host; /* borrowed */
     och_results_written_fn written;
     void *ctx;
-    /* the host's own callbacks, put back by och_results_end */
-    int (*cancelled)(void *ctx);
-    void (*sleep_ms)(void *ctx, int64_t ms);
 };
 
 /* Start gathering for host h (borrowed; must outlive the batch): b is
  * zeroed, written (may be NULL) is told of each write, with ctx
- * (borrowed). While active, h's cancelled and sleep_ms callbacks are
- * wrapped to check the age; only one batch can be active at a time. End
- * with och_results_end in every case. */
+ * (borrowed). While active, the batch is h's waiting hook (it checks the
+ * age), so only one batch can be active on a host at a time. End with
+ * och_results_end in every case. */
 void och_results_begin(struct och_results *b, struct och_host *h, och_results_written_fn written, void *ctx);
 
 /* Append r as one JSON line (och_record_json), then write the batch when
@@ -68,7 +66,7 @@ oc_status och_results_tick(struct och_results *b);
 /* Lines gathered and not written yet. */
 size_t och_results_pending(const struct och_results *b);
 
-/* Put the host's callbacks back and free the lines. What is still
+/* Leave the host's waiting hook and free the lines. What is still
  * gathered is NOT written: flush first when it should be. */
 void och_results_end(struct och_results *b);
 
