@@ -471,23 +471,15 @@ static void read_all(int fd, struct kit_buf *b)
  * missing or cannot trace here. */
 START_TEST(bulk_push_writes_results_in_large_batches)
 {
-    if(system("strace -o /dev/null true >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "bulk_push_writes_results_in_large_batches: skipped: strace is not installed or "
-                        "cannot trace here\n");
+    struct ochrun_env traced;
+    if(ochrun_strace(&E, &traced, "bulk_push_writes_results_in_large_batches"))
         return;
-    }
     char input[300], trace[300];
     write_bulk_input("bulk.jsonl", BULK_N, 0, input, sizeof input);
     snprintf(trace, sizeof trace, "%s/trace", E.tmp);
-    struct ochrun_env traced = E;
-    snprintf(traced.ochost, sizeof traced.ochost, "%s", "/usr/bin/strace");
-    if(access(traced.ochost, X_OK) != 0)
-        snprintf(traced.ochost, sizeof traced.ochost, "%s", "/bin/strace");
     int out[2];
     ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
     struct ochrun_opts o = {.stdout_fd = out[1]};
-    /* LeakSanitizer cannot run under ptrace; a sanitizer build's leaks are
-     * checked by every other run */
     pid_t pid = ochrun_start(&traced,
                              (const char *[]){"-f", "-qq", "-e", "trace=write", "-o", trace, E.ochost,
                                               "--manifest", E.manifest, "--state", state, "push", "--list",
@@ -503,15 +495,10 @@ START_TEST(bulk_push_writes_results_in_large_batches)
     int *seen = calloc(BULK_N + 1, sizeof *seen);
     ck_assert_ptr_nonnull(seen);
     ck_assert_uint_eq(mark_results(got.data, got.len, BULK_N, seen, NULL, 0), BULK_N);
-    struct kit_buf text = KIT_BUF_INIT;
-    ochrun_slurp(trace, &text);
-    size_t writes = 0;
-    for(const char *p = kit_buf_str(&text); (p = strstr(p, "write(1,")); p++)
-        writes++;
+    size_t writes = ochrun_count(trace, "write(1,");
     ck_assert_msg(writes >= 1 && writes <= BULK_N / 256 + 4,
                   "%zu write(2) calls on stdout for %d results (%zu bytes)", writes, BULK_N, got.len);
     free(seen);
-    kit_buf_free(&text);
     kit_buf_free(&got);
     ochrun_free(&r);
 }
@@ -665,11 +652,9 @@ END_TEST
  * sendto(2) under strace; skipped when strace cannot trace here. */
 START_TEST(bulk_push_writes_results_before_waiting_on_the_rate_limit)
 {
-    if(system("strace -o /dev/null true >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "bulk_push_writes_results_before_waiting_on_the_rate_limit: skipped: strace is not "
-                        "installed or cannot trace here\n");
+    struct ochrun_env traced;
+    if(ochrun_strace(&E, &traced, "bulk_push_writes_results_before_waiting_on_the_rate_limit"))
         return;
-    }
     char input[300], trace[300], cfg[300];
     struct kit_buf text = KIT_BUF_INIT;
     for(size_t i = 1; i <= 300; i++)
@@ -680,10 +665,6 @@ START_TEST(bulk_push_writes_results_before_waiting_on_the_rate_limit)
     ochrun_write_file(&E, "paced.conf", "burst_max = 1\nburst_window_ms = 5000\nmax_concurrency = 1\n", 0600, cfg,
                       sizeof cfg);
     snprintf(trace, sizeof trace, "%s/trace", E.tmp);
-    struct ochrun_env traced = E;
-    snprintf(traced.ochost, sizeof traced.ochost, "%s", "/usr/bin/strace");
-    if(access(traced.ochost, X_OK) != 0)
-        snprintf(traced.ochost, sizeof traced.ochost, "%s", "/bin/strace");
     struct ochrun r;
     ochrun(&traced, &r,
            (const char *[]){"-f", "-qq", "-e", "trace=write,sendto", "-o", trace, E.ochost, "--manifest",

@@ -184,19 +184,11 @@ START_TEST(bulk_push_saves_a_few_times_not_per_batch)
 {
     char input[PATH_MAX], trace[PATH_MAX];
     struct ochrun r;
-    if(system("strace -o /dev/null true >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "bulk_push_saves_a_few_times_not_per_batch: skipped: strace is not installed or "
-                        "cannot trace here\n");
+    struct ochrun_env traced;
+    if(ochrun_strace(&E, &traced, "bulk_push_saves_a_few_times_not_per_batch"))
         return;
-    }
     write_contacts("bulk.jsonl", 10000, input, sizeof input);
     snprintf(trace, sizeof trace, "%s/trace", E.tmp);
-    struct ochrun_env traced = E;
-    snprintf(traced.ochost, sizeof traced.ochost, "%s", "/usr/bin/strace");
-    if(access(traced.ochost, X_OK) != 0)
-        snprintf(traced.ochost, sizeof traced.ochost, "%s", "/bin/strace");
-    /* LeakSanitizer cannot run under ptrace; a sanitizer build's leaks are
-     * checked by every other run */
     ochrun(&traced, &r,
            (const char *[]){"-f", "-qq", "-e", "trace=rename,renameat,renameat2", "-o", trace, E.ochost,
                             "--manifest", E.manifest, "--state", state, "-q", "push", "--list", HSPUSH_LIST,
@@ -206,15 +198,10 @@ START_TEST(bulk_push_saves_a_few_times_not_per_batch)
     ochrun_free(&r);
     unsigned long made = hspush_calls(&K.h, HSPUSH_NENDPOINTS);
     ck_assert_uint_ge(made, 100);
-    struct kit_buf text = KIT_BUF_INIT;
-    ochrun_slurp(trace, &text);
-    int saves = 0;
-    /* rename("DIR/.ahead.state.XXXXXX", "DIR/ahead.state") = 0 */
-    for(const char *p = kit_buf_str(&text); (p = strstr(p, "/ahead.state\")")); p++)
-        saves++;
-    kit_buf_free(&text);
-    fprintf(stderr, "usage_ahead: a push of 10,000 contacts made %lu calls and %d state saves\n", made, saves);
-    ck_assert_msg(saves >= 2 && saves <= 10, "%d state saves for %lu calls", saves, made);
+    /* rename("DIR/ahead.state.tmpXXXXXX", "DIR/ahead.state") = 0 */
+    size_t saves = ochrun_count(trace, "/ahead.state\")");
+    fprintf(stderr, "usage_ahead: a push of 10,000 contacts made %lu calls and %zu state saves\n", made, saves);
+    ck_assert_msg(saves >= 2 && saves <= 10, "%zu state saves for %lu calls", saves, made);
     long calls, ahead;
     usage_today(&calls, &ahead);
     ck_assert_int_eq(calls, (long)made);

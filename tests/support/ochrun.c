@@ -30,6 +30,30 @@ void ochrun_slurp(const char *path, struct kit_buf *b)
     b->len--;
 }
 
+int ochrun_strace(const struct ochrun_env *e, struct ochrun_env *traced, const char *name)
+{
+    if(system("strace -o /dev/null true >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "%s: skipped: strace is not installed or cannot trace here\n", name);
+        return -1;
+    }
+    *traced = *e;
+    snprintf(traced->ochost, sizeof traced->ochost, "%s", "/usr/bin/strace");
+    if(access(traced->ochost, X_OK) != 0)
+        snprintf(traced->ochost, sizeof traced->ochost, "%s", "/bin/strace");
+    return 0;
+}
+
+size_t ochrun_count(const char *path, const char *needle)
+{
+    struct kit_buf text = KIT_BUF_INIT;
+    size_t n = 0;
+    ochrun_slurp(path, &text);
+    for(const char *p = kit_buf_str(&text); (p = strstr(p, needle)); p++)
+        n++;
+    kit_buf_free(&text);
+    return n;
+}
+
 void ochrun_write_file(const struct ochrun_env *e, const char *name, const char *text, mode_t mode,
                        char *path_out, size_t size)
 {

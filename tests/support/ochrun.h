@@ -58,6 +58,17 @@ void ochrun_write_file(const struct ochrun_env *e, const char *name, const char 
 /* Read a whole file into b (appended, NUL-terminated beyond len). */
 void ochrun_slurp(const char *path, struct kit_buf *b);
 
+/* strace in place of ochost: *traced becomes e with strace as its
+ * program, so a run's args are strace's options, then e->ochost and its
+ * own; its env should carry ASAN_OPTIONS=detect_leaks=0 (LeakSanitizer
+ * cannot run under ptrace; a sanitizer build's leaks are checked by every
+ * other run). 0, or -1 when strace is missing or cannot trace here: a
+ * line on stderr then says test `name` is skipped, and the caller
+ * returns. */
+int ochrun_strace(const struct ochrun_env *e, struct ochrun_env *traced, const char *name);
+/* Occurrences of needle in the file at path (a trace). */
+size_t ochrun_count(const char *path, const char *needle);
+
 /* Start ochost with args (NULL-terminated, without argv[0]) and env_add
  * (NAME=value strings, NULL-terminated, may be NULL). Returns the pid;
  * finish with ochrun_wait. o may be NULL. */
