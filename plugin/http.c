@@ -868,7 +868,7 @@ static void start(struct kit_http *h, struct slot *s, size_t i, int64_t now)
 {
     struct kit_http_req *r = &h->reqs[i];
     char w[256];
-    kit_json_free(&r->json);
+    kit_json_clear(&r->json);
     kit_buf_reset(&r->resp);
     r->status = 0;
     kit_http_meta_reset(&s->hdr);
@@ -1233,7 +1233,7 @@ static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
     }
     r->status = status;
     char why[160] = "";
-    int prc = r->resp.len > 0 ? kit_json_parse(&r->json, r->resp.data, r->resp.len, why, sizeof why)
+    int prc = r->resp.len > 0 ? kit_json_reparse(&r->json, r->resp.data, r->resp.len, why, sizeof why)
                               : -1;
     if(status >= 200 && status < 300)
         end_on_success(h, s, prc, why, now, w);
@@ -1373,7 +1373,7 @@ static void reset_outputs(struct kit_http_req *reqs, size_t n)
 {
     for(size_t i = 0; i < n; i++) {
         struct kit_http_req *r = &reqs[i];
-        kit_json_free(&r->json);
+        kit_json_clear(&r->json);
         kit_buf_reset(&r->resp);
         r->status = 0;
         r->attempts = 0;

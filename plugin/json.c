@@ -22,14 +22,18 @@
 #include "plugin/utf8.h"
 #include "plugin/text.h"
 
+/* Sixteen bytes: a page of HubSpot events holds a token per 13 bytes or
+ * so, so the array is the largest thing a pull keeps beside the page. */
 struct kit_json_tok {
-    int start;          /* strings: first byte after the quote */
-    int end;            /* one past the last byte (strings: the closing quote) */
-    int size;           /* members / items of a container */
-    int next;           /* index just past the subtree; a key's includes its value */
-    unsigned char type; /* enum kit_json_type */
-    unsigned char esc;  /* string holding a backslash: must be decoded */
+    unsigned start : 27; /* strings: first byte after the quote */
+    unsigned type : 4;   /* enum kit_json_type */
+    unsigned esc : 1;    /* string holding a backslash: must be decoded */
+    int end;             /* one past the last byte (strings: the closing quote) */
+    int size;            /* members / items of a container */
+    int next;            /* index just past the subtree; a key's includes its value */
 };
+_Static_assert(KIT_JSON_MAX_BYTES <= (1u << 27), "a token's start must hold any offset");
+_Static_assert(sizeof(struct kit_json_tok) == 16, "tokens stay sixteen bytes");
 
 /* ---- shared byte-level helpers ---- */
 
@@ -366,7 +370,8 @@ static inline int tok_new(struct vctx *v, struct toks *k, unsigned char type, si
 {
     if(k->n >= k->cap)
         return tok_grow(v, k, type, start);
-    k->t[k->n] = (struct kit_json_tok){(int)start, (int)start, 0, (int)k->n + 1, type, 0};
+    k->t[k->n] = (struct kit_json_tok){.start = (unsigned)start, .type = type, .end = (int)start,
+                                       .next = (int)k->n + 1};
     return (int)k->n++;
 }
 
@@ -389,7 +394,8 @@ static int tok_grow(struct vctx *v, struct toks *k, unsigned char type, size_t s
         k->t = t;
         k->cap = cap;
     }
-    k->t[k->n] = (struct kit_json_tok){(int)start, (int)start, 0, (int)k->n + 1, type, 0};
+    k->t[k->n] = (struct kit_json_tok){.start = (unsigned)start, .type = type, .end = (int)start,
+                                       .next = (int)k->n + 1};
     return (int)k->n++;
 }
 
@@ -537,15 +543,15 @@ static int parse_with(struct kit_json *j, struct toks *k, const char *text, size
         return -2;
     }
     if(!k->t) {
-        /* Documents carry about one token per 16 bytes (HubSpot pages a
-         * bit fewer), so most never regrow. */
-        k->cap = len / 16 + 16;
+        /* Documents carry about one token per 16 bytes, HubSpot's pages
+         * one per 13 or 14, so most never regrow. */
+        k->cap = len / 12 + 16;
         if(k->cap > KIT_JSON_MAX_TOKENS)
             k->cap = KIT_JSON_MAX_TOKENS;
         k->t = malloc(k->cap * sizeof *k->t);
         if(!k->t) {
             k->cap = 0;
-            vfail(&v, "out of memory for %zu tokens", len / 16 + 16);
+            vfail(&v, "out of memory for %zu tokens", len / 12 + 16);
             return -1;
         }
     }
@@ -586,6 +592,13 @@ int kit_json_reparse(struct kit_json *j, const char *text, size_t len, char *why
         j->cap = k.cap;
     }
     return rc;
+}
+
+void kit_json_clear(struct kit_json *j)
+{
+    j->text = NULL;
+    j->len = 0;
+    j->ntok = 0;
 }
 
 void kit_json_free(struct kit_json *j)

@@ -69,6 +69,9 @@ int kit_json_parse(struct kit_json *j, const char *text, size_t len, char *why, 
  * alone. Same results and reasons as kit_json_parse; on failure j holds
  * no document (every accessor sees none) but keeps its array. */
 int kit_json_reparse(struct kit_json *j, const char *text, size_t len, char *why, size_t whysize);
+/* Forget j's document (every accessor then sees none) and keep its token
+ * array for the next kit_json_reparse. */
+void kit_json_clear(struct kit_json *j);
 /* Free the tokens and empty j (idempotent; j may be NULL). */
 void kit_json_free(struct kit_json *j);
 

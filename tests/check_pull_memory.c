@@ -3,7 +3,7 @@
  * number of records: the output ochost holds for the next save stays
  * within its bound in one allocation, a page's event identities reuse one
  * table page after page, and every page of a pull is read into one body
- * buffer. Counted and inspected, never timed; the process's RSS at 10k to
+ * buffer and parsed into one token array. Counted and inspected, never timed; the process's RSS at 10k to
  * 1M events is `make bench`'s (bench_pull).
  */
 #include <check.h>
@@ -129,9 +129,10 @@ START_TEST(page_identities_reuse_one_table)
 }
 END_TEST
 
-/* A pull of several pages reads them all into one body buffer, allocated
- * once (it was a new buffer per page, grown by doubling to the page's
- * size), and says so in its closing log line. */
+/* A pull of several pages reads them all into one body buffer and one
+ * token array, each allocated once (they were new per page, the buffer
+ * grown by doubling to the page's size), and says so in its closing log
+ * line. */
 START_TEST(pages_read_into_one_buffer)
 {
     struct hse *h = hse_new();
@@ -151,8 +152,9 @@ START_TEST(pages_read_into_one_buffer)
     ck_assert_uint_ge(hse_requests(h), 4);
     const char *logs = kit_buf_str(&s.th.logs);
     ck_assert_msg(strstr(logs, "3500 events emitted in") && strstr(logs, "pages read into one") &&
-                      strstr(logs, "buffer, allocated 1 time;"),
-                  "no closing line saying the pages shared one buffer:\n%s", logs);
+                      strstr(logs, "buffer, allocated 1 time;") &&
+                      strstr(logs, "their token arrays allocated 1 time"),
+                  "no closing line saying the pages shared one buffer and one token array:\n%s", logs);
     sc_stop(&s);
     hse_free(h);
 }
