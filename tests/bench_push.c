@@ -342,10 +342,15 @@ static int ochost_env_init(struct ochost_env *e)
 }
 
 /* Start ochost with args (NULL-terminated, argv[0] excluded) against
- * base_url, stdin from in_fd, stdout to out_fd, stderr to err_path. */
+ * base_url, stdin from in_fd, stdout to out_fd, stderr to err_path;
+ * through rusage_run writing its figures to figs when figs is not NULL
+ * (benchproc.h: the peak RSS is then ochost's own). */
 static pid_t ochost_start(const struct ochost_env *e, const char *const *args, const char *base_url,
-                          int in_fd, int out_fd, const char *err_path)
+                          int in_fd, int out_fd, const char *err_path, const char *figs)
 {
+    char runner[PATH_MAX];
+    if(figs && bench_runner(runner, sizeof runner))
+        figs = NULL;
     pid_t pid = fork();
     if(pid != 0)
         return pid;
@@ -362,6 +367,10 @@ static pid_t ochost_start(const struct ochost_env *e, const char *const *args, c
     char *wrap = getenv("BENCH_WRAP") ? strdup(getenv("BENCH_WRAP")) : NULL;
     for(char *w = wrap ? strtok(wrap, " ") : NULL; w && n < 16; w = strtok(NULL, " "))
         argv[n++] = w;
+    if(figs) {
+        argv[n++] = runner;
+        argv[n++] = figs;
+    }
     argv[n++] = e->b.ochost;
     for(size_t i = 0; args[i] && n < 47; i++)
         argv[n++] = args[i];
@@ -449,7 +458,7 @@ static int follow_run(const struct ochost_env *e, size_t n, int interval_ms, int
     pid = ochost_start(e,
                        (const char *[]){"--manifest", e->b.manifest, "--config", cfg, "--state", state, "-q",
                                         "push", "--list", HSPUSH_LIST, "--follow", NULL},
-                       fx_server_url(srv), in[0], out[1], errp);
+                       fx_server_url(srv), in[0], out[1], errp, NULL);
     close(in[0]);
     close(out[1]);
     in[0] = out[1] = -1;
@@ -550,7 +559,7 @@ static long one_off(const struct ochost_env *e, struct hspush *H, struct fx_serv
     pid_t pid = ochost_start(e,
                              (const char *[]){"--manifest", e->b.manifest, "--state", e->state, "-q", "push",
                                               "--list", HSPUSH_LIST, "--input", input, NULL},
-                             fx_server_url(srv), devnull, devnull, errp);
+                             fx_server_url(srv), devnull, devnull, errp, NULL);
     close(devnull);
     int status = 0;
     if(pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -693,6 +702,9 @@ static int proc_run(const struct ochost_env *e, const char *input, const struct 
         return -1;
     }
     snprintf(errp, sizeof errp, "%s/proc.err", e->b.dir);
+    char figs[PATH_MAX + 32];
+    snprintf(figs, sizeof figs, "%s/proc.rusage", e->b.dir);
+    unlink(figs);
     int out[2] = {-1, -1}, devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int rc = -1;
     struct kit_buf acc = KIT_BUF_INIT;
@@ -702,7 +714,7 @@ static int proc_run(const struct ochost_env *e, const char *input, const struct 
     pid_t pid = ochost_start(e,
                              (const char *[]){"--manifest", e->b.manifest, "--config", config, "--state", state,
                                               "-q", "push", "--list", HSPUSH_LIST, "--input", input, NULL},
-                             fx_server_url(srv), devnull, out[1], errp);
+                             fx_server_url(srv), devnull, out[1], errp, figs);
     close(out[1]);
     out[1] = -1;
     if(pid < 0)
@@ -721,6 +733,8 @@ static int proc_run(const struct ochost_env *e, const char *input, const struct 
     }
     struct bench_usage u;
     bench_wait(pid, &u);
+    /* the figures of ochost itself, when it ran through rusage_run */
+    (void)bench_runner_read(figs, &u);
     fig->wall = mono_s() - t0;
     fig->user = u.user_s;
     fig->sys = u.sys_s;

@@ -72,6 +72,26 @@ void bench_child_clean_env(void)
 
 static double seconds(struct timeval tv) { return (double)tv.tv_sec + tv.tv_usec / 1e6; }
 
+int bench_runner(char *runner, size_t size)
+{
+    const char *build = getenv("OC_BUILD") && *getenv("OC_BUILD") ? getenv("OC_BUILD") : "build";
+    snprintf(runner, size, "%s/rusage_run", build);
+    return access(runner, X_OK) == 0 ? 0 : -1;
+}
+
+int bench_runner_read(const char *path, struct bench_usage *u)
+{
+    FILE *f = fopen(path, "r");
+    struct bench_usage got;
+    int n = f ? fscanf(f, "%d %lf %lf %ld", &got.code, &got.user_s, &got.sys_s, &got.maxrss_kb) : 0;
+    if(f)
+        fclose(f);
+    if(n != 4)
+        return -1;
+    *u = got;
+    return 0;
+}
+
 int bench_wait(pid_t pid, struct bench_usage *u)
 {
     memset(u, 0, sizeof *u);

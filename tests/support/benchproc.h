@@ -45,7 +45,20 @@ struct bench_usage {
 };
 
 /* Wait for child pid (retrying on EINTR) and fill u. 0, or -1 when the
- * wait failed (u->code is then -1). */
+ * wait failed (u->code is then -1). The peak RSS is not the child's own
+ * when it was fork(2)ed from a larger benchmark (see tests/rusage_run.c):
+ * measure runs through bench_runner. */
 int bench_wait(pid_t pid, struct bench_usage *u);
+
+/* The argv words that run a program through $OC_BUILD/rusage_run, which
+ * writes the program's own figures to out_path (kept by the caller):
+ * words[0..2) = {runner, out_path}, then the program and its arguments.
+ * runner (size bytes) receives the runner's path. 0, or -1 when it is
+ * not built. */
+int bench_runner(char *runner, size_t size);
+/* Replace u's figures with what rusage_run wrote to path (its exit code
+ * kept when the file has none). 0, or -1 when the file is missing or
+ * malformed. */
+int bench_runner_read(const char *path, struct bench_usage *u);
 
 #endif
