@@ -26,6 +26,7 @@
 #include "hubspot/host.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
+#include "plugin/strset.h"
 
 #define FORMAT_NAME "contact-ids"
 #define FORMAT_VERSION 1
@@ -105,24 +106,9 @@ static size_t key_form(int by, const char *key, char *out, int *bad, int *escape
     return n;
 }
 
-/* FNV-1a over a key's form eight bytes at a time, then mixed: a byte at a
- * time was a good part of a put. */
 static uint32_t form_hash(int by, const char *s, size_t n)
 {
-    uint64_t h = (UINT64_C(1469598103934665603) ^ (uint64_t)by) ^ ((uint64_t)n << 40);
-    size_t i = 0;
-    for(; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * UINT64_C(1099511628211);
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s + i, n - i);
-    h = (h ^ w) * UINT64_C(1099511628211);
-    h ^= h >> 29;
-    h *= UINT64_C(0xbf58476d1ce4e5b9);
-    return (uint32_t)(h ^ (h >> 32));
+    return (uint32_t)kit_hash_bytes(s, n, (uint64_t)by);
 }
 
 /* A key longer than KEY_MAX is never held: any hash will do for it. */

@@ -8,12 +8,10 @@
 
 #include "plugin/strset.h"
 
-/* FNV-1a over eight bytes at a time (then the last few), mixed at the
- * end: short keys (emails, ids, names), no adversarial worry since
- * capacity is bounded anyway. A byte at a time was most of a lookup. */
-static size_t hash(const char *p, size_t len)
+/* A byte at a time was most of a lookup. */
+uint64_t kit_hash_bytes(const char *p, size_t len, uint64_t seed)
 {
-    uint64_t h = UINT64_C(1469598103934665603) ^ len;
+    uint64_t h = UINT64_C(1469598103934665603) ^ len ^ (seed << 40);
     size_t i = 0;
     for(; i + 8 <= len; i += 8) {
         uint64_t w;
@@ -25,7 +23,7 @@ static size_t hash(const char *p, size_t len)
         h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
     h ^= h >> 29;
     h *= UINT64_C(0xbf58476d1ce4e5b9);
-    return (size_t)(h ^ (h >> 32));
+    return h ^ (h >> 32);
 }
 
 int kit_strset_init(struct kit_strset *s, size_t expect)
@@ -61,7 +59,7 @@ void kit_strset_clear(struct kit_strset *s)
 /* Slot holding key, or the empty slot where it would go. */
 static size_t find(const struct kit_strset *s, const char *key, size_t len)
 {
-    size_t mask = s->cap - 1, i = hash(key, len) & mask;
+    size_t mask = s->cap - 1, i = (size_t)kit_hash_bytes(key, len, 0) & mask;
     while(s->key[i] && !(s->len[i] == len && !memcmp(s->key[i], key, len)))
         i = (i + 1) & mask;
     return i;

@@ -12,6 +12,12 @@
 #define KIT_STRSET_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* A hash of p[0..len) for tables of short keys (emails, ids, names):
+ * FNV-1a eight bytes at a time, mixed at the end; seed separates kinds of
+ * key. Not for adversarial input: the tables using it are bounded. */
+uint64_t kit_hash_bytes(const char *p, size_t len, uint64_t seed);
 
 struct kit_strset {
     const char **key;
