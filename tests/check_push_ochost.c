@@ -464,6 +464,24 @@ static void read_all(int fd, struct kit_buf *b)
 
 #define BULK_N 3000
 
+/* The end of a push whose stdout is the pipe out_fd: read it to its end
+ * (into got, which the caller frees), wait for ochost (exit 6: the
+ * invalid inputs failed) and check that each of the n inputs got one
+ * whole result line. */
+static void end_pipe_push(pid_t pid, int out_fd, const struct ochrun_opts *o, size_t n, struct kit_buf *got)
+{
+    read_all(out_fd, got);
+    close(out_fd);
+    struct ochrun r;
+    ochrun_wait(&E, pid, o, &r);
+    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ochrun_free(&r);
+    int *seen = calloc(n + 1, sizeof *seen);
+    ck_assert_ptr_nonnull(seen);
+    ck_assert_uint_eq(mark_results(got->data, got->len, n, seen, NULL, 0), n);
+    free(seen);
+}
+
 /* A bulk push with locally invalid emails between the good ones, stdout
  * a pipe, run under strace: the results go out in a few large write(2)
  * calls, not one per refused input (each of which also woke the reader),
@@ -487,20 +505,11 @@ START_TEST(bulk_push_writes_results_in_large_batches)
                              (const char *[]){TOKEN_ENV, base_env, "ASAN_OPTIONS=detect_leaks=0", NULL}, &o);
     close(out[1]);
     struct kit_buf got = KIT_BUF_INIT;
-    read_all(out[0], &got);
-    close(out[0]);
-    struct ochrun r;
-    ochrun_wait(&E, pid, &o, &r);
-    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
-    int *seen = calloc(BULK_N + 1, sizeof *seen);
-    ck_assert_ptr_nonnull(seen);
-    ck_assert_uint_eq(mark_results(got.data, got.len, BULK_N, seen, NULL, 0), BULK_N);
+    end_pipe_push(pid, out[0], &o, BULK_N, &got);
     size_t writes = ochrun_count(trace, "write(1,");
     ck_assert_msg(writes >= 1 && writes <= BULK_N / 256 + 4,
                   "%zu write(2) calls on stdout for %d results (%zu bytes)", writes, BULK_N, got.len);
-    free(seen);
     kit_buf_free(&got);
-    ochrun_free(&r);
 }
 END_TEST
 
@@ -629,18 +638,9 @@ START_TEST(bulk_push_from_open_pipe_writes_results_while_waiting)
     ck_assert_msg(poll(&pf, 1, 10000) == 1, "no result within 10 s while the input stays open");
     close(in[1]);
     struct kit_buf got = KIT_BUF_INIT;
-    read_all(out[0], &got);
-    close(out[0]);
-    struct ochrun r;
-    ochrun_wait(&E, pid, &o, &r);
-    ck_assert_msg(r.code == 6, "exit %d: %s", r.code, OCHRUN_ERR(&r));
-    int *seen = calloc(n + 1, sizeof *seen);
-    ck_assert_ptr_nonnull(seen);
-    ck_assert_uint_eq(mark_results(got.data, got.len, n, seen, NULL, 0), n);
-    free(seen);
+    end_pipe_push(pid, out[0], &o, n, &got);
     kit_buf_free(&text);
     kit_buf_free(&got);
-    ochrun_free(&r);
 }
 END_TEST
 
