@@ -295,39 +295,26 @@ START_TEST(pull_to_file_writes_per_save_not_per_record)
     int seen[EVENTS] = {0};
     struct ochrun r;
     struct kit_buf text = KIT_BUF_INIT;
-    if(system("strace -o /dev/null true >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "pull_to_file_writes_per_save_not_per_record: skipped: strace is not installed or "
-                        "cannot trace here\n");
+    struct ochrun_env traced;
+    if(ochrun_strace(&E, &traced, "pull_to_file_writes_per_save_not_per_record"))
         return;
-    }
     snprintf(state, sizeof state, "%s/s.state", E.tmp);
     snprintf(out, sizeof out, "%s/out.jsonl", E.tmp);
     snprintf(trace, sizeof trace, "%s/trace", E.tmp);
     write_pull_cassette("all.json", 0, 0, cas, sizeof cas);
-    /* strace runs ochost: the run's binary becomes strace, ochost its first argument */
-    struct ochrun_env traced = E;
-    snprintf(traced.ochost, sizeof traced.ochost, "%s", "/usr/bin/strace");
     const char *pre[] = {"-f", "-qq", "-e", "trace=write", "-o", trace, E.ochost};
     memcpy(argv, pre, sizeof pre);
     pull_args(argv + 7, state, cas);
     struct ochrun_opts o = {.stdout_path = out};
-    if(access(traced.ochost, X_OK) != 0)
-        snprintf(traced.ochost, sizeof traced.ochost, "%s", "/bin/strace");
-    /* LeakSanitizer cannot run under ptrace; a sanitizer build's leaks are
-     * checked by every other run */
     const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
     ochrun(&traced, &r, argv, env, &o);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
     ochrun_slurp(out, &text);
     ck_assert_int_eq(count_events(kit_buf_str(&text), seen), EVENTS);
     assert_each_once(seen);
-    kit_buf_reset(&text);
-    ochrun_slurp(trace, &text);
-    int writes = 0;
-    for(const char *p = kit_buf_str(&text); (p = strstr(p, "write(1,")); p++)
-        writes++;
+    size_t writes = ochrun_count(trace, "write(1,");
     /* one per page's save, one at the end */
-    ck_assert_msg(writes >= 1 && writes <= PAGES + 1, "%d write(2) calls on stdout for %d records over %d saves",
+    ck_assert_msg(writes >= 1 && writes <= PAGES + 1, "%zu write(2) calls on stdout for %d records over %d saves",
                   writes, EVENTS, PAGES);
     kit_buf_free(&text);
     ochrun_free(&r);
