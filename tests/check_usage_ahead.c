@@ -31,7 +31,7 @@ struct killer {
     struct hspush h;
     atomic_int pid;
     atomic_ulong seen;
-    unsigned long kill_at; /* 0: never */
+    atomic_ulong kill_at; /* 0: never */
 };
 
 static struct ochrun_env E;
@@ -42,8 +42,8 @@ static char base_env[128], state[PATH_MAX];
 static int killing_handler(void *ctx, const struct fx_request *req, struct fx_response *resp)
 {
     struct killer *k = ctx;
-    unsigned long n = atomic_fetch_add(&k->seen, 1) + 1;
-    if(k->kill_at && n == k->kill_at) {
+    unsigned long n = atomic_fetch_add(&k->seen, 1) + 1, at = atomic_load(&k->kill_at);
+    if(at && n == at) {
         /* the pid is set right after the fork; a request cannot come
          * before the child has exec'd, loaded and read its input */
         while(!atomic_load(&k->pid))
@@ -121,7 +121,7 @@ START_TEST(killed_mid_push_never_undercounts)
     char input[PATH_MAX];
     struct ochrun r;
     write_contacts("in.jsonl", 3000, input, sizeof input);
-    K.kill_at = 17; /* the list and properties checks, then upserts */
+    atomic_store(&K.kill_at, 17); /* the list and properties checks, then upserts */
     struct ochrun_opts o = {0};
     ochrun_wait(&E, push_start(input, &o), &o, &r);
     ck_assert_msg(r.signal == SIGKILL, "exit %d, signal %d: %s", r.code, r.signal, OCHRUN_ERR(&r));
@@ -138,7 +138,7 @@ START_TEST(killed_mid_push_never_undercounts)
 
     /* the rerun finishes the push; the died run's allowance stays counted
      * (its calls after its last save are in it, not in the exact part) */
-    K.kill_at = 0;
+    atomic_store(&K.kill_at, 0);
     ochrun_wait(&E, push_start(input, &o), &o, &r);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
     ochrun_free(&r);
