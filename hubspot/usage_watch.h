@@ -1,11 +1,13 @@
 /*
  * usage_watch.h - warnings before the bill: the host an instance hands its
  * HTTP client, which is the real host with one thing added. Each time the
- * client stores the day's usage record (after every batch of calls, host
- * state key "usage"), the watch compares the day's calls with the
- * daily_budget and with HubSpot's daily limit last seen, logs one WARN
- * per threshold crossed (50%, 80%, 100%) through the real host, naming
- * the figure and what to do, and stores the record with those warnings
+ * client stores the day's usage record (ahead of the calls it covers and
+ * at each operation's end, host state key "usage"), the watch compares
+ * the day's calls (those counted ahead included, so a warning can come a
+ * few calls early, never late) with the daily_budget and with HubSpot's
+ * daily limit last seen, logs one WARN per threshold crossed (50%, 80%,
+ * 100%) through the real host, naming the figure and what to do, and
+ * stores the record with those warnings
  * marked (plugin/usage.h "warned"), so each is given once per day across
  * runs. Every other service is the real host's, forwarded unchanged.
  *

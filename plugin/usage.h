@@ -35,8 +35,8 @@
  *    "429s_by_policy":{"TEN_SECONDLY_ROLLING":2,"DAILY":1}
  *
  * History: a day that ends is kept, not overwritten, under its own host
- * state key (KIT_USAGE_HISTORY_KEY), so the record above, rewritten after
- * every batch of calls, stays today's few hundred bytes:
+ * state key (KIT_USAGE_HISTORY_KEY), so the record above, rewritten a few
+ * times per run, stays today's few hundred bytes:
  *    {"history":[{"day":"2026-11-27","calls":N,"429s":N,"retries":N,
  *                 "errors":N,"budget":N,"utc_offset_ms":N,"limits":{..},
  *                 "429s_by_policy":{..},
