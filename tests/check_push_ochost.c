@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plugin/json.h"
@@ -694,6 +695,76 @@ START_TEST(bulk_push_writes_results_before_waiting_on_the_rate_limit)
 }
 END_TEST
 
+/* ---- waits for the rate limit ---- */
+
+/* ochost push of one new contact under burst_max 1 per window_ms, stdout
+ * and stderr captured; args before ochost's own (a tracer) may be given. */
+static pid_t paced_push_start(const struct ochrun_env *env, const char *const *pre, const char *window_ms)
+{
+    char input[300], cfg[300], text[128];
+    ochrun_write_file(&E, "one.jsonl", "{\"email\":\"paced@example.com\"}\n", 0644, input, sizeof input);
+    snprintf(text, sizeof text, "burst_max = 1\nburst_window_ms = %s\nmax_concurrency = 1\n", window_ms);
+    ochrun_write_file(&E, "paced1.conf", text, 0600, cfg, sizeof cfg);
+    const char *args[32];
+    size_t n = 0;
+    for(; pre && pre[n]; n++)
+        args[n] = pre[n];
+    const char *rest[] = {"--manifest", E.manifest, "--config", cfg, "--state", state, "push", "--list",
+                          HSPUSH_LIST, "--input", input, NULL};
+    memcpy(args + n, rest, sizeof rest);
+    return ochrun_start(env, args, (const char *[]){TOKEN_ENV, base_env, "ASAN_OPTIONS=detect_leaks=0", NULL},
+                        NULL);
+}
+
+/* The wait between calls is one sleep (a poll(2) a signal ends), not a
+ * wake-up every 100 ms: three calls a second apart, under strace, make no
+ * clock_nanosleep at all (the slices made about twenty). Skipped when
+ * strace cannot trace here. */
+START_TEST(rate_limit_wait_is_one_sleep)
+{
+    struct ochrun_env traced;
+    if(ochrun_strace(&E, &traced, "rate_limit_wait_is_one_sleep"))
+        return;
+    char trace[300];
+    snprintf(trace, sizeof trace, "%s/trace", E.tmp);
+    pid_t pid = paced_push_start(
+        &traced, (const char *[]){"-f", "-qq", "-e", "trace=clock_nanosleep,nanosleep", "-o", trace, E.ochost, NULL},
+        "1000");
+    struct ochrun r;
+    ochrun_wait(&E, pid, NULL, &r);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
+    ASSERT_HAS(OCHRUN_ERR(&r), "waiting");
+    ck_assert_uint_ge(hspush_calls(&H, HSPUSH_NENDPOINTS), 3);
+    size_t sleeps = ochrun_count(trace, "nanosleep(");
+    ck_assert_msg(sleeps <= 2, "%zu nanosleep calls while waiting out the rate limit", sleeps);
+    ochrun_free(&r);
+}
+END_TEST
+
+/* SIGTERM during a ten-minute wait for the rate limit ends the run at
+ * once (exit 7, nothing lost), not when the wait is over. */
+START_TEST(sigterm_ends_a_long_rate_limit_wait)
+{
+    char errp[300];
+    snprintf(errp, sizeof errp, "%s/stderr", E.tmp);
+    pid_t pid = paced_push_start(&E, NULL, "600000");
+    struct timespec pause = {0, 5000000L};
+    for(int waited = 0; ochrun_count(errp, "waiting ") == 0 && waited < 4000; waited++)
+        nanosleep(&pause, NULL);
+    ck_assert_msg(ochrun_count(errp, "waiting ") > 0, "the run never said it was waiting");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    struct ochrun r;
+    ochrun_wait(&E, pid, NULL, &r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(r.code == 7, "exit %d (signal %d): %s", r.code, r.signal, OCHRUN_ERR(&r));
+    ck_assert_msg(took < 30.0, "the run took %.1f s to end after SIGTERM", took);
+    ochrun_free(&r);
+}
+END_TEST
+
 extern Suite *make_push_ochost_suite(void);
 Suite *make_push_ochost_suite(void)
 {
@@ -720,6 +791,8 @@ Suite *make_push_ochost_suite(void)
     tcase_add_test(tc, stdout_gone_mid_push_gathered_inputs_in_rejects);
     tcase_add_test(tc, bulk_push_from_open_pipe_writes_results_while_waiting);
     tcase_add_test(tc, bulk_push_writes_results_before_waiting_on_the_rate_limit);
+    tcase_add_test(tc, rate_limit_wait_is_one_sleep);
+    tcase_add_test(tc, sigterm_ends_a_long_rate_limit_wait);
     suite_add_tcase(s, tc);
     return s;
 }
