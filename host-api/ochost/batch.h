@@ -11,11 +11,11 @@
  * is held past max (so what is held at once is bounded by max, however
  * many records a page or window brings, and the buffer is allocated
  * once), and at the end. A line longer than max is written on its own.
- * When a write
- * fails the file is cut back to where it ended at the last save, so it
- * holds exactly the records the saved state covers and ends on a whole
- * line, and every later flush fails: a save after the failure would cover
- * records just cut away, so the run ends with the last good save.
+ * When a write fails the file is cut back to where it ended at the last
+ * save, so it holds exactly the records the saved state covers and ends
+ * on a whole line, and every later flush fails: a save after the failure
+ * would cover records just cut away, so the run ends with the last good
+ * save.
  *
  * Pipes, terminals and devices get one write(2) per line as before: a
  * reader sees records as they come, and what a pipe took cannot be taken
