@@ -19,6 +19,7 @@
 #include "onecount/loader.h"
 #include "plugin/json.h"
 #include "tests/support/apiver.h"
+#include "tests/support/hspush.h"
 #include "tests/support/scenario_check.h"
 
 #define LIST "4242"
@@ -818,28 +819,13 @@ END_TEST
 static int synthetic_hubspot(void *ctx, const struct fx_request *req, struct fx_response *resp)
 {
     (void)ctx;
+    if(hspush_answer_plain(req, resp, "Volume"))
+        return 0;
     resp->status = 200;
     kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
-    if(!strcmp(req->method, "GET") && !strcmp(req->path, apiver_path(HS_EP_CONTACT_PROPERTIES))) {
-        kit_buf_puts(&resp->body, "{\"results\":[{\"name\":\"firstname\",\"label\":\"First "
-                                 "Name\",\"modificationMetadata\":{\"readOnlyValue\":false}}]}");
-        return 0;
-    }
-    if(!strcmp(req->method, "GET")) {
-        kit_buf_puts(&resp->body, "{\"list\":{\"listId\":\"4242\",\"name\":\"Volume\","
-                                 "\"objectTypeId\":\"0-1\",\"processingType\":\"MANUAL\"}}");
-        return 0;
-    }
     struct kit_json j = {0};
     if(kit_json_parse(&j, req->body, req->body_len, NULL, 0))
         return -1;
-    if(!strcmp(req->method, "PUT")) {
-        kit_buf_puts(&resp->body, "{\"recordsIdsAdded\":");
-        kit_buf_append(&resp->body, req->body, req->body_len);
-        kit_buf_puts(&resp->body, ",\"recordIdsMissing\":[]}");
-        kit_json_free(&j);
-        return 0;
-    }
     int inputs = kit_json_get(&j, 0, "inputs");
     kit_buf_puts(&resp->body, "{\"status\":\"COMPLETE\",\"results\":[");
     for(int i = 0, t = inputs + 1; i < kit_json_size(&j, inputs); i++, t = kit_json_skip(&j, t)) {

@@ -161,6 +161,28 @@ int hspush_refuse_invalid(struct kit_buf *errs, int *nerr, const char *email, si
     return 1;
 }
 
+int hspush_answer_plain(const struct fx_request *req, struct fx_response *resp, const char *list_name)
+{
+    int get = !strcmp(req->method, "GET"), put = !strcmp(req->method, "PUT");
+    if(!get && !put)
+        return 0;
+    resp->status = 200;
+    kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    if(put) {
+        kit_buf_puts(&resp->body, "{\"recordsIdsAdded\":");
+        kit_buf_append(&resp->body, req->body, req->body_len);
+        kit_buf_puts(&resp->body, ",\"recordIdsMissing\":[]}");
+    } else if(!strcmp(req->path, apiver_path(HS_EP_CONTACT_PROPERTIES))) {
+        kit_buf_puts(&resp->body, "{\"results\":[{\"name\":\"firstname\",\"label\":\"First "
+                                  "Name\",\"modificationMetadata\":{\"readOnlyValue\":false}}]}");
+    } else {
+        kit_buf_printf(&resp->body, "{\"list\":{\"listId\":\"" HSPUSH_LIST "\",\"name\":\"%s\","
+                                    "\"objectTypeId\":\"0-1\",\"processingType\":\"MANUAL\"}}",
+                       list_name);
+    }
+    return 1;
+}
+
 static int upsert(struct hspush *h, const struct kit_json *j, struct kit_buf *body, int *status)
 {
     struct kit_buf res = KIT_BUF_INIT, errs = KIT_BUF_INIT;

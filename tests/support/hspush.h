@@ -63,4 +63,12 @@ struct kit_buf;
 int hspush_refuse_invalid(struct kit_buf *errs, int *nerr, const char *email, size_t elen,
                           const char *trace, size_t tlen);
 
+/* For stateless stand-ins: answer what needs no state, as the list check,
+ * the properties check and memberships/add see it: GET of the contact
+ * properties (firstname, writable), any other GET (list HSPUSH_LIST,
+ * MANUAL, named list_name), a PUT (every id in its body added). 1 when
+ * answered (status 200, JSON), 0 when req is something else (an upsert)
+ * and resp is untouched. */
+int hspush_answer_plain(const struct fx_request *req, struct fx_response *resp, const char *list_name);
+
 #endif
