@@ -121,20 +121,24 @@ START_TEST(killed_mid_push_never_undercounts)
     char input[PATH_MAX];
     struct ochrun r;
     write_contacts("in.jsonl", 3000, input, sizeof input);
-    atomic_store(&K.kill_at, 17); /* the list and properties checks, then upserts */
+    enum { KILL_AT = 17, IN_FLIGHT = 4 /* max_concurrency */ };
+    atomic_store(&K.kill_at, KILL_AT); /* the list and properties checks, then upserts */
     struct ochrun_opts o = {0};
     ochrun_wait(&E, push_start(input, &o), &o, &r);
     ck_assert_msg(r.signal == SIGKILL, "exit %d, signal %d: %s", r.code, r.signal, OCHRUN_ERR(&r));
     ochrun_free(&r);
-    unsigned long made = hspush_calls(&K.h, HSPUSH_NENDPOINTS);
-    ck_assert_uint_ge(made, 17);
+    /* The kill came while HubSpot handled request KILL_AT, so at least
+     * that many went out, and at most IN_FLIGHT - 1 more. (How many the
+     * stand-in has counted is not read here: a request sent just before
+     * the kill may still be in one of the server's threads.) */
     long calls, ahead;
     usage_today(&calls, &ahead);
-    ck_assert_msg(calls >= (long)made, "the state counts %ld calls, HubSpot saw %lu", calls, made);
+    ck_assert_msg(calls >= KILL_AT, "the state counts %ld calls, HubSpot saw at least %d", calls, KILL_AT);
     /* the allowance is bounded: a died run overcounts by little */
-    ck_assert_msg(calls <= (long)made + 256, "the state counts %ld calls, HubSpot saw %lu", calls, made);
-    ck_assert_msg(ahead > 0 && calls - ahead <= (long)made, "calls %ld, of them counted ahead %ld, made %lu", calls,
-                  ahead, made);
+    ck_assert_msg(calls <= KILL_AT + IN_FLIGHT + 256, "the state counts %ld calls, HubSpot saw at most %d", calls,
+                  KILL_AT + IN_FLIGHT);
+    ck_assert_msg(ahead > 0 && calls - ahead <= KILL_AT + IN_FLIGHT, "calls %ld, of them counted ahead %ld", calls,
+                  ahead);
 
     /* the rerun finishes the push; the died run's allowance stays counted
      * (its calls after its last save are in it, not in the exact part) */
