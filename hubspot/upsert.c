@@ -34,6 +34,69 @@
 #define ITEM_PROPS ",\"properties\":{\"email\":"
 #define ITEM_TRACE "},\"objectWriteTraceId\":\"" HS_PUSH_TRACE_PREFIX
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+
+/* The high bit of each byte of w that is zero (and maybe of bytes above
+ * one that is): nonzero exactly when one is, a borrow only starting at a
+ * zero byte. */
+static uint64_t zero_bytes(uint64_t w) { return (w - ONES) & ~w & HIGH; }
+
+/* Nonzero when a byte of w is written differently in a JSON string: a
+ * control byte, a quote, a backslash, or non-ASCII (UTF-8 to check). */
+static uint64_t special_bytes(uint64_t w)
+{
+    return zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\')) |
+           ((w - ONES * 0x20) & ~w & HIGH) | (w & HIGH);
+}
+
+/* Append s[0..n) quoted, as kit_json_quote does, copying it straight
+ * when one scan shows nothing in it needs escaping (nearly every
+ * address, name and value): eight bytes a step, copied as they are
+ * checked. The general writer costs ten times that on short strings, and
+ * an upsert object is five of them. */
+static void put_quoted(struct kit_buf *out, const char *s, size_t n)
+{
+    if((out->oom || !out->data || out->cap - out->len <= n + 2 + 8) && kit_buf_reserve(out, n + 2 + 8))
+        return; /* out is now marked out of memory */
+    char *d = out->data + out->len + 1;
+    uint64_t w, any = 0;
+    size_t i = 0;
+    if(n < 8) {
+        for(; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            any |= c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+            d[i] = (char)c;
+        }
+        i = n;
+    }
+    for(; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        any |= special_bytes(w);
+        memcpy(d + i, &w, 8);
+    }
+    if(i < n) {
+        /* the last eight, overlapping bytes already checked */
+        memcpy(&w, s + n - 8, 8);
+        any |= special_bytes(w);
+        memcpy(d + n - 8, &w, 8);
+    }
+    if(any) {
+        kit_json_quote(out, s, n); /* nothing was counted in out yet */
+        return;
+    }
+    d[-1] = '"';
+    d[n] = '"';
+    out->len += n + 2;
+    out->data[out->len] = '\0';
+}
+
+/* Whether k (klen bytes) is "email" in any case. */
+static int is_email_key(const char *k, size_t klen)
+{
+    return klen == 5 && (k[0] | 0x20) == 'e' && !strcasecmp(k, "email");
+}
+
 int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *email, size_t elen,
                          const struct oc_field *f, size_t n, int *email_only)
 {
@@ -47,7 +110,7 @@ int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *emai
     size_t ordlen = (size_t)(digits + sizeof digits - ord);
     kit_buf_append(out, ITEM_HEAD, sizeof ITEM_HEAD - 1);
     size_t at = out->len;
-    kit_json_quote(out, email, elen);
+    put_quoted(out, email, elen);
     size_t qlen = out->len - at;
     /* Sent in properties too: whether create needs it there is
      * UNCONFIRMED (API-NOTES.md 4.4), and it costs nothing. The quoted
@@ -63,7 +126,7 @@ int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *emai
         if(!k || !*k || f[i].type == OC_FIELD_NULL || !v || !*v)
             continue;
         size_t klen = strlen(k);
-        if(klen == 5 && !strcasecmp(k, "email"))
+        if(is_email_key(k, klen))
             continue;
         int dup = 0;
         for(size_t p = 0; p < i && !dup; p++)
@@ -71,9 +134,9 @@ int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *emai
         if(dup)
             continue; /* duplicate column: the first wins, never two same keys */
         kit_buf_putc(out, ',');
-        kit_json_quote(out, k, klen);
+        put_quoted(out, k, klen);
         kit_buf_putc(out, ':');
-        kit_json_quote(out, v, strlen(v));
+        put_quoted(out, v, strlen(v));
         *email_only = 0;
     }
     kit_buf_append(out, ITEM_TRACE, sizeof ITEM_TRACE - 1);
@@ -206,9 +269,20 @@ static long find_trace(const struct kit_json *j, int t, struct hs_push_item **it
             return -1;
         ord = ord * 10 + (uint64_t)(s[i] - '0');
     }
-    /* Items are placed in input order, so a batch is normally sorted;
-     * an item handed back for a second upsert can break that, hence the
-     * linear fallback. */
+    /* Items are placed in input order, so a batch is normally sorted
+     * with few gaps (inputs finished before they were sent): the item is
+     * first looked for where its position says, then stepping back over
+     * the gaps. An item handed back for a second upsert can break the
+     * order, hence the search over all of them last. */
+    if(n && ord >= items[0]->ord) {
+        size_t g = ord - items[0]->ord < n ? (size_t)(ord - items[0]->ord) : n - 1;
+        for(size_t steps = 0; steps < 8 && items[g]->ord >= ord; steps++) {
+            if(items[g]->ord == ord)
+                return (long)g;
+            if(!g--)
+                break;
+        }
+    }
     size_t lo = 0, hi = n;
     while(lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -355,12 +429,33 @@ static void result_members(const struct kit_json *j, int t, int *trace, int *id,
     if(kit_json_type(j, t) != KIT_JSON_OBJECT)
         return;
     int n = kit_json_size(j, t);
+    size_t olen;
+    const char *obj = kit_json_raw(j, t, &olen);
+    if(!obj || memchr(obj, '\\', olen)) {
+        /* an escape somewhere: names are compared unescaped */
+        for(int i = 0, m = t + 1; i < n; i++, m = kit_json_skip(j, m)) {
+            if(*trace < 0 && kit_json_eqn(j, m, "objectWriteTraceId", sizeof "objectWriteTraceId" - 1))
+                *trace = m + 1;
+            else if(*id < 0 && kit_json_eqn(j, m, "id", 2))
+                *id = m + 1;
+            else if(*created < 0 && kit_json_eqn(j, m, "new", 3))
+                *created = m + 1;
+        }
+        return;
+    }
+    /* No escape in the object (one scan of it, not one per name): each
+     * name is its raw text, told apart by length and first byte before
+     * any comparison. */
     for(int i = 0, m = t + 1; i < n; i++, m = kit_json_skip(j, m)) {
-        if(*trace < 0 && kit_json_eqn(j, m, "objectWriteTraceId", sizeof "objectWriteTraceId" - 1))
+        size_t len;
+        const char *name = kit_json_raw(j, m, &len);
+        if(!name)
+            continue;
+        if(len == 18 && name[0] == 'o' && *trace < 0 && !memcmp(name, "objectWriteTraceId", 18))
             *trace = m + 1;
-        else if(*id < 0 && kit_json_eqn(j, m, "id", 2))
+        else if(len == 2 && name[0] == 'i' && name[1] == 'd' && *id < 0)
             *id = m + 1;
-        else if(*created < 0 && kit_json_eqn(j, m, "new", 3))
+        else if(len == 3 && name[0] == 'n' && *created < 0 && !memcmp(name, "new", 3))
             *created = m + 1;
     }
 }
