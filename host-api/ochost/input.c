@@ -9,6 +9,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "host-api/ochost/status.h"
 #include "plugin/error.h"
@@ -199,19 +202,41 @@ static int fields_room(struct och_input *in, size_t n)
 
 /* ---- records ---- */
 
+/* "line N" after "line N-1" by adding one to the digits in place: records
+ * mostly follow each other line by line, and the division per digit of
+ * writing the number anew cost more than the rest of a short JSON line's
+ * reading. */
+static int id_step(struct och_input *in, uint64_t line)
+{
+    if(!in->id_line || line != in->id_line + 1)
+        return 0;
+    size_t i = in->id_len;
+    while(i > 5 && in->id[i - 1] == '9')
+        in->id[--i] = '0';
+    if(i == 5)
+        return 0; /* 99 -> 100: one digit more */
+    in->id[i - 1]++;
+    return 1;
+}
+
 static void set_id(struct och_input *in, uint64_t line, struct oc_record *rec)
 {
-    /* "line N" without snprintf, which cost more than the rest of a short
-     * record's reading */
-    char digits[24], *d = digits + sizeof digits;
-    do {
-        *--d = (char)('0' + line % 10);
-        line /= 10;
-    } while(line);
-    size_t nd = (size_t)(digits + sizeof digits - d);
-    memcpy(in->id, "line ", 5);
-    memcpy(in->id + 5, d, nd);
-    in->id[5 + nd] = '\0';
+    if(!id_step(in, line)) {
+        /* "line N" without snprintf, which cost more than the rest of a
+         * short record's reading */
+        char digits[24], *d = digits + sizeof digits;
+        uint64_t n = line;
+        do {
+            *--d = (char)('0' + n % 10);
+            n /= 10;
+        } while(n);
+        size_t nd = (size_t)(digits + sizeof digits - d);
+        memcpy(in->id, "line ", 5);
+        memcpy(in->id + 5, d, nd);
+        in->id[5 + nd] = '\0';
+        in->id_len = 5 + nd;
+    }
+    in->id_line = line;
     memset(rec, 0, sizeof *rec);
     rec->struct_size = sizeof *rec;
     rec->id = in->id;
@@ -329,6 +354,189 @@ static const char *key_property(struct och_input *in, const char *key)
     return prop;
 }
 
+/* ---- JSON Lines: the quick reader ----
+ *
+ * Most lines are a flat object of plain strings, and the general parser
+ * costs several times what reading such a line needs: a token tree, then
+ * each key and value decoded and compared again. The quick reader takes
+ * those lines in one pass and leaves everything else to the parser, so
+ * every message still comes from one place. It accepts no text the
+ * parser refuses: strings without backslashes or control characters,
+ * bytes from 0x80 well-formed UTF-8 (the parser's own check), JSON
+ * whitespace only. */
+
+static int json_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static size_t skip_json_ws(const char *s, size_t p, size_t len)
+{
+    while(p < len && json_ws((unsigned char)s[p]))
+        p++;
+    return p;
+}
+
+/* Index of the first byte at or after p that cannot stand for itself in
+ * a JSON string (quote, backslash, control, non-ASCII), or len. Sixteen
+ * bytes at a time, and a short rest (most keys and values) in one load of
+ * the line's last sixteen with the bytes before p masked off. */
+static size_t plain_until(const char *s, size_t p, size_t len)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
+    while(p + 16 <= len) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + p));
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                        _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+        unsigned m = (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x);
+        if(m)
+            return p + (size_t)__builtin_ctz(m);
+        p += 16;
+    }
+    if(p < len && len >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                        _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+        unsigned m = (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x);
+        m &= 0xFFFFu << (p - (len - 16));
+        return m ? len - 16 + (size_t)__builtin_ctz(m) : len;
+    }
+#endif
+    while(p < len) {
+        unsigned char c = (unsigned char)s[p];
+        if(c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            break;
+        p++;
+    }
+    return p;
+}
+
+/* The closing quote of the string whose text starts at p, or SIZE_MAX
+ * when the string is one for the parser: an escape, a control character,
+ * malformed UTF-8, no closing quote on the line. */
+static size_t plain_string_end(const char *s, size_t p, size_t len)
+{
+    for(;;) {
+        p = plain_until(s, p, len);
+        if(p >= len)
+            return SIZE_MAX;
+        unsigned char c = (unsigned char)s[p];
+        if(c == '"')
+            return p;
+        if(c < 0x80)
+            return SIZE_MAX;
+        size_t n = kit_utf8_seq(s + p, len - p, NULL);
+        if(!n)
+            return SIZE_MAX;
+        p += n;
+    }
+}
+
+/* The property of member i's key (klen bytes, NUL-terminated, in vals):
+ * the last line's when the same key stood at i, else key_property's,
+ * remembered at i for the next line (the layout after i is dropped: a
+ * line with other keys starts a new layout). NULL: leave it out. */
+static const char *layout_property(struct och_input *in, size_t i, const char *key, size_t klen, int *email)
+{
+    if(i < in->nlayout && in->layout[i].len == klen && !memcmp(in->layout_bytes + in->layout[i].off, key, klen)) {
+        *email = in->layout[i].email;
+        return in->layout[i].self ? key : in->layout[i].prop;
+    }
+    const char *prop = key_property(in, key);
+    *email = prop && !strcmp(prop, "email");
+    if(i > in->nlayout)
+        return prop;
+    in->nlayout = i;
+    size_t off = i ? (size_t)in->layout[i - 1].off + in->layout[i - 1].len : 0;
+    if(i < sizeof in->layout / sizeof in->layout[0] && klen <= sizeof in->layout_bytes - off) {
+        memcpy(in->layout_bytes + off, key, klen);
+        in->layout[i].off = (uint16_t)off;
+        in->layout[i].len = (uint16_t)klen;
+        in->layout[i].self = prop == key;
+        in->layout[i].email = (unsigned char)*email;
+        in->layout[i].prop = prop == key ? NULL : prop;
+        in->nlayout = i + 1;
+    }
+    return prop;
+}
+
+/* Read the line in raw as a contact if it is a flat object of plain
+ * strings with one non-empty email and no ochost_error key: 1 with rec
+ * filled, 0 to leave the line to the parser (vals then holds scraps), -1
+ * out of memory. A line that would be invalid is always left to the
+ * parser, which words the message. */
+static int fast_jsonl(struct och_input *in, struct oc_record *rec)
+{
+    const char *s = in->raw.data;
+    size_t len = in->raw.len, p, nf = 0, kept = 0;
+    const char *email = NULL;
+    /* Each key or value with its NUL takes no more room than it did in
+     * the line with its quotes, so vals never moves while being filled. */
+    if(kit_buf_reserve(&in->vals, len))
+        return -1;
+    char *o = in->vals.data;
+    p = skip_json_ws(s, 0, len);
+    if(p >= len || s[p] != '{')
+        return 0;
+    p = skip_json_ws(s, p + 1, len);
+    for(;;) {
+        if(p >= len || s[p] != '"')
+            return 0;
+        size_t ks = p + 1, ke = plain_string_end(s, ks, len);
+        if(ke == SIZE_MAX || ke == ks)
+            return 0;
+        p = skip_json_ws(s, ke + 1, len);
+        if(p >= len || s[p] != ':')
+            return 0;
+        p = skip_json_ws(s, p + 1, len);
+        if(p >= len || s[p] != '"')
+            return 0;
+        size_t vs = p + 1, ve = plain_string_end(s, vs, len);
+        if(ve == SIZE_MAX)
+            return 0;
+        size_t klen = ke - ks, vlen = ve - vs;
+        if(klen == sizeof REJECT_COLUMN - 1 && !memcmp(s + ks, REJECT_COLUMN, klen))
+            return 0;
+        char *key = o;
+        memcpy(o, s + ks, klen);
+        o[klen] = '\0';
+        o += klen + 1;
+        char *value = o;
+        memcpy(o, s + vs, vlen);
+        o[vlen] = '\0';
+        o += vlen + 1;
+        int is_email;
+        const char *prop = layout_property(in, nf++, key, klen, &is_email);
+        if(prop) {
+            if(is_email) {
+                if(email)
+                    return 0;
+                email = value;
+            }
+            if(fields_room(in, kept + 1))
+                return -1;
+            in->fields[kept++] = (struct oc_field){prop, value, OC_FIELD_STRING};
+        }
+        p = skip_json_ws(s, ve + 1, len);
+        if(p < len && s[p] == ',') {
+            p = skip_json_ws(s, p + 1, len);
+            continue;
+        }
+        if(p < len && s[p] == '}')
+            break;
+        return 0;
+    }
+    if(skip_json_ws(s, p + 1, len) != len || !email || !*email)
+        return 0;
+    in->vals.len = (size_t)(o - in->vals.data);
+    in->vals.data[in->vals.len] = '\0';
+    rec->kind = "contact";
+    rec->nfields = kept;
+    rec->fields = in->fields;
+    in->fast_lines++;
+    return 1;
+}
+
+void och_input_set_fast(struct och_input *in, int on) { in->general_only = !on; }
+
 static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
 {
     /* One token array for every line: reparsing into it allocates only
@@ -354,6 +562,12 @@ static oc_status next_jsonl(struct och_input *in, struct oc_record *rec)
     if(in->too_long)
         return invalid(in, rec, NULL, "longer than %u bytes (%llu)", OCH_INPUT_MAX_RECORD,
                        (unsigned long long)in->rec_len);
+    if(!in->general_only) {
+        int fast = fast_jsonl(in, rec);
+        if(fast)
+            return fast > 0 ? OC_OK : OC_E_NOMEM;
+        kit_buf_reset(&in->vals);
+    }
     if(kit_json_reparse(jp, in->raw.data, in->raw.len, why, sizeof why)) {
         if(in->unterminated)
             return invalid(in, rec, NULL,

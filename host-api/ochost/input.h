@@ -113,6 +113,22 @@ struct och_input {
     struct oc_field *fields;
     size_t capfields;
     char id[32];
+    uint64_t id_line;   /* the line id holds, 0 before the first record */
+    size_t id_len;
+    /* JSON Lines: the key layout of the last line read by the quick reader
+     * (see och_input_set_fast). Inputs repeat the same keys in the same
+     * order line after line, so a key equal to the one at its position
+     * last time goes to the same property without looking it up again.
+     * Keys are kept in layout_bytes; fixed sizes keep memory flat. */
+    struct {
+        uint16_t off, len; /* the key's bytes in layout_bytes */
+        unsigned char self, email; /* property is the key itself; it is "email" */
+        const char *prop;  /* NULL (when not self): the key is left out */
+    } layout[32];
+    size_t nlayout;
+    char layout_bytes[1024];
+    int general_only;   /* och_input_set_fast(in, 0) */
+    uint64_t fast_lines; /* lines the quick reader answered (for tests) */
     /* JSON Lines: the property each recent key went to. Keys repeat on
      * every line, and finding one's property searches --map and the
      * common headers. prop NULL: left out; self: the key itself. */
@@ -122,7 +138,8 @@ struct och_input {
         int self;
     } keys[8];
     size_t nkeys;
-    struct kit_json json; /* the last line's tokens; the array is reused */
+    struct kit_json json; /* the tokens of the last line the general parser read; the
+                           * array is reused */
     struct kit_buf errmsg;
     /* bytes to read before the stream again: the lines after a line whose
      * open quote swallowed them (see above) */
@@ -179,6 +196,14 @@ int och_input_pull(struct och_input *in);
  * by in and valid until the next call or och_input_close. Matches the
  * struct oc_push_request next() contract (ctx is the struct och_input). */
 oc_status och_input_next(void *in, struct oc_record *rec);
+
+/* JSON Lines are read by a quick reader when a line is a flat object of
+ * plain strings (no escapes, no control characters, well-formed UTF-8,
+ * an email, no ochost_error key), and by the general JSON parser
+ * otherwise; both give the same records, fields and messages. on 0 sends
+ * every line through the general parser (tests compare the two); on by
+ * default. in->fast_lines counts the lines the quick reader answered. */
+void och_input_set_fast(struct och_input *in, int on);
 
 /* The raw text of the record last returned (without its line end). */
 const char *och_input_raw(const struct och_input *in, size_t *len);
