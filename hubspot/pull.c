@@ -42,6 +42,7 @@
 #include "hubspot/pull_state.h"
 #include "hubspot/pull_warn.h"
 #include "plugin/error.h"
+#include "plugin/http_lend.h"
 #include "plugin/usage.h"
 
 #define PAGE_LIMIT 1000
@@ -52,10 +53,7 @@
  * HS_SLOT_PULL). */
 struct hs_pull_state {
     struct hs_email_event ev;
-    struct kit_buf page; /* the page body, lent to each page's request */
-    unsigned long page_allocs; /* times the page body needed a new allocation */
-    struct kit_json tokens; /* the page's parse, no document between pages */
-    unsigned long token_allocs; /* times the parse needed a new token array */
+    struct kit_http_lender lend; /* one page body and token array for every page */
     struct kit_buf id;
     struct kit_buf path;
     struct kit_buf save;
@@ -88,8 +86,7 @@ static void pull_state_free(void *state)
 {
     struct hs_pull_state *ps = state;
     hs_email_event_free(&ps->ev);
-    kit_buf_free(&ps->page);
-    kit_json_free(&ps->tokens);
+    kit_http_lender_free(&ps->lend);
     kit_buf_free(&ps->id);
     kit_buf_free(&ps->path);
     kit_buf_free(&ps->save);
@@ -146,68 +143,15 @@ static void progress(struct run *r)
     hs_progress(r->in, stage, *r->total, 0);
 }
 
-/* One page body buffer serves every page: read into a fresh buffer each
- * page grew by doubling (64 bytes to 2 MiB, a realloc and copy per step)
- * and left the heap with holes a page long, so memory crept up with the
- * number of pages. The client resets (never frees) a request's body
- * before it reads into it, so a buffer lent before the call is filled in
- * place and taken back after. PAGE_BODY_START is room for a full page of
- * ~1 KB events (untouched room costs no memory); a page larger than that
- * grows it once, and a buffer a freak page made larger than
- * PAGE_BODY_KEEP is let go rather than held for the rest of the run. */
+/* Every page is read into one body and parsed into one token array
+ * (plugin/http_lend.h says why). PAGE_BODY_START is room for a full page
+ * of ~1 KB events, so a page larger than that grows it once; a body a
+ * freak page made larger than PAGE_BODY_KEEP, or a token array past
+ * PAGE_TOKENS_KEEP tokens, is let go rather than held for the rest of the
+ * run. */
 #define PAGE_BODY_START ((size_t)PAGE_LIMIT * 1280)
 #define PAGE_BODY_KEEP ((size_t)4 << 20)
-/* The page's token array is lent the same way: a client that parses into
- * the array a request brings (kit_json_reparse) then parses every page
- * into one array, instead of allocating and growing one per page (the
- * biggest allocation of a page, 1.2 MB grown to 2.4 MB for a full one,
- * whose place in the heap moved from page to page). Arrays past
- * PAGE_TOKENS_KEEP tokens are let go. */
 #define PAGE_TOKENS_KEEP ((size_t)256 * 1024)
-
-static void lend_page_body(struct hs_pull_state *ps, struct kit_http_req *req)
-{
-    /* A body that ran out of memory keeps its oom mark, which would fail
-     * every later page: it is let go. */
-    if(!kit_buf_ok(&ps->page))
-        kit_buf_free(&ps->page);
-    if(!ps->page.data && !kit_buf_reserve(&ps->page, PAGE_BODY_START))
-        ps->page_allocs++;
-    req->resp = ps->page;
-    kit_buf_init(&ps->page);
-    req->json = ps->tokens;
-    memset(&ps->tokens, 0, sizeof ps->tokens);
-}
-
-/* After the call, before anything else reads or frees req: the body stays
- * in req->resp's place (req->json points into it) and in ps->page, which
- * owns it; req->resp is left empty so kit_http_req_free leaves it alone. */
-static void take_page_body(struct hs_pull_state *ps, struct kit_http_req *req, const char *lent)
-{
-    if(req->resp.data && req->resp.data != lent)
-        ps->page_allocs++;
-    ps->page = req->resp;
-    kit_buf_init(&req->resp);
-}
-
-/* The page is done with (or abandoned): its token array goes back to ps,
- * emptied of the document (whose text is the body, reused next), and req
- * is freed. A body grown beyond PAGE_BODY_KEEP is released. */
-static void end_page(struct hs_pull_state *ps, struct kit_http_req *req, const struct kit_json_tok *lent)
-{
-    if(req->json.tok && req->json.tok != lent)
-        ps->token_allocs++;
-    ps->tokens = req->json;
-    memset(&req->json, 0, sizeof req->json);
-    ps->tokens.text = NULL;
-    ps->tokens.len = 0;
-    ps->tokens.ntok = 0;
-    if(ps->tokens.cap > PAGE_TOKENS_KEEP)
-        kit_json_free(&ps->tokens);
-    kit_http_req_free(req);
-    if(ps->page.cap > PAGE_BODY_KEEP)
-        kit_buf_free(&ps->page);
-}
 
 static int build_path(struct run *r)
 {
@@ -443,18 +387,16 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         }
         struct kit_http_req req;
         kit_http_req_init(&req, "GET", kit_buf_str(&r->ps->path), NULL, 0, "email.events");
-        lend_page_body(r->ps, &req);
-        const char *lent = req.resp.data;
-        const struct kit_json_tok *lent_tokens = req.json.tok;
+        kit_http_lend(&r->ps->lend, &req);
         rc = kit_http_call(in->http, &req, err);
-        take_page_body(r->ps, &req, lent);
+        kit_http_take_body(&r->ps->lend, &req);
         r->calls++;
         if(rc && req.status == 400 && r->st.offset) {
             /* UNCONFIRMED: HubSpot documents offsets as short-lived but not
              * how an expired one is refused; a 400 on a request carrying an
              * offset is taken to be that. Restarting is safe either way: a
              * genuinely bad request fails again without the offset. */
-            end_page(r->ps, &req, lent_tokens);
+            kit_http_give_back(&r->ps->lend, &req);
             if(restarted && !fresh_since_restart) {
                 rc = with_context(r, rc, err,
                                   " (the page offset was refused twice without progress; "
@@ -479,7 +421,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         if(rc == OC_E_NOT_FOUND) {
             /* Not "found nothing" (exit 3 is lookup's): the events
              * endpoint itself is missing, which no rerun fixes. */
-            end_page(r->ps, &req, lent_tokens);
+            kit_http_give_back(&r->ps->lend, &req);
             rc = with_context(r, OC_E_CONFIG, err,
                               " (HTTP 404: HubSpot has no email events endpoint here any more; it "
                               "retires old APIs, so check its changelog for the replacement and "
@@ -487,7 +429,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
             goto out;
         }
         if(rc) {
-            end_page(r->ps, &req, lent_tokens);
+            kit_http_give_back(&r->ps->lend, &req);
             rc = with_context(r, rc, err,
                               rc == OC_E_BUDGET || rc == OC_E_CANCELLED || rc == OC_E_TRANSIENT
                                   ? " (state saved; a rerun resumes where this one stopped)"
@@ -508,7 +450,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
                              r->label);
         }
         free(next);
-        end_page(r->ps, &req, lent_tokens);
+        kit_http_give_back(&r->ps->lend, &req);
         if(rc)
             goto out;
         progress(r);
@@ -529,8 +471,9 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
     hs_log(in, OC_LOG_INFO,
            "pull %s: %" PRIu64 " events emitted in %" PRIu64 " calls; pages read into one %zu KiB "
            "buffer, allocated %lu time%s; their token arrays allocated %lu time%s",
-           r->label, r->emitted, r->calls, r->ps->page.cap / 1024, r->ps->page_allocs,
-           r->ps->page_allocs == 1 ? "" : "s", r->ps->token_allocs, r->ps->token_allocs == 1 ? "" : "s");
+           r->label, r->emitted, r->calls, r->ps->lend.body.cap / 1024, r->ps->lend.body_allocs,
+           r->ps->lend.body_allocs == 1 ? "" : "s", r->ps->lend.token_allocs,
+           r->ps->lend.token_allocs == 1 ? "" : "s");
 out:
     hs_stream_state_free(&r->st);
     return rc;
@@ -623,7 +566,7 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     uint64_t total = 0;
     int64_t run_now = hs_now_ms(in);
     oc_status rc = OC_OK;
-    ps->page_allocs = ps->token_allocs = 0;
+    kit_http_lender_init(&ps->lend, PAGE_BODY_START, PAGE_BODY_KEEP, PAGE_TOKENS_KEEP);
     for(int i = 0; i < ntypes && !rc; i++) {
         if(names[i])
             snprintf(ps->key, sizeof ps->key, "pull/email_events/%s", names[i]);
@@ -642,7 +585,6 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     }
     /* The page body and tokens are a run's: an instance between runs holds
      * no page. */
-    kit_buf_free(&ps->page);
-    kit_json_free(&ps->tokens);
+    kit_http_lender_free(&ps->lend);
     return rc;
 }

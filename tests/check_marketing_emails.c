@@ -172,6 +172,11 @@ START_TEST(tie_page_followed_by_cursor)
     ck_assert_msg(hs_pull_marketing_emails_paged(s.in, &r, 2, &s.err) == OC_OK, "%s",
                   s.err.message);
     ck_assert_str_eq(updates_from(&s, 0), "620001@-30,620002@-30,620003@-30,620004@-29");
+    /* Every page read into one body buffer and one token array. */
+    const char *logs = kit_buf_str(&s.th.logs);
+    ck_assert_msg(strstr(logs, "4 emails emitted in 4 calls; pages read into one ") &&
+                      strstr(logs, " KiB buffer, allocated 1 time; their token arrays allocated 1 time"),
+                  "%s", logs);
     sc_verify_stop(&s);
 }
 END_TEST

@@ -168,6 +168,9 @@ START_TEST(ties_paged_by_id_never_by_offset)
     ck_assert_str_eq(ids(&s), "301,302,303,304,305,306,307");
     ck_assert_uint_eq(fx_server_requests(s.srv), 7);
     ASSERT_HAS(kit_buf_str(&s.th.logs), "paging them by id");
+    /* Seven pages, one body buffer and one token array between them. */
+    ASSERT_HAS(kit_buf_str(&s.th.logs), "7 contacts emitted in 7 calls; pages read into one ");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), " KiB buffer, allocated 1 time; their token arrays allocated 1 time");
     /* Seven searches at once: the 5/s search limit made the client wait
      * (virtual time), which the general 100-per-10-s pacing would not. */
     ck_assert_msg(s.th.slept_ms >= 1000 && s.th.slept_ms < 3000, "slept %" PRId64 " ms",
