@@ -119,14 +119,13 @@ static const char *check_domain(const unsigned char *p, size_t n)
 
 enum { LOCAL_CHAR = 1, DOMAIN_CHAR = 2 };
 
-/* ASCII bytes allowed before the @ (atext and the dot) and after it
- * (letters, digits, hyphen, dot). */
+/* ASCII bytes allowed before the @ (atext) and after it (letters,
+ * digits, hyphen), the dot apart: it has rules of its own. */
 static const unsigned char char_class[256] = {
     ['a' ... 'z'] = LOCAL_CHAR | DOMAIN_CHAR,
     ['A' ... 'Z'] = LOCAL_CHAR | DOMAIN_CHAR,
     ['0' ... '9'] = LOCAL_CHAR | DOMAIN_CHAR,
     ['-'] = LOCAL_CHAR | DOMAIN_CHAR,
-    ['.'] = LOCAL_CHAR | DOMAIN_CHAR,
     ['!'] = LOCAL_CHAR, ['#'] = LOCAL_CHAR, ['$'] = LOCAL_CHAR, ['%'] = LOCAL_CHAR,
     ['&'] = LOCAL_CHAR, ['\''] = LOCAL_CHAR, ['*'] = LOCAL_CHAR, ['+'] = LOCAL_CHAR,
     ['/'] = LOCAL_CHAR, ['='] = LOCAL_CHAR, ['?'] = LOCAL_CHAR, ['^'] = LOCAL_CHAR,
@@ -142,36 +141,37 @@ static const unsigned char char_class[256] = {
 static int plainly_valid(const unsigned char *p)
 {
     size_t i = 0;
-    unsigned char prev = '.'; /* a leading dot counts as a dot after a dot */
-    for(; p[i] != '@'; i++) {
-        unsigned char c = p[i];
-        if(!(char_class[c] & LOCAL_CHAR) || (c == '.' && prev == '.'))
-            return 0; /* also the end without an @ */
-        prev = c;
-    }
-    if(i == 0 || i > LOCAL_MAX || prev == '.')
-        return 0;
-    size_t label = ++i, labels = 0;
-    int digits_only = 1;
-    for(;; i++) {
-        unsigned char c = p[i];
-        if(c == '.' || !c) {
-            size_t len = i - label;
-            if(len == 0 || len > LABEL_MAX || p[label] == '-' || p[i - 1] == '-')
-                return 0;
-            labels++;
-            if(!c)
-                break;
-            label = i + 1;
-            digits_only = 1;
-            continue;
-        }
-        if(!(char_class[c] & DOMAIN_CHAR))
+    for(;;) {
+        size_t start = i;
+        while(char_class[p[i]] & LOCAL_CHAR)
+            i++;
+        if(i == start)
+            return 0; /* empty, a dot first or after a dot, or a byte not allowed */
+        if(p[i] == '@')
+            break;
+        if(p[i] != '.')
             return 0;
-        if(c < '0' || c > '9')
-            digits_only = 0;
+        i++;
     }
-    return i <= EMAIL_MAX && labels >= 2 && !digits_only;
+    if(i > LOCAL_MAX)
+        return 0;
+    size_t labels = 0, label;
+    for(i++;; i++) {
+        label = i;
+        while(char_class[p[i]] & DOMAIN_CHAR)
+            i++;
+        if(i == label || i - label > LABEL_MAX || p[label] == '-' || p[i - 1] == '-')
+            return 0;
+        labels++;
+        if(p[i] != '.')
+            break;
+    }
+    if(p[i] || i > EMAIL_MAX || labels < 2)
+        return 0;
+    for(size_t k = label; k < i; k++)
+        if(p[k] < '0' || p[k] > '9')
+            return 1;
+    return 0; /* a numeric top-level domain */
 }
 
 const char *hs_email_problem(const char *s)

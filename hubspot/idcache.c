@@ -63,6 +63,8 @@ struct hs_idcache {
     long oldest, newest, free_head;
     int dirty;
     struct kit_buf scratch; /* one entry's JSON, to measure it */
+    int64_t at_ms;          /* the last time measured, and its digits (0: none yet) */
+    size_t at_len;
 };
 
 /* ---- keys ------------------------------------------------------------- */
@@ -80,33 +82,47 @@ static uint64_t zero_bytes(uint64_t w) { return (w - ONES) & ~w & HIGH; }
  * *bad set when it holds a control byte (not printable), *escaped when a
  * byte is written escaped in JSON or is not ASCII. Eight bytes at a time:
  * byte by byte this was most of a put. */
+/* One word of a key into its form: flags in *ctl and *esc as key_form
+ * says, A-Z lowercased for an email key. */
+static uint64_t form_word(int by, uint64_t w, uint64_t *ctl, uint64_t *esc)
+{
+    *ctl |= ((w - ONES * 0x20) & ~w & HIGH) | zero_bytes(w ^ (ONES * 0x7f));
+    *esc |= (w & HIGH) | zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\'));
+    if(by == OC_LOOKUP_EMAIL) {
+        /* ASCII A-Z get 0x20: bytes >= 'A' and not > 'Z', high bit clear. */
+        uint64_t low7 = w & ~HIGH;
+        uint64_t ge_a = low7 + ONES * (0x80 - 'A'), gt_z = low7 + ONES * (0x80 - 'Z' - 1);
+        w |= (ge_a & ~gt_z & ~w & HIGH) >> 2;
+    }
+    return w;
+}
+
 static size_t key_form(int by, const char *key, char *out, int *bad, int *escaped)
 {
     size_t n = strnlen(key, KEY_MAX + 1);
     if(n > KEY_MAX)
         return (size_t)-1;
-    uint64_t ctl = 0, esc = 0;
-    for(size_t i = 0; i < n; i += 8) {
-        /* The last word padded with 'a': plain, lowercase, printable.
-         * Whole words are copied with a constant size, which the compiler
-         * turns into one load and one store instead of two calls. */
-        uint64_t w = ONES * 'a', k = n - i < 8 ? n - i : 8;
-        if(k == 8)
-            memcpy(&w, key + i, 8);
-        else
-            memcpy(&w, key + i, k);
-        ctl |= ((w - ONES * 0x20) & ~w & HIGH) | zero_bytes(w ^ (ONES * 0x7f));
-        esc |= (w & HIGH) | zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\'));
-        if(by == OC_LOOKUP_EMAIL) {
-            /* ASCII A-Z get 0x20: bytes >= 'A' and not > 'Z', high bit clear. */
-            uint64_t low7 = w & ~HIGH;
-            uint64_t ge_a = low7 + ONES * (0x80 - 'A'), gt_z = low7 + ONES * (0x80 - 'Z' - 1);
-            w |= (ge_a & ~gt_z & ~w & HIGH) >> 2;
-        }
-        if(k == 8)
-            memcpy(out + i, &w, 8);
-        else
-            memcpy(out + i, &w, k);
+    uint64_t ctl = 0, esc = 0, w;
+    size_t i = 0;
+    /* Whole words with a constant size, which the compiler turns into one
+     * load and one store; the rest as the last eight bytes again
+     * (overlapping ones already done: the flags and the lowercasing come
+     * out the same), or padded with 'a' (plain, lowercase, printable) in a
+     * key shorter than a word. Byte by byte this was most of a put. */
+    for(; i + 8 <= n; i += 8) {
+        memcpy(&w, key + i, 8);
+        w = form_word(by, w, &ctl, &esc);
+        memcpy(out + i, &w, 8);
+    }
+    if(i < n && n >= 8) {
+        memcpy(&w, key + n - 8, 8);
+        w = form_word(by, w, &ctl, &esc);
+        memcpy(out + n - 8, &w, 8);
+    } else if(i < n) {
+        w = ONES * 'a';
+        memcpy(&w, key, n);
+        w = form_word(by, w, &ctl, &esc);
+        memcpy(out, &w, n);
     }
     out[n] = '\0';
     *bad = ctl != 0;
@@ -297,14 +313,24 @@ static size_t int_len(int64_t v)
     return n;
 }
 
+/* int_len(at_ms), remembered: a batch's entries share one time. */
+static size_t at_len(struct hs_idcache *c, int64_t at_ms)
+{
+    if(!c->at_len || c->at_ms != at_ms) {
+        c->at_ms = at_ms;
+        c->at_len = int_len(at_ms);
+    }
+    return c->at_len;
+}
+
 /* Bytes an id-only entry whose key (klen bytes) and id (ilen bytes, or
  * none) are written as themselves takes in the saved value: counted, not
  * written out (a bulk push puts one per contact), the same bytes
  * write_entry writes: ["e","KEY","ID",AT] (null for no id), then the
  * comma. */
-static size_t plain_bytes(size_t klen, const char *id, size_t ilen, int64_t at_ms)
+static size_t plain_bytes(struct hs_idcache *c, size_t klen, const char *id, size_t ilen, int64_t at_ms)
 {
-    return 1 + 3 + 1 + (klen + 2) + 1 + (id ? ilen + 2 : 4) + 1 + int_len(at_ms) + 1 + 1;
+    return 1 + 3 + 1 + (klen + 2) + 1 + (id ? ilen + 2 : 4) + 1 + at_len(c, at_ms) + 1 + 1;
 }
 
 static struct oc_field *copy_fields(const struct oc_field *f, size_t n)
@@ -341,7 +367,9 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
         return OC_E_INVALID;
     int plain = !escaped;
     uint32_t hash = form_hash(by, low, klen);
-    size_t ilen = id ? strspn(id, "0123456789") : 0;
+    size_t ilen = 0;
+    while(id && id[ilen] >= '0' && id[ilen] <= '9')
+        ilen++;
     if(id && (!ilen || id[ilen] || ilen > ID_MAX_DIGITS))
         return OC_E_INVALID;
     if(n && (!fields || !fields[0].key || strcmp(fields[0].key, "id") || !id ||
@@ -368,7 +396,7 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
         }
     }
     if(!fresh.nfields)
-        fresh.bytes = plain ? plain_bytes(klen, id, ilen, at_ms) : measure_written(c, &fresh);
+        fresh.bytes = plain ? plain_bytes(c, klen, id, ilen, at_ms) : measure_written(c, &fresh);
     if(!fresh.bytes)
         goto oom;
     /* Allocated (when it does not fit an entry) before anything is

@@ -23,6 +23,25 @@
 #include "plugin/error.h"
 #include "plugin/strset.h"
 
+/* Append id quoted: HubSpot's ids are digits, written as they are;
+ * anything else goes through the JSON writer. */
+static void put_id(struct kit_buf *out, const char *id, size_t len)
+{
+    size_t d = 0;
+    while(d < len && id[d] >= '0' && id[d] <= '9')
+        d++;
+    if(d < len || (out->oom || !out->data || out->cap - out->len <= len + 2)) {
+        kit_json_quote(out, id, len);
+        return;
+    }
+    char *to = out->data + out->len;
+    to[0] = '"';
+    memcpy(to + 1, id, len);
+    to[len + 1] = '"';
+    out->len += len + 2;
+    out->data[out->len] = '\0';
+}
+
 int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n)
 {
     struct kit_strset seen;
@@ -33,12 +52,13 @@ int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, s
     int first = 1;
     for(size_t i = 0; i < n; i++) {
         const char *id = items[i]->record_id;
-        if(!id || kit_strset_add(&seen, id, strlen(id)) != 1)
+        size_t idlen = id ? strlen(id) : 0;
+        if(!id || kit_strset_add(&seen, id, idlen) != 1)
             continue; /* one contact pushed twice in a chunk is sent once */
         if(!first)
             kit_buf_putc(out, ',');
         first = 0;
-        kit_json_quote(out, id, strlen(id));
+        put_id(out, id, idlen);
     }
     kit_buf_putc(out, ']');
     kit_strset_free(&seen);

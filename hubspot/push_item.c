@@ -136,6 +136,19 @@ void hs_push_item_free(struct hs_push_item *it)
     item_free_one(it);
 }
 
+/* Make the message in b it's error (b is emptied). */
+static void fail_with(struct hs_push_item *it, struct kit_buf *b)
+{
+    free(it->error);
+    it->error = kit_buf_take(b);
+    if(!it->error)
+        it->error = strdup("failed (out of memory while describing why)");
+    it->status = HS_PUSH_FAILED;
+    /* Error texts quote HubSpot's words and the input's own: the result is
+     * scanned whole (failures are few). */
+    it->suspect = 1;
+}
+
 void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
 {
     struct kit_buf b = KIT_BUF_INIT;
@@ -143,14 +156,20 @@ void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
     va_start(ap, fmt);
     kit_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    free(it->error);
-    it->error = kit_buf_take(&b);
-    if(!it->error)
-        it->error = strdup("failed (out of memory while describing why)");
-    it->status = HS_PUSH_FAILED;
-    /* Error texts quote HubSpot's words and the input's own: the result is
-     * scanned whole (failures are few). */
-    it->suspect = 1;
+    fail_with(it, &b);
+}
+
+void hs_push_item_fail_parts(struct hs_push_item *it, const char *const *part, const size_t *len,
+                             size_t n)
+{
+    struct kit_buf b = KIT_BUF_INIT;
+    size_t total = 0;
+    for(size_t i = 0; i < n; i++)
+        total += len[i];
+    kit_buf_reserve(&b, total);
+    for(size_t i = 0; i < n; i++)
+        kit_buf_append(&b, part[i], len[i]);
+    fail_with(it, &b);
 }
 
 static const char *status_name(int s)

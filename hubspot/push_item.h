@@ -92,6 +92,12 @@ void hs_push_item_free(struct hs_push_item *it);
 void hs_push_item_fail(struct hs_push_item *it, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* hs_push_item_fail with the message as n pieces (part[i], len[i] bytes
+ * each; only read) put end to end, without printf's cost: for messages
+ * a batch can give many of. */
+void hs_push_item_fail_parts(struct hs_push_item *it, const char *const *part, const size_t *len,
+                             size_t n);
+
 /* Emit one push_result record through the host (host.h's hs_emit): input,
  * email and id when given, status (a finished enum hs_push_status, never
  * OPEN) and, for a failure, error ("failed" when NULL). Every string is

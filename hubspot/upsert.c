@@ -343,12 +343,16 @@ static int mentions(const char *text, const char *email)
     return 0;
 }
 
+/* "HubSpot rejected this contact (category): said", said cut at
+ * SAID_MAX bytes (as printf's "%.*s" would). */
 static void fail_said(struct hs_push_item *it, const char *category, const char *said)
 {
-    if(category && *category)
-        hs_push_item_fail(it, "HubSpot rejected this contact (%s): %.*s", category, SAID_MAX, said);
-    else
-        hs_push_item_fail(it, "HubSpot rejected this contact: %.*s", SAID_MAX, said);
+    static const char head[] = "HubSpot rejected this contact";
+    int cat = category && *category;
+    const char *part[] = {head, cat ? " (" : "", cat ? category : "", cat ? "): " : ": ", said};
+    size_t len[] = {sizeof head - 1, cat ? 2 : 0, cat ? strlen(category) : 0, cat ? 3 : 2,
+                    strnlen(said, SAID_MAX)};
+    hs_push_item_fail_parts(it, part, len, sizeof part / sizeof part[0]);
 }
 
 /* Tie string token t (a trace id or an email) to an open item. */

@@ -19,8 +19,19 @@ uint64_t kit_hash_bytes(const char *p, size_t len, uint64_t seed)
         h = (h ^ w) * UINT64_C(1099511628211);
         h ^= h >> 32;
     }
-    for(; i < len; i++)
-        h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
+    if(i < len && len >= 8) {
+        /* The last 1 to 7 bytes as the top of the last eight (little
+         * endian), the bytes already hashed shifted out: one step instead
+         * of one per byte. Elsewhere the hash merely differs. */
+        uint64_t w;
+        memcpy(&w, p + len - 8, 8);
+        w >>= 8 * (8 - (len - i));
+        h = (h ^ w) * UINT64_C(1099511628211);
+        h ^= h >> 32;
+    } else {
+        for(; i < len; i++)
+            h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
+    }
     h ^= h >> 29;
     h *= UINT64_C(0xbf58476d1ce4e5b9);
     return h ^ (h >> 32);
