@@ -367,36 +367,34 @@ static const char *key_property(struct och_input *in, const char *key)
 
 static int json_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-static size_t skip_json_ws(const char *s, size_t p, size_t len)
+#ifdef __SSE2__
+/* Bit i set when byte i of the 16 at s cannot stand for itself in a JSON
+ * string: quote, backslash, control (<= 0x1F) or non-ASCII. */
+static inline unsigned special16(const char *s)
 {
-    while(p < len && json_ws((unsigned char)s[p]))
-        p++;
-    return p;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i ctl = _mm_set1_epi8(0x1F);
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                                   _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+    return (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x);
 }
+#endif
 
 /* Index of the first byte at or after p that cannot stand for itself in
- * a JSON string (quote, backslash, control, non-ASCII), or len. Sixteen
- * bytes at a time, and a short rest (most keys and values) in one load of
- * the line's last sixteen with the bytes before p masked off. */
+ * a JSON string, or len. Sixteen bytes at a time, and a short rest in one
+ * load of the line's last sixteen with the bytes before p masked off. */
 static size_t plain_until(const char *s, size_t p, size_t len)
 {
 #ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
     while(p + 16 <= len) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + p));
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                        _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
-        unsigned m = (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x);
+        unsigned m = special16(s + p);
         if(m)
             return p + (size_t)__builtin_ctz(m);
         p += 16;
     }
     if(p < len && len >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                        _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
-        unsigned m = (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x);
-        m &= 0xFFFFu << (p - (len - 16));
+        unsigned m = special16(s + len - 16) & (0xFFFFu << (p - (len - 16)));
         return m ? len - 16 + (size_t)__builtin_ctz(m) : len;
     }
 #endif
@@ -412,7 +410,7 @@ static size_t plain_until(const char *s, size_t p, size_t len)
 /* The closing quote of the string whose text starts at p, or SIZE_MAX
  * when the string is one for the parser: an escape, a control character,
  * malformed UTF-8, no closing quote on the line. */
-static size_t plain_string_end(const char *s, size_t p, size_t len)
+static size_t plain_string_end_slow(const char *s, size_t p, size_t len)
 {
     for(;;) {
         p = plain_until(s, p, len);
@@ -430,32 +428,69 @@ static size_t plain_string_end(const char *s, size_t p, size_t len)
     }
 }
 
-/* The property of member i's key (klen bytes, NUL-terminated, in vals):
- * the last line's when the same key stood at i, else key_property's,
- * remembered at i for the next line (the layout after i is dropped: a
- * line with other keys starts a new layout). NULL: leave it out. */
-static const char *layout_property(struct och_input *in, size_t i, const char *key, size_t klen, int *email)
+/* plain_string_end_slow, with the common case in line: a short ASCII
+ * string whose closing quote is among the next sixteen bytes. */
+static inline size_t plain_string_end(const char *s, size_t p, size_t len)
 {
-    if(i < in->nlayout && in->layout[i].len == klen && !memcmp(in->layout_bytes + in->layout[i].off, key, klen)) {
-        *email = in->layout[i].email;
-        return in->layout[i].self ? key : in->layout[i].prop;
+#ifdef __SSE2__
+    if(p + 16 <= len) {
+        unsigned m = special16(s + p);
+        if(m && s[p + (size_t)__builtin_ctz(m)] == '"')
+            return p + (size_t)__builtin_ctz(m);
     }
-    const char *prop = key_property(in, key);
-    *email = prop && !strcmp(prop, "email");
+#endif
+    return plain_string_end_slow(s, p, len);
+}
+
+/* Nonzero when the n bytes at a and b are equal; a's buffer has 16
+ * readable bytes from a (layout_bytes keeps the slack). */
+static inline int same_key(const char *a, const char *b, size_t n, size_t b_room)
+{
+#ifdef __SSE2__
+    if(n <= 16 && b_room >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)b);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)), want = (1u << n) - 1;
+        return (eq & want) == want;
+    }
+#endif
+    return !memcmp(a, b, n);
+}
+
+/* Just past the c expected at p after optional whitespace, or SIZE_MAX.
+ * s[len] is the buffer's NUL, which is neither whitespace nor anything
+ * expected, so the end of the line needs no test of its own. */
+static inline size_t expect(const char *s, size_t p, char c)
+{
+    if(s[p] != c) {
+        while(json_ws((unsigned char)s[p]))
+            p++;
+        if(s[p] != c)
+            return SIZE_MAX;
+    }
+    return p + 1;
+}
+
+/* Remember key (klen bytes and a NUL) and its property at member i of the
+ * layout; what followed i is dropped, as a line with other keys starts a
+ * new layout. */
+static void layout_learn(struct och_input *in, size_t i, const char *key, size_t klen, const char *prop,
+                         int email)
+{
     if(i > in->nlayout)
-        return prop;
+        return;
     in->nlayout = i;
-    size_t off = i ? (size_t)in->layout[i - 1].off + in->layout[i - 1].len : 0;
-    if(i < sizeof in->layout / sizeof in->layout[0] && klen <= sizeof in->layout_bytes - off) {
-        memcpy(in->layout_bytes + off, key, klen);
-        in->layout[i].off = (uint16_t)off;
-        in->layout[i].len = (uint16_t)klen;
-        in->layout[i].self = prop == key;
-        in->layout[i].email = (unsigned char)*email;
-        in->layout[i].prop = prop == key ? NULL : prop;
-        in->nlayout = i + 1;
-    }
-    return prop;
+    size_t off = i ? (size_t)in->layout[i - 1].off + in->layout[i - 1].len + 1 : 0;
+    /* 16 bytes kept free at the end: same_key reads 16 from any key */
+    if(i >= sizeof in->layout / sizeof in->layout[0] || klen + 16 >= sizeof in->layout_bytes - off)
+        return;
+    memcpy(in->layout_bytes + off, key, klen + 1);
+    in->layout[i].off = (uint16_t)off;
+    in->layout[i].len = (uint16_t)klen;
+    in->layout[i].self = prop == key;
+    in->layout[i].email = (unsigned char)email;
+    in->layout[i].prop = prop == key ? NULL : prop;
+    in->nlayout = i + 1;
 }
 
 /* Read the line in raw as a contact if it is a flat object of plain
@@ -466,45 +501,56 @@ static const char *layout_property(struct och_input *in, size_t i, const char *k
 static int fast_jsonl(struct och_input *in, struct oc_record *rec)
 {
     const char *s = in->raw.data;
-    size_t len = in->raw.len, p, nf = 0, kept = 0;
+    size_t len = in->raw.len, p = 0, nf = 0, kept = 0;
     const char *email = NULL;
-    /* Each key or value with its NUL takes no more room than it did in
-     * the line with its quotes, so vals never moves while being filled. */
-    if(kit_buf_reserve(&in->vals, len))
+    /* Each value with its NUL takes no more room than it did in the line
+     * with its quotes, so vals never moves while being filled; 16 more let
+     * a short value be copied in one 16-byte step. */
+    if(in->vals.cap <= len + 16 && kit_buf_reserve(&in->vals, len + 16))
         return -1;
     char *o = in->vals.data;
-    p = skip_json_ws(s, 0, len);
-    if(p >= len || s[p] != '{')
+    if((p = expect(s, 0, '{')) == SIZE_MAX)
         return 0;
-    p = skip_json_ws(s, p + 1, len);
     for(;;) {
-        if(p >= len || s[p] != '"')
+        if((p = expect(s, p, '"')) == SIZE_MAX)
             return 0;
-        size_t ks = p + 1, ke = plain_string_end(s, ks, len);
+        size_t ks = p, ke = plain_string_end(s, ks, len);
         if(ke == SIZE_MAX || ke == ks)
             return 0;
-        p = skip_json_ws(s, ke + 1, len);
-        if(p >= len || s[p] != ':')
+        if((p = expect(s, ke + 1, ':')) == SIZE_MAX || (p = expect(s, p, '"')) == SIZE_MAX)
             return 0;
-        p = skip_json_ws(s, p + 1, len);
-        if(p >= len || s[p] != '"')
-            return 0;
-        size_t vs = p + 1, ve = plain_string_end(s, vs, len);
+        size_t vs = p, ve = plain_string_end(s, vs, len);
         if(ve == SIZE_MAX)
             return 0;
         size_t klen = ke - ks, vlen = ve - vs;
-        if(klen == sizeof REJECT_COLUMN - 1 && !memcmp(s + ks, REJECT_COLUMN, klen))
-            return 0;
-        char *key = o;
-        memcpy(o, s + ks, klen);
-        o[klen] = '\0';
-        o += klen + 1;
+        const char *key, *prop;
+        int is_email;
+        if(nf < in->nlayout && in->layout[nf].len == klen
+           && same_key(in->layout_bytes + in->layout[nf].off, s + ks, klen, len - ks)) {
+            key = in->layout_bytes + in->layout[nf].off;
+            prop = in->layout[nf].self ? key : in->layout[nf].prop;
+            is_email = in->layout[nf].email;
+        } else {
+            if(klen == sizeof REJECT_COLUMN - 1 && !memcmp(s + ks, REJECT_COLUMN, klen))
+                return 0;
+            memcpy(o, s + ks, klen);
+            o[klen] = '\0';
+            key = o;
+            o += klen + 1;
+            prop = key_property(in, key);
+            is_email = prop && !strcmp(prop, "email");
+            layout_learn(in, nf, key, klen, prop, is_email);
+        }
+        nf++;
         char *value = o;
-        memcpy(o, s + vs, vlen);
+#ifdef __SSE2__
+        if(vlen < 16 && vs + 16 <= len)
+            _mm_storeu_si128((__m128i *)(void *)o, _mm_loadu_si128((const __m128i *)(const void *)(s + vs)));
+        else
+#endif
+            memcpy(o, s + vs, vlen);
         o[vlen] = '\0';
         o += vlen + 1;
-        int is_email;
-        const char *prop = layout_property(in, nf++, key, klen, &is_email);
         if(prop) {
             if(is_email) {
                 if(email)
@@ -515,16 +561,19 @@ static int fast_jsonl(struct och_input *in, struct oc_record *rec)
                 return -1;
             in->fields[kept++] = (struct oc_field){prop, value, OC_FIELD_STRING};
         }
-        p = skip_json_ws(s, ve + 1, len);
-        if(p < len && s[p] == ',') {
-            p = skip_json_ws(s, p + 1, len);
-            continue;
-        }
-        if(p < len && s[p] == '}')
+        p = ve + 1;
+        if(s[p] != ',' && s[p] != '}')
+            while(json_ws((unsigned char)s[p]))
+                p++;
+        if(s[p] == '}')
             break;
-        return 0;
+        if(s[p++] != ',')
+            return 0;
     }
-    if(skip_json_ws(s, p + 1, len) != len || !email || !*email)
+    p++;
+    while(json_ws((unsigned char)s[p]))
+        p++;
+    if(p != len || !email || !*email)
         return 0;
     in->vals.len = (size_t)(o - in->vals.data);
     in->vals.data[in->vals.len] = '\0';
