@@ -22,16 +22,6 @@
 #include "plugin/utf8.h"
 #include "plugin/text.h"
 
-/* Sixteen bytes: a page of HubSpot events holds a token per 13 bytes or
- * so, so the array is the largest thing a pull keeps beside the page. */
-struct kit_json_tok {
-    unsigned start : 27; /* strings: first byte after the quote */
-    unsigned type : 4;   /* enum kit_json_type */
-    unsigned esc : 1;    /* string holding a backslash: must be decoded */
-    int end;             /* one past the last byte (strings: the closing quote) */
-    int size;            /* members / items of a container */
-    int next;            /* index just past the subtree; a key's includes its value */
-};
 _Static_assert(KIT_JSON_MAX_BYTES <= (1u << 27), "a token's start must hold any offset");
 _Static_assert(sizeof(struct kit_json_tok) == 16, "tokens stay sixteen bytes");
 
@@ -133,41 +123,49 @@ static int truncated(const struct vctx *v, const char *inside)
 static int is_ws(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
-static inline size_t skip_ws(const struct vctx *v, size_t p)
+/* Callers test s[p] <= ' ' first (whitespace is rare between HubSpot's
+ * tokens, and every whitespace byte is <= ' '), so the common case costs
+ * one compare and no call. */
+static inline size_t skip_ws(const unsigned char *s, size_t p, size_t len)
 {
-    while(p < v->len && is_ws(v->s[p]))
+    while(p < len && is_ws(s[p]))
         p++;
     return p;
 }
 
+#ifdef __SSE2__
+/* Bit i set when s[i] (of 16) cannot stand for itself in a string: quote,
+ * backslash, or, in one signed compare, a control (0x00-0x1F) or a byte
+ * of 0x80 and above (signed, those are negative). */
+static inline unsigned special16(const unsigned char *s)
+{
+    const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+    const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                                         _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(special);
+}
+#endif
+
 /* Index of the first byte at or after p that is not plain string text
- * (quote, backslash, control, non-ASCII), or len. Eight bytes at a time:
- * the bit tricks below can flag a byte wrongly only after a truly special
- * one, so a zero mask is exact and, on a little-endian machine, the
- * lowest flagged byte is the first special one. */
-static size_t plain_run(const unsigned char *s, size_t p, size_t len)
+ * (quote, backslash, control, non-ASCII), or len. Without SSE2, eight
+ * bytes at a time: the bit tricks below can flag a byte wrongly only after
+ * a truly special one, so a zero mask is exact and, on a little-endian
+ * machine, the lowest flagged byte is the first special one. */
+static inline size_t plain_run(const unsigned char *s, size_t p, size_t len)
 {
 #ifdef __SSE2__
-    /* Sixteen at a time where the machine has it (every x86-64 does). */
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
     while(p + 16 <= len) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + p));
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                        _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl)); /* x <= 0x1F */
-        unsigned m = (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x); /* | x >= 0x80 */
+        unsigned m = special16(s + p);
         if(m)
             return p + (size_t)__builtin_ctz(m);
         p += 16;
     }
     /* The rest (1 to 15 bytes) in one load of the last 16, those before p
-     * (plain already) masked off: short strings, most of what is quoted,
-     * are done in one or two steps instead of a byte at a time. */
+     * (plain already) masked off: strings near the end of a document are
+     * done in one step instead of a byte at a time. */
     if(p < len && len >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                        _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
-        unsigned m = (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x);
-        m &= 0xFFFFu << (p - (len - 16));
+        unsigned m = special16(s + len - 16) & (0xFFFFu << (p - (len - 16)));
         return m ? len - 16 + (size_t)__builtin_ctz(m) : len;
     }
 #endif
@@ -217,19 +215,21 @@ static int check_u(const struct vctx *v, size_t p, long *cp)
     return 0;
 }
 
-/* *pos at the opening quote; on success just past the closing one. *esc
- * is set when the string holds a backslash. */
-static int scan_string(const struct vctx *v, size_t *pos, unsigned char *esc)
+/* The rest of a string from p, the first byte plain_run stopped at (or any
+ * byte not inside an escape or a UTF-8 sequence): on success *end is the
+ * closing quote. *esc is set when the string holds a backslash. Out of
+ * line: parse() comes here only for escapes, non-ASCII text and strings
+ * that end near the end of the document. */
+static int scan_string_rest(const struct vctx *v, size_t p, size_t *end, unsigned char *esc)
 {
     const unsigned char *s = v->s;
-    size_t len = v->len, p = *pos + 1;
-    *esc = 0;
+    size_t len = v->len;
     for(;;) {
         p = plain_run(s, p, len);
         if(p >= len)
             return truncated(v, " inside a string");
         if(s[p] == '"') {
-            *pos = p + 1;
+            *end = p;
             return 0;
         }
         if(s[p] < 0x20)
@@ -281,7 +281,42 @@ static int scan_string(const struct vctx *v, size_t *pos, unsigned char *esc)
     }
 }
 
-/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+/* The string whose opening quote is at p: on success *end is the closing
+ * quote. Most of HubSpot's strings are plain ASCII a few tens of bytes
+ * long, done here a vector step at a time without a call; the rest
+ * (escapes, non-ASCII, the last bytes of a document) go the long way. */
+static inline __attribute__((always_inline)) int scan_string(const struct vctx *v, size_t p, size_t *end,
+                                                              unsigned char *esc)
+{
+    const unsigned char *s = v->s;
+    const size_t len = v->len;
+    size_t q = p + 1;
+    *esc = 0;
+#ifdef __SSE2__
+    while(q + 16 <= len) {
+        unsigned m = special16(s + q);
+        if(m) {
+            q += (size_t)__builtin_ctz(m);
+            if(s[q] == '"') {
+                *end = q;
+                return 0;
+            }
+            break;
+        }
+        q += 16;
+    }
+#endif
+    return scan_string_rest(v, q, end, esc);
+}
+
+/* A byte that would glue itself to a number or a literal ("1x", "truex"). */
+static int is_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
+}
+
+/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, from *pos
+ * (a '-' or a digit); on success *pos is just past it. */
 static int scan_number(const struct vctx *v, size_t *pos)
 {
     const unsigned char *s = v->s;
@@ -295,15 +330,19 @@ static int scan_number(const struct vctx *v, size_t *pos)
         if(p < len && is_digit(s[p]))
             return vfail(v, "invalid number at byte %zu (leading zero)", start);
     } else {
-        while(p < len && is_digit(s[p]))
-            p++;
+        while(++p < len && is_digit(s[p]))
+            ;
     }
-    if(p < len && s[p] == '.') {
+    if(p >= len) {
+        *pos = p;
+        return 0;
+    }
+    if(s[p] == '.') {
         p++;
         if(p >= len || !is_digit(s[p]))
             goto bad;
-        while(p < len && is_digit(s[p]))
-            p++;
+        while(++p < len && is_digit(s[p]))
+            ;
     }
     if(p < len && (s[p] == 'e' || s[p] == 'E')) {
         p++;
@@ -311,11 +350,10 @@ static int scan_number(const struct vctx *v, size_t *pos)
             p++;
         if(p >= len || !is_digit(s[p]))
             goto bad;
-        while(p < len && is_digit(s[p]))
-            p++;
+        while(++p < len && is_digit(s[p]))
+            ;
     }
-    if(p < len && (s[p] == '.' || s[p] == '+' || s[p] == '-' || s[p] == '_' ||
-                   (s[p] >= 'a' && s[p] <= 'z') || (s[p] >= 'A' && s[p] <= 'Z')))
+    if(p < len && (s[p] == '.' || s[p] == '+' || s[p] == '-' || is_word(s[p])))
         goto bad;
     *pos = p;
     return 0;
@@ -323,21 +361,31 @@ bad:
     return vfail(v, "invalid number at byte %zu", start);
 }
 
+/* true, false or null at *pos (whose first letter is t, f or n); on
+ * success *pos is just past it. */
 static int scan_literal(const struct vctx *v, size_t *pos)
 {
     const unsigned char *s = v->s;
     size_t p = *pos, avail = v->len - p;
     const char *lit = s[p] == 't' ? "true" : s[p] == 'f' ? "false" : "null";
-    size_t n = strlen(lit);
+    size_t n = s[p] == 'f' ? 5 : 4;
+    if(avail > n) {
+        /* The common case, the word and the byte after it there: four
+         * bytes compared at once (false's e apart). */
+        uint32_t have, want;
+        memcpy(&have, s + p, 4);
+        memcpy(&want, lit, 4);
+        if(have != want || (n == 5 && s[p + 4] != 'e') || is_word(s[p + n]))
+            goto bad;
+        *pos = p + n;
+        return 0;
+    }
     if(avail < n) {
         if(!memcmp(s + p, lit, avail))
             return truncated(v, " inside a literal");
         goto bad;
     }
     if(memcmp(s + p, lit, n))
-        goto bad;
-    if(n < avail && ((s[p + n] >= 'a' && s[p + n] <= 'z') || (s[p + n] >= 'A' && s[p + n] <= 'Z') ||
-                     is_digit(s[p + n]) || s[p + n] == '_'))
         goto bad;
     *pos = p + n;
     return 0;
@@ -360,23 +408,11 @@ struct toks {
     size_t n, cap;
 };
 
-/* A new token of type at start, as a leaf (next just past it): its index,
- * or -1 when the document has too many tokens or memory ran out. Checked
- * here, before the array grows, so a hostile body stops before it could
- * make the array large. */
-static int tok_grow(struct vctx *v, struct toks *k, unsigned char type, size_t start);
-
-static inline int tok_new(struct vctx *v, struct toks *k, unsigned char type, size_t start)
-{
-    if(k->n >= k->cap)
-        return tok_grow(v, k, type, start);
-    k->t[k->n] = (struct kit_json_tok){.start = (unsigned)start, .type = type, .end = (int)start,
-                                       .next = (int)k->n + 1};
-    return (int)k->n++;
-}
-
-/* tok_new when the array is full. */
-static int tok_grow(struct vctx *v, struct toks *k, unsigned char type, size_t start)
+/* Room for one more token in k, needed for a token starting at start:
+ * 0, or -1 when the document has too many tokens (a limit) or memory ran
+ * out. Checked before the array grows, so a hostile body stops before it
+ * could make the array large. */
+static int tok_room(struct vctx *v, struct toks *k, size_t start)
 {
     if(k->n >= KIT_JSON_MAX_TOKENS) {
         v->limit = 1;
@@ -384,47 +420,76 @@ static int tok_grow(struct vctx *v, struct toks *k, unsigned char type, size_t s
                         "this dense are refused to bound memory",
                      KIT_JSON_MAX_TOKENS, start);
     }
-    if(k->n == k->cap) {
-        size_t cap = k->cap * 2;
-        if(cap > KIT_JSON_MAX_TOKENS)
-            cap = KIT_JSON_MAX_TOKENS;
-        struct kit_json_tok *t = realloc(k->t, cap * sizeof *t);
-        if(!t)
-            return vfail(v, "out of memory for %zu tokens", cap);
-        k->t = t;
-        k->cap = cap;
-    }
-    k->t[k->n] = (struct kit_json_tok){.start = (unsigned)start, .type = type, .end = (int)start,
-                                       .next = (int)k->n + 1};
-    return (int)k->n++;
+    size_t cap = k->cap * 2;
+    if(cap > KIT_JSON_MAX_TOKENS)
+        cap = KIT_JSON_MAX_TOKENS;
+    struct kit_json_tok *t = realloc(k->t, cap * sizeof *t);
+    if(!t)
+        return vfail(v, "out of memory for %zu tokens", cap);
+    k->t = t;
+    k->cap = cap;
+    return 0;
 }
 
-static unsigned char prim_type(char c)
+/* Each token is written once, whole, when its extent is known (a
+ * container's end, size and next are filled when it closes). */
+static inline void tok_put(struct kit_json_tok *t, size_t start, unsigned type, unsigned esc, size_t end,
+                           size_t next)
 {
-    return c == 't' || c == 'f' ? KIT_JSON_BOOL : c == 'n' ? KIT_JSON_NULL : KIT_JSON_NUMBER;
+    *t = (struct kit_json_tok){.start = (unsigned)start, .type = type, .esc = esc, .end = (int)end,
+                               .next = (int)next};
 }
 
 /* Check the whole grammar and write the tokens (values and member names)
- * into k in document order. */
+ * into k in document order. The common path (compact JSON: a value, then
+ * ',' or a closing bracket; a member name, then ':') tests one byte per
+ * step; whitespace and every error go the long way round, which reports
+ * what the grammar expected at the byte where the document broke. */
 static int parse(struct vctx *v, struct toks *k)
 {
     const unsigned char *s = v->s;
-    size_t len = v->len, p;
-    unsigned char stack[KIT_JSON_MAX_DEPTH]; /* '{' or '[' */
-    int open[KIT_JSON_MAX_DEPTH];            /* the container's token */
-    int key[KIT_JSON_MAX_DEPTH];             /* in an object: the member name's token */
-    int depth = 0, t;
+    const size_t len = v->len;
+    size_t p, q, n = k->n, cap = k->cap;
+    struct kit_json_tok *tok = k->t;
+    unsigned char is_obj[KIT_JSON_MAX_DEPTH]; /* per open container */
+    int open[KIT_JSON_MAX_DEPTH];             /* the container's token */
+    /* Values seen in the container open at depth - 1 (in an object, one
+     * per member): its size when it closes. [0] counts the root. */
+    int count[KIT_JSON_MAX_DEPTH + 1];
+    int depth = 0, in_obj = 0;
+    unsigned char esc;
     char tmp[16];
 
-    p = skip_ws(v, 0);
+/* Make room for the token about to be written at start. */
+#define ROOM(start)                                                                                  \
+    do {                                                                                             \
+        if(n >= cap) {                                                                               \
+            k->n = n;                                                                                \
+            if(tok_room(v, k, (start)))                                                              \
+                return -1;                                                                           \
+            tok = k->t;                                                                              \
+            cap = k->cap;                                                                            \
+        }                                                                                            \
+    } while(0)
+
+    p = len && s[0] <= ' ' ? skip_ws(s, 0, len) : 0;
     if(p >= len)
         return vfail(v, "empty document: no JSON value in %zu bytes", len);
 
 value:
+    /* p < len here except after ':' */
     if(p >= len)
         return truncated(v, " where a value was expected");
-    if(depth && stack[depth - 1] == '[')
-        k->t[open[depth - 1]].size++;
+    count[depth]++;
+    if(s[p] == '"') {
+        ROOM(p + 1);
+        if(scan_string(v, p, &q, &esc))
+            return -1;
+        tok_put(&tok[n], p + 1, KIT_JSON_STRING, esc, q, n + 1);
+        n++;
+        p = q + 1;
+        goto after;
+    }
     switch(s[p]) {
     case '{':
     case '[':
@@ -432,98 +497,136 @@ value:
             v->limit = 1;
             return vfail(v, "nesting deeper than %d levels at byte %zu", KIT_JSON_MAX_DEPTH, p);
         }
-        if((t = tok_new(v, k, s[p] == '{' ? KIT_JSON_OBJECT : KIT_JSON_ARRAY, p)) < 0)
-            return -1;
-        open[depth] = t;
-        stack[depth++] = s[p];
-        p = skip_ws(v, p + 1);
+        ROOM(p);
+        in_obj = s[p] == '{';
+        tok_put(&tok[n], p, in_obj ? KIT_JSON_OBJECT : KIT_JSON_ARRAY, 0, p, n + 1);
+        open[depth] = (int)n++;
+        is_obj[depth++] = (unsigned char)in_obj;
+        count[depth] = 0;
+        p++;
+        if(p < len && s[p] <= ' ')
+            p = skip_ws(s, p, len);
         if(p >= len)
             return truncated(v, "");
-        if(s[p] == (stack[depth - 1] == '{' ? '}' : ']'))
+        if(s[p] == (in_obj ? '}' : ']'))
             goto close;
-        if(stack[depth - 1] == '{')
+        if(in_obj)
             goto key;
         goto value;
-    case '"': {
-        unsigned char esc;
-        if((t = tok_new(v, k, KIT_JSON_STRING, p + 1)) < 0 || scan_string(v, &p, &esc))
-            return -1;
-        k->t[t].end = (int)p - 1;
-        k->t[t].esc = esc;
-        break;
-    }
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
-        if((t = tok_new(v, k, KIT_JSON_NUMBER, p)) < 0 || scan_number(v, &p))
+        ROOM(p);
+        q = p;
+        if(scan_number(v, &q))
             return -1;
-        k->t[t].end = (int)p;
-        break;
+        tok_put(&tok[n], p, KIT_JSON_NUMBER, 0, q, n + 1);
+        n++;
+        p = q;
+        goto after;
     case 't':
     case 'f':
     case 'n':
-        if((t = tok_new(v, k, prim_type((char)s[p]), p)) < 0 || scan_literal(v, &p))
+        ROOM(p);
+        q = p;
+        if(scan_literal(v, &q))
             return -1;
-        k->t[t].end = (int)p;
-        break;
+        tok_put(&tok[n], p, s[p] == 'n' ? KIT_JSON_NULL : KIT_JSON_BOOL, 0, q, n + 1);
+        n++;
+        p = q;
+        goto after;
     default:
         return vfail(v, "expected a value at byte %zu, found %s", p, describe(s[p], tmp, sizeof tmp));
     }
-    goto after;
 
 key:
+    /* p < len */
     if(s[p] != '"')
         return vfail(v, "expected a member name in double quotes at byte %zu, found %s", p,
                      describe(s[p], tmp, sizeof tmp));
-    {
-        unsigned char esc;
-        if((t = tok_new(v, k, KIT_JSON_STRING, p + 1)) < 0 || scan_string(v, &p, &esc))
-            return -1;
-        k->t[t].end = (int)p - 1;
-        k->t[t].esc = esc;
-        key[depth - 1] = t;
-        k->t[open[depth - 1]].size++;
+    ROOM(p + 1);
+    if(scan_string(v, p, &q, &esc))
+        return -1;
+    /* Its subtree ends after its value: right after, unless the value is
+     * a container, whose close corrects it. */
+    tok_put(&tok[n], p + 1, KIT_JSON_STRING, esc, q, n + 2);
+    n++;
+    p = q + 1;
+    if(p + 1 < len && s[p] == ':' && s[p + 1] > ' ') {
+        /* compact: the value right after the colon */
+        p++;
+        goto value;
     }
-    p = skip_ws(v, p);
-    if(p >= len)
-        return truncated(v, " where ':' was expected");
-    if(s[p] != ':')
-        return vfail(v, "expected ':' after a member name at byte %zu, found %s", p,
-                     describe(s[p], tmp, sizeof tmp));
-    p = skip_ws(v, p + 1);
+    if(p < len && s[p] == ':') {
+        p++;
+    } else {
+        p = skip_ws(s, p, len);
+        if(p >= len)
+            return truncated(v, " where ':' was expected");
+        if(s[p] != ':')
+            return vfail(v, "expected ':' after a member name at byte %zu, found %s", p,
+                         describe(s[p], tmp, sizeof tmp));
+        p++;
+    }
+    if(p < len && s[p] <= ' ')
+        p = skip_ws(s, p, len);
     goto value;
 
 close:
     /* p at the closing bracket of the innermost container. */
-    t = open[--depth];
-    k->t[t].end = (int)p + 1;
-    k->t[t].next = (int)k->n;
-    p++;
+    {
+        int t = open[--depth];
+        tok[t].end = (int)p + 1;
+        tok[t].size = count[depth + 1];
+        tok[t].next = (int)n;
+        p++;
+        if(depth) {
+            in_obj = is_obj[depth - 1];
+            if(in_obj)
+                tok[t - 1].next = (int)n; /* its member name's subtree */
+        }
+    }
 
 after:
-    /* A value is complete: its member name's subtree ends with it. */
-    if(depth && stack[depth - 1] == '{')
-        k->t[key[depth - 1]].next = (int)k->n;
-    if(depth == 0) {
-        p = skip_ws(v, p);
+    /* A value is complete. */
+    if(!depth) {
+        if(p < len && s[p] <= ' ')
+            p = skip_ws(s, p, len);
         if(p < len)
             return vfail(v, "trailing characters after the JSON value at byte %zu", p);
+        k->n = n;
         return 0;
     }
-    p = skip_ws(v, p);
+    if(p + 1 < len) {
+        /* compact: a comma and the next value or name right after it, or
+         * the closing bracket */
+        if(s[p] == ',' && s[p + 1] > ' ') {
+            p++;
+            if(in_obj)
+                goto key;
+            goto value;
+        }
+        if(s[p] == (in_obj ? '}' : ']'))
+            goto close;
+    }
+    if(p < len && s[p] <= ' ')
+        p = skip_ws(s, p, len);
     if(p >= len)
         return truncated(v, "");
     if(s[p] == ',') {
-        p = skip_ws(v, p + 1);
+        p++;
+        if(p < len && s[p] <= ' ')
+            p = skip_ws(s, p, len);
         if(p >= len)
             return truncated(v, "");
-        if(stack[depth - 1] == '{')
+        if(in_obj)
             goto key;
         goto value;
     }
-    if(s[p] == (stack[depth - 1] == '{' ? '}' : ']'))
+    if(s[p] == (in_obj ? '}' : ']'))
         goto close;
-    return vfail(v, "expected ',' or '%c' at byte %zu, found %s", stack[depth - 1] == '{' ? '}' : ']',
-                 p, describe(s[p], tmp, sizeof tmp));
+    return vfail(v, "expected ',' or '%c' at byte %zu, found %s", in_obj ? '}' : ']', p,
+                 describe(s[p], tmp, sizeof tmp));
+#undef ROOM
 }
 
 /* Parse into j with k's token array (grown, or made when k has none).
@@ -611,30 +714,6 @@ void kit_json_free(struct kit_json *j)
 
 /* ---- access ---- */
 
-static const struct kit_json_tok *tk(const struct kit_json *j, int t)
-{
-    if(!j || !j->tok || t < 0 || t >= j->ntok)
-        return NULL;
-    return &j->tok[t];
-}
-
-enum kit_json_type kit_json_type(const struct kit_json *j, int t)
-{
-    const struct kit_json_tok *k = tk(j, t);
-    return k ? (enum kit_json_type)k->type : KIT_JSON_NONE;
-}
-
-int kit_json_size(const struct kit_json *j, int t)
-{
-    const struct kit_json_tok *k = tk(j, t);
-    return k && (k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY) ? k->size : 0;
-}
-
-int kit_json_skip(const struct kit_json *j, int t)
-{
-    const struct kit_json_tok *k = tk(j, t);
-    return k ? k->next : -1;
-}
 
 /* Reads the unescaped bytes of a string token one at a time. */
 struct cursor {
@@ -683,7 +762,7 @@ static int str_eq_n(const struct kit_json *j, const struct kit_json_tok *k, cons
 
 static int get_n(const struct kit_json *j, int obj, const char *key, size_t n)
 {
-    const struct kit_json_tok *o = tk(j, obj);
+    const struct kit_json_tok *o = kit_json_token(j, obj);
     if(!o || o->type != KIT_JSON_OBJECT)
         return -1;
     int k = obj + 1;
@@ -717,26 +796,13 @@ int kit_json_path(const struct kit_json *j, int obj, const char *path)
 
 int kit_json_item(const struct kit_json *j, int arr, int i)
 {
-    const struct kit_json_tok *a = tk(j, arr);
+    const struct kit_json_tok *a = kit_json_token(j, arr);
     if(!a || a->type != KIT_JSON_ARRAY || i < 0 || i >= a->size)
         return -1;
     int t = arr + 1;
     while(i-- > 0)
         t = j->tok[t].next;
     return t;
-}
-
-const char *kit_json_raw(const struct kit_json *j, int t, size_t *len)
-{
-    const struct kit_json_tok *k = tk(j, t);
-    if(!k) {
-        if(len)
-            *len = 0;
-        return NULL;
-    }
-    if(len)
-        *len = (size_t)(k->end - k->start);
-    return j->text + k->start;
 }
 
 /* Unescaped bytes of [p, end) (validated string text) into o, which has
@@ -759,15 +825,10 @@ static size_t unescape_to(const char *p, const char *end, char *o)
     return (size_t)(o - o0);
 }
 
-int kit_json_str(const struct kit_json *j, int t, struct kit_buf *out)
+int kit_json_str_escaped(const struct kit_json *j, const struct kit_json_tok *k, struct kit_buf *out)
 {
-    const struct kit_json_tok *k = tk(j, t);
-    if(!k || !out || k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY)
-        return -1;
     const char *p = j->text + k->start;
     size_t raw = (size_t)(k->end - k->start);
-    if(!k->esc)
-        return kit_buf_append(out, p, raw);
     if(kit_buf_reserve(out, raw))
         return -1;
     out->len += unescape_to(p, p + raw, out->data + out->len);
@@ -777,7 +838,7 @@ int kit_json_str(const struct kit_json *j, int t, struct kit_buf *out)
 
 char *kit_json_strdup(const struct kit_json *j, int t)
 {
-    const struct kit_json_tok *k = tk(j, t);
+    const struct kit_json_tok *k = kit_json_token(j, t);
     if(!k || k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY)
         return NULL;
     const char *p = j->text + k->start;
@@ -800,12 +861,9 @@ int kit_json_eq(const struct kit_json *j, int t, const char *s)
     return s && kit_json_eqn(j, t, s, strlen(s));
 }
 
-int kit_json_eqn(const struct kit_json *j, int t, const char *s, size_t n)
+int kit_json_eqn_escaped(const struct kit_json *j, const struct kit_json_tok *k, const char *s, size_t n)
 {
-    const struct kit_json_tok *k = tk(j, t);
-    if(!k || (!s && n) || k->type != KIT_JSON_STRING)
-        return 0;
-    return str_eq_n(j, k, s ? s : "", n);
+    return str_eq_n(j, k, s, n);
 }
 
 /* Exact decimal to int64: -?(0|[1-9][0-9]*), nothing else. */
@@ -837,7 +895,7 @@ static int parse_i64(const char *p, size_t n, int64_t *out)
 
 int kit_json_int64(const struct kit_json *j, int t, int64_t *out)
 {
-    const struct kit_json_tok *k = tk(j, t);
+    const struct kit_json_tok *k = kit_json_token(j, t);
     int64_t v;
     if(!k || !out || !(k->type == KIT_JSON_NUMBER || (k->type == KIT_JSON_STRING && !k->esc)))
         return -1;
@@ -849,7 +907,7 @@ int kit_json_int64(const struct kit_json *j, int t, int64_t *out)
 
 int kit_json_bool(const struct kit_json *j, int t)
 {
-    const struct kit_json_tok *k = tk(j, t);
+    const struct kit_json_tok *k = kit_json_token(j, t);
     if(!k || k->type != KIT_JSON_BOOL)
         return -1;
     return j->text[k->start] == 't';
@@ -1031,7 +1089,7 @@ static void canon(const struct kit_json *j, int t, struct kit_buf *out, int *scr
 
 int kit_json_canonical(const struct kit_json *j, int t, struct kit_buf *out)
 {
-    if(!tk(j, t) || !out)
+    if(!kit_json_token(j, t) || !out)
         return -1;
     /* One scratch array for every object's member list: the lists alive at
      * once belong to one chain of ancestors, whose members are distinct

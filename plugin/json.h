@@ -18,17 +18,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "plugin/buf.h"
 
 #define KIT_JSON_MAX_BYTES (64u * 1024u * 1024u)
 #define KIT_JSON_MAX_DEPTH 64
-/* Values plus member names. Each token costs 20 bytes, and a document of
+/* Values plus member names. Each token costs 16 bytes, and a document of
  * tiny values ("[0,0,0,...]") has one per 2 bytes: without this cap a
- * 64 MiB document would need 640 MiB of tokens. Real HubSpot JSON runs
+ * 64 MiB document would need 512 MiB of tokens. Real HubSpot JSON runs
  * one token per ~13 bytes (measured on the cassettes), so the cap admits
  * any realistic document up to ~27 MiB, above the HTTP client's 16 MiB
- * response limit, and bounds the token array at 40 MiB. */
+ * response limit, and bounds the token array at 32 MiB. */
 #define KIT_JSON_MAX_TOKENS (2u * 1024u * 1024u)
 
 enum kit_json_type {
@@ -41,7 +42,21 @@ enum kit_json_type {
     KIT_JSON_NULL
 };
 
-struct kit_json_tok;
+/* One token: a value or a member name. Its fields are the reader's
+ * (plugin/json.c writes them); everyone else reads them through the
+ * accessors below, some of which are defined here, inline, because a run
+ * calls them hundreds of thousands of times and a call costs more than
+ * what they do. Sixteen bytes: a page of HubSpot events holds a token per
+ * 13 bytes or so, so the array is the largest thing a pull keeps beside
+ * the page. */
+struct kit_json_tok {
+    unsigned start : 27; /* strings: first byte after the quote */
+    unsigned type : 4;   /* enum kit_json_type */
+    unsigned esc : 1;    /* string holding a backslash: must be decoded */
+    int end;             /* one past the last byte (strings: the closing quote) */
+    int size;            /* members / items of a container */
+    int next;            /* index just past the subtree; a key's includes its value */
+};
 
 struct kit_json {
     const char *text;        /* borrowed */
@@ -75,13 +90,35 @@ void kit_json_clear(struct kit_json *j);
 /* Free the tokens and empty j (idempotent; j may be NULL). */
 void kit_json_free(struct kit_json *j);
 
-enum kit_json_type kit_json_type(const struct kit_json *j, int t);
+/* Token t of j (borrowed from j), or NULL when j is NULL, holds no
+ * document or t is out of range. ntok is 0 whenever tok is NULL, so one
+ * unsigned compare checks both ends. */
+static inline const struct kit_json_tok *kit_json_token(const struct kit_json *j, int t)
+{
+    return j && (unsigned)t < (unsigned)j->ntok ? &j->tok[t] : NULL;
+}
+
+static inline enum kit_json_type kit_json_type(const struct kit_json *j, int t)
+{
+    const struct kit_json_tok *k = kit_json_token(j, t);
+    return k ? (enum kit_json_type)k->type : KIT_JSON_NONE;
+}
+
 /* Number of members of an object / items of an array, 0 otherwise. */
-int kit_json_size(const struct kit_json *j, int t);
+static inline int kit_json_size(const struct kit_json *j, int t)
+{
+    const struct kit_json_tok *k = kit_json_token(j, t);
+    return k && (k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY) ? k->size : 0;
+}
+
 /* Index of the token following the whole subtree of t (its next sibling,
  * if any; ntok after the last one), -1 for a bad t. O(1). A member name's
  * subtree includes its value, so skip(name) is the next member name. */
-int kit_json_skip(const struct kit_json *j, int t);
+static inline int kit_json_skip(const struct kit_json *j, int t)
+{
+    const struct kit_json_tok *k = kit_json_token(j, t);
+    return k ? k->next : -1;
+}
 /* Value token of member key in object obj, or -1. Keys are compared after
  * unescaping, without allocating; with duplicate names the first wins. */
 int kit_json_get(const struct kit_json *j, int obj, const char *key);
@@ -95,11 +132,28 @@ int kit_json_item(const struct kit_json *j, int arr, int i);
 /* Raw bytes of a token (strings without quotes, still escaped; objects
  * and arrays with their brackets). Points into the parsed text, not
  * NUL-terminated; NULL (and *len 0) for a bad t. */
-const char *kit_json_raw(const struct kit_json *j, int t, size_t *len);
+static inline const char *kit_json_raw(const struct kit_json *j, int t, size_t *len)
+{
+    const struct kit_json_tok *k = kit_json_token(j, t);
+    if(len)
+        *len = k ? (size_t)(k->end - k->start) : 0;
+    return k ? j->text + k->start : NULL;
+}
 /* Append the value of a string token, unescaped (UTF-8), to out. For
  * numbers, bools and null the literal text is appended. -1 on other
  * types or oom. */
-int kit_json_str(const struct kit_json *j, int t, struct kit_buf *out);
+/* The out-of-line half of kit_json_str, for a string holding a backslash:
+ * k is a token of j (kit_json_token), out borrowed. Call kit_json_str. */
+int kit_json_str_escaped(const struct kit_json *j, const struct kit_json_tok *k, struct kit_buf *out);
+static inline int kit_json_str(const struct kit_json *j, int t, struct kit_buf *out)
+{
+    const struct kit_json_tok *k = kit_json_token(j, t);
+    if(!k || !out || k->type == KIT_JSON_OBJECT || k->type == KIT_JSON_ARRAY)
+        return -1;
+    if(k->esc)
+        return kit_json_str_escaped(j, k, out);
+    return kit_buf_append(out, j->text + k->start, (size_t)(k->end - k->start));
+}
 /* Malloc'd unescaped copy (caller frees), NULL on error: bad t, object or
  * array, oom, or a string holding \u0000 (it would be cut short). */
 char *kit_json_strdup(const struct kit_json *j, int t);
@@ -108,7 +162,20 @@ char *kit_json_strdup(const struct kit_json *j, int t);
 int kit_json_eq(const struct kit_json *j, int t, const char *s);
 /* kit_json_eq with s of n bytes (need not be NUL-terminated; may hold
  * NUL): for names compared again and again, with their length known. */
-int kit_json_eqn(const struct kit_json *j, int t, const char *s, size_t n);
+/* The out-of-line half of kit_json_eqn, for a string holding a
+ * backslash: k is a string token of j, s holds n bytes (may be NULL when
+ * n is 0). Call kit_json_eqn. */
+int kit_json_eqn_escaped(const struct kit_json *j, const struct kit_json_tok *k, const char *s, size_t n);
+static inline int kit_json_eqn(const struct kit_json *j, int t, const char *s, size_t n)
+{
+    const struct kit_json_tok *k = kit_json_token(j, t);
+    if(!k || k->type != KIT_JSON_STRING || (!s && n))
+        return 0;
+    if(k->esc)
+        return kit_json_eqn_escaped(j, k, s, n);
+    /* The length first: most names compared are another length. */
+    return (size_t)(k->end - k->start) == n && (!n || memcmp(j->text + k->start, s, n) == 0);
+}
 /* Integer value of a number token (or of a string holding one, as HubSpot
  * sometimes sends ids). -1 when not an integer or out of int64 range.
  * Exact (no double round trip); the syntax is JSON's: no fraction, no
