@@ -55,7 +55,7 @@ static uint64_t special_bytes(uint64_t w)
  * address, name and value): eight bytes a step, copied as they are
  * checked. The general writer costs ten times that on short strings, and
  * an upsert object is five of them. */
-static void put_quoted(struct kit_buf *out, const char *s, size_t n)
+static inline void put_quoted(struct kit_buf *out, const char *s, size_t n)
 {
     if((out->oom || !out->data || out->cap - out->len <= n + 2 + 8) && kit_buf_reserve(out, n + 2 + 8))
         return; /* out is now marked out of memory */
@@ -94,7 +94,10 @@ static void put_quoted(struct kit_buf *out, const char *s, size_t n)
 /* Whether k (klen bytes) is "email" in any case. */
 static int is_email_key(const char *k, size_t klen)
 {
-    return klen == 5 && (k[0] | 0x20) == 'e' && !strcasecmp(k, "email");
+    /* c | 0x20 is the lowercase letter for either case of it, and no
+     * other byte gives it */
+    return klen == 5 && (k[0] | 0x20) == 'e' && (k[1] | 0x20) == 'm' && (k[2] | 0x20) == 'a' &&
+           (k[3] | 0x20) == 'i' && (k[4] | 0x20) == 'l';
 }
 
 int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *email, size_t elen,
