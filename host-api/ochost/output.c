@@ -3,11 +3,17 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin/json.h"
+#include "plugin/utf8.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* JSON number grammar: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? */
 static int json_number(const char *s)
@@ -112,74 +118,411 @@ void och_fields_json(struct kit_jw *w, const struct oc_record *r, struct kit_buf
     }
 }
 
-/* Bytes a JSON string holds as they are: printable ASCII but the quote
- * and the backslash. */
-static const unsigned char json_plain[256] = {
-    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1, [0x7F] = 1,
-};
+/* Room every step below has after out->len: a step writes at most 32
+ * bytes (sixteen copied, or a six-byte escape, or a remembered key), and
+ * what follows it (a closing quote, punctuation, "null") fits in the
+ * rest. */
+#define STEP_ROOM 64
 
-/* s as a JSON string literal. Text that needs no escaping (nearly all a
- * result holds) is copied as it is after one look at each byte; the rest
- * goes through kit_json_quote, which writes the same bytes for such
- * text. */
-static void put_str(struct kit_buf *out, const char *s)
+/* Room for need bytes after out->len (and the NUL): 0, or -1 on oom. */
+static inline int room(struct kit_buf *out, size_t need)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while(json_plain[u[i]])
-        i++;
-    if(s[i]) {
-        kit_json_quote(out, s, i + strlen(s + i));
-        return;
-    }
-    if(out->oom || !out->data || out->cap - out->len <= i + 2) {
-        kit_buf_putc(out, '"');
-        kit_buf_append(out, s, i);
-        kit_buf_putc(out, '"');
-        return;
-    }
-    char *d = out->data + out->len;
-    d[0] = '"';
-    memcpy(d + 1, s, i);
-    d[i + 1] = '"';
-    d[i + 2] = '\0';
-    out->len += i + 2;
+    if(out->data && out->cap - out->len > need)
+        return 0;
+    return kit_buf_reserve(out, need);
 }
 
+#if defined(__SSE2__)
+#define PLAIN_SCAN 16
+/* The aligned sixteen bytes at p, which hold a byte of a string: they may
+ * run before its start and past its NUL and its allocation, but never
+ * into another page, so the load cannot fault, as in libc's own strlen.
+ * The sanitizers would call the bytes outside an overflow, so this one
+ * load is left out of their checks; what is used of it stops at the NUL.
+ * (Valgrind's memcheck accepts such aligned loads.) */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PLAIN_SCAN_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PLAIN_SCAN_SANITIZED 1
+#endif
+#endif
+#ifdef PLAIN_SCAN_SANITIZED
+__attribute__((noinline, no_sanitize_address, no_sanitize_thread))
+#endif
+static __m128i load_block(const char *p)
+{
+    return _mm_load_si128((const __m128i *)(const void *)p);
+}
+
+/* Bit i set when byte i of x is the NUL or a byte a JSON string cannot
+ * hold as it is: a control (signed < 0x20 also takes 0x80..0xFF, which
+ * must be checked as UTF-8), the quote, the backslash. */
+static inline unsigned plain_stop(__m128i x)
+{
+    __m128i stop = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    return (unsigned)_mm_movemask_epi8(stop);
+}
+#endif
+
+/* Copy the plain bytes of s to out (room for STEP_ROOM is there) up to
+ * the first that is not plain (its NUL at the latest); returns that
+ * byte's address, or NULL on oom. Sixteen bytes are looked at and copied
+ * in one step, from aligned blocks; the copy may run past what is kept,
+ * into room the buffer has. */
+static const char *copy_plain(struct kit_buf *out, const char *s)
+{
+#ifdef PLAIN_SCAN
+    /* The first block holds skip bytes before s: they are shifted out of
+     * the mask, and out of the copy through a stack pair of the block
+     * (SSE2 has no shift by a variable count of bytes). */
+    unsigned skip = (unsigned)((uintptr_t)s & 15);
+    const char *a = s - skip;
+    __m128i x = load_block(a);
+    unsigned m = plain_stop(x) >> skip;
+    __m128i pair[2] = {x, x};
+    _mm_storeu_si128((__m128i *)(void *)(out->data + out->len),
+                     _mm_loadu_si128((const __m128i *)(const void *)((const char *)pair + skip)));
+    if(m) {
+        unsigned k = (unsigned)__builtin_ctz(m);
+        out->len += k;
+        return s + k;
+    }
+    out->len += PLAIN_SCAN - skip;
+    for(a += PLAIN_SCAN;; a += PLAIN_SCAN) {
+        if(room(out, STEP_ROOM))
+            return NULL;
+        x = load_block(a);
+        m = plain_stop(x);
+        _mm_storeu_si128((__m128i *)(void *)(out->data + out->len), x);
+        if(m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            out->len += k;
+            return a + k;
+        }
+        out->len += PLAIN_SCAN;
+    }
+#else
+    /* Bytes a JSON string holds as they are: printable ASCII but the
+     * quote and the backslash. */
+    static const unsigned char json_plain[256] = {
+        [0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1, [0x7F] = 1,
+    };
+    for(;;) {
+        char *d = out->data + out->len;
+        size_t i = 0;
+        while(i < 16 && json_plain[(unsigned char)s[i]]) {
+            d[i] = s[i];
+            i++;
+        }
+        out->len += i;
+        if(i < 16)
+            return s + i;
+        s += i;
+        if(room(out, STEP_ROOM))
+            return NULL;
+    }
+#endif
+}
+
+/* s as a JSON string literal, the bytes kit_json_quote writes for it:
+ * plain runs copied a step at a time; the quote, the backslash and
+ * controls escaped here; other bytes checked as UTF-8 (copied when
+ * well-formed, one U+FFFD per maximal ill-formed part). Returns 0, or -1
+ * on oom. */
+static int put_str(struct kit_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if(room(out, STEP_ROOM))
+        return -1;
+    out->data[out->len++] = '"';
+    for(;;) {
+        s = copy_plain(out, s);
+        if(!s)
+            return -1;
+        unsigned char c = (unsigned char)*s;
+        char *d = out->data + out->len;
+        if(!c)
+            break;
+        if(c >= 0x80) {
+            /* kit_utf8_seq reads no further than the sequence needs, and
+             * stops at the NUL, which is no continuation byte. */
+            size_t bad, n = kit_utf8_seq(s, 4, &bad);
+            if(n)
+                memcpy(d, s, n);
+            else
+                memcpy(d, "\xEF\xBF\xBD", 3);
+            out->len += n ? n : 3;
+            s += n ? n : bad;
+        } else {
+            d[0] = '\\';
+            switch(c) {
+            case '"': d[1] = '"'; break;
+            case '\\': d[1] = '\\'; break;
+            case '\b': d[1] = 'b'; break;
+            case '\f': d[1] = 'f'; break;
+            case '\n': d[1] = 'n'; break;
+            case '\r': d[1] = 'r'; break;
+            case '\t': d[1] = 't'; break;
+            default:
+                memcpy(d + 1, "u00", 3);
+                d[4] = hex[c >> 4];
+                d[5] = hex[c & 15];
+                out->len += 4;
+                break;
+            }
+            out->len += 2;
+            s++;
+        }
+        if(room(out, STEP_ROOM))
+            return -1;
+    }
+    out->data[out->len++] = '"';
+    return 0;
+}
+
+/* v as written bare: JSON's number grammar for a number, true or false
+ * for a bool; else 0 and it is written as a string. */
+static int bare_literal(const struct oc_field *f, const char *v)
+{
+    if(f->type == OC_FIELD_NUMBER)
+        return json_number(v);
+    return f->type == OC_FIELD_BOOL && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0);
+}
+
+#ifdef PLAIN_SCAN
+/* s quoted at d when it is all plain: returns the end of what was
+ * written, or NULL (nothing counts then) when s holds a byte to escape or
+ * check, or when d reaches lim, which stays STEP_ROOM short of the
+ * buffer's end. The common case, kept in registers: one aligned block
+ * per sixteen bytes, the first shifted as in copy_plain. */
+static inline char *put_plain(char *d, const char *lim, const char *s)
+{
+    if(d >= lim)
+        return NULL;
+    unsigned skip = (unsigned)((uintptr_t)s & 15);
+    const char *a = s - skip;
+    __m128i x = load_block(a);
+    unsigned m = plain_stop(x) >> skip;
+    __m128i pair[2] = {x, x};
+    *d++ = '"';
+    _mm_storeu_si128((__m128i *)(void *)d,
+                     _mm_loadu_si128((const __m128i *)(const void *)((const char *)pair + skip)));
+    if(m) {
+        unsigned k = (unsigned)__builtin_ctz(m);
+        if(s[k])
+            return NULL;
+        d[k] = '"';
+        return d + k + 1;
+    }
+    d += PLAIN_SCAN - skip;
+    for(a += PLAIN_SCAN;; a += PLAIN_SCAN) {
+        if(d >= lim)
+            return NULL;
+        x = load_block(a);
+        m = plain_stop(x);
+        _mm_storeu_si128((__m128i *)(void *)d, x);
+        if(m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            if(a[k])
+                return NULL;
+            d[k] = '"';
+            return d + k + 1;
+        }
+        d += PLAIN_SCAN;
+    }
+}
+#else
+static inline char *put_plain(char *d, const char *lim, const char *s)
+{
+    (void)d, (void)lim, (void)s;
+    return NULL;
+}
+#endif
+
+/* Keys as they were last written, by their place in the record (the
+ * kind at 0), so the same keys in record after record (all of a push's
+ * or lookup's) are copied as their whole text, separator, quotes and
+ * colon included, instead of scanned again. A memo holds only when the
+ * key's pointer is the same and the bytes of its aligned block from its
+ * first byte to its NUL are too: text moved or rewritten in place is
+ * written afresh. Per thread, as instances may run in threads. */
+#define KEY_MEMOS 16
+
+#ifdef PLAIN_SCAN
+struct key_memo {
+    const char *key;  /* NULL: empty */
+    uint32_t mask;    /* the key's bytes and NUL in its (one or two) aligned blocks */
+    unsigned len;     /* bytes of text */
+    __m128i block[2]; /* those blocks as they were */
+    __m128i text[2];  /* what was written for the key */
+};
+
+static _Thread_local struct key_memo key_memo[KEY_MEMOS];
+
+static inline struct key_memo *memo_at(size_t place) { return &key_memo[place % KEY_MEMOS]; }
+
+/* The memo's text at d when it holds for key and the room is there:
+ * returns its end, else NULL (nothing written that counts). A second
+ * block is read only when the key reaches into it. */
+static inline char *memo_put(char *d, const char *lim, const struct key_memo *m, const char *key)
+{
+    if(m->key != key || d >= lim)
+        return NULL;
+    const char *base = (const char *)((uintptr_t)key & ~(uintptr_t)15);
+    uint32_t same = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(load_block(base), m->block[0]));
+    if(m->mask >> 16)
+        same |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(load_block(base + 16), m->block[1])) << 16;
+    if((same & m->mask) != m->mask)
+        return NULL;
+    _mm_storeu_si128((__m128i *)(void *)d, m->text[0]);
+    _mm_storeu_si128((__m128i *)(void *)(d + 16), m->text[1]);
+    return d + m->len;
+}
+
+/* Remember text (len bytes, with room for 32 after its start) as what is
+ * written for key, klen bytes long; a key reaching past two aligned
+ * blocks, or text over 32 bytes, is not remembered. */
+static inline void memo_keep(struct key_memo *m, const char *key, size_t klen, const char *text, size_t len)
+{
+    unsigned skip = (unsigned)((uintptr_t)key & 15);
+    if(skip + klen + 1 > 32 || len > 32) {
+        m->key = NULL;
+        return;
+    }
+    m->key = key;
+    m->mask = (uint32_t)(((1ull << (klen + 1)) - 1) << skip);
+    m->len = (unsigned)len;
+    m->block[0] = load_block(key - skip);
+    if(m->mask >> 16)
+        m->block[1] = load_block(key - skip + 16);
+    m->text[0] = _mm_loadu_si128((const __m128i *)(const void *)text);
+    m->text[1] = _mm_loadu_si128((const __m128i *)(const void *)(text + 16));
+}
+#else
+struct key_memo {
+    int unused;
+};
+
+static inline struct key_memo *memo_at(size_t place)
+{
+    (void)place;
+    return NULL;
+}
+
+static inline char *memo_put(char *d, const char *lim, const struct key_memo *m, const char *key)
+{
+    (void)d, (void)lim, (void)m, (void)key;
+    return NULL;
+}
+
+static inline void memo_keep(struct key_memo *m, const char *key, size_t klen, const char *text, size_t len)
+{
+    (void)m, (void)key, (void)klen, (void)text, (void)len;
+}
+#endif
+
+/* The record writer's cursor: d where the next byte goes, lim as in
+ * put_plain. Kept in locals so the stores of text do not make the
+ * compiler reload out->len after each byte. */
+#define CURSOR_LOAD() (d = out->data + out->len, lim = out->data + out->cap - STEP_ROOM)
+#define CURSOR_SAVE() (out->len = (size_t)(d - out->data))
+
 /* och_record_json for records without JSON fields (all a push or lookup
- * emits): the same bytes as the writer below, without its bookkeeping
- * per key and value, which cost more than the text. */
+ * emits): the same bytes as the general writer below, written straight
+ * into the buffer, each string looked at once. Returns 0, -1 on oom
+ * (nothing of the record stays in out), or 1 when r has a JSON field
+ * (nothing written: the general writer's work). */
 static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
 {
-    kit_buf_append(out, "{\"kind\":", 8);
-    put_str(out, r->kind ? r->kind : "");
+    size_t start = out->len;
+    char *d, *lim, *e;
+    if(out->oom || room(out, STEP_ROOM))
+        return -1;
+    CURSOR_LOAD();
+    const char *kind = r->kind ? r->kind : "";
+    struct key_memo *m = memo_at(0);
+    if((e = memo_put(d, lim, m, kind))) {
+        d = e;
+    } else if((e = put_plain(d + 8, lim, kind))) {
+        memcpy(d, "{\"kind\":", 8);
+        memo_keep(m, kind, (size_t)(e - d) - 10, d, (size_t)(e - d));
+        d = e;
+    } else {
+        memcpy(d, "{\"kind\":", 8);
+        d += 8;
+        CURSOR_SAVE();
+        if(put_str(out, kind))
+            goto fail;
+        CURSOR_LOAD();
+    }
     for(size_t i = 0; i < r->nfields; i++) {
         const struct oc_field *f = &r->fields[i];
         const char *v = f->value ? f->value : "";
         if(!f->key)
             continue;
-        kit_buf_putc(out, ',');
-        put_str(out, f->key);
-        kit_buf_putc(out, ':');
-        if(f->type == OC_FIELD_NULL)
-            kit_buf_append(out, "null", 4);
-        else if((f->type == OC_FIELD_NUMBER && json_number(v)) ||
-                (f->type == OC_FIELD_BOOL && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)))
-            kit_buf_append(out, v, strlen(v));
-        else
-            put_str(out, v);
+        if(f->type == OC_FIELD_JSON) {
+            out->len = start;
+            out->data[start] = '\0';
+            return 1;
+        }
+        /* Room for the comma and colon: every step leaves more than 32
+         * bytes after what it writes. */
+        m = memo_at(i + 1);
+        if((e = memo_put(d, lim, m, f->key))) {
+            d = e;
+        } else if((e = put_plain(d + 1, lim, f->key))) {
+            *d = ',';
+            *e++ = ':';
+            memo_keep(m, f->key, (size_t)(e - d) - 4, d, (size_t)(e - d));
+            d = e;
+        } else {
+            *d++ = ',';
+            CURSOR_SAVE();
+            if(put_str(out, f->key))
+                goto fail;
+            CURSOR_LOAD();
+            *d++ = ':';
+        }
+        if(f->type == OC_FIELD_NULL) {
+            memcpy(d, "null", 4);
+            d += 4;
+        } else if(bare_literal(f, v)) {
+            size_t n = strlen(v);
+            CURSOR_SAVE();
+            if(room(out, n + STEP_ROOM))
+                goto fail;
+            CURSOR_LOAD();
+            memcpy(d, v, n);
+            d += n;
+        } else if((e = put_plain(d, lim, v))) {
+            d = e;
+        } else {
+            CURSOR_SAVE();
+            if(put_str(out, v))
+                goto fail;
+            CURSOR_LOAD();
+        }
     }
-    kit_buf_putc(out, '}');
-    return kit_buf_ok(out) ? 0 : -1;
+    *d++ = '}';
+    *d = '\0';
+    CURSOR_SAVE();
+    return 0;
+fail:
+    if(out->data) {
+        out->len = start;
+        out->data[start] = '\0';
+    }
+    return -1;
 }
 
 int och_record_json(const struct oc_record *r, struct kit_buf *out)
 {
-    size_t i = 0;
-    while(i < r->nfields && !(r->fields[i].key && r->fields[i].type == OC_FIELD_JSON))
-        i++;
-    if(i == r->nfields)
-        return record_json_plain(r, out);
+    int rc = record_json_plain(r, out);
+    if(rc <= 0)
+        return rc;
     struct kit_buf tmp = KIT_BUF_INIT;
     struct kit_jw w;
     kit_jw_init(&w, out);

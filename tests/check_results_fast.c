@@ -1,0 +1,338 @@
+/* check_results_fast.c - ochost's record writer (output.c: records
+ * without JSON fields, all a push or lookup emits, are written straight
+ * into the buffer sixteen bytes at a step) against the general writer
+ * (kit_jw: the "kind" member, then och_fields_json), which it must match
+ * byte for byte: generated records with every awkward byte at every
+ * alignment and length, and strings whose terminating NUL is the last
+ * byte before an unmapped page (the step must never read into it). */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "host-api/ochost/output.h"
+#include "plugin/buf.h"
+#include "plugin/json.h"
+
+/* The record as the general writer writes it. */
+static void reference_json(const struct oc_record *r, struct kit_buf *out)
+{
+    struct kit_buf tmp = KIT_BUF_INIT;
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "kind", r->kind ? r->kind : "");
+    och_fields_json(&w, r, &tmp);
+    kit_jw_obj_end(&w);
+    ck_assert_int_eq(kit_jw_error(&w), 0);
+    kit_buf_free(&tmp);
+}
+
+/* Shows where two renderings part, escaped, so a failure says which byte. */
+static void assert_same(const char *what, const char *got, size_t glen, const char *want, size_t wlen)
+{
+    if(glen == wlen && memcmp(got, want, glen) == 0)
+        return;
+    size_t at = 0;
+    while(at < glen && at < wlen && got[at] == want[at])
+        at++;
+    char g[200], w[200];
+    size_t from = at > 40 ? at - 40 : 0, k = 0;
+    for(size_t i = from; i < glen && k + 5 < sizeof g; i++)
+        k += (size_t)snprintf(g + k, sizeof g - k, (unsigned char)got[i] < 0x20 || (unsigned char)got[i] >= 0x7f ? "<%02x>" : "%c",
+                              (unsigned char)got[i]);
+    g[k] = '\0';
+    k = 0;
+    for(size_t i = from; i < wlen && k + 5 < sizeof w; i++)
+        k += (size_t)snprintf(w + k, sizeof w - k, (unsigned char)want[i] < 0x20 || (unsigned char)want[i] >= 0x7f ? "<%02x>" : "%c",
+                              (unsigned char)want[i]);
+    w[k] = '\0';
+    ck_abort_msg("%s: the writers part at byte %zu of %zu/%zu:\n got  ...%s\n want ...%s", what, at, glen, wlen, g, w);
+}
+
+/* Writes r both ways, each after the same prefix already in its buffer
+ * (so growth starts from every fill), and compares. */
+static void check_record(const char *what, const struct oc_record *r, struct kit_buf *fast, size_t prefix)
+{
+    struct kit_buf want = KIT_BUF_INIT;
+    kit_buf_reset(fast);
+    for(size_t i = 0; i < prefix; i++) {
+        kit_buf_putc(fast, (char)('a' + i % 26));
+        kit_buf_putc(&want, (char)('a' + i % 26));
+    }
+    ck_assert_int_eq(och_record_json(r, fast), 0);
+    reference_json(r, &want);
+    ck_assert_uint_eq(fast->data[fast->len], '\0');
+    assert_same(what, fast->data, fast->len, want.data, want.len);
+    kit_buf_free(&want);
+}
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static size_t below(size_t n) { return (size_t)(rnd() % n); }
+
+/* What strings are made of: plain text and everything a JSON string must
+ * escape or check (quote, backslash, controls, DEL, well-formed UTF-8 of
+ * each length, and each kind of malformed UTF-8, cut short or not). */
+static const char *const awkward[] = {
+    "\"", "\\", "\x01", "\x1f", "\b", "\f", "\n", "\r", "\t", "\x7f", "/", " ",
+    "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\x80", "\xbf",
+    "\xff", "\xfe", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+    "\xc2", "\xe1\x80", "pat-", "line 17", "user12@example.com", "{\"a\":1}", "\\u0041", "'",
+};
+#define NAWKWARD (sizeof awkward / sizeof awkward[0])
+
+/* A string of random pieces into out (size bytes): plain runs of 0 to 70
+ * bytes (across 16, 32 and 64) and awkward pieces; mostly plain, as
+ * results are, sometimes wholly plain. */
+static void gen_text(char *out, size_t size)
+{
+    size_t n = 0;
+    size_t pieces = below(6);
+    int plain_only = below(3) == 0;
+    for(size_t p = 0; p < pieces; p++) {
+        if(plain_only || below(2)) {
+            size_t run = below(71);
+            for(size_t i = 0; i < run && n + 1 < size; i++)
+                out[n++] = (char)(0x20 + below(0x5f)); /* printable, quote and backslash included */
+            if(plain_only)
+                for(size_t i = n - run; i < n; i++)
+                    if(out[i] == '"' || out[i] == '\\')
+                        out[i] = '_';
+        } else {
+            const char *a = awkward[below(NAWKWARD)];
+            size_t len = strlen(a);
+            if(n + len + 1 < size) {
+                memcpy(out + n, a, len);
+                n += len;
+            }
+        }
+    }
+    out[n] = '\0';
+}
+
+static const char *const numbers[] = {"0", "-0", "12", "-3.25", "1e9", "2.5E-3", "01", "1.", ".5", "1e", "--1",
+                                      "12a", "", "0x10", "9007199254740993"};
+static const char *const bools[] = {"true", "false", "TRUE", "1", "", "truex"};
+
+#define FIELDS_MAX 8
+#define TEXT_SIZE 400
+
+/* Texts live at a random offset in their own slot, so every alignment of
+ * the first byte (and of the NUL) comes up. */
+struct gen_record {
+    struct oc_record r;
+    struct oc_field f[FIELDS_MAX];
+    char text[2 * FIELDS_MAX + 1][TEXT_SIZE + 16];
+};
+
+static const char *place(struct gen_record *g, size_t slot)
+{
+    char *at = g->text[slot] + below(16);
+    switch(below(8)) {
+    case 0:
+        strcpy(at, "");
+        break;
+    case 1:
+        strcpy(at, awkward[below(NAWKWARD)]);
+        break;
+    default:
+        gen_text(at, TEXT_SIZE);
+    }
+    return at;
+}
+
+static void gen_record(struct gen_record *g)
+{
+    memset(&g->r, 0, sizeof g->r);
+    g->r.struct_size = sizeof g->r;
+    g->r.kind = below(10) ? place(g, 0) : NULL;
+    g->r.nfields = below(FIELDS_MAX + 1);
+    g->r.fields = g->f;
+    for(size_t i = 0; i < g->r.nfields; i++) {
+        struct oc_field *f = &g->f[i];
+        f->key = below(12) ? place(g, 1 + 2 * i) : NULL;
+        switch(below(6)) {
+        case 0:
+            f->type = OC_FIELD_NULL;
+            f->value = below(2) ? "ignored" : NULL;
+            break;
+        case 1:
+            f->type = OC_FIELD_NUMBER;
+            f->value = below(4) ? numbers[below(sizeof numbers / sizeof numbers[0])] : place(g, 2 + 2 * i);
+            break;
+        case 2:
+            f->type = OC_FIELD_BOOL;
+            f->value = bools[below(sizeof bools / sizeof bools[0])];
+            break;
+        default:
+            f->type = OC_FIELD_STRING;
+            f->value = below(15) ? place(g, 2 + 2 * i) : NULL;
+        }
+    }
+}
+
+/* Many generated records, each checked after a prefix of random length
+ * in a buffer reused (and so grown) from record to record, and in a new
+ * buffer. */
+START_TEST(generated_records_match_the_general_writer)
+{
+    struct gen_record *g = calloc(1, sizeof *g);
+    ck_assert_ptr_nonnull(g);
+    struct kit_buf reused = KIT_BUF_INIT;
+    rng_state = 0x9E3779B97F4A7C15u;
+    for(int n = 0; n < 20000; n++) {
+        char what[64];
+        snprintf(what, sizeof what, "generated record %d", n);
+        gen_record(g);
+        check_record(what, &g->r, &reused, below(4) ? 0 : below(200));
+        if(n % 64 == 0) {
+            struct kit_buf fresh = KIT_BUF_INIT;
+            check_record(what, &g->r, &fresh, 0);
+            kit_buf_free(&fresh);
+        }
+    }
+    kit_buf_free(&reused);
+    free(g);
+}
+END_TEST
+
+/* A copy of s in a heap block of its own, exactly its size or with a few
+ * bytes after the NUL never written: what a step reads past the end is
+ * then outside the block, or not initialised (valgrind's memcheck sees
+ * both when the suite runs under it). */
+static char *heap_copy(const char *s)
+{
+    size_t len = strlen(s), slack = below(3) ? 0 : below(9);
+    char *c = malloc(len + 1 + slack);
+    ck_assert_ptr_nonnull(c);
+    memcpy(c, s, len + 1);
+    return c;
+}
+
+/* Generated records whose texts each have a heap block of their own. */
+START_TEST(heap_strings_match_the_general_writer)
+{
+    struct gen_record *g = calloc(1, sizeof *g);
+    ck_assert_ptr_nonnull(g);
+    struct kit_buf out = KIT_BUF_INIT;
+    rng_state = 0xD1B54A32D192ED03u;
+    for(int n = 0; n < 3000; n++) {
+        char what[64], *kind = NULL, *keys[FIELDS_MAX] = {0}, *values[FIELDS_MAX] = {0};
+        snprintf(what, sizeof what, "heap record %d", n);
+        gen_record(g);
+        if(g->r.kind)
+            g->r.kind = kind = heap_copy(g->r.kind);
+        for(size_t i = 0; i < g->r.nfields; i++) {
+            if(g->f[i].key)
+                g->f[i].key = keys[i] = heap_copy(g->f[i].key);
+            if(g->f[i].value)
+                g->f[i].value = values[i] = heap_copy(g->f[i].value);
+        }
+        check_record(what, &g->r, &out, below(50));
+        free(kind);
+        for(size_t i = 0; i < FIELDS_MAX; i++) {
+            free(keys[i]);
+            free(values[i]);
+        }
+    }
+    kit_buf_free(&out);
+    free(g);
+}
+END_TEST
+
+/* A push result as the plugin emits it, and the same with every value
+ * long enough to take several steps. */
+START_TEST(push_results_match_the_general_writer)
+{
+    struct oc_field f[] = {{"input", "line 20", OC_FIELD_STRING},
+                           {"email", "user20@example.invalid", OC_FIELD_STRING},
+                           {"id", "5097", OC_FIELD_STRING},
+                           {"status", "failed", OC_FIELD_STRING},
+                           {"error", "HubSpot rejected this contact (VALIDATION_ERROR): Property values were not valid: "
+                                     "[{\"isValid\":false,\"message\":\"Email address user20@example.invalid is "
+                                     "invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"}]",
+                            OC_FIELD_STRING}};
+    struct oc_record r = {sizeof r, "push_result", "line 20", 5, f};
+    struct kit_buf out = KIT_BUF_INIT;
+    check_record("failed push result", &r, &out, 0);
+    r.nfields = 4;
+    f[3].value = "added";
+    check_record("added push result", &r, &out, 0);
+    kit_buf_free(&out);
+}
+END_TEST
+
+/* Strings whose NUL is among the last bytes of a page followed by an
+ * unmapped one, in every position the last step could meet it: a read
+ * past the page would kill the test with SIGSEGV. */
+START_TEST(strings_at_the_end_of_a_page)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(map != MAP_FAILED);
+    ck_assert_int_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+    char *end = map + page; /* the first byte that is not there */
+    static const char *const tails[] = {"", "\"", "\\", "\n", "\x7f", "\xc3\xa9", "\xc3", "\xe2\x82", "\xf0\x9f\x98",
+                                        "\xff"};
+    struct kit_buf out = KIT_BUF_INIT;
+    for(size_t t = 0; t < sizeof tails / sizeof tails[0]; t++)
+        for(size_t len = 0; len <= 70; len++)
+            for(size_t gap = 0; gap < 3; gap++) {
+                size_t tl = strlen(tails[t]);
+                if(tl > len)
+                    continue;
+                /* len bytes, the tail last, then the NUL gap bytes before the end */
+                char *s = end - 1 - gap - len;
+                for(size_t i = 0; i < len - tl; i++)
+                    s[i] = (char)('A' + i % 26);
+                memcpy(s + len - tl, tails[t], tl);
+                s[len] = '\0';
+                struct oc_field f[] = {{s, s, OC_FIELD_STRING}, {"n", s, OC_FIELD_NUMBER}};
+                struct oc_record r = {sizeof r, s, NULL, 2, f};
+                char what[80];
+                snprintf(what, sizeof what, "tail %zu, %zu bytes, NUL %zu before the page's end", t, len, gap);
+                check_record(what, &r, &out, len % 7);
+            }
+    kit_buf_free(&out);
+    munmap(map, (size_t)page * 2);
+}
+END_TEST
+
+/* The bytes of one push result, spelled out. */
+START_TEST(a_push_result_is_written_as_documented)
+{
+    struct oc_field f[] = {{"input", "line 1", OC_FIELD_STRING}, {"status", "added", OC_FIELD_STRING}};
+    struct oc_record r = {sizeof r, "push_result", "line 1", 2, f};
+    struct kit_buf out = KIT_BUF_INIT;
+    ck_assert_int_eq(och_record_json(&r, &out), 0);
+    ck_assert_str_eq(kit_buf_str(&out), "{\"kind\":\"push_result\",\"input\":\"line 1\",\"status\":\"added\"}");
+    kit_buf_free(&out);
+}
+END_TEST
+
+extern Suite *make_results_fast_suite(void);
+Suite *make_results_fast_suite(void)
+{
+    Suite *s = suite_create("results_fast");
+    TCase *tc = tcase_create("writer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, generated_records_match_the_general_writer);
+    tcase_add_test(tc, heap_strings_match_the_general_writer);
+    tcase_add_test(tc, push_results_match_the_general_writer);
+    tcase_add_test(tc, strings_at_the_end_of_a_page);
+    tcase_add_test(tc, a_push_result_is_written_as_documented);
+    suite_add_tcase(s, tc);
+    return s;
+}
