@@ -152,7 +152,7 @@ static inline unsigned special16(const unsigned char *s)
  * bytes at a time: the bit tricks below can flag a byte wrongly only after
  * a truly special one, so a zero mask is exact and, on a little-endian
  * machine, the lowest flagged byte is the first special one. */
-static inline size_t plain_run(const unsigned char *s, size_t p, size_t len)
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *s, size_t p, size_t len)
 {
 #ifdef __SSE2__
     while(p + 16 <= len) {
@@ -215,39 +215,50 @@ static int check_u(const struct vctx *v, size_t p, long *cp)
     return 0;
 }
 
+/* What the scanners return: the end they found, or SCAN_FAIL with the
+ * reason written; a string's end has SCAN_ESC added when it holds a
+ * backslash. One return value, not pointers, so parse() keeps its
+ * positions in registers. */
+#define SCAN_FAIL SIZE_MAX
+#define SCAN_ESC (SIZE_MAX ^ (SIZE_MAX >> 1))
+
+static size_t scan_fail(int ignored)
+{
+    (void)ignored;
+    return SCAN_FAIL;
+}
+
 /* The rest of a string from p, the first byte plain_run stopped at (or any
- * byte not inside an escape or a UTF-8 sequence): on success *end is the
- * closing quote. *esc is set when the string holds a backslash. Out of
- * line: parse() comes here only for escapes, non-ASCII text and strings
- * that end near the end of the document. */
-static int scan_string_rest(const struct vctx *v, size_t p, size_t *end, unsigned char *esc)
+ * byte not inside an escape or a UTF-8 sequence): the closing quote, plus
+ * SCAN_ESC when the string holds a backslash (esc: one was seen before p).
+ * Out of line: parse() comes here only for escapes, non-ASCII text and
+ * strings that end near the end of the document. */
+static size_t scan_string_rest(const struct vctx *v, size_t p, size_t esc)
 {
     const unsigned char *s = v->s;
     size_t len = v->len;
     for(;;) {
         p = plain_run(s, p, len);
         if(p >= len)
-            return truncated(v, " inside a string");
-        if(s[p] == '"') {
-            *end = p;
-            return 0;
-        }
+            return scan_fail(truncated(v, " inside a string"));
+        if(s[p] == '"')
+            return p | esc;
         if(s[p] < 0x20)
-            return vfail(v, "raw control character 0x%02X in a string at byte %zu (must be escaped)",
-                         s[p], p);
+            return scan_fail(vfail(v, "raw control character 0x%02X in a string at byte %zu (must be "
+                                      "escaped)", s[p], p));
         if(s[p] >= 0x80) {
             size_t bad, n = kit_utf8_seq(s + p, len - p, &bad);
             if(!n && p + bad >= len)
-                return truncated(v, " inside a UTF-8 sequence");
+                return scan_fail(truncated(v, " inside a UTF-8 sequence"));
             if(!n)
-                return vfail(v, "invalid UTF-8 in a string at byte %zu", p);
+                return scan_fail(vfail(v, "invalid UTF-8 in a string at byte %zu", p));
             p += n;
             continue;
         }
         /* a backslash */
-        *esc = 1;
+        esc = SCAN_ESC;
         if(p + 1 >= len)
-            return truncated(v, " inside a string");
+            return scan_fail(truncated(v, " inside a string"));
         switch(s[p + 1]) {
         case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
             p += 2;
@@ -255,58 +266,54 @@ static int scan_string_rest(const struct vctx *v, size_t p, size_t *end, unsigne
         case 'u': {
             long cp;
             if(check_u(v, p, &cp))
-                return -1;
+                return SCAN_FAIL;
             if(cp >= 0xDC00 && cp <= 0xDFFF)
-                return vfail(v, "lone low surrogate \\u%04lX at byte %zu", cp, p);
+                return scan_fail(vfail(v, "lone low surrogate \\u%04lX at byte %zu", cp, p));
             p += 6;
             if(cp < 0xD800 || cp > 0xDBFF)
                 break;
             long lo = -1;
             if(p >= len || (s[p] == '\\' && p + 1 >= len))
-                return truncated(v, " inside a surrogate pair");
+                return scan_fail(truncated(v, " inside a surrogate pair"));
             if(s[p] == '\\' && s[p + 1] == 'u' && check_u(v, p, &lo))
-                return -1;
+                return SCAN_FAIL;
             if(lo < 0xDC00 || lo > 0xDFFF)
-                return vfail(v, "high surrogate \\u%04lX at byte %zu not followed by a low "
-                                "surrogate", cp, p - 6);
+                return scan_fail(vfail(v, "high surrogate \\u%04lX at byte %zu not followed by a "
+                                          "low surrogate", cp, p - 6));
             p += 6;
             break;
         }
         default:
             if(s[p + 1] >= 0x20 && s[p + 1] < 0x7F)
-                return vfail(v, "invalid escape '\\%c' at byte %zu", s[p + 1], p);
-            return vfail(v, "invalid escape (backslash then byte 0x%02X) at byte %zu",
-                         s[p + 1], p);
+                return scan_fail(vfail(v, "invalid escape '\\%c' at byte %zu", s[p + 1], p));
+            return scan_fail(vfail(v, "invalid escape (backslash then byte 0x%02X) at byte %zu",
+                                   s[p + 1], p));
         }
     }
 }
 
-/* The string whose opening quote is at p: on success *end is the closing
- * quote. Most of HubSpot's strings are plain ASCII a few tens of bytes
- * long, done here a vector step at a time without a call; the rest
- * (escapes, non-ASCII, the last bytes of a document) go the long way. */
-static inline __attribute__((always_inline)) int scan_string(const struct vctx *v, size_t p, size_t *end,
-                                                              unsigned char *esc)
+/* The string whose opening quote is at p: its closing quote (plus
+ * SCAN_ESC) or SCAN_FAIL. Most of HubSpot's strings are plain ASCII a few
+ * tens of bytes long, done here a vector step at a time without a call;
+ * the rest (escapes, non-ASCII, the last bytes of a document) go the long
+ * way. */
+static inline __attribute__((always_inline)) size_t scan_string(const struct vctx *v, const unsigned char *s,
+                                                                 size_t len, size_t p)
 {
-    const unsigned char *s = v->s;
-    const size_t len = v->len;
     size_t q = p + 1;
-    *esc = 0;
 #ifdef __SSE2__
     while(q + 16 <= len) {
         unsigned m = special16(s + q);
         if(m) {
             q += (size_t)__builtin_ctz(m);
-            if(s[q] == '"') {
-                *end = q;
-                return 0;
-            }
+            if(s[q] == '"')
+                return q;
             break;
         }
         q += 16;
     }
 #endif
-    return scan_string_rest(v, q, end, esc);
+    return scan_string_rest(v, q, 0);
 }
 
 /* A byte that would glue itself to a number or a literal ("1x", "truex"). */
@@ -315,12 +322,12 @@ static int is_word(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
 }
 
-/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, from *pos
- * (a '-' or a digit); on success *pos is just past it. */
-static int scan_number(const struct vctx *v, size_t *pos)
+/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, from start
+ * (a '-' or a digit): the end of the number, or SCAN_FAIL. */
+static size_t scan_number(const struct vctx *v, size_t start)
 {
     const unsigned char *s = v->s;
-    size_t len = v->len, start = *pos, p = start;
+    size_t len = v->len, p = start;
     if(s[p] == '-')
         p++;
     if(p >= len || !is_digit(s[p]))
@@ -328,15 +335,13 @@ static int scan_number(const struct vctx *v, size_t *pos)
     if(s[p] == '0') {
         p++;
         if(p < len && is_digit(s[p]))
-            return vfail(v, "invalid number at byte %zu (leading zero)", start);
+            return scan_fail(vfail(v, "invalid number at byte %zu (leading zero)", start));
     } else {
         while(++p < len && is_digit(s[p]))
             ;
     }
-    if(p >= len) {
-        *pos = p;
-        return 0;
-    }
+    if(p >= len)
+        return p;
     if(s[p] == '.') {
         p++;
         if(p >= len || !is_digit(s[p]))
@@ -355,18 +360,17 @@ static int scan_number(const struct vctx *v, size_t *pos)
     }
     if(p < len && (s[p] == '.' || s[p] == '+' || s[p] == '-' || is_word(s[p])))
         goto bad;
-    *pos = p;
-    return 0;
+    return p;
 bad:
-    return vfail(v, "invalid number at byte %zu", start);
+    return scan_fail(vfail(v, "invalid number at byte %zu", start));
 }
 
-/* true, false or null at *pos (whose first letter is t, f or n); on
- * success *pos is just past it. */
-static int scan_literal(const struct vctx *v, size_t *pos)
+/* true, false or null at p (whose first letter is t, f or n): its end,
+ * or SCAN_FAIL. */
+static size_t scan_literal(const struct vctx *v, size_t p)
 {
     const unsigned char *s = v->s;
-    size_t p = *pos, avail = v->len - p;
+    size_t avail = v->len - p;
     const char *lit = s[p] == 't' ? "true" : s[p] == 'f' ? "false" : "null";
     size_t n = s[p] == 'f' ? 5 : 4;
     if(avail > n) {
@@ -377,20 +381,18 @@ static int scan_literal(const struct vctx *v, size_t *pos)
         memcpy(&want, lit, 4);
         if(have != want || (n == 5 && s[p + 4] != 'e') || is_word(s[p + n]))
             goto bad;
-        *pos = p + n;
-        return 0;
+        return p + n;
     }
     if(avail < n) {
         if(!memcmp(s + p, lit, avail))
-            return truncated(v, " inside a literal");
+            return scan_fail(truncated(v, " inside a literal"));
         goto bad;
     }
     if(memcmp(s + p, lit, n))
         goto bad;
-    *pos = p + n;
-    return 0;
+    return p + n;
 bad:
-    return vfail(v, "invalid literal at byte %zu (expected true, false or null)", p);
+    return scan_fail(vfail(v, "invalid literal at byte %zu (expected true, false or null)", p));
 }
 
 static const char *describe(unsigned char c, char *tmp, size_t n)
@@ -436,8 +438,18 @@ static int tok_room(struct vctx *v, struct toks *k, size_t start)
 static inline void tok_put(struct kit_json_tok *t, size_t start, unsigned type, unsigned esc, size_t end,
                            size_t next)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    /* Two 8-byte stores instead of a zeroing and four field stores: on
+     * GCC and Clang for little-endian targets bit-fields fill a word from
+     * its lowest bit, so start, type and esc are one 32-bit word (start
+     * needs no mask: KIT_JSON_MAX_BYTES is below 1 << 27). */
+    uint64_t w[2] = {((uint64_t)(uint32_t)end << 32) | (uint32_t)(start | type << 27 | esc << 31),
+                     (uint64_t)(uint32_t)next << 32};
+    memcpy(t, w, sizeof w);
+#else
     *t = (struct kit_json_tok){.start = (unsigned)start, .type = type, .esc = esc, .end = (int)end,
                                .next = (int)next};
+#endif
 }
 
 /* Check the whole grammar and write the tokens (values and member names)
@@ -451,13 +463,16 @@ static int parse(struct vctx *v, struct toks *k)
     const size_t len = v->len;
     size_t p, q, n = k->n, cap = k->cap;
     struct kit_json_tok *tok = k->t;
-    unsigned char is_obj[KIT_JSON_MAX_DEPTH]; /* per open container */
-    int open[KIT_JSON_MAX_DEPTH];             /* the container's token */
-    /* Values seen in the container open at depth - 1 (in an object, one
-     * per member): its size when it closes. [0] counts the root. */
-    int count[KIT_JSON_MAX_DEPTH + 1];
-    int depth = 0, in_obj = 0;
-    unsigned char esc;
+    int open[KIT_JSON_MAX_DEPTH]; /* the open containers' tokens */
+    /* Values seen in the innermost open container (in an object, one per
+     * member): its size when it closes. Each container's count waits in
+     * outer[] while a container inside it is open. */
+    int count = 0, outer[KIT_JSON_MAX_DEPTH];
+    /* The byte that closes the innermost container, '}' or ']' (so "in an
+     * object" is closer == '}'); a container's waits in closers[] while a
+     * container inside it is open. */
+    unsigned char closer = 0, closers[KIT_JSON_MAX_DEPTH];
+    size_t depth = 0;
     char tmp[16];
 
 /* Make room for the token about to be written at start. */
@@ -480,44 +495,45 @@ value:
     /* p < len here except after ':' */
     if(p >= len)
         return truncated(v, " where a value was expected");
-    count[depth]++;
+    count++;
     if(s[p] == '"') {
         ROOM(p + 1);
-        if(scan_string(v, p, &q, &esc))
+        if((q = scan_string(v, s, len, p)) == SCAN_FAIL)
             return -1;
-        tok_put(&tok[n], p + 1, KIT_JSON_STRING, esc, q, n + 1);
+        tok_put(&tok[n], p + 1, KIT_JSON_STRING, q >= SCAN_ESC, q & ~SCAN_ESC, n + 1);
         n++;
-        p = q + 1;
+        p = (q & ~SCAN_ESC) + 1;
         goto after;
     }
-    switch(s[p]) {
-    case '{':
-    case '[':
+    if(s[p] == '{' || s[p] == '[') {
         if(depth >= KIT_JSON_MAX_DEPTH) {
             v->limit = 1;
             return vfail(v, "nesting deeper than %d levels at byte %zu", KIT_JSON_MAX_DEPTH, p);
         }
         ROOM(p);
-        in_obj = s[p] == '{';
-        tok_put(&tok[n], p, in_obj ? KIT_JSON_OBJECT : KIT_JSON_ARRAY, 0, p, n + 1);
+        /* end, size and next are written when it closes */
+        tok_put(&tok[n], p, s[p] == '{' ? KIT_JSON_OBJECT : KIT_JSON_ARRAY, 0, 0, 0);
         open[depth] = (int)n++;
-        is_obj[depth++] = (unsigned char)in_obj;
-        count[depth] = 0;
+        outer[depth] = count;
+        closers[depth++] = closer;
+        closer = s[p] == '{' ? '}' : ']';
+        count = 0;
         p++;
         if(p < len && s[p] <= ' ')
             p = skip_ws(s, p, len);
         if(p >= len)
             return truncated(v, "");
-        if(s[p] == (in_obj ? '}' : ']'))
+        if(s[p] == closer)
             goto close;
-        if(in_obj)
+        if(closer == '}')
             goto key;
         goto value;
+    }
+    switch(s[p]) {
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
         ROOM(p);
-        q = p;
-        if(scan_number(v, &q))
+        if((q = scan_number(v, p)) == SCAN_FAIL)
             return -1;
         tok_put(&tok[n], p, KIT_JSON_NUMBER, 0, q, n + 1);
         n++;
@@ -527,8 +543,7 @@ value:
     case 'f':
     case 'n':
         ROOM(p);
-        q = p;
-        if(scan_literal(v, &q))
+        if((q = scan_literal(v, p)) == SCAN_FAIL)
             return -1;
         tok_put(&tok[n], p, s[p] == 'n' ? KIT_JSON_NULL : KIT_JSON_BOOL, 0, q, n + 1);
         n++;
@@ -543,14 +558,15 @@ key:
     if(s[p] != '"')
         return vfail(v, "expected a member name in double quotes at byte %zu, found %s", p,
                      describe(s[p], tmp, sizeof tmp));
+key_quoted:
     ROOM(p + 1);
-    if(scan_string(v, p, &q, &esc))
+    if((q = scan_string(v, s, len, p)) == SCAN_FAIL)
         return -1;
     /* Its subtree ends after its value: right after, unless the value is
      * a container, whose close corrects it. */
-    tok_put(&tok[n], p + 1, KIT_JSON_STRING, esc, q, n + 2);
+    tok_put(&tok[n], p + 1, KIT_JSON_STRING, q >= SCAN_ESC, q & ~SCAN_ESC, n + 2);
     n++;
-    p = q + 1;
+    p = (q & ~SCAN_ESC) + 1;
     if(p + 1 < len && s[p] == ':' && s[p + 1] > ' ') {
         /* compact: the value right after the colon */
         p++;
@@ -576,14 +592,13 @@ close:
     {
         int t = open[--depth];
         tok[t].end = (int)p + 1;
-        tok[t].size = count[depth + 1];
+        tok[t].size = count;
         tok[t].next = (int)n;
+        count = outer[depth];
+        closer = closers[depth];
         p++;
-        if(depth) {
-            in_obj = is_obj[depth - 1];
-            if(in_obj)
-                tok[t - 1].next = (int)n; /* its member name's subtree */
-        }
+        if(closer == '}')
+            tok[t - 1].next = (int)n; /* its member name's subtree */
     }
 
 after:
@@ -601,11 +616,13 @@ after:
          * the closing bracket */
         if(s[p] == ',' && s[p + 1] > ' ') {
             p++;
-            if(in_obj)
-                goto key;
-            goto value;
+            if(closer != '}')
+                goto value;
+            if(s[p] == '"')
+                goto key_quoted;
+            goto key;
         }
-        if(s[p] == (in_obj ? '}' : ']'))
+        if(s[p] == closer)
             goto close;
     }
     if(p < len && s[p] <= ' ')
@@ -618,14 +635,13 @@ after:
             p = skip_ws(s, p, len);
         if(p >= len)
             return truncated(v, "");
-        if(in_obj)
+        if(closer == '}')
             goto key;
         goto value;
     }
-    if(s[p] == (in_obj ? '}' : ']'))
+    if(s[p] == closer)
         goto close;
-    return vfail(v, "expected ',' or '%c' at byte %zu, found %s", in_obj ? '}' : ']', p,
-                 describe(s[p], tmp, sizeof tmp));
+    return vfail(v, "expected ',' or '%c' at byte %zu, found %s", closer, p, describe(s[p], tmp, sizeof tmp));
 #undef ROOM
 }
 
