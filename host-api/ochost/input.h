@@ -119,7 +119,9 @@ struct och_input {
      * (see och_input_set_fast). Inputs repeat the same keys in the same
      * order line after line, so a key equal to the one at its position
      * last time goes to the same property without looking it up again.
-     * Keys are kept in layout_bytes; fixed sizes keep memory flat. */
+     * Keys are kept in layout_bytes, each with its NUL and 16 bytes left
+     * free after the last (a key is compared in one 16-byte load); fixed
+     * sizes keep memory flat. */
     struct {
         uint16_t off, len; /* the key's bytes in layout_bytes */
         unsigned char self, email; /* property is the key itself; it is "email" */
