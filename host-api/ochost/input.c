@@ -453,6 +453,8 @@ static inline int same_key(const char *a, const char *b, size_t n, size_t b_room
         unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)), want = (1u << n) - 1;
         return (eq & want) == want;
     }
+#else
+    (void)b_room;
 #endif
     return !memcmp(a, b, n);
 }
