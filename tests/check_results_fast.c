@@ -310,6 +310,52 @@ START_TEST(strings_at_the_end_of_a_page)
 }
 END_TEST
 
+/* A key remembered while it reached across a page into the next, and
+ * at the same address a shorter key after that next page went away: the
+ * writer must write the new key and never touch the missing page. */
+START_TEST(a_remembered_key_across_a_page_that_went_away)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(map != MAP_FAILED);
+    char *key = map + page - 5;
+    struct oc_field f[] = {{key, "v", OC_FIELD_STRING}};
+    struct oc_record r = {sizeof r, "k", NULL, 1, f};
+    struct kit_buf out = KIT_BUF_INIT;
+    strcpy(key, "longerkey");
+    check_record("a key across the page end", &r, &out, 0);
+    check_record("the same key again", &r, &out, 0);
+    ck_assert_int_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+    strcpy(key, "abc");
+    check_record("a shorter key at the same address", &r, &out, 0);
+    ck_assert_str_eq(kit_buf_str(&out), "{\"kind\":\"k\",\"abc\":\"v\"}");
+    strcpy(key, "abcd");
+    check_record("one byte longer, up to the page end", &r, &out, 0);
+    kit_buf_free(&out);
+    munmap(map, (size_t)page * 2);
+}
+END_TEST
+
+/* A key rewritten in place between records, at the same address and of
+ * the same length, is written as it is now. */
+START_TEST(a_key_rewritten_in_place_is_written_anew)
+{
+    char *key = malloc(32);
+    ck_assert_ptr_nonnull(key);
+    struct oc_field f[] = {{key, "v", OC_FIELD_STRING}};
+    struct oc_record r = {sizeof r, "k", NULL, 1, f};
+    struct kit_buf out = KIT_BUF_INIT;
+    for(int i = 0; i < 3; i++) {
+        strcpy(key, i == 1 ? "statuz" : "status");
+        check_record("a key rewritten in place", &r, &out, 0);
+        ck_assert_str_eq(kit_buf_str(&out), i == 1 ? "{\"kind\":\"k\",\"statuz\":\"v\"}"
+                                                   : "{\"kind\":\"k\",\"status\":\"v\"}");
+    }
+    kit_buf_free(&out);
+    free(key);
+}
+END_TEST
+
 /* The bytes of one push result, spelled out. */
 START_TEST(a_push_result_is_written_as_documented)
 {
@@ -332,6 +378,8 @@ Suite *make_results_fast_suite(void)
     tcase_add_test(tc, heap_strings_match_the_general_writer);
     tcase_add_test(tc, push_results_match_the_general_writer);
     tcase_add_test(tc, strings_at_the_end_of_a_page);
+    tcase_add_test(tc, a_remembered_key_across_a_page_that_went_away);
+    tcase_add_test(tc, a_key_rewritten_in_place_is_written_anew);
     tcase_add_test(tc, a_push_result_is_written_as_documented);
     suite_add_tcase(s, tc);
     return s;

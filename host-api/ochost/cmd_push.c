@@ -190,12 +190,13 @@ static inline int word_eq(const char *s, const char *word, size_t size)
 }
 
 /* The fields of a push result the bookkeeping reads (each the first of
- * its name, as och_record_field finds it), in one pass. */
+ * its name, as och_record_field finds it), in one pass; input and error
+ * only when the rejects file needs them (all wanted). */
 struct result_fields {
     const char *input, *status, *error;
 };
 
-static void result_fields(const struct oc_record *r, struct result_fields *out)
+static void result_fields(const struct oc_record *r, int all, struct result_fields *out)
 {
     out->input = out->status = out->error = NULL;
     for(size_t i = 0; i < r->nfields; i++) {
@@ -203,14 +204,19 @@ static void result_fields(const struct oc_record *r, struct result_fields *out)
         const char **slot = NULL;
         if(!k)
             continue;
-        if(k[0] == 'i' && is_word(k, "input"))
-            slot = &out->input;
-        else if(k[0] == 's' && is_word(k, "status"))
+        if(k[0] == 's' && is_word(k, "status")) {
             slot = &out->status;
-        else if(k[0] == 'e' && is_word(k, "error"))
+        } else if(!all) {
+            continue;
+        } else if(k[0] == 'i' && is_word(k, "input")) {
+            slot = &out->input;
+        } else if(k[0] == 'e' && is_word(k, "error")) {
             slot = &out->error;
+        }
         if(slot && !*slot)
             *slot = r->fields[i].value;
+        if(!all && out->status)
+            return;
     }
 }
 
@@ -219,7 +225,7 @@ static oc_status sink(void *ctx, const struct oc_record *r)
     struct push_ctx *p = ctx;
     if(r->kind && is_word(r->kind, "push_result")) {
         struct result_fields rf;
-        result_fields(r, &rf);
+        result_fields(r, p->use_rejects, &rf);
         const char *status = rf.status;
         int failed = !status || is_word(status, "failed");
         if(failed)

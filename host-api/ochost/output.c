@@ -349,7 +349,7 @@ static inline char *put_plain(char *d, const char *lim, const char *s)
  * key's pointer is the same and the bytes of its aligned block from its
  * first byte to its NUL are too: text moved or rewritten in place is
  * written afresh. Per thread, as instances may run in threads. */
-#define KEY_MEMOS 16
+#define KEY_MEMOS 16 /* a power of two */
 
 #ifdef PLAIN_SCAN
 struct key_memo {
@@ -362,20 +362,25 @@ struct key_memo {
 
 static _Thread_local struct key_memo key_memo[KEY_MEMOS];
 
-static inline struct key_memo *memo_at(size_t place) { return &key_memo[place % KEY_MEMOS]; }
+/* The memos of this thread: looked up once per record. */
+static inline struct key_memo *memo_table(void) { return key_memo; }
 
 /* The memo's text at d when it holds for key and the room is there:
- * returns its end, else NULL (nothing written that counts). A second
- * block is read only when the key reaches into it. */
+ * returns its end, else NULL (nothing written that counts). The second
+ * block is read only when the first matched: the key at this address
+ * then has no NUL in the first, so it reaches into the second, which is
+ * therefore mapped (a shorter key there now may end before a page that
+ * is gone). */
 static inline char *memo_put(char *d, const char *lim, const struct key_memo *m, const char *key)
 {
     if(m->key != key || d >= lim)
         return NULL;
     const char *base = (const char *)((uintptr_t)key & ~(uintptr_t)15);
-    uint32_t same = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(load_block(base), m->block[0]));
-    if(m->mask >> 16)
-        same |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(load_block(base + 16), m->block[1])) << 16;
-    if((same & m->mask) != m->mask)
+    uint32_t first = m->mask & 0xFFFFu, second = m->mask >> 16;
+    if(((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(load_block(base), m->block[0])) & first) != first)
+        return NULL;
+    if(second &&
+       ((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(load_block(base + 16), m->block[1])) & second) != second)
         return NULL;
     _mm_storeu_si128((__m128i *)(void *)d, m->text[0]);
     _mm_storeu_si128((__m128i *)(void *)(d + 16), m->text[1]);
@@ -406,10 +411,10 @@ struct key_memo {
     int unused;
 };
 
-static inline struct key_memo *memo_at(size_t place)
+static inline struct key_memo *memo_table(void)
 {
-    (void)place;
-    return NULL;
+    static struct key_memo none[KEY_MEMOS];
+    return none;
 }
 
 static inline char *memo_put(char *d, const char *lim, const struct key_memo *m, const char *key)
@@ -443,7 +448,7 @@ static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
         return -1;
     CURSOR_LOAD();
     const char *kind = r->kind ? r->kind : "";
-    struct key_memo *m = memo_at(0);
+    struct key_memo *memos = memo_table(), *m = memos;
     if((e = memo_put(d, lim, m, kind))) {
         d = e;
     } else if((e = put_plain(d + 8, lim, kind))) {
@@ -460,7 +465,6 @@ static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
     }
     for(size_t i = 0; i < r->nfields; i++) {
         const struct oc_field *f = &r->fields[i];
-        const char *v = f->value ? f->value : "";
         if(!f->key)
             continue;
         if(f->type == OC_FIELD_JSON) {
@@ -470,7 +474,7 @@ static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
         }
         /* Room for the comma and colon: every step leaves more than 32
          * bytes after what it writes. */
-        m = memo_at(i + 1);
+        m = &memos[(i + 1) & (KEY_MEMOS - 1)];
         if((e = memo_put(d, lim, m, f->key))) {
             d = e;
         } else if((e = put_plain(d + 1, lim, f->key))) {
@@ -486,10 +490,20 @@ static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
             CURSOR_LOAD();
             *d++ = ':';
         }
-        if(f->type == OC_FIELD_NULL) {
+        const char *v = f->value ? f->value : "";
+        if(f->type == OC_FIELD_STRING || !(f->type == OC_FIELD_NULL || bare_literal(f, v))) {
+            if((e = put_plain(d, lim, v))) {
+                d = e;
+            } else {
+                CURSOR_SAVE();
+                if(put_str(out, v))
+                    goto fail;
+                CURSOR_LOAD();
+            }
+        } else if(f->type == OC_FIELD_NULL) {
             memcpy(d, "null", 4);
             d += 4;
-        } else if(bare_literal(f, v)) {
+        } else {
             size_t n = strlen(v);
             CURSOR_SAVE();
             if(room(out, n + STEP_ROOM))
@@ -497,13 +511,6 @@ static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
             CURSOR_LOAD();
             memcpy(d, v, n);
             d += n;
-        } else if((e = put_plain(d, lim, v))) {
-            d = e;
-        } else {
-            CURSOR_SAVE();
-            if(put_str(out, v))
-                goto fail;
-            CURSOR_LOAD();
         }
     }
     *d++ = '}';
