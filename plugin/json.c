@@ -135,15 +135,16 @@ static inline size_t skip_ws(const unsigned char *s, size_t p, size_t len)
 
 #ifdef __SSE2__
 /* Bit i set when s[i] (of 16) cannot stand for itself in a string: quote,
- * backslash, or, in one signed compare, a control (0x00-0x1F) or a byte
- * of 0x80 and above (signed, those are negative). */
+ * backslash, a control (0x00-0x1F) or a byte of 0x80 and above. One
+ * signed compare finds the plain range 0x20-0x7F (bytes of 0x80 and above
+ * are negative); the rest is its complement with quote and backslash. */
 static inline unsigned special16(const unsigned char *s)
 {
     const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-    const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                                         _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
-    return (unsigned)_mm_movemask_epi8(special);
+    const __m128i quote_or_bslash = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+    const __m128i printable = _mm_cmpgt_epi8(x, _mm_set1_epi8(0x1F));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(quote_or_bslash, printable)) ^ 0xFFFFu;
 }
 #endif
 
@@ -292,28 +293,26 @@ static size_t scan_string_rest(const struct vctx *v, size_t p, size_t esc)
     }
 }
 
-/* The string whose opening quote is at p: its closing quote (plus
- * SCAN_ESC) or SCAN_FAIL. Most of HubSpot's strings are plain ASCII a few
- * tens of bytes long, done here a vector step at a time without a call;
- * the rest (escapes, non-ASCII, the last bytes of a document) go the long
- * way. */
-static inline __attribute__((always_inline)) size_t scan_string(const struct vctx *v, const unsigned char *s,
-                                                                 size_t len, size_t p)
+/* From q inside a string, sixteen bytes at a time while sixteen remain:
+ * the first byte that is not plain text, or where fewer than sixteen are
+ * left (all before it plain). A quote there closes the string; anything
+ * else is for scan_string_rest. Most of HubSpot's strings are plain ASCII
+ * a few tens of bytes long: parse() reads them here, inline, and writes
+ * their token with no more tests. */
+static inline __attribute__((always_inline)) size_t vector_run(const unsigned char *s, size_t q, size_t len)
 {
-    size_t q = p + 1;
 #ifdef __SSE2__
     while(q + 16 <= len) {
         unsigned m = special16(s + q);
-        if(m) {
-            q += (size_t)__builtin_ctz(m);
-            if(s[q] == '"')
-                return q;
-            break;
-        }
+        if(m)
+            return q + (unsigned)__builtin_ctz(m);
         q += 16;
     }
+#else
+    (void)s;
+    (void)len;
 #endif
-    return scan_string_rest(v, q, 0);
+    return q;
 }
 
 /* A byte that would glue itself to a number or a literal ("1x", "truex"). */
@@ -475,6 +474,24 @@ static int parse(struct vctx *v, struct toks *k)
     size_t depth = 0;
     char tmp[16];
 
+/* The string whose opening quote is at p as a token whose subtree ends
+ * at next_index; p then just past its closing quote. */
+#define STRING_TOKEN(next_index)                                                                     \
+    do {                                                                                             \
+        ROOM(p + 1);                                                                                 \
+        q = vector_run(s, p + 1, len);                                                               \
+        if(q < len && s[q] == '"') {                                                                 \
+            tok_put(&tok[n], p + 1, KIT_JSON_STRING, 0, q, (next_index));                            \
+        } else {                                                                                     \
+            if((q = scan_string_rest(v, q, 0)) == SCAN_FAIL)                                         \
+                return -1;                                                                           \
+            tok_put(&tok[n], p + 1, KIT_JSON_STRING, q >= SCAN_ESC, q & ~SCAN_ESC, (next_index));    \
+            q &= ~SCAN_ESC;                                                                          \
+        }                                                                                            \
+        n++;                                                                                         \
+        p = q + 1;                                                                                   \
+    } while(0)
+
 /* Make room for the token about to be written at start. */
 #define ROOM(start)                                                                                  \
     do {                                                                                             \
@@ -497,12 +514,7 @@ value:
         return truncated(v, " where a value was expected");
     count++;
     if(s[p] == '"') {
-        ROOM(p + 1);
-        if((q = scan_string(v, s, len, p)) == SCAN_FAIL)
-            return -1;
-        tok_put(&tok[n], p + 1, KIT_JSON_STRING, q >= SCAN_ESC, q & ~SCAN_ESC, n + 1);
-        n++;
-        p = (q & ~SCAN_ESC) + 1;
+        STRING_TOKEN(n + 1);
         goto after;
     }
     if(s[p] == '{' || s[p] == '[') {
@@ -559,14 +571,9 @@ key:
         return vfail(v, "expected a member name in double quotes at byte %zu, found %s", p,
                      describe(s[p], tmp, sizeof tmp));
 key_quoted:
-    ROOM(p + 1);
-    if((q = scan_string(v, s, len, p)) == SCAN_FAIL)
-        return -1;
     /* Its subtree ends after its value: right after, unless the value is
      * a container, whose close corrects it. */
-    tok_put(&tok[n], p + 1, KIT_JSON_STRING, q >= SCAN_ESC, q & ~SCAN_ESC, n + 2);
-    n++;
-    p = (q & ~SCAN_ESC) + 1;
+    STRING_TOKEN(n + 2);
     if(p + 1 < len && s[p] == ':' && s[p + 1] > ' ') {
         /* compact: the value right after the colon */
         p++;
@@ -643,6 +650,7 @@ after:
         goto close;
     return vfail(v, "expected ',' or '%c' at byte %zu, found %s", closer, p, describe(s[p], tmp, sizeof tmp));
 #undef ROOM
+#undef STRING_TOKEN
 }
 
 /* Parse into j with k's token array (grown, or made when k has none).
