@@ -438,13 +438,15 @@ static inline void tok_put(struct kit_json_tok *t, size_t start, unsigned type, 
                            size_t next)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
-    /* Two 8-byte stores instead of a zeroing and four field stores: on
-     * GCC and Clang for little-endian targets bit-fields fill a word from
-     * its lowest bit, so start, type and esc are one 32-bit word (start
-     * needs no mask: KIT_JSON_MAX_BYTES is below 1 << 27). */
-    uint64_t w[2] = {((uint64_t)(uint32_t)end << 32) | (uint32_t)(start | type << 27 | esc << 31),
-                     (uint64_t)(uint32_t)next << 32};
-    memcpy(t, w, sizeof w);
+    /* Four plain stores instead of a zeroing and a read-modify-write of
+     * the bit-fields: on GCC and Clang for little-endian targets they fill
+     * a word from its lowest bit, so start, type and esc are one 32-bit
+     * word (start needs no mask: KIT_JSON_MAX_BYTES is below 1 << 27). */
+    uint32_t head = (uint32_t)start | type << 27 | esc << 31;
+    memcpy(t, &head, sizeof head);
+    t->end = (int)end;
+    t->size = 0;
+    t->next = (int)next;
 #else
     *t = (struct kit_json_tok){.start = (unsigned)start, .type = type, .esc = esc, .end = (int)end,
                                .next = (int)next};
@@ -469,10 +471,15 @@ static int parse(struct vctx *v, struct toks *k)
     int count = 0, outer[KIT_JSON_MAX_DEPTH];
     /* The byte that closes the innermost container, '}' or ']' (so "in an
      * object" is closer == '}'); a container's waits in closers[] while a
-     * container inside it is open. */
-    unsigned char closer = 0, closers[KIT_JSON_MAX_DEPTH];
+     * container inside it is open. At the root it is NO_CLOSER, which no
+     * byte equals. */
+    enum { NO_CLOSER = 0x100 };
+    unsigned closer = NO_CLOSER;
+    unsigned short closers[KIT_JSON_MAX_DEPTH];
     size_t depth = 0;
     char tmp[16];
+    uint16_t comma_quote; /* ",\"" as two bytes in memory order */
+    memcpy(&comma_quote, ",\"", 2);
 
 /* The string whose opening quote is at p as a token whose subtree ends
  * at next_index; p then just past its closing quote. */
@@ -527,7 +534,7 @@ value:
         tok_put(&tok[n], p, s[p] == '{' ? KIT_JSON_OBJECT : KIT_JSON_ARRAY, 0, 0, 0);
         open[depth] = (int)n++;
         outer[depth] = count;
-        closers[depth++] = closer;
+        closers[depth++] = (unsigned short)closer;
         closer = s[p] == '{' ? '}' : ']';
         count = 0;
         p++;
@@ -609,7 +616,24 @@ close:
     }
 
 after:
-    /* A value is complete. */
+    /* A value is complete. The compact cases first: a comma and the next
+     * member name or value right after it, or the closing bracket. */
+    if(p + 1 < len) {
+        uint16_t two;
+        memcpy(&two, s + p, 2);
+        if(two == comma_quote && closer == '}') {
+            p++;
+            goto key_quoted;
+        }
+        if(s[p] == ',' && s[p + 1] > ' ' && depth) {
+            p++;
+            if(closer == '}')
+                goto key;
+            goto value;
+        }
+        if(s[p] == closer)
+            goto close;
+    }
     if(!depth) {
         if(p < len && s[p] <= ' ')
             p = skip_ws(s, p, len);
@@ -617,20 +641,6 @@ after:
             return vfail(v, "trailing characters after the JSON value at byte %zu", p);
         k->n = n;
         return 0;
-    }
-    if(p + 1 < len) {
-        /* compact: a comma and the next value or name right after it, or
-         * the closing bracket */
-        if(s[p] == ',' && s[p + 1] > ' ') {
-            p++;
-            if(closer != '}')
-                goto value;
-            if(s[p] == '"')
-                goto key_quoted;
-            goto key;
-        }
-        if(s[p] == closer)
-            goto close;
     }
     if(p < len && s[p] <= ' ')
         p = skip_ws(s, p, len);
@@ -648,7 +658,8 @@ after:
     }
     if(s[p] == closer)
         goto close;
-    return vfail(v, "expected ',' or '%c' at byte %zu, found %s", closer, p, describe(s[p], tmp, sizeof tmp));
+    return vfail(v, "expected ',' or '%c' at byte %zu, found %s", (int)closer, p,
+                 describe(s[p], tmp, sizeof tmp));
 #undef ROOM
 #undef STRING_TOKEN
 }
