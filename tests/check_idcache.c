@@ -237,6 +237,29 @@ START_TEST(test_bytes_match_the_saved_value)
 }
 END_TEST
 
+/* Entries put at times of different lengths (the clock crossing a power
+ * of ten): each is sized with its own time's digits, though a batch's
+ * size is worked out once per time. */
+START_TEST(test_bytes_follow_the_time_of_each_put)
+{
+    th_free(&th);
+    th_init(&th, INT64_C(10000000002000));
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    static const int64_t at[] = {INT64_C(9999999999000), INT64_C(9999999999500), INT64_C(10000000000000),
+                                 INT64_C(9999999999999), INT64_C(10000000001000)};
+    for(size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "t%zu@example.com", i);
+        ck_assert_int_eq(hs_idcache_put_at(c, OC_LOOKUP_EMAIL, key, "77", NULL, 0, at[i]), OC_OK);
+    }
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    static const char frame[] = "{\"cache\":\"contact-ids\",\"v\":1,\"entries\":[]}";
+    ck_assert_uint_eq(strlen(th_state(&th, HS_IDCACHE_KEY)), sizeof frame - 1 + hs_idcache_bytes(c) - 1);
+    hs_instance_release(a);
+}
+END_TEST
+
 START_TEST(test_bad_puts_refused)
 {
     struct oc_instance *a = instance_ttl();
@@ -394,6 +417,7 @@ Suite *make_idcache_suite(void)
     tcase_add_test(tc, test_least_recently_used_out);
     tcase_add_test(tc, test_bytes_match_the_saved_value);
     tcase_add_test(tc, test_state_size_bounded);
+    tcase_add_test(tc, test_bytes_follow_the_time_of_each_put);
     tcase_add_test(tc, test_bad_puts_refused);
     tcase_add_test(tc, test_drop_and_drop_id);
     tcase_add_test(tc, test_corrupt_or_foreign_value_ignored);
