@@ -239,22 +239,22 @@ static uint64_t compare_readers(const struct corpus *c, const char *map)
         uint64_t off, len, goff, glen;
         och_input_record_span(&fast.in, &off, &len);
         och_input_record_span(&general.in, &goff, &glen);
+        /* text gets the line for a message, written only when one fails */
         char text[160], want_id[32];
-        line_at(c, off, text, sizeof text);
         ck_assert_uint_lt(i, c->nids);
         snprintf(want_id, sizeof want_id, "line %llu", (unsigned long long)c->ids[i]);
         ck_assert_msg(!strcmp(a.id, want_id) && !strcmp(b.id, want_id), "ids %s / %s, want %s", a.id,
                       b.id, want_id);
         ck_assert_msg(off == goff && len == glen, "span differs at %s", want_id);
         ck_assert_msg(!strcmp(a.kind, b.kind), "%s: kind %s (quick) vs %s (general): %s", want_id, a.kind,
-                      b.kind, text);
+                      b.kind, line_at(c, off, text, sizeof text));
         ck_assert_msg(a.nfields == b.nfields, "%s: %zu fields (quick) vs %zu (general): %s", want_id,
-                      a.nfields, b.nfields, text);
+                      a.nfields, b.nfields, line_at(c, off, text, sizeof text));
         for(size_t f = 0; f < a.nfields; f++) {
             ck_assert_msg(!strcmp(a.fields[f].key, b.fields[f].key) && !strcmp(a.fields[f].value, b.fields[f].value)
                               && a.fields[f].type == b.fields[f].type,
                           "%s field %zu: %s=%s (quick) vs %s=%s (general): %s", want_id, f, a.fields[f].key,
-                          a.fields[f].value, b.fields[f].key, b.fields[f].value, text);
+                          a.fields[f].value, b.fields[f].key, b.fields[f].value, line_at(c, off, text, sizeof text));
         }
         size_t la, lb;
         const char *sa = och_input_raw(&fast.in, &la), *sb = och_input_raw(&general.in, &lb);
@@ -263,7 +263,7 @@ static uint64_t compare_readers(const struct corpus *c, const char *map)
         sb = och_input_reject_text(&general.in, &lb);
         ck_assert_ptr_nonnull(sa);
         ck_assert_ptr_nonnull(sb);
-        ck_assert_msg(la == lb && !memcmp(sa, sb, la), "%s: rejects text differs: %s", want_id, text);
+        ck_assert_msg(la == lb && !memcmp(sa, sb, la), "%s: rejects text differs: %s", want_id, line_at(c, off, text, sizeof text));
         ck_assert_int_eq(och_input_cut(&fast.in), och_input_cut(&general.in));
     }
     ck_assert_uint_eq(general.in.fast_lines, 0);
@@ -278,9 +278,9 @@ START_TEST(quick_reader_matches_general_parser)
     static const char *const maps[] = {NULL, "skip_me=,Mobile Phone=mobilephone,notes=email",
                                        "E-Mail=,Email Address=work_email,emaik=email"};
     uint64_t taken = 0, records = 0;
-    for(uint64_t seed = 1; seed <= 9; seed++) {
+    for(uint64_t seed = 1; seed <= 6; seed++) {
         struct corpus c;
-        make_corpus(&c, 0x9E3779B97F4A7C15ULL * seed, 3000);
+        make_corpus(&c, 0x9E3779B97F4A7C15ULL * seed, 2500);
         taken += compare_readers(&c, maps[seed % 3]);
         records += c.nids;
         free_corpus(&c);
