@@ -664,6 +664,10 @@ after:
 #undef STRING_TOKEN
 }
 
+/* Below this many bytes a document's first token array is sized for the
+ * densest JSON HubSpot sends (at most 128 KiB of tokens). */
+#define SMALL_DOCUMENT 65536
+
 /* Parse into j with k's token array (grown, or made when k has none).
  * On failure k's array is left for the caller to keep or free. */
 static int parse_with(struct kit_json *j, struct toks *k, const char *text, size_t len, char *why,
@@ -682,14 +686,16 @@ static int parse_with(struct kit_json *j, struct toks *k, const char *text, size
     }
     if(!k->t) {
         /* Documents carry about one token per 16 bytes, HubSpot's pages
-         * one per 13 or 14, so most never regrow. */
-        k->cap = len / 12 + 16;
-        if(k->cap > KIT_JSON_MAX_TOKENS)
-            k->cap = KIT_JSON_MAX_TOKENS;
+         * one per 13 or 14, its batch answers (ids, short names) one per
+         * 10. Regrowing copies the array, so a small document (the room
+         * costs little) gets one per 8 bytes and never regrows; a big one
+         * one per 12, for memory, and doubles when it must. */
+        size_t want = (len < SMALL_DOCUMENT ? len / 8 : len / 12) + 16;
+        k->cap = want < KIT_JSON_MAX_TOKENS ? want : KIT_JSON_MAX_TOKENS;
         k->t = malloc(k->cap * sizeof *k->t);
         if(!k->t) {
             k->cap = 0;
-            vfail(&v, "out of memory for %zu tokens", len / 12 + 16);
+            vfail(&v, "out of memory for %zu tokens", want);
             return -1;
         }
     }
