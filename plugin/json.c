@@ -1010,29 +1010,44 @@ int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
         out->data[out->len] = '\0';
         return 0;
     }
-    kit_buf_putc(out, '"');
-    kit_buf_append(out, p, run);
+    /* Something to escape: no call per byte. At each special byte room is
+     * made for its escape (6 bytes at most), the rest of the text, the
+     * closing quote and the NUL, so the copies below need no checks. */
+    char *d = out->data + out->len;
+    d[0] = '"';
+    memcpy(d + 1, s, run);
+    out->len += run + 1;
     p += run;
     while(p < end) {
-        const unsigned char *q = base + plain_run(base, (size_t)(p - base), len);
-        kit_buf_append(out, p, (size_t)(q - p));
-        if(q >= end)
-            break;
-        p = q;
+        size_t need = (size_t)(end - p) + 8;
+        if(out->cap - out->len <= need && kit_buf_reserve(out, need)) {
+            out->data[out->len] = '\0';
+            return -1;
+        }
+        d = out->data + out->len;
         if(*p >= 0x80) {
             size_t bad, n = kit_utf8_seq(p, (size_t)(end - p), &bad);
             if(n)
-                kit_buf_append(out, p, n);
+                memcpy(d, p, n);
             else
-                kit_buf_append(out, fffd, sizeof fffd);
+                memcpy(d, fffd, sizeof fffd);
+            out->len += n ? n : sizeof fffd;
             p += n ? n : bad;
         } else {
-            put_byte_escaped(out, *p);
+            size_t e = esc_byte(*p, d);
+            if(!e)
+                d[0] = (char)*p; /* not reached: plain_run stops only where an escape is due */
+            out->len += e ? e : 1;
             p++;
         }
+        const unsigned char *q = base + plain_run(base, (size_t)(p - base), len);
+        memcpy(out->data + out->len, p, (size_t)(q - p));
+        out->len += (size_t)(q - p);
+        p = q;
     }
-    kit_buf_putc(out, '"');
-    return kit_buf_ok(out) ? 0 : -1;
+    out->data[out->len++] = '"';
+    out->data[out->len] = '\0';
+    return 0;
 }
 
 /* ---- canonical form ---- */

@@ -5,7 +5,8 @@
  * nesting, every escape, surrogates, bad UTF-8, number and literal edge
  * cases, the limits. For each: the same verdict, the same reason byte for
  * byte, and the same tokens (type, start, end, size, next, esc), through
- * kit_json_parse and through kit_json_reparse on a reused array. */
+ * kit_json_parse and through kit_json_reparse on a reused array. And the
+ * writer's quoting (kit_json_quote), byte for byte. */
 #include <check.h>
 #include <dirent.h>
 #include <stdint.h>
@@ -491,6 +492,61 @@ START_TEST(test_limits_and_growth)
 }
 END_TEST
 
+/* kit_json_quote against the reference quoting: every byte alone, every
+ * escape at every offset of strings up to 40 bytes, random bytes (bad
+ * UTF-8 among them), each appended to buffers of every fill, so the
+ * escapes land on each side of a buffer's growth. */
+static void same_quote(const char *str, size_t n, size_t prefill)
+{
+    struct kit_buf a = KIT_BUF_INIT, b = KIT_BUF_INIT;
+    for(size_t i = 0; i < prefill; i++) {
+        kit_buf_putc(&a, 'p');
+        kit_buf_putc(&b, 'p');
+    }
+    int ra = kit_json_quote(&a, str, n), rb = json_ref_quote(&b, str, n);
+    ck_assert_int_eq(ra, rb);
+    ck_assert_msg(a.len == b.len && !memcmp(a.data, b.data, a.len) && a.data[a.len] == '\0',
+                  "quoting %zu bytes after %zu: \"%.*s\", reference \"%.*s\"", n, prefill, (int)a.len,
+                  a.data, (int)b.len, b.data);
+    kit_buf_free(&a);
+    kit_buf_free(&b);
+}
+
+START_TEST(test_quote_like_reference)
+{
+    char str[64];
+    for(int c = 0; c < 256; c++) {
+        str[0] = (char)c;
+        same_quote(str, 1, 0);
+    }
+    static const char special[] = {'"', '\\', 0x01, '\n', 0x1F, 0x7F, (char)0x80, (char)0xC3, (char)0xE2};
+    for(size_t len = 1; len <= 40; len++)
+        for(size_t at = 0; at < len; at++)
+            for(size_t sp = 0; sp < sizeof special; sp++)
+                for(size_t prefill = 0; prefill < 40; prefill += 13) {
+                    memset(str, 'a', len);
+                    str[at] = special[sp];
+                    if(at + 2 < len && special[sp] == (char)0xC3)
+                        str[at + 1] = (char)0xA9; /* a whole e-acute too */
+                    same_quote(str, len, prefill);
+                }
+    static const char pieces[] = "a\"\\\n\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    for(int i = 0; i < 3000; i++) {
+        size_t len = (size_t)(rnd() % 60);
+        for(size_t k = 0; k < len; k++) {
+            uint64_t r = rnd();
+            str[k] = r & 1 ? (char)(r >> 8) : pieces[(r >> 8) % (sizeof pieces - 1)];
+        }
+        same_quote(str, len, (size_t)(rnd() % 70));
+    }
+    same_quote(NULL, 0, 0);
+    struct kit_buf b = KIT_BUF_INIT;
+    ck_assert_int_eq(kit_json_quote(&b, NULL, 1), -1);
+    ck_assert_int_eq(kit_json_quote(NULL, "x", 1), -1);
+    kit_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_token_bounds)
 {
     struct kit_json j = {0};
@@ -537,6 +593,7 @@ Suite *make_json_fast_suite(void)
     tcase_add_test(tc, test_structure_errors);
     tcase_add_test(tc, test_limits_and_growth);
     tcase_add_test(tc, test_token_bounds);
+    tcase_add_test(tc, test_quote_like_reference);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,9 +1,10 @@
 /*
  * json_ref.c - the REFERENCE JSON reader: a frozen copy of the kit's
- * strict reader (plugin/json.c) as it was before it was rewritten for
- * speed, kept only so tests/check_json_fast.c can compare the new reader
- * with it verdict by verdict, message by message, token by token. Do not
- * optimise or "fix" it: a change here changes what the kit is held to.
+ * strict reader and string quoting (plugin/json.c) as they were before
+ * they were rewritten for speed, kept only so tests/check_json_fast.c can
+ * compare the new code with it verdict by verdict, message by message,
+ * token by token, byte by byte. Do not optimise or "fix" it: a change
+ * here changes what the kit is held to.
  */
 #include "tests/support/json_ref.h"
 
@@ -15,6 +16,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "plugin/buf.h"
 #include "plugin/utf8.h"
 #include "plugin/text.h"
 
@@ -493,4 +495,85 @@ int json_ref_parse(const char *text, size_t len, struct json_ref_tok **tok, int 
     *tok = k.t;
     *ntok = (int)k.n;
     return 0;
+}
+
+/* ---- the writer's quoting, as it was ---- */
+
+static const char hexd[] = "0123456789abcdef";
+
+/* Escape of byte c if it needs one (quote, backslash, control), else 0. */
+static size_t esc_byte(unsigned char c, char *o)
+{
+    o[0] = '\\';
+    switch(c) {
+    case '"': o[1] = '"'; return 2;
+    case '\\': o[1] = '\\'; return 2;
+    case '\b': o[1] = 'b'; return 2;
+    case '\f': o[1] = 'f'; return 2;
+    case '\n': o[1] = 'n'; return 2;
+    case '\r': o[1] = 'r'; return 2;
+    case '\t': o[1] = 't'; return 2;
+    default: break;
+    }
+    if(c >= 0x20)
+        return 0;
+    memcpy(o + 1, "u00", 3);
+    o[4] = hexd[c >> 4];
+    o[5] = hexd[c & 15];
+    return 6;
+}
+
+static int put_byte_escaped(struct kit_buf *out, unsigned char c)
+{
+    char e[6];
+    size_t n = esc_byte(c, e);
+    return n ? kit_buf_append(out, e, n) : kit_buf_putc(out, (char)c);
+}
+
+int json_ref_quote(struct kit_buf *out, const char *s, size_t len)
+{
+    static const char fffd[3] = {(char)0xEF, (char)0xBF, (char)0xBD};
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    if(!out || (!s && len))
+        return -1;
+    if((out->oom || !out->data || out->cap - out->len <= len + 2 || len + 2 < len) &&
+       kit_buf_reserve(out, len + 2))
+        return -1;
+    const unsigned char *base = p;
+    size_t run = plain_run(base, 0, len);
+    if(run == len) {
+        /* Nothing to escape (most text): both quotes and the bytes in one
+         * copy into the room reserved above. */
+        char *d = out->data + out->len;
+        d[0] = '"';
+        if(len)
+            memcpy(d + 1, s, len);
+        d[len + 1] = '"';
+        out->len += len + 2;
+        out->data[out->len] = '\0';
+        return 0;
+    }
+    kit_buf_putc(out, '"');
+    kit_buf_append(out, p, run);
+    p += run;
+    while(p < end) {
+        const unsigned char *q = base + plain_run(base, (size_t)(p - base), len);
+        kit_buf_append(out, p, (size_t)(q - p));
+        if(q >= end)
+            break;
+        p = q;
+        if(*p >= 0x80) {
+            size_t bad, n = kit_utf8_seq(p, (size_t)(end - p), &bad);
+            if(n)
+                kit_buf_append(out, p, n);
+            else
+                kit_buf_append(out, fffd, sizeof fffd);
+            p += n ? n : bad;
+        } else {
+            put_byte_escaped(out, *p);
+            p++;
+        }
+    }
+    kit_buf_putc(out, '"');
+    return kit_buf_ok(out) ? 0 : -1;
 }

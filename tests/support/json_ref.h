@@ -1,8 +1,9 @@
 /*
  * json_ref.h - the REFERENCE JSON reader (tests only): a frozen copy of
- * the kit's strict reader as it was before its fast rewrite. The
- * differential suite (tests/check_json_fast.c) holds plugin/json.c to it:
- * the same verdict, the same message byte for byte, the same tokens.
+ * the kit's strict reader (and its string quoting) as it was before their
+ * fast rewrite. The differential suite (tests/check_json_fast.c) holds
+ * plugin/json.c to it: the same verdict, the same message byte for byte,
+ * the same tokens, the same quoted text.
  */
 #ifndef JSON_REF_H
 #define JSON_REF_H
@@ -26,5 +27,8 @@ struct json_ref_tok {
  * reason in why (whysize bytes, may be NULL) and *tok NULL. */
 int json_ref_parse(const char *text, size_t len, struct json_ref_tok **tok, int *ntok, char *why,
                    size_t whysize);
+
+/* Append s[0..len) quoted as kit_json_quote did (out borrowed): 0 or -1. */
+int json_ref_quote(struct kit_buf *out, const char *s, size_t len);
 
 #endif
