@@ -159,6 +159,7 @@ struct run {
     size_t max_pending;
     struct hs_idcache *ids; /* the instance's contact cache; NULL when off */
     struct kit_buf scratch; /* the input being read's upsert object, reused */
+    struct hs_push_pool pool; /* the items' blocks, reused; freed after the items */
     int64_t ids_saved_ms;   /* when the cache was last saved (or the run began) */
     oc_status stop;
     struct oc_error stop_err;
@@ -320,9 +321,10 @@ static void read_item(struct run *R, struct hs_push_item **out, int64_t wait_ms)
     if(valid) {
         kit_buf_reset(&R->scratch);
         if(!hs_upsert_json_write(&R->scratch, ord, trimmed, elen, rec.fields, rec.nfields, &email_only))
-            it = hs_push_item_new(ord, input, ilen, trimmed, elen, 1, R->scratch.data, R->scratch.len);
+            it = hs_push_item_new_in(&R->pool, ord, input, ilen, trimmed, elen, 1, R->scratch.data,
+                                     R->scratch.len);
     } else {
-        it = hs_push_item_new(ord, input, ilen, trimmed, elen, 0, NULL, 0);
+        it = hs_push_item_new_in(&R->pool, ord, input, ilen, trimmed, elen, 0, NULL, 0);
     }
     if(!it) {
         /* Still give the input its status before stopping. */
@@ -800,6 +802,7 @@ static void run_free(struct run *R)
     q_free(&R->carry);
     q_free(&R->pending);
     q_free(&R->inflight);
+    hs_push_pool_free(&R->pool);
     if(R->body)
         for(size_t i = 0; i <= R->conc; i++)
             kit_buf_free(&R->body[i]);

@@ -26,6 +26,57 @@ static void free_apart(const struct hs_push_item *it, char *s)
         free(s);
 }
 
+/* A block on a free list is poisoned under AddressSanitizer, so a use
+ * of an item after its free is still caught though the block is not
+ * given back to malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_POISON(p, n) ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static size_t class_bytes(unsigned cls) { return ((size_t)cls + 1) * HS_PUSH_POOL_GRAIN; }
+
+static void pool_put(struct hs_push_pool *pool, unsigned cls, void *block)
+{
+    if(pool->nfree[cls] >= HS_PUSH_POOL_KEEP) {
+        free(block);
+        return;
+    }
+    memcpy(block, &pool->free[cls], sizeof(void *));
+    POOL_POISON(block, class_bytes(cls));
+    pool->free[cls] = block;
+    pool->nfree[cls]++;
+}
+
+static void *pool_take(struct hs_push_pool *pool, unsigned cls)
+{
+    void *block = pool->free[cls];
+    if(!block)
+        return malloc(class_bytes(cls));
+    POOL_UNPOISON(block, class_bytes(cls));
+    memcpy(&pool->free[cls], block, sizeof(void *));
+    pool->nfree[cls]--;
+    return block;
+}
+
+void hs_push_pool_free(struct hs_push_pool *pool)
+{
+    if(!pool)
+        return;
+    for(unsigned cls = 0; cls < HS_PUSH_POOL_CLASSES; cls++)
+        while(pool->free[cls]) {
+            void *block = pool->free[cls];
+            POOL_UNPOISON(block, class_bytes(cls));
+            memcpy(&pool->free[cls], block, sizeof(void *));
+            free(block);
+        }
+    memset(pool, 0, sizeof *pool);
+}
+
 static void item_free_one(struct hs_push_item *it)
 {
     free_apart(it, it->input);
@@ -34,7 +85,10 @@ static void item_free_one(struct hs_push_item *it)
     free_apart(it, it->json);
     free_apart(it, it->record_id);
     free(it->error);
-    free(it);
+    if(it->pool)
+        pool_put(it->pool, it->pool_class, it);
+    else
+        free(it);
 }
 
 /* Copy s[0..n) and its NUL to *p, advancing it; the copy. */
@@ -72,13 +126,27 @@ static void lower_ascii(char *to, const char *from, size_t n)
 struct hs_push_item *hs_push_item_new(uint64_t ord, const char *input, size_t ilen, const char *email,
                                       size_t elen, int key, const char *json, size_t jlen)
 {
+    return hs_push_item_new_in(NULL, ord, input, ilen, email, elen, key, json, jlen);
+}
+
+struct hs_push_item *hs_push_item_new_in(struct hs_push_pool *pool, uint64_t ord, const char *input,
+                                         size_t ilen, const char *email, size_t elen, int key,
+                                         const char *json, size_t jlen)
+{
     /* The strings an input needs, in the item's own block: one
      * allocation per input instead of one per string. */
     size_t text = ilen + 1 + (email ? (elen + 1) * (key ? 2 : 1) : 0) + (json ? jlen + 1 : 0);
-    struct hs_push_item *it = malloc(sizeof *it + text);
+    size_t size = sizeof(struct hs_push_item) + text;
+    size_t cls = (size - 1) / HS_PUSH_POOL_GRAIN;
+    int pooled = pool && cls < HS_PUSH_POOL_CLASSES;
+    struct hs_push_item *it = pooled ? pool_take(pool, (unsigned)cls) : malloc(size);
     if(!it)
         return NULL;
     memset(it, 0, sizeof *it);
+    if(pooled) {
+        it->pool = pool;
+        it->pool_class = (unsigned)cls;
+    }
     it->ord = ord;
     it->text_len = text;
     char *p = it->text;

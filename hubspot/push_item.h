@@ -65,10 +65,36 @@ struct hs_push_item {
     /* Later inputs with this email merged into this one's upsert, in input
      * order (owned; each copy's json is dropped once merged). */
     struct hs_push_item *copies, *copies_last, *copy_next;
+    struct hs_push_pool *pool;       /* where its block goes back; NULL: malloc'd alone */
+    unsigned pool_class;             /* the block's size class in pool */
     char id_text[HS_PUSH_ID_INLINE]; /* record_id's bytes when it fits */
     size_t text_len;                 /* bytes of text[] */
     char text[];                     /* input, email, key, json of hs_push_item_new */
 };
+
+/* Freed item blocks kept for reuse, by size class (HS_PUSH_POOL_GRAIN
+ * bytes each step): a bulk push makes and frees an item per input while
+ * only a bounded number exist at once, so after the first waves every
+ * item reuses a block instead of a malloc and a free. The struct is the
+ * caller's (zero it to start); the blocks it keeps are freed by
+ * hs_push_pool_free, which must come after every item made from it was
+ * freed. A pool serves one thread at a time. */
+#define HS_PUSH_POOL_GRAIN 64
+#define HS_PUSH_POOL_CLASSES 16 /* blocks up to 1 KiB; larger ones are malloc'd alone */
+#define HS_PUSH_POOL_KEEP 8192  /* blocks kept per class at most; more are freed */
+struct hs_push_pool {
+    void *free[HS_PUSH_POOL_CLASSES]; /* each free block's first word links the next */
+    size_t nfree[HS_PUSH_POOL_CLASSES];
+};
+
+/* Free the blocks pool keeps and zero it. */
+void hs_push_pool_free(struct hs_push_pool *pool);
+
+/* hs_push_item_new taking its block from pool (NULL: malloc) and giving
+ * it back there when freed. */
+struct hs_push_item *hs_push_item_new_in(struct hs_push_pool *pool, uint64_t ord, const char *input,
+                                         size_t ilen, const char *email, size_t elen, int key,
+                                         const char *json, size_t jlen);
 
 /* A new item for input number ord: one allocation holding the item and
  * copies of input (ilen bytes), email (elen bytes, NULL for none), the key
@@ -85,7 +111,8 @@ void hs_push_item_clear_id(struct hs_push_item *it);
  * malloc'd, or NULL) of len bytes. */
 void hs_push_item_set_json(struct hs_push_item *it, char *json, size_t len);
 
-/* Free it and the copies merged into it. NULL is a no-op. */
+/* Free it and the copies merged into it (a pooled block goes back to its
+ * pool). NULL is a no-op. */
 void hs_push_item_free(struct hs_push_item *it);
 /* Replace it->error with a formatted message and set status FAILED (best
  * effort on oom: the item still fails, with a fixed text). */

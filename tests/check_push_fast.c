@@ -490,6 +490,67 @@ START_TEST(test_strset_keys_differing_at_either_end)
 }
 END_TEST
 
+/* ---- item blocks ---- */
+
+/* Items made from a pool and freed give their blocks back: the next items
+ * of the same size reuse them (no malloc), an item too big for a class is
+ * its own allocation, copies merged into an item go back with it, and
+ * hs_push_pool_free leaves nothing behind (ASan and valgrind check that). */
+START_TEST(test_item_blocks_reused_from_the_pool)
+{
+    struct hs_push_pool pool;
+    memset(&pool, 0, sizeof pool);
+    enum { N = 5 };
+    struct hs_push_item *first[N];
+    for(size_t i = 0; i < N; i++) {
+        first[i] = hs_push_item_new_in(&pool, i + 1, "line 1", 6, "A@Example.com", 13, 1, "{}", 2);
+        ck_assert_ptr_nonnull(first[i]);
+        ck_assert_ptr_eq(first[i]->pool, &pool);
+        ck_assert_str_eq(first[i]->key, "a@example.com");
+    }
+    unsigned cls = first[0]->pool_class;
+    void *blocks[N];
+    for(size_t i = 0; i < N; i++) {
+        blocks[i] = first[i];
+        hs_push_item_free(first[i]);
+    }
+    ck_assert_uint_eq(pool.nfree[cls], N);
+    /* the same blocks again, whichever order they come back in */
+    for(size_t i = 0; i < N; i++) {
+        struct hs_push_item *again = hs_push_item_new_in(&pool, 9, "line 9", 6, "b@example.com", 13, 1,
+                                                         "{}", 2);
+        int reused = 0;
+        for(size_t k = 0; k < N; k++)
+            reused |= (void *)again == blocks[k];
+        ck_assert_msg(reused, "item %zu did not reuse a freed block", i);
+        ck_assert_str_eq(again->input, "line 9");
+        ck_assert_ptr_null(again->record_id);
+        ck_assert_ptr_null(again->copies);
+        ck_assert_int_eq(again->status, HS_PUSH_OPEN);
+        first[i] = again;
+    }
+    ck_assert_uint_eq(pool.nfree[cls], 0);
+    /* a copy rides along and goes back with its first */
+    first[0]->copies = first[0]->copies_last = first[1];
+    first[1] = NULL;
+    hs_push_item_free(first[0]);
+    ck_assert_uint_eq(pool.nfree[cls], 2);
+    /* too big for any class: its own allocation, freed as one */
+    static char json[2048];
+    memset(json, 'x', sizeof json - 1);
+    struct hs_push_item *big = hs_push_item_new_in(&pool, 1, "in", 2, NULL, 0, 0, json, sizeof json - 1);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_ptr_null(big->pool);
+    hs_push_item_free(big);
+    for(size_t i = 2; i < N; i++)
+        hs_push_item_free(first[i]);
+    ck_assert_uint_eq(pool.nfree[cls], N);
+    hs_push_pool_free(&pool);
+    for(unsigned c = 0; c < HS_PUSH_POOL_CLASSES; c++)
+        ck_assert_ptr_null(pool.free[c]);
+}
+END_TEST
+
 extern Suite *make_push_fast_suite(void);
 Suite *make_push_fast_suite(void)
 {
@@ -502,6 +563,7 @@ Suite *make_push_fast_suite(void)
     tcase_add_test(tc, test_refusal_text_as_before);
     tcase_add_test(tc, test_membership_body_as_the_json_writer);
     tcase_add_test(tc, test_strset_keys_differing_at_either_end);
+    tcase_add_test(tc, test_item_blocks_reused_from_the_pool);
     suite_add_tcase(s, tc);
     return s;
 }
