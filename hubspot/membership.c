@@ -42,7 +42,9 @@ static void put_id(struct kit_buf *out, const char *id, size_t len)
     out->data[out->len] = '\0';
 }
 
-int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n)
+/* The body through a set of the ids as strings: for a chunk holding an
+ * id that is not plain decimal. */
+static int body_general(struct kit_buf *out, struct hs_push_item *const *items, size_t n)
 {
     struct kit_strset seen;
     if(kit_strset_init(&seen, n))
@@ -65,7 +67,126 @@ int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, s
     return kit_buf_ok(out) ? 0 : -1;
 }
 
-enum { ID_FIRST = 1, ID_ADDED = 2, ID_MISSING = 4 };
+/* ---- the chunk's ids as numbers ---- */
+
+/* HubSpot's record ids are decimal. One written without a leading zero
+ * and in at most 19 digits (below 2^64) is its number and back, so two
+ * such ids are equal exactly when their numbers are: a chunk of them is
+ * deduplicated and matched to an answer by number, a multiply and a
+ * compare each, instead of by hashing and comparing strings (which was
+ * most of the membership work per contact). Any other id sends the chunk
+ * the general way, by string. */
+static int id_number(const char *s, size_t len, uint64_t *num)
+{
+    if(!len || len > 19 || (s[0] == '0' && len > 1))
+        return 0;
+    uint64_t v = 0;
+    for(size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if(d > 9)
+            return 0;
+        v = v * 10 + d;
+    }
+    *num = v;
+    return 1;
+}
+
+/* id_number of a NUL-terminated id; its length in *len. */
+static int id_number_z(const char *s, uint64_t *num, size_t *len)
+{
+    size_t n = 0;
+    while(n < 20 && s[n])
+        n++;
+    *len = n;
+    return !s[n] && id_number(s, n, num);
+}
+
+/* Numbers to the index of the first item holding them: open addressing
+ * over a power of two at least twice the chunk, so it cannot fill. */
+struct idmap {
+    struct idslot {
+        uint64_t num;
+        size_t at; /* index + 1; 0: empty */
+    } *slot;
+    size_t mask;
+    unsigned shift;
+};
+
+static int idmap_init(struct idmap *m, size_t n)
+{
+    size_t cap = 16;
+    unsigned bits = 4;
+    while(cap < 2 * n) {
+        cap *= 2;
+        bits++;
+    }
+    m->slot = calloc(cap, sizeof *m->slot);
+    m->mask = cap - 1;
+    m->shift = 64 - bits;
+    return m->slot ? 0 : -1;
+}
+
+static struct idslot *idmap_find(const struct idmap *m, uint64_t num)
+{
+    size_t i = (size_t)((num * UINT64_C(0x9e3779b97f4a7c15)) >> m->shift);
+    while(m->slot[i].at && m->slot[i].num != num)
+        i = (i + 1) & m->mask;
+    return &m->slot[i];
+}
+
+/* The index of the first item holding num; at is stored when num is new. */
+static size_t idmap_first(struct idmap *m, uint64_t num, size_t at)
+{
+    struct idslot *s = idmap_find(m, num);
+    if(!s->at) {
+        s->num = num;
+        s->at = at + 1;
+    }
+    return s->at - 1;
+}
+
+int hs_membership_body(struct kit_buf *out, struct hs_push_item *const *items, size_t n)
+{
+    struct idmap seen;
+    if(idmap_init(&seen, n))
+        return -1;
+    kit_buf_reset(out);
+    /* at most 21 bytes an id: 19 digits, two quotes; a comma each */
+    if(kit_buf_reserve(out, 22 * n + 2)) {
+        free(seen.slot);
+        return -1;
+    }
+    char *d = out->data;
+    *d++ = '[';
+    for(size_t i = 0; i < n; i++) {
+        const char *id = items[i]->record_id;
+        uint64_t num;
+        size_t len;
+        if(!id)
+            continue;
+        if(!id_number_z(id, &num, &len)) {
+            free(seen.slot);
+            return body_general(out, items, n);
+        }
+        if(idmap_first(&seen, num, i) != i)
+            continue; /* one contact pushed twice in a chunk is sent once */
+        /* the comma before every id but the first, without a branch: the
+         * first's quote overwrites it */
+        *d = ',';
+        d += d > out->data + 1;
+        *d = '"';
+        memcpy(d + 1, id, len);
+        d[len + 1] = '"';
+        d += len + 2;
+    }
+    *d++ = ']';
+    *d = '\0';
+    out->len = (size_t)(d - out->data);
+    free(seen.slot);
+    return 0;
+}
+
+enum { ID_ADDED = 2, ID_MISSING = 4 };
 
 /* Mark, on the first item holding each id that array token arr of j
  * lists, what the answer says of it (bit). Ids are decimal strings, so
@@ -143,6 +264,70 @@ static oc_status settle_refused(const struct kit_http_req *r, const char *list_i
     return OC_OK;
 }
 
+/* Mark, on the first item holding each id that array token arr of j
+ * lists, what the answer says of it (bit), finding items by number. */
+static void mark_listed_numbers(const struct idmap *ids, const struct kit_json *j, int arr,
+                                unsigned char *mark, unsigned char bit)
+{
+    int n = kit_json_type(j, arr) == KIT_JSON_ARRAY ? kit_json_size(j, arr) : 0;
+    int t = arr + 1;
+    for(int i = 0; i < n; i++, t = kit_json_skip(j, t)) {
+        size_t len;
+        uint64_t num;
+        const char *s = kit_json_raw(j, t, &len);
+        if(!s || !id_number(s, len, &num))
+            continue; /* not an id as the chunk's are written: none of them */
+        const struct idslot *at = idmap_find(ids, num);
+        if(at->at)
+            mark[at->at - 1] |= bit;
+    }
+}
+
+/* first[i] = the index of the first item with items[i]'s id, and mark[]
+ * what the answer's arrays say of each first item, by number. 1 (nothing
+ * done) when an id of the chunk is not plain decimal; -1 on oom. */
+static int mark_numbers(struct hs_push_item **items, size_t n, const struct kit_json *j, int added,
+                        int missing, unsigned char *mark, size_t *first)
+{
+    struct idmap ids;
+    if(idmap_init(&ids, n))
+        return -1;
+    for(size_t i = 0; i < n; i++) {
+        uint64_t num;
+        size_t len;
+        if(!id_number_z(items[i]->record_id, &num, &len)) {
+            free(ids.slot);
+            return 1;
+        }
+        first[i] = idmap_first(&ids, num, i);
+    }
+    mark_listed_numbers(&ids, j, added, mark, ID_ADDED);
+    mark_listed_numbers(&ids, j, missing, mark, ID_MISSING);
+    free(ids.slot);
+    return 0;
+}
+
+/* mark_numbers by string, for any ids: 0, or -1 on oom. */
+static int mark_strings(struct hs_push_item **items, size_t n, const struct kit_json *j, int added,
+                        int missing, unsigned char *mark, size_t *first)
+{
+    struct kit_strset ids;
+    if(kit_strset_init(&ids, n))
+        return -1;
+    for(size_t i = 0; i < n; i++) {
+        const char *id = items[i]->record_id;
+        size_t len = strlen(id);
+        if(kit_strset_put(&ids, id, len, (void *)(uintptr_t)(i + 1)) == 1)
+            first[i] = i;
+        else
+            first[i] = (uintptr_t)kit_strset_get(&ids, id, len) - 1;
+    }
+    mark_listed(&ids, j, added, mark, ID_ADDED);
+    mark_listed(&ids, j, missing, mark, ID_MISSING);
+    kit_strset_free(&ids);
+    return 0;
+}
+
 /* A 2xx memberships/add: each item's status from the ids HubSpot says it
  * added and those it says are missing. */
 static oc_status settle_answer(const struct kit_http_req *r, const char *list_id,
@@ -166,31 +351,27 @@ static oc_status settle_answer(const struct kit_http_req *r, const char *list_id
         }
         return OC_OK;
     }
-    /* One map of the chunk's own ids, looked up once per id the answer
-     * lists, instead of a set per answer array and one more for the
-     * chunk. */
-    struct kit_strset ids;
     unsigned char *mark = calloc(n ? n : 1, 1);
+    size_t *first = calloc(n ? n : 1, sizeof *first);
     oc_status rc = OC_OK;
-    if(kit_strset_init(&ids, n) || !mark) {
+    if(!mark || !first) {
+        rc = kit_fail(err, OC_E_NOMEM, "out of memory reading the memberships/add answer");
+        goto out;
+    }
+    int how = mark_numbers(items, n, j, added, missing, mark, first);
+    if(how == 1)
+        how = mark_strings(items, n, j, added, missing, mark, first);
+    if(how < 0) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory reading the memberships/add answer");
         goto out;
     }
     for(size_t i = 0; i < n; i++) {
-        const char *id = items[i]->record_id;
-        if(kit_strset_put(&ids, id, strlen(id), (void *)(uintptr_t)(i + 1)) == 1)
-            mark[i] = ID_FIRST;
-    }
-    mark_listed(&ids, j, added, mark, ID_ADDED);
-    mark_listed(&ids, j, missing, mark, ID_MISSING);
-    for(size_t i = 0; i < n; i++) {
         struct hs_push_item *it = items[i];
-        int first = mark[i] & ID_FIRST;
-        unsigned char said = first ? mark[i]
-                                   : mark[(uintptr_t)kit_strset_get(&ids, it->record_id, strlen(it->record_id)) - 1];
+        int is_first = first[i] == i;
+        unsigned char said = mark[first[i]];
         if(said & ID_ADDED) {
             /* The same contact twice in one push: added once. */
-            it->status = first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
+            it->status = is_first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
         } else if(said & ID_MISSING) {
             if(it->from_cache) {
                 /* Our cached id is stale (contact merged or deleted):
@@ -206,11 +387,11 @@ static oc_status settle_answer(const struct kit_http_req *r, const char *list_id
                 it->status = HS_PUSH_FAILED;
             }
         } else {
-            it->status = r->attempts > 1 && it->created && first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
+            it->status = r->attempts > 1 && it->created && is_first ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
         }
     }
 out:
-    kit_strset_free(&ids);
+    free(first);
     free(mark);
     return rc;
 }

@@ -455,6 +455,116 @@ START_TEST(test_membership_body_as_the_json_writer)
 }
 END_TEST
 
+/* Chunks of ids with repeats, answered with random parts of them as
+ * added or missing (written as strings or numbers, with look-alikes that
+ * are other strings: a leading zero, a blank, 20 digits), after one or
+ * two attempts: every status as the rules say them by string, and the
+ * body each id once in order. */
+START_TEST(test_membership_answer_read_by_string_rules)
+{
+    enum { N = 60 };
+    static const char *const near[] = {"0%s", "%s ", "%s0", "-%s", "%s.0", "1%s00000000000000000"};
+    rng_state = 7;
+    for(int round = 0; round < 300; round++) {
+        char ids[N][32];
+        struct hs_push_item *items[N];
+        size_t n = 1 + rnd() % N;
+        int plain = round % 10 != 9; /* now and then a chunk with an id that is no plain number */
+        for(size_t i = 0; i < n; i++) {
+            if(i && rnd() % 4 == 0)
+                strcpy(ids[i], ids[rnd() % i]);
+            else
+                snprintf(ids[i], sizeof ids[i], "%u", rnd() % 3 ? rnd() % 5000 : rnd());
+            if(!plain && i == n / 2)
+                snprintf(ids[i], sizeof ids[i], "0%u", rnd() % 50);
+            items[i] = item(i + 1, "a@example.com");
+            ck_assert_int_eq(hs_push_item_set_id(items[i], ids[i], strlen(ids[i])), 0);
+            items[i]->created = rnd() % 2;
+            items[i]->from_cache = rnd() % 5 == 0;
+        }
+        /* the body: each id once, in order */
+        struct kit_buf got = KIT_BUF_INIT, want = KIT_BUF_INIT;
+        ck_assert_int_eq(hs_membership_body(&got, items, n), 0);
+        kit_buf_putc(&want, '[');
+        for(size_t i = 0, k = 0; i < n; i++) {
+            int dup = 0;
+            for(size_t p = 0; p < i && !dup; p++)
+                dup = !strcmp(ids[p], ids[i]);
+            if(dup)
+                continue;
+            if(k++)
+                kit_buf_putc(&want, ',');
+            kit_json_quote(&want, ids[i], strlen(ids[i]));
+        }
+        kit_buf_putc(&want, ']');
+        ck_assert_str_eq(got.data, want.data);
+        /* the answer */
+        char listed[2][3 * N][48];
+        size_t nl[2] = {0, 0};
+        struct kit_buf answer = KIT_BUF_INIT;
+        kit_buf_puts(&answer, "{\"recordsIdsAdded\":[");
+        for(int arr = 0; arr < 2; arr++) {
+            if(arr)
+                kit_buf_puts(&answer, "],\"recordIdsMissing\":[");
+            for(size_t i = 0; i < n; i++) {
+                if(rnd() % 3)
+                    continue;
+                char *l = listed[arr][nl[arr]++];
+                if(rnd() % 4 == 0)
+                    snprintf(l, 48, near[rnd() % (sizeof near / sizeof near[0])], ids[i]);
+                else
+                    snprintf(l, 48, "%s", ids[i]);
+                int as_number = l[0] >= '1' && l[0] <= '9' && !strchr(l, ' ') && rnd() % 3 == 0;
+                kit_buf_printf(&answer, "%s%s%s%s", nl[arr] > 1 ? "," : "", as_number ? "" : "\"", l,
+                               as_number ? "" : "\"");
+            }
+        }
+        kit_buf_puts(&answer, "]}");
+        struct kit_http_req r;
+        kit_http_req_init(&r, "PUT", "/x", NULL, 0, "lists.memberships.add");
+        r.rc = OC_OK;
+        r.status = 200;
+        r.attempts = rnd() % 2 + 1;
+        kit_buf_append(&r.resp, answer.data, answer.len);
+        ck_assert_int_eq(kit_json_parse(&r.json, r.resp.data, r.resp.len, NULL, 0), 0);
+        int want_status[N], want_open[N];
+        for(size_t i = 0; i < n; i++) {
+            size_t first = 0;
+            while(strcmp(ids[first], ids[i]))
+                first++;
+            int in_added = 0, in_missing = 0;
+            for(size_t k = 0; k < nl[0]; k++)
+                in_added |= !strcmp(listed[0][k], ids[i]);
+            for(size_t k = 0; k < nl[1]; k++)
+                in_missing |= !strcmp(listed[1][k], ids[i]);
+            want_open[i] = 0;
+            if(in_added)
+                want_status[i] = first == i ? HS_PUSH_ADDED : HS_PUSH_ALREADY;
+            else if(in_missing) {
+                want_status[i] = items[i]->from_cache ? HS_PUSH_OPEN : HS_PUSH_FAILED;
+                want_open[i] = items[i]->from_cache;
+            } else
+                want_status[i] = r.attempts > 1 && items[i]->created && first == i ? HS_PUSH_ADDED
+                                                                                   : HS_PUSH_ALREADY;
+        }
+        struct oc_error e = {sizeof e};
+        ck_assert_int_eq(hs_membership_settle(&r, "77", items, n, &e), OC_OK);
+        for(size_t i = 0; i < n; i++) {
+            ck_assert_msg(items[i]->status == want_status[i],
+                          "round %d, item %zu (id %s): status %d, the rules say %d; answer %s", round,
+                          i, ids[i], items[i]->status, want_status[i], answer.data);
+            if(want_open[i])
+                ck_assert_ptr_null(items[i]->record_id);
+            hs_push_item_free(items[i]);
+        }
+        kit_http_req_free(&r);
+        kit_buf_free(&answer);
+        kit_buf_free(&got);
+        kit_buf_free(&want);
+    }
+}
+END_TEST
+
 /* ---- the string set's hash ---- */
 
 /* Keys of every length from 0 to 40 that differ only in their last byte
@@ -564,6 +674,7 @@ Suite *make_push_fast_suite(void)
     tcase_add_test(tc, test_membership_body_as_the_json_writer);
     tcase_add_test(tc, test_strset_keys_differing_at_either_end);
     tcase_add_test(tc, test_item_blocks_reused_from_the_pool);
+    tcase_add_test(tc, test_membership_answer_read_by_string_rules);
     suite_add_tcase(s, tc);
     return s;
 }
