@@ -187,15 +187,20 @@ static inline __attribute__((always_inline)) size_t plain_run(const unsigned cha
         p += 8;
     }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* The same for the last 1 to 7 bytes, with one load of the last 8. */
+    /* The same for the last 1 to 7 bytes, with one load of the last 8
+     * shifted so s[p] is the lowest byte: the bytes before p may be
+     * special (the opening quote, an escape) and, left in, could flag a
+     * plain byte after them. The zero bytes shifted in at the top can only
+     * flag lanes past the end, which the mask drops. */
     if(p < len && len >= 8) {
         uint64_t x, q, b, m;
         memcpy(&x, s + len - 8, 8);
+        x >>= 8 * (p - (len - 8));
         q = x ^ (ones * '"');
         b = x ^ (ones * '\\');
         m = (((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high;
-        m &= ~UINT64_C(0) << (8 * (p - (len - 8)));
-        return m ? len - 8 + (size_t)(__builtin_ctzll(m) >> 3) : len;
+        m &= (UINT64_C(1) << (8 * (len - p))) - 1;
+        return m ? p + (size_t)(__builtin_ctzll(m) >> 3) : len;
     }
 #endif
     while(p < len && is_plain(s[p]))

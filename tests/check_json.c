@@ -526,6 +526,39 @@ END_TEST
 
 /* A wide document: nothing may be quadratic, and skip must still land on
  * each sibling. */
+/* Documents of 8 to 15 bytes end in the reader's last-8-bytes step; a
+ * special byte before the scan position (the opening quote, an escape)
+ * once made a plain byte after it look like a backslash, and "#xar\n"
+ * (quoted) was refused as "invalid escape '\x' at byte 1". */
+START_TEST(test_short_documents_after_specials)
+{
+    struct kit_json j;
+    struct kit_buf out = KIT_BUF_INIT;
+    char why[256] = "";
+    const char *doc = "\"#xar\\n\"";
+    ck_assert_msg(kit_json_parse(&j, doc, strlen(doc), why, sizeof why) == 0, "%s: %s", doc, why);
+    ck_assert_int_eq(kit_json_str(&j, 0, &out), 0);
+    ck_assert_str_eq(out.data, "#xar\n");
+    kit_json_free(&j);
+    /* every escape, then 0 to 12 plain bytes, in documents up to 16 bytes */
+    static const char *const escapes[] = {"\\n", "\\\"", "\\\\", "\\u0041", "\xc3\xa9"};
+    static const char *const decoded[] = {"\n", "\"", "\\", "A", "\xc3\xa9"};
+    for(size_t e = 0; e < sizeof escapes / sizeof *escapes; e++)
+        for(int lead = 0; lead < 3; lead++)
+            for(int plain = 0; plain <= 12; plain++) {
+                char d[48], want[48];
+                int n = snprintf(d, sizeof d, "\"%.*s%s%.*s\"", lead, "xy", escapes[e], plain, "#abcdefghijkl");
+                snprintf(want, sizeof want, "%.*s%s%.*s", lead, "xy", decoded[e], plain, "#abcdefghijkl");
+                ck_assert_msg(kit_json_parse(&j, d, (size_t)n, why, sizeof why) == 0, "%s: %s", d, why);
+                kit_buf_reset(&out);
+                ck_assert_int_eq(kit_json_str(&j, 0, &out), 0);
+                ck_assert_str_eq(out.data, want);
+                kit_json_free(&j);
+            }
+    kit_buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_wide_document)
 {
     struct kit_buf b = KIT_BUF_INIT;
@@ -976,6 +1009,7 @@ Suite *make_json_suite(void)
     tcase_add_test(tc, test_int64);
     tcase_add_test(tc, test_navigation);
     tcase_add_test(tc, test_wide_document);
+    tcase_add_test(tc, test_short_documents_after_specials);
     suite_add_tcase(s, tc);
     tc = tcase_create("canonical");
     tcase_add_test(tc, test_canonical);
