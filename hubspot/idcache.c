@@ -45,7 +45,8 @@ struct entry {
     /* One allocation: nfields fields, then their "key\0value\0" text. */
     struct oc_field *fields;
     size_t nfields;
-    int by;
+    signed char by;
+    unsigned char plain; /* key written as itself in JSON, so the save copies it */
     uint32_t hash;
     int64_t at_ms;
     size_t bytes;    /* its share of the saved value */
@@ -84,7 +85,8 @@ static uint64_t zero_bytes(uint64_t w) { return (w - ONES) & ~w & HIGH; }
  * byte by byte this was most of a put. */
 /* One word of a key into its form: flags in *ctl and *esc as key_form
  * says, A-Z lowercased for an email key. */
-static uint64_t form_word(int by, uint64_t w, uint64_t *ctl, uint64_t *esc)
+static inline __attribute__((always_inline)) uint64_t form_word(int by, uint64_t w, uint64_t *ctl,
+                                                                uint64_t *esc)
 {
     *ctl |= ((w - ONES * 0x20) & ~w & HIGH) | zero_bytes(w ^ (ONES * 0x7f));
     *esc |= (w & HIGH) | zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\'));
@@ -215,7 +217,10 @@ static void remove_at(struct hs_idcache *c, long i)
     if(e->key != e->text)
         free(e->key); /* the id lives in the same block */
     free(e->fields);
-    memset(e, 0, sizeof *e);
+    /* What marks a free slot; a put writes every other member anew. */
+    e->key = e->id = NULL;
+    e->fields = NULL;
+    e->nfields = 0;
     e->newer = c->free_head;
     c->free_head = i;
     c->dirty = 1;
@@ -289,6 +294,45 @@ static void write_entry(struct kit_jw *w, const struct entry *e)
         kit_jw_arr_end(w);
     }
     kit_jw_arr_end(w);
+}
+
+/* Append an id-only entry with a plain key (e->plain, no fields) as
+ * write_entry writes it, by copying: a save writes thousands of them, and
+ * through the writer each cost about a thousand instructions. */
+static void write_plain(struct kit_buf *out, const struct entry *e)
+{
+    size_t klen = strlen(e->key), ilen = e->id ? strlen(e->id) : 4;
+    char num[24], *at = num + sizeof num;
+    uint64_t m = e->at_ms < 0 ? (uint64_t)0 - (uint64_t)e->at_ms : (uint64_t)e->at_ms;
+    do {
+        *--at = (char)('0' + m % 10);
+        m /= 10;
+    } while(m);
+    if(e->at_ms < 0)
+        *--at = '-';
+    size_t alen = (size_t)(num + sizeof num - at);
+    if(kit_buf_reserve(out, klen + ilen + alen + 16))
+        return;
+    char *d = out->data + out->len;
+    memcpy(d, e->by == OC_LOOKUP_EMAIL ? "[\"e\",\"" : "[\"i\",\"", 6);
+    d += 6;
+    memcpy(d, e->key, klen);
+    d += klen;
+    if(e->id) {
+        memcpy(d, "\",\"", 3);
+        memcpy(d + 3, e->id, ilen);
+        d += 3 + ilen;
+        *d++ = '"';
+    } else {
+        memcpy(d, "\",null", 6);
+        d += 6;
+    }
+    *d++ = ',';
+    memcpy(d, at, alen);
+    d += alen;
+    *d++ = ']';
+    *d = '\0';
+    out->len = (size_t)(d - out->data);
 }
 
 /* Bytes e takes in the saved value (its comma included), written out;
@@ -379,7 +423,8 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
         if(!fields[i].key || !fields[i].value)
             return OC_E_INVALID;
     /* Measured as it will be saved; the key and id still in low and id. */
-    struct entry fresh = {.key = low, .id = (char *)id, .by = by, .hash = hash, .at_ms = at_ms};
+    struct entry fresh = {.key = low, .id = (char *)id, .by = (signed char)by, .plain = (unsigned char)plain,
+                          .hash = hash, .at_ms = at_ms};
     if(n) {
         if(!(fresh.fields = copy_fields(fields, n)))
             return OC_E_NOMEM;
@@ -606,21 +651,32 @@ oc_status hs_idcache_save(struct hs_idcache *c)
         return OC_OK;
     }
     struct kit_buf out = KIT_BUF_INIT;
-    struct kit_jw w;
     int64_t now = hs_now_ms(c->in);
-    kit_jw_init(&w, &out);
-    kit_jw_obj(&w);
-    kit_jw_kstr(&w, "cache", FORMAT_NAME);
-    kit_jw_kint(&w, "v", FORMAT_VERSION);
-    kit_jw_key(&w, "entries");
-    kit_jw_arr(&w);
-    for(long i = c->oldest; i >= 0; i = c->e[i].newer)
-        if(!expired(c, c->e[i].at_ms, now))
-            write_entry(&w, &c->e[i]);
-    kit_jw_arr_end(&w);
-    kit_jw_obj_end(&w);
+    int failed = 0;
+    /* The writer's compact form, the frame and the commas written here:
+     * an id-only entry is copied (write_plain), any other goes through the
+     * writer on its own. */
+    kit_buf_printf(&out, "{\"cache\":\"%s\",\"v\":%d,\"entries\":[", FORMAT_NAME, FORMAT_VERSION);
+    int first = 1;
+    for(long i = c->oldest; i >= 0 && !failed; i = c->e[i].newer) {
+        const struct entry *e = &c->e[i];
+        if(expired(c, e->at_ms, now))
+            continue;
+        if(!first)
+            kit_buf_putc(&out, ',');
+        first = 0;
+        if(e->plain && !e->nfields) {
+            write_plain(&out, e);
+        } else {
+            struct kit_jw w;
+            kit_jw_init(&w, &out);
+            write_entry(&w, e);
+            failed = kit_jw_error(&w) != 0;
+        }
+    }
+    kit_buf_puts(&out, "]}");
     oc_status rc = OC_OK;
-    if(kit_jw_error(&w)) {
+    if(failed || !kit_buf_ok(&out)) {
         hs_log(c->in, OC_LOG_WARN, "out of memory saving the contact cache; it is not saved");
         rc = OC_E_NOMEM;
         goto out;

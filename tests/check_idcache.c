@@ -10,6 +10,8 @@
 
 #include "fixtures/replay.h"
 #include "hubspot/idcache.h"
+#include "plugin/buf.h"
+#include "plugin/json.h"
 #include "tests/support/scenario_check.h"
 #include "tests/support/testhost.h"
 
@@ -237,6 +239,74 @@ START_TEST(test_bytes_match_the_saved_value)
 }
 END_TEST
 
+/* The saved value byte for byte as the JSON writer writes it, whichever
+ * way each entry is written: plain and awkward keys (quote, backslash,
+ * UTF-8, '/'), email and id keys, no such contact, lookup records, times
+ * of different lengths. */
+START_TEST(test_saved_value_as_the_json_writer)
+{
+    static const char *const shapes[] = {"User%d@Example.COM", "q\"%d\\x@example.com", "j\xc3\xb6rg%d@example.com",
+                                         "a/b%d@example.com", "%d", "Very.Long.Address.Number.%d@Some-Company.Example.org"};
+    static const struct oc_field rec[] = {{"id", "51", OC_FIELD_STRING},
+                                          {"firstname", "Ann \"Q\"\n\xc3\xa9", OC_FIELD_STRING}};
+    enum { N = 300 };
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    struct kit_buf want = KIT_BUF_INIT;
+    struct kit_jw w;
+    kit_jw_init(&w, &want);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "cache", "contact-ids");
+    kit_jw_kint(&w, "v", 1);
+    kit_jw_key(&w, "entries");
+    kit_jw_arr(&w);
+    for(int i = 0; i < N; i++) {
+        int shape = i % 6, by = shape == 4 ? OC_LOOKUP_ID : OC_LOOKUP_EMAIL;
+        char key[96], low[96], id[24];
+        snprintf(key, sizeof key, shapes[shape], i);
+        for(size_t k = 0; k <= strlen(key); k++)
+            low[k] = key[k] >= 'A' && key[k] <= 'Z' ? (char)(key[k] - 'A' + 'a') : key[k];
+        snprintf(id, sizeof id, "%d", 1000 + i * 7919);
+        int with_rec = i % 11 == 0, none = i % 7 == 3 && !with_rec;
+        int64_t at = i % 5 == 0 ? T0 - 59000 + i : T0 - i;
+        if(with_rec)
+            id[0] = '5', id[1] = '1', id[2] = '\0';
+        ck_assert_int_eq(hs_idcache_put_at(c, by, key, none ? NULL : id, with_rec ? rec : NULL,
+                                           with_rec ? 2 : 0, at),
+                         OC_OK);
+        kit_jw_arr(&w);
+        kit_jw_str(&w, by == OC_LOOKUP_EMAIL ? "e" : "i");
+        kit_jw_str(&w, low);
+        kit_jw_str(&w, none ? NULL : id);
+        kit_jw_int(&w, at);
+        if(with_rec) {
+            kit_jw_arr(&w);
+            for(size_t f = 0; f < 2; f++) {
+                kit_jw_str(&w, rec[f].key);
+                kit_jw_str(&w, rec[f].value);
+            }
+            kit_jw_arr_end(&w);
+        }
+        kit_jw_arr_end(&w);
+    }
+    kit_jw_arr_end(&w);
+    kit_jw_obj_end(&w);
+    ck_assert_int_eq(kit_jw_error(&w), 0);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    const char *got = th_state(&th, HS_IDCACHE_KEY);
+    ck_assert_ptr_nonnull(got);
+    size_t at = 0;
+    while(got[at] && got[at] == want.data[at])
+        at++;
+    ck_assert_msg(!got[at] && !want.data[at], "the saved value differs at byte %zu: %.60s, the writer's %.60s",
+                  at, got + at, want.data + at);
+    ck_assert_uint_eq(strlen(got), strlen("{\"cache\":\"contact-ids\",\"v\":1,\"entries\":[]}") +
+                                       hs_idcache_bytes(c) - 1);
+    kit_buf_free(&want);
+    hs_instance_release(a);
+}
+END_TEST
+
 /* Entries put at times of different lengths (the clock crossing a power
  * of ten): each is sized with its own time's digits, though a batch's
  * size is worked out once per time. */
@@ -418,6 +488,7 @@ Suite *make_idcache_suite(void)
     tcase_add_test(tc, test_bytes_match_the_saved_value);
     tcase_add_test(tc, test_state_size_bounded);
     tcase_add_test(tc, test_bytes_follow_the_time_of_each_put);
+    tcase_add_test(tc, test_saved_value_as_the_json_writer);
     tcase_add_test(tc, test_bad_puts_refused);
     tcase_add_test(tc, test_drop_and_drop_id);
     tcase_add_test(tc, test_corrupt_or_foreign_value_ignored);
