@@ -311,7 +311,7 @@ static oc_status emit(struct oc_instance *in, const char *kind, const char *id,
     /* A clean record of strings only (every push and lookup result) has
      * nothing to fit and nothing to mask: it goes to the host as it is. */
     size_t strings = 0;
-    while(strings < n && fields[strings].type == OC_FIELD_STRING)
+    while(clean && strings < n && fields[strings].type == OC_FIELD_STRING)
         strings++;
     if(clean && strings == n) {
         oc_status (*host_emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
