@@ -54,7 +54,6 @@
 #include "hubspot/upsert.h"
 #include "plugin/error.h"
 #include "plugin/strset.h"
-#include "plugin/text.h"
 
 #define MAX_CONC 32 /* options.c caps max_concurrency there too */
 /* The contact cache is written whole (up to 1 MiB) and the host rewrites
@@ -220,6 +219,38 @@ static void finish(struct run *R, struct hs_push_item *it)
     hs_push_item_free(it);
 }
 
+/* Whether k is "email" in any case: c | 0x20 is the lowercase letter for
+ * either case of it, and no other byte gives it. Per input and per column,
+ * strcasecmp cost a call and a locale lookup each time. */
+static int is_email_name(const char *k)
+{
+    return (k[0] | 0x20) == 'e' && (k[1] | 0x20) == 'm' && (k[2] | 0x20) == 'a' &&
+           (k[3] | 0x20) == 'i' && (k[4] | 0x20) == 'l' && !k[5];
+}
+
+/* The record's email value, as field(r, "email") finds it. */
+static const char *email_field(const struct oc_record *r)
+{
+    for(size_t i = 0; i < r->nfields && r->fields; i++)
+        if(r->fields[i].key && is_email_name(r->fields[i].key) && r->fields[i].type != OC_FIELD_NULL)
+            return r->fields[i].value;
+    return NULL;
+}
+
+/* s without the blanks (space, tab, CR, LF) around it, its length in
+ * *len: kit_trim_span's answer without its calls for the usual address
+ * that has none. */
+static const char *trim_blanks(const char *s, size_t *len)
+{
+    while(*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while(n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    *len = n;
+    return s;
+}
+
 static const char *field(const struct oc_record *r, const char *key)
 {
     for(size_t i = 0; i < r->nfields && r->fields; i++)
@@ -235,7 +266,7 @@ static int note_columns(struct run *R, const struct oc_record *rec)
 {
     for(size_t i = 0; i < rec->nfields && rec->fields; i++) {
         const struct oc_field *f = &rec->fields[i];
-        if(!f->key || !*f->key || ((f->key[0] | 0x20) == 'e' && !strcasecmp(f->key, "email")) ||
+        if(!f->key || !*f->key || is_email_name(f->key) ||
            f->type == OC_FIELD_NULL || !f->value || !*f->value)
             continue;
         size_t k = 0;
@@ -297,14 +328,14 @@ static void read_item(struct run *R, struct hs_push_item **out, int64_t wait_ms)
         input = name;
         ilen = k > 0 ? (size_t)k : 0;
     }
-    const char *email = field(&rec, "email");
+    const char *email = email_field(&rec);
     size_t elen = 0;
-    const char *trimmed = email ? kit_trim_span(email, " \t\r\n", &elen) : NULL;
+    const char *trimmed = email ? trim_blanks(email, &elen) : NULL;
     if(!elen)
         trimmed = NULL;
     /* The address is checked before the item is made, so a valid input's
      * item is made once with its upsert object: one allocation. */
-    int invalid = rec.kind && !strcmp(rec.kind, "invalid");
+    int invalid = rec.kind && rec.kind[0] == 'i' && !strcmp(rec.kind, "invalid");
     const char *problem = NULL, *z = trimmed;
     char tmp[320];
     if(trimmed && trimmed[elen]) {
