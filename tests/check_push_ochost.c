@@ -717,9 +717,11 @@ static pid_t paced_push_start(const struct ochrun_env *env, const char *const *p
 }
 
 /* The wait between calls is one sleep (a poll(2) a signal ends), not a
- * wake-up every 100 ms: three calls a second apart, under strace, make no
- * clock_nanosleep at all (the slices made about twenty). Skipped when
- * strace cannot trace here. */
+ * wake-up every 100 ms: calls two seconds apart, under strace, make no
+ * clock_nanosleep at all (the slices made about twenty a second). The
+ * window is long enough that a call slowed by strace, a sanitizer and a
+ * loaded machine still leaves a wait after it. Skipped when strace cannot
+ * trace here. */
 START_TEST(rate_limit_wait_is_one_sleep)
 {
     struct ochrun_env traced;
@@ -729,7 +731,7 @@ START_TEST(rate_limit_wait_is_one_sleep)
     snprintf(trace, sizeof trace, "%s/trace", E.tmp);
     pid_t pid = paced_push_start(
         &traced, (const char *[]){"-f", "-qq", "-e", "trace=clock_nanosleep,nanosleep", "-o", trace, E.ochost, NULL},
-        "1000");
+        "2000");
     struct ochrun r;
     ochrun_wait(&E, pid, NULL, &r);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, OCHRUN_ERR(&r));
