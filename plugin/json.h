@@ -119,6 +119,7 @@ static inline int kit_json_skip(const struct kit_json *j, int t)
     const struct kit_json_tok *k = kit_json_token(j, t);
     return k ? k->next : -1;
 }
+
 /* Value token of member key in object obj, or -1. Keys are compared after
  * unescaping, without allocating; with duplicate names the first wins. */
 int kit_json_get(const struct kit_json *j, int obj, const char *key);
