@@ -307,6 +307,55 @@ START_TEST(test_saved_value_as_the_json_writer)
 }
 END_TEST
 
+/* Keys of every length up to 48 with one odd byte at every position: a
+ * control byte or DEL is refused wherever it sits (a UTF-8 byte elsewhere
+ * in the key or not), a capital letter is folded, and the bytes beside
+ * 'A' and 'Z' ('@', '[') are kept as they are. */
+START_TEST(test_key_bytes_judged_at_every_position)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    static const unsigned char refused[] = {0x01, 0x1f, 0x7f};
+    struct hs_idcache_hit h;
+    for(size_t len = 1; len <= 48; len++) {
+        for(size_t pos = 0; pos < len; pos++) {
+            char key[64], low[64];
+            for(size_t r = 0; r < sizeof refused; r++) {
+                memset(key, 'a', len);
+                key[len] = '\0';
+                key[pos] = (char)refused[r];
+                ck_assert_msg(hs_idcache_put(c, OC_LOOKUP_EMAIL, key, "1", NULL, 0) == OC_E_INVALID,
+                              "length %zu: byte 0x%02x at %zu was taken", len, refused[r], pos);
+                if(len > 1) {
+                    key[(pos + 1 + len / 2) % len == pos ? (pos + 1) % len : (pos + 1 + len / 2) % len] =
+                        (char)0xc3;
+                    ck_assert_msg(hs_idcache_put(c, OC_LOOKUP_EMAIL, key, "1", NULL, 0) == OC_E_INVALID,
+                                  "length %zu: byte 0x%02x at %zu beside UTF-8 was taken", len,
+                                  refused[r], pos);
+                }
+            }
+            memset(key, 'q', len);
+            key[len] = '\0';
+            key[pos] = (char)('A' + pos % 26);
+            memcpy(low, key, len + 1);
+            low[pos] = (char)('a' + pos % 26);
+            ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, key, "2", NULL, 0), OC_OK);
+            ck_assert_msg(hs_idcache_get(c, OC_LOOKUP_EMAIL, low, &h) == 1,
+                          "length %zu: the capital at %zu was not folded", len, pos);
+            key[pos] = pos % 2 ? '@' : '[';
+            ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, key, "3", NULL, 0), OC_OK);
+            key[pos] = pos % 2 ? '`' : '{';
+            ck_assert_msg(hs_idcache_get(c, OC_LOOKUP_EMAIL, key, &h) == 0,
+                          "length %zu: a byte beside the capitals at %zu was folded", len, pos);
+            key[pos] = pos % 2 ? '@' : '[';
+            ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, key, &h), 1);
+            ck_assert_str_eq(h.id, "3");
+        }
+    }
+    hs_instance_release(a);
+}
+END_TEST
+
 /* Entries put at times of different lengths (the clock crossing a power
  * of ten): each is sized with its own time's digits, though a batch's
  * size is worked out once per time. */
@@ -489,6 +538,7 @@ Suite *make_idcache_suite(void)
     tcase_add_test(tc, test_state_size_bounded);
     tcase_add_test(tc, test_bytes_follow_the_time_of_each_put);
     tcase_add_test(tc, test_saved_value_as_the_json_writer);
+    tcase_add_test(tc, test_key_bytes_judged_at_every_position);
     tcase_add_test(tc, test_bad_puts_refused);
     tcase_add_test(tc, test_drop_and_drop_id);
     tcase_add_test(tc, test_corrupt_or_foreign_value_ignored);
