@@ -91,14 +91,19 @@ static int id_number(const char *s, size_t len, uint64_t *num)
     return 1;
 }
 
-/* id_number of a NUL-terminated id; its length in *len. */
+/* id_number of a NUL-terminated id, in one pass; its length in *len
+ * (when it is one). */
 static int id_number_z(const char *s, uint64_t *num, size_t *len)
 {
+    uint64_t v = 0;
     size_t n = 0;
-    while(n < 20 && s[n])
-        n++;
+    for(unsigned d; n < 20 && (d = (unsigned)(unsigned char)s[n] - '0') <= 9; n++)
+        v = v * 10 + d;
+    if(!n || n > 19 || s[n] || (s[0] == '0' && n > 1))
+        return 0;
+    *num = v;
     *len = n;
-    return !s[n] && id_number(s, n, num);
+    return 1;
 }
 
 /* Numbers to the index of the first item holding them: open addressing
