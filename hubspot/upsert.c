@@ -92,7 +92,7 @@ static inline void put_quoted(struct kit_buf *out, const char *s, size_t n)
 }
 
 /* Whether k (klen bytes) is "email" in any case. */
-static int is_email_key(const char *k, size_t klen)
+static inline __attribute__((always_inline)) int is_email_key(const char *k, size_t klen)
 {
     /* c | 0x20 is the lowercase letter for either case of it, and no
      * other byte gives it */
@@ -190,16 +190,30 @@ static inline uint64_t copy_plain(char *d, const char *s, size_t n)
  * object's end ("}...\"}", the trace id). */
 #define TAIL_ROOM (sizeof ITEM_TRACE + 24 + 2 + 8)
 
+/* The decimal digits of v ending at end (exclusive), two a step; where
+ * they start. */
+static char *put_decimal(char *end, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    while(v >= 10) {
+        size_t p = (size_t)(v % 100) * 2;
+        v /= 100;
+        end -= 2;
+        memcpy(end, pairs + p, 2);
+        if(!v)
+            return end[0] == '0' ? end + 1 : end;
+    }
+    *--end = (char)('0' + v);
+    return end;
+}
+
 int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *email, size_t elen,
                          const struct oc_field *f, size_t n, int *email_only)
 {
     /* the trace id's digits, without printf's cost per input */
-    char digits[24], *ord = digits + sizeof digits;
-    uint64_t left = ord_num;
-    do {
-        *--ord = (char)('0' + left % 10);
-        left /= 10;
-    } while(left);
+    char digits[24], *ord = put_decimal(digits + sizeof digits, ord_num);
     size_t ordlen = (size_t)(digits + sizeof digits - ord);
     /* Written straight into the buffer with one room check per string:
      * the object's constant parts as fixed-size copies, each string copied
