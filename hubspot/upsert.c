@@ -568,7 +568,8 @@ static int apply_error(const struct kit_json *j, int e, struct hs_push_item **it
  * one pass over it: looking each up by name was a scan of the object
  * each, three per contact. With duplicate names the first wins, as with
  * kit_json_get. */
-static void result_members(const struct kit_json *j, int t, int *trace, int *id, int *created)
+static void result_members(const struct kit_json *j, int t, int escapes, int *trace, int *id,
+                           int *created)
 {
     *trace = *id = *created = -1;
     if(kit_json_type(j, t) != KIT_JSON_OBJECT)
@@ -576,7 +577,7 @@ static void result_members(const struct kit_json *j, int t, int *trace, int *id,
     int n = kit_json_size(j, t);
     size_t olen;
     const char *obj = kit_json_raw(j, t, &olen);
-    if(!obj || memchr(obj, '\\', olen)) {
+    if(!obj || (escapes && memchr(obj, '\\', olen))) {
         /* an escape somewhere: names are compared unescaped */
         for(int i = 0, m = t + 1; i < n; i++, m = kit_json_skip(j, m)) {
             if(*trace < 0 && kit_json_eqn(j, m, "objectWriteTraceId", sizeof "objectWriteTraceId" - 1))
@@ -620,7 +621,7 @@ static int text_suspect(const struct oc_instance *in, const struct kit_json *j, 
 
 /* it's record id from token id of j: "" when it has none usable (a
  * \u0000 in it, oom, not a string or number). */
-static void take_id(struct hs_push_item *it, const struct kit_json *j, int id)
+static void take_id(struct hs_push_item *it, const struct kit_json *j, int id, int escapes)
 {
     enum kit_json_type ty = kit_json_type(j, id);
     size_t len;
@@ -629,7 +630,7 @@ static void take_id(struct hs_push_item *it, const struct kit_json *j, int id)
     if(!raw)
         return;
     /* Ids are digits: the raw text is the value, unless escaped. */
-    if(!memchr(raw, '\\', len)) {
+    if(!escapes || !memchr(raw, '\\', len)) {
         hs_push_item_set_id(it, raw, len);
         return;
     }
@@ -660,17 +661,22 @@ static void apply(const struct oc_instance *in, const struct kit_http_req *r, st
         return;
     }
     int suspect = nres && text_suspect(in, j, results);
+    /* One look for a backslash over all the results, not one per result
+     * and one more per id: nearly every answer has none. */
+    size_t rlen = 0;
+    const char *rraw = nres ? kit_json_raw(j, results, &rlen) : NULL;
+    int escapes = !rraw || memchr(rraw, '\\', rlen) != NULL;
     int t = results + 1;
     for(int i = 0; i < nres; i++, t = kit_json_skip(j, t)) {
         int trace, id, created;
-        result_members(j, t, &trace, &id, &created);
+        result_members(j, t, escapes, &trace, &id, &created);
         long k = find_trace(j, trace, items, n);
         if(k < 0) /* no trace id echoed: fall back on the email */
             k = find_email(j, kit_json_path(j, t, "properties.email"), items, n);
         if(k < 0 || !open_item(items[k]))
             continue;
         struct hs_push_item *it = items[k];
-        take_id(it, j, id);
+        take_id(it, j, id, escapes);
         it->suspect |= suspect;
         /* Only "true" is trusted: after a lost answer the retry finds the
          * contact the first attempt created and calls it not new. */
