@@ -39,6 +39,7 @@
 #include "fixtures/replay.h"
 #include "plugin/buf.h"
 #include "tests/support/benchproc.h"
+#include "tests/support/hspages.h"
 
 #define NOW INT64_C(1795824000000)
 #define DAY INT64_C(86400000)
@@ -61,46 +62,6 @@ struct gen {
     int64_t *created;
     int64_t n;
 };
-
-static const char *const types[] = {"OPEN", "OPEN", "DELIVERED", "CLICK", "OPEN", "SENT",
-                                    "OPEN", "PROCESSED", "CLICK", "BOUNCE"};
-
-static void add_event(struct kit_buf *b, int64_t k, int64_t created)
-{
-    const char *type = types[k % 10];
-    kit_buf_printf(b,
-                  "{\"id\":\"%08" PRIx64 "-1b2c-4d3e-8f40-%012" PRIx64 "\",\"created\":%" PRId64
-                  ",\"type\":\"%s\",\"recipient\":\"reader%06" PRId64 "@example.com\","
-                  "\"portalId\":62515,\"appId\":113,\"appName\":\"BatchEmail\","
-                  "\"emailCampaignId\":%" PRId64 ",\"emailCampaignGroupId\":157830477,"
-                  "\"sentBy\":{\"id\":\"5e7b%04" PRIx64 "-0c1d-4e2f-9a3b-4c5d6e7f8091\","
-                  "\"created\":%" PRId64 "},\"hmid\":\"a3c1%04" PRIx64
-                  "-77de-4f0b-8e59-2d41c6b8f0aa\",\"obsoletedBy\":null,",
-                  (uint64_t)k * 2654435761u, (uint64_t)k, created, type, k % 250000,
-                  INT64_C(157830400) + k % 64, (uint64_t)(k % 65536), created - 3600000,
-                  (uint64_t)(k % 65536));
-    kit_buf_puts(b, "\"userAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-                   "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\","
-                   "\"browser\":{\"name\":\"Chrome\",\"family\":\"Chrome\",\"producer\":"
-                   "\"Google Inc.\",\"producerUrl\":\"https://www.google.com/about/company/\","
-                   "\"type\":\"Browser\",\"url\":\"https://www.google.com/chrome/\","
-                   "\"version\":[\"120.0.0.0\"]},");
-    kit_buf_printf(b,
-                  "\"location\":{\"country\":\"UNITED STATES\",\"state\":\"massachusetts\","
-                  "\"city\":\"cambridge\",\"latitude\":42.3736,\"longitude\":-71.1097,"
-                  "\"zipcode\":\"02139\"},\"deviceType\":\"COMPUTER\",\"filteredEvent\":false,"
-                  "\"ipAddress\":\"203.0.113.%d\"",
-                  (int)(k % 250));
-    if(!strcmp(type, "CLICK"))
-        kit_buf_printf(b,
-                      ",\"url\":\"https://news.example.org/2026/11/story-%" PRId64
-                      "?utm_source=hs_email&utm_medium=email\",\"referer\":\"\"",
-                      k % 1000);
-    if(!strcmp(type, "BOUNCE"))
-        kit_buf_puts(b, ",\"category\":\"MAILBOX_FULL\",\"response\":\"552 5.2.2 mailbox full\","
-                       "\"status\":\"5.2.2\"");
-    kit_buf_putc(b, '}');
-}
 
 /* The first event (newest first) created at or before t. */
 static int64_t first_at_or_before(const struct gen *g, int64_t t)
@@ -125,7 +86,7 @@ static void page_body(const struct gen *g, int64_t start, int64_t end, int p, st
     for(int i = 0; i < PAGE && k < to; i++, k++) {
         if(i)
             kit_buf_putc(body, ',');
-        add_event(body, k, g->created[k]);
+        hsp_event(body, k, g->created[k]);
     }
     if(k < to)
         kit_buf_printf(body, "],\"hasMore\":true,\"offset\":\"p%d\"}", p + 1);

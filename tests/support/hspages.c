@@ -12,10 +12,9 @@
 static const char *const event_types[] = {"OPEN", "OPEN", "DELIVERED", "CLICK", "OPEN", "SENT",
                                           "OPEN", "PROCESSED", "CLICK", "BOUNCE"};
 
-static void add_event(struct kit_buf *b, int64_t k)
+void hsp_event(struct kit_buf *b, int64_t k, int64_t created)
 {
     const char *type = event_types[k % 10];
-    int64_t created = INT64_C(1795824000000) - k * 937;
     kit_buf_printf(b,
                    "{\"id\":\"%08" PRIx64 "-1b2c-4d3e-8f40-%012" PRIx64 "\",\"created\":%" PRId64
                    ",\"type\":\"%s\",\"recipient\":\"reader%06" PRId64 "@example.com\","
@@ -56,7 +55,7 @@ void hsp_events_page(struct kit_buf *b, int64_t first, int n, int more)
     for(int i = 0; i < n; i++) {
         if(i)
             kit_buf_putc(b, ',');
-        add_event(b, first + i);
+        hsp_event(b, first + i, INT64_C(1795824000000) - (first + i) * 937);
     }
     if(more)
         kit_buf_printf(b, "],\"hasMore\":true,\"offset\":\"p%" PRId64 "\"}", first + n);

@@ -13,6 +13,9 @@
 
 #include "plugin/buf.h"
 
+/* Append to b event number k (its id, recipient, type and extras follow
+ * from k) created at created, as one JSON object. */
+void hsp_event(struct kit_buf *b, int64_t k, int64_t created);
 /* Append to b a page of n events numbered from first (newest first),
  * with hasMore and an offset when more is nonzero. */
 void hsp_events_page(struct kit_buf *b, int64_t first, int n, int more);
