@@ -134,18 +134,7 @@ static inline size_t skip_ws(const unsigned char *s, size_t p, size_t len)
 }
 
 #ifdef __SSE2__
-/* Bit i set when s[i] (of 16) cannot stand for itself in a string: quote,
- * backslash, a control (0x00-0x1F) or a byte of 0x80 and above. One
- * signed compare finds the plain range 0x20-0x7F (bytes of 0x80 and above
- * are negative); the rest is its complement with quote and backslash. */
-static inline unsigned special16(const unsigned char *s)
-{
-    const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-    const __m128i quote_or_bslash = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                                                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
-    const __m128i printable = _mm_cmpgt_epi8(x, _mm_set1_epi8(0x1F));
-    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(quote_or_bslash, printable)) ^ 0xFFFFu;
-}
+static inline unsigned special16(const unsigned char *s) { return kit_json_special16(s); }
 #endif
 
 /* Index of the first byte at or after p that is not plain string text
@@ -206,6 +195,11 @@ static inline __attribute__((always_inline)) size_t plain_run(const unsigned cha
     while(p < len && is_plain(s[p]))
         p++;
     return p;
+}
+
+size_t kit_json_plain_run(const char *s, size_t p, size_t len)
+{
+    return plain_run((const unsigned char *)s, p, len);
 }
 
 /* The \uXXXX at p (s[p] == '\\', s[p + 1] == 'u') into *cp. */

@@ -18,6 +18,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 #include "plugin/buf.h"
@@ -89,6 +92,28 @@ int kit_json_reparse(struct kit_json *j, const char *text, size_t len, char *why
 void kit_json_clear(struct kit_json *j);
 /* Free the tokens and empty j (idempotent; j may be NULL). */
 void kit_json_free(struct kit_json *j);
+
+/* Index of the first byte at or after p in s[0..len) that cannot stand
+ * for itself inside a JSON string (quote, backslash, a control byte 0x00-
+ * 0x1F, or a byte of 0x80 and above, which needs a UTF-8 check), or len.
+ * Reads only s[0..len). For text scanned outside the reader (a quick
+ * path that must accept no string the reader would refuse). */
+size_t kit_json_plain_run(const char *s, size_t p, size_t len);
+
+#ifdef __SSE2__
+/* Bit i set when s[i] (of the 16 bytes at s, all readable) cannot stand
+ * for itself in a string, as for kit_json_plain_run. One signed compare
+ * finds the plain range 0x20-0x7F (bytes of 0x80 and above are
+ * negative); the rest is its complement with quote and backslash. */
+static inline unsigned kit_json_special16(const void *s)
+{
+    const __m128i x = _mm_loadu_si128((const __m128i *)s);
+    const __m128i quote_or_bslash = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+    const __m128i printable = _mm_cmpgt_epi8(x, _mm_set1_epi8(0x1F));
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(quote_or_bslash, printable)) ^ 0xFFFFu;
+}
+#endif
 
 /* Token t of j (borrowed from j), or NULL when j is NULL, holds no
  * document or t is out of range. ntok is 0 whenever tok is NULL, so one

@@ -367,53 +367,13 @@ static const char *key_property(struct och_input *in, const char *key)
 
 static int json_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-#ifdef __SSE2__
-/* Bit i set when byte i of the 16 at s cannot stand for itself in a JSON
- * string: quote, backslash, control (<= 0x1F) or non-ASCII. */
-static inline unsigned special16(const char *s)
-{
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-    __m128i ctl = _mm_set1_epi8(0x1F);
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                                                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                                   _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
-    return (unsigned)_mm_movemask_epi8(special) | (unsigned)_mm_movemask_epi8(x);
-}
-#endif
-
-/* Index of the first byte at or after p that cannot stand for itself in
- * a JSON string, or len. Sixteen bytes at a time, and a short rest in one
- * load of the line's last sixteen with the bytes before p masked off. */
-static size_t plain_until(const char *s, size_t p, size_t len)
-{
-#ifdef __SSE2__
-    while(p + 16 <= len) {
-        unsigned m = special16(s + p);
-        if(m)
-            return p + (size_t)__builtin_ctz(m);
-        p += 16;
-    }
-    if(p < len && len >= 16) {
-        unsigned m = special16(s + len - 16) & (0xFFFFu << (p - (len - 16)));
-        return m ? len - 16 + (size_t)__builtin_ctz(m) : len;
-    }
-#endif
-    while(p < len) {
-        unsigned char c = (unsigned char)s[p];
-        if(c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-            break;
-        p++;
-    }
-    return p;
-}
-
 /* The closing quote of the string whose text starts at p, or SIZE_MAX
  * when the string is one for the parser: an escape, a control character,
  * malformed UTF-8, no closing quote on the line. */
 static size_t plain_string_end_slow(const char *s, size_t p, size_t len)
 {
     for(;;) {
-        p = plain_until(s, p, len);
+        p = kit_json_plain_run(s, p, len);
         if(p >= len)
             return SIZE_MAX;
         unsigned char c = (unsigned char)s[p];
@@ -434,7 +394,7 @@ static inline size_t plain_string_end(const char *s, size_t p, size_t len)
 {
 #ifdef __SSE2__
     if(p + 16 <= len) {
-        unsigned m = special16(s + p);
+        unsigned m = kit_json_special16(s + p);
         if(m && s[p + (size_t)__builtin_ctz(m)] == '"')
             return p + (size_t)__builtin_ctz(m);
     }
