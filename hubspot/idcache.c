@@ -388,6 +388,21 @@ static size_t measure_written(struct hs_idcache *c, const struct entry *e)
     return kit_jw_error(&w) ? 0 : c->scratch.len + 1;
 }
 
+/* measure_written of an entry with these members (the ones write_entry
+ * reads). */
+static size_t measure_as(struct hs_idcache *c, int by, char *key, const char *id,
+                         struct oc_field *fields, size_t nfields, int64_t at_ms)
+{
+    struct entry probe;
+    probe.by = (signed char)by;
+    probe.key = key;
+    probe.id = (char *)id;
+    probe.fields = fields;
+    probe.nfields = nfields;
+    probe.at_ms = at_ms;
+    return measure_written(c, &probe);
+}
+
 static size_t int_len(int64_t v)
 {
     uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -464,27 +479,30 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     for(size_t i = 0; i < n; i++)
         if(!fields[i].key || !fields[i].value)
             return OC_E_INVALID;
-    /* Measured as it will be saved; the key and id still in low and id. */
-    struct entry fresh = {.key = low, .id = (char *)id, .by = (signed char)by, .plain = (unsigned char)plain,
-                          .hash = hash, .at_ms = at_ms};
+    /* Measured as it will be saved; the key and id still in low and id.
+     * The entry is written member by member into its slot at the end: a
+     * whole entry built aside, zeroed and copied in cost more than the
+     * rest of an id-only put. */
+    struct oc_field *copied = NULL;
+    size_t nf = 0, bytes = 0;
     if(n) {
-        if(!(fresh.fields = copy_fields(fields, n)))
+        if(!(copied = copy_fields(fields, n)))
             return OC_E_NOMEM;
-        fresh.nfields = n;
-        fresh.bytes = measure_written(c, &fresh);
-        if(!fresh.bytes)
+        nf = n;
+        bytes = measure_as(c, by, low, id, copied, nf, at_ms);
+        if(!bytes)
             goto oom;
         /* An outsized record (a portal with hundreds of properties) would
          * crowd out many ids; its id alone still saves the push a call. */
-        if(fresh.bytes > HS_IDCACHE_RECORD_MAX_BYTES) {
-            free(fresh.fields);
-            fresh.fields = NULL;
-            fresh.nfields = 0;
+        if(bytes > HS_IDCACHE_RECORD_MAX_BYTES) {
+            free(copied);
+            copied = NULL;
+            nf = 0;
         }
     }
-    if(!fresh.nfields)
-        fresh.bytes = plain ? plain_bytes(c, klen, id, ilen, at_ms) : measure_written(c, &fresh);
-    if(!fresh.bytes)
+    if(!nf)
+        bytes = plain ? plain_bytes(c, klen, id, ilen, at_ms) : measure_as(c, by, low, id, NULL, 0, at_ms);
+    if(!bytes)
         goto oom;
     /* Allocated (when it does not fit an entry) before anything is
      * removed, so running out of memory leaves the old entry for key. */
@@ -495,25 +513,31 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     long old = find(c, by, low, hash);
     if(old >= 0)
         remove_at(c, old);
-    while(c->oldest >= 0 && (c->count >= c->cap || c->bytes + fresh.bytes > HS_IDCACHE_MAX_BYTES))
+    while(c->oldest >= 0 && (c->count >= c->cap || c->bytes + bytes > HS_IDCACHE_MAX_BYTES))
         remove_at(c, c->oldest);
     long i = c->free_head;
     struct entry *e = &c->e[i];
     c->free_head = e->newer;
-    *e = fresh;
     e->key = block ? block : e->text;
     memcpy(e->key, low, klen + 1);
     e->id = id ? memcpy(e->key + klen + 1, id, ilen + 1) : NULL;
+    e->fields = copied;
+    e->nfields = nf;
+    e->by = (signed char)by;
+    e->plain = (unsigned char)plain;
+    e->hash = hash;
+    e->at_ms = at_ms;
+    e->bytes = bytes;
     size_t b = hash & (c->nbucket - 1);
     e->chain = c->bucket[b];
     c->bucket[b] = i;
     link_newest(c, i);
     c->count++;
-    c->bytes += fresh.bytes;
+    c->bytes += bytes;
     c->dirty = 1;
     return OC_OK;
 oom:
-    free(fresh.fields);
+    free(copied);
     return OC_E_NOMEM;
 }
 

@@ -222,7 +222,7 @@ static void finish(struct run *R, struct hs_push_item *it)
 /* Whether k is "email" in any case: c | 0x20 is the lowercase letter for
  * either case of it, and no other byte gives it. Per input and per column,
  * strcasecmp cost a call and a locale lookup each time. */
-static int is_email_name(const char *k)
+static inline __attribute__((always_inline)) int is_email_name(const char *k)
 {
     return (k[0] | 0x20) == 'e' && (k[1] | 0x20) == 'm' && (k[2] | 0x20) == 'a' &&
            (k[3] | 0x20) == 'i' && (k[4] | 0x20) == 'l' && !k[5];
