@@ -21,10 +21,6 @@
 #include "hubspot/upsert.h"
 #include "plugin/error.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #define UPSERT_ENDPOINT "contacts.batch.upsert"
 /* HubSpot's own words are kept to this much in a per-input error. */
 #define SAID_MAX 400
@@ -168,38 +164,12 @@ static inline uint64_t copy_short(char *d, const char *s, size_t n)
     return any;
 }
 
-#ifdef __SSE2__
-/* copy_plain for 16 bytes or more, sixteen a step, the last step
- * overlapping bytes already done. A signed compare with 0x20 takes the
- * control bytes and those of 0x80 and above at once. */
-static inline uint64_t copy_wide(char *d, const char *s, size_t n)
-{
-    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    __m128i odd = _mm_setzero_si128();
-    for(size_t i = 0;; i += 16) {
-        if(i + 16 > n)
-            i = n - 16;
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        odd = _mm_or_si128(odd, _mm_or_si128(_mm_cmplt_epi8(v, space),
-                                             _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
-        _mm_storeu_si128((__m128i *)(void *)(d + i), v);
-        if(i + 16 >= n)
-            break;
-    }
-    return (uint64_t)_mm_movemask_epi8(odd);
-}
-#endif
-
 /* s[0..n) copied to d (which has n + 8 bytes of room) as it is; nonzero
  * when a byte of it is written escaped in JSON, d then not usable. */
 static inline uint64_t copy_plain(char *d, const char *s, size_t n)
 {
     if(n < 8)
         return copy_short(d, s, n);
-#ifdef __SSE2__
-    if(n >= 16)
-        return copy_wide(d, s, n);
-#endif
     uint64_t w, any = 0;
     size_t i = 0;
     for(; i + 8 <= n; i += 8) {
