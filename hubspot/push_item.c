@@ -119,6 +119,17 @@ static void lower_ascii(char *to, const char *from, size_t n)
         w |= (ge_a & ~gt_z & ~w & HIGH) >> 2;
         memcpy(to + i, &w, 8);
     }
+    if(i < n && n >= 8) {
+        /* the last eight again, overlapping bytes already done (they come
+         * out the same): no byte loop for the rest */
+        uint64_t w;
+        memcpy(&w, from + n - 8, 8);
+        uint64_t low7 = w & ~HIGH;
+        uint64_t ge_a = low7 + ONES * (0x80 - 'A'), gt_z = low7 + ONES * (0x80 - 'Z' - 1);
+        w |= (ge_a & ~gt_z & ~w & HIGH) >> 2;
+        memcpy(to + n - 8, &w, 8);
+        return;
+    }
     for(; i < n; i++)
         to[i] = from[i] >= 'A' && from[i] <= 'Z' ? (char)(from[i] - 'A' + 'a') : from[i];
 }

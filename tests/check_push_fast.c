@@ -661,6 +661,35 @@ START_TEST(test_item_blocks_reused_from_the_pool)
 }
 END_TEST
 
+/* An item's key is its address with A-Z lowercased and every other byte
+ * (UTF-8, '@', '[', '`', '{') as it is, whatever the length and wherever
+ * the letter sits: the word steps give what a byte at a time gives. */
+START_TEST(test_item_key_lowercased_at_every_position)
+{
+    static const char odd[] = {'A', 'Z', 'M', '@', '[', '`', '{', (char)0xc3, (char)0xc9, 'a', 'z'};
+    struct hs_push_pool pool;
+    memset(&pool, 0, sizeof pool);
+    for(size_t len = 1; len <= 40; len++)
+        for(size_t pos = 0; pos < len; pos++)
+            for(size_t o = 0; o < sizeof odd; o++) {
+                char email[48], want[48];
+                for(size_t i = 0; i < len; i++)
+                    email[i] = (char)('B' + (i * 7) % 24); /* capitals all along */
+                email[pos] = odd[o];
+                email[len] = '\0';
+                for(size_t i = 0; i <= len; i++)
+                    want[i] = email[i] >= 'A' && email[i] <= 'Z' ? (char)(email[i] - 'A' + 'a') : email[i];
+                struct hs_push_item *it = hs_push_item_new_in(&pool, 1, "in", 2, email, len, 1, "{}", 2);
+                ck_assert_ptr_nonnull(it);
+                ck_assert_msg(!strcmp(it->key, want), "length %zu, byte 0x%02x at %zu: key %s, want %s", len,
+                              (unsigned char)odd[o], pos, it->key, want);
+                ck_assert_str_eq(it->email, email);
+                hs_push_item_free(it);
+            }
+    hs_push_pool_free(&pool);
+}
+END_TEST
+
 extern Suite *make_push_fast_suite(void);
 Suite *make_push_fast_suite(void)
 {
@@ -675,6 +704,7 @@ Suite *make_push_fast_suite(void)
     tcase_add_test(tc, test_strset_keys_differing_at_either_end);
     tcase_add_test(tc, test_item_blocks_reused_from_the_pool);
     tcase_add_test(tc, test_membership_answer_read_by_string_rules);
+    tcase_add_test(tc, test_item_key_lowercased_at_every_position);
     suite_add_tcase(s, tc);
     return s;
 }
