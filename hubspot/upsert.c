@@ -100,6 +100,25 @@ static inline __attribute__((always_inline)) int is_email_key(const char *k, siz
            (k[3] | 0x20) == 'i' && (k[4] | 0x20) == 'l';
 }
 
+/* Whether field i of f is written into the object, with its key's length
+ * in *klen: key and value both non-empty and not null, not the email
+ * column (written first, on its own), and not a repeat of an earlier
+ * column's key (the first wins: never two same keys). */
+static inline __attribute__((always_inline)) int field_sent(const struct oc_field *f, size_t i,
+                                                            size_t *klen)
+{
+    const char *k = f[i].key, *v = f[i].value;
+    if(!k || !*k || f[i].type == OC_FIELD_NULL || !v || !*v)
+        return 0;
+    *klen = strlen(k);
+    if(is_email_key(k, *klen))
+        return 0;
+    for(size_t p = 0; p < i; p++)
+        if(f[p].key && f[p].key[0] == k[0] && !strcmp(f[p].key, k))
+            return 0;
+    return 1;
+}
+
 /* The object through put_quoted and the buffer's own appends: any string
  * with a byte written escaped (rare) takes this way. */
 static int write_general(struct kit_buf *out, const char *ord, size_t ordlen, const char *email,
@@ -119,17 +138,10 @@ static int write_general(struct kit_buf *out, const char *ord, size_t ordlen, co
     }
     *email_only = 1;
     for(size_t i = 0; i < n && f; i++) {
+        size_t klen;
+        if(!field_sent(f, i, &klen))
+            continue;
         const char *k = f[i].key, *v = f[i].value;
-        if(!k || !*k || f[i].type == OC_FIELD_NULL || !v || !*v)
-            continue;
-        size_t klen = strlen(k);
-        if(is_email_key(k, klen))
-            continue;
-        int dup = 0;
-        for(size_t p = 0; p < i && !dup; p++)
-            dup = f[p].key && f[p].key[0] == k[0] && !strcmp(f[p].key, k);
-        if(dup)
-            continue; /* duplicate column: the first wins, never two same keys */
         kit_buf_putc(out, ',');
         put_quoted(out, k, klen);
         kit_buf_putc(out, ':');
@@ -238,17 +250,10 @@ int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *emai
     d += elen + 2;
     int only = 1;
     for(size_t i = 0; i < n && f && !any; i++) {
+        size_t klen;
+        if(!field_sent(f, i, &klen))
+            continue;
         const char *k = f[i].key, *v = f[i].value;
-        if(!k || !*k || f[i].type == OC_FIELD_NULL || !v || !*v)
-            continue;
-        size_t klen = strlen(k);
-        if(is_email_key(k, klen))
-            continue;
-        int dup = 0;
-        for(size_t p = 0; p < i && !dup; p++)
-            dup = f[p].key && f[p].key[0] == k[0] && !strcmp(f[p].key, k);
-        if(dup)
-            continue; /* duplicate column: the first wins, never two same keys */
         size_t vlen = strlen(v);
         out->len = (size_t)(d - out->data);
         room = klen + vlen + 6 + TAIL_ROOM;
