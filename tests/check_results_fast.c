@@ -6,6 +6,7 @@
  * alignment and length, and strings whose terminating NUL is the last
  * byte before an unmapped page (the step must never read into it). */
 #include <check.h>
+#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,10 @@
 #include <unistd.h>
 
 #include "host-api/ochost/output.h"
+#include "hubspot/email_event.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
+#include "tests/support/ochrun.h"
 
 /* The record as the general writer writes it. */
 static void reference_json(const struct oc_record *r, struct kit_buf *out)
@@ -126,7 +129,74 @@ static const char *const numbers[] = {"0", "-0", "12", "-3.25", "1e9", "2.5E-3",
                                       "12a", "", "0x10", "9007199254740993"};
 static const char *const bools[] = {"true", "false", "TRUE", "1", "", "truex"};
 
+/* JSON field texts of every shape: each kind of value, nested, with
+ * spaces and tabs (written as they are) and with newlines (compacted by
+ * the general writer), strings with escapes and UTF-8 (left to the
+ * reader), nesting beyond the quick check's depth, and texts that are
+ * not JSON (written as strings). */
+static const char *const json_texts[] = {
+    "[\"120.0.0.0\"]", "[]", "{}", "[ ]", "{ }", "[1,2.5,-0,1e9,2.5E-3,true,false,null]", "\"s\"", "0", "-12.5e+3",
+    "true", "false", "null", "{\"a\":1,\"b\":[{},[]],\"c\":{\"d\":null}}", "{\"a\":1,\"a\":2}",
+    " [1 ,\t2 ] ", "\t{ \"k\" :\t\"v\" }\t", "[1,\n2]", "{\"a\":\r\n 1}\n", "\n", "[\"a\nb\"]",
+    "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", "[\"\\u0041\\u00e9\\ud83d\\ude00\"]", "[\"\\ud83d\"]", "[\"\\x\"]",
+    "[\"caf\xc3\xa9\"]", "[\"\xc3\"]", "[\"\xff\"]", "[\"\x7f\"]", "[\"\x01\"]", "[\"tab\there\"]",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "", " ", "[", "]", "[1,]", "[,1]", "{\"a\"}",
+    "{\"a\":}", "{a:1}", "{\"a\":1,}", "[1 2]", "01", "1.", ".5", "-", "1e", "+1", "0x10", "tru", "nul", "True",
+    "NaN", "[1]x", "[1] [2]", "\"unterminated", "[\"a\"", "{\"a\":1}}", "'single'", "[\"a\",\"b\"]\n", "\xef\xbb\xbf[]",
+    "[1]\x7f", "{\"\":\"\"}", "{\"k\":[\"v\",{\"x\":[true]}]}",
+};
+#define NJSON_TEXTS (sizeof json_texts / sizeof json_texts[0])
+
+/* Pieces a generated JSON text is made of; joined at random they are
+ * valid or not, and seldom both by design. */
+static const char *const json_pieces[] = {
+    "[", "]", "{", "}", ",", ":", " ", "\t", "\n", "\"k\"", "\"v w\"", "1", "-0.5", "2e3", "true", "null",
+    "\"\\n\"", "\"\xc3\xa9\"",
+};
+
+/* A JSON text at out (size bytes): a valid nested value, now and then
+ * spoiled by a piece put in at random, or pieces at random. */
+static void gen_json(char *out, size_t size, int depth)
+{
+    size_t n = strlen(out);
+    if(below(8) == 0 || n + 40 >= size) {
+        const char *t = json_texts[below(NJSON_TEXTS)];
+        if(n + strlen(t) + 1 < size)
+            strcat(out, t);
+        return;
+    }
+    switch(depth < 5 ? below(4) : 2) {
+    case 0:
+    case 1: {
+        int obj = below(2);
+        size_t items = below(4);
+        strcat(out, obj ? "{" : "[");
+        for(size_t i = 0; i < items && strlen(out) + 60 < size; i++) {
+            if(i)
+                strcat(out, below(6) ? "," : " , ");
+            if(obj)
+                strcat(out, below(5) ? "\"key\":" : "\"a b\" :\t");
+            gen_json(out, size, depth + 1);
+        }
+        strcat(out, obj ? "}" : "]");
+        break;
+    }
+    default:
+        strcat(out, json_pieces[9 + below(sizeof json_pieces / sizeof json_pieces[0] - 9)]);
+    }
+    if(depth == 0 && below(6) == 0) {
+        size_t len = strlen(out), at = below(len + 1);
+        const char *p = json_pieces[below(sizeof json_pieces / sizeof json_pieces[0])];
+        if(len + strlen(p) + 1 < size) {
+            memmove(out + at + strlen(p), out + at, len - at + 1);
+            memcpy(out + at, p, strlen(p));
+        }
+    }
+}
+
 #define FIELDS_MAX 8
+#define PATH_MAX_WHAT 300
 #define TEXT_SIZE 400
 
 /* Texts live at a random offset in their own slot, so every alignment of
@@ -163,7 +233,7 @@ static void gen_record(struct gen_record *g)
     for(size_t i = 0; i < g->r.nfields; i++) {
         struct oc_field *f = &g->f[i];
         f->key = below(12) ? place(g, 1 + 2 * i) : NULL;
-        switch(below(6)) {
+        switch(below(7)) {
         case 0:
             f->type = OC_FIELD_NULL;
             f->value = below(2) ? "ignored" : NULL;
@@ -176,6 +246,14 @@ static void gen_record(struct gen_record *g)
             f->type = OC_FIELD_BOOL;
             f->value = bools[below(sizeof bools / sizeof bools[0])];
             break;
+        case 3: {
+            f->type = OC_FIELD_JSON;
+            char *at = g->text[2 + 2 * i] + below(16);
+            at[0] = '\0';
+            gen_json(at, TEXT_SIZE, 0);
+            f->value = below(30) ? at : NULL;
+            break;
+        }
         default:
             f->type = OC_FIELD_STRING;
             f->value = below(15) ? place(g, 2 + 2 * i) : NULL;
@@ -191,11 +269,21 @@ START_TEST(generated_records_match_the_general_writer)
     struct gen_record *g = calloc(1, sizeof *g);
     ck_assert_ptr_nonnull(g);
     struct kit_buf reused = KIT_BUF_INIT;
+    size_t json_valid = 0, json_invalid = 0;
     rng_state = 0x9E3779B97F4A7C15u;
     for(int n = 0; n < 20000; n++) {
         char what[64];
         snprintf(what, sizeof what, "generated record %d", n);
         gen_record(g);
+        for(size_t i = 0; i < g->r.nfields; i++)
+            if(g->f[i].type == OC_FIELD_JSON && g->f[i].value) {
+                struct kit_json j = {0};
+                if(kit_json_parse(&j, g->f[i].value, strlen(g->f[i].value), NULL, 0))
+                    json_invalid++;
+                else
+                    json_valid++;
+                kit_json_free(&j);
+            }
         check_record(what, &g->r, &reused, below(4) ? 0 : below(200));
         if(n % 64 == 0) {
             struct kit_buf fresh = KIT_BUF_INIT;
@@ -203,8 +291,83 @@ START_TEST(generated_records_match_the_general_writer)
             kit_buf_free(&fresh);
         }
     }
+    /* The generator must feed both ways a JSON text is written. */
+    ck_assert_uint_gt(json_valid, 1000);
+    ck_assert_uint_gt(json_invalid, 1000);
     kit_buf_free(&reused);
     free(g);
+}
+END_TEST
+
+/* Each JSON text of the list at every alignment, alone, between other
+ * fields, and in a record of several JSON fields. */
+START_TEST(json_fields_of_every_shape_match_the_general_writer)
+{
+    char slot[TEXT_SIZE + 16];
+    struct kit_buf out = KIT_BUF_INIT;
+    for(size_t t = 0; t < NJSON_TEXTS; t++)
+        for(size_t align = 0; align < 16; align++) {
+            char *v = slot + align;
+            strcpy(v, json_texts[t]);
+            struct oc_field f[] = {{"browser_name", "Chrome", OC_FIELD_STRING},
+                                   {"browser_version", v, OC_FIELD_JSON},
+                                   {"portal_id", "62515", OC_FIELD_NUMBER},
+                                   {"again", v, OC_FIELD_JSON},
+                                   {"list", json_texts[(t + 7) % NJSON_TEXTS], OC_FIELD_JSON}};
+            struct oc_record alone = {sizeof alone, "email_event", NULL, 1, f + 1};
+            struct oc_record among = {sizeof among, "email_event", NULL, 5, f};
+            char what[80];
+            snprintf(what, sizeof what, "JSON text %zu at alignment %zu, alone", t, align);
+            check_record(what, &alone, &out, align);
+            snprintf(what, sizeof what, "JSON text %zu at alignment %zu, among others", t, align);
+            check_record(what, &among, &out, 0);
+        }
+    kit_buf_free(&out);
+}
+END_TEST
+
+/* The events of every cassette that holds email events, flattened as a
+ * pull flattens them (hs_email_event_flatten: arrays such as a browser's
+ * version kept as JSON fields). */
+START_TEST(real_pull_records_match_the_general_writer)
+{
+    glob_t gl;
+    ck_assert_int_eq(glob("fixtures/hubspot/*.json", 0, NULL, &gl), 0);
+    struct hs_email_event ev = HS_EMAIL_EVENT_INIT;
+    struct kit_buf text = KIT_BUF_INIT, out = KIT_BUF_INIT;
+    size_t records = 0, json_fields = 0;
+    for(size_t c = 0; c < gl.gl_pathc; c++) {
+        kit_buf_reset(&text);
+        ochrun_slurp(gl.gl_pathv[c], &text);
+        struct kit_json j = {0};
+        if(!strstr(kit_buf_str(&text), "\"events\"") || kit_json_parse(&j, text.data, text.len, NULL, 0)) {
+            kit_json_free(&j);
+            continue;
+        }
+        for(int t = 0; t < j.ntok; t++) {
+            int events = kit_json_type(&j, t) == KIT_JSON_OBJECT ? kit_json_get(&j, t, "events") : -1;
+            if(kit_json_type(&j, events) != KIT_JSON_ARRAY)
+                continue;
+            for(int i = 0, e = events + 1; i < kit_json_size(&j, events); i++, e = kit_json_skip(&j, e)) {
+                if(kit_json_type(&j, e) != KIT_JSON_OBJECT || hs_email_event_flatten(&j, e, &ev) != OC_OK)
+                    continue;
+                struct oc_record r = {sizeof r, "email_event", NULL, ev.n, ev.fields};
+                for(size_t k = 0; k < ev.n; k++)
+                    json_fields += ev.fields[k].type == OC_FIELD_JSON;
+                char what[PATH_MAX_WHAT];
+                snprintf(what, sizeof what, "%s, event %d", gl.gl_pathv[c], i);
+                check_record(what, &r, &out, records % 40);
+                records++;
+            }
+        }
+        kit_json_free(&j);
+    }
+    ck_assert_uint_gt(records, 100);
+    ck_assert_uint_gt(json_fields, 40);
+    hs_email_event_free(&ev);
+    kit_buf_free(&text);
+    kit_buf_free(&out);
+    globfree(&gl);
 }
 END_TEST
 
@@ -375,6 +538,8 @@ Suite *make_results_fast_suite(void)
     TCase *tc = tcase_create("writer");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, generated_records_match_the_general_writer);
+    tcase_add_test(tc, json_fields_of_every_shape_match_the_general_writer);
+    tcase_add_test(tc, real_pull_records_match_the_general_writer);
     tcase_add_test(tc, heap_strings_match_the_general_writer);
     tcase_add_test(tc, push_results_match_the_general_writer);
     tcase_add_test(tc, strings_at_the_end_of_a_page);

@@ -435,12 +435,154 @@ static inline void memo_keep(struct key_memo *m, const char *key, size_t klen, c
 #define CURSOR_LOAD() (d = out->data + out->len, lim = out->data + out->cap - STEP_ROOM)
 #define CURSOR_SAVE() (out->len = (size_t)(d - out->data))
 
-/* och_record_json for records without JSON fields (all a push or lookup
- * emits): the same bytes as the general writer below, written straight
- * into the buffer, each string looked at once. Returns 0, -1 on oom
- * (nothing of the record stays in out), or 1 when r has a JSON field
- * (nothing written: the general writer's work). */
-static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
+/* The end of the number at p (JSON's grammar), or NULL when none starts
+ * there. */
+static const char *skip_number(const char *p)
+{
+    if(*p == '-')
+        p++;
+    if(*p == '0')
+        p++;
+    else if(*p >= '1' && *p <= '9')
+        while(*p >= '0' && *p <= '9')
+            p++;
+    else
+        return NULL;
+    if(*p == '.') {
+        if(!(*++p >= '0' && *p <= '9'))
+            return NULL;
+        while(*p >= '0' && *p <= '9')
+            p++;
+    }
+    if(*p == 'e' || *p == 'E') {
+        p++;
+        if(*p == '+' || *p == '-')
+            p++;
+        if(!(*p >= '0' && *p <= '9'))
+            return NULL;
+        while(*p >= '0' && *p <= '9')
+            p++;
+    }
+    return p;
+}
+
+/* The end of the string whose opening quote is at p, or NULL when it
+ * holds anything but printable ASCII and the short escapes: \u escapes
+ * and other bytes are left to the reader, whose rules they depend on. */
+static const char *skip_string(const char *p)
+{
+    for(p++;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if(c == '"')
+            return p + 1;
+        if(c == '\\') {
+            if(!p[1] || !strchr("\"\\/bfnrt", p[1]))
+                return NULL;
+            p++;
+        } else if(c < 0x20 || c >= 0x7F) {
+            return NULL;
+        }
+    }
+}
+
+/* Deeper containers, and longer texts, are left to the reader, whose
+ * limits (KIT_JSON_MAX_DEPTH, _TOKENS) lie far beyond both. */
+#define QUICK_JSON_DEPTH 32
+#define QUICK_JSON_BYTES (1u << 20)
+
+/* The length of v when it is surely one JSON text kit_json_parse takes,
+ * all on one line, so put_json_value would write it as it is; else
+ * SIZE_MAX, and put_json_value must decide. One pass, no tokens: a pull
+ * writes a few such fields (short arrays) per record. */
+static size_t quick_json_len(const char *v)
+{
+    uint32_t in_obj = 0; /* bit d: the container at depth d+1 is an object */
+    int depth = 0;
+    const char *p = v;
+value:
+    while(*p == ' ' || *p == '\t')
+        p++;
+    switch(*p) {
+    case '{':
+    case '[':
+        if(depth == QUICK_JSON_DEPTH)
+            return SIZE_MAX;
+        in_obj = (in_obj & ~(1u << depth)) | (uint32_t)(*p == '{') << depth;
+        depth++;
+        p++;
+        while(*p == ' ' || *p == '\t')
+            p++;
+        if(*p == (in_obj >> (depth - 1) & 1 ? '}' : ']')) {
+            p++;
+            depth--;
+            goto after;
+        }
+        if(in_obj >> (depth - 1) & 1)
+            goto member;
+        goto value;
+    case '"':
+        p = skip_string(p);
+        break;
+    case 't':
+        p = strncmp(p, "true", 4) ? NULL : p + 4;
+        break;
+    case 'f':
+        p = strncmp(p, "false", 5) ? NULL : p + 5;
+        break;
+    case 'n':
+        p = strncmp(p, "null", 4) ? NULL : p + 4;
+        break;
+    default:
+        p = skip_number(p);
+    }
+    if(!p)
+        return SIZE_MAX;
+after:
+    while(*p == ' ' || *p == '\t')
+        p++;
+    if(!depth) {
+        size_t len = (size_t)(p - v);
+        return *p || len > QUICK_JSON_BYTES ? SIZE_MAX : len;
+    }
+    if(*p == ',') {
+        p++;
+        if(in_obj >> (depth - 1) & 1)
+            goto member;
+        goto value;
+    }
+    if(*p != (in_obj >> (depth - 1) & 1 ? '}' : ']'))
+        return SIZE_MAX;
+    p++;
+    depth--;
+    goto after;
+member:
+    while(*p == ' ' || *p == '\t')
+        p++;
+    if(*p != '"' || !(p = skip_string(p)))
+        return SIZE_MAX;
+    while(*p == ' ' || *p == '\t')
+        p++;
+    if(*p++ != ':')
+        return SIZE_MAX;
+    goto value;
+}
+
+/* A JSON field's value the quick check left undecided, written by
+ * put_json_value, then room for the next step. Returns 0, or -1 on oom. */
+static int put_json_general(struct kit_buf *out, const char *v)
+{
+    struct kit_buf tmp = KIT_BUF_INIT;
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    put_json_value(&w, v, &tmp);
+    kit_buf_free(&tmp);
+    return kit_jw_error(&w) || !kit_buf_ok(out) || room(out, STEP_ROOM) ? -1 : 0;
+}
+
+/* och_record_json: the same bytes as the general writer, och_fields_json
+ * after the kind, written straight into the buffer, each string looked at
+ * once. Returns 0, or -1 on oom (nothing of the record stays in out). */
+static int record_json_quick(const struct oc_record *r, struct kit_buf *out)
 {
     size_t start = out->len;
     char *d, *lim, *e;
@@ -467,11 +609,6 @@ static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
         const struct oc_field *f = &r->fields[i];
         if(!f->key)
             continue;
-        if(f->type == OC_FIELD_JSON) {
-            out->len = start;
-            out->data[start] = '\0';
-            return 1;
-        }
         /* Room for the comma and colon: every step leaves more than 32
          * bytes after what it writes. */
         m = &memos[(i + 1) & (KEY_MEMOS - 1)];
@@ -491,7 +628,17 @@ static int record_json_plain(const struct oc_record *r, struct kit_buf *out)
             *d++ = ':';
         }
         const char *v = f->value ? f->value : "";
-        if(f->type == OC_FIELD_STRING || !(f->type == OC_FIELD_NULL || bare_literal(f, v))) {
+        if(f->type == OC_FIELD_JSON) {
+            size_t n = quick_json_len(v);
+            CURSOR_SAVE();
+            if(n == SIZE_MAX ? put_json_general(out, v) : room(out, n + STEP_ROOM))
+                goto fail;
+            CURSOR_LOAD();
+            if(n != SIZE_MAX) {
+                memcpy(d, v, n);
+                d += n;
+            }
+        } else if(f->type == OC_FIELD_STRING || !(f->type == OC_FIELD_NULL || bare_literal(f, v))) {
             if((e = put_plain(d, lim, v))) {
                 d = e;
             } else {
@@ -525,21 +672,7 @@ fail:
     return -1;
 }
 
-int och_record_json(const struct oc_record *r, struct kit_buf *out)
-{
-    int rc = record_json_plain(r, out);
-    if(rc <= 0)
-        return rc;
-    struct kit_buf tmp = KIT_BUF_INIT;
-    struct kit_jw w;
-    kit_jw_init(&w, out);
-    kit_jw_obj(&w);
-    kit_jw_kstr(&w, "kind", r->kind ? r->kind : "");
-    och_fields_json(&w, r, &tmp);
-    kit_jw_obj_end(&w);
-    kit_buf_free(&tmp);
-    return kit_jw_error(&w) || !kit_buf_ok(out) ? -1 : 0;
-}
+int och_record_json(const struct oc_record *r, struct kit_buf *out) { return record_json_quick(r, out); }
 
 static int stdout_errno;
 
