@@ -326,6 +326,42 @@ START_TEST(json_fields_of_every_shape_match_the_general_writer)
 }
 END_TEST
 
+/* A number field is written bare exactly when the JSON reader takes its
+ * text as one number, nothing around it (both writers share the number check, so it is held
+ * to the reader here), else as a string. */
+START_TEST(number_fields_are_bare_exactly_when_json_reads_a_number)
+{
+    static const char *const more[] = {"-", "-01", "1.5e", "1e+", "1e-7", "1E+07", "0.0", "-0.0e-0", "00", "1.2.3",
+                                       " 1", "1 ", "+0", "1e5.5", "123456789012345678901234567890"};
+    struct kit_buf out = KIT_BUF_INIT, want = KIT_BUF_INIT;
+    size_t nn = sizeof numbers / sizeof numbers[0];
+    for(size_t i = 0; i < nn + sizeof more / sizeof more[0]; i++) {
+        const char *v = i < nn ? numbers[i] : more[i - nn];
+        struct kit_json j = {0};
+        /* the reader also takes spaces around a number, which the
+         * writers keep as a string */
+        int bare = !kit_json_parse(&j, v, strlen(v), NULL, 0) && kit_json_type(&j, 0) == KIT_JSON_NUMBER &&
+                   strspn(v, "0123456789+-.eE") == strlen(v);
+        kit_json_free(&j);
+        struct oc_field f[] = {{"n", v, OC_FIELD_NUMBER}};
+        struct oc_record r = {sizeof r, "k", NULL, 1, f};
+        kit_buf_reset(&out);
+        kit_buf_reset(&want);
+        ck_assert_int_eq(och_record_json(&r, &out), 0);
+        kit_buf_puts(&want, "{\"kind\":\"k\",\"n\":");
+        if(bare)
+            kit_buf_puts(&want, v);
+        else
+            kit_json_quote(&want, v, strlen(v));
+        kit_buf_putc(&want, '}');
+        ck_assert_msg(strcmp(kit_buf_str(&out), kit_buf_str(&want)) == 0, "number %s: got %s, want %s", v,
+                      kit_buf_str(&out), kit_buf_str(&want));
+    }
+    kit_buf_free(&out);
+    kit_buf_free(&want);
+}
+END_TEST
+
 /* The events of every cassette that holds email events, flattened as a
  * pull flattens them (hs_email_event_flatten: arrays such as a browser's
  * version kept as JSON fields). */
@@ -540,6 +576,7 @@ Suite *make_results_fast_suite(void)
     tcase_add_test(tc, generated_records_match_the_general_writer);
     tcase_add_test(tc, json_fields_of_every_shape_match_the_general_writer);
     tcase_add_test(tc, real_pull_records_match_the_general_writer);
+    tcase_add_test(tc, number_fields_are_bare_exactly_when_json_reads_a_number);
     tcase_add_test(tc, heap_strings_match_the_general_writer);
     tcase_add_test(tc, push_results_match_the_general_writer);
     tcase_add_test(tc, strings_at_the_end_of_a_page);

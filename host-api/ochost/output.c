@@ -1,7 +1,6 @@
 /* output.c - records as JSON lines; see output.h. */
 #include "host-api/ochost/output.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,37 +14,42 @@
 #include <emmintrin.h>
 #endif
 
-/* JSON number grammar: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? */
+/* The end of the number at p (JSON's grammar), or NULL when none starts
+ * there. */
+static const char *skip_number(const char *p)
+{
+    if(*p == '-')
+        p++;
+    if(*p == '0')
+        p++;
+    else if(*p >= '1' && *p <= '9')
+        while(*p >= '0' && *p <= '9')
+            p++;
+    else
+        return NULL;
+    if(*p == '.') {
+        if(!(*++p >= '0' && *p <= '9'))
+            return NULL;
+        while(*p >= '0' && *p <= '9')
+            p++;
+    }
+    if(*p == 'e' || *p == 'E') {
+        p++;
+        if(*p == '+' || *p == '-')
+            p++;
+        if(!(*p >= '0' && *p <= '9'))
+            return NULL;
+        while(*p >= '0' && *p <= '9')
+            p++;
+    }
+    return p;
+}
+
+/* s is one JSON number, all of it. */
 static int json_number(const char *s)
 {
-    if(!s)
-        return 0;
-    if(*s == '-')
-        s++;
-    if(*s == '0')
-        s++;
-    else if(*s >= '1' && *s <= '9')
-        while(isdigit((unsigned char)*s))
-            s++;
-    else
-        return 0;
-    if(*s == '.') {
-        s++;
-        if(!isdigit((unsigned char)*s))
-            return 0;
-        while(isdigit((unsigned char)*s))
-            s++;
-    }
-    if(*s == 'e' || *s == 'E') {
-        s++;
-        if(*s == '+' || *s == '-')
-            s++;
-        if(!isdigit((unsigned char)*s))
-            return 0;
-        while(isdigit((unsigned char)*s))
-            s++;
-    }
-    return *s == '\0';
+    const char *end = s ? skip_number(s) : NULL;
+    return end && !*end;
 }
 
 /* Write a JSON field's text: as is when it is one valid JSON text on one
@@ -434,37 +438,6 @@ static inline void memo_keep(struct key_memo *m, const char *key, size_t klen, c
  * compiler reload out->len after each byte. */
 #define CURSOR_LOAD() (d = out->data + out->len, lim = out->data + out->cap - STEP_ROOM)
 #define CURSOR_SAVE() (out->len = (size_t)(d - out->data))
-
-/* The end of the number at p (JSON's grammar), or NULL when none starts
- * there. */
-static const char *skip_number(const char *p)
-{
-    if(*p == '-')
-        p++;
-    if(*p == '0')
-        p++;
-    else if(*p >= '1' && *p <= '9')
-        while(*p >= '0' && *p <= '9')
-            p++;
-    else
-        return NULL;
-    if(*p == '.') {
-        if(!(*++p >= '0' && *p <= '9'))
-            return NULL;
-        while(*p >= '0' && *p <= '9')
-            p++;
-    }
-    if(*p == 'e' || *p == 'E') {
-        p++;
-        if(*p == '+' || *p == '-')
-            p++;
-        if(!(*p >= '0' && *p <= '9'))
-            return NULL;
-        while(*p >= '0' && *p <= '9')
-            p++;
-    }
-    return p;
-}
 
 /* The end of the string whose opening quote is at p, or NULL when it
  * holds anything but printable ASCII and the short escapes: \u escapes
