@@ -50,6 +50,49 @@ static uint64_t special_bytes(uint64_t w)
            ((w - ONES * 0x20) & ~w & HIGH) | (w & HIGH);
 }
 
+/* 1..7 bytes of s copied to d; nonzero when one is written escaped. Two
+ * overlapping four-byte words for 4 to 7 (the flags of a word's bytes come
+ * out exact in its low half: borrows only travel up). */
+static inline uint64_t copy_short(char *d, const char *s, size_t n)
+{
+    uint32_t a, b;
+    if(n >= 4) {
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+        return (special_bytes(a) | special_bytes(b)) & UINT64_C(0x80808080);
+    }
+    uint64_t any = 0;
+    for(size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        any |= c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+        d[i] = (char)c;
+    }
+    return any;
+}
+
+/* s[0..n) copied to d (which has n + 8 bytes of room) as it is; nonzero
+ * when a byte of it is written escaped in JSON, d then not usable. */
+static inline uint64_t copy_plain(char *d, const char *s, size_t n)
+{
+    if(n < 8)
+        return copy_short(d, s, n);
+    uint64_t w, any = 0;
+    size_t i = 0;
+    for(; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        any |= special_bytes(w);
+        memcpy(d + i, &w, 8);
+    }
+    if(i < n) {
+        memcpy(&w, s + n - 8, 8);
+        any |= special_bytes(w);
+        memcpy(d + n - 8, &w, 8);
+    }
+    return any;
+}
+
 /* Append s[0..n) quoted, as kit_json_quote does, copying it straight
  * when one scan shows nothing in it needs escaping (nearly every
  * address, name and value): eight bytes a step, copied as they are
@@ -60,27 +103,7 @@ static inline void put_quoted(struct kit_buf *out, const char *s, size_t n)
     if((out->oom || !out->data || out->cap - out->len <= n + 2 + 8) && kit_buf_reserve(out, n + 2 + 8))
         return; /* out is now marked out of memory */
     char *d = out->data + out->len + 1;
-    uint64_t w, any = 0;
-    size_t i = 0;
-    if(n < 8) {
-        for(; i < n; i++) {
-            unsigned char c = (unsigned char)s[i];
-            any |= c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
-            d[i] = (char)c;
-        }
-        i = n;
-    }
-    for(; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        any |= special_bytes(w);
-        memcpy(d + i, &w, 8);
-    }
-    if(i < n) {
-        /* the last eight, overlapping bytes already checked */
-        memcpy(&w, s + n - 8, 8);
-        any |= special_bytes(w);
-        memcpy(d + n - 8, &w, 8);
-    }
+    uint64_t any = copy_plain(d, s, n);
     if(any) {
         kit_json_quote(out, s, n); /* nothing was counted in out yet */
         return;
@@ -152,49 +175,6 @@ static int write_general(struct kit_buf *out, const char *ord, size_t ordlen, co
     kit_buf_append(out, ord, ordlen);
     kit_buf_append(out, "\"}", 2);
     return kit_buf_ok(out) ? 0 : -1;
-}
-
-/* 1..7 bytes of s copied to d; nonzero when one is written escaped. Two
- * overlapping four-byte words for 4 to 7 (the flags of a word's bytes come
- * out exact in its low half: borrows only travel up). */
-static inline uint64_t copy_short(char *d, const char *s, size_t n)
-{
-    uint32_t a, b;
-    if(n >= 4) {
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
-        return (special_bytes(a) | special_bytes(b)) & UINT64_C(0x80808080);
-    }
-    uint64_t any = 0;
-    for(size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        any |= c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
-        d[i] = (char)c;
-    }
-    return any;
-}
-
-/* s[0..n) copied to d (which has n + 8 bytes of room) as it is; nonzero
- * when a byte of it is written escaped in JSON, d then not usable. */
-static inline uint64_t copy_plain(char *d, const char *s, size_t n)
-{
-    if(n < 8)
-        return copy_short(d, s, n);
-    uint64_t w, any = 0;
-    size_t i = 0;
-    for(; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        any |= special_bytes(w);
-        memcpy(d + i, &w, 8);
-    }
-    if(i < n) {
-        memcpy(&w, s + n - 8, 8);
-        any |= special_bytes(w);
-        memcpy(d + n - 8, &w, 8);
-    }
-    return any;
 }
 
 /* Room made sure of before a field is written: its key and value, the
