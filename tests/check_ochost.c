@@ -641,13 +641,52 @@ START_TEST(version_names_ochost_plugin_and_libcurl)
     ck_assert_msg(strstr(OUT(&r), "\nlibcurl 7.") || strstr(OUT(&r), "\nlibcurl 8."), "%s", OUT(&r));
     ochrun_free(&r);
 
-    /* No plugin: say so and why, and still name ochost and libcurl. */
+    /* No plugin: say so and why, and that libcurl comes with it. */
     run_ochost(&r, (const char *[]){"-V", "--manifest", "/nonexistent/plugin.manifest", NULL}, NULL, NULL);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
     ck_assert_msg(strncmp(OUT(&r), "ochost 0.", 9) == 0, "%s", OUT(&r));
     ck_assert_msg(strstr(OUT(&r), "\nplugin: not loaded (") && strstr(OUT(&r), "/nonexistent/plugin.manifest"),
                   "%s", OUT(&r));
-    ck_assert_msg(strstr(OUT(&r), "\nlibcurl "), "%s", OUT(&r));
+    ck_assert_msg(strstr(OUT(&r), "\nlibcurl: not loaded (ochost uses the plugin's)\n"), "%s", OUT(&r));
+    ochrun_free(&r);
+}
+END_TEST
+
+/* GnuTLS (which Debian's libcurl links) reads GNUTLS_NO_IMPLICIT_INIT in
+ * its library constructor. ochost sets it before the plugin, and so its
+ * libraries, is loaded, keeping a value the user chose; and ochost itself
+ * loads no libcurl, or the constructor would have run before main. */
+START_TEST(gnutls_waits_for_first_use)
+{
+    const char *build = getenv("OC_BUILD");
+    char rel[PATH_MAX], lib[PATH_MAX], text[PATH_MAX + 256], manifest[PATH_MAX];
+    snprintf(rel, sizeof rel, "%s/testplugins/tells_env.so", build && *build ? build : "build");
+    ck_assert_msg(realpath(rel, lib), "%s is not built: run through make check", rel);
+    snprintf(text, sizeof text,
+             "name = tellsenv\nversion = 1.0.0\nabi = 1.0\nlibrary = %s\nentry = oc_connector_entry\n"
+             "capabilities = pull\n",
+             lib);
+    write_file("tells_env.manifest", text, 0644, manifest, sizeof manifest);
+
+    struct ochrun r;
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--version", NULL}, NULL, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(OUT(&r), "OC_E_CONFIG: GNUTLS_NO_IMPLICIT_INIT at load: '1')"), "%s", OUT(&r));
+    ochrun_free(&r);
+
+    run_ochost(&r, (const char *[]){"--manifest", manifest, "--version", NULL},
+               (const char *[]){"GNUTLS_NO_IMPLICIT_INIT=0", NULL}, NULL);
+    ck_assert_msg(strstr(OUT(&r), "OC_E_CONFIG: GNUTLS_NO_IMPLICIT_INIT at load: '0')"), "%s", OUT(&r));
+    ochrun_free(&r);
+
+    /* No plugin loaded, so no libcurl (glibc's loader lists every
+     * library it loads under LD_DEBUG=libs). */
+    run_ochost(&r, (const char *[]){"-V", "--manifest", "/nonexistent/plugin.manifest", NULL},
+               (const char *[]){"LD_DEBUG=libs", NULL}, NULL);
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, ERR(&r));
+    ck_assert_msg(strstr(ERR(&r), "libc.so.6"), "LD_DEBUG listed nothing: %s", ERR(&r));
+    ck_assert_msg(!strstr(ERR(&r), "libcurl") && !strstr(ERR(&r), "libgnutls"), "%s", ERR(&r));
+    ck_assert_msg(strstr(OUT(&r), "\nlibcurl: not loaded (ochost uses the plugin's)\n"), "%s", OUT(&r));
     ochrun_free(&r);
 }
 END_TEST
@@ -817,6 +856,7 @@ Suite *make_ochost_suite(void)
     tcase_add_test(tc, no_command_says_so_once);
     tcase_add_test(tc, typos_suggest_the_nearest);
     tcase_add_test(tc, version_names_ochost_plugin_and_libcurl);
+    tcase_add_test(tc, gnutls_waits_for_first_use);
     tcase_add_test(tc, manifest_from_the_environment);
     tcase_add_test(tc, default_state_follows_xdg);
     tcase_add_test(tc, batch_failure_cuts_back_to_last_save_and_refuses_saves);

@@ -107,7 +107,8 @@ void ochrun_teardown(struct ochrun_env *e)
 static int inherited(const char *v)
 {
     static const char *const drop[] = {"HUBSPOT_", "OCHOST_", "http_proxy=", "https_proxy=", "HTTP_PROXY=",
-                                       "HTTPS_PROXY=", "ALL_PROXY=", "all_proxy=", "NO_PROXY=", "no_proxy="};
+                                       "HTTPS_PROXY=", "ALL_PROXY=", "all_proxy=", "NO_PROXY=", "no_proxy=",
+                                       "GNUTLS_NO_IMPLICIT_INIT="};
     for(size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
         if(strncmp(v, drop[i], strlen(drop[i])) == 0)
             return 0;
