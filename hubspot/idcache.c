@@ -12,9 +12,12 @@
  * contact"; when learned, epoch ms on the host clock; the lookup record as
  * key, value pairs when kept).
  *
- * In memory: a fixed pool of entries, chained in hash buckets and in one
- * list from least to most recently used, so get, put and eviction cost
- * O(1) and the memory is bounded by the pool whatever the traffic.
+ * In memory: a pool of entries, chained in hash buckets and in one list
+ * from least to most recently used, so get, put and eviction cost O(1).
+ * The pool starts at INITIAL_ENTRIES and doubles as it fills, up to the
+ * bound, where the least recently used entry makes room: a one-contact
+ * sign-up then touches a few pages, not the whole bounded table (512 KiB,
+ * each page a fault), and memory stays bounded whatever the traffic.
  */
 #include "hubspot/idcache.h"
 
@@ -34,6 +37,13 @@
 
 #define FORMAT_NAME "contact-ids"
 #define FORMAT_VERSION 1
+#define TEXT_OF(x) #x
+#define TEXT_OF_VALUE(x) TEXT_OF(x)
+/* The saved value around its entries. */
+#define FRAME_OPEN "{\"cache\":\"" FORMAT_NAME "\",\"v\":" TEXT_OF_VALUE(FORMAT_VERSION) ",\"entries\":["
+#define FRAME_CLOSE "]}"
+/* Room a new cache has: a sign-up or a lookup puts one entry or a few. */
+#define INITIAL_ENTRIES 64
 #define ID_MAX_DIGITS 20
 /* Longer than any address HubSpot accepts (RFC 5321: 254): not worth a
  * slot. */
@@ -51,6 +61,7 @@ struct entry {
     size_t nfields;
     signed char by;
     unsigned char plain; /* key written as itself in JSON, so the save copies it */
+    unsigned char boxed; /* key and id in their own block, not in text */
     uint32_t hash;
     int64_t at_ms;
     size_t bytes;    /* its share of the saved value */
@@ -62,10 +73,13 @@ struct entry {
 struct hs_idcache {
     struct oc_instance *in; /* borrowed: the cache lives in its slot */
     struct entry *e;
-    size_t cap, count, bytes;
+    size_t cap;  /* entries e has room for: grows by doubling up to max */
+    size_t max;  /* the bound: at it, the least recently used makes room */
+    size_t used; /* slots ever handed out; those from here on are fresh */
+    size_t count, bytes;
     long *bucket;
     size_t nbucket; /* a power of two */
-    long oldest, newest, free_head;
+    long oldest, newest, free_head; /* the free list: slots below used given back */
     int dirty;
     struct kit_buf scratch; /* one entry's JSON, to measure it */
     int64_t at_ms;          /* the last time measured, and its digits (0: none yet) */
@@ -287,27 +301,62 @@ static void cache_free(struct hs_idcache *c)
     free(c);
 }
 
-static struct hs_idcache *cache_new(struct oc_instance *in, size_t cap)
+/* Room for want entries (at most c->max): the entry array reallocated,
+ * which keeps every index (the links are indices) but moves each entry, so
+ * a key held in its own text is pointed at anew; the buckets sized to
+ * match and filled again. Nothing is written to the new slots: a put
+ * takes them fresh from c->used. OC_OK, or OC_E_NOMEM with c as it was. */
+static oc_status grow(struct hs_idcache *c, size_t want)
+{
+    if(want > c->max)
+        want = c->max;
+    if(want <= c->cap)
+        return OC_OK;
+    size_t nbucket = 16;
+    while(nbucket < 2 * want)
+        nbucket *= 2;
+    long *bucket = malloc(nbucket * sizeof *bucket);
+    if(!bucket)
+        return OC_E_NOMEM;
+    struct entry *e = realloc(c->e, want * sizeof *e);
+    if(!e) {
+        free(bucket);
+        return OC_E_NOMEM;
+    }
+    c->e = e;
+    c->cap = want;
+    free(c->bucket);
+    c->bucket = bucket;
+    c->nbucket = nbucket;
+    for(size_t b = 0; b < nbucket; b++)
+        bucket[b] = -1;
+    for(long i = c->oldest; i >= 0; i = e[i].newer) {
+        struct entry *x = &e[i];
+        if(!x->boxed) {
+            size_t klen = strlen(x->text);
+            x->key = x->text;
+            if(x->id)
+                x->id = x->text + klen + 1;
+        }
+        size_t b = x->hash & (nbucket - 1);
+        x->chain = bucket[b];
+        bucket[b] = i;
+    }
+    return OC_OK;
+}
+
+static struct hs_idcache *cache_new(struct oc_instance *in, size_t max)
 {
     struct hs_idcache *c = calloc(1, sizeof *c);
     if(!c)
         return NULL;
     c->in = in;
-    c->cap = cap;
-    for(c->nbucket = 16; c->nbucket < 2 * cap; c->nbucket *= 2)
-        ;
-    c->e = calloc(cap, sizeof *c->e);
-    c->bucket = malloc(c->nbucket * sizeof *c->bucket);
-    if(!c->e || !c->bucket) {
+    c->max = max;
+    c->free_head = c->oldest = c->newest = -1;
+    if(grow(c, INITIAL_ENTRIES)) {
         cache_free(c);
         return NULL;
     }
-    for(size_t i = 0; i < c->nbucket; i++)
-        c->bucket[i] = -1;
-    for(size_t i = 0; i < cap; i++)
-        c->e[i].newer = i + 1 < cap ? (long)(i + 1) : -1;
-    c->free_head = 0;
-    c->oldest = c->newest = -1;
     return c;
 }
 
@@ -513,11 +562,22 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     long old = find(c, by, low, hash);
     if(old >= 0)
         remove_at(c, old);
+    /* A full table below the bound doubles. When that finds no memory the
+     * oldest entry makes room as at the bound: the cache only saves
+     * calls, and the put still succeeds. */
+    else if(c->count >= c->cap && c->cap < c->max)
+        (void)grow(c, c->cap * 2);
     while(c->oldest >= 0 && (c->count >= c->cap || c->bytes + bytes > HS_IDCACHE_MAX_BYTES))
         remove_at(c, c->oldest);
-    long i = c->free_head;
+    long i;
+    if(c->free_head >= 0) {
+        i = c->free_head;
+        c->free_head = c->e[i].newer;
+    } else {
+        i = (long)c->used++;
+    }
     struct entry *e = &c->e[i];
-    c->free_head = e->newer;
+    e->boxed = block != NULL;
     e->key = block ? block : e->text;
     memcpy(e->key, low, klen + 1);
     e->id = id ? memcpy(e->key + klen + 1, id, ilen + 1) : NULL;
@@ -647,6 +707,9 @@ static void load(struct hs_idcache *c)
     int64_t now = hs_now_ms(c->in);
     size_t bad = 0;
     int n = kit_json_size(&j, entries);
+    /* Sized for what was saved at once, not doubled entry by entry; short
+     * of memory the puts make room as they go. */
+    (void)grow(c, (size_t)n);
     for(int i = 0, t = entries + 1; i < n; i++, t = kit_json_skip(&j, t)) {
         int x = load_entry(c, &j, t, now);
         if(x == -2) {
@@ -719,10 +782,14 @@ oc_status hs_idcache_save(struct hs_idcache *c)
     struct kit_buf out = KIT_BUF_INIT;
     int64_t now = hs_now_ms(c->in);
     int failed = 0;
+    /* c->bytes is what the entries take saved, commas included (one more
+     * than written): the value is allocated once at its size instead of
+     * doubling through a 30,000-contact push's few hundred KB. */
+    kit_buf_reserve(&out, sizeof FRAME_OPEN - 1 + c->bytes + sizeof FRAME_CLOSE - 1);
     /* The writer's compact form, the frame and the commas written here:
      * an id-only entry is copied (write_plain), any other goes through the
      * writer on its own. */
-    kit_buf_printf(&out, "{\"cache\":\"%s\",\"v\":%d,\"entries\":[", FORMAT_NAME, FORMAT_VERSION);
+    kit_buf_append(&out, FRAME_OPEN, sizeof FRAME_OPEN - 1);
     int first = 1;
     for(long i = c->oldest; i >= 0 && !failed; i = c->e[i].newer) {
         const struct entry *e = &c->e[i];
@@ -740,7 +807,7 @@ oc_status hs_idcache_save(struct hs_idcache *c)
             failed = kit_jw_error(&w) != 0;
         }
     }
-    kit_buf_puts(&out, "]}");
+    kit_buf_append(&out, FRAME_CLOSE, sizeof FRAME_CLOSE - 1);
     oc_status rc = OC_OK;
     if(failed || !kit_buf_ok(&out)) {
         hs_log(c->in, OC_LOG_WARN, "out of memory saving the contact cache; it is not saved");
@@ -823,6 +890,8 @@ void hs_idcache_drop_id(struct hs_idcache *c, const char *id)
 size_t hs_idcache_count(const struct hs_idcache *c) { return c ? c->count : 0; }
 
 size_t hs_idcache_bytes(const struct hs_idcache *c) { return c ? c->bytes : 0; }
+
+size_t hs_idcache_capacity(const struct hs_idcache *c) { return c ? c->cap : 0; }
 
 oc_status hs_idcache_limit(struct oc_instance *in, size_t max_entries)
 {

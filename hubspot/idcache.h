@@ -113,6 +113,13 @@ size_t hs_idcache_count(const struct hs_idcache *c);
  * less one comma (when it holds an entry). c NULL: 0. */
 size_t hs_idcache_bytes(const struct hs_idcache *c);
 
+/* Entries c has room for now, without growing: the table starts small and
+ * doubles as it fills, up to its bound (HS_IDCACHE_MAX_ENTRIES, or
+ * hs_idcache_limit's), and a load is sized for what it reads at once; it
+ * never shrinks while the instance lives. For tests and logs: memory held
+ * is about 128 bytes an entry. c is borrowed; NULL: 0. */
+size_t hs_idcache_capacity(const struct hs_idcache *c);
+
 /* Bound in's cache to max_entries (1 ..HS_IDCACHE_MAX_ENTRIES), creating
  * it if needed and dropping what it holds (tests use a small bound).
  * OC_E_INVALID for a bound out of range, OC_E_NOMEM. */

@@ -525,6 +525,168 @@ START_TEST(test_off_and_stateless)
 }
 END_TEST
 
+/* The key put i-th in the growth tests: short keys held in the entry,
+ * long ones in their own block (past the 48 bytes an entry holds), and
+ * record-id keys, so a table that moves keeps every kind findable. */
+static int grow_key(int i, char *key, size_t size)
+{
+    if(i % 7 == 3) {
+        snprintf(key, size, "%d", 900000 + i);
+        return OC_LOOKUP_ID;
+    }
+    if(i % 5 == 1)
+        snprintf(key, size, "Long.Address.Of.Reader.Number.%d@Some-Company.Example.org", i);
+    else
+        snprintf(key, size, "User%d@Example.com", i);
+    return OC_LOOKUP_EMAIL;
+}
+
+/* A cache that took a few entries holds a small table, not the bounded
+ * one: a one-contact sign-up touches a few pages of it, not 512 KiB. */
+START_TEST(test_small_cache_small_table)
+{
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_le(hs_idcache_capacity(c), 128);
+    char key[96];
+    for(int i = 0; i < 10; i++) {
+        int by = grow_key(i, key, sizeof key);
+        ck_assert_int_eq(hs_idcache_put(c, by, key, "5", NULL, 0), OC_OK);
+    }
+    ck_assert_uint_eq(hs_idcache_count(c), 10);
+    ck_assert_uint_ge(hs_idcache_capacity(c), 10);
+    ck_assert_uint_le(hs_idcache_capacity(c), 128);
+    ck_assert_uint_eq(hs_idcache_capacity(NULL), 0);
+    hs_instance_release(a);
+}
+END_TEST
+
+/* Filled past the bound: the table doubles up to HS_IDCACHE_MAX_ENTRIES
+ * and no further, every entry stays findable with its id and record
+ * across each move (keys in the entry and in their own block, email and
+ * id keys), and at the bound the least recently used go: the entries
+ * read back now and then survive, the oldest unread ones are evicted,
+ * and the save writes them from least to most recently used. */
+START_TEST(test_growth_keeps_entries_and_use_order)
+{
+    enum { N = HS_IDCACHE_MAX_ENTRIES + 904, KEPT = 50 };
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    struct hs_idcache_hit h;
+    char key[96], id[24];
+    size_t last_cap = hs_idcache_capacity(c), grew = 0;
+    struct oc_field rec[] = {{"id", "", OC_FIELD_STRING}, {"firstname", "Reader", OC_FIELD_STRING}};
+    for(int i = 0; i < N; i++) {
+        int by = grow_key(i, key, sizeof key);
+        snprintf(id, sizeof id, "%d", 1000 + i);
+        rec[0].value = id;
+        int with_rec = i % 13 == 0, none = i % 11 == 5 && !with_rec;
+        ck_assert_int_eq(hs_idcache_put(c, by, key, none ? NULL : id, with_rec ? rec : NULL, with_rec ? 2 : 0),
+                         OC_OK);
+        /* The first KEPT entries are read back after every 64 puts: the
+         * most recently used when the bound is reached, so they stay. */
+        if(i % 64 == 63)
+            for(int k = 0; k < KEPT; k++) {
+                int kb = grow_key(k, key, sizeof key);
+                ck_assert_msg(hs_idcache_get(c, kb, key, &h) == 1, "entry %d lost after put %d", k, i);
+            }
+        size_t cap = hs_idcache_capacity(c);
+        if(cap != last_cap) {
+            ck_assert_uint_eq(cap, last_cap * 2); /* doubles, only when full */
+            ck_assert_uint_eq(hs_idcache_count(c), last_cap + 1);
+            last_cap = cap;
+            grew++;
+        }
+        ck_assert_uint_ge(cap, hs_idcache_count(c));
+    }
+    ck_assert_uint_ge(grew, 4);
+    ck_assert_uint_eq(hs_idcache_capacity(c), HS_IDCACHE_MAX_ENTRIES);
+    ck_assert_uint_eq(hs_idcache_count(c), HS_IDCACHE_MAX_ENTRIES);
+    /* Kept: the KEPT read back, and the newest entries; evicted: the
+     * oldest unread, exactly N - MAX of them. */
+    int first_kept = N - (HS_IDCACHE_MAX_ENTRIES - KEPT);
+    for(int i = 0; i < N; i++) {
+        int by = grow_key(i, key, sizeof key);
+        int want = i < KEPT || i >= first_kept;
+        ck_assert_msg(hs_idcache_get(c, by, key, &h) == want, "entry %d: %s", i,
+                      want ? "lost" : "kept past the bound");
+        if(!want)
+            continue;
+        snprintf(id, sizeof id, "%d", 1000 + i);
+        if(i % 11 == 5 && i % 13) {
+            ck_assert_ptr_null(h.id);
+        } else {
+            ck_assert_str_eq(h.id, id);
+        }
+        ck_assert_uint_eq(h.nfields, i % 13 == 0 ? 2 : 0);
+        if(h.nfields)
+            ck_assert_str_eq(h.fields[1].value, "Reader");
+    }
+    /* The gets above used every kept entry in index order: the save lists
+     * them that way, and the byte count still matches. */
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    const char *saved = th_state(&th, HS_IDCACHE_KEY);
+    ck_assert_ptr_nonnull(saved);
+    static const char frame[] = "{\"cache\":\"contact-ids\",\"v\":1,\"entries\":[]}";
+    ck_assert_uint_eq(strlen(saved), sizeof frame - 1 + hs_idcache_bytes(c) - 1);
+    const char *prev = saved;
+    for(int i = 0; i < N; i++) {
+        if(!(i < KEPT || i >= first_kept))
+            continue;
+        char low[96];
+        grow_key(i, key, sizeof key);
+        for(size_t k = 0; k <= strlen(key); k++)
+            low[k] = key[k] >= 'A' && key[k] <= 'Z' ? (char)(key[k] - 'A' + 'a') : key[k];
+        char quoted[104];
+        snprintf(quoted, sizeof quoted, "\"%s\",", low);
+        const char *at = strstr(prev, quoted);
+        ck_assert_msg(at != NULL, "entry %d not saved after the one before it", i);
+        prev = at;
+    }
+    hs_instance_release(a);
+}
+END_TEST
+
+/* A run that loads a saved cache of 3,000 entries sizes its table for
+ * them at once (no doubling through 64, 128 ... on the way) and finds
+ * every one. */
+START_TEST(test_load_sized_for_what_was_saved)
+{
+    enum { N = 3000 };
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    char key[96], id[24];
+    for(int i = 0; i < N; i++) {
+        int by = grow_key(i, key, sizeof key);
+        snprintf(id, sizeof id, "%d", 1000 + i);
+        ck_assert_int_eq(hs_idcache_put(c, by, key, id, NULL, 0), OC_OK);
+    }
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    hs_instance_release(a);
+
+    struct oc_instance *b = instance_ttl();
+    c = hs_idcache_open(b);
+    ck_assert_uint_eq(hs_idcache_count(c), N);
+    ck_assert_uint_eq(hs_idcache_capacity(c), N);
+    struct hs_idcache_hit h;
+    for(int i = 0; i < N; i++) {
+        int by = grow_key(i, key, sizeof key);
+        snprintf(id, sizeof id, "%d", 1000 + i);
+        ck_assert_msg(hs_idcache_get(c, by, key, &h) == 1, "saved entry %d not loaded", i);
+        ck_assert_str_eq(h.id, id);
+    }
+    /* Reopened in the same instance: loaded again into the table it has. */
+    c = hs_idcache_open(b);
+    ck_assert_uint_eq(hs_idcache_count(c), N);
+    ck_assert_uint_eq(hs_idcache_capacity(c), N);
+    ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "one.more@example.com", "7", NULL, 0), OC_OK);
+    ck_assert_uint_eq(hs_idcache_capacity(c), HS_IDCACHE_MAX_ENTRIES);
+    ck_assert_uint_eq(hs_idcache_count(c), N + 1);
+    hs_instance_release(b);
+}
+END_TEST
+
 Suite *make_idcache_suite(void);
 Suite *make_idcache_suite(void)
 {
@@ -544,6 +706,9 @@ Suite *make_idcache_suite(void)
     tcase_add_test(tc, test_corrupt_or_foreign_value_ignored);
     tcase_add_test(tc, test_save_failure_is_a_warning);
     tcase_add_test(tc, test_off_and_stateless);
+    tcase_add_test(tc, test_small_cache_small_table);
+    tcase_add_test(tc, test_growth_keeps_entries_and_use_order);
+    tcase_add_test(tc, test_load_sized_for_what_was_saved);
     suite_add_tcase(s, tc);
     return s;
 }
