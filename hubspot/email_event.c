@@ -49,36 +49,6 @@ int hs_email_event_key(struct kit_buf *out, const char *key, size_t len)
     return 0;
 }
 
-#define NNAMES 512u
-
-/* Append the field name for HubSpot key raw to out, as hs_email_event_key
- * does (whose output does not depend on what out held before), from the
- * cache when the key was seen. */
-static int put_name(struct hs_email_event *e, struct kit_buf *out, const char *raw, size_t len)
-{
-    if(len >= sizeof e->names->raw)
-        return hs_email_event_key(out, raw, len);
-    if(!e->names && !(e->names = calloc(NNAMES, sizeof *e->names)))
-        return -1;
-    uint32_t h = 2166136261u;
-    for(size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)raw[i]) * 16777619u;
-    struct hs_email_event_name *nm = &e->names[h & (NNAMES - 1)];
-    if(nm->rawlen == len && !memcmp(nm->raw, raw, len))
-        return kit_buf_append(out, nm->name, nm->len);
-    size_t at = out->len;
-    if(hs_email_event_key(out, raw, len))
-        return -1;
-    size_t made = out->len - at;
-    if(made < sizeof nm->name) {
-        memcpy(nm->raw, raw, len);
-        nm->rawlen = (uint32_t)len;
-        memcpy(nm->name, out->data + at, made);
-        nm->len = (uint32_t)made;
-    }
-    return 0;
-}
-
 /* Decimal text of v appended to out. */
 static int put_int64(struct kit_buf *out, int64_t v)
 {
@@ -152,67 +122,6 @@ static int put_array(const struct kit_json *j, int t, struct kit_buf *out)
     return kit_buf_ok(out) ? 0 : -1;
 }
 
-static int begin_field(struct hs_email_event *e, const char *key, size_t klen, int type)
-{
-    return kit_fieldlist_begin(&e->fl, key, klen, type);
-}
-
-static int end_field(struct hs_email_event *e) { return kit_fieldlist_end(&e->fl); }
-
-/* Flatten value token t under the key held in e->scratch (the path so far). */
-static int add_value(struct hs_email_event *e, const struct kit_json *j, int t)
-{
-    size_t klen = e->scratch.len;
-    switch(kit_json_type(j, t)) {
-    case KIT_JSON_OBJECT: {
-        int n = kit_json_size(j, t);
-        int k = t + 1;
-        for(int i = 0; i < n; i++) {
-            size_t rawlen;
-            const char *raw = kit_json_raw(j, k, &rawlen);
-            e->scratch.len = klen;
-            if(klen)
-                kit_buf_putc(&e->scratch, '_');
-            if(put_name(e, &e->scratch, raw, rawlen) || add_value(e, j, k + 1))
-                return -1;
-            k = kit_json_skip(j, k + 1);
-        }
-        e->scratch.len = klen;
-        if(e->scratch.data)
-            e->scratch.data[klen] = '\0';
-        return 0;
-    }
-    case KIT_JSON_ARRAY:
-        /* Arrays (subscriptions, ...) stay whole: their items rarely share a
-         * shape, and numbering them would make unstable column names. JSON
-         * for a host that takes it; hs_emit turns it into a string for one
-         * that does not. */
-        if(begin_field(e, e->scratch.data, klen, OC_FIELD_JSON) || put_array(j, t, &e->fl.text))
-            return -1;
-        return end_field(e);
-    case KIT_JSON_STRING:
-        if(begin_field(e, e->scratch.data, klen, OC_FIELD_STRING) ||
-           kit_json_str(j, t, &e->fl.text))
-            return -1;
-        return end_field(e);
-    case KIT_JSON_NUMBER:
-    case KIT_JSON_BOOL: {
-        size_t len;
-        const char *raw = kit_json_raw(j, t, &len);
-        int type = kit_json_type(j, t) == KIT_JSON_NUMBER ? OC_FIELD_NUMBER : OC_FIELD_BOOL;
-        if(begin_field(e, e->scratch.data, klen, type) || kit_buf_append(&e->fl.text, raw, len))
-            return -1;
-        return end_field(e);
-    }
-    case KIT_JSON_NULL:
-        if(begin_field(e, e->scratch.data, klen, OC_FIELD_NULL))
-            return -1;
-        return end_field(e);
-    default:
-        return 0;
-    }
-}
-
 static int lead_index(const struct kit_json *j, int k)
 {
     size_t len;
@@ -228,16 +137,6 @@ static int lead_index(const struct kit_json *j, int k)
         if(len == lead_keys[i].len && !memcmp(raw, lead_keys[i].name, len))
             return (int)i;
     return -1;
-}
-
-static int add_member(struct hs_email_event *e, const struct kit_json *j, int k)
-{
-    size_t rawlen;
-    const char *raw = kit_json_raw(j, k, &rawlen);
-    kit_buf_reset(&e->scratch);
-    if(put_name(e, &e->scratch, raw, rawlen))
-        return -1;
-    return add_value(e, j, k + 1);
 }
 
 #define NSLOTS 1024u /* events carry a few dozen fields; more fall back to a scan */
@@ -278,69 +177,465 @@ static int name_seen(struct hs_email_event *e, const char *key, size_t kept)
     }
 }
 
-oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_email_event *e)
+#define NENT 512u          /* names cached; a pull sees a few dozen */
+#define NTABLE 1024u       /* twice NENT: probes stay short */
+#define ARENA_MAX 65536u   /* bytes of keys and names cached */
+#define ENT_ID 1u          /* the entries made first, so that the fixed */
+#define ENT_CREATED 2u     /* id and created fields have their name ids */
+
+static uint32_t key_hash(uint32_t parent, const char *raw, size_t len)
 {
-    kit_fieldlist_reset(&e->fl);
-    e->fields = e->fl.f;
-    e->n = 0;
-    /* The lead keys are found with kit_json_get, as hs_email_event_identity
-     * finds id and created: with a key repeated the first copy wins in
-     * both, so the identity checked is the identity emitted, and the other
-     * copies are dropped below rather than emitted as second fields. */
-    int lead[NLEAD];
-    for(size_t i = 0; i < NLEAD; i++)
-        lead[i] = -1;
-    if(kit_json_type(j, ev) != KIT_JSON_OBJECT)
-        return OC_E_PROTOCOL;
-    int n = kit_json_size(j, ev);
-    /* One pass finds the lead members (the first of each name, as
-     * kit_json_get finds it) and remembers which members are lead ones
-     * for the pass that adds the rest. */
-    signed char is_lead[64];
-    for(int i = 0, k = ev + 1; i < n; i++, k = kit_json_skip(j, k + 1)) {
-        int li = lead_index(j, k);
-        if(i < (int)sizeof is_lead)
-            is_lead[i] = (signed char)(li >= 0);
-        if(li >= 0 && lead[li] < 0)
-            lead[li] = k;
+    uint32_t h = 2166136261u ^ (parent * 0x9E3779B1u);
+    for(size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)raw[i]) * 16777619u;
+    return h;
+}
+
+static const char *ent_name(const struct hs_email_event *e, uint32_t i)
+{
+    return e->arena.data + e->names[i].name_off;
+}
+
+/* Cache entry for key raw[0..len) under parent whose name is in
+ * e->scratch (made by the caller, NUL-terminated): 0 when the cache is
+ * full (the caller flattens the long way), the entry otherwise; -1 on
+ * oom. */
+static long new_entry(struct hs_email_event *e, uint32_t parent, const char *raw, size_t len,
+                      int lead)
+{
+    size_t name_len = e->scratch.len;
+    if(e->nnames >= NENT || e->arena.len + len + name_len + 2 > ARENA_MAX)
+        return 0;
+    if(kit_buf_reserve(&e->arena, len + name_len + 2))
+        return -1;
+    uint32_t idx = e->nnames++;
+    struct hs_email_event_name *nm = &e->names[idx];
+    nm->parent = parent;
+    nm->raw_off = (uint32_t)e->arena.len;
+    nm->rawlen = (uint32_t)len;
+    kit_buf_append(&e->arena, raw, len);
+    nm->name_off = (uint32_t)e->arena.len;
+    nm->name_len = (uint32_t)name_len;
+    kit_buf_append(&e->arena, e->scratch.data ? e->scratch.data : "", name_len);
+    kit_buf_putc(&e->arena, '\0');
+    nm->first = nm->next = 0;
+    nm->lead = lead;
+    /* Distinct keys can make one name (appId, app_id): they share the id
+     * the duplicate check goes by. Runs once per entry, at most NENT. */
+    nm->name_id = idx;
+    for(uint32_t i = 0; i < idx; i++)
+        if(e->names[i].name_len == name_len && !memcmp(ent_name(e, i), ent_name(e, idx), name_len)) {
+            nm->name_id = i;
+            break;
+        }
+    uint32_t h = key_hash(parent, raw, len);
+    for(uint32_t s = h & (NTABLE - 1);; s = (s + 1) & (NTABLE - 1))
+        if(!e->table[s]) {
+            e->table[s] = (uint16_t)idx;
+            break;
+        }
+    return idx;
+}
+
+static int begin_cache(struct hs_email_event *e)
+{
+    if(e->names)
+        return 0;
+    e->names = calloc(NENT, sizeof *e->names);
+    e->table = calloc(NTABLE, sizeof *e->table);
+    e->stamp = calloc(NENT, sizeof *e->stamp);
+    if(!e->names || !e->table || !e->stamp)
+        goto fail;
+    e->nnames = 1; /* entry 0: the event, parent of its members, named "" */
+    if(kit_buf_reserve(&e->arena, 64))
+        goto fail;
+    kit_buf_putc(&e->arena, '\0');
+    kit_buf_reset(&e->scratch);
+    if(kit_buf_append(&e->scratch, "id", 2) || new_entry(e, 0, "id", 2, 0) != ENT_ID)
+        goto fail;
+    kit_buf_reset(&e->scratch);
+    if(kit_buf_append(&e->scratch, "created", 7) || new_entry(e, 0, "created", 7, 1) != ENT_CREATED)
+        goto fail;
+    return 0;
+fail:
+    free(e->names);
+    free(e->table);
+    free(e->stamp);
+    e->names = NULL;
+    e->table = NULL;
+    e->stamp = NULL;
+    e->nnames = 0;
+    kit_buf_free(&e->arena);
+    return -1;
+}
+
+/* The entry for member name token k of an object whose entry is parent,
+ * into *ent (0: not cached, flatten it the long way). *prev is the entry
+ * of the member before (0 for the first) and becomes this one: the
+ * sibling that followed last time is tried before the hash. 0, or -1 on
+ * oom. */
+static int find_entry(struct hs_email_event *e, const struct kit_json *j, uint32_t parent, int k,
+                      uint32_t *prev, uint32_t *ent)
+{
+    size_t len;
+    const char *raw = kit_json_raw(j, k, &len);
+    uint32_t *hint = *prev ? &e->names[*prev].next : &e->names[parent].first;
+    const struct hs_email_event_name *g = &e->names[*hint];
+    if(*hint && g->rawlen == len && !memcmp(e->arena.data + g->raw_off, raw, len)) {
+        *prev = *ent = *hint;
+        return 0;
     }
-    if(lead[0] < 0 || lead[1] < 0)
-        return OC_E_PROTOCOL;
+    uint32_t h = key_hash(parent, raw, len);
+    for(uint32_t s = h & (NTABLE - 1); e->table[s]; s = (s + 1) & (NTABLE - 1)) {
+        const struct hs_email_event_name *nm = &e->names[e->table[s]];
+        if(nm->parent == parent && nm->rawlen == len && !memcmp(e->arena.data + nm->raw_off, raw, len)) {
+            *hint = *prev = *ent = e->table[s];
+            return 0;
+        }
+    }
+    /* New: its name is the parent's, '_', and the key's (the parent's
+     * alone when it flattened to ""), as the path is built the long way. */
+    kit_buf_reset(&e->scratch);
+    size_t plen = e->names[parent].name_len;
+    if(plen && (kit_buf_append(&e->scratch, ent_name(e, parent), plen) ||
+                kit_buf_putc(&e->scratch, '_')))
+        return -1;
+    if(hs_email_event_key(&e->scratch, raw, len))
+        return -1;
+    long made = new_entry(e, parent, raw, len, parent ? -1 : lead_index(j, k));
+    if(made < 0)
+        return -1;
+    *ent = (uint32_t)made;
+    if(made)
+        *hint = (uint32_t)made;
+    *prev = (uint32_t)made;
+    return 0;
+}
 
-    /* id and created have fixed types whatever HubSpot sent (created may
-     * come as a string holding the number). */
-    int64_t created;
-    if(kit_json_int64(j, lead[1] + 1, &created))
-        return OC_E_PROTOCOL;
-    if(begin_field(e, "id", 2, OC_FIELD_STRING) || kit_json_str(j, lead[0] + 1, &e->fl.text) ||
-       end_field(e))
-        goto oom;
-    if(begin_field(e, "created", 7, OC_FIELD_NUMBER) ||
-       put_int64(&e->fl.text, created) || end_field(e))
-        goto oom;
-    for(size_t i = 2; i < NLEAD; i++)
-        if(lead[i] >= 0 && add_member(e, j, lead[i]))
-            goto oom;
-    for(int i = 0, k = ev + 1; i < n; i++, k = kit_json_skip(j, k + 1))
-        if(!(i < (int)sizeof is_lead ? is_lead[i] : lead_index(j, k) >= 0) && add_member(e, j, k))
-            goto oom;
+/* Start a field named name[0..nlen) of this type with room for vlen more
+ * bytes of value: the caller appends the value to e->fl.text and ends it
+ * with kit_fieldlist_end, or calls put_field. 0, or -1 on oom. */
+static int open_field(struct hs_email_event *e, const char *name, size_t nlen, int type, size_t vlen)
+{
+    struct kit_fieldlist *l = &e->fl;
+    struct kit_buf *b = &l->text;
+    if(l->n == l->cap || b->oom || !b->data || b->cap - b->len <= nlen + vlen + 2) {
+        /* Growing is rare once the buffers fit the largest event. */
+        if(kit_fieldlist_begin(l, name, nlen, type) || kit_buf_reserve(b, vlen + 1))
+            return -1;
+        return 0;
+    }
+    l->off[2 * l->n] = b->len;
+    memcpy(b->data + b->len, name, nlen);
+    b->len += nlen;
+    b->data[b->len++] = '\0';
+    l->off[2 * l->n + 1] = b->len;
+    l->f[l->n].type = type;
+    l->n++;
+    return 0;
+}
 
-    /* Pointers only now: text may have moved while it grew. The first
-     * field of each name wins (the lead fields come first). */
+/* A field whose value is v[0..vlen) as it is: one copy of the name, one
+ * of the value, into room made once. */
+static int put_field(struct hs_email_event *e, const char *name, size_t nlen, int type,
+                     const char *v, size_t vlen)
+{
+    if(open_field(e, name, nlen, type, vlen))
+        return -1;
+    struct kit_buf *b = &e->fl.text;
+    if(vlen)
+        memcpy(b->data + b->len, v, vlen);
+    b->len += vlen;
+    b->data[b->len++] = '\0';
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* Nonzero when the members of object token o have their names in the
+ * order kit_json_canonical sorts them (bytewise; equal names keep their
+ * order) and none is escaped. */
+static int keys_sorted(const struct kit_json *j, int o)
+{
+    const struct kit_json_tok *t = j->tok;
+    int n = t[o].size;
+    for(int i = 0, k = o + 1, prev = -1; i < n; i++, prev = k, k = t[k].next) {
+        if(t[k].esc)
+            return 0;
+        if(prev < 0)
+            continue;
+        size_t la = (size_t)(t[prev].end - t[prev].start), lb = (size_t)(t[k].end - t[k].start);
+        int r = memcmp(j->text + t[prev].start, j->text + t[k].start, la < lb ? la : lb);
+        if(r > 0 || (!r && la > lb))
+            return 0;
+    }
+    return 1;
+}
+
+/* Nonzero when array token a's text is already what put_array writes for
+ * it: no whitespace between tokens (the text is exactly as long as its
+ * tokens, brackets and separators), no escaped string (those are
+ * re-escaped minimally), objects' names in canonical order. Counting
+ * lengths from the tokens reads none of the text's bytes. */
+static int array_is_compact(const struct kit_json *j, int a)
+{
+    const struct kit_json_tok *t = j->tok;
+    size_t want = 0;
+    for(int i = a; i < t[a].next; i++) {
+        const struct kit_json_tok *k = &t[i];
+        switch(k->type) {
+        case KIT_JSON_STRING:
+            if(k->esc)
+                return 0;
+            want += (size_t)(k->end - k->start) + 2;
+            break;
+        case KIT_JSON_OBJECT: /* braces, a colon per member, commas between */
+            if(!keys_sorted(j, i))
+                return 0;
+            want += 2 + (k->size ? 2 * (size_t)k->size - 1 : 0);
+            break;
+        case KIT_JSON_ARRAY:
+            want += 2 + (k->size ? (size_t)k->size - 1 : 0);
+            break;
+        default:
+            want += (size_t)(k->end - k->start);
+            break;
+        }
+    }
+    return want == (size_t)(t[a].end - t[a].start);
+}
+
+/* Value token t as the field named name[0..nlen) (cached or not). Arrays
+ * (subscriptions, ...) stay whole: their items rarely share a shape, and
+ * numbering them would make unstable column names. JSON for a host that
+ * takes it; hs_emit turns it into a string for one that does not. */
+static int put_value(struct hs_email_event *e, const struct kit_json *j, int t, const char *name,
+                     size_t nlen)
+{
+    const struct kit_json_tok *k = &j->tok[t];
+    const char *raw = j->text + k->start;
+    size_t len = (size_t)(k->end - k->start);
+    switch(k->type) {
+    case KIT_JSON_ARRAY:
+        if(array_is_compact(j, t))
+            return put_field(e, name, nlen, OC_FIELD_JSON, raw, len);
+        if(open_field(e, name, nlen, OC_FIELD_JSON, 0) || put_array(j, t, &e->fl.text))
+            return -1;
+        return kit_fieldlist_end(&e->fl);
+    case KIT_JSON_STRING:
+        if(!k->esc)
+            return put_field(e, name, nlen, OC_FIELD_STRING, raw, len);
+        if(open_field(e, name, nlen, OC_FIELD_STRING, len) || kit_json_str_escaped(j, k, &e->fl.text))
+            return -1;
+        return kit_fieldlist_end(&e->fl);
+    case KIT_JSON_NUMBER:
+        return put_field(e, name, nlen, OC_FIELD_NUMBER, raw, len);
+    case KIT_JSON_BOOL:
+        return put_field(e, name, nlen, OC_FIELD_BOOL, raw, len);
+    case KIT_JSON_NULL:
+        return put_field(e, name, nlen, OC_FIELD_NULL, "", 0);
+    default:
+        return 0;
+    }
+}
+
+/* Flatten value token t under the key held in e->scratch (the path so
+ * far): the long way, for keys the cache does not hold. */
+static int add_value_uncached(struct hs_email_event *e, const struct kit_json *j, int t)
+{
+    size_t klen = e->scratch.len;
+    if(kit_json_type(j, t) != KIT_JSON_OBJECT) {
+        e->uncached = 1;
+        return put_value(e, j, t, e->scratch.data ? e->scratch.data : "", klen);
+    }
+    int n = kit_json_size(j, t);
+    for(int i = 0, k = t + 1; i < n; i++, k = kit_json_skip(j, k + 1)) {
+        size_t rawlen;
+        const char *raw = kit_json_raw(j, k, &rawlen);
+        e->scratch.len = klen;
+        if(klen && kit_buf_putc(&e->scratch, '_'))
+            return -1;
+        if(hs_email_event_key(&e->scratch, raw, rawlen) || add_value_uncached(e, j, k + 1))
+            return -1;
+    }
+    e->scratch.len = klen;
+    if(e->scratch.data)
+        e->scratch.data[klen] = '\0';
+    return 0;
+}
+
+/* Member name token k of the object whose entry is parent, with its
+ * value, flattened the long way: the cache has no room for its name. */
+static int add_member_uncached(struct hs_email_event *e, const struct kit_json *j, int k,
+                               uint32_t parent)
+{
+    size_t rawlen;
+    const char *raw = kit_json_raw(j, k, &rawlen);
+    kit_buf_reset(&e->scratch);
+    size_t plen = e->names[parent].name_len;
+    if(plen && (kit_buf_append(&e->scratch, ent_name(e, parent), plen) ||
+                kit_buf_putc(&e->scratch, '_')))
+        return -1;
+    if(hs_email_event_key(&e->scratch, raw, rawlen))
+        return -1;
+    return add_value_uncached(e, j, k + 1);
+}
+
+/* Flatten value token t named by cache entry ent. A name given before in
+ * this event is not added again (the first field of each name wins), nor
+ * is "" (no usable column name). */
+static int add_value(struct hs_email_event *e, const struct kit_json *j, int t, uint32_t ent)
+{
+    if(j->tok[t].type != KIT_JSON_OBJECT) {
+        const struct hs_email_event_name *nm = &e->names[ent];
+        if(!nm->name_len || e->stamp[nm->name_id] == e->stamp_gen)
+            return 0;
+        e->stamp[nm->name_id] = e->stamp_gen;
+        return put_value(e, j, t, ent_name(e, ent), nm->name_len);
+    }
+    int n = j->tok[t].size;
+    uint32_t prev = 0;
+    for(int i = 0, k = t + 1; i < n; i++, k = j->tok[k + 1].next) {
+        uint32_t child;
+        if(find_entry(e, j, ent, k, &prev, &child))
+            return -1;
+        if(child ? add_value(e, j, k + 1, child) : add_member_uncached(e, j, k, ent))
+            return -1;
+    }
+    return 0;
+}
+
+static int add_member(struct hs_email_event *e, const struct kit_json *j, int k, uint32_t ent)
+{
+    return ent ? add_value(e, j, k + 1, ent) : add_member_uncached(e, j, k, 0);
+}
+
+/* The fixed id or created field, unless a field of that name came first
+ * (never: they are added first; kept for the rule's sake). */
+static int claim_name(struct hs_email_event *e, uint32_t ent)
+{
+    uint32_t id = e->names[ent].name_id;
+    if(e->stamp[id] == e->stamp_gen)
+        return 0;
+    e->stamp[id] = e->stamp_gen;
+    return 1;
+}
+
+/* Nonzero when number token t is plain digits that put_int64 would write
+ * back unchanged: JSON allows no leading zero, and 18 digits fit int64. */
+static int plain_ms(const struct kit_json *j, int t, const char **raw, size_t *len)
+{
+    const struct kit_json_tok *k = kit_json_token(j, t);
+    if(!k || k->type != KIT_JSON_NUMBER || k->end - k->start > 18)
+        return 0;
+    *raw = j->text + k->start;
+    *len = (size_t)(k->end - k->start);
+    for(size_t i = 0; i < *len; i++)
+        if((*raw)[i] < '0' || (*raw)[i] > '9')
+            return 0;
+    return 1;
+}
+
+/* Keep the fields whose name no earlier field has (the long way, for an
+ * event with a name the cache did not hold; the cached names were
+ * checked as they came, which keeps the same fields: the first of each). */
+static int keep_first_names(struct hs_email_event *e)
+{
     if(begin_names(e))
-        goto oom;
+        return -1;
     size_t kept = 0;
     for(size_t i = 0; i < e->fl.n; i++) {
         const char *key = kit_fieldlist_key(&e->fl, i);
-        /* A key "" (never seen from HubSpot) has no usable column name. */
         if(!*key || name_seen(e, key, kept))
             continue;
         kit_fieldlist_keep(&e->fl, i, kept);
         kept++;
     }
     e->fl.n = kept;
+    return 0;
+}
+
+oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_email_event *e)
+{
+    kit_fieldlist_reset(&e->fl);
     e->fields = e->fl.f;
-    e->n = kept;
+    e->n = 0;
+    if(kit_json_type(j, ev) != KIT_JSON_OBJECT)
+        return OC_E_PROTOCOL;
+    if(begin_cache(e))
+        goto oom;
+    if(++e->stamp_gen == 0) { /* wrapped: old stamps would look current */
+        memset(e->stamp, 0, NENT * sizeof *e->stamp);
+        e->stamp_gen = 1;
+    }
+    e->uncached = 0;
+    /* The lead keys are found as hs_email_event_identity finds id and
+     * created (kit_json_get: with a key repeated the first copy wins), so
+     * the identity checked is the identity emitted; the other copies are
+     * dropped as names given before. One pass finds them and each
+     * member's cache entry, for the pass that adds the rest. */
+    int lead[NLEAD];
+    uint32_t lead_ent[NLEAD];
+    for(size_t i = 0; i < NLEAD; i++)
+        lead[i] = -1;
+    int n = j->tok[ev].size;
+    uint32_t ents[64], prev = 0;
+    for(int i = 0, k = ev + 1; i < n; i++, k = j->tok[k + 1].next) {
+        uint32_t ent;
+        if(find_entry(e, j, 0, k, &prev, &ent))
+            goto oom;
+        if(i < 64)
+            ents[i] = ent;
+        int li = ent ? e->names[ent].lead : lead_index(j, k);
+        if(li >= 0 && lead[li] < 0) {
+            lead[li] = k;
+            lead_ent[li] = ent;
+        }
+    }
+    if(lead[0] < 0 || lead[1] < 0)
+        return OC_E_PROTOCOL;
+
+    /* id and created have fixed types whatever HubSpot sent (created may
+     * come as a string holding the number). */
+    const char *raw;
+    size_t len;
+    int64_t created = 0;
+    int plain = plain_ms(j, lead[1] + 1, &raw, &len);
+    if(!plain && kit_json_int64(j, lead[1] + 1, &created))
+        return OC_E_PROTOCOL;
+    if(claim_name(e, ENT_ID) &&
+       (open_field(e, "id", 2, OC_FIELD_STRING, 0) || kit_json_str(j, lead[0] + 1, &e->fl.text) ||
+        kit_fieldlist_end(&e->fl)))
+        goto oom;
+    if(claim_name(e, ENT_CREATED) &&
+       (plain ? put_field(e, "created", 7, OC_FIELD_NUMBER, raw, len)
+              : open_field(e, "created", 7, OC_FIELD_NUMBER, 0) ||
+                    put_int64(&e->fl.text, created) || kit_fieldlist_end(&e->fl)))
+        goto oom;
+    for(size_t i = 2; i < NLEAD; i++)
+        if(lead[i] >= 0 && add_member(e, j, lead[i], lead_ent[i]))
+            goto oom;
+    prev = 0;
+    for(int i = 0, k = ev + 1; i < n; i++, k = j->tok[k + 1].next) {
+        uint32_t ent = 0;
+        if(i < 64)
+            ent = ents[i];
+        else if(find_entry(e, j, 0, k, &prev, &ent))
+            goto oom;
+        int li = ent ? e->names[ent].lead : lead_index(j, k);
+        if(li < 0 && add_member(e, j, k, ent))
+            goto oom;
+    }
+
+    /* Pointers only now: text may have moved while it grew. */
+    if(e->uncached) {
+        if(keep_first_names(e))
+            goto oom;
+    } else {
+        for(size_t i = 0; i < e->fl.n; i++)
+            kit_fieldlist_keep(&e->fl, i, i);
+    }
+    e->fields = e->fl.f;
+    e->n = e->fl.n;
     return OC_OK;
 oom:
     e->fl.n = 0;
@@ -355,5 +650,8 @@ void hs_email_event_free(struct hs_email_event *e)
     kit_buf_free(&e->scratch);
     free(e->slots);
     free(e->names);
+    free(e->table);
+    free(e->stamp);
+    kit_buf_free(&e->arena);
     memset(e, 0, sizeof *e);
 }

@@ -31,15 +31,31 @@ struct hs_email_event {
     struct kit_fieldlist fl;  /* the fields as they are added */
     struct oc_field *fields;  /* the result of hs_email_event_flatten: fl.f */
     size_t n;
-    struct kit_buf scratch;    /* array JSON and key building */
-    /* Names already given in the current event: different HubSpot keys can
-     * flatten to one name (appId and app_id), and a record must not carry
-     * a field twice. Open addressing, reset per event by bumping gen. */
+    struct kit_buf scratch;    /* names being made; the path of a key not cached */
+    /* Names already given in the current event, for an event with a key
+     * the cache below does not hold: different HubSpot keys can flatten
+     * to one name (appId and app_id), and a record must not carry a field
+     * twice. Open addressing, reset per event by bumping gen. */
     struct hs_email_event_slot { uint32_t gen, idx; } *slots;
     uint32_t gen;
-    /* Field names made from HubSpot keys, by key: every event repeats
-     * the same few dozen keys. Direct-mapped, filled as keys come. */
-    struct hs_email_event_name { uint32_t rawlen, len; char raw[32]; char name[48]; } *names;
+    /* Field names by (enclosing key, HubSpot key): every event repeats
+     * the same few dozen keys in nearly the same order, so each entry
+     * remembers which sibling followed it last time and most keys are
+     * found with one compare. Filled as keys come, never evicted (a pull
+     * that brings more distinct keys than fit flattens the rest the long
+     * way). Entry 0 is the event itself. */
+    struct hs_email_event_name {
+        uint32_t parent, raw_off, rawlen, name_off, name_len;
+        uint32_t name_id;     /* the first entry with this name */
+        uint32_t first, next; /* the first child, the next sibling last seen */
+        int lead;             /* index among the lead keys, or -1 */
+    } *names;
+    uint32_t nnames;
+    uint16_t *table;          /* hash of (parent, key) -> entry, 0 empty */
+    uint32_t *stamp;          /* by name_id: the event that gave the name */
+    uint32_t stamp_gen;
+    int uncached;             /* the current event has a field not cached */
+    struct kit_buf arena;     /* the entries' keys and names (NUL-terminated) */
 };
 
 #define HS_EMAIL_EVENT_INIT {KIT_FIELDLIST_INIT, NULL, 0, KIT_BUF_INIT}
