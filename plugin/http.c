@@ -47,7 +47,30 @@ enum rstate { R_READY = 0, R_FLIGHT, R_DONE };
 struct rctl {
     int state;
     int64_t not_before;
+    /* The answer memory the request holds, to tell when an answer needed
+     * more (kit_http_answer_allocs). */
+    size_t body_cap, token_cap;
 };
+
+/* Answer memory kept between requests (http.h, "Answer memory"). A bulk
+ * push's waves send up to max_concurrency upserts and a list add at once,
+ * so a few of each are kept; answers past the size bounds (a pull's
+ * pages, which bring their own) are not worth holding between calls.
+ * Requests hold a reference, so one freed after its client still finds
+ * this alive and frees its memory itself. */
+#define SPARES_KEEP 8
+#define SPARE_BODY_KEEP (256u * 1024u)
+#define SPARE_TOKENS_KEEP 16384u
+
+struct kit_http_spares {
+    size_t refs;   /* the client's, while it lives, and one per request lent to */
+    int closed;    /* the client is freed: memory given back is freed */
+    size_t nbody, ntokens;
+    struct kit_buf body[SPARES_KEEP];
+    struct kit_json tokens[SPARES_KEEP]; /* arrays only, no document */
+};
+
+static void spares_release(struct kit_http_spares *s);
 
 struct slot {
     struct kit_http *h;
@@ -106,6 +129,8 @@ struct kit_http {
     /* The end of the latest wait a user was told of (host clock), so one
      * wait is announced once however often the loop looks at it. */
     int64_t announced_until;
+    struct kit_http_spares *spares; /* shared with the requests lent to */
+    unsigned long body_allocs, token_allocs;
 };
 
 /* ---- process-wide libcurl setup ---- */
@@ -630,6 +655,9 @@ oc_status kit_http_new(const struct kit_http_config *cfg, const struct oc_host *
         goto fail;
     h->host = host;
     h->token_bad = token_bad;
+    if(!(h->spares = calloc(1, sizeof *h->spares)))
+        goto fail;
+    h->spares->refs = 1;
     if(take_settings(h, cfg) || make_transport(h))
         goto fail;
     load_usage(h);
@@ -681,12 +709,80 @@ void kit_http_free(struct kit_http *h)
     free(h->user_agent);
     kit_usage_free(&h->total);
     kit_usage_free(&h->delta);
+    if(h->spares) {
+        h->spares->closed = 1;
+        spares_release(h->spares);
+    }
     free(h);
 }
 
 uint64_t kit_http_calls(const struct kit_http *h) { return h ? h->calls : 0; }
 
 /* ---- requests ---- */
+
+static void spares_drop_memory(struct kit_http_spares *s)
+{
+    while(s->nbody)
+        kit_buf_free(&s->body[--s->nbody]);
+    while(s->ntokens)
+        kit_json_free(&s->tokens[--s->ntokens]);
+}
+
+/* Drop one reference; the last one frees s. */
+static void spares_release(struct kit_http_spares *s)
+{
+    if(s->closed)
+        spares_drop_memory(s);
+    if(--s->refs == 0)
+        free(s);
+}
+
+/* Lend r a kept body and token array, when it brings neither. */
+static void spares_lend(struct kit_http_spares *s, struct kit_http_req *r)
+{
+    if(r->spares || r->resp.data || r->json.tok)
+        return;
+    r->spares = s;
+    s->refs++;
+    if(s->nbody) {
+        r->resp = s->body[--s->nbody];
+        kit_buf_init(&s->body[s->nbody]);
+    }
+    if(s->ntokens) {
+        r->json = s->tokens[--s->ntokens];
+        memset(&s->tokens[s->ntokens], 0, sizeof s->tokens[s->ntokens]);
+    }
+}
+
+/* Take back r's answer memory, what is worth keeping; the rest stays r's
+ * to free. */
+static void spares_take_back(struct kit_http_spares *s, struct kit_http_req *r)
+{
+    if(!s->closed && r->resp.data && kit_buf_ok(&r->resp) && r->resp.cap <= SPARE_BODY_KEEP &&
+       s->nbody < SPARES_KEEP) {
+        kit_buf_reset(&r->resp);
+        s->body[s->nbody++] = r->resp;
+        kit_buf_init(&r->resp);
+    }
+    if(!s->closed && r->json.tok && r->json.cap <= SPARE_TOKENS_KEEP && s->ntokens < SPARES_KEEP) {
+        struct kit_json *t = &s->tokens[s->ntokens++];
+        memset(t, 0, sizeof *t);
+        t->tok = r->json.tok;
+        t->cap = r->json.cap;
+        memset(&r->json, 0, sizeof r->json);
+    }
+    r->spares = NULL;
+    spares_release(s);
+}
+
+void kit_http_answer_allocs(const struct kit_http *h, unsigned long *bodies,
+                            unsigned long *token_arrays)
+{
+    if(bodies)
+        *bodies = h ? h->body_allocs : 0;
+    if(token_arrays)
+        *token_arrays = h ? h->token_allocs : 0;
+}
 
 void kit_http_req_init(struct kit_http_req *r, const char *method, const char *path,
                       const char *body, size_t body_len, const char *endpoint)
@@ -704,6 +800,8 @@ void kit_http_req_free(struct kit_http_req *r)
 {
     if(!r)
         return;
+    if(r->spares)
+        spares_take_back(r->spares, r);
     kit_json_free(&r->json);
     kit_buf_free(&r->resp);
 }
@@ -1215,11 +1313,16 @@ static void end_on_error_answer(struct kit_http *h, struct slot *s, int parsed, 
 static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
 {
     struct kit_http_req *r = &h->reqs[s->req];
+    struct rctl *c = &h->ctl[s->req];
     char w[256];
     what(r, w, sizeof w);
     curl_multi_remove_handle(h->multi, s->easy);
     s->busy = 0;
     h->inflight--;
+    if(r->resp.cap > c->body_cap) {
+        h->body_allocs++;
+        c->body_cap = r->resp.cap;
+    }
     int64_t now = now_ms(h);
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -1235,6 +1338,10 @@ static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
     char why[160] = "";
     int prc = r->resp.len > 0 ? kit_json_reparse(&r->json, r->resp.data, r->resp.len, why, sizeof why)
                               : -1;
+    if(r->json.cap > c->token_cap) {
+        h->token_allocs++;
+        c->token_cap = r->json.cap;
+    }
     if(status >= 200 && status < 300)
         end_on_success(h, s, prc, why, now, w);
     else
@@ -1481,6 +1588,11 @@ oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, 
         refuse_all(h, reqs, n);
         free(ctl);
         return OC_OK;
+    }
+    for(size_t i = 0; i < n; i++) {
+        spares_lend(h->spares, &reqs[i]);
+        ctl[i].body_cap = reqs[i].resp.cap;
+        ctl[i].token_cap = reqs[i].json.cap;
     }
     h->reqs = reqs;
     h->ctl = ctl;

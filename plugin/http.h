@@ -200,6 +200,7 @@ void kit_http_answer_default(void *ctx, const struct kit_http_answer *a, struct 
                              struct kit_http_decision *d);
 
 struct kit_http;
+struct kit_http_spares;
 
 /* Create a client. cfg strings are copied (the words for messages and the
  * hooks' ctx are borrowed: they must outlive the client); host must
@@ -236,12 +237,31 @@ struct kit_http_req {
     int attempts;         /* calls made for this request, retries included    */
     oc_status rc;         /* see kit_http_run                                  */
     struct oc_error err;  /* filled when rc != OC_OK                          */
+    /* The client's own: where resp and json go back to at
+     * kit_http_req_free (see "Answer memory" below). Leave it alone. */
+    struct kit_http_spares *spares;
 };
+
+/* Answer memory: a request that brings no body and no token array of its
+ * own (resp and json empty, as kit_http_req_init leaves them) is lent
+ * ones the client kept from earlier answers, and kit_http_req_free gives
+ * them back instead of freeing them, so a run of many calls (a bulk push:
+ * hundreds) neither allocates nor grows an answer's memory per call. The
+ * client keeps at most a few of each, and none past a size bound; a
+ * request freed after its client frees its memory as before. A request
+ * that brings its own (a lender's, http_lend.h) keeps it. */
+
+/* Times since h was created that an answer needed a new or bigger body
+ * (*bodies) or token array (*token_arrays) than its request had when it
+ * was sent; either pointer may be NULL. */
+void kit_http_answer_allocs(const struct kit_http *h, unsigned long *bodies,
+                            unsigned long *token_arrays);
 
 /* Set up r with its inputs; outputs cleared. */
 void kit_http_req_init(struct kit_http_req *r, const char *method, const char *path,
                       const char *body, size_t body_len, const char *endpoint);
-/* Free the outputs (inputs are borrowed and left alone). */
+/* Free the outputs (inputs are borrowed and left alone); memory lent by
+ * the client goes back to it (see "Answer memory"). */
 void kit_http_req_free(struct kit_http_req *r);
 
 /* Run n requests, up to max_concurrency at a time, each with pacing and
