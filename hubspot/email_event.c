@@ -269,22 +269,14 @@ fail:
     return -1;
 }
 
-/* The entry for member name token k of an object whose entry is parent,
- * into *ent (0: not cached, flatten it the long way). *prev is the entry
- * of the member before (0 for the first) and becomes this one: the
- * sibling that followed last time is tried before the hash. 0, or -1 on
- * oom. */
-static int find_entry(struct hs_email_event *e, const struct kit_json *j, uint32_t parent, int k,
-                      uint32_t *prev, uint32_t *ent)
+/* find_entry's way when the sibling that followed last time is not this
+ * key: the hash, then a new entry. */
+static int find_entry_hashed(struct hs_email_event *e, const struct kit_json *j, uint32_t parent,
+                             int k, uint32_t *prev, uint32_t *ent)
 {
     size_t len;
     const char *raw = kit_json_raw(j, k, &len);
     uint32_t *hint = *prev ? &e->names[*prev].next : &e->names[parent].first;
-    const struct hs_email_event_name *g = &e->names[*hint];
-    if(*hint && g->rawlen == len && !memcmp(e->arena.data + g->raw_off, raw, len)) {
-        *prev = *ent = *hint;
-        return 0;
-    }
     uint32_t h = key_hash(parent, raw, len);
     for(uint32_t s = h & (NTABLE - 1); e->table[s]; s = (s + 1) & (NTABLE - 1)) {
         const struct hs_email_event_name *nm = &e->names[e->table[s]];
@@ -310,6 +302,25 @@ static int find_entry(struct hs_email_event *e, const struct kit_json *j, uint32
         *hint = (uint32_t)made;
     *prev = (uint32_t)made;
     return 0;
+}
+
+/* The entry for member name token k of an object whose entry is parent,
+ * into *ent (0: not cached, flatten it the long way). *prev is the entry
+ * of the member before (0 for the first) and becomes this one: the
+ * sibling that followed last time is tried before the hash. 0, or -1 on
+ * oom. */
+static inline int find_entry(struct hs_email_event *e, const struct kit_json *j, uint32_t parent, int k,
+                             uint32_t *prev, uint32_t *ent)
+{
+    const struct kit_json_tok *key = &j->tok[k];
+    uint32_t hint = *prev ? e->names[*prev].next : e->names[parent].first;
+    const struct hs_email_event_name *g = &e->names[hint];
+    size_t len = (size_t)(key->end - key->start);
+    if(hint && g->rawlen == len && !memcmp(e->arena.data + g->raw_off, j->text + key->start, len)) {
+        *prev = *ent = hint;
+        return 0;
+    }
+    return find_entry_hashed(e, j, parent, k, prev, ent);
 }
 
 /* Start a field named name[0..nlen) of this type with room for vlen more
@@ -485,20 +496,45 @@ static int add_member_uncached(struct hs_email_event *e, const struct kit_json *
  * is "" (no usable column name). */
 static int add_value(struct hs_email_event *e, const struct kit_json *j, int t, uint32_t ent)
 {
-    if(j->tok[t].type != KIT_JSON_OBJECT) {
+    const struct kit_json_tok *k = &j->tok[t];
+    if(k->type != KIT_JSON_OBJECT) {
         const struct hs_email_event_name *nm = &e->names[ent];
         if(!nm->name_len || e->stamp[nm->name_id] == e->stamp_gen)
             return 0;
         e->stamp[nm->name_id] = e->stamp_gen;
-        return put_value(e, j, t, ent_name(e, ent), nm->name_len);
+        /* Most fields (a string without escapes, a number, a bool, null)
+         * are their name and their page bytes: two copies into room
+         * checked once, here, where nearly every field of a pull goes.
+         * The rest go to put_value. */
+        static const signed char plain_type[16] = {
+            -1, -1, -1, OC_FIELD_STRING, OC_FIELD_NUMBER, OC_FIELD_BOOL, OC_FIELD_NULL,
+            -1, -1, -1, -1, -1, -1, -1, -1, -1};
+        struct kit_fieldlist *l = &e->fl;
+        struct kit_buf *b = &l->text;
+        size_t nlen = nm->name_len;
+        size_t vlen = k->type == KIT_JSON_NULL ? 0 : (size_t)(k->end - k->start);
+        int type = plain_type[k->type];
+        if(type < 0 || k->esc || l->n == l->cap || b->oom || !b->data ||
+           b->cap - b->len <= nlen + vlen + 2)
+            return put_value(e, j, t, ent_name(e, ent), nlen);
+        char *d = b->data + b->len;
+        l->off[2 * l->n] = b->len;
+        l->off[2 * l->n + 1] = b->len + nlen + 1;
+        memcpy(d, ent_name(e, ent), nlen + 1); /* with its NUL */
+        memcpy(d + nlen + 1, j->text + k->start, vlen);
+        d[nlen + 1 + vlen] = '\0';
+        d[nlen + 2 + vlen] = '\0';
+        b->len += nlen + vlen + 2;
+        l->f[l->n++].type = type;
+        return 0;
     }
-    int n = j->tok[t].size;
+    int n = k->size;
     uint32_t prev = 0;
-    for(int i = 0, k = t + 1; i < n; i++, k = j->tok[k + 1].next) {
+    for(int i = 0, m = t + 1; i < n; i++, m = j->tok[m + 1].next) {
         uint32_t child;
-        if(find_entry(e, j, ent, k, &prev, &child))
+        if(find_entry(e, j, ent, m, &prev, &child))
             return -1;
-        if(child ? add_value(e, j, k + 1, child) : add_member_uncached(e, j, k, ent))
+        if(child ? add_value(e, j, m + 1, child) : add_member_uncached(e, j, m, ent))
             return -1;
     }
     return 0;
