@@ -313,13 +313,8 @@ static oc_status emit(struct oc_instance *in, const char *kind, const char *id,
     size_t strings = 0;
     while(clean && strings < n && fields[strings].type == OC_FIELD_STRING)
         strings++;
-    if(clean && strings == n) {
-        oc_status (*host_emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
-        struct oc_record r = {sizeof r, kind, id, n, fields};
-        if(!host_emit)
-            return OC_E_INVALID;
-        return host_emit(in->host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
-    }
+    if(clean && strings == n)
+        return hs_emit_clean_strings(in, kind, id, fields, n);
     struct fitted fr;
     oc_status rc = fit_record(in, fields, n, &fr);
     if(!rc)
@@ -338,4 +333,14 @@ oc_status hs_emit_clean(struct oc_instance *in, const char *kind, const char *id
                         const struct oc_field *fields, size_t n)
 {
     return emit(in, kind, id, fields, n, 1);
+}
+
+oc_status hs_emit_clean_strings(struct oc_instance *in, const char *kind, const char *id,
+                                const struct oc_field *fields, size_t n)
+{
+    oc_status (*host_emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
+    struct oc_record r = {sizeof r, kind, id, n, fields};
+    if(!host_emit)
+        return OC_E_INVALID;
+    return host_emit(in->host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
 }

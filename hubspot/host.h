@@ -54,6 +54,12 @@ int hs_json_may_hold_secret(const struct oc_instance *in, const char *text, size
 oc_status hs_emit_clean(struct oc_instance *in, const char *kind, const char *id,
                         const struct oc_field *fields, size_t n);
 
+/* hs_emit_clean for a record whose fields are all OC_FIELD_STRING (the
+ * caller's promise: such a record has nothing to fit): handed to the host
+ * as it is, without a look at each field. */
+oc_status hs_emit_clean_strings(struct oc_instance *in, const char *kind, const char *id,
+                                const struct oc_field *fields, size_t n);
+
 /* Report progress of stage (a short name: "push", "pull", "lookup") to
  * the host, if it listens; stage is borrowed for the call. */
 void hs_progress(const struct oc_instance *in, const char *stage, uint64_t done, uint64_t total);

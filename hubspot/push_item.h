@@ -129,8 +129,10 @@ void hs_push_item_fail_parts(struct hs_push_item *it, const char *const *part, c
  * email and id when given, status (a finished enum hs_push_status, never
  * OPEN) and, for a failure, error ("failed" when NULL). Every string is
  * borrowed for the call. clean nonzero says no string can hold a secret
- * (each was checked, or made by the plugin): the field-by-field scan is
- * skipped (hs_emit_clean). Returns what hs_emit returned. */
+ * (each was checked, or made by the plugin): nothing is scanned
+ * (hs_emit_clean). clean 0: input, email, id and error are checked with
+ * hs_text_may_hold_secret, and only a result where one may hold a secret
+ * goes through hs_emit's masking. Returns what hs_emit returned. */
 oc_status hs_push_result_emit(struct oc_instance *in, const char *input, const char *email,
                               const char *id, int status, const char *error, int clean);
 
