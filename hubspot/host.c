@@ -20,9 +20,20 @@
  * struct is too old to have it. */
 #define HOST_FN(h, m) ((h) && OC_HAS_MEMBER((h), struct oc_host, m) ? (h)->m : NULL)
 
+/* The host these wrappers call: the host's own. The usage watch forwards
+ * every one of these services unchanged (usage_watch.h), and its hop
+ * costs a look at the host's services per call: a bulk push makes one
+ * cancel check per input and one emit per result. An instance made
+ * without hs_instance_new (a fuzz target) has only the host. */
+static const struct oc_host *own_host(const struct oc_instance *in)
+{
+    return in->real_host ? in->real_host : in->host;
+}
+
 void hs_log(const struct oc_instance *in, int level, const char *fmt, ...)
 {
-    void (*log)(void *, int, const char *) = in ? HOST_FN(in->host, log) : NULL;
+    const struct oc_host *host = in ? own_host(in) : NULL;
+    void (*log)(void *, int, const char *) = HOST_FN(host, log);
     if(!log)
         return;
     char line[1024];
@@ -31,29 +42,31 @@ void hs_log(const struct oc_instance *in, int level, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     kit_redact_inplace(line);
-    log(in->host->ctx, level, line);
+    log(host->ctx, level, line);
 }
 
 int64_t hs_now_ms(const struct oc_instance *in)
 {
-    int64_t (*now)(void *) = in ? HOST_FN(in->host, now_ms) : NULL;
+    const struct oc_host *host = in ? own_host(in) : NULL;
+    int64_t (*now)(void *) = HOST_FN(host, now_ms);
     if(now)
-        return now(in->host->ctx);
+        return now(host->ctx);
     return kit_wall_ms();
 }
 
 void hs_progress(const struct oc_instance *in, const char *stage, uint64_t done, uint64_t total)
 {
-    void (*progress)(void *, const char *, uint64_t, uint64_t) =
-        in ? HOST_FN(in->host, progress) : NULL;
+    const struct oc_host *host = in ? own_host(in) : NULL;
+    void (*progress)(void *, const char *, uint64_t, uint64_t) = HOST_FN(host, progress);
     if(progress)
-        progress(in->host->ctx, stage, done, total);
+        progress(host->ctx, stage, done, total);
 }
 
 int hs_cancelled(const struct oc_instance *in)
 {
-    int (*cancelled)(void *) = in ? HOST_FN(in->host, cancelled) : NULL;
-    return cancelled && cancelled(in->host->ctx);
+    const struct oc_host *host = in ? own_host(in) : NULL;
+    int (*cancelled)(void *) = HOST_FN(host, cancelled);
+    return cancelled && cancelled(host->ctx);
 }
 
 /* Whether text could hold this instance's token or a token-shaped string.
@@ -257,7 +270,8 @@ static oc_status emit_masked(struct oc_instance *in, const char *kind, const cha
                              const struct oc_field *fields, size_t n, int clean)
 {
     struct oc_record r = {sizeof r, kind, id, n, fields};
-    oc_status (*emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
+    const struct oc_host *host = own_host(in);
+    oc_status (*emit)(void *, const struct oc_record *) = HOST_FN(host, emit);
     struct oc_field *copy = NULL;
     char *id_copy = NULL;
     oc_status rc;
@@ -286,7 +300,7 @@ static oc_status emit_masked(struct oc_instance *in, const char *kind, const cha
         r.id = id_copy;
         r.fields = copy;
     }
-    rc = emit(in->host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
+    rc = emit(host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
     goto out;
 oom:
     rc = OC_E_NOMEM;
@@ -338,9 +352,10 @@ oc_status hs_emit_clean(struct oc_instance *in, const char *kind, const char *id
 oc_status hs_emit_clean_strings(struct oc_instance *in, const char *kind, const char *id,
                                 const struct oc_field *fields, size_t n)
 {
-    oc_status (*host_emit)(void *, const struct oc_record *) = HOST_FN(in->host, emit);
+    const struct oc_host *host = own_host(in);
+    oc_status (*host_emit)(void *, const struct oc_record *) = HOST_FN(host, emit);
     struct oc_record r = {sizeof r, kind, id, n, fields};
     if(!host_emit)
         return OC_E_INVALID;
-    return host_emit(in->host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
+    return host_emit(host->ctx, &r) ? OC_E_CANCELLED : OC_OK;
 }

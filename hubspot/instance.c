@@ -52,6 +52,7 @@ oc_status hs_instance_new(const struct oc_host *host, const struct oc_option *op
         goto fail;
     }
     in->host = hs_usage_watch_host(in->usage_watch);
+    in->real_host = host;
     rc = hs_options_parse(&in->opt, opts, n, err);
     if(rc)
         goto fail;

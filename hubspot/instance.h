@@ -44,6 +44,9 @@ struct oc_instance {
      * watched for the usage warnings (usage_watch.h). */
     const struct oc_host *host;
     struct hs_usage_watch *usage_watch; /* owned: what host points into */
+    /* The host as given to init (borrowed), for the services the watch
+     * forwards unchanged: host.c calls them without the watch's hop. */
+    const struct oc_host *real_host;
     struct hs_options opt;
     struct kit_http *http;
     struct hs_slot slot[HS_SLOT_COUNT];
