@@ -12,8 +12,16 @@
  * contact"; when learned, epoch ms on the host clock; the lookup record as
  * key, value pairs when kept).
  *
- * In memory: a pool of entries, chained in hash buckets and in one list
- * from least to most recently used, so get, put and eviction cost O(1).
+ * In memory: a pool of entries in one list from least to most recently
+ * used, and an index over them, so get, put and eviction cost O(1). The
+ * index is open addressing with linear probing over slots of the key's
+ * hash and the entry's number (8 bytes: a cache line holds 8), at most
+ * half full: a lookup of a key not held (nearly every one in a bulk push
+ * of new contacts) reads a run of slots in one or two cache lines and no
+ * entry, where a chain through the entries cost a cache miss per entry;
+ * an entry is read only when its slot's hash matches. Deletion shifts the
+ * run back (no tombstones), so a probe always ends at the first empty
+ * slot.
  * The pool starts at INITIAL_ENTRIES and doubles as it fills, up to the
  * bound, where the least recently used entry makes room: a one-contact
  * sign-up then touches a few pages, not the whole bounded table (512 KiB,
@@ -51,7 +59,7 @@
 /* Key and id bytes an entry holds in itself: an address and a record id
  * usually fit, so a bulk push (an entry per contact) allocates nothing
  * per entry, and the entry is 128 bytes. */
-#define ENTRY_TEXT 48
+#define ENTRY_TEXT 56
 
 struct entry {
     char *key; /* NULL: the slot is free; emails lowercased; text, or its own block */
@@ -66,9 +74,18 @@ struct entry {
     int64_t at_ms;
     size_t bytes;    /* its share of the saved value */
     long older, newer; /* use order; on the free list, newer links it */
-    long chain;        /* next entry in the same bucket */
     char text[ENTRY_TEXT]; /* key and id when they fit */
 };
+
+/* One place in the index: the hash of an entry's key, and the entry's
+ * number (NO_ENTRY: the slot is empty). */
+struct slot {
+    uint32_t hash;
+    int32_t entry;
+};
+
+#define NO_ENTRY (-1)
+#define NO_HOLE ((size_t)-1)
 
 struct hs_idcache {
     struct oc_instance *in; /* borrowed: the cache lives in its slot */
@@ -77,8 +94,11 @@ struct hs_idcache {
     size_t max;  /* the bound: at it, the least recently used makes room */
     size_t used; /* slots ever handed out; those from here on are fresh */
     size_t count, bytes;
-    long *bucket;
-    size_t nbucket; /* a power of two */
+    struct slot *slot;
+    size_t nslot; /* a power of two, at least twice cap: a probe meets an empty slot soon */
+    unsigned long index_moves; /* counts deletions and rebuilds: a probe position older than
+                                  one may no longer be where the key goes */
+    size_t last_hole; /* the slot the last deletion emptied; NO_HOLE after a rebuild */
     long oldest, newest, free_head; /* the free list: slots below used given back */
     int dirty;
     struct kit_buf scratch; /* one entry's JSON, to measure it */
@@ -227,12 +247,69 @@ static int by_ok(int by) { return by == OC_LOOKUP_EMAIL || by == OC_LOOKUP_ID; }
 
 /* ---- the pool ---------------------------------------------------------- */
 
+/* The entry held for key (hash its hash), or -1; *at is its slot, or the
+ * empty slot where key goes (valid until the index next moves). Inlined:
+ * as a call, saving and restoring the registers the key comparison may
+ * need cost more than the probe of a key not held. */
+static inline __attribute__((always_inline)) long probe(const struct hs_idcache *c, int by, const char *key, uint32_t hash, size_t *at)
+{
+    size_t mask = c->nslot - 1;
+    for(size_t s = hash & mask;; s = (s + 1) & mask) {
+        struct slot x = c->slot[s];
+        if(x.entry == NO_ENTRY) {
+            *at = s;
+            return -1;
+        }
+        if(x.hash == hash && c->e[x.entry].by == by && key_eq(by, c->e[x.entry].key, key)) {
+            *at = s;
+            return x.entry;
+        }
+    }
+}
+
 static long find(const struct hs_idcache *c, int by, const char *key, uint32_t hash)
 {
-    for(long i = c->bucket[hash & (c->nbucket - 1)]; i >= 0; i = c->e[i].chain)
-        if(c->e[i].hash == hash && c->e[i].by == by && key_eq(by, c->e[i].key, key))
-            return i;
-    return -1;
+    size_t at;
+    return probe(c, by, key, hash, &at);
+}
+
+/* The first empty slot of hash's run: where a key known not to be held
+ * goes. Reads slots only. */
+static size_t empty_slot(const struct hs_idcache *c, uint32_t hash)
+{
+    size_t mask = c->nslot - 1, s = hash & mask;
+    while(c->slot[s].entry != NO_ENTRY)
+        s = (s + 1) & mask;
+    return s;
+}
+
+/* The slot holding entry i (whose key hashes to hash). Reads slots only. */
+static size_t slot_of(const struct hs_idcache *c, long i, uint32_t hash)
+{
+    size_t mask = c->nslot - 1, s = hash & mask;
+    while(c->slot[s].entry != i)
+        s = (s + 1) & mask;
+    return s;
+}
+
+/* Empty slot hole and close the gap: each later slot of the run whose
+ * home (its hash's first slot) is not between the hole and itself
+ * (cyclically, the hole excluded) moves back into the hole, which moves
+ * on to where it was. Without this a probe would stop at the hole before
+ * reaching entries placed past it. */
+static void unindex(struct hs_idcache *c, size_t hole)
+{
+    size_t mask = c->nslot - 1;
+    for(size_t s = (hole + 1) & mask; c->slot[s].entry != NO_ENTRY; s = (s + 1) & mask) {
+        size_t home = c->slot[s].hash & mask;
+        if(((s - home) & mask) >= ((s - hole) & mask)) {
+            c->slot[hole] = c->slot[s];
+            hole = s;
+        }
+    }
+    c->slot[hole].entry = NO_ENTRY;
+    c->last_hole = hole;
+    c->index_moves++;
 }
 
 static void unlink_use(struct hs_idcache *c, long i)
@@ -263,16 +340,14 @@ static void link_newest(struct hs_idcache *c, long i)
 static void remove_at(struct hs_idcache *c, long i)
 {
     struct entry *e = &c->e[i];
-    long *pp = &c->bucket[e->hash & (c->nbucket - 1)];
-    while(*pp != i)
-        pp = &c->e[*pp].chain;
-    *pp = e->chain;
+    unindex(c, slot_of(c, i, e->hash));
     unlink_use(c, i);
     c->bytes -= e->bytes;
     c->count--;
     if(e->key != e->text)
         free(e->key); /* the id lives in the same block */
-    free(e->fields);
+    if(e->fields)
+        free(e->fields); /* a bulk push's entries have none: no call */
     /* What marks a free slot; a put writes every other member anew. */
     e->key = e->id = NULL;
     e->fields = NULL;
@@ -296,14 +371,14 @@ static void cache_free(struct hs_idcache *c)
     if(c->e)
         clear(c);
     free(c->e);
-    free(c->bucket);
+    free(c->slot);
     kit_buf_free(&c->scratch);
     free(c);
 }
 
 /* Room for want entries (at most c->max): the entry array reallocated,
  * which keeps every index (the links are indices) but moves each entry, so
- * a key held in its own text is pointed at anew; the buckets sized to
+ * a key held in its own text is pointed at anew; the index sized to
  * match and filled again. Nothing is written to the new slots: a put
  * takes them fresh from c->used. OC_OK, or OC_E_NOMEM with c as it was. */
 static oc_status grow(struct hs_idcache *c, size_t want)
@@ -312,24 +387,26 @@ static oc_status grow(struct hs_idcache *c, size_t want)
         want = c->max;
     if(want <= c->cap)
         return OC_OK;
-    size_t nbucket = 16;
-    while(nbucket < 2 * want)
-        nbucket *= 2;
-    long *bucket = malloc(nbucket * sizeof *bucket);
-    if(!bucket)
+    size_t nslot = 16;
+    while(nslot < 2 * want)
+        nslot *= 2;
+    struct slot *slot = malloc(nslot * sizeof *slot);
+    if(!slot)
         return OC_E_NOMEM;
     struct entry *e = realloc(c->e, want * sizeof *e);
     if(!e) {
-        free(bucket);
+        free(slot);
         return OC_E_NOMEM;
     }
     c->e = e;
     c->cap = want;
-    free(c->bucket);
-    c->bucket = bucket;
-    c->nbucket = nbucket;
-    for(size_t b = 0; b < nbucket; b++)
-        bucket[b] = -1;
+    free(c->slot);
+    c->slot = slot;
+    c->nslot = nslot;
+    c->index_moves++;
+    c->last_hole = NO_HOLE;
+    for(size_t s = 0; s < nslot; s++)
+        slot[s].entry = NO_ENTRY;
     for(long i = c->oldest; i >= 0; i = e[i].newer) {
         struct entry *x = &e[i];
         if(!x->boxed) {
@@ -338,9 +415,9 @@ static oc_status grow(struct hs_idcache *c, size_t want)
             if(x->id)
                 x->id = x->text + klen + 1;
         }
-        size_t b = x->hash & (nbucket - 1);
-        x->chain = bucket[b];
-        bucket[b] = i;
+        size_t s = empty_slot(c, x->hash);
+        slot[s].hash = x->hash;
+        slot[s].entry = (int32_t)i;
     }
     return OC_OK;
 }
@@ -559,7 +636,11 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     char *block = need > ENTRY_TEXT ? malloc(need) : NULL;
     if(need > ENTRY_TEXT && !block)
         goto oom;
-    long old = find(c, by, low, hash);
+    /* The probe's empty slot is where the key goes, unless a removal or a
+     * rebuild below moves the index first. */
+    size_t at;
+    long old = probe(c, by, low, hash, &at);
+    unsigned long moves = c->index_moves;
     if(old >= 0)
         remove_at(c, old);
     /* A full table below the bound doubles. When that finds no memory the
@@ -588,9 +669,20 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     e->hash = hash;
     e->at_ms = at_ms;
     e->bytes = bytes;
-    size_t b = hash & (c->nbucket - 1);
-    e->chain = c->bucket[b];
-    c->bucket[b] = i;
+    if(c->index_moves == moves + 1 && c->last_hole != NO_HOLE) {
+        /* One deletion since the probe, which left one slot empty and
+         * filled none. The key's old entry: its run closed up to that
+         * slot, the first empty one from the key's home. Else (at the
+         * bound, the eviction of the oldest) the slots from the home to
+         * the empty at were full and still are, but maybe that one. */
+        size_t mask = c->nslot - 1, home = hash & mask;
+        if(old >= 0 || ((c->last_hole - home) & mask) < ((at - home) & mask))
+            at = c->last_hole;
+    } else if(c->index_moves != moves) {
+        at = empty_slot(c, hash);
+    }
+    c->slot[at].hash = hash;
+    c->slot[at].entry = (int32_t)i;
     link_newest(c, i);
     c->count++;
     c->bytes += bytes;
@@ -892,6 +984,10 @@ size_t hs_idcache_count(const struct hs_idcache *c) { return c ? c->count : 0; }
 size_t hs_idcache_bytes(const struct hs_idcache *c) { return c ? c->bytes : 0; }
 
 size_t hs_idcache_capacity(const struct hs_idcache *c) { return c ? c->cap : 0; }
+
+size_t hs_idcache_index_slots(const struct hs_idcache *c) { return c ? c->nslot : 0; }
+
+uint32_t hs_idcache_key_hash(int by, const char *key) { return key ? key_hash(by, key) : 0; }
 
 oc_status hs_idcache_limit(struct oc_instance *in, size_t max_entries)
 {

@@ -120,6 +120,16 @@ size_t hs_idcache_bytes(const struct hs_idcache *c);
  * is about 128 bytes an entry. c is borrowed; NULL: 0. */
 size_t hs_idcache_capacity(const struct hs_idcache *c);
 
+/* Slots in c's index now (a power of two, at least twice the capacity):
+ * a key's probe starts at slot hs_idcache_key_hash(by, key) modulo this
+ * and runs on to the first empty slot, wrapping from the last to the
+ * first. For tests that make keys share slots; c borrowed, NULL: 0. */
+size_t hs_idcache_index_slots(const struct hs_idcache *c);
+
+/* The hash that places key (by as for get, email keys case-insensitively)
+ * in the index. key borrowed; one longer than any key held: 0. */
+uint32_t hs_idcache_key_hash(int by, const char *key);
+
 /* Bound in's cache to max_entries (1 ..HS_IDCACHE_MAX_ENTRIES), creating
  * it if needed and dropping what it holds (tests use a small bound).
  * OC_E_INVALID for a bound out of range, OC_E_NOMEM. */
