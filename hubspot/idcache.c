@@ -85,7 +85,6 @@ struct slot {
 };
 
 #define NO_ENTRY (-1)
-#define NO_HOLE ((size_t)-1)
 
 struct hs_idcache {
     struct oc_instance *in; /* borrowed: the cache lives in its slot */
@@ -98,7 +97,6 @@ struct hs_idcache {
     size_t nslot; /* a power of two, at least twice cap: a probe meets an empty slot soon */
     unsigned long index_moves; /* counts deletions and rebuilds: a probe position older than
                                   one may no longer be where the key goes */
-    size_t last_hole; /* the slot the last deletion emptied; NO_HOLE after a rebuild */
     long oldest, newest, free_head; /* the free list: slots below used given back */
     int dirty;
     struct kit_buf scratch; /* one entry's JSON, to measure it */
@@ -308,7 +306,6 @@ static void unindex(struct hs_idcache *c, size_t hole)
         }
     }
     c->slot[hole].entry = NO_ENTRY;
-    c->last_hole = hole;
     c->index_moves++;
 }
 
@@ -404,7 +401,6 @@ static oc_status grow(struct hs_idcache *c, size_t want)
     c->slot = slot;
     c->nslot = nslot;
     c->index_moves++;
-    c->last_hole = NO_HOLE;
     for(size_t s = 0; s < nslot; s++)
         slot[s].entry = NO_ENTRY;
     for(long i = c->oldest; i >= 0; i = e[i].newer) {
@@ -650,6 +646,11 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
         (void)grow(c, c->cap * 2);
     while(c->oldest >= 0 && (c->count >= c->cap || c->bytes + bytes > HS_IDCACHE_MAX_BYTES))
         remove_at(c, c->oldest);
+    /* Not worth narrowing down after a deletion (the eviction at the
+     * bound): the key's run is read again from its home, in the cache
+     * lines the probe just read, and no entry is. */
+    if(c->index_moves != moves)
+        at = empty_slot(c, hash);
     long i;
     if(c->free_head >= 0) {
         i = c->free_head;
@@ -657,6 +658,8 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     } else {
         i = (long)c->used++;
     }
+    c->slot[at].hash = hash;
+    c->slot[at].entry = (int32_t)i;
     struct entry *e = &c->e[i];
     e->boxed = block != NULL;
     e->key = block ? block : e->text;
@@ -669,20 +672,6 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     e->hash = hash;
     e->at_ms = at_ms;
     e->bytes = bytes;
-    if(c->index_moves == moves + 1 && c->last_hole != NO_HOLE) {
-        /* One deletion since the probe, which left one slot empty and
-         * filled none. The key's old entry: its run closed up to that
-         * slot, the first empty one from the key's home. Else (at the
-         * bound, the eviction of the oldest) the slots from the home to
-         * the empty at were full and still are, but maybe that one. */
-        size_t mask = c->nslot - 1, home = hash & mask;
-        if(old >= 0 || ((c->last_hole - home) & mask) < ((at - home) & mask))
-            at = c->last_hole;
-    } else if(c->index_moves != moves) {
-        at = empty_slot(c, hash);
-    }
-    c->slot[at].hash = hash;
-    c->slot[at].entry = (int32_t)i;
     link_newest(c, i);
     c->count++;
     c->bytes += bytes;
