@@ -86,6 +86,9 @@ struct slot {
 
 #define NO_ENTRY (-1)
 
+/* Two cache lines an entry on LP64, its text taking what the rest leaves. */
+_Static_assert(sizeof(long) != 8 || sizeof(struct entry) == 128, "an entry is 128 bytes");
+
 struct hs_idcache {
     struct oc_instance *in; /* borrowed: the cache lives in its slot */
     struct entry *e;
@@ -249,7 +252,8 @@ static int by_ok(int by) { return by == OC_LOOKUP_EMAIL || by == OC_LOOKUP_ID; }
  * empty slot where key goes (valid until the index next moves). Inlined:
  * as a call, saving and restoring the registers the key comparison may
  * need cost more than the probe of a key not held. */
-static inline __attribute__((always_inline)) long probe(const struct hs_idcache *c, int by, const char *key, uint32_t hash, size_t *at)
+static inline __attribute__((always_inline)) long probe(const struct hs_idcache *c, int by,
+                                                        const char *key, uint32_t hash, size_t *at)
 {
     size_t mask = c->nslot - 1;
     for(size_t s = hash & mask;; s = (s + 1) & mask) {
