@@ -246,59 +246,29 @@ oc_status och_state_get(const struct och_state *st, const char *key, void *buf, 
     return OC_OK;
 }
 
-/* Append kv's value as the file holds it, made once per value. */
-static void put_quoted(struct och_state_kv *kv, struct kit_buf *out)
-{
-    if(!kv->quoted) {
-        struct kit_buf q = KIT_BUF_INIT;
-        if(!kit_json_quote(&q, kv->value, kv->len)) {
-            kv->qlen = q.len;
-            kv->quoted = kit_buf_take(&q);
-        }
-        kit_buf_free(&q);
-        if(!kv->quoted) {
-            kit_json_quote(out, kv->value, kv->len);
-            return;
-        }
-    }
-    kit_buf_append(out, kv->quoted, kv->qlen);
-}
+/* A save streams the file's text to its descriptor through one buffer of
+ * this size: building the whole text first held the biggest value a
+ * second time, quoted, at the moment a run's memory peaks (a push saving
+ * its contact cache at the end). */
+#define SAVE_BUF_BYTES (32u * 1024u)
+/* Values up to this long keep their quoted form between saves (cursors,
+ * counters: rewritten by every save, changed by few); a longer one is
+ * quoted again each time it is written instead of being held twice. */
+#define KEEP_QUOTED_MAX (SAVE_BUF_BYTES / 2)
+/* kit_json_quote writes at most 6 bytes per input byte (\u00XX) plus
+ * the two quotes and its NUL: a piece of n bytes is quoted only where the
+ * buffer has 6n + QUOTE_SLACK bytes free, so the buffer never grows. */
+#define QUOTE_SLACK 16u
+#define QUOTE_MIN_PIECE 256u
 
-/* Serialize with one member per line: diffable by eye and by tools. */
-static int serialize(struct och_state *st, const char *skip, const char *key,
-                     const char *value, size_t len, struct kit_buf *out)
-{
-    size_t i = 0;
-    int first = 1, done = value == NULL;
-    kit_buf_puts(out, "{");
-    for(;;) {
-        const char *k = NULL, *v = NULL;
-        size_t vl = 0;
-        struct och_state_kv *kv = NULL;
-        if(!done && (i >= st->n || strcmp(key, st->kv[i].key) < 0)) {
-            k = key, v = value, vl = len, done = 1;
-        } else if(i < st->n) {
-            if(skip && strcmp(st->kv[i].key, skip) == 0) {
-                i++;
-                continue;
-            }
-            kv = &st->kv[i];
-            k = kv->key;
-            i++;
-        } else
-            break;
-        kit_buf_puts(out, first ? "\n  " : ",\n  ");
-        first = 0;
-        kit_json_quote(out, k, strlen(k));
-        kit_buf_puts(out, ": ");
-        if(kv)
-            put_quoted(kv, out);
-        else
-            kit_json_quote(out, v, vl);
-    }
-    kit_buf_puts(out, first ? "}\n" : "\n}\n");
-    return kit_buf_ok(out) ? 0 : -1;
-}
+/* The file's text on its way out. After the first failed write, err
+ * holds its errno and everything later is dropped. */
+struct save_out {
+    int fd;
+    int err;
+    size_t skip; /* leading bytes of b that are not written (see out_quoted) */
+    struct kit_buf b;
+};
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -315,14 +285,147 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Write text to a new temporary file beside path, synced and closed; its
- * name goes to tmp. mkostemp opens with O_CREAT|O_EXCL (mode 0600), which
- * never follows a symbolic link, and O_NOFOLLOW says so twice: a link
- * someone placed at a temporary name is refused, not written through. On
- * failure nothing is left behind. */
-static oc_status write_temp(const char *path, const struct kit_buf *text, struct kit_buf *tmp,
-                            struct oc_error *err)
+/* 0, or -1 when memory for the buffer ran out. */
+static int out_init(struct save_out *o)
 {
+    *o = (struct save_out){.fd = -1, .b = KIT_BUF_INIT};
+    return kit_buf_reserve(&o->b, SAVE_BUF_BYTES - 1);
+}
+
+static void out_flush(struct save_out *o)
+{
+    if(!o->err && o->b.len > o->skip && write_all(o->fd, o->b.data + o->skip, o->b.len - o->skip))
+        o->err = errno;
+    kit_buf_reset(&o->b);
+    o->skip = 0;
+}
+
+static size_t out_room(const struct save_out *o) { return o->b.cap - o->b.len; }
+
+static void out_put(struct save_out *o, const char *p, size_t n)
+{
+    if(n >= KEEP_QUOTED_MAX) {
+        /* Big kept text goes out as it lies, without a copy. */
+        out_flush(o);
+        if(!o->err && write_all(o->fd, p, n))
+            o->err = errno;
+        return;
+    }
+    if(out_room(o) <= n)
+        out_flush(o);
+    kit_buf_append(&o->b, p, n);
+}
+
+/* s[0..len) as one JSON string, exactly as one kit_json_quote call writes
+ * it, quoted piece by piece into the free part of the buffer. A piece
+ * ends before a UTF-8 continuation byte, never inside a character (the
+ * text is valid UTF-8, so every byte's escape is the one a single call
+ * gives); the closing quote of each piece but the last is taken back, and
+ * the opening quote of each piece but the first is written over the byte
+ * before it, which is then put back (at the buffer's start it is skipped
+ * when the buffer is written). */
+static void out_quoted(struct save_out *o, const char *s, size_t len)
+{
+    size_t done = 0;
+    do {
+        if(out_room(o) <= QUOTE_SLACK + 6 * QUOTE_MIN_PIECE)
+            out_flush(o);
+        size_t n = (out_room(o) - QUOTE_SLACK) / 6;
+        if(n >= len - done)
+            n = len - done;
+        else
+            while(n > 1 && ((unsigned char)s[done + n] & 0xC0) == 0x80)
+                n--;
+        size_t at = o->b.len;
+        char before = 0;
+        if(done && at) {
+            before = o->b.data[at - 1];
+            o->b.len = at - 1;
+        } else if(done) {
+            o->skip = 1;
+        }
+        kit_json_quote(&o->b, s + done, n);
+        if(done && at)
+            o->b.data[at - 1] = before;
+        done += n;
+        if(done < len)
+            o->b.len--;
+    } while(done < len);
+}
+
+/* Write kv's value as the file holds it: its kept quoted form, made now
+ * for a short value that has none. */
+static void out_value(struct save_out *o, struct och_state_kv *kv)
+{
+    if(!kv->quoted && kv->len <= KEEP_QUOTED_MAX) {
+        struct kit_buf q = KIT_BUF_INIT;
+        if(!kit_json_quote(&q, kv->value, kv->len)) {
+            kv->qlen = q.len;
+            kv->quoted = kit_buf_take(&q);
+        }
+        kit_buf_free(&q);
+    }
+    if(kv->quoted)
+        out_put(o, kv->quoted, kv->qlen);
+    else
+        out_quoted(o, kv->value, kv->len);
+}
+
+/* What a save changes: key's value becomes value (len bytes; NULL: key
+ * goes); key NULL: nothing changes. */
+struct change {
+    const char *key;
+    const char *value;
+    size_t len;
+};
+
+/* The state with chg applied, one member per line (diffable by eye and by
+ * tools), to o. */
+static void write_state(struct och_state *st, const struct change *chg, struct save_out *o)
+{
+    size_t i = 0;
+    int first = 1, done = chg->value == NULL;
+    out_put(o, "{", 1);
+    for(;;) {
+        const char *k = NULL;
+        struct och_state_kv *kv = NULL;
+        if(!done && (i >= st->n || strcmp(chg->key, st->kv[i].key) < 0)) {
+            k = chg->key, done = 1;
+        } else if(i < st->n) {
+            if(chg->key && strcmp(st->kv[i].key, chg->key) == 0) {
+                i++;
+                continue;
+            }
+            kv = &st->kv[i];
+            k = kv->key;
+            i++;
+        } else
+            break;
+        out_put(o, first ? "\n  " : ",\n  ", first ? 3 : 4);
+        first = 0;
+        out_quoted(o, k, strlen(k));
+        out_put(o, ": ", 2);
+        if(kv)
+            out_value(o, kv);
+        else
+            out_quoted(o, chg->value, chg->len);
+    }
+    out_put(o, first ? "}\n" : "\n}\n", first ? 2 : 3);
+    out_flush(o);
+    if(!o->err && !kit_buf_ok(&o->b))
+        o->err = ENOMEM;
+}
+
+/* Write st with chg applied to a new temporary file beside st->path,
+ * synced and closed, through o (made by out_init); its name goes to tmp.
+ * mkostemp opens with O_CREAT|O_EXCL (mode 0600), which never follows a
+ * symbolic link, and O_NOFOLLOW says so twice: a link someone placed at a
+ * temporary name is refused, not written through. On failure nothing is
+ * left behind. */
+static oc_status write_temp(struct och_state *st, const struct change *chg, struct save_out *o,
+                            struct kit_buf *tmp, struct oc_error *err)
+{
+    const char *path = st->path;
     int fd, e;
     kit_buf_reset(tmp);
     kit_buf_printf(tmp, "%s.tmpXXXXXX", path);
@@ -336,8 +439,11 @@ static oc_status write_temp(const char *path, const struct kit_buf *text, struct
         free(dir);
         return OC_E_IO;
     }
-    if(write_all(fd, text->data, text->len) || fsync(fd)) {
-        e = errno;
+    o->fd = fd;
+    write_state(st, chg, o);
+    e = o->err;
+    if(e || fsync(fd)) {
+        e = e ? e : errno;
         close(fd);
         goto fail;
     }
@@ -351,22 +457,22 @@ fail:
     return kit_fail(err, OC_E_IO, "cannot write state file %s: %s; the previous state is kept", path, strerror(e));
 }
 
-/* Write text to a temp file beside path and rename it over path. */
-/* Write text as the file at path (temporary file, fsync, rename, folder
- * fsync). *replaced tells whether the rename happened: after it the file
- * holds text even when the folder's fsync then fails (OC_E_IO), and the
- * caller's memory must follow the file, or the next save would write the
- * old values back. */
-static oc_status replace_file(const char *path, const struct kit_buf *text, int *replaced, struct oc_error *err)
+/* Write st with chg applied as the file at st->path (temporary file,
+ * fsync, rename, folder fsync). *replaced tells whether the rename
+ * happened: after it the file holds the new text even when the folder's
+ * fsync then fails (OC_E_IO), and the caller's memory must follow the
+ * file, or the next save would write the old values back. */
+static oc_status replace_file(struct och_state *st, const struct change *chg, struct save_out *o,
+                              int *replaced, struct oc_error *err)
 {
+    const char *path = st->path;
     struct kit_buf tmp = KIT_BUF_INIT;
     char *dir = NULL;
     int dfd = -1, e;
     *replaced = 0;
-    oc_status rc = write_temp(path, text, &tmp, err);
+    oc_status rc = write_temp(st, chg, o, &tmp, err);
     if(rc)
         goto out;
-    *replaced = 0;
     rc = OC_E_IO;
     if(rename(tmp.data, path)) {
         e = errno;
@@ -400,7 +506,7 @@ out:
 oc_status och_state_put(struct och_state *st, const char *key, const void *value, size_t len,
                         struct oc_error *err)
 {
-    struct kit_buf text = KIT_BUF_INIT;
+    struct save_out out = {.fd = -1, .b = KIT_BUF_INIT};
     char *kcopy = NULL, *vcopy = NULL;
     oc_status rc;
     int found;
@@ -432,12 +538,14 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
     }
     /* The file is written before memory changes, so a failed write leaves
      * both as they were. */
-    if(serialize(st, found ? key : NULL, key, value, len, &text)) {
+    if(out_init(&out)) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory saving state key \"%s\"", key);
         goto fail;
     }
     int replaced = 0;
-    rc = replace_file(st->path, &text, &replaced, err);
+    struct change chg = {key, value, len};
+    rc = replace_file(st, &chg, &out, &replaced, err);
+    kit_buf_free(&out.b);
     if(rc && !replaced)
         goto fail;
     /* From here memory follows the file, which now holds the new value
@@ -459,14 +567,13 @@ oc_status och_state_put(struct och_state *st, const char *key, const void *value
         st->kv[at] = (struct och_state_kv){kcopy, vcopy, len, NULL, 0};
         st->n++;
     }
-    kit_buf_free(&text);
     if(!rc && st->on_saved)
         st->on_saved(st->on_saved_ctx, st, key);
     return rc;
 fail:
     free(kcopy);
     free(vcopy);
-    kit_buf_free(&text);
+    kit_buf_free(&out.b);
     return rc;
 }
 
@@ -640,14 +747,16 @@ static oc_status take_lock(const char *path, const char *lockpath, int wait_ms, 
 
 oc_status och_state_check_writable(const struct och_state *st, struct oc_error *err)
 {
-    struct kit_buf text = KIT_BUF_INIT, tmp = KIT_BUF_INIT;
+    struct kit_buf tmp = KIT_BUF_INIT;
+    struct save_out o;
+    static const struct change unchanged = {NULL, NULL, 0};
     oc_status rc = OC_OK;
-    /* serialize only fills the quoted-value caches: st is unchanged. */
-    if(serialize((struct och_state *)st, NULL, NULL, NULL, 0, &text)) {
+    if(out_init(&o)) {
         rc = kit_fail(err, OC_E_NOMEM, "out of memory checking state file %s", st->path);
         goto out;
     }
-    rc = write_temp(st->path, &text, &tmp, err);
+    /* Writing only fills the kept quoted forms: st is unchanged. */
+    rc = write_temp((struct och_state *)st, &unchanged, &o, &tmp, err);
     if(rc) {
         char why[sizeof err->message];
         snprintf(why, sizeof why, "%s", err->message);
@@ -659,7 +768,7 @@ oc_status och_state_check_writable(const struct och_state *st, struct oc_error *
     }
     unlink(tmp.data);
 out:
-    kit_buf_free(&text);
+    kit_buf_free(&o.b);
     kit_buf_free(&tmp);
     return rc;
 }
