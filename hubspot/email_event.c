@@ -220,6 +220,8 @@ static long new_entry(struct hs_email_event *e, uint32_t parent, const char *raw
     kit_buf_putc(&e->arena, '\0');
     nm->first = nm->next = 0;
     nm->lead = lead;
+    nm->ms_time = (unsigned char)hs_ms_time_name(ent_name(e, idx), name_len);
+    nm->twin_named = (unsigned char)hs_twin_suffixed(ent_name(e, idx), name_len);
     /* Distinct keys can make one name (appId, app_id): they share the id
      * the duplicate check goes by. Runs once per entry, at most NENT. */
     nm->name_id = idx;
@@ -491,6 +493,17 @@ static int add_member_uncached(struct hs_email_event *e, const struct kit_json *
     return add_value_uncached(e, j, k + 1);
 }
 
+/* Note field idx, just made under entry nm's name, for hs_emit. */
+static inline void note_name(struct hs_email_event *e, const struct hs_email_event_name *nm, size_t idx)
+{
+    e->twin_named |= nm->twin_named;
+    if(!nm->ms_time)
+        return;
+    if(e->nms < sizeof e->ms / sizeof e->ms[0])
+        e->ms[e->nms] = (uint32_t)idx;
+    e->nms++;
+}
+
 /* Flatten value token t named by cache entry ent. A name given before in
  * this event is not added again (the first field of each name wins), nor
  * is "" (no usable column name). */
@@ -515,8 +528,14 @@ static int add_value(struct hs_email_event *e, const struct kit_json *j, int t, 
         size_t vlen = k->type == KIT_JSON_NULL ? 0 : (size_t)(k->end - k->start);
         int type = plain_type[k->type];
         if(type < 0 || k->esc || l->n == l->cap || b->oom || !b->data ||
-           b->cap - b->len <= nlen + vlen + 2)
-            return put_value(e, j, t, ent_name(e, ent), nlen);
+           b->cap - b->len <= nlen + vlen + 2) {
+            size_t at = l->n;
+            if(put_value(e, j, t, ent_name(e, ent), nlen))
+                return -1;
+            if(l->n > at)
+                note_name(e, nm, at);
+            return 0;
+        }
         char *d = b->data + b->len;
         l->off[2 * l->n] = b->len;
         l->off[2 * l->n + 1] = b->len + nlen + 1;
@@ -525,7 +544,8 @@ static int add_value(struct hs_email_event *e, const struct kit_json *j, int t, 
         d[nlen + 1 + vlen] = '\0';
         d[nlen + 2 + vlen] = '\0';
         b->len += nlen + vlen + 2;
-        l->f[l->n++].type = type;
+        l->f[l->n].type = type;
+        note_name(e, nm, l->n++);
         return 0;
     }
     int n = k->size;
@@ -595,6 +615,8 @@ oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_ema
     kit_fieldlist_reset(&e->fl);
     e->fields = e->fl.f;
     e->n = 0;
+    e->nms = 0;
+    e->twin_named = 0;
     if(kit_json_type(j, ev) != KIT_JSON_OBJECT)
         return OC_E_PROTOCOL;
     if(begin_cache(e))
@@ -642,11 +664,14 @@ oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_ema
        (open_field(e, "id", 2, OC_FIELD_STRING, 0) || kit_json_str(j, lead[0] + 1, &e->fl.text) ||
         kit_fieldlist_end(&e->fl)))
         goto oom;
-    if(claim_name(e, ENT_CREATED) &&
-       (plain ? put_field(e, "created", 7, OC_FIELD_NUMBER, raw, len)
-              : open_field(e, "created", 7, OC_FIELD_NUMBER, 0) ||
-                    put_int64(&e->fl.text, created) || kit_fieldlist_end(&e->fl)))
-        goto oom;
+    if(claim_name(e, ENT_CREATED)) {
+        size_t at = e->fl.n;
+        if(plain ? put_field(e, "created", 7, OC_FIELD_NUMBER, raw, len)
+                 : open_field(e, "created", 7, OC_FIELD_NUMBER, 0) ||
+                       put_int64(&e->fl.text, created) || kit_fieldlist_end(&e->fl))
+            goto oom;
+        note_name(e, &e->names[ENT_CREATED], at);
+    }
     for(size_t i = 2; i < NLEAD; i++)
         if(lead[i] >= 0 && add_member(e, j, lead[i], lead_ent[i]))
             goto oom;
@@ -678,6 +703,15 @@ oom:
     e->fields = e->fl.f;
     e->n = 0;
     return OC_E_NOMEM;
+}
+
+const struct hs_record_known *hs_email_event_known(const struct hs_email_event *e,
+                                                   struct hs_record_known *out)
+{
+    if(e->uncached || e->nms > sizeof e->ms / sizeof e->ms[0])
+        return NULL;
+    *out = (struct hs_record_known){e->ms, e->nms, e->twin_named};
+    return out;
 }
 
 void hs_email_event_free(struct hs_email_event *e)

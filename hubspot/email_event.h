@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hubspot/host.h"
 #include "onecount/connector.h"
 #include "plugin/buf.h"
 #include "plugin/fieldlist.h"
@@ -49,6 +50,8 @@ struct hs_email_event {
         uint32_t name_id;     /* the first entry with this name */
         uint32_t first, next; /* the first child, the next sibling last seen */
         int lead;             /* index among the lead keys, or -1 */
+        unsigned char ms_time;    /* hs_ms_time_name(name) */
+        unsigned char twin_named; /* hs_twin_suffixed(name) */
     } *names;
     uint32_t nnames;
     uint16_t *table;          /* hash of (parent, key) -> entry, 0 empty */
@@ -56,6 +59,11 @@ struct hs_email_event {
     uint32_t stamp_gen;
     int uncached;             /* the current event has a field not cached */
     struct kit_buf arena;     /* the entries' keys and names (NUL-terminated) */
+    /* What hs_emit would look for in every name, noted as the cached
+     * names are given (hs_email_event_known). */
+    uint32_t ms[16];          /* fields named as times in ms */
+    uint32_t nms;             /* how many; more than fit: not known */
+    int twin_named;
 };
 
 #define HS_EMAIL_EVENT_INIT {KIT_FIELDLIST_INIT, NULL, 0, KIT_BUF_INIT}
@@ -75,6 +83,13 @@ int hs_email_event_identity(const struct kit_json *j, int ev, struct kit_buf *id
  * are dropped. OC_E_NOMEM when memory ran out; OC_E_PROTOCOL when the
  * identity is missing (never after hs_email_event_identity accepted ev). */
 oc_status hs_email_event_flatten(const struct kit_json *j, int ev, struct hs_email_event *e);
+
+/* What the flattener knows of the names of the fields it made last, for
+ * hs_emit_clean_known: into *out (pointing into e, valid until the next
+ * flatten), or NULL when it does not know (an event with a name its cache
+ * did not hold, more ms fields than it notes): then hs_emit finds out. */
+const struct hs_record_known *hs_email_event_known(const struct hs_email_event *e,
+                                                   struct hs_record_known *out);
 
 void hs_email_event_free(struct hs_email_event *e);
 

@@ -116,77 +116,105 @@ static char *masked(const char *text)
     return copy;
 }
 
-/* Whether field f holds a time in milliseconds since the epoch. HubSpot
- * names them "created" (an email event's own time, its EventId) and
- * "<object>_created" once flattened (sent_by_created, obsoleted_by_created,
- * caused_by_created: API-NOTES.md, email events); the CRM v3 objects send
- * ISO 8601 text already. */
-static int is_ms_time(const struct oc_field *f)
+int hs_ms_time_name(const char *key, size_t len)
 {
+    /* HubSpot names them "created" (an email event's own time, its
+     * EventId) and "<object>_created" once flattened (sent_by_created,
+     * obsoleted_by_created, caused_by_created: API-NOTES.md, email
+     * events); the CRM v3 objects send ISO 8601 text already. */
     static const char suffix[] = "_created";
-    if(f->type != OC_FIELD_NUMBER || !f->key || !f->value)
-        return 0;
-    size_t len = strlen(f->key);
-    return !strcmp(f->key, "created") ||
-           (len > sizeof suffix - 1 && !strcmp(f->key + len - (sizeof suffix - 1), suffix));
+    const size_t slen = sizeof suffix - 1;
+    if(len == 7)
+        return !memcmp(key, "created", 7);
+    return len > slen && !memcmp(key + len - slen, suffix, slen);
 }
 
-static int has_key(const struct oc_field *fields, size_t n, const char *key, size_t klen)
+#define TWIN_SUFFIX "_at"
+
+int hs_twin_suffixed(const char *key, size_t len)
+{
+    return len >= sizeof TWIN_SUFFIX - 1 &&
+           !memcmp(key + len - (sizeof TWIN_SUFFIX - 1), TWIN_SUFFIX, sizeof TWIN_SUFFIX - 1);
+}
+
+/* Whether field f holds a time in milliseconds since the epoch: a number
+ * under a name hs_ms_time_name accepts. */
+static int is_ms_time(const struct oc_field *f)
+{
+    return f->type == OC_FIELD_NUMBER && f->key && f->value && hs_ms_time_name(f->key, strlen(f->key));
+}
+
+static int has_key(const struct oc_field *fields, size_t n, const char *key)
 {
     for(size_t i = 0; i < n; i++)
-        if(fields[i].key && fields[i].key[0] == key[0] && !strncmp(fields[i].key, key, klen) &&
-           !fields[i].key[klen])
+        if(fields[i].key && fields[i].key[0] == key[0] && !strcmp(fields[i].key, key))
             return 1;
     return 0;
 }
 
-/* kit_iso_ms's text for the minutes seen last (per thread: instances may
- * run in threads). Times of one page share a few minutes, and formatting
- * the date costs far more than writing seconds and milliseconds. */
-#define ISO_MEMO 8
-static _Thread_local struct iso_minute {
-    int64_t minute; /* -1: empty */
+/* The date part of kit_iso_ms's text for the days seen last (per thread:
+ * instances may run in threads). A page's times share a day or two, and
+ * formatting a date costs far more than writing the time of day. */
+#define ISO_MEMO 4
+#define DAY_MS 86400000
+static _Thread_local struct iso_day {
+    int64_t day; /* -1: empty */
     char text[KIT_ISO_MS_SIZE];
-} iso_memo[ISO_MEMO] = {{-1, ""}, {-1, ""}, {-1, ""}, {-1, ""}, {-1, ""}, {-1, ""}, {-1, ""}, {-1, ""}};
+} iso_memo[ISO_MEMO] = {{-1, ""}, {-1, ""}, {-1, ""}, {-1, ""}};
 
-/* kit_iso_ms(ms), from the memo of its minute when it holds it. */
+static void put2(char *at, unsigned v)
+{
+    at[0] = (char)('0' + v / 10);
+    at[1] = (char)('0' + v % 10);
+}
+
+/* kit_iso_ms(ms), its date from the memo of its day when it holds it. */
 static int iso_ms(int64_t ms, char out[KIT_ISO_MS_SIZE])
 {
     if(ms < 0)
         return kit_iso_ms(ms, out);
-    int64_t minute = ms / 60000;
-    struct iso_minute *m = &iso_memo[(uint64_t)minute % ISO_MEMO];
-    if(m->minute != minute) {
-        if(kit_iso_ms(minute * 60000, m->text)) {
-            m->minute = -1;
+    int64_t day = ms / DAY_MS;
+    struct iso_day *m = &iso_memo[(uint64_t)day % ISO_MEMO];
+    if(m->day != day) {
+        /* kit_iso_ms's range ends at a day's end: a day whose start it
+         * writes holds only times it writes. */
+        if(kit_iso_ms(day * DAY_MS, m->text)) {
+            m->day = -1;
             return kit_iso_ms(ms, out);
         }
-        m->minute = minute;
+        m->day = day;
     }
-    /* "YYYY-MM-DDTHH:MM:" stays; "SS.mmmZ" is this time's. */
-    unsigned r = (unsigned)(ms % 60000);
+    /* "YYYY-MM-DDT" stays; "HH:MM:SS.mmmZ" is this time's. */
+    unsigned r = (unsigned)(ms % DAY_MS);
     memcpy(out, m->text, KIT_ISO_MS_SIZE);
-    out[17] = (char)('0' + r / 10000);
-    out[18] = (char)('0' + r / 1000 % 10);
-    out[20] = (char)('0' + r / 100 % 10);
-    out[21] = (char)('0' + r / 10 % 10);
-    out[22] = (char)('0' + r % 10);
+    put2(out + 11, r / 3600000u);
+    put2(out + 14, r / 60000u % 60u);
+    put2(out + 17, r / 1000u % 60u);
+    out[20] = (char)('0' + r / 100u % 10u);
+    put2(out + 21, r % 100u);
     return 0;
 }
 
 /* The ISO 8601 text for an ms field's value into out: 0, or -1 when the
- * value is not a whole number of ms in years 0000..9999 (no twin then). */
+ * value is not a whole number of ms in years 0000..9999 (no twin then).
+ * Plain digits (every number a page holds) are read here; anything else
+ * (a sign, spaces, 19 digits) goes to strtoll, which says what it is. */
 static int ms_iso(const char *value, char out[KIT_ISO_MS_SIZE])
 {
+    int64_t v = 0;
+    size_t i = 0;
+    for(; i < 18 && value[i] >= '0' && value[i] <= '9'; i++)
+        v = v * 10 + (value[i] - '0');
+    if(i && !value[i])
+        return iso_ms(v, out);
     char *end;
     errno = 0;
-    long long v = strtoll(value, &end, 10);
+    long long ll = strtoll(value, &end, 10);
     if(errno || end == value || *end)
         return -1;
-    return iso_ms((int64_t)v, out);
+    return iso_ms((int64_t)ll, out);
 }
 
-#define TWIN_SUFFIX "_at"
 #define FIT_STACK_FIELDS 64
 #define FIT_STACK_TEXT 1024
 
@@ -200,58 +228,93 @@ struct fitted {
     size_t n;
     struct oc_field *heap_f;
     char *heap_text;
+    uint32_t *heap_ms;
     struct oc_field stack_f[FIT_STACK_FIELDS];
     char stack_text[FIT_STACK_TEXT];
 };
 
-static oc_status fit_record(const struct oc_instance *in, const struct oc_field *fields, size_t n,
-                            struct fitted *out)
+/* The record fitted, known->ms naming the candidates for twins (every
+ * field named as an ms time, ascending; each is checked to be a number
+ * here) and known->twin_named whether a twin's name may be taken. */
+static oc_status fit_known(const struct oc_instance *in, const struct oc_field *fields, size_t n,
+                           const struct hs_record_known *known, struct fitted *out)
 {
-    size_t twins = 0, text = 0, json = 0;
-    out->f = fields;
-    out->n = n;
-    out->heap_f = NULL;
-    out->heap_text = NULL;
-    /* Most records (every push and lookup result) are all strings: one
-     * look at each type settles that. */
-    for(size_t i = 0; i < n; i++) {
-        if(fields[i].type == OC_FIELD_STRING)
-            continue;
-        json += fields[i].type == OC_FIELD_JSON;
-        if(is_ms_time(&fields[i])) {
-            twins++;
-            text += strlen(fields[i].key) + sizeof TWIN_SUFFIX + KIT_ISO_MS_SIZE;
-        }
-    }
-    int json_ok = !json || kit_host_takes_json(in->host);
-    if(!twins && json_ok)
+    int json_ok = kit_host_takes_json(in->host);
+    size_t text = 0;
+    for(size_t m = 0; m < known->nms; m++)
+        if(known->ms[m] < n && is_ms_time(&fields[known->ms[m]]))
+            text += strlen(fields[known->ms[m]].key) + sizeof TWIN_SUFFIX + KIT_ISO_MS_SIZE;
+    if(!text && json_ok)
         return OC_OK;
+    size_t cap = n + known->nms;
     struct oc_field *f = out->stack_f;
     char *t = out->stack_text;
-    if(n + twins > FIT_STACK_FIELDS && !(f = out->heap_f = malloc((n + twins) * sizeof *f)))
+    if(cap > FIT_STACK_FIELDS && !(f = out->heap_f = malloc(cap * sizeof *f)))
         return OC_E_NOMEM;
     if(text > FIT_STACK_TEXT && !(t = out->heap_text = malloc(text)))
         return OC_E_NOMEM;
-    size_t k = 0;
-    for(size_t i = 0; i < n; i++) {
-        f[k] = fields[i];
-        if(f[k].type == OC_FIELD_JSON && !json_ok)
-            f[k].type = OC_FIELD_STRING;
-        k++;
-        if(!is_ms_time(&fields[i]))
+    size_t k = 0, from = 0;
+    for(size_t m = 0; m < known->nms; m++) {
+        size_t at = known->ms[m];
+        if(at < from || at >= n || !is_ms_time(&fields[at]))
             continue;
-        size_t klen = strlen(fields[i].key);
+        /* The fields up to this one as they are, then its twin. */
+        memcpy(f + k, fields + from, (at + 1 - from) * sizeof *f);
+        k += at + 1 - from;
+        from = at + 1;
+        size_t klen = strlen(fields[at].key);
         char *key = t, *iso = t + klen + sizeof TWIN_SUFFIX;
-        memcpy(key, fields[i].key, klen);
+        memcpy(key, fields[at].key, klen);
         memcpy(key + klen, TWIN_SUFFIX, sizeof TWIN_SUFFIX);
-        if(has_key(fields, n, key, klen + sizeof TWIN_SUFFIX - 1) || ms_iso(fields[i].value, iso))
+        if((known->twin_named && has_key(fields, n, key)) || ms_iso(fields[at].value, iso))
             continue;
         t = iso + KIT_ISO_MS_SIZE;
         f[k++] = (struct oc_field){key, iso, OC_FIELD_STRING};
     }
+    memcpy(f + k, fields + from, (n - from) * sizeof *f);
+    k += n - from;
+    if(!json_ok)
+        for(size_t i = 0; i < k; i++)
+            if(f[i].type == OC_FIELD_JSON)
+                f[i].type = OC_FIELD_STRING;
     out->f = f;
     out->n = k;
     return OC_OK;
+}
+
+static oc_status fit_record(const struct oc_instance *in, const struct oc_field *fields, size_t n,
+                            const struct hs_record_known *known, struct fitted *out)
+{
+    out->f = fields;
+    out->n = n;
+    out->heap_f = NULL;
+    out->heap_text = NULL;
+    out->heap_ms = NULL;
+    if(known)
+        return fit_known(in, fields, n, known, out);
+    /* What the maker did not say is found here: one look at each field's
+     * type (most records, every push and lookup result, are all strings),
+     * a name's look for each number. */
+    uint32_t stack_ms[FIT_STACK_FIELDS], *ms = stack_ms;
+    size_t nms = 0, json = 0;
+    for(size_t i = 0; i < n; i++) {
+        if(fields[i].type == OC_FIELD_STRING)
+            continue;
+        json += fields[i].type == OC_FIELD_JSON;
+        if(!is_ms_time(&fields[i]))
+            continue;
+        if(nms == FIT_STACK_FIELDS) {
+            if(!(out->heap_ms = malloc(n * sizeof *ms)))
+                return OC_E_NOMEM;
+            ms = memcpy(out->heap_ms, stack_ms, sizeof stack_ms);
+        }
+        ms[nms++] = (uint32_t)i;
+    }
+    if(!nms && (!json || kit_host_takes_json(in->host)))
+        return OC_OK;
+    /* Any field may be named like a twin: each twin's name is looked for. */
+    struct hs_record_known found = {ms, nms, 1};
+    return fit_known(in, fields, n, &found, out);
 }
 
 /* The ifs spare a call to free(NULL) per record: nearly every record
@@ -262,6 +325,8 @@ static void fitted_free(struct fitted *fr)
         free(fr->heap_f);
     if(fr->heap_text)
         free(fr->heap_text);
+    if(fr->heap_ms)
+        free(fr->heap_ms);
 }
 
 /* Hand the record to the host, every value and key holding a secret
@@ -320,7 +385,8 @@ out:
 }
 
 static oc_status emit(struct oc_instance *in, const char *kind, const char *id,
-                      const struct oc_field *fields, size_t n, int clean)
+                      const struct oc_field *fields, size_t n, int clean,
+                      const struct hs_record_known *known)
 {
     /* A clean record of strings only (every push and lookup result) has
      * nothing to fit and nothing to mask: it goes to the host as it is. */
@@ -330,7 +396,7 @@ static oc_status emit(struct oc_instance *in, const char *kind, const char *id,
     if(clean && strings == n)
         return hs_emit_clean_strings(in, kind, id, fields, n);
     struct fitted fr;
-    oc_status rc = fit_record(in, fields, n, &fr);
+    oc_status rc = fit_record(in, fields, n, known, &fr);
     if(!rc)
         rc = emit_masked(in, kind, id, fr.f, fr.n, clean);
     fitted_free(&fr);
@@ -340,13 +406,20 @@ static oc_status emit(struct oc_instance *in, const char *kind, const char *id,
 oc_status hs_emit(struct oc_instance *in, const char *kind, const char *id,
                   const struct oc_field *fields, size_t n)
 {
-    return emit(in, kind, id, fields, n, 0);
+    return emit(in, kind, id, fields, n, 0, NULL);
 }
 
 oc_status hs_emit_clean(struct oc_instance *in, const char *kind, const char *id,
                         const struct oc_field *fields, size_t n)
 {
-    return emit(in, kind, id, fields, n, 1);
+    return emit(in, kind, id, fields, n, 1, NULL);
+}
+
+oc_status hs_emit_clean_known(struct oc_instance *in, const char *kind, const char *id,
+                              const struct oc_field *fields, size_t n,
+                              const struct hs_record_known *known)
+{
+    return emit(in, kind, id, fields, n, 1, known);
 }
 
 oc_status hs_emit_clean_strings(struct oc_instance *in, const char *kind, const char *id,

@@ -9,6 +9,7 @@
 #ifndef HS_HOST_H
 #define HS_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hubspot/instance.h"
@@ -53,6 +54,35 @@ int hs_json_may_hold_secret(const struct oc_instance *in, const char *text, size
  * per-field scan for secrets is skipped, the rest is hs_emit's. */
 oc_status hs_emit_clean(struct oc_instance *in, const char *kind, const char *id,
                         const struct oc_field *fields, size_t n);
+
+/* Nonzero when a number field named key[0..len) (not NUL-terminated) is
+ * a time in ms that hs_emit gives a twin: "created" or "*_created". A
+ * record's maker that has its names' lengths asks here once per name and
+ * tells hs_emit_clean_known what it found. key is borrowed. */
+int hs_ms_time_name(const char *key, size_t len);
+
+/* Nonzero when key[0..len) ends "_at", as every twin's name does: a
+ * record with such a field may hold a twin's name already. key is
+ * borrowed. */
+int hs_twin_suffixed(const char *key, size_t len);
+
+/* What the maker of a record knows of its fields' names, so that hs_emit
+ * need not read each one: ms lists, ascending, the index of every field
+ * whose name hs_ms_time_name accepts (whatever its type: hs_emit checks
+ * that it is a number), and twin_named is nonzero when a field's name
+ * ends "_at" (hs_twin_suffixed). Both are the caller's and borrowed. */
+struct hs_record_known {
+    const uint32_t *ms;
+    size_t nms;
+    int twin_named;
+};
+
+/* hs_emit_clean for a record described by known (NULL: nothing known,
+ * hs_emit_clean itself). The record the host gets is hs_emit_clean's
+ * when known is true to the fields. */
+oc_status hs_emit_clean_known(struct oc_instance *in, const char *kind, const char *id,
+                              const struct oc_field *fields, size_t n,
+                              const struct hs_record_known *known);
 
 /* hs_emit_clean for a record whose fields are all OC_FIELD_STRING (the
  * caller's promise: such a record has nothing to fit): handed to the host

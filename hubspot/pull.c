@@ -57,6 +57,14 @@ struct hs_pull_state {
     struct kit_buf id;
     struct kit_buf path;
     struct kit_buf save;
+    /* The identities check_page read from the page, for emit_page: each
+     * event's id (at its offset in ids, NUL-terminated) and created. */
+    struct kit_buf ids;
+    struct page_event {
+        size_t id_off;
+        int64_t created;
+    } *idents;
+    size_t idents_cap;
     char key[64 + MAX_TYPE_LEN];
 };
 
@@ -90,6 +98,8 @@ static void pull_state_free(void *state)
     kit_buf_free(&ps->id);
     kit_buf_free(&ps->path);
     kit_buf_free(&ps->save);
+    kit_buf_free(&ps->ids);
+    free(ps->idents);
     free(ps);
 }
 
@@ -220,17 +230,38 @@ static oc_status check_page(struct run *r, const struct kit_json *j, int *events
                            r->label);
         }
     }
-    int n = kit_json_size(j, *events);
-    for(int i = 0, t = *events + 1; i < n; i++, t = kit_json_skip(j, t)) {
+    struct hs_pull_state *ps = r->ps;
+    size_t n = (size_t)kit_json_size(j, *events);
+    if(n > ps->idents_cap) {
+        struct page_event *grown = realloc(ps->idents, n * sizeof *grown);
+        if(!grown) {
+            free(*next);
+            *next = NULL;
+            return kit_fail(err, OC_E_NOMEM, "pull %s: out of memory reading the page's events",
+                           r->label);
+        }
+        ps->idents = grown;
+        ps->idents_cap = n;
+    }
+    kit_buf_reset(&ps->ids);
+    int t = *events + 1;
+    for(size_t i = 0; i < n; i++, t = kit_json_skip(j, t)) {
         char why[160];
         int64_t created;
-        if(hs_email_event_identity(j, t, &r->ps->id, &created, why, sizeof why)) {
+        if(hs_email_event_identity(j, t, &ps->id, &created, why, sizeof why)) {
             free(*next);
             *next = NULL;
             return kit_fail(err, OC_E_PROTOCOL,
-                           "pull %s: event %d of the page %s; HubSpot events are identified by "
+                           "pull %s: event %zu of the page %s; HubSpot events are identified by "
                            "id and created, so the page was not emitted (rerun to retry)",
                            r->label, i, why);
+        }
+        ps->idents[i] = (struct page_event){ps->ids.len, created};
+        if(kit_buf_append(&ps->ids, ps->id.data, ps->id.len + 1)) {
+            free(*next);
+            *next = NULL;
+            return kit_fail(err, OC_E_NOMEM, "pull %s: out of memory reading the page's events",
+                           r->label);
         }
     }
     return OC_OK;
@@ -254,9 +285,10 @@ static oc_status emit_page(struct run *r, const struct kit_json *j, int events,
      * from other answers (event_context) gets hs_emit's own look. */
     int clean = !r->in->opt.event_context && !hs_json_may_hold_secret(r->in, j->text, j->len);
     for(int i = 0, t = events + 1; i < n; i++, t = kit_json_skip(j, t)) {
-        int64_t created;
-        hs_email_event_identity(j, t, &ps->id, &created, NULL, 0);
-        const char *id = kit_buf_str(&ps->id);
+        /* check_page read every identity already; read again, they cost a
+         * lookup of id and created in the event per event. */
+        int64_t created = ps->idents[i].created;
+        const char *id = ps->ids.data + ps->idents[i].id_off;
         if(!hs_stream_processed(&r->st, id, created)) {
             oc_status rc = hs_email_event_flatten(j, t, &ps->ev);
             if(rc) {
@@ -270,7 +302,9 @@ static oc_status emit_page(struct run *r, const struct kit_json *j, int events,
             /* A refused record was not delivered (a host that cannot write
              * it says so this way): it stays unprocessed, so the saved
              * state ends just before it and a rerun starts with it. */
-            if(clean ? hs_emit_clean(r->in, "email_event", id, ps->ev.fields, ps->ev.n)
+            struct hs_record_known known;
+            if(clean ? hs_emit_clean_known(r->in, "email_event", id, ps->ev.fields, ps->ev.n,
+                                           hs_email_event_known(&ps->ev, &known))
                      : hs_event_context_emit(r->in, id, ps->ev.fields, ps->ev.n)) {
                 why = OC_E_CANCELLED;
                 snprintf(what, sizeof what, "%.80s", id);
