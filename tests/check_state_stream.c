@@ -5,6 +5,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -204,7 +205,7 @@ static void put(struct och_state *st, struct model *m, const char *key, const ch
  * the file reloaded and saved again. */
 START_TEST(saves_match_frozen_serializer)
 {
-    static const size_t sizes[] = {0, 1, 7, 100, 5000, 16383, 16384, 16385, 32767, 32768, 40000, 99999, 300001};
+    static const size_t sizes[] = {0, 1, 7, 100, 5000, 16383, 16384, 16385, 32767, 32768, 40000, 65535, 65536, 65537, 99999, 300001};
     struct och_state st = {0};
     struct oc_error err = {sizeof err};
     struct model m = {0};
@@ -365,10 +366,17 @@ static size_t vm_bytes(void)
     return pages * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* A 2 MB value of control bytes is 12 MB quoted. With its address space
- * capped 8 MB above what it holds, the process saves it, and saves
- * another key next to it: the file goes out through a small buffer, and
- * the big value is not held a second time in quoted form. */
+static size_t heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* A 2 MB value of control bytes is 12 MB quoted. A save of another key
+ * beside it does not keep the big value a second time in quoted form;
+ * and with its address space capped 8 MB above what it holds, the process
+ * saves a new big value and another key beside it: the file goes out
+ * through a small buffer, not as one text. */
 #define BIG_VALUE (2u * 1024u * 1024u)
 START_TEST(save_memory_does_not_grow_with_the_file)
 {
@@ -384,8 +392,14 @@ START_TEST(save_memory_does_not_grow_with_the_file)
         struct och_state st = {0};
         if(och_state_load(&st, path, &err))
             _exit(20);
-        if(och_state_put(&st, "a", "1", 1, &err))
+        if(och_state_put(&st, "a", "1", 1, &err) || och_state_put(&st, "big", big, BIG_VALUE, &err))
             _exit(21);
+        size_t held = heap_bytes();
+        if(och_state_put(&st, "a", "2", 1, &err))
+            _exit(21);
+        if(heap_bytes() > held + BIG_VALUE / 2)
+            _exit(26);
+        memset(big, 0x02, BIG_VALUE);
         struct rlimit r;
         if(getrlimit(RLIMIT_AS, &r))
             _exit(22);
@@ -394,7 +408,7 @@ START_TEST(save_memory_does_not_grow_with_the_file)
             _exit(23);
         if(och_state_put(&st, "big", big, BIG_VALUE, &err))
             _exit(24);
-        if(och_state_put(&st, "a", "2", 1, &err))
+        if(och_state_put(&st, "a", "3", 1, &err))
             _exit(25);
         och_state_free(&st);
         free(big);
@@ -403,8 +417,10 @@ START_TEST(save_memory_does_not_grow_with_the_file)
     int code = wait_child(pid);
     ck_assert_msg(code != 24, "saving a 2 MB value took more than 8 MB of address space");
     ck_assert_msg(code != 25, "saving beside a 2 MB value took more than 8 MB of address space");
+    ck_assert_msg(code != 26, "a save beside a 2 MB value kept it a second time, quoted");
     ck_assert_msg(code == 0, "the child failed (%d)", code);
-    model_set(&m, "a", "2", 1);
+    memset(big, 0x02, BIG_VALUE);
+    model_set(&m, "a", "3", 1);
     model_set(&m, "big", big, BIG_VALUE);
     assert_file_is(&m, "the saves under the address space cap");
     model_free(&m);

@@ -252,9 +252,10 @@ oc_status och_state_get(const struct och_state *st, const char *key, void *buf, 
  * its contact cache at the end). */
 #define SAVE_BUF_BYTES (32u * 1024u)
 /* Values up to this long keep their quoted form between saves (cursors,
- * counters: rewritten by every save, changed by few); a longer one is
- * quoted again each time it is written instead of being held twice. */
-#define KEEP_QUOTED_MAX (SAVE_BUF_BYTES / 2)
+ * the usage history, under 60 KB: rewritten by every save, changed by
+ * few); a longer one (a push's contact cache) is quoted again each time
+ * it is written instead of being held twice. */
+#define KEEP_QUOTED_MAX (64u * 1024u)
 /* kit_json_quote writes at most 6 bytes per input byte (\u00XX) plus
  * the two quotes and its NUL: a piece of n bytes is quoted only where the
  * buffer has 6n + QUOTE_SLACK bytes free, so the buffer never grows. */
@@ -304,7 +305,7 @@ static size_t out_room(const struct save_out *o) { return o->b.cap - o->b.len; }
 
 static void out_put(struct save_out *o, const char *p, size_t n)
 {
-    if(n >= KEEP_QUOTED_MAX) {
+    if(n >= SAVE_BUF_BYTES / 2) {
         /* Big kept text goes out as it lies, without a copy. */
         out_flush(o);
         if(!o->err && write_all(o->fd, p, n))
