@@ -39,7 +39,9 @@ struct och_state_kv {
     size_t len;
     /* The value as the file holds it (a JSON string), made at the first
      * save that writes it and kept until the value changes: a save
-     * rewrites every key, and most did not change. NULL until made. */
+     * rewrites every key, and most did not change. NULL until made, and
+     * always for a value over 64 KiB (quoted as it is written instead:
+     * holding it twice would cost more than quoting it again). */
     char *quoted;
     size_t qlen;
 };
