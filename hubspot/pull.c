@@ -285,8 +285,8 @@ static oc_status emit_page(struct run *r, const struct kit_json *j, int events,
      * from other answers (event_context) gets hs_emit's own look. */
     int clean = !r->in->opt.event_context && !hs_json_may_hold_secret(r->in, j->text, j->len);
     for(int i = 0, t = events + 1; i < n; i++, t = kit_json_skip(j, t)) {
-        /* check_page read every identity already; read again, they cost a
-         * lookup of id and created in the event per event. */
+        /* check_page read every event's identity; reading it again here
+         * would cost two key lookups per event. */
         int64_t created = ps->idents[i].created;
         const char *id = ps->ids.data + ps->idents[i].id_off;
         if(!hs_stream_processed(&r->st, id, created)) {
