@@ -986,26 +986,28 @@ static int put_byte_escaped(struct kit_buf *out, unsigned char c)
     return n ? kit_buf_append(out, e, n) : kit_buf_putc(out, (char)c);
 }
 
-int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
+/* s escaped, between quotes when q is 1 (kit_json_quote) or bare when it
+ * is 0 (kit_json_escape). */
+static int quote_or_escape(struct kit_buf *out, const char *s, size_t len, size_t q)
 {
     static const char fffd[3] = {(char)0xEF, (char)0xBF, (char)0xBD};
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     if(!out || (!s && len))
         return -1;
-    if((out->oom || !out->data || out->cap - out->len <= len + 2 || len + 2 < len) &&
-       kit_buf_reserve(out, len + 2))
+    if((out->oom || !out->data || out->cap - out->len <= len + 2 * q || len + 2 < len) &&
+       kit_buf_reserve(out, len + 2 * q))
         return -1;
     const unsigned char *base = p;
     size_t run = plain_run(base, 0, len);
     if(run == len) {
-        /* Nothing to escape (most text): both quotes and the bytes in one
+        /* Nothing to escape (most text): the quotes and the bytes in one
          * copy into the room reserved above. */
         char *d = out->data + out->len;
-        d[0] = '"';
         if(len)
-            memcpy(d + 1, s, len);
-        d[len + 1] = '"';
-        out->len += len + 2;
+            memcpy(d + q, s, len);
+        if(q)
+            d[0] = d[len + 1] = '"';
+        out->len += len + 2 * q;
         out->data[out->len] = '\0';
         return 0;
     }
@@ -1013,9 +1015,10 @@ int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
      * made for its escape (6 bytes at most), the rest of the text, the
      * closing quote and the NUL, so the copies below need no checks. */
     char *d = out->data + out->len;
-    d[0] = '"';
-    memcpy(d + 1, s, run);
-    out->len += run + 1;
+    if(q)
+        d[0] = '"';
+    memcpy(d + q, s, run);
+    out->len += run + q;
     p += run;
     while(p < end) {
         size_t need = (size_t)(end - p) + 8;
@@ -1039,15 +1042,20 @@ int kit_json_quote(struct kit_buf *out, const char *s, size_t len)
             out->len += e ? e : 1;
             p++;
         }
-        const unsigned char *q = base + plain_run(base, (size_t)(p - base), len);
-        memcpy(out->data + out->len, p, (size_t)(q - p));
-        out->len += (size_t)(q - p);
-        p = q;
+        const unsigned char *next = base + plain_run(base, (size_t)(p - base), len);
+        memcpy(out->data + out->len, p, (size_t)(next - p));
+        out->len += (size_t)(next - p);
+        p = next;
     }
-    out->data[out->len++] = '"';
+    if(q)
+        out->data[out->len++] = '"';
     out->data[out->len] = '\0';
     return 0;
 }
+
+int kit_json_quote(struct kit_buf *out, const char *s, size_t len) { return quote_or_escape(out, s, len, 1); }
+
+int kit_json_escape(struct kit_buf *out, const char *s, size_t len) { return quote_or_escape(out, s, len, 0); }
 
 /* ---- canonical form ---- */
 

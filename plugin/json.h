@@ -267,5 +267,10 @@ int kit_jw_error(const struct kit_jw *w);
 /* Append s as a JSON string literal (quotes included, escaped; invalid
  * UTF-8 replaced by U+FFFD) to out. */
 int kit_json_quote(struct kit_buf *out, const char *s, size_t len);
+/* The same escapes without the quotes around them: a long text written
+ * piece by piece (cut between UTF-8 characters, never inside one) into a
+ * bounded buffer gives the bytes one kit_json_quote call would, between
+ * the quotes. 0, or -1 when memory ran out (out marked). */
+int kit_json_escape(struct kit_buf *out, const char *s, size_t len);
 
 #endif

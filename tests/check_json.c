@@ -856,6 +856,16 @@ START_TEST(test_quote)
         char *q = quoted(cases[i].in, cases[i].n);
         ck_assert_msg(strcmp(q, cases[i].out) == 0, "case %zu: got %s", i, q);
         free(q);
+        /* kit_json_escape: the same bytes without the quotes, after text
+         * already in the buffer. */
+        struct kit_buf e = KIT_BUF_INIT;
+        kit_buf_puts(&e, "<");
+        ck_assert_int_eq(kit_json_escape(&e, cases[i].in, cases[i].n), 0);
+        size_t olen = strlen(cases[i].out);
+        ck_assert_msg(e.len == olen - 1 && !memcmp(e.data + 1, cases[i].out + 1, olen - 2) &&
+                          e.data[e.len] == '\0',
+                      "case %zu: escaped %s", i, kit_buf_str(&e));
+        kit_buf_free(&e);
     }
 
     /* every byte value and a mix of UTF-8 survive quote -> parse -> unescape */

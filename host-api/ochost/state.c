@@ -256,9 +256,9 @@ oc_status och_state_get(const struct och_state *st, const char *key, void *buf, 
  * few); a longer one (a push's contact cache) is quoted again each time
  * it is written instead of being held twice. */
 #define KEEP_QUOTED_MAX (64u * 1024u)
-/* kit_json_quote writes at most 6 bytes per input byte (\u00XX) plus
- * the two quotes and its NUL: a piece of n bytes is quoted only where the
- * buffer has 6n + QUOTE_SLACK bytes free, so the buffer never grows. */
+/* kit_json_escape writes at most 6 bytes per input byte (\u00XX) plus
+ * its NUL: a piece of n bytes is escaped only where the buffer has
+ * 6n + QUOTE_SLACK bytes free, so the buffer never grows. */
 #define QUOTE_SLACK 16u
 #define QUOTE_MIN_PIECE 256u
 
@@ -267,7 +267,6 @@ oc_status och_state_get(const struct och_state *st, const char *key, void *buf, 
 struct save_out {
     int fd;
     int err;
-    size_t skip; /* leading bytes of b that are not written (see out_quoted) */
     struct kit_buf b;
 };
 
@@ -295,10 +294,9 @@ static int out_init(struct save_out *o)
 
 static void out_flush(struct save_out *o)
 {
-    if(!o->err && o->b.len > o->skip && write_all(o->fd, o->b.data + o->skip, o->b.len - o->skip))
+    if(!o->err && o->b.len && write_all(o->fd, o->b.data, o->b.len))
         o->err = errno;
     kit_buf_reset(&o->b);
-    o->skip = 0;
 }
 
 static size_t out_room(const struct save_out *o) { return o->b.cap - o->b.len; }
@@ -317,41 +315,25 @@ static void out_put(struct save_out *o, const char *p, size_t n)
     kit_buf_append(&o->b, p, n);
 }
 
-/* s[0..len) as one JSON string, exactly as one kit_json_quote call writes
- * it, quoted piece by piece into the free part of the buffer. A piece
- * ends before a UTF-8 continuation byte, never inside a character (the
- * text is valid UTF-8, so every byte's escape is the one a single call
- * gives); the closing quote of each piece but the last is taken back, and
- * the opening quote of each piece but the first is written over the byte
- * before it, which is then put back (at the buffer's start it is skipped
- * when the buffer is written). */
+/* s[0..len) as one JSON string, the bytes one kit_json_quote call
+ * writes: escaped piece by piece into the buffer's free part, each piece
+ * ending before a UTF-8 continuation byte, never inside a character (the
+ * text is valid UTF-8, so each byte's escape is what one call gives). */
 static void out_quoted(struct save_out *o, const char *s, size_t len)
 {
-    size_t done = 0;
-    do {
+    out_put(o, "\"", 1);
+    for(size_t done = 0, n; done < len; done += n) {
         if(out_room(o) <= QUOTE_SLACK + 6 * QUOTE_MIN_PIECE)
             out_flush(o);
-        size_t n = (out_room(o) - QUOTE_SLACK) / 6;
+        n = (out_room(o) - QUOTE_SLACK) / 6;
         if(n >= len - done)
             n = len - done;
         else
             while(n > 1 && ((unsigned char)s[done + n] & 0xC0) == 0x80)
                 n--;
-        size_t at = o->b.len;
-        char before = 0;
-        if(done && at) {
-            before = o->b.data[at - 1];
-            o->b.len = at - 1;
-        } else if(done) {
-            o->skip = 1;
-        }
-        kit_json_quote(&o->b, s + done, n);
-        if(done && at)
-            o->b.data[at - 1] = before;
-        done += n;
-        if(done < len)
-            o->b.len--;
-    } while(done < len);
+        kit_json_escape(&o->b, s + done, n);
+    }
+    out_put(o, "\"", 1);
 }
 
 /* Write kv's value as the file holds it: its kept quoted form, made now
