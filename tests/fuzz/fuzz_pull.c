@@ -9,10 +9,12 @@
  *
  * Checks: an event with an identity flattens to fields with non-empty
  * snake_case names ([a-z0-9_]), unique, NUL-terminated valid UTF-8 values,
- * "id" first; a parsed stream state serializes and parses back to the same
+ * "id" first, and what hs_email_event_known says of the names true to
+ * them; a parsed stream state serializes and parses back to the same
  * state (one that does not survive a save/load would lose the cursor).
  */
 #include "hubspot/email_event.h"
+#include "hubspot/host.h"
 #include "hubspot/pull_state.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
@@ -49,6 +51,26 @@ static void fpl_event(const struct kit_json *j, int ev, struct hs_email_event *e
             for(size_t m = 0; m < i && m < 64; m++)
                 FUZZ_REQUIRE_TAG("pull-dupfield", strcmp(e->fields[m].key, k) != 0,
                                  "field name %s twice", k);
+        }
+        /* What the flattener says it knows of the names, which hs_emit
+         * trusts instead of reading them: every ms-time name listed, in
+         * order, and "_at" names admitted. */
+        struct hs_record_known known;
+        const struct hs_record_known *kn = hs_email_event_known(e, &known);
+        if(kn) {
+            size_t at = 0;
+            int twin = 0;
+            for(size_t i = 0; i < e->n; i++) {
+                size_t klen = strlen(e->fields[i].key);
+                twin |= hs_twin_suffixed(e->fields[i].key, klen);
+                if(!hs_ms_time_name(e->fields[i].key, klen))
+                    continue;
+                FUZZ_REQUIRE(at < kn->nms && kn->ms[at] == i, "ms field %s (%zu) not listed as such",
+                             e->fields[i].key, i);
+                at++;
+            }
+            FUZZ_REQUIRE(at == kn->nms, "%zu ms fields listed, %zu found", kn->nms, at);
+            FUZZ_REQUIRE(!twin || kn->twin_named, "an _at name not admitted");
         }
     } else {
         FUZZ_REQUIRE(rc == OC_E_NOMEM, "flatten failed with %d after identity passed", rc);
