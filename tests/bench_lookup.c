@@ -36,6 +36,7 @@
 #include "hubspot/instance.h"
 #include "plugin/json.h"
 #include "tests/support/testhost.h"
+#include "tests/support/xorshift.h"
 
 #define NOW INT64_C(1795824000000)
 #define NQUERIES 2500
@@ -195,10 +196,7 @@ static oc_status arrivals(void *ctx, int64_t wait_ms, int *by, const char **quer
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 static uint64_t next_random(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift_next(&rng);
 }
 
 static int cmp_i64(const void *a, const void *b)

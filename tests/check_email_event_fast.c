@@ -19,6 +19,7 @@
 #include "plugin/json.h"
 #include "tests/support/email_event_ref.h"
 #include "tests/support/ochrun.h"
+#include "tests/support/xorshift.h"
 
 /* Both flatteners on event ev of j; fails naming the first difference. */
 static void assert_same_fields(const char *what, const struct kit_json *j, int ev,
@@ -206,14 +207,6 @@ START_TEST(an_event_with_many_members_matches_the_reference)
 }
 END_TEST
 
-/* A small deterministic generator (xorshift), so a failure repeats. */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 static const char *const pool_keys[] = {
     "id", "created", "type", "recipient", "emailCampaignId", "url", "sentBy", "browser", "version",
@@ -230,15 +223,15 @@ static const char *const pool_scalars[] = {"0", "-1", "2.5", "1e3", "true", "fal
 static void ws(uint64_t *s, struct kit_buf *b, int pretty)
 {
     static const char *const spaces[] = {" ", "\n", "\t", "\r\n  "};
-    if(pretty && rng_next(s) % 3 == 0)
-        kit_buf_puts(b, spaces[rng_next(s) % 4]);
+    if(pretty && xorshift_next(s) % 3 == 0)
+        kit_buf_puts(b, spaces[xorshift_next(s) % 4]);
 }
 
 static void gen_value(uint64_t *s, struct kit_buf *b, int depth, int pretty);
 
 static void gen_object(uint64_t *s, struct kit_buf *b, int depth, int pretty, int sorted)
 {
-    int n = (int)(rng_next(s) % 5);
+    int n = (int)(xorshift_next(s) % 5);
     kit_buf_putc(b, '{');
     for(int i = 0; i < n; i++) {
         if(i)
@@ -247,9 +240,9 @@ static void gen_object(uint64_t *s, struct kit_buf *b, int depth, int pretty, in
         /* sorted: single letters in order, so arrays of objects are often
          * already canonical */
         if(sorted)
-            kit_buf_printf(b, "\"%c\"", 'a' + i + (int)(rng_next(s) % 2));
+            kit_buf_printf(b, "\"%c\"", 'a' + i + (int)(xorshift_next(s) % 2));
         else
-            kit_buf_printf(b, "\"%s\"", pool_keys[rng_next(s) % (sizeof pool_keys / sizeof *pool_keys)]);
+            kit_buf_printf(b, "\"%s\"", pool_keys[xorshift_next(s) % (sizeof pool_keys / sizeof *pool_keys)]);
         ws(s, b, pretty);
         kit_buf_putc(b, ':');
         ws(s, b, pretty);
@@ -261,25 +254,25 @@ static void gen_object(uint64_t *s, struct kit_buf *b, int depth, int pretty, in
 
 static void gen_value(uint64_t *s, struct kit_buf *b, int depth, int pretty)
 {
-    unsigned pick = (unsigned)(rng_next(s) % (depth > 3 ? 3 : 6));
+    unsigned pick = (unsigned)(xorshift_next(s) % (depth > 3 ? 3 : 6));
     switch(pick) {
     case 0:
-        kit_buf_printf(b, "\"%s\"", pool_strings[rng_next(s) % (sizeof pool_strings / sizeof *pool_strings)]);
+        kit_buf_printf(b, "\"%s\"", pool_strings[xorshift_next(s) % (sizeof pool_strings / sizeof *pool_strings)]);
         break;
     case 1:
     case 2:
-        kit_buf_puts(b, pool_scalars[rng_next(s) % (sizeof pool_scalars / sizeof *pool_scalars)]);
+        kit_buf_puts(b, pool_scalars[xorshift_next(s) % (sizeof pool_scalars / sizeof *pool_scalars)]);
         break;
     case 3:
     case 4: {
-        int n = (int)(rng_next(s) % 4);
+        int n = (int)(xorshift_next(s) % 4);
         kit_buf_putc(b, '[');
         for(int i = 0; i < n; i++) {
             if(i)
                 kit_buf_putc(b, ',');
             ws(s, b, pretty);
-            if(rng_next(s) % 3 == 0)
-                gen_object(s, b, depth + 1, pretty, (int)(rng_next(s) % 2));
+            if(xorshift_next(s) % 3 == 0)
+                gen_object(s, b, depth + 1, pretty, (int)(xorshift_next(s) % 2));
             else
                 gen_value(s, b, depth + 1, pretty);
             ws(s, b, pretty);
@@ -297,14 +290,14 @@ static void gen_value(uint64_t *s, struct kit_buf *b, int depth, int pretty)
  * the usual keys), with random extra members, repeats and whitespace. */
 static void gen_event(uint64_t *s, struct kit_buf *b)
 {
-    int pretty = rng_next(s) % 4 == 0;
-    kit_buf_printf(b, "{\"id\":\"e%u\",\"created\":%u", (unsigned)(rng_next(s) % 1000),
-                   (unsigned)(rng_next(s) % 100000));
-    int n = (int)(rng_next(s) % 12);
+    int pretty = xorshift_next(s) % 4 == 0;
+    kit_buf_printf(b, "{\"id\":\"e%u\",\"created\":%u", (unsigned)(xorshift_next(s) % 1000),
+                   (unsigned)(xorshift_next(s) % 100000));
+    int n = (int)(xorshift_next(s) % 12);
     for(int i = 0; i < n; i++) {
         kit_buf_putc(b, ',');
         ws(s, b, pretty);
-        kit_buf_printf(b, "\"%s\":", pool_keys[rng_next(s) % (sizeof pool_keys / sizeof *pool_keys)]);
+        kit_buf_printf(b, "\"%s\":", pool_keys[xorshift_next(s) % (sizeof pool_keys / sizeof *pool_keys)]);
         ws(s, b, pretty);
         gen_value(s, b, 0, pretty);
     }

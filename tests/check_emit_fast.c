@@ -23,6 +23,7 @@
 #include "plugin/json.h"
 #include "tests/support/emit_ref.h"
 #include "tests/support/ochrun.h"
+#include "tests/support/xorshift.h"
 
 /* The placeholder token, split so no token-shaped literal sits here. */
 #define TOKEN "pat-na1-" "00000000-0000-4000-8000-000000000000"
@@ -175,16 +176,8 @@ START_TEST(cassette_events_match_the_reference)
 }
 END_TEST
 
-/* A small deterministic generator (xorshift), so a failure repeats. */
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
-#define PICK(s, pool) (pool[rng_next(s) % (sizeof pool / sizeof *pool)])
+#define PICK(s, pool) (pool[xorshift_next(s) % (sizeof pool / sizeof *pool)])
 
 /* Names that flatten to times, to their twins' names and to other "_at"
  * names, so twins collide with the server's fields and with each other. */
@@ -205,7 +198,7 @@ static void gen_time_value(uint64_t *s, struct kit_buf *b, int depth);
 
 static void gen_time_object(uint64_t *s, struct kit_buf *b, int depth)
 {
-    int n = (int)(rng_next(s) % 4);
+    int n = (int)(xorshift_next(s) % 4);
     kit_buf_putc(b, '{');
     for(int i = 0; i < n; i++) {
         if(i)
@@ -218,20 +211,20 @@ static void gen_time_object(uint64_t *s, struct kit_buf *b, int depth)
 
 static void gen_time_value(uint64_t *s, struct kit_buf *b, int depth)
 {
-    switch(rng_next(s) % (depth > 2 ? 6 : 8)) {
+    switch(xorshift_next(s) % (depth > 2 ? 6 : 8)) {
     case 0:
     case 1:
     case 2: /* a time in 2023..2024, on one of ~400 days */
-        kit_buf_printf(b, "%" PRIu64, UINT64_C(1672531200000) + rng_next(s) % UINT64_C(34560000000));
+        kit_buf_printf(b, "%" PRIu64, UINT64_C(1672531200000) + xorshift_next(s) % UINT64_C(34560000000));
         break;
     case 3:
         kit_buf_puts(b, PICK(s, odd_numbers));
         break;
     case 4:
-        kit_buf_printf(b, "\"%u\"", (unsigned)(rng_next(s) % 100000));
+        kit_buf_printf(b, "\"%u\"", (unsigned)(xorshift_next(s) % 100000));
         break;
     case 5:
-        kit_buf_puts(b, rng_next(s) % 2 ? "null" : "[1,{\"b\":2}]");
+        kit_buf_puts(b, xorshift_next(s) % 2 ? "null" : "[1,{\"b\":2}]");
         break;
     default:
         gen_time_object(s, b, depth);
@@ -262,12 +255,12 @@ START_TEST(generated_events_with_times_match_the_reference)
         kit_buf_reset(&page);
         for(int i = 0; i < 200; i++) {
             kit_buf_printf(&page, "%s{\"id\":\"g%d-%d\",\"created\":", i ? "," : "", p, i);
-            if(rng_next(&seed) % 8)
+            if(xorshift_next(&seed) % 8)
                 kit_buf_printf(&page, "%" PRIu64,
-                               UINT64_C(1672531200000) + rng_next(&seed) % UINT64_C(34560000000));
+                               UINT64_C(1672531200000) + xorshift_next(&seed) % UINT64_C(34560000000));
             else
-                kit_buf_printf(&page, "\"%u\"", (unsigned)(rng_next(&seed) % 1000000));
-            int n = (int)(rng_next(&seed) % 10);
+                kit_buf_printf(&page, "\"%u\"", (unsigned)(xorshift_next(&seed) % 1000000));
+            int n = (int)(xorshift_next(&seed) % 10);
             for(int k = 0; k < n; k++) {
                 kit_buf_printf(&page, ",\"%s\":", PICK(&seed, time_keys));
                 gen_time_value(&seed, &page, 0);
@@ -358,12 +351,12 @@ START_TEST(generated_records_match_the_reference)
     struct oc_field fields[150];
     uint32_t ms[150];
     for(int r = 0; r < 1500; r++) {
-        size_t n = r % 100 == 0 ? 90 + rng_next(&seed) % 60 : rng_next(&seed) % 12;
+        size_t n = r % 100 == 0 ? 90 + xorshift_next(&seed) % 60 : xorshift_next(&seed) % 12;
         struct hs_record_known known = {ms, 0, 0};
         for(size_t i = 0; i < n; i++) {
             fields[i].key = PICK(&seed, keys);
             fields[i].value = PICK(&seed, values);
-            fields[i].type = types[rng_next(&seed) % (sizeof types / sizeof *types)];
+            fields[i].type = types[xorshift_next(&seed) % (sizeof types / sizeof *types)];
             size_t len = fields[i].key ? strlen(fields[i].key) : 0;
             if(fields[i].key && hs_ms_time_name(fields[i].key, len))
                 ms[known.nms++] = (uint32_t)i;

@@ -13,6 +13,7 @@
 #include "fixtures/replay.h"
 #include "hubspot/idcache.h"
 #include "tests/support/testhost.h"
+#include "tests/support/xorshift.h"
 
 #define T0 INT64_C(1795824000000)
 
@@ -38,11 +39,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
+    return xorshift_next(&rng_state);
 }
 
 static size_t below(size_t n) { return (size_t)(rnd() % n); }

@@ -18,6 +18,7 @@
 #include "plugin/json.h"
 #include "tests/support/hspages.h"
 #include "tests/support/json_ref.h"
+#include "tests/support/xorshift.h"
 
 /* What differs between the two readers on text[0..len), written to diff
  * (empty when nothing does). j is a reader state for kit_json_reparse,
@@ -73,10 +74,7 @@ static void same(struct kit_json *j, const char *text) { same_n(j, text, strlen(
 static uint64_t rnd_state = 0x9E3779B97F4A7C15u;
 static uint64_t rnd(void)
 {
-    rnd_state ^= rnd_state << 13;
-    rnd_state ^= rnd_state >> 7;
-    rnd_state ^= rnd_state << 17;
-    return rnd_state;
+    return xorshift_next(&rnd_state);
 }
 
 static void read_file(const char *path, struct kit_buf *out)

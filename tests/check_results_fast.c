@@ -19,6 +19,7 @@
 #include "plugin/buf.h"
 #include "plugin/json.h"
 #include "tests/support/ochrun.h"
+#include "tests/support/xorshift.h"
 
 /* The record as the general writer writes it. */
 static void reference_json(const struct oc_record *r, struct kit_buf *out)
@@ -77,10 +78,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift_next(&rng_state);
 }
 
 static size_t below(size_t n) { return (size_t)(rnd() % n); }

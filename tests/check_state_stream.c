@@ -19,6 +19,7 @@
 #include "host-api/ochost/status.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
+#include "tests/support/xorshift.h"
 
 static char dir[64];
 static char path[128];
@@ -161,10 +162,7 @@ static uint64_t rng = 0x9E3779B97F4A7C15u;
 
 static uint32_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 11);
+    return (uint32_t)(xorshift_next(&rng) >> 11);
 }
 
 /* Text of about len bytes in one of a few flavours: plain ASCII, escapes
