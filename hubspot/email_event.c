@@ -196,6 +196,18 @@ static const char *ent_name(const struct hs_email_event *e, uint32_t i)
     return e->arena.data + e->names[i].name_off;
 }
 
+/* The name of key raw[0..len) under entry parent into e->scratch: the
+ * parent's name, '_', and the key's (the parent's alone when it flattened
+ * to ""). 0, or -1 when memory ran out. */
+static int name_in_scratch(struct hs_email_event *e, uint32_t parent, const char *raw, size_t len)
+{
+    kit_buf_reset(&e->scratch);
+    size_t plen = e->names[parent].name_len;
+    if(plen && (kit_buf_append(&e->scratch, ent_name(e, parent), plen) || kit_buf_putc(&e->scratch, '_')))
+        return -1;
+    return hs_email_event_key(&e->scratch, raw, len) ? -1 : 0;
+}
+
 /* Cache entry for key raw[0..len) under parent whose name is in
  * e->scratch (made by the caller, NUL-terminated): 0 when the cache is
  * full (the caller flattens the long way), the entry otherwise; -1 on
@@ -287,14 +299,8 @@ static int find_entry_hashed(struct hs_email_event *e, const struct kit_json *j,
             return 0;
         }
     }
-    /* New: its name is the parent's, '_', and the key's (the parent's
-     * alone when it flattened to ""), as the path is built the long way. */
-    kit_buf_reset(&e->scratch);
-    size_t plen = e->names[parent].name_len;
-    if(plen && (kit_buf_append(&e->scratch, ent_name(e, parent), plen) ||
-                kit_buf_putc(&e->scratch, '_')))
-        return -1;
-    if(hs_email_event_key(&e->scratch, raw, len))
+    /* New: its name as the path is built the long way. */
+    if(name_in_scratch(e, parent, raw, len))
         return -1;
     long made = new_entry(e, parent, raw, len, parent ? -1 : lead_index(j, k));
     if(made < 0)
@@ -483,12 +489,7 @@ static int add_member_uncached(struct hs_email_event *e, const struct kit_json *
 {
     size_t rawlen;
     const char *raw = kit_json_raw(j, k, &rawlen);
-    kit_buf_reset(&e->scratch);
-    size_t plen = e->names[parent].name_len;
-    if(plen && (kit_buf_append(&e->scratch, ent_name(e, parent), plen) ||
-                kit_buf_putc(&e->scratch, '_')))
-        return -1;
-    if(hs_email_event_key(&e->scratch, raw, rawlen))
+    if(name_in_scratch(e, parent, raw, rawlen))
         return -1;
     return add_value_uncached(e, j, k + 1);
 }
