@@ -8,7 +8,6 @@
  * generated ones; one flattener struct is reused across pages, as a pull
  * reuses it, so its cache outlives the pages its keys came from. */
 #include <check.h>
-#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,8 @@
 #include "hubspot/email_event.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
+#include "tests/support/cassette_events.h"
 #include "tests/support/email_event_ref.h"
-#include "tests/support/ochrun.h"
 #include "tests/support/xorshift.h"
 
 /* Both flatteners on event ev of j; fails naming the first difference. */
@@ -40,27 +39,25 @@ static void assert_same_fields(const char *what, const struct kit_json *j, int e
     }
 }
 
-/* Every event of every "events" array in text (a page or a cassette). */
+struct both {
+    struct hs_email_event *e;
+    struct email_event_ref *r;
+};
+
+static void compare_one(void *ctx, const char *what, const struct kit_json *j, int ev)
+{
+    struct both *b = ctx;
+    assert_same_fields(what, j, ev, b->e, b->r);
+}
+
+/* Every event of every "events" array in text (a page). */
 static size_t compare_page(const char *what, const char *text, size_t len, struct hs_email_event *e,
                            struct email_event_ref *r)
 {
-    struct kit_json j = {0};
-    char why[200];
-    ck_assert_msg(kit_json_parse(&j, text, len, why, sizeof why) == 0, "%s: %s", what, why);
-    size_t events = 0;
-    for(int t = 0; t < j.ntok; t++) {
-        int arr = kit_json_type(&j, t) == KIT_JSON_OBJECT ? kit_json_get(&j, t, "events") : -1;
-        if(kit_json_type(&j, arr) != KIT_JSON_ARRAY)
-            continue;
-        for(int i = 0, ev = arr + 1; i < kit_json_size(&j, arr); i++, ev = kit_json_skip(&j, ev)) {
-            char at[300];
-            snprintf(at, sizeof at, "%s, event %d", what, i);
-            assert_same_fields(at, &j, ev, e, r);
-            events++;
-        }
-    }
-    kit_json_free(&j);
-    return events;
+    struct both b = {e, r};
+    size_t n = events_in_text(what, text, len, compare_one, &b);
+    ck_assert_msg(n != (size_t)-1, "%s: not JSON", what);
+    return n;
 }
 
 /* A page holding the events (comma-separated objects) in a heap block of
@@ -84,27 +81,14 @@ static size_t compare_events(const char *what, const char *events, struct hs_ema
 
 START_TEST(cassette_events_match_the_reference)
 {
-    glob_t gl;
-    ck_assert_int_eq(glob("fixtures/hubspot/*.json", 0, NULL, &gl), 0);
     struct hs_email_event e = HS_EMAIL_EVENT_INIT;
     struct email_event_ref r = {0};
-    struct kit_buf text = KIT_BUF_INIT;
-    size_t events = 0;
-    for(size_t c = 0; c < gl.gl_pathc; c++) {
-        kit_buf_reset(&text);
-        ochrun_slurp(gl.gl_pathv[c], &text);
-        struct kit_json probe = {0};
-        int ok = strstr(kit_buf_str(&text), "\"events\"") &&
-                 !kit_json_parse(&probe, text.data, text.len, NULL, 0);
-        kit_json_free(&probe);
-        if(ok)
-            events += compare_page(gl.gl_pathv[c], text.data, text.len, &e, &r);
-    }
+    struct both b = {&e, &r};
+    size_t events = cassette_each_event(compare_one, &b);
+    ck_assert_msg(events != (size_t)-1, "cannot read the cassettes in fixtures/hubspot/");
     ck_assert_uint_gt(events, 100);
     hs_email_event_free(&e);
     email_event_ref_free(&r);
-    kit_buf_free(&text);
-    globfree(&gl);
 }
 END_TEST
 

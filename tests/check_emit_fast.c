@@ -9,7 +9,6 @@
  * of the cassettes, generated events full of ms fields and "_at" names,
  * and generated records of every type, for a 1.0 and a 1.1 host. */
 #include <check.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +21,7 @@
 #include "plugin/buf.h"
 #include "plugin/json.h"
 #include "tests/support/emit_ref.h"
-#include "tests/support/ochrun.h"
+#include "tests/support/cassette_events.h"
 #include "tests/support/xorshift.h"
 
 /* The placeholder token, split so no token-shaped literal sits here. */
@@ -118,61 +117,49 @@ static void compare_emits(struct hosts *h, const char *what, const char *kind, c
     }
 }
 
-/* Every event of every "events" array in text, flattened, then emitted. */
+struct page_run {
+    struct hosts *h;
+    struct hs_email_event *e;
+    size_t emitted; /* events flattened and emitted */
+};
+
+/* One event flattened, then emitted every way. */
+static void compare_one(void *ctx, const char *what, const struct kit_json *j, int ev)
+{
+    struct page_run *p = ctx;
+    if(hs_email_event_flatten(j, ev, p->e) != OC_OK)
+        return; /* the pull emits no such event */
+    struct hs_record_known k;
+    const struct hs_record_known *known = hs_email_event_known(p->e, &k);
+    p->h->known += known != NULL;
+    compare_emits(p->h, what, "email_event", p->e->fields[0].value, p->e->fields, p->e->n, known);
+    p->emitted++;
+}
+
+/* Every event of every "events" array in text, flattened, then emitted;
+ * how many were emitted. */
 static size_t compare_page(struct hosts *h, const char *what, const char *text, size_t len,
                            struct hs_email_event *e)
 {
-    struct kit_json j = {0};
-    char why[200];
-    ck_assert_msg(kit_json_parse(&j, text, len, why, sizeof why) == 0, "%s: %s", what, why);
-    size_t events = 0;
-    for(int t = 0; t < j.ntok; t++) {
-        int arr = kit_json_type(&j, t) == KIT_JSON_OBJECT ? kit_json_get(&j, t, "events") : -1;
-        if(kit_json_type(&j, arr) != KIT_JSON_ARRAY)
-            continue;
-        for(int i = 0, ev = arr + 1; i < kit_json_size(&j, arr); i++, ev = kit_json_skip(&j, ev)) {
-            if(hs_email_event_flatten(&j, ev, e) != OC_OK)
-                continue; /* the pull emits no such event */
-            char at[300];
-            snprintf(at, sizeof at, "%s, event %d", what, i);
-            struct hs_record_known k;
-            const struct hs_record_known *known = hs_email_event_known(e, &k);
-            h->known += known != NULL;
-            compare_emits(h, at, "email_event", e->fields[0].value, e->fields, e->n, known);
-            events++;
-        }
-    }
-    kit_json_free(&j);
-    return events;
+    struct page_run p = {h, e, 0};
+    ck_assert_msg(events_in_text(what, text, len, compare_one, &p) != (size_t)-1, "%s: not JSON", what);
+    return p.emitted;
 }
 
 START_TEST(cassette_events_match_the_reference)
 {
-    glob_t gl;
-    ck_assert_int_eq(glob("fixtures/hubspot/*.json", 0, NULL, &gl), 0);
     struct hosts h;
     hosts_init(&h);
     struct hs_email_event e = HS_EMAIL_EVENT_INIT;
-    struct kit_buf text = KIT_BUF_INIT;
-    size_t events = 0;
-    for(size_t c = 0; c < gl.gl_pathc; c++) {
-        kit_buf_reset(&text);
-        ochrun_slurp(gl.gl_pathv[c], &text);
-        struct kit_json probe = {0};
-        int ok = strstr(kit_buf_str(&text), "\"events\"") &&
-                 !kit_json_parse(&probe, text.data, text.len, NULL, 0);
-        kit_json_free(&probe);
-        if(ok)
-            events += compare_page(&h, gl.gl_pathv[c], text.data, text.len, &e);
-    }
-    ck_assert_uint_gt(events, 100);
+    struct page_run p = {&h, &e, 0};
+    ck_assert_msg(cassette_each_event(compare_one, &p) != (size_t)-1,
+                  "cannot read the cassettes in fixtures/hubspot/");
+    ck_assert_uint_gt(p.emitted, 100);
     /* the flattener's knowledge was used, and twins were made */
     ck_assert_uint_gt(h.known, 100);
     ck_assert_uint_gt(h.twins, 100);
     hs_email_event_free(&e);
-    kit_buf_free(&text);
     hosts_free(&h);
-    globfree(&gl);
 }
 END_TEST
 

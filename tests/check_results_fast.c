@@ -6,7 +6,6 @@
  * alignment and length, and strings whose terminating NUL is the last
  * byte before an unmapped page (the step must never read into it). */
 #include <check.h>
-#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,7 @@
 #include "hubspot/email_event.h"
 #include "plugin/buf.h"
 #include "plugin/json.h"
-#include "tests/support/ochrun.h"
+#include "tests/support/cassette_events.h"
 #include "tests/support/xorshift.h"
 
 /* The record as the general writer writes it. */
@@ -194,7 +193,6 @@ static void gen_json(char *out, size_t size, int depth)
 }
 
 #define FIELDS_MAX 8
-#define PATH_MAX_WHAT 300
 #define TEXT_SIZE 400
 
 /* Texts live at a random offset in their own slot, so every alignment of
@@ -363,45 +361,33 @@ END_TEST
 /* The events of every cassette that holds email events, flattened as a
  * pull flattens them (hs_email_event_flatten: arrays such as a browser's
  * version kept as JSON fields). */
+struct pull_records {
+    struct hs_email_event ev;
+    struct kit_buf out;
+    size_t records, json_fields;
+};
+
+static void check_event(void *ctx, const char *what, const struct kit_json *j, int e)
+{
+    struct pull_records *p = ctx;
+    if(kit_json_type(j, e) != KIT_JSON_OBJECT || hs_email_event_flatten(j, e, &p->ev) != OC_OK)
+        return;
+    struct oc_record r = {sizeof r, "email_event", NULL, p->ev.n, p->ev.fields};
+    for(size_t k = 0; k < p->ev.n; k++)
+        p->json_fields += p->ev.fields[k].type == OC_FIELD_JSON;
+    check_record(what, &r, &p->out, p->records % 40);
+    p->records++;
+}
+
 START_TEST(real_pull_records_match_the_general_writer)
 {
-    glob_t gl;
-    ck_assert_int_eq(glob("fixtures/hubspot/*.json", 0, NULL, &gl), 0);
-    struct hs_email_event ev = HS_EMAIL_EVENT_INIT;
-    struct kit_buf text = KIT_BUF_INIT, out = KIT_BUF_INIT;
-    size_t records = 0, json_fields = 0;
-    for(size_t c = 0; c < gl.gl_pathc; c++) {
-        kit_buf_reset(&text);
-        ochrun_slurp(gl.gl_pathv[c], &text);
-        struct kit_json j = {0};
-        if(!strstr(kit_buf_str(&text), "\"events\"") || kit_json_parse(&j, text.data, text.len, NULL, 0)) {
-            kit_json_free(&j);
-            continue;
-        }
-        for(int t = 0; t < j.ntok; t++) {
-            int events = kit_json_type(&j, t) == KIT_JSON_OBJECT ? kit_json_get(&j, t, "events") : -1;
-            if(kit_json_type(&j, events) != KIT_JSON_ARRAY)
-                continue;
-            for(int i = 0, e = events + 1; i < kit_json_size(&j, events); i++, e = kit_json_skip(&j, e)) {
-                if(kit_json_type(&j, e) != KIT_JSON_OBJECT || hs_email_event_flatten(&j, e, &ev) != OC_OK)
-                    continue;
-                struct oc_record r = {sizeof r, "email_event", NULL, ev.n, ev.fields};
-                for(size_t k = 0; k < ev.n; k++)
-                    json_fields += ev.fields[k].type == OC_FIELD_JSON;
-                char what[PATH_MAX_WHAT];
-                snprintf(what, sizeof what, "%s, event %d", gl.gl_pathv[c], i);
-                check_record(what, &r, &out, records % 40);
-                records++;
-            }
-        }
-        kit_json_free(&j);
-    }
-    ck_assert_uint_gt(records, 100);
-    ck_assert_uint_gt(json_fields, 40);
-    hs_email_event_free(&ev);
-    kit_buf_free(&text);
-    kit_buf_free(&out);
-    globfree(&gl);
+    struct pull_records p = {HS_EMAIL_EVENT_INIT, KIT_BUF_INIT, 0, 0};
+    ck_assert_msg(cassette_each_event(check_event, &p) != (size_t)-1,
+                  "cannot read the cassettes in fixtures/hubspot/");
+    ck_assert_uint_gt(p.records, 100);
+    ck_assert_uint_gt(p.json_fields, 40);
+    hs_email_event_free(&p.ev);
+    kit_buf_free(&p.out);
 }
 END_TEST
 
