@@ -643,7 +643,7 @@ static int bench_follow(int is_quick)
 
 struct proc_figures {
     double user, sys, wall;
-    long maxrss_kb;
+    long maxrss_kb, waits;
     unsigned long calls, requests;
     size_t lines, added, failed;
     int code;
@@ -739,6 +739,7 @@ static int proc_run(const struct ochost_env *e, const char *input, const struct 
     fig->user = u.user_s;
     fig->sys = u.sys_s;
     fig->maxrss_kb = u.maxrss_kb;
+    fig->waits = u.waits;
     fig->code = u.code;
     fig->calls = hspush_calls(&H, HSPUSH_NENDPOINTS);
     fig->requests = (unsigned long)fx_server_requests(srv);
@@ -763,14 +764,65 @@ fail:
 static void proc_print(const char *what, const struct proc_figures *f, double cpu_goal, size_t n)
 {
     double cpu = f->user + f->sys;
-    printf("%-34s %9.3fs %9.1fMB %8.1fs %8lu   user %.3f s, sys %.3f s; %zu results (%zu added, %zu failed), exit %d",
-           what, cpu, f->maxrss_kb / 1024.0, f->wall, f->calls, f->user, f->sys, f->lines, f->added, f->failed,
-           f->code);
+    printf("%-34s %9.3fs %9.1fMB %8.1fs %8lu   user %.3f s, sys %.3f s; %ld waits; %zu results (%zu added, %zu "
+           "failed), exit %d",
+           what, cpu, f->maxrss_kb / 1024.0, f->wall, f->calls, f->user, f->sys, f->waits, f->lines, f->added,
+           f->failed, f->code);
     if(cpu_goal > 0)
         printf("; CPU goal %.3f s %s", cpu_goal, cpu <= cpu_goal ? "ok" : "MISS");
     if(n)
         printf("; %.2f us per input", cpu / (double)n * 1e6);
     printf("\n");
+}
+
+/* What this machine charges for waiting: the same piece of the push's own
+ * work (reading a 100-contact upsert answer) timed back to back, then each
+ * time right after a wait as long as the stand-in's latency. A paced push
+ * does its work in short bursts between such waits, so on a machine where
+ * the second figure is a multiple of the first (a virtual machine whose
+ * idle vCPU loses its caches, or a CPU clocking down), the paced run's CPU
+ * is that much more than the unpaced run's for the same instructions. */
+static void print_idle_cost(void)
+{
+    struct kit_buf page = KIT_BUF_INIT;
+    kit_buf_puts(&page, "{\"status\":\"COMPLETE\",\"results\":[");
+    for(int i = 0; i < 100; i++)
+        kit_buf_printf(&page,
+                       "%s{\"id\":\"%d\",\"properties\":{\"createdate\":\"2026-11-30T10:00:00.000Z\","
+                       "\"email\":\"user%d@example.com\",\"firstname\":\"Reader%d\",\"hs_object_id\":\"%d\","
+                       "\"lastmodifieddate\":\"2026-11-30T10:00:00.000Z\",\"lastname\":\"Bench\"},"
+                       "\"createdAt\":\"2026-11-30T10:00:00.000Z\",\"updatedAt\":\"2026-11-30T10:00:00.000Z\","
+                       "\"archived\":false,\"new\":true}",
+                       i ? "," : "", 7000 + i, i, i, 7000 + i);
+    kit_buf_puts(&page, "]}");
+    if(!kit_buf_ok(&page)) {
+        kit_buf_free(&page);
+        return;
+    }
+    enum { ROUNDS = 60 };
+    struct kit_json j;
+    memset(&j, 0, sizeof j);
+    int bad = kit_json_reparse(&j, page.data, page.len, NULL, 0);
+    double t0 = thread_cpu_s();
+    for(int i = 0; i < ROUNDS && !bad; i++)
+        bad |= kit_json_reparse(&j, page.data, page.len, NULL, 0);
+    double back = (thread_cpu_s() - t0) / ROUNDS;
+    double after = 0;
+    for(int i = 0; i < ROUNDS && !bad; i++) {
+        struct timespec d = {0, LATENCY_MS * 1000000L};
+        while(nanosleep(&d, &d) && errno == EINTR)
+            ;
+        t0 = thread_cpu_s();
+        bad |= kit_json_reparse(&j, page.data, page.len, NULL, 0);
+        after += thread_cpu_s() - t0;
+    }
+    after /= ROUNDS;
+    if(!bad && back > 0)
+        printf("%-34s %.3f ms back to back, %.3f ms right after a %d ms wait: %.1fx (what this machine "
+               "charges for waking; the paced run's waits last that long, the unpaced run's do not)\n",
+               "reading one upsert answer", back * 1e3, after * 1e3, LATENCY_MS, after / back);
+    kit_json_free(&j);
+    kit_buf_free(&page);
 }
 
 static int bench_process(int is_quick)
@@ -836,6 +888,7 @@ static int bench_process(int is_quick)
     double per_big = (fbig.user + fbig.sys) / (double)big;
     printf("%-34s %9.2fx %10s %s   (CPU per input, big over 30,000 unlimited; linear is 1.0)\n", "CPU growth",
            per_small > 0 ? per_big / per_small : 0.0, "<= 1.25x", per_small > 0 && per_big / per_small <= 1.25 ? "ok" : "MISS");
+    print_idle_cost();
     size_t want30 = small - small / 20, wantbig = big - big / 20;
     int ok = base.lines == 1 && f30.lines == small && f30.added == want30 && f30open.lines == small &&
              f30open.added == want30 && fbig.lines == big && fbig.added == wantbig;

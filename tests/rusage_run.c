@@ -3,8 +3,10 @@
  *
  *   rusage_run OUT PROG [ARG...]
  *
- * writes "CODE USER_S SYS_S MAXRSS_KB\n" to OUT (CODE the exit status, -1
- * when a signal ended it) and exits with the program's status. Why not
+ * writes "CODE USER_S SYS_S MAXRSS_KB WAITS\n" to OUT (CODE the exit
+ * status, -1 when a signal ended it; WAITS its voluntary context switches,
+ * each a time it slept waiting for something) and exits with the
+ * program's status. Why not
  * wait4 in the benchmark itself: a child fork(2)ed from a process and then
  * exec'd keeps, as its peak RSS, the larger of the two address spaces'
  * peaks, and a benchmark holding a million generated events is larger
@@ -45,7 +47,8 @@ int main(int argc, char **argv)
         }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     FILE *f = fopen(argv[1], "w");
-    if(!f || fprintf(f, "%d %.6f %.6f %ld\n", code, seconds(ru.ru_utime), seconds(ru.ru_stime), ru.ru_maxrss) < 0 ||
+    if(!f || fprintf(f, "%d %.6f %.6f %ld %ld\n", code, seconds(ru.ru_utime), seconds(ru.ru_stime), ru.ru_maxrss,
+                      ru.ru_nvcsw) < 0 ||
        fclose(f)) {
         perror("rusage_run: writing the figures");
         return 127;

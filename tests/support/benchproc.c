@@ -82,11 +82,11 @@ int bench_runner(char *runner, size_t size)
 int bench_runner_read(const char *path, struct bench_usage *u)
 {
     FILE *f = fopen(path, "r");
-    struct bench_usage got;
-    int n = f ? fscanf(f, "%d %lf %lf %ld", &got.code, &got.user_s, &got.sys_s, &got.maxrss_kb) : 0;
+    struct bench_usage got = {0};
+    int n = f ? fscanf(f, "%d %lf %lf %ld %ld", &got.code, &got.user_s, &got.sys_s, &got.maxrss_kb, &got.waits) : 0;
     if(f)
         fclose(f);
-    if(n != 4)
+    if(n != 5)
         return -1;
     *u = got;
     return 0;
@@ -105,5 +105,6 @@ int bench_wait(pid_t pid, struct bench_usage *u)
     u->user_s = seconds(ru.ru_utime);
     u->sys_s = seconds(ru.ru_stime);
     u->maxrss_kb = ru.ru_maxrss;
+    u->waits = ru.ru_nvcsw;
     return 0;
 }

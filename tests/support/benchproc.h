@@ -42,6 +42,7 @@ struct bench_usage {
     int code;           /* exit status, -1 when killed by a signal */
     double user_s, sys_s;
     long maxrss_kb;
+    long waits;         /* voluntary context switches: times it slept waiting */
 };
 
 /* Wait for child pid (retrying on EINTR) and fill u. 0, or -1 when the
