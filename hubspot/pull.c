@@ -42,7 +42,6 @@
 #include "hubspot/pull_state.h"
 #include "hubspot/pull_warn.h"
 #include "plugin/error.h"
-#include "plugin/http_lend.h"
 #include "plugin/usage.h"
 
 #define PAGE_LIMIT 1000
@@ -53,7 +52,6 @@
  * HS_SLOT_PULL). */
 struct hs_pull_state {
     struct hs_email_event ev;
-    struct kit_http_lender lend; /* one page body and token array for every page */
     struct kit_buf id;
     struct kit_buf path;
     struct kit_buf save;
@@ -94,7 +92,6 @@ static void pull_state_free(void *state)
 {
     struct hs_pull_state *ps = state;
     hs_email_event_free(&ps->ev);
-    kit_http_lender_free(&ps->lend);
     kit_buf_free(&ps->id);
     kit_buf_free(&ps->path);
     kit_buf_free(&ps->save);
@@ -154,14 +151,12 @@ static void progress(struct run *r)
 }
 
 /* Every page is read into one body and parsed into one token array
- * (plugin/http_lend.h says why). PAGE_BODY_START is room for a full page
- * of ~1 KB events, so a page larger than that grows it once; a body a
- * freak page made larger than PAGE_BODY_KEEP, or a token array past
- * PAGE_TOKENS_KEEP tokens, is let go rather than held for the rest of the
- * run. */
+ * (plugin/http.h, "Answer memory"): fresh ones per page, each grown by
+ * doubling and freed at the page's end, left the heap with holes a page
+ * long and memory creeping up with the number of pages. PAGE_BODY_START
+ * is room for a full page of ~1 KB events, so a larger page grows it
+ * once. */
 #define PAGE_BODY_START ((size_t)PAGE_LIMIT * 1280)
-#define PAGE_BODY_KEEP ((size_t)4 << 20)
-#define PAGE_TOKENS_KEEP ((size_t)256 * 1024)
 
 static int build_path(struct run *r)
 {
@@ -421,16 +416,15 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         }
         struct kit_http_req req;
         kit_http_req_init(&req, "GET", kit_buf_str(&r->ps->path), NULL, 0, "email.events");
-        kit_http_lend(&r->ps->lend, &req);
+        req.page_room = PAGE_BODY_START;
         rc = kit_http_call(in->http, &req, err);
-        kit_http_take_body(&r->ps->lend, &req);
         r->calls++;
         if(rc && req.status == 400 && r->st.offset) {
             /* UNCONFIRMED: HubSpot documents offsets as short-lived but not
              * how an expired one is refused; a 400 on a request carrying an
              * offset is taken to be that. Restarting is safe either way: a
              * genuinely bad request fails again without the offset. */
-            kit_http_give_back(&r->ps->lend, &req);
+            kit_http_req_free(&req);
             if(restarted && !fresh_since_restart) {
                 rc = with_context(r, rc, err,
                                   " (the page offset was refused twice without progress; "
@@ -455,7 +449,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         if(rc == OC_E_NOT_FOUND) {
             /* Not "found nothing" (exit 3 is lookup's): the events
              * endpoint itself is missing, which no rerun fixes. */
-            kit_http_give_back(&r->ps->lend, &req);
+            kit_http_req_free(&req);
             rc = with_context(r, OC_E_CONFIG, err,
                               " (HTTP 404: HubSpot has no email events endpoint here any more; it "
                               "retires old APIs, so check its changelog for the replacement and "
@@ -463,7 +457,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
             goto out;
         }
         if(rc) {
-            kit_http_give_back(&r->ps->lend, &req);
+            kit_http_req_free(&req);
             rc = with_context(r, rc, err,
                               rc == OC_E_BUDGET || rc == OC_E_CANCELLED || rc == OC_E_TRANSIENT
                                   ? " (state saved; a rerun resumes where this one stopped)"
@@ -484,7 +478,7 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
                              r->label);
         }
         free(next);
-        kit_http_give_back(&r->ps->lend, &req);
+        kit_http_req_free(&req);
         if(rc)
             goto out;
         progress(r);
@@ -502,12 +496,13 @@ static oc_status pull_stream(struct run *r, struct oc_error *err)
         if(rc)
             goto out;
     }
+    struct kit_http_page_memory mem;
+    kit_http_page_memory(in->http, &mem);
     hs_log(in, OC_LOG_INFO,
            "pull %s: %" PRIu64 " events emitted in %" PRIu64 " calls; pages read into one %zu KiB "
            "buffer, allocated %lu time%s; their token arrays allocated %lu time%s",
-           r->label, r->emitted, r->calls, r->ps->lend.body.cap / 1024, r->ps->lend.body_allocs,
-           r->ps->lend.body_allocs == 1 ? "" : "s", r->ps->lend.token_allocs,
-           r->ps->lend.token_allocs == 1 ? "" : "s");
+           r->label, r->emitted, r->calls, mem.body_cap / 1024, mem.body_allocs,
+           mem.body_allocs == 1 ? "" : "s", mem.token_allocs, mem.token_allocs == 1 ? "" : "s");
 out:
     hs_stream_state_free(&r->st);
     return rc;
@@ -600,7 +595,6 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     uint64_t total = 0;
     int64_t run_now = hs_now_ms(in);
     oc_status rc = OC_OK;
-    kit_http_lender_init(&ps->lend, PAGE_BODY_START, PAGE_BODY_KEEP, PAGE_TOKENS_KEEP);
     for(int i = 0; i < ntypes && !rc; i++) {
         if(names[i])
             snprintf(ps->key, sizeof ps->key, "pull/email_events/%s", names[i]);
@@ -619,6 +613,6 @@ oc_status hs_pull(struct oc_instance *in, const struct oc_pull_request *req, str
     }
     /* The page body and tokens are a run's: an instance between runs holds
      * no page. */
-    kit_http_lender_free(&ps->lend);
+    kit_http_pages_end(in->http);
     return rc;
 }

@@ -11,19 +11,14 @@
 #include "hubspot/host.h"
 #include "hubspot/pull_warn.h"
 #include "plugin/error.h"
-#include "plugin/http_lend.h"
 #include "plugin/isotime.h"
 #include "plugin/usage.h"
 
 #define DAY_MS INT64_C(86400000)
-/* Pages are read into one body and token array (plugin/http_lend.h says
- * why). PAGE_BODY_START is room for a page of a hundred records with a
- * few properties each (a larger page grows it once); a body or token
- * array a freak page grew past the KEEP bounds is let go rather than held
- * for the rest of the run. */
+/* Pages are read into one body and token array (plugin/http.h, "Answer
+ * memory"). PAGE_BODY_START is room for a page of a hundred records with
+ * a few properties each (a larger page grows it once). */
 #define PAGE_BODY_START ((size_t)64 << 10)
-#define PAGE_BODY_KEEP ((size_t)4 << 20)
-#define PAGE_TOKENS_KEEP ((size_t)256 * 1024)
 
 const char hs_cursor_page_tail[] = "nothing of this page was emitted, rerun to retry it";
 
@@ -162,9 +157,8 @@ static oc_status scan(struct hs_cursor_run *c, struct oc_error *err)
         if(c->s->request(c, &req))
             return kit_fail(err, OC_E_NOMEM, "pull %s: out of memory building the request",
                            c->s->name);
-        kit_http_lend(&c->lend, &req);
+        req.page_room = PAGE_BODY_START;
         oc_status rc = kit_http_call(c->in->http, &req, err);
-        kit_http_take_body(&c->lend, &req);
         c->calls++;
         int done = 0;
         if(rc == OC_E_NOT_FOUND)
@@ -176,7 +170,7 @@ static oc_status scan(struct hs_cursor_run *c, struct oc_error *err)
                                     : NULL);
         else
             done = handle_page(c, &req.json, &rc, err);
-        kit_http_give_back(&c->lend, &req);
+        kit_http_req_free(&req);
         if(rc || done)
             return rc;
     }
@@ -231,7 +225,6 @@ oc_status hs_cursor_pull(struct hs_cursor_run *c, const struct hs_cursor_stream 
     c->page_size = page_size;
     c->end = hs_now_ms(in);
     c->floor = INT64_MIN;
-    kit_http_lender_init(&c->lend, PAGE_BODY_START, PAGE_BODY_KEEP, PAGE_TOKENS_KEEP);
     rc = s->prepare ? s->prepare(c, err) : OC_OK;
     if(!rc)
         rc = s->load(c, err);
@@ -265,15 +258,17 @@ oc_status hs_cursor_pull(struct hs_cursor_run *c, const struct hs_cursor_stream 
     hs_log(in, OC_LOG_INFO, "pull %s: %s %" PRId64 "..%" PRId64 " ms", s->name, s->things,
            c->anchor, c->end);
     rc = scan(c, err);
+    struct kit_http_page_memory mem;
+    kit_http_page_memory(in->http, &mem);
     if(!rc)
         hs_log(in, OC_LOG_INFO,
                "pull %s: %" PRIu64 " %s emitted in %" PRIu64 " calls; pages read into one %zu KiB "
                "buffer, allocated %lu time%s; their token arrays allocated %lu time%s",
-               s->name, c->emitted, s->nouns, c->calls, c->lend.body.cap / 1024, c->lend.body_allocs,
-               c->lend.body_allocs == 1 ? "" : "s", c->lend.token_allocs,
-               c->lend.token_allocs == 1 ? "" : "s");
+               s->name, c->emitted, s->nouns, c->calls, mem.body_cap / 1024, mem.body_allocs,
+               mem.body_allocs == 1 ? "" : "s", mem.token_allocs, mem.token_allocs == 1 ? "" : "s");
 out:
-    kit_http_lender_free(&c->lend);
+    if(c->in)
+        kit_http_pages_end(c->in->http);
     kit_buf_free(&c->id);
     return rc;
 }

@@ -20,7 +20,6 @@
 #include "hubspot/pull_state.h"
 #include "plugin/buf.h"
 #include "plugin/http.h"
-#include "plugin/http_lend.h"
 #include "plugin/json.h"
 
 struct hs_cursor_run;
@@ -84,7 +83,6 @@ struct hs_cursor_run {
     int64_t anchor; /* lowest time of the next query */
     int64_t floor;  /* no scan starts before it (INT64_MIN: none) */
     struct kit_buf id; /* the record being looked at */
-    struct kit_http_lender lend; /* one page body and token array for every page */
     uint64_t emitted, calls;
 };
 

@@ -54,13 +54,17 @@ struct rctl {
 
 /* Answer memory kept between requests (http.h, "Answer memory"). A bulk
  * push's waves send up to max_concurrency upserts and a list add at once,
- * so a few of each are kept; answers past the size bounds (a pull's
- * pages, which bring their own) are not worth holding between calls.
- * Requests hold a reference, so one freed after its client still finds
- * this alive and frees its memory itself. */
+ * so a few of each are kept; ordinary answers past the size bounds are
+ * rare and not worth holding between calls. A paged read's page is large
+ * and comes again and again, so one is kept whatever its size up to the
+ * PAGE bounds: past them it is a freak page, let go after it. Requests
+ * hold a reference, so one freed after its client still finds this alive
+ * and frees its memory itself. */
 #define SPARES_KEEP 8
 #define SPARE_BODY_KEEP (256u * 1024u)
 #define SPARE_TOKENS_KEEP 16384u
+#define PAGE_BODY_KEEP ((size_t)4 << 20)
+#define PAGE_TOKENS_KEEP ((size_t)256 * 1024)
 
 struct kit_http_spares {
     size_t refs;   /* the client's, while it lives, and one per request lent to */
@@ -68,6 +72,8 @@ struct kit_http_spares {
     size_t nbody, ntokens;
     struct kit_buf body[SPARES_KEEP];
     struct kit_json tokens[SPARES_KEEP]; /* arrays only, no document */
+    struct kit_buf page_body;            /* for the next page of a paged read */
+    struct kit_json page_tokens;
 };
 
 static void spares_release(struct kit_http_spares *s);
@@ -131,6 +137,7 @@ struct kit_http {
     int64_t announced_until;
     struct kit_http_spares *spares; /* shared with the requests lent to */
     unsigned long body_allocs, token_allocs;
+    unsigned long page_body_allocs, page_token_allocs; /* of those, pages' */
 };
 
 /* ---- process-wide libcurl setup ---- */
@@ -726,6 +733,8 @@ static void spares_drop_memory(struct kit_http_spares *s)
         kit_buf_free(&s->body[--s->nbody]);
     while(s->ntokens)
         kit_json_free(&s->tokens[--s->ntokens]);
+    kit_buf_free(&s->page_body);
+    kit_json_free(&s->page_tokens);
 }
 
 /* Drop one reference; the last one frees s. */
@@ -737,13 +746,31 @@ static void spares_release(struct kit_http_spares *s)
         free(s);
 }
 
-/* Lend r a kept body and token array, when it brings neither. */
-static void spares_lend(struct kit_http_spares *s, struct kit_http_req *r)
+/* Lend r a kept body and token array, when it brings neither. A page's
+ * first body is reserved its page_room at once rather than grown to it by
+ * doubling, a realloc and a copy per step. */
+static void spares_lend(struct kit_http *h, struct kit_http_req *r)
 {
+    struct kit_http_spares *s = h->spares;
     if(r->spares || r->resp.data || r->json.tok)
         return;
     r->spares = s;
     s->refs++;
+    if(r->page_room) {
+        r->resp = s->page_body;
+        kit_buf_init(&s->page_body);
+        r->json = s->page_tokens;
+        memset(&s->page_tokens, 0, sizeof s->page_tokens);
+        if(r->resp.data)
+            return;
+        if(kit_buf_reserve(&r->resp, r->page_room))
+            kit_buf_free(&r->resp); /* the answer grows as it can */
+        else {
+            h->body_allocs++;
+            h->page_body_allocs++;
+        }
+        return;
+    }
     if(s->nbody) {
         r->resp = s->body[--s->nbody];
         kit_buf_init(&s->body[s->nbody]);
@@ -754,23 +781,43 @@ static void spares_lend(struct kit_http_spares *s, struct kit_http_req *r)
     }
 }
 
+/* Move b into the empty slot when it is worth keeping: whole (a body that
+ * ran out of memory keeps its oom mark, which would fail the next answer)
+ * and within bound. 1 when kept. */
+static int keep_body(struct kit_buf *slot, struct kit_buf *b, size_t bound)
+{
+    if(slot->data || !b->data || !kit_buf_ok(b) || b->cap > bound)
+        return 0;
+    kit_buf_reset(b);
+    *slot = *b;
+    kit_buf_init(b);
+    return 1;
+}
+
+/* The same for a token array (bound in tokens); its document is dropped. */
+static int keep_tokens(struct kit_json *slot, struct kit_json *j, size_t bound)
+{
+    if(slot->tok || !j->tok || j->cap > bound)
+        return 0;
+    memset(slot, 0, sizeof *slot);
+    slot->tok = j->tok;
+    slot->cap = j->cap;
+    memset(j, 0, sizeof *j);
+    return 1;
+}
+
 /* Take back r's answer memory, what is worth keeping; the rest stays r's
  * to free. */
 static void spares_take_back(struct kit_http_spares *s, struct kit_http_req *r)
 {
-    if(!s->closed && r->resp.data && kit_buf_ok(&r->resp) && r->resp.cap <= SPARE_BODY_KEEP &&
-       s->nbody < SPARES_KEEP) {
-        kit_buf_reset(&r->resp);
-        s->body[s->nbody++] = r->resp;
-        kit_buf_init(&r->resp);
+    if(!s->closed && r->page_room) {
+        keep_body(&s->page_body, &r->resp, PAGE_BODY_KEEP);
+        keep_tokens(&s->page_tokens, &r->json, PAGE_TOKENS_KEEP);
     }
-    if(!s->closed && r->json.tok && r->json.cap <= SPARE_TOKENS_KEEP && s->ntokens < SPARES_KEEP) {
-        struct kit_json *t = &s->tokens[s->ntokens++];
-        memset(t, 0, sizeof *t);
-        t->tok = r->json.tok;
-        t->cap = r->json.cap;
-        memset(&r->json, 0, sizeof r->json);
-    }
+    if(!s->closed && s->nbody < SPARES_KEEP)
+        s->nbody += (size_t)keep_body(&s->body[s->nbody], &r->resp, SPARE_BODY_KEEP);
+    if(!s->closed && s->ntokens < SPARES_KEEP)
+        s->ntokens += (size_t)keep_tokens(&s->tokens[s->ntokens], &r->json, SPARE_TOKENS_KEEP);
     r->spares = NULL;
     spares_release(s);
 }
@@ -782,6 +829,27 @@ void kit_http_answer_allocs(const struct kit_http *h, unsigned long *bodies,
         *bodies = h ? h->body_allocs : 0;
     if(token_arrays)
         *token_arrays = h ? h->token_allocs : 0;
+}
+
+void kit_http_page_memory(const struct kit_http *h, struct kit_http_page_memory *m)
+{
+    memset(m, 0, sizeof *m);
+    if(!h)
+        return;
+    m->body_cap = h->spares->page_body.cap;
+    m->tokens_cap = h->spares->page_tokens.cap;
+    m->body_allocs = h->page_body_allocs;
+    m->token_allocs = h->page_token_allocs;
+}
+
+void kit_http_pages_end(struct kit_http *h)
+{
+    if(!h)
+        return;
+    kit_buf_free(&h->spares->page_body);
+    kit_json_free(&h->spares->page_tokens);
+    h->page_body_allocs = 0;
+    h->page_token_allocs = 0;
 }
 
 void kit_http_req_init(struct kit_http_req *r, const char *method, const char *path,
@@ -1321,6 +1389,7 @@ static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
     h->inflight--;
     if(r->resp.cap > c->body_cap) {
         h->body_allocs++;
+        h->page_body_allocs += r->page_room != 0;
         c->body_cap = r->resp.cap;
     }
     int64_t now = now_ms(h);
@@ -1340,6 +1409,7 @@ static void finish(struct kit_http *h, struct slot *s, CURLcode cc)
                               : -1;
     if(r->json.cap > c->token_cap) {
         h->token_allocs++;
+        h->page_token_allocs += r->page_room != 0;
         c->token_cap = r->json.cap;
     }
     if(status >= 200 && status < 300)
@@ -1590,7 +1660,7 @@ oc_status kit_http_run(struct kit_http *h, struct kit_http_req *reqs, size_t n, 
         return OC_OK;
     }
     for(size_t i = 0; i < n; i++) {
-        spares_lend(h->spares, &reqs[i]);
+        spares_lend(h, &reqs[i]);
         ctl[i].body_cap = reqs[i].resp.cap;
         ctl[i].token_cap = reqs[i].json.cap;
     }

@@ -230,6 +230,8 @@ struct kit_http_req {
     size_t body_len;
     const char *endpoint; /* usage bucket, e.g. "contacts.batch.upsert"       */
     int search;           /* nonzero: subject to the 5/s search limit         */
+    size_t page_room;     /* nonzero: a page of a paged read, whose body starts
+                             with room for this many bytes ("Answer memory") */
     /* outputs */
     long status;          /* final HTTP status, 0 if no response at all       */
     struct kit_buf resp;   /* final response body                              */
@@ -245,17 +247,40 @@ struct kit_http_req {
 /* Answer memory: a request that brings no body and no token array of its
  * own (resp and json empty, as kit_http_req_init leaves them) is lent
  * ones the client kept from earlier answers, and kit_http_req_free gives
- * them back instead of freeing them, so a run of many calls (a bulk push:
- * hundreds) neither allocates nor grows an answer's memory per call. The
- * client keeps at most a few of each, and none past a size bound; a
- * request freed after its client frees its memory as before. A request
- * that brings its own (a lender's, http_lend.h) keeps it. */
+ * them back instead of freeing them, so a run of many calls neither
+ * allocates nor grows an answer's memory per call:
+ *  - ordinary answers (a bulk push's hundreds of upserts): the client
+ *    keeps a few bodies and token arrays, none past a size bound;
+ *  - pages of a paged read (page_room set): the client keeps one body and
+ *    one token array for the next page whatever their size, up to a bound
+ *    past which a freak page's memory is let go after it. The first
+ *    page's body starts with page_room bytes reserved (room never touched
+ *    costs no memory), so a read of any number of pages that fit
+ *    allocates each once. kit_http_pages_end lets them go.
+ * A request freed after its client frees its memory as before. A request
+ * that brings its own keeps it. */
 
 /* Times since h was created that an answer needed a new or bigger body
  * (*bodies) or token array (*token_arrays) than its request had when it
  * was sent; either pointer may be NULL. */
 void kit_http_answer_allocs(const struct kit_http *h, unsigned long *bodies,
                             unsigned long *token_arrays);
+
+/* What the pages of paged reads cost since h was created or its last
+ * kit_http_pages_end. */
+struct kit_http_page_memory {
+    size_t body_cap;            /* bytes of the page body kept now, 0: none */
+    size_t tokens_cap;          /* tokens the kept token array holds, 0: none */
+    unsigned long body_allocs;  /* times a page needed a new or bigger body */
+    unsigned long token_allocs; /* the same for its token array */
+};
+/* Fill *m (the caller's); h may be NULL (all zero). */
+void kit_http_page_memory(const struct kit_http *h, struct kit_http_page_memory *m);
+/* A paged read is over: the page body and token array the client kept are
+ * freed and the page counts start again from zero. Call it once the
+ * read's requests are freed (one freed later gives its page memory back
+ * to be kept again). h may be NULL. */
+void kit_http_pages_end(struct kit_http *h);
 
 /* Set up r with its inputs; outputs cleared. */
 void kit_http_req_init(struct kit_http_req *r, const char *method, const char *path,

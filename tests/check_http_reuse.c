@@ -2,8 +2,10 @@
  * calls: a run of many calls (a bulk push's hundreds of upserts and list
  * adds) reads each answer into a body and a token array an earlier call
  * left, instead of allocating and growing new ones per answer, and every
- * answer still reads as its own. Real libcurl against the replay server
- * on loopback. */
+ * answer still reads as its own. The pages of a paged read, larger than
+ * any ordinary answer kept, all land in the memory the first page
+ * allocated, while a freak page's is let go after it. Real libcurl
+ * against the replay server on loopback. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +128,108 @@ START_TEST(t_request_outlives_client)
 }
 END_TEST
 
+/* Pages of about 600 KiB (past the bound of ordinary answers kept), a
+ * freak page of a 5 MiB string (/page/long) and one of 300,000 numbers
+ * (/page/many), each naming the path it answers. */
+static int page_answer(void *ctx, const struct fx_request *req, struct fx_response *resp)
+{
+    (void)ctx;
+    resp->status = 200;
+    kit_buf_puts(&resp->headers, "Content-Type: application/json\r\n");
+    kit_buf_printf(&resp->body, "{\"path\":\"%s\",\"results\":[", req->path);
+    if(!strcmp(req->path, "/page/long")) {
+        kit_buf_putc(&resp->body, '"');
+        for(int i = 0; i < 5 << 10; i++)
+            kit_buf_printf(&resp->body, "%01023d", i);
+        kit_buf_putc(&resp->body, '"');
+    }
+    for(int i = 0; !strcmp(req->path, "/page/many") && i < 300000; i++)
+        kit_buf_puts(&resp->body, i ? ",0" : "0");
+    for(int i = 0; !strncmp(req->path, "/page/n", 7) && i < 8000; i++)
+        kit_buf_printf(&resp->body, "%s{\"id\":\"%d\",\"v\":\"%040d\"}", i ? "," : "", i, i);
+    kit_buf_puts(&resp->body, "]}");
+    return 0;
+}
+
+#define PAGE_ROOM ((size_t)1 << 20)
+
+/* One page read and let go, as a paged read does. */
+static void read_page(struct http_env *e, const char *path)
+{
+    struct kit_http_req r;
+    kit_http_req_init(&r, "GET", path, NULL, 0, "pages");
+    r.page_room = PAGE_ROOM;
+    struct oc_error err = {sizeof err};
+    ck_assert_msg(kit_http_call(e->h, &r, &err) == OC_OK, "%s: %s", path, err.message);
+    ck_assert_msg(kit_json_eq(&r.json, kit_json_get(&r.json, 0, "path"), path), "%s: not its own answer",
+                  path);
+    kit_http_req_free(&r);
+}
+
+static void start_pages(struct http_env *e)
+{
+    e->opt.dynamic = page_answer;
+    http_env_start(e, "http-pages", NULL);
+    http_env_client(e);
+}
+
+/* Twelve pages: one body (reserved its room at once) and one token array,
+ * each allocated for the first page and read into by every other; they
+ * were new per page. The end of the read lets both go. */
+START_TEST(t_pages_reuse_one_body)
+{
+    struct http_env e = {0};
+    start_pages(&e);
+    char path[32];
+    for(int i = 0; i < 12; i++) {
+        snprintf(path, sizeof path, "/page/n%d", i);
+        read_page(&e, path);
+    }
+    struct kit_http_page_memory m;
+    kit_http_page_memory(e.h, &m);
+    ck_assert_msg(m.body_allocs == 1 && m.token_allocs == 1,
+                  "12 pages: %lu body and %lu token array allocations", m.body_allocs, m.token_allocs);
+    ck_assert_uint_gt(m.body_cap, PAGE_ROOM);
+    ck_assert_uint_gt(m.tokens_cap, 0);
+    unsigned long bodies = 0, arrays = 0;
+    kit_http_answer_allocs(e.h, &bodies, &arrays);
+    ck_assert_uint_eq(bodies, 1);
+    ck_assert_uint_eq(arrays, 1);
+    kit_http_pages_end(e.h);
+    kit_http_page_memory(e.h, &m);
+    ck_assert_msg(!m.body_cap && !m.tokens_cap && !m.body_allocs && !m.token_allocs,
+                  "after the read: %zu body bytes, %zu tokens held", m.body_cap, m.tokens_cap);
+    http_env_stop(&e);
+}
+END_TEST
+
+/* A freak page's body (5 MiB) or token array (300,000 tokens) is let go
+ * after its page, not held for the rest of the read; what stayed within
+ * bounds is still kept, and the next page starts a body afresh. */
+START_TEST(t_freak_page_let_go)
+{
+    struct http_env e = {0};
+    start_pages(&e);
+    struct kit_http_page_memory m;
+    read_page(&e, "/page/n0");
+    kit_http_page_memory(e.h, &m);
+    ck_assert(m.body_cap > PAGE_ROOM && m.tokens_cap > 0);
+    size_t tokens_cap = m.tokens_cap;
+    read_page(&e, "/page/long");
+    kit_http_page_memory(e.h, &m);
+    ck_assert_msg(m.body_cap == 0, "a %zu-byte page body held after its page", m.body_cap);
+    ck_assert_uint_eq(m.tokens_cap, tokens_cap);
+    read_page(&e, "/page/n1");
+    read_page(&e, "/page/many");
+    kit_http_page_memory(e.h, &m);
+    ck_assert_msg(m.tokens_cap == 0, "a page's %zu-token array held after its page", m.tokens_cap);
+    ck_assert_uint_gt(m.body_cap, PAGE_ROOM);
+    ck_assert_uint_eq(m.body_allocs, 3); /* n0's, long's growth, n1's */
+    kit_http_pages_end(e.h);
+    http_env_stop(&e);
+}
+END_TEST
+
 extern Suite *make_http_reuse_suite(void);
 
 Suite *make_http_reuse_suite(void)
@@ -136,6 +240,8 @@ Suite *make_http_reuse_suite(void)
     tcase_add_test(tc, t_waves_reuse_answer_memory);
     tcase_add_test(tc, t_calls_reuse_answer_memory);
     tcase_add_test(tc, t_request_outlives_client);
+    tcase_add_test(tc, t_pages_reuse_one_body);
+    tcase_add_test(tc, t_freak_page_let_go);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -18,6 +18,7 @@
 
 #include "host-api/ochost/batch.h"
 #include "hubspot/pull_state.h"
+#include "plugin/http.h"
 #include "tests/support/hsevents.h"
 #include "tests/support/scenario_check.h"
 
@@ -132,7 +133,7 @@ END_TEST
 /* A pull of several pages reads them all into one body buffer and one
  * token array, each allocated once (they were new per page, the buffer
  * grown by doubling to the page's size), and says so in its closing log
- * line. */
+ * line. Both are the run's: the instance holds neither after it. */
 START_TEST(pages_read_into_one_buffer)
 {
     struct hse *h = hse_new();
@@ -155,6 +156,10 @@ START_TEST(pages_read_into_one_buffer)
                       strstr(logs, "buffer, allocated 1 time;") &&
                       strstr(logs, "their token arrays allocated 1 time"),
                   "no closing line saying the pages shared one buffer and one token array:\n%s", logs);
+    struct kit_http_page_memory m;
+    kit_http_page_memory(s.in->http, &m);
+    ck_assert_msg(!m.body_cap && !m.tokens_cap, "after the pull the client holds a %zu-byte page "
+                  "body and a %zu-token array", m.body_cap, m.tokens_cap);
     sc_stop(&s);
     hse_free(h);
 }
