@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "host-api/ochost/batch.h"
+#include "hubspot/pull_contacts.h"
 #include "hubspot/pull_state.h"
 #include "plugin/http.h"
 #include "tests/support/hsevents.h"
@@ -130,6 +131,14 @@ START_TEST(page_identities_reuse_one_table)
 }
 END_TEST
 
+static void assert_no_page_held(struct scenario *s, const char *when)
+{
+    struct kit_http_page_memory m;
+    kit_http_page_memory(s->in->http, &m);
+    ck_assert_msg(!m.body_cap && !m.tokens_cap, "%s: the client holds a %zu-byte page body and a "
+                  "%zu-token array", when, m.body_cap, m.tokens_cap);
+}
+
 /* A pull of several pages reads them all into one body buffer and one
  * token array, each allocated once (they were new per page, the buffer
  * grown by doubling to the page's size), and says so in its closing log
@@ -156,12 +165,28 @@ START_TEST(pages_read_into_one_buffer)
                       strstr(logs, "buffer, allocated 1 time;") &&
                       strstr(logs, "their token arrays allocated 1 time"),
                   "no closing line saying the pages shared one buffer and one token array:\n%s", logs);
-    struct kit_http_page_memory m;
-    kit_http_page_memory(s.in->http, &m);
-    ck_assert_msg(!m.body_cap && !m.tokens_cap, "after the pull the client holds a %zu-byte page "
-                  "body and a %zu-token array", m.body_cap, m.tokens_cap);
+    assert_no_page_held(&s, "after the pull");
     sc_stop(&s);
     hse_free(h);
+}
+END_TEST
+
+/* The timestamp-cursor streams' pages are the run's too, whether it ends
+ * well or stops at the day's limit halfway; and each run counts its own
+ * allocations, so a second run's closing line still says 1 time. */
+START_TEST(cursor_pulls_hold_no_page_after)
+{
+    static const char *const props[] = {"lookup_properties", "email, firstname ,email,lastmodifieddate",
+                                            NULL};
+    struct scenario s;
+    sc_start_ok(&s, "fixtures/hubspot/pull-contacts-daily-limit.json", props);
+    struct oc_pull_request r = {sizeof r, "contacts", NOW - HOUR, NULL};
+    ck_assert_int_eq(hs_pull_contacts_paged(s.in, &r, 2, &s.err), OC_E_BUDGET);
+    assert_no_page_held(&s, "after a stop");
+    ck_assert_msg(hs_pull_contacts_paged(s.in, &r, 2, &s.err) == OC_OK, "%s", s.err.message);
+    assert_no_page_held(&s, "after the resumed run");
+    ASSERT_HAS(kit_buf_str(&s.th.logs), " KiB buffer, allocated 1 time; their token arrays allocated 1 time");
+    sc_verify_stop(&s);
 }
 END_TEST
 
@@ -174,6 +199,7 @@ Suite *make_pull_memory_suite(void)
     tcase_add_test(tc, held_output_stays_within_its_bound);
     tcase_add_test(tc, page_identities_reuse_one_table);
     tcase_add_test(tc, pages_read_into_one_buffer);
+    tcase_add_test(tc, cursor_pulls_hold_no_page_after);
     suite_add_tcase(s, tc);
     return s;
 }
