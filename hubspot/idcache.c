@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "hubspot/host.h"
 #include "plugin/buf.h"
@@ -56,25 +55,34 @@
 /* Longer than any address HubSpot accepts (RFC 5321: 254): not worth a
  * slot. */
 #define KEY_MAX 512
-/* Key and id bytes an entry holds in itself: an address and a record id
- * usually fit, so a bulk push (an entry per contact) allocates nothing
- * per entry, and the entry is 128 bytes. */
-#define ENTRY_TEXT 56
+/* Key and id bytes an entry holds in itself, "key\0id\0": an address of
+ * up to 45 bytes with a 13-digit record id (a bulk push's keys are 20-30)
+ * fits, so a bulk push (an entry per contact) allocates nothing per
+ * entry, and the entry is 96 bytes. */
+#define ENTRY_TEXT 60
 
+/* Bits of entry.flags. */
+#define BY_ID 1 /* an OC_LOOKUP_ID key; else OC_LOOKUP_EMAIL */
+#define PLAIN 2 /* key written as itself in JSON, so the save copies it */
+#define BOXED 4 /* key and id in their own block, its address in text */
+
+/* Sizes are kept in the narrowest type that holds them: a bounded table of
+ * these is most of what a bulk push adds to the process, and every byte
+ * of it is a fresh page touched. Links and sizes are numbers, not
+ * pointers, so a table moved by realloc needs no fix-up. */
 struct entry {
-    char *key; /* NULL: the slot is free; emails lowercased; text, or its own block */
-    char *id;  /* NULL: HubSpot has no such contact; points after key's NUL */
-    /* One allocation: nfields fields, then their "key\0value\0" text. */
+    /* One allocation: nfields fields, then their "key\0value\0" text;
+     * NULL without a record. */
     struct oc_field *fields;
-    size_t nfields;
-    signed char by;
-    unsigned char plain; /* key written as itself in JSON, so the save copies it */
-    unsigned char boxed; /* key and id in their own block, not in text */
-    uint32_t hash;
     int64_t at_ms;
-    size_t bytes;    /* its share of the saved value */
-    long older, newer; /* use order; on the free list, newer links it */
-    char text[ENTRY_TEXT]; /* key and id when they fit */
+    uint32_t hash;
+    int32_t older, newer; /* use order; on the free list, newer links it */
+    uint16_t bytes;       /* its share of the saved value */
+    uint16_t nfields;
+    uint16_t klen;         /* key bytes (emails lowercased), its NUL not counted */
+    uint8_t ilen;          /* id digits; 0: HubSpot has no such contact */
+    uint8_t flags;         /* BY_ID, PLAIN, BOXED */
+    char text[ENTRY_TEXT]; /* key\0id\0 when they fit; else the box's address */
 };
 
 /* One place in the index: the hash of an entry's key, and the entry's
@@ -86,8 +94,36 @@ struct slot {
 
 #define NO_ENTRY (-1)
 
-/* Two cache lines an entry on LP64, its text taking what the rest leaves. */
-_Static_assert(sizeof(long) != 8 || sizeof(struct entry) == 128, "an entry is 128 bytes");
+/* Three entries in two cache lines on LP64, the text taking what the
+ * rest leaves. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct entry) == 96, "an entry is 96 bytes");
+/* The widest saved entry fits bytes: a record saving to more is kept as
+ * its id only, and a key's byte is written in at most 3 (U+FFFD for a
+ * byte that is not UTF-8; control bytes are refused). */
+_Static_assert(HS_IDCACHE_RECORD_MAX_BYTES <= UINT16_MAX && 3 * KEY_MAX + 128 <= UINT16_MAX,
+               "an entry's saved bytes fit 16 bits");
+_Static_assert(KEY_MAX <= UINT16_MAX && ID_MAX_DIGITS <= UINT8_MAX, "lengths fit their members");
+_Static_assert(ENTRY_TEXT >= sizeof(char *), "a boxed key's address fits the text");
+_Static_assert(HS_IDCACHE_MAX_ENTRIES <= INT32_MAX, "entry numbers fit 32 bits");
+/* A record within HS_IDCACHE_RECORD_MAX_BYTES saves each field pair in 6
+ * bytes or more ("","",), so its count fits nfields. */
+_Static_assert(HS_IDCACHE_RECORD_MAX_BYTES / 6 <= UINT16_MAX, "a kept record's fields fit 16 bits");
+
+static int entry_by(const struct entry *e) { return e->flags & BY_ID ? OC_LOOKUP_ID : OC_LOOKUP_EMAIL; }
+
+/* The entry's key, NUL-terminated: in its text, or in its own block. */
+static char *entry_key(const struct entry *e)
+{
+    if(!(e->flags & BOXED))
+        return (char *)e->text;
+    char *box;
+    memcpy(&box, e->text, sizeof box);
+    return box;
+}
+
+/* The entry's id, NUL-terminated after the key's NUL; NULL for "no such
+ * contact". */
+static const char *entry_id(const struct entry *e) { return e->ilen ? entry_key(e) + e->klen + 1 : NULL; }
 
 struct hs_idcache {
     struct oc_instance *in; /* borrowed: the cache lives in its slot */
@@ -100,7 +136,7 @@ struct hs_idcache {
     size_t nslot; /* a power of two, at least twice cap: a probe meets an empty slot soon */
     unsigned long index_moves; /* counts deletions and rebuilds: a probe position older than
                                   one may no longer be where the key goes */
-    long oldest, newest, free_head; /* the free list: slots below used given back */
+    int32_t oldest, newest, free_head; /* the free list: slots below used given back */
     int dirty;
     struct kit_buf scratch; /* one entry's JSON, to measure it */
     int64_t at_ms;          /* the last time measured, and its digits (0: none yet) */
@@ -223,11 +259,6 @@ static uint32_t key_hash(int by, const char *key)
     return n == (size_t)-1 ? 0 : form_hash(by, form, n);
 }
 
-static int key_eq(int by, const char *a, const char *b)
-{
-    return by == OC_LOOKUP_EMAIL ? !strcasecmp(a, b) : !strcmp(a, b);
-}
-
 static int printable(const char *s)
 {
     if(!s || !*s)
@@ -248,12 +279,15 @@ static int by_ok(int by) { return by == OC_LOOKUP_EMAIL || by == OC_LOOKUP_ID; }
 
 /* ---- the pool ---------------------------------------------------------- */
 
-/* The entry held for key (hash its hash), or -1; *at is its slot, or the
- * empty slot where key goes (valid until the index next moves). Inlined:
- * as a call, saving and restoring the registers the key comparison may
- * need cost more than the probe of a key not held. */
+/* The entry held for form (a key in the form entries keep it, klen bytes;
+ * hash its hash), or -1; *at is its slot, or the empty slot where the key
+ * goes (valid until the index next moves). Both sides are in the kept
+ * form, so the bytes compare as they are. Inlined: as a call, saving and
+ * restoring the registers the key comparison may need cost more than the
+ * probe of a key not held. */
 static inline __attribute__((always_inline)) long probe(const struct hs_idcache *c, int by,
-                                                        const char *key, uint32_t hash, size_t *at)
+                                                        const char *form, size_t klen,
+                                                        uint32_t hash, size_t *at)
 {
     size_t mask = c->nslot - 1;
     for(size_t s = hash & mask;; s = (s + 1) & mask) {
@@ -262,17 +296,25 @@ static inline __attribute__((always_inline)) long probe(const struct hs_idcache 
             *at = s;
             return -1;
         }
-        if(x.hash == hash && c->e[x.entry].by == by && key_eq(by, c->e[x.entry].key, key)) {
+        const struct entry *e = &c->e[x.entry];
+        if(x.hash == hash && e->klen == klen && entry_by(e) == by &&
+           !memcmp(entry_key(e), form, klen)) {
             *at = s;
             return x.entry;
         }
     }
 }
 
-static long find(const struct hs_idcache *c, int by, const char *key, uint32_t hash)
+/* The entry held for key (as a caller spells it), or -1. A key no put
+ * would take (empty, too long, a control byte) is held by none. */
+static long find(const struct hs_idcache *c, int by, const char *key)
 {
-    size_t at;
-    return probe(c, by, key, hash, &at);
+    char form[KEY_MAX + 1];
+    int bad, escaped;
+    size_t klen = key_form(by, key, form, &bad, &escaped), at;
+    if(klen == (size_t)-1 || !klen || bad)
+        return -1;
+    return probe(c, by, form, klen, form_hash(by, form, klen), &at);
 }
 
 /* The first empty slot of hash's run: where a key known not to be held
@@ -332,10 +374,10 @@ static void link_newest(struct hs_idcache *c, long i)
     e->older = c->newest;
     e->newer = -1;
     if(c->newest >= 0)
-        c->e[c->newest].newer = i;
+        c->e[c->newest].newer = (int32_t)i;
     else
-        c->oldest = i;
-    c->newest = i;
+        c->oldest = (int32_t)i;
+    c->newest = (int32_t)i;
 }
 
 static void remove_at(struct hs_idcache *c, long i)
@@ -345,16 +387,17 @@ static void remove_at(struct hs_idcache *c, long i)
     unlink_use(c, i);
     c->bytes -= e->bytes;
     c->count--;
-    if(e->key != e->text)
-        free(e->key); /* the id lives in the same block */
+    if(e->flags & BOXED)
+        free(entry_key(e)); /* the id lives in the same block */
     if(e->fields)
         free(e->fields); /* a bulk push's entries have none: no call */
-    /* What marks a free slot; a put writes every other member anew. */
-    e->key = e->id = NULL;
+    /* A put writes every member anew; these are cleared so that nothing
+     * freed here can be freed again. */
+    e->flags = 0;
     e->fields = NULL;
     e->nfields = 0;
     e->newer = c->free_head;
-    c->free_head = i;
+    c->free_head = (int32_t)i;
     c->dirty = 1;
 }
 
@@ -378,9 +421,9 @@ static void cache_free(struct hs_idcache *c)
 }
 
 /* Room for want entries (at most c->max): the entry array reallocated,
- * which keeps every index (the links are indices) but moves each entry, so
- * a key held in its own text is pointed at anew; the index sized to
- * match and filled again. Nothing is written to the new slots: a put
+ * which keeps every index (the links are indices, the key and id places
+ * in an entry's text are lengths), the index sized to match and filled
+ * again. Nothing is written to the new slots: a put
  * takes them fresh from c->used. OC_OK, or OC_E_NOMEM with c as it was. */
 static oc_status grow(struct hs_idcache *c, size_t want)
 {
@@ -408,15 +451,8 @@ static oc_status grow(struct hs_idcache *c, size_t want)
     for(size_t s = 0; s < nslot; s++)
         slot[s].entry = NO_ENTRY;
     for(long i = c->oldest; i >= 0; i = e[i].newer) {
-        struct entry *x = &e[i];
-        if(!x->boxed) {
-            size_t klen = strlen(x->text);
-            x->key = x->text;
-            if(x->id)
-                x->id = x->text + klen + 1;
-        }
-        size_t s = empty_slot(c, x->hash);
-        slot[s].hash = x->hash;
+        size_t s = empty_slot(c, e[i].hash);
+        slot[s].hash = e[i].hash;
         slot[s].entry = (int32_t)i;
     }
     return OC_OK;
@@ -446,30 +482,39 @@ static int expired(const struct hs_idcache *c, int64_t at_ms, int64_t now_ms)
 
 /* ---- saved form --------------------------------------------------------- */
 
-static void write_entry(struct kit_jw *w, const struct entry *e)
+/* One saved entry from its members (id NULL: no such contact; nfields
+ * 0: no record). */
+static void write_members(struct kit_jw *w, int by, const char *key, const char *id, int64_t at_ms,
+                          const struct oc_field *fields, size_t nfields)
 {
     kit_jw_arr(w);
-    kit_jw_str(w, e->by == OC_LOOKUP_EMAIL ? "e" : "i");
-    kit_jw_str(w, e->key);
-    kit_jw_str(w, e->id); /* NULL writes null */
-    kit_jw_int(w, e->at_ms);
-    if(e->nfields) {
+    kit_jw_str(w, by == OC_LOOKUP_EMAIL ? "e" : "i");
+    kit_jw_str(w, key);
+    kit_jw_str(w, id); /* NULL writes null */
+    kit_jw_int(w, at_ms);
+    if(nfields) {
         kit_jw_arr(w);
-        for(size_t i = 0; i < e->nfields; i++) {
-            kit_jw_str(w, e->fields[i].key);
-            kit_jw_str(w, e->fields[i].value);
+        for(size_t i = 0; i < nfields; i++) {
+            kit_jw_str(w, fields[i].key);
+            kit_jw_str(w, fields[i].value);
         }
         kit_jw_arr_end(w);
     }
     kit_jw_arr_end(w);
 }
 
-/* Append an id-only entry with a plain key (e->plain, no fields) as
+static void write_entry(struct kit_jw *w, const struct entry *e)
+{
+    write_members(w, entry_by(e), entry_key(e), entry_id(e), e->at_ms, e->fields, e->nfields);
+}
+
+/* Append an id-only entry with a plain key (PLAIN, no fields) as
  * write_entry writes it, by copying: a save writes thousands of them, and
  * through the writer each cost about a thousand instructions. */
 static void write_plain(struct kit_buf *out, const struct entry *e)
 {
-    size_t klen = strlen(e->key), ilen = e->id ? strlen(e->id) : 4;
+    size_t klen = e->klen, ilen = e->ilen ? e->ilen : 4;
+    const char *key = entry_key(e), *id = entry_id(e);
     char num[24], *at = num + sizeof num;
     uint64_t m = e->at_ms < 0 ? (uint64_t)0 - (uint64_t)e->at_ms : (uint64_t)e->at_ms;
     do {
@@ -482,13 +527,13 @@ static void write_plain(struct kit_buf *out, const struct entry *e)
     if(kit_buf_reserve(out, klen + ilen + alen + 16))
         return;
     char *d = out->data + out->len;
-    memcpy(d, e->by == OC_LOOKUP_EMAIL ? "[\"e\",\"" : "[\"i\",\"", 6);
+    memcpy(d, e->flags & BY_ID ? "[\"i\",\"" : "[\"e\",\"", 6);
     d += 6;
-    memcpy(d, e->key, klen);
+    memcpy(d, key, klen);
     d += klen;
-    if(e->id) {
+    if(id) {
         memcpy(d, "\",\"", 3);
-        memcpy(d + 3, e->id, ilen);
+        memcpy(d + 3, id, ilen);
         d += 3 + ilen;
         *d++ = '"';
     } else {
@@ -503,30 +548,16 @@ static void write_plain(struct kit_buf *out, const struct entry *e)
     out->len = (size_t)(d - out->data);
 }
 
-/* Bytes e takes in the saved value (its comma included), written out;
- * 0 on oom. */
-static size_t measure_written(struct hs_idcache *c, const struct entry *e)
+/* Bytes an entry with these members takes in the saved value (its comma
+ * included), written out; 0 on oom. */
+static size_t measure_as(struct hs_idcache *c, int by, const char *key, const char *id,
+                         const struct oc_field *fields, size_t nfields, int64_t at_ms)
 {
     struct kit_jw w;
     kit_buf_reset(&c->scratch);
     kit_jw_init(&w, &c->scratch);
-    write_entry(&w, e);
+    write_members(&w, by, key, id, at_ms, fields, nfields);
     return kit_jw_error(&w) ? 0 : c->scratch.len + 1;
-}
-
-/* measure_written of an entry with these members (the ones write_entry
- * reads). */
-static size_t measure_as(struct hs_idcache *c, int by, char *key, const char *id,
-                         struct oc_field *fields, size_t nfields, int64_t at_ms)
-{
-    struct entry probe;
-    probe.by = (signed char)by;
-    probe.key = key;
-    probe.id = (char *)id;
-    probe.fields = fields;
-    probe.nfields = nfields;
-    probe.at_ms = at_ms;
-    return measure_written(c, &probe);
 }
 
 static size_t int_len(int64_t v)
@@ -639,7 +670,7 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     /* The probe's empty slot is where the key goes, unless a removal or a
      * rebuild below moves the index first. */
     size_t at;
-    long old = probe(c, by, low, hash, &at);
+    long old = probe(c, by, low, klen, hash, &at);
     unsigned long moves = c->index_moves;
     if(old >= 0)
         remove_at(c, old);
@@ -665,17 +696,20 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     c->slot[at].hash = hash;
     c->slot[at].entry = (int32_t)i;
     struct entry *e = &c->e[i];
-    e->boxed = block != NULL;
-    e->key = block ? block : e->text;
-    memcpy(e->key, low, klen + 1);
-    e->id = id ? memcpy(e->key + klen + 1, id, ilen + 1) : NULL;
+    char *text = block ? block : e->text;
+    if(block)
+        memcpy(e->text, &block, sizeof block);
+    memcpy(text, low, klen + 1);
+    if(id)
+        memcpy(text + klen + 1, id, ilen + 1);
+    e->klen = (uint16_t)klen;
+    e->ilen = (uint8_t)(id ? ilen : 0);
+    e->flags = (uint8_t)((by == OC_LOOKUP_ID ? BY_ID : 0) | (plain ? PLAIN : 0) | (block ? BOXED : 0));
     e->fields = copied;
-    e->nfields = nf;
-    e->by = (signed char)by;
-    e->plain = (unsigned char)plain;
+    e->nfields = (uint16_t)nf;
     e->hash = hash;
     e->at_ms = at_ms;
-    e->bytes = bytes;
+    e->bytes = (uint16_t)bytes;
     link_newest(c, i);
     c->count++;
     c->bytes += bytes;
@@ -883,7 +917,7 @@ oc_status hs_idcache_save(struct hs_idcache *c)
         if(!first)
             kit_buf_putc(&out, ',');
         first = 0;
-        if(e->plain && !e->nfields) {
+        if((e->flags & PLAIN) && !e->nfields) {
             write_plain(&out, e);
         } else {
             struct kit_jw w;
@@ -918,7 +952,7 @@ int hs_idcache_get(struct hs_idcache *c, int by, const char *key, struct hs_idca
 {
     if(!c || !by_ok(by) || !key)
         return 0;
-    long i = find(c, by, key, key_hash(by, key));
+    long i = find(c, by, key);
     if(i < 0)
         return 0;
     if(expired(c, c->e[i].at_ms, hs_now_ms(c->in))) {
@@ -930,7 +964,7 @@ int hs_idcache_get(struct hs_idcache *c, int by, const char *key, struct hs_idca
         link_newest(c, i);
         c->dirty = 1;
     }
-    hit->id = c->e[i].id;
+    hit->id = entry_id(&c->e[i]);
     hit->fields = c->e[i].nfields ? c->e[i].fields : NULL;
     hit->nfields = c->e[i].nfields;
     return 1;
@@ -956,7 +990,7 @@ void hs_idcache_drop(struct hs_idcache *c, int by, const char *key)
 {
     if(!c || !by_ok(by) || !key)
         return;
-    long i = find(c, by, key, key_hash(by, key));
+    long i = find(c, by, key);
     if(i >= 0)
         remove_at(c, i);
 }
@@ -967,7 +1001,8 @@ void hs_idcache_drop_id(struct hs_idcache *c, const char *id)
         return;
     for(long i = c->oldest, next; i >= 0; i = next) {
         next = c->e[i].newer;
-        if(c->e[i].id && !strcmp(c->e[i].id, id))
+        const char *held = entry_id(&c->e[i]);
+        if(held && !strcmp(held, id))
             remove_at(c, i);
     }
 }
