@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixtures/replay.h"
@@ -14,6 +15,7 @@
 #include "plugin/json.h"
 #include "tests/support/scenario_check.h"
 #include "tests/support/testhost.h"
+#include "tests/support/xorshift.h"
 
 #define T0 INT64_C(1795824000000)
 #define TTL 60000
@@ -194,10 +196,11 @@ START_TEST(test_bytes_match_the_saved_value)
     static char huge[HS_IDCACHE_RECORD_MAX_BYTES + 10];
     memset(huge, 'y', sizeof huge - 1);
     char at_edge[64], past_edge[64];
-    /* 48 bytes with the id "12345678" and both NULs: the most an entry
+    /* 60 bytes with the id "12345678" and both NULs: the most an entry
      * holds in itself; one more and the key has its own block. */
-    snprintf(at_edge, sizeof at_edge, "%.*s@example.com", 48 - 2 - 8 - 12, "abcdefghijklmnopqrstuvwxyz0123456789");
-    snprintf(past_edge, sizeof past_edge, "%.*s@example.com", 48 - 2 - 8 - 11, "abcdefghijklmnopqrstuvwxyz0123456789");
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";
+    snprintf(at_edge, sizeof at_edge, "%.*s@example.com", 60 - 2 - 8 - 12, letters);
+    snprintf(past_edge, sizeof past_edge, "%.*s@example.com", 60 - 2 - 8 - 11, letters);
     struct oc_field rec[] = {{"id", "51", OC_FIELD_STRING}, {"firstname", "Ann \"Q\"\n\xc3\xa9", OC_FIELD_STRING}};
     struct oc_field big[] = {{"id", "7", OC_FIELD_STRING}, {"notes", huge, OC_FIELD_STRING}};
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "Plain@Example.com", "123", NULL, 0), OC_OK);
@@ -687,6 +690,367 @@ START_TEST(test_load_sized_for_what_was_saved)
 }
 END_TEST
 
+/* ---- against a model ------------------------------------------------------
+ * The cache beside a plain list kept here in use order: what each get
+ * answers, what the bounds evict, and the saved value byte for byte as
+ * the kit JSON writer writes the list. Keys sit at and past the most an
+ * entry holds in itself (60 bytes of "key\0id\0"), ids have 1 to 20
+ * digits, some keys are boxed, escaped or record ids, some entries have
+ * a lookup record. */
+
+#define MODEL_KEY 520
+
+struct model_entry {
+    int by;
+    char key[MODEL_KEY], low[MODEL_KEY], id[24]; /* id "": no such contact */
+    int with_rec;
+    char first[32]; /* the record's second field */
+    int64_t at;
+    size_t bytes; /* its share of the saved value, comma included */
+};
+
+struct model {
+    struct model_entry *e; /* oldest first */
+    size_t n, bytes;
+};
+
+static void lower_ascii(const char *key, char *low)
+{
+    size_t k = 0;
+    for(; key[k]; k++)
+        low[k] = key[k] >= 'A' && key[k] <= 'Z' ? (char)(key[k] - 'A' + 'a') : key[k];
+    low[k] = '\0';
+}
+
+static void model_write(struct kit_jw *w, const struct model_entry *m)
+{
+    kit_jw_arr(w);
+    kit_jw_str(w, m->by == OC_LOOKUP_EMAIL ? "e" : "i");
+    kit_jw_str(w, m->low);
+    kit_jw_str(w, m->id[0] ? m->id : NULL);
+    kit_jw_int(w, m->at);
+    if(m->with_rec) {
+        kit_jw_arr(w);
+        kit_jw_str(w, "id");
+        kit_jw_str(w, m->id);
+        kit_jw_str(w, "firstname");
+        kit_jw_str(w, m->first);
+        kit_jw_arr_end(w);
+    }
+    kit_jw_arr_end(w);
+}
+
+/* The saved value the model stands for; the caller frees *out. */
+static void model_saved(const struct model *md, struct kit_buf *out)
+{
+    struct kit_jw w;
+    kit_jw_init(&w, out);
+    kit_jw_obj(&w);
+    kit_jw_kstr(&w, "cache", "contact-ids");
+    kit_jw_kint(&w, "v", 1);
+    kit_jw_key(&w, "entries");
+    kit_jw_arr(&w);
+    for(size_t i = 0; i < md->n; i++)
+        model_write(&w, &md->e[i]);
+    kit_jw_arr_end(&w);
+    kit_jw_obj_end(&w);
+    ck_assert_int_eq(kit_jw_error(&w), 0);
+}
+
+static long model_find(const struct model *md, int by, const char *low)
+{
+    for(size_t i = 0; i < md->n; i++)
+        if(md->e[i].by == by && !strcmp(md->e[i].low, low))
+            return (long)i;
+    return -1;
+}
+
+static void model_remove(struct model *md, size_t i)
+{
+    md->bytes -= md->e[i].bytes;
+    memmove(&md->e[i], &md->e[i + 1], (md->n - i - 1) * sizeof *md->e);
+    md->n--;
+}
+
+/* m as the newest entry, evicting as the cache does: the oldest while the
+ * table is at its bound or the saved bytes would pass theirs. */
+static void model_put(struct model *md, const struct model_entry *m)
+{
+    struct kit_buf one = KIT_BUF_INIT;
+    struct kit_jw w;
+    kit_jw_init(&w, &one);
+    model_write(&w, m);
+    size_t bytes = one.len + 1;
+    kit_buf_free(&one);
+    long old = model_find(md, m->by, m->low);
+    if(old >= 0)
+        model_remove(md, (size_t)old);
+    while(md->n && (md->n >= HS_IDCACHE_MAX_ENTRIES || md->bytes + bytes > HS_IDCACHE_MAX_BYTES))
+        model_remove(md, 0);
+    md->e[md->n] = *m;
+    md->e[md->n].bytes = bytes;
+    md->bytes += bytes;
+    md->n++;
+}
+
+static void model_use(struct model *md, size_t i)
+{
+    struct model_entry m = md->e[i];
+    memmove(&md->e[i], &md->e[i + 1], (md->n - i - 1) * sizeof *md->e);
+    md->e[md->n - 1] = m;
+}
+
+/* Entry i of the model tests: shapes at and around the inline edge. */
+static void model_make(int i, struct model_entry *m)
+{
+    memset(m, 0, sizeof *m);
+    size_t ilen = 1 + (size_t)(i % 20);
+    for(size_t d = 0; d < ilen; d++)
+        m->id[d] = (char)('0' + (i + (int)d * 7) % 10);
+    m->id[0] = (char)('1' + i % 9); /* HubSpot's ids have no leading zero */
+    m->by = OC_LOOKUP_EMAIL;
+    size_t klen;
+    switch(i % 7) {
+    case 0: klen = 60 - 2 - ilen; break;     /* fills the text exactly */
+    case 1: klen = 60 - 2 - ilen + 1; break; /* one byte over: boxed */
+    case 2: klen = 60 - 2 - ilen - 1; break;
+    case 3: /* no such contact: the key alone, with its NUL, fills it or not */
+        m->id[0] = '\0';
+        klen = i % 2 ? 59 : 60;
+        break;
+    case 4: klen = 100 + (size_t)(i % 400); break; /* well past it */
+    case 5:
+        m->by = OC_LOOKUP_ID;
+        klen = 0;
+        break;
+    default: klen = 0; break; /* a short address with a quote: not plain */
+    }
+    if(m->by == OC_LOOKUP_ID)
+        snprintf(m->key, sizeof m->key, "%d%.13s", 7000000 + i, m->id); /* 20 digits at most */
+    else if(!klen)
+        snprintf(m->key, sizeof m->key, "Q\"%d\\@x.CO", i);
+    else {
+        int p = snprintf(m->key, sizeof m->key, "Reader%d.", i);
+        static const char tail[] = "@Example.COM";
+        ck_assert_uint_ge(klen, (size_t)p + sizeof tail - 1);
+        memset(m->key + p, 'X', klen - (size_t)p - (sizeof tail - 1));
+        memcpy(m->key + klen - (sizeof tail - 1), tail, sizeof tail);
+        ck_assert_uint_eq(strlen(m->key), klen);
+    }
+    lower_ascii(m->key, m->low);
+    m->with_rec = m->id[0] && i % 5 == 2;
+    snprintf(m->first, sizeof m->first, "Reader \"%d\"", i);
+    m->at = T0 - i % 1000;
+}
+
+static void cache_put_model(struct hs_idcache *c, const struct model_entry *m)
+{
+    struct oc_field rec[] = {{"id", m->id, OC_FIELD_STRING}, {"firstname", m->first, OC_FIELD_STRING}};
+    ck_assert_int_eq(hs_idcache_put_at(c, m->by, m->key, m->id[0] ? m->id : NULL, m->with_rec ? rec : NULL,
+                                       m->with_rec ? 2 : 0, m->at),
+                     OC_OK);
+}
+
+/* A get of m's key answers m: its id (or none) and its record. */
+static void check_hit(struct hs_idcache *c, const struct model_entry *m)
+{
+    struct hs_idcache_hit h;
+    ck_assert_msg(hs_idcache_get(c, m->by, m->key, &h) == 1, "%s not found", m->key);
+    if(m->id[0])
+        ck_assert_str_eq(h.id, m->id);
+    else
+        ck_assert_ptr_null(h.id);
+    ck_assert_uint_eq(h.nfields, m->with_rec ? 2 : 0);
+    if(m->with_rec) {
+        ck_assert_str_eq(h.fields[0].key, "id");
+        ck_assert_str_eq(h.fields[0].value, m->id);
+        ck_assert_str_eq(h.fields[1].key, "firstname");
+        ck_assert_str_eq(h.fields[1].value, m->first);
+    }
+}
+
+static void check_saved_as_model(struct hs_idcache *c, const struct model *md)
+{
+    struct kit_buf want = KIT_BUF_INIT;
+    model_saved(md, &want);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    const char *got = th_state(&th, HS_IDCACHE_KEY);
+    ck_assert_ptr_nonnull(got);
+    size_t at = 0;
+    while(got[at] && got[at] == want.data[at])
+        at++;
+    ck_assert_msg(!got[at] && !want.data[at], "the saved value differs at byte %zu: %.80s, the model's %.80s", at,
+                  got + at, want.data + at);
+    ck_assert_uint_eq(hs_idcache_count(c), md->n);
+    ck_assert_uint_eq(hs_idcache_bytes(c), md->bytes);
+    kit_buf_free(&want);
+}
+
+/* Every shape one by one, each read back at once and after all the others,
+ * and the whole saved as the writer writes it. */
+START_TEST(test_keys_at_the_inline_edge)
+{
+    enum { N = 140 }; /* each of the 7 shapes with ids of all 20 lengths */
+    struct model md = {calloc(N + 1, sizeof(struct model_entry)), 0, 0};
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    for(int i = 0; i < N; i++) {
+        struct model_entry m;
+        model_make(i, &m);
+        cache_put_model(c, &m);
+        model_put(&md, &m);
+        ck_assert_uint_eq(hs_idcache_bytes(c), md.bytes);
+        check_hit(c, &m); /* the newest already: the order stays */
+    }
+    for(size_t i = 0; i < md.n; i++) {
+        check_hit(c, &md.e[i]);
+    }
+    /* The gets above went oldest first: the order is as it was. */
+    check_saved_as_model(c, &md);
+    hs_instance_release(a);
+    free(md.e);
+}
+END_TEST
+
+/* Through every doubling to the bound and past it, with gets moving
+ * entries up, keys put again with another id and entries dropped: after
+ * each doubling and at the end every entry the model holds is found as
+ * the model has it, those it evicted are not, and the saved value is the
+ * model's byte for byte. Loaded by another instance, the same cache:
+ * its save (after one more put) is the model's again. */
+START_TEST(test_growth_matches_the_model)
+{
+    enum { N = HS_IDCACHE_MAX_ENTRIES + 700 };
+    struct model md = {calloc(HS_IDCACHE_MAX_ENTRIES + 1, sizeof(struct model_entry)), 0, 0};
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    struct hs_idcache_hit h;
+    uint64_t rng = 0x9e3779b97f4a7c15u;
+    size_t last_cap = hs_idcache_capacity(c), grew = 0;
+    for(int i = 0; i < N; i++) {
+        struct model_entry m;
+        model_make(i, &m);
+        cache_put_model(c, &m);
+        model_put(&md, &m);
+        xorshift_next(&rng);
+        if(i % 3 == 0 && md.n > 1) { /* a get moves an older entry up */
+            size_t k = (size_t)(rng % md.n);
+            check_hit(c, &md.e[k]);
+            model_use(&md, k);
+        }
+        if(i % 17 == 0 && md.n > 2) { /* an older key put again, its id changed */
+            struct model_entry again = md.e[(rng >> 20) % (md.n - 1)];
+            if(!again.id[0] || !again.id[1])
+                strcpy(again.id, again.id[0] == '1' ? "98765432109876543210" : "12345678901234567890");
+            else
+                again.id[0] = again.id[0] == '9' ? '1' : (char)(again.id[0] + 1);
+            cache_put_model(c, &again);
+            model_put(&md, &again);
+        }
+        if(i % 29 == 0 && md.n > 2) { /* dropped */
+            size_t k = (size_t)((rng >> 32) % md.n);
+            hs_idcache_drop(c, md.e[k].by, md.e[k].key);
+            ck_assert_int_eq(hs_idcache_get(c, md.e[k].by, md.e[k].key, &h), 0);
+            model_remove(&md, k);
+        }
+        ck_assert_uint_eq(hs_idcache_count(c), md.n);
+        ck_assert_uint_eq(hs_idcache_bytes(c), md.bytes);
+        if(hs_idcache_capacity(c) != last_cap) {
+            last_cap = hs_idcache_capacity(c);
+            grew++;
+            /* Right after the move: every entry, oldest first (so the
+             * order stays the model's). */
+            for(size_t k = 0; k < md.n; k++)
+                check_hit(c, &md.e[k]);
+        }
+    }
+    ck_assert_uint_ge(grew, 6);
+    ck_assert_uint_eq(hs_idcache_capacity(c), HS_IDCACHE_MAX_ENTRIES);
+    for(int i = 0; i < N; i++) {
+        struct model_entry m;
+        model_make(i, &m);
+        if(model_find(&md, m.by, m.low) < 0)
+            ck_assert_msg(hs_idcache_get(c, m.by, m.key, &h) == 0, "%s kept, the model evicted or dropped it",
+                          m.key);
+    }
+    check_saved_as_model(c, &md);
+    hs_instance_release(a);
+
+    struct oc_instance *b = instance_ttl();
+    c = hs_idcache_open(b);
+    ck_assert_uint_eq(hs_idcache_count(c), md.n);
+    struct model_entry last;
+    model_make(N + 1, &last);
+    cache_put_model(c, &last);
+    model_put(&md, &last);
+    check_saved_as_model(c, &md);
+    hs_instance_release(b);
+    free(md.e);
+}
+END_TEST
+
+/* A value saved before entries were laid out as now reads back as the
+ * same cache: the same answers, and saved again (after one more put) the
+ * same bytes in the same order. */
+START_TEST(test_old_saved_value_reads_the_same)
+{
+    static const char old[] =
+        "{\"cache\":\"contact-ids\",\"v\":1,\"entries\":["
+        "[\"e\",\"reader.one.xxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com\",\"1234567890123\",1795823999000],"
+        "[\"e\",\"reader.two.xxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com\",\"1234567890123\",1795823999001],"
+        "[\"e\",\"q\\\"uote\\\\d@example.com\",\"9\",1795823999002],"
+        "[\"i\",\"404\",null,1795823999003],"
+        "[\"e\",\"nobody.at.all.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com\",null,1795823999004],"
+        "[\"e\",\"ann@example.com\",\"51\",1795823999005,[\"id\",\"51\",\"firstname\",\"Ann \\\"Q\\\"\\n\"]],"
+        "[\"i\",\"12345678901234567890\",\"12345678901234567890\",1795823999006],"
+        "[\"e\",\"j\xc3\xb6rg@example.com\",\"10\",1795823999007]"
+        "]}";
+    put_state(old);
+    struct oc_instance *a = instance_ttl();
+    struct hs_idcache *c = hs_idcache_open(a);
+    ck_assert_uint_eq(hs_idcache_count(c), 8);
+    struct hs_idcache_hit h;
+    /* Gets of the newest only, so the order is as saved. */
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "J\xc3\xb6RG@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "10");
+    ck_assert_int_eq(hs_idcache_put_at(c, OC_LOOKUP_EMAIL, "Last@Example.com", "7", NULL, 0, T0), OC_OK);
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    char want[sizeof old + 64];
+    snprintf(want, sizeof want, "%.*s,[\"e\",\"last@example.com\",\"7\",%lld]]}", (int)(sizeof old - 1 - 2), old,
+             (long long)T0);
+    ck_assert_str_eq(th_state(&th, HS_IDCACHE_KEY), want);
+    ck_assert_uint_eq(strlen(want), strlen("{\"cache\":\"contact-ids\",\"v\":1,\"entries\":[]}") +
+                                        hs_idcache_bytes(c) - 1);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "READER.ONE.xxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "1234567890123");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "reader.two.xxxxxxxxxxxxxxxxxxxxxxxxxxxx@EXAMPLE.com", &h), 1);
+    ck_assert_str_eq(h.id, "1234567890123");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "Q\"UOTE\\D@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "9");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_ID, "404", &h), 1);
+    ck_assert_ptr_null(h.id);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "nobody.at.all.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com", &h), 1);
+    ck_assert_ptr_null(h.id);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "ann@example.com", &h), 1);
+    ck_assert_str_eq(h.id, "51");
+    ck_assert_uint_eq(h.nfields, 2);
+    ck_assert_str_eq(h.fields[1].value, "Ann \"Q\"\n");
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_ID, "12345678901234567890", &h), 1);
+    ck_assert_str_eq(h.id, "12345678901234567890");
+    /* drop_id matches the whole id, not a prefix of it. */
+    hs_idcache_drop_id(c, "123456789012");
+    ck_assert_uint_eq(hs_idcache_count(c), 9);
+    hs_idcache_drop_id(c, "1234567890123");
+    ck_assert_uint_eq(hs_idcache_count(c), 7);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "reader.one.xxxxxxxxxxxxxxxxxxxxxxxxxxx@example.com", &h), 0);
+    /* Keys no put takes are held by none. */
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "", &h), 0);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_EMAIL, "ann@example.com\x01", &h), 0);
+    ck_assert_int_eq(hs_idcache_get(c, OC_LOOKUP_ID, "51", &h), 0);
+    hs_instance_release(a);
+}
+END_TEST
+
 Suite *make_idcache_suite(void);
 Suite *make_idcache_suite(void)
 {
@@ -709,6 +1073,9 @@ Suite *make_idcache_suite(void)
     tcase_add_test(tc, test_small_cache_small_table);
     tcase_add_test(tc, test_growth_keeps_entries_and_use_order);
     tcase_add_test(tc, test_load_sized_for_what_was_saved);
+    tcase_add_test(tc, test_keys_at_the_inline_edge);
+    tcase_add_test(tc, test_growth_matches_the_model);
+    tcase_add_test(tc, test_old_saved_value_reads_the_same);
     suite_add_tcase(s, tc);
     return s;
 }
