@@ -398,7 +398,7 @@ static void read_item(struct run *R, struct hs_push_item **out, int64_t wait_ms)
  * 0 when it has to wait for another wave, -1 out of memory. */
 static int place(struct run *R, struct hs_push_item *it)
 {
-    size_t klen = strlen(it->key), b = 0;
+    size_t klen = hs_push_item_key_len(it), b = 0;
     while(b < R->active && R->nb[b] == HS_PUSH_BATCH)
         b++;
     /* One lookup: it joins the batch with room unless its email is in
@@ -418,7 +418,7 @@ static int place(struct run *R, struct hs_push_item *it)
         return 0;
     if(hs_upsert_item_merge(first, it))
         return -1;
-    hs_push_item_set_json(it, NULL, 0); /* merged: only its own name and result are left */
+    hs_push_item_drop_upsert(it); /* merged: only its own name and result are left */
     if(first->copies_last)
         first->copies_last->copy_next = it;
     else
@@ -567,8 +567,12 @@ static void route(struct run *R, struct hs_push_item *it)
 {
     if(it->error)
         finish(R, it);
-    else if(it->record_id)
+    else if(it->record_id) {
+        /* Its upsert is over: the object and key are dead weight while it
+         * waits for the list add, and most items alive wait there. */
+        hs_push_item_drop_upsert(it);
         enqueue(R, &R->pending, it);
+    }
     else
         enqueue(R, &R->carry, it); /* unsettled: the stop handler reports it */
 }
@@ -939,6 +943,8 @@ oc_status hs_push(struct oc_instance *in, const struct oc_push_request *req, str
     hs_log(in, OC_LOG_INFO, "push to list %s: %llu inputs, %llu added, %llu already members, %llu failed",
            req->list_id, (unsigned long long)R.done, (unsigned long long)R.added,
            (unsigned long long)R.already, (unsigned long long)R.failed);
+    hs_log(in, OC_LOG_DEBUG, "push to list %s: the inputs on their way took at most %zu bytes of item blocks",
+           req->list_id, hs_push_pool_peak_bytes(&R.pool));
     run_free(&R);
     return rc;
 }

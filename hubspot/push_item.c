@@ -5,6 +5,7 @@
 #include "hubspot/push_item.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +13,6 @@
 
 #include "hubspot/host.h"
 #include "plugin/error.h"
-
-/* Whether s is a separate allocation (not inside the item itself). */
-static int apart(const struct hs_push_item *it, const char *s)
-{
-    uintptr_t p = (uintptr_t)s, lo = (uintptr_t)it->text;
-    return s && s != it->id_text && !(p >= lo && p < lo + it->text_len);
-}
-
-static void free_apart(const struct hs_push_item *it, char *s)
-{
-    if(apart(it, s))
-        free(s);
-}
 
 /* A block on a free list is poisoned under AddressSanitizer, so a use
  * of an item after its free is still caught though the block is not
@@ -38,11 +26,14 @@ static void free_apart(const struct hs_push_item *it, char *s)
 #define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-static size_t class_bytes(unsigned cls) { return ((size_t)cls + 1) * HS_PUSH_POOL_GRAIN; }
+static inline size_t class_bytes(unsigned cls) { return ((size_t)cls + 1) * HS_PUSH_POOL_GRAIN; }
 
-static void pool_put(struct hs_push_pool *pool, unsigned cls, void *block)
+/* Inlined: a push takes and gives back two blocks per input. */
+static inline __attribute__((always_inline)) void pool_put(struct hs_push_pool *pool, unsigned cls,
+                                                           void *block)
 {
     if(pool->nfree[cls] >= HS_PUSH_POOL_KEEP) {
+        pool->bytes -= class_bytes(cls);
         free(block);
         return;
     }
@@ -52,11 +43,18 @@ static void pool_put(struct hs_push_pool *pool, unsigned cls, void *block)
     pool->nfree[cls]++;
 }
 
-static void *pool_take(struct hs_push_pool *pool, unsigned cls)
+static inline __attribute__((always_inline)) void *pool_take(struct hs_push_pool *pool, unsigned cls)
 {
     void *block = pool->free[cls];
-    if(!block)
-        return malloc(class_bytes(cls));
+    if(!block) {
+        block = malloc(class_bytes(cls));
+        if(block) {
+            pool->bytes += class_bytes(cls);
+            if(pool->bytes > pool->peak)
+                pool->peak = pool->bytes;
+        }
+        return block;
+    }
     POOL_UNPOISON(block, class_bytes(cls));
     memcpy(&pool->free[cls], block, sizeof(void *));
     pool->nfree[cls]--;
@@ -77,18 +75,30 @@ void hs_push_pool_free(struct hs_push_pool *pool)
     memset(pool, 0, sizeof *pool);
 }
 
+size_t hs_push_pool_bytes(const struct hs_push_pool *pool) { return pool->bytes; }
+
+size_t hs_push_pool_peak_bytes(const struct hs_push_pool *pool) { return pool->peak; }
+
+/* A block of class cls from pool, or malloc'd alone (pool NULL). */
+static inline void block_put(struct hs_push_pool *pool, unsigned cls, void *block)
+{
+    if(pool)
+        pool_put(pool, cls, block);
+    else
+        free(block);
+}
+
 static void item_free_one(struct hs_push_item *it)
 {
-    free_apart(it, it->input);
-    free_apart(it, it->email);
-    free_apart(it, it->key);
-    free_apart(it, it->json);
-    free_apart(it, it->record_id);
-    free(it->error);
-    if(it->pool)
-        pool_put(it->pool, it->pool_class, it);
-    else
-        free(it);
+    if(it->json_apart)
+        free(it->json);
+    if(it->upsert)
+        block_put(it->pool, it->upsert_class, it->upsert);
+    if(it->record_id && it->record_id != it->id_text)
+        free(it->record_id);
+    if(it->error)
+        free(it->error);
+    block_put(it->pool, it->pool_class, it);
 }
 
 /* Copy s[0..n) and its NUL to *p, advancing it; the copy. */
@@ -140,40 +150,46 @@ struct hs_push_item *hs_push_item_new(uint64_t ord, const char *input, size_t il
     return hs_push_item_new_in(NULL, ord, input, ilen, email, elen, key, json, jlen);
 }
 
+static inline size_t class_of(size_t bytes) { return (bytes - 1) / HS_PUSH_POOL_GRAIN; }
+
 struct hs_push_item *hs_push_item_new_in(struct hs_push_pool *pool, uint64_t ord, const char *input,
                                          size_t ilen, const char *email, size_t elen, int key,
                                          const char *json, size_t jlen)
 {
-    /* The strings an input needs, in the item's own block: one
-     * allocation per input instead of one per string. */
-    size_t text = ilen + 1 + (email ? (elen + 1) * (key ? 2 : 1) : 0) + (json ? jlen + 1 : 0);
-    size_t size = sizeof(struct hs_push_item) + text;
-    size_t cls = (size - 1) / HS_PUSH_POOL_GRAIN;
-    int pooled = pool && cls < HS_PUSH_POOL_CLASSES;
-    struct hs_push_item *it = pooled ? pool_take(pool, (unsigned)cls) : malloc(size);
+    /* Two blocks per input whatever its strings: the item with what its
+     * result needs, and the upsert part, given back on its own. */
+    size_t size = sizeof(struct hs_push_item) + ilen + 1 + (email ? elen + 1 : 0);
+    size_t usize = (email && key ? elen + 1 : 0) + (json ? jlen + 1 : 0);
+    if(jlen > UINT32_MAX)
+        return NULL; /* 4 GiB of one input's upsert object: no push takes that */
+    size_t cls = class_of(size), ucls = usize ? class_of(usize) : 0;
+    if(pool && (cls >= HS_PUSH_POOL_CLASSES || ucls >= HS_PUSH_POOL_CLASSES))
+        pool = NULL; /* kept out of the pool whole: its blocks go back as they came */
+    struct hs_push_item *it = pool ? pool_take(pool, (unsigned)cls) : malloc(size);
     if(!it)
         return NULL;
-    memset(it, 0, sizeof *it);
-    if(pooled) {
-        it->pool = pool;
-        it->pool_class = (unsigned)cls;
+    char *u = NULL;
+    if(usize && !(u = pool ? pool_take(pool, (unsigned)ucls) : malloc(usize))) {
+        block_put(pool, (unsigned)cls, it);
+        return NULL;
     }
-    it->ord = ord;
-    it->text_len = text;
+    /* Stores the compiler sees the size of, not a memset call. */
+    *it = (struct hs_push_item){.ord = ord, .pool = pool, .upsert = u,
+                                .pool_class = (unsigned char)cls, .upsert_class = (unsigned char)ucls};
     char *p = it->text;
     it->input = put_text(&p, input, ilen);
     if(email) {
         it->email = put_text(&p, email, elen);
         if(key) {
-            it->key = p;
-            lower_ascii(p, email, elen);
-            p[elen] = '\0';
-            p += elen + 1;
+            it->key = u;
+            lower_ascii(u, email, elen);
+            u[elen] = '\0';
+            u += elen + 1;
         }
     }
     if(json) {
-        it->json = put_text(&p, json, jlen);
-        it->json_len = jlen;
+        it->json = put_text(&u, json, jlen);
+        it->json_len = (uint32_t)jlen;
     }
     return it;
 }
@@ -192,15 +208,29 @@ int hs_push_item_set_id(struct hs_push_item *it, const char *id, size_t len)
 
 void hs_push_item_clear_id(struct hs_push_item *it)
 {
-    free_apart(it, it->record_id);
+    if(it->record_id && it->record_id != it->id_text)
+        free(it->record_id);
     it->record_id = NULL;
 }
 
 void hs_push_item_set_json(struct hs_push_item *it, char *json, size_t len)
 {
-    free_apart(it, it->json);
+    if(it->json_apart)
+        free(it->json);
     it->json = json;
-    it->json_len = json ? len : 0;
+    it->json_len = json ? (uint32_t)len : 0;
+    it->json_apart = json != NULL;
+}
+
+void hs_push_item_drop_upsert(struct hs_push_item *it)
+{
+    if(it->json_apart)
+        free(it->json);
+    if(it->upsert)
+        block_put(it->pool, it->upsert_class, it->upsert);
+    it->upsert = it->key = it->json = NULL;
+    it->json_len = 0;
+    it->json_apart = 0;
 }
 
 void hs_push_item_free(struct hs_push_item *it)

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hubspot/instance.h"
 #include "plugin/http.h"
@@ -36,41 +37,61 @@ enum hs_push_status {
     HS_PUSH_FAILED
 };
 
-/* Room for a record id kept inside the item (HubSpot's are decimal, up
- * to 20 digits): setting one then costs no allocation. */
-#define HS_PUSH_ID_INLINE 24
+/* Room for a record id kept inside the item: HubSpot's are decimal, and
+ * every one up to 19 digits fits, so setting one costs no allocation (a
+ * longer one is still kept, as its own allocation). */
+#define HS_PUSH_ID_INLINE 20
 
-/* One input on its way. Every string is owned by the item
- * (hs_push_item_free): each is either its own allocation or lives inside
- * the item (text[] from hs_push_item_new, id_text), so code that replaces
- * one goes through hs_push_item_set_id / _clear_id / _set_json. */
+/* One input on its way, in two blocks: the item (this struct, its input
+ * name and email in text[]) lives until its push_result is out; its
+ * upsert part (key and json, in the block at upsert) only until its
+ * upsert is over (hs_push_item_drop_upsert). A bulk push holds about
+ * 1,400 items at once, most of them waiting for their list add, for
+ * which the upsert object is dead weight; dropping it is a pool put, not
+ * a copy of the item. Lengths are 32-bit and flags bytes for the same
+ * reason: every byte of the struct counts that many times.
+ *
+ * Every string is owned by the item (hs_push_item_free), so code that
+ * replaces one goes through hs_push_item_set_id / _clear_id / _set_json:
+ * input and email sit in text[], key in the upsert block, json there or
+ * its own allocation (json_apart), record_id in id_text or its own
+ * allocation, error its own allocation. */
 struct hs_push_item {
     uint64_t ord;      /* 1-based position in this run; the trace id is derived from it */
     char *input;       /* the input's name for results ("line 12") */
     char *email;       /* as given, surrounding blanks removed; NULL if none */
-    char *key;         /* email lowercased: duplicate and cache key */
-    char *json;        /* this input's upsert object, serialized */
-    size_t json_len;
+    char *key;         /* email lowercased: duplicate and cache key; NULL once dropped */
+    char *json;        /* this input's upsert object, serialized; NULL once dropped */
     char *record_id;   /* once HubSpot (or the cache) gave one */
     char *error;       /* once it failed */
-    int email_only;    /* the input carries no property beyond email */
-    int from_cache;    /* record_id came from the instance cache */
-    int created;       /* this run's upsert created the contact (HubSpot's "new") */
-    int status;        /* enum hs_push_status */
-    size_t cols_hi;    /* the run's column names known when it was read (its own included) */
+    /* Later inputs with this email merged into this one's upsert, in input
+     * order (owned; each copy's upsert part is dropped once merged). */
+    struct hs_push_item *copies, *copies_last, *copy_next;
+    struct hs_push_pool *pool; /* where its blocks go back; NULL: malloc'd alone */
+    char *upsert;              /* the block key and json live in; NULL: none */
+    uint32_t json_len;
+    uint32_t cols_hi;  /* the run's column names known when it was read (its own included) */
+    char id_text[HS_PUSH_ID_INLINE]; /* record_id's bytes when it fits */
+    _Bool email_only;  /* the input carries no property beyond email */
+    _Bool from_cache;  /* record_id came from the instance cache */
+    _Bool created;     /* this run's upsert created the contact (HubSpot's "new") */
     /* Some text it carries may hold a secret (the input's own, or text of
      * a server answer not found clean): its push_result is then scanned
      * field by field. Every error set by hs_push_item_fail counts. */
-    int suspect;
-    /* Later inputs with this email merged into this one's upsert, in input
-     * order (owned; each copy's json is dropped once merged). */
-    struct hs_push_item *copies, *copies_last, *copy_next;
-    struct hs_push_pool *pool;       /* where its block goes back; NULL: malloc'd alone */
-    unsigned pool_class;             /* the block's size class in pool */
-    char id_text[HS_PUSH_ID_INLINE]; /* record_id's bytes when it fits */
-    size_t text_len;                 /* bytes of text[] */
-    char text[];                     /* input, email, key, json of hs_push_item_new */
+    _Bool suspect;
+    _Bool json_apart;           /* json is its own allocation, not in upsert */
+    unsigned char status;       /* enum hs_push_status */
+    unsigned char pool_class;   /* the item block's size class in pool */
+    unsigned char upsert_class; /* the upsert block's; HS_PUSH_POOL_CLASSES: malloc'd alone */
+    char text[];                /* input, then email, each NUL-terminated */
 };
+
+/* Bytes of it->key (not NULL). The json of hs_push_item_new starts
+ * right after the key's NUL, so while it is there no strlen is needed. */
+static inline size_t hs_push_item_key_len(const struct hs_push_item *it)
+{
+    return it->json && !it->json_apart ? (size_t)(it->json - it->key) - 1 : strlen(it->key);
+}
 
 /* Freed item blocks kept for reuse, by size class (HS_PUSH_POOL_GRAIN
  * bytes each step): a bulk push makes and frees an item per input while
@@ -85,6 +106,7 @@ struct hs_push_item {
 struct hs_push_pool {
     void *free[HS_PUSH_POOL_CLASSES]; /* each free block's first word links the next */
     size_t nfree[HS_PUSH_POOL_CLASSES];
+    size_t bytes, peak; /* bytes of blocks it has from malloc; their most */
 };
 
 /* Free the blocks pool keeps and zero it. */
@@ -96,10 +118,11 @@ struct hs_push_item *hs_push_item_new_in(struct hs_push_pool *pool, uint64_t ord
                                          size_t ilen, const char *email, size_t elen, int key,
                                          const char *json, size_t jlen);
 
-/* A new item for input number ord: one allocation holding the item and
- * copies of input (ilen bytes), email (elen bytes, NULL for none), the key
+/* A new item for input number ord holding copies of input (ilen bytes)
+ * and email (elen bytes, NULL for none) in its own block, and the key
  * (email lowercased, when key is nonzero) and json (jlen bytes, NULL for
- * none), each NUL-terminated. Strings are only read; NULL on oom. */
+ * none) in its upsert block, each NUL-terminated. Strings are only read;
+ * NULL on oom. */
 struct hs_push_item *hs_push_item_new(uint64_t ord, const char *input, size_t ilen, const char *email,
                                       size_t elen, int key, const char *json, size_t jlen);
 /* Replace it->record_id by a copy of id[0..len) (inside the item when it
@@ -110,6 +133,18 @@ void hs_push_item_clear_id(struct hs_push_item *it);
 /* Replace it->json (freed unless it lives in the item) by json (taken:
  * malloc'd, or NULL) of len bytes. */
 void hs_push_item_set_json(struct hs_push_item *it, char *json, size_t len);
+
+/* Free it's upsert part (key and json, NULL after): for an item whose
+ * upsert is over (it waits for its list add, or it is a copy merged into
+ * another's upsert); what its push_result needs stays. */
+void hs_push_item_drop_upsert(struct hs_push_item *it);
+
+/* Bytes of blocks pool has from malloc now (in items or kept free),
+ * and the most it had at once since it was zeroed: what the items of a
+ * run add to the process, for a run to log and a test to bound. Counted
+ * only where a block is malloc'd or freed, never on reuse. */
+size_t hs_push_pool_bytes(const struct hs_push_pool *pool);
+size_t hs_push_pool_peak_bytes(const struct hs_push_pool *pool);
 
 /* Free it and the copies merged into it (a pooled block goes back to its
  * pool). NULL is a no-op. */

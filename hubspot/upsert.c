@@ -274,10 +274,12 @@ int hs_upsert_json_write(struct kit_buf *out, uint64_t ord_num, const char *emai
 int hs_upsert_item_json(struct hs_push_item *it, const struct oc_field *f, size_t n)
 {
     struct kit_buf b = KIT_BUF_INIT;
-    if(hs_upsert_json_write(&b, it->ord, it->email, strlen(it->email), f, n, &it->email_only)) {
+    int email_only;
+    if(hs_upsert_json_write(&b, it->ord, it->email, strlen(it->email), f, n, &email_only)) {
         kit_buf_free(&b);
         return -1;
     }
+    it->email_only = email_only;
     size_t len = b.len;
     char *json = kit_buf_take(&b);
     if(!json)
