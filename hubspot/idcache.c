@@ -109,7 +109,12 @@ _Static_assert(HS_IDCACHE_MAX_ENTRIES <= INT32_MAX, "entry numbers fit 32 bits")
  * bytes or more ("","",), so its count fits nfields. */
 _Static_assert(HS_IDCACHE_RECORD_MAX_BYTES / 6 <= UINT16_MAX, "a kept record's fields fit 16 bits");
 
-static int entry_by(const struct entry *e) { return e->flags & BY_ID ? OC_LOOKUP_ID : OC_LOOKUP_EMAIL; }
+/* by is the BY_ID bit as it is: a put stores it and a probe compares it
+ * without a branch. */
+_Static_assert(OC_LOOKUP_EMAIL == 0 && OC_LOOKUP_ID == BY_ID && PLAIN == 1 << 1 && BOXED == 1 << 2,
+               "by is its flag bit, and the others follow it");
+
+static int entry_by(const struct entry *e) { return e->flags & BY_ID; }
 
 /* The entry's key, NUL-terminated: in its text, or in its own block. */
 static char *entry_key(const struct entry *e)
@@ -527,7 +532,7 @@ static void write_plain(struct kit_buf *out, const struct entry *e)
     if(kit_buf_reserve(out, klen + ilen + alen + 16))
         return;
     char *d = out->data + out->len;
-    memcpy(d, e->flags & BY_ID ? "[\"i\",\"" : "[\"e\",\"", 6);
+    memcpy(d, entry_by(e) == OC_LOOKUP_ID ? "[\"i\",\"" : "[\"e\",\"", 6);
     d += 6;
     memcpy(d, key, klen);
     d += klen;
@@ -663,7 +668,7 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
         goto oom;
     /* Allocated (when it does not fit an entry) before anything is
      * removed, so running out of memory leaves the old entry for key. */
-    size_t need = klen + 1 + (id ? ilen + 1 : 0);
+    size_t need = klen + 1 + ilen + (id != NULL); /* ilen is 0 without an id */
     char *block = need > ENTRY_TEXT ? malloc(need) : NULL;
     if(need > ENTRY_TEXT && !block)
         goto oom;
@@ -703,8 +708,8 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     if(id)
         memcpy(text + klen + 1, id, ilen + 1);
     e->klen = (uint16_t)klen;
-    e->ilen = (uint8_t)(id ? ilen : 0);
-    e->flags = (uint8_t)((by == OC_LOOKUP_ID ? BY_ID : 0) | (plain ? PLAIN : 0) | (block ? BOXED : 0));
+    e->ilen = (uint8_t)ilen;
+    e->flags = (uint8_t)((unsigned)by | (unsigned)plain << 1 | (unsigned)(block != NULL) << 2);
     e->fields = copied;
     e->nfields = (uint16_t)nf;
     e->hash = hash;
