@@ -15,11 +15,11 @@
  * In memory: a pool of entries in one list from least to most recently
  * used, and an index over them, so get, put and eviction cost O(1). The
  * index is open addressing with linear probing over slots of the key's
- * hash and the entry's number (8 bytes: a cache line holds 8), at most
+ * hash and the entry's number (4 bytes: a cache line holds 16), at most
  * half full: a lookup of a key not held (nearly every one in a bulk push
  * of new contacts) reads a run of slots in one or two cache lines and no
  * entry, where a chain through the entries cost a cache miss per entry;
- * an entry is read only when its slot's hash matches. Deletion shifts the
+ * an entry is read only when its slot's hash bits match. Deletion shifts the
  * run back (no tombstones), so a probe always ends at the first empty
  * slot.
  * The pool starts at INITIAL_ENTRIES and doubles as it fills, up to the
@@ -85,14 +85,30 @@ struct entry {
     char text[ENTRY_TEXT]; /* key\0id\0 when they fit; else the box's address */
 };
 
-/* One place in the index: the hash of an entry's key, and the entry's
- * number (NO_ENTRY: the slot is empty). */
-struct slot {
-    uint32_t hash;
-    int32_t entry;
-};
+/* One place in the index: the entry's number plus one in the low
+ * ENTRY_BITS (0: the slot is empty), the low bits of its key's hash above
+ * them. Those hold the key's home slot (the hash modulo the slot count)
+ * and more: a key not held is told apart from the slots of its run with
+ * few entry reads, in half the memory of a whole hash and number. */
+typedef uint32_t slot_t;
 
-#define NO_ENTRY (-1)
+#define ENTRY_BITS 13
+#define ENTRY_MASK ((UINT32_C(1) << ENTRY_BITS) - 1)
+#define EMPTY_SLOT 0
+
+_Static_assert(HS_IDCACHE_MAX_ENTRIES <= ENTRY_MASK, "an entry's number plus one fits its bits");
+/* The most slots a table has (twice the bound, a power of two): a slot's
+ * hash bits must still name its home. */
+_Static_assert(2 * HS_IDCACHE_MAX_ENTRIES <= (UINT32_C(1) << (32 - ENTRY_BITS)), "a slot holds its home");
+
+static slot_t slot_make(uint32_t hash, long entry) { return hash << ENTRY_BITS | (uint32_t)(entry + 1); }
+
+static long slot_entry(slot_t x) { return (long)(x & ENTRY_MASK) - 1; }
+
+/* Whether x's hash bits are those of hash. */
+static int slot_hash_is(slot_t x, uint32_t hash) { return (x & ~ENTRY_MASK) == hash << ENTRY_BITS; }
+
+static size_t slot_home(slot_t x, size_t mask) { return (x >> ENTRY_BITS) & mask; }
 
 /* Three entries in two cache lines on LP64, the text taking what the
  * rest leaves. */
@@ -137,7 +153,7 @@ struct hs_idcache {
     size_t max;  /* the bound: at it, the least recently used makes room */
     size_t used; /* slots ever handed out; those from here on are fresh */
     size_t count, bytes;
-    struct slot *slot;
+    slot_t *slot;
     size_t nslot; /* a power of two, at least twice cap: a probe meets an empty slot soon */
     unsigned long index_moves; /* counts deletions and rebuilds: a probe position older than
                                   one may no longer be where the key goes */
@@ -296,16 +312,16 @@ static inline __attribute__((always_inline)) long probe(const struct hs_idcache 
 {
     size_t mask = c->nslot - 1;
     for(size_t s = hash & mask;; s = (s + 1) & mask) {
-        struct slot x = c->slot[s];
-        if(x.entry == NO_ENTRY) {
+        slot_t x = c->slot[s];
+        if(x == EMPTY_SLOT) {
             *at = s;
             return -1;
         }
-        const struct entry *e = &c->e[x.entry];
-        if(x.hash == hash && e->klen == klen && entry_by(e) == by &&
+        const struct entry *e = &c->e[slot_entry(x)];
+        if(slot_hash_is(x, hash) && e->klen == klen && entry_by(e) == by &&
            !memcmp(entry_key(e), form, klen)) {
             *at = s;
-            return x.entry;
+            return slot_entry(x);
         }
     }
 }
@@ -327,7 +343,7 @@ static long find(const struct hs_idcache *c, int by, const char *key)
 static size_t empty_slot(const struct hs_idcache *c, uint32_t hash)
 {
     size_t mask = c->nslot - 1, s = hash & mask;
-    while(c->slot[s].entry != NO_ENTRY)
+    while(c->slot[s] != EMPTY_SLOT)
         s = (s + 1) & mask;
     return s;
 }
@@ -336,7 +352,7 @@ static size_t empty_slot(const struct hs_idcache *c, uint32_t hash)
 static size_t slot_of(const struct hs_idcache *c, long i, uint32_t hash)
 {
     size_t mask = c->nslot - 1, s = hash & mask;
-    while(c->slot[s].entry != i)
+    while(slot_entry(c->slot[s]) != i)
         s = (s + 1) & mask;
     return s;
 }
@@ -349,14 +365,14 @@ static size_t slot_of(const struct hs_idcache *c, long i, uint32_t hash)
 static void unindex(struct hs_idcache *c, size_t hole)
 {
     size_t mask = c->nslot - 1;
-    for(size_t s = (hole + 1) & mask; c->slot[s].entry != NO_ENTRY; s = (s + 1) & mask) {
-        size_t home = c->slot[s].hash & mask;
+    for(size_t s = (hole + 1) & mask; c->slot[s] != EMPTY_SLOT; s = (s + 1) & mask) {
+        size_t home = slot_home(c->slot[s], mask);
         if(((s - home) & mask) >= ((s - hole) & mask)) {
             c->slot[hole] = c->slot[s];
             hole = s;
         }
     }
-    c->slot[hole].entry = NO_ENTRY;
+    c->slot[hole] = EMPTY_SLOT;
     c->index_moves++;
 }
 
@@ -439,7 +455,7 @@ static oc_status grow(struct hs_idcache *c, size_t want)
     size_t nslot = 16;
     while(nslot < 2 * want)
         nslot *= 2;
-    struct slot *slot = malloc(nslot * sizeof *slot);
+    slot_t *slot = malloc(nslot * sizeof *slot);
     if(!slot)
         return OC_E_NOMEM;
     struct entry *e = realloc(c->e, want * sizeof *e);
@@ -453,12 +469,10 @@ static oc_status grow(struct hs_idcache *c, size_t want)
     c->slot = slot;
     c->nslot = nslot;
     c->index_moves++;
-    for(size_t s = 0; s < nslot; s++)
-        slot[s].entry = NO_ENTRY;
+    memset(slot, 0, nslot * sizeof *slot); /* EMPTY_SLOT */
     for(long i = c->oldest; i >= 0; i = e[i].newer) {
         size_t s = empty_slot(c, e[i].hash);
-        slot[s].hash = e[i].hash;
-        slot[s].entry = (int32_t)i;
+        slot[s] = slot_make(e[i].hash, i);
     }
     return OC_OK;
 }
@@ -698,8 +712,7 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     } else {
         i = (long)c->used++;
     }
-    c->slot[at].hash = hash;
-    c->slot[at].entry = (int32_t)i;
+    c->slot[at] = slot_make(hash, i);
     struct entry *e = &c->e[i];
     char *text = block ? block : e->text;
     if(block)

@@ -117,7 +117,7 @@ size_t hs_idcache_bytes(const struct hs_idcache *c);
  * doubles as it fills, up to its bound (HS_IDCACHE_MAX_ENTRIES, or
  * hs_idcache_limit's), and a load is sized for what it reads at once; it
  * never shrinks while the instance lives. For tests and logs: memory held
- * is about 96 bytes an entry and 16 of index. c is borrowed; NULL: 0. */
+ * is about 96 bytes an entry and 8 of index. c is borrowed; NULL: 0. */
 size_t hs_idcache_capacity(const struct hs_idcache *c);
 
 /* Slots in c's index now (a power of two, at least twice the capacity):
