@@ -645,8 +645,10 @@ static oc_status put_at(struct hs_idcache *c, int by, const char *key, const cha
     int plain = !escaped;
     uint32_t hash = form_hash(by, low, klen);
     size_t ilen = 0;
-    while(id && id[ilen] >= '0' && id[ilen] <= '9')
-        ilen++;
+    /* One compare a digit: a byte that is not one wraps past 9. */
+    if(id)
+        while((unsigned char)(id[ilen] - '0') <= 9)
+            ilen++;
     if(id && (!ilen || id[ilen] || ilen > ID_MAX_DIGITS))
         return OC_E_INVALID;
     if(n && (!fields || !fields[0].key || strcmp(fields[0].key, "id") || !id ||

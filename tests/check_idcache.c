@@ -392,6 +392,12 @@ START_TEST(test_bad_puts_refused)
     ck_assert_int_eq(hs_idcache_put(c, 7, "x@example.com", "1", NULL, 0), OC_E_INVALID);
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", "1a", NULL, 0),
                      OC_E_INVALID);
+    /* An id is digits only, 1 to 20 of them: the bytes beside '0' and '9'
+     * and one with the high bit set are none. */
+    static const char *const bad_ids[] = {"", "12/", "/1", "1:", ":", "1\xb0", "\xb0", "123456789012345678901"};
+    for(size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++)
+        ck_assert_msg(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", bad_ids[i], NULL, 0) == OC_E_INVALID,
+                      "id %zu taken", i);
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", "1", wrong, 1),
                      OC_E_INVALID);
     ck_assert_int_eq(hs_idcache_put(c, OC_LOOKUP_EMAIL, "x@example.com", "1", other, 1),
