@@ -246,6 +246,22 @@ END_TEST
  * way each entry is written: plain and awkward keys (quote, backslash,
  * UTF-8, '/'), email and id keys, no such contact, lookup records, times
  * of different lengths. */
+/* Save c and require the saved value to be want byte for byte (whose
+ * names where want came from in the message); the saved value, owned by
+ * the test host until the next save. */
+static const char *saved_as(struct hs_idcache *c, const char *want, const char *whose)
+{
+    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
+    const char *got = th_state(&th, HS_IDCACHE_KEY);
+    ck_assert_ptr_nonnull(got);
+    size_t at = 0;
+    while(got[at] && got[at] == want[at])
+        at++;
+    ck_assert_msg(!got[at] && !want[at], "the saved value differs at byte %zu: %.80s, %s %.80s", at, got + at,
+                  whose, want + at);
+    return got;
+}
+
 START_TEST(test_saved_value_as_the_json_writer)
 {
     static const char *const shapes[] = {"User%d@Example.COM", "q\"%d\\x@example.com", "j\xc3\xb6rg%d@example.com",
@@ -295,14 +311,7 @@ START_TEST(test_saved_value_as_the_json_writer)
     kit_jw_arr_end(&w);
     kit_jw_obj_end(&w);
     ck_assert_int_eq(kit_jw_error(&w), 0);
-    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
-    const char *got = th_state(&th, HS_IDCACHE_KEY);
-    ck_assert_ptr_nonnull(got);
-    size_t at = 0;
-    while(got[at] && got[at] == want.data[at])
-        at++;
-    ck_assert_msg(!got[at] && !want.data[at], "the saved value differs at byte %zu: %.60s, the writer's %.60s",
-                  at, got + at, want.data + at);
+    const char *got = saved_as(c, want.data, "the writer's");
     ck_assert_uint_eq(strlen(got), strlen("{\"cache\":\"contact-ids\",\"v\":1,\"entries\":[]}") +
                                        hs_idcache_bytes(c) - 1);
     kit_buf_free(&want);
@@ -879,14 +888,7 @@ static void check_saved_as_model(struct hs_idcache *c, const struct model *md)
 {
     struct kit_buf want = KIT_BUF_INIT;
     model_saved(md, &want);
-    ck_assert_int_eq(hs_idcache_save(c), OC_OK);
-    const char *got = th_state(&th, HS_IDCACHE_KEY);
-    ck_assert_ptr_nonnull(got);
-    size_t at = 0;
-    while(got[at] && got[at] == want.data[at])
-        at++;
-    ck_assert_msg(!got[at] && !want.data[at], "the saved value differs at byte %zu: %.80s, the model's %.80s", at,
-                  got + at, want.data + at);
+    saved_as(c, want.data, "the model's");
     ck_assert_uint_eq(hs_idcache_count(c), md->n);
     ck_assert_uint_eq(hs_idcache_bytes(c), md->bytes);
     kit_buf_free(&want);
