@@ -82,7 +82,7 @@ struct hs_push_item {
     _Bool json_apart;           /* json is its own allocation, not in upsert */
     unsigned char status;       /* enum hs_push_status */
     unsigned char pool_class;   /* the item block's size class in pool */
-    unsigned char upsert_class; /* the upsert block's; HS_PUSH_POOL_CLASSES: malloc'd alone */
+    unsigned char upsert_class; /* the upsert block's size class in pool */
     char text[];                /* input, then email, each NUL-terminated */
 };
 
@@ -134,7 +134,7 @@ void hs_push_item_clear_id(struct hs_push_item *it);
  * malloc'd, or NULL) of len bytes. */
 void hs_push_item_set_json(struct hs_push_item *it, char *json, size_t len);
 
-/* Free it's upsert part (key and json, NULL after): for an item whose
+/* Free its upsert part (key and json, NULL after): for an item whose
  * upsert is over (it waits for its list add, or it is a copy merged into
  * another's upsert); what its push_result needs stays. */
 void hs_push_item_drop_upsert(struct hs_push_item *it);
