@@ -26,24 +26,15 @@ int fuzz_push_one(const uint8_t *data, size_t size);
 static struct hs_push_item *fpu_item(uint64_t ord, const char *email, const char *record_id,
                                      int from_cache)
 {
-    struct hs_push_item *it = calloc(1, sizeof *it);
+    /* Made as the push makes them (hs_push_item_new owns the strings), so
+     * freeing one frees what it holds. */
+    char input[32];
+    int ilen = snprintf(input, sizeof input, "line %llu", (unsigned long long)ord + 1);
+    struct hs_push_item *it = hs_push_item_new(ord, input, (size_t)ilen, email, strlen(email), 1, NULL, 0);
     if(!it)
         return NULL;
-    char input[32];
-    snprintf(input, sizeof input, "line %llu", (unsigned long long)ord + 1);
-    it->ord = ord;
-    it->input = strdup(input);
-    it->email = strdup(email);
-    it->key = strdup(email);
-    for(char *p = it->key; p && *p; p++)
-        if(*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
     struct oc_field f[2] = {{"email", email, OC_FIELD_STRING}, {"firstname", "Ann", OC_FIELD_STRING}};
-    if(!it->input || !it->email || !it->key || hs_upsert_item_json(it, f, 2)) {
-        hs_push_item_free(it);
-        return NULL;
-    }
-    if(record_id && !(it->record_id = strdup(record_id))) {
+    if(hs_upsert_item_json(it, f, 2) || (record_id && hs_push_item_set_id(it, record_id, strlen(record_id)))) {
         hs_push_item_free(it);
         return NULL;
     }
